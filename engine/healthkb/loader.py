@@ -1,0 +1,216 @@
+"""Reading a KB folder into validated content, atomically: all problems, or nothing.
+
+`read_content(root)` reads every file, validates each against its model, runs the
+cross-file checks and either returns a complete `KBContent` or raises one `KBError`
+listing every problem found, sorted by place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from . import checks, strata
+from .errors import KBError, Problem
+from .logic import Conjunction, TooComplex, to_dnf
+from .model import Conclusion, ConclusionsFile, Manifest, Rule, RulesFile, Source, Vocabulary
+from .placed import Placed
+from .sources import SourceText
+from .validation import validate_located
+from .yamlio import Located, read_yaml
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_FILES = 2000
+
+
+@dataclass(frozen=True)
+class KBContent:
+    """A validated knowledge base: every model, resolved quote and rule stratum."""
+
+    root: Path
+    manifest: Manifest
+    sources: dict[str, Source]
+    vocabulary: Vocabulary
+    conclusions: dict[str, Conclusion]
+    rules: dict[str, Rule]
+    rule_files: dict[str, str]
+    citations: checks.CitationIndex
+    dnf: dict[str, list[Conjunction]]
+    strata: dict[str, int]
+    digest: str
+
+    def active_rules(self) -> list[Rule]:
+        return [r for r in self.rules.values() if r.status == "active"]
+
+
+def bundled_root() -> Path:
+    """The folder holding the bundled KB: inside the wheel, or the source checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / "_bundled"
+    if (installed / "kb" / "kb.yaml").is_file():
+        return installed
+    return package.parent.parent
+
+
+class _Reader:
+    """Reads files of one KB, collecting problems instead of stopping at the first."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def name(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def read(self, path: Path, model: type[M]) -> tuple[M, Located] | None:
+        try:
+            located = read_yaml(path, self.name(path))
+        except KBError as error:
+            self.problems += error.problems
+            return None
+        if located.data is None:
+            self.problems.append(Problem(located.file, 1, 1, "empty-file", "file is empty"))
+            return None
+        item, problems = validate_located(model, located)
+        self.problems += problems
+        return (item, located) if item is not None else None
+
+    def folder(self, relative: str, required: bool) -> list[Path]:
+        folder = self.root / relative
+        if not folder.is_dir():
+            if required:
+                self.problems.append(
+                    Problem(relative, 0, 0, "missing-folder", f"folder `{relative}` not found")
+                )
+            return []
+        files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+        if len(files) > MAX_FILES:
+            self.problems.append(
+                Problem(relative, 0, 0, "too-many-files", f"more than {MAX_FILES} files")
+            )
+            return []
+        return files
+
+
+def read_content(root: str | Path | None = None) -> KBContent:
+    """Load and check the KB under `root` (a folder holding `kb/` and `rules/`)."""
+    base = Path(root) if root is not None else bundled_root()
+    if not (base / "kb" / "kb.yaml").is_file():
+        raise KBError(
+            [
+                Problem(
+                    str(base),
+                    0,
+                    0,
+                    "not-a-kb",
+                    "no kb/kb.yaml here",
+                    "give the folder that holds `kb/` and `rules/`",
+                )
+            ]
+        )
+    reader = _Reader(base)
+    manifest = reader.read(base / "kb" / "kb.yaml", Manifest)
+    vocabulary = reader.read(base / "kb" / "facts.yaml", Vocabulary)
+    conclusions_file = reader.read(base / "kb" / "conclusions.yaml", ConclusionsFile)
+    sources = [
+        Placed(item, located, ())
+        for path in reader.folder("kb/sources", required=True)
+        if (read := reader.read(path, Source)) is not None
+        for item, located in [read]
+    ]
+    rules = [
+        Placed(rule, located, ("rules", i))
+        for path in reader.folder("rules", required=True)
+        if (read := reader.read(path, RulesFile)) is not None
+        for item, located in [read]
+        for i, rule in enumerate(item.rules)
+    ]
+    conclusions = (
+        [
+            Placed(c, conclusions_file[1], ("conclusions", i))
+            for i, c in enumerate(conclusions_file[0].conclusions)
+        ]
+        if conclusions_file
+        else []
+    )
+    placed_vocabulary = Placed(vocabulary[0], vocabulary[1], ()) if vocabulary else None
+    problems = list(reader.problems)
+    if not sources and not any(p.code == "missing-folder" for p in problems):
+        problems.append(Problem("kb/sources", 0, 0, "no-sources", "no source files found"))
+
+    index = checks.CitationIndex({s.item.id: SourceText(s.item.text) for s in sources})
+    problems += checks.duplicate_ids(sources, "source")
+    problems += checks.duplicate_ids(conclusions, "conclusion")
+    problems += checks.duplicate_ids(rules, "rule")
+    problems += checks.check_citations(
+        checks.all_citations(sources, placed_vocabulary, conclusions, rules), index
+    )
+    for conclusion in conclusions:
+        problems += checks.check_certainty(conclusion, index)
+
+    dnf: dict[str, list[Conjunction]] = {}
+    analysis = strata.Analysis({}, [])
+    if placed_vocabulary is not None:
+        problems += checks.check_vocabulary(placed_vocabulary)
+        conclusion_ids = {c.item.id for c in conclusions}
+        for rule in rules:
+            problems += checks.check_rule_references(rule, placed_vocabulary.item, conclusion_ids)
+        dnf, dnf_problems = _normalise(rules)
+        problems += dnf_problems
+        if not problems:
+            active = [r for r in rules if r.item.status == "active"]
+            analysis = strata.analyse(active, dnf, placed_vocabulary.item)
+            problems += analysis.problems
+
+    if problems or manifest is None or placed_vocabulary is None:
+        raise KBError(problems)
+    content = dict(
+        manifest=manifest[0],
+        sources={s.item.id: s.item for s in sources},
+        vocabulary=placed_vocabulary.item,
+        conclusions={c.item.id: c.item for c in conclusions},
+        rules={r.item.id: r.item for r in rules},
+    )
+    return KBContent(
+        root=base,
+        rule_files={r.item.id: r.file for r in rules},
+        citations=index,
+        dnf=dnf,
+        strata=analysis.strata,
+        digest=_digest(content),
+        **content,  # type: ignore[arg-type]
+    )
+
+
+def _normalise(rules: list[Placed[Rule]]) -> tuple[dict[str, list[Conjunction]], list[Problem]]:
+    dnf: dict[str, list[Conjunction]] = {}
+    problems = []
+    for rule in rules:
+        try:
+            dnf[rule.item.id] = to_dnf(rule.item.when)
+        except TooComplex as error:
+            problems.append(rule.problem("too-complex", str(error), "", "when"))
+    return dnf, problems
+
+
+def _digest(content: dict[str, Any]) -> str:
+    """sha256 of the KB's meaning: canonical JSON of every model, independent of layout."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json", by_alias=True)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in sorted(value.items())}
+        return value
+
+    canonical = json.dumps(plain(content), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,179 @@
+"""The meaning of a rule's conditions, shared by every step that needs it.
+
+A `when` tree is normalised to disjunctive normal form: a rule fires when any of its
+conjunctions holds. Negation is pushed down to single comparisons (De Morgan), and a
+negated comparison means "no fact of that type satisfies it" (negation as failure).
+Positive comparisons on the same fact type inside one conjunction must hold for the
+same fact. A comparison on a missing attribute is false.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
+
+MAX_CONJUNCTIONS = 64
+
+FactValues = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Literal:
+    comparison: Comparison
+    negated: bool = False
+
+    @property
+    def fact_type(self) -> str:
+        return self.comparison.fact_type
+
+
+Conjunction = tuple[Literal, ...]
+
+
+class TooComplex(ValueError):
+    """A condition expands to more conjunctions than the engine accepts."""
+
+
+def to_dnf(condition: Condition, negated: bool = False) -> list[Conjunction]:
+    """The condition as a list of conjunctions of (possibly negated) comparisons."""
+    if isinstance(condition, Comparison):
+        return [(Literal(condition, negated),)]
+    if isinstance(condition, NotCondition):
+        return to_dnf(condition.not_, not negated)
+    if isinstance(condition, AllCondition | AnyCondition):
+        children = condition.all if isinstance(condition, AllCondition) else condition.any
+        is_and = isinstance(condition, AllCondition) != negated
+        parts = [to_dnf(child, negated) for child in children]
+        return _and(parts) if is_and else _or(parts)
+    raise TypeError(f"unknown condition {condition!r}")
+
+
+def _or(parts: list[list[Conjunction]]) -> list[Conjunction]:
+    result = [c for part in parts for c in part]
+    _check_size(result)
+    return result
+
+
+def _and(parts: list[list[Conjunction]]) -> list[Conjunction]:
+    result: list[Conjunction] = [()]
+    for part in parts:
+        result = [left + right for left in result for right in part]
+        _check_size(result)
+    return result
+
+
+def _check_size(conjunctions: list[Conjunction]) -> None:
+    if len(conjunctions) > MAX_CONJUNCTIONS:
+        raise TooComplex(
+            f"the condition expands to more than {MAX_CONJUNCTIONS} alternatives; "
+            "split the rule into several rules"
+        )
+
+
+def compare(comparison: Comparison, value: Any) -> bool:
+    """Whether `value` (None when the attribute is missing) satisfies the comparison."""
+    if value is None:
+        return False
+    op, expected = comparison.op, comparison.value
+    if op == "eq":
+        return _same(value, expected)
+    if op == "ne":
+        return not _same(value, expected)
+    if op == "in":
+        return any(_same(value, item) for item in expected)
+    if op == "not_in":
+        return not any(_same(value, item) for item in expected)
+    if op == "contains":
+        return isinstance(value, list) and expected in value
+    if op == "contains_any":
+        return isinstance(value, list) and any(item in value for item in expected)
+    if not _is_number(value):
+        return False
+    if op == "lt":
+        return bool(value < expected)
+    if op == "le":
+        return bool(value <= expected)
+    if op == "gt":
+        return bool(value > expected)
+    if op == "ge":
+        return bool(value >= expected)
+    if op == "between":
+        return bool(expected[0] <= value <= expected[1])
+    raise ValueError(f"unknown operator {op}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _same(left: Any, right: Any) -> bool:
+    # true == 1 in Python but not in the rules: a bool only equals a bool.
+    if isinstance(left, bool) or isinstance(right, bool):
+        return isinstance(left, bool) and isinstance(right, bool) and left == right
+    return bool(left == right)
+
+
+def holds(conjunction: Conjunction, facts: Mapping[str, Iterable[FactValues]]) -> bool:
+    """Whether a conjunction holds over facts grouped by type (several facts per type)."""
+    return match(conjunction, facts) is not None
+
+
+def match(
+    conjunction: Conjunction, facts: Mapping[str, Iterable[FactValues]]
+) -> dict[str, FactValues] | None:
+    """The fact bound to each positively tested fact type, or None if the conjunction fails.
+
+    When several facts could bind, the first in the given order is taken.
+    """
+    bound: dict[str, FactValues] = {}
+    for fact_type, literals in positive_groups(conjunction).items():
+        found = next(
+            (
+                fact
+                for fact in facts.get(fact_type, ())
+                if all(compare(lit.comparison, fact.get(lit.comparison.attribute)) for lit in literals)
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        bound[fact_type] = found
+    for literal in conjunction:
+        if literal.negated and any(
+            compare(literal.comparison, fact.get(literal.comparison.attribute))
+            for fact in facts.get(literal.fact_type, ())
+        ):
+            return None
+    return bound
+
+
+def positive_groups(conjunction: Conjunction) -> dict[str, list[Literal]]:
+    """Positive literals grouped by fact type, in first-mention order."""
+    groups: dict[str, list[Literal]] = {}
+    for literal in conjunction:
+        if not literal.negated:
+            groups.setdefault(literal.fact_type, []).append(literal)
+    return groups
+
+
+def fact_types(condition: Condition) -> set[str]:
+    """Every fact type a condition mentions."""
+    if isinstance(condition, Comparison):
+        return {condition.fact_type}
+    if isinstance(condition, NotCondition):
+        return fact_types(condition.not_)
+    children = condition.all if isinstance(condition, AllCondition) else condition.any
+    return set().union(*(fact_types(child) for child in children))
+
+
+def comparisons(condition: Condition) -> list[Comparison]:
+    """Every comparison in a condition, in writing order."""
+    if isinstance(condition, Comparison):
+        return [condition]
+    if isinstance(condition, NotCondition):
+        return comparisons(condition.not_)
+    children = condition.all if isinstance(condition, AllCondition) else condition.any
+    return [c for child in children for c in comparisons(child)]
