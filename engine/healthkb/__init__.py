@@ -1,1 +1,35 @@
-"""healthkb"""
+"""healthkb: explainable health guidance from published articles.
+
+Guidance is encoded as versioned YAML facts and rules, evaluated by a forward-chaining
+engine (durable_rules), and every conclusion is traced to the source passage it
+rests on.
+
+>>> import healthkb
+>>> kb = healthkb.load()
+>>> result = kb.evaluate({"goals": {"weight_management_concern": True}})
+>>> [c.id for c in result.conclusions]
+['consult_professional']
+"""
+
+from .errors import EvaluationError, HealthKBError, KBError, Problem, ProfileError
+from .knowledge_base import KnowledgeBase, load
+from .result import ConclusionResult, DerivedFact, FactUsed, FiredRule, Result
+from .sources import ResolvedCitation
+
+__all__ = [
+    "ConclusionResult",
+    "DerivedFact",
+    "EvaluationError",
+    "FactUsed",
+    "FiredRule",
+    "HealthKBError",
+    "KBError",
+    "KnowledgeBase",
+    "Problem",
+    "ProfileError",
+    "ResolvedCitation",
+    "Result",
+    "load",
+]
+
+__version__ = "0.1.0"

@@ -301,6 +301,16 @@ def _check_comparison(
     item_spec = spec.model_copy(update={"type": "enum"}) if spec.type == "list" else spec
     problems = []
     for value in values:
+        if isinstance(value, float) and "e" in repr(value):
+            problems.append(
+                where.problem(
+                    "number-format",
+                    f"`{value!r}` is too small or too large for the rule engine",
+                    "use a number between 0.0001 and 10^16 (or 0)",
+                    key,
+                )
+            )
+            continue
         error = value_error(item_spec, value)
         if error:
             problems.append(

@@ -1,10 +1,13 @@
 """The meaning of a rule's conditions, shared by every step that needs it.
 
 A `when` tree is normalised to disjunctive normal form: a rule fires when any of its
-conjunctions holds. Negation is pushed down to single comparisons (De Morgan), and a
-negated comparison means "no fact of that type satisfies it" (negation as failure).
-Positive comparisons on the same fact type inside one conjunction must hold for the
-same fact. A comparison on a missing attribute is false.
+conjunctions holds. Negation is pushed down to single comparisons (De Morgan).
+
+Inside one conjunction, every comparison on a fact type that the conjunction tests
+positively is about the same fact: the positive ones must hold for it, the negated
+ones must not. A negated comparison on a fact type the conjunction does not test
+positively means "no fact of that type satisfies it" (negation as failure). A
+comparison on a missing attribute is false, so its negation is true.
 """
 
 from __future__ import annotations
@@ -129,20 +132,16 @@ def match(
     When several facts could bind, the first in the given order is taken.
     """
     bound: dict[str, FactValues] = {}
-    for fact_type, literals in positive_groups(conjunction).items():
+    for fact_type, literals in bound_groups(conjunction).items():
         found = next(
-            (
-                fact
-                for fact in facts.get(fact_type, ())
-                if all(compare(lit.comparison, fact.get(lit.comparison.attribute)) for lit in literals)
-            ),
+            (fact for fact in facts.get(fact_type, ()) if all(_literal_holds(lit, fact) for lit in literals)),
             None,
         )
         if found is None:
             return None
         bound[fact_type] = found
-    for literal in conjunction:
-        if literal.negated and any(
+    for literal in unbound_negations(conjunction):
+        if any(
             compare(literal.comparison, fact.get(literal.comparison.attribute))
             for fact in facts.get(literal.fact_type, ())
         ):
@@ -150,13 +149,27 @@ def match(
     return bound
 
 
-def positive_groups(conjunction: Conjunction) -> dict[str, list[Literal]]:
-    """Positive literals grouped by fact type, in first-mention order."""
+def _literal_holds(literal: Literal, fact: FactValues) -> bool:
+    return compare(literal.comparison, fact.get(literal.comparison.attribute)) != literal.negated
+
+
+def bound_groups(conjunction: Conjunction) -> dict[str, list[Literal]]:
+    """Literals on each fact type the conjunction tests positively, in first-mention order.
+
+    All literals of a group (positive and negated) are about the one fact bound to it.
+    """
+    positive = {lit.fact_type for lit in conjunction if not lit.negated}
     groups: dict[str, list[Literal]] = {}
     for literal in conjunction:
-        if not literal.negated:
+        if literal.fact_type in positive:
             groups.setdefault(literal.fact_type, []).append(literal)
     return groups
+
+
+def unbound_negations(conjunction: Conjunction) -> list[Literal]:
+    """Negated literals on fact types the conjunction never tests positively."""
+    positive = {lit.fact_type for lit in conjunction if not lit.negated}
+    return [lit for lit in conjunction if lit.negated and lit.fact_type not in positive]
 
 
 def fact_types(condition: Condition) -> set[str]:
@@ -177,3 +190,10 @@ def comparisons(condition: Condition) -> list[Comparison]:
         return comparisons(condition.not_)
     children = condition.all if isinstance(condition, AllCondition) else condition.any
     return [c for child in children for c in comparisons(child)]
+
+
+def literal_text(literal: Literal) -> str:
+    """A comparison as an editor would read it, e.g. `running.minutes_per_session gt 30`."""
+    comparison = literal.comparison
+    text = f"{comparison.fact} {comparison.op} {comparison.value}"
+    return f"not ({text})" if literal.negated else text

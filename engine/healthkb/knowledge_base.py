@@ -1,0 +1,89 @@
+"""A loaded knowledge base: validated content plus its compiled durable_rules engine."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from .compile import compile_rules
+from .loader import KBContent, read_content
+from .profile import build_profile_model, read_profile, validate_profile
+from .result import Result, build_result
+from .runtime import DEFAULT_MAX_STEPS, Engine
+
+
+class KnowledgeBase:
+    """A validated, compiled KB. Safe to share across threads.
+
+    >>> import healthkb
+    >>> kb = healthkb.load()
+    >>> result = kb.evaluate({"symptoms": {"physical_discomfort": True}})
+    >>> result.conclusion_ids
+    ['stop_and_rest']
+    """
+
+    def __init__(self, content: KBContent, max_steps: int = DEFAULT_MAX_STEPS) -> None:
+        self.content = content
+        self.max_steps = max_steps
+        self.profile_model: type[BaseModel] = build_profile_model(content.vocabulary)
+        active = content.active_rules()
+        label = re.sub(r"[^a-z0-9]+", "-", content.manifest.id.lower())
+        plan = compile_rules(active, content.dnf, content.strata, label)
+        self._engine = Engine(
+            plan,
+            conclusions={r.id: r.then.conclude for r in active},
+            derives={
+                r.id: (r.then.derive.fact, dict(r.then.derive.values)) if r.then.derive else None
+                for r in active
+            },
+        )
+        self.plan = plan
+
+    @property
+    def id(self) -> str:
+        return self.content.manifest.id
+
+    @property
+    def version(self) -> str:
+        return self.content.manifest.version
+
+    @property
+    def digest(self) -> str:
+        """sha256 of all KB content (manifest, sources, vocabulary, conclusions, rules)."""
+        return self.content.digest
+
+    def validate_profile(self, profile: Any) -> BaseModel:
+        """The profile as this KB's profile model; raises ProfileError naming every bad field."""
+        return validate_profile(self.profile_model, self.content.vocabulary, profile)
+
+    def evaluate(self, profile: Any) -> Result:
+        """Evaluate a profile (dict or profile model) and return conclusions with proofs."""
+        validated = self.validate_profile(profile)
+        return self._evaluate(validated)
+
+    def evaluate_file(self, path: str | Path) -> Result:
+        """Evaluate a profile file (YAML or JSON); errors name the file, line and column."""
+        data, located = read_profile(Path(path))
+        validated = validate_profile(self.profile_model, self.content.vocabulary, data, located)
+        return self._evaluate(validated)
+
+    def _evaluate(self, validated: BaseModel) -> Result:
+        given = validated.model_dump(exclude_none=True)
+        facts = [(name, values, "input") for name, values in given.items()]
+        facts += [
+            (name, dict(fact.values), "background")
+            for name, fact in sorted(self.content.vocabulary.background.items())
+        ]
+        trace = self._engine.run(facts, self.max_steps)
+        return build_result(self, given, trace)
+
+    def __repr__(self) -> str:
+        return f"<KnowledgeBase {self.id} {self.version} {self.digest[:19]}>"
+
+
+def load(path: str | Path | None = None, *, max_steps: int = DEFAULT_MAX_STEPS) -> KnowledgeBase:
+    """Load, check and compile a KB (default: the bundled one); raises KBError if broken."""
+    return KnowledgeBase(read_content(path), max_steps=max_steps)

@@ -1,0 +1,149 @@
+"""Input profiles: a pydantic model built from the KB's own fact vocabulary.
+
+Every fact type and attribute is optional (missing facts are fine), but anything
+given must be declared and must fit its type and range; unknown names are errors
+with a "did you mean" hint, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from .errors import KBError, Problem, ProfileError, did_you_mean
+from .model import Attribute, FactType, Vocabulary
+from .validation import data_path
+from .yamlio import Located, read_yaml
+
+_CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _field_type(spec: Attribute) -> Any:
+    if spec.type == "bool":
+        return bool
+    if spec.type == "enum":
+        return Literal[tuple(spec.values or ())]
+    if spec.type == "list":
+        return list[Literal[tuple(spec.values or ())]]  # type: ignore[misc]
+    base: Any = int if spec.type == "integer" else float
+    return Annotated[base, Field(ge=spec.min, le=spec.max, allow_inf_nan=False)]
+
+
+def _fact_model(name: str, fact: FactType) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        attr: (_field_type(spec) | None, Field(default=None, description=_describe(spec)))
+        for attr, spec in fact.attributes.items()
+    }
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        _camel(name), __config__=_CONFIG, __doc__=fact.description, **fields
+    )
+    return model
+
+
+def build_profile_model(vocabulary: Vocabulary) -> type[BaseModel]:
+    """The pydantic model of an input profile for this vocabulary."""
+    fields: dict[str, Any] = {
+        name: (_fact_model(name, fact) | None, Field(default=None, description=fact.description))
+        for name, fact in vocabulary.input.items()
+    }
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        "Profile", __config__=_CONFIG, __doc__="A person's profile: input facts.", **fields
+    )
+    return model
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_")) + "Fact"
+
+
+def _describe(spec: Attribute) -> str:
+    return f"{spec.description} Allowed: {allowed(spec)}."
+
+
+def allowed(spec: Attribute) -> str:
+    """What values an attribute allows, in words."""
+    if spec.type == "bool":
+        return "true or false"
+    if spec.type == "enum":
+        return "one of " + ", ".join(spec.values or [])
+    if spec.type == "list":
+        return "a list of " + ", ".join(spec.values or [])
+    kind = "a whole number" if spec.type == "integer" else "a number"
+    low = "" if spec.min is None else f"{spec.min:g}"
+    high = "" if spec.max is None else f"{spec.max:g}"
+    unit = f" {spec.unit}" if spec.unit else ""
+    if low and high:
+        return f"{kind} from {low} to {high}{unit}"
+    return kind + unit
+
+
+def validate_profile(
+    model: type[BaseModel],
+    vocabulary: Vocabulary,
+    profile: Any,
+    located: Located | None = None,
+) -> BaseModel:
+    """Validate a dict (or profile model) and return the profile model, or raise ProfileError."""
+    if isinstance(profile, model):
+        return profile
+    if isinstance(profile, BaseModel):
+        profile = profile.model_dump(exclude_none=True)
+    if not isinstance(profile, dict):
+        where = located.file if located else "profile"
+        raise ProfileError(
+            [Problem(where, 1 if located else 0, 1 if located else 0, "invalid-profile",
+                     f"a profile must be a mapping of facts, got {type(profile).__name__}")]
+        )  # fmt: skip
+    try:
+        return model.model_validate(profile)
+    except ValidationError as error:
+        raise ProfileError(_problems(error, vocabulary, profile, located)) from None
+
+
+def _problems(
+    error: ValidationError, vocabulary: Vocabulary, profile: dict[str, Any], located: Located | None
+) -> list[Problem]:
+    problems = []
+    seen = set()
+    for detail in error.errors(include_url=False):
+        path = data_path(profile, tuple(detail["loc"]))
+        # Literal unions report one error per member: keep one per place.
+        if path in seen:
+            continue
+        seen.add(path)
+        name = ".".join(str(p) for p in path)
+        code, message, hint = _explain(detail, vocabulary, path)
+        if located is not None:
+            line, column = located.place(path)
+            problems.append(Problem(located.file, line, column, code, f"`{name}`: {message}", hint))
+        else:
+            problems.append(Problem("profile", 0, 0, code, f"`{name}`: {message}", hint))
+    return problems
+
+
+def _explain(detail: Any, vocabulary: Vocabulary, path: tuple[Any, ...]) -> tuple[str, str, str]:
+    kind = detail["type"]
+    value = detail.get("input")
+    if kind == "extra_forbidden":
+        if len(path) == 1:
+            return "unknown-fact", "unknown fact", did_you_mean(str(path[0]), vocabulary.input)
+        fact = vocabulary.input[str(path[0])]
+        return "unknown-attribute", "unknown attribute", did_you_mean(str(path[-1]), fact.attributes)
+    if len(path) >= 2 and str(path[0]) in vocabulary.input:
+        spec = vocabulary.input[str(path[0])].attributes.get(str(path[1]))
+        if spec is not None:
+            return "invalid-value", f"{value!r} is not allowed", f"allowed: {allowed(spec)}"
+    if len(path) == 1:
+        return "invalid-value", f"{value!r} is not allowed", "a fact is a mapping of attributes"
+    return "invalid-value", str(detail["msg"]), ""
+
+
+def read_profile(path: Path) -> tuple[Any, Located]:
+    """Read a profile file (YAML or JSON; JSON is YAML) with places for error messages."""
+    try:
+        located = read_yaml(path, str(path))
+    except KBError as error:
+        raise ProfileError(error.problems) from None
+    return located.data, located

@@ -1,0 +1,242 @@
+"""Running compiled rulesets on durable_rules: one isolated session per evaluation.
+
+One `Engine` (and one durable_rules host) per loaded KB, so two KBs in one process
+never share rulesets. Each evaluation runs in a session of its own; its facts are
+routed to the rulesets that test them, derived facts are asserted back until nothing
+new is derived (the fixpoint), and afterwards every fact is retracted again.
+
+Why retract instead of `delete_state`: durable_rules 2.0.28 crashes the process
+(segmentation fault) when a session is deleted while a rule is half-matched (one
+fact of a join present, the other not), which is the normal case here. A session
+emptied by retraction is clean and its id is reused, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import deque
+import json
+import threading
+import weakref
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+import durable_rules_engine
+from durable import engine as durable
+
+from .compile import GATE_TYPE, TYPE_KEY, Plan, member_key
+from .errors import EvaluationError
+
+DEFAULT_MAX_STEPS = 10_000
+
+
+@dataclass(frozen=True)
+class FactRecord:
+    """One fact present in an evaluation: given, background, or derived."""
+
+    index: int
+    type: str
+    values: dict[str, Any]
+    origin: str  # "input", "background" or "derived"
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One rule conjunction firing, with the facts it bound and what it produced."""
+
+    rule_id: str
+    conjunction: int
+    bound: tuple[tuple[str, int], ...]  # (fact type, fact index) per positive fact
+    conclusion: str | None = None
+    derived: int | None = None
+
+
+@dataclass
+class Trace:
+    facts: list[FactRecord] = field(default_factory=list)
+    firings: list[Firing] = field(default_factory=list)
+
+
+@dataclass
+class _Session:
+    sid: str
+    trace: Trace = field(default_factory=Trace)
+    keys: dict[str, int] = field(default_factory=dict)
+    pending: deque[tuple[str, dict[str, Any], str, int | None]] = field(default_factory=deque)
+    asserted: list[tuple[str, str]] = field(default_factory=list)  # (ruleset, fact JSON)
+
+
+class _Host(durable.Host):  # type: ignore[misc]
+    """A durable_rules host whose actions call back into our engine by name."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = weakref.ref(engine)
+        super().__init__()
+
+    def _run(self) -> None:
+        # durable_rules starts timer threads that dispatch pending actions in the
+        # background; every action here runs synchronously inside assert_fact, and a
+        # background dispatch could run one on another thread, so we start none.
+        return None
+
+    def get_action(self, action_name: str) -> Any:
+        def action(closure: Any) -> None:
+            engine = self._engine()
+            if engine is not None:
+                engine._fired(action_name, closure)
+
+        return action
+
+
+class Engine:
+    """The durable_rules side of one loaded KB. Thread-safe; evaluations are serialised."""
+
+    def __init__(self, plan: Plan, conclusions: dict[str, str | None],
+                 derives: dict[str, tuple[str, dict[str, Any]] | None]) -> None:  # fmt: skip
+        self._plan = plan
+        self._conclusions = conclusions
+        self._derives = derives
+        self._lock = threading.Lock()
+        self._sids = itertools.count(1)
+        self._free_sids: list[str] = []
+        self._sessions: dict[str, _Session] = {}
+        self._host = _Host(self)
+        if plan.rulesets:
+            self._host.register_rulesets(
+                {r.name: json.loads(json.dumps(r.definition)) for r in plan.rulesets}
+            )
+        names = [r.name for r in plan.rulesets]
+        weakref.finalize(self, _delete_rulesets, self._host, names)
+
+    def run(self, facts: list[tuple[str, dict[str, Any], str]], max_steps: int = DEFAULT_MAX_STEPS) -> Trace:
+        """Evaluate `facts` (type, values, origin) to a fixpoint and return what happened."""
+        with self._lock:
+            sid = self._free_sids.pop() if self._free_sids else f"s{next(self._sids)}"
+            session = _Session(sid=sid)
+            self._sessions[session.sid] = session
+            try:
+                for fact_type, values, origin in facts:
+                    session.pending.append((fact_type, values, origin, None))
+                self._drain(session, max_steps)
+                for stratum in self._plan.strata:
+                    self._assert(session, self._plan.gate_routes[stratum],
+                                 {TYPE_KEY: GATE_TYPE, "stratum": stratum, "id": f"gate{stratum}"})  # fmt: skip
+                    self._drain(session, max_steps)
+                return session.trace
+            finally:
+                del self._sessions[session.sid]
+                if self._retract_all(session):
+                    self._free_sids.append(session.sid)
+
+    def _retract_all(self, session: _Session) -> bool:
+        """Empty the session so its id can be reused; False if that failed."""
+        try:
+            for name, text in reversed(session.asserted):
+                self._send(durable_rules_engine.retract_fact, name, text)
+        except Exception:  # noqa: BLE001 - a session we cannot empty is never reused
+            return False
+        return True
+
+    def _drain(self, session: _Session, max_steps: int) -> None:
+        trace = session.trace
+        while session.pending:
+            fact_type, values, origin, firing = session.pending.popleft()
+            key = f"{fact_type}:{json.dumps(values, sort_keys=True)}"
+            index = session.keys.get(key)
+            if index is None:
+                index = len(trace.facts)
+                session.keys[key] = index
+                trace.facts.append(FactRecord(index, fact_type, values, origin))
+                routes = self._plan.routes.get(fact_type, ())
+                self._assert(session, routes, _durable_fact(fact_type, values, index))
+            if firing is not None:
+                trace.firings[firing] = replace(trace.firings[firing], derived=index)
+            if len(trace.firings) > max_steps:
+                raise EvaluationError(
+                    f"evaluation stopped after {max_steps} rule firings (a runaway chain?); "
+                    f"most recent rules: {', '.join(f.rule_id for f in trace.firings[-5:])}"
+                )
+
+    def _assert(self, session: _Session, rulesets: tuple[str, ...], fact: dict[str, Any]) -> None:
+        text = to_json({**fact, "sid": session.sid})
+        for name in rulesets:
+            try:
+                self._send(durable_rules_engine.assert_fact, name, text)
+                session.asserted.append((name, text))
+            except durable.MessageNotHandledException:
+                pass  # no rule of this ruleset can use the fact: nothing to do
+            except durable.MessageObservedException:
+                pass  # already asserted in this session: facts are a set
+
+    def _send(self, operation: Any, name: str, text: str) -> None:
+        """Assert or retract one fact given as JSON text, running the actions it triggers.
+
+        This is what durable_rules' `Host.assert_fact` does, minus its `json.dumps`:
+        the engine's parser rejects exponents such as `1e-06`, so facts are written
+        with positional numbers by `to_json`.
+        """
+        ruleset = self._host.get_ruleset(name)
+        state = ruleset._handle_result(operation(ruleset._handle, text), text)
+        errors: list[BaseException] = []
+        ruleset.do_actions(state, lambda error, _state: errors.append(error) if error else None)
+        if errors:
+            raise errors[0]
+
+    def _fired(self, action_name: str, closure: Any) -> None:
+        """Called by durable_rules (synchronously) when a rule conjunction fires."""
+        session = self._sessions[closure.s.sid]
+        compiled = self._plan.actions[action_name]
+        message = closure._m
+        bound = tuple(
+            sorted(
+                (fact_type, int(str(message[alias]["id"])[1:]))
+                for alias, fact_type in compiled.aliases.items()
+            )
+        )
+        firing = Firing(compiled.rule_id, compiled.conjunction, bound,
+                        conclusion=self._conclusions.get(compiled.rule_id))  # fmt: skip
+        session.trace.firings.append(firing)
+        derive = self._derives.get(compiled.rule_id)
+        if derive is not None:
+            fact_type, values = derive
+            session.pending.append((fact_type, dict(values), "derived", len(session.trace.firings) - 1))
+
+
+def to_json(value: Any) -> str:
+    """JSON with numbers in positional notation (durable_rules cannot parse `1e-06`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"number {value} cannot be evaluated")
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ",".join(to_json(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{to_json(str(k))}:{to_json(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot send {type(value).__name__} to the rule engine")
+
+
+def _durable_fact(fact_type: str, values: dict[str, Any], index: int) -> dict[str, Any]:
+    fact = {**values, TYPE_KEY: fact_type, "id": f"f{index}"}
+    for name, value in values.items():
+        if isinstance(value, list):
+            for item in value:
+                fact[member_key(name, str(item))] = True
+    return fact
+
+
+def _delete_rulesets(host: _Host, names: list[str]) -> None:
+    """Free the native rulesets when the KB is garbage-collected."""
+    for name in names:
+        try:
+            ruleset = host.get_ruleset(name)
+            durable_rules_engine.delete_ruleset(ruleset._handle)
+        except Exception:  # noqa: BLE001 - best effort at interpreter shutdown
+            pass
