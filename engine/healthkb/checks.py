@@ -73,9 +73,7 @@ def duplicate_ids(items: Iterable[Placed[Any]], what: str) -> list[Problem]:
     return problems
 
 
-def check_citations(
-    citations: Iterable[Placed[Citation]], index: CitationIndex
-) -> list[Problem]:
+def check_citations(citations: Iterable[Placed[Citation]], index: CitationIndex) -> list[Problem]:
     """Resolve every citation's quote to one passage of its source, or say why not."""
     problems = []
     for placed in citations:
@@ -230,7 +228,9 @@ def check_rule_references(
     problems = []
     facts = all_facts(vocabulary)
     for comparison, path in walk_comparisons(rule.item.when, (*rule.path, "when")):
-        problems += _check_comparison(comparison, rule.child(comparison, *path[len(rule.path):]), facts)
+        problems += _check_comparison(
+            comparison, rule.child(comparison, *path[len(rule.path) :]), facts
+        )
     then = rule.item.then
     if then.conclude is not None and then.conclude not in conclusions:
         problems.append(
@@ -340,8 +340,10 @@ def check_certainty(conclusion: Placed[Conclusion], index: CitationIndex) -> lis
                 "certainty",
             )
         )
-    if item.certainty != "established" and not _HEDGES["possible"].search(item.statement) and not (
-        item.certainty == "likely" and _HEDGES["likely"].search(item.statement)
+    if (
+        item.certainty != "established"
+        and not _HEDGES["possible"].search(item.statement)
+        and not (item.certainty == "likely" and _HEDGES["likely"].search(item.statement))
     ):
         problems.append(
             conclusion.problem(

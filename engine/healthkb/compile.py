@@ -112,7 +112,9 @@ def _gate_for(conjunction: Conjunction, stratum: int) -> int | None:
     return stratum if has_negation or not has_positive else None
 
 
-def _durable_rule(conjunction: Conjunction, gate: int | None) -> tuple[dict[str, Any], dict[str, str]]:
+def _durable_rule(
+    conjunction: Conjunction, gate: int | None
+) -> tuple[dict[str, Any], dict[str, str]]:
     patterns: list[dict[str, Any]] = []
     aliases: dict[str, str] = {}
     for number, (fact_type, literals) in enumerate(bound_groups(conjunction).items()):
@@ -226,4 +228,3 @@ def _partition(entries: list[tuple[str, frozenset[str]]]) -> list[list[str]]:
         for start in range(0, len(members), MAX_RULES_PER_RULESET):
             groups.append([name for name, _ in members[start : start + MAX_RULES_PER_RULESET]])
     return groups
-

@@ -122,17 +122,15 @@ def read_content(root: str | Path | None = None) -> KBContent:
     vocabulary = reader.read(base / "kb" / "facts.yaml", Vocabulary)
     conclusions_file = reader.read(base / "kb" / "conclusions.yaml", ConclusionsFile)
     sources = [
-        Placed(item, located, ())
+        Placed(source[0], source[1], ())
         for path in reader.folder("kb/sources", required=True)
-        if (read := reader.read(path, Source)) is not None
-        for item, located in [read]
+        if (source := reader.read(path, Source)) is not None
     ]
     rules = [
-        Placed(rule, located, ("rules", i))
+        Placed(rule, rules_file[1], ("rules", i))
         for path in reader.folder("rules", required=True)
-        if (read := reader.read(path, RulesFile)) is not None
-        for item, located in [read]
-        for i, rule in enumerate(item.rules)
+        if (rules_file := reader.read(path, RulesFile)) is not None
+        for i, rule in enumerate(rules_file[0].rules)
     ]
     conclusions = (
         [
@@ -212,5 +210,7 @@ def _digest(content: dict[str, Any]) -> str:
             return {k: plain(v) for k, v in sorted(value.items())}
         return value
 
-    canonical = json.dumps(plain(content), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps(
+        plain(content), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

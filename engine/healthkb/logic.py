@@ -134,7 +134,11 @@ def match(
     bound: dict[str, FactValues] = {}
     for fact_type, literals in bound_groups(conjunction).items():
         found = next(
-            (fact for fact in facts.get(fact_type, ()) if all(_literal_holds(lit, fact) for lit in literals)),
+            (
+                fact
+                for fact in facts.get(fact_type, ())
+                if all(_literal_holds(lit, fact) for lit in literals)
+            ),
             None,
         )
         if found is None:

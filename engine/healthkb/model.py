@@ -116,7 +116,9 @@ class Attribute(StrictModel):
             raise ValueError(f"a `{self.type}` attribute needs `values` (the allowed values)")
         if self.type not in ("enum", "list") and self.values is not None:
             raise ValueError(f"`values` only applies to enum and list attributes, not {self.type}")
-        if self.type not in ("integer", "number") and (self.min is not None or self.max is not None):
+        if self.type not in ("integer", "number") and (
+            self.min is not None or self.max is not None
+        ):
             raise ValueError(f"`min`/`max` only apply to integer and number, not {self.type}")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"`min` ({self.min}) is greater than `max` ({self.max})")
@@ -166,8 +168,19 @@ class ConclusionsFile(StrictModel):
 
 # --- rules ---------------------------------------------------------------------------
 
-OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in", "contains",
-             "contains_any")  # fmt: skip
+OPERATORS = (
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "between",
+    "in",
+    "not_in",
+    "contains",
+    "contains_any",
+)
 
 
 class Comparison(StrictModel):

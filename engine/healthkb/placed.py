@@ -33,9 +33,7 @@ class Placed(Generic[T]):
         return Placed(item, self.located, (*self.path, *more))
 
 
-def walk_comparisons(
-    condition: Condition, path: PathKey
-) -> Iterator[tuple[Comparison, PathKey]]:
+def walk_comparisons(condition: Condition, path: PathKey) -> Iterator[tuple[Comparison, PathKey]]:
     """Every comparison of a `when` tree with its YAML path."""
     if isinstance(condition, Comparison):
         yield condition, path

@@ -36,7 +36,7 @@ def _fact_model(name: str, fact: FactType) -> type[BaseModel]:
         attr: (_field_type(spec) | None, Field(default=None, description=_describe(spec)))
         for attr, spec in fact.attributes.items()
     }
-    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    model: type[BaseModel] = create_model(
         _camel(name), __config__=_CONFIG, __doc__=fact.description, **fields
     )
     return model
@@ -48,7 +48,7 @@ def build_profile_model(vocabulary: Vocabulary) -> type[BaseModel]:
         name: (_fact_model(name, fact) | None, Field(default=None, description=fact.description))
         for name, fact in vocabulary.input.items()
     }
-    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    model: type[BaseModel] = create_model(
         "Profile", __config__=_CONFIG, __doc__="A person's profile: input facts.", **fields
     )
     return model
@@ -93,9 +93,16 @@ def validate_profile(
     if not isinstance(profile, dict):
         where = located.file if located else "profile"
         raise ProfileError(
-            [Problem(where, 1 if located else 0, 1 if located else 0, "invalid-profile",
-                     f"a profile must be a mapping of facts, got {type(profile).__name__}")]
-        )  # fmt: skip
+            [
+                Problem(
+                    where,
+                    1 if located else 0,
+                    1 if located else 0,
+                    "invalid-profile",
+                    f"a profile must be a mapping of facts, got {type(profile).__name__}",
+                )
+            ]
+        )
     try:
         return model.model_validate(profile)
     except ValidationError as error:
@@ -130,7 +137,11 @@ def _explain(detail: Any, vocabulary: Vocabulary, path: tuple[Any, ...]) -> tupl
         if len(path) == 1:
             return "unknown-fact", "unknown fact", did_you_mean(str(path[0]), vocabulary.input)
         fact = vocabulary.input[str(path[0])]
-        return "unknown-attribute", "unknown attribute", did_you_mean(str(path[-1]), fact.attributes)
+        return (
+            "unknown-attribute",
+            "unknown attribute",
+            did_you_mean(str(path[-1]), fact.attributes),
+        )
     if len(path) >= 2 and str(path[0]) in vocabulary.input:
         spec = vocabulary.input[str(path[0])].attributes.get(str(path[1]))
         if spec is not None:

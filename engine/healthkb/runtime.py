@@ -14,11 +14,11 @@ emptied by retraction is clean and its id is reused, so memory stays flat.
 from __future__ import annotations
 
 import itertools
-import math
-from collections import deque
 import json
+import math
 import threading
 import weakref
+from collections import deque
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -93,8 +93,12 @@ class _Host(durable.Host):  # type: ignore[misc]
 class Engine:
     """The durable_rules side of one loaded KB. Thread-safe; evaluations are serialised."""
 
-    def __init__(self, plan: Plan, conclusions: dict[str, str | None],
-                 derives: dict[str, tuple[str, dict[str, Any]] | None]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        plan: Plan,
+        conclusions: dict[str, str | None],
+        derives: dict[str, tuple[str, dict[str, Any]] | None],
+    ) -> None:
         self._plan = plan
         self._conclusions = conclusions
         self._derives = derives
@@ -110,7 +114,9 @@ class Engine:
         names = [r.name for r in plan.rulesets]
         weakref.finalize(self, _delete_rulesets, self._host, names)
 
-    def run(self, facts: list[tuple[str, dict[str, Any], str]], max_steps: int = DEFAULT_MAX_STEPS) -> Trace:
+    def run(
+        self, facts: list[tuple[str, dict[str, Any], str]], max_steps: int = DEFAULT_MAX_STEPS
+    ) -> Trace:
         """Evaluate `facts` (type, values, origin) to a fixpoint and return what happened."""
         with self._lock:
             sid = self._free_sids.pop() if self._free_sids else f"s{next(self._sids)}"
@@ -121,8 +127,11 @@ class Engine:
                     session.pending.append((fact_type, values, origin, None))
                 self._drain(session, max_steps)
                 for stratum in self._plan.strata:
-                    self._assert(session, self._plan.gate_routes[stratum],
-                                 {TYPE_KEY: GATE_TYPE, "stratum": stratum, "id": f"gate{stratum}"})  # fmt: skip
+                    self._assert(
+                        session,
+                        self._plan.gate_routes[stratum],
+                        {TYPE_KEY: GATE_TYPE, "stratum": stratum, "id": f"gate{stratum}"},
+                    )
                     self._drain(session, max_steps)
                 return session.trace
             finally:
@@ -135,7 +144,7 @@ class Engine:
         try:
             for name, text in reversed(session.asserted):
                 self._send(durable_rules_engine.retract_fact, name, text)
-        except Exception:  # noqa: BLE001 - a session we cannot empty is never reused
+        except Exception:
             return False
         return True
 
@@ -195,13 +204,19 @@ class Engine:
                 for alias, fact_type in compiled.aliases.items()
             )
         )
-        firing = Firing(compiled.rule_id, compiled.conjunction, bound,
-                        conclusion=self._conclusions.get(compiled.rule_id))  # fmt: skip
+        firing = Firing(
+            compiled.rule_id,
+            compiled.conjunction,
+            bound,
+            conclusion=self._conclusions.get(compiled.rule_id),
+        )
         session.trace.firings.append(firing)
         derive = self._derives.get(compiled.rule_id)
         if derive is not None:
             fact_type, values = derive
-            session.pending.append((fact_type, dict(values), "derived", len(session.trace.firings) - 1))
+            session.pending.append(
+                (fact_type, dict(values), "derived", len(session.trace.firings) - 1)
+            )
 
 
 def to_json(value: Any) -> str:
@@ -238,5 +253,5 @@ def _delete_rulesets(host: _Host, names: list[str]) -> None:
         try:
             ruleset = host.get_ruleset(name)
             durable_rules_engine.delete_ruleset(ruleset._handle)
-        except Exception:  # noqa: BLE001 - best effort at interpreter shutdown
+        except Exception:
             pass

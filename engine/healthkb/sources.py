@@ -77,7 +77,8 @@ class QuoteMismatch:
                 f"{_char(self.source_char)}"
             )
         if self.quote_char:
-            return f"{text}; then the quote goes on with {_char(self.quote_char)} after the source text ends"
+            extra = _char(self.quote_char)
+            return f"{text}; then the quote goes on with {extra} after the source text ends"
         return text
 
 
@@ -200,7 +201,7 @@ def _fold_with_map(text: str) -> tuple[str, list[int]]:
 
 
 def _split_paragraphs(text: str) -> list[Paragraph]:
-    paragraphs = []
+    paragraphs: list[Paragraph] = []
     offset = 0
     for line in text.splitlines(keepends=True):
         body = line.strip()
@@ -214,7 +215,7 @@ def _split_paragraphs(text: str) -> list[Paragraph]:
 
 
 def _split_sentences(paragraph: str, text: str, base: int) -> list[Sentence]:
-    sentences = []
+    sentences: list[Sentence] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
@@ -231,7 +232,9 @@ def _split_sentences(paragraph: str, text: str, base: int) -> list[Sentence]:
 
 def _sentence(paragraph: str, number: int, text: str, start: int, end: int, base: int) -> Sentence:
     body = text[start:end].rstrip()
-    return Sentence(f"{paragraph}.s{number}", paragraph, base + start, base + start + len(body), body)
+    return Sentence(
+        f"{paragraph}.s{number}", paragraph, base + start, base + start + len(body), body
+    )
 
 
 def _ends_with_abbreviation(text: str) -> bool:

@@ -94,7 +94,9 @@ def _conjunction_failure(
                 return f"no active rule derives `{fact_type}`"
             candidates = derivable[(fact_type, attribute)]
         else:
-            thresholds = [v for t in tests for v in (t.value if isinstance(t.value, list) else [t.value])]
+            thresholds = [
+                v for t in tests for v in (t.value if isinstance(t.value, list) else [t.value])
+            ]
             candidates = _candidates(spec, thresholds)
         if not any(all(compare(t, value) for t in tests) for value in candidates):
             described = " and ".join(f"{t.op} {t.value}" for t in tests)
@@ -113,7 +115,7 @@ def _never_firing(
     while changed:
         changed = False
         derivable = _derivable((p.item for p in alive.values()), vocabulary)
-        for rule_id, placed in list(alive.items()):
+        for rule_id in list(alive):
             failures = [
                 _conjunction_failure(c, facts, derivable, derived_names) for c in dnf[rule_id]
             ]

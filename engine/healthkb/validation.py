@@ -23,7 +23,9 @@ def validate_located(model: type[M], located: Located) -> tuple[M | None, list[P
         return None, problems_from(error, model, located)
 
 
-def problems_from(error: ValidationError, model: type[BaseModel], located: Located) -> list[Problem]:
+def problems_from(
+    error: ValidationError, model: type[BaseModel], located: Located
+) -> list[Problem]:
     problems = []
     for detail in error.errors(include_url=False):
         loc = tuple(detail["loc"])
@@ -38,10 +40,9 @@ def data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
     path: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-            path.append(part)
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        ):
             current = current[part]
             path.append(part)
         elif isinstance(current, dict) and isinstance(part, str):

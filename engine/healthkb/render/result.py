@@ -1,0 +1,56 @@
+"""A result as text, Markdown or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..result import Result
+
+
+def result_json(result: Result) -> str:
+    """The whole result, deterministic: the same input and KB give the same bytes."""
+    return json.dumps(result.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False)
+
+
+def _stamp(result: Result) -> str:
+    return f"{result.kb_id} {result.kb_version} ({result.kb_digest})"
+
+
+def result_text(result: Result) -> str:
+    if not result.conclusions:
+        lines = ["No conclusions: the sources say nothing about this profile."]
+    else:
+        lines = []
+    for c in result.conclusions:
+        lines.append(f"[{c.kind}, {c.certainty}] {c.id}")
+        lines.append(f"  {c.statement}")
+        lines.append(f"  rule {c.rule_id} v{c.rule_version}: {c.rule_title}")
+        for citation in c.citations:
+            lines.append(f"  source {citation.source} {citation.sentence}: “{citation.quote}”")
+        lines.append("")
+    lines.append(f"knowledge base {_stamp(result)}")
+    return "\n".join(lines)
+
+
+def result_markdown(result: Result) -> str:
+    lines = ["# Conclusions", ""]
+    if not result.conclusions:
+        lines += ["No conclusions: the sources say nothing about this profile.", ""]
+    for c in result.conclusions:
+        lines += [
+            f"## {c.id}",
+            "",
+            f"*{c.kind}, certainty {c.certainty}* — {c.statement}",
+            "",
+            f"Rule `{c.rule_id}` v{c.rule_version}: {c.rule_title}",
+            "",
+        ]
+        for citation in c.citations:
+            lines.append(f"> “{citation.quote}” — `{citation.source}` {citation.sentence}")
+            lines.append("")
+    lines.append(
+        f"Knowledge base `{result.kb_id}` {result.kb_version}, digest `{result.kb_digest}`"
+    )
+    return "\n".join(lines) + "\n"

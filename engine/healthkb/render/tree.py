@@ -1,0 +1,121 @@
+"""Indented text for proof trees and why-nots, as `healthkb explain` prints them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+Tree = dict[str, Any]
+_STEP = "  "
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _citation_lines(citations: list[Tree], depth: int) -> list[str]:
+    pad = _STEP * depth
+    lines = []
+    for c in citations:
+        lines.append(
+            f"{pad}source {c['source']} {c['sentence']} [{c['start']}:{c['end']}]: “{c['quote']}”"
+        )
+        if c.get("interpretation"):
+            lines.append(f"{pad}{_STEP}interpretation: {c['interpretation']}")
+    return lines
+
+
+def _rule_lines(rule: Tree, depth: int) -> list[str]:
+    pad = _STEP * depth
+    lines = [f"{pad}rule {rule['id']} v{rule['version']}: {rule['title']}  ({rule['file']})"]
+    for condition in rule["conditions"]:
+        lines += _condition_lines(condition, depth + 1)
+    lines.append(f"{pad}{_STEP}because")
+    lines += _citation_lines(rule["citations"], depth + 2)
+    return lines
+
+
+def _condition_lines(condition: Tree, depth: int) -> list[str]:
+    pad = _STEP * depth
+    test = f"{condition['fact']} {condition['op']} {_value(condition['value'])}"
+    if condition["negated"]:
+        test = f"not ({test})"
+    lines = [
+        f"{pad}condition {test}: holds, seen {_value(condition['seen'])} ({condition['origin']})"
+    ]
+    support = condition.get("support")
+    if support:
+        values = _value(support["values"])
+        if "rule" in support:
+            lines.append(f"{pad}{_STEP}derived fact {support['fact']} {values}")
+            lines += _rule_lines(support["rule"], depth + 2)
+        else:
+            lines.append(f"{pad}{_STEP}background fact {support['fact']} {values}")
+            lines += _citation_lines(support["citations"], depth + 2)
+    return lines
+
+
+def explanation_text(tree: Tree) -> str:
+    """The proof tree: conclusion -> rule -> conditions -> derived facts -> citations."""
+    c = tree["conclusion"]
+    kb = tree["kb"]
+    lines = [
+        f"conclusion {c['id']} ({c['kind']}, certainty {c['certainty']})",
+        f"{_STEP}“{c['statement']}”",
+        f"{_STEP}source of the statement",
+        *_citation_lines(c["citations"], 2),
+        *_rule_lines(tree["rule"], 1),
+        f"knowledge base {kb['id']} {kb['version']} {kb['digest']}",
+    ]
+    return "\n".join(lines)
+
+
+def _failure_lines(failure: Tree | None, depth: int) -> list[str]:
+    pad = _STEP * depth
+    if failure is None:
+        return [f"{pad}(all conditions hold)"]
+    if "any" in failure:
+        lines = [f"{pad}{failure['reason']}:"]
+        for alternative in failure["any"]:
+            lines += _failure_lines(alternative, depth + 1)
+        return lines
+    if "not" in failure:
+        seen = _value(failure["seen"])
+        return [f"{pad}condition not ({failure['not']}) failed: it holds, seen {seen}"]
+    if "fact" not in failure:
+        return [f"{pad}{failure['reason']}"]
+    test = f"{failure['fact']} {failure['op']} {_value(failure['value'])}"
+    lines = [f"{pad}condition {test} failed: {failure['reason']}, seen {_value(failure['seen'])}"]
+    for rule in failure.get("because", []):
+        lines += _rule_failure_lines(rule, depth + 1)
+    return lines
+
+
+def _rule_failure_lines(rule: Tree, depth: int) -> list[str]:
+    pad = _STEP * depth
+    head = (
+        f"{pad}rule {rule['id']} v{rule['version']} ({rule['status']}): {rule['title']}"
+        f"  ({rule['file']})"
+    )
+    if rule["failed"] is None:
+        return [head, f"{pad}{_STEP}fired"]
+    lines = [
+        head,
+        *_failure_lines(rule["failed"], depth + 1),
+        f"{pad}{_STEP}the passage it rests on",
+    ]
+    lines += _citation_lines(rule["citations"], depth + 2)
+    return lines
+
+
+def why_not_text(tree: Tree) -> str:
+    """For each rule that could conclude it, the first condition that failed and why."""
+    name = tree["conclusion"]
+    if tree["concluded"]:
+        return f"conclusion {name} was reached; use explain to see why"
+    if not tree["rules"]:
+        return f"no rule concludes {name}"
+    lines = [f"why not {name}?"]
+    for rule in tree["rules"]:
+        lines += _rule_failure_lines(rule, 1)
+    return "\n".join(lines)
