@@ -68,12 +68,14 @@ class QuoteMismatch:
             return "nothing in the source resembles it"
         excerpt = _shorten(self.sentence.text)
         text = f"the closest passage is {self.sentence.anchor} (“{excerpt}”)"
-        if self.matched == 0:
-            return text
-        text += f", which matches the quote's first {self.matched} characters"
         if self.quote_char and self.source_char:
+            where = (
+                f"the quote's first {self.matched} characters match, then"
+                if self.matched
+                else "the quote starts with"
+            )
             return (
-                f"{text}; then the quote has {_char(self.quote_char)} where the source has "
+                f"{text}; {where} {_char(self.quote_char)} where the source has "
                 f"{_char(self.source_char)}"
             )
         if self.quote_char:
@@ -145,20 +147,20 @@ class SourceText:
     def closest(self, quote: str) -> QuoteMismatch:
         """The passage that best explains why `quote` was not found."""
         needle = fold(quote)
-        best_at, best_len = -1, 0
-        first = needle[:1]
-        at = self._folded.find(first) if first else -1
-        while at != -1:
-            length = _common_prefix(needle, self._folded, at)
-            if length > best_len:
-                best_at, best_len = at, length
-            at = self._folded.find(first, at + 1)
-        if best_len >= min(8, len(needle)):
-            sentence = self._sentence_at_folded(best_at)
-            quote_char = needle[best_len] if best_len < len(needle) else None
-            stop = best_at + best_len
-            source_char = self._folded[stop] if stop < len(self._folded) else None
-            return QuoteMismatch(sentence, best_len, quote_char, source_char)
+        # Align the quote on its longest stretch that matches the source verbatim,
+        # then find the first character where the aligned quote and source differ.
+        matcher = difflib.SequenceMatcher(None, needle, self._folded, autojunk=False)
+        block = matcher.find_longest_match(0, len(needle), 0, len(self._folded))
+        start = block.b - block.a
+        if block.size >= min(8, len(needle)) and start >= 0:
+            matched = _common_prefix(needle, self._folded, start)
+            stop = start + matched
+            return QuoteMismatch(
+                self._sentence_at_folded(start),
+                matched,
+                needle[matched] if matched < len(needle) else None,
+                self._folded[stop] if stop < len(self._folded) else None,
+            )
         return QuoteMismatch(self._most_similar_sentence(needle), 0, None, None)
 
     def _sentence_at_folded(self, folded_at: int) -> Sentence | None:

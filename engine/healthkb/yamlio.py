@@ -215,8 +215,14 @@ class _Builder:
                 self._problem(key_node, "yaml-key", "keys must be plain scalars (no merge keys)")
                 continue
             key = self.build(key_node, (*path, "<key>"))
-            if not isinstance(key, str | int | bool | float) or key is None:
-                self._problem(key_node, "yaml-key", f"key {key!r} is not a plain scalar")
+            if not isinstance(key, str):
+                # YAML 1.1 reads yes/no/on/off as booleans: a key `yes:` is not "yes".
+                self._problem(
+                    key_node,
+                    "yaml-key",
+                    f"key `{key_node.value}` is read as {type(key).__name__}, not as a name",
+                    f'quote it ("{key_node.value}") or choose another name',
+                )
                 continue
             if key in result:
                 self._problem(
@@ -226,11 +232,10 @@ class _Builder:
                     "remove or rename one of them",
                 )
                 continue
-            key_text = key if isinstance(key, str) else str(key)
-            self.places[(*path, key_text)] = (
+            self.places[(*path, key)] = (
                 key_node.start_mark.line + 1,
                 key_node.start_mark.column + 1,
             )
-            result[key] = self.build(value_node, (*path, key_text))
+            result[key] = self.build(value_node, (*path, key))
         self.places.pop((*path, "<key>"), None)
         return result
