@@ -1,0 +1,236 @@
+"""Editors' test cases (`kb/tests/*.yaml`): named profiles with expected outcomes.
+
+A case file is read like any KB file (safe YAML, located problems); each case's
+profile is validated against the KB's own vocabulary and every conclusion, rule and
+derived fact it names must exist, so a typo in a test is an error, not a pass.
+Running a case evaluates its profile and compares the result with its expectations.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from .errors import KBError, Problem, ProfileError, did_you_mean
+from .model import Identifier, Scalar, StrictModel
+from .placed import Placed
+from .profile import validate_profile
+from .validation import validate_located
+from .yamlio import Located, PathKey, read_yaml
+
+if TYPE_CHECKING:
+    from .knowledge_base import KnowledgeBase
+    from .result import Result
+
+CASES_FOLDER = "kb/tests"
+
+
+class ExpectedFact(StrictModel):
+    """A derived fact a case expects: its type and (some of) its attribute values."""
+
+    fact: Identifier
+    values: dict[Identifier, Scalar | list[Scalar]] = Field(default_factory=dict)
+
+
+class Expectation(StrictModel):
+    """What must (and must not) come out of a case's profile."""
+
+    conclusions: list[Identifier] = Field(default_factory=list)
+    no_conclusions: list[Identifier] = Field(default_factory=list)
+    derived: list[ExpectedFact] = Field(default_factory=list)
+    fired_rules: list[Identifier] | None = None
+    only_these_conclusions: bool = False
+
+
+class TestCase(StrictModel):
+    """One named case: a profile and what the KB must conclude from it."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    name: Identifier
+    description: str = ""
+    profile: dict[str, Any]
+    expect: Expectation
+
+
+class CasesFile(StrictModel):
+    """`kb/tests/*.yaml`: a list of test cases."""
+
+    __test__ = False
+
+    cases: list[TestCase] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """A case after running: the result and every expectation it missed (none = pass)."""
+
+    case: TestCase
+    file: str
+    result: Result
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def read_cases(kb: KnowledgeBase, root: str | Path | None = None) -> list[Placed[TestCase]]:
+    """Every case under `root/kb/tests` (default: the KB's own root), checked against `kb`.
+
+    Raises one `KBError` with every located problem (bad YAML, unknown keys, an invalid
+    profile, an unknown conclusion, rule or derived fact, a duplicate case name).
+    """
+    base = Path(root) if root is not None else kb.content.root
+    folder = base / CASES_FOLDER
+    files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    problems: list[Problem] = []
+    cases: list[Placed[TestCase]] = []
+    for path in files:
+        name = path.relative_to(base).as_posix()
+        try:
+            located = read_yaml(path, name)
+        except KBError as error:
+            problems += error.problems
+            continue
+        cases_file, found = validate_located(CasesFile, located)
+        problems += found
+        if cases_file is None:
+            continue
+        for i, case in enumerate(cases_file.cases):
+            placed = Placed(case, located, ("cases", i))
+            problems += _check_case(kb, placed)
+            cases.append(placed)
+    problems += _duplicate_names(cases)
+    if problems:
+        raise KBError(problems)
+    return cases
+
+
+def _check_case(kb: KnowledgeBase, placed: Placed[TestCase]) -> list[Problem]:
+    case, content = placed.item, kb.content
+    problems: list[Problem] = []
+    try:
+        prefix = (*placed.path, "profile")
+        validate_profile(
+            kb.profile_model, content.vocabulary, case.profile, _sub(placed.located, prefix)
+        )
+    except ProfileError as error:
+        problems += error.problems
+    expect = case.expect
+    for key, ids, known, what in (
+        ("conclusions", expect.conclusions, content.conclusions, "conclusion"),
+        ("no_conclusions", expect.no_conclusions, content.conclusions, "conclusion"),
+        ("fired_rules", expect.fired_rules or [], content.rules, "rule"),
+    ):
+        for i, item in enumerate(ids):
+            if item not in known:
+                problems.append(
+                    placed.problem(
+                        f"unknown-{what}",
+                        f"{what} `{item}` is not declared in this KB",
+                        did_you_mean(item, known),
+                        "expect",
+                        key,
+                        i,
+                    )
+                )
+    for i, fact in enumerate(expect.derived):
+        if fact.fact not in content.vocabulary.derived:
+            problems.append(
+                placed.problem(
+                    "unknown-derived-fact",
+                    f"derived fact `{fact.fact}` is not declared in kb/facts.yaml",
+                    did_you_mean(fact.fact, content.vocabulary.derived),
+                    "expect",
+                    "derived",
+                    i,
+                    "fact",
+                )
+            )
+    both = sorted(set(expect.conclusions) & set(expect.no_conclusions))
+    if both:
+        problems.append(
+            placed.problem(
+                "contradictory-expectation",
+                f"`{both[0]}` is expected both to appear and not to appear",
+                "remove it from one of `conclusions` and `no_conclusions`",
+                "expect",
+            )
+        )
+    return problems
+
+
+def _sub(located: Located, prefix: PathKey) -> Located:
+    """The part of a located file below `prefix`, with places relative to it."""
+    n = len(prefix)
+    places = {key[n:]: place for key, place in located.places.items() if key[:n] == prefix}
+    data: Any = located.data
+    for step in prefix:
+        data = data[step]
+    return Located(located.file, data, places)
+
+
+def _duplicate_names(cases: list[Placed[TestCase]]) -> list[Problem]:
+    first: dict[str, Placed[TestCase]] = {}
+    problems = []
+    for placed in cases:
+        earlier = first.setdefault(placed.item.name, placed)
+        if earlier is not placed:
+            line, column = earlier.located.place(earlier.path)
+            problems.append(
+                placed.problem(
+                    "duplicate-case-name",
+                    f"test case `{placed.item.name}` is already defined at "
+                    f"{earlier.file}:{line}:{column}",
+                    "give this case a new name",
+                    "name",
+                )
+            )
+    return problems
+
+
+def run_case(kb: KnowledgeBase, placed: Placed[TestCase]) -> CaseOutcome:
+    """Evaluate one case's profile and list every expectation it does not meet."""
+    case = placed.item
+    result = kb.evaluate(case.profile)
+    return CaseOutcome(case, placed.file, result, tuple(unmet(case.expect, result)))
+
+
+def unmet(expect: Expectation, result: Result) -> list[str]:
+    """Each expectation the result does not meet, in words."""
+    got = set(result.conclusion_ids)
+    failures = [
+        f"expected conclusion `{c}`, not reached" for c in expect.conclusions if c not in got
+    ]
+    failures += [
+        f"conclusion `{c}` must not appear, but was reached"
+        for c in expect.no_conclusions
+        if c in got
+    ]
+    if expect.only_these_conclusions:
+        extra = sorted(got - set(expect.conclusions))
+        failures += [f"unexpected conclusion `{c}`" for c in extra]
+    for fact in expect.derived:
+        if not any(
+            d.fact == fact.fact and all(d.values.get(k) == v for k, v in fact.values.items())
+            for d in result.derived
+        ):
+            failures.append(
+                f"expected derived fact `{fact.fact}` "
+                f"{json.dumps(fact.values, sort_keys=True)}, not derived"
+            )
+    if expect.fired_rules is not None:
+        fired = {f.rule_id for f in result.fired}
+        wanted = set(expect.fired_rules)
+        failures += [f"expected rule `{r}` to fire, it did not" for r in sorted(wanted - fired)]
+        failures += [f"rule `{r}` fired, not expected" for r in sorted(fired - wanted)]
+    return failures
+
+
+def run_cases(kb: KnowledgeBase, cases: list[Placed[TestCase]]) -> list[CaseOutcome]:
+    return [run_case(kb, placed) for placed in cases]

@@ -1,0 +1,56 @@
+"""`healthkb evaluate` and `healthkb explain`: a profile in, conclusions or a proof out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..errors import UnknownConclusionError
+from ..render import result_json, result_markdown, result_text
+from .common import EXIT_OK, add_kb_option, load_kb
+
+RESULT_FORMATS = {"text": result_text, "json": result_json, "markdown": result_markdown}
+
+
+def register(commands: Any) -> None:
+    evaluate = commands.add_parser("evaluate", help="evaluate a profile and print conclusions")
+    evaluate.add_argument("profile", help="profile file (.yaml or .json)")
+    add_kb_option(evaluate)
+    evaluate.add_argument("--format", choices=sorted(RESULT_FORMATS), default="text")
+    evaluate.set_defaults(handler=run_evaluate)
+
+    explain = commands.add_parser("explain", help="print the proof (or why-not) of a conclusion")
+    explain.add_argument("profile", help="profile file (.yaml or .json)")
+    explain.add_argument("--conclusion", required=True, help="conclusion id")
+    explain.add_argument("--why-not", action="store_true", help="explain why it was not reached")
+    add_kb_option(explain)
+    explain.add_argument("--format", choices=["text", "json"], default="text")
+    explain.set_defaults(handler=run_explain)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    result = load_kb(args.kb).evaluate_file(args.profile)
+    print(RESULT_FORMATS[args.format](result))
+    return EXIT_OK
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    kb = load_kb(args.kb)
+    result = kb.evaluate_file(args.profile)
+    if args.conclusion not in kb.content.conclusions:
+        raise UnknownConclusionError(f"unknown conclusion `{args.conclusion}`")
+    why_not = args.why_not
+    if not why_not and args.conclusion not in result.conclusion_ids:
+        print(
+            f"{args.conclusion} was not concluded for this profile; showing why not",
+            file=sys.stderr,
+        )
+        why_not = True
+    tree = result.why_not(args.conclusion) if why_not else result.explain(args.conclusion)
+    if args.format == "json":
+        print(json.dumps(tree.to_dict(), indent=2, ensure_ascii=False, sort_keys=True))
+    else:
+        print(tree)
+    return EXIT_OK
