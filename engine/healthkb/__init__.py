@@ -11,7 +11,14 @@ rests on.
 ['consult_professional']
 """
 
-from .errors import EvaluationError, HealthKBError, KBError, Problem, ProfileError
+from .errors import (
+    EvaluationError,
+    HealthKBError,
+    KBError,
+    Problem,
+    ProfileError,
+    UnknownConclusionError,
+)
 from .knowledge_base import KnowledgeBase, load
 from .result import ConclusionResult, DerivedFact, FactUsed, FiredRule, Result
 from .sources import ResolvedCitation
@@ -29,6 +36,7 @@ __all__ = [
     "ProfileError",
     "ResolvedCitation",
     "Result",
+    "UnknownConclusionError",
     "load",
 ]
 

@@ -1,0 +1,170 @@
+"""The command line: each command's output, and every bad-input path exiting 2 cleanly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from healthkb.cli import main
+
+EXAMPLES = ROOT / "kb" / "examples"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_the_bundled_kb(capsys) -> None:
+    code, out, _ = run(capsys, "validate")
+    assert code == 0 and out.startswith("ok: healthkb-running-fat-loss 0.1.0: 15 rules")
+
+
+def test_validate_a_broken_kb_prints_compiler_style_lines_and_exits_1(capsys, make_kb) -> None:
+    root = make_kb({"kb/conclusions.yaml": "conclusions:\n  - id: x\n    kind: outcome\n"})
+    code, out, err = run(capsys, "validate", str(root))
+    assert code == 1
+    assert out.splitlines()[0].startswith("kb/conclusions.yaml:2:5: missing-key:")
+    assert "problem(s) found" in err
+
+
+def test_evaluate_prints_conclusions_with_citations(capsys) -> None:
+    code, out, _ = run(capsys, "evaluate", str(EXAMPLES / "meets_conditions.yaml"))
+    assert code == 0
+    assert "[outcome, possible] thigh_buttock_fat_may_decrease" in out
+    assert "source cainiu-2025-running-thigh-fat p7.s2:" in out
+
+
+def test_evaluate_json_is_the_result_model_dump(capsys, kb) -> None:
+    code, out, _ = run(
+        capsys, "evaluate", str(EXAMPLES / "fails_conditions.yaml"), "--format", "json"
+    )
+    assert code == 0
+    expected = kb.evaluate_file(EXAMPLES / "fails_conditions.yaml").model_dump(mode="json")
+    assert json.loads(out) == expected
+
+
+def test_evaluate_markdown(capsys) -> None:
+    code, out, _ = run(
+        capsys, "evaluate", str(EXAMPLES / "discomfort.yaml"), "--format", "markdown"
+    )
+    assert code == 0 and out.startswith("# Conclusions\n\n## stop_and_rest\n")
+
+
+def test_the_silent_example_concludes_no_outcome(capsys) -> None:
+    code, out, _ = run(capsys, "evaluate", str(EXAMPLES / "article_silent.yaml"))
+    assert code == 0 and "thigh_buttock_fat" not in out
+
+
+def test_explain_prints_the_proof_tree(capsys) -> None:
+    code, out, _ = run(
+        capsys,
+        "explain",
+        str(EXAMPLES / "meets_conditions.yaml"),
+        "--conclusion",
+        "thigh_buttock_fat_may_decrease",
+    )
+    assert code == 0
+    assert '      derived fact calorie_balance {"state": "deficit"}' in out
+
+
+def test_explain_of_an_unreached_conclusion_falls_back_to_why_not(capsys) -> None:
+    code, out, err = run(
+        capsys,
+        "explain",
+        str(EXAMPLES / "article_silent.yaml"),
+        "--conclusion",
+        "thigh_buttock_fat_may_decrease",
+    )
+    assert code == 0 and "showing why not" in err
+    assert out.startswith("why not thigh_buttock_fat_may_decrease?")
+
+
+def test_explain_why_not_json(capsys) -> None:
+    code, out, _ = run(
+        capsys,
+        "explain",
+        str(EXAMPLES / "discomfort.yaml"),
+        "--conclusion",
+        "thigh_buttock_fat_may_decrease",
+        "--why-not",
+        "--format",
+        "json",
+    )
+    assert code == 0 and json.loads(out)["concluded"] is False
+
+
+@pytest.mark.parametrize(
+    ("files", "argv_tail", "message"),
+    [
+        ({}, ["missing.yaml"], "cannot read file"),
+        ({"p.yaml": "running: {intensity: high"}, ["p.yaml"], "yaml-syntax"),
+        ({"p.yaml": "running: {intensity: extreme}"}, ["p.yaml"], "'extreme' is not allowed"),
+        ({"p.yaml": "- a list\n"}, ["p.yaml"], "a profile must be a mapping"),
+        ({"p.yaml": "!!python/object:os.system {}"}, ["p.yaml"], "yaml-tag"),
+        ({"p.json": '{"running": {"sessions_per_week": "4"}}'}, ["p.json"], "is not allowed"),
+    ],
+)
+def test_bad_profiles_exit_2_with_a_located_message(
+    capsys, tmp_path: Path, files, argv_tail, message
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "evaluate", *[str(tmp_path / a) for a in argv_tail])
+    assert code == 2 and out == ""
+    assert message in err and "Traceback" not in err
+
+
+def test_a_binary_profile_is_refused(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    code, _, err = run(capsys, "evaluate", str(path))
+    assert code == 2 and "not UTF-8" in err
+
+
+def test_a_broken_kb_exits_2_when_evaluating(capsys, make_kb) -> None:
+    root = make_kb({"rules/walking.yaml": "rules: []\n"})
+    code, _, err = run(capsys, "evaluate", str(EXAMPLES / "discomfort.yaml"), "--kb", str(root))
+    assert code == 2 and "broken knowledge base" in err
+
+
+@pytest.mark.parametrize("command", ["evaluate", "explain"])
+def test_kb_option_that_is_not_a_folder_exits_2(capsys, tmp_path: Path, command) -> None:
+    extra = ["--conclusion", "stop_and_rest"] if command == "explain" else []
+    argv = [command, str(EXAMPLES / "discomfort.yaml"), "--kb", str(tmp_path / "nope"), *extra]
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "not a folder" in err
+
+
+def test_explain_an_unknown_conclusion_exits_2(capsys) -> None:
+    code, _, err = run(
+        capsys, "explain", str(EXAMPLES / "discomfort.yaml"), "--conclusion", "stop_and_rst"
+    )
+    assert code == 2 and "unknown conclusion `stop_and_rst`" in err
+
+
+def test_usage_errors_exit_2(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate"])
+    assert exit_info.value.code == 2
+    assert "required: profile" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_command_without_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("running: [", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "healthkb", "evaluate", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("healthkb: invalid profile:\n")
+    assert "Traceback" not in done.stderr
