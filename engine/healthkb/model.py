@@ -141,7 +141,10 @@ def _attribute_shapes(schema: dict[str, Any]) -> None:
         return {"if": condition, "then": then}
 
     schema["allOf"] = [
-        when_type(["enum", "list"], {"required": ["values"]}),
+        when_type(
+            ["enum", "list"],
+            {"required": ["values"], "properties": {"values": {"type": "array", "minItems": 1}}},
+        ),
         when_type(["bool", "integer", "number"], {"not": {"required": ["values"]}}),
         when_type(
             ["bool", "enum", "list"],
