@@ -1,7 +1,9 @@
 """JSON Schemas for editors' tools: generated from the models, committed, never drifting.
 
 An editor's YAML language server sees YAML dates as strings, so documents are checked
-here the same way: loaded, then dates turned into ISO strings.
+here the same way: loaded, then dates turned into ISO strings. yaml-language-server
+validates with draft-07 rules whatever `$schema` says, so the schemas (marked 2020-12)
+use only keywords both drafts share, and the checks run under both.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import Any
 
 import pytest
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft7Validator, Draft202012Validator
+from jsonschema.protocols import Validator
 from pydantic import ValidationError
 from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7, DRAFT202012
 
 import healthkb
 from conftest import MINI_FACTS, MINI_RULES, ROOT
@@ -54,17 +58,22 @@ def as_language_server_sees_it(value: Any) -> Any:
     return value
 
 
-def validator_for(name: str, schemas: dict[str, dict[str, Any]]) -> Draft202012Validator:
+DRAFTS = {Draft202012Validator: DRAFT202012, Draft7Validator: DRAFT7}
+
+
+def schema_errors(
+    name: str,
+    document: Any,
+    schemas: dict[str, dict[str, Any]],
+    draft: type[Validator] = Draft202012Validator,
+) -> list[str]:
+    """The messages of every error `schemas[name]` finds in `document`, sorted."""
     # Registered under their `$id`s, as an editor finds them next to each other.
-    registry = Registry().with_resources(
-        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
+    registry: Registry[Any] = Registry().with_resources(
+        (schema["$id"], Resource(schema, DRAFTS[draft])) for schema in schemas.values()
     )
-    return Draft202012Validator(schemas[name], registry=registry)
-
-
-def schema_errors(name: str, document: Any, schemas: dict[str, dict[str, Any]]) -> list[str]:
-    found = validator_for(name, schemas).iter_errors(as_language_server_sees_it(document))
-    return sorted(error.message for error in found)
+    validator = draft(schemas[name], registry=registry)
+    return sorted(e.message for e in validator.iter_errors(as_language_server_sees_it(document)))
 
 
 @pytest.fixture(scope="module")
@@ -113,14 +122,15 @@ def test_every_bundled_file_names_its_schema_in_its_first_line(relative: str) ->
     assert (ROOT / relative).parent.joinpath(target).resolve().is_file()
 
 
+@pytest.mark.parametrize("draft", DRAFTS, ids=lambda d: d.__name__)
 @pytest.mark.parametrize("relative", BUNDLED_FILES)
 def test_every_bundled_file_validates_against_its_schema(
-    relative: str, bundled_schemas: dict[str, dict[str, Any]]
+    relative: str, draft: type[Validator], bundled_schemas: dict[str, dict[str, Any]]
 ) -> None:
     name = schema_for(relative)
     assert name is not None, f"{relative} has no schema"
     document = yaml.safe_load((ROOT / relative).read_text(encoding="utf-8"))
-    assert schema_errors(name, document, bundled_schemas) == []
+    assert schema_errors(name, document, bundled_schemas, draft) == []
 
 
 def test_every_kind_of_bundled_file_is_covered() -> None:
@@ -322,16 +332,20 @@ MISTAKES = {
 }
 
 
+@pytest.mark.parametrize("draft", DRAFTS, ids=lambda d: d.__name__)
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
 def test_schema_rejects_what_the_model_rejects(
-    mistake: str, bundled_schemas: dict[str, dict[str, Any]], kb: healthkb.KnowledgeBase
+    mistake: str,
+    draft: type[Validator],
+    bundled_schemas: dict[str, dict[str, Any]],
+    kb: healthkb.KnowledgeBase,
 ) -> None:
     name, text, edit = MISTAKES[mistake]
     valid = yaml.safe_load(text)
-    assert schema_errors(name, valid, bundled_schemas) == [], "the unedited example is valid"
+    assert schema_errors(name, valid, bundled_schemas, draft) == [], "the example is valid"
     document = copy.deepcopy(valid)
     edit(document)
-    assert schema_errors(name, document, bundled_schemas) != []
+    assert schema_errors(name, document, bundled_schemas, draft) != []
     # The schema says no more than the model does: the model refuses the same edit.
     assert not model_refuses(name, valid, kb)
     assert model_refuses(name, document, kb)
