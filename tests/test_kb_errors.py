@@ -266,6 +266,11 @@ def test_billion_laughs_is_refused_fast(make_kb) -> None:
     assert problem.file == "kb/kb.yaml" and "aliases" in problem.message
 
 
+def test_an_alias_inside_its_own_anchor_is_refused(make_kb) -> None:
+    problem = only(problems_of(make_kb({"kb/kb.yaml": "id: &loop [1, *loop]\n"})), "yaml-limit")
+    assert (problem.line, problem.column) == (1, 5) and "contains it" in problem.message
+
+
 def test_python_tags_are_refused(make_kb) -> None:
     root = make_kb({"kb/kb.yaml": "id: !!python/object/apply:os.system ['echo pwned']\n"})
     problem = only(problems_of(root), "yaml-tag")

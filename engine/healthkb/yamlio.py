@@ -148,11 +148,68 @@ def parse_yaml(text: str, display_name: str) -> Located:
         loader.dispose()
     if node is None:
         return Located(display_name, None, {(): (1, 1)})
+    _refuse_large_expansion(node, display_name)
     builder = _Builder(display_name, loader)
     data = builder.build(node, ())
     if builder.problems:
         raise KBError(builder.problems)
     return Located(display_name, data, builder.places)
+
+
+def _refuse_large_expansion(root: Node, file: str) -> None:
+    """Refuse, before building anything, a graph whose aliases expand past MAX_VALUES.
+
+    Sizes are memoised per node, so a "billion laughs" file is measured in time
+    proportional to its text, not to its expansion.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise _Limit(node.start_mark, "an alias refers to the value that contains it")
+        active.add(key)
+        total = 1
+        if isinstance(node, SequenceNode):
+            total += sum(size(item) for item in node.value)
+        elif isinstance(node, MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        active.discard(key)
+        sizes[key] = min(total, MAX_VALUES + 1)
+        return sizes[key]
+
+    try:
+        too_many = size(root) > MAX_VALUES
+    except _Limit as limit:
+        raise KBError(
+            [
+                Problem(
+                    file,
+                    limit.mark.line + 1,
+                    limit.mark.column + 1,
+                    "yaml-limit",
+                    f"YAML file refused: {limit.what}",
+                    "write the values out plainly instead of aliasing them",
+                )
+            ]
+        ) from None
+    if too_many:
+        mark = root.start_mark
+        raise KBError(
+            [
+                Problem(
+                    file,
+                    mark.line + 1,
+                    mark.column + 1,
+                    "yaml-limit",
+                    f"YAML file refused: aliases expand to more than {MAX_VALUES} values",
+                    "write the values out plainly instead of aliasing them",
+                )
+            ]
+        )
 
 
 class _Builder:
@@ -163,7 +220,6 @@ class _Builder:
         self.loader = loader
         self.places: dict[PathKey, tuple[int, int]] = {}
         self.problems: list[Problem] = []
-        self.values = 0
 
     def _problem(self, node: Node, code: str, message: str, hint: str = "") -> None:
         mark = node.start_mark
@@ -172,20 +228,6 @@ class _Builder:
         )
 
     def build(self, node: Node, path: PathKey) -> Any:
-        self.values += 1
-        if self.values > MAX_VALUES:
-            raise KBError(
-                [
-                    Problem(
-                        self.file,
-                        node.start_mark.line + 1,
-                        node.start_mark.column + 1,
-                        "yaml-limit",
-                        f"YAML file refused: aliases expand to more than {MAX_VALUES} values",
-                        "write the values out plainly instead of aliasing them",
-                    )
-                ]
-            )
         self.places.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if node.tag not in _STANDARD_TAGS:
             self._problem(
