@@ -119,12 +119,21 @@ class KBDiff:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data; lists are sorted, so the same two KBs give the same JSON."""
-        data = asdict(self)
+        data: dict[str, Any] = _lists(asdict(self))
         data["behaviour"] = {
             "profiles_compared": data.pop("profiles_compared"),
             "changed": data["behaviour"],
         }
         return data
+
+
+def _lists(value: Any) -> Any:
+    """Tuples as lists, all the way down: JSON data compares equal to its parsed self."""
+    if isinstance(value, dict):
+        return {key: _lists(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_lists(item) for item in value]
+    return value
 
 
 def side(label: str, content: KBContent) -> KBSide:

@@ -43,7 +43,7 @@ def diff_text(diff: KBDiff) -> str:
     ]
     rules = {c.id: c for c in diff.rules}
     for change in diff.behaviour:
-        lines += _profile(change, rules)
+        lines += _profile(change, rules, bool(diff.vocabulary))
     return "\n".join(lines)
 
 
@@ -99,7 +99,9 @@ def _fact(change: FactChange) -> str:
     return f"{text}: {'; '.join(details)}" if details else text
 
 
-def _profile(change: ProfileChange, rules: dict[str, ItemChange]) -> list[str]:
+def _profile(
+    change: ProfileChange, rules: dict[str, ItemChange], vocabulary_changed: bool
+) -> list[str]:
     lines = [f"  {change.kind} {change.name} ({change.file})"]
     for label, error in (("OLD", change.old_error), ("NEW", change.new_error)):
         if error:
@@ -115,5 +117,7 @@ def _profile(change: ProfileChange, rules: dict[str, ItemChange]) -> list[str]:
     responsible = [_edit(rules[r]) for r in change.responsible_rules]
 
     responsible += [f"background fact {f}" for f in change.responsible_facts]
-    lines.append(f"    responsible: {', '.join(responsible) or 'no rule edit fired'}")
+    if not responsible:
+        responsible = ["the vocabulary change" if vocabulary_changed else "no rule edit fired"]
+    lines.append(f"    responsible: {', '.join(responsible)}")
     return lines
