@@ -12,7 +12,14 @@ import healthkb
 from conftest import MINI_MANIFEST, MINI_RULES, MINI_SOURCE
 from healthkb.cli import main
 from healthkb.loader import read_content
-from healthkb.release import ReleaseError, bump_version, edit_manifest, release, write_lock
+from healthkb.release import (
+    ReleaseError,
+    bump_version,
+    edit_manifest,
+    release,
+    write_atomic,
+    write_lock,
+)
 from healthkb.versions import LOCK_FILE, rule_digest
 
 STRICTER = MINI_RULES.replace("between: [3, 5]", "between: [4, 5]")
@@ -268,3 +275,13 @@ def test_source_edit_that_breaks_a_quote_is_reported_by_validate(make_kb, capsys
         f"kb/conclusions.yaml:15:9: {mismatch}",
         f"rules/walking.yaml:29:9: {mismatch}",
     ]
+
+
+def test_atomic_write_keeps_the_file_mode_and_leaves_no_temporary_file(tmp_path) -> None:
+    target = tmp_path / "kb.yaml"
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o640)
+    write_atomic(target, "new\n")
+    assert target.read_text(encoding="utf-8") == "new\n"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["kb.yaml"]
