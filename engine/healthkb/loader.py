@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from . import checks, strata
+from . import checks, strata, versions
 from .errors import KBError, Problem
 from .logic import Conjunction, TooComplex, to_dnf
 from .model import Conclusion, ConclusionsFile, Manifest, Rule, RulesFile, Source, Vocabulary
@@ -44,6 +44,7 @@ class KBContent:
     dnf: dict[str, list[Conjunction]]
     strata: dict[str, int]
     digest: str
+    lock: versions.LockFile | None = None
 
     def active_rules(self) -> list[Rule]:
         return [r for r in self.rules.values() if r.status == "active"]
@@ -121,6 +122,8 @@ def read_content(root: str | Path | None = None) -> KBContent:
     manifest = reader.read(base / "kb" / "kb.yaml", Manifest)
     vocabulary = reader.read(base / "kb" / "facts.yaml", Vocabulary)
     conclusions_file = reader.read(base / "kb" / "conclusions.yaml", ConclusionsFile)
+    lock_path = base / versions.LOCK_FILE
+    lock = reader.read(lock_path, versions.LockFile) if lock_path.is_file() else None
     sources = [
         Placed(source[0], source[1], ())
         for path in reader.folder("kb/sources", required=True)
@@ -149,6 +152,7 @@ def read_content(root: str | Path | None = None) -> KBContent:
     problems += checks.duplicate_ids(sources, "source")
     problems += checks.duplicate_ids(conclusions, "conclusion")
     problems += checks.duplicate_ids(rules, "rule")
+    problems += versions.check_versions(rules, Placed(lock[0], lock[1], ()) if lock else None)
     problems += checks.check_citations(
         checks.all_citations(sources, placed_vocabulary, conclusions, rules), index
     )
@@ -185,6 +189,7 @@ def read_content(root: str | Path | None = None) -> KBContent:
         dnf=dnf,
         strata=analysis.strata,
         digest=_digest(content),
+        lock=lock[0] if lock else None,
         **content,  # type: ignore[arg-type]
     )
 

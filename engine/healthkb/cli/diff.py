@@ -1,0 +1,31 @@
+"""`healthkb diff OLD NEW`: what changed between two KBs, and what it changes in results."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..render.diff import diff_json, diff_text
+from ..review import diff_kbs
+from .common import EXIT_OK
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "diff", help="compare two KBs (folders or git revisions): structure, then behaviour"
+    )
+    parser.add_argument("old", help="OLD: a KB folder or a git revision (HEAD~1, v0.1.0, ...)")
+    parser.add_argument("new", help="NEW: a KB folder or a git revision")
+    parser.add_argument(
+        "--repo",
+        default=".",
+        help="KB folder inside the git repository that revisions refer to (default: .)",
+    )
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    diff = diff_kbs(args.old, args.new, args.repo)
+    print(diff_json(diff) if args.format == "json" else diff_text(diff))
+    return EXIT_OK

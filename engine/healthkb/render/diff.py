@@ -1,0 +1,123 @@
+"""Rendering a KB diff: text for a reviewer, JSON for review tools."""
+
+from __future__ import annotations
+
+import json
+
+from ..diff import CitationChange, FactChange, ItemChange, KBDiff, ProfileChange
+
+_MARK = {"added": "+", "removed": "-", "changed": "~", "interpretation": "~"}
+
+
+def diff_json(diff: KBDiff) -> str:
+    """The diff as indented JSON with sorted keys: the same two KBs give the same bytes."""
+    return json.dumps(diff.to_dict(), indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def diff_text(diff: KBDiff) -> str:
+    """The diff for a reviewer: what changed in the files, then what it changes in results."""
+    old, new = diff.old, diff.new
+    lines = [
+        f"OLD: {old.label}: {old.kb_id} {old.version} ({old.released})",
+        f"NEW: {new.label}: {new.kb_id} {new.version} ({new.released})",
+    ]
+    if (old.version, old.released) != (new.version, new.released):
+        lines.append(f"KB version: {old.version} → {new.version}")
+    sections = (
+        ("Rules", [_rule(c) for c in diff.rules]),
+        ("Citations", [_citation(c) for c in diff.citations]),
+        ("Conclusions", [_item(c) for c in diff.conclusions]),
+        ("Sources", [_item(c) for c in diff.sources]),
+        ("Vocabulary", [_fact(c) for c in diff.vocabulary]),
+    )
+    for title, entries in sections:
+        if entries:
+            lines += ["", f"{title}:", *entries]
+    if diff.structural_changes == 0:
+        lines += ["", "No rule, citation, conclusion, source or vocabulary changed."]
+    changed = len(diff.behaviour)
+    lines += [
+        "",
+        f"Behaviour: {changed} of {diff.profiles_compared} test cases and example profiles "
+        "conclude differently" + (":" if changed else "."),
+    ]
+    rules = {c.id: c for c in diff.rules}
+    for change in diff.behaviour:
+        lines += _profile(change, rules, bool(diff.vocabulary))
+    return "\n".join(lines)
+
+
+def _versions(change: ItemChange) -> str:
+    if change.change == "added":
+        return f"version {change.new_version}"
+    if change.change == "removed":
+        return f"was version {change.old_version}"
+    if change.old_version == change.new_version:
+        return f"version {change.new_version}"
+    return f"version {change.old_version} → {change.new_version}"
+
+
+def _rule(change: ItemChange) -> str:
+    text = f"  {_MARK[change.change]} {change.id} ({_versions(change)})"
+    return f"{text}: {', '.join(change.fields)}" if change.fields else text
+
+
+def _edit(change: ItemChange) -> str:
+    """`rule x changed (version 1 → 2: when)`: a rule edit named in a behavioural change."""
+    fields = f": {', '.join(change.fields)}" if change.fields else ""
+    return f"rule {change.id} {change.change} ({_versions(change)}{fields})"
+
+
+def _item(change: ItemChange) -> str:
+    text = f"  {_MARK[change.change]} {change.id}"
+    return f"{text}: {', '.join(change.fields)}" if change.fields else text
+
+
+def _citation(change: CitationChange) -> str:
+    place = f"{change.source} {change.sentence}".rstrip()
+    text = f"  {_MARK[change.change]} {change.owner} cites {place}: “{change.quote}”"
+    if change.change == "interpretation":
+        return (
+            f"{text}\n      interpretation: {_quoted(change.old_interpretation)} → "
+            f"{_quoted(change.new_interpretation)}"
+        )
+    return text
+
+
+def _quoted(text: str | None) -> str:
+    return "(none)" if text is None else f"“{text}”"
+
+
+def _fact(change: FactChange) -> str:
+    text = f"  {_MARK[change.change]} {change.section} fact {change.fact}"
+    details = list(change.fields)
+    details += [f"attribute {a} added" for a in change.attributes_added]
+    details += [f"attribute {a} removed" for a in change.attributes_removed]
+    details += [
+        f"attribute {a} ({', '.join(fields)})" for a, fields in change.attributes_changed.items()
+    ]
+    return f"{text}: {'; '.join(details)}" if details else text
+
+
+def _profile(
+    change: ProfileChange, rules: dict[str, ItemChange], vocabulary_changed: bool
+) -> list[str]:
+    lines = [f"  {change.kind} {change.name} ({change.file})"]
+    for label, error in (("OLD", change.old_error), ("NEW", change.new_error)):
+        if error:
+            lines.append(f"    not valid on {label}: {error}")
+    for label, ids in (
+        ("now concluded", change.gained),
+        ("no longer concluded", change.lost),
+        ("fired only on OLD", change.fired_only_old),
+        ("fired only on NEW", change.fired_only_new),
+    ):
+        if ids:
+            lines.append(f"    {label}: {', '.join(ids)}")
+    responsible = [_edit(rules[r]) for r in change.responsible_rules]
+
+    responsible += [f"background fact {f}" for f in change.responsible_facts]
+    if not responsible:
+        responsible = ["the vocabulary change" if vocabulary_changed else "no rule edit fired"]
+    lines.append(f"    responsible: {', '.join(responsible)}")
+    return lines

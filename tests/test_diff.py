@@ -1,0 +1,221 @@
+"""`healthkb diff` shows what an edit changes in the files and in the conclusions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_RULES, MINI_SOURCE
+from healthkb.cli import main
+from healthkb.review import SideError, diff_kbs
+
+CASES = """\
+cases:
+  - name: three_walks
+    profile: {walk: {sessions: 3}}
+    expect: {conclusions: [walking_may_help]}
+  - name: tired
+    profile: {walk: {tired: true}}
+    expect: {conclusions: [rest]}
+"""
+
+EXAMPLE = "walk: {sessions: 4, tired: false}\n"
+
+# enough_walking now needs four walks a week: a change of `when`, so version 2.
+STRICTER = MINI_RULES.replace("between: [3, 5]", "between: [4, 5]").replace(
+    "version: 1\n    title: Enough", "version: 2\n    title: Enough"
+)
+
+
+def pair(make_kb, new_files: dict[str, str]) -> tuple[Path, Path]:
+    shared = {"kb/tests/walking.yaml": CASES, "kb/examples/four_walks.yaml": EXAMPLE}
+    return make_kb(shared, name="old"), make_kb({**shared, **new_files}, name="new")
+
+
+def run_diff(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["diff", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_diff_of_two_folders_shows_the_changed_rule_and_the_case_it_changes(
+    make_kb, capsys
+) -> None:
+    old, new = pair(make_kb, {"rules/walking.yaml": STRICTER})
+    code, out, _ = run_diff(capsys, str(old), str(new))
+    assert code == 0
+    assert out == (
+        f"OLD: {old}: mini-kb 1.0.0 (2025-02-01)\n"
+        f"NEW: {new}: mini-kb 1.0.0 (2025-02-01)\n"
+        "\n"
+        "Rules:\n"
+        "  ~ enough_walking (version 1 → 2): when\n"
+        "\n"
+        "Behaviour: 1 of 3 test cases and example profiles conclude differently:\n"
+        "  case three_walks (kb/tests/walking.yaml)\n"
+        "    no longer concluded: walking_may_help\n"
+        "    fired only on OLD: enough_walking, walking_helps\n"
+        "    responsible: rule enough_walking changed (version 1 → 2: when)\n"
+    )
+
+
+def test_diff_json_is_complete_and_deterministic(make_kb, capsys) -> None:
+    old, new = pair(make_kb, {"rules/walking.yaml": STRICTER})
+    first = run_diff(capsys, str(old), str(new), "--format", "json")[1]
+    assert run_diff(capsys, str(old), str(new), "--format", "json")[1] == first
+    data = json.loads(first)
+    assert data["rules"] == [
+        {
+            "id": "enough_walking",
+            "change": "changed",
+            "fields": ["when"],
+            "old_version": 1,
+            "new_version": 2,
+        }
+    ]
+    assert data["behaviour"] == {
+        "profiles_compared": 3,
+        "changed": [
+            {
+                "kind": "case",
+                "name": "three_walks",
+                "file": "kb/tests/walking.yaml",
+                "gained": [],
+                "lost": ["walking_may_help"],
+                "fired_only_old": ["enough_walking", "walking_helps"],
+                "fired_only_new": [],
+                "responsible_rules": ["enough_walking"],
+                "responsible_facts": [],
+                "old_error": None,
+                "new_error": None,
+            }
+        ],
+    }
+    assert (data["old"]["label"], data["new"]["version"]) == (str(old), "1.0.0")
+    assert data["citations"] == data["conclusions"] == data["sources"] == []
+
+
+def test_citations_conclusions_sources_and_vocabulary_changes_are_listed(make_kb) -> None:
+    rules = MINI_RULES.replace(
+        '        quote: "may help"\n',
+        '        quote: "may help"\n        interpretation: Only walking.\n'
+        '      - source: mini\n        quote: "Eat well."\n',
+    ).replace("version: 1\n    title: Walking may help", "version: 2\n    title: Walking helps")
+    facts = MINI_FACTS.replace("max: 14", "max: 21").replace(
+        "        description: Feels tired.\n",
+        "        description: Feels tired.\n      pace:\n        type: number\n"
+        "        description: Pace.\n",
+    )
+    source = MINI_SOURCE.replace("title: A tiny article", "title: A small article")
+    conclusions = MINI_CONCLUSIONS.replace("statement: Rest when tired.", "statement: Rest.")
+    old, new = pair(
+        make_kb,
+        {
+            "rules/walking.yaml": rules,
+            "kb/facts.yaml": facts,
+            "kb/sources/mini.yaml": source,
+            "kb/conclusions.yaml": conclusions,
+        },
+    )
+    diff = diff_kbs(str(old), str(new)).to_dict()
+    assert [(r["id"], r["fields"]) for r in diff["rules"]] == [
+        ("walking_helps", ["title", "because"])
+    ]
+    assert [(c["owner"], c["quote"], c["change"], c["sentence"]) for c in diff["citations"]] == [
+        ("rule walking_helps", "Eat well.", "added", "p2.s1"),
+        ("rule walking_helps", "may help", "interpretation", "p1.s1"),
+    ]
+    assert [(c["id"], c["fields"]) for c in diff["conclusions"]] == [("rest", ["statement"])]
+    assert [(c["id"], c["fields"]) for c in diff["sources"]] == [("mini", ["title"])]
+    assert diff["vocabulary"] == [
+        {
+            "section": "input",
+            "fact": "walk",
+            "change": "changed",
+            "fields": [],
+            "attributes_added": ["pace"],
+            "attributes_removed": [],
+            "attributes_changed": {"sessions": ["max"]},
+        }
+    ]
+    assert diff["behaviour"]["changed"] == []
+
+
+def test_profile_the_old_vocabulary_refuses_is_a_behavioural_change(make_kb) -> None:
+    facts = MINI_FACTS.replace(
+        "        description: Feels tired.\n",
+        "        description: Feels tired.\n      pace:\n        type: number\n"
+        "        description: Pace.\n",
+    )
+    example = "walk: {sessions: 4, pace: 5.5}\n"
+    old, new = pair(make_kb, {"kb/facts.yaml": facts, "kb/examples/four_walks.yaml": example})
+    changed = diff_kbs(str(old), str(new)).to_dict()["behaviour"]["changed"]
+    assert [(c["name"], c["gained"], c["old_error"], c["responsible_rules"]) for c in changed] == [
+        (
+            "four_walks",
+            ["walking_may_help"],
+            "unknown-attribute: `walk.pace`: unknown attribute",
+            [],
+        )
+    ]
+
+
+def test_diff_refuses_a_side_whose_quote_no_longer_matches(make_kb, capsys) -> None:
+    source = MINI_SOURCE.replace("Rest when tired.", "Rest when you are tired.")
+    old, new = pair(make_kb, {"kb/sources/mini.yaml": source})
+    code, out, err = run_diff(capsys, str(old), str(new))
+    assert (code, out) == (2, "")
+    lines = err.splitlines()
+    assert lines[0] == f"healthkb: NEW ({new}) does not load: 2 problems:"
+    assert [line.split(": ")[1] for line in lines[1:]] == ["quote-not-found"] * 2
+
+
+def test_diff_refuses_a_side_whose_test_cases_are_broken(make_kb) -> None:
+    old, new = pair(make_kb, {"kb/tests/walking.yaml": CASES.replace("rest]", "resting]")})
+    with pytest.raises(SideError) as caught:
+        diff_kbs(str(old), str(new))
+    assert caught.value.role == "NEW"
+    assert [p.code for p in caught.value.problems] == ["unknown-conclusion"]
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=Editor", "-c", "user.email=e@example.org", *args],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    return done.stdout
+
+
+def test_diff_against_a_git_revision_reads_the_committed_kb(make_kb, capsys) -> None:
+    kb = make_kb({"kb/tests/walking.yaml": CASES}, name="repo/content")
+    repo = kb.parent
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "first")
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    (kb / "rules/walking.yaml").write_text(STRICTER, encoding="utf-8")
+
+    code, out, _ = run_diff(capsys, "HEAD", str(kb), "--repo", str(kb))
+    assert code == 0
+    assert out.splitlines()[0] == f"OLD: HEAD ({commit[:12]}): mini-kb 1.0.0 (2025-02-01)"
+    assert "  ~ enough_walking (version 1 → 2): when" in out.splitlines()
+    assert "    responsible: rule enough_walking changed (version 1 → 2: when)" in out
+
+    git(repo, "commit", "-q", "-am", "stricter")
+    same = run_diff(capsys, "HEAD", str(kb), "--repo", str(kb))[1]
+    assert "No rule, citation, conclusion, source or vocabulary changed." in same
+    both_revisions = run_diff(capsys, "HEAD~1", "HEAD", "--repo", str(kb))[1]
+    assert "  ~ enough_walking (version 1 → 2): when" in both_revisions.splitlines()
+
+
+def test_name_that_is_neither_folder_nor_revision_is_a_usage_error(make_kb, capsys) -> None:
+    kb = make_kb()
+    git(kb, "init", "-q")
+    code, _, err = run_diff(capsys, "no-such-tag", str(kb), "--repo", str(kb))
+    assert code == 2
+    assert err.startswith("healthkb: no-such-tag: not a folder, nor a revision of the git")
