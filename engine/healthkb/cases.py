@@ -242,7 +242,7 @@ def _duplicate_names(cases: list[Placed[TestCase]]) -> list[Problem]:
     for placed in cases:
         earlier = first.setdefault(placed.item.name, placed)
         if earlier is not placed:
-            line, column = earlier.located.place(earlier.path)
+            line, column = earlier.located.place((*earlier.path, "name"))
             problems.append(
                 placed.problem(
                     "duplicate-case-name",

@@ -42,9 +42,18 @@ def _failure_lines(case: Report) -> list[str]:
     lines.append(f"{_PAD}derived: {_listing(got['derived'])}")
     if "fired_rules" in expected:
         lines.append(f"{_PAD}fired_rules: {_listing(got['fired_rules'])}")
+    shown: set[str] = set()
     for mismatch in case["mismatches"]:
         lines.append(f"  - {mismatch['message']}")
-        lines += [f"{_PAD}{line}" for line in _reason(mismatch).splitlines()]
+        reason = _reason(mismatch).splitlines()
+        # One root cause often explains several mismatches (a rule that did not fire,
+        # its derived fact, the conclusion); print each explanation once.
+        stripped = {line.strip() for line in reason}
+        if reason and stripped <= shown:
+            lines.append(f"{_PAD}(explained above)")
+            continue
+        shown |= stripped
+        lines += [f"{_PAD}{line}" for line in reason]
     return lines
 
 
