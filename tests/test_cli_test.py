@@ -201,6 +201,7 @@ BROKEN = {
         " kb/tests/a.yaml:2:6 (give this case a new name)",
     ),
     "bad yaml": ("cases:\n  - name: c\n   profile: {}\n", "kb/tests/a.yaml:3:"),
+    "empty file": ("# nothing yet\n", "kb/tests/a.yaml:1:1: empty-file: file is empty"),
 }
 
 
