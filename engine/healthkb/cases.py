@@ -9,13 +9,14 @@ Running a case evaluates its profile and compares the result with its expectatio
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from .errors import KBError, Problem, ProfileError, did_you_mean
+from .errors import HealthKBError, KBError, Problem, ProfileError, did_you_mean
 from .model import Identifier, Scalar, StrictModel
 from .placed import Placed
 from .profile import validate_profile
@@ -24,7 +25,7 @@ from .yamlio import Located, PathKey, read_yaml
 
 if TYPE_CHECKING:
     from .knowledge_base import KnowledgeBase
-    from .result import Result
+    from .result import DerivedFact, Result
 
 CASES_FOLDER = "kb/tests"
 
@@ -66,6 +67,21 @@ class CasesFile(StrictModel):
 
 
 @dataclass(frozen=True)
+class Mismatch:
+    """One expectation a result does not meet.
+
+    `kind` is one of `missing-conclusion`, `unexpected-conclusion`, `missing-derived`,
+    `missing-rule` and `unexpected-rule`; `subject` is the conclusion, fact or rule id;
+    `values` are the attribute values a missing derived fact was expected to have.
+    """
+
+    kind: str
+    subject: str
+    message: str
+    values: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class CaseOutcome:
     """A case after running: the result and every expectation it missed (none = pass)."""
 
@@ -73,29 +89,42 @@ class CaseOutcome:
     file: str
     result: Result
     failures: tuple[str, ...]
+    mismatches: tuple[Mismatch, ...] = ()
+    line: int = 0
 
     @property
     def passed(self) -> bool:
         return not self.failures
 
 
-def read_cases(kb: KnowledgeBase, root: str | Path | None = None) -> list[Placed[TestCase]]:
+def read_cases(
+    kb: KnowledgeBase,
+    root: str | Path | None = None,
+    *,
+    files: Sequence[str | Path] | None = None,
+) -> list[Placed[TestCase]]:
     """Every case under `root/kb/tests` (default: the KB's own root), checked against `kb`.
 
+    `files` restricts reading to these case files (paths, or names relative to `root`).
     Raises one `KBError` with every located problem (bad YAML, unknown keys, an invalid
     profile, an unknown conclusion, rule or derived fact, a duplicate case name).
     """
     base = Path(root) if root is not None else kb.content.root
-    folder = base / CASES_FOLDER
-    files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    if files is None:
+        folder = base / CASES_FOLDER
+        paths = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    else:
+        paths = [base / f if not Path(f).is_absolute() else Path(f) for f in files]
     problems: list[Problem] = []
     cases: list[Placed[TestCase]] = []
-    for path in files:
-        name = path.relative_to(base).as_posix()
+    for path in paths:
         try:
-            located = read_yaml(path, name)
+            located = read_yaml(path, _relative(path, base))
         except KBError as error:
             problems += error.problems
+            continue
+        if located.data is None:
+            problems.append(Problem(located.file, 1, 1, "empty-file", "file is empty"))
             continue
         cases_file, found = validate_located(CasesFile, located)
         problems += found
@@ -109,6 +138,38 @@ def read_cases(kb: KnowledgeBase, root: str | Path | None = None) -> list[Placed
     if problems:
         raise KBError(problems)
     return cases
+
+
+def case_target(path: str | Path | None) -> tuple[Path | None, list[Path] | None]:
+    """The KB root and case files a command-line path names.
+
+    None: the bundled KB and all its cases. A folder: that KB and all its cases. A
+    case file: only that file, in the KB found by walking up to a folder holding
+    `kb/kb.yaml`. Raises `HealthKBError` when nothing usable is there.
+    """
+    if path is None:
+        return None, None
+    target = Path(path)
+    if target.is_dir():
+        return target, None
+    if not target.is_file():
+        raise HealthKBError(f"{path}: no such file or folder")
+    for folder in target.resolve().parents:
+        if (folder / "kb" / "kb.yaml").is_file():
+            return folder, [target.resolve()]
+    raise HealthKBError(f"{path}: not inside a KB (no kb/kb.yaml in any parent folder)")
+
+
+def select(cases: Iterable[Placed[TestCase]], keyword: str | None) -> list[Placed[TestCase]]:
+    """The cases whose name contains `keyword` (all of them when it is None or empty)."""
+    return [c for c in cases if not keyword or keyword in c.item.name]
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _check_case(kb: KnowledgeBase, placed: Placed[TestCase]) -> list[Problem]:
@@ -181,7 +242,7 @@ def _duplicate_names(cases: list[Placed[TestCase]]) -> list[Problem]:
     for placed in cases:
         earlier = first.setdefault(placed.item.name, placed)
         if earlier is not placed:
-            line, column = earlier.located.place(earlier.path)
+            line, column = earlier.located.place((*earlier.path, "name"))
             problems.append(
                 placed.problem(
                     "duplicate-case-name",
@@ -198,39 +259,65 @@ def run_case(kb: KnowledgeBase, placed: Placed[TestCase]) -> CaseOutcome:
     """Evaluate one case's profile and list every expectation it does not meet."""
     case = placed.item
     result = kb.evaluate(case.profile)
-    return CaseOutcome(case, placed.file, result, tuple(unmet(case.expect, result)))
+    found = tuple(mismatches(case.expect, result))
+    line, _ = placed.located.place(placed.path)
+    return CaseOutcome(case, placed.file, result, tuple(m.message for m in found), found, line)
 
 
 def unmet(expect: Expectation, result: Result) -> list[str]:
     """Each expectation the result does not meet, in words."""
+    return [m.message for m in mismatches(expect, result)]
+
+
+def mismatches(expect: Expectation, result: Result) -> list[Mismatch]:
+    """Each expectation the result does not meet, as data (see `Mismatch`)."""
     got = set(result.conclusion_ids)
-    failures = [
-        f"expected conclusion `{c}`, not reached" for c in expect.conclusions if c not in got
+    found = [
+        Mismatch("missing-conclusion", c, f"expected conclusion `{c}`, not reached")
+        for c in expect.conclusions
+        if c not in got
     ]
-    failures += [
-        f"conclusion `{c}` must not appear, but was reached"
+    found += [
+        Mismatch("unexpected-conclusion", c, f"conclusion `{c}` must not appear, but was reached")
         for c in expect.no_conclusions
         if c in got
     ]
     if expect.only_these_conclusions:
-        extra = sorted(got - set(expect.conclusions))
-        failures += [f"unexpected conclusion `{c}`" for c in extra]
+        extra = sorted(got - set(expect.conclusions) - set(expect.no_conclusions))
+        found += [
+            Mismatch("unexpected-conclusion", c, f"unexpected conclusion `{c}`") for c in extra
+        ]
     for fact in expect.derived:
-        if not any(
-            d.fact == fact.fact and all(d.values.get(k) == v for k, v in fact.values.items())
-            for d in result.derived
-        ):
-            failures.append(
-                f"expected derived fact `{fact.fact}` "
-                f"{json.dumps(fact.values, sort_keys=True)}, not derived"
+        if not any(_matches(fact, d) for d in result.derived):
+            values = json.dumps(fact.values, sort_keys=True, ensure_ascii=False)
+            found.append(
+                Mismatch(
+                    "missing-derived",
+                    fact.fact,
+                    f"expected derived fact `{fact.fact}` {values}, not derived",
+                    dict(fact.values),
+                )
             )
     if expect.fired_rules is not None:
         fired = {f.rule_id for f in result.fired}
         wanted = set(expect.fired_rules)
-        failures += [f"expected rule `{r}` to fire, it did not" for r in sorted(wanted - fired)]
-        failures += [f"rule `{r}` fired, not expected" for r in sorted(fired - wanted)]
-    return failures
+        found += [
+            Mismatch("missing-rule", r, f"expected rule `{r}` to fire, it did not")
+            for r in sorted(wanted - fired)
+        ]
+        found += [
+            Mismatch("unexpected-rule", r, f"rule `{r}` fired, not expected")
+            for r in sorted(fired - wanted)
+        ]
+    return found
 
 
-def run_cases(kb: KnowledgeBase, cases: list[Placed[TestCase]]) -> list[CaseOutcome]:
+def _matches(expected: ExpectedFact, derived: DerivedFact) -> bool:
+    return derived.fact == expected.fact and all(
+        derived.values.get(k) == v for k, v in expected.values.items()
+    )
+
+
+def run_cases(kb: KnowledgeBase, cases: Iterable[Placed[TestCase]]) -> list[CaseOutcome]:
+    """Run every case, in the given order."""
     return [run_case(kb, placed) for placed in cases]

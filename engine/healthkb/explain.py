@@ -279,3 +279,13 @@ def _describe(condition: Condition) -> str:
     if isinstance(condition, AllCondition):
         return " and ".join(f"({_describe(c)})" for c in condition.all)
     return " or ".join(f"({_describe(c)})" for c in condition.any)
+
+
+def rule_why_not(kb: KnowledgeBase, result: Result, rule_id: str) -> Tree:
+    """Why one rule did not fire: its first failed condition, traced like `why_not`.
+
+    The tree has the shape of one entry of `why_not(...).to_dict()["rules"]`;
+    `failed` is None when the rule did fire.
+    """
+    facts = _facts_by_type(result._trace.facts)
+    return _rule_failure(kb, kb.content.rules[rule_id], facts, set())

@@ -119,3 +119,8 @@ def why_not_text(tree: Tree) -> str:
     for rule in tree["rules"]:
         lines += _rule_failure_lines(rule, 1)
     return "\n".join(lines)
+
+
+def rule_why_not_text(tree: Tree) -> str:
+    """One rule's why-not (see `explain.rule_why_not`), as indented text."""
+    return "\n".join(_rule_failure_lines(tree, 0))

@@ -1,0 +1,48 @@
+"""`healthkb coverage [PATH]`: which source sentences are encoded, and which rules are tested."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..cases import run_cases
+from ..coverage import coverage
+from ..render.coverage import coverage_json, coverage_text
+from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, kb_folder
+from .test import load_cases
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "coverage", help="sentences encoded, left out or untouched; rules exercised by tests"
+    )
+    parser.add_argument("path", nargs="?", help="KB folder (default: the bundled KB)")
+    parser.add_argument(
+        "--fail-under-sentences",
+        type=float,
+        metavar="N",
+        help="exit 1 if under N%% of sentences are encoded or left out",
+    )
+    parser.add_argument(
+        "--fail-under-rules",
+        type=float,
+        metavar="N",
+        help="exit 1 if under N%% of active rules fire in some test case",
+    )
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load_cases(kb_folder(args.path), args.format)
+    if loaded is None:
+        return EXIT_USAGE
+    kb, cases = loaded
+    found = coverage(kb.content, run_cases(kb, cases))
+    report = found.to_dict()
+    print(coverage_json(report) if args.format == "json" else coverage_text(report))
+    shortfalls = found.shortfalls(args.fail_under_sentences, args.fail_under_rules)
+    for shortfall in shortfalls:
+        print(f"healthkb: {shortfall}", file=sys.stderr)
+    return EXIT_PROBLEMS if shortfalls else EXIT_OK

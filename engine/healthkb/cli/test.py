@@ -1,0 +1,68 @@
+"""`healthkb test [PATH] [-k NAME]`: run the editors' YAML test cases (kb/tests/*.yaml)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..case_report import case_report
+from ..cases import TestCase, case_target, read_cases, run_cases, select
+from ..errors import KBError, Problem
+from ..knowledge_base import KnowledgeBase, load
+from ..placed import Placed
+from ..render.cases import cases_json, cases_text
+from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("test", help="run the KB's test cases (kb/tests/*.yaml)")
+    parser.add_argument(
+        "path", nargs="?", help="KB folder or one case file (default: the bundled KB)"
+    )
+    parser.add_argument("-k", dest="keyword", help="only cases whose name contains this text")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load_cases(args.path, args.format)
+    if loaded is None:
+        return EXIT_USAGE
+    kb, cases = loaded
+    chosen = select(cases, args.keyword)
+    if not chosen:
+        what = f"matches -k {args.keyword!r}" if args.keyword else "was found"
+        raise UsageError(f"no test case {what} (cases live in kb/tests/*.yaml)")
+    report = case_report(kb, run_cases(kb, chosen))
+    print(cases_json(report) if args.format == "json" else cases_text(report))
+    return EXIT_OK if report["summary"]["failed"] == 0 else EXIT_PROBLEMS
+
+
+def load_cases(
+    path: str | None, output: str
+) -> tuple[KnowledgeBase, list[Placed[TestCase]]] | None:
+    """The KB and its cases that `path` names; None (problems printed) if a case file is broken.
+
+    A broken KB raises `KBError`, which `main` prints; both mean exit 2.
+    """
+    root, files = case_target(path)
+    kb = load(root)
+    try:
+        return kb, read_cases(kb, root if root is not None else kb.content.root, files=files)
+    except KBError as error:
+        print_problems("broken test cases", error.problems, output)
+        return None
+
+
+def print_problems(kind: str, problems: list[Problem], output: str) -> None:
+    """Located problems: on stderr as text, or on stdout as JSON (`--format json`)."""
+    if output == "json":
+        found = [p.to_dict() for p in problems]
+        print(json.dumps({"problems": found}, indent=2, ensure_ascii=False))
+        return
+    print(f"healthkb: {kind}:", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    print(f"{len(problems)} problem(s) found", file=sys.stderr)

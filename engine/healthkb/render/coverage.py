@@ -1,0 +1,75 @@
+"""Coverage (see `coverage.py`) as the text `healthkb coverage` prints, or as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+Report = dict[str, Any]
+_LABEL = {"encoded": "encoded", "left_out": "left out", "untouched": "UNTOUCHED"}
+_INDENT = " " * 21
+_SHOWN_CASES = 4
+
+
+def coverage_text(report: Report) -> str:
+    """Sentences source by source, then rules, then the two percentages."""
+    lines: list[str] = []
+    source = None
+    for sentence in report["sentences"]:
+        if sentence["source"] != source:
+            source = sentence["source"]
+            lines.append(f"source {source}")
+        lines += _sentence_lines(sentence)
+    lines.append("rules")
+    width = max((len(r["rule"]) for r in report["rules"]), default=0)
+    for rule in report["rules"]:
+        lines.append(f"  {rule['rule'].ljust(width)}  {_rule_state(rule)}")
+    lines += summary_lines(report)
+    return "\n".join(lines)
+
+
+def summary_lines(report: Report) -> list[str]:
+    """The two closing lines: sentences accounted for, active rules exercised."""
+    s, r = report["summary"]["sentences"], report["summary"]["rules"]
+    accounted = s["encoded"] + s["left_out"]
+    not_counted = f"; {r['not_counted']} draft or retired not counted" if r["not_counted"] else ""
+    return [
+        f"sentences: {accounted} of {s['total']} accounted for ({s['percent']}%): "
+        f"{s['encoded']} encoded, {s['left_out']} left out, {s['untouched']} untouched",
+        f"rules: {r['exercised']} of {r['total']} active rules exercised by a test case "
+        f"({r['percent']}%){not_counted}",
+    ]
+
+
+def coverage_json(report: Report) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def _sentence_lines(sentence: Report) -> list[str]:
+    head = f"  {sentence['anchor']:<7} {_LABEL[sentence['status']]:<9}  “{sentence['text']}”"
+    lines = [head]
+    for key, label in (
+        ("rules", "by rules"),
+        ("conclusions", "by conclusions"),
+        ("background", "by background facts"),
+    ):
+        if sentence[key]:
+            lines.append(f"{_INDENT}{label} {', '.join(sentence[key])}")
+    if sentence["status"] == "left_out":
+        lines.append(f"{_INDENT}reason: {sentence['reason']}")
+    if sentence["inactive_rules"]:
+        names = ", ".join(sentence["inactive_rules"])
+        lines.append(f"{_INDENT}also cited by draft or retired rules (not counted): {names}")
+    return lines
+
+
+def _rule_state(rule: Report) -> str:
+    if rule["status"] != "active":
+        return f"{rule['status']}, not counted (only active rules run)"
+    cases = rule["cases"]
+    if not cases:
+        return "NOT EXERCISED by any test case"
+    shown = ", ".join(cases[:_SHOWN_CASES])
+    more = f", and {len(cases) - _SHOWN_CASES} more" if len(cases) > _SHOWN_CASES else ""
+    noun = "case" if len(cases) == 1 else "cases"
+    return f"exercised by {len(cases)} {noun}: {shown}{more}"
