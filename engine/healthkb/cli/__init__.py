@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HealthKBError, KBError, ProfileError
-from . import evaluate, validate
+from . import evaluate, report, validate
 from .common import EXIT_OK, EXIT_USAGE, UsageError
 
 # One module per command (or group of commands), in the order `--help` lists them.
-COMMAND_MODULES = (validate, evaluate)
+COMMAND_MODULES = (validate, evaluate, report)
 
 
 def parser() -> argparse.ArgumentParser:
