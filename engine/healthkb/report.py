@@ -1,6 +1,6 @@
 """The auditors' static report site: build it from a KB, write it to a folder.
 
->>> import healthkb, tempfile
+>>> import healthkb
 >>> from healthkb.report import build_report
 >>> pages = build_report(healthkb.load())
 >>> sorted(pages)[:2]
