@@ -27,3 +27,11 @@ def load_kb(path: str | None) -> KnowledgeBase:
 
 def add_kb_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kb", help="folder holding kb/ and rules/ (default: the bundled KB)")
+
+
+def output_path(name: str) -> Path:
+    """A file or folder the command will create: its parent folder must already exist."""
+    path = Path(name)
+    if not path.parent.is_dir():
+        raise UsageError(f"{name}: folder {path.parent} does not exist")
+    return path

@@ -9,7 +9,8 @@ from typing import Any
 
 from ..errors import UnknownConclusionError
 from ..render import result_json, result_markdown, result_text
-from .common import EXIT_OK, add_kb_option, load_kb
+from ..render.html_explain import explanation_page, why_not_page
+from .common import EXIT_OK, add_kb_option, load_kb, output_path
 
 RESULT_FORMATS = {"text": result_text, "json": result_json, "markdown": result_markdown}
 
@@ -26,7 +27,13 @@ def register(commands: Any) -> None:
     explain.add_argument("--conclusion", required=True, help="conclusion id")
     explain.add_argument("--why-not", action="store_true", help="explain why it was not reached")
     add_kb_option(explain)
-    explain.add_argument("--format", choices=["text", "json"], default="text")
+    explain.add_argument(
+        "--format",
+        choices=["html", "json", "text"],
+        default="text",
+        help="html: one self-contained page with the cited passages highlighted",
+    )
+    explain.add_argument("--out", help="write to this file instead of printing")
     explain.set_defaults(handler=run_explain)
 
 
@@ -37,6 +44,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    out = output_path(args.out) if args.out else None
     kb = load_kb(args.kb)
     result = kb.evaluate_file(args.profile)
     if args.conclusion not in kb.content.conclusions:
@@ -50,7 +58,14 @@ def run_explain(args: argparse.Namespace) -> int:
         why_not = True
     tree = result.why_not(args.conclusion) if why_not else result.explain(args.conclusion)
     if args.format == "json":
-        print(json.dumps(tree.to_dict(), indent=2, ensure_ascii=False, sort_keys=True))
+        text = json.dumps(tree.to_dict(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    elif args.format == "html":
+        page = why_not_page if why_not else explanation_page
+        text = page(tree.to_dict(), kb.content, result.profile)
     else:
-        print(tree)
+        text = f"{tree}\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_bytes(text.encode("utf-8"))
     return EXIT_OK

@@ -1,0 +1,222 @@
+"""HTML building blocks shared by the report site and the explain page.
+
+Every page is self-contained: inline CSS, no script, no external asset. Every text
+that comes from a KB or a profile goes through `esc` (or `attr` inside attributes),
+so a quote containing `<script>` renders as text.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote as url_quote
+
+from ..model import AllCondition, AnyCondition, Attribute, Comparison, Condition, NotCondition
+from ..sources import Paragraph, SourceText
+
+CSS = """
+body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;
+color:#1b1b1b}
+h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem}h3{font-size:1.05rem}
+code,.id{font-family:ui-monospace,monospace;font-size:.92em}
+table{border-collapse:collapse;width:100%}
+th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
+nav{font-size:.9rem;margin-bottom:1rem}
+footer{margin-top:3rem;font-size:.85rem;color:#555;border-top:1px solid #ddd;padding-top:.5rem}
+.article p{margin:.6rem 0}
+.anchor{font-size:.75rem;color:#777;text-decoration:none;margin-right:.4rem;
+font-family:ui-monospace,monospace}
+mark{background:#fff1a8;padding:0 .1rem;border-radius:2px}
+mark mark{background:#ffd75e}
+mark.left-out{background:#e4e4e4;color:#555;text-decoration:line-through #999}
+mark:target,mark.target{outline:2px solid #d9480f}
+.untouched{background:#fde2e2;border-bottom:2px dotted #c92a2a}
+.notes{font-size:.88rem;margin:.2rem 0 1rem 1.5rem;padding:0;color:#333}
+.notes li{margin:.15rem 0}
+.legend span{margin-right:1rem}
+blockquote{margin:.3rem 0 .3rem 1rem;padding-left:.6rem;border-left:3px solid #f0c419}
+details{margin:.3rem 0 .3rem 1rem}
+summary{cursor:pointer}
+.holds{color:#2b8a3e}.fails{color:#c92a2a}
+.pass{color:#2b8a3e}.fail{color:#c92a2a;font-weight:bold}
+.badge{display:inline-block;font-size:.8rem;padding:0 .4rem;border-radius:.6rem;
+background:#eef;margin-left:.3rem}
+"""
+
+OPERATOR_WORDS = {
+    "eq": "is",
+    "ne": "is not",
+    "lt": "<",
+    "le": "≤",
+    "gt": ">",
+    "ge": "≥",
+    "between": "is between",
+    "in": "is one of",
+    "not_in": "is none of",
+    "contains": "contains",
+    "contains_any": "contains any of",
+}
+
+
+def esc(value: Any) -> str:
+    """Text content, escaped (quotes too, so it is safe inside attributes as well)."""
+    return html.escape(str(value), quote=True)
+
+
+def value_text(value: Any) -> str:
+    """A fact value as a reader sees it: JSON, so strings are quoted and lists bracketed."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def href(*parts: str, fragment: str | None = None) -> str:
+    """A relative link, each path part percent-encoded, escaped for an attribute."""
+    path = "/".join(url_quote(p, safe="") for p in parts)
+    link = path + ("#" + url_quote(fragment, safe="") if fragment else "")
+    return esc(link)
+
+
+def page(title: str, body: str, footer: str) -> str:
+    """A complete HTML document with the inline style sheet."""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        f"{body}\n<footer>{footer}</footer>\n</body>\n</html>\n"
+    )
+
+
+def kb_stamp(kb_id: str, version: str, digest: str) -> str:
+    return (
+        f"knowledge base <code>{esc(kb_id)}</code> version <code>{esc(version)}</code>, "
+        f"digest <code>{esc(digest)}</code>"
+    )
+
+
+# --- source text with highlighted passages -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A span to mark: `<mark id=... class=... title=...>` around text[start:end]."""
+
+    start: int
+    end: int
+    id: str
+    css_class: str
+    title: str
+
+
+def article_html(
+    text: SourceText,
+    highlights: Iterable[Highlight],
+    *,
+    prefix: str = "",
+    show_untouched: bool = False,
+    notes: Callable[[Paragraph], str] | None = None,
+) -> str:
+    """The text, one `<p id="{prefix}pN">` per paragraph, highlights as nested `<mark>`s.
+
+    Overlapping highlights nest; one that crosses another (or a paragraph break) is
+    closed and reopened, and only its first piece carries the id. With `show_untouched`,
+    text no highlight covers is wrapped in `<span class="untouched">`.
+    """
+    ordered = sorted(highlights, key=lambda h: (h.start, -h.end, h.id))
+    opened: set[str] = set()
+    parts = ['<div class="article">']
+    for paragraph in text.paragraphs:
+        anchor = f"{prefix}{paragraph.anchor}"
+        parts.append(
+            f'<p id="{esc(anchor)}"><a class="anchor" href="#{esc(anchor)}">'
+            f"{esc(paragraph.anchor)}</a>"
+        )
+        parts.append(_paragraph_marks(text.text, paragraph, ordered, opened, show_untouched))
+        parts.append("</p>")
+        if notes is not None:
+            parts.append(notes(paragraph))
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _paragraph_marks(
+    text: str,
+    paragraph: Paragraph,
+    highlights: list[Highlight],
+    opened: set[str],
+    show_untouched: bool,
+) -> str:
+    inside = [h for h in highlights if h.start < paragraph.end and paragraph.start < h.end]
+    cuts = {paragraph.start, paragraph.end}
+    for h in inside:
+        cuts |= {max(h.start, paragraph.start), min(h.end, paragraph.end)}
+    bounds = sorted(cuts)
+    stack: list[Highlight] = []
+    out: list[str] = []
+    for a, b in itertools.pairwise(bounds):
+        active = [h for h in inside if h.start <= a and b <= h.end]
+        keep = 0
+        while keep < min(len(stack), len(active)) and stack[keep] is active[keep]:
+            keep += 1
+        out.append("</mark>" * (len(stack) - keep))
+        for h in active[keep:]:
+            out.append(_open_mark(h, opened))
+        stack = active
+        piece = esc(text[a:b])
+        # Punctuation between two passages is not worth flagging; words are.
+        if not active and show_untouched and any(ch.isalnum() for ch in text[a:b]):
+            piece = f'<span class="untouched" title="not encoded, not left out">{piece}</span>'
+        out.append(piece)
+    out.append("</mark>" * len(stack))
+    return "".join(out)
+
+
+def _open_mark(h: Highlight, opened: set[str]) -> str:
+    if h.id in opened:
+        return f'<mark class="{esc(h.css_class)} continued" title="{esc(h.title)}">'
+    opened.add(h.id)
+    return f'<mark id="{esc(h.id)}" class="{esc(h.css_class)}" title="{esc(h.title)}">'
+
+
+# --- conditions ------------------------------------------------------------------------
+
+
+def comparison_text(fact: str, op: str, value: Any, unit: str | None = None) -> str:
+    """`running.minutes_per_session > 30 minutes`, as escaped HTML."""
+    if op == "between":
+        shown = f"{value_text(value[0])} and {value_text(value[1])}"
+    else:
+        shown = value_text(value)
+    suffix = f" {esc(unit)}" if unit else ""
+    return f"<code>{esc(fact)}</code> {esc(OPERATOR_WORDS.get(op, op))} {esc(shown)}{suffix}"
+
+
+def condition_html(
+    condition: Condition,
+    attributes: Mapping[str, Attribute],
+    fact_link: Callable[[str], str],
+) -> str:
+    """A rule's condition as nested lists: `all of`, `any of`, `not`, comparisons.
+
+    `attributes` maps `fact.attribute` to its declaration (for units); `fact_link`
+    gives extra HTML after a comparison (a link to the rules deriving its fact, say).
+    """
+    if isinstance(condition, Comparison):
+        unit = attributes[condition.fact].unit if condition.fact in attributes else None
+        test = comparison_text(condition.fact, condition.op, condition.value, unit)
+        return f"{test}{fact_link(condition.fact_type)}"
+    if isinstance(condition, NotCondition):
+        inner = condition_html(condition.not_, attributes, fact_link)
+        return f"not:<ul><li>{inner}</li></ul>"
+    label, children = (
+        ("all of", condition.all)
+        if isinstance(condition, AllCondition)
+        else ("any of", condition.any)
+        if isinstance(condition, AnyCondition)
+        else ("", [])
+    )
+    items = "".join(f"<li>{condition_html(c, attributes, fact_link)}</li>" for c in children)
+    return f"{label}:<ul>{items}</ul>"

@@ -1,0 +1,345 @@
+"""The report site's pages: an index, one page per source, one page per rule.
+
+Data in (validated KB content, passage coverage, test-case outcomes), HTML strings
+out, keyed by their path inside the site. Links between pages are relative, so the
+folder can be opened from disk, copied or archived as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..model import Citation, Rule
+from ..passages import Citer, Passage, SourceCoverage, passage_id
+from ..placed import walk_comparisons
+from ..sources import Paragraph
+from .html import (
+    Highlight,
+    article_html,
+    condition_html,
+    esc,
+    href,
+    kb_stamp,
+    page,
+    value_text,
+)
+
+if TYPE_CHECKING:
+    from ..cases import CaseOutcome
+    from ..loader import KBContent
+
+
+@dataclass(frozen=True)
+class SiteInput:
+    """Everything the site shows: the KB, its passages and its test cases' outcomes."""
+
+    content: KBContent
+    coverage: dict[str, SourceCoverage]
+    cases: Sequence[CaseOutcome]
+
+
+def site_pages(data: SiteInput) -> dict[str, str]:
+    """Every page of the site, keyed by relative path (`index.html`, `rules/x.html`)."""
+    pages = {"index.html": index_page(data)}
+    for source_id in sorted(data.content.sources):
+        pages[f"sources/{source_id}.html"] = source_page(data, source_id)
+    for rule_id in sorted(data.content.rules):
+        pages[f"rules/{rule_id}.html"] = rule_page(data, rule_id)
+    return pages
+
+
+def _footer(data: SiteInput) -> str:
+    m = data.content.manifest
+    return f"Report of {kb_stamp(m.id, m.version, data.content.digest)}."
+
+
+def _nav(up: str) -> str:
+    return f'<nav><a href="{up}index.html">← index</a></nav>'
+
+
+def _citer_link(citer: Citer, up: str) -> str:
+    if citer.kind == "rule":
+        return f'rule <a href="{up}{href("rules", citer.id + ".html")}">{esc(citer.id)}</a>'
+    anchor = f"{citer.kind}-{citer.id}"
+    word = "background fact" if citer.kind == "background" else "conclusion"
+    return f'{word} <a href="{up}index.html#{esc(anchor)}">{esc(citer.id)}</a>'
+
+
+def _citation_html(data: SiteInput, citation: Citation, up: str) -> str:
+    """A quote, linked to its highlighted passage on the source page."""
+    resolved = data.content.citations.resolve(citation)
+    target = passage_id(resolved.source, resolved.start, resolved.end)
+    link = href("sources", resolved.source + ".html", fragment=target)
+    note = (
+        f"<br><em>interpretation:</em> {esc(resolved.interpretation)}"
+        if resolved.interpretation
+        else ""
+    )
+    return (
+        f"<blockquote>“{esc(resolved.quote)}”<br>"
+        f'<a href="{up}{link}">{esc(resolved.source)} {esc(resolved.sentence)}</a>{note}'
+        "</blockquote>"
+    )
+
+
+def _outcome_html(rule: Rule, up: str) -> str:
+    if rule.then.conclude is not None:
+        anchor = f"conclusion-{rule.then.conclude}"
+        return f'concludes <a href="{up}index.html#{esc(anchor)}">{esc(rule.then.conclude)}</a>'
+    assert rule.then.derive is not None
+    values = value_text(dict(rule.then.derive.values))
+    return f"derives <code>{esc(rule.then.derive.fact)}</code> {esc(values)}"
+
+
+def _covering(data: SiteInput, rule_id: str) -> list[CaseOutcome]:
+    return [o for o in data.cases if any(f.rule_id == rule_id for f in o.result.fired)]
+
+
+# --- index -----------------------------------------------------------------------------
+
+
+def index_page(data: SiteInput) -> str:
+    content, m = data.content, data.content.manifest
+    changelog = "".join(
+        f"<li>{esc(entry.version)} ({esc(entry.date)}): "
+        + "; ".join(esc(change) for change in entry.changes)
+        + "</li>"
+        for entry in m.changelog
+    )
+    passed = sum(1 for o in data.cases if o.passed)
+    body = [
+        f"<h1>{esc(m.title)}</h1>",
+        "<table>",
+        f"<tr><th>knowledge base</th><td><code>{esc(m.id)}</code></td></tr>",
+        f"<tr><th>version</th><td>{esc(m.version)} (released {esc(m.released)})</td></tr>",
+        f"<tr><th>digest</th><td><code>{esc(content.digest)}</code></td></tr>",
+        f"<tr><th>test cases</th><td>{passed} of {len(data.cases)} pass</td></tr>",
+        "</table>",
+        f"<p>{esc(m.description)}</p>" if m.description else "",
+        f"<details><summary>changelog</summary><ul>{changelog}</ul></details>" if changelog else "",
+        _sources_table(data),
+        _rules_table(data),
+        _conclusions_section(data),
+        _background_section(data),
+        _cases_section(data),
+    ]
+    return page(f"{m.title} — report", "\n".join(b for b in body if b), _footer(data))
+
+
+def _sources_table(data: SiteInput) -> str:
+    rows = []
+    for source_id, cov in data.coverage.items():
+        s = data.content.sources[source_id]
+        rows.append(
+            f'<tr><td><a href="{href("sources", source_id + ".html")}">{esc(s.title)}</a>'
+            f"<br><code>{esc(source_id)}</code></td><td>{esc(s.publisher)}</td>"
+            f"<td>{esc(s.author)}</td><td>{esc(s.published)}</td>"
+            f"<td>{len(cov.encoded)}</td><td>{len(cov.left_out)}</td>"
+            f"<td>{len(cov.untouched)}</td></tr>"
+        )
+    return (
+        "<h2>Sources</h2><table><tr><th>source</th><th>publisher</th><th>author</th>"
+        "<th>published</th><th>encoded passages</th><th>left out</th>"
+        "<th>untouched sentences</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def _rules_table(data: SiteInput) -> str:
+    rows = []
+    for rule_id in sorted(data.content.rules):
+        rule = data.content.rules[rule_id]
+        rows.append(
+            f'<tr><td><a href="{href("rules", rule_id + ".html")}">{esc(rule_id)}</a></td>'
+            f"<td>{rule.version}</td><td>{esc(rule.status)}</td><td>{esc(rule.title)}</td>"
+            f"<td>{_outcome_html(rule, '')}</td><td>{len(_covering(data, rule_id))}</td></tr>"
+        )
+    return (
+        "<h2>Rules</h2><table><tr><th>rule</th><th>version</th><th>status</th><th>title</th>"
+        "<th>outcome</th><th>test cases</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def _conclusions_section(data: SiteInput) -> str:
+    parts = ["<h2>Conclusions</h2>"]
+    for conclusion_id in sorted(data.content.conclusions):
+        c = data.content.conclusions[conclusion_id]
+        rules = sorted(r.id for r in data.content.rules.values() if r.then.conclude == c.id)
+        reached = ", ".join(f'<a href="{href("rules", r + ".html")}">{esc(r)}</a>' for r in rules)
+        parts.append(
+            f'<section id="conclusion-{esc(c.id)}"><h3><code>{esc(c.id)}</code>'
+            f'<span class="badge">{esc(c.kind)}</span>'
+            f'<span class="badge">{esc(c.certainty)}</span></h3>'
+            f"<p>{esc(c.statement)}</p><p>reached by: {reached or 'no rule'}</p>"
+            + "".join(_citation_html(data, citation, "") for citation in c.because)
+            + "</section>"
+        )
+    return "\n".join(parts)
+
+
+def _background_section(data: SiteInput) -> str:
+    background = data.content.vocabulary.background
+    if not background:
+        return ""
+    parts = ["<h2>Background facts</h2>"]
+    for name in sorted(background):
+        fact = background[name]
+        values = value_text(dict(fact.values))
+        parts.append(
+            f'<section id="background-{esc(name)}"><h3><code>{esc(name)}</code></h3>'
+            f"<p>{esc(fact.description)} <code>{esc(values)}</code></p>"
+            + "".join(_citation_html(data, citation, "") for citation in fact.because)
+            + "</section>"
+        )
+    return "\n".join(parts)
+
+
+def _cases_section(data: SiteInput) -> str:
+    if not data.cases:
+        return "<h2>Test cases</h2><p>This knowledge base has no test cases.</p>"
+    rows = []
+    for outcome in data.cases:
+        name = outcome.case.name
+        state = (
+            '<span class="pass">pass</span>'
+            if outcome.passed
+            else '<span class="fail">FAIL</span><ul>'
+            + "".join(f"<li>{esc(f)}</li>" for f in outcome.failures)
+            + "</ul>"
+        )
+        fired = ", ".join(
+            f'<a href="{href("rules", r + ".html")}">{esc(r)}</a>'
+            for r in sorted({f.rule_id for f in outcome.result.fired})
+        )
+        rows.append(
+            f'<tr id="case-{esc(name)}"><td><code>{esc(name)}</code><br>'
+            f"{esc(outcome.case.description)}</td><td>{esc(outcome.file)}</td>"
+            f"<td>{state}</td><td>{fired}</td></tr>"
+        )
+    return (
+        "<h2>Test cases</h2><table><tr><th>case</th><th>file</th><th>result</th>"
+        "<th>rules fired</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+# --- source pages ------------------------------------------------------------------------
+
+
+def _highlight(passage: Passage) -> Highlight:
+    if passage.left_out is not None:
+        return Highlight(
+            passage.start, passage.end, passage.id, "left-out", f"left out: {passage.left_out}"
+        )
+    cited = ", ".join(f"{c.kind} {c.id}" for c in passage.cited_by)
+    return Highlight(passage.start, passage.end, passage.id, "encoded", f"cited by {cited}")
+
+
+def _passage_note(passage: Passage) -> str:
+    link = f'<a href="#{esc(passage.id)}">{esc(passage.sentence)}</a>'
+    quote = f"“{esc(passage.quote)}”"
+    if passage.left_out is not None:
+        return (
+            f'<li class="left-out-note">{link} {quote} — <strong>left out:</strong> '
+            f"{esc(passage.left_out)}</li>"
+        )
+    citers = "; ".join(
+        _citer_link(c, "../")
+        + (f" (<em>interpretation:</em> {esc(c.interpretation)})" if c.interpretation else "")
+        for c in passage.cited_by
+    )
+    return f"<li>{link} {quote} — cited by {citers}</li>"
+
+
+def source_page(data: SiteInput, source_id: str) -> str:
+    source = data.content.sources[source_id]
+    cov = data.coverage[source_id]
+    text = data.content.citations.texts[source_id]
+    passages = cov.passages
+
+    def notes(paragraph: Paragraph) -> str:
+        here = [p for p in passages if p.paragraph == paragraph.anchor]
+        if not here:
+            return ""
+        return '<ul class="notes">' + "".join(_passage_note(p) for p in here) + "</ul>"
+
+    url = (
+        f'<tr><th>address</th><td><a href="{esc(source.url)}">{esc(source.url)}</a></td></tr>'
+        if source.url
+        else ""
+    )
+    body = [
+        _nav("../"),
+        f"<h1>{esc(source.title)}</h1>",
+        "<table>",
+        f"<tr><th>source</th><td><code>{esc(source_id)}</code></td></tr>",
+        f"<tr><th>publisher</th><td>{esc(source.publisher)}</td></tr>",
+        f"<tr><th>author</th><td>{esc(source.author)}</td></tr>",
+        f"<tr><th>published</th><td>{esc(source.published)}</td></tr>",
+        url,
+        f"<tr><th>text sha256</th><td><code>{esc(text.sha256)}</code></td></tr>",
+        "</table>",
+        '<p class="legend"><span><mark>encoded passage</mark> '
+        f'{len(cov.encoded)}</span><span><mark class="left-out">left out</mark> '
+        f'{len(cov.left_out)}</span><span><span class="untouched">untouched</span> '
+        f"{len(cov.untouched)} sentences</span></p>",
+        article_html(text, [_highlight(p) for p in passages], show_untouched=True, notes=notes),
+    ]
+    return page(f"{source.title} — source", "\n".join(b for b in body if b), _footer(data))
+
+
+# --- rule pages ------------------------------------------------------------------------
+
+
+def rule_page(data: SiteInput, rule_id: str) -> str:
+    content = data.content
+    rule = content.rules[rule_id]
+    vocabulary = content.vocabulary
+    attributes = {
+        f"{name}.{attr}": declared
+        for facts in (vocabulary.input, vocabulary.derived, vocabulary.background)
+        for name, fact in facts.items()
+        for attr, declared in fact.attributes.items()
+    }
+    derivers = {
+        fact_type: sorted(
+            r.id
+            for r in content.rules.values()
+            if r.then.derive is not None and r.then.derive.fact == fact_type
+        )
+        for fact_type in {c.fact_type for c, _ in walk_comparisons(rule.when, ())}
+    }
+
+    def fact_link(fact_type: str) -> str:
+        if fact_type in vocabulary.background:
+            return f' <em>(<a href="../index.html#background-{esc(fact_type)}">background</a>)</em>'
+        links = [f'<a href="{href(r + ".html")}">{esc(r)}</a>' for r in derivers.get(fact_type, [])]
+        return f" <em>(derived by {', '.join(links)})</em>" if links else ""
+
+    covering = _covering(data, rule_id)
+    cases = "".join(
+        f'<li><a href="../index.html#case-{esc(o.case.name)}">{esc(o.case.name)}</a> '
+        f"({esc(o.file)}) — "
+        + ('<span class="pass">pass</span>' if o.passed else '<span class="fail">FAIL</span>')
+        + "</li>"
+        for o in covering
+    )
+    body = [
+        _nav("../"),
+        f"<h1>Rule <code>{esc(rule.id)}</code></h1>",
+        f"<p>{esc(rule.title)}</p>",
+        "<table>",
+        f"<tr><th>version</th><td>{rule.version}</td></tr>",
+        f"<tr><th>status</th><td>{esc(rule.status)}</td></tr>",
+        f"<tr><th>file</th><td><code>{esc(content.rule_files[rule.id])}</code></td></tr>",
+        f"<tr><th>outcome</th><td>{_outcome_html(rule, '../')}</td></tr>",
+        "</table>",
+        f"<p>{esc(rule.description)}</p>" if rule.description else "",
+        "<h2>Conditions</h2>",
+        f'<div class="conditions">when {condition_html(rule.when, attributes, fact_link)}</div>',
+        "<h2>Citations</h2>",
+        *(_citation_html(data, citation, "../") for citation in rule.because),
+        "<h2>Test cases covering this rule</h2>",
+        f"<ul>{cases}</ul>" if cases else "<p>No test case makes this rule fire.</p>",
+    ]
+    return page(f"Rule {rule.id} — report", "\n".join(b for b in body if b), _footer(data))
