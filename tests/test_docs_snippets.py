@@ -83,9 +83,7 @@ def test_python_snippets_run_and_print_what_the_doc_shows(doc: str) -> None:
 
 def cli_blocks(doc: str) -> list[tuple[str, str]]:
     return [
-        (match.group(1), body)
-        for _, body, before in blocks(doc)
-        if (match := _CLI.search(before))
+        (match.group(1), body) for _, body, before in blocks(doc) if (match := _CLI.search(before))
     ]
 
 
