@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,106 @@ def test_json_shape_in_the_api_doc_has_the_keys_of_a_real_result() -> None:
     assert set(shape["conclusions"][0]["citations"][0]) == set(
         real["conclusions"][0]["citations"][0]
     )
+
+
+# --- docs/editors.md: the error messages it shows, and the table of problem codes ----
+
+# Edits of the bundled KB that docs/editors.md describes, as (file, old text, new text).
+EDITOR_EXAMPLES = {
+    "en-dash": [
+        (
+            "rules/running_and_diet.yaml",
+            "intensity, 3–5 times per week for",
+            "intensity, 3-5 times per week for",
+        )
+    ],
+    "negation-cycle": [
+        (
+            "rules/running_and_diet.yaml",
+            "        - not: {fact: diet.frequent_high_calorie_foods, eq: true}\n",
+            "        - not: {fact: diet.frequent_high_calorie_foods, eq: true}\n"
+            "        - not: {fact: calorie_balance.state, eq: surplus}\n",
+        )
+    ],
+    "overstated-certainty": [
+        (
+            "kb/conclusions.yaml",
+            "  - id: thigh_buttock_fat_may_decrease\n    kind: outcome\n    certainty: possible\n",
+            "  - id: thigh_buttock_fat_may_decrease\n    kind: outcome\n    certainty: likely\n",
+        )
+    ],
+    "never-fires": [
+        (
+            "rules/running_and_diet.yaml",
+            "- {fact: running.minutes_per_session, gt: 30}",
+            "- {fact: running.minutes_per_session, gt: 600}",
+        )
+    ],
+}
+
+
+def problems_after(tmp_path: Path, edits: list[tuple[str, str, str]]) -> list[str]:
+    root = tmp_path / "kb-copy"
+    for folder in ("kb", "rules"):
+        shutil.copytree(ROOT / folder, root / folder)
+    for name, old, new in edits:
+        path = root / name
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, f"{name}: the documented edit no longer applies"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(healthkb.KBError) as caught:
+        healthkb.load(root)
+    return [str(problem) for problem in caught.value.problems]
+
+
+@pytest.mark.parametrize("example", sorted(EDITOR_EXAMPLES))
+def test_error_messages_shown_to_editors_are_the_real_ones(example: str, tmp_path: Path) -> None:
+    shown = {
+        line
+        for language, body, _ in blocks("editors.md")
+        if language == "text"
+        for line in body.splitlines()
+    }
+    for line in problems_after(tmp_path, EDITOR_EXAMPLES[example]):
+        assert line in shown, f"docs/editors.md does not show: {line}"
+
+
+_CODE = re.compile(r'"([a-z]+(?:-[a-z0-9]+)+)"')
+# Codes built with f-strings, and every code each one can make.
+_TEMPLATED = {
+    'f"duplicate-{what}-id"': {
+        "duplicate-source-id",
+        "duplicate-conclusion-id",
+        "duplicate-rule-id",
+    },
+    'f"unknown-{what}"': {"unknown-conclusion", "unknown-rule"},
+}
+_NOT_CODES = {"utf-8"}
+# Codes of one word are only recognised in a one-line Problem(file, line, column, code, ...).
+_ONE_WORD_CODE = re.compile(r'Problem\([^,()]+, [^,()]+, [^,()]+, "([a-z]+)"')
+
+
+def codes_in_the_engine() -> set[str]:
+    codes: set[str] = set()
+    templates: set[str] = set()
+    for path in (ROOT / "engine" / "healthkb").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        codes |= set(_CODE.findall(text)) - _NOT_CODES
+        codes |= set(_ONE_WORD_CODE.findall(text))
+        templates |= set(re.findall(r'f"[a-z]+-\{\w+\}[-a-z]*"', text))
+    assert templates == set(_TEMPLATED), "a new templated code: list what it can make here"
+    return codes.union(*_TEMPLATED.values())
+
+
+def codes_in_the_editors_table() -> set[str]:
+    text = (DOCS / "editors.md").read_text(encoding="utf-8")
+    # From the heading to the next top-level section (other sections may follow).
+    section = text.split("### Problem codes", 1)[1].split("\n## ", 1)[0]
+    first_cells = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    return {code for cell in first_cells for code in re.findall(r"`([a-z0-9-]+)`", cell)}
+
+
+def test_every_problem_code_is_in_the_editors_table_and_no_other() -> None:
+    engine, documented = codes_in_the_engine(), codes_in_the_editors_table()
+    assert engine - documented == set(), "codes missing from docs/editors.md#problem-codes"
+    assert documented - engine == set(), "codes in docs/editors.md that the engine never gives"
