@@ -164,7 +164,7 @@ class Engine:
                 trace.firings[firing] = replace(trace.firings[firing], derived=index)
             if len(trace.firings) > max_steps:
                 raise EvaluationError(
-                    f"evaluation stopped after {max_steps} rule firings (a runaway chain?); "
+                    f"evaluation stopped: more than {max_steps} rule firings (a runaway chain?); "
                     f"most recent rules: {', '.join(f.rule_id for f in trace.firings[-5:])}"
                 )
 

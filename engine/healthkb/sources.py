@@ -151,7 +151,7 @@ class SourceText:
         # then find the first character where the aligned quote and source differ.
         matcher = difflib.SequenceMatcher(None, needle, self._folded, autojunk=False)
         block = matcher.find_longest_match(0, len(needle), 0, len(self._folded))
-        start = block.b - block.a
+        start = _aligned_start(matcher, block)
         if block.size >= min(8, len(needle)) and start >= 0:
             matched = _common_prefix(needle, self._folded, start)
             stop = start + matched
@@ -164,8 +164,9 @@ class SourceText:
         return QuoteMismatch(self._most_similar_sentence(needle), 0, None, None)
 
     def _sentence_at_folded(self, folded_at: int) -> Sentence | None:
+        # The sentence holding the offset or, on the space between two, the next one.
         offset = self._origin[folded_at]
-        return next((s for s in self.sentences if s.start <= offset < s.end), None)
+        return next((s for s in self.sentences if offset < s.end), None)
 
     def _most_similar_sentence(self, needle: str) -> Sentence | None:
         best, best_ratio = None, 0.3
@@ -174,6 +175,22 @@ class SourceText:
             if ratio > best_ratio:
                 best, best_ratio = sentence, ratio
         return best
+
+
+def _aligned_start(matcher: difflib.SequenceMatcher[str], longest: difflib.Match) -> int:
+    """Where the quote starts in the folded source, aligned on its earliest verbatim stretch.
+
+    The longest stretch alone misplaces the start when a word before it changed
+    length ("will" for "may"); an earlier stretch of the same passage (about as far
+    before the longest one in the source as in the quote) gives the true start.
+    """
+    for block in matcher.get_matching_blocks():
+        if block.size == 0 or block.a > longest.a:
+            break
+        gap_quote, gap_source = longest.a - block.a, longest.b - block.b
+        if gap_source >= 0 and abs(gap_source - gap_quote) <= 10 + gap_quote // 2:
+            return block.b - block.a
+    return longest.b - longest.a
 
 
 def _common_prefix(needle: str, haystack: str, at: int) -> int:

@@ -243,6 +243,10 @@ class _Builder:
             except yaml.YAMLError as error:
                 self._problem(node, "yaml-value", str(error))
                 return None
+            except ValueError as error:
+                # PyYAML builds dates with datetime.date, which raises on 2025-02-30.
+                self._problem(node, "yaml-value", f"`{node.value}` is not a valid value: {error}")
+                return None
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
