@@ -11,12 +11,15 @@ rests on.
 ['consult_professional']
 """
 
+from .audit import AuditLog, AuditLogError
 from .errors import EvaluationError, HealthKBError, KBError, Problem, ProfileError
 from .knowledge_base import KnowledgeBase, load
 from .result import ConclusionResult, DerivedFact, FactUsed, FiredRule, Result
 from .sources import ResolvedCitation
 
 __all__ = [
+    "AuditLog",
+    "AuditLogError",
     "ConclusionResult",
     "DerivedFact",
     "EvaluationError",

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HealthKBError, KBError, ProfileError
-from . import evaluate, validate
+from . import audit, evaluate, validate
 from .common import EXIT_OK, EXIT_USAGE, UsageError
 
 # One module per command (or group of commands), in the order `--help` lists them.
-COMMAND_MODULES = (validate, evaluate)
+COMMAND_MODULES = (validate, evaluate, audit)
 
 
 def parser() -> argparse.ArgumentParser:
