@@ -220,8 +220,12 @@ class AuditLog:
     def verify(self) -> Verification:
         """Check every record's own hash and its link to the one before; stop at the first."""
         previous, count, expected = GENESIS, 0, 1
-        for number, line, torn in _lines(self.path):
+        lines = _lines(self.path)
+        for number, line, torn in lines:
             problem = _check_line(number, line, torn, previous, expected)
+            if problem is not None and problem.code == "broken-chain":
+                # Only the rest of the log tells a deleted record from a moved one.
+                problem = _explain_gap(problem, _parse(line) or {}, expected, lines)
             if problem is not None:
                 return Verification(str(self.path), count, previous, problem)
             previous, count, expected = line_hash(line), count + 1, expected + 1
@@ -255,22 +259,41 @@ def _check_line(
     if record.get("hash") != record_hash(record):
         return LogProblem(number, record_id, "edited-record", "its hash does not match its content")
     if record.get("previous") != previous:
-        return LogProblem(number, record_id, "broken-chain", _chain_message(record, expected))
+        return LogProblem(number, record_id, "broken-chain", _BROKEN)
     return None
 
 
-def _chain_message(record: Record, expected: int) -> str:
-    """Why a record's link does not match, in words (its sequence number tells how)."""
-    base = "its `previous` hash does not match the line before it"
+_BROKEN = "its `previous` hash does not match the line before it"
+
+
+def _explain_gap(
+    problem: LogProblem,
+    record: Record,
+    expected: int,
+    rest: Iterator[tuple[int, bytes, bool]],
+) -> LogProblem:
+    """Say how the chain broke: the sequence numbers tell an edit, a deletion, a move."""
     sequence = record.get("sequence")
     if not isinstance(sequence, int):
-        return f"{base}; a record before it was edited, deleted or moved"
-    if sequence > expected:
-        missing = "record" if sequence - expected == 1 else "records"
-        return f"{base}: {missing} {expected}..{sequence - 1} of the log were deleted"
-    if sequence < expected:
-        return f"{base}: it is record {sequence}, found where record {expected} belongs (reordered)"
-    return f"{base}: the record before it was edited or replaced"
+        how = "a record before it was edited, deleted or moved"
+    elif sequence < expected:
+        how = f"it is record {sequence}, found where record {expected} belongs (reordered)"
+    elif sequence > expected:
+        later = next(
+            (n for n, line, _ in rest if (_parse(line) or {}).get("sequence") == expected), None
+        )
+        if later is not None:
+            how = (
+                f"it is record {sequence}, found where record {expected} belongs; "
+                f"record {expected} is at line {later} (reordered)"
+            )
+        elif sequence == expected + 1:
+            how = f"record {expected} is missing (deleted)"
+        else:
+            how = f"records {expected} to {sequence - 1} are missing (deleted)"
+    else:
+        how = "the record before it was edited or replaced"
+    return LogProblem(problem.line, problem.record, problem.code, f"{_BROKEN}: {how}")
 
 
 def _parse(line: bytes) -> Record | None:
