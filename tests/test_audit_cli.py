@@ -174,3 +174,47 @@ def test_replay_reports_profiles_the_new_kb_no_longer_accepts(
     assert code == 1
     assert "cannot be evaluated now: invalid profile" in out
     assert "no longer concluded: rest" in out
+
+
+def test_a_forged_record_of_the_wrong_shape_gives_no_traceback(capsys, tmp_path: Path) -> None:
+    from healthkb.audit import canonical, record_hash
+
+    record = {
+        "format": "x",
+        "sequence": 1,
+        "record": "r1",
+        "time": "t",
+        "kb": {},
+        "profile": {},
+        "result": {},
+        "explanations": {"c": {}},
+    }
+    record["hash"] = record_hash(record)
+    log = tmp_path / "forged.jsonl"
+    log.write_bytes(canonical(record) + b"\n")
+    code, _, err = run(capsys, "audit", "replay", str(log))
+    assert (code, err) == (2, f"healthkb: {log}:1: not a healthkb audit record\n")
+    code, _, err = run(capsys, "audit", "show", str(log), "r1")
+    assert (code, err) == (2, f"healthkb: {log}: record r1 is not a healthkb record\n")
+
+
+def test_audit_show_json_is_the_explain_json(capsys, tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    run(capsys, "evaluate", DISCOMFORT, "--audit-log", str(log))
+    (record,) = log_ids(log)
+    _, explained, _ = run(
+        capsys, "explain", DISCOMFORT, "--conclusion", "stop_and_rest", "--format", "json"
+    )
+    code, shown, _ = run(
+        capsys,
+        "audit",
+        "show",
+        str(log),
+        record,
+        "--conclusion",
+        "stop_and_rest",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    assert json.loads(shown) == {"record": record, "explanations": [json.loads(explained)]}

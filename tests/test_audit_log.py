@@ -143,6 +143,14 @@ def test_two_swapped_records_are_found_at_the_first_of_them(log_of_five: Path) -
     assert "record 2 is at line 3 (reordered)" in problem.message
 
 
+def test_several_deleted_records_are_named_as_a_range(log_of_five: Path) -> None:
+    lines = lines_of(log_of_five)
+    log_of_five.write_bytes(b"".join([lines[0], lines[3], lines[4]]))
+    problem = problem_of(log_of_five)
+    assert (problem.line, problem.code) == (2, "broken-chain")
+    assert problem.message.endswith("records 2 to 3 are missing (deleted)")
+
+
 def test_a_torn_last_line_is_reported_and_never_appended_after(mini, log_of_five: Path) -> None:
     lines = lines_of(log_of_five)
     torn = b"".join([*lines[:4], lines[4][: len(lines[4]) // 2]])
@@ -234,9 +242,9 @@ def test_many_processes_and_threads_append_a_clean_chain(make_kb, tmp_path: Path
     assert sessions == sorted(n % 15 for n in range(total))
 
 
-def test_several_deleted_records_are_named_as_a_range(log_of_five: Path) -> None:
-    lines = lines_of(log_of_five)
-    log_of_five.write_bytes(b"".join([lines[0], lines[3], lines[4]]))
-    problem = problem_of(log_of_five)
-    assert (problem.line, problem.code) == (2, "broken-chain")
-    assert problem.message.endswith("records 2 to 3 are missing (deleted)")
+def test_the_module_example_runs() -> None:
+    import doctest
+
+    import healthkb.audit
+
+    assert doctest.testmod(healthkb.audit).failed == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .audit import AuditLogError
 from .errors import HealthKBError, ProfileError
 
 if TYPE_CHECKING:
@@ -108,7 +109,11 @@ def replay(log: AuditLog, kb: KnowledgeBase) -> Replay:
     count = 0
     for line, record in log.records():
         count += 1
-        difference = replay_record(kb, line, record)
+        try:
+            difference = replay_record(kb, line, record)
+        except (KeyError, TypeError, AttributeError):
+            # Only a forged record (its hash recomputed) can reach here with this shape.
+            raise AuditLogError(f"{log.path}:{line}: not a healthkb audit record") from None
         if difference is not None:
             differences.append(difference)
     return Replay(f"{kb.id} {kb.version} ({kb.digest})", count, differences)

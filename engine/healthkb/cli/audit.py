@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ..audit import AuditLog, Record, record_hash
+from ..audit import AuditLog, AuditLogError, Record, record_hash
 from ..render.tree import explanation_text
 from ..replay import Difference, replay
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
@@ -99,6 +99,19 @@ def _stamp(record: Record) -> str:
     )
 
 
+def _chosen(record: Record, conclusion: str | None) -> list[str]:
+    """The conclusions to show, in the result's order (or the one asked for)."""
+    order = [c["id"] for c in record["result"]["conclusions"]]
+    if conclusion is None:
+        return order
+    if conclusion not in record["explanations"]:
+        reached = ", ".join(order) or "none"
+        raise UsageError(
+            f"record {record['record']} has no conclusion `{conclusion}` (it concluded: {reached})"
+        )
+    return [conclusion]
+
+
 def run_show(args: argparse.Namespace) -> int:
     record = AuditLog(args.log).find(args.record)
     if record["hash"] != record_hash(record):
@@ -108,23 +121,21 @@ def run_show(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
-    explanations: dict[str, Any] = record["explanations"]
-    order = [c["id"] for c in record["result"]["conclusions"]]
-    if args.conclusion is not None:
-        if args.conclusion not in explanations:
-            reached = ", ".join(order) or "none"
-            raise UsageError(
-                f"record {record['record']} has no conclusion `{args.conclusion}` "
-                f"(it concluded: {reached})"
-            )
-        order = [args.conclusion]
+    try:
+        order = _chosen(record, args.conclusion)
+        trees = [record["explanations"][c] for c in order]
+        texts = [explanation_text(tree) for tree in trees]
+        stamp = _stamp(record)
+    except (KeyError, TypeError, AttributeError):
+        # Only a forged record (its hash recomputed) can have another shape.
+        raise AuditLogError(f"{args.log}: record {args.record} is not a healthkb record") from None
     if args.format == "json":
-        _dump({"record": record["record"], "explanations": [explanations[c] for c in order]})
+        _dump({"record": record["record"], "explanations": trees})
         return EXIT_OK
-    if not order:
+    if not texts:
         print("no conclusions: the sources say nothing about this profile")
-    for conclusion_id in order:
-        print(explanation_text(explanations[conclusion_id]))
+    for text in texts:
+        print(text)
         print()
-    print(_stamp(record))
+    print(stamp)
     return EXIT_OK
