@@ -11,6 +11,7 @@ rests on.
 ['consult_professional']
 """
 
+from .audit import AuditLog, AuditLogError
 from .errors import (
     EvaluationError,
     HealthKBError,
@@ -24,6 +25,8 @@ from .result import ConclusionResult, DerivedFact, FactUsed, FiredRule, Result
 from .sources import ResolvedCitation
 
 __all__ = [
+    "AuditLog",
+    "AuditLogError",
     "ConclusionResult",
     "DerivedFact",
     "EvaluationError",

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .audit import AuditLog
 from .compile import compile_rules
 from .loader import KBContent, read_content
 from .profile import build_profile_model, read_profile, validate_profile
@@ -59,18 +60,22 @@ class KnowledgeBase:
         """The profile as this KB's profile model; raises ProfileError naming every bad field."""
         return validate_profile(self.profile_model, self.content.vocabulary, profile)
 
-    def evaluate(self, profile: Any) -> Result:
-        """Evaluate a profile (dict or profile model) and return conclusions with proofs."""
-        validated = self.validate_profile(profile)
-        return self._evaluate(validated)
+    def evaluate(self, profile: Any, *, audit: AuditLog | None = None) -> Result:
+        """Evaluate a profile (dict or profile model) and return conclusions with proofs.
 
-    def evaluate_file(self, path: str | Path) -> Result:
+        With `audit`, the evaluation is appended to that audit log (durably, before this
+        returns) and `result.audit_record_id` names its record.
+        """
+        validated = self.validate_profile(profile)
+        return self._evaluate(validated, audit)
+
+    def evaluate_file(self, path: str | Path, *, audit: AuditLog | None = None) -> Result:
         """Evaluate a profile file (YAML or JSON); errors name the file, line and column."""
         data, located = read_profile(Path(path))
         validated = validate_profile(self.profile_model, self.content.vocabulary, data, located)
-        return self._evaluate(validated)
+        return self._evaluate(validated, audit)
 
-    def _evaluate(self, validated: BaseModel) -> Result:
+    def _evaluate(self, validated: BaseModel, audit: AuditLog | None) -> Result:
         given = validated.model_dump(exclude_none=True)
         facts = [(name, values, "input") for name, values in given.items()]
         facts += [
@@ -78,7 +83,10 @@ class KnowledgeBase:
             for name, fact in sorted(self.content.vocabulary.background.items())
         ]
         trace = self._engine.run(facts, self.max_steps)
-        return build_result(self, given, trace)
+        result = build_result(self, given, trace)
+        if audit is not None:
+            result._audit_record_id = audit.append(result)
+        return result
 
     def __repr__(self) -> str:
         return f"<KnowledgeBase {self.id} {self.version} {self.digest[:19]}>"

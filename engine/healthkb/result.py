@@ -77,6 +77,14 @@ class Result(_Frozen):
     _kb: KnowledgeBase = PrivateAttr()
     _trace: Trace = PrivateAttr()
     _proofs: Proofs = PrivateAttr()
+    # Kept out of model_dump on purpose: the dump must be the same bytes for the same
+    # profile and KB, and a record id is random.
+    _audit_record_id: str | None = PrivateAttr(default=None)
+
+    @property
+    def audit_record_id(self) -> str | None:
+        """The id of the audit log record of this evaluation, or None if it was not logged."""
+        return self._audit_record_id
 
     def conclusion(self, conclusion_id: str) -> ConclusionResult | None:
         """The conclusion with this id, or None if it was not reached."""
@@ -97,6 +105,21 @@ class Result(_Frozen):
         from .explain import why_not
 
         return why_not(self._kb, self, conclusion_id)
+
+    def to_cds_cards(self) -> dict[str, Any]:
+        """The conclusions as a CDS Hooks 2.0 response: `{"cards": [...]}`, one card each.
+
+        Each card's `uuid` derives from the audit record id when the evaluation was
+        logged, and otherwise from the KB digest, the profile and the conclusion.
+        """
+        from .render.cds_hooks import cds_cards
+
+        sources = {
+            source_id: (source.title, source.publisher, source.url)
+            for source_id, source in self._kb.content.sources.items()
+        }
+        explanations = {c.id: self.explain(c.id).to_dict() for c in self.conclusions}
+        return cds_cards(self, explanations, sources, self._audit_record_id)
 
 
 def build_result(kb: KnowledgeBase, profile: dict[str, Any], trace: Trace) -> Result:

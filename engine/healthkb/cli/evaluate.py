@@ -7,12 +7,18 @@ import json
 import sys
 from typing import Any
 
+from ..audit import AuditLog
 from ..errors import UnknownConclusionError
-from ..render import result_json, result_markdown, result_text
+from ..render import result_cds_hooks, result_json, result_markdown, result_text
 from ..render.html_explain import explanation_page, why_not_page
 from .common import EXIT_OK, add_kb_option, load_kb, output_path
 
-RESULT_FORMATS = {"text": result_text, "json": result_json, "markdown": result_markdown}
+RESULT_FORMATS = {
+    "text": result_text,
+    "json": result_json,
+    "markdown": result_markdown,
+    "cds-hooks": result_cds_hooks,
+}
 
 
 def register(commands: Any) -> None:
@@ -20,6 +26,9 @@ def register(commands: Any) -> None:
     evaluate.add_argument("profile", help="profile file (.yaml or .json)")
     add_kb_option(evaluate)
     evaluate.add_argument("--format", choices=sorted(RESULT_FORMATS), default="text")
+    evaluate.add_argument(
+        "--audit-log", metavar="FILE", help="append this evaluation to an audit log (JSON lines)"
+    )
     evaluate.set_defaults(handler=run_evaluate)
 
     explain = commands.add_parser("explain", help="print the proof (or why-not) of a conclusion")
@@ -38,8 +47,13 @@ def register(commands: Any) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    result = load_kb(args.kb).evaluate_file(args.profile)
+    audit = AuditLog(args.audit_log) if args.audit_log else None
+    result = load_kb(args.kb).evaluate_file(args.profile, audit=audit)
     print(RESULT_FORMATS[args.format](result))
+    if result.audit_record_id is not None:
+        print(
+            f"audit record {result.audit_record_id} appended to {args.audit_log}", file=sys.stderr
+        )
     return EXIT_OK
 
 
