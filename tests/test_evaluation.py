@@ -149,3 +149,12 @@ def test_results_are_stamped_with_the_kb_identity(kb) -> None:
         assert conclusion.rule_id in kb.content.rules
         assert conclusion.rule_version == kb.content.rules[conclusion.rule_id].version
         assert conclusion.citations
+
+
+def test_a_passage_cited_twice_is_listed_once_with_its_interpretation(kb) -> None:
+    result = kb.evaluate({"goals": {"target_areas": ["thighs"]}})
+    citations = result.conclusion("fat_loss_is_whole_body").citations
+    spans = [(c.source, c.start, c.end) for c in citations]
+    assert len(spans) == len(set(spans))
+    (whole_body,) = [c for c in citations if c.quote.startswith("Fat loss is a whole-body")]
+    assert whole_body.interpretation and "specific body area" in whole_body.interpretation

@@ -197,12 +197,17 @@ def _fact_used(fact: FactRecord) -> FactUsed:
 
 
 def _unique(citations: list[ResolvedCitation]) -> list[ResolvedCitation]:
+    """Each passage once: a bare citation of a passage that is also cited with an
+    interpretation adds nothing, so only the interpreted one is kept."""
+    interpreted = {(c.source, c.start, c.end) for c in citations if c.interpretation}
     seen = set()
     unique = []
     for citation in citations:
-        key = (citation.source, citation.start, citation.end, citation.interpretation)
-        if key not in seen:
-            seen.add(key)
+        span = (citation.source, citation.start, citation.end)
+        if citation.interpretation is None and span in interpreted:
+            continue
+        if (*span, citation.interpretation) not in seen:
+            seen.add((*span, citation.interpretation))
             unique.append(citation)
     return unique
 

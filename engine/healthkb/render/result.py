@@ -29,6 +29,8 @@ def result_text(result: Result) -> str:
         lines.append(f"  rule {c.rule_id} v{c.rule_version}: {c.rule_title}")
         for citation in c.citations:
             lines.append(f"  source {citation.source} {citation.sentence}: “{citation.quote}”")
+            if citation.interpretation:
+                lines.append(f"    interpretation: {citation.interpretation}")
         lines.append("")
     lines.append(f"knowledge base {_stamp(result)}")
     return "\n".join(lines)
@@ -50,6 +52,8 @@ def result_markdown(result: Result) -> str:
         for citation in c.citations:
             lines.append(f"> “{citation.quote}” — `{citation.source}` {citation.sentence}")
             lines.append("")
+            if citation.interpretation:
+                lines += [f"Interpretation: {citation.interpretation}", ""]
     lines.append(
         f"Knowledge base `{result.kb_id}` {result.kb_version}, digest `{result.kb_digest}`"
     )
