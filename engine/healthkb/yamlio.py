@@ -82,10 +82,26 @@ class _LimitedLoader(yaml.SafeLoader):
 
 
 class _Limit(Exception):
+    """A limit on size, nesting or aliases was passed at `mark`."""
+
     def __init__(self, mark: yaml.Mark, what: str) -> None:
         super().__init__(what)
         self.mark = mark
         self.what = what
+
+    def error(self, file: str) -> KBError:
+        return KBError(
+            [
+                Problem(
+                    file,
+                    self.mark.line + 1,
+                    self.mark.column + 1,
+                    "yaml-limit",
+                    f"YAML file refused: {self.what}",
+                    "write the values out plainly instead of nesting or aliasing them",
+                )
+            ]
+        )
 
 
 def read_yaml(path: Path, display_name: str) -> Located:
@@ -123,18 +139,7 @@ def parse_yaml(text: str, display_name: str) -> Located:
     try:
         node = loader.get_single_node()
     except _Limit as limit:
-        raise KBError(
-            [
-                Problem(
-                    display_name,
-                    limit.mark.line + 1,
-                    limit.mark.column + 1,
-                    "yaml-limit",
-                    f"YAML file refused: {limit.what}",
-                    "write the values out plainly instead of nesting or aliasing them",
-                )
-            ]
-        ) from None
+        raise limit.error(display_name) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -182,34 +187,10 @@ def _refuse_large_expansion(root: Node, file: str) -> None:
         return sizes[key]
 
     try:
-        too_many = size(root) > MAX_VALUES
+        if size(root) > MAX_VALUES:
+            raise _Limit(root.start_mark, f"aliases expand to more than {MAX_VALUES} values")
     except _Limit as limit:
-        raise KBError(
-            [
-                Problem(
-                    file,
-                    limit.mark.line + 1,
-                    limit.mark.column + 1,
-                    "yaml-limit",
-                    f"YAML file refused: {limit.what}",
-                    "write the values out plainly instead of aliasing them",
-                )
-            ]
-        ) from None
-    if too_many:
-        mark = root.start_mark
-        raise KBError(
-            [
-                Problem(
-                    file,
-                    mark.line + 1,
-                    mark.column + 1,
-                    "yaml-limit",
-                    f"YAML file refused: aliases expand to more than {MAX_VALUES} values",
-                    "write the values out plainly instead of aliasing them",
-                )
-            ]
-        )
+        raise limit.error(file) from None
 
 
 class _Builder:
