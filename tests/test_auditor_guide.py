@@ -1,6 +1,7 @@
-"""The auditor's walk-through runs as written: from an answer in the audit log back to
-the article, every command of docs/auditors.md prints what the doc shows, and the record
-id the first step prints is the one the later steps use."""
+"""The auditor's sessions run as written: the report and explain pages, then the walk
+from an answer in the audit log back to the article. Every command of docs/auditors.md
+prints what the doc shows, and the record id the first step of the walk prints is the
+one its later steps use."""
 
 from __future__ import annotations
 
@@ -8,16 +9,16 @@ import shutil
 from pathlib import Path
 
 from conftest import ROOT
-from walkthrough import run_walkthrough
-
-AUDITOR_GUIDE = ("Verifying one answer from the log back to the article",)
+from walkthrough import WALKTHROUGHS, run_walkthrough
 
 
-def test_verifying_one_answer_back_to_the_article_runs_as_written(tmp_path: Path) -> None:
-    # Run from the root of a checkout, as the doc says: it reads kb/ and writes audit.jsonl.
+def test_the_report_pages_and_verifying_one_answer_run_as_written(tmp_path: Path) -> None:
+    # From the root of a checkout, as the doc says: they read kb/ and write report/,
+    # the HTML pages and audit.jsonl there.
     checkout = tmp_path / "healthkb"
     for folder in ("kb", "rules"):
         shutil.copytree(ROOT / folder, checkout / folder)
     home = tmp_path / "home"
     home.mkdir()
-    assert run_walkthrough(ROOT / "docs" / "auditors.md", AUDITOR_GUIDE, checkout, home) == 5
+    doc = ROOT / "docs" / "auditors.md"
+    assert run_walkthrough(doc, WALKTHROUGHS["auditors.md"], checkout, home) == 8

@@ -7,10 +7,11 @@ A walk-through in docs/ shows shell sessions in ```console blocks:
 
 Every `$ ` line of the blocks under the given headings is a command, run in order;
 the lines under it, up to the next `$ `, are what it must print (stdout and stderr
-together, as a terminal shows them). A command goes on over lines ending in `\\` and
-over the body of a heredoc (`cat > file <<'EOF'` ... `EOF`), so a step that edits a
-file is a command the reader can paste. The commands run as if typed in one terminal:
-`cd` carries over to the next command, and `$?` is the previous command's status.
+together, as a terminal shows them; so no line of output may start with `$ `). A
+command goes on over lines ending in `\\` and over the body of a heredoc (`cat > file
+<<'EOF'` ... `EOF`), so a step that edits a file is a command the reader can paste.
+The commands run as if typed in one terminal: `cd` carries over to the next command,
+and `$?` is the previous command's status.
 
 What may differ from the doc, and only that:
 
@@ -69,6 +70,18 @@ _DIGEST = re.compile(r"sha256:(?:[0-9a-f]{64}|[0-9a-f]{4,63}(?:…|\.\.\.))")
 _SOFTWARE_VERSION = re.compile(r"(?<=[\w)] )\d+(?:\.\d+)+\w*")
 # Words bash passes on unchanged: no quoting, expansion, globbing or redirection.
 _PLAIN_HEALTHKB = re.compile(r"healthkb(?: [\w./:=,@+-]+)*")
+
+
+# The walk-throughs of docs/ whose sessions the tests run: doc, and headings in order.
+WALKTHROUGHS = {
+    # The guide, then the reference after it, whose examples go on in the guide's folder.
+    "editors.md": ("Editor's guide", "Editor's reference"),
+    "auditors.md": (
+        "The report site: the whole knowledge base",
+        "The explain page: one answer",
+        "Verifying one answer from the log back to the article",
+    ),
+}
 
 
 class WalkthroughError(AssertionError):
@@ -327,6 +340,7 @@ class Session:
         if found is not None:
             self.bound = found
             return
+        __tracebackhide__ = True  # pytest: the message says it all
         i, j = matcher.furthest
         if i == len(shown):
             difference = f"  the doc shows no more lines; printed line {j + 1}: {real[j]!r}"
@@ -338,6 +352,10 @@ class Session:
                 difference += "  printed: nothing more"
             else:
                 difference += f"  printed line {j + 1}: {real[j]!r}"
+        if self.bound:
+            difference += "\n  ids so far (doc = printed): " + ", ".join(
+                f"{doc_id} = {real_id}" for doc_id, real_id in self.bound.items()
+            )
         raise WalkthroughError(
             f"{self.doc}:{step.line}: `$ {_first_line(step.command)}` printed something "
             f"else than the doc shows\n{difference}\n--- printed (normalised) ---\n"
@@ -346,6 +364,7 @@ class Session:
 
     def run(self, all_steps: list[Step]) -> None:
         """Run every step in order; raise WalkthroughError at the first that differs."""
+        __tracebackhide__ = True
         for number, step in enumerate(all_steps):
             printed = self.execute(self.command(step))
             self.check(step, printed)
