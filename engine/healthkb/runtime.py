@@ -108,8 +108,9 @@ class Engine:
         self._sessions: dict[str, _Session] = {}
         self._host = _Host(self)
         if plan.rulesets:
+            # durable_rules deletes each rule's "run" key: copy one level, keep the plan intact.
             self._host.register_rulesets(
-                {r.name: json.loads(json.dumps(r.definition)) for r in plan.rulesets}
+                {r.name: {k: dict(v) for k, v in r.definition.items()} for r in plan.rulesets}
             )
         names = [r.name for r in plan.rulesets]
         weakref.finalize(self, _delete_rulesets, self._host, names)
