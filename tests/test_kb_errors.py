@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -281,6 +282,33 @@ def test_deep_nesting_is_refused(make_kb) -> None:
     root = make_kb({"kb/kb.yaml": "x: " + "[" * 200 + "]" * 200 + "\n"})
     problem = only(problems_of(root), "yaml-limit")
     assert "nesting deeper than" in problem.message
+
+
+def test_nesting_past_the_parsers_own_limit_is_a_yaml_limit_not_a_crash(make_kb) -> None:
+    root = make_kb({"kb/kb.yaml": "x: " + "[" * 5000 + "]" * 5000 + "\n"})
+    problem = only(problems_of(root), "yaml-limit")
+    assert "nesting deeper than" in problem.message and problem.line == 1
+
+
+def test_deep_nesting_through_an_alias_is_refused(make_kb) -> None:
+    deep = "[" * 40 + "1" + "]" * 40
+    root = make_kb({"kb/kb.yaml": f"a: &deep {deep}\nb: {'[' * 40}*deep{']' * 40}\n"})
+    problem = only(problems_of(root), "yaml-limit")
+    assert "nesting deeper than" in problem.message
+
+
+def test_loading_leaves_the_garbage_collector_as_it_was(make_kb) -> None:
+    healthkb.load(make_kb())
+    assert gc.isenabled()
+    with pytest.raises(healthkb.KBError):
+        healthkb.load(make_kb({"kb/kb.yaml": "id: [\n"}, name="broken"))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        healthkb.load(make_kb(name="again"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_duplicate_keys_are_refused(make_kb) -> None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from .audit import AuditLog
 from .compile import compile_rules
+from .gcpause import collection_paused
 from .loader import KBContent, read_content
 from .profile import build_profile_model, read_profile, validate_profile
 from .result import Result, build_result
@@ -94,4 +95,5 @@ class KnowledgeBase:
 
 def load(path: str | Path | None = None, *, max_steps: int = DEFAULT_MAX_STEPS) -> KnowledgeBase:
     """Load, check and compile a KB (default: the bundled one); raises KBError if broken."""
-    return KnowledgeBase(read_content(path), max_steps=max_steps)
+    with collection_paused():
+        return KnowledgeBase(read_content(path), max_steps=max_steps)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from . import checks, strata, versions
 from .errors import KBError, Problem
+from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
 from .model import Conclusion, ConclusionsFile, Manifest, Rule, RulesFile, Source, Vocabulary
 from .placed import Placed
@@ -104,6 +105,11 @@ class _Reader:
 
 def read_content(root: str | Path | None = None) -> KBContent:
     """Load and check the KB under `root` (a folder holding `kb/` and `rules/`)."""
+    with collection_paused():
+        return _read_content(root)
+
+
+def _read_content(root: str | Path | None) -> KBContent:
     base = Path(root) if root is not None else bundled_root()
     if not (base / "kb" / "kb.yaml").is_file():
         raise KBError(

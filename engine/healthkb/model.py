@@ -7,6 +7,7 @@ validated KB cannot change behind the engine's back.
 from __future__ import annotations
 
 import datetime
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -319,19 +320,20 @@ class Comparison(StrictModel):
             raise ValueError(f"`between` needs [low, high]; got {list(self.between)}")
         return self
 
-    @property
+    # Cached: the engine and explanations ask for these on every evaluation.
+    @cached_property
     def op(self) -> str:
         return next(op for op in OPERATORS if getattr(self, _attr(op)) is not None)
 
-    @property
+    @cached_property
     def value(self) -> Any:
         return getattr(self, _attr(self.op))
 
-    @property
+    @cached_property
     def fact_type(self) -> str:
         return self.fact.split(".", 1)[0]
 
-    @property
+    @cached_property
     def attribute(self) -> str:
         return self.fact.split(".", 1)[1]
 

@@ -8,10 +8,9 @@ which durable_rules happened to fire rules, and never goes round a cycle.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from .runtime import FactRecord, Firing, Trace
+from .runtime import Firing, Trace
 
 
 @dataclass(frozen=True)
@@ -26,12 +25,8 @@ class Proofs:
         return firing.rule_id, firing.conjunction, tuple(self.canonical[i] for _, i in firing.bound)
 
 
-def canonical_fact(fact: FactRecord) -> str:
-    return f"{fact.type}:{json.dumps(fact.values, sort_keys=True, ensure_ascii=False)}"
-
-
 def choose_proofs(trace: Trace) -> Proofs:
-    canonical = {fact.index: canonical_fact(fact) for fact in trace.facts}
+    canonical = {fact.index: fact.canonical for fact in trace.facts}
     depth = {fact.index: 0 for fact in trace.facts if fact.origin != "derived"}
     changed = True
     while changed:

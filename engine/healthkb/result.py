@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from .model import KIND_RANK
 from .proof import Proofs, choose_proofs
-from .runtime import FactRecord, Firing, Trace
+from .runtime import FactRecord, Firing, Trace, canonical_fact
 from .sources import ResolvedCitation
 
 if TYPE_CHECKING:
@@ -127,8 +126,15 @@ def build_result(kb: KnowledgeBase, profile: dict[str, Any], trace: Trace) -> Re
     proofs = choose_proofs(trace)
     facts = trace.facts
 
+    facts_used: dict[int, FactUsed] = {}  # a fact is often used by several firings
+
+    def fact_used(index: int) -> FactUsed:
+        if index not in facts_used:
+            facts_used[index] = _fact_used(facts[index])
+        return facts_used[index]
+
     def used(firing: Firing) -> list[FactUsed]:
-        return [_fact_used(facts[i]) for _, i in firing.bound]
+        return [fact_used(i) for _, i in firing.bound]
 
     conclusions = []
     for conclusion_id, firing in proofs.conclusions.items():
@@ -161,7 +167,7 @@ def build_result(kb: KnowledgeBase, profile: dict[str, Any], trace: Trace) -> Re
             )
             for index, firing in proofs.facts.items()
         ),
-        key=lambda d: (d.fact, json.dumps(d.values, sort_keys=True)),
+        key=lambda d: (d.fact, canonical_fact(d.fact, d.values)),
     )
     fired = sorted(
         (
@@ -170,12 +176,12 @@ def build_result(kb: KnowledgeBase, profile: dict[str, Any], trace: Trace) -> Re
                 rule_version=content.rules[f.rule_id].version,
                 alternative=f.conjunction,
                 facts_used=used(f),
-                derived=_fact_used(facts[f.derived]) if f.derived is not None else None,
+                derived=fact_used(f.derived) if f.derived is not None else None,
                 concluded=f.conclusion,
             )
-            for f in _unique_firings(trace.firings)
+            for f in sorted(_unique_firings(trace.firings), key=proofs.key)
         ),
-        key=lambda f: (f.rule_id, f.alternative, repr(f.facts_used)),
+        key=lambda f: (f.rule_id, f.alternative),
     )
     result = Result(
         kb_id=content.manifest.id,

@@ -40,6 +40,7 @@ class FactRecord:
     type: str
     values: dict[str, Any]
     origin: str  # "input", "background" or "derived"
+    canonical: str  # type and values as sorted JSON: the fact's identity, stable across runs
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,9 @@ class Engine:
         self._sessions: dict[str, _Session] = {}
         self._host = _Host(self)
         if plan.rulesets:
+            # durable_rules deletes each rule's "run" key: copy one level, keep the plan intact.
             self._host.register_rulesets(
-                {r.name: json.loads(json.dumps(r.definition)) for r in plan.rulesets}
+                {r.name: {k: dict(v) for k, v in r.definition.items()} for r in plan.rulesets}
             )
         names = [r.name for r in plan.rulesets]
         weakref.finalize(self, _delete_rulesets, self._host, names)
@@ -140,10 +142,18 @@ class Engine:
                     self._free_sids.append(session.sid)
 
     def _retract_all(self, session: _Session) -> bool:
-        """Empty the session so its id can be reused; False if that failed."""
+        """Empty the session so its id can be reused; False if that failed.
+
+        One batch per ruleset. Retracting can fire nothing: every rule that tests an
+        absence waits for a gate fact, and the gates go in the same batches.
+        """
+        by_ruleset: dict[str, list[str]] = {}
+        for name, text in session.asserted:
+            by_ruleset.setdefault(name, []).append(text)
         try:
-            for name, text in reversed(session.asserted):
-                self._send(durable_rules_engine.retract_fact, name, text)
+            for name, texts in by_ruleset.items():
+                batch = "[" + ",".join(texts) + "]"
+                self._send(durable_rules_engine.retract_facts, name, batch)
         except Exception:
             return False
         return True
@@ -152,12 +162,12 @@ class Engine:
         trace = session.trace
         while session.pending:
             fact_type, values, origin, firing = session.pending.popleft()
-            key = f"{fact_type}:{json.dumps(values, sort_keys=True)}"
+            key = canonical_fact(fact_type, values)
             index = session.keys.get(key)
             if index is None:
                 index = len(trace.facts)
                 session.keys[key] = index
-                trace.facts.append(FactRecord(index, fact_type, values, origin))
+                trace.facts.append(FactRecord(index, fact_type, values, origin, key))
                 routes = self._plan.routes.get(fact_type, ())
                 self._assert(session, routes, _durable_fact(fact_type, values, index))
             if firing is not None:
@@ -219,8 +229,31 @@ class Engine:
             )
 
 
+def canonical_fact(fact_type: str, values: dict[str, Any]) -> str:
+    """A fact's identity: equal facts give the same text, whatever their key order."""
+    return f"{fact_type}:{json.dumps(values, sort_keys=True, ensure_ascii=False)}"
+
+
 def to_json(value: Any) -> str:
     """JSON with numbers in positional notation (durable_rules cannot parse `1e-06`)."""
+    if not any(isinstance(v, float) for v in _scalars(value)):
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return _positional_json(value)
+
+
+def _scalars(value: Any) -> Any:
+    """The scalar values of a fact: its values, and the items of its lists."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _scalars(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _scalars(item)
+    else:
+        yield value
+
+
+def _positional_json(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -232,9 +265,10 @@ def to_json(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
-        return "[" + ",".join(to_json(item) for item in value) + "]"
+        return "[" + ",".join(_positional_json(item) for item in value) + "]"
     if isinstance(value, dict):
-        return "{" + ",".join(f"{to_json(str(k))}:{to_json(v)}" for k, v in value.items()) + "}"
+        items = (f"{_positional_json(str(k))}:{_positional_json(v)}" for k, v in value.items())
+        return "{" + ",".join(items) + "}"
     raise TypeError(f"cannot send {type(value).__name__} to the rule engine")
 
 
