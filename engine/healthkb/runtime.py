@@ -236,21 +236,20 @@ def canonical_fact(fact_type: str, values: dict[str, Any]) -> str:
 
 def to_json(value: Any) -> str:
     """JSON with numbers in positional notation (durable_rules cannot parse `1e-06`)."""
-    if not any(isinstance(v, float) for v in _scalars(value)):
-        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return _positional_json(value)
+    if _has_exponent_float(value):
+        return _positional_json(value)
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def _scalars(value: Any) -> Any:
-    """The scalar values of a fact: its values, and the items of its lists."""
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _scalars(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _scalars(item)
-    else:
-        yield value
+def _has_exponent_float(value: Any) -> bool:
+    """Would `json.dumps` write a number of this fact (flat: scalars and lists) as 1e-05?"""
+    items = value.values() if isinstance(value, dict) else value
+    for item in items:
+        if isinstance(item, float) and item and not 1e-4 <= abs(item) < 1e16:
+            return True
+        if isinstance(item, dict | list) and _has_exponent_float(item):
+            return True
+    return False
 
 
 def _positional_json(value: Any) -> str:

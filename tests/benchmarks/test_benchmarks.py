@@ -1,0 +1,36 @@
+"""The benchmarks as tests: the full run prints figures (`pytest -m benchmark -s`); a
+small run in the ordinary suite keeps the benchmark code working and checks that the
+paths it compares do the same work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.benchmarks.generated_kb import group_profile, write_generated_kb
+from tests.benchmarks.run import main, run
+
+import healthkb
+
+
+@pytest.mark.benchmark
+def test_benchmarks_print_their_figures() -> None:
+    assert main([]) == 0
+
+
+def test_a_small_benchmark_run_reports_every_path_and_target() -> None:
+    report = run(sizes=(120,), repeats=5, memory_evaluations=20)
+    text = "\n".join(report.lines)
+    for path in ("evaluate()", "bare durable_rules", "reference evaluator (plain Python)"):
+        assert f"seed          running profile: {path} " in text
+        assert f"120 rules     running + one synthetic measure: {path} " in text
+    assert "seed: evaluate() <= 2x bare durable_rules" in text
+    assert len(report.memory) == 10
+
+
+def test_a_generated_kb_is_valid_and_its_synthetic_rules_chain(tmp_path: Path) -> None:
+    kb = healthkb.load(write_generated_kb(tmp_path, 215))
+    assert len(kb.content.active_rules()) == 215
+    result = kb.evaluate(group_profile(1, 5))
+    assert result.conclusion_ids == ["measure_1_advice"]
+    assert [d.fact for d in result.derived] == ["measure_1_state"]
