@@ -70,23 +70,17 @@ class _Session:
 
 
 class _Host(durable.Host):  # type: ignore[misc]
-    """A durable_rules host whose actions call back into our engine by name."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = weakref.ref(engine)
-        super().__init__()
+    """A durable_rules host that only holds the rulesets; `Engine` runs the actions."""
 
     def _run(self) -> None:
         # durable_rules starts timer threads that dispatch pending actions in the
-        # background; every action here runs synchronously inside assert_fact, and a
+        # background; every action here runs synchronously inside `Engine._send`, and a
         # background dispatch could run one on another thread, so we start none.
         return None
 
     def get_action(self, action_name: str) -> Any:
         def action(closure: Any) -> None:
-            engine = self._engine()
-            if engine is not None:
-                engine._fired(action_name, closure)
+            raise RuntimeError(f"rule action {action_name} dispatched outside Engine._send")
 
         return action
 
@@ -106,8 +100,7 @@ class Engine:
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self._free_sids: list[str] = []
-        self._sessions: dict[str, _Session] = {}
-        self._host = _Host(self)
+        self._host = _Host()
         if plan.rulesets:
             # durable_rules deletes each rule's "run" key: copy one level, keep the plan intact.
             self._host.register_rulesets(
@@ -123,7 +116,6 @@ class Engine:
         with self._lock:
             sid = self._free_sids.pop() if self._free_sids else f"s{next(self._sids)}"
             session = _Session(sid=sid)
-            self._sessions[session.sid] = session
             try:
                 for fact_type, values, origin in facts:
                     session.pending.append((fact_type, values, origin, None))
@@ -137,7 +129,6 @@ class Engine:
                     self._drain(session, max_steps)
                 return session.trace
             finally:
-                del self._sessions[session.sid]
                 if self._retract_all(session):
                     self._free_sids.append(session.sid)
 
@@ -153,7 +144,7 @@ class Engine:
         try:
             for name, texts in by_ruleset.items():
                 batch = "[" + ",".join(texts) + "]"
-                self._send(durable_rules_engine.retract_facts, name, batch)
+                self._send(session, durable_rules_engine.retract_facts, name, batch)
         except Exception:
             return False
         return True
@@ -182,32 +173,43 @@ class Engine:
         text = to_json({**fact, "sid": session.sid})
         for name in rulesets:
             try:
-                self._send(durable_rules_engine.assert_fact, name, text)
+                self._send(session, durable_rules_engine.assert_fact, name, text)
                 session.asserted.append((name, text))
             except durable.MessageNotHandledException:
                 pass  # no rule of this ruleset can use the fact: nothing to do
             except durable.MessageObservedException:
                 pass  # already asserted in this session: facts are a set
 
-    def _send(self, operation: Any, name: str, text: str) -> None:
-        """Assert or retract one fact given as JSON text, running the actions it triggers.
+    def _send(self, session: _Session, operation: Any, name: str, text: str) -> None:
+        """Assert or retract facts given as JSON text, then run the actions they trigger.
 
-        This is what durable_rules' `Host.assert_fact` does, minus its `json.dumps`:
-        the engine's parser rejects exponents such as `1e-06`, so facts are written
-        with positional numbers by `to_json`.
+        The text is ours, not durable_rules' `json.dumps`: its parser rejects exponents
+        such as `1e-06`, so facts are written with positional numbers by `to_json`.
+        Actions are taken from the engine one by one, as durable_rules' own
+        `Ruleset.do_actions` does, minus what we do not use: a Python closure per
+        action and a rewrite of the session's state document after each one (only
+        facts are used here, so that document never changes).
         """
         ruleset = self._host.get_ruleset(name)
-        state = ruleset._handle_result(operation(ruleset._handle, text), text)
-        errors: list[BaseException] = []
-        ruleset.do_actions(state, lambda error, _state: errors.append(error) if error else None)
-        if errors:
-            raise errors[0]
+        handle = ruleset._handle
+        state_handle = ruleset._handle_result(operation(handle, text), text)
+        started = durable_rules_engine.start_action_for_state(handle, state_handle)
+        if not started:
+            return
+        queued = started[1]
+        while queued:
+            action = json.loads(queued)
+            try:
+                for action_name, bound in action.items():
+                    self._fired(session, action_name, bound)
+            except BaseException:
+                durable_rules_engine.abandon_action(handle, state_handle)
+                raise
+            queued = durable_rules_engine.complete_and_start_action(handle, state_handle)
 
-    def _fired(self, action_name: str, closure: Any) -> None:
-        """Called by durable_rules (synchronously) when a rule conjunction fires."""
-        session = self._sessions[closure.s.sid]
+    def _fired(self, session: _Session, action_name: str, message: dict[str, Any]) -> None:
+        """One rule conjunction fired, binding the facts in `message` (alias -> fact)."""
         compiled = self._plan.actions[action_name]
-        message = closure._m
         bound = tuple(
             sorted(
                 (fact_type, int(str(message[alias]["id"])[1:]))
