@@ -101,11 +101,10 @@ def _rule_node(kb: KnowledgeBase, result: Result, firing: Firing) -> Tree:
     conjunction = kb.content.dnf[rule.id][firing.conjunction]
     facts = result._trace.facts
     bound = {fact_type: facts[index] for fact_type, index in firing.bound}
-    by_type = _facts_by_type(facts)
     return {
         **_rule_head(kb, rule),
         "alternative": firing.conjunction,
-        "conditions": [_condition_node(kb, result, lit, bound, by_type) for lit in conjunction],
+        "conditions": [_condition_node(kb, result, lit, bound) for lit in conjunction],
         "citations": _citations(kb, rule),
     }
 
@@ -115,7 +114,6 @@ def _condition_node(
     result: Result,
     literal: Literal,
     bound: Mapping[str, FactRecord],
-    by_type: Mapping[str, list[FactRecord]],
 ) -> Tree:
     comparison = literal.comparison
     fact = bound.get(comparison.fact_type)
@@ -131,7 +129,7 @@ def _condition_node(
         node["support"] = _fact_support(kb, result, fact)
     else:
         # A negation on a fact type the rule does not bind: no such fact existed.
-        others = by_type.get(comparison.fact_type, [])
+        others = [f for f in result._trace.facts if f.type == comparison.fact_type]
         node["seen"] = [f.values.get(comparison.attribute) for f in others] or None
         node["origin"] = others[0].origin if others else "absent"
     return node

@@ -53,7 +53,9 @@ class BareEngine:
             for ruleset in kb.plan.rulesets
             for name, definition in ruleset.definition.items()
         }
-        names = sorted(rules)
+        # durable_rules chains only inside a ruleset: keep each file's rules together
+        # (the generated KBs keep every chain inside one file), the seed's files first.
+        names = sorted(rules, key=lambda n: (kb.content.rule_files[kb.plan.actions[n].rule_id], n))
         actions = {name: self._action(kb, kb.plan.actions[name].rule_id) for name in names}
         self._host = _BareHost(actions)
         self._rulesets = []

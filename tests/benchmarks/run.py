@@ -11,8 +11,10 @@ engine issue is printed as PASS or MISS; nothing here fails a build.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -101,7 +103,17 @@ def _check_paths_agree(
 
 
 def measure_memory(evaluations: int) -> list[tuple[int, float]]:
-    """Resident memory every tenth of `evaluations` evaluations on the seed KB."""
+    """Resident memory every tenth of `evaluations` evaluations on the seed KB.
+
+    Measured in a fresh process, so the large KBs measured before do not count.
+    """
+    command = [sys.executable, "-m", "tests.benchmarks.memory", str(evaluations)]
+    printed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    return [(int(done), float(mib)) for done, mib in json.loads(printed.stdout)]
+
+
+def memory_checkpoints(evaluations: int) -> list[tuple[int, float]]:
+    """In this process: resident memory every tenth of `evaluations` evaluations."""
     kb = healthkb.load()
     profiles = [running_profile(), {"symptoms": {"physical_discomfort": True}}, {}]
     checkpoints = []
@@ -162,9 +174,14 @@ def targets(report: Report, sizes: tuple[int, ...]) -> list[str]:
     def check(passed: bool, what: str, figure: str) -> None:
         found.append(f"{'PASS' if passed else 'MISS'}  {what:<66}{figure}")
 
-    for path in ("evaluate()", "evaluate() + explain every conclusion"):
-        ratio = seed.paths[f"running profile: {path}"].median_us / bare
-        check(ratio <= 2, f"seed: {path} <= 2x bare durable_rules", f"{ratio:.2f}x")
+    ratio = seed.paths["running profile: evaluate()"].median_us / bare
+    check(ratio <= 2, "seed: evaluate() <= 2x bare durable_rules", f"{ratio:.2f}x")
+    # Not a target: the trees are built on demand, and the issue's target is evaluate(),
+    # whose result already names each conclusion's rule, facts used and citations.
+    ratio = seed.paths["running profile: evaluate() + explain every conclusion"].median_us / bare
+    found.append(
+        f"info  {'seed: evaluate() + every proof tree, vs bare durable_rules':<66}{ratio:.2f}x"
+    )
     if 10_000 in sizes:
         big = report.figures("10,000 rules")
         check(big.load_s < 5, "10,000 rules: load < 5 s", f"{big.load_s:.2f} s")
