@@ -91,10 +91,11 @@ def test_a_garbled_log_fails_verify_and_is_refused_by_replay_and_show(
     code, _, err = run(capsys, "audit", "replay", str(log))
     assert (code, err) == (
         2,
-        f"healthkb: {log}:1: not a record (not JSON; run `healthkb audit verify` on it)\n",
+        f"healthkb: {log}:1: malformed-record: the line is not a JSON record "
+        "(run `healthkb audit verify` on it)\n",
     )
     code, _, err = run(capsys, "audit", "show", str(log), "x")
-    assert code == 2 and "not a record" in err
+    assert code == 2 and "malformed-record: the line is not a JSON record" in err
 
 
 def test_evaluate_refuses_to_append_after_a_torn_line(capsys, tmp_path: Path) -> None:
