@@ -242,7 +242,7 @@ def _chain_head(fd: int, path: Path) -> tuple[int, str]:
 def _last_record(last: bytes | None) -> tuple[Record | None, str]:
     """The record to append after (the log's last line, newline included), or why not."""
     if last is None:
-        return None, f"it is longer than a record may be ({auditchain.MAX_LINE_BYTES:,} bytes)"
+        return None, f"it is longer than the {auditchain.MAX_LINE_BYTES:,} bytes a record may have"
     line = last[:-1]
     if not line.strip():
         return None, "it is blank"

@@ -86,7 +86,7 @@ def _replay_text(outcome: Replay, log: str) -> str:
     """Edited records and differences in the log's order, the log's problem, a count."""
     reports = [(e.line, _edited_lines(e)) for e in outcome.edited]
     reports += [(d.line, _difference_lines(d)) for d in outcome.differences]
-    lines = [text for _, block in sorted(reports) for text in block]
+    lines = [text for _, block in sorted(reports, key=lambda r: r[0]) for text in block]
     if outcome.log_problem is not None:
         lines.append(f"{log}: {outcome.log_problem}")
     count = len(outcome.differences)
