@@ -228,6 +228,18 @@ def test_replay_reports_edited_records_and_never_blames_the_kb_for_them(
         (1, first, "edited-record"),
         (3, third, "edited-record"),
     ]
+    # Converted to CRLF as well: still not replayed, and the line endings are named.
+    log.write_bytes(log.read_bytes().replace(b"\n", b"\r\n"))
+    code, out, _ = run(capsys, "audit", "replay", str(log))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[:2] == [
+        f"line 1: record {first} does not match its hash: not replayed",
+        f"line 3: record {third} does not match its hash: not replayed",
+    ]
+    assert lines[2].startswith(f"{log}: line 2 (record ")
+    assert ": crlf-line-ending: the line ends in CRLF" in lines[2]
+    assert lines[3].startswith("0 of 1 record(s) differ under ")
 
 
 def test_replay_names_the_first_break_in_the_chain_as_verify_does(capsys, tmp_path: Path) -> None:

@@ -219,7 +219,7 @@ def _record_of(line: Line, rest: Iterator[Line]) -> tuple[Record | None, LogProb
 
 
 def _blank(line: Line) -> bool:
-    return line.size <= MAX_LINE_BYTES and not line.data.strip()
+    return line.size <= MAX_LINE_BYTES and (not line.data or line.data.isspace())
 
 
 def _id_of(record: Record | None) -> str | None:
@@ -230,13 +230,13 @@ def _id_of(record: Record | None) -> str | None:
 def _link_problem(
     line: Line, record: Record, previous: str, expected: int, after_edit: bool
 ) -> LogProblem | None:
-    """What is wrong with a readable record: its line ending, its hash, its link."""
+    """What is wrong with a readable record: its hash, its line ending, its link."""
     record_id = _id_of(record)
-    if line.data.endswith(b"\r"):
-        return LogProblem(line.number, record_id, "crlf-line-ending", _CRLF)
     if not hash_matches(record):
         message = "its hash does not match its content"
         return LogProblem(line.number, record_id, "edited-record", message)
+    if line.data.endswith(b"\r"):
+        return LogProblem(line.number, record_id, "crlf-line-ending", _CRLF)
     if record.get("previous") != previous:
         # Editing a record changes its line, so the next link breaks too; that break
         # says nothing new unless the sequence shows a record missing or moved as well.
