@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import healthkb
 from conftest import MINI_FACTS, MINI_RULES, ROOT
+from healthkb.audit import canonical
 from healthkb.cli import main
 
 DISCOMFORT = str(ROOT / "kb" / "examples" / "discomfort.yaml")
@@ -91,10 +93,11 @@ def test_a_garbled_log_fails_verify_and_is_refused_by_replay_and_show(
     code, _, err = run(capsys, "audit", "replay", str(log))
     assert (code, err) == (
         2,
-        f"healthkb: {log}:1: not a record (not JSON; run `healthkb audit verify` on it)\n",
+        f"healthkb: {log}:1: malformed-record: the line is not a JSON record "
+        "(run `healthkb audit verify` on it)\n",
     )
     code, _, err = run(capsys, "audit", "show", str(log), "x")
-    assert code == 2 and "not a record" in err
+    assert code == 2 and "malformed-record: the line is not a JSON record" in err
 
 
 def test_evaluate_refuses_to_append_after_a_torn_line(capsys, tmp_path: Path) -> None:
@@ -162,7 +165,7 @@ def test_replay_names_the_records_and_rules_a_rule_edit_changes(
     assert difference["fired_only_now"] == []
 
 
-def test_replay_reports_profiles_the_new_kb_no_longer_accepts(
+def test_replay_lists_each_field_the_new_kb_no_longer_accepts_under_its_record(
     capsys, make_kb, tmp_path: Path
 ) -> None:
     before = make_kb(name="before")
@@ -172,8 +175,164 @@ def test_replay_reports_profiles_the_new_kb_no_longer_accepts(
     run(capsys, "evaluate", profile, "--kb", str(before), "--audit-log", str(log))
     code, out, _ = run(capsys, "audit", "replay", str(log), "--kb", str(after))
     assert code == 1
-    assert "cannot be evaluated now: invalid profile" in out
-    assert "no longer concluded: rest" in out
+    with pytest.raises(healthkb.ProfileError) as refused:
+        healthkb.load(after).evaluate({"walk": {"sessions": 9, "tired": True}})
+    assert out.splitlines()[1:] == [
+        "  cannot be evaluated now: invalid profile",
+        *(f"    {problem}" for problem in refused.value.problems),
+        "  no longer concluded: rest",
+        f"1 of 1 record(s) differ under mini-kb 1.0.0 ({healthkb.load(after).digest})",
+    ]
+    code, out, _ = run(capsys, "audit", "replay", str(log), "--kb", str(after), "--format", "json")
+    (difference,) = json.loads(out)["differences"]
+    assert difference["error"] == "invalid profile"
+    assert [p["code"] for p in difference["problems"]] == ["invalid-value"]
+
+
+def rewrite_record(log: Path, line: int, change: Callable[[dict], None]) -> str:
+    """Change the record at `line` in place, leaving its hash as it was; its id."""
+    lines = log.read_bytes().splitlines(keepends=True)
+    record = json.loads(lines[line - 1])
+    change(record)
+    lines[line - 1] = canonical(record) + b"\n"
+    log.write_bytes(b"".join(lines))
+    return str(record["record"])
+
+
+def test_replay_reports_edited_records_and_never_blames_the_kb_for_them(
+    capsys, tmp_path: Path
+) -> None:
+    log = tmp_path / "audit.jsonl"
+    for _ in range(3):
+        run(capsys, "evaluate", DISCOMFORT, "--audit-log", str(log))
+    first = rewrite_record(log, 1, lambda r: r.update(profile={}))
+    third = rewrite_record(log, 3, lambda r: r["result"].update(conclusions=[]))
+    code, out, _ = run(capsys, "audit", "replay", str(log))
+    assert code == 1
+    kb = healthkb.load()
+    assert out.splitlines() == [
+        f"line 1: record {first} does not match its hash: not replayed",
+        f"line 3: record {third} does not match its hash: not replayed",
+        f"0 of 1 record(s) differ under {kb.id} {kb.version} ({kb.digest}); "
+        "2 record(s) not replayed: they do not match their hash",
+    ]
+    code, out, _ = run(capsys, "audit", "replay", str(log), "--format", "json")
+    report = json.loads(out)
+    assert (code, report["records"], report["differences"], report["log_problem"]) == (
+        1,
+        1,
+        [],
+        None,
+    )
+    assert [(e["line"], e["record"], e["code"]) for e in report["edited"]] == [
+        (1, first, "edited-record"),
+        (3, third, "edited-record"),
+    ]
+    # Converted to CRLF as well: still not replayed, and the line endings are named.
+    log.write_bytes(log.read_bytes().replace(b"\n", b"\r\n"))
+    code, out, _ = run(capsys, "audit", "replay", str(log))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[:2] == [
+        f"line 1: record {first} does not match its hash: not replayed",
+        f"line 3: record {third} does not match its hash: not replayed",
+    ]
+    assert lines[2].startswith(f"{log}: line 2 (record ")
+    assert ": crlf-line-ending: the line ends in CRLF" in lines[2]
+    assert lines[3].startswith("0 of 1 record(s) differ under ")
+
+
+def test_replay_names_the_first_break_in_the_chain_as_verify_does(capsys, tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    for _ in range(2):
+        run(capsys, "evaluate", DISCOMFORT, "--audit-log", str(log))
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(b"".join([*lines, lines[1]]))
+    _, verified, _ = run(capsys, "audit", "verify", str(log))
+    assert verified.endswith("duplicated record (same as record 2 at line 2)\n")
+    code, out, _ = run(capsys, "audit", "replay", str(log))
+    assert code == 1
+    assert out.splitlines()[0] == verified.rstrip("\n")
+    assert out.splitlines()[1].startswith("0 of 3 record(s) differ under ")
+
+
+def test_every_audit_command_reports_a_deeply_nested_line_without_a_traceback(
+    capsys, tmp_path: Path
+) -> None:
+    log = tmp_path / "audit.jsonl"
+    run(capsys, "evaluate", DISCOMFORT, "--audit-log", str(log))
+    (record,) = log_ids(log)
+    with log.open("ab") as handle:
+        handle.write(b"[" * 100_000 + b"]" * 100_000 + b"\n")
+    nested = "the line's JSON is nested too deeply to read (no record nests this deep)"
+    code, out, _ = run(capsys, "audit", "verify", str(log))
+    assert (code, out) == (1, f"{log}: line 2: malformed-record: {nested}\n")
+    refused = f"healthkb: {log}:2: malformed-record: {nested} (run `healthkb audit verify` on it)\n"
+    code, _, err = run(capsys, "audit", "replay", str(log))
+    assert (code, err) == (2, refused)
+    code, _, err = run(capsys, "audit", "show", str(log), "0000")
+    assert (code, err) == (2, refused)
+    code, _, _ = run(capsys, "audit", "show", str(log), record)
+    assert code == 0
+    code, out, err = run(capsys, "evaluate", DISCOMFORT, "--audit-log", str(log))
+    assert (code, out) == (2, "")
+    assert "the last line is not a record (the line's JSON is nested too deeply" in err
+
+
+def cards_of_a_logged_evaluation(capsys, log: Path) -> list[dict]:
+    code, out, _ = run(
+        capsys, "evaluate", DISCOMFORT, "--format", "cds-hooks", "--audit-log", str(log)
+    )
+    assert code == 0
+    cards: list[dict] = json.loads(out)["cards"]
+    return cards
+
+
+def test_show_with_a_card_uuid_prints_only_that_cards_conclusion(capsys, tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    cards = cards_of_a_logged_evaluation(capsys, log)
+    (record,) = log_ids(log)
+    assert len(cards) > 1
+    for card in cards:
+        conclusion = card["extension"]["healthkb"]["conclusion"]
+        _, explained, _ = run(capsys, "explain", DISCOMFORT, "--conclusion", conclusion)
+        code, shown, _ = run(capsys, "audit", "show", str(log), card["uuid"])
+        assert code == 0
+        assert shown.startswith(f"{explained}\naudit record {record} (#1, ")
+        assert f"\n  CDS Hooks card {card['uuid']}: conclusion {conclusion}\n" in shown
+        code, as_json, _ = run(capsys, "audit", "show", str(log), card["uuid"], "--format", "json")
+        _, explained_json, _ = run(
+            capsys, "explain", DISCOMFORT, "--conclusion", conclusion, "--format", "json"
+        )
+        assert json.loads(as_json) == {
+            "record": record,
+            "explanations": [json.loads(explained_json)],
+        }
+
+
+def test_show_accepts_a_uuid_in_any_standard_textual_form(capsys, tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    card = cards_of_a_logged_evaluation(capsys, log)[0]
+    (record,) = log_ids(log)
+    _, expected, _ = run(capsys, "audit", "show", str(log), card["uuid"])
+    for form in (card["uuid"].upper(), "{" + card["uuid"] + "}", "urn:uuid:" + card["uuid"]):
+        code, shown, _ = run(capsys, "audit", "show", str(log), form)
+        assert (code, shown) == (0, expected)
+    _, expected, _ = run(capsys, "audit", "show", str(log), record)
+    code, shown, _ = run(capsys, "audit", "show", str(log), "{" + record.upper() + "}")
+    assert (code, shown) == (0, expected)
+
+
+def test_show_refuses_a_card_with_another_conclusion(capsys, tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    first, second = cards_of_a_logged_evaluation(capsys, log)[:2]
+    other = second["extension"]["healthkb"]["conclusion"]
+    conclusion = first["extension"]["healthkb"]["conclusion"]
+    code, _, err = run(capsys, "audit", "show", str(log), first["uuid"], "--conclusion", other)
+    assert (code, err) == (
+        2,
+        f"healthkb: that card shows conclusion `{conclusion}`, not `{other}`\n",
+    )
 
 
 def test_a_forged_record_of_the_wrong_shape_gives_no_traceback(capsys, tmp_path: Path) -> None:

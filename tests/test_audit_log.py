@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import healthkb
+from healthkb import auditchain
 from healthkb.audit import GENESIS, LogProblem, line_hash, record_hash
 from healthkb.render import result_json
 
@@ -183,6 +184,118 @@ def test_appending_after_a_damaged_last_record_is_refused(mini, log_of_five: Pat
         handle.write(b"not json\n")
     with pytest.raises(healthkb.AuditLogError, match="not a record"):
         mini.evaluate({"walk": {"sessions": 4}}, audit=healthkb.AuditLog(log_of_five))
+
+
+def test_a_duplicated_record_is_named_as_a_duplicate(log_of_five: Path) -> None:
+    lines = lines_of(log_of_five)
+    log_of_five.write_bytes(b"".join([*lines[:3], lines[2], *lines[3:]]))
+    problem = problem_of(log_of_five)
+    assert (problem.line, problem.code) == (4, "broken-chain")
+    assert problem.message.endswith(": duplicated record (same as record 3 at line 3)")
+    log_of_five.write_bytes(b"".join([*lines, lines[0]]))
+    problem = problem_of(log_of_five)
+    assert (problem.line, problem.code) == (6, "broken-chain")
+    assert problem.message.endswith(": duplicated record (same as record 1 at line 1)")
+
+
+def test_a_log_converted_to_crlf_line_endings_is_named_so(mini, log_of_five: Path) -> None:
+    written = log_of_five.read_bytes()
+    converted = written.replace(b"\n", b"\r\n")
+    log_of_five.write_bytes(converted)
+    problem = problem_of(log_of_five)
+    assert (problem.line, problem.code) == (1, "crlf-line-ending")
+    assert problem.message.startswith(
+        "the line ends in CRLF (\\r\\n), not LF (\\n) as written: the file was converted to "
+        "CRLF line endings"
+    )
+    with pytest.raises(healthkb.AuditLogError, match="it ends in CRLF: the file was converted"):
+        mini.evaluate({"walk": {"sessions": 4}}, audit=healthkb.AuditLog(log_of_five))
+    assert log_of_five.read_bytes() == converted
+    log_of_five.write_bytes(converted.replace(b"\r\n", b"\n"))
+    assert healthkb.AuditLog(log_of_five).verify().ok
+
+
+def test_a_blank_line_is_named_as_such_at_the_end_and_between_records(
+    mini, log_of_five: Path
+) -> None:
+    lines = lines_of(log_of_five)
+    log_of_five.write_bytes(b"".join([*lines, b"\n"]))
+    problem = problem_of(log_of_five)
+    assert (problem.line, problem.record, problem.code) == (6, None, "blank-line")
+    assert problem.message == (
+        "blank line at the end: the log must end with its last record's newline"
+    )
+    with pytest.raises(
+        healthkb.AuditLogError, match=r"the last line is not a record \(it is blank"
+    ):
+        mini.evaluate({"walk": {"sessions": 4}}, audit=healthkb.AuditLog(log_of_five))
+    log_of_five.write_bytes(b"".join([*lines[:2], b"\n", *lines[2:]]))
+    problem = problem_of(log_of_five)
+    assert (problem.line, problem.code) == (3, "blank-line")
+    assert problem.message == "blank line between records: the log must hold only records"
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+def test_a_deeply_nested_line_is_a_malformed_record_not_a_crash(mini, log_of_five: Path) -> None:
+    with log_of_five.open("ab") as handle:
+        handle.write(DEEP + b"\n")
+    problem = problem_of(log_of_five)
+    assert (problem.line, problem.record, problem.code) == (6, None, "malformed-record")
+    assert problem.message == (
+        "the line's JSON is nested too deeply to read (no record nests this deep)"
+    )
+    log = healthkb.AuditLog(log_of_five)
+    with pytest.raises(healthkb.AuditLogError, match=":6: malformed-record: the line's JSON"):
+        list(log.records())
+    with pytest.raises(healthkb.AuditLogError, match="nested too deeply"):
+        log.find("no-such-record")
+    assert log.find(record_at(log_of_five, 5)["record"])["sequence"] == 5
+    before = log_of_five.read_bytes()
+    with pytest.raises(healthkb.AuditLogError, match=r"the last line is not a record \(.*nested"):
+        mini.evaluate({"walk": {"sessions": 4}}, audit=log)
+    assert log_of_five.read_bytes() == before
+
+
+def test_a_line_longer_than_a_record_may_be_is_reported_unread(mini, log_of_five: Path) -> None:
+    size = auditchain.MAX_LINE_BYTES + 1
+    with log_of_five.open("ab") as handle:
+        handle.write(b"{" + b" " * (size - 1) + b"\n")
+    problem = problem_of(log_of_five)
+    assert (problem.line, problem.code) == (6, "malformed-record")
+    assert problem.message == (
+        f"the line is {size:,} bytes long, longer than a record may be "
+        f"({auditchain.MAX_LINE_BYTES:,} bytes); it was not read"
+    )
+    with pytest.raises(
+        healthkb.AuditLogError,
+        match=r"last line is not a record \(it is longer than the 16,777,216 bytes",
+    ):
+        mini.evaluate({"walk": {"sessions": 4}}, audit=healthkb.AuditLog(log_of_five))
+
+
+def test_a_record_too_long_to_read_back_is_never_written(
+    mini, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auditchain, "MAX_LINE_BYTES", 1000)
+    log = healthkb.AuditLog(tmp_path / "audit.jsonl")
+    with pytest.raises(
+        healthkb.AuditLogError, match=r"longer than a record may be \(1,000 bytes\); not logged"
+    ):
+        mini.evaluate({"walk": {"sessions": 4}}, audit=log)
+    assert log.path.read_bytes() == b""
+
+
+def test_a_record_no_hash_can_match_is_reported_as_edited(log_of_five: Path) -> None:
+    # A lone surrogate (`\ud800`) cannot be written as UTF-8 again, so no hash matches.
+    lines = lines_of(log_of_five)
+    record = json.loads(lines[1])
+    record["time"] = "\ud800"
+    forged = json.dumps(record, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    log_of_five.write_bytes(b"".join([lines[0], forged, *lines[2:]]))
+    problem = problem_of(log_of_five)
+    assert (problem.line, problem.code) == (2, "edited-record")
 
 
 def test_an_unwritable_log_is_an_audit_error(mini, tmp_path: Path) -> None:

@@ -177,6 +177,26 @@ def test_logged_cards_lead_back_to_their_audit_record(kb, tmp_path: Path) -> Non
         assert log.find(card["uuid"])["record"] == record
 
 
+def test_a_card_uuid_in_any_standard_form_leads_to_its_own_conclusion(kb, tmp_path: Path) -> None:
+    log = healthkb.AuditLog(tmp_path / "audit.jsonl")
+    result = kb.evaluate_file(ROOT / "kb" / "examples" / "discomfort.yaml", audit=log)
+    cards = result.to_cds_cards()["cards"]
+    assert len(cards) > 1
+    for card in cards:
+        conclusion = card["extension"]["healthkb"]["conclusion"]
+        text = card["uuid"]
+        for form in (
+            text,
+            text.upper(),
+            "{" + text + "}",
+            "urn:uuid:" + text,
+            text.replace("-", ""),
+        ):
+            record, found = log.locate(form)
+            assert (record["record"], found) == (result.audit_record_id, conclusion)
+    assert log.locate(str(result.audit_record_id).upper())[1] is None
+
+
 def test_a_long_statement_is_cut_at_a_word_with_an_ellipsis() -> None:
     statement = "Running " + "and walking " * 20 + "may help."
     cut = summary(statement)

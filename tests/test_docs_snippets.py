@@ -225,7 +225,14 @@ _NOT_CODES = {
     "cds-hooks",
 }
 # Problems `healthkb audit verify` finds in an audit log: documented for auditors.
-_AUDIT_LOG_CODES = {"edited-record", "broken-chain", "malformed-record", "torn-line"}
+_AUDIT_LOG_CODES = {
+    "edited-record",
+    "broken-chain",
+    "crlf-line-ending",
+    "blank-line",
+    "malformed-record",
+    "torn-line",
+}
 # Codes of one word are only recognised in a one-line Problem(file, line, column, code, ...).
 _ONE_WORD_CODE = re.compile(r'Problem\([^,()]+, [^,()]+, [^,()]+, "([a-z]+)"')
 

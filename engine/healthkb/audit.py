@@ -11,7 +11,8 @@ records breaks the next record's `previous`.
 Appends are serialised by a threading lock and an exclusive `flock` on the log file,
 so several threads and several processes can share one log; each record is flushed
 and fsynced before `append` returns. A log whose last line is torn (a crash in the
-middle of a write) is refused for appending until an auditor has looked at it.
+middle of a write), or is not a record as written, is refused for appending until an
+auditor has looked at it. Reading a log back and checking its chain is auditchain.py.
 
 >>> import healthkb, tempfile, pathlib
 >>> log = healthkb.AuditLog(pathlib.Path(tempfile.mkdtemp()) / "audit.jsonl")
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import datetime
 import fcntl
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -34,43 +34,46 @@ import platform
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .errors import HealthKBError
+from . import auditchain
+from .auditchain import (
+    FORMAT,
+    GENESIS,
+    AuditLogError,
+    Checked,
+    LogProblem,
+    Record,
+    Verification,
+    canonical,
+    hash_matches,
+    is_sequence,
+    line_hash,
+    parse,
+    record_hash,
+)
 
 if TYPE_CHECKING:
     from .result import Result
 
-FORMAT = "healthkb-audit/1"
-GENESIS = "sha256:" + "0" * 64
-"""The `previous` of the first record: there is no record before it."""
+__all__ = [
+    "FORMAT",
+    "GENESIS",
+    "AuditLog",
+    "AuditLogError",
+    "Checked",
+    "LogProblem",
+    "Record",
+    "Verification",
+    "build_record",
+    "canonical",
+    "hash_matches",
+    "line_hash",
+    "record_hash",
+]
 
 _TAIL_BLOCK = 64 * 1024
-
-Record = dict[str, Any]
-
-
-class AuditLogError(HealthKBError):
-    """The audit log cannot be read or appended to (missing, torn, damaged)."""
-
-
-def line_hash(line: bytes) -> str:
-    """The sha256 of one record's line as written (without its newline)."""
-    return "sha256:" + hashlib.sha256(line).hexdigest()
-
-
-def canonical(record: Record) -> bytes:
-    """The one way a record is written: sorted keys, no spaces, UTF-8, one line."""
-    text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return text.encode("utf-8")
-
-
-def record_hash(record: Record) -> str:
-    """The sha256 of a record's canonical JSON without its own `hash` field."""
-    body = {k: v for k, v in record.items() if k != "hash"}
-    return "sha256:" + hashlib.sha256(canonical(body)).hexdigest()
 
 
 def _versions() -> dict[str, str]:
@@ -109,51 +112,6 @@ def build_record(result: Result, sequence: int, previous: str) -> Record:
     return plain
 
 
-@dataclass(frozen=True)
-class LogProblem:
-    """The first thing wrong with a log: where (1-based line), which record, and what."""
-
-    line: int
-    record: str | None
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        which = f" (record {self.record})" if self.record else ""
-        return f"line {self.line}{which}: {self.code}: {self.message}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "line": self.line,
-            "record": self.record,
-            "code": self.code,
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True)
-class Verification:
-    """What `verify` found: how many records are sound, the head hash, the first problem."""
-
-    path: str
-    records: int
-    head: str
-    problem: LogProblem | None
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "log": self.path,
-            "ok": self.ok,
-            "records": self.records,
-            "head": self.head,
-            "problem": self.problem.to_dict() if self.problem else None,
-        }
-
-
 class AuditLog:
     """An append-only, hash-chained JSON-lines log of evaluations.
 
@@ -181,7 +139,7 @@ class AuditLog:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 sequence, previous = _chain_head(fd, self.path)
                 record = build_record(result, sequence, previous)
-                _write_all(fd, canonical(record) + b"\n")
+                _write_all(fd, _line_of(record, self.path) + b"\n")
                 os.fsync(fd)
             finally:
                 os.close(fd)  # closing releases the flock
@@ -190,132 +148,77 @@ class AuditLog:
         record_id: str = record["record"]
         return record_id
 
+    def checked(self) -> Iterator[Checked]:
+        """Every record with what is wrong with it (its hash, its link, its line ending),
+        if anything; raises AuditLogError at a line that is not a record at all."""
+        for checked in auditchain.walk(self.path):
+            if checked.record is None:
+                assert checked.problem is not None
+                problem = checked.problem
+                raise AuditLogError(
+                    f"{self.path}:{problem.line}: {problem.code}: {problem.message} ({_VERIFY})"
+                )
+            yield checked
+
     def records(self) -> Iterator[tuple[int, Record]]:
         """(line number, record) for every record; raises AuditLogError at a damaged line."""
-        for number, line, torn in _lines(self.path):
-            if torn:
-                raise AuditLogError(f"{self.path}:{number}: the last line is torn ({_VERIFY})")
-            record = _parse(line)
-            missing = _REQUIRED - set(record or {})
-            if record is None or missing:
-                what = f"missing {', '.join(sorted(missing))}" if record else "not JSON"
-                raise AuditLogError(f"{self.path}:{number}: not a record ({what}; {_VERIFY})")
-            yield number, record
+        for checked in self.checked():
+            assert checked.record is not None
+            yield checked.line.number, checked.record
+
+    def locate(self, record_or_card_id: str) -> tuple[Record, str | None]:
+        """The record with this id (and None), or the record and the conclusion behind a
+        CDS Hooks card with this uuid. A uuid may be given in any of its standard textual
+        forms: any case, in braces, or as a `urn:uuid:`."""
+        wanted = _uuid_text(record_or_card_id)
+        for _, record in self.records():
+            record_id = str(record["record"])
+            if record_id == record_or_card_id or (wanted and wanted == _uuid_text(record_id)):
+                return record, None
+            conclusion = _card_conclusion(record, wanted) if wanted else None
+            if conclusion is not None:
+                return record, conclusion
+        raise AuditLogError(f"{self.path}: no record or card with id {record_or_card_id}")
 
     def find(self, record_id: str) -> Record:
         """The record with this id (or the record behind a CDS Hooks card with this uuid)."""
-        from .render.cds_hooks import card_uuid
-
-        for _, record in self.records():
-            if record.get("record") == record_id:
-                return record
-            try:
-                cards = {card_uuid(str(record["record"]), c) for c in record["explanations"]}
-            except ValueError:  # not a uuid: an edited record, which verify reports
-                continue
-            if record_id in cards:
-                return record
-        raise AuditLogError(f"{self.path}: no record or card with id {record_id}")
+        return self.locate(record_id)[0]
 
     def verify(self) -> Verification:
         """Check every record's own hash and its link to the one before; stop at the first."""
-        previous, count, expected = GENESIS, 0, 1
-        lines = _lines(self.path)
-        for number, line, torn in lines:
-            problem = _check_line(number, line, torn, previous, expected)
-            if problem is not None and problem.code == "broken-chain":
-                # Only the rest of the log tells a deleted record from a moved one.
-                problem = _explain_gap(problem, _parse(line) or {}, expected, lines)
-            if problem is not None:
-                return Verification(str(self.path), count, previous, problem)
-            previous, count, expected = line_hash(line), count + 1, expected + 1
-        return Verification(str(self.path), count, previous, None)
+        return auditchain.verify(self.path)
 
 
 _VERIFY = "run `healthkb audit verify` on it"
-_REQUIRED = {"record", "sequence", "time", "kb", "profile", "result", "explanations", "hash"}
 
 
-def _check_line(
-    number: int, line: bytes, torn: bool, previous: str, expected: int
-) -> LogProblem | None:
-    record = _parse(line)
-    record_id = record.get("record") if record else None
-    record_id = record_id if isinstance(record_id, str) else None
-    if torn:
-        return LogProblem(
-            number,
-            record_id,
-            "torn-line",
-            "the last line has no newline: a write was interrupted (a crash?); "
-            "the log is refused for appending until it is repaired by hand",
-        )
-    if record is None:
-        return LogProblem(number, None, "malformed-record", "the line is not a JSON record")
-    missing = _REQUIRED - set(record)
-    if missing:
-        fields = ", ".join(f"`{name}`" for name in sorted(missing))
-        return LogProblem(number, record_id, "malformed-record", f"the record lacks {fields}")
-    if record.get("hash") != record_hash(record):
-        return LogProblem(number, record_id, "edited-record", "its hash does not match its content")
-    if record.get("previous") != previous:
-        return LogProblem(number, record_id, "broken-chain", _BROKEN)
-    return None
-
-
-_BROKEN = "its `previous` hash does not match the line before it"
-
-
-def _explain_gap(
-    problem: LogProblem,
-    record: Record,
-    expected: int,
-    rest: Iterator[tuple[int, bytes, bool]],
-) -> LogProblem:
-    """Say how the chain broke: the sequence numbers tell an edit, a deletion, a move."""
-    sequence = record.get("sequence")
-    if not isinstance(sequence, int):
-        how = "a record before it was edited, deleted or moved"
-    elif sequence < expected:
-        how = f"it is record {sequence}, found where record {expected} belongs (reordered)"
-    elif sequence > expected:
-        later = next(
-            (n for n, line, _ in rest if (_parse(line) or {}).get("sequence") == expected), None
-        )
-        if later is not None:
-            how = (
-                f"it is record {sequence}, found where record {expected} belongs; "
-                f"record {expected} is at line {later} (reordered)"
-            )
-        elif sequence == expected + 1:
-            how = f"record {expected} is missing (deleted)"
-        else:
-            how = f"records {expected} to {sequence - 1} are missing (deleted)"
-    else:
-        how = "the record before it was edited or replaced"
-    return LogProblem(problem.line, problem.record, problem.code, f"{_BROKEN}: {how}")
-
-
-def _parse(line: bytes) -> Record | None:
+def _uuid_text(text: str) -> str | None:
+    """A uuid's canonical text (lower case, hyphens), or None if `text` is not a uuid."""
     try:
-        value = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        return str(uuid.UUID(text))
+    except ValueError:
         return None
-    return value if isinstance(value, dict) else None
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
-    """(line number, line without newline, torn) for every line of the log."""
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError:
-        raise AuditLogError(f"{path}: no such audit log") from None
-    except OSError as error:
-        raise AuditLogError(f"{path}: cannot read the audit log ({error.strerror})") from None
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            torn = not raw.endswith(b"\n")
-            yield number, raw.rstrip(b"\n"), torn
+def _card_conclusion(record: Record, card: str) -> str | None:
+    """The conclusion whose card has this uuid, if it is one of the record's cards."""
+    from .render.cds_hooks import card_uuid
+
+    record_id, explanations = str(record["record"]), record["explanations"]
+    if _uuid_text(record_id) is None or not isinstance(explanations, dict):
+        return None  # not a record healthkb wrote, which verify reports
+    return next((c for c in explanations if card_uuid(record_id, c) == card), None)
+
+
+def _line_of(record: Record, path: Path) -> bytes:
+    """The record's line, if it is short enough to be read back."""
+    line = canonical(record)
+    if len(line) > auditchain.MAX_LINE_BYTES:
+        raise AuditLogError(
+            f"{path}: the record of this evaluation would be {len(line):,} bytes long, longer "
+            f"than a record may be ({auditchain.MAX_LINE_BYTES:,} bytes); not logged"
+        )
+    return line
 
 
 def _chain_head(fd: int, path: Path) -> tuple[int, str]:
@@ -324,32 +227,49 @@ def _chain_head(fd: int, path: Path) -> tuple[int, str]:
     if size == 0:
         return 1, GENESIS
     last = _last_line(fd, size)
-    if not last.endswith(b"\n"):
+    if last is not None and not last.endswith(b"\n"):
         raise AuditLogError(
             f"{path}: the last line is torn (a write was interrupted); refusing to append "
             f"after it ({_VERIFY})"
         )
-    line = last[:-1]
-    record = _parse(line)
-    if record is None or not isinstance(record.get("sequence"), int):
+    record, why = _last_record(last)
+    if record is None or last is None:
         raise AuditLogError(
-            f"{path}: the last line is not a record; refusing to append ({_VERIFY})"
+            f"{path}: the last line is not a record ({why}); refusing to append ({_VERIFY})"
         )
-    return record["sequence"] + 1, line_hash(line)
+    return record["sequence"] + 1, line_hash(last[:-1])
 
 
-def _last_line(fd: int, size: int) -> bytes:
-    """The file's last line, newline included, read backwards in blocks."""
-    end = size - 1  # skip the final newline when looking for the one before it
+def _last_record(last: bytes | None) -> tuple[Record | None, str]:
+    """The record to append after (the log's last line, newline included), or why not."""
+    if last is None:
+        return None, f"it is longer than the {auditchain.MAX_LINE_BYTES:,} bytes a record may have"
+    line = last[:-1]
+    if not line.strip():
+        return None, "it is blank"
+    if line.endswith(b"\r"):
+        return None, "it ends in CRLF: the file was converted to CRLF line endings"
+    record, why = parse(line)
+    if record is not None and not is_sequence(record.get("sequence")):
+        return None, "it has no `sequence`"
+    return record, why
+
+
+def _last_line(fd: int, size: int) -> bytes | None:
+    """The file's last line, newline included, read backwards in blocks; None if it is
+    longer than a record may be (so a huge line is never read into memory)."""
+    end, length = size - 1, 1  # skip the final newline when looking for the one before it
     chunks: list[bytes] = []
     while end > 0:
         start = max(0, end - _TAIL_BLOCK)
         block = os.pread(fd, end - start, start)
         cut = block.rfind(b"\n")
+        chunks.append(block[cut + 1 :] if cut >= 0 else block)
+        length += len(chunks[-1])
+        if length > auditchain.MAX_LINE_BYTES + 1:
+            return None
         if cut >= 0:
-            chunks.append(block[cut + 1 :])
             break
-        chunks.append(block)
         end = start
     chunks.reverse()
     return b"".join(chunks) + os.pread(fd, 1, size - 1)

@@ -3,6 +3,11 @@
 Every record's profile is evaluated again with the given KB, and the record is
 reported when the conclusions differ, with the rules responsible: the rules that fired
 on one side and not on the other.
+
+Only records that match their own hash are replayed: an edited record says nothing
+about the KB, so it is reported as edited instead, and never as a difference. The
+first other problem `audit verify` would find (a broken link, CRLF line endings) is
+reported too; the records around it still match their hashes and are replayed.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .audit import AuditLogError
-from .errors import HealthKBError, ProfileError
+from .audit import AuditLogError, LogProblem
+from .auditchain import explain
+from .errors import HealthKBError, Problem, ProfileError
 
 if TYPE_CHECKING:
     from .audit import AuditLog, Record
@@ -36,6 +42,8 @@ class Difference:
     """Rules (`id vN`) that fire now and did not fire then."""
     error: str | None = None
     """Why the record's profile could not be evaluated now (it no longer fits the KB)."""
+    problems: list[Problem] = field(default_factory=list)
+    """The fields of the profile the KB no longer accepts, when that is the error."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,22 +56,36 @@ class Difference:
             "fired_only_then": self.fired_only_then,
             "fired_only_now": self.fired_only_now,
             "error": self.error,
+            "problems": [p.to_dict() for p in self.problems],
         }
 
 
 @dataclass(frozen=True)
 class Replay:
-    """The outcome of replaying a whole log: the KB used and the records that differ."""
+    """The outcome of replaying a whole log: the KB used, the records that differ, and
+    what is wrong with the log itself."""
 
     kb: str
     records: int
+    """How many records were replayed."""
     differences: list[Difference]
+    edited: list[LogProblem] = field(default_factory=list)
+    """Records that do not match their own hash: not replayed."""
+    log_problem: LogProblem | None = None
+    """The first other problem with the log (see `healthkb audit verify`)."""
+
+    @property
+    def ok(self) -> bool:
+        """No record differs, and the log is as written."""
+        return not self.differences and not self.edited and self.log_problem is None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kb": self.kb,
             "records": self.records,
             "differences": [d.to_dict() for d in self.differences],
+            "edited": [p.to_dict() for p in self.edited],
+            "log_problem": self.log_problem.to_dict() if self.log_problem else None,
         }
 
 
@@ -86,7 +108,12 @@ def replay_record(kb: KnowledgeBase, line: int, record: Record) -> Difference | 
     head = (line, str(record.get("record")), str(record.get("time")), _stamp(record["kb"]))
     try:
         now = kb.evaluate(record["profile"]).model_dump(mode="json")
-    except (ProfileError, HealthKBError) as error:
+    except ProfileError as error:
+        removed = sorted(_conclusions(then))
+        return Difference(
+            *head, added=[], removed=removed, error="invalid profile", problems=error.problems
+        )
+    except HealthKBError as error:
         removed = sorted(_conclusions(then))
         return Difference(*head, added=[], removed=removed, error=str(error))
     added = sorted(_conclusions(now) - _conclusions(then))
@@ -105,15 +132,22 @@ def replay_record(kb: KnowledgeBase, line: int, record: Record) -> Difference | 
 
 def replay(log: AuditLog, kb: KnowledgeBase) -> Replay:
     """Evaluate every record of `log` again with `kb`; list the records that differ."""
-    differences = []
-    count = 0
-    for line, record in log.records():
+    differences, edited = [], []
+    count, log_problem = 0, None
+    for checked in log.checked():
+        line, record, problem = checked.line.number, checked.record, checked.problem
+        assert record is not None
+        if problem is not None and problem.code == "edited-record":
+            edited.append(problem)
+            continue
+        if log_problem is None and problem is not None:
+            log_problem = explain(log.path, checked)
         count += 1
         try:
             difference = replay_record(kb, line, record)
-        except (KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError, AttributeError, RecursionError):
             # Only a forged record (its hash recomputed) can reach here with this shape.
             raise AuditLogError(f"{log.path}:{line}: not a healthkb audit record") from None
         if difference is not None:
             differences.append(difference)
-    return Replay(f"{kb.id} {kb.version} ({kb.digest})", count, differences)
+    return Replay(f"{kb.id} {kb.version} ({kb.digest})", count, differences, edited, log_problem)

@@ -7,9 +7,10 @@ import json
 import sys
 from typing import Any
 
-from ..audit import AuditLog, AuditLogError, Record, record_hash
+from ..audit import AuditLog, AuditLogError, LogProblem, Record, hash_matches
+from ..render.cds_hooks import card_uuid
 from ..render.tree import explanation_text
-from ..replay import Difference, replay
+from ..replay import Difference, Replay, replay
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
 
 
@@ -30,7 +31,9 @@ def register(commands: Any) -> None:
 
     show = actions.add_parser("show", help="print a record's explanations as `explain` does")
     show.add_argument("log", help="audit log file (JSON lines)")
-    show.add_argument("record", help="record id (or the uuid of one of its CDS Hooks cards)")
+    show.add_argument(
+        "record", help="record id, or the uuid of a CDS Hooks card (shows that card's conclusion)"
+    )
     show.add_argument("--conclusion", help="only this conclusion's explanation")
     show.add_argument("--format", choices=["text", "json"], default="text")
     show.set_defaults(handler=run_show)
@@ -62,6 +65,7 @@ def _difference_lines(d: Difference) -> list[str]:
     lines = [f"line {d.line}: record {d.record} ({d.time}, then {d.then_kb})"]
     if d.error:
         lines.append(f"  cannot be evaluated now: {d.error}")
+        lines += [f"    {problem}" for problem in d.problems]
     for name, items in (
         ("now also concluded", d.added),
         ("no longer concluded", d.removed),
@@ -73,35 +77,54 @@ def _difference_lines(d: Difference) -> list[str]:
     return lines
 
 
+def _edited_lines(problem: LogProblem) -> list[str]:
+    which = f"record {problem.record}" if problem.record else "the record"
+    return [f"line {problem.line}: {which} does not match its hash: not replayed"]
+
+
+def _replay_text(outcome: Replay, log: str) -> str:
+    """Edited records and differences in the log's order, the log's problem, a count."""
+    reports = [(e.line, _edited_lines(e)) for e in outcome.edited]
+    reports += [(d.line, _difference_lines(d)) for d in outcome.differences]
+    lines = [text for _, block in sorted(reports, key=lambda r: r[0]) for text in block]
+    if outcome.log_problem is not None:
+        lines.append(f"{log}: {outcome.log_problem}")
+    count = len(outcome.differences)
+    summary = f"{count} of {outcome.records} record(s) differ under {outcome.kb}"
+    if outcome.edited:
+        summary += f"; {len(outcome.edited)} record(s) not replayed: they do not match their hash"
+    return "\n".join([*lines, summary])
+
+
 def run_replay(args: argparse.Namespace) -> int:
     outcome = replay(AuditLog(args.log), load_kb(args.kb))
     if args.format == "json":
         _dump(outcome.to_dict())
     else:
-        for difference in outcome.differences:
-            print("\n".join(_difference_lines(difference)))
-        print(
-            f"{len(outcome.differences)} of {outcome.records} record(s) differ under {outcome.kb}"
-        )
-    return EXIT_PROBLEMS if outcome.differences else EXIT_OK
+        print(_replay_text(outcome, args.log))
+    return EXIT_OK if outcome.ok else EXIT_PROBLEMS
 
 
-def _stamp(record: Record) -> str:
+def _stamp(record: Record, card: str | None) -> str:
     kb, software = record["kb"], record.get("software", {})
     versions = ", ".join(f"{name} {version}" for name, version in sorted(software.items()))
-    return "\n".join(
-        [
-            f"audit record {record['record']} (#{record['sequence']}, {record['time']})",
-            f"  evaluated with knowledge base {kb['id']} {kb['version']} {kb['digest']}",
-            f"  software: {versions}",
-            f"  record hash {record['hash']} (matches its content)",
-        ]
-    )
+    lines = [f"audit record {record['record']} (#{record['sequence']}, {record['time']})"]
+    if card is not None:
+        lines.append(f"  CDS Hooks card {card_uuid(record['record'], card)}: conclusion {card}")
+    lines += [
+        f"  evaluated with knowledge base {kb['id']} {kb['version']} {kb['digest']}",
+        f"  software: {versions}",
+        f"  record hash {record['hash']} (matches its content)",
+    ]
+    return "\n".join(lines)
 
 
-def _chosen(record: Record, conclusion: str | None) -> list[str]:
-    """The conclusions to show, in the result's order (or the one asked for)."""
+def _chosen(record: Record, conclusion: str | None, card: str | None) -> list[str]:
+    """The conclusions to show, in the result's order; or the card's, or the one asked for."""
     order = [c["id"] for c in record["result"]["conclusions"]]
+    if card is not None and conclusion not in (None, card):
+        raise UsageError(f"that card shows conclusion `{card}`, not `{conclusion}`")
+    conclusion = card or conclusion
     if conclusion is None:
         return order
     if conclusion not in record["explanations"]:
@@ -113,8 +136,8 @@ def _chosen(record: Record, conclusion: str | None) -> list[str]:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    record = AuditLog(args.log).find(args.record)
-    if record["hash"] != record_hash(record):
+    record, card = AuditLog(args.log).locate(args.record)
+    if not hash_matches(record):
         print(
             f"healthkb: record {record['record']} does not match its hash: it was edited "
             f"(run `healthkb audit verify {args.log}`)",
@@ -122,11 +145,11 @@ def run_show(args: argparse.Namespace) -> int:
         )
         return EXIT_PROBLEMS
     try:
-        order = _chosen(record, args.conclusion)
+        order = _chosen(record, args.conclusion, card)
         trees = [record["explanations"][c] for c in order]
         texts = [explanation_text(tree) for tree in trees]
-        stamp = _stamp(record)
-    except (KeyError, TypeError, AttributeError):
+        stamp = _stamp(record, card)
+    except (KeyError, TypeError, AttributeError, RecursionError):
         # Only a forged record (its hash recomputed) can have another shape.
         raise AuditLogError(f"{args.log}: record {args.record} is not a healthkb record") from None
     if args.format == "json":
