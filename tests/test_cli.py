@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import ROOT
 from healthkb.cli import main
@@ -21,9 +22,12 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_validate_the_bundled_kb(capsys) -> None:
-    code, out, _ = run(capsys, "validate")
-    assert code == 0 and out.startswith("ok: healthkb-running-fat-loss 0.1.0: 15 rules")
+def test_validate_names_the_kb_it_checked(capsys) -> None:
+    code, out, _ = run(capsys, "validate", str(ROOT))
+    assert code == 0
+    assert out.startswith(f"ok: healthkb-running-fat-loss 0.1.0 (folder {ROOT}): 15 rules")
+    cases = sum(len(yaml.safe_load(f.read_text())["cases"]) for f in (ROOT / "kb/tests").iterdir())
+    assert out.endswith(f", {cases} test cases\n")
 
 
 def test_validate_a_broken_kb_prints_compiler_style_lines_and_exits_1(capsys, make_kb) -> None:
