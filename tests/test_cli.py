@@ -172,3 +172,37 @@ def test_python_dash_m_runs_the_command_without_a_traceback(tmp_path: Path) -> N
     assert done.returncode == 2
     assert done.stderr.startswith("healthkb: invalid profile:\n")
     assert "Traceback" not in done.stderr
+
+
+# --- validate checks the test cases; release, which validates, refuses them -----------
+
+TYPO_CASE = """\
+cases:
+  - name: three_walks_may_help
+    profile: {walk: {sessions: 3}}
+    expect: {conclusions: [walking_may_hlep]}
+"""
+
+
+def test_validate_reports_a_typo_in_a_test_case_with_its_place(capsys, make_kb) -> None:
+    root = make_kb({"kb/tests/walking.yaml": TYPO_CASE})
+    code, out, _ = run(capsys, "validate", str(root))
+    assert code == 1
+    assert out == (
+        "kb/tests/walking.yaml:4:28: unknown-conclusion: conclusion `walking_may_hlep` is not "
+        "declared in this KB (did you mean `walking_may_help`?)\n"
+    )
+
+
+def test_release_refuses_a_kb_whose_test_case_is_broken(capsys, make_kb) -> None:
+    root = make_kb({"kb/tests/walking.yaml": TYPO_CASE})
+    manifest = (root / "kb" / "kb.yaml").read_text(encoding="utf-8")
+    code, out, _ = run(capsys, "release", str(root), "--bump", "patch", "--change", "x")
+    assert code == 1
+    assert out.splitlines() == [
+        "kb/tests/walking.yaml:4:28: unknown-conclusion: conclusion `walking_may_hlep` is not "
+        "declared in this KB (did you mean `walking_may_help`?)",
+        "release refused: 1 problem(s) found",
+    ]
+    assert (root / "kb" / "kb.yaml").read_text(encoding="utf-8") == manifest
+    assert not (root / "kb" / "rules.lock.yaml").exists()

@@ -42,7 +42,9 @@ def register(commands: Any) -> None:
         help="html: one self-contained page with the cited passages highlighted",
     )
     explain.add_argument(
-        "--out", metavar="FILE", help="write to this file instead of printing (its folder must exist)"
+        "--out",
+        metavar="FILE",
+        help="write to this file instead of printing (its folder must exist)",
     )
     explain.set_defaults(handler=run_explain)
 
