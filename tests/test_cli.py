@@ -146,11 +146,15 @@ def test_kb_option_that_is_not_a_folder_exits_2(capsys, tmp_path: Path, command)
     assert code == 2 and "not a folder" in err
 
 
-def test_explain_an_unknown_conclusion_exits_2(capsys) -> None:
-    code, _, err = run(
-        capsys, "explain", str(EXAMPLES / "discomfort.yaml"), "--conclusion", "stop_and_rst"
+@pytest.mark.parametrize("why_not", [[], ["--why-not"]])
+def test_explain_an_unknown_conclusion_exits_2_with_the_did_you_mean_hint(
+    capsys, why_not
+) -> None:
+    code, out, err = run(
+        capsys, "explain", str(EXAMPLES / "discomfort.yaml"), "--conclusion", "stop_rest", *why_not
     )
-    assert code == 2 and "unknown conclusion `stop_and_rst`" in err
+    assert (code, out) == (2, "")
+    assert err == "healthkb: unknown conclusion `stop_rest` (did you mean `stop_and_rest`?)\n"
 
 
 def test_usage_errors_exit_2(capsys) -> None:
