@@ -208,3 +208,58 @@ def test_release_refuses_a_kb_whose_test_case_is_broken(capsys, make_kb) -> None
     ]
     assert (root / "kb" / "kb.yaml").read_text(encoding="utf-8") == manifest
     assert not (root / "kb" / "rules.lock.yaml").exists()
+
+
+HTML_SOURCE = """\
+id: mini
+title: A tiny article
+publisher: Test Press
+author: A. Writer
+published: 2025-01-01
+language: en
+text: |-
+  Walking 3–5 times a week may help. Rest when <b>tired</b> & *sore*.
+  Eat well.
+"""
+
+HTML_CONCLUSIONS = """\
+conclusions:
+  - id: walking_may_help
+    kind: outcome
+    certainty: possible
+    statement: Walking may help.
+    because:
+      - source: mini
+        quote: "Walking 3–5 times a week may help."
+  - id: rest
+    kind: warning
+    certainty: established
+    statement: "Rest <script>alert(1)</script> when [tired](javascript:x)."
+    because:
+      - source: mini
+        quote: "Rest when <b>tired</b> & *sore*."
+"""
+
+
+def test_evaluate_markdown_shows_html_and_markup_in_kb_text_literally(capsys, make_kb) -> None:
+    root = make_kb({"kb/sources/mini.yaml": HTML_SOURCE, "kb/conclusions.yaml": HTML_CONCLUSIONS})
+    rules = (root / "rules" / "walking.yaml").read_text(encoding="utf-8")
+    rules = rules.replace('quote: "Rest when tired."', 'quote: "Rest when <b>tired</b>"')
+    rules = rules.replace("title: Rest when tired", "title: Rest <img src=x onerror=alert(1)>")
+    (root / "rules" / "walking.yaml").write_text(rules, encoding="utf-8")
+    profile = root / "p.yaml"
+    profile.write_text("walk: {tired: true}\n", encoding="utf-8")
+    code, out, _ = run(capsys, "evaluate", str(profile), "--kb", str(root), "--format", "markdown")
+    assert code == 0
+    body = out.split("## rest\n\n", 1)[1].split("Knowledge base", 1)[0]
+    assert body == (
+        r"*warning, certainty established* — Rest \<script\>alert(1)\</script\> when "
+        r"\[tired\](javascript:x)."
+        "\n\n"
+        r"Rule `rest_when_tired` v1: Rest \<img src=x onerror=alert(1)\>"
+        "\n\n"
+        r"> “Rest when \<b\>tired\</b\> \& \*sore\*.” — `mini` p1.s2"
+        "\n\n"
+        r"> “Rest when \<b\>tired\</b\>” — `mini` p1.s2"
+        "\n\n"
+    )

@@ -196,3 +196,21 @@ def test_a_folder_that_is_not_a_kb_is_unusable_input_for_every_command(
         "(give the folder that holds kb/ and rules/)\n"
     )
     assert sorted(os.listdir(empty_cwd)) == ["me.yaml", "notes"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["validate", "evaluate", "explain", "test", "coverage", "schema", "release", "report"],
+)
+def test_help_of_every_command_that_reads_a_kb_says_which_kb_it_uses_by_default(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    printed = " ".join(capsys.readouterr().out.split())
+    if command == "release":
+        assert "(default: the current folder; never the bundled KB)" in printed
+    else:
+        assert "(default: the current folder if it holds kb/kb.yaml, else the bundled KB)" in (
+            printed
+        )
