@@ -149,7 +149,10 @@ def test_kb_option_that_is_not_a_folder_exits_2(capsys, tmp_path: Path, command)
 @pytest.mark.parametrize("why_not", [[], ["--why-not"]])
 def test_explain_an_unknown_conclusion_exits_2_with_the_did_you_mean_hint(capsys, why_not) -> None:
     code, out, err = run(
-        capsys, "explain", str(EXAMPLES / "discomfort.yaml"), "--conclusion", "stop_rest", *why_not
+        capsys,
+        "explain",
+        str(EXAMPLES / "discomfort.yaml"),
+        *("--kb", str(ROOT), "--conclusion", "stop_rest", *why_not),
     )
     assert (code, out) == (2, "")
     assert err == "healthkb: unknown conclusion `stop_rest` (did you mean `stop_and_rest`?)\n"

@@ -12,7 +12,16 @@ from conftest import ROOT
 from healthkb.cli import main
 
 PROFILE = str(ROOT / "kb" / "examples" / "discomfort.yaml")
-EXPLAIN = ["explain", PROFILE, "--conclusion", "stop_and_rest", "--format", "html"]
+EXPLAIN = [
+    "explain",
+    PROFILE,
+    "--kb",
+    str(ROOT),
+    "--conclusion",
+    "stop_and_rest",
+    "--format",
+    "html",
+]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -100,3 +109,14 @@ def test_coverage_floors_outside_0_to_100_are_usage_errors(
         main(["coverage", str(ROOT), flag, value])
     assert exit_info.value.code == 2
     assert f"argument {flag}: {message}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[*EXPLAIN, "--out", ""], ["schema", str(ROOT), "--out", ""], ["report", "--out", " "]],
+)
+def test_an_empty_out_is_a_usage_error_not_the_current_folder(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, out, err) == (2, "", "healthkb: --out: give a path (it is empty)\n")

@@ -93,7 +93,7 @@ def add_kb_option(parser: argparse.ArgumentParser) -> None:
 
 def output_file(name: str) -> Path:
     """A file the command will write: not a folder, in a folder that already exists."""
-    path = Path(name)
+    path = _named(name)
     if path.is_dir():
         raise UsageError(f"{name}: is a folder; give the name of a file to write")
     if not path.parent.is_dir():
@@ -104,12 +104,18 @@ def output_file(name: str) -> Path:
 def output_folder(name: str) -> Path:
     """A folder the command will write into: created if missing, but its parent must exist
     (a typo in a path should not grow a tree of folders)."""
-    path = Path(name)
+    path = _named(name)
     if path.exists() and not path.is_dir():
         raise UsageError(f"{name}: exists and is not a folder")
     if not path.parent.is_dir():
         raise UsageError(f"{name}: folder {path.parent} does not exist")
     return path
+
+
+def _named(name: str) -> Path:
+    if not name.strip():
+        raise UsageError("--out: give a path (it is empty)")
+    return Path(name)
 
 
 @contextmanager

@@ -61,7 +61,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    out = output_file(args.out) if args.out else None
+    out = output_file(args.out) if args.out is not None else None
     kb = load_kb(args.kb)
     result = kb.evaluate_file(args.profile)
     why_not = args.why_not or args.conclusion not in result.conclusion_ids

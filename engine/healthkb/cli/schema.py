@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         if stale and args.format == "text":
             print("run `healthkb schema` to regenerate them")
         return EXIT_PROBLEMS if stale else EXIT_OK
-    if args.out:
+    if args.out is not None:
         root, out = kb_folder(args.path), output_folder(args.out)
     else:
         root = writable_kb_folder(args.path, "`healthkb schema` without --out")
