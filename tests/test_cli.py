@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import ROOT
 from healthkb.cli import main
@@ -21,9 +22,12 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_validate_the_bundled_kb(capsys) -> None:
-    code, out, _ = run(capsys, "validate")
-    assert code == 0 and out.startswith("ok: healthkb-running-fat-loss 0.1.0: 15 rules")
+def test_validate_names_the_kb_it_checked(capsys) -> None:
+    code, out, _ = run(capsys, "validate", str(ROOT))
+    assert code == 0
+    assert out.startswith(f"ok: healthkb-running-fat-loss 0.1.0 (folder {ROOT}): 15 rules")
+    cases = sum(len(yaml.safe_load(f.read_text())["cases"]) for f in (ROOT / "kb/tests").iterdir())
+    assert out.endswith(f", {cases} test cases\n")
 
 
 def test_validate_a_broken_kb_prints_compiler_style_lines_and_exits_1(capsys, make_kb) -> None:
@@ -142,11 +146,16 @@ def test_kb_option_that_is_not_a_folder_exits_2(capsys, tmp_path: Path, command)
     assert code == 2 and "not a folder" in err
 
 
-def test_explain_an_unknown_conclusion_exits_2(capsys) -> None:
-    code, _, err = run(
-        capsys, "explain", str(EXAMPLES / "discomfort.yaml"), "--conclusion", "stop_and_rst"
+@pytest.mark.parametrize("why_not", [[], ["--why-not"]])
+def test_explain_an_unknown_conclusion_exits_2_with_the_did_you_mean_hint(capsys, why_not) -> None:
+    code, out, err = run(
+        capsys,
+        "explain",
+        str(EXAMPLES / "discomfort.yaml"),
+        *("--kb", str(ROOT), "--conclusion", "stop_rest", *why_not),
     )
-    assert code == 2 and "unknown conclusion `stop_and_rst`" in err
+    assert (code, out) == (2, "")
+    assert err == "healthkb: unknown conclusion `stop_rest` (did you mean `stop_and_rest`?)\n"
 
 
 def test_usage_errors_exit_2(capsys) -> None:
@@ -168,3 +177,92 @@ def test_python_dash_m_runs_the_command_without_a_traceback(tmp_path: Path) -> N
     assert done.returncode == 2
     assert done.stderr.startswith("healthkb: invalid profile:\n")
     assert "Traceback" not in done.stderr
+
+
+# --- validate checks the test cases; release, which validates, refuses them -----------
+
+TYPO_CASE = """\
+cases:
+  - name: three_walks_may_help
+    profile: {walk: {sessions: 3}}
+    expect: {conclusions: [walking_may_hlep]}
+"""
+
+
+def test_validate_reports_a_typo_in_a_test_case_with_its_place(capsys, make_kb) -> None:
+    root = make_kb({"kb/tests/walking.yaml": TYPO_CASE})
+    code, out, _ = run(capsys, "validate", str(root))
+    assert code == 1
+    assert out == (
+        "kb/tests/walking.yaml:4:28: unknown-conclusion: conclusion `walking_may_hlep` is not "
+        "declared in this KB (did you mean `walking_may_help`?)\n"
+    )
+
+
+def test_release_refuses_a_kb_whose_test_case_is_broken(capsys, make_kb) -> None:
+    root = make_kb({"kb/tests/walking.yaml": TYPO_CASE})
+    manifest = (root / "kb" / "kb.yaml").read_text(encoding="utf-8")
+    code, out, _ = run(capsys, "release", str(root), "--bump", "patch", "--change", "x")
+    assert code == 1
+    assert out.splitlines() == [
+        "kb/tests/walking.yaml:4:28: unknown-conclusion: conclusion `walking_may_hlep` is not "
+        "declared in this KB (did you mean `walking_may_help`?)",
+        "release refused: 1 problem(s) found",
+    ]
+    assert (root / "kb" / "kb.yaml").read_text(encoding="utf-8") == manifest
+    assert not (root / "kb" / "rules.lock.yaml").exists()
+
+
+HTML_SOURCE = """\
+id: mini
+title: A tiny article
+publisher: Test Press
+author: A. Writer
+published: 2025-01-01
+language: en
+text: |-
+  Walking 3–5 times a week may help. Rest when <b>tired</b> & *sore*.
+  Eat well.
+"""
+
+HTML_CONCLUSIONS = """\
+conclusions:
+  - id: walking_may_help
+    kind: outcome
+    certainty: possible
+    statement: Walking may help.
+    because:
+      - source: mini
+        quote: "Walking 3–5 times a week may help."
+  - id: rest
+    kind: warning
+    certainty: established
+    statement: "Rest <script>alert(1)</script> when [tired](javascript:x)."
+    because:
+      - source: mini
+        quote: "Rest when <b>tired</b> & *sore*."
+"""
+
+
+def test_evaluate_markdown_shows_html_and_markup_in_kb_text_literally(capsys, make_kb) -> None:
+    root = make_kb({"kb/sources/mini.yaml": HTML_SOURCE, "kb/conclusions.yaml": HTML_CONCLUSIONS})
+    rules = (root / "rules" / "walking.yaml").read_text(encoding="utf-8")
+    rules = rules.replace('quote: "Rest when tired."', 'quote: "Rest when <b>tired</b>"')
+    rules = rules.replace("title: Rest when tired", "title: Rest <img src=x onerror=alert(1)>")
+    (root / "rules" / "walking.yaml").write_text(rules, encoding="utf-8")
+    profile = root / "p.yaml"
+    profile.write_text("walk: {tired: true}\n", encoding="utf-8")
+    code, out, _ = run(capsys, "evaluate", str(profile), "--kb", str(root), "--format", "markdown")
+    assert code == 0
+    body = out.split("## rest\n\n", 1)[1].split("Knowledge base", 1)[0]
+    assert body == (
+        r"*warning, certainty established* — Rest \<script\>alert(1)\</script\> when "
+        r"\[tired\](javascript:x)."
+        "\n\n"
+        r"Rule `rest_when_tired` v1: Rest \<img src=x onerror=alert(1)\>"
+        "\n\n"
+        r"> “Rest when \<b\>tired\</b\> \& \*sore\*.” — `mini` p1.s2"
+        "\n\n"
+        r"> “Rest when \<b\>tired\</b\>” — `mini` p1.s2"
+        "\n\n"
+    )

@@ -13,10 +13,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import multiprocessing
 import os
 import re
 import shlex
 import shutil
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +71,29 @@ def in_root() -> Any:
         os.chdir(before)
 
 
+@contextlib.contextmanager
+def doc_module(doc: str) -> Any:
+    """A module for a document's snippets to run in, importable while they run, so that
+    a function they define can be sent to a worker process (pickled by reference)."""
+    module = types.ModuleType(f"docs_{doc.replace('.', '_')}")
+    sys.modules[module.__name__] = module
+    # A worker started afresh (spawn, forkserver) would import the module by name and
+    # not find it; a forked one inherits it.
+    method = multiprocessing.get_start_method()
+    if "fork" in multiprocessing.get_all_start_methods():
+        multiprocessing.set_start_method("fork", force=True)
+    try:
+        yield module.__dict__
+    finally:
+        multiprocessing.set_start_method(method, force=True)
+        del sys.modules[module.__name__]
+
+
 @pytest.mark.parametrize("doc", ["api.md", "auditors.md"])
 def test_python_snippets_run_and_print_what_the_doc_shows(doc: str) -> None:
     steps = python_steps(doc)
     assert steps, f"docs/{doc} has no python blocks"
-    namespace: dict[str, Any] = {"__name__": f"docs_{doc.replace('.', '_')}"}
-    with in_root():
+    with in_root(), doc_module(doc) as namespace:
         for number, (code, shown) in enumerate(steps, 1):
             printed = io.StringIO()
             with contextlib.redirect_stdout(printed):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -47,3 +48,45 @@ def test_the_wheel_loads_its_bundled_kb_from_any_directory(tmp_path: Path) -> No
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [str(site), "['stop_and_rest']"]
+
+
+@pytest.mark.slow
+def test_after_a_plain_install_commands_read_the_editors_kb_and_never_write_the_installed_one(
+    tmp_path: Path,
+) -> None:
+    # The installed layout: the package with its bundled copy of the KB, outside ROOT.
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "engine" / "healthkb", site / "healthkb")
+    for folder in ("kb", "rules"):
+        shutil.copytree(ROOT / folder, site / "healthkb" / "_bundled" / folder)
+    installed = sorted((site / "healthkb" / "_bundled").rglob("*"))
+    stamps = {p: p.stat().st_mtime_ns for p in installed}
+
+    def healthkb(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "healthkb", *argv],
+            cwd=cwd,
+            env={**os.environ, "PYTHONPATH": str(site)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    # The editor's checkout, with a rule edited but its version not raised.
+    checkout = tmp_path / "checkout"
+    for folder in ("kb", "rules"):
+        shutil.copytree(ROOT / folder, checkout / folder)
+    rules = checkout / "rules" / "running_and_diet.yaml"
+    rules.write_text(rules.read_text().replace("3–5 times per week", "3–6 times per week"))
+    done = healthkb(checkout, "validate")
+    assert done.returncode == 1 and "version-not-bumped" in done.stdout, done.stderr
+    assert done.stderr.endswith("problem(s) found (folder .)\n")
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = healthkb(elsewhere, "validate")
+    assert done.returncode == 0 and "(bundled KB)" in done.stdout, done.stderr
+    done = healthkb(elsewhere, "schema")
+    assert done.returncode == 2 and "does not write into the installed package" in done.stderr
+    assert sorted((site / "healthkb" / "_bundled").rglob("*")) == installed
+    assert {p: p.stat().st_mtime_ns for p in installed} == stamps

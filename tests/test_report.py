@@ -160,14 +160,28 @@ def test_same_kb_in_another_folder_gives_byte_identical_site(mini: Path, tmp_pat
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
-def test_rewriting_a_report_removes_the_page_of_a_deleted_rule(mini: Path, tmp_path: Path) -> None:
+def test_rewriting_a_report_removes_the_page_of_a_deleted_rule_and_nothing_else(
+    mini: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "site"
     write_report(healthkb.load(mini), out)
-    (out / "rules" / "retired_long_ago.html").write_text("old", encoding="utf-8")
-    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    rules = mini / "rules" / "walking.yaml"
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text[: text.index("  - id: rest_when_tired")], encoding="utf-8")
+    # Hand-placed files, in the site's own folders too, are the auditor's, not the site's.
+    mine = {
+        out / "notes.txt": "mine",
+        out / "rules" / "my_annotations.html": "<p>my notes on the rules</p>",
+        out / "sources" / "article_as_printed.html": "<!DOCTYPE html><title>scan</title>",
+    }
+    for path, text in mine.items():
+        path.write_text(text, encoding="utf-8")
+    assert (out / "rules" / "rest_when_tired.html").is_file()
     write_report(healthkb.load(mini), out)
-    assert not (out / "rules" / "retired_long_ago.html").exists()
-    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not (out / "rules" / "rest_when_tired.html").exists()
+    assert (out / "rules" / "walking_helps.html").is_file()
+    for path, text in mine.items():
+        assert path.read_text(encoding="utf-8") == text
 
 
 HOSTILE_SOURCE = """\

@@ -147,7 +147,7 @@ def test_a_plain_healthkb_command_prints_the_same_in_process_and_from_the_consol
         session = Session(cwd=kb, home=tmp_path, in_process=in_process)
         outputs.append((session.execute(session.command(step)), session.status))
     assert outputs[0] == outputs[1]
-    assert outputs[0][1] == 1 and outputs[0][0].endswith("problem(s) found\n")
+    assert outputs[0][1] == 1 and outputs[0][0].endswith("problem(s) found (folder .)\n")
 
 
 _CONSOLE = re.compile(r"^ *```console\s*$", re.MULTILINE)

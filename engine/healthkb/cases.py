@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from .errors import HealthKBError, KBError, Problem, ProfileError, did_you_mean
 from .model import Identifier, Scalar, StrictModel
 from .placed import Placed
-from .profile import validate_profile
+from .profile import build_profile_model, validate_profile
 from .validation import validate_located
 from .yamlio import Located, PathKey, read_yaml
 
 if TYPE_CHECKING:
     from .knowledge_base import KnowledgeBase
+    from .loader import KBContent
     from .result import DerivedFact, Result
 
 CASES_FOLDER = "kb/tests"
@@ -110,6 +111,24 @@ def read_cases(
     profile, an unknown conclusion, rule or derived fact, a duplicate case name).
     """
     base = Path(root) if root is not None else kb.content.root
+    return _read_cases(kb.content, kb.profile_model, base, files)
+
+
+def check_cases(content: KBContent) -> list[Placed[TestCase]]:
+    """Every case under the KB's `kb/tests`, checked against its content as `read_cases`
+    checks them, without compiling the rules (what `healthkb validate` needs).
+
+    Raises one `KBError` with every located problem of the case files.
+    """
+    return _read_cases(content, build_profile_model(content.vocabulary), content.root, None)
+
+
+def _read_cases(
+    content: KBContent,
+    profile_model: type[BaseModel],
+    base: Path,
+    files: Sequence[str | Path] | None,
+) -> list[Placed[TestCase]]:
     if files is None:
         folder = base / CASES_FOLDER
         paths = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
@@ -132,7 +151,7 @@ def read_cases(
             continue
         for i, case in enumerate(cases_file.cases):
             placed = Placed(case, located, ("cases", i))
-            problems += _check_case(kb, placed)
+            problems += _check_case(content, profile_model, placed)
             cases.append(placed)
     problems += _duplicate_names(cases)
     if problems:
@@ -172,13 +191,15 @@ def _relative(path: Path, base: Path) -> str:
         return str(path)
 
 
-def _check_case(kb: KnowledgeBase, placed: Placed[TestCase]) -> list[Problem]:
-    case, content = placed.item, kb.content
+def _check_case(
+    content: KBContent, profile_model: type[BaseModel], placed: Placed[TestCase]
+) -> list[Problem]:
+    case = placed.item
     problems: list[Problem] = []
     try:
         prefix = (*placed.path, "profile")
         validate_profile(
-            kb.profile_model, content.vocabulary, case.profile, _sub(placed.located, prefix)
+            profile_model, content.vocabulary, case.profile, _sub(placed.located, prefix)
         )
     except ProfileError as error:
         problems += error.problems

@@ -107,7 +107,14 @@ class Coverage:
     def shortfalls(
         self, sentences_min: float | None = None, rules_min: float | None = None
     ) -> list[str]:
-        """A sentence for each coverage figure under its threshold (none: all met)."""
+        """A sentence for each coverage figure under its threshold (none: all met).
+
+        Thresholds are percentages: a floor outside 0 to 100 is a mistake (it could
+        never fail, or never pass), so it raises ValueError.
+        """
+        for name, floor in (("sentences_min", sentences_min), ("rules_min", rules_min)):
+            if floor is not None and not 0 <= floor <= 100:
+                raise ValueError(f"{name} must be a percentage from 0 to 100, got {floor!r}")
         found = []
         if sentences_min is not None and self.sentence_percent < sentences_min:
             found.append(f"sentence coverage {self.sentence_percent}% is under {sentences_min:g}%")

@@ -53,6 +53,8 @@ class WhyNot:
 
 
 def _check_known(kb: KnowledgeBase, conclusion_id: str) -> None:
+    if not isinstance(conclusion_id, str):
+        raise TypeError(f"a conclusion id (str) is expected; got {type(conclusion_id).__name__}")
     if conclusion_id not in kb.content.conclusions:
         hint = did_you_mean(conclusion_id, kb.content.conclusions)
         raise UnknownConclusionError(f"unknown conclusion `{conclusion_id}` ({hint})")

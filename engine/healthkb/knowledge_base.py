@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ class KnowledgeBase:
 
     def __init__(self, content: KBContent, max_steps: int = DEFAULT_MAX_STEPS) -> None:
         self.content = content
-        self.max_steps = max_steps
+        self.max_steps = _checked_max_steps(max_steps)
         self.profile_model: type[BaseModel] = build_profile_model(content.vocabulary)
         active = content.active_rules()
         label = re.sub(r"[^a-z0-9]+", "-", content.manifest.id.lower())
@@ -67,11 +68,13 @@ class KnowledgeBase:
         With `audit`, the evaluation is appended to that audit log (durably, before this
         returns) and `result.audit_record_id` names its record.
         """
+        _check_audit(audit)
         validated = self.validate_profile(profile)
         return self._evaluate(validated, audit)
 
     def evaluate_file(self, path: str | Path, *, audit: AuditLog | None = None) -> Result:
         """Evaluate a profile file (YAML or JSON); errors name the file, line and column."""
+        _check_audit(audit)
         data, located = read_profile(Path(path))
         validated = validate_profile(self.profile_model, self.content.vocabulary, data, located)
         return self._evaluate(validated, audit)
@@ -93,7 +96,27 @@ class KnowledgeBase:
         return f"<KnowledgeBase {self.id} {self.version} {self.digest[:19]}>"
 
 
+def _checked_max_steps(max_steps: Any) -> int:
+    """The step limit, refused at load time rather than at the first evaluation."""
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int):
+        raise TypeError(f"max_steps must be a whole number; got {type(max_steps).__name__}")
+    if max_steps < 1:
+        raise ValueError(f"max_steps must be at least 1; got {max_steps}")
+    return max_steps
+
+
+def _check_audit(audit: Any) -> None:
+    if audit is None or isinstance(audit, AuditLog):
+        return
+    hint = f" — use AuditLog({str(audit)!r})" if isinstance(audit, str | PathLike) else ""
+    raise TypeError(f"audit must be a healthkb.AuditLog; got {type(audit).__name__}{hint}")
+
+
 def load(path: str | Path | None = None, *, max_steps: int = DEFAULT_MAX_STEPS) -> KnowledgeBase:
-    """Load, check and compile a KB (default: the bundled one); raises KBError if broken."""
+    """Load, check and compile a KB (default: the bundled one); raises KBError if broken.
+
+    `max_steps` (a whole number, at least 1) bounds the rule firings of one evaluation.
+    """
+    _checked_max_steps(max_steps)
     with collection_paused():
         return KnowledgeBase(read_content(path), max_steps=max_steps)

@@ -85,11 +85,16 @@ def validate_profile(
     profile: Any,
     located: Located | None = None,
 ) -> BaseModel:
-    """Validate a dict (or profile model) and return the profile model, or raise ProfileError."""
-    if isinstance(profile, model):
-        return profile
+    """Validate a dict (or profile model) and return the profile model, or raise ProfileError.
+
+    A model instance is validated again, as its data: `model_construct` (or assigning
+    through `object.__setattr__`) makes an instance nobody checked, and the engine must
+    never see a value outside the vocabulary.
+    """
     if isinstance(profile, BaseModel):
-        profile = profile.model_dump(exclude_none=True)
+        # warnings=False: a constructed instance may hold a dict where a fact model
+        # belongs; validation below reports it, the serializer need not warn first.
+        profile = profile.model_dump(exclude_none=True, warnings=False)
     if not isinstance(profile, dict):
         where = located.file if located else "profile"
         raise ProfileError(

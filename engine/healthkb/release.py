@@ -20,6 +20,7 @@ from typing import Literal
 
 import yaml
 
+from .cases import check_cases
 from .errors import HealthKBError, KBError
 from .loader import KBContent, read_content
 from .model import Manifest, Rule
@@ -81,8 +82,13 @@ def release(
     date: datetime.date | None = None,
     changes: Sequence[str] = (),
 ) -> Release:
-    """Release the KB under `root`: bump its version, add a changelog entry, relock."""
+    """Release the KB under `root`: bump its version, add a changelog entry, relock.
+
+    Refused with a `KBError` listing every problem if the KB or one of its test-case
+    files (`kb/tests/*.yaml`) is broken: what `healthkb validate` reports.
+    """
     content = read_content(root)
+    check_cases(content)
     manifest = content.manifest
     version = bump_version(manifest.version, part)
     day = date or datetime.date.today()

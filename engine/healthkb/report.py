@@ -17,10 +17,13 @@ from pathlib import Path
 from .cases import read_cases, run_cases
 from .knowledge_base import KnowledgeBase
 from .passages import coverage
-from .render.html_site import SiteInput, site_pages
+from .render.html import generator_tag
+from .render.html_site import SITE_GENERATOR, SiteInput, site_pages
 
-# The folders the site owns: stale pages in them (a rule since removed) are deleted.
-_OWNED_FOLDERS = ("sources", "rules")
+# The folders the site's pages live in: stale pages in them (a rule since removed) are
+# deleted, but only pages the report wrote (they carry its generator tag).
+_PAGE_FOLDERS = ("sources", "rules")
+_MARKER = generator_tag(SITE_GENERATOR).encode("utf-8")
 
 
 def build_report(kb: KnowledgeBase) -> dict[str, str]:
@@ -36,16 +39,17 @@ def build_report(kb: KnowledgeBase) -> dict[str, str]:
 def write_report(kb: KnowledgeBase, out: str | Path) -> list[Path]:
     """Write the report into `out` (created if missing; its parent must exist).
 
-    Returns the files written, sorted. Other files in `out` are left alone, except
-    stale `.html` pages in the folders the site owns.
+    Returns the files written, sorted. Other files in `out` are left alone, except the
+    pages this report wrote before in `sources/` and `rules/` whose rule or source no
+    longer exists.
     """
     folder = Path(out)
     pages = build_report(kb)
     folder.mkdir(exist_ok=True)
-    for owned in _OWNED_FOLDERS:
-        (folder / owned).mkdir(exist_ok=True)
-        for stale in (folder / owned).glob("*.html"):
-            if f"{owned}/{stale.name}" not in pages:
+    for name in _PAGE_FOLDERS:
+        (folder / name).mkdir(exist_ok=True)
+        for stale in sorted((folder / name).glob("*.html")):
+            if f"{name}/{stale.name}" not in pages and _written_by_report(stale):
                 stale.unlink()
     written = []
     for name, text in sorted(pages.items()):
@@ -53,3 +57,11 @@ def write_report(kb: KnowledgeBase, out: str | Path) -> list[Path]:
         path.write_bytes(text.encode("utf-8"))
         written.append(path)
     return written
+
+
+def _written_by_report(path: Path) -> bool:
+    """Whether a page carries the report's generator tag (it is in the first lines)."""
+    if not path.is_file():
+        return False
+    with path.open("rb") as page:
+        return _MARKER in page.read(1024)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+from .errors import HealthKBError
 from .model import KIND_RANK
 from .proof import Proofs, choose_proofs
 from .runtime import FactRecord, Firing, Trace, canonical_fact
@@ -14,6 +16,10 @@ from .sources import ResolvedCitation
 if TYPE_CHECKING:
     from .explain import Explanation, WhyNot
     from .knowledge_base import KnowledgeBase
+
+
+# The private attributes that tie a result to its KB and evaluation (not pickled).
+_ATTACHMENT = ("_kb", "_trace", "_proofs")
 
 
 class _Frozen(BaseModel):
@@ -63,7 +69,16 @@ class FiredRule(_Frozen):
 
 
 class Result(_Frozen):
-    """What the KB concludes for one profile, stamped with the KB's identity."""
+    """What the KB concludes for one profile, stamped with the KB's identity.
+
+    A result is data: it pickles (so a worker process can return it), copies, and
+    round-trips through `model_dump` / `model_validate`. Explaining needs the KB that
+    evaluated it, which stays in its process: a result that was pickled or rebuilt from
+    its data is *detached*, and `explain`, `why_not` and `to_cds_cards` raise
+    `HealthKBError` saying so. Evaluate its profile again (`kb.evaluate(result.profile)`
+    with a KB whose digest is `result.kb_digest` gives the same result) to explain it.
+    A `copy.deepcopy` in the same process stays attached.
+    """
 
     kb_id: str
     kb_version: str
@@ -79,6 +94,44 @@ class Result(_Frozen):
     # Kept out of model_dump on purpose: the dump must be the same bytes for the same
     # profile and KB, and a record id is random.
     _audit_record_id: str | None = PrivateAttr(default=None)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # Pickled as data: the KB (a compiled rule engine with locks) stays in its
+        # process, and the trace is only useful next to it.
+        state: dict[Any, Any] = super().__getstate__()
+        private = state.get("__pydantic_private__") or {}
+        state["__pydantic_private__"] = {
+            name: value for name, value in private.items() if name not in _ATTACHMENT
+        }
+        return state
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Result:
+        # The data is copied; the KB, trace and proofs are never changed once built,
+        # so the copy shares them and can still explain itself.
+        data = {name: copy.deepcopy(getattr(self, name), memo) for name in type(self).model_fields}
+        twin = type(self).model_construct(set(self.model_fields_set), **data)
+        for name, value in (self.__pydantic_private__ or {}).items():
+            setattr(twin, name, value)
+        return twin
+
+    def __eq__(self, other: object) -> bool:
+        # Equal as data: a pickled or rebuilt copy equals the result it came from.
+        if not isinstance(other, Result):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # mutable dicts inside: not hashable
+
+    def _knowledge_base(self) -> KnowledgeBase:
+        kb: KnowledgeBase | None = (self.__pydantic_private__ or {}).get("_kb")
+        if kb is None:
+            raise HealthKBError(
+                "this Result is detached from the knowledge base that evaluated it (it was "
+                "pickled, or rebuilt from its data), so it cannot explain itself; evaluate "
+                "its profile again: kb.evaluate(result.profile), with a KB whose digest is "
+                f"{self.kb_digest}"
+            )
+        return kb
 
     @property
     def audit_record_id(self) -> str | None:
@@ -97,13 +150,13 @@ class Result(_Frozen):
         """The proof tree of a conclusion, down to input facts and quoted passages."""
         from .explain import explain
 
-        return explain(self._kb, self, conclusion_id)
+        return explain(self._knowledge_base(), self, conclusion_id)
 
     def why_not(self, conclusion_id: str) -> WhyNot:
         """Why a conclusion was not reached: for each rule, the first condition that failed."""
         from .explain import why_not
 
-        return why_not(self._kb, self, conclusion_id)
+        return why_not(self._knowledge_base(), self, conclusion_id)
 
     def to_cds_cards(self) -> dict[str, Any]:
         """The conclusions as a CDS Hooks 2.0 response: `{"cards": [...]}`, one card each.
@@ -115,7 +168,7 @@ class Result(_Frozen):
 
         sources = {
             source_id: (source.title, source.publisher, source.url)
-            for source_id, source in self._kb.content.sources.items()
+            for source_id, source in self._knowledge_base().content.sources.items()
         }
         explanations = {c.id: self.explain(c.id).to_dict() for c in self.conclusions}
         return cds_cards(self, explanations, sources, self._audit_record_id)

@@ -148,9 +148,12 @@ def stale_schemas(schemas: dict[str, dict[str, Any]], folder: str | Path) -> lis
 
 
 def write_schemas(schemas: dict[str, dict[str, Any]], folder: str | Path) -> list[Path]:
-    """Write each schema to `folder/<name>.schema.json`; return the files that changed."""
+    """Write each schema to `folder/<name>.schema.json`; return the files that changed.
+
+    `folder` is created if missing; its parent must exist, as for `healthkb report`.
+    """
     target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
+    target.mkdir(exist_ok=True)
     changed = set(stale_schemas(schemas, target))
     for name in sorted(changed):
         (target / file_name(name)).write_text(render(schemas[name]), encoding="utf-8")

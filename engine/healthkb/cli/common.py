@@ -1,24 +1,86 @@
-"""What every command shares: exit codes, usage errors, loading the KB an option names."""
+"""What every command shares: exit codes, usage errors, which KB a command works on, and
+where it may write.
+
+Which KB: the folder a command line names; without one, the KB in the current folder
+(when it holds `kb/kb.yaml`), so an editor working in a KB checks their own files;
+otherwise the KB bundled with the package. Commands that write into a KB never write
+into the bundled one: it is the installed package's copy, not anybody's source.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..knowledge_base import KnowledgeBase, load
+from ..loader import bundled_root
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+MANIFEST = "kb/kb.yaml"
+
+# For every `--help` that takes a KB folder: the one rule, in the same words.
+KB_DEFAULT_HELP = (
+    "folder holding kb/ and rules/ (default: the current folder if it holds kb/kb.yaml, "
+    "else the bundled KB)"
+)
 
 
 class UsageError(Exception):
     """The command line names something unusable (a missing folder, say): exit 2."""
 
 
-def kb_folder(path: str | None) -> str | None:
-    """The KB folder an option names, checked to be a folder (None: the bundled KB)."""
-    if path is not None and not Path(path).is_dir():
-        raise UsageError(f"{path}: not a folder (give the folder that holds kb/ and rules/)")
-    return path
+@dataclass(frozen=True)
+class KBFolder:
+    """The KB a command works on: its root folder, and how to name it to the user."""
+
+    root: Path
+    label: str
+    bundled: bool = False
+
+
+def kb_folder_of(path: str | None) -> KBFolder:
+    """The KB a command line names (see the module docstring); UsageError if unusable."""
+    if path is not None:
+        root = Path(path)
+        if not root.is_dir():
+            raise UsageError(f"{path}: not a folder (give the folder that holds kb/ and rules/)")
+        if not (root / MANIFEST).is_file():
+            raise UsageError(
+                f"{path}: not a knowledge base: no {MANIFEST} here "
+                "(give the folder that holds kb/ and rules/)"
+            )
+        return KBFolder(root, f"folder {path}")
+    if Path(MANIFEST).is_file():
+        return KBFolder(Path("."), "folder .")
+    return KBFolder(bundled_root(), "bundled KB", bundled=True)
+
+
+def kb_folder(path: str | None) -> Path:
+    """The root of the KB a command reads; says so on stderr when it is the bundled one
+    by default, since an editor in the wrong folder would otherwise check the wrong KB."""
+    folder = kb_folder_of(path)
+    if folder.bundled:
+        print(
+            f"healthkb: using the bundled KB (no {MANIFEST} in the current folder)",
+            file=sys.stderr,
+        )
+    return folder.root
+
+
+def writable_kb_folder(path: str | None, what: str) -> Path:
+    """The root of the KB a command writes into: never the bundled one."""
+    folder = kb_folder_of(path)
+    if folder.bundled:
+        raise UsageError(
+            f"no {MANIFEST} in the current folder, and {what} does not write into the "
+            "installed package's bundled KB: give the KB folder (or run it from there)"
+        )
+    return folder.root
 
 
 def load_kb(path: str | None) -> KnowledgeBase:
@@ -26,12 +88,41 @@ def load_kb(path: str | None) -> KnowledgeBase:
 
 
 def add_kb_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--kb", help="folder holding kb/ and rules/ (default: the bundled KB)")
+    parser.add_argument("--kb", metavar="PATH", help=KB_DEFAULT_HELP)
 
 
-def output_path(name: str) -> Path:
-    """A file or folder the command will create: its parent folder must already exist."""
-    path = Path(name)
+def output_file(name: str) -> Path:
+    """A file the command will write: not a folder, in a folder that already exists."""
+    path = _named(name)
+    if path.is_dir():
+        raise UsageError(f"{name}: is a folder; give the name of a file to write")
     if not path.parent.is_dir():
         raise UsageError(f"{name}: folder {path.parent} does not exist")
     return path
+
+
+def output_folder(name: str) -> Path:
+    """A folder the command will write into: created if missing, but its parent must exist
+    (a typo in a path should not grow a tree of folders)."""
+    path = _named(name)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{name}: exists and is not a folder")
+    if not path.parent.is_dir():
+        raise UsageError(f"{name}: folder {path.parent} does not exist")
+    return path
+
+
+def _named(name: str) -> Path:
+    if not name.strip():
+        raise UsageError("--out: give a path (it is empty)")
+    return Path(name)
+
+
+@contextmanager
+def writing(name: str | Path) -> Iterator[None]:
+    """Turn a failed write (no permission, a full disk...) into a usage error naming the file."""
+    try:
+        yield
+    except OSError as error:
+        where = error.filename if error.filename is not None else name
+        raise UsageError(f"cannot write {where}: {error.strerror or error}") from None

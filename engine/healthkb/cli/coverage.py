@@ -9,7 +9,7 @@ from typing import Any
 from ..cases import run_cases
 from ..coverage import coverage
 from ..render.coverage import coverage_json, coverage_text
-from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, kb_folder
+from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, KB_DEFAULT_HELP, kb_folder
 from .test import load_cases
 
 
@@ -17,25 +17,36 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "coverage", help="sentences encoded, left out or untouched; rules exercised by tests"
     )
-    parser.add_argument("path", nargs="?", help="KB folder (default: the bundled KB)")
+    parser.add_argument("path", nargs="?", help=KB_DEFAULT_HELP)
     parser.add_argument(
         "--fail-under-sentences",
-        type=float,
+        type=percent,
         metavar="N",
-        help="exit 1 if under N%% of sentences are encoded or left out",
+        help="exit 1 if under N%% (0 to 100) of sentences are encoded or left out",
     )
     parser.add_argument(
         "--fail-under-rules",
-        type=float,
+        type=percent,
         metavar="N",
-        help="exit 1 if under N%% of active rules fire in some test case",
+        help="exit 1 if under N%% (0 to 100) of active rules fire in some test case",
     )
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.set_defaults(handler=run)
 
 
+def percent(text: str) -> float:
+    """A coverage floor: a number from 0 to 100 (argparse reports anything else, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 100:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"{text} is not a percentage from 0 to 100")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
-    loaded = load_cases(kb_folder(args.path), args.format)
+    loaded = load_cases(kb_folder(args.path), None, args.format)
     if loaded is None:
         return EXIT_USAGE
     kb, cases = loaded

@@ -8,10 +8,9 @@ import sys
 from typing import Any
 
 from ..audit import AuditLog
-from ..errors import UnknownConclusionError
 from ..render import result_cds_hooks, result_json, result_markdown, result_text
 from ..render.html_explain import explanation_page, why_not_page
-from .common import EXIT_OK, add_kb_option, load_kb, output_path
+from .common import EXIT_OK, add_kb_option, load_kb, output_file, writing
 
 RESULT_FORMATS = {
     "text": result_text,
@@ -42,7 +41,11 @@ def register(commands: Any) -> None:
         default="text",
         help="html: one self-contained page with the cited passages highlighted",
     )
-    explain.add_argument("--out", help="write to this file instead of printing")
+    explain.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write to this file instead of printing (its folder must exist)",
+    )
     explain.set_defaults(handler=run_explain)
 
 
@@ -58,19 +61,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    out = output_path(args.out) if args.out else None
+    out = output_file(args.out) if args.out is not None else None
     kb = load_kb(args.kb)
     result = kb.evaluate_file(args.profile)
-    if args.conclusion not in kb.content.conclusions:
-        raise UnknownConclusionError(f"unknown conclusion `{args.conclusion}`")
-    why_not = args.why_not
-    if not why_not and args.conclusion not in result.conclusion_ids:
+    why_not = args.why_not or args.conclusion not in result.conclusion_ids
+    # The library checks the id and hints at the closest one (UnknownConclusionError).
+    tree = result.why_not(args.conclusion) if why_not else result.explain(args.conclusion)
+    if why_not and not args.why_not:
         print(
             f"{args.conclusion} was not concluded for this profile; showing why not",
             file=sys.stderr,
         )
-        why_not = True
-    tree = result.why_not(args.conclusion) if why_not else result.explain(args.conclusion)
     if args.format == "json":
         text = json.dumps(tree.to_dict(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     elif args.format == "html":
@@ -81,5 +82,6 @@ def run_explain(args: argparse.Namespace) -> int:
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_bytes(text.encode("utf-8"))
+        with writing(out):
+            out.write_bytes(text.encode("utf-8"))
     return EXIT_OK

@@ -8,14 +8,18 @@ from typing import Any
 
 from ..errors import KBError
 from ..release import release
-from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, kb_folder
+from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, writable_kb_folder, writing
 
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "release", help="cut a release: bump the KB version, add a changelog entry, relock"
     )
-    parser.add_argument("path", nargs="?", default=".", help="folder holding kb/ and rules/")
+    parser.add_argument(
+        "path",
+        nargs="?",
+        help="folder holding kb/ and rules/ (default: the current folder; never the bundled KB)",
+    )
     parser.add_argument("--bump", required=True, choices=["major", "minor", "patch"])
     parser.add_argument("--date", help="release date, YYYY-MM-DD (default: today)")
     parser.add_argument(
@@ -30,8 +34,10 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     date = _date(args.date) if args.date else None
+    root = writable_kb_folder(args.path, "`healthkb release`")
     try:
-        done = release(kb_folder(args.path) or ".", args.bump, date, args.change)
+        with writing(root):
+            done = release(root, args.bump, date, args.change)
     except KBError as error:
         for problem in error.problems:
             print(problem)

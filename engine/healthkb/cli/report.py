@@ -6,24 +6,26 @@ import argparse
 from typing import Any
 
 from ..report import write_report
-from .common import EXIT_OK, UsageError, load_kb, output_path
+from .common import EXIT_OK, KB_DEFAULT_HELP, load_kb, output_folder, writing
 
 
 def register(commands: Any) -> None:
     report = commands.add_parser(
         "report", help="write a static HTML site: sources with highlighted passages, rules"
     )
+    report.add_argument("path", nargs="?", help=KB_DEFAULT_HELP)
     report.add_argument(
-        "path", nargs="?", help="folder holding kb/ and rules/ (default: the bundled KB)"
+        "--out",
+        required=True,
+        help="folder to write the site into (created if missing; its parent must exist)",
     )
-    report.add_argument("--out", required=True, help="folder to write the site into")
     report.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    out = output_path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{args.out}: exists and is not a folder")
-    written = write_report(load_kb(args.path), out)
+    out = output_folder(args.out)
+    kb = load_kb(args.path)
+    with writing(out):
+        written = write_report(kb, out)
     print(f"wrote {len(written)} pages to {out}; open {out / 'index.html'}")
     return EXIT_OK

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..case_report import case_report
@@ -13,13 +14,16 @@ from ..errors import KBError, Problem
 from ..knowledge_base import KnowledgeBase, load
 from ..placed import Placed
 from ..render.cases import cases_json, cases_text
-from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError
+from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError, kb_folder
 
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("test", help="run the KB's test cases (kb/tests/*.yaml)")
     parser.add_argument(
-        "path", nargs="?", help="KB folder or one case file (default: the bundled KB)"
+        "path",
+        nargs="?",
+        help="KB folder or one case file (default: the current folder if it holds "
+        "kb/kb.yaml, else the bundled KB)",
     )
     parser.add_argument("-k", dest="keyword", help="only cases whose name contains this text")
     parser.add_argument("--format", choices=["text", "json"], default="text")
@@ -27,7 +31,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load_cases(args.path, args.format)
+    loaded = load_cases(*_target(args.path), args.format)
     if loaded is None:
         return EXIT_USAGE
     kb, cases = loaded
@@ -40,17 +44,25 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if report["summary"]["failed"] == 0 else EXIT_PROBLEMS
 
 
+def _target(path: str | None) -> tuple[Path, list[Path] | None]:
+    """The KB root and the case files (None: all of them) that `path` names."""
+    if path is None or Path(path).is_dir():
+        return kb_folder(path), None
+    root, files = case_target(path)
+    assert root is not None  # a file names its own KB
+    return root, files
+
+
 def load_cases(
-    path: str | None, output: str
+    root: Path, files: list[Path] | None, output: str
 ) -> tuple[KnowledgeBase, list[Placed[TestCase]]] | None:
-    """The KB and its cases that `path` names; None (problems printed) if a case file is broken.
+    """The KB at `root` and its cases; None (problems printed) if a case file is broken.
 
     A broken KB raises `KBError`, which `main` prints; both mean exit 2.
     """
-    root, files = case_target(path)
     kb = load(root)
     try:
-        return kb, read_cases(kb, root if root is not None else kb.content.root, files=files)
+        return kb, read_cases(kb, root, files=files)
     except KBError as error:
         print_problems("broken test cases", error.problems, output)
         return None

@@ -7,36 +7,42 @@ import json
 import sys
 from typing import Any
 
+from ..cases import check_cases
 from ..errors import KBError
 from ..loader import read_content
-from .common import EXIT_OK, EXIT_PROBLEMS, kb_folder
+from .common import EXIT_OK, EXIT_PROBLEMS, KB_DEFAULT_HELP, kb_folder_of
 
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("validate", help="check a KB and list every problem")
-    parser.add_argument("path", nargs="?", help="folder holding kb/ and rules/ (default: bundled)")
+    parser.add_argument("path", nargs="?", help=KB_DEFAULT_HELP)
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    folder = kb_folder_of(args.path)
     try:
-        content = read_content(kb_folder(args.path))
+        content = read_content(folder.root)
+        # The test cases too: a typo in one is a broken KB for `test`, `coverage` and
+        # `report`, so `validate` (and `release`, which validates) must not pass it.
+        cases = check_cases(content)
     except KBError as error:
         if args.format == "json":
             print(json.dumps([p.to_dict() for p in error.problems], indent=2, ensure_ascii=False))
         else:
             for problem in error.problems:
                 print(problem)
-            print(f"{len(error.problems)} problem(s) found", file=sys.stderr)
+            print(f"{len(error.problems)} problem(s) found ({folder.label})", file=sys.stderr)
         return EXIT_PROBLEMS
     active = len(content.active_rules())
     if args.format == "json":
         print("[]")
     else:
         print(
-            f"ok: {content.manifest.id} {content.manifest.version}: {len(content.rules)} rules "
-            f"({active} active), {len(content.conclusions)} conclusions, "
-            f"{len(content.sources)} source(s), {len(content.citations.resolved)} quotes resolved"
+            f"ok: {content.manifest.id} {content.manifest.version} ({folder.label}): "
+            f"{len(content.rules)} rules ({active} active), {len(content.conclusions)} "
+            f"conclusions, {len(content.sources)} source(s), "
+            f"{len(content.citations.resolved)} quotes resolved, {len(cases)} test cases"
         )
     return EXIT_OK

@@ -79,12 +79,18 @@ def href(*parts: str, fragment: str | None = None) -> str:
     return esc(link)
 
 
-def page(title: str, body: str, footer: str) -> str:
+def generator_tag(generator: str) -> str:
+    """The `<meta name="generator">` line a page carries: which tool wrote it."""
+    return f'<meta name="generator" content="{esc(generator)}">'
+
+
+def page(title: str, body: str, footer: str, generator: str = "healthkb") -> str:
     """A complete HTML document with the inline style sheet."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"{generator_tag(generator)}\n"
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f"{body}\n<footer>{footer}</footer>\n</body>\n</html>\n"
     )

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from ..loader import KBContent
 
 
+# Every page of the site says it is one (`<meta name="generator">`), so that writing
+# the site again deletes only stale pages it wrote, never a file someone put there.
+SITE_GENERATOR = "healthkb report"
+
+
 @dataclass(frozen=True)
 class SiteInput:
     """Everything the site shows: the KB, its passages and its test cases' outcomes."""
@@ -125,7 +130,9 @@ def index_page(data: SiteInput) -> str:
         _background_section(data),
         _cases_section(data),
     ]
-    return page(f"{m.title} — report", "\n".join(b for b in body if b), _footer(data))
+    return page(
+        f"{m.title} — report", "\n".join(b for b in body if b), _footer(data), SITE_GENERATOR
+    )
 
 
 def _sources_table(data: SiteInput) -> str:
@@ -285,7 +292,9 @@ def source_page(data: SiteInput, source_id: str) -> str:
         f"{len(cov.untouched)} sentences</span></p>",
         article_html(text, [_highlight(p) for p in passages], show_untouched=True, notes=notes),
     ]
-    return page(f"{source.title} — source", "\n".join(b for b in body if b), _footer(data))
+    return page(
+        f"{source.title} — source", "\n".join(b for b in body if b), _footer(data), SITE_GENERATOR
+    )
 
 
 # --- rule pages ------------------------------------------------------------------------
@@ -342,4 +351,6 @@ def rule_page(data: SiteInput, rule_id: str) -> str:
         "<h2>Test cases covering this rule</h2>",
         f"<ul>{cases}</ul>" if cases else "<p>No test case makes this rule fire.</p>",
     ]
-    return page(f"Rule {rule.id} — report", "\n".join(b for b in body if b), _footer(data))
+    return page(
+        f"Rule {rule.id} — report", "\n".join(b for b in body if b), _footer(data), SITE_GENERATOR
+    )

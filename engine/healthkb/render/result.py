@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from .cds_hooks import escape
+
 if TYPE_CHECKING:
     from ..result import Result
 
@@ -37,6 +39,10 @@ def result_text(result: Result) -> str:
 
 
 def result_markdown(result: Result) -> str:
+    """The conclusions as Markdown. Text from the KB (statements, titles, quotes,
+    interpretations) is escaped: a `<`, `*` or `[` in an article shows as itself, and
+    no HTML in a KB reaches the page that renders this. Ids are identifiers; they need
+    no escaping."""
     lines = ["# Conclusions", ""]
     if not result.conclusions:
         lines += ["No conclusions: the sources say nothing about this profile.", ""]
@@ -44,16 +50,16 @@ def result_markdown(result: Result) -> str:
         lines += [
             f"## {c.id}",
             "",
-            f"*{c.kind}, certainty {c.certainty}* — {c.statement}",
+            f"*{c.kind}, certainty {c.certainty}* — {escape(c.statement)}",
             "",
-            f"Rule `{c.rule_id}` v{c.rule_version}: {c.rule_title}",
+            f"Rule `{c.rule_id}` v{c.rule_version}: {escape(c.rule_title)}",
             "",
         ]
         for citation in c.citations:
-            lines.append(f"> “{citation.quote}” — `{citation.source}` {citation.sentence}")
+            lines.append(f"> “{escape(citation.quote)}” — `{citation.source}` {citation.sentence}")
             lines.append("")
             if citation.interpretation:
-                lines += [f"Interpretation: {citation.interpretation}", ""]
+                lines += [f"Interpretation: {escape(citation.interpretation)}", ""]
     lines.append(
         f"Knowledge base `{result.kb_id}` {result.kb_version}, digest `{result.kb_digest}`"
     )
