@@ -14,6 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE_ID = "cainiu-2025-running-thigh-fat"
 
 
+@pytest.fixture(autouse=True)
+def _in_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests name files relative to the repository root, as the docs do; so run there."""
+    monkeypatch.chdir(ROOT)
+
+
 @pytest.fixture(scope="session")
 def kb() -> healthkb.KnowledgeBase:
     return healthkb.load()
