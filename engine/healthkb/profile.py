@@ -154,7 +154,7 @@ def _explain(detail: Any, vocabulary: Vocabulary, path: tuple[Any, ...]) -> tupl
 def read_profile(path: Path) -> tuple[Any, Located]:
     """Read a profile file (YAML or JSON; JSON is YAML) with places for error messages."""
     try:
-        located = read_yaml(path, str(path))
+        located = read_yaml(path, str(path), streams=True)
     except KBError as error:
         raise ProfileError(error.problems) from None
     return located.data, located
