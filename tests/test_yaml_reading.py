@@ -45,9 +45,13 @@ def rules_with(old: str, new: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("char", "name"),
-    [("\x00", "U+0000 (NULL)"), ("\x07", "U+0007 (BELL)"), ("\x1b", "U+001B (ESCAPE)"),
-     ("\x0c", "U+000C (FORM FEED)")],
-)  # fmt: skip
+    [
+        ("\x00", "U+0000 (NULL)"),
+        ("\x07", "U+0007 (BELL)"),
+        ("\x1b", "U+001B (ESCAPE)"),
+        ("\x0c", "U+000C (FORM FEED)"),
+    ],
+)
 def test_a_control_character_in_a_kb_file_is_located_and_named(make_kb, char, name) -> None:
     root = make_kb(rules_with("title: Enough walking", f"title: Enough{char} walking"))
     (problem,) = problems_of(root)
@@ -118,12 +122,12 @@ def test_tab_indentation_is_explained(make_kb) -> None:
 
 @pytest.mark.parametrize(
     ("old", "new", "column"),
-    [("    title: Enough walking", "     title: Enough walking", 11),
-     ("title: Enough walking", "title: Enough: walking", 18)],
-)  # fmt: skip
-def test_a_colon_in_a_plain_value_or_an_extra_space_is_explained(
-    make_kb, old, new, column
-) -> None:
+    [
+        ("    title: Enough walking", "     title: Enough walking", 11),
+        ("title: Enough walking", "title: Enough: walking", 18),
+    ],
+)
+def test_a_colon_in_a_plain_value_or_an_extra_space_is_explained(make_kb, old, new, column) -> None:
     (problem,) = problems_of(make_kb(rules_with(old, new)))
     assert (problem.line, problem.column, problem.code) == (4, column, "yaml-syntax")
     assert "mapping values are not allowed" in problem.message
