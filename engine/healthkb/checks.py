@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Problem, did_you_mean
+from .errors import Problem, did_you_mean, shown
 from .model import (
     CERTAINTY_RANK,
     Attribute,
@@ -51,6 +51,41 @@ class CitationIndex:
         return base.model_copy(update={"interpretation": citation.interpretation})
 
 
+@dataclass(frozen=True)
+class Unloaded:
+    """Items of files that failed to load: references to them are not reported again.
+
+    `ids` are the ids still readable from such files' raw data; `unnamed` is true when
+    some failed item's id cannot be read (a YAML syntax error, say), so any unknown id
+    may be that item.
+    """
+
+    ids: frozenset[str] = frozenset()
+    unnamed: bool = False
+
+    @classmethod
+    def of(cls, failed: list[Any], items: Callable[[Any], Any]) -> Unloaded:
+        """From the raw data of failed files (None: unreadable) and how to list its items."""
+        ids: set[str] = set()
+        unnamed = False
+        for data in failed:
+            found = items(data) if data is not None else None
+            if not isinstance(found, list):
+                unnamed = True
+                continue
+            for item in found:
+                item_id = item.get("id") if isinstance(item, dict) else None
+                if isinstance(item_id, str):
+                    ids.add(item_id)
+                else:
+                    unnamed = True
+        return cls(frozenset(ids), unnamed)
+
+    def covers(self, item_id: str) -> bool:
+        """Whether `item_id` may name an item that failed to load."""
+        return self.unnamed or item_id in self.ids
+
+
 def duplicate_ids(items: Iterable[Placed[Any]], what: str) -> list[Problem]:
     """One problem for every item whose id was already used by an earlier one."""
     first: dict[str, Placed[Any]] = {}
@@ -73,12 +108,22 @@ def duplicate_ids(items: Iterable[Placed[Any]], what: str) -> list[Problem]:
     return problems
 
 
-def check_citations(citations: Iterable[Placed[Citation]], index: CitationIndex) -> list[Problem]:
-    """Resolve every citation's quote to one passage of its source, or say why not."""
+def check_citations(
+    citations: Iterable[Placed[Citation]],
+    index: CitationIndex,
+    unloaded: Unloaded = Unloaded(),
+) -> list[Problem]:
+    """Resolve every citation's quote to one passage of its source, or say why not.
+
+    Citations of sources in `unloaded` (files whose own problems are reported) are
+    skipped: their quotes cannot be checked, and "unknown source" would be wrong.
+    """
     problems = []
     for placed in citations:
         citation = placed.item
         text = index.texts.get(citation.source)
+        if text is None and unloaded.covers(citation.source):
+            continue
         if text is None:
             problems.append(
                 placed.problem(
@@ -197,23 +242,23 @@ def check_values(
 def value_error(spec: Attribute, value: Any) -> str:
     """Why `value` does not fit the attribute, or '' if it does."""
     if spec.type == "bool":
-        return "" if isinstance(value, bool) else f"{value!r} is not true or false"
+        return "" if isinstance(value, bool) else f"{shown(value)} is not true or false"
     if spec.type == "enum":
         if isinstance(value, str) and spec.values and value in spec.values:
             return ""
-        return f"{value!r} is not one of {', '.join(spec.values or [])}"
+        return f"{shown(value)} is not one of {', '.join(spec.values or [])}"
     if spec.type == "list":
         items = value if isinstance(value, list) else [value]
         bad = [v for v in items if v not in (spec.values or [])]
-        return f"{bad[0]!r} is not one of {', '.join(spec.values or [])}" if bad else ""
+        return f"{shown(bad[0])} is not one of {', '.join(spec.values or [])}" if bad else ""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"{value!r} is not a number"
+        return f"{shown(value)} is not a number"
     if spec.type == "integer" and not isinstance(value, int):
-        return f"{value!r} is not a whole number"
+        return f"{shown(value)} is not a whole number"
     if spec.min is not None and value < spec.min:
-        return f"{value!r} is below the minimum {spec.min}"
+        return f"{shown(value)} is below the minimum {shown(spec.min)}"
     if spec.max is not None and value > spec.max:
-        return f"{value!r} is above the maximum {spec.max}"
+        return f"{shown(value)} is above the maximum {shown(spec.max)}"
     return ""
 
 
@@ -222,9 +267,16 @@ def all_facts(vocabulary: Vocabulary) -> dict[str, FactType]:
 
 
 def check_rule_references(
-    rule: Placed[Rule], vocabulary: Vocabulary, conclusions: set[str]
+    rule: Placed[Rule],
+    vocabulary: Vocabulary,
+    conclusions: set[str],
+    unloaded: Unloaded = Unloaded(),
 ) -> list[Problem]:
-    """Conditions name declared facts and attributes with fitting operators and values."""
+    """Conditions name declared facts and attributes with fitting operators and values.
+
+    A conclusion in `unloaded` (its file failed to load, with its own problems) is not
+    reported as undeclared.
+    """
     problems = []
     facts = all_facts(vocabulary)
     for comparison, path in walk_comparisons(rule.item.when, (*rule.path, "when")):
@@ -232,7 +284,11 @@ def check_rule_references(
             comparison, rule.child(comparison, *path[len(rule.path) :]), facts
         )
     then = rule.item.then
-    if then.conclude is not None and then.conclude not in conclusions:
+    if (
+        then.conclude is not None
+        and then.conclude not in conclusions
+        and not unloaded.covers(then.conclude)
+    ):
         problems.append(
             rule.problem(
                 "unknown-conclusion",
@@ -305,7 +361,7 @@ def _check_comparison(
             problems.append(
                 where.problem(
                     "number-format",
-                    f"`{value!r}` is too small or too large for the rule engine",
+                    f"`{shown(value)}` is too small or too large for the rule engine",
                     "use a number between 0.0001 and 10^16 (or 0)",
                     key,
                 )

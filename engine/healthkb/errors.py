@@ -144,12 +144,18 @@ def _shown_collection(value: list[Any] | dict[Any, Any], limit: int) -> str:
     return f"{opening}{', '.join(kept)}{closing}"
 
 
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice `word` is most likely a misspelling of, if any is close enough."""
+    close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A hint naming the closest choice, or listing the choices when none is close."""
     options = sorted(set(choices))
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean `{close[0]}`?"
+    close = closest(word, options)
+    if close is not None:
+        return f"did you mean `{close}`?"
     if not options:
         return ""
     shown = ", ".join(f"`{o}`" for o in options[:12])
