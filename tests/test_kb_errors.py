@@ -48,7 +48,8 @@ def test_a_missing_key_with_no_misspelling_beside_it_is_reported(make_kb) -> Non
     rules = MINI_RULES.replace("    title: Enough walking\n", "")
     problem = only(problems_of(make_kb({"rules/walking.yaml": rules})), "missing-key")
     assert str(problem) == (
-        "rules/walking.yaml:2:5: missing-key: missing required key `title` (a short name for people)"
+        "rules/walking.yaml:2:5: missing-key: missing required key `title` "
+        "(a short name for people)"
     )
 
 

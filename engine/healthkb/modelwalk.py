@@ -90,9 +90,9 @@ def _step(tp: Any, part: Any) -> tuple[Any, FieldInfo | None] | None:
         for name, field in tp.model_fields.items():
             if part in (name, field.alias):
                 # The field's own constraints (a pattern, say) live in its metadata.
-                annotation = field.annotation
+                annotation: Any = field.annotation
                 if field.metadata:
-                    annotation = typing.Annotated[(annotation, *field.metadata)]  # type: ignore[valid-type]
+                    annotation = typing.Annotated[(annotation, *field.metadata)]
                 return annotation, field
         return None
     origin = get_origin(tp)

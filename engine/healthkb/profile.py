@@ -148,11 +148,11 @@ def _explain(detail: Any, vocabulary: Vocabulary, path: tuple[Any, ...]) -> tupl
                 f"a fact's name is text, not {value_words(value)}",
                 _listed(vocabulary.input),
             )
-        fact = vocabulary.input.get(str(path[0]))
+        owner = vocabulary.input.get(str(path[0]))
         return (
             "unknown-attribute",
             f"an attribute's name is text, not {value_words(value)}",
-            _listed(fact.attributes if fact else {}),
+            _listed(owner.attributes if owner else {}),
         )
     if len(path) >= 2 and str(path[0]) in vocabulary.input:
         spec = vocabulary.input[str(path[0])].attributes.get(str(path[1]))
