@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from .model import (
 )
 from .placed import Placed, walk_comparisons
 from .sources import ResolvedCitation, SourceText
+from .unloaded import NOTHING_UNLOADED, Unloaded
 
 # Words that weaken a claim, and the strongest certainty a quote using them supports.
 _HEDGES = {
@@ -51,41 +52,6 @@ class CitationIndex:
         return base.model_copy(update={"interpretation": citation.interpretation})
 
 
-@dataclass(frozen=True)
-class Unloaded:
-    """Items of files that failed to load: references to them are not reported again.
-
-    `ids` are the ids still readable from such files' raw data; `unnamed` is true when
-    some failed item's id cannot be read (a YAML syntax error, say), so any unknown id
-    may be that item.
-    """
-
-    ids: frozenset[str] = frozenset()
-    unnamed: bool = False
-
-    @classmethod
-    def of(cls, failed: list[Any], items: Callable[[Any], Any]) -> Unloaded:
-        """From the raw data of failed files (None: unreadable) and how to list its items."""
-        ids: set[str] = set()
-        unnamed = False
-        for data in failed:
-            found = items(data) if data is not None else None
-            if not isinstance(found, list):
-                unnamed = True
-                continue
-            for item in found:
-                item_id = item.get("id") if isinstance(item, dict) else None
-                if isinstance(item_id, str):
-                    ids.add(item_id)
-                else:
-                    unnamed = True
-        return cls(frozenset(ids), unnamed)
-
-    def covers(self, item_id: str) -> bool:
-        """Whether `item_id` may name an item that failed to load."""
-        return self.unnamed or item_id in self.ids
-
-
 def duplicate_ids(items: Iterable[Placed[Any]], what: str) -> list[Problem]:
     """One problem for every item whose id was already used by an earlier one."""
     first: dict[str, Placed[Any]] = {}
@@ -111,7 +77,7 @@ def duplicate_ids(items: Iterable[Placed[Any]], what: str) -> list[Problem]:
 def check_citations(
     citations: Iterable[Placed[Citation]],
     index: CitationIndex,
-    unloaded: Unloaded = Unloaded(),
+    unloaded: Unloaded = NOTHING_UNLOADED,
 ) -> list[Problem]:
     """Resolve every citation's quote to one passage of its source, or say why not.
 
@@ -270,7 +236,7 @@ def check_rule_references(
     rule: Placed[Rule],
     vocabulary: Vocabulary,
     conclusions: set[str],
-    unloaded: Unloaded = Unloaded(),
+    unloaded: Unloaded = NOTHING_UNLOADED,
 ) -> list[Problem]:
     """Conditions name declared facts and attributes with fitting operators and values.
 

@@ -22,6 +22,7 @@ from .logic import Conjunction, TooComplex, to_dnf
 from .model import Conclusion, ConclusionsFile, Manifest, Rule, RulesFile, Source, Vocabulary
 from .placed import Placed
 from .sources import SourceText
+from .unloaded import Unloaded
 from .validation import validate_located
 from .yamlio import Located, read_yaml
 
@@ -164,10 +165,10 @@ def _read_content(root: str | Path | None) -> KBContent:
         problems.append(Problem("kb/sources", 0, 0, "no-sources", "no source files found"))
     # A file that failed to load has its problems reported; what cites or names the
     # items in it is not reported again, one problem per citation or reference.
-    broken_sources = checks.Unloaded.of(
+    broken_sources = Unloaded.of(
         [reader.failed[p] for p in source_paths if p in reader.failed], lambda data: [data]
     )
-    broken_conclusions = checks.Unloaded.of(
+    broken_conclusions = Unloaded.of(
         [reader.failed[p] for p in [conclusions_path] if p in reader.failed],
         lambda data: data.get("conclusions") if isinstance(data, dict) else None,
     )
