@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import healthkb
-from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_RULES
+from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_RULES, MINI_SOURCE
 
 
 def problems_of(root: Path) -> list[healthkb.Problem]:
@@ -357,3 +357,58 @@ def test_yes_as_a_key_is_explained(make_kb) -> None:
     facts = MINI_FACTS.replace("      tired:\n", "      yes:\n")
     problem = only(problems_of(make_kb({"kb/facts.yaml": facts})), "yaml-key")
     assert "key `yes` is read as bool" in problem.message and '"yes"' in problem.hint
+
+
+def test_a_typo_in_a_source_file_is_one_problem_not_one_per_citation(make_kb) -> None:
+    source = MINI_SOURCE.replace("text: |-", "txt: |-")
+    problems = problems_of(make_kb({"kb/sources/mini.yaml": source}))
+    # Not "no source files found", nor an unknown-source for each of the 5 citations.
+    assert [str(p) for p in problems] == [
+        "kb/sources/mini.yaml:7:1: unknown-key: unknown key `txt` (did you mean `text`?)"
+    ]
+
+
+def test_a_source_file_that_cannot_be_parsed_hides_unknown_source_problems(make_kb) -> None:
+    source = MINI_SOURCE.replace("title: A tiny article", 'title: "A tiny article')
+    problems = problems_of(make_kb({"kb/sources/mini.yaml": source}))
+    assert [p.code for p in problems] == ["yaml-syntax"]
+
+
+def test_a_citation_of_a_source_that_never_existed_is_still_reported(make_kb) -> None:
+    source = MINI_SOURCE.replace("language: en", "language: english!")
+    conclusions = MINI_CONCLUSIONS.replace(
+        '- source: mini\n        quote: "Rest', '- source: minni\n        quote: "Rest'
+    )
+    problems = problems_of(
+        make_kb({"kb/sources/mini.yaml": source, "kb/conclusions.yaml": conclusions})
+    )
+    assert [(p.file, p.code) for p in problems] == [
+        ("kb/conclusions.yaml", "unknown-source"),
+        ("kb/sources/mini.yaml", "invalid-value"),
+    ]
+
+
+def test_an_empty_sources_folder_has_no_sources(make_kb) -> None:
+    root = make_kb()
+    (root / "kb" / "sources" / "mini.yaml").unlink()
+    problems = problems_of(root)
+    assert str(only(problems, "no-sources")) == "kb/sources: no-sources: no source files found"
+    assert [p.code for p in problems].count("unknown-source") == 5
+
+
+def test_a_mistake_in_one_conclusion_does_not_make_rules_conclude_unknown_ones(make_kb) -> None:
+    conclusions = MINI_CONCLUSIONS.replace("kind: warning", "kind: 5")
+    problems = problems_of(make_kb({"kb/conclusions.yaml": conclusions}))
+    assert [str(p) for p in problems] == [
+        "kb/conclusions.yaml:10:5: invalid-value: the number 5 is not a valid `kind` (expected "
+        "one of `outcome`, `recommendation`, `warning`, `information`)"
+    ]
+
+
+def test_a_rule_concluding_a_conclusion_that_never_existed_is_still_reported(make_kb) -> None:
+    conclusions = MINI_CONCLUSIONS.replace("kind: warning", "kind: 5")
+    rules = MINI_RULES.replace("conclude: walking_may_help", "conclude: walking_might_help")
+    problems = problems_of(
+        make_kb({"kb/conclusions.yaml": conclusions, "rules/walking.yaml": rules})
+    )
+    assert [p.code for p in problems] == ["invalid-value", "unknown-conclusion"]
