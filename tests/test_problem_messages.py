@@ -350,3 +350,33 @@ def test_a_fact_given_a_plain_value_says_it_needs_attributes(kb: healthkb.Knowle
         "number 5 (write `running: {attribute: value}` with attributes from `intensity`, "
         "`sessions_per_week`, `minutes_per_session`)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("bounds", "expected"),
+    [
+        (
+            "min: 0.5\n        max: 14",
+            "kb/facts.yaml:7:9: invalid-value: `min` of an integer attribute must be a whole "
+            "number, not 0.5 (use a whole number, or make the attribute a `number`)",
+        ),
+        (
+            "min: 0\n        max: .inf",
+            "kb/facts.yaml:8:9: invalid-value: `max` must be a finite number, not inf "
+            "(leave `max` out for no upper bound)",
+        ),
+    ],
+)
+def test_integer_bounds_that_are_not_whole_numbers_are_refused_not_a_crash(
+    make_kb, bounds, expected
+) -> None:
+    facts = MINI_FACTS.replace("min: 0\n        max: 14", bounds)
+    assert problems_of(make_kb({"kb/facts.yaml": facts})) == [expected]
+
+
+def test_a_number_yaml_reads_as_text_says_so_rather_than_remove_quotes(make_kb) -> None:
+    facts = MINI_FACTS.replace("max: 14", "max: 1.4e1")
+    assert problems_of(make_kb({"kb/facts.yaml": facts})) == [
+        'kb/facts.yaml:8:9: wrong-type: `max` needs a number, got the text "1.4e1" '
+        "(YAML reads this as text: write the number as digits with at most one `.`)"
+    ]

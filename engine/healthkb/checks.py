@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -173,7 +174,39 @@ def check_vocabulary(vocabulary: Placed[Vocabulary]) -> list[Problem]:
         problems += check_values(
             fact, fact.values, vocabulary.child(fact, "background", name), "values", True
         )
+    return problems + check_bounds(vocabulary)
+
+
+def check_bounds(vocabulary: Placed[Vocabulary]) -> list[Problem]:
+    """`min` and `max` are finite, and whole numbers for an integer attribute."""
+    problems = []
+    for section in ("input", "derived", "background"):
+        for name, fact in getattr(vocabulary.item, section).items():
+            for attribute, spec in fact.attributes.items():
+                for key in ("min", "max"):
+                    error = _bound_error(spec, key)
+                    if error:
+                        where = (section, name, "attributes", attribute, key)
+                        problems.append(vocabulary.problem("invalid-value", *error, *where))
     return problems
+
+
+def _bound_error(spec: Attribute, key: str) -> tuple[str, str] | None:
+    bound = getattr(spec, key)
+    if bound is None:
+        return None
+    if not math.isfinite(bound):
+        side = "lower" if key == "min" else "upper"
+        return (
+            f"`{key}` must be a finite number, not {bound}",
+            f"leave `{key}` out for no {side} bound",
+        )
+    if spec.type == "integer" and bound != int(bound):
+        return (
+            f"`{key}` of an integer attribute must be a whole number, not {bound}",
+            "use a whole number, or make the attribute a `number`",
+        )
+    return None
 
 
 def check_values(

@@ -11,6 +11,7 @@ import datetime
 import re
 from typing import Any
 
+import yaml
 from pydantic import BaseModel
 
 from .errors import Problem, did_you_mean, shorten, shown
@@ -61,6 +62,7 @@ _EXPECTED = {
 
 _ORDERING = {"lt", "le", "gt", "ge", "between"}
 _SEVERAL = {"eq": "in", "ne": "not_in", "contains": "contains_any"}
+_CONDITIONS_HINT = "to combine conditions, list them under `all:` (each must hold) or `any:`"
 _CONDITION_HINT = (
     "write a comparison such as `{fact: running.intensity, eq: high}`, or `all:`, `any:` "
     "or `not:` with conditions under it"
@@ -78,7 +80,6 @@ def wrong_type(
     """One problem for the type errors at one place (one per branch of a union)."""
     loc = tuple(details[0]["loc"])
     value = details[0]["input"]
-    subject = subject_of(path)
     name = last_name(path)
     expected = _expected(details, model, loc)
     code, hint = "wrong-type", ""
@@ -86,35 +87,42 @@ def wrong_type(
         message = f"the file holds {value_words(value)}, but it must be a mapping of keys"
         hint = _root_hint(model)
     elif value is None:
-        message = f"{subject} is empty; it needs {expected}"
+        message = f"{subject_of(path)} is empty; it needs {expected}"
         hint = (
             "write the item after its `-`, or remove the `-`"
             if isinstance(path[-1], int)
             else f"write its value after `{name}:`, or indent the lines that belong to it "
             f"under `{name}:`"
         )
+    elif "comparison" in loc and name in _ORDERING and not _number_text(value):
+        code = "wrong-operator"
+        message = f"`{name}` compares numbers, and {value_words(value)} is not a number"
+        hint = (
+            "test a bool attribute with `eq` or `ne`"
+            if isinstance(value, bool)
+            else "test an enum attribute with `eq`, `ne`, `in` or `not_in`"
+        )
     else:
-        message = f"{subject} needs {expected}, got {value_words(value)}"
-        if "comparison" in loc and name in _ORDERING and not _is_number_text(value):
-            code = "wrong-operator"
-            message = f"`{name}` compares numbers, and {value_words(value)} is not a number"
-            hint = (
-                "test a bool attribute with `eq` or `ne`"
-                if isinstance(value, bool)
-                else "test an enum attribute with `eq`, `ne`, `in` or `not_in`"
-            )
-        elif isinstance(value, str) and "number" in expected and _is_number_text(value):
-            hint = f'remove the quotes: write {value}, not "{value}"'
-        elif isinstance(value, list) and name in _SEVERAL:
-            hint = f"to test several values, use `{_SEVERAL[name]}: [...]`"
-        elif details[0].get("ctx", {}).get("class_name") == "Comparison":
-            message = f"{subject} needs a condition, got {value_words(value)}"
-            hint = _CONDITION_HINT
-            if isinstance(value, list):
-                hint = "to combine conditions, list them under `all:` (each must hold) or `any:`"
-        elif expected in PATTERN_NOUNS.values():
-            hint = PATTERN_HINTS[pattern_of(field_at(model, loc)[0])]
+        message = f"{subject_of(path)} needs {expected}, got {value_words(value)}"
+        hint = _value_hint(details[0], model, expected, name)
     return located.problem(path, code, message, hint or _field_hint(model, loc))
+
+
+def _value_hint(detail: Any, model: type[BaseModel], expected: str, name: str) -> str:
+    """How to fix a value of the wrong type, when more can be said than the field's help."""
+    value = detail["input"]
+    numeric = _number_text(value)
+    if numeric == "yaml" and "number" in expected:
+        return f'remove the quotes: write {value}, not "{value}"'
+    if numeric == "python" and "number" in expected:
+        return "YAML reads this as text: write the number as digits with at most one `.`"
+    if isinstance(value, list) and name in _SEVERAL:
+        return f"to test several values, use `{_SEVERAL[name]}: [...]`"
+    if detail.get("ctx", {}).get("class_name") == "Comparison":
+        return _CONDITIONS_HINT if isinstance(value, list) else _CONDITION_HINT
+    if expected in PATTERN_NOUNS.values():
+        return PATTERN_HINTS[pattern_of(field_at(model, tuple(detail["loc"]))[0])]
+    return ""
 
 
 def _expected(details: list[Any], model: type[BaseModel], loc: tuple[Any, ...]) -> str:
@@ -159,14 +167,23 @@ def _root_hint(model: type[BaseModel]) -> str:
     return "start the file with its keys: " + ", ".join(f"`{k}:`" for k in required)
 
 
-def _is_number_text(value: Any) -> bool:
+def _number_text(value: Any) -> str:
+    """ "yaml" for text YAML reads as a number when unquoted (so it was quoted, or JSON);
+    "python" for text only Python reads as one (`1.0e400`, `nan`); else ""."""
     if not isinstance(value, str):
-        return False
+        return ""
+    # PyYAML's resolver is untyped; it applies YAML 1.1's number patterns.
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        return "yaml"
     try:
         float(value)
     except ValueError:
-        return False
-    return True
+        return ""
+    return "python"
+
+
+_RESOLVER = yaml.resolver.Resolver()
 
 
 # --- every other error -----------------------------------------------------------------
