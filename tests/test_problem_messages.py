@@ -380,3 +380,15 @@ def test_a_number_yaml_reads_as_text_says_so_rather_than_remove_quotes(make_kb) 
         'kb/facts.yaml:8:9: wrong-type: `max` needs a number, got the text "1.4e1" '
         "(YAML reads this as text: write the number as digits with at most one `.`)"
     ]
+
+
+def test_the_schema_command_refuses_bounds_it_cannot_build_a_profile_from(make_kb, capsys) -> None:
+    from healthkb.cli import main
+
+    root = make_kb({"kb/facts.yaml": MINI_FACTS.replace("min: 0\n", "min: 0.5\n")})
+    assert main(["schema", str(root)]) == 2
+    assert capsys.readouterr().err == (
+        "healthkb: broken knowledge base:\n  kb/facts.yaml:7:9: invalid-value: `min` of an "
+        "integer attribute must be a whole number, not 0.5 (use a whole number, or make the "
+        "attribute a `number`)\n"
+    )
