@@ -14,6 +14,7 @@ import healthkb
 from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE
 from healthkb import model
 from healthkb.cases import CasesFile, read_cases
+from healthkb.cli import main
 from healthkb.versions import LockFile
 from healthkb.wording import PATTERN_HINTS
 
@@ -383,8 +384,6 @@ def test_a_number_yaml_reads_as_text_says_so_rather_than_remove_quotes(make_kb) 
 
 
 def test_the_schema_command_refuses_bounds_it_cannot_build_a_profile_from(make_kb, capsys) -> None:
-    from healthkb.cli import main
-
     root = make_kb({"kb/facts.yaml": MINI_FACTS.replace("min: 0\n", "min: 0.5\n")})
     assert main(["schema", str(root)]) == 2
     assert capsys.readouterr().err == (

@@ -169,7 +169,7 @@ def _read_content(root: str | Path | None) -> KBContent:
         [reader.failed[p] for p in source_paths if p in reader.failed], lambda data: [data]
     )
     broken_conclusions = Unloaded.of(
-        [reader.failed[p] for p in [conclusions_path] if p in reader.failed],
+        [reader.failed[conclusions_path]] if conclusions_path in reader.failed else [],
         lambda data: data.get("conclusions") if isinstance(data, dict) else None,
     )
 

@@ -65,15 +65,15 @@ def data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
     """The path through the data that a pydantic `loc` points at (union tags dropped)."""
     path: list[str | int] = []
     current = data
-    for i, part in enumerate(loc):
+    for part in loc:
         if (isinstance(current, dict) and part in current) or (
             isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
         ):
             current = current[part]
             path.append(part)
         elif isinstance(current, dict) and isinstance(part, str):
-            # A union tag (skip it), or, as the last part, a key that is missing/unknown.
-            if is_tag(part) or i < len(loc) - 1:
+            # Either a union tag (skip it) or a key that is missing/unknown.
+            if is_tag(part):
                 continue
             path.append(part)
             current = None

@@ -113,7 +113,7 @@ def _value_hint(detail: Any, model: type[BaseModel], expected: str, name: str) -
     value = detail["input"]
     numeric = _number_text(value)
     if numeric == "yaml" and "number" in expected:
-        return f'remove the quotes: write {value}, not "{value}"'
+        return f'remove the quotes: write {shorten(value)}, not "{shorten(value)}"'
     if numeric == "python" and "number" in expected:
         return "YAML reads this as text: write the number as digits with at most one `.`"
     if isinstance(value, list) and name in _SEVERAL:
