@@ -207,7 +207,7 @@ def _compose(text: str, display_name: str) -> tuple[Node | None, yaml.SafeLoader
         if "maximum nesting depth" in (error.problem or ""):
             mark = error.problem_mark or error.context_mark
             raise _Limit(mark, _TOO_DEEP).error(display_name) from None
-        raise KBError([syntax_problem(error, text, display_name)]) from None
+        raise KBError([syntax_problem(error, text, display_name, _Loader)]) from None
     except yaml.YAMLError as error:
         raise KBError([Problem(display_name, 0, 0, "yaml-syntax", str(error))]) from None
     finally:

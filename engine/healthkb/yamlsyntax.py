@@ -63,17 +63,22 @@ def bad_character(text: str, file: str) -> Problem:
     )
 
 
-def syntax_problem(error: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
-    """A located `yaml-syntax` problem for a parser error, with a hint where one helps."""
+def syntax_problem(
+    error: yaml.MarkedYAMLError, text: str, file: str, loader: type[yaml.SafeLoader]
+) -> Problem:
+    """A located `yaml-syntax` problem for a parser error, with a hint where one helps.
+
+    `loader` is the class that parsed the text; it rescans it to find an open quote.
+    """
     mark = error.problem_mark or error.context_mark
     message = error.problem or str(error)
     if error.context:
         message = f"{error.context}: {message}"
     line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-    return Problem(file, line, column, "yaml-syntax", message, _hint(error, text))
+    return Problem(file, line, column, "yaml-syntax", message, _hint(error, text, loader))
 
 
-def _hint(error: yaml.MarkedYAMLError, text: str) -> str:
+def _hint(error: yaml.MarkedYAMLError, text: str, loader: type[yaml.SafeLoader]) -> str:
     problem = error.problem or ""
     context = error.context or ""
     opened = error.context_mark
@@ -85,7 +90,7 @@ def _hint(error: yaml.MarkedYAMLError, text: str) -> str:
             f"the {quote} opened at line {opened.line + 1}, column {opened.column + 1} "
             "is never closed"
         )
-    runaway = _runaway_quote(text, error.problem_mark)
+    runaway = _runaway_quote(text, error.problem_mark, loader)
     if runaway:
         return runaway
     if "flow sequence" in context or "flow mapping" in context:
@@ -117,7 +122,7 @@ def _char_at(text: str, mark: yaml.Mark) -> str:
     return ""
 
 
-def _runaway_quote(text: str, mark: Any) -> str:
+def _runaway_quote(text: str, mark: Any, loader: type[yaml.SafeLoader]) -> str:
     """A hint when a quoted value opened earlier runs on over lines up to the error.
 
     A quote left open swallows the lines below it until the next quote character, so
@@ -127,7 +132,7 @@ def _runaway_quote(text: str, mark: Any) -> str:
         return ""
     last: Any = None
     try:
-        for token in yaml.scan(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        for token in yaml.scan(text, Loader=loader):
             if (token.start_mark.line, token.start_mark.column) >= (mark.line, mark.column):
                 break
             if isinstance(token, yaml.ScalarToken):
