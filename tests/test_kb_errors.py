@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import healthkb
-from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_RULES
+from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_RULES, MINI_SOURCE
 
 
 def problems_of(root: Path) -> list[healthkb.Problem]:
@@ -35,15 +35,22 @@ def test_yaml_syntax_error_names_file_line_and_column(make_kb) -> None:
     assert (problem.file, problem.line) == ("rules/walking.yaml", 4)
 
 
-def test_misspelled_key_is_reported_with_did_you_mean(make_kb) -> None:
+def test_misspelled_key_is_reported_once_with_did_you_mean(make_kb) -> None:
     rules = MINI_RULES.replace("    title: Enough walking", "    titel: Enough walking")
     problems = problems_of(make_kb({"rules/walking.yaml": rules}))
-    unknown = only(problems, "unknown-key")
-    assert str(unknown) == (
+    # The missing `title` is the same mistake: not reported a second time.
+    assert [str(p) for p in problems] == [
         "rules/walking.yaml:4:5: unknown-key: unknown key `titel` (did you mean `title`?)"
+    ]
+
+
+def test_a_missing_key_with_no_misspelling_beside_it_is_reported(make_kb) -> None:
+    rules = MINI_RULES.replace("    title: Enough walking\n", "")
+    problem = only(problems_of(make_kb({"rules/walking.yaml": rules})), "missing-key")
+    assert str(problem) == (
+        "rules/walking.yaml:2:5: missing-key: missing required key `title` "
+        "(a short name for people)"
     )
-    missing = only(problems, "missing-key")
-    assert "`title`" in missing.message and missing.line == 2
 
 
 def test_misspelled_key_inside_a_condition_is_located(make_kb) -> None:
@@ -61,7 +68,10 @@ def test_wrong_type_is_reported(make_kb) -> None:
         "    version: 1\n    title: Enough walking", "    version: one\n    title: Enough walking"
     )
     problem = only(problems_of(make_kb({"rules/walking.yaml": rules})), "wrong-type")
-    assert problem.line == 3 and "version" in problem.message and "'one'" in problem.message
+    assert str(problem) == (
+        'rules/walking.yaml:3:5: wrong-type: `version` needs a whole number, got the text "one" '
+        "(a whole number, raised whenever the rule's meaning changes)"
+    )
 
 
 def test_unknown_fact_and_attribute_in_conditions(make_kb) -> None:
@@ -347,3 +357,58 @@ def test_yes_as_a_key_is_explained(make_kb) -> None:
     facts = MINI_FACTS.replace("      tired:\n", "      yes:\n")
     problem = only(problems_of(make_kb({"kb/facts.yaml": facts})), "yaml-key")
     assert "key `yes` is read as bool" in problem.message and '"yes"' in problem.hint
+
+
+def test_a_typo_in_a_source_file_is_one_problem_not_one_per_citation(make_kb) -> None:
+    source = MINI_SOURCE.replace("text: |-", "txt: |-")
+    problems = problems_of(make_kb({"kb/sources/mini.yaml": source}))
+    # Not "no source files found", nor an unknown-source for each of the 5 citations.
+    assert [str(p) for p in problems] == [
+        "kb/sources/mini.yaml:7:1: unknown-key: unknown key `txt` (did you mean `text`?)"
+    ]
+
+
+def test_a_source_file_that_cannot_be_parsed_hides_unknown_source_problems(make_kb) -> None:
+    source = MINI_SOURCE.replace("title: A tiny article", 'title: "A tiny article')
+    problems = problems_of(make_kb({"kb/sources/mini.yaml": source}))
+    assert [p.code for p in problems] == ["yaml-syntax"]
+
+
+def test_a_citation_of_a_source_that_never_existed_is_still_reported(make_kb) -> None:
+    source = MINI_SOURCE.replace("language: en", "language: english!")
+    conclusions = MINI_CONCLUSIONS.replace(
+        '- source: mini\n        quote: "Rest', '- source: minni\n        quote: "Rest'
+    )
+    problems = problems_of(
+        make_kb({"kb/sources/mini.yaml": source, "kb/conclusions.yaml": conclusions})
+    )
+    assert [(p.file, p.code) for p in problems] == [
+        ("kb/conclusions.yaml", "unknown-source"),
+        ("kb/sources/mini.yaml", "invalid-value"),
+    ]
+
+
+def test_an_empty_sources_folder_has_no_sources(make_kb) -> None:
+    root = make_kb()
+    (root / "kb" / "sources" / "mini.yaml").unlink()
+    problems = problems_of(root)
+    assert str(only(problems, "no-sources")) == "kb/sources: no-sources: no source files found"
+    assert [p.code for p in problems].count("unknown-source") == 5
+
+
+def test_a_mistake_in_one_conclusion_does_not_make_rules_conclude_unknown_ones(make_kb) -> None:
+    conclusions = MINI_CONCLUSIONS.replace("kind: warning", "kind: 5")
+    problems = problems_of(make_kb({"kb/conclusions.yaml": conclusions}))
+    assert [str(p) for p in problems] == [
+        "kb/conclusions.yaml:10:5: invalid-value: the number 5 is not a valid `kind` (expected "
+        "one of `outcome`, `recommendation`, `warning`, `information`)"
+    ]
+
+
+def test_a_rule_concluding_a_conclusion_that_never_existed_is_still_reported(make_kb) -> None:
+    conclusions = MINI_CONCLUSIONS.replace("kind: warning", "kind: 5")
+    rules = MINI_RULES.replace("conclude: walking_may_help", "conclude: walking_might_help")
+    problems = problems_of(
+        make_kb({"kb/conclusions.yaml": conclusions, "rules/walking.yaml": rules})
+    )
+    assert [p.code for p in problems] == ["invalid-value", "unknown-conclusion"]

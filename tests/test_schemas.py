@@ -449,7 +449,7 @@ def test_schema_command_names_the_place_of_a_broken_vocabulary(
     root = make_kb({"kb/facts.yaml": broken})
     assert main(["schema", str(root)]) == 2
     assert capsys.readouterr().err == (
-        "healthkb: broken knowledge base:\n  kb/facts.yaml:6:9: invalid-value: `type`: "
-        "Input should be 'bool', 'integer', 'number', 'enum' or 'list'\n"
+        "healthkb: broken knowledge base:\n  kb/facts.yaml:6:9: invalid-value: `whole` is not a "
+        "valid `type` (expected one of `bool`, `enum`, `integer`, `list`, `number`)\n"
     )
     assert not (root / SCHEMAS_FOLDER).exists()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Problem, did_you_mean
+from .errors import Problem, did_you_mean, shown
 from .model import (
     CERTAINTY_RANK,
     Attribute,
@@ -21,6 +22,7 @@ from .model import (
 )
 from .placed import Placed, walk_comparisons
 from .sources import ResolvedCitation, SourceText
+from .unloaded import NOTHING_UNLOADED, Unloaded
 
 # Words that weaken a claim, and the strongest certainty a quote using them supports.
 _HEDGES = {
@@ -73,12 +75,22 @@ def duplicate_ids(items: Iterable[Placed[Any]], what: str) -> list[Problem]:
     return problems
 
 
-def check_citations(citations: Iterable[Placed[Citation]], index: CitationIndex) -> list[Problem]:
-    """Resolve every citation's quote to one passage of its source, or say why not."""
+def check_citations(
+    citations: Iterable[Placed[Citation]],
+    index: CitationIndex,
+    unloaded: Unloaded = NOTHING_UNLOADED,
+) -> list[Problem]:
+    """Resolve every citation's quote to one passage of its source, or say why not.
+
+    Citations of sources in `unloaded` (files whose own problems are reported) are
+    skipped: their quotes cannot be checked, and "unknown source" would be wrong.
+    """
     problems = []
     for placed in citations:
         citation = placed.item
         text = index.texts.get(citation.source)
+        if text is None and unloaded.covers(citation.source):
+            continue
         if text is None:
             problems.append(
                 placed.problem(
@@ -162,7 +174,39 @@ def check_vocabulary(vocabulary: Placed[Vocabulary]) -> list[Problem]:
         problems += check_values(
             fact, fact.values, vocabulary.child(fact, "background", name), "values", True
         )
+    return problems + check_bounds(vocabulary)
+
+
+def check_bounds(vocabulary: Placed[Vocabulary]) -> list[Problem]:
+    """`min` and `max` are finite, and whole numbers for an integer attribute."""
+    problems = []
+    for section in ("input", "derived", "background"):
+        for name, fact in getattr(vocabulary.item, section).items():
+            for attribute, spec in fact.attributes.items():
+                for key in ("min", "max"):
+                    error = _bound_error(spec, key)
+                    if error:
+                        where = (section, name, "attributes", attribute, key)
+                        problems.append(vocabulary.problem("invalid-value", *error, *where))
     return problems
+
+
+def _bound_error(spec: Attribute, key: str) -> tuple[str, str] | None:
+    bound = getattr(spec, key)
+    if bound is None:
+        return None
+    if not math.isfinite(bound):
+        side = "lower" if key == "min" else "upper"
+        return (
+            f"`{key}` must be a finite number, not {bound}",
+            f"leave `{key}` out for no {side} bound",
+        )
+    if spec.type == "integer" and bound != int(bound):
+        return (
+            f"`{key}` of an integer attribute must be a whole number, not {bound}",
+            "use a whole number, or make the attribute a `number`",
+        )
+    return None
 
 
 def check_values(
@@ -197,23 +241,23 @@ def check_values(
 def value_error(spec: Attribute, value: Any) -> str:
     """Why `value` does not fit the attribute, or '' if it does."""
     if spec.type == "bool":
-        return "" if isinstance(value, bool) else f"{value!r} is not true or false"
+        return "" if isinstance(value, bool) else f"{shown(value)} is not true or false"
     if spec.type == "enum":
         if isinstance(value, str) and spec.values and value in spec.values:
             return ""
-        return f"{value!r} is not one of {', '.join(spec.values or [])}"
+        return f"{shown(value)} is not one of {', '.join(spec.values or [])}"
     if spec.type == "list":
         items = value if isinstance(value, list) else [value]
         bad = [v for v in items if v not in (spec.values or [])]
-        return f"{bad[0]!r} is not one of {', '.join(spec.values or [])}" if bad else ""
+        return f"{shown(bad[0])} is not one of {', '.join(spec.values or [])}" if bad else ""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"{value!r} is not a number"
+        return f"{shown(value)} is not a number"
     if spec.type == "integer" and not isinstance(value, int):
-        return f"{value!r} is not a whole number"
+        return f"{shown(value)} is not a whole number"
     if spec.min is not None and value < spec.min:
-        return f"{value!r} is below the minimum {spec.min}"
+        return f"{shown(value)} is below the minimum {shown(spec.min)}"
     if spec.max is not None and value > spec.max:
-        return f"{value!r} is above the maximum {spec.max}"
+        return f"{shown(value)} is above the maximum {shown(spec.max)}"
     return ""
 
 
@@ -222,9 +266,16 @@ def all_facts(vocabulary: Vocabulary) -> dict[str, FactType]:
 
 
 def check_rule_references(
-    rule: Placed[Rule], vocabulary: Vocabulary, conclusions: set[str]
+    rule: Placed[Rule],
+    vocabulary: Vocabulary,
+    conclusions: set[str],
+    unloaded: Unloaded = NOTHING_UNLOADED,
 ) -> list[Problem]:
-    """Conditions name declared facts and attributes with fitting operators and values."""
+    """Conditions name declared facts and attributes with fitting operators and values.
+
+    A conclusion in `unloaded` (its file failed to load, with its own problems) is not
+    reported as undeclared.
+    """
     problems = []
     facts = all_facts(vocabulary)
     for comparison, path in walk_comparisons(rule.item.when, (*rule.path, "when")):
@@ -232,7 +283,11 @@ def check_rule_references(
             comparison, rule.child(comparison, *path[len(rule.path) :]), facts
         )
     then = rule.item.then
-    if then.conclude is not None and then.conclude not in conclusions:
+    if (
+        then.conclude is not None
+        and then.conclude not in conclusions
+        and not unloaded.covers(then.conclude)
+    ):
         problems.append(
             rule.problem(
                 "unknown-conclusion",
@@ -305,7 +360,7 @@ def _check_comparison(
             problems.append(
                 where.problem(
                     "number-format",
-                    f"`{value!r}` is too small or too large for the rule engine",
+                    f"`{shown(value)}` is too small or too large for the rule engine",
                     "use a number between 0.0001 and 10^16 (or 0)",
                     key,
                 )

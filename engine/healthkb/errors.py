@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -81,12 +82,80 @@ class UnknownConclusionError(HealthKBError, KeyError):
         return str(self.args[0]) if self.args else "unknown conclusion"
 
 
+SHOWN_CHARACTERS = 60
+
+
+def shorten(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """`text` whole when short; else its first `limit` characters and its length.
+
+    Every message that echoes what an editor or an app wrote goes through here (or
+    `shown`), so a megabyte of text in a value gives a readable problem, not a megabyte.
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def shown(value: object, limit: int = SHOWN_CHARACTERS) -> str:
+    """A value as messages show it (Python's repr), shortened like `shorten`.
+
+    >>> shown("x" * 100)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'… (100 characters)"
+    >>> shown(10**5000)
+    'a number of 5,001 digits'
+    """
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value)
+        return f"{value[:limit]!r}… ({len(value):,} characters)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        # repr() itself refuses ints over 4,300 digits (and is slow well before that).
+        digits = _digits(value)
+        return repr(value) if digits <= limit else f"a number of {digits:,} digits"
+    if isinstance(value, list | dict):
+        return _shown_collection(value, limit)
+    return shorten(repr(value), limit)
+
+
+def _digits(number: int) -> int:
+    number = abs(number)
+    digits = max(1, int(number.bit_length() * 0.30102999566398120))
+    while 10**digits <= number:
+        digits += 1
+    return digits
+
+
+def _shown_collection(value: list[Any] | dict[Any, Any], limit: int) -> str:
+    """A list or mapping shown item by item (each item shortened) until `limit` is used."""
+    inner = max(limit // 3, 10)
+    if isinstance(value, dict):
+        parts = (f"{shown(k, inner)}: {shown(v, inner)}" for k, v in value.items())
+        opening, closing = "{", "}"
+    else:
+        parts = (shown(item, inner) for item in value)
+        opening, closing = "[", "]"
+    kept: list[str] = []
+    used = 0
+    for part in parts:
+        if used >= limit:
+            return f"{opening}{', '.join(kept)}, …{closing} ({len(value):,} items)"
+        kept.append(part)
+        used += len(part) + 2
+    return f"{opening}{', '.join(kept)}{closing}"
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice `word` is most likely a misspelling of, if any is close enough."""
+    close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A hint naming the closest choice, or listing the choices when none is close."""
     options = sorted(set(choices))
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean `{close[0]}`?"
+    close = closest(word, options)
+    if close is not None:
+        return f"did you mean `{close}`?"
     if not options:
         return ""
     shown = ", ".join(f"`{o}`" for o in options[:12])

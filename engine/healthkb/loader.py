@@ -22,6 +22,7 @@ from .logic import Conjunction, TooComplex, to_dnf
 from .model import Conclusion, ConclusionsFile, Manifest, Rule, RulesFile, Source, Vocabulary
 from .placed import Placed
 from .sources import SourceText
+from .unloaded import Unloaded
 from .validation import validate_located
 from .yamlio import Located, read_yaml
 
@@ -66,6 +67,8 @@ class _Reader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        # Files that failed, with their raw data when the YAML itself could be read.
+        self.failed: dict[Path, Any] = {}
 
     def name(self, path: Path) -> str:
         try:
@@ -78,13 +81,18 @@ class _Reader:
             located = read_yaml(path, self.name(path))
         except KBError as error:
             self.problems += error.problems
+            self.failed[path] = None
             return None
         if located.data is None:
             self.problems.append(Problem(located.file, 1, 1, "empty-file", "file is empty"))
+            self.failed[path] = None
             return None
         item, problems = validate_located(model, located)
         self.problems += problems
-        return (item, located) if item is not None else None
+        if item is None:
+            self.failed[path] = located.data
+            return None
+        return item, located
 
     def folder(self, relative: str, required: bool) -> list[Path]:
         folder = self.root / relative
@@ -127,12 +135,14 @@ def _read_content(root: str | Path | None) -> KBContent:
     reader = _Reader(base)
     manifest = reader.read(base / "kb" / "kb.yaml", Manifest)
     vocabulary = reader.read(base / "kb" / "facts.yaml", Vocabulary)
-    conclusions_file = reader.read(base / "kb" / "conclusions.yaml", ConclusionsFile)
+    conclusions_path = base / "kb" / "conclusions.yaml"
+    conclusions_file = reader.read(conclusions_path, ConclusionsFile)
     lock_path = base / versions.LOCK_FILE
     lock = reader.read(lock_path, versions.LockFile) if lock_path.is_file() else None
+    source_paths = reader.folder("kb/sources", required=True)
     sources = [
         Placed(source[0], source[1], ())
-        for path in reader.folder("kb/sources", required=True)
+        for path in source_paths
         if (source := reader.read(path, Source)) is not None
     ]
     rules = [
@@ -151,8 +161,17 @@ def _read_content(root: str | Path | None) -> KBContent:
     )
     placed_vocabulary = Placed(vocabulary[0], vocabulary[1], ()) if vocabulary else None
     problems = list(reader.problems)
-    if not sources and not any(p.code == "missing-folder" for p in problems):
+    if not source_paths and not any(p.code == "missing-folder" for p in problems):
         problems.append(Problem("kb/sources", 0, 0, "no-sources", "no source files found"))
+    # A file that failed to load has its problems reported; what cites or names the
+    # items in it is not reported again, one problem per citation or reference.
+    broken_sources = Unloaded.of(
+        [reader.failed[p] for p in source_paths if p in reader.failed], lambda data: [data]
+    )
+    broken_conclusions = Unloaded.of(
+        [reader.failed[conclusions_path]] if conclusions_path in reader.failed else [],
+        lambda data: data.get("conclusions") if isinstance(data, dict) else None,
+    )
 
     index = checks.CitationIndex({s.item.id: SourceText(s.item.text) for s in sources})
     problems += checks.duplicate_ids(sources, "source")
@@ -160,7 +179,7 @@ def _read_content(root: str | Path | None) -> KBContent:
     problems += checks.duplicate_ids(rules, "rule")
     problems += versions.check_versions(rules, Placed(lock[0], lock[1], ()) if lock else None)
     problems += checks.check_citations(
-        checks.all_citations(sources, placed_vocabulary, conclusions, rules), index
+        checks.all_citations(sources, placed_vocabulary, conclusions, rules), index, broken_sources
     )
     for conclusion in conclusions:
         problems += checks.check_certainty(conclusion, index)
@@ -171,7 +190,9 @@ def _read_content(root: str | Path | None) -> KBContent:
         problems += checks.check_vocabulary(placed_vocabulary)
         conclusion_ids = {c.item.id for c in conclusions}
         for rule in rules:
-            problems += checks.check_rule_references(rule, placed_vocabulary.item, conclusion_ids)
+            problems += checks.check_rule_references(
+                rule, placed_vocabulary.item, conclusion_ids, broken_conclusions
+            )
         dnf, dnf_problems = _normalise(rules)
         problems += dnf_problems
         if not problems:

@@ -175,7 +175,10 @@ class Attribute(StrictModel):
     @model_validator(mode="after")
     def _shape_fits_type(self) -> Attribute:
         if self.type in ("enum", "list") and not self.values:
-            raise ValueError(f"a `{self.type}` attribute needs `values` (the allowed values)")
+            article = "an" if self.type == "enum" else "a"
+            raise ValueError(
+                f"{article} `{self.type}` attribute needs `values` (the allowed values)"
+            )
         if self.type not in ("enum", "list") and self.values is not None:
             raise ValueError(f"`values` only applies to enum and list attributes, not {self.type}")
         if self.type not in ("integer", "number") and (

@@ -7,14 +7,15 @@ with a "did you mean" hint, never silently dropped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from .errors import KBError, Problem, ProfileError, did_you_mean
+from .errors import KBError, Problem, ProfileError, did_you_mean, shorten, shown
 from .model import Attribute, FactType, Vocabulary
-from .validation import data_path
+from .validation import data_path, value_words
 from .yamlio import Located, read_yaml
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -97,17 +98,14 @@ def validate_profile(
         profile = profile.model_dump(exclude_none=True, warnings=False)
     if not isinstance(profile, dict):
         where = located.file if located else "profile"
-        raise ProfileError(
-            [
-                Problem(
-                    where,
-                    1 if located else 0,
-                    1 if located else 0,
-                    "invalid-profile",
-                    f"a profile must be a mapping of facts, got {type(profile).__name__}",
-                )
-            ]
+        message = (
+            "the profile is empty; a profile must be a mapping of facts"
+            if profile is None
+            else f"a profile must be a mapping of facts, got {value_words(profile)}"
         )
+        place = 1 if located else 0
+        hint = f"write each fact as `fact: {{attribute: value}}`, e.g. {_example(vocabulary)}"
+        raise ProfileError([Problem(where, place, place, "invalid-profile", message, hint)])
     try:
         return model.model_validate(profile)
     except ValidationError as error:
@@ -125,7 +123,7 @@ def _problems(
         if path in seen:
             continue
         seen.add(path)
-        name = ".".join(str(p) for p in path)
+        name = shorten(".".join(str(p) for p in path))
         code, message, hint = _explain(detail, vocabulary, path)
         if located is not None:
             line, column = located.place(path)
@@ -147,19 +145,50 @@ def _explain(detail: Any, vocabulary: Vocabulary, path: tuple[Any, ...]) -> tupl
             "unknown attribute",
             did_you_mean(str(path[-1]), fact.attributes),
         )
+    if kind == "invalid_key":
+        # Only reachable from Python: YAML profiles refuse such keys when they are read.
+        if len(path) == 1:
+            return (
+                "unknown-fact",
+                f"a fact's name is text, not {value_words(value)}",
+                _listed(vocabulary.input),
+            )
+        owner = vocabulary.input.get(str(path[0]))
+        return (
+            "unknown-attribute",
+            f"an attribute's name is text, not {value_words(value)}",
+            _listed(owner.attributes if owner else {}),
+        )
     if len(path) >= 2 and str(path[0]) in vocabulary.input:
         spec = vocabulary.input[str(path[0])].attributes.get(str(path[1]))
         if spec is not None:
-            return "invalid-value", f"{value!r} is not allowed", f"allowed: {allowed(spec)}"
-    if len(path) == 1:
-        return "invalid-value", f"{value!r} is not allowed", "a fact is a mapping of attributes"
+            return "invalid-value", f"{shown(value)} is not allowed", f"allowed: {allowed(spec)}"
+    if len(path) == 1 and str(path[0]) in vocabulary.input:
+        attributes = vocabulary.input[str(path[0])].attributes
+        return (
+            "invalid-value",
+            f"a fact is a mapping of its attributes, not {value_words(value)}",
+            f"write `{path[0]}: {{attribute: value}}` with attributes from "
+            + ", ".join(f"`{a}`" for a in attributes),
+        )
     return "invalid-value", str(detail["msg"]), ""
+
+
+def _listed(names: Iterable[str]) -> str:
+    return did_you_mean("", names)
+
+
+def _example(vocabulary: Vocabulary) -> str:
+    for name, fact in vocabulary.input.items():
+        for attribute in fact.attributes:
+            return f"`{name}: {{{attribute}: ...}}`"
+    return "`fact: {attribute: value}`"
 
 
 def read_profile(path: Path) -> tuple[Any, Located]:
     """Read a profile file (YAML or JSON; JSON is YAML) with places for error messages."""
     try:
-        located = read_yaml(path, str(path))
+        located = read_yaml(path, str(path), streams=True)
     except KBError as error:
         raise ProfileError(error.problems) from None
     return located.data, located

@@ -26,8 +26,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
 from .cases import CasesFile
+from .checks import check_bounds
 from .errors import KBError, Problem
 from .model import ConclusionsFile, Manifest, RulesFile, Source, Vocabulary
+from .placed import Placed
 from .profile import build_profile_model
 from .validation import validate_located
 from .yamlio import read_yaml
@@ -131,8 +133,13 @@ def read_vocabulary(root: str | Path) -> Vocabulary:
     path = Path(root) / "kb" / "facts.yaml"
     if not path.is_file():
         raise KBError([Problem("kb/facts.yaml", 0, 0, "missing-file", f"{path} not found")])
-    vocabulary, problems = validate_located(Vocabulary, read_yaml(path, "kb/facts.yaml"))
+    located = read_yaml(path, "kb/facts.yaml")
+    vocabulary, problems = validate_located(Vocabulary, located)
     if vocabulary is None:
+        raise KBError(problems)
+    # Bounds the profile model cannot be built with (an integer's `min: 0.5`).
+    problems = check_bounds(Placed(vocabulary, located, ()))
+    if problems:
         raise KBError(problems)
     return vocabulary
 

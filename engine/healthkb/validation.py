@@ -1,18 +1,27 @@
-"""Turning pydantic's validation errors into located, editor-friendly problems."""
+"""Turning pydantic's validation errors into located, editor-friendly problems.
+
+pydantic reports one error per branch of a union (`gt: "30"` is neither an `int` nor a
+`float`) in its own words ("Input should be a valid dictionary or instance of Then").
+An editor made one mistake and wants it said once, in the words of the file format,
+at the place in the file. So errors are grouped by the place in the data they point
+at, each group becomes one problem, and the wording comes from the model itself (its
+field names, allowed values, patterns and field descriptions).
+"""
 
 from __future__ import annotations
 
-import types
-import typing
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
 
-from .errors import Problem, did_you_mean
+from .errors import Problem, closest, shorten
+from .modelwalk import allowed_keys, is_tag
+from .wording import is_type_error, last_name, other_error, value_words, wrong_type
 from .yamlio import Located, PathKey
 
 M = TypeVar("M", bound=BaseModel)
+
+__all__ = ["allowed_keys", "data_path", "problems_from", "validate_located", "value_words"]
 
 
 def validate_located(model: type[M], located: Located) -> tuple[M | None, list[Problem]]:
@@ -26,12 +35,29 @@ def validate_located(model: type[M], located: Located) -> tuple[M | None, list[P
 def problems_from(
     error: ValidationError, model: type[BaseModel], located: Located
 ) -> list[Problem]:
+    """One located problem per mistake: union branches at one place are merged."""
+    details = error.errors(include_url=False)
+    groups: dict[PathKey, list[Any]] = {}
+    for detail in details:
+        groups.setdefault(data_path(located.data, tuple(detail["loc"])), []).append(detail)
+    misplaced = _misplaced_keys(details, model, located.data)
+    misspelt = _misspelt_keys(details, model, located.data)
     problems = []
-    for detail in error.errors(include_url=False):
-        loc = tuple(detail["loc"])
-        path = data_path(located.data, loc)
-        message, hint = _describe(detail, model, loc)
-        problems.append(located.problem(path, _code(detail["type"]), message, hint))
+    for path, found in groups.items():
+        wrong_types = [d for d in found if is_type_error(d)]
+        # A union branch that matched the value's shape reports deeper: say only that.
+        deeper = any(other[: len(path)] == path and other != path for other in groups)
+        if wrong_types and not deeper and path not in misplaced.values():
+            problems.append(wrong_type(wrong_types, model, located, path))
+        for detail in found:
+            if is_type_error(detail):
+                continue
+            if detail["type"] == "missing" and (path in misplaced.values() or path in misspelt):
+                continue
+            if detail["type"] == "extra_forbidden" and path in misplaced:
+                problems.append(_misplaced(located, path, misplaced[path]))
+                continue
+            problems.append(other_error(detail, model, located, path))
     return _without_duplicates(problems)
 
 
@@ -47,103 +73,79 @@ def data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
             path.append(part)
         elif isinstance(current, dict) and isinstance(part, str):
             # Either a union tag (skip it) or a key that is missing/unknown.
-            if _is_tag(part):
+            if is_tag(part):
                 continue
             path.append(part)
             current = None
     return tuple(path)
 
 
-_TAGS = {"all", "any", "not", "comparison"}
+def _misplaced(located: Located, path: PathKey, owner_path: PathKey) -> Problem:
+    owner = last_name(owner_path)
+    parent = _value_at(located.data, owner_path[:-1])
+    hint = (
+        f"indent it under `{owner}:`, with spaces"
+        if isinstance(parent, dict) and owner in parent
+        else f"write `{owner}:` above it and indent it under `{owner}:`"
+    )
+    return located.problem(
+        path, "unknown-key", f"`{shorten(last_name(path))}` belongs under `{owner}`", hint
+    )
 
 
-def _is_tag(part: str) -> bool:
-    return part in _TAGS or part[:1].isupper() or part in {"str", "int", "float", "bool"}
-
-
-def _code(error_type: str) -> str:
-    return {
-        "extra_forbidden": "unknown-key",
-        "missing": "missing-key",
-        "value_error": "invalid-value",
-        "string_pattern_mismatch": "invalid-name",
-        "union_tag_invalid": "invalid-value",
-    }.get(error_type, "wrong-type" if error_type.endswith("_type") else "invalid-value")
-
-
-def _describe(detail: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, str]:
-    kind = detail["type"]
-    name = loc[-1] if loc else ""
-    if kind == "extra_forbidden":
-        allowed = allowed_keys(model, loc[:-1])
-        return f"unknown key `{name}`", did_you_mean(str(name), allowed)
-    if kind == "missing":
-        return f"missing required key `{name}`", ""
-    if kind == "string_pattern_mismatch":
-        pattern = detail.get("ctx", {}).get("pattern", "")
-        return (
-            f"`{detail['input']}` is not a valid name for `{name}`",
-            f"use lower-case letters, digits and underscores (pattern {pattern})",
-        )
-    message = str(detail["msg"]).removeprefix("Value error, ")
-    if kind.endswith("_type") or kind in {"bool_parsing", "int_parsing", "float_parsing"}:
-        message = f"`{name}`: {message}, got {type(detail['input']).__name__} {detail['input']!r}"
-    elif name and not message.startswith("a "):
-        message = f"`{name}`: {message}"
-    return message, ""
-
-
-def allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The keys allowed at `loc` by walking the model's field types (union tags included)."""
-    current: Any = model
-    for part in loc:
-        current = _step(current, part)
-        if current is None:
-            return []
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [_key(n, f) for n, f in current.model_fields.items()]
-    return []
-
-
-def _key(name: str, field: FieldInfo) -> str:
-    return field.alias or name
-
-
-def _unwrap(tp: Any) -> Any:
-    while True:
-        origin = get_origin(tp)
-        if origin is typing.Annotated:
-            tp = get_args(tp)[0]
-        elif origin in (typing.Union, types.UnionType):
-            members = [m for m in get_args(tp) if m is not type(None)]
-            if len(members) != 1:
-                return tp
-            tp = members[0]
+def _value_at(data: Any, path: PathKey) -> Any:
+    for step in path:
+        if isinstance(data, list) and isinstance(step, int):
+            data = data[step] if 0 <= step < len(data) else None
+        elif isinstance(data, dict):
+            data = data.get(step)
         else:
-            return tp
+            return None
+    return data
 
 
-def _step(tp: Any, part: Any) -> Any:
-    tp = _unwrap(tp)
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        for name, field in tp.model_fields.items():
-            if part in (name, field.alias):
-                return field.annotation
-        return None
-    origin = get_origin(tp)
-    if origin in (list, tuple):
-        return get_args(tp)[0]
-    if origin is dict:
-        return get_args(tp)[1]
-    if origin in (typing.Union, types.UnionType):
-        for member in get_args(tp):
-            if get_origin(member) is typing.Annotated:
-                inner, *meta = get_args(member)
-                if any(getattr(m, "tag", None) == part for m in meta):
-                    return inner
-        return None
-    return None
+def _misplaced_keys(
+    details: list[Any], model: type[BaseModel], data: Any
+) -> dict[PathKey, PathKey]:
+    """Unknown keys that belong under an empty or missing sibling (`derive` under `then`).
+
+    Maps the unknown key's path to its owner's path. A key dedented by mistake gives
+    both "unknown key" and "`then` is empty": the one mistake is reported once, at the
+    key that moved.
+    """
+    found: dict[PathKey, PathKey] = {}
+    for detail in details:
+        if detail["type"] != "extra_forbidden":
+            continue
+        loc = tuple(detail["loc"])
+        parent_path = data_path(data, loc[:-1])
+        parent = _value_at(data, parent_path)
+        if not isinstance(parent, dict):
+            continue
+        for owner in allowed_keys(model, loc[:-1]):
+            if parent.get(owner) is None and loc[-1] in allowed_keys(model, (*loc[:-1], owner)):
+                found[(*parent_path, loc[-1])] = (*parent_path, owner)
+                break
+    return found
+
+
+def _misspelt_keys(details: list[Any], model: type[BaseModel], data: Any) -> set[PathKey]:
+    """Missing keys that an unknown key beside them misspells (`titel` for `title`).
+
+    The typo is one mistake: it is reported once, as the unknown key whose hint names
+    the missing one.
+    """
+    missing = {data_path(data, tuple(d["loc"])) for d in details if d["type"] == "missing"}
+    found: set[PathKey] = set()
+    for detail in details:
+        if detail["type"] != "extra_forbidden":
+            continue
+        loc = tuple(detail["loc"])
+        meant = closest(str(loc[-1]), allowed_keys(model, loc[:-1]))
+        candidate = (*data_path(data, loc[:-1]), meant) if meant else None
+        if candidate in missing:
+            found.add(candidate)
+    return found
 
 
 def _without_duplicates(problems: list[Problem]) -> list[Problem]:

@@ -7,6 +7,8 @@ with a clear problem instead of exhausting memory.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import KBError, Problem
+from .errors import KBError, Problem, shorten
+from .yamlsyntax import bad_character, syntax_problem
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
@@ -86,24 +89,16 @@ class _Limit(Exception):
         )
 
 
-def read_yaml(path: Path, display_name: str) -> Located:
-    """Read one YAML document; raise `KBError` with one located problem if it is unusable."""
+def read_yaml(path: Path, display_name: str, *, streams: bool = False) -> Located:
+    """Read one YAML document; raise `KBError` with one located problem if it is unusable.
+
+    Only regular files are read, unless `streams` is set: a profile named on the
+    command line may be a pipe (`healthkb evaluate /dev/stdin`); a file found in a
+    KB's folder may not.
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise KBError(
-                [
-                    Problem(
-                        display_name,
-                        0,
-                        0,
-                        "file-too-large",
-                        f"file is {size} bytes; the limit is {MAX_FILE_BYTES}",
-                        "split the content over several files",
-                    )
-                ]
-            )
-        text = path.read_text(encoding="utf-8")
+        raw = _read_file(path, display_name, streams)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise KBError(
             [Problem(display_name, 0, 0, "not-utf8", f"file is not UTF-8 text: {error.reason}")]
@@ -115,27 +110,66 @@ def read_yaml(path: Path, display_name: str) -> Located:
     return parse_yaml(text, display_name)
 
 
+def _read_file(path: Path, display_name: str, streams: bool) -> bytes:
+    """The bytes of a file of at most MAX_FILE_BYTES; `KBError` for anything else.
+
+    Opened without blocking and checked on the open file: reading a named pipe (or a
+    device) called `rules/x.yaml` would otherwise wait forever.
+    """
+    blocking = 0 if streams else getattr(os, "O_NONBLOCK", 0)
+    descriptor = os.open(path, os.O_RDONLY | blocking)
+    try:
+        status = os.fstat(descriptor)
+        regular = stat.S_ISREG(status.st_mode)
+        if not regular and (not streams or stat.S_ISDIR(status.st_mode)):
+            raise KBError(
+                [
+                    Problem(
+                        display_name,
+                        0,
+                        0,
+                        "not-a-file",
+                        f"`{display_name}` is {_kind(status.st_mode)}, not a regular file",
+                        "only regular files are read: replace it with one, or move it away",
+                    )
+                ]
+            )
+        with os.fdopen(descriptor, "rb", closefd=False) as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+    finally:
+        os.close(descriptor)
+    if len(raw) > MAX_FILE_BYTES:
+        size = max(status.st_size, len(raw))
+        raise KBError(
+            [
+                Problem(
+                    display_name,
+                    0,
+                    0,
+                    "file-too-large",
+                    f"file is {size} bytes; the limit is {MAX_FILE_BYTES}",
+                    "split the content over several files",
+                )
+            ]
+        )
+    return raw
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
 def parse_yaml(text: str, display_name: str) -> Located:
     """Parse YAML text (one document) into plain data with places."""
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-    except RecursionError:
-        # The pure-Python parser recurses per level; libyaml stops at 1,000 itself.
-        raise _Limit(None, _TOO_DEEP).error(display_name) from None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        message = error.problem or str(error)
-        if "maximum nesting depth" in message:
-            raise _Limit(mark, _TOO_DEEP).error(display_name) from None
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        if error.context:
-            message = f"{error.context}: {message}"
-        raise KBError([Problem(display_name, line, column, "yaml-syntax", message)]) from None
-    except yaml.YAMLError as error:
-        raise KBError([Problem(display_name, 0, 0, "yaml-syntax", str(error))]) from None
-    finally:
-        loader.dispose()
+    node, loader = _compose(text, display_name)
     if node is None:
         return Located(display_name, None, {(): (1, 1)})
     builder = _Builder(display_name, loader)
@@ -150,6 +184,35 @@ def parse_yaml(text: str, display_name: str) -> Located:
     if builder.problems:
         raise KBError(builder.problems)
     return Located(display_name, data, builder.places)
+
+
+def _compose(text: str, display_name: str) -> tuple[Node | None, yaml.SafeLoader]:
+    """The node graph of one YAML document (and its loader, to construct scalars with).
+
+    Raises `KBError` with one located problem when the text is not usable YAML.
+    """
+    try:
+        # The pure-Python loader checks every character as it is created.
+        loader = _Loader(text)
+    except yaml.reader.ReaderError:
+        raise KBError([bad_character(text, display_name)]) from None
+    try:
+        node: Node | None = loader.get_single_node()
+    except RecursionError:
+        # The pure-Python parser recurses per level; libyaml stops at 1,000 itself.
+        raise _Limit(None, _TOO_DEEP).error(display_name) from None
+    except yaml.reader.ReaderError:
+        raise KBError([bad_character(text, display_name)]) from None
+    except yaml.MarkedYAMLError as error:
+        if "maximum nesting depth" in (error.problem or ""):
+            mark = error.problem_mark or error.context_mark
+            raise _Limit(mark, _TOO_DEEP).error(display_name) from None
+        raise KBError([syntax_problem(error, text, display_name, _Loader)]) from None
+    except yaml.YAMLError as error:
+        raise KBError([Problem(display_name, 0, 0, "yaml-syntax", str(error))]) from None
+    finally:
+        loader.dispose()
+    return node, loader
 
 
 def _check_graph(root: Node) -> None:
@@ -223,26 +286,53 @@ class _Builder:
             self._problem(
                 node,
                 "yaml-tag",
-                f"tag `{node.tag}` is not allowed",
+                f"tag `{shorten(node.tag)}` is not allowed",
                 "remove the tag; only plain YAML values are accepted",
             )
             return None
         if isinstance(node, ScalarNode):
-            try:
-                return self.loader.construct_object(node, deep=True)
-            except yaml.YAMLError as error:
-                self._problem(node, "yaml-value", str(error))
-                return None
-            except ValueError as error:
-                # PyYAML builds dates with datetime.date, which raises on 2025-02-30.
-                self._problem(node, "yaml-value", f"`{node.value}` is not a valid value: {error}")
-                return None
+            return self._scalar(node, path)
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
             return self._build_mapping(node, path, depth)
         self._problem(node, "yaml-value", "unsupported YAML node")
         return None
+
+    def _scalar(self, node: ScalarNode, path: PathKey) -> Any:
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as error:
+            self._problem(node, "yaml-value", shorten(str(error), 200))
+            return None
+        except ValueError as error:
+            # PyYAML builds dates with datetime.date, which raises on 2025-02-30, and
+            # Python refuses to read an integer of more than 4,300 digits.
+            if node.tag == "tag:yaml.org,2002:int":
+                self._problem(
+                    node,
+                    "yaml-value",
+                    f"a number of {len(node.value):,} digits is too long to read",
+                    "write a number of at most 4,300 digits",
+                )
+            else:
+                self._problem(
+                    node, "yaml-value", f"`{shorten(node.value)}` is not a valid value: {error}"
+                )
+            return None
+        if isinstance(value, bool) and not node.style and path[-1:] != ("<key>",):
+            word = "true" if value else "false"
+            if node.value.lower() != word:
+                # YAML 1.1 reads yes/no/on/off as booleans: `eq: yes` is not the word "yes".
+                self._problem(
+                    node,
+                    "yaml-value",
+                    f"`{node.value}` is read as {word} (YAML reads yes, no, on and off as "
+                    "true or false)",
+                    f'write {word}, or quote it ("{node.value}") if you mean the word',
+                )
+                return None
+        return value
 
     def _build_mapping(self, node: MappingNode, path: PathKey, depth: int) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
@@ -256,15 +346,16 @@ class _Builder:
                 self._problem(
                     key_node,
                     "yaml-key",
-                    f"key `{key_node.value}` is read as {type(key).__name__}, not as a name",
-                    f'quote it ("{key_node.value}") or choose another name',
+                    f"key `{shorten(key_node.value)}` is read as {type(key).__name__}, "
+                    "not as a name",
+                    f'quote it ("{shorten(key_node.value)}") or choose another name',
                 )
                 continue
             if key in result:
                 self._problem(
                     key_node,
                     "duplicate-key",
-                    f"key `{key}` appears twice in the same mapping",
+                    f"key `{shorten(key)}` appears twice in the same mapping",
                     "remove or rename one of them",
                 )
                 continue
