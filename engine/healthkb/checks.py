@@ -46,11 +46,20 @@ class CitationIndex:
     texts: dict[str, SourceText]
     resolved: dict[tuple[str, str], ResolvedCitation] = field(default_factory=dict)
 
+    _as_data: dict[Citation, dict[str, Any]] = field(default_factory=dict, repr=False)
+
     def resolve(self, citation: Citation) -> ResolvedCitation:
         base = self.resolved[(citation.source, citation.quote)]
         if citation.interpretation == base.interpretation:
             return base
         return base.model_copy(update={"interpretation": citation.interpretation})
+
+    def as_data(self, citation: Citation) -> dict[str, Any]:
+        """The resolved citation as JSON-ready data: a fresh copy, built once per citation."""
+        data = self._as_data.get(citation)
+        if data is None:
+            data = self._as_data[citation] = self.resolve(citation).model_dump(mode="json")
+        return {**data, "sentences": list(data["sentences"])}
 
 
 def duplicate_ids(items: Iterable[Placed[Any]], what: str) -> list[Problem]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import UnknownConclusionError, did_you_mean
 from .logic import Literal, compare, to_dnf
 from .model import AllCondition, AnyCondition, Comparison, Condition, NotCondition, Rule
+from .proof import Proofs
 from .runtime import FactRecord, Firing
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def _rule_head(kb: KnowledgeBase, rule: Rule) -> Tree:
 
 
 def _citations(kb: KnowledgeBase, rule_or_fact: Any) -> list[Tree]:
-    return [kb.content.citations.resolve(c).model_dump(mode="json") for c in rule_or_fact.because]
+    return [kb.content.citations.as_data(c) for c in rule_or_fact.because]
 
 
 # --- explanations --------------------------------------------------------------------
@@ -83,6 +84,7 @@ def explain(kb: KnowledgeBase, result: Result, conclusion_id: str) -> Explanatio
     if firing is None:
         hint = "this conclusion was not reached; ask why_not() instead"
         raise UnknownConclusionError(f"`{conclusion_id}` was not concluded ({hint})")
+    proof = _Proof(kb, result._trace.facts, result._proofs)
     return Explanation(
         {
             "conclusion": {
@@ -92,60 +94,61 @@ def explain(kb: KnowledgeBase, result: Result, conclusion_id: str) -> Explanatio
                 "statement": declared.statement,
                 "citations": _citations(kb, declared),
             },
-            "rule": _rule_node(kb, result, firing),
+            "rule": proof.rule_node(firing),
             "kb": {"id": result.kb_id, "version": result.kb_version, "digest": result.kb_digest},
         }
     )
 
 
-def _rule_node(kb: KnowledgeBase, result: Result, firing: Firing) -> Tree:
-    rule = kb.content.rules[firing.rule_id]
-    conjunction = kb.content.dnf[rule.id][firing.conjunction]
-    facts = result._trace.facts
-    bound = {fact_type: facts[index] for fact_type, index in firing.bound}
-    return {
-        **_rule_head(kb, rule),
-        "alternative": firing.conjunction,
-        "conditions": [_condition_node(kb, result, lit, bound) for lit in conjunction],
-        "citations": _citations(kb, rule),
-    }
+@dataclass(frozen=True)
+class _Proof:
+    """Builds the proof tree of one evaluation, rule by rule, down to the input facts."""
 
+    kb: KnowledgeBase
+    facts: list[FactRecord]
+    proofs: Proofs
 
-def _condition_node(
-    kb: KnowledgeBase,
-    result: Result,
-    literal: Literal,
-    bound: Mapping[str, FactRecord],
-) -> Tree:
-    comparison = literal.comparison
-    fact = bound.get(comparison.fact_type)
-    node: Tree = {
-        "fact": comparison.fact,
-        "op": comparison.op,
-        "value": comparison.value,
-        "negated": literal.negated,
-    }
-    if fact is not None:
-        node["seen"] = fact.values.get(comparison.attribute)
-        node["origin"] = fact.origin
-        node["support"] = _fact_support(kb, result, fact)
-    else:
-        # A negation on a fact type the rule does not bind: no such fact existed.
-        others = [f for f in result._trace.facts if f.type == comparison.fact_type]
-        node["seen"] = [f.values.get(comparison.attribute) for f in others] or None
-        node["origin"] = others[0].origin if others else "absent"
-    return node
+    def rule_node(self, firing: Firing) -> Tree:
+        rule = self.kb.content.rules[firing.rule_id]
+        conjunction = self.kb.content.dnf[rule.id][firing.conjunction]
+        bound = {fact_type: self.facts[index] for fact_type, index in firing.bound}
+        return {
+            **_rule_head(self.kb, rule),
+            "alternative": firing.conjunction,
+            "conditions": [self.condition_node(literal, bound) for literal in conjunction],
+            "citations": _citations(self.kb, rule),
+        }
 
+    def condition_node(self, literal: Literal, bound: Mapping[str, FactRecord]) -> Tree:
+        comparison = literal.comparison
+        fact = bound.get(comparison.fact_type)
+        node: Tree = {
+            "fact": comparison.fact,
+            "op": comparison.op,
+            "value": comparison.value,
+            "negated": literal.negated,
+        }
+        if fact is not None:
+            node["seen"] = fact.values.get(comparison.attribute)
+            node["origin"] = fact.origin
+            node["support"] = self.fact_support(fact)
+        else:
+            # A negation on a fact type the rule does not bind: no such fact existed.
+            others = [f for f in self.facts if f.type == comparison.fact_type]
+            node["seen"] = [f.values.get(comparison.attribute) for f in others] or None
+            node["origin"] = others[0].origin if others else "absent"
+        return node
 
-def _fact_support(kb: KnowledgeBase, result: Result, fact: FactRecord) -> Tree | None:
-    """How a fact came to be: the rule that derived it, or the background citation."""
-    if fact.origin == "derived":
-        firing = result._proofs.facts[fact.index]
-        return {"fact": fact.type, "values": fact.values, "rule": _rule_node(kb, result, firing)}
-    if fact.origin == "background":
-        background = kb.content.vocabulary.background[fact.type]
-        return {"fact": fact.type, "values": fact.values, "citations": _citations(kb, background)}
-    return None
+    def fact_support(self, fact: FactRecord) -> Tree | None:
+        """How a fact came to be: the rule that derived it, or the background citation."""
+        if fact.origin == "derived":
+            firing = self.proofs.facts[fact.index]
+            return {"fact": fact.type, "values": fact.values, "rule": self.rule_node(firing)}
+        if fact.origin == "background":
+            background = self.kb.content.vocabulary.background[fact.type]
+            citations = _citations(self.kb, background)
+            return {"fact": fact.type, "values": fact.values, "citations": citations}
+        return None
 
 
 def _facts_by_type(facts: list[FactRecord]) -> dict[str, list[FactRecord]]:
