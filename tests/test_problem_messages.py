@@ -12,7 +12,7 @@ import pytest
 
 import healthkb
 from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE
-from healthkb import model
+from healthkb import model, rule_model
 from healthkb.cases import CasesFile, read_cases
 from healthkb.cli import main
 from healthkb.versions import LockFile
@@ -256,7 +256,7 @@ def test_an_invalid_name_hint_describes_the_pattern_it_breaks(
 
 def test_every_naming_pattern_of_the_formats_has_words_for_its_hint() -> None:
     formats = [model.Manifest, model.Source, model.Vocabulary, model.ConclusionsFile]
-    formats += [model.RulesFile, LockFile, CasesFile]
+    formats += [rule_model.RulesFile, LockFile, CasesFile]
     patterns: set[str] = set()
 
     def collect(node: object) -> None:

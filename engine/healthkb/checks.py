@@ -9,18 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Problem, did_you_mean, shown
-from .model import (
-    CERTAINTY_RANK,
-    Attribute,
-    Citation,
-    Comparison,
-    Conclusion,
-    FactType,
-    Rule,
-    Source,
-    Vocabulary,
-)
+from .model import CERTAINTY_RANK, Attribute, Citation, Conclusion, FactType, Source, Vocabulary
 from .placed import Placed, walk_comparisons
+from .rule_model import Comparison, Rule
 from .sources import ResolvedCitation, SourceText
 from .unloaded import NOTHING_UNLOADED, Unloaded
 

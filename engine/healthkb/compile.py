@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .logic import Conjunction, Literal, bound_groups, unbound_negations
-from .model import Comparison, Rule
+from .rule_model import Comparison, Rule
 
 TYPE_KEY = "_fact"  # attribute names start with a letter, so this never collides
 GATE_TYPE = "$gate"

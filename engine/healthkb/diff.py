@@ -17,7 +17,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from .loader import KBContent
-from .model import Citation, Rule
+from .model import Citation
+from .rule_model import Rule
 
 ChangeKind = Literal["added", "removed", "changed"]
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import UnknownConclusionError, did_you_mean
 from .logic import Literal, compare, to_dnf
-from .model import AllCondition, AnyCondition, Comparison, Condition, NotCondition, Rule
 from .proof import Proofs
+from .rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition, Rule
 from .runtime import FactRecord, Firing
 
 if TYPE_CHECKING:

@@ -19,8 +19,9 @@ from . import checks, strata, versions
 from .errors import KBError, Problem
 from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
-from .model import Conclusion, ConclusionsFile, Manifest, Rule, RulesFile, Source, Vocabulary
+from .model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
 from .placed import Placed
+from .rule_model import Rule, RulesFile
 from .sources import SourceText
 from .unloaded import Unloaded
 from .validation import validate_located

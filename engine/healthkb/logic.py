@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
+from .rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
 
 MAX_CONJUNCTIONS = 64
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from .errors import Problem
-from .model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
+from .rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
 from .yamlio import Located, PathKey
 
 T = TypeVar("T")

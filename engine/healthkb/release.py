@@ -23,7 +23,8 @@ import yaml
 from .cases import check_cases
 from .errors import HealthKBError, KBError
 from .loader import KBContent, read_content
-from .model import Manifest, Rule
+from .model import Manifest
+from .rule_model import Rule
 from .validation import validate_located
 from .versions import LOCK_FILE, LockFile, build_lock, render_lock
 from .yamlio import parse_yaml

@@ -28,9 +28,10 @@ from pydantic.json_schema import GenerateJsonSchema
 from .cases import CasesFile
 from .checks import check_bounds
 from .errors import KBError, Problem
-from .model import ConclusionsFile, Manifest, RulesFile, Source, Vocabulary
+from .model import ConclusionsFile, Manifest, Source, Vocabulary
 from .placed import Placed
 from .profile import build_profile_model
+from .rule_model import RulesFile
 from .validation import validate_located
 from .yamlio import read_yaml
 

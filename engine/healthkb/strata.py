@@ -14,8 +14,9 @@ from typing import Any
 
 from .errors import Problem
 from .logic import Conjunction, compare
-from .model import Attribute, FactType, Rule, Vocabulary
+from .model import Attribute, FactType, Vocabulary
 from .placed import Placed
+from .rule_model import Rule
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from .errors import Problem
-from .model import Identifier, Rule, SemVer, StrictModel
+from .model import Identifier, SemVer, StrictModel
 from .placed import Placed
+from .rule_model import Rule
 
 LOCK_FILE = "kb/rules.lock.yaml"
 
@@ -64,7 +65,7 @@ def rule_content(rule: Rule) -> dict[str, Any]:
 def rule_digest(rule: Rule) -> str:
     """sha256 of the canonical JSON of a rule's content (see `rule_content`).
 
-    >>> from healthkb.model import Rule
+    >>> from healthkb.rule_model import Rule
     >>> rule = Rule.model_validate({
     ...     "id": "r", "version": 1, "title": "R", "status": "active",
     ...     "when": {"fact": "a.b", "eq": True}, "then": {"conclude": "c"},

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from ..model import AllCondition, AnyCondition, Attribute, Comparison, Condition, NotCondition
+from ..model import Attribute
+from ..rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
 from ..sources import Paragraph, SourceText
 
 CSS = """

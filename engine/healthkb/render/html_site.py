@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..model import Citation, Rule
+from ..model import Citation
 from ..passages import Citer, Passage, SourceCoverage, passage_id
 from ..placed import walk_comparisons
+from ..rule_model import Rule
 from ..sources import Paragraph
 from .html import (
     Highlight,

@@ -1,0 +1,215 @@
+"""Pydantic models of the rule language: rules, their conditions and outcomes.
+
+Strict, closed and frozen like every model of model.py; split from it because the
+rule language is the part editors learn first and the engine compiles.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from .model import Citation, FactPath, Identifier, Scalar, Status, StrictModel, Text
+
+
+def _exactly(count: int, schema: dict[str, Any]) -> None:
+    """A JSON Schema for a model whose validator wants exactly `count` keys given.
+
+    Optional keys lose their null type: `gt: null` counts as not given, so it is never
+    what an editor meant, and the schema offers only the real types.
+    """
+    schema["minProperties"] = schema["maxProperties"] = count
+    for spec in schema["properties"].values():
+        if "anyOf" in spec and {"type": "null"} in spec["anyOf"]:
+            spec.pop("default", None)
+            spec["anyOf"] = [s for s in spec["anyOf"] if s != {"type": "null"}]
+            if len(spec["anyOf"]) == 1:
+                spec.update(spec.pop("anyOf")[0])
+
+
+OPERATORS = (
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "between",
+    "in",
+    "not_in",
+    "contains",
+    "contains_any",
+)
+
+
+class Comparison(StrictModel):
+    """`{fact: running.minutes_per_session, gt: 30}`: one test on one attribute."""
+
+    # The schema says what the validator below checks: `fact` and exactly one operator.
+    model_config = ConfigDict(json_schema_extra=lambda schema: _exactly(2, schema))
+
+    fact: FactPath
+    """The attribute tested, as `fact_type.attribute` (e.g. `running.intensity`)."""
+    eq: Scalar | None = None
+    """Holds when the attribute equals this value."""
+    ne: Scalar | None = None
+    """Holds when the attribute is given and differs from this value."""
+    lt: int | float | None = None
+    """Holds when the attribute is less than this number."""
+    le: int | float | None = None
+    """Holds when the attribute is less than or equal to this number."""
+    gt: int | float | None = None
+    """Holds when the attribute is greater than this number."""
+    ge: int | float | None = None
+    """Holds when the attribute is greater than or equal to this number."""
+    between: list[int | float] | None = Field(default=None, min_length=2, max_length=2)
+    """`[low, high]`: holds when low <= attribute <= high (both ends included)."""
+    in_: list[Scalar] | None = Field(default=None, alias="in", min_length=1)
+    """Holds when the attribute is one of these values."""
+    not_in: list[Scalar] | None = Field(default=None, min_length=1)
+    """Holds when the attribute is given and is none of these values."""
+    contains: str | None = None
+    """For a list attribute: holds when the list contains this value."""
+    contains_any: list[str] | None = Field(default=None, min_length=1)
+    """For a list attribute: holds when the list contains any of these values."""
+
+    @model_validator(mode="after")
+    def _exactly_one_operator(self) -> Comparison:
+        given = [op for op in OPERATORS if getattr(self, _attr(op)) is not None]
+        if len(given) != 1:
+            listed = ", ".join(OPERATORS)
+            raise ValueError(
+                f"a comparison needs exactly one operator ({listed}); found "
+                f"{', '.join(given) if given else 'none'}"
+            )
+        if self.between is not None and self.between[0] > self.between[1]:
+            raise ValueError(f"`between` needs [low, high]; got {list(self.between)}")
+        return self
+
+    # Cached: the engine and explanations ask for these on every evaluation.
+    @cached_property
+    def op(self) -> str:
+        return next(op for op in OPERATORS if getattr(self, _attr(op)) is not None)
+
+    @cached_property
+    def value(self) -> Any:
+        return getattr(self, _attr(self.op))
+
+    @cached_property
+    def fact_type(self) -> str:
+        return self.fact.split(".", 1)[0]
+
+    @cached_property
+    def attribute(self) -> str:
+        return self.fact.split(".", 1)[1]
+
+
+def _attr(op: str) -> str:
+    return "in_" if op == "in" else op
+
+
+class AllCondition(StrictModel):
+    """Holds when every condition in the list holds."""
+
+    all: list[Condition] = Field(min_length=1)
+    """Conditions that must all hold."""
+
+
+class AnyCondition(StrictModel):
+    """Holds when at least one condition in the list holds."""
+
+    any: list[Condition] = Field(min_length=1)
+    """Conditions of which at least one must hold."""
+
+
+class NotCondition(StrictModel):
+    """Holds when the condition inside does not hold (so it holds when a fact is missing)."""
+
+    not_: Condition = Field(alias="not")
+    """The condition that must not hold."""
+
+
+def _condition_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        for key in ("all", "any", "not"):
+            if key in value:
+                return key
+        return "comparison"
+    if isinstance(value, BaseModel):
+        return {AllCondition: "all", AnyCondition: "any", NotCondition: "not"}.get(
+            type(value), "comparison"
+        )
+    return "comparison"
+
+
+Condition = Annotated[
+    Annotated[AllCondition, Tag("all")]
+    | Annotated[AnyCondition, Tag("any")]
+    | Annotated[NotCondition, Tag("not")]
+    | Annotated[Comparison, Tag("comparison")],
+    Discriminator(_condition_kind),
+]
+
+
+class Derive(StrictModel):
+    """Derive a fact (with attribute values) that other rules can match."""
+
+    fact: Identifier
+    """A derived fact type declared in `kb/facts.yaml` under `derived`."""
+    values: dict[Identifier, Scalar | list[Scalar]] = Field(default_factory=dict)
+    """The derived fact's attribute values."""
+
+
+class Then(StrictModel):
+    """What a rule does when it fires: derive a fact, or conclude a conclusion."""
+
+    # Exactly one of the two, as the validator below checks.
+    model_config = ConfigDict(json_schema_extra=lambda schema: _exactly(1, schema))
+
+    derive: Derive | None = None
+    """A fact for other rules to match."""
+    conclude: Identifier | None = None
+    """The `id` of a conclusion in `kb/conclusions.yaml`."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Then:
+        if (self.derive is None) == (self.conclude is None):
+            raise ValueError("`then` needs exactly one of `derive` or `conclude`")
+        return self
+
+
+class Rule(StrictModel):
+    """One versioned rule: when its conditions hold, it derives or concludes."""
+
+    id: Identifier
+    """The rule's stable id (lowercase letters, digits and `_`)."""
+    version: Annotated[int, Field(ge=1)]
+    """A whole number, raised whenever the rule's meaning changes."""
+    title: Text
+    """A short name for people."""
+    status: Status
+    """draft and retired rules are checked but never fire; active rules fire."""
+    description: str = ""
+    """Notes for editors and reviewers."""
+    when: Condition
+    """The condition: a comparison `{fact: ..., <operator>: ...}`, or `all`, `any`, `not`."""
+    then: Then
+    """What the rule does when it fires: `derive` a fact or `conclude` a conclusion."""
+    because: list[Citation] = Field(min_length=1)
+    """The passages of the source the rule encodes."""
+
+
+class RulesFile(StrictModel):
+    """`rules/*.yaml`: a list of rules."""
+
+    rules: list[Rule] = Field(min_length=1)
+    """The rules of this file; ids are unique across all rule files."""
+
+
+AllCondition.model_rebuild()
+AnyCondition.model_rebuild()
+NotCondition.model_rebuild()
+Rule.model_rebuild()
+RulesFile.model_rebuild()
