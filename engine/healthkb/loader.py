@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from . import checks, strata, versions
+from .certainty import check_certainty
 from .errors import KBError, Problem
 from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
@@ -183,7 +184,7 @@ def _read_content(root: str | Path | None) -> KBContent:
         checks.all_citations(sources, placed_vocabulary, conclusions, rules), index, broken_sources
     )
     for conclusion in conclusions:
-        problems += checks.check_certainty(conclusion, index)
+        problems += check_certainty(conclusion)
 
     dnf: dict[str, list[Conjunction]] = {}
     analysis = strata.Analysis({}, [])
