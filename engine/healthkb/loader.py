@@ -113,16 +113,39 @@ class _Reader:
         return files
 
 
+@dataclass(frozen=True)
+class CheckedContent:
+    """Every problem of a KB, and its content when the files it is made of were read.
+
+    `content` is there (even with problems) when the manifest, the fact vocabulary, the
+    conclusions and every rule file were read, so that checks built on top of it (the
+    test cases) can still run and report alongside; it must not be evaluated unless
+    `problems` is empty.
+    """
+
+    content: KBContent | None
+    problems: list[Problem]
+
+
 def read_content(root: str | Path | None = None) -> KBContent:
     """Load and check the KB under `root` (a folder holding `kb/` and `rules/`)."""
+    checked = check_content(root)
+    if checked.problems or checked.content is None:
+        raise KBError(checked.problems)
+    return checked.content
+
+
+def check_content(root: str | Path | None = None) -> CheckedContent:
+    """Check the KB under `root`: every problem at once, and what content could be read."""
     with collection_paused():
-        return _read_content(root)
+        return _check_content(root)
 
 
-def _read_content(root: str | Path | None) -> KBContent:
+def _check_content(root: str | Path | None) -> CheckedContent:
     base = Path(root) if root is not None else bundled_root()
     if not (base / "kb" / "kb.yaml").is_file():
-        raise KBError(
+        return CheckedContent(
+            None,
             [
                 Problem(
                     str(base),
@@ -132,7 +155,7 @@ def _read_content(root: str | Path | None) -> KBContent:
                     "no kb/kb.yaml here",
                     "give the folder that holds `kb/` and `rules/`",
                 )
-            ]
+            ],
         )
     reader = _Reader(base)
     manifest = reader.read(base / "kb" / "kb.yaml", Manifest)
@@ -147,12 +170,18 @@ def _read_content(root: str | Path | None) -> KBContent:
         for path in source_paths
         if (source := reader.read(path, Source)) is not None
     ]
+    known = len(reader.problems)
+    rule_paths = reader.folder("rules", required=True)
+    no_rule_folder = len(reader.problems) > known
     rules = [
         Placed(rule, rules_file[1], ("rules", i))
-        for path in reader.folder("rules", required=True)
+        for path in rule_paths
         if (rules_file := reader.read(path, RulesFile)) is not None
         for i, rule in enumerate(rules_file[0].rules)
     ]
+    # Rules missing (no folder, too many files, a file that did not load) leave the
+    # content incomplete: checks of what names them would report them unknown, wrongly.
+    rules_unread = no_rule_folder or any(p in reader.failed for p in rule_paths)
     conclusions = (
         [
             Placed(c, conclusions_file[1], ("conclusions", i))
@@ -178,7 +207,7 @@ def _read_content(root: str | Path | None) -> KBContent:
     index = checks.CitationIndex({s.item.id: SourceText(s.item.text) for s in sources})
     problems += checks.duplicate_ids(sources, "source")
     problems += checks.duplicate_ids(conclusions, "conclusion")
-    problems += checks.duplicate_ids(rules, "rule")
+    rule_problems = checks.duplicate_ids(rules, "rule")
     problems += versions.check_versions(rules, Placed(lock[0], lock[1], ()) if lock else None)
     problems += checks.check_citations(
         checks.all_citations(sources, placed_vocabulary, conclusions, rules), index, broken_sources
@@ -189,21 +218,26 @@ def _read_content(root: str | Path | None) -> KBContent:
     dnf: dict[str, list[Conjunction]] = {}
     analysis = strata.Analysis({}, [])
     if placed_vocabulary is not None:
-        problems += checks.check_vocabulary(placed_vocabulary)
+        rule_problems += checks.check_vocabulary(placed_vocabulary)
         conclusion_ids = {c.item.id for c in conclusions}
         for rule in rules:
-            problems += checks.check_rule_references(
+            rule_problems += checks.check_rule_references(
                 rule, placed_vocabulary.item, conclusion_ids, broken_conclusions
             )
         dnf, dnf_problems = _normalise(rules)
-        problems += dnf_problems
-        if not problems:
+        rule_problems += dnf_problems
+        # Which rules can fire, and in which stratum, depends only on the rules and the
+        # vocabulary: it is meaningful once every rule was read and names only what is
+        # declared. Other problems (a quote, a version, a source file) do not change it,
+        # so they are reported together with it, all at once.
+        if not rule_problems and not rules_unread:
             active = [r for r in rules if r.item.status == "active"]
             analysis = strata.analyse(active, dnf, placed_vocabulary.item)
             problems += analysis.problems
+    problems += rule_problems
 
-    if problems or manifest is None or placed_vocabulary is None:
-        raise KBError(problems)
+    if manifest is None or placed_vocabulary is None or conclusions_file is None or rules_unread:
+        return CheckedContent(None, problems)
     content = dict(
         manifest=manifest[0],
         sources={s.item.id: s.item for s in sources},
@@ -211,15 +245,18 @@ def _read_content(root: str | Path | None) -> KBContent:
         conclusions={c.item.id: c.item for c in conclusions},
         rules={r.item.id: r.item for r in rules},
     )
-    return KBContent(
-        root=base,
-        rule_files={r.item.id: r.file for r in rules},
-        citations=index,
-        dnf=dnf,
-        strata=analysis.strata,
-        digest=_digest(content),
-        lock=lock[0] if lock else None,
-        **content,  # type: ignore[arg-type]
+    return CheckedContent(
+        KBContent(
+            root=base,
+            rule_files={r.item.id: r.file for r in rules},
+            citations=index,
+            dnf=dnf,
+            strata=analysis.strata,
+            digest=_digest(content),
+            lock=lock[0] if lock else None,
+            **content,  # type: ignore[arg-type]
+        ),
+        problems,
     )
 
 

@@ -1,7 +1,8 @@
 """Cutting a release: new KB version and date, a changelog entry, a fresh lock file.
 
 `release(root, "minor")` refuses a KB that does not load (the `KBError` lists every
-problem, including rules changed without a new version), then edits `kb/kb.yaml`
+problem, including rules changed without a new version) or whose own test cases fail,
+then edits `kb/kb.yaml`
 line by line, so the editor's comments and layout stay as they were, and rewrites
 `kb/rules.lock.yaml`. Each file is written atomically (a temporary file renamed over
 the old one), so a crash leaves either the old file or the new one, never half.
@@ -20,9 +21,11 @@ from typing import Literal
 
 import yaml
 
-from .cases import check_cases
+from .cases import CaseOutcome, run_cases
 from .errors import HealthKBError, KBError
-from .loader import KBContent, read_content
+from .kbcheck import checked
+from .knowledge_base import KnowledgeBase
+from .loader import KBContent
 from .model import Manifest
 from .rule_model import Rule
 from .validation import validate_located
@@ -37,6 +40,21 @@ class ReleaseError(HealthKBError):
     """A release was refused for a reason other than a broken KB (a date in the past...)."""
 
 
+class FailingCasesError(ReleaseError):
+    """A release was refused because some of the KB's own test cases fail.
+
+    `failing` holds the outcome of each failing case, in the order the cases are read.
+    """
+
+    def __init__(self, failing: Sequence[CaseOutcome], total: int) -> None:
+        self.failing = tuple(failing)
+        self.total = total
+        super().__init__(
+            f"{len(self.failing)} of {total} test case(s) fail: "
+            + ", ".join(f"`{o.case.name}`" for o in self.failing)
+        )
+
+
 @dataclass(frozen=True)
 class Release:
     """What a release did: the versions before and after, its entry and the files written."""
@@ -47,6 +65,7 @@ class Release:
     date: datetime.date
     changes: tuple[str, ...]
     files: tuple[str, ...]
+    failing_cases: tuple[CaseOutcome, ...] = ()
 
 
 def bump_version(version: str, part: Part) -> str:
@@ -82,14 +101,17 @@ def release(
     part: Part,
     date: datetime.date | None = None,
     changes: Sequence[str] = (),
+    *,
+    allow_failing_tests: bool = False,
 ) -> Release:
     """Release the KB under `root`: bump its version, add a changelog entry, relock.
 
     Refused with a `KBError` listing every problem if the KB or one of its test-case
-    files (`kb/tests/*.yaml`) is broken: what `healthkb validate` reports.
+    files (`kb/tests/*.yaml`) is broken: what `healthkb validate` reports. Refused with
+    a `FailingCasesError` if one of its test cases fails, unless `allow_failing_tests`
+    (the release then lists them in `failing_cases`).
     """
-    content = read_content(root)
-    check_cases(content)
+    content, cases = checked(root)
     manifest = content.manifest
     version = bump_version(manifest.version, part)
     day = date or datetime.date.today()
@@ -104,6 +126,11 @@ def release(
             "no rule was added, removed or given a new version since the last release; "
             'say what changed with --change "..."'
         )
+    # A release says "this is the guidance, as tested": its own cases must pass.
+    outcomes = run_cases(KnowledgeBase(content), cases)
+    failing = tuple(o for o in outcomes if not o.passed)
+    if failing and not allow_failing_tests:
+        raise FailingCasesError(failing, len(outcomes))
     base = Path(root)
     manifest_path = base / MANIFEST_FILE
     text = edit_manifest(manifest_path.read_text(encoding="utf-8"), version, day, lines)
@@ -111,7 +138,13 @@ def release(
     write_atomic(manifest_path, text)
     write_atomic(base / LOCK_FILE, render_lock(build_lock(version, content.rules.values())))
     return Release(
-        manifest.id, manifest.version, version, day, tuple(lines), (MANIFEST_FILE, LOCK_FILE)
+        manifest.id,
+        manifest.version,
+        version,
+        day,
+        tuple(lines),
+        (MANIFEST_FILE, LOCK_FILE),
+        failing,
     )
 
 

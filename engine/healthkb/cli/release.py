@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
-from typing import Any
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
 
+from ..cases import CaseOutcome
 from ..errors import KBError
-from ..release import release
+from ..release import FailingCasesError, release
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, writable_kb_folder, writing
 
 
@@ -29,6 +32,11 @@ def register(commands: Any) -> None:
         metavar="TEXT",
         help="a changelog line (repeat for more; default: the rules added, removed, changed)",
     )
+    parser.add_argument(
+        "--allow-failing-tests",
+        action="store_true",
+        help="release even if some of the KB's test cases fail (they are listed as a warning)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -37,17 +45,48 @@ def run(args: argparse.Namespace) -> int:
     root = writable_kb_folder(args.path, "`healthkb release`")
     try:
         with writing(root):
-            done = release(root, args.bump, date, args.change)
+            done = release(
+                root, args.bump, date, args.change, allow_failing_tests=args.allow_failing_tests
+            )
     except KBError as error:
         for problem in error.problems:
             print(problem)
         print(f"release refused: {len(error.problems)} problem(s) found")
         return EXIT_PROBLEMS
+    except FailingCasesError as error:
+        _print_failing(error.failing, sys.stdout)
+        print(
+            f"release refused: {len(error.failing)} of {error.total} test case(s) fail "
+            "(run `healthkb test`; --allow-failing-tests releases anyway)"
+        )
+        return EXIT_PROBLEMS
+    if done.failing_cases:
+        _print_failing(done.failing_cases, sys.stderr)
+        print(
+            f"warning: released with {len(done.failing_cases)} failing test case(s) "
+            "(--allow-failing-tests)",
+            file=sys.stderr,
+        )
     print(f"released {done.kb_id} {done.version} ({done.date}), was {done.previous}")
     for change in done.changes:
         print(f"  - {change}")
     print(f"wrote {', '.join(done.files)}")
+    if done.date > datetime.date.today():
+        print(
+            f"note: the release is dated {done.date}, after today: until then a release "
+            "without --date is refused (its date would be before this one)",
+            file=sys.stderr,
+        )
     return EXIT_OK
+
+
+def _print_failing(outcomes: Sequence[CaseOutcome], stream: TextIO) -> None:
+    for outcome in outcomes:
+        print(
+            f"{outcome.file}:{outcome.line}: failing test case `{outcome.case.name}`", file=stream
+        )
+        for failure in outcome.failures:
+            print(f"  {failure}", file=stream)
 
 
 def _date(text: str) -> datetime.date:

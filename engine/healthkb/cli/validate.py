@@ -7,9 +7,8 @@ import json
 import sys
 from typing import Any
 
-from ..cases import check_cases
 from ..errors import KBError
-from ..loader import read_content
+from ..kbcheck import checked
 from .common import EXIT_OK, EXIT_PROBLEMS, KB_DEFAULT_HELP, kb_folder_of
 
 
@@ -22,11 +21,10 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     folder = kb_folder_of(args.path)
+    # The test cases too: a typo in one is a broken KB for `test`, `coverage` and
+    # `report`, so `validate` (and `release`, which validates) must not pass it.
     try:
-        content = read_content(folder.root)
-        # The test cases too: a typo in one is a broken KB for `test`, `coverage` and
-        # `report`, so `validate` (and `release`, which validates) must not pass it.
-        cases = check_cases(content)
+        content, cases = checked(folder.root)
     except KBError as error:
         if args.format == "json":
             print(json.dumps([p.to_dict() for p in error.problems], indent=2, ensure_ascii=False))
