@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 import healthkb
-from conftest import MINI_MANIFEST, MINI_RULES, MINI_SOURCE
+from conftest import MINI_CONCLUSIONS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE
 from healthkb.cli import main
+from healthkb.kbcheck import checked
 from healthkb.loader import read_content
 from healthkb.release import (
+    FailingCasesError,
     ReleaseError,
     bump_version,
     edit_manifest,
@@ -285,3 +287,130 @@ def test_atomic_write_keeps_the_file_mode_and_leaves_no_temporary_file(tmp_path)
     assert target.read_text(encoding="utf-8") == "new\n"
     assert target.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["kb.yaml"]
+
+
+# --- every problem at once: a version not raised hides nothing else ---------------------
+
+TYPO_CASE = """\
+cases:
+  - name: four_walks_may_help
+    profile: {walk: {sessions: 4}}
+    expect: {conclusions: [walking_may_hlep]}
+"""
+
+
+def test_version_not_bumped_is_reported_with_never_fires_and_test_case_problems(
+    make_kb, capsys
+) -> None:
+    # One rule changed without a new version, an unrelated rule given a new version
+    # and a threshold no walker reaches, and a misspelt conclusion in a test case: three
+    # independent mistakes, all reported by the first `validate`.
+    rules = MINI_RULES.replace(
+        'quote: "Rest when tired."\n', 'quote: "Rest when tired."\n        interpretation: X.\n'
+    ).replace("version: 1\n    title: Enough walking", "version: 2\n    title: Enough walking")
+    root = locked_kb(make_kb, rules.replace("between: [3, 5]", "gt: 14"))
+    (root / "kb/tests").mkdir()
+    (root / "kb/tests/walking.yaml").write_text(TYPO_CASE, encoding="utf-8")
+    code, out = validate(root, capsys)
+    assert code == 1
+    assert out.splitlines() == [
+        "kb/tests/walking.yaml:4:28: unknown-conclusion: conclusion `walking_may_hlep` is not "
+        "declared in this KB (did you mean `walking_may_help`?)",
+        "rules/walking.yaml:6:5: never-fires: rule `enough_walking` can never fire: no value "
+        "of `walk.sessions` can be gt 14 (fix the condition, or mark the rule `draft` until "
+        "it can fire)",
+        "rules/walking.yaml:16:5: never-fires: rule `walking_helps` can never fire: no active "
+        "rule derives `walking_load` (fix the condition, or mark the rule `draft` until it "
+        "can fire)",
+        "rules/walking.yaml:22:5: version-not-bumped: rule `rest_when_tired` changed since "
+        "release 1.0.0 but its version is still 1 (raise `version` to 2: a rule's when, "
+        "then, because and status are its content)",
+    ]
+
+
+def test_a_rule_file_that_does_not_load_skips_only_the_checks_that_need_every_rule(
+    make_kb,
+) -> None:
+    # Without the rules of a broken file, "no rule derives `walking_load`" and "rule
+    # `x` is not declared" would be false alarms; quotes elsewhere are still checked.
+    root = make_kb(
+        {
+            "rules/broken.yaml": "rules: [\n",
+            "kb/conclusions.yaml": MINI_CONCLUSIONS.replace('"Rest when tired."', '"Rest!"'),
+            "kb/tests/walking.yaml": TYPO_CASE,
+        }
+    )
+    with pytest.raises(healthkb.KBError) as caught:
+        checked(root)
+    assert [(p.file, p.code) for p in caught.value.problems] == [
+        ("kb/conclusions.yaml", "quote-not-found"),
+        ("rules/broken.yaml", "yaml-syntax"),
+    ]
+
+
+# --- a release is refused while the KB's own test cases fail -----------------------------
+
+CASES = """\
+cases:
+  - name: four_walks_may_help
+    profile: {walk: {sessions: 4}}
+    expect: {conclusions: [walking_may_help]}
+  - name: two_walks_may_help
+    profile: {walk: {sessions: 2}}
+    expect: {conclusions: [walking_may_help]}
+"""
+
+
+def release_with_cases(make_kb, capsys, *options: str) -> tuple[int, str, str, Path]:
+    root = make_kb({"kb/tests/walking.yaml": CASES})
+    code = main(["release", str(root), "--bump", "patch", "--change", "x", *options])
+    out, err = capsys.readouterr()
+    return code, out, err, root
+
+
+def test_release_is_refused_while_a_test_case_fails(make_kb, capsys) -> None:
+    code, out, err, root = release_with_cases(make_kb, capsys, "--date", "2025-03-01")
+    assert (code, err) == (1, "")
+    assert out == (
+        "FAIL two_walks_may_help  (kb/tests/walking.yaml:5)\n"
+        "  - expected conclusion `walking_may_help`, not reached\n"
+        "release refused: 1 of 2 test case(s) fail (run `healthkb test`; "
+        "--allow-failing-tests releases anyway)\n"
+    )
+    assert read_content(root).manifest.version == "1.0.0"
+    assert not (root / LOCK_FILE).exists()
+
+
+def test_allow_failing_tests_releases_with_a_warning(make_kb, capsys) -> None:
+    code, out, err, root = release_with_cases(
+        make_kb, capsys, "--date", "2025-03-01", "--allow-failing-tests"
+    )
+    assert code == 0
+    assert err == (
+        "FAIL two_walks_may_help  (kb/tests/walking.yaml:5)\n"
+        "  - expected conclusion `walking_may_help`, not reached\n"
+        "warning: released with 1 failing test case(s) (--allow-failing-tests)\n"
+    )
+    assert out.startswith("released mini-kb 1.0.1 (2025-03-01), was 1.0.0\n")
+    assert read_content(root).manifest.version == "1.0.1"
+
+
+def test_release_refusal_for_failing_cases_is_data(make_kb) -> None:
+    root = make_kb({"kb/tests/walking.yaml": CASES})
+    with pytest.raises(FailingCasesError) as caught:
+        release(root, "patch", datetime.date(2025, 3, 1), ["x"])
+    assert [o.case.name for o in caught.value.failing] == ["two_walks_may_help"]
+    assert caught.value.total == 2
+    done = release(root, "patch", datetime.date(2025, 3, 1), ["x"], allow_failing_tests=True)
+    assert [o.case.name for o in done.failing_cases] == ["two_walks_may_help"]
+
+
+def test_a_release_dated_after_today_says_later_releases_need_a_date(make_kb, capsys) -> None:
+    later = datetime.date.today() + datetime.timedelta(days=7)
+    code = main(["release", str(make_kb()), "--bump", "patch", "--date", later.isoformat()])
+    out, err = capsys.readouterr()
+    assert code == 0 and out.startswith(f"released mini-kb 1.0.1 ({later})")
+    assert err == (
+        f"note: the release is dated {later}, after today: until then a release without "
+        "--date is refused (its date would be before this one)\n"
+    )

@@ -81,12 +81,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_failing(outcomes: Sequence[CaseOutcome], stream: TextIO) -> None:
+    # As `healthkb test` shows a failing case, without the why-not (`test` gives that).
     for outcome in outcomes:
-        print(
-            f"{outcome.file}:{outcome.line}: failing test case `{outcome.case.name}`", file=stream
-        )
+        print(f"FAIL {outcome.case.name}  ({outcome.file}:{outcome.line})", file=stream)
         for failure in outcome.failures:
-            print(f"  {failure}", file=stream)
+            print(f"  - {failure}", file=stream)
 
 
 def _date(text: str) -> datetime.date:
