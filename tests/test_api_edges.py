@@ -16,8 +16,8 @@ DISCOMFORT = {"symptoms": {"physical_discomfort": True}}
 
 
 @pytest.mark.parametrize(("bad", "kind"), [(None, "NoneType"), (123, "int"), (["x"], "list")])
-@pytest.mark.parametrize("method", ["explain", "why_not"])
-def test_explain_and_why_not_of_something_else_than_a_conclusion_id_is_a_type_error(
+@pytest.mark.parametrize("method", ["explain", "why_not", "conclusion"])
+def test_explain_why_not_and_conclusion_of_something_else_than_an_id_is_a_type_error(
     kb: healthkb.KnowledgeBase, method: str, bad: Any, kind: str
 ) -> None:
     result = kb.evaluate(DISCOMFORT)
@@ -95,3 +95,44 @@ def test_a_step_limit_of_one_is_accepted(kb: healthkb.KnowledgeBase) -> None:
 def test_coverage_floors_outside_0_to_100_are_value_errors(sentences: Any, rules: Any) -> None:
     with pytest.raises(ValueError, match="must be a percentage from 0 to 100"):
         Coverage((), ()).shortfalls(sentences, rules)
+
+
+def test_a_profile_that_is_none_is_refused_as_not_a_mapping(kb: healthkb.KnowledgeBase) -> None:
+    with pytest.raises(healthkb.ProfileError) as caught:
+        kb.evaluate(None)
+    assert [str(p) for p in caught.value.problems] == [
+        "profile: invalid-profile: a profile is a mapping of facts; got None (write each "
+        "fact as `fact: {attribute: value}`, e.g. `running: {intensity: ...}`)"
+    ]
+
+
+def test_an_empty_mapping_is_a_profile_with_nothing_known(kb: healthkb.KnowledgeBase) -> None:
+    result = kb.evaluate({})
+    assert (result.profile, result.conclusion_ids, result.fired) == ({}, [], [])
+
+
+def test_any_mapping_is_a_profile(kb: healthkb.KnowledgeBase) -> None:
+    from types import MappingProxyType
+
+    frozen = MappingProxyType({"symptoms": MappingProxyType({"physical_discomfort": True})})
+    assert kb.evaluate(frozen) == kb.evaluate(DISCOMFORT)
+
+
+def test_pickling_a_knowledge_base_is_a_type_error_saying_to_send_profiles(
+    kb: healthkb.KnowledgeBase,
+) -> None:
+    import pickle
+
+    with pytest.raises(TypeError) as caught:
+        pickle.dumps(kb)
+    assert str(caught.value) == (
+        "a KnowledgeBase cannot be pickled: send profiles to the worker processes and load "
+        'the KB in each (healthkb.load(), once per worker); see docs/api.md, "Results '
+        'across processes"'
+    )
+
+
+def test_a_copy_of_a_knowledge_base_is_the_knowledge_base(kb: healthkb.KnowledgeBase) -> None:
+    import copy
+
+    assert copy.copy(kb) is kb and copy.deepcopy({"kb": kb})["kb"] is kb

@@ -110,7 +110,7 @@ def test_explain_why_not_json(capsys) -> None:
         ({}, ["missing.yaml"], "cannot read file"),
         ({"p.yaml": "running: {intensity: high"}, ["p.yaml"], "yaml-syntax"),
         ({"p.yaml": "running: {intensity: extreme}"}, ["p.yaml"], "'extreme' is not allowed"),
-        ({"p.yaml": "- a list\n"}, ["p.yaml"], "a profile must be a mapping"),
+        ({"p.yaml": "- a list\n"}, ["p.yaml"], "a profile is a mapping of facts; got a list"),
         ({"p.yaml": "!!python/object:os.system {}"}, ["p.yaml"], "yaml-tag"),
         ({"p.json": '{"running": {"sessions_per_week": "4"}}'}, ["p.json"], "is not allowed"),
     ],

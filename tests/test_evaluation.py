@@ -130,10 +130,16 @@ def test_invalid_profile_names_every_bad_field_with_what_is_allowed(kb) -> None:
     )
 
 
-@pytest.mark.parametrize("profile", [[], "running", None, 3])
-def test_a_profile_that_is_not_a_mapping_is_refused(kb, profile) -> None:
-    with pytest.raises(healthkb.ProfileError, match="a profile must be a mapping"):
+@pytest.mark.parametrize(
+    ("profile", "got"),
+    [([], "a list"), ("running", 'the text "running"'), (None, "None"), (3, "the number 3")],
+)
+def test_a_profile_that_is_not_a_mapping_is_refused(kb, profile, got) -> None:
+    with pytest.raises(healthkb.ProfileError) as caught:
         kb.evaluate(profile)
+    assert [p.message for p in caught.value.problems] == [
+        f"a profile is a mapping of facts; got {got}"
+    ]
 
 
 def test_the_pydantic_profile_model_is_accepted(kb) -> None:

@@ -327,7 +327,7 @@ def test_an_empty_profile_file_says_it_is_empty(kb: healthkb.KnowledgeBase, tmp_
     with pytest.raises(healthkb.ProfileError) as caught:
         kb.evaluate_file(path)
     assert [str(p) for p in caught.value.problems] == [
-        f"{path}:1:1: invalid-profile: the profile is empty; a profile must be a mapping of "
+        f"{path}:1:1: invalid-profile: the profile is empty; a profile is a mapping of "
         "facts (write each fact as `fact: {attribute: value}`, e.g. `running: {intensity: ...}`)"
     ]
 
@@ -341,6 +341,35 @@ def test_a_profile_key_that_is_not_text_blames_the_key(kb: healthkb.KnowledgeBas
         "profile: unknown-fact: `1`: a fact's name is text, not the number 1 "
         "(expected one of `diet`, `goals`, `running`, `symptoms`)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        (
+            {None: {}},
+            "profile: unknown-fact: `None`: a fact's name is text, not nothing "
+            "(expected one of `diet`, `goals`, `running`, `symptoms`)",
+        ),
+        (
+            {"running": {None: 1}},
+            "profile: unknown-attribute: `running.None`: an attribute's name is text, not "
+            "nothing (expected one of `intensity`, `minutes_per_session`, `sessions_per_week`)",
+        ),
+        (
+            {"running": {True: 1}},
+            "profile: unknown-attribute: `running.True`: an attribute's name is text, not "
+            "true (expected one of `intensity`, `minutes_per_session`, `sessions_per_week`)",
+        ),
+    ],
+    ids=["fact", "attribute", "attribute-true"],
+)
+def test_a_profile_key_that_is_none_blames_that_key(
+    kb: healthkb.KnowledgeBase, profile, expected
+) -> None:
+    with pytest.raises(healthkb.ProfileError) as caught:
+        kb.evaluate(profile)
+    assert [str(p) for p in caught.value.problems] == [expected]
 
 
 def test_a_fact_given_a_plain_value_says_it_needs_attributes(kb: healthkb.KnowledgeBase) -> None:

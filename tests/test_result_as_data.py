@@ -91,3 +91,49 @@ def test_a_deep_copy_is_independent_data_that_still_explains_itself(
     conclusion = "thigh_buttock_fat_may_decrease"
     assert twin.explain(conclusion).to_dict() == result.explain(conclusion).to_dict()
     assert result.model_copy(deep=True).why_not("stop_and_rest").to_dict()["concluded"] is False
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        {"kb_digest": "sha256:0"},
+        {"kb_version": "9.9.9"},
+        {"conclusions": []},
+        {"profile": {"symptoms": {"physical_discomfort": False}}},
+    ],
+    ids=["digest", "version", "conclusions", "profile"],
+)
+def test_a_copy_with_changed_data_is_detached_not_explained_under_its_stamp(
+    kb: healthkb.KnowledgeBase, update: dict[str, Any]
+) -> None:
+    forged = kb.evaluate(PROFILES[0]).model_copy(update=update)
+    for ask in (forged.explain, forged.why_not):
+        with pytest.raises(healthkb.HealthKBError, match="copied with changed data"):
+            ask("stop_and_rest")
+    with pytest.raises(healthkb.HealthKBError, match="detached"):
+        forged.to_cds_cards()
+
+
+def test_a_copy_with_unchanged_data_still_explains_itself(kb: healthkb.KnowledgeBase) -> None:
+    result = kb.evaluate(PROFILES[0])
+    same = result.model_copy(update={"kb_digest": result.kb_digest})
+    assert str(same.explain("stop_and_rest")) == str(result.explain("stop_and_rest"))
+
+
+def test_a_stamp_written_past_the_frozen_model_is_refused(kb: healthkb.KnowledgeBase) -> None:
+    result = copy.deepcopy(kb.evaluate(PROFILES[0]))
+    object.__setattr__(result, "kb_digest", "sha256:0")
+    with pytest.raises(healthkb.HealthKBError) as caught:
+        result.explain("stop_and_rest")
+    assert str(caught.value) == (
+        f"this Result says it comes from {kb.id} {kb.version} sha256:0, but the knowledge "
+        f"base that evaluated it is {kb.id} {kb.version} {kb.digest}; it cannot explain "
+        "itself: evaluate its profile again"
+    )
+
+
+def test_an_explanation_is_stamped_by_the_knowledge_base_that_explains_it(
+    kb: healthkb.KnowledgeBase,
+) -> None:
+    stamp = kb.evaluate(PROFILES[0]).explain("stop_and_rest").to_dict()["kb"]
+    assert stamp == {"id": kb.id, "version": kb.version, "digest": kb.digest}

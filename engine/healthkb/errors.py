@@ -82,6 +82,17 @@ class UnknownConclusionError(HealthKBError, KeyError):
         return str(self.args[0]) if self.args else "unknown conclusion"
 
 
+def check_conclusion_id(value: object) -> None:
+    """Refuse a conclusion id that is not text, the same way wherever one is asked for.
+
+    >>> check_conclusion_id(3)
+    Traceback (most recent call last):
+    TypeError: a conclusion id (str) is expected; got int
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"a conclusion id (str) is expected; got {type(value).__name__}")
+
+
 SHOWN_CHARACTERS = 60
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import UnknownConclusionError, did_you_mean
+from .errors import UnknownConclusionError, check_conclusion_id, did_you_mean
 from .logic import Literal, compare, to_dnf
 from .proof import Proofs
 from .rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition, Rule
@@ -54,8 +54,7 @@ class WhyNot:
 
 
 def _check_known(kb: KnowledgeBase, conclusion_id: str) -> None:
-    if not isinstance(conclusion_id, str):
-        raise TypeError(f"a conclusion id (str) is expected; got {type(conclusion_id).__name__}")
+    check_conclusion_id(conclusion_id)
     if conclusion_id not in kb.content.conclusions:
         hint = did_you_mean(conclusion_id, kb.content.conclusions)
         raise UnknownConclusionError(f"unknown conclusion `{conclusion_id}` ({hint})")
@@ -95,7 +94,9 @@ def explain(kb: KnowledgeBase, result: Result, conclusion_id: str) -> Explanatio
                 "citations": _citations(kb, declared),
             },
             "rule": proof.rule_node(firing),
-            "kb": {"id": result.kb_id, "version": result.kb_version, "digest": result.kb_digest},
+            # The stamp of the KB that explains it, not the result's own fields (data
+            # anyone can copy with other values).
+            "kb": {"id": kb.id, "version": kb.version, "digest": kb.digest},
         }
     )
 
@@ -168,7 +169,7 @@ def why_not(kb: KnowledgeBase, result: Result, conclusion_id: str) -> WhyNot:
     return WhyNot(
         {
             "conclusion": conclusion_id,
-            "concluded": conclusion_id in result.conclusion_ids,
+            "concluded": conclusion_id in result._proofs.conclusions,
             "rules": [
                 _rule_failure(kb, rule, facts, set()) for rule in sorted(rules, key=lambda r: r.id)
             ],

@@ -95,6 +95,23 @@ class KnowledgeBase:
     def __repr__(self) -> str:
         return f"<KnowledgeBase {self.id} {self.version} {self.digest[:19]}>"
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # Its compiled rule engine (locks, a durable_rules host, generated models) is
+        # bound to this process; without this, pickle fails deep inside with a message
+        # about a class named `Profile`.
+        raise TypeError(
+            "a KnowledgeBase cannot be pickled: send profiles to the worker processes and "
+            "load the KB in each (healthkb.load(), once per worker); see docs/api.md, "
+            '"Results across processes"'
+        )
+
+    def __copy__(self) -> KnowledgeBase:
+        # Never changed once loaded, and safe to share across threads: a copy is itself.
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> KnowledgeBase:
+        return self
+
 
 def _checked_max_steps(max_steps: Any) -> int:
     """The step limit, refused at load time rather than at the first evaluation."""

@@ -7,7 +7,7 @@ with a "did you mean" hint, never silently dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -96,13 +96,19 @@ def validate_profile(
         # warnings=False: a constructed instance may hold a dict where a fact model
         # belongs; validation below reports it, the serializer need not warn first.
         profile = profile.model_dump(exclude_none=True, warnings=False)
-    if not isinstance(profile, dict):
+    if isinstance(profile, Mapping):
+        # Any mapping will do (a MappingProxyType, a frozen dict); pydantic's strict
+        # mode takes only dicts, at both levels.
+        profile = {k: dict(v) if isinstance(v, Mapping) else v for k, v in profile.items()}
+    else:
         where = located.file if located else "profile"
-        message = (
-            "the profile is empty; a profile must be a mapping of facts"
-            if profile is None
-            else f"a profile must be a mapping of facts, got {value_words(profile)}"
-        )
+        if located is not None and profile is None:
+            message = "the profile is empty; a profile is a mapping of facts"
+        else:
+            # From Python, None is a value passed by mistake, not an empty profile (`{}`,
+            # nothing known, is a valid one): say what was passed, as Python names it.
+            got = "None" if profile is None else value_words(profile)
+            message = f"a profile is a mapping of facts; got {got}"
         place = 1 if located else 0
         hint = f"write each fact as `fact: {{attribute: value}}`, e.g. {_example(vocabulary)}"
         raise ProfileError([Problem(where, place, place, "invalid-profile", message, hint)])
@@ -118,7 +124,13 @@ def _problems(
     problems = []
     seen = set()
     for detail in error.errors(include_url=False):
-        path = data_path(profile, tuple(detail["loc"]))
+        loc = tuple(detail["loc"])
+        # A key that is not text is named by its repr in `loc` (`None`, `True`), which
+        # `data_path` would take for a union tag; its depth is what says fact or attribute.
+        if detail["type"] == "invalid_key":
+            path = (*loc[:-1], str(detail.get("input")))
+        else:
+            path = data_path(profile, loc)
         # Literal unions report one error per member: keep one per place.
         if path in seen:
             continue

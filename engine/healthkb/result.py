@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from .errors import HealthKBError
+from .errors import HealthKBError, check_conclusion_id
 from .model import KIND_RANK
 from .proof import Proofs, choose_proofs
 from .runtime import FactRecord, Firing, Trace, canonical_fact
@@ -122,14 +123,37 @@ class Result(_Frozen):
 
     __hash__ = None  # type: ignore[assignment]  # mutable dicts inside: not hashable
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Result:
+        """A copy; with `update` changing any field, a *detached* one.
+
+        The KB, trace and proofs explain the data they built: a copy whose data differs
+        (another profile, other conclusions, another KB stamp) would be explained by
+        them under false pretences, so it cannot explain itself.
+        """
+        twin = super().model_copy(update=update, deep=deep)
+        if update and any(getattr(self, name, None) != value for name, value in update.items()):
+            private = twin.__pydantic_private__ or {}
+            twin.__pydantic_private__ = {
+                name: value for name, value in private.items() if name not in _ATTACHMENT
+            }
+        return twin
+
     def _knowledge_base(self) -> KnowledgeBase:
         kb: KnowledgeBase | None = (self.__pydantic_private__ or {}).get("_kb")
         if kb is None:
             raise HealthKBError(
                 "this Result is detached from the knowledge base that evaluated it (it was "
-                "pickled, or rebuilt from its data), so it cannot explain itself; evaluate "
-                "its profile again: kb.evaluate(result.profile), with a KB whose digest is "
-                f"{self.kb_digest}"
+                "pickled, rebuilt from its data, or copied with changed data), so it cannot "
+                "explain itself; evaluate its profile again: kb.evaluate(result.profile), "
+                f"with a KB whose digest is {self.kb_digest}"
+            )
+        stamp = (self.kb_id, self.kb_version, self.kb_digest)
+        if stamp != (kb.id, kb.version, kb.digest):
+            # Only reachable by writing past the frozen model (object.__setattr__).
+            raise HealthKBError(
+                f"this Result says it comes from {' '.join(stamp)}, but the knowledge base "
+                f"that evaluated it is {kb.id} {kb.version} {kb.digest}; it cannot explain "
+                "itself: evaluate its profile again"
             )
         return kb
 
@@ -140,6 +164,7 @@ class Result(_Frozen):
 
     def conclusion(self, conclusion_id: str) -> ConclusionResult | None:
         """The conclusion with this id, or None if it was not reached."""
+        check_conclusion_id(conclusion_id)
         return next((c for c in self.conclusions if c.id == conclusion_id), None)
 
     @property
