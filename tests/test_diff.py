@@ -208,7 +208,7 @@ def test_diff_against_a_git_revision_reads_the_committed_kb(make_kb, capsys) -> 
 
     git(repo, "commit", "-q", "-am", "stricter")
     same = run_diff(capsys, "HEAD", str(kb), "--repo", str(kb))[1]
-    assert "No rule, citation, conclusion, source or vocabulary changed." in same
+    assert "No rule, citation, conclusion, source, vocabulary or test case changed." in same
     both_revisions = run_diff(capsys, "HEAD~1", "HEAD", "--repo", str(kb))[1]
     assert "  ~ enough_walking (version 1 → 2): when" in both_revisions.splitlines()
 
@@ -219,3 +219,104 @@ def test_name_that_is_neither_folder_nor_revision_is_a_usage_error(make_kb, caps
     code, _, err = run_diff(capsys, "no-such-tag", str(kb), "--repo", str(kb))
     assert code == 2
     assert err.startswith("healthkb: no-such-tag: not a folder, nor a revision of the git")
+
+
+# --- test cases edited: reviewers see the expectations that changed -------------------
+
+EDITED_CASES = """\
+cases:
+  - name: three_walks
+    profile: {walk: {sessions: 4}}
+    expect: {conclusions: [walking_may_help], no_conclusions: [rest]}
+  - name: rested
+    profile: {walk: {tired: false}}
+    expect: {no_conclusions: [rest]}
+"""
+
+
+def test_diff_lists_test_cases_added_removed_and_changed_with_each_changed_field(
+    make_kb, capsys
+) -> None:
+    old, new = pair(make_kb, {"kb/tests/walking.yaml": EDITED_CASES})
+    code, out, _ = run_diff(capsys, str(old), str(new))
+    assert code == 0
+    assert out == (
+        f"OLD: {old}: mini-kb 1.0.0 (2025-02-01)\n"
+        f"NEW: {new}: mini-kb 1.0.0 (2025-02-01)\n"
+        "\n"
+        "Test cases:\n"
+        "  + rested (kb/tests/walking.yaml)\n"
+        "  ~ three_walks (kb/tests/walking.yaml)\n"
+        "      profile.walk.sessions: 3 → 4\n"
+        "      expect.no_conclusions: + rest\n"
+        "  - tired (kb/tests/walking.yaml)\n"
+        "\n"
+        "Behaviour: 0 of 4 test cases and example profiles conclude differently.\n"
+    )
+
+
+def test_diff_json_lists_test_case_changes_with_old_and_new_values(make_kb, capsys) -> None:
+    old, new = pair(make_kb, {"kb/tests/walking.yaml": EDITED_CASES})
+    data = json.loads(run_diff(capsys, str(old), str(new), "--format", "json")[1])
+    assert data["cases"] == [
+        {
+            "name": "rested",
+            "change": "added",
+            "file": "kb/tests/walking.yaml",
+            "fields": [],
+            "old": {},
+            "new": {},
+        },
+        {
+            "name": "three_walks",
+            "change": "changed",
+            "file": "kb/tests/walking.yaml",
+            "fields": ["profile.walk.sessions", "expect.no_conclusions"],
+            "old": {"profile.walk.sessions": 3, "expect.no_conclusions": []},
+            "new": {"profile.walk.sessions": 4, "expect.no_conclusions": ["rest"]},
+        },
+        {
+            "name": "tired",
+            "change": "removed",
+            "file": "kb/tests/walking.yaml",
+            "fields": [],
+            "old": {},
+            "new": {},
+        },
+    ]
+
+
+def test_reordered_expectations_and_a_new_layout_are_no_test_case_change(make_kb) -> None:
+    cases = """\
+cases:
+  - name: walks
+    profile: {walk: {tired: true, sessions: 4}}
+    expect:
+      {no_conclusions: [walking_may_help, rest], fired_rules: [walking_helps, rest_when_tired]}
+"""
+    relaid = """\
+cases:
+  - name: walks
+    profile:
+      walk: {sessions: 4, tired: true}
+    expect:
+      fired_rules: [rest_when_tired, walking_helps]
+      no_conclusions: [rest, walking_may_help]
+"""
+    old = make_kb({"kb/tests/t.yaml": cases}, name="old")
+    new = make_kb({"kb/tests/t.yaml": relaid}, name="new")
+    assert diff_kbs(str(old), str(new)).cases == ()
+
+
+def test_a_test_case_moved_to_another_file_shows_both_files(make_kb) -> None:
+    moved = {
+        "kb/tests/walking.yaml": CASES.split("  - name: tired")[0],
+        "kb/tests/rest.yaml": "cases:\n  - name: tired" + CASES.split("  - name: tired")[1],
+    }
+    old, new = pair(make_kb, moved)
+    (change,) = diff_kbs(str(old), str(new)).cases
+    assert (change.name, change.fields) == ("tired", ("file",))
+    assert (change.old, change.new) == (
+        {"file": "kb/tests/walking.yaml"},
+        {"file": "kb/tests/rest.yaml"},
+    )

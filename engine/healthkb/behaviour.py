@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .cases import read_cases
+from .cases import TestCase
 from .diff import FactChange, ItemChange, ProfileChange, behavioural_edits
 from .errors import ProfileError
 from .knowledge_base import KnowledgeBase
+from .placed import Placed
 from .profile import read_profile
 from .result import Result
 
@@ -32,16 +33,23 @@ class _Profile:
     data: Any
 
 
+Side = tuple[KnowledgeBase, list[Placed[TestCase]]]
+
+
 def behavioural_diff(
-    old: KnowledgeBase,
-    new: KnowledgeBase,
+    old_side: Side,
+    new_side: Side,
     rules: tuple[ItemChange, ...],
     vocabulary: tuple[FactChange, ...],
 ) -> tuple[int, tuple[ProfileChange, ...]]:
-    """How many profiles were compared, and each one whose conclusions differ."""
+    """How many profiles were compared, and each one whose conclusions differ.
+
+    Each side is a KB with its test cases (as `read_cases` gives them).
+    """
+    (old, old_cases), (new, new_cases) = old_side, new_side
     edited = behavioural_edits(rules)
     background = {f.fact for f in vocabulary if f.section == "background"}
-    profiles = _cases(old, new) + _examples(old.content.root, new.content.root)
+    profiles = _cases(old_cases, new_cases) + _examples(old.content.root, new.content.root)
     changes = [
         _compare(profile, _run(old, profile.data), _run(new, profile.data), edited, background)
         for profile in profiles
@@ -49,9 +57,9 @@ def behavioural_diff(
     return len(profiles), tuple(c for c in changes if c is not None)
 
 
-def _cases(old: KnowledgeBase, new: KnowledgeBase) -> list[_Profile]:
-    before = {p.item.name: p for p in read_cases(old)}
-    after = {p.item.name: p for p in read_cases(new)}
+def _cases(old: list[Placed[TestCase]], new: list[Placed[TestCase]]) -> list[_Profile]:
+    before = {p.item.name: p for p in old}
+    after = {p.item.name: p for p in new}
     chosen = [after.get(name) or before[name] for name in sorted(before.keys() | after.keys())]
     return [_Profile("case", p.item.name, p.file, p.item.profile) for p in chosen]
 

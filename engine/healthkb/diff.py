@@ -3,21 +3,26 @@
 `structural_diff(old, new)` compares two loaded KBs item by item: the manifest's
 version, rules (with the fields that changed and both version numbers), citations
 (quotes added or removed, interpretations changed), conclusions, sources and the
-fact vocabulary. Layout and comments are not compared: two files that read the same
-are the same. The behavioural diff (which profiles conclude differently) is in
-`behaviour.py`; `KBDiff` holds both and is JSON-ready and deterministic.
+fact vocabulary; `case_changes` compares the test cases (`kb/tests/*.yaml`), whose
+expectations a reviewer must see change too. Layout and comments are not compared:
+two files that read the same are the same. The behavioural diff (which profiles
+conclude differently) is in `behaviour.py`; `KBDiff` holds both and is JSON-ready and
+deterministic.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .cases import TestCase
 from .loader import KBContent
 from .model import Citation
+from .placed import Placed
 from .rule_model import Rule
 
 ChangeKind = Literal["added", "removed", "changed"]
@@ -64,6 +69,23 @@ class FactChange:
 
 
 @dataclass(frozen=True)
+class CaseChange:
+    """A test case added, removed or changed: its changed fields, each with both values.
+
+    A field is `description`, `profile.<fact>.<attribute>`, `expect.<key>`
+    (`expect.conclusions`, `expect.fired_rules`, ...) or `file` (the case moved); `old`
+    and `new` hold the values of the changed fields as JSON data (None: not given).
+    """
+
+    name: str
+    change: ChangeKind
+    file: str
+    fields: tuple[str, ...] = ()
+    old: dict[str, Any] = field(default_factory=dict)
+    new: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class KBSide:
     """One side of a diff: how the reader named it, and which KB release it holds."""
 
@@ -102,6 +124,7 @@ class KBDiff:
     conclusions: tuple[ItemChange, ...]
     sources: tuple[ItemChange, ...]
     vocabulary: tuple[FactChange, ...]
+    cases: tuple[CaseChange, ...] = ()
     profiles_compared: int = 0
     behaviour: tuple[ProfileChange, ...] = ()
 
@@ -115,6 +138,7 @@ class KBDiff:
                 self.conclusions,
                 self.sources,
                 self.vocabulary,
+                self.cases,
             )
         )
 
@@ -258,3 +282,61 @@ def _fact_change(section: str, name: str, was: Any, now: Any) -> FactChange | No
     if not (fields or changed or added or removed):
         return None
     return FactChange(section, name, "changed", fields, added, removed, changed)
+
+
+def case_changes(
+    old: list[Placed[TestCase]], new: list[Placed[TestCase]]
+) -> tuple[CaseChange, ...]:
+    """The test cases added, removed or changed between two sides, by name."""
+    before = {p.item.name: p for p in old}
+    after = {p.item.name: p for p in new}
+    changes = []
+    for name in sorted(before.keys() | after.keys()):
+        was, now = before.get(name), after.get(name)
+        if was is None:
+            changes.append(CaseChange(name, "added", after[name].file))
+        elif now is None:
+            changes.append(CaseChange(name, "removed", was.file))
+        else:
+            fields_before, fields_after = _case_fields(was), _case_fields(now)
+            changed = [
+                f
+                for f in {**fields_before, **fields_after}
+                if fields_before.get(f) != fields_after.get(f)
+            ]
+            if changed:
+                changes.append(
+                    CaseChange(
+                        name,
+                        "changed",
+                        now.file,
+                        tuple(changed),
+                        {f: fields_before.get(f) for f in changed},
+                        {f: fields_after.get(f) for f in changed},
+                    )
+                )
+    return tuple(changes)
+
+
+def _case_fields(placed: Placed[TestCase]) -> dict[str, Any]:
+    """A case as flat fields: `description`, `profile.<fact>.<attribute>` (sorted, so a
+    reviewer sees which value changed, not two whole profiles), `expect.<key>`, `file`."""
+    data = placed.item.model_dump(mode="json")
+    fields: dict[str, Any] = {"description": data["description"]}
+    for fact, values in sorted(data["profile"].items()):
+        if isinstance(values, dict):
+            for attribute, value in sorted(values.items()):
+                fields[f"profile.{fact}.{attribute}"] = value
+        else:
+            fields[f"profile.{fact}"] = values
+    for key, value in data["expect"].items():
+        # The order of expected ids and facts means nothing: a reordered list is no edit.
+        fields[f"expect.{key}"] = (
+            sorted(value, key=_canonical) if isinstance(value, list) else value
+        )
+    fields["file"] = placed.file
+    return fields
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from .behaviour import behavioural_diff
-from .cases import read_cases
-from .diff import KBDiff, side, structural_diff
+from .cases import TestCase, read_cases
+from .diff import KBDiff, case_changes, side, structural_diff
 from .errors import HealthKBError, KBError, Problem
 from .knowledge_base import KnowledgeBase
 from .loader import read_content
+from .placed import Placed
 from .revisions import kb_at
 
 
@@ -38,27 +39,29 @@ def diff_kbs(old: str, new: str, repo: str | Path = ".") -> KBDiff:
 
 def diff_folders(old_root: Path, new_root: Path, old_label: str, new_label: str) -> KBDiff:
     """Diff two KB folders; raises `SideError` naming the side that does not load."""
-    old = _load("OLD", old_label, old_root)
-    new = _load("NEW", new_label, new_root)
+    old, old_cases = _load("OLD", old_label, old_root)
+    new, new_cases = _load("NEW", new_label, new_root)
     parts = structural_diff(old.content, new.content)
-    compared, changes = behavioural_diff(old, new, parts["rules"], parts["vocabulary"])
+    compared, changes = behavioural_diff(
+        (old, old_cases), (new, new_cases), parts["rules"], parts["vocabulary"]
+    )
     return KBDiff(
         old=side(old_label, old.content),
         new=side(new_label, new.content),
+        cases=case_changes(old_cases, new_cases),
         profiles_compared=compared,
         behaviour=changes,
         **parts,
     )
 
 
-def _load(role: str, label: str, root: Path) -> KnowledgeBase:
+def _load(role: str, label: str, root: Path) -> tuple[KnowledgeBase, list[Placed[TestCase]]]:
     try:
         kb = KnowledgeBase(read_content(root))
     except KBError as error:
         raise SideError(role, label, error.problems) from None
-    # Check the test cases now, so that a broken case file is blamed on its side.
+    # Read the test cases now, so that a broken case file is blamed on its side.
     try:
-        read_cases(kb)
+        return kb, read_cases(kb)
     except KBError as error:
         raise SideError(role, label, error.problems) from None
-    return kb

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..diff import CitationChange, FactChange, ItemChange, KBDiff, ProfileChange
+from ..diff import CaseChange, CitationChange, FactChange, ItemChange, KBDiff, ProfileChange
 
 _MARK = {"added": "+", "removed": "-", "changed": "~", "interpretation": "~"}
 
@@ -29,12 +29,13 @@ def diff_text(diff: KBDiff) -> str:
         ("Conclusions", [_item(c) for c in diff.conclusions]),
         ("Sources", [_item(c) for c in diff.sources]),
         ("Vocabulary", [_fact(c) for c in diff.vocabulary]),
+        ("Test cases", [_case(c) for c in diff.cases]),
     )
     for title, entries in sections:
         if entries:
             lines += ["", f"{title}:", *entries]
     if diff.structural_changes == 0:
-        lines += ["", "No rule, citation, conclusion, source or vocabulary changed."]
+        lines += ["", "No rule, citation, conclusion, source, vocabulary or test case changed."]
     changed = len(diff.behaviour)
     lines += [
         "",
@@ -97,6 +98,33 @@ def _fact(change: FactChange) -> str:
         f"attribute {a} ({', '.join(fields)})" for a, fields in change.attributes_changed.items()
     ]
     return f"{text}: {'; '.join(details)}" if details else text
+
+
+def _case(change: CaseChange) -> str:
+    """A test case edit: one line per changed field, with what changed in it."""
+    lines = [f"  {_MARK[change.change]} {change.name} ({change.file})"]
+    for name in change.fields:
+        lines.append(f"      {name}: {_field_change(change.old[name], change.new[name])}")
+    return "\n".join(lines)
+
+
+def _field_change(old: object, new: object) -> str:
+    """`45 → 50`; for two lists (expected conclusions, rules...), the items added and removed."""
+    if isinstance(old, list) and isinstance(new, list):
+        added = [f"+ {_item_text(item)}" for item in new if item not in old]
+        removed = [f"- {_item_text(item)}" for item in old if item not in new]
+        return ", ".join(added + removed)
+    return f"{_compact(old)} → {_compact(new)}"
+
+
+def _item_text(item: object) -> str:
+    return item if isinstance(item, str) else _compact(item)
+
+
+def _compact(value: object) -> str:
+    if value is None:
+        return "(none)"
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
 def _profile(
