@@ -79,7 +79,7 @@ def test_folder_out_that_is_a_file_exits_2(
     (tmp_path / "taken").write_text("x", encoding="utf-8")
     code, _, err = run(capsys, command, str(ROOT), "--out", str(tmp_path / "taken"))
     assert code == 2
-    assert err == f"healthkb: {tmp_path / 'taken'}: exists and is not a folder\n"
+    assert err == f"healthkb: {tmp_path / 'taken'}: is a file, not a folder\n"
 
 
 def test_report_into_a_folder_it_cannot_write_exits_2_naming_the_path(

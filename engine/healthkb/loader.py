@@ -121,7 +121,9 @@ def read_content(root: str | Path | None = None) -> KBContent:
 
 def _read_content(root: str | Path | None) -> KBContent:
     base = Path(root) if root is not None else bundled_root()
-    if not (base / "kb" / "kb.yaml").is_file():
+    # Anything at kb/kb.yaml makes this a KB: a folder or a pipe there is reported
+    # as what it is (`not-a-file`), not as a missing manifest.
+    if not _lexists(base / "kb" / "kb.yaml"):
         raise KBError(
             [
                 Problem(
@@ -140,7 +142,9 @@ def _read_content(root: str | Path | None) -> KBContent:
     conclusions_path = base / "kb" / "conclusions.yaml"
     conclusions_file = reader.read(conclusions_path, ConclusionsFile)
     lock_path = base / versions.LOCK_FILE
-    lock = reader.read(lock_path, versions.LockFile) if lock_path.is_file() else None
+    # A lock file that is there but cannot be read must not pass for a KB never locked:
+    # that would skip the version checks against it.
+    lock = reader.read(lock_path, versions.LockFile) if _lexists(lock_path) else None
     source_paths = reader.folder("kb/sources", required=True)
     sources = [
         Placed(source[0], source[1], ())
@@ -221,6 +225,11 @@ def _read_content(root: str | Path | None) -> KBContent:
         lock=lock[0] if lock else None,
         **content,  # type: ignore[arg-type]
     )
+
+
+def _lexists(path: Path) -> bool:
+    """Whether anything is at `path`, even a link to nothing (which then fails to read)."""
+    return path.exists() or path.is_symlink()
 
 
 def _normalise(rules: list[Placed[Rule]]) -> tuple[dict[str, list[Conjunction]], list[Problem]]:
