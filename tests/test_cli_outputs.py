@@ -48,6 +48,18 @@ def test_explain_out_in_a_missing_folder_exits_2_and_creates_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("inside", ["why.html", "site/why.html"])
+def test_explain_out_inside_a_file_says_it_is_a_file_not_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], inside: str
+) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("a file, not a folder", encoding="utf-8")
+    target = readme / inside
+    code, out, err = run(capsys, *EXPLAIN, "--out", str(target))
+    assert (code, out) == (2, "")
+    assert err == f"healthkb: {target}: {readme} is a file, not a folder\n"
+
+
 def test_explain_out_that_cannot_be_written_exits_2_naming_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -22,6 +22,7 @@ from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
 from .model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
 from .placed import Placed
+from .regularfile import kind_of
 from .rule_model import Rule, RulesFile
 from .sources import SourceText
 from .unloaded import Unloaded
@@ -100,9 +101,13 @@ class _Reader:
         folder = self.root / relative
         if not folder.is_dir():
             if required:
-                self.problems.append(
-                    Problem(relative, 0, 0, "missing-folder", f"folder `{relative}` not found")
+                kind = kind_of(folder)
+                message = (
+                    f"`{relative}` is {kind}, not a folder"
+                    if kind
+                    else f"folder `{relative}` not found"
                 )
+                self.problems.append(Problem(relative, 0, 0, "missing-folder", message))
             return []
         files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
         if len(files) > MAX_FILES:
