@@ -24,6 +24,10 @@ MAX_DEPTH = 64
 MAX_ALIASES = 200
 MAX_VALUES = 500_000
 
+STDIN = "-"
+"""The name that stands for standard input where a profile may be piped in."""
+STDIN_NAME = "<stdin>"
+
 PathKey = tuple[str | int, ...]
 _TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
 
@@ -116,16 +120,11 @@ def read_yaml(path: Path, display_name: str, *, streams: bool = False) -> Locate
     return parse_yaml(text, display_name)
 
 
-STDIN = "-"
-"""The name that stands for standard input where a profile may be piped in."""
-STDIN_NAME = "<stdin>"
-
-
 def _read_file(path: Path, display_name: str, streams: bool) -> bytes:
     """The bytes of a file of at most MAX_FILE_BYTES; `KBError` for anything else."""
+    # `-` is descriptor 0 itself: standard input need not have a name to be read.
+    standard = streams and str(path) == STDIN
     try:
-        # `-` is descriptor 0 itself: standard input need not have a name to open.
-        standard = streams and str(path) == STDIN
         descriptor = os.dup(0) if standard else open_regular(path, stdin=streams)
     except NotRegularFile as refused:
         hint = "only regular files are read: replace it with one, or move it away"

@@ -170,7 +170,7 @@ def _hint(error: yaml.MarkedYAMLError, text: str, loader: type[yaml.SafeLoader])
 
 def _char_at(text: str, mark: yaml.Mark) -> str:
     # By line and column: libyaml's `index` counts bytes of UTF-8, not characters.
-    lines = text.splitlines()
+    lines = _lines(text)
     line, column = mark.line, mark.column
     if 0 <= line < len(lines) and 0 <= column < len(lines[line]):
         return lines[line][column]
