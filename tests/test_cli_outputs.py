@@ -48,6 +48,18 @@ def test_explain_out_in_a_missing_folder_exits_2_and_creates_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("inside", ["why.html", "site/why.html"])
+def test_explain_out_inside_a_file_says_it_is_a_file_not_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], inside: str
+) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("a file, not a folder", encoding="utf-8")
+    target = readme / inside
+    code, out, err = run(capsys, *EXPLAIN, "--out", str(target))
+    assert (code, out) == (2, "")
+    assert err == f"healthkb: {target}: {readme} is a file, not a folder\n"
+
+
 def test_explain_out_that_cannot_be_written_exits_2_naming_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -79,7 +91,7 @@ def test_folder_out_that_is_a_file_exits_2(
     (tmp_path / "taken").write_text("x", encoding="utf-8")
     code, _, err = run(capsys, command, str(ROOT), "--out", str(tmp_path / "taken"))
     assert code == 2
-    assert err == f"healthkb: {tmp_path / 'taken'}: exists and is not a folder\n"
+    assert err == f"healthkb: {tmp_path / 'taken'}: is a file, not a folder\n"
 
 
 def test_report_into_a_folder_it_cannot_write_exits_2_naming_the_path(

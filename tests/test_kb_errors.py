@@ -32,7 +32,11 @@ def test_the_mini_kb_itself_is_valid(make_kb) -> None:
 def test_yaml_syntax_error_names_file_line_and_column(make_kb) -> None:
     root = make_kb({"rules/walking.yaml": "rules:\n  - id: x\n    title: [unclosed\n"})
     problem = only(problems_of(root), "yaml-syntax")
-    assert (problem.file, problem.line) == ("rules/walking.yaml", 4)
+    # The parser stops past the last line; the place shown is the end of that line.
+    assert (problem.file, problem.line, problem.column) == ("rules/walking.yaml", 3, 21)
+    assert (
+        problem.hint == "the `[` opened at line 3, column 12 is never closed: is its `]` missing?"
+    )
 
 
 def test_misspelled_key_is_reported_once_with_did_you_mean(make_kb) -> None:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import healthkb
-from conftest import MINI_RULES
+from conftest import MINI_RULES, MINI_SOURCE
 from healthkb import yamlio
 from healthkb.cli import main
 
@@ -100,6 +100,47 @@ def test_a_control_character_exits_2_from_evaluate_and_test(make_kb, capsys, tmp
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("char", "name"),
+    [
+        ("\u2028", "U+2028 (LINE SEPARATOR)"),
+        ("\u2029", "U+2029 (PARAGRAPH SEPARATOR)"),
+        ("\x85", "U+0085 (NEXT LINE)"),
+    ],
+)
+def test_a_line_break_only_yaml_sees_in_a_source_text_is_located_where_the_editor_shows_it(
+    make_kb, char, name
+) -> None:
+    # Pasted from a web page: YAML reads it as a line break, editors show none, so the
+    # parser's own error came lines later with a hint about a missing `:`.
+    source = MINI_SOURCE.replace("may help. Rest", f"may help.{char}Rest")
+    (problem,) = problems_of(make_kb({"kb/sources/mini.yaml": source}))
+    assert str(problem) == (
+        f"kb/sources/mini.yaml:8:37: bad-character: character {name} is a line break to "
+        "YAML, though editors do not show one (replace it with a space, or with a normal "
+        "line break; it often comes from text copied from a web page)"
+    )
+
+
+def test_a_hidden_line_break_in_a_rule_title_is_counted_with_the_others(make_kb) -> None:
+    title = "title: Enough\u2029walking\u2028"
+    root = make_kb(rules_with("title: Enough walking", title))
+    (problem,) = problems_of(root)
+    assert (problem.line, problem.column, problem.code) == (4, 18, "bad-character")
+    assert problem.message.endswith("; the file has 1 more such characters")
+
+
+def test_a_hidden_line_break_in_a_profile_is_a_located_profile_error(
+    kb: healthkb.KnowledgeBase, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.json"
+    path.write_text('{"running": {"intensity": "hi\u2028gh"}}', encoding="utf-8")
+    with pytest.raises(healthkb.ProfileError) as caught:
+        kb.evaluate_file(path)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column, problem.code) == (1, 30, "bad-character")
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
 def test_a_named_pipe_in_a_kb_folder_is_refused_not_waited_on(make_kb) -> None:
     root = make_kb()
@@ -159,6 +200,29 @@ def test_an_unclosed_bracket_names_where_it_was_opened(make_kb) -> None:
     (problem,) = problems_of(make_kb(rules_with("between: [3, 5]}", "between: [3, 5}")))
     assert problem.code == "yaml-syntax"
     assert "the `[` opened at line 6, column 42" in problem.hint
+
+
+@pytest.mark.parametrize(("added", "closing"), [("garbage: [", "]"), ("garbage: {a: [1]", "}")])
+def test_a_bracket_left_open_at_the_end_of_a_file_is_shown_on_the_last_line(
+    make_kb, added, closing
+) -> None:
+    rules = MINI_RULES + added + "\n"
+    last = rules.count("\n")
+    (problem,) = problems_of(make_kb({"rules/walking.yaml": rules}))
+    # The parsers stop past the last line (at the end of the file): shown at its end.
+    assert (problem.line, problem.column, problem.code) == (last, len(added) + 1, "yaml-syntax")
+    assert problem.hint == (
+        f"the `{added[9]}` opened at line {last}, column 10 is never closed: "
+        f"is its `{closing}` missing?"
+    )
+
+
+def test_brackets_left_open_before_more_keys_name_the_innermost_one(make_kb) -> None:
+    (problem,) = problems_of(make_kb(rules_with("between: [3, 5]}", "between: [3, 5")))
+    assert (problem.line, problem.code) == (7, "yaml-syntax")
+    assert problem.hint == (
+        "check the `[` opened at line 6, column 42: is a `,` or its closing bracket missing?"
+    )
 
 
 @pytest.mark.parametrize("word", ["yes", "no", "on", "off", "Yes", "OFF"])

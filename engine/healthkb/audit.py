@@ -130,11 +130,7 @@ class AuditLog:
         """Write the record of `result`, durably, and return its record id."""
         with self._lock:
             created = not self.path.exists()
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-            except OSError as error:
-                reason = error.strerror
-                raise AuditLogError(f"{self.path}: cannot open the audit log ({reason})") from None
+            fd = auditchain.open_log(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 sequence, previous = _chain_head(fd, self.path)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
 from .errors import HealthKBError
+from .regularfile import NotRegularFile, open_regular
 
 FORMAT = "healthkb-audit/1"
 GENESIS = "sha256:" + "0" * 64
@@ -104,15 +106,27 @@ class Line:
     """The file ends in this line, without a newline: a write was interrupted."""
 
 
+def open_log(path: Path, flags: int) -> int:
+    """A descriptor of the log, which must be a regular file: a named pipe or a device
+    (`/dev/null`) would hang a reader or lose every record; `AuditLogError` otherwise."""
+    try:
+        return open_regular(path, flags)
+    except NotRegularFile as refused:
+        raise AuditLogError(
+            f"{path}: not-a-file: the audit log is {refused.kind}, not a regular file "
+            "(give the name of a regular file; a missing one is created by `evaluate`)"
+        ) from None
+    except OSError as error:
+        if flags & os.O_CREAT:
+            raise AuditLogError(f"{path}: cannot open the audit log ({error.strerror})") from None
+        if isinstance(error, FileNotFoundError):
+            raise AuditLogError(f"{path}: no such audit log") from None
+        raise AuditLogError(f"{path}: cannot read the audit log ({error.strerror})") from None
+
+
 def read_lines(path: Path) -> Iterator[Line]:
     """Every line of the log, each read with a bound on its length."""
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError:
-        raise AuditLogError(f"{path}: no such audit log") from None
-    except OSError as error:
-        raise AuditLogError(f"{path}: cannot read the audit log ({error.strerror})") from None
-    with handle:
+    with os.fdopen(open_log(path, os.O_RDONLY), "rb") as handle:
         number = 0
         while raw := handle.readline(MAX_LINE_BYTES + 1):
             number += 1

@@ -20,6 +20,7 @@ from .errors import HealthKBError, KBError, Problem, ProfileError, did_you_mean
 from .model import Identifier, Scalar, StrictModel
 from .placed import Placed
 from .profile import build_profile_model, validate_profile
+from .regularfile import kind_of
 from .validation import validate_located
 from .yamlio import Located, PathKey, read_yaml
 
@@ -171,8 +172,13 @@ def case_target(path: str | Path | None) -> tuple[Path | None, list[Path] | None
     target = Path(path)
     if target.is_dir():
         return target, None
-    if not target.is_file():
+    kind = kind_of(target)
+    if kind is None:
         raise HealthKBError(f"{path}: no such file or folder")
+    if kind != "a regular file":
+        raise HealthKBError(
+            f"{path}: is {kind}, not a regular file (give a case file or a KB folder)"
+        )
     for folder in target.resolve().parents:
         if (folder / "kb" / "kb.yaml").is_file():
             return folder, [target.resolve()]

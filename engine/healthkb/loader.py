@@ -22,6 +22,7 @@ from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
 from .model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
 from .placed import Placed
+from .regularfile import kind_of
 from .rule_model import Rule, RulesFile
 from .sources import SourceText
 from .unloaded import Unloaded
@@ -100,9 +101,13 @@ class _Reader:
         folder = self.root / relative
         if not folder.is_dir():
             if required:
-                self.problems.append(
-                    Problem(relative, 0, 0, "missing-folder", f"folder `{relative}` not found")
+                kind = kind_of(folder)
+                message = (
+                    f"`{relative}` is {kind}, not a folder"
+                    if kind
+                    else f"folder `{relative}` not found"
                 )
+                self.problems.append(Problem(relative, 0, 0, "missing-folder", message))
             return []
         files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
         if len(files) > MAX_FILES:
@@ -143,7 +148,9 @@ def check_content(root: str | Path | None = None) -> CheckedContent:
 
 def _check_content(root: str | Path | None) -> CheckedContent:
     base = Path(root) if root is not None else bundled_root()
-    if not (base / "kb" / "kb.yaml").is_file():
+    # Anything at kb/kb.yaml makes this a KB: a folder or a pipe there is reported
+    # as what it is (`not-a-file`), not as a missing manifest.
+    if not _lexists(base / "kb" / "kb.yaml"):
         return CheckedContent(
             None,
             [
@@ -163,7 +170,9 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     conclusions_path = base / "kb" / "conclusions.yaml"
     conclusions_file = reader.read(conclusions_path, ConclusionsFile)
     lock_path = base / versions.LOCK_FILE
-    lock = reader.read(lock_path, versions.LockFile) if lock_path.is_file() else None
+    # A lock file that is there but cannot be read must not pass for a KB never locked:
+    # that would skip the version checks against it.
+    lock = reader.read(lock_path, versions.LockFile) if _lexists(lock_path) else None
     source_paths = reader.folder("kb/sources", required=True)
     sources = [
         Placed(source[0], source[1], ())
@@ -258,6 +267,11 @@ def _check_content(root: str | Path | None) -> CheckedContent:
         ),
         problems,
     )
+
+
+def _lexists(path: Path) -> bool:
+    """Whether anything is at `path`, even a link to nothing (which then fails to read)."""
+    return path.exists() or path.is_symlink()
 
 
 def _normalise(rules: list[Placed[Rule]]) -> tuple[dict[str, list[Conjunction]], list[Problem]]:

@@ -132,7 +132,8 @@ def read_vocabulary(root: str | Path) -> Vocabulary:
     Only the vocabulary: schemas help most while the rest of a KB is still broken.
     """
     path = Path(root) / "kb" / "facts.yaml"
-    if not path.is_file():
+    # Only when nothing is there: a folder or a pipe is reported as such (`not-a-file`).
+    if not (path.exists() or path.is_symlink()):
         raise KBError([Problem("kb/facts.yaml", 0, 0, "missing-file", f"{path} not found")])
     located = read_yaml(path, "kb/facts.yaml")
     vocabulary, problems = validate_located(Vocabulary, located)

@@ -8,7 +8,6 @@ with a clear problem instead of exhausting memory.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,17 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import KBError, Problem, shorten
-from .yamlsyntax import bad_character, syntax_problem
+from .regularfile import NotRegularFile, open_regular
+from .yamlsyntax import bad_character, has_hidden_line_break, syntax_problem
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIASES = 200
 MAX_VALUES = 500_000
+
+STDIN = "-"
+"""The name that stands for standard input where a profile may be piped in."""
+STDIN_NAME = "<stdin>"
 
 PathKey = tuple[str | int, ...]
 _TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
@@ -92,10 +96,13 @@ class _Limit(Exception):
 def read_yaml(path: Path, display_name: str, *, streams: bool = False) -> Located:
     """Read one YAML document; raise `KBError` with one located problem if it is unusable.
 
-    Only regular files are read, unless `streams` is set: a profile named on the
-    command line may be a pipe (`healthkb evaluate /dev/stdin`); a file found in a
-    KB's folder may not.
+    Only regular files are read, unless `streams` is set and the file is standard input:
+    a profile may be piped in (`healthkb evaluate -` or `healthkb evaluate /dev/stdin`,
+    where `-` is shown as `<stdin>`). Any other named pipe, device or folder is refused
+    (`not-a-file`) rather than waited on.
     """
+    if streams and str(path) == STDIN:
+        display_name = STDIN_NAME
     try:
         raw = _read_file(path, display_name, streams)
         text = raw.decode("utf-8")
@@ -104,42 +111,41 @@ def read_yaml(path: Path, display_name: str, *, streams: bool = False) -> Locate
             [Problem(display_name, 0, 0, "not-utf8", f"file is not UTF-8 text: {error.reason}")]
         ) from None
     except OSError as error:
+        reason = error.strerror
+        if isinstance(error, FileNotFoundError) and path.is_symlink():
+            reason = f"it is a link to `{os.readlink(path)}`, which does not exist"
         raise KBError(
-            [Problem(display_name, 0, 0, "unreadable", f"cannot read file: {error.strerror}")]
+            [Problem(display_name, 0, 0, "unreadable", f"cannot read file: {reason}")]
         ) from None
     return parse_yaml(text, display_name)
 
 
 def _read_file(path: Path, display_name: str, streams: bool) -> bytes:
-    """The bytes of a file of at most MAX_FILE_BYTES; `KBError` for anything else.
-
-    Opened without blocking and checked on the open file: reading a named pipe (or a
-    device) called `rules/x.yaml` would otherwise wait forever.
-    """
-    blocking = 0 if streams else getattr(os, "O_NONBLOCK", 0)
-    descriptor = os.open(path, os.O_RDONLY | blocking)
+    """The bytes of a file of at most MAX_FILE_BYTES; `KBError` for anything else."""
+    # `-` is descriptor 0 itself: standard input need not have a name to be read.
+    standard = streams and str(path) == STDIN
     try:
-        status = os.fstat(descriptor)
-        regular = stat.S_ISREG(status.st_mode)
-        if not regular and (not streams or stat.S_ISDIR(status.st_mode)):
-            raise KBError(
-                [
-                    Problem(
-                        display_name,
-                        0,
-                        0,
-                        "not-a-file",
-                        f"`{display_name}` is {_kind(status.st_mode)}, not a regular file",
-                        "only regular files are read: replace it with one, or move it away",
-                    )
-                ]
-            )
-        with os.fdopen(descriptor, "rb", closefd=False) as file:
-            raw = file.read(MAX_FILE_BYTES + 1)
-    finally:
-        os.close(descriptor)
+        descriptor = os.dup(0) if standard else open_regular(path, stdin=streams)
+    except NotRegularFile as refused:
+        hint = "only regular files are read: replace it with one, or move it away"
+        if streams:
+            hint = "give a regular file, or pipe the profile into standard input (`-`)"
+        raise KBError(
+            [
+                Problem(
+                    display_name,
+                    0,
+                    0,
+                    "not-a-file",
+                    f"`{display_name}` is {refused.kind}, not a regular file",
+                    hint,
+                )
+            ]
+        ) from None
+    with os.fdopen(descriptor, "rb") as file:
+        raw = file.read(MAX_FILE_BYTES + 1)
+        size = max(os.fstat(file.fileno()).st_size, len(raw))
     if len(raw) > MAX_FILE_BYTES:
-        size = max(status.st_size, len(raw))
         raise KBError(
             [
                 Problem(
@@ -153,18 +159,6 @@ def _read_file(path: Path, display_name: str, streams: bool) -> bytes:
             ]
         )
     return raw
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
 
 
 def parse_yaml(text: str, display_name: str) -> Located:
@@ -191,6 +185,9 @@ def _compose(text: str, display_name: str) -> tuple[Node | None, yaml.SafeLoader
 
     Raises `KBError` with one located problem when the text is not usable YAML.
     """
+    if has_hidden_line_break(text):
+        # Both parsers would read on, counting lines where an editor shows none.
+        raise KBError([bad_character(text, display_name)])
     try:
         # The pure-Python loader checks every character as it is created.
         loader = _Loader(text)

@@ -16,9 +16,14 @@ import yaml
 
 from .errors import Problem
 
-# Characters YAML 1.1 refuses anywhere in a file (PyYAML's reader checks the same set).
-_NOT_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+# Characters YAML 1.1 reads as line breaks, which editors show as none (or as a space):
+# pasted from a web page into a quote, they cut the line in two for the parser, and
+# every line number after them is off by one. They are refused with the characters
+# YAML 1.1 refuses anywhere in a file (the set PyYAML's reader checks), in one pattern.
+HIDDEN_LINE_BREAKS = "\x85\u2028\u2029"
+
+_REFUSED = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
 
 # Control characters have no Unicode name; these are the ones editors meet.
@@ -30,6 +35,7 @@ _CONTROL_NAMES = {
     0x0C: "FORM FEED",
     0x1B: "ESCAPE",
     0x7F: "DELETE",
+    0x85: "NEXT LINE",
 }
 
 _QUOTES = {'"': "double quote", "'": "single quote"}
@@ -42,22 +48,39 @@ def character_name(char: str) -> str:
     return f"U+{code:04X} ({name})"
 
 
+def has_hidden_line_break(text: str) -> bool:
+    """Whether `text` holds a line break only YAML sees (U+2028 LINE SEPARATOR, ...)."""
+    return any(char in text for char in HIDDEN_LINE_BREAKS)
+
+
 def bad_character(text: str, file: str) -> Problem:
-    """The first character YAML refuses, located, saying how many more there are."""
-    found = _NOT_PRINTABLE.search(text)
+    """The first character YAML refuses or reads as a hidden line break, located as an
+    editor counts lines (only at `\\n`), saying how many more there are."""
+    found = _REFUSED.search(text)
     if found is None:  # the reader refused something the pattern allows: say so plainly
         return Problem(file, 0, 0, "bad-character", "the file holds a character YAML refuses")
-    at = found.start()
+    at, char = found.start(), found.group()
     line = text.count("\n", 0, at) + 1
     column = at - (text.rfind("\n", 0, at) + 1) + 1
-    more = len(_NOT_PRINTABLE.findall(text, at + 1))
+    more = len(_REFUSED.findall(text, at + 1))
     others = f"; the file has {more:,} more such characters" if more else ""
+    if char in HIDDEN_LINE_BREAKS:
+        return Problem(
+            file,
+            line,
+            column,
+            "bad-character",
+            f"character {character_name(char)} is a line break to YAML, though editors "
+            f"do not show one{others}",
+            "replace it with a space, or with a normal line break; it often comes from "
+            "text copied from a web page",
+        )
     return Problem(
         file,
         line,
         column,
         "bad-character",
-        f"character {character_name(found.group())} is not allowed in YAML{others}",
+        f"character {character_name(char)} is not allowed in YAML{others}",
         "delete it (most editors do not show it); it often comes from copying text "
         "out of another program",
     )
@@ -74,8 +97,35 @@ def syntax_problem(
     message = error.problem or str(error)
     if error.context:
         message = f"{error.context}: {message}"
-    line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    line, column = _clamped(text, mark) if mark else (0, 0)
     return Problem(file, line, column, "yaml-syntax", message, _hint(error, text, loader))
+
+
+def _clamped(text: str, mark: yaml.Mark) -> tuple[int, int]:
+    """A mark's line and column (1-based), moved from past the last line of the text
+    (where the parsers find the end of the file) to the end of that line."""
+    lines = _lines(text)
+    if lines and mark.line >= len(lines):
+        return len(lines), len(lines[-1].removesuffix("\r")) + 1
+    return mark.line + 1, mark.column + 1
+
+
+def _at_end(text: str, mark: Any) -> bool:
+    """Whether the parser stopped at the end of the text (nothing but blank lines after)."""
+    if mark is None:
+        return False
+    lines = _lines(text)
+    rest = lines[mark.line + 1 :] if mark.line < len(lines) else []
+    here = lines[mark.line][mark.column :] if mark.line < len(lines) else ""
+    return not (here.strip() or any(line.strip() for line in rest))
+
+
+def _lines(text: str) -> list[str]:
+    """The text's lines as an editor counts them: the final newline begins no line."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def _hint(error: yaml.MarkedYAMLError, text: str, loader: type[yaml.SafeLoader]) -> str:
@@ -93,10 +143,15 @@ def _hint(error: yaml.MarkedYAMLError, text: str, loader: type[yaml.SafeLoader])
     runaway = _runaway_quote(text, error.problem_mark, loader)
     if runaway:
         return runaway
-    if "flow sequence" in context or "flow mapping" in context:
-        bracket = "[" if "sequence" in context else "{"
-        where = f" opened at line {opened.line + 1}, column {opened.column + 1}" if opened else ""
-        return f"check the `{bracket}`{where}: is a `,` or its closing bracket missing?"
+    if "flow" in context:
+        bracket = _open_bracket(text, error.problem_mark, loader)
+        if bracket is not None:
+            at = bracket.start_mark
+            which = f"`{_char_at(text, at)}` opened at line {at.line + 1}, column {at.column + 1}"
+            if _at_end(text, error.problem_mark):
+                closing = "]" if isinstance(bracket, yaml.FlowSequenceStartToken) else "}"
+                return f"the {which} is never closed: is its `{closing}` missing?"
+            return f"check the {which}: is a `,` or its closing bracket missing?"
     if "mapping values are not allowed" in problem:
         return (
             'a value holding ": " must be quoted ("..."); otherwise this line is indented '
@@ -115,11 +170,35 @@ def _hint(error: yaml.MarkedYAMLError, text: str, loader: type[yaml.SafeLoader])
 
 def _char_at(text: str, mark: yaml.Mark) -> str:
     # By line and column: libyaml's `index` counts bytes of UTF-8, not characters.
-    lines = text.splitlines()
+    lines = _lines(text)
     line, column = mark.line, mark.column
     if 0 <= line < len(lines) and 0 <= column < len(lines[line]):
         return lines[line][column]
     return ""
+
+
+def _open_bracket(text: str, mark: Any, loader: type[yaml.SafeLoader]) -> Any:
+    """The innermost `[` or `{` still open where the parser stopped, if any.
+
+    Rescanned, since the parser's context mark is where it gave up when a bracket is
+    left open at the end of the file, not where the bracket is.
+    """
+    if mark is None:
+        return None
+    opened: list[Any] = []
+    try:
+        for token in yaml.scan(text, Loader=loader):
+            if (token.start_mark.line, token.start_mark.column) >= (mark.line, mark.column):
+                break
+            if isinstance(token, (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken)):
+                opened.append(token)
+            elif opened and isinstance(
+                token, (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
+            ):
+                opened.pop()
+    except yaml.YAMLError:
+        pass
+    return opened[-1] if opened else None
 
 
 def _runaway_quote(text: str, mark: Any, loader: type[yaml.SafeLoader]) -> str:

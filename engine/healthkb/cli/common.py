@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..knowledge_base import KnowledgeBase, load
 from ..loader import bundled_root
+from ..regularfile import kind_of
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -49,15 +50,22 @@ def kb_folder_of(path: str | None) -> KBFolder:
         root = Path(path)
         if not root.is_dir():
             raise UsageError(f"{path}: not a folder (give the folder that holds kb/ and rules/)")
-        if not (root / MANIFEST).is_file():
+        if not _holds_manifest(root):
             raise UsageError(
                 f"{path}: not a knowledge base: no {MANIFEST} here "
                 "(give the folder that holds kb/ and rules/)"
             )
         return KBFolder(root, f"folder {path}")
-    if Path(MANIFEST).is_file():
+    if _holds_manifest(Path(".")):
         return KBFolder(Path("."), "folder .")
     return KBFolder(bundled_root(), "bundled KB", bundled=True)
+
+
+def _holds_manifest(root: Path) -> bool:
+    """Whether anything is at `root/kb/kb.yaml`: a folder or a pipe there is the KB's
+    broken manifest, which loading reports (`not-a-file`), not the sign of another KB."""
+    manifest = root / MANIFEST
+    return manifest.exists() or manifest.is_symlink()
 
 
 def kb_folder(path: str | None) -> Path:
@@ -96,8 +104,7 @@ def output_file(name: str) -> Path:
     path = _named(name)
     if path.is_dir():
         raise UsageError(f"{name}: is a folder; give the name of a file to write")
-    if not path.parent.is_dir():
-        raise UsageError(f"{name}: folder {path.parent} does not exist")
+    _check_parent(name, path)
     return path
 
 
@@ -105,11 +112,29 @@ def output_folder(name: str) -> Path:
     """A folder the command will write into: created if missing, but its parent must exist
     (a typo in a path should not grow a tree of folders)."""
     path = _named(name)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"{name}: exists and is not a folder")
-    if not path.parent.is_dir():
-        raise UsageError(f"{name}: folder {path.parent} does not exist")
+    kind = kind_of(path)
+    if kind not in (None, "a folder"):
+        raise UsageError(f"{name}: is {_file_word(kind)}, not a folder")
+    _check_parent(name, path)
     return path
+
+
+def _check_parent(name: str, path: Path) -> None:
+    """UsageError unless `path`'s folder exists; naming a file on the way that is in
+    the place of a folder (`README.md/x`), which is why the folder cannot exist."""
+    for folder in (path.parent, *path.parent.parents):
+        kind = kind_of(folder)
+        if kind == "a folder" and folder == path.parent:
+            return
+        if kind == "a folder":
+            break
+        if kind is not None:
+            raise UsageError(f"{name}: {folder} is {_file_word(kind)}, not a folder")
+    raise UsageError(f"{name}: folder {path.parent} does not exist")
+
+
+def _file_word(kind: str) -> str:
+    return "a file" if kind == "a regular file" else kind
 
 
 def _named(name: str) -> Path:

@@ -12,6 +12,8 @@ from ..render import result_cds_hooks, result_json, result_markdown, result_text
 from ..render.html_explain import explanation_page, why_not_page
 from .common import EXIT_OK, add_kb_option, load_kb, output_file, writing
 
+PROFILE_HELP = "profile file (.yaml or .json); - reads it from standard input"
+
 RESULT_FORMATS = {
     "text": result_text,
     "json": result_json,
@@ -22,7 +24,7 @@ RESULT_FORMATS = {
 
 def register(commands: Any) -> None:
     evaluate = commands.add_parser("evaluate", help="evaluate a profile and print conclusions")
-    evaluate.add_argument("profile", help="profile file (.yaml or .json)")
+    evaluate.add_argument("profile", help=PROFILE_HELP)
     add_kb_option(evaluate)
     evaluate.add_argument("--format", choices=sorted(RESULT_FORMATS), default="text")
     evaluate.add_argument(
@@ -31,7 +33,7 @@ def register(commands: Any) -> None:
     evaluate.set_defaults(handler=run_evaluate)
 
     explain = commands.add_parser("explain", help="print the proof (or why-not) of a conclusion")
-    explain.add_argument("profile", help="profile file (.yaml or .json)")
+    explain.add_argument("profile", help=PROFILE_HELP)
     explain.add_argument("--conclusion", required=True, help="conclusion id")
     explain.add_argument("--why-not", action="store_true", help="explain why it was not reached")
     add_kb_option(explain)
