@@ -1,0 +1,486 @@
+"""No input crashes healthkb: bad profiles, KB files and audit logs give its own errors.
+
+Properties over generated input, each bounded so the file stays quick in the suite.
+To search harder, raise the budget: `HEALTHKB_FUZZ_EXAMPLES=2000 pytest
+tests/test_robustness.py` (random, not derandomised, when set).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import healthkb
+from healthkb.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_BUDGET = os.environ.get("HEALTHKB_FUZZ_EXAMPLES")
+
+
+def _settings(examples: int) -> settings:
+    """`examples` in the suite (derandomised: the same inputs every run), or the budget."""
+    return settings(
+        max_examples=int(_BUDGET) if _BUDGET else examples,
+        derandomize=not _BUDGET,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+# -- generated values ----------------------------------------------------------------
+
+VOCABULARY_WORDS = [
+    "running",
+    "diet",
+    "goals",
+    "symptoms",
+    "intensity",
+    "sessions_per_week",
+    "minutes_per_session",
+    "low_calorie",
+    "target_areas",
+    "physical_discomfort",
+    "high",
+    "thighs",
+]
+ODD_TEXT = [
+    "",
+    " ",
+    "\x00",
+    "\u2028",
+    "\u2029",
+    "\x85",
+    "\ufeff",
+    "\u202e",
+    "\ud800",
+    "e\u0301",
+    "𝔘𝔫𝔦",
+    "NaN",
+    "true",
+    "null",
+    "x" * 100_000,
+    "`",
+    "{{",
+    "%s",
+]
+ODD_NUMBERS: list[Any] = [
+    0,
+    -1,
+    15,
+    2**63,
+    -(2**64),
+    10**100,
+    math.nan,
+    math.inf,
+    -math.inf,
+    -0.0,
+    1e-300,
+    5e-324,
+    1.7976931348623157e308,
+    45.0,
+]
+
+texts = (
+    st.text(st.characters(exclude_categories=()), max_size=20)
+    | st.sampled_from(ODD_TEXT)
+    | st.sampled_from(VOCABULARY_WORDS)
+)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.sampled_from(ODD_NUMBERS)
+    # Built, not listed: Python cannot repr an int of more than 4,300 digits.
+    | st.sampled_from([4301, -6000]).map(lambda n: 10 ** abs(n) * (1 if n > 0 else -1))
+    | texts
+)
+keys = texts | st.integers() | st.none() | st.booleans() | st.floats()
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "low"
+    for _ in range(depth):
+        value = [value] if depth % 2 else {"running": value}
+    return value
+
+
+json_like = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(keys, inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+    ),
+    max_leaves=12,
+) | st.integers(1, 3000).map(_nested)
+
+
+EXAMPLE_PROFILES: list[dict[str, Any]] = [
+    yaml.safe_load(p.read_text()) for p in sorted((ROOT / "kb/examples").glob("*.yaml"))
+]
+
+
+@st.composite
+def seeded_profiles(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid example profile with a few facts or attributes replaced by anything."""
+    profile = draw(st.sampled_from(EXAMPLE_PROFILES))
+    for _ in range(draw(st.integers(1, 3))):
+        fact = draw(st.sampled_from(sorted(profile, key=repr)) | keys)
+        if isinstance(profile.get(fact), dict) and draw(st.booleans()):
+            attributes = dict(profile[fact])
+            attribute = draw(st.sampled_from(sorted(attributes, key=repr)) | keys) if attributes else None
+            attributes[attribute] = draw(json_like)
+            profile = {**profile, fact: attributes}
+        else:
+            profile = {**profile, fact: draw(json_like)}
+    return profile
+
+
+# -- checks shared by the properties ---------------------------------------------------
+
+MAX_PROBLEM_CHARS = 600
+
+
+def assert_clear_profile_error(error: healthkb.ProfileError) -> None:
+    """Every problem is short, has a code, and names the field it is about."""
+    assert error.problems
+    for problem in error.problems:
+        assert problem.code and problem.message
+        assert len(str(problem)) <= MAX_PROBLEM_CHARS, str(problem)[:2000]
+        if problem.code != "invalid-profile":  # the profile as a whole: no field to name
+            assert problem.message.startswith("`"), problem
+
+
+def assert_located_problems(error: healthkb.KBError) -> None:
+    assert error.problems
+    for problem in error.problems:
+        assert problem.file and not os.path.isabs(problem.file), problem
+        assert problem.line >= 0 and problem.column >= 0, problem
+        assert problem.code and problem.message, problem
+        assert len(str(problem)) <= MAX_PROBLEM_CHARS, str(problem)[:2000]
+
+
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    assert "Traceback" not in err.getvalue()
+    return code, out.getvalue(), err.getvalue()
+
+
+# -- 1. profiles -------------------------------------------------------------------------
+
+
+def _evaluate_or_profile_error(kb: healthkb.KnowledgeBase, profile: Any) -> None:
+    try:
+        result = kb.evaluate(profile)
+    except healthkb.ProfileError as error:
+        assert_clear_profile_error(error)
+    else:
+        assert isinstance(result, healthkb.Result)
+
+
+@_settings(400)
+@given(json_like)
+def test_any_value_as_a_profile_evaluates_or_is_a_clear_profile_error(
+    kb: healthkb.KnowledgeBase, profile: Any
+) -> None:
+    _evaluate_or_profile_error(kb, profile)
+
+
+@_settings(300)
+@given(seeded_profiles())
+def test_any_value_mixed_into_an_example_profile_evaluates_or_is_a_clear_profile_error(
+    kb: healthkb.KnowledgeBase, profile: dict[str, Any]
+) -> None:
+    _evaluate_or_profile_error(kb, profile)
+
+
+def _as_text(profile: Any, form: str) -> bytes:
+    if form == "json":
+        return json.dumps(profile, ensure_ascii=True).encode()
+    if form == "json-utf8":
+        return json.dumps(profile, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return yaml.safe_dump(profile, allow_unicode=True).encode("utf-8", "surrogatepass")
+
+
+# JSON and YAML writers refuse integers of more than 4,300 digits; raw text has them.
+writable_scalars = scalars.filter(lambda v: not (isinstance(v, int) and v.bit_length() > 13000))
+writable = st.recursive(
+    writable_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=12,
+)
+raw_profile_text = st.text(
+    st.characters(exclude_categories=("Cs",)) | st.sampled_from(":-[]{}'\"\t\n #&*!|>%@`"),
+    max_size=80,
+).map(lambda text: text.encode("utf-8")) | st.binary(max_size=40)
+
+
+@_settings(120)
+@given(
+    st.tuples(writable, st.sampled_from(["json", "json-utf8", "yaml"])).map(
+        lambda p: _as_text(*p)
+    )
+    | raw_profile_text
+)
+def test_evaluate_command_exits_0_or_2_on_any_profile_file(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "profile.yaml"
+        path.write_bytes(content)
+        code, _, err = run_cli(["evaluate", str(path), "--kb", str(ROOT)])
+    assert code in (0, 2), err
+    if code == 2:
+        assert err.startswith("healthkb: invalid profile:"), err
+
+
+# -- 2. KB files ---------------------------------------------------------------------------
+
+KB_FILES = sorted(
+    str(p.relative_to(ROOT))
+    for folder in ("kb", "kb/sources", "rules")
+    for p in (ROOT / folder).glob("*.yaml")
+)
+CASE_FILES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "kb/tests").glob("*.yaml"))
+
+INSERTED = st.text(
+    st.sampled_from(
+        list(":-[]{}'\"\t #&*!|>%@`,?\\") + ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\u2028"]
+    )
+    | st.characters(),
+    min_size=1,
+    max_size=6,
+)
+OTHER_SCALARS = st.sampled_from(
+    [
+        "1",
+        "-3",
+        "1e999",
+        ".nan",
+        "true",
+        "yes",
+        "null",
+        "~",
+        "[]",
+        "{}",
+        "[a, b]",
+        "{a: 1}",
+        '"x"',
+        "2025-02-30",
+        "2025-01-01",
+        "0x1F",
+        "9" * 5000,
+        "&a x",
+        "*a",
+        "!!python/none",
+        "|",
+        ">-",
+        "-",
+    ]
+)
+
+
+@st.composite
+def mutations(draw: st.DrawFn, text: str) -> str:
+    """`text` with one to three random edits of the kinds an editor (or a disk) makes."""
+    for _ in range(draw(st.integers(1, 3))):
+        lines = text.split("\n")
+        i = draw(st.integers(0, len(lines) - 1))
+        kind = draw(
+            st.sampled_from(["delete", "duplicate", "swap", "indent", "insert", "cut", "retype"])
+        )
+        if kind == "delete":
+            del lines[i]
+        elif kind == "duplicate":
+            lines.insert(i, lines[i])
+        elif kind == "swap":
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif kind == "indent":
+            change = draw(st.sampled_from([" ", "  ", "\t", "-1", "-2", "-4"]))
+            if change.startswith("-"):
+                lines[i] = lines[i][int(change[1:]) :]
+            else:
+                lines[i] = change + lines[i]
+        elif kind == "insert":
+            at = draw(st.integers(0, len(lines[i])))
+            lines[i] = lines[i][:at] + draw(INSERTED) + lines[i][at:]
+        elif kind == "retype" and ": " in lines[i]:
+            key = lines[i].split(": ", 1)[0]
+            lines[i] = f"{key}: {draw(OTHER_SCALARS)}"
+        elif kind == "cut":
+            text = text[: draw(st.integers(0, len(text)))]
+            continue
+        text = "\n".join(lines)
+    return text
+
+
+@st.composite
+def mutated_file(draw: st.DrawFn, files: list[str]) -> tuple[str, str]:
+    name = draw(st.sampled_from(files))
+    return name, draw(mutations((ROOT / name).read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def kb_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fuzzed") / "kb-copy"
+    shutil.copytree(ROOT / "kb", root / "kb")
+    shutil.copytree(ROOT / "rules", root / "rules")
+    return root
+
+
+@contextlib.contextmanager
+def written(root: Path, name: str, text: str) -> Iterator[Path]:
+    """The KB at `root` with `name` holding `text`, put back as it was afterwards."""
+    path = root / name
+    original = path.read_bytes()
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    try:
+        yield root
+    finally:
+        path.write_bytes(original)
+
+
+def _load_or_kb_error(root: Path) -> healthkb.KnowledgeBase | None:
+    try:
+        return healthkb.load(root)
+    except healthkb.KBError as error:
+        assert_located_problems(error)
+        return None
+
+
+@_settings(60)
+@given(mutated_file(KB_FILES))
+def test_an_edited_kb_file_loads_or_gives_located_problems_and_validate_agrees(
+    kb_copy: Path, edit: tuple[str, str]
+) -> None:
+    with written(kb_copy, *edit) as root:
+        loaded = _load_or_kb_error(root)
+        if loaded is not None:
+            # A KB that loads evaluates every example: nothing was half-checked.
+            for example in EXAMPLE_PROFILES:
+                try:
+                    loaded.evaluate(example)
+                except healthkb.ProfileError as error:  # an attribute edited away
+                    assert_clear_profile_error(error)
+        code, out, err = run_cli(["validate", str(root), "--format", "json"])
+    assert code == (1 if loaded is None else code), err
+    assert code in (0, 1), err
+    for problem in json.loads(out):
+        assert problem["code"] and problem["message"] and problem["line"] >= 0
+
+
+@_settings(30)
+@given(mutated_file(CASE_FILES))
+def test_an_edited_test_case_file_runs_or_gives_located_problems(
+    kb_copy: Path, edit: tuple[str, str]
+) -> None:
+    with written(kb_copy, *edit) as root:
+        code, out, err = run_cli(["test", str(root), "--format", "json"])
+    assert code in (0, 1, 2), err
+    report = json.loads(out)
+    for problem in report.get("problems", []):
+        assert problem["file"].startswith("kb/tests/"), problem
+        assert problem["line"] >= 0 and problem["column"] >= 0, problem
+        assert problem["code"] and problem["message"], problem
+
+
+# -- 3. audit logs ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def audit_lines(kb: healthkb.KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    log = healthkb.AuditLog(tmp_path_factory.mktemp("audit") / "audit.jsonl")
+    for profile in EXAMPLE_PROFILES[:3]:
+        kb.evaluate(profile, audit=log)
+    return log.path.read_bytes()
+
+
+def _byte_edits(draw: st.DrawFn, data: bytes) -> bytes:
+    for _ in range(draw(st.integers(1, 3))):
+        lines = data.split(b"\n")
+        i = draw(st.integers(0, len(lines) - 1))
+        kind = draw(st.sampled_from(["flip", "insert", "cut", "delete", "duplicate", "swap"]))
+        if kind == "flip" and data:
+            at = draw(st.integers(0, len(data) - 1))
+            data = data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1 :]
+        elif kind == "insert":
+            at = draw(st.integers(0, len(data)))
+            data = data[:at] + draw(st.binary(min_size=1, max_size=8)) + data[at:]
+        elif kind == "cut":
+            data = data[: draw(st.integers(0, len(data)))]
+        elif kind == "delete":
+            del lines[i]
+            data = b"\n".join(lines)
+        elif kind == "duplicate":
+            lines.insert(i, lines[i])
+            data = b"\n".join(lines)
+        elif kind == "swap":
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+            data = b"\n".join(lines)
+    return data
+
+
+def _json_edit(draw: st.DrawFn, data: bytes) -> bytes:
+    """One record's JSON with one value replaced by anything: valid JSON, wrong content."""
+    lines = data.split(b"\n")
+    i = draw(st.integers(0, len(lines) - 2))
+    record = json.loads(lines[i])
+    path = []
+    value = record
+    while isinstance(value, dict) and value and draw(st.booleans()):
+        key = draw(st.sampled_from(sorted(value)))
+        path.append(key)
+        value = value[key]
+    target = record
+    for key in path[:-1]:
+        target = target[key]
+    new = draw(writable)
+    if path:
+        target[path[-1]] = new
+    else:
+        record = new
+    lines[i] = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+    return b"\n".join(lines)
+
+
+@st.composite
+def damaged_logs(draw: st.DrawFn, audit_lines: bytes) -> bytes:
+    edit: Callable[[st.DrawFn, bytes], bytes] = draw(st.sampled_from([_byte_edits, _json_edit]))
+    return edit(draw, audit_lines)
+
+
+@_settings(80)
+@given(st.data())
+def test_a_damaged_audit_log_is_verified_and_appended_to_without_a_traceback(
+    kb: healthkb.KnowledgeBase, audit_lines: bytes, data: st.DataObject
+) -> None:
+    damaged = data.draw(damaged_logs(audit_lines))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "audit.jsonl"
+        path.write_bytes(damaged)
+        code, out, err = run_cli(["audit", "verify", str(path), "--format", "json"])
+        assert code in (0, 1, 2), err
+        if code != 2:
+            assert json.loads(out)["ok"] is (code == 0)
+        try:
+            kb.evaluate({"symptoms": {"physical_discomfort": True}}, audit=healthkb.AuditLog(path))
+        except healthkb.AuditLogError as error:
+            assert str(error).startswith(str(path)), error
