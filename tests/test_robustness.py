@@ -375,6 +375,21 @@ KB_WORDS = sorted(
 )
 
 
+def _like(value: Any) -> st.SearchStrategy[Any]:
+    """Another value of the same kind: it passes the type checks and reaches the others."""
+    if isinstance(value, bool):
+        return st.booleans()
+    if isinstance(value, int):
+        return st.integers() | st.sampled_from([0, -1, 2**31, 2**53 + 1, 2**63, -(2**64)])
+    if isinstance(value, float):
+        return st.floats()
+    if isinstance(value, str):
+        return st.sampled_from(KB_WORDS) | texts
+    if isinstance(value, list):
+        return st.lists(st.sampled_from(KB_WORDS) | writable_scalars, max_size=4)
+    return writable
+
+
 @st.composite
 def restructured(draw: st.DrawFn, data: Any) -> Any:
     """`data` with one to three values replaced, removed, renamed or repeated."""
@@ -397,8 +412,10 @@ def restructured(draw: st.DrawFn, data: Any) -> Any:
         for key in path[:-1]:
             parent = parent[key]
         last = path[-1]
-        kind = draw(st.sampled_from(["replace", "graft", "remove", "rename", "repeat"]))
-        if kind == "replace":
+        kind = draw(st.sampled_from(["nudge", "replace", "graft", "remove", "rename", "repeat"]))
+        if kind == "nudge":
+            parent[last] = draw(_like(parent[last]))
+        elif kind == "replace":
             parent[last] = draw(writable)
         elif kind == "graft":
             parent[last] = draw(pieces)
@@ -461,6 +478,20 @@ def _changes(edit: tuple[str, str], unlocked: bool) -> dict[str, str | None]:
     return {name: text, LOCK: None} if unlocked and name != LOCK else {name: text}
 
 
+RULE_FILES = [name for name in KB_FILES if name.startswith("rules/")]
+
+
+@st.composite
+def edited_conditions(draw: st.DrawFn) -> tuple[str, str]:
+    """A rule file with one rule's `when` (or `then`) changed: the engine's own input."""
+    name = draw(st.sampled_from(RULE_FILES))
+    data = _kb_data(name)
+    rule = draw(st.sampled_from(data["rules"]))
+    part = draw(st.sampled_from(["when", "when", "then"]))
+    rule[part] = draw(restructured(rule[part]))
+    return name, yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
 kb_edits = st.builds(_changes, mutated_file(KB_FILES) | restructured_file(KB_FILES), st.booleans())
 
 
@@ -499,6 +530,84 @@ def test_an_edited_kb_loads_and_evaluates_or_gives_located_problems_and_validate
     assert code in ((1,) if loaded is None else (0, 1)), err
     for problem in json.loads(out):
         assert problem["code"] and problem["message"] and problem["line"] >= 0
+
+
+# Which operators test which attribute type, as docs/editors.md lists them.
+OPERATORS = {
+    "bool": ["eq", "ne"],
+    "enum": ["eq", "ne", "in", "not_in"],
+    "integer": ["eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in"],
+    "number": ["eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in"],
+    "list": ["contains", "contains_any"],
+}
+ATTRIBUTES = [
+    (f"{fact}.{attribute}", spec)
+    for kind in ("input", "derived", "background")
+    for fact, declared in _read_kb_data("kb/facts.yaml")[kind].items()
+    for attribute, spec in declared["attributes"].items()
+]
+
+
+def _values_of(spec: dict[str, Any]) -> st.SearchStrategy[Any]:
+    if spec["type"] == "bool":
+        return st.booleans()
+    if spec["type"] in ("enum", "list"):
+        return st.sampled_from(spec["values"])
+    low, high = spec.get("min", -(10**6)), spec.get("max", 10**6)
+    if spec["type"] == "integer":
+        return st.integers(low, high)
+    # The rule engine takes no numbers written with an exponent (`number-format`).
+    plain = st.floats(low, high).filter(lambda number: "e" not in repr(number))
+    return st.integers(low, high) | plain
+
+
+@st.composite
+def comparisons(draw: st.DrawFn) -> dict[str, Any]:
+    """One comparison that fits the vocabulary: a declared attribute, a fitting operator
+    and values in its range."""
+    fact, spec = draw(st.sampled_from(ATTRIBUTES))
+    op = draw(st.sampled_from(OPERATORS[spec["type"]]))
+    values = _values_of(spec)
+    value: Any
+    if op == "between":
+        value = sorted(draw(st.lists(values, min_size=2, max_size=2)))
+    elif op in ("in", "not_in", "contains_any"):
+        value = draw(st.lists(values, min_size=1, max_size=3))
+    else:
+        value = draw(values)
+    return {"fact": fact, op: value}
+
+
+conditions = st.recursive(
+    comparisons(),
+    lambda inner: (
+        st.lists(inner, min_size=1, max_size=3).map(lambda items: {"all": items})
+        | st.lists(inner, min_size=1, max_size=3).map(lambda items: {"any": items})
+        | inner.map(lambda condition: {"not": condition})
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def rewritten_conditions(draw: st.DrawFn) -> dict[str, str | None]:
+    """One rule's `when` replaced by any condition that fits the vocabulary (no lock)."""
+    name = draw(st.sampled_from(RULE_FILES))
+    data = _kb_data(name)
+    draw(st.sampled_from(data["rules"]))["when"] = draw(conditions)
+    return {name: yaml.safe_dump(data, sort_keys=False, allow_unicode=True), LOCK: None}
+
+
+@_settings(40)
+@given(rewritten_conditions(), st.lists(generated_profiles(), min_size=1, max_size=4))
+def test_a_kb_with_any_fitting_condition_loads_and_evaluates_as_the_reference_or_says_why_not(
+    kb_copy: Path, changes: dict[str, str | None], profiles: list[dict[str, Any]]
+) -> None:
+    with written(kb_copy, changes) as root:
+        loaded = _load_or_kb_error(root)
+    if loaded is not None:
+        for profile in [*EXAMPLE_PROFILES, *profiles]:
+            assert_evaluates_as_the_reference(loaded, profile)
 
 
 @_settings(30)
