@@ -14,6 +14,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -540,34 +541,46 @@ OPERATORS = {
     "number": ["eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in"],
     "list": ["contains", "contains_any"],
 }
-ATTRIBUTES = [
-    (f"{fact}.{attribute}", spec)
-    for kind in ("input", "derived", "background")
-    for fact, declared in _read_kb_data("kb/facts.yaml")[kind].items()
-    for attribute, spec in declared["attributes"].items()
-]
+
+
+def _attributes(facts: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{fact}.{attribute}", spec)
+        for kind in ("input", "derived", "background")
+        for fact, declared in facts[kind].items()
+        for attribute, spec in declared["attributes"].items()
+    ]
+
+
+# Whole numbers at the edges of what a machine word holds, and far beyond.
+EDGE_WHOLE_NUMBERS = st.sampled_from([2**53 + 1, 2**63 - 1, -(2**63), 2**63, -(2**64), 10**20])
+HUGE_WHOLE_NUMBERS = st.sampled_from([400, 5000]).map(lambda digits: 10**digits)
 
 
 def _values_of(spec: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values in an attribute's range; any number at all where it has no bound."""
     if spec["type"] == "bool":
         return st.booleans()
     if spec["type"] in ("enum", "list"):
         return st.sampled_from(spec["values"])
-    low, high = spec.get("min", -(10**6)), spec.get("max", 10**6)
+    low, high = spec.get("min"), spec.get("max")
+    whole = st.integers(low, high)
+    if low is None or high is None:
+        edges = EDGE_WHOLE_NUMBERS | HUGE_WHOLE_NUMBERS | HUGE_WHOLE_NUMBERS.map(int.__neg__)
+        whole |= edges.filter(lambda n: (low is None or n >= low) and (high is None or n <= high))
     if spec["type"] == "integer":
-        return st.integers(low, high)
-    # The rule engine takes no numbers written with an exponent (`number-format`).
-    plain = st.floats(low, high).filter(lambda number: "e" not in repr(number))
-    return st.integers(low, high) | plain
+        return whole
+    return whole | st.floats(low, high, allow_nan=False, allow_infinity=False)
 
 
 @st.composite
-def comparisons(draw: st.DrawFn) -> dict[str, Any]:
+def comparisons(draw: st.DrawFn, attributes: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """One comparison that fits the vocabulary: a declared attribute, a fitting operator
     and values in its range."""
-    fact, spec = draw(st.sampled_from(ATTRIBUTES))
+    fact, spec = draw(st.sampled_from(attributes))
     op = draw(st.sampled_from(OPERATORS[spec["type"]]))
-    values = _values_of(spec)
+    # The rule engine takes no numbers written with an exponent (`number-format`).
+    values = _values_of(spec).filter(lambda v: not isinstance(v, float) or "e" not in repr(v))
     value: Any
     if op == "between":
         value = sorted(draw(st.lists(values, min_size=2, max_size=2)))
@@ -578,31 +591,57 @@ def comparisons(draw: st.DrawFn) -> dict[str, Any]:
     return {"fact": fact, op: value}
 
 
-conditions = st.recursive(
-    comparisons(),
-    lambda inner: (
-        st.lists(inner, min_size=1, max_size=3).map(lambda items: {"all": items})
-        | st.lists(inner, min_size=1, max_size=3).map(lambda items: {"any": items})
-        | inner.map(lambda condition: {"not": condition})
-    ),
-    max_leaves=6,
-)
+def conditions(attributes: list[tuple[str, dict[str, Any]]]) -> st.SearchStrategy[Any]:
+    return st.recursive(
+        comparisons(attributes),
+        lambda inner: (
+            st.lists(inner, min_size=1, max_size=3).map(lambda items: {"all": items})
+            | st.lists(inner, min_size=1, max_size=3).map(lambda items: {"any": items})
+            | inner.map(lambda condition: {"not": condition})
+        ),
+        max_leaves=6,
+    )
 
 
 @st.composite
-def rewritten_conditions(draw: st.DrawFn) -> dict[str, str | None]:
-    """One rule's `when` replaced by any condition that fits the vocabulary (no lock)."""
+def profiles_for(draw: st.DrawFn, facts: dict[str, Any]) -> dict[str, Any]:
+    """A profile of any values the vocabulary allows, some attributes left out."""
+    profile = {}
+    for fact, declared in facts["input"].items():
+        values = {
+            attribute: draw(_values_of(spec))
+            for attribute, spec in declared["attributes"].items()
+            if draw(st.booleans())
+        }
+        if values:
+            profile[fact] = values
+    return profile
+
+
+@st.composite
+def rewritten_kbs(draw: st.DrawFn) -> tuple[dict[str, str | None], list[dict[str, Any]]]:
+    """The KB with some numeric attributes unbounded, one rule's `when` replaced by any
+    condition that fits the vocabulary (no lock), and profiles that fit it."""
+    facts = _kb_data("kb/facts.yaml")
+    changes: dict[str, str | None] = {LOCK: None}
+    for _, spec in _attributes(facts):
+        for bound in ("min", "max"):
+            if bound in spec and draw(st.integers(0, 3)) == 0:
+                del spec[bound]
+    changes["kb/facts.yaml"] = yaml.safe_dump(facts, sort_keys=False, allow_unicode=True)
     name = draw(st.sampled_from(RULE_FILES))
     data = _kb_data(name)
-    draw(st.sampled_from(data["rules"]))["when"] = draw(conditions)
-    return {name: yaml.safe_dump(data, sort_keys=False, allow_unicode=True), LOCK: None}
+    draw(st.sampled_from(data["rules"]))["when"] = draw(conditions(_attributes(facts)))
+    changes[name] = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return changes, draw(st.lists(profiles_for(facts), min_size=1, max_size=4))
 
 
 @_settings(40)
-@given(rewritten_conditions(), st.lists(generated_profiles(), min_size=1, max_size=4))
+@given(rewritten_kbs())
 def test_a_kb_with_any_fitting_condition_loads_and_evaluates_as_the_reference_or_says_why_not(
-    kb_copy: Path, changes: dict[str, str | None], profiles: list[dict[str, Any]]
+    kb_copy: Path, rewritten: tuple[dict[str, str | None], list[dict[str, Any]]]
 ) -> None:
+    changes, profiles = rewritten
     with written(kb_copy, changes) as root:
         loaded = _load_or_kb_error(root)
     if loaded is not None:
@@ -640,8 +679,14 @@ def _byte_edits(draw: st.DrawFn, data: bytes) -> bytes:
     for _ in range(draw(st.integers(1, 3))):
         lines = data.split(b"\n")
         i = draw(st.integers(0, len(lines) - 1))
-        kind = draw(st.sampled_from(["flip", "insert", "cut", "delete", "duplicate", "swap"]))
-        if kind == "flip" and data:
+        kind = draw(
+            st.sampled_from(["flip", "insert", "cut", "delete", "duplicate", "swap", "lengthen"])
+        )
+        numbers = [m.start() + 1 for m in re.finditer(rb":[0-9]", data)]
+        if kind == "lengthen" and numbers:
+            at = draw(st.sampled_from(numbers))
+            data = data[:at] + b"9" * draw(st.sampled_from([1, 20, 5000])) + data[at:]
+        elif kind == "flip" and data:
             at = draw(st.integers(0, len(data) - 1))
             data = data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1 :]
         elif kind == "insert":
