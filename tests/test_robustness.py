@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 import healthkb
 from healthkb import reference
+from healthkb.audit import record_hash
 from healthkb.cli import main
 from test_differential import engine_view
 from test_differential import profiles as generated_profiles
@@ -770,14 +771,15 @@ def _byte_edits(draw: st.DrawFn, data: bytes) -> bytes:
 
 
 def _json_edit(draw: st.DrawFn, data: bytes) -> bytes:
-    """One record's JSON with one value replaced by anything: valid JSON, wrong content."""
+    """One record's JSON with one value replaced by anything: valid JSON, wrong content;
+    sometimes forged, its `hash` made to match again, as only a forger would."""
     lines = data.split(b"\n")
     i = draw(st.integers(0, len(lines) - 2))
     record = json.loads(lines[i])
     path = []
     value = record
-    while isinstance(value, dict) and value and draw(st.booleans()):
-        key = draw(st.sampled_from(sorted(value)))
+    while isinstance(value, dict | list) and value and draw(st.integers(0, 3)):
+        key = draw(st.sampled_from(sorted(value) if isinstance(value, dict) else range(len(value))))
         path.append(key)
         value = value[key]
     target = record
@@ -788,6 +790,9 @@ def _json_edit(draw: st.DrawFn, data: bytes) -> bytes:
         target[path[-1]] = new
     else:
         record = new
+    if isinstance(record, dict) and draw(st.booleans()):
+        with contextlib.suppress(UnicodeEncodeError, RecursionError):  # no hash of those
+            record["hash"] = record_hash(record)
     lines[i] = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
     return b"\n".join(lines)
 
@@ -798,9 +803,13 @@ def damaged_logs(draw: st.DrawFn, audit_lines: bytes) -> bytes:
     return edit(draw, audit_lines)
 
 
+def _record_ids(data: bytes) -> list[str]:
+    return sorted(set(re.findall(r'"record":"([^"]*)"', data.decode("utf-8", "replace"))))
+
+
 @_settings(80)
 @given(st.data())
-def test_a_damaged_audit_log_is_verified_and_appended_to_without_a_traceback(
+def test_a_damaged_or_forged_audit_log_is_verified_replayed_shown_and_appended_to_safely(
     kb: healthkb.KnowledgeBase, audit_lines: bytes, data: st.DataObject
 ) -> None:
     damaged = data.draw(damaged_logs(audit_lines))
@@ -811,6 +820,11 @@ def test_a_damaged_audit_log_is_verified_and_appended_to_without_a_traceback(
         assert code in (0, 1, 2), err
         if code != 2:
             assert json.loads(out)["ok"] is (code == 0)
+        code, _, err = run_cli(["audit", "replay", str(path), "--kb", str(ROOT)])
+        assert code in (0, 1, 2), err
+        record = data.draw(st.sampled_from(_record_ids(damaged) or ["none"]))
+        code, _, err = run_cli(["audit", "show", str(path), record])
+        assert code in (0, 1, 2), err
         try:
             kb.evaluate({"symptoms": {"physical_discomfort": True}}, audit=healthkb.AuditLog(path))
         except healthkb.AuditLogError as error:
