@@ -256,18 +256,31 @@ def test_replay_names_the_first_break_in_the_chain_as_verify_does(capsys, tmp_pa
     assert out.splitlines()[1].startswith("0 of 3 record(s) differ under ")
 
 
-def test_every_audit_command_reports_a_deeply_nested_line_without_a_traceback(
-    capsys, tmp_path: Path
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        (
+            b"[" * 100_000 + b"]" * 100_000,
+            "the line's JSON is nested too deeply to read (no record nests this deep)",
+        ),
+        (
+            b'{"sequence": ' + b"9" * 5_000 + b"}",
+            "the line's JSON holds a number too long to read (no record holds one)",
+        ),
+    ],
+    ids=["nested-too-deeply", "number-too-long"],
+)
+def test_every_audit_command_reports_a_line_python_cannot_read_without_a_traceback(
+    capsys, tmp_path: Path, line: bytes, why: str
 ) -> None:
     log = tmp_path / "audit.jsonl"
     run(capsys, "evaluate", DISCOMFORT, "--audit-log", str(log))
     (record,) = log_ids(log)
     with log.open("ab") as handle:
-        handle.write(b"[" * 100_000 + b"]" * 100_000 + b"\n")
-    nested = "the line's JSON is nested too deeply to read (no record nests this deep)"
+        handle.write(line + b"\n")
     code, out, _ = run(capsys, "audit", "verify", str(log))
-    assert (code, out) == (1, f"{log}: line 2: malformed-record: {nested}\n")
-    refused = f"healthkb: {log}:2: malformed-record: {nested} (run `healthkb audit verify` on it)\n"
+    assert (code, out) == (1, f"{log}: line 2: malformed-record: {why}\n")
+    refused = f"healthkb: {log}:2: malformed-record: {why} (run `healthkb audit verify` on it)\n"
     code, _, err = run(capsys, "audit", "replay", str(log))
     assert (code, err) == (2, refused)
     code, _, err = run(capsys, "audit", "show", str(log), "0000")
@@ -276,7 +289,7 @@ def test_every_audit_command_reports_a_deeply_nested_line_without_a_traceback(
     assert code == 0
     code, out, err = run(capsys, "evaluate", DISCOMFORT, "--audit-log", str(log))
     assert (code, out) == (2, "")
-    assert "the last line is not a record (the line's JSON is nested too deeply" in err
+    assert f"the last line is not a record ({why})" in err
 
 
 def cards_of_a_logged_evaluation(capsys, log: Path) -> list[dict]:

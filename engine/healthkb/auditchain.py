@@ -153,6 +153,10 @@ def parse(data: bytes) -> tuple[Record | None, str]:
     except RecursionError:
         # A line such as `[[[[…]]]]` nested 100,000 deep: Python's parser gives up.
         return None, "the line's JSON is nested too deeply to read (no record nests this deep)"
+    except ValueError:
+        # Python refuses to read an integer of more than 4,300 digits (a plain ValueError,
+        # not a JSONDecodeError); `append` never writes one.
+        return None, "the line's JSON holds a number too long to read (no record holds one)"
     if not isinstance(value, dict):
         return None, "the line is not a JSON record"
     return value, ""

@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Problem, did_you_mean, shown
-from .model import Attribute, Citation, Conclusion, FactType, Source, Vocabulary
+from .model import (
+    WHOLE_NUMBER_RANGE,
+    Attribute,
+    Citation,
+    Conclusion,
+    FactType,
+    Source,
+    Vocabulary,
+    whole_number_fits,
+)
 from .placed import Placed, walk_comparisons
 from .rule_model import Comparison, Rule
 from .sources import ResolvedCitation, SourceText
@@ -200,6 +209,11 @@ def _bound_error(spec: Attribute, key: str) -> tuple[str, str] | None:
             f"`{key}` of an integer attribute must be a whole number, not {bound}",
             "use a whole number, or make the attribute a `number`",
         )
+    if not whole_number_fits(bound):
+        return (
+            f"`{key}` is {shown(bound)}, beyond the whole numbers the rule engine compares exactly",
+            f"use a whole number {WHOLE_NUMBER_RANGE}, or leave `{key}` out",
+        )
     return None
 
 
@@ -248,6 +262,11 @@ def value_error(spec: Attribute, value: Any) -> str:
         return f"{shown(value)} is not a number"
     if spec.type == "integer" and not isinstance(value, int):
         return f"{shown(value)} is not a whole number"
+    if not whole_number_fits(value):
+        return (
+            f"{shown(value)} is beyond the whole numbers the rule engine compares exactly "
+            f"({WHOLE_NUMBER_RANGE})"
+        )
     if spec.min is not None and value < spec.min:
         return f"{shown(value)} is below the minimum {shown(spec.min)}"
     if spec.max is not None and value > spec.max:

@@ -114,7 +114,18 @@ def shown(value: object, limit: int = SHOWN_CHARACTERS) -> str:
     "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'… (100 characters)"
     >>> shown(10**5000)
     'a number of 5,001 digits'
+    >>> shown([[[["low"]]]])
+    '[[[[…]]]]'
     """
+    return _shown(value, limit, 0)
+
+
+SHOWN_DEPTH = 3
+"""Collections nested deeper than this are shown as `[…]`: a profile from Python may
+nest a list thousands deep, which item-by-item showing would recurse through."""
+
+
+def _shown(value: object, limit: int, depth: int) -> str:
     if isinstance(value, str):
         if len(value) <= limit:
             return repr(value)
@@ -123,9 +134,15 @@ def shown(value: object, limit: int = SHOWN_CHARACTERS) -> str:
         # repr() itself refuses ints over 4,300 digits (and is slow well before that).
         digits = _digits(value)
         return repr(value) if digits <= limit else f"a number of {digits:,} digits"
-    if isinstance(value, list | dict):
-        return _shown_collection(value, limit)
-    return shorten(repr(value), limit)
+    if isinstance(value, list | tuple | dict):
+        return _shown_collection(value, limit, depth)
+    try:
+        text = repr(value)
+    except Exception:
+        # Only a value from Python gets here (YAML and JSON give the types above), and
+        # its repr is the caller's code: a message about the value must not fail on it.
+        text = f"a value of type {type(value).__name__}"
+    return shorten(text, limit)
 
 
 def _digits(number: int) -> int:
@@ -136,15 +153,27 @@ def _digits(number: int) -> int:
     return digits
 
 
-def _shown_collection(value: list[Any] | dict[Any, Any], limit: int) -> str:
-    """A list or mapping shown item by item (each item shortened) until `limit` is used."""
+def _shown_collection(
+    value: list[Any] | tuple[Any, ...] | dict[Any, Any], limit: int, depth: int
+) -> str:
+    """A list, tuple or mapping shown item by item (each item shortened) until `limit` is
+    used, and as `[…]` below SHOWN_DEPTH levels."""
+    if isinstance(value, dict):
+        opening, closing = "{", "}"
+    elif isinstance(value, tuple):
+        opening, closing = "(", ")"
+    else:
+        opening, closing = "[", "]"
+    if depth >= SHOWN_DEPTH and value:
+        return f"{opening}…{closing}"
     inner = max(limit // 3, 10)
     if isinstance(value, dict):
-        parts = (f"{shown(k, inner)}: {shown(v, inner)}" for k, v in value.items())
-        opening, closing = "{", "}"
+        parts = (
+            f"{_shown(k, inner, depth + 1)}: {_shown(v, inner, depth + 1)}"
+            for k, v in value.items()
+        )
     else:
-        parts = (shown(item, inner) for item in value)
-        opening, closing = "[", "]"
+        parts = (_shown(item, inner, depth + 1) for item in value)
     kept: list[str] = []
     used = 0
     for part in parts:
@@ -152,6 +181,8 @@ def _shown_collection(value: list[Any] | dict[Any, Any], limit: int) -> str:
             return f"{opening}{', '.join(kept)}, …{closing} ({len(value):,} items)"
         kept.append(part)
         used += len(part) + 2
+    if isinstance(value, tuple) and len(kept) == 1:
+        kept[0] += ","
     return f"{opening}{', '.join(kept)}{closing}"
 
 

@@ -37,6 +37,25 @@ Certainty = Literal["possible", "likely", "established"]
 Status = Literal["draft", "active", "retired"]
 AttributeType = Literal["bool", "integer", "number", "enum", "list"]
 
+LARGEST_WHOLE_NUMBER = 2**53 - 1
+"""The largest whole number a KB or a profile may give (the smallest is its negative).
+
+durable_rules compares whole numbers as 64-bit integers, which it saturates at 2^63
+(so 10^20 would equal 10^30), and against decimals as doubles, which hold every whole
+number only up to 2^53; beyond that, comparisons would silently go wrong. It is also
+the largest whole number JavaScript reads exactly from a JSON result."""
+
+LARGEST_WHOLE_NUMBER_TEXT = "2^53 - 1"
+WHOLE_NUMBER_RANGE = f"from -({LARGEST_WHOLE_NUMBER_TEXT}) to {LARGEST_WHOLE_NUMBER_TEXT}"
+
+
+def whole_number_fits(value: object) -> bool:
+    """Whether a value is not a whole number, or is one the rule engine compares exactly."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return True
+    return -LARGEST_WHOLE_NUMBER <= value <= LARGEST_WHOLE_NUMBER
+
+
 CERTAINTY_RANK: dict[str, int] = {"possible": 0, "likely": 1, "established": 2}
 KIND_RANK: dict[str, int] = {"warning": 0, "outcome": 1, "recommendation": 2, "information": 3}
 

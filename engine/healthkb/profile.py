@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from .errors import KBError, Problem, ProfileError, did_you_mean, shorten, shown
-from .model import Attribute, FactType, Vocabulary
+from .model import LARGEST_WHOLE_NUMBER, LARGEST_WHOLE_NUMBER_TEXT, Attribute, FactType, Vocabulary
 from .validation import data_path, value_words
 from .yamlio import Located, read_yaml
 
@@ -28,8 +28,18 @@ def _field_type(spec: Attribute) -> Any:
         return Literal[tuple(spec.values or ())]
     if spec.type == "list":
         return list[Literal[tuple(spec.values or ())]]  # type: ignore[misc]
-    base: Any = int if spec.type == "integer" else float
-    return Annotated[base, Field(ge=spec.min, le=spec.max, allow_inf_nan=False)]
+    if spec.type == "integer":
+        low, high = _whole_number_bounds(spec)
+        return Annotated[int, Field(ge=low, le=high)]
+    return Annotated[float, Field(ge=spec.min, le=spec.max, allow_inf_nan=False)]
+
+
+def _whole_number_bounds(spec: Attribute) -> tuple[int | float, int | float]:
+    """An integer attribute's range; where it declares no bound, what the engine compares
+    exactly (pydantic itself fails on an integer of 2^1024 or more without one)."""
+    low = -LARGEST_WHOLE_NUMBER if spec.min is None else spec.min
+    high = LARGEST_WHOLE_NUMBER if spec.max is None else spec.max
+    return low, high
 
 
 def _fact_model(name: str, fact: FactType) -> type[BaseModel]:
@@ -71,13 +81,15 @@ def allowed(spec: Attribute) -> str:
         return "one of " + ", ".join(spec.values or [])
     if spec.type == "list":
         return "a list of " + ", ".join(spec.values or [])
-    kind = "a whole number" if spec.type == "integer" else "a number"
-    low = "" if spec.min is None else f"{spec.min:g}"
-    high = "" if spec.max is None else f"{spec.max:g}"
     unit = f" {spec.unit}" if spec.unit else ""
-    if low and high:
-        return f"{kind} from {low} to {high}{unit}"
-    return kind + unit
+    if spec.type == "integer":
+        # Where no bound is declared, the engine's own: any whole number it compares exactly.
+        low = f"-({LARGEST_WHOLE_NUMBER_TEXT})" if spec.min is None else f"{spec.min:g}"
+        high = LARGEST_WHOLE_NUMBER_TEXT if spec.max is None else f"{spec.max:g}"
+        return f"a whole number from {low} to {high}{unit}"
+    if spec.min is not None and spec.max is not None:
+        return f"a number from {spec.min:g} to {spec.max:g}{unit}"
+    return "a number" + unit
 
 
 def validate_profile(

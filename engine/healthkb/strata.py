@@ -8,6 +8,7 @@ A cycle through negation has no such order and is an error.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -56,10 +57,14 @@ def _candidates(spec: Attribute, thresholds: list[Any]) -> list[Any]:
         return list(spec.values or [])
     if spec.type == "list":
         return [list(spec.values or [])]
-    step = 1 if spec.type == "integer" else 1e-6
     points = set()
     for t in thresholds:
-        points.update({t - step, t, t + step})
+        if spec.type == "integer":
+            points.update({t - 1, t, t + 1})
+        else:
+            # The numbers right next to t: a fixed step such as 1e-6 vanishes into the
+            # rounding of a large t (1e15 - 1e-6 == 1e15), and `lt: 1e15` looked unmeetable.
+            points.update({math.nextafter(t, -math.inf), t, math.nextafter(t, math.inf)})
     if spec.min is not None:
         points.add(spec.min)
     if spec.max is not None:
