@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import healthkb
-from conftest import MINI_RULES, ROOT
+from conftest import MINI_FACTS, MINI_RULES, ROOT
 
 MEETS = {
     "running": {"intensity": "high", "sessions_per_week": 4, "minutes_per_session": 45},
@@ -128,6 +128,23 @@ def test_invalid_profile_names_every_bad_field_with_what_is_allowed(kb) -> None:
             "(allowed: true or false)",
         ]
     )
+
+
+@pytest.mark.parametrize(
+    "number", [2**53, -(2**53), 2**1024, 10**5000], ids=["2^53", "-2^53", "2^1024", "10^5000"]
+)
+def test_a_whole_number_beyond_what_the_engine_compares_is_refused_where_no_bound_is_declared(
+    make_kb, number: int
+) -> None:
+    # Without a bound, 2^1024 and more was an OverflowError from pydantic's own checks.
+    facts = MINI_FACTS.replace("        min: 0\n        max: 14\n", "")
+    kb = healthkb.load(make_kb({"kb/facts.yaml": facts}))
+    assert kb.evaluate({"walk": {"sessions": 2**53 - 1}}).conclusion_ids == []
+    with pytest.raises(healthkb.ProfileError) as caught:
+        kb.evaluate({"walk": {"sessions": number}})
+    (problem,) = caught.value.problems
+    assert problem.message.startswith("`walk.sessions`: ")
+    assert problem.hint == "allowed: a whole number from -(2^53 - 1) to 2^53 - 1"
 
 
 @pytest.mark.parametrize(

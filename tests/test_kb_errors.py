@@ -357,6 +357,41 @@ def test_numbers_the_engine_cannot_read_are_refused(make_kb) -> None:
     assert "1e-05" in problem.message
 
 
+UNBOUNDED_FACTS = MINI_FACTS.replace("        min: 0\n        max: 14\n", "")
+
+
+@pytest.mark.parametrize(
+    "number", [2**53, -(2**53), 10**20, 10**400], ids=["2^53", "-2^53", "10^20", "10^400"]
+)
+def test_a_whole_number_the_engine_would_compare_wrongly_is_refused_in_a_rule(
+    make_kb, number: int
+) -> None:
+    # durable_rules reads 10^20 as the largest 64-bit integer: `gt: 10^20` would never hold.
+    rules = MINI_RULES.replace("between: [3, 5]", f"ge: {number}")
+    root = make_kb({"kb/facts.yaml": UNBOUNDED_FACTS, "rules/walking.yaml": rules})
+    problem = only(problems_of(root), "invalid-value")
+    assert (problem.file, problem.line) == ("rules/walking.yaml", 6)
+    assert "is beyond the whole numbers the rule engine compares exactly" in problem.message
+    assert "(from -(2^53 - 1) to 2^53 - 1)" in problem.message
+
+
+def test_a_bound_beyond_the_whole_numbers_the_engine_compares_is_refused(make_kb) -> None:
+    facts = MINI_FACTS.replace("max: 14", "max: 100000000000000000000")
+    problem = only(problems_of(make_kb({"kb/facts.yaml": facts})), "invalid-value")
+    assert (problem.file, problem.line) == ("kb/facts.yaml", 8)
+    assert problem.hint == "use a whole number from -(2^53 - 1) to 2^53 - 1, or leave `max` out"
+
+
+def test_a_large_threshold_of_an_unbounded_number_can_be_met(make_kb) -> None:
+    # Tried with 1e-6 on either side, `lt: 10^15` looked unmeetable: 10^15 - 1e-6 == 10^15.
+    facts = UNBOUNDED_FACTS.replace("type: integer", "type: number")
+    rules = MINI_RULES.replace("between: [3, 5]", "lt: 1000000000000000")
+    kb = healthkb.load(make_kb({"kb/facts.yaml": facts, "rules/walking.yaml": rules}))
+    assert kb.evaluate({"walk": {"sessions": 999999999999999.9}}).conclusion_ids == [
+        "walking_may_help"
+    ]
+
+
 def test_yes_as_a_key_is_explained(make_kb) -> None:
     facts = MINI_FACTS.replace("      tired:\n", "      yes:\n")
     problem = only(problems_of(make_kb({"kb/facts.yaml": facts})), "yaml-key")

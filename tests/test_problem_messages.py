@@ -321,6 +321,20 @@ def test_a_number_of_5001_digits_in_a_profile_is_a_profile_error(
     ]
 
 
+def test_a_list_nested_thousands_deep_in_a_profile_is_shown_three_levels_deep(
+    kb: healthkb.KnowledgeBase,
+) -> None:
+    nested: object = "low"
+    for _ in range(5_000):
+        nested = [nested]
+    with pytest.raises(healthkb.ProfileError) as caught:
+        kb.evaluate({"running": {"intensity": nested}})
+    assert [str(p) for p in caught.value.problems] == [
+        "profile: invalid-value: `running.intensity`: [[[[…]]]] is not allowed "
+        "(allowed: one of low, moderate, high)"
+    ]
+
+
 def test_an_empty_profile_file_says_it_is_empty(kb: healthkb.KnowledgeBase, tmp_path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text("# nothing yet\n", encoding="utf-8")

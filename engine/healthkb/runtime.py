@@ -262,10 +262,7 @@ def _positional_json(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"number {value} cannot be evaluated")
-        text = format(Decimal(repr(value)), "f")
-        # Without a point, durable_rules reads the number as a 64-bit integer, and one
-        # of 2^63 or more as the largest such integer: 1e20 would equal 1e30.
-        return text if "." in text else f"{text}.0"
+        return format(Decimal(repr(value)), "f")
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
