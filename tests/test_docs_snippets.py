@@ -278,3 +278,13 @@ def test_every_problem_code_is_in_the_editors_table_and_no_other() -> None:
     assert documented - engine == set(), "codes in docs/editors.md that the engine never gives"
     auditors = (DOCS / "auditors.md").read_text(encoding="utf-8")
     assert {code for code in _AUDIT_LOG_CODES if f"| `{code}` |" not in auditors} == set()
+
+
+def test_the_readme_library_example_runs_and_reaches_a_conclusion() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    (code,) = [body for language, body in _FENCE.findall(text) if language == "python"]
+    printed = io.StringIO()
+    with in_root(), contextlib.redirect_stdout(printed):
+        exec(compile(code, "README.md python block", "exec"), {"__name__": "readme"})
+    assert "thigh_buttock_fat_may_decrease possible fat_may_decrease p7.s2" in printed.getvalue()
+    assert "why not thigh_buttock_fat_may_not_decrease?" in printed.getvalue()
