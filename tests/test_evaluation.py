@@ -181,3 +181,21 @@ def test_a_passage_cited_twice_is_listed_once_with_its_interpretation(kb) -> Non
     assert len(spans) == len(set(spans))
     (whole_body,) = [c for c in citations if c.quote.startswith("Fat loss is a whole-body")]
     assert whole_body.interpretation and "specific body area" in whole_body.interpretation
+
+
+def test_cleaning_a_session_fires_no_rule_that_tests_an_absence(make_kb) -> None:
+    # While the session is emptied, `walk` disappears before `walking_load` would: a
+    # rule on "walking_load and no tired walk" must not fire then, nor show next time.
+    rules = MINI_RULES + (
+        "  - id: rested_walker\n    version: 1\n    title: Enough walking, not tired\n"
+        "    status: active\n    when:\n      all:\n"
+        "        - {fact: walking_load.level, eq: enough}\n"
+        "        - not: {fact: walk.tired, eq: true}\n"
+        "    then: {conclude: walking_may_help}\n"
+        '    because:\n      - source: mini\n        quote: "may help"\n'
+    )
+    kb = healthkb.load(make_kb({"rules/walking.yaml": rules}))
+    profile = {"walk": {"sessions": 4, "tired": True}}
+    first, second = kb.evaluate(profile), kb.evaluate(profile)
+    assert "rested_walker" not in {f.rule_id for f in first.fired}
+    assert second.model_dump() == first.model_dump()

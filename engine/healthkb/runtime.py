@@ -135,11 +135,12 @@ class Engine:
     def _retract_all(self, session: _Session) -> bool:
         """Empty the session so its id can be reused; False if that failed.
 
-        One batch per ruleset. Retracting can fire nothing: every rule that tests an
-        absence waits for a gate fact, and the gates go in the same batches.
+        One batch per ruleset, in the reverse order of assertion. Retracting can fire
+        nothing: every rule that tests an absence waits for a gate fact of its own
+        ruleset, and gates, asserted last, are retracted first.
         """
         by_ruleset: dict[str, list[str]] = {}
-        for name, text in session.asserted:
+        for name, text in reversed(session.asserted):
             by_ruleset.setdefault(name, []).append(text)
         try:
             for name, texts in by_ruleset.items():
