@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import MINI_CONCLUSIONS, MINI_SOURCE, ROOT
 from healthkb.cli import main
 
 EXAMPLES = ROOT / "kb" / "examples"
@@ -213,35 +213,12 @@ def test_release_refuses_a_kb_whose_test_case_is_broken(capsys, make_kb) -> None
     assert not (root / "kb" / "rules.lock.yaml").exists()
 
 
-HTML_SOURCE = """\
-id: mini
-title: A tiny article
-publisher: Test Press
-author: A. Writer
-published: 2025-01-01
-language: en
-text: |-
-  Walking 3–5 times a week may help. Rest when <b>tired</b> & *sore*.
-  Eat well.
-"""
-
-HTML_CONCLUSIONS = """\
-conclusions:
-  - id: walking_may_help
-    kind: outcome
-    certainty: possible
-    statement: Walking may help.
-    because:
-      - source: mini
-        quote: "Walking 3–5 times a week may help."
-  - id: rest
-    kind: warning
-    certainty: established
-    statement: "Rest <script>alert(1)</script> when [tired](javascript:x)."
-    because:
-      - source: mini
-        quote: "Rest when <b>tired</b> & *sore*."
-"""
+# The mini KB with HTML and Markdown markup in its source text and statements.
+HTML_SOURCE = MINI_SOURCE.replace("Rest when tired.", "Rest when <b>tired</b> & *sore*.")
+HTML_CONCLUSIONS = MINI_CONCLUSIONS.replace(
+    "statement: Rest when tired.",
+    'statement: "Rest <script>alert(1)</script> when [tired](javascript:x)."',
+).replace('quote: "Rest when tired."', 'quote: "Rest when <b>tired</b> & *sore*."')
 
 
 def test_evaluate_markdown_shows_html_and_markup_in_kb_text_literally(capsys, make_kb) -> None:
