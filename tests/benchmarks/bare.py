@@ -72,7 +72,7 @@ class BareEngine:
         self._asserted: list[tuple[str, dict[str, Any]]] = []
 
     def _action(self, kb: healthkb.KnowledgeBase, rule_id: str) -> Any:
-        rule = next(r for r in kb.content.active_rules() if r.id == rule_id)
+        rule = kb.content.rules[rule_id]
         derive = rule.then.derive
 
         def action(c: Any) -> None:
