@@ -53,6 +53,11 @@ class _ProblemsError(HealthKBError):
         lines = "\n".join(str(p) for p in self.problems)
         super().__init__(f"{summary}:\n{lines}" if lines else summary)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its problems, so it crosses to and from worker processes whole
+        # (the default would call the class with the message text as its problems).
+        return type(self), (self.problems,)
+
 
 class KBError(_ProblemsError):
     """A knowledge base could not be loaded; `.problems` lists everything wrong with it."""

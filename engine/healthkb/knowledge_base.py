@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+import threading
+from collections.abc import Iterable, Iterator
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -13,9 +16,16 @@ from .audit.log import AuditLog
 from .content.gcpause import collection_paused
 from .content.loader import KBContent, read_content
 from .content.profile import build_profile_model, read_profile, validate_profile
+from .content.shipment import KBShipment, ShipmentError, check_digest, pack, unpacked
+from .errors import HealthKBError
 from .results.result import Result, build_result
 from .runtime.compile import compile_rules
 from .runtime.engine import DEFAULT_MAX_STEPS, Engine
+from .runtime.pool import in_order, process_pool, worker_count
+
+# Profiles sent to a worker process at a time by `evaluate_many`: enough to make the
+# cost of sending them small next to evaluating them.
+PROFILES_PER_TASK = 64
 
 
 class KnowledgeBase:
@@ -92,6 +102,32 @@ class KnowledgeBase:
             result._audit_record_id = audit.append(result)
         return result
 
+    def evaluate_many(self, profiles: Iterable[Any], workers: int | None = 1) -> Iterator[Result]:
+        """Evaluate profiles one after the other, yielding each result in input order.
+
+        With `workers=1` (the default) they are evaluated in this process. With more
+        (None: one per core), in that many worker processes, each loading this KB once
+        from its files as this KB read them (`shipment()`), checking their digest;
+        their results are *detached* (see `Result`). Profiles are read from `profiles`
+        only as workers free up, so any number of them fits in memory. An invalid
+        profile raises `ProfileError` at its place, after the results before it.
+
+        >>> import healthkb
+        >>> kb = healthkb.load()
+        >>> profiles = [{}, {"symptoms": {"physical_discomfort": True}}]
+        >>> [result.conclusion_ids for result in kb.evaluate_many(profiles)]
+        [[], ['stop_and_rest']]
+        """
+        count = worker_count(workers)
+        if count == 1:
+            return (self.evaluate(profile) for profile in profiles)
+        return _evaluate_in_pool(self.shipment(), profiles, count)
+
+    def shipment(self) -> KBShipment:
+        """This KB's files and digest, to load the same KB in another process or machine
+        (`load_shipment`); the files are read again now, and the digest is this KB's."""
+        return pack(self.content.root, self.digest, self.max_steps)
+
     def __repr__(self) -> str:
         return f"<KnowledgeBase {self.id} {self.version} {self.digest[:19]}>"
 
@@ -137,3 +173,67 @@ def load(path: str | Path | None = None, *, max_steps: int = DEFAULT_MAX_STEPS) 
     _checked_max_steps(max_steps)
     with collection_paused():
         return KnowledgeBase(read_content(path), max_steps=max_steps)
+
+
+def load_shipment(shipment: KBShipment) -> KnowledgeBase:
+    """Load a shipped KB; raises `ShipmentError` unless its digest is the shipped one."""
+    with unpacked(shipment) as root:
+        kb = load(root, max_steps=shipment.max_steps)
+    check_digest(shipment, kb.digest)
+    return kb
+
+
+# In a worker process: the KBs shipped to it, by digest, each loaded once on start.
+_shipped: dict[str, KnowledgeBase] = {}
+_shipped_lock = threading.Lock()
+
+
+def adopt_shipments(*shipments: KBShipment) -> None:
+    """Load each shipped KB into this (worker) process, unless it was loaded already."""
+    for shipment in shipments:
+        with _shipped_lock:
+            if shipment.digest not in _shipped:
+                _shipped[shipment.digest] = load_shipment(shipment)
+
+
+def shipped(digest: str) -> KnowledgeBase:
+    """The KB with this digest shipped to this worker process by `adopt_shipments`."""
+    kb = _shipped.get(digest)
+    if kb is None:
+        raise ShipmentError(f"no KB with digest {digest} was sent to this worker process")
+    return kb
+
+
+def _evaluate_in_pool(
+    shipment: KBShipment, profiles: Iterable[Any], workers: int
+) -> Iterator[Result]:
+    chunks = _chunks(profiles, PROFILES_PER_TASK)
+    with process_pool(workers, adopt_shipments, (shipment,)) as pool:
+        for answers in in_order(
+            lambda chunk: pool.submit(_evaluate_chunk, shipment.digest, chunk),
+            chunks,
+            window=2 * workers,
+        ):
+            for answer in answers:
+                if isinstance(answer, HealthKBError):
+                    raise answer
+                yield answer
+
+
+def _evaluate_chunk(digest: str, profiles: list[Any]) -> list[Result | HealthKBError]:
+    """In a worker: each profile's result, or the error that refused it, in order."""
+    kb = shipped(digest)
+    answers: list[Result | HealthKBError] = []
+    for profile in profiles:
+        try:
+            answers.append(kb.evaluate(profile))
+        except HealthKBError as error:
+            answers.append(error)
+            break  # the caller stops at the first error: the rest would be wasted work
+    return answers
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk

@@ -33,7 +33,7 @@ import os
 import platform
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,8 +68,10 @@ __all__ = [
     "Verification",
     "build_record",
     "canonical",
+    "chain_record",
     "hash_matches",
     "line_hash",
+    "record_body",
     "record_hash",
 ]
 
@@ -93,13 +95,20 @@ def _versions() -> dict[str, str]:
 
 def build_record(result: Result, sequence: int, previous: str) -> Record:
     """The record of one evaluation (without `hash`), ready to be chained and written."""
+    return chain_record(record_body(result), sequence, previous)
+
+
+def record_body(result: Result) -> Record:
+    """What a record says about one evaluation, before its place in a chain is known.
+
+    Built where the KB that evaluated `result` is (the explanations need it), as plain
+    JSON data, so a worker process can build it and send it to the one that writes.
+    """
     now = datetime.datetime.now(datetime.UTC)
-    record: Record = {
+    body: Record = {
         "format": FORMAT,
-        "sequence": sequence,
         "record": str(uuid.uuid4()),
         "time": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
-        "previous": previous,
         "kb": {"id": result.kb_id, "version": result.kb_version, "digest": result.kb_digest},
         "software": _versions(),
         "profile": result.profile,
@@ -107,9 +116,15 @@ def build_record(result: Result, sequence: int, previous: str) -> Record:
         "explanations": {c.id: result.explain(c.id).to_dict() for c in result.conclusions},
     }
     # Round-trip through JSON so the stored record is exactly what a reader will see.
-    plain: Record = json.loads(canonical(record))
-    plain["hash"] = record_hash(plain)
+    plain: Record = json.loads(canonical(body))
     return plain
+
+
+def chain_record(body: Record, sequence: int, previous: str) -> Record:
+    """A record body placed in the chain: its sequence, the previous hash, its own hash."""
+    record: Record = {**body, "sequence": sequence, "previous": previous}
+    record["hash"] = record_hash(record)
+    return record
 
 
 class AuditLog:
@@ -128,21 +143,38 @@ class AuditLog:
 
     def append(self, result: Result) -> str:
         """Write the record of `result`, durably, and return its record id."""
+        return self.append_bodies([record_body(result)])[0]
+
+    def append_many(self, results: Iterable[Result]) -> list[str]:
+        """Write the records of `results` in order with one fsync (a group commit): all
+        of them durable when this returns; their record ids, in order."""
+        return self.append_bodies([record_body(result) for result in results])
+
+    def append_bodies(self, bodies: list[Record]) -> list[str]:
+        """Chain and write record bodies (`record_body`, built wherever the evaluations
+        ran) in order, durably, with one fsync; their record ids, in order."""
+        if not bodies:
+            return []
         with self._lock:
             created = not self.path.exists()
             fd = auditchain.open_log(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 sequence, previous = _chain_head(fd, self.path)
-                record = build_record(result, sequence, previous)
-                _write_all(fd, _line_of(record, self.path) + b"\n")
+                lines = []
+                for offset, body in enumerate(bodies):
+                    line = _line_of(chain_record(body, sequence + offset, previous), self.path)
+                    previous = line_hash(line)
+                    lines.append(line + b"\n")
+                # One write: a crash leaves every record of the group or a torn last
+                # line, which `verify` reports and appending refuses.
+                _write_all(fd, b"".join(lines))
                 os.fsync(fd)
             finally:
                 os.close(fd)  # closing releases the flock
             if created:
                 _fsync_folder(self.path.parent)
-        record_id: str = record["record"]
-        return record_id
+        return [str(body["record"]) for body in bodies]
 
     def checked(self) -> Iterator[Checked]:
         """Every record with what is wrong with it (its hash, its link, its line ending),

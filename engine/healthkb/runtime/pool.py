@@ -1,0 +1,70 @@
+"""Running work on worker processes: in input order, with a bounded amount in flight.
+
+`in_order` submits items one by one, keeping at most `window` of them running, and
+yields their results in the order the items came, so an input of any length is
+evaluated in the memory of `window` items and their results. `process_pool` starts
+the workers fresh (spawn): a forked copy of a process that runs threads (a server,
+a Dask client, a test runner) may inherit a lock held by one of them and hang.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R", covariant=True)
+
+
+class Pending(Protocol[R]):
+    """Work submitted somewhere (a local process pool, a Dask cluster), not yet done."""
+
+    def result(self) -> R: ...
+
+    def cancel(self) -> Any: ...
+
+
+def worker_count(workers: Any) -> int:
+    """The number of worker processes asked for (None: one per core); refuses nonsense."""
+    if workers is None:
+        return os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise TypeError(f"workers must be a whole number or None; got {type(workers).__name__}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1; got {workers}")
+    return workers
+
+
+def process_pool(
+    workers: int, initializer: Callable[..., object], initargs: tuple[Any, ...]
+) -> ProcessPoolExecutor:
+    """`workers` fresh processes, each running `initializer(*initargs)` once on start."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=initargs,
+    )
+
+
+def in_order(submit: Callable[[T], Pending[R]], items: Iterable[T], window: int) -> Iterator[R]:
+    """The results of `submit(item)` for every item, in item order, `window` at a time.
+
+    Items are read from `items` only as room frees up; an exception raised by an item's
+    work is raised here, at that item's place, after the results before it.
+    """
+    running: deque[Pending[R]] = deque()
+    try:
+        for item in items:
+            running.append(submit(item))
+            if len(running) >= window:
+                yield running.popleft().result()
+        while running:
+            yield running.popleft().result()
+    finally:
+        for future in running:
+            future.cancel()
