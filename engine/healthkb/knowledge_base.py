@@ -183,8 +183,10 @@ def load_shipment(shipment: KBShipment) -> KnowledgeBase:
     return kb
 
 
-# In a worker process: the KBs shipped to it, by digest, each loaded once on start.
-_shipped: dict[str, KnowledgeBase] = {}
+# In a worker process: the KBs shipped to it, by digest, each loaded once on start;
+# or why one could not be loaded, told to every task that asks for it (an error in a
+# pool's initializer would only break the pool, and lose the message).
+_shipped: dict[str, KnowledgeBase | HealthKBError] = {}
 _shipped_lock = threading.Lock()
 
 
@@ -192,13 +194,20 @@ def adopt_shipments(*shipments: KBShipment) -> None:
     """Load each shipped KB into this (worker) process, unless it was loaded already."""
     for shipment in shipments:
         with _shipped_lock:
-            if shipment.digest not in _shipped:
+            if isinstance(_shipped.get(shipment.digest), KnowledgeBase):
+                continue
+            try:
                 _shipped[shipment.digest] = load_shipment(shipment)
+            except HealthKBError as error:
+                _shipped[shipment.digest] = error
 
 
 def shipped(digest: str) -> KnowledgeBase:
-    """The KB with this digest shipped to this worker process by `adopt_shipments`."""
+    """The KB with this digest shipped to this worker process by `adopt_shipments`;
+    raises the error that refused it, if it was refused."""
     kb = _shipped.get(digest)
+    if isinstance(kb, HealthKBError):
+        raise kb
     if kb is None:
         raise ShipmentError(f"no KB with digest {digest} was sent to this worker process")
     return kb

@@ -99,6 +99,14 @@ def _fired(outcome: Result | str) -> set[str]:
     return set() if isinstance(outcome, str) else {f.rule_id for f in outcome.fired}
 
 
+def responsible_rules(
+    edited: set[str], old: Result | str, new: Result | str
+) -> tuple[str, ...]:
+    """The rule edits that can explain a difference between two outcomes of one profile:
+    the edited rules (`behavioural_edits`) that fired on either side."""
+    return tuple(sorted(edited & (_fired(old) | _fired(new))))
+
+
 def _compare(
     profile: _Profile,
     old: Result | str,
@@ -126,7 +134,7 @@ def _compare(
         lost=tuple(sorted(_conclusions(old) - _conclusions(new))),
         fired_only_old=tuple(sorted(_fired(old) - _fired(new))),
         fired_only_new=tuple(sorted(_fired(new) - _fired(old))),
-        responsible_rules=tuple(sorted(edited & (_fired(old) | _fired(new)))),
+        responsible_rules=responsible_rules(edited, old, new),
         responsible_facts=tuple(sorted(background & used)),
         old_error=errors[0],
         new_error=errors[1],

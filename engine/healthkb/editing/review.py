@@ -56,12 +56,17 @@ def diff_folders(old_root: Path, new_root: Path, old_label: str, new_label: str)
 
 
 def _load(role: str, label: str, root: Path) -> tuple[KnowledgeBase, list[Placed[TestCase]]]:
-    try:
-        kb = KnowledgeBase(read_content(root))
-    except KBError as error:
-        raise SideError(role, label, error.problems) from None
+    kb = load_side(role, label, root)
     # Read the test cases now, so that a broken case file is blamed on its side.
     try:
         return kb, read_cases(kb)
+    except KBError as error:
+        raise SideError(role, label, error.problems) from None
+
+
+def load_side(role: str, label: str, root: Path) -> KnowledgeBase:
+    """The KB of one side (`role` OLD or NEW); `SideError` naming the side if it is broken."""
+    try:
+        return KnowledgeBase(read_content(root))
     except KBError as error:
         raise SideError(role, label, error.problems) from None

@@ -1,0 +1,180 @@
+"""Answering input lines: each line's output line, a result or the reason it was refused.
+
+An input line is `{"id": ..., "profile": {...}}`; its answer is
+`{"id", "kb_id", "kb_version", "kb_digest", "conclusions": [...]}`, or, for a line that
+cannot be evaluated, `{"id" (when readable), "line": N, "error": {"code", "message",
+"problems"}}`. The same bytes whichever process or machine answers: this is the one
+function every way of running a batch calls.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..audit.log import Record, record_body
+from ..errors import EvaluationError, Problem, ProfileError, did_you_mean
+from ..knowledge_base import KnowledgeBase
+from ..results.result import Result
+from .jsonlines import MAX_LINE_BYTES, Line
+
+LINE_KEYS = ("id", "profile")
+_LINE_HINT = 'write {"id": ..., "profile": {...}}'
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive input lines, answered together by one worker."""
+
+    source: str  # how problems name the input
+    lines: tuple[Line, ...]
+    audit: bool = False  # also build each evaluation's audit record
+
+
+@dataclass(frozen=True)
+class ChunkAnswer:
+    """The output lines of a chunk (each ending in a newline), how many lines and how many
+    of them refused, and the audit record bodies of the evaluated ones, in order."""
+
+    text: bytes
+    lines: int
+    refused: int
+    records: tuple[Record, ...] = ()
+
+
+class Refused(Exception):
+    """An input line that cannot be evaluated, with what to say about it."""
+
+    def __init__(
+        self, code: str, message: str, problems: list[Problem], identifier: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.code, self.message, self.problems = code, message, problems
+        self.identifier = identifier  # the line's id, when it could be read
+
+
+def answer_chunk(kb: KnowledgeBase, chunk: Chunk) -> ChunkAnswer:
+    """Every line of the chunk answered, in order."""
+    out: list[bytes] = []
+    refused = 0
+    records: list[Record] = []
+    for line in chunk.lines:
+        try:
+            identifier, profile = read_line(line, chunk.source)
+            result = evaluate_line(kb, line, chunk.source, profile, identifier)
+        except Refused as refusal:
+            refused += 1
+            out.append(_refusal_line(line.number, refusal))
+            continue
+        out.append(result_line(identifier, result))
+        if chunk.audit:
+            records.append(record_body(result))
+    return ChunkAnswer(b"".join(out), len(out), refused, tuple(records))
+
+
+def read_line(line: Line, source: str) -> tuple[Any, Any]:
+    """The id and profile of an input line; `Refused` saying why not (with the id when
+    it could be read, so the answer can name it)."""
+    where = f"{source}:{line.number}"
+    if line.data is None:
+        raise _refused(where, "line-too-long", f"the line is longer than {MAX_LINE_BYTES:,} bytes")
+    if not line.data.strip():
+        raise _refused(where, "empty-line", "the line is empty", _LINE_HINT)
+    try:
+        data = json.loads(line.data, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as error:
+        raise _refused(where, "invalid-json", _json_message(error)) from None
+    if not isinstance(data, dict):
+        raise _refused(where, "invalid-line", "a line is a JSON object", _LINE_HINT)
+    identifier = data.get("id")
+    if isinstance(identifier, bool) or not isinstance(identifier, str | int):
+        what = "has no `id`" if identifier is None else "has an `id` that is not text or a number"
+        raise _refused(where, "invalid-id", f"the line {what}", "give each line its id")
+    unknown = sorted(set(data) - set(LINE_KEYS))
+    if unknown:
+        hint = did_you_mean(unknown[0], LINE_KEYS)
+        raise _refused(where, "unknown-key", f"unknown key `{unknown[0]}`", hint, identifier)
+    if "profile" not in data:
+        raise _refused(where, "missing-profile", "the line has no `profile`", "", identifier)
+    return identifier, data["profile"]
+
+
+def evaluate_line(
+    kb: KnowledgeBase, line: Line, source: str, profile: Any, identifier: Any
+) -> Result:
+    """The profile's result; `Refused` if the KB refuses it or cannot finish evaluating."""
+    try:
+        return kb.evaluate(profile)
+    except ProfileError as error:
+        problems = [_placed(p, source, line.number) for p in error.problems]
+        count = len(problems)
+        message = f"invalid profile: {count} problem{'s' if count != 1 else ''}"
+        raise Refused("invalid-profile", message, problems, identifier) from None
+    except EvaluationError as error:
+        where = f"{source}:{line.number}"
+        raise _refused(where, "evaluation-failed", str(error), "", identifier) from None
+
+
+def result_line(identifier: Any, result: Result) -> bytes:
+    """The output line of an evaluated profile."""
+    answer = {
+        "id": identifier,
+        "kb_id": result.kb_id,
+        "kb_version": result.kb_version,
+        "kb_digest": result.kb_digest,
+        "conclusions": [
+            {
+                "id": c.id,
+                "kind": c.kind,
+                "certainty": c.certainty,
+                "rule": c.rule_id,
+                "rule_version": c.rule_version,
+            }
+            for c in result.conclusions
+        ],
+    }
+    return _json_line(answer)
+
+
+def _refusal_line(number: int, refusal: Refused) -> bytes:
+    identifier = refusal.identifier
+    answer: dict[str, Any] = {} if identifier is None else {"id": identifier}
+    answer["line"] = number
+    answer["error"] = {
+        "code": refusal.code,
+        "message": refusal.message,
+        "problems": [p.to_dict() for p in refusal.problems],
+    }
+    return _json_line(answer)
+
+
+def _json_line(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def _refused(
+    where: str, code: str, message: str, hint: str = "", identifier: Any = None
+) -> Refused:
+    source, _, number = where.rpartition(":")
+    problem = Problem(source, int(number), 0, code, message, hint)
+    return Refused(code, message, [problem], identifier)
+
+
+def _placed(problem: Problem, source: str, number: int) -> Problem:
+    """A profile problem placed at its input line (the profile's own place is the line)."""
+    return Problem(source, number, 0, problem.code, problem.message, problem.hint)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _json_message(error: Exception) -> str:
+    if isinstance(error, RecursionError):
+        return "the JSON nests too deeply to read"
+    if isinstance(error, UnicodeDecodeError):
+        return f"the line is not UTF-8 (byte {error.start + 1})"
+    if isinstance(error, json.JSONDecodeError):
+        return f"not JSON: {error.msg} at column {error.colno}"
+    return f"not JSON: {error}"

@@ -1,0 +1,96 @@
+"""Running a batch on an existing Dask distributed cluster (`healthkb[dask]`).
+
+The KBs go to every worker once, as a worker plugin holding their files and digests:
+each worker loads them when it starts the plugin (also a worker that joins later) and
+refuses a digest mismatch, which `register_plugin` reports here. Chunks of the input
+are then tasks, at most two per worker thread in flight, their results taken in input
+order: the same task function as a local run, so the same bytes.
+
+Every worker needs healthkb installed (the same version: a different one may load the
+KB to another digest, which is refused).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from distributed import Client
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from ..content.shipment import KBShipment
+from ..errors import HealthKBError
+from ..knowledge_base import KnowledgeBase, adopt_shipments
+from ..runtime.pool import in_order
+from .runners import Runner, Task, run_shipped
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+CONNECT_TIMEOUT_SECONDS = 20
+WORKERS_TIMEOUT_SECONDS = 60
+
+
+class ClusterError(HealthKBError):
+    """The Dask cluster cannot be reached, has no workers, or refused the KB."""
+
+
+class ShipKnowledgeBases(WorkerPlugin):  # type: ignore[misc]
+    """Loads the shipped KBs into each worker process, once, when the worker takes it."""
+
+    def __init__(self, shipments: tuple[KBShipment, ...]) -> None:
+        self.shipments = shipments
+
+    def setup(self, worker: Any) -> None:
+        adopt_shipments(*self.shipments)
+
+
+class DaskRunner(Runner):
+    """Tasks on the workers of the cluster a client is connected to."""
+
+    def __init__(self, client: Client, kbs: tuple[KnowledgeBase, ...]) -> None:
+        self.client = client
+        self.digests = tuple(kb.digest for kb in kbs)
+        self.threads = max(1, sum(client.nthreads().values()))
+
+    def map(self, task: Task[R], items: Iterable[T]) -> Iterator[R]:
+        def submit(item: T) -> Any:
+            return self.client.submit(run_shipped, task, self.digests, item, pure=False)
+
+        return in_order(submit, items, window=2 * self.threads)
+
+
+@contextmanager
+def dask_runner(kbs: tuple[KnowledgeBase, ...], address: str) -> Iterator[Runner]:
+    """A runner on the Dask scheduler at `address` (`tcp://host:8786`), its workers
+    holding `kbs`; the client is closed on exit, the cluster left running."""
+    client = _connect(address)
+    try:
+        try:
+            client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise ClusterError(
+                f"no Dask worker joined the scheduler at {address} within "
+                f"{WORKERS_TIMEOUT_SECONDS} s; start some with `dask worker {address}`"
+            ) from None
+        shipments = tuple(kb.shipment() for kb in kbs)
+        # Named by the digests: the same KBs registered again replace, not add up.
+        name = "healthkb-kbs-" + "-".join(kb.digest.removeprefix("sha256:")[:16] for kb in kbs)
+        try:
+            client.register_plugin(ShipKnowledgeBases(shipments), name=name)
+        except HealthKBError as error:
+            raise ClusterError(f"a Dask worker refused the KB: {error}") from None
+        yield DaskRunner(client, kbs)
+    finally:
+        client.close()
+
+
+def _connect(address: str) -> Client:
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ClusterError(
+            f"cannot reach the Dask scheduler at {address}: {error} "
+            "(start one with `dask scheduler`, and give the address it prints)"
+        ) from None

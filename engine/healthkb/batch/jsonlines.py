@@ -1,0 +1,166 @@
+"""JSON Lines in and out: files, standard input and output, gzip; one line at a time.
+
+Input is read as bytes, a line at a time, so an input of any size streams; a line
+longer than `MAX_LINE_BYTES` is skipped unread (and answered as too long), never held
+in memory. Gzip input is recognised by its first bytes, whatever its name. Output is
+written a chunk of complete lines at a time, with one write each, so the file only
+ever holds complete lines; a `.gz` output is written as one gzip member per chunk
+(a gzip file may hold any number of members), so an interrupted run leaves complete
+members, each of complete lines, which `--resume` keeps.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import sys
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from ..content.regularfile import NotRegularFile, open_regular
+from ..errors import HealthKBError
+
+STDIO = "-"
+MAX_LINE_BYTES = 1024 * 1024
+"""The longest input line read (a profile is a few hundred bytes)."""
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_BLOCK = 1024 * 1024
+
+
+class BatchInputError(HealthKBError):
+    """The input cannot be read (missing, not a file, a damaged gzip stream): exit 2."""
+
+
+class BatchOutputError(HealthKBError):
+    """The output cannot be written, or cannot be resumed: exit 2."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One input line: its 1-based number, and its bytes (None: too long to read)."""
+
+    number: int
+    data: bytes | None
+
+
+def input_name(name: str | Path) -> str:
+    """How messages name an input: its path, or `<stdin>`."""
+    return "<stdin>" if str(name) == STDIO else str(name)
+
+
+def open_input(name: str | Path) -> BinaryIO:
+    """The input's bytes, decompressed if it is gzip; `-` is standard input."""
+    if str(name) == STDIO:
+        raw: BinaryIO = sys.stdin.buffer
+    else:
+        try:
+            raw = os.fdopen(open_regular(name), "rb")
+        except NotRegularFile as error:
+            raise BatchInputError(f"{name}: is {error.kind}, not a file of JSON lines") from None
+        except OSError as error:
+            raise BatchInputError(f"cannot read {name}: {error.strerror or error}") from None
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    if buffered.peek(2)[:2] == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+    return buffered
+
+
+def read_lines(stream: BinaryIO, name: str) -> Iterator[Line]:
+    """Every line of `stream`, numbered from 1, without its line ending."""
+    number = 0
+    while True:
+        try:
+            data = stream.readline(MAX_LINE_BYTES + 1)
+            if len(data) > MAX_LINE_BYTES and not data.endswith(b"\n"):
+                _skip_rest_of_line(stream)
+                number += 1
+                yield Line(number, None)
+                continue
+        except (OSError, EOFError, zlib.error) as error:
+            raise BatchInputError(
+                f"{name}: cannot read line {number + 1}: {error} "
+                "(the lines before it were answered)"
+            ) from None
+        if not data:
+            return
+        number += 1
+        yield Line(number, data.rstrip(b"\r\n") if data.endswith(b"\n") else data)
+
+
+def _skip_rest_of_line(stream: BinaryIO) -> None:
+    while (block := stream.readline(_BLOCK)) and not block.endswith(b"\n"):
+        pass
+
+
+def count_lines(name: str | Path) -> int | None:
+    """Lines of a plain regular input file (for a progress bar's total), else None."""
+    if str(name) == STDIO:
+        return None
+    try:
+        with open(name, "rb") as file:
+            if file.read(2) == _GZIP_MAGIC:
+                return None
+            file.seek(0)
+            count, last = 0, b"\n"
+            while block := file.read(_BLOCK):
+                count += block.count(b"\n")
+                last = block[-1:]
+            return count + (last != b"\n")
+    except OSError:
+        return None
+
+
+class Output:
+    """Where answers go: a file (plain, or gzip by its `.gz` name) or standard output.
+
+    `write` takes complete lines and writes them with one system call (for gzip, as one
+    member), so the file never holds a partial line unless the machine itself stops.
+    """
+
+    def __init__(self, name: str | Path, *, append: bool = False) -> None:
+        self.name = str(name)
+        self.gzip = self.name.endswith(".gz")
+        self._fd: int | None = None
+        if self.name == STDIO:
+            return
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+        try:
+            self._fd = open_regular(self.name, flags)
+        except NotRegularFile as error:
+            raise BatchOutputError(f"{self.name}: is {error.kind}, not a file to write") from None
+        except OSError as error:
+            raise BatchOutputError(f"cannot write {self.name}: {error.strerror or error}") from None
+
+    def write(self, lines: bytes) -> None:
+        if not lines:
+            return
+        data = gzip.compress(lines, mtime=0) if self.gzip else lines
+        try:
+            if self._fd is None:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+                return
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as error:
+            raise BatchOutputError(f"cannot write {self.name}: {error.strerror or error}") from None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            try:
+                os.fsync(self._fd)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> Output:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

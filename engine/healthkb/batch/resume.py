@@ -1,0 +1,143 @@
+"""Resuming a batch: keep the complete answers an interrupted run wrote, check they fit.
+
+The output of an interrupted run holds complete lines (plain) or complete gzip members
+(`.gz`) followed, at worst, by a torn tail. Each complete answer is checked against
+the input line at its place, read in step: the same id (or, for a refused line, the
+same line number), and for an evaluated one the digest of the KB used now. Any
+mismatch means the output was written for another input or another KB, and nothing
+is resumed. The torn tail is cut off; the run goes on from the next input line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .jsonlines import STDIO, BatchOutputError, Line
+
+_BLOCK = 1024 * 1024
+_START_AFRESH = "run without --resume to start afresh"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What an earlier run wrote that is kept: answers, refusals among them, bytes."""
+
+    lines: int = 0
+    refused: int = 0
+    size: int = 0
+
+
+def keep_answers(output: str, lines: Iterator[Line], source: str, digest: str) -> Kept:
+    """Check the complete answers in `output` against the input, reading one input line
+    per answer from `lines`; cut off a torn tail. Raises BatchOutputError on a mismatch."""
+    if output == STDIO:
+        raise BatchOutputError("--resume needs an output file: standard output cannot be resumed")
+    path = Path(output)
+    if not path.exists():
+        return Kept()
+    if not path.is_file():
+        raise BatchOutputError(f"{output}: not a file; cannot resume it")
+    answers = _gzip_answers(path) if output.endswith(".gz") else _plain_answers(path)
+    count = refused = size = 0
+    for answer, end in answers:
+        count += 1
+        line = next(lines, None)
+        if line is None:
+            raise BatchOutputError(
+                f"{output}: has more answers than {source} has lines ({count - 1}): it was "
+                f"written for another input; {_START_AFRESH}"
+            )
+        refused += _check(answer, line, output, source, digest)
+        size = end
+    if size < path.stat().st_size:
+        os.truncate(path, size)
+    return Kept(count, refused, size)
+
+
+def _check(answer: bytes, line: Line, output: str, source: str, digest: str) -> int:
+    """1 if the answer is a refusal, 0 if a result; BatchOutputError if it does not fit."""
+    where = f"{output}: answer {line.number}"
+    try:
+        data = json.loads(answer)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not ("error" in data or "kb_digest" in data):
+        raise BatchOutputError(f"{where} is not an answer healthkb wrote; {_START_AFRESH}")
+    wanted = _id_of(line)
+    if data.get("id") != wanted:
+        raise BatchOutputError(
+            f"{where} is for id {json.dumps(data.get('id'))}, but line {line.number} of "
+            f"{source} has id {json.dumps(wanted)}: the output was written for another "
+            f"input; {_START_AFRESH}"
+        )
+    if "error" in data:
+        if data.get("line") != line.number:
+            raise BatchOutputError(f"{where} names line {data.get('line')}; {_START_AFRESH}")
+        return 1
+    if data["kb_digest"] != digest:
+        raise BatchOutputError(
+            f"{where} was evaluated with the KB {data['kb_digest']}, not this one ({digest}); "
+            f"{_START_AFRESH}, or use that KB"
+        )
+    return 0
+
+
+def _id_of(line: Line) -> Any:
+    """The id an answer to this input line carries (None: the line has no usable id)."""
+    if line.data is None:
+        return None
+    try:
+        data = json.loads(line.data)
+    except (ValueError, RecursionError):
+        return None
+    identifier = data.get("id") if isinstance(data, dict) else None
+    if isinstance(identifier, bool) or not isinstance(identifier, str | int):
+        return None
+    return identifier
+
+
+def _plain_answers(path: Path) -> Iterator[tuple[bytes, int]]:
+    """Each complete line, and the file offset just after it."""
+    with open(path, "rb") as file:
+        offset = 0
+        for line in file:
+            if not line.endswith(b"\n"):
+                return
+            offset += len(line)
+            yield line, offset
+
+
+def _gzip_answers(path: Path) -> Iterator[tuple[bytes, int]]:
+    """Each line of each complete gzip member, and the offset just after its member.
+
+    A member's lines are kept only once the member is complete (its checksum read):
+    only then is it certain they are the lines written.
+    """
+    with open(path, "rb") as file:
+        offset = 0  # where the member being read starts
+        pending = b""
+        while True:
+            decompressor = zlib.decompressobj(wbits=31)
+            data = bytearray()
+            while not decompressor.eof:
+                block = pending or file.read(_BLOCK)
+                pending = b""
+                if not block:
+                    return  # a torn member (or none): stop before it
+                try:
+                    data += decompressor.decompress(block)
+                except zlib.error as error:
+                    raise BatchOutputError(f"{path}: not gzip as healthkb writes it ({error})")
+                offset += len(block) - len(decompressor.unused_data)
+                pending = decompressor.unused_data
+            *lines, rest = bytes(data).split(b"\n")
+            if rest:
+                raise BatchOutputError(f"{path}: a gzip member ends inside a line")
+            for line in lines:
+                yield line + b"\n", offset

@@ -1,0 +1,99 @@
+"""Where the chunks of a batch run: in this process, on a local process pool, or on Dask.
+
+A runner runs `task(*kbs, item)` for every item and yields the results in item order,
+reading items only as room frees up. `task` is a module-level function (sent to
+workers by name); the KBs are sent to each worker once, as their files and digest
+(`KBShipment`), and each worker loads them and checks the digest before any task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, TypeVar
+
+from ..errors import HealthKBError
+from ..knowledge_base import KnowledgeBase, adopt_shipments, shipped
+from ..runtime.pool import in_order, process_pool
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+Task = Callable[..., R]
+
+
+class WorkerError(HealthKBError):
+    """A worker process died while answering."""
+
+
+class Runner:
+    """Runs tasks on the KBs it was given; `map` yields results in input order."""
+
+    def map(self, task: Task[R], items: Iterable[T]) -> Iterator[R]:
+        raise NotImplementedError
+
+
+class LocalRunner(Runner):
+    """Every task in this process, one after the other, on the KBs already loaded."""
+
+    def __init__(self, kbs: tuple[KnowledgeBase, ...]) -> None:
+        self.kbs = kbs
+
+    def map(self, task: Task[R], items: Iterable[T]) -> Iterator[R]:
+        for item in items:
+            yield task(*self.kbs, item)
+
+
+class PoolRunner(Runner):
+    """Tasks on `workers` local processes, each loading the shipped KBs once."""
+
+    def __init__(self, kbs: tuple[KnowledgeBase, ...], workers: int) -> None:
+        self.digests = tuple(kb.digest for kb in kbs)
+        self.workers = workers
+        self._pool = process_pool(workers, adopt_shipments, tuple(kb.shipment() for kb in kbs))
+
+    def map(self, task: Task[R], items: Iterable[T]) -> Iterator[R]:
+        def submit(item: T) -> Any:
+            return self._pool.submit(run_shipped, task, self.digests, item)
+
+        try:
+            yield from in_order(submit, items, window=2 * self.workers)
+        except BrokenProcessPool:
+            raise WorkerError(
+                "a worker process stopped (killed, or out of memory); the answers before "
+                "its chunk were written: run again with --resume"
+            ) from None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_shipped(task: Task[R], digests: tuple[str, ...], item: Any) -> R:
+    """In a worker: `task` on the KBs shipped to this process with these digests."""
+    return task(*(shipped(digest) for digest in digests), item)
+
+
+def runner(
+    kbs: tuple[KnowledgeBase, ...], workers: int = 1, dask: str | None = None
+) -> AbstractContextManager[Runner]:
+    """The runner a command line asks for: Dask at an address, else `workers` processes
+    (1: this process)."""
+    if dask is not None:
+        # Imported only when asked for: Dask is an optional extra (healthkb[dask]).
+        from .cluster import dask_runner
+
+        return dask_runner(kbs, dask)
+    return _local(kbs, workers)
+
+
+@contextmanager
+def _local(kbs: tuple[KnowledgeBase, ...], workers: int) -> Iterator[Runner]:
+    if workers == 1:
+        yield LocalRunner(kbs)
+        return
+    pool = PoolRunner(kbs, workers)
+    try:
+        yield pool
+    finally:
+        pool.close()

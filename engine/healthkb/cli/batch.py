@@ -1,0 +1,135 @@
+"""`healthkb batch` and `healthkb impact`: many profiles, on all cores or a Dask cluster."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..audit.log import AuditLog
+from ..batch.impact import DEFAULT_EXAMPLES, run_impact
+from ..batch.job import run_batch
+from ..render.impact import impact_json, impact_markdown, impact_text
+from ..runtime.pool import worker_count
+from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
+
+IMPACT_FORMATS = {"text": impact_text, "json": impact_json, "markdown": impact_markdown}
+
+
+def register(commands: Any) -> None:
+    batch = commands.add_parser(
+        "batch", help="evaluate a file of profiles (JSON Lines) into a file of answers"
+    )
+    batch.add_argument("input", help="JSON Lines of {id, profile} (.gz read as gzip; - stdin)")
+    batch.add_argument(
+        "--out", required=True, metavar="OUTPUT", help="answers, in input order (.gz; - stdout)"
+    )
+    add_kb_option(batch)
+    _add_where(batch)
+    batch.add_argument(
+        "--resume", action="store_true", help="continue after the last complete answer of OUTPUT"
+    )
+    batch.add_argument(
+        "--audit-log", metavar="FILE", help="append one record per evaluated profile"
+    )
+    batch.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    batch.set_defaults(handler=run_batch_command)
+
+    impact = commands.add_parser(
+        "impact", help="what a KB release changes for a population of profiles"
+    )
+    impact.add_argument("old", help="OLD: a KB folder or a git revision (HEAD~1, v0.1.0, ...)")
+    impact.add_argument("new", help="NEW: a KB folder or a git revision")
+    impact.add_argument("input", help="JSON Lines of {id, profile}, as `batch` reads")
+    impact.add_argument(
+        "--repo",
+        default=".",
+        help="KB folder inside the git repository that revisions refer to (default: .)",
+    )
+    _add_where(impact)
+    impact.add_argument("--format", choices=sorted(IMPACT_FORMATS), default="text")
+    impact.add_argument(
+        "--examples",
+        type=_count,
+        default=DEFAULT_EXAMPLES,
+        metavar="K",
+        help=f"example ids per rule edit (default: {DEFAULT_EXAMPLES})",
+    )
+    impact.add_argument("--quiet", action="store_true", help="no progress bar")
+    impact.set_defaults(handler=run_impact_command)
+
+
+def _add_where(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=_count,
+        metavar="N",
+        help="worker processes (default: one per core; 1 runs in this process)",
+    )
+    where.add_argument(
+        "--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS (tcp://host:8786)"
+    )
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0 or (value == 0 and text != "0"):
+        raise argparse.ArgumentTypeError(f"{text} is not a count")
+    return value
+
+
+def _workers(args: argparse.Namespace) -> int:
+    if args.workers == 0:
+        raise UsageError("--workers: give at least 1")
+    return worker_count(args.workers)
+
+
+def run_batch_command(args: argparse.Namespace) -> int:
+    workers = _workers(args)
+    if args.resume and args.out == "-":
+        raise UsageError("--resume needs an output file (--out FILE): stdout cannot be resumed")
+    kb = load_kb(args.kb)
+    audit = AuditLog(args.audit_log) if args.audit_log else None
+    progress = not args.quiet and sys.stderr.isatty()
+    summary = run_batch(
+        args.input,
+        args.out,
+        kb,
+        workers=workers,
+        dask=args.dask,
+        resume=args.resume,
+        audit=audit,
+        progress=progress,
+    )
+    where = "standard output" if args.out == "-" else args.out
+    kept = f" ({summary.resumed:,} kept from the earlier run)" if summary.resumed else ""
+    if summary.refused:
+        print(
+            f"healthkb: {summary.refused:,} of {summary.lines:,} lines refused{kept}: "
+            f'their answers in {where} carry an "error"',
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    if not args.quiet:
+        print(f"healthkb: {summary.lines:,} profiles evaluated{kept} into {where}", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_impact_command(args: argparse.Namespace) -> int:
+    workers = _workers(args)
+    report = run_impact(
+        args.old,
+        args.new,
+        args.input,
+        repo=args.repo,
+        workers=workers,
+        dask=args.dask,
+        examples=args.examples,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    print(IMPACT_FORMATS[args.format](report.to_dict()))
+    return EXIT_OK
