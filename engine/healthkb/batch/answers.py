@@ -150,7 +150,12 @@ def _refusal_line(number: int, refusal: Refused) -> bytes:
 
 
 def _json_line(data: dict[str, Any]) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (`"\ud800"` in an id) is valid JSON but not UTF-8: escaped.
+        return (json.dumps(data, separators=(",", ":")) + "\n").encode("ascii")
 
 
 def _refused(
