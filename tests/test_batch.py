@@ -288,9 +288,9 @@ def copy_kb(target: Path) -> Path:
 
 
 def lengthen_running_sessions(root: Path) -> None:
-    """Edit a rule: adequate running needs sessions of more than 40 minutes, not 30."""
+    """Edit a rule: adequate running needs sessions of more than 50 minutes, not 30."""
     rules = root / "rules" / "running_and_diet.yaml"
-    text = rules.read_text().replace("gt: 30", "gt: 40").replace("version: 1", "version: 2", 1)
+    text = rules.read_text().replace("gt: 30", "gt: 50").replace("version: 1", "version: 2", 1)
     rules.write_text(text)
 
 

@@ -20,14 +20,14 @@ def profile(chooser: random.Random) -> dict[str, Any]:
     facts: dict[str, Any] = {
         "running": {
             "intensity": chooser.choice(["low", "moderate", "high"]),
-            "sessions_per_week": chooser.randint(0, 7),
-            "minutes_per_session": float(chooser.choice([10, 15, 25, 30, 35, 45, 60])),
+            "sessions_per_week": chooser.choice([0, 1, 2, 3, 3, 4, 4, 5, 6, 7]),
+            "minutes_per_session": float(chooser.choice([10, 15, 25, 30, 35, 45, 45, 60])),
         },
         "diet": {
-            "low_calorie": chooser.random() < 0.5,
-            "nutrient_rich": chooser.random() < 0.6,
-            "limits_high_fat_high_sugar": chooser.random() < 0.5,
-            "frequent_high_calorie_foods": chooser.random() < 0.3,
+            "low_calorie": chooser.random() < 0.7,
+            "nutrient_rich": chooser.random() < 0.8,
+            "limits_high_fat_high_sugar": chooser.random() < 0.7,
+            "frequent_high_calorie_foods": chooser.random() < 0.2,
         },
         "goals": {
             "target_areas": sorted(chooser.sample(AREAS, chooser.randint(0, 2))),

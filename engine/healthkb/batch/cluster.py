@@ -21,7 +21,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from ..content.shipment import KBShipment
 from ..errors import HealthKBError
-from ..knowledge_base import KnowledgeBase, adopt_shipments
+from ..knowledge_base import KnowledgeBase, adopt_shipments, shipped
 from ..runtime.pool import in_order
 from .runners import Runner, Task, run_shipped
 
@@ -44,6 +44,8 @@ class ShipKnowledgeBases(WorkerPlugin):  # type: ignore[misc]
 
     def setup(self, worker: Any) -> None:
         adopt_shipments(*self.shipments)
+        for shipment in self.shipments:
+            shipped(shipment.digest)  # a refused KB is reported to the client, now
 
 
 class DaskRunner(Runner):

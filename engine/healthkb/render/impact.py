@@ -42,7 +42,7 @@ def impact_text(report: dict[str, Any]) -> str:
             shown = ", ".join(str(e) for e in edit["examples"])
             lines.append(
                 f"{edit['rule']:<{width}}  {edit['change']:<8}  {edit['profiles']:>8,}  {shown}"
-            ).rstrip()
+            )
     if report["unattributed"]:
         lines += ["", f"{report['unattributed']:,} profiles {_UNATTRIBUTED}."]
     return "\n".join(line.rstrip() for line in lines)
