@@ -63,11 +63,11 @@ def test_dask_workers_refuse_kb_files_that_changed_since_they_were_loaded(
     scheduler: str, tmp_path: Path
 ) -> None:
     root = copy_kb(tmp_path / "kb")
-    # A KB of its own: the workers hold the bundled one already, by its digest.
-    lengthen_running_sessions(root)
-    kb = healthkb.load(root)
     rules = root / "rules" / "running_and_diet.yaml"
-    rules.write_text(rules.read_text().replace("gt: 50", "gt: 55"))
+    # A KB no other test sends: the workers keep each KB they were sent, by its digest.
+    rules.write_text(rules.read_text().replace("gt: 30", "gt: 33").replace("version: 1", "version: 2", 1))
+    kb = healthkb.load(root)
+    rules.write_text(rules.read_text().replace("gt: 33", "gt: 34"))
     people = population.write(tmp_path / "people.jsonl", 10)
     with pytest.raises(cluster.ClusterError, match="a Dask worker refused the KB: .* as sent"):
         run_batch(people, tmp_path / "a.jsonl", kb, dask=scheduler)
