@@ -81,6 +81,7 @@ WALKTHROUGHS = {
         "The explain page: one answer",
         "Verifying one answer from the log back to the article",
     ),
+    "batch.md": ("Running a batch", "Resuming an interrupted run", "The impact of a release"),
 }
 
 
