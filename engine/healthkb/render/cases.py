@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .tree import explanation_text, rule_why_not_text, why_not_text
+from ..results.tree_text import explanation_text, rule_why_not_text, why_not_text
 
 Report = dict[str, Any]
 _PAD = "    "
