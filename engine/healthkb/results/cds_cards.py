@@ -18,10 +18,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .result import Result
+from typing import Any
 
 Tree = dict[str, Any]
 SourceInfo = tuple[str, str, str | None]
@@ -183,13 +180,15 @@ def card(
 
 
 def cds_cards(
-    result: Result,
+    conclusion_ids: list[str],
+    profile: dict[str, Any],
     explanations: dict[str, Tree],
     sources: dict[str, SourceInfo],
     record_id: str | None,
 ) -> dict[str, Any]:
     """A CDS Hooks response, `{"cards": [...]}`, one card per conclusion, in result order."""
     cards = [
-        card(explanations[c.id], result.profile, sources, record_id) for c in result.conclusions
+        card(explanations[conclusion_id], profile, sources, record_id)
+        for conclusion_id in conclusion_ids
     ]
     return {"cards": cards}

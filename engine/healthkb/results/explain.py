@@ -26,7 +26,7 @@ from .tree_text import explanation_text, why_not_text
 
 if TYPE_CHECKING:
     from ..content.loader import KBContent
-    from .result import Result
+    from ..runtime.engine import Trace
 
 Tree = dict[str, Any]
 
@@ -80,14 +80,14 @@ def _citations(content: KBContent, rule_or_fact: Any) -> list[Tree]:
 # --- explanations --------------------------------------------------------------------
 
 
-def explain(content: KBContent, result: Result, conclusion_id: str) -> Explanation:
+def explain(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str) -> Explanation:
     _check_known(content, conclusion_id)
-    firing = result._proofs.conclusions.get(conclusion_id)
+    firing = proofs.conclusions.get(conclusion_id)
     declared = content.conclusions[conclusion_id]
     if firing is None:
         hint = "this conclusion was not reached; ask why_not() instead"
         raise UnknownConclusionError(f"`{conclusion_id}` was not concluded ({hint})")
-    proof = _Proof(content, result._trace.facts, result._proofs)
+    proof = _Proof(content, trace.facts, proofs)
     return Explanation(
         {
             "conclusion": {
@@ -170,14 +170,14 @@ def _facts_by_type(facts: list[FactRecord]) -> dict[str, list[FactRecord]]:
 # --- why-not -------------------------------------------------------------------------
 
 
-def why_not(content: KBContent, result: Result, conclusion_id: str) -> WhyNot:
+def why_not(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str) -> WhyNot:
     _check_known(content, conclusion_id)
-    facts = _facts_by_type(result._trace.facts)
+    facts = _facts_by_type(trace.facts)
     rules = [r for r in content.rules.values() if r.then.conclude == conclusion_id]
     return WhyNot(
         {
             "conclusion": conclusion_id,
-            "concluded": conclusion_id in result._proofs.conclusions,
+            "concluded": conclusion_id in proofs.conclusions,
             "rules": [
                 _rule_failure(content, rule, facts, set())
                 for rule in sorted(rules, key=lambda r: r.id)
@@ -298,11 +298,11 @@ def _describe(condition: Condition) -> str:
     return " or ".join(f"({_describe(c)})" for c in condition.any)
 
 
-def rule_why_not(content: KBContent, result: Result, rule_id: str) -> Tree:
+def rule_why_not(content: KBContent, trace: Trace, rule_id: str) -> Tree:
     """Why one rule did not fire: its first failed condition, traced like `why_not`.
 
     The tree has the shape of one entry of `why_not(...).to_dict()["rules"]`;
     `failed` is None when the rule did fire.
     """
-    facts = _facts_by_type(result._trace.facts)
+    facts = _facts_by_type(trace.facts)
     return _rule_failure(content, content.rules[rule_id], facts, set())

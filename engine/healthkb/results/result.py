@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from ..content.model import KIND_RANK
 from ..content.sources import ResolvedCitation
-from ..errors import HealthKBError, check_conclusion_id
+from ..errors import HealthKBError, check_conclusion_id, did_you_mean
 from ..runtime.engine import FactRecord, Firing, Trace, canonical_fact
 from .cds_cards import cds_cards
-from .explain import Explanation, WhyNot, explain, why_not
+from .explain import Explanation, Tree, WhyNot, explain, rule_why_not, why_not
 from .proof import Proofs, choose_proofs
 
 if TYPE_CHECKING:
@@ -177,11 +177,25 @@ class Result(_Frozen):
 
     def explain(self, conclusion_id: str) -> Explanation:
         """The proof tree of a conclusion, down to input facts and quoted passages."""
-        return explain(self._evaluated_by(), self, conclusion_id)
+        return explain(self._evaluated_by(), self._trace, self._proofs, conclusion_id)
 
     def why_not(self, conclusion_id: str) -> WhyNot:
         """Why a conclusion was not reached: for each rule, the first condition that failed."""
-        return why_not(self._evaluated_by(), self, conclusion_id)
+        return why_not(self._evaluated_by(), self._trace, self._proofs, conclusion_id)
+
+    def rule_why_not(self, rule_id: str) -> Tree:
+        """Why one rule did not fire: its first failed condition, traced like `why_not`.
+
+        The tree has the shape of one entry of `why_not(...).to_dict()["rules"]`;
+        `failed` is None when the rule did fire. Raises `HealthKBError` for a rule id
+        the KB does not have.
+        """
+        content = self._evaluated_by()
+        if rule_id not in content.rules:
+            raise HealthKBError(
+                f"unknown rule `{rule_id}` ({did_you_mean(rule_id, content.rules)})"
+            )
+        return rule_why_not(content, self._trace, rule_id)
 
     def to_cds_cards(self) -> dict[str, Any]:
         """The conclusions as a CDS Hooks 2.0 response: `{"cards": [...]}`, one card each.
@@ -194,7 +208,9 @@ class Result(_Frozen):
             for source_id, source in self._evaluated_by().sources.items()
         }
         explanations = {c.id: self.explain(c.id).to_dict() for c in self.conclusions}
-        return cds_cards(self, explanations, sources, self._audit_record_id)
+        return cds_cards(
+            self.conclusion_ids, self.profile, explanations, sources, self._audit_record_id
+        )
 
 
 def build_result(content: KBContent, profile: dict[str, Any], trace: Trace) -> Result:
