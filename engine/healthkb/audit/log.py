@@ -12,7 +12,7 @@ Appends are serialised by a threading lock and an exclusive `flock` on the log f
 so several threads and several processes can share one log; each record is flushed
 and fsynced before `append` returns. A log whose last line is torn (a crash in the
 middle of a write), or is not a record as written, is refused for appending until an
-auditor has looked at it. Reading a log back and checking its chain is auditchain.py.
+auditor has looked at it. Reading a log back and checking its chain is chain.py.
 
 >>> import healthkb, tempfile, pathlib
 >>> log = healthkb.AuditLog(pathlib.Path(tempfile.mkdtemp()) / "audit.jsonl")
