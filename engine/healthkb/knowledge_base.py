@@ -54,6 +54,11 @@ class KnowledgeBase:
             },
         )
         self.plan = plan
+        # The same for every evaluation, and never changed by one: made once.
+        self._background = [
+            (name, dict(fact.values), "background")
+            for name, fact in sorted(content.vocabulary.background.items())
+        ]
 
     @property
     def id(self) -> str:
@@ -92,11 +97,7 @@ class KnowledgeBase:
     def _evaluate(self, validated: BaseModel, audit: AuditLog | None) -> Result:
         given = validated.model_dump(exclude_none=True)
         facts = [(name, values, "input") for name, values in given.items()]
-        facts += [
-            (name, dict(fact.values), "background")
-            for name, fact in sorted(self.content.vocabulary.background.items())
-        ]
-        trace = self._engine.run(facts, self.max_steps)
+        trace = self._engine.run(facts + self._background, self.max_steps)
         result = build_result(self.content, given, trace)
         if audit is not None:
             result._audit_record_id = audit.append(result)

@@ -19,7 +19,7 @@ import math
 import threading
 import weakref
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -108,6 +108,12 @@ class Engine:
             )
         names = [r.name for r in plan.rulesets]
         weakref.finalize(self, _delete_rulesets, self._host, names)
+        # The JSON of facts every evaluation may assert (derived and background facts,
+        # by canonical text), without their id and session: written once, not per run.
+        self._bodies: dict[str, str] = {}
+        self._derived_keys = {
+            rule_id: canonical_fact(*derive) for rule_id, derive in derives.items() if derive
+        }
 
     def run(
         self, facts: list[tuple[str, dict[str, Any], str]], max_steps: int = DEFAULT_MAX_STEPS
@@ -121,11 +127,9 @@ class Engine:
                     session.pending.append((fact_type, values, origin, None))
                 self._drain(session, max_steps)
                 for stratum in self._plan.strata:
-                    self._assert(
-                        session,
-                        self._plan.gate_routes[stratum],
-                        {TYPE_KEY: GATE_TYPE, "stratum": stratum, "id": f"gate{stratum}"},
-                    )
+                    gate = {TYPE_KEY: GATE_TYPE, "stratum": stratum, "id": f"gate{stratum}"}
+                    text = to_json({**gate, "sid": session.sid})
+                    self._assert(session, self._plan.gate_routes[stratum], text)
                     self._drain(session, max_steps)
                 return session.trace
             finally:
@@ -154,24 +158,44 @@ class Engine:
         trace = session.trace
         while session.pending:
             fact_type, values, origin, firing = session.pending.popleft()
-            key = canonical_fact(fact_type, values)
+            if firing is None:
+                key = canonical_fact(fact_type, values)
+            else:
+                key = self._derived_keys[trace.firings[firing].rule_id]
             index = session.keys.get(key)
             if index is None:
                 index = len(trace.facts)
                 session.keys[key] = index
                 trace.facts.append(FactRecord(index, fact_type, values, origin, key))
                 routes = self._plan.routes.get(fact_type, ())
-                self._assert(session, routes, _durable_fact(fact_type, values, index))
+                if routes:
+                    text = self._fact_text(fact_type, values, origin, key, index, session.sid)
+                    self._assert(session, routes, text)
             if firing is not None:
-                trace.firings[firing] = replace(trace.firings[firing], derived=index)
+                done = trace.firings[firing]
+                trace.firings[firing] = Firing(
+                    done.rule_id, done.conjunction, done.bound, done.conclusion, index
+                )
             if len(trace.firings) > max_steps:
                 raise EvaluationError(
                     f"evaluation stopped: more than {max_steps} rule firings (a runaway chain?); "
                     f"most recent rules: {', '.join(f.rule_id for f in trace.firings[-5:])}"
                 )
 
-    def _assert(self, session: _Session, rulesets: tuple[str, ...], fact: dict[str, Any]) -> None:
-        text = to_json({**fact, "sid": session.sid})
+    def _fact_text(
+        self, fact_type: str, values: dict[str, Any], origin: str, key: str, index: int, sid: str
+    ) -> str:
+        """The fact as durable_rules reads it: its JSON with its id and session."""
+        body = None if origin == "input" else self._bodies.get(key)
+        if body is None:
+            fact = _durable_fact(fact_type, values, index)
+            del fact["id"]
+            body = to_json(fact)[:-1]  # without the closing brace: id and session follow
+            if origin != "input":  # a KB has finitely many of these; profiles, no end
+                self._bodies[key] = body
+        return f'{body},"id":"f{index}","sid":"{sid}"}}'
+
+    def _assert(self, session: _Session, rulesets: tuple[str, ...], text: str) -> None:
         for name in rulesets:
             try:
                 self._send(session, durable_rules_engine.assert_fact, name, text)
@@ -232,16 +256,21 @@ class Engine:
             )
 
 
+# Made once: `json.dumps` with any option builds a new encoder on every call.
+_SORTED = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def canonical_fact(fact_type: str, values: dict[str, Any]) -> str:
     """A fact's identity: equal facts give the same text, whatever their key order."""
-    return f"{fact_type}:{json.dumps(values, sort_keys=True, ensure_ascii=False)}"
+    return f"{fact_type}:{_SORTED.encode(values)}"
 
 
 def to_json(value: Any) -> str:
     """JSON with numbers in positional notation (durable_rules cannot parse `1e-06`)."""
     if _has_exponent_float(value):
         return _positional_json(value)
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return _COMPACT.encode(value)
 
 
 def _has_exponent_float(value: Any) -> bool:
