@@ -18,7 +18,7 @@ from .content.loader import KBContent, read_content
 from .content.profile import build_profile_model, read_profile, validate_profile
 from .content.shipment import KBShipment, ShipmentError, check_digest, pack, unpacked
 from .errors import HealthKBError
-from .results.result import Result, build_result
+from .results.result import Cited, Result, build_result
 from .runtime.compile import compile_rules
 from .runtime.engine import DEFAULT_MAX_STEPS, Engine
 from .runtime.pool import in_order, process_pool, worker_count
@@ -54,6 +54,7 @@ class KnowledgeBase:
             },
         )
         self.plan = plan
+        self._cited: Cited = {}  # each conclusion's citations, resolved once
         # The same for every evaluation, and never changed by one: made once.
         self._background = [
             (name, dict(fact.values), "background")
@@ -98,7 +99,7 @@ class KnowledgeBase:
         given = validated.model_dump(exclude_none=True)
         facts = [(name, values, "input") for name, values in given.items()]
         trace = self._engine.run(facts + self._background, self.max_steps)
-        result = build_result(self.content, given, trace)
+        result = build_result(self.content, given, trace, self._cited)
         if audit is not None:
             result._audit_record_id = audit.append(result)
         return result

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from ..content.model import KIND_RANK
 from ..content.sources import ResolvedCitation
 from ..errors import HealthKBError, check_conclusion_id, did_you_mean
-from ..runtime.engine import FactRecord, Firing, Trace, canonical_fact
+from ..runtime.engine import Firing, Trace
 from .cds_cards import cds_cards
 from .explain import Explanation, Tree, WhyNot, explain, rule_why_not, why_not
 from .proof import Proofs, choose_proofs
@@ -213,16 +213,29 @@ class Result(_Frozen):
         )
 
 
-def build_result(content: KBContent, profile: dict[str, Any], trace: Trace) -> Result:
+Cited = dict[tuple[str, str], list[ResolvedCitation]]
+
+
+def build_result(
+    content: KBContent, profile: dict[str, Any], trace: Trace, cited: Cited | None = None
+) -> Result:
+    """The result of an evaluation. `cited`: the citations of each (conclusion, rule)
+    pair, filled as they are met; pass the same dict for every result of one KB."""
     proofs = choose_proofs(trace)
     facts = trace.facts
+    cited = {} if cited is None else cited
+    rules = content.rules
 
     facts_used: dict[int, FactUsed] = {}  # a fact is often used by several firings
 
     def fact_used(index: int) -> FactUsed:
-        if index not in facts_used:
-            facts_used[index] = _fact_used(facts[index])
-        return facts_used[index]
+        used = facts_used.get(index)
+        if used is None:
+            fact = facts[index]
+            used = facts_used[index] = _trusted(
+                FactUsed, fact=fact.type, values=fact.values, origin=fact.origin
+            )
+        return used
 
     def used(firing: Firing) -> list[FactUsed]:
         return [fact_used(i) for _, i in firing.bound]
@@ -230,12 +243,15 @@ def build_result(content: KBContent, profile: dict[str, Any], trace: Trace) -> R
     conclusions = []
     for conclusion_id, firing in proofs.conclusions.items():
         declared = content.conclusions[conclusion_id]
-        rule = content.rules[firing.rule_id]
-        citations = _unique(
-            [content.citations.resolve(c) for c in (*declared.because, *rule.because)]
-        )
+        rule = rules[firing.rule_id]
+        citations = cited.get((conclusion_id, rule.id))
+        if citations is None:
+            citations = cited[conclusion_id, rule.id] = _unique(
+                [content.citations.resolve(c) for c in (*declared.because, *rule.because)]
+            )
         conclusions.append(
-            ConclusionResult(
+            _trusted(
+                ConclusionResult,
                 id=conclusion_id,
                 kind=declared.kind,
                 certainty=declared.certainty,
@@ -244,27 +260,28 @@ def build_result(content: KBContent, profile: dict[str, Any], trace: Trace) -> R
                 rule_version=rule.version,
                 rule_title=rule.title,
                 facts_used=used(firing),
-                citations=citations,
+                citations=list(citations),
             )
         )
     conclusions.sort(key=lambda c: (KIND_RANK[c.kind], c.id))
-    derived = sorted(
-        (
-            DerivedFact(
-                fact=facts[index].type,
-                values=facts[index].values,
-                rule_id=firing.rule_id,
-                rule_version=content.rules[firing.rule_id].version,
-            )
-            for index, firing in proofs.facts.items()
-        ),
-        key=lambda d: (d.fact, canonical_fact(d.fact, d.values)),
-    )
+    derived = [
+        _trusted(
+            DerivedFact,
+            fact=facts[index].type,
+            values=facts[index].values,
+            rule_id=firing.rule_id,
+            rule_version=rules[firing.rule_id].version,
+        )
+        for index, firing in sorted(
+            proofs.facts.items(), key=lambda item: (facts[item[0]].type, facts[item[0]].canonical)
+        )
+    ]
     fired = sorted(
         (
-            FiredRule(
+            _trusted(
+                FiredRule,
                 rule_id=f.rule_id,
-                rule_version=content.rules[f.rule_id].version,
+                rule_version=rules[f.rule_id].version,
                 alternative=f.conjunction,
                 facts_used=used(f),
                 derived=fact_used(f.derived) if f.derived is not None else None,
@@ -274,23 +291,42 @@ def build_result(content: KBContent, profile: dict[str, Any], trace: Trace) -> R
         ),
         key=lambda f: (f.rule_id, f.alternative),
     )
-    result = Result(
+    private = {name: attribute.get_default() for name, attribute in _RESULT_PRIVATE.items()}
+    private.update(_content=content, _trace=trace, _proofs=proofs)
+    return _trusted(
+        Result,
+        _private=private,
         kb_id=content.manifest.id,
         kb_version=content.manifest.version,
         kb_digest=content.digest,
-        profile=profile,
+        profile=dict(profile),
         conclusions=conclusions,
         derived=derived,
         fired=fired,
     )
-    result._content = content
-    result._trace = trace
-    result._proofs = proofs
-    return result
 
 
-def _fact_used(fact: FactRecord) -> FactUsed:
-    return FactUsed(fact=fact.type, values=fact.values, origin=fact.origin)
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _trusted(model: type[_M], _private: dict[str, Any] | None = None, **values: Any) -> _M:
+    """An instance of `model` from values that need no validation (validate once: they
+    come from content validated when the KB loaded, or from the validated profile).
+
+    What pydantic's `model_construct` does for a model without defaults left out or
+    extra fields, without its per-field bookkeeping, which made it no faster than
+    validating. Every field is given, and every private attribute in `_private`.
+    """
+    instance = model.__new__(model)
+    _set(instance, "__dict__", values)
+    _set(instance, "__pydantic_fields_set__", set(values))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", _private)
+    return instance
+
+
+_set = object.__setattr__
+_RESULT_PRIVATE = Result.__private_attributes__
 
 
 def _unique(citations: list[ResolvedCitation]) -> list[ResolvedCitation]:
