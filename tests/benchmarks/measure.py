@@ -51,3 +51,22 @@ def resident_mib() -> float:
     except (OSError, IndexError, ValueError):
         return 0.0
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def paired(
+    first: Callable[[], object], second: Callable[[], object], repeats: int
+) -> tuple[float, float]:
+    """Median µs of two calls timed in turn, call after call: a load that comes and goes
+    on the machine weighs on both alike, so their ratio holds when their times do not."""
+    for _ in range(min(50, repeats)):
+        first()
+        second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeats):
+        started = time.perf_counter()
+        first()
+        middle = time.perf_counter()
+        second()
+        times[0].append(middle - started)
+        times[1].append(time.perf_counter() - middle)
+    return statistics.median(times[0]) * 1e6, statistics.median(times[1]) * 1e6

@@ -1,12 +1,8 @@
 """The batch job: a file of profiles in, a file of answers out, in input order.
 
-Importable for schedulers (cron, Airflow):
-
-    from healthkb import load
-    from healthkb.batch.job import run_batch
-
-    summary = run_batch("people.jsonl.gz", "answers.jsonl.gz", load("path/to/kb"), workers=4)
-    summary.refused  # lines answered with an error
+Importable for schedulers (cron, Airflow): `run_batch("people.jsonl.gz",
+"answers.jsonl.gz", healthkb.load("path/to/kb"), workers=4)` returns a `BatchSummary`
+(lines answered, refused).
 
 The input is read a chunk of lines at a time, the chunks go to the runner (this
 process, a local pool, or a Dask cluster) with a bounded number in flight, and their

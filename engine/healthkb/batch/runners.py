@@ -8,6 +8,7 @@ workers by name); the KBs are sent to each worker once, as their files and diges
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager
@@ -24,7 +25,7 @@ Task = Callable[..., R]
 
 
 class WorkerError(HealthKBError):
-    """A worker process died while answering."""
+    """The workers cannot run: one died while answering, or Dask is not installed."""
 
 
 class Runner:
@@ -80,11 +81,21 @@ def runner(
     """The runner a command line asks for: Dask at an address, else `workers` processes
     (1: this process)."""
     if dask is not None:
-        # Imported only when asked for: Dask is an optional extra (healthkb[dask]).
-        from .cluster import dask_runner
-
-        return dask_runner(kbs, dask)
+        return _cluster_module().dask_runner(kbs, dask)
     return _local(kbs, workers)
+
+
+def _cluster_module() -> Any:
+    """`healthkb.batch.cluster`, imported only when a run asks for Dask: it imports Dask
+    distributed, an optional extra (healthkb[dask]) that takes a second to import, which
+    no other command should pay for. (Not a cycle dodged: cluster imports this module,
+    this module never needs cluster to load.)"""
+    try:
+        return importlib.import_module("healthkb.batch.cluster")
+    except ImportError as error:
+        raise WorkerError(
+            f"--dask needs Dask distributed ({error}): pip install 'healthkb[dask]'"
+        ) from None
 
 
 @contextmanager

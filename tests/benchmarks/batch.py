@@ -1,0 +1,202 @@
+"""Batch figures: per profile against the bare path, workers, Dask, memory over a run.
+
+- **per profile, one worker**: `answer_chunk` in this process (read the JSON line,
+  validate, evaluate, write the answer line) against the bare durable_rules path on
+  the same profiles, chunk after chunk in turn, so a load that comes and goes on the
+  machine weighs on both alike.
+- **2 workers vs 1**, **Dask vs the local pool**: wall time of `run_batch` over the
+  same file (pool start-up included; the file is large enough for it not to matter).
+- **memory**: `healthkb batch` as a command over N lines streamed through a pipe;
+  resident memory of the command and its workers sampled as it goes.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import healthkb
+from healthkb.batch.answers import Chunk, answer_chunk
+from healthkb.batch.job import LINES_PER_CHUNK, run_batch
+from healthkb.batch.jsonlines import Line
+
+from . import population
+from .bare import BareEngine
+
+
+@dataclass
+class BatchFigures:
+    per_profile_us: float = 0.0
+    bare_us: float = 0.0
+    lines: int = 0
+    one_worker_s: float = 0.0
+    two_workers_s: float = 0.0
+    dask_s: float | None = None
+    memory: list[tuple[int, float]] | None = None
+
+
+def per_profile(kb: healthkb.KnowledgeBase, chunks: int = 40) -> tuple[float, float]:
+    """Median µs per profile of a batch chunk in this process, and of the bare path."""
+    bare = BareEngine(kb)
+    texts = list(population.lines(LINES_PER_CHUNK, seed=1))
+    chunk = Chunk("bench", tuple(Line(n, t.encode()) for n, t in enumerate(texts, 1)))
+    given = [
+        kb.validate_profile(json.loads(t)["profile"]).model_dump(exclude_none=True) for t in texts
+    ]
+    batch_times, bare_times = [], []
+    answer_chunk(kb, chunk)  # warm-up
+    for _ in range(chunks):
+        started = time.perf_counter()
+        answer_chunk(kb, chunk)
+        middle = time.perf_counter()
+        for profile in given:
+            bare.run(profile)
+        batch_times.append(middle - started)
+        bare_times.append(time.perf_counter() - middle)
+    scale = 1e6 / LINES_PER_CHUNK
+    return statistics.median(batch_times) * scale, statistics.median(bare_times) * scale
+
+
+def wall_times(lines: int, with_dask: bool) -> tuple[float, float, float | None]:
+    """Seconds for `lines` profiles on 1 worker, on 2, and on a 2-process Dask cluster."""
+    kb = healthkb.load()
+    with tempfile.TemporaryDirectory() as scratch:
+        people = population.write(Path(scratch) / "people.jsonl", lines)
+        out = Path(scratch) / "answers.jsonl"
+        one = _timed(lambda: run_batch(people, out, kb, workers=1))
+        two = _timed(lambda: run_batch(people, out, kb, workers=2))
+        dask = _dask_time(people, out, kb) if with_dask else None
+    return one, two, dask
+
+
+def _dask_time(people: Path, out: Path, kb: healthkb.KnowledgeBase) -> float:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        worker_dashboard_address=None,
+    ) as cluster:
+        address = cluster.scheduler_address
+        run_batch(people, out, kb, dask=address)  # the workers load the KB once
+        return _timed(lambda: run_batch(people, out, kb, dask=address))
+
+
+def _timed(call: Any) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def memory_over_a_run(lines: int, workers: int = 2) -> list[tuple[int, float]]:
+    """(lines answered, MiB resident in the command and its workers), ten times a run."""
+    command = [
+        sys.executable, "-m", "healthkb", "batch", "-", "--out", "-",
+        "--workers", str(workers), "--quiet",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    assert process.stdin is not None and process.stdout is not None
+    feeder = threading.Thread(target=_feed, args=(process.stdin, lines), daemon=True)
+    feeder.start()
+    checkpoints = []
+    step = max(lines // 10, 1)
+    answered = 0
+    for _ in process.stdout:
+        answered += 1
+        if answered % step == 0 or answered == 1000:
+            checkpoints.append((answered, _tree_mib(process.pid)))
+    process.wait()
+    return checkpoints
+
+
+def _feed(stdin: Any, lines: int) -> None:
+    with stdin:
+        for text in population.lines(lines, seed=2):
+            stdin.write(text.encode())
+
+
+def _tree_mib(pid: int) -> float:
+    """Resident MiB of a process and its children (Linux /proc; 0 where unavailable)."""
+    total = 0
+    for process in [pid, *_children(pid)]:
+        try:
+            status = Path(f"/proc/{process}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    children = [int(child) for child in found]
+    return children + [grandchild for child in children for grandchild in _children(child)]
+
+
+def measure(lines: int, memory_lines: int, with_dask: bool = True) -> BatchFigures:
+    kb = healthkb.load()
+    figures = BatchFigures(lines=lines)
+    figures.per_profile_us, figures.bare_us = per_profile(kb)
+    figures.one_worker_s, figures.two_workers_s, figures.dask_s = wall_times(lines, with_dask)
+    figures.memory = memory_over_a_run(memory_lines)
+    return figures
+
+
+def render(figures: BatchFigures) -> list[str]:
+    lines = [
+        "batch (seed KB, synthetic population)",
+        f"  per profile, in this process: {figures.per_profile_us:.0f} µs "
+        f"(bare durable_rules on the same profiles: {figures.bare_us:.0f} µs)",
+        f"  {figures.lines:,} profiles: 1 worker {figures.one_worker_s:.2f} s "
+        f"({figures.lines / figures.one_worker_s:,.0f}/s), 2 workers "
+        f"{figures.two_workers_s:.2f} s ({figures.lines / figures.two_workers_s:,.0f}/s)",
+    ]
+    if figures.dask_s is not None:
+        lines.append(
+            f"  Dask LocalCluster, 2 worker processes: {figures.dask_s:.2f} s "
+            f"({figures.lines / figures.dask_s:,.0f}/s)"
+        )
+    for done, mib in figures.memory or []:
+        lines.append(f"  {done:>10,} lines answered  {mib:7.1f} MiB resident (command + workers)")
+    return lines
+
+
+def targets(figures: BatchFigures) -> list[tuple[bool, str, str]]:
+    found = []
+    ratio = figures.per_profile_us / figures.bare_us
+    found.append((ratio <= 1.3, "batch, one worker, per profile <= 1.3x bare", f"{ratio:.2f}x"))
+    speedup = figures.one_worker_s / figures.two_workers_s
+    found.append((speedup >= 1.7, "batch: 2 workers >= 1.7x one worker", f"{speedup:.2f}x"))
+    if figures.dask_s is not None:
+        slower = figures.dask_s / figures.two_workers_s
+        what = "batch: Dask (2 processes) within 1.3x of the pool"
+        found.append((slower <= 1.3, what, f"{slower:.2f}x"))
+    memory = figures.memory or []
+    if len(memory) >= 3:
+        growth = memory[-1][1] - memory[1][1]
+        what = "batch memory flat: growth after the first tenth < 10 MiB"
+        found.append((growth < 10, what, f"{growth:+.1f} MiB"))
+    return found
+
+
+if __name__ == "__main__":
+    # `python -m tests.benchmarks.batch N`: resident memory over a run of N lines, as JSON.
+    print(json.dumps(memory_over_a_run(int(sys.argv[1]))))
