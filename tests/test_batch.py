@@ -27,8 +27,8 @@ from tests.benchmarks import population
 
 import healthkb
 from healthkb.audit.log import AuditLog
-from healthkb.batch.jsonlines import MAX_LINE_BYTES
 from healthkb.batch.job import LINES_PER_CHUNK, run_batch
+from healthkb.batch.jsonlines import MAX_LINE_BYTES
 from healthkb.cli import main
 from healthkb.content.shipment import ShipmentError
 
@@ -106,13 +106,19 @@ def test_each_bad_line_is_answered_in_place_and_the_run_goes_on(
     good = '{"id": "good", "profile": {"symptoms": {"physical_discomfort": true}}}'
     text = "\n".join(line for bad in BAD_LINES for line in (bad[0], good)) + "\n"
     people = tmp_path / "people.jsonl"
-    people.write_bytes(text.encode("utf-8", "surrogatepass") + b"\xff\xfe\n" + b"x" * (MAX_LINE_BYTES + 5) + b"\n" + good.encode())
+    people.write_bytes(
+        text.encode("utf-8", "surrogatepass")
+        + b"\xff\xfe\n"
+        + b"x" * (MAX_LINE_BYTES + 5)
+        + b"\n"
+        + good.encode()
+    )
     out = tmp_path / "answers.jsonl"
     code = main(["batch", str(people), "--out", str(out), "--workers", "1", "--quiet"])
     answers = read_answers(out)
     assert len(answers) == 2 * len(BAD_LINES) + 3
     for number, answer in enumerate(answers, 1):
-        if number % 2 == 0 and number <= 2 * len(BAD_LINES) or number == len(answers):
+        if (number % 2 == 0 and number <= 2 * len(BAD_LINES)) or number == len(answers):
             assert answer["id"] == "good" and answer["conclusions"][0]["id"] == "stop_and_rest"
     refused = [(n, a) for n, a in enumerate(answers, 1) if "error" in a]
     expected = [(bad[1], bad[2]) for bad in BAD_LINES if bad[1]] + [
@@ -136,9 +142,10 @@ def test_gzip_input_and_output_are_read_and_written_transparently(
     packed.write_bytes(gzip.compress(people.read_bytes()))
     run_batch(people, tmp_path / "plain.jsonl", kb)
     run_batch(packed, tmp_path / "answers.jsonl.gz", kb)
-    assert gzip.decompress((tmp_path / "answers.jsonl.gz").read_bytes()) == (
-        tmp_path / "plain.jsonl"
-    ).read_bytes()
+    assert (
+        gzip.decompress((tmp_path / "answers.jsonl.gz").read_bytes())
+        == (tmp_path / "plain.jsonl").read_bytes()
+    )
     # A gzip input is recognised by its content, whatever its name.
     renamed = shutil.copy(packed, tmp_path / "people.data")
     run_batch(renamed, tmp_path / "again.jsonl", kb)
@@ -200,7 +207,7 @@ def test_resume_refuses_an_output_written_for_another_input_or_kb(
     people = population.write(tmp_path / "people.jsonl", 20)
     others = population.write(tmp_path / "others.jsonl", 20, seed=3)
     lines = others.read_text().splitlines()
-    others.write_text("\n".join(lines[:4] + [lines[4].replace("person-5", "someone")]) + "\n")
+    others.write_text("\n".join([*lines[:4], lines[4].replace("person-5", "someone")]) + "\n")
     out = tmp_path / "answers.jsonl"
     run_batch(others, out, kb)
     args = ["batch", str(people), "--out", str(out), "--workers", "1", "--resume"]
@@ -271,7 +278,9 @@ def test_unusable_input_or_kb_exits_2_with_a_message(
     assert main(["batch", str(tmp_path), "--out", out]) == 2
     assert "is a folder, not a file of JSON lines" in capsys.readouterr().err
     broken = tmp_path / "broken.jsonl.gz"
-    broken.write_bytes(gzip.compress(b"".join(l.encode() for l in population.lines(50)))[:-30])
+    broken.write_bytes(
+        gzip.compress(b"".join(text.encode() for text in population.lines(50)))[:-30]
+    )
     assert main(["batch", str(broken), "--out", out, "--workers", "1"]) == 2
     assert f"{broken}: cannot read line" in capsys.readouterr().err
     assert main(["batch", "-", "--out", "-", "--resume"]) == 2
@@ -299,7 +308,7 @@ def test_a_worker_refuses_kb_files_that_changed_since_they_were_loaded(tmp_path:
     kb = healthkb.load(root)
     lengthen_running_sessions(root)
     people = population.write(tmp_path / "people.jsonl", 10)
-    with pytest.raises(ShipmentError, match="not .* as sent: its files changed"):
+    with pytest.raises(ShipmentError, match=r"not .* as sent: its files changed"):
         run_batch(people, tmp_path / "a.jsonl", kb, workers=2)
 
 
@@ -313,7 +322,7 @@ def test_evaluate_many_yields_results_in_order_in_this_process_or_in_workers(
     assert list(kb.evaluate_many(iter(profiles), workers=2)) == serial
     many = kb.evaluate_many([*profiles[:100], {"running": {"pace": 1}}, {}], workers=2)
     assert [next(many) for _ in range(100)] == serial[:100]
-    with pytest.raises(healthkb.ProfileError, match="running.pace"):
+    with pytest.raises(healthkb.ProfileError, match=r"running\.pace"):
         next(many)
     with pytest.raises(ValueError, match="workers must be at least 1"):
         kb.evaluate_many(profiles, workers=0)

@@ -8,14 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_batch import copy_kb, lengthen_running_sessions
-from test_impact import impact_json
 from tests.benchmarks import population
 
 import healthkb
 from healthkb.batch import cluster
 from healthkb.batch.job import LINES_PER_CHUNK, run_batch
 from healthkb.cli import main
+from test_batch import copy_kb, lengthen_running_sessions
+from test_impact import impact_json
 
 distributed = pytest.importorskip("distributed")
 
@@ -65,11 +65,13 @@ def test_dask_workers_refuse_kb_files_that_changed_since_they_were_loaded(
     root = copy_kb(tmp_path / "kb")
     rules = root / "rules" / "running_and_diet.yaml"
     # A KB no other test sends: the workers keep each KB they were sent, by its digest.
-    rules.write_text(rules.read_text().replace("gt: 30", "gt: 33").replace("version: 1", "version: 2", 1))
+    rules.write_text(
+        rules.read_text().replace("gt: 30", "gt: 33").replace("version: 1", "version: 2", 1)
+    )
     kb = healthkb.load(root)
     rules.write_text(rules.read_text().replace("gt: 33", "gt: 34"))
     people = population.write(tmp_path / "people.jsonl", 10)
-    with pytest.raises(cluster.ClusterError, match="a Dask worker refused the KB: .* as sent"):
+    with pytest.raises(cluster.ClusterError, match=r"a Dask worker refused the KB: .* as sent"):
         run_batch(people, tmp_path / "a.jsonl", kb, dask=scheduler)
 
 

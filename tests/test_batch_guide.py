@@ -64,7 +64,11 @@ def test_the_dask_commands_of_the_guide_run_a_batch_on_a_cluster(tmp_path: Path)
             args = shlex.split(command.replace("8786", port))
             started.append(
                 subprocess.Popen(
-                    args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    args,
+                    cwd=tmp_path,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
                 )
             )
             time.sleep(1 if command is scheduler else 0)

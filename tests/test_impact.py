@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_batch import copy_kb, lengthen_running_sessions
 from tests.benchmarks import population
 
 import healthkb
 from healthkb.cli import main
+from test_batch import copy_kb, lengthen_running_sessions
 
 
 @pytest.fixture
@@ -101,7 +101,9 @@ def test_impact_on_two_workers_is_the_same_report(
     assert len(one["edits"][0]["examples"]) == 5
 
 
-def test_impact_of_a_kb_on_itself_is_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_impact_of_a_kb_on_itself_is_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     people = population.write(tmp_path / "people.jsonl", 50)
     report = impact_json(capsys, ".", ".", str(people), "--workers", "1")
     assert (report["profiles"], report["refused"], report["changed"]) == (50, 0, 0)

@@ -113,9 +113,7 @@ def memory_over_a_run(lines: int, workers: int = 2) -> list[tuple[int, float]]:
     feeder.start()
     checkpoints = []
     step = max(lines // 10, 1)
-    answered = 0
-    for _ in process.stdout:
-        answered += 1
+    for answered, _ in enumerate(process.stdout, 1):
         if answered % step == 0 or answered == 1000:
             checkpoints.append((answered, _tree_mib(process.pid)))
     process.wait()

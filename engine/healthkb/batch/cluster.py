@@ -36,7 +36,7 @@ class ClusterError(HealthKBError):
     """The Dask cluster cannot be reached, has no workers, or refused the KB."""
 
 
-class ShipKnowledgeBases(WorkerPlugin):  # type: ignore[misc]
+class ShipKnowledgeBases(WorkerPlugin):
     """Loads the shipped KBs into each worker process, once, when the worker takes it."""
 
     def __init__(self, shipments: tuple[KBShipment, ...]) -> None:
@@ -54,7 +54,7 @@ class DaskRunner(Runner):
     def __init__(self, client: Client, kbs: tuple[KnowledgeBase, ...]) -> None:
         self.client = client
         self.digests = tuple(kb.digest for kb in kbs)
-        self.threads = max(1, sum(client.nthreads().values()))
+        self.threads = max(1, sum(client.nthreads().values()))  # type: ignore[no-untyped-call]
 
     def map(self, task: Task[R], items: Iterable[T]) -> Iterator[R]:
         def submit(item: T) -> Any:
@@ -85,12 +85,14 @@ def dask_runner(kbs: tuple[KnowledgeBase, ...], address: str) -> Iterator[Runner
             raise ClusterError(f"a Dask worker refused the KB: {error}") from None
         yield DaskRunner(client, kbs)
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
 
 
 def _connect(address: str) -> Client:
     try:
-        return Client(address, timeout=CONNECT_TIMEOUT_SECONDS, set_as_default=False)
+        return Client(  # type: ignore[no-untyped-call]
+            address, timeout=CONNECT_TIMEOUT_SECONDS, set_as_default=False
+        )
     except (OSError, TimeoutError, ValueError) as error:
         raise ClusterError(
             f"cannot reach the Dask scheduler at {address}: {error} "

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from ..content.regularfile import NotRegularFile, open_regular
 from ..errors import HealthKBError
@@ -64,7 +64,7 @@ def open_input(name: str | Path) -> BinaryIO:
             raise BatchInputError(f"{name}: is {error.kind}, not a file of JSON lines") from None
         except OSError as error:
             raise BatchInputError(f"cannot read {name}: {error.strerror or error}") from None
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(Any, raw))
     if buffered.peek(2)[:2] == _GZIP_MAGIC:
         return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
     return buffered

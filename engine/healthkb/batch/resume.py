@@ -133,7 +133,9 @@ def _gzip_answers(path: Path) -> Iterator[tuple[bytes, int]]:
                 try:
                     data += decompressor.decompress(block)
                 except zlib.error as error:
-                    raise BatchOutputError(f"{path}: not gzip as healthkb writes it ({error})")
+                    raise BatchOutputError(
+                        f"{path}: not gzip as healthkb writes it ({error})"
+                    ) from None
                 offset += len(block) - len(decompressor.unused_data)
                 pending = decompressor.unused_data
             *lines, rest = bytes(data).split(b"\n")

@@ -81,7 +81,8 @@ def runner(
     """The runner a command line asks for: Dask at an address, else `workers` processes
     (1: this process)."""
     if dask is not None:
-        return _cluster_module().dask_runner(kbs, dask)
+        on_dask: AbstractContextManager[Runner] = _cluster_module().dask_runner(kbs, dask)
+        return on_dask
     return _local(kbs, workers)
 
 

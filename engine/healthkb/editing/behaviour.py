@@ -99,9 +99,7 @@ def _fired(outcome: Result | str) -> set[str]:
     return set() if isinstance(outcome, str) else {f.rule_id for f in outcome.fired}
 
 
-def responsible_rules(
-    edited: set[str], old: Result | str, new: Result | str
-) -> tuple[str, ...]:
+def responsible_rules(edited: set[str], old: Result | str, new: Result | str) -> tuple[str, ...]:
     """The rule edits that can explain a difference between two outcomes of one profile:
     the edited rules (`behavioural_edits`) that fired on either side."""
     return tuple(sorted(edited & (_fired(old) | _fired(new))))

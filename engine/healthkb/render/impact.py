@@ -30,9 +30,7 @@ def impact_text(report: dict[str, Any]) -> str:
         width = max(len("conclusion"), *(len(c) for c in conclusions))
         lines.append(f"{'conclusion':<{width}}  {'gained':>8}  {'lost':>8}")
         for conclusion, counts in conclusions.items():
-            lines.append(
-                f"{conclusion:<{width}}  {counts['gained']:>8,}  {counts['lost']:>8,}"
-            )
+            lines.append(f"{conclusion:<{width}}  {counts['gained']:>8,}  {counts['lost']:>8,}")
     else:
         lines.append("No profile gains or loses a conclusion.")
     if report["edits"]:
