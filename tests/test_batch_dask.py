@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from tests.benchmarks import population
+from tests.benchmarks.batch import local_cluster
 
 import healthkb
 from healthkb.batch import cluster
@@ -17,19 +18,12 @@ from healthkb.cli import main
 from test_batch import copy_kb, lengthen_running_sessions
 from test_impact import impact_json
 
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        worker_dashboard_address=None,
-    ) as local:
+    with local_cluster() as local:
         yield local.scheduler_address
 
 

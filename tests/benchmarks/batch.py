@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +40,9 @@ class BatchFigures:
     lines: int = 0
     one_worker_s: float = 0.0
     two_workers_s: float = 0.0
+    # CPU seconds the run used (this process and its workers): what the machine gave.
+    one_worker_cpu_s: float = 0.0
+    two_workers_cpu_s: float = 0.0
     dask_s: float | None = None
     memory: list[tuple[int, float]] | None = None
 
@@ -65,29 +69,47 @@ def per_profile(kb: healthkb.KnowledgeBase, chunks: int = 40) -> tuple[float, fl
     return statistics.median(batch_times) * scale, statistics.median(bare_times) * scale
 
 
-def wall_times(lines: int, with_dask: bool) -> tuple[float, float, float | None]:
-    """Seconds for `lines` profiles on 1 worker, on 2, and on a 2-process Dask cluster."""
+def wall_times(figures: BatchFigures, with_dask: bool) -> None:
+    """Seconds for `figures.lines` profiles on 1 worker, on 2, and on a 2-process Dask
+    cluster; and the CPU seconds the local runs took, workers included."""
     kb = healthkb.load()
     with tempfile.TemporaryDirectory() as scratch:
-        people = population.write(Path(scratch) / "people.jsonl", lines)
+        people = population.write(Path(scratch) / "people.jsonl", figures.lines)
         out = Path(scratch) / "answers.jsonl"
-        one = _timed(lambda: run_batch(people, out, kb, workers=1))
-        two = _timed(lambda: run_batch(people, out, kb, workers=2))
-        dask = _dask_time(people, out, kb) if with_dask else None
-    return one, two, dask
+        before = _cpu_seconds()
+        figures.one_worker_s = _timed(lambda: run_batch(people, out, kb, workers=1))
+        middle = _cpu_seconds()
+        figures.two_workers_s = _timed(lambda: run_batch(people, out, kb, workers=2))
+        figures.one_worker_cpu_s = middle - before
+        figures.two_workers_cpu_s = _cpu_seconds() - middle
+        figures.dask_s = _dask_time(people, out, kb) if with_dask else None
 
 
-def _dask_time(people: Path, out: Path, kb: healthkb.KnowledgeBase) -> float:
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that ended (the pool's workers)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def local_cluster(workers: int = 2) -> Any:
+    """A Dask LocalCluster of `workers` single-thread processes on loopback, no dashboards."""
     from distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=2,
+    return LocalCluster(
+        n_workers=workers,
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
         worker_dashboard_address=None,
-    ) as cluster:
+    )
+
+
+def _dask_time(people: Path, out: Path, kb: healthkb.KnowledgeBase) -> float:
+    with local_cluster() as cluster:
         address = cluster.scheduler_address
         run_batch(people, out, kb, dask=address)  # the workers load the KB once
         return _timed(lambda: run_batch(people, out, kb, dask=address))
@@ -153,7 +175,7 @@ def measure(lines: int, memory_lines: int, with_dask: bool = True) -> BatchFigur
     kb = healthkb.load()
     figures = BatchFigures(lines=lines)
     figures.per_profile_us, figures.bare_us = per_profile(kb)
-    figures.one_worker_s, figures.two_workers_s, figures.dask_s = wall_times(lines, with_dask)
+    wall_times(figures, with_dask)
     figures.memory = memory_over_a_run(memory_lines)
     return figures
 
@@ -167,6 +189,14 @@ def render(figures: BatchFigures) -> list[str]:
         f"({figures.lines / figures.one_worker_s:,.0f}/s), 2 workers "
         f"{figures.two_workers_s:.2f} s ({figures.lines / figures.two_workers_s:,.0f}/s)",
     ]
+    for workers, wall, cpu in (
+        (1, figures.one_worker_s, figures.one_worker_cpu_s),
+        (2, figures.two_workers_s, figures.two_workers_cpu_s),
+    ):
+        lines.append(
+            f"  {workers} worker(s): {cpu:.2f} CPU s ({cpu / figures.lines * 1e6:.0f} µs a "
+            f"profile, start-up included), {cpu / wall:.2f} cores obtained from the machine"
+        )
     if figures.dask_s is not None:
         lines.append(
             f"  Dask LocalCluster, 2 worker processes: {figures.dask_s:.2f} s "

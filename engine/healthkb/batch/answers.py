@@ -84,7 +84,9 @@ def read_line(line: Line, source: str) -> tuple[Any, Any]:
     try:
         data = json.loads(line.data, parse_constant=_no_constant)
     except (ValueError, RecursionError) as error:
-        raise _refused(where, "invalid-json", _json_message(error)) from None
+        column = error.colno if isinstance(error, json.JSONDecodeError) else 0
+        refusal = _refused(where, "invalid-json", _json_message(error), column=column)
+        raise refusal from None
     if not isinstance(data, dict):
         raise _refused(where, "invalid-line", "a line is a JSON object", _LINE_HINT)
     identifier = data.get("id")
@@ -159,10 +161,15 @@ def _json_line(data: dict[str, Any]) -> bytes:
 
 
 def _refused(
-    where: str, code: str, message: str, hint: str = "", identifier: Any = None
+    where: str,
+    code: str,
+    message: str,
+    hint: str = "",
+    identifier: Any = None,
+    column: int = 0,
 ) -> Refused:
     source, _, number = where.rpartition(":")
-    problem = Problem(source, int(number), 0, code, message, hint)
+    problem = Problem(source, int(number), column, code, message, hint)
     return Refused(code, message, [problem], identifier)
 
 
@@ -181,5 +188,5 @@ def _json_message(error: Exception) -> str:
     if isinstance(error, UnicodeDecodeError):
         return f"the line is not UTF-8 (byte {error.start + 1})"
     if isinstance(error, json.JSONDecodeError):
-        return f"not JSON: {error.msg} at column {error.colno}"
+        return f"not JSON: {error.msg}"
     return f"not JSON: {error}"

@@ -12,6 +12,7 @@ from ..batch.job import run_batch
 from ..render.impact import impact_json, impact_markdown, impact_text
 from ..runtime.pool import worker_count
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
+from .diff import add_sides
 
 IMPACT_FORMATS = {"text": impact_text, "json": impact_json, "markdown": impact_markdown}
 
@@ -38,14 +39,8 @@ def register(commands: Any) -> None:
     impact = commands.add_parser(
         "impact", help="what a KB release changes for a population of profiles"
     )
-    impact.add_argument("old", help="OLD: a KB folder or a git revision (HEAD~1, v0.1.0, ...)")
-    impact.add_argument("new", help="NEW: a KB folder or a git revision")
+    add_sides(impact)
     impact.add_argument("input", help="JSON Lines of {id, profile}, as `batch` reads")
-    impact.add_argument(
-        "--repo",
-        default=".",
-        help="KB folder inside the git repository that revisions refer to (default: .)",
-    )
     _add_where(impact)
     impact.add_argument("--format", choices=sorted(IMPACT_FORMATS), default="text")
     impact.add_argument(

@@ -14,6 +14,13 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "diff", help="compare two KBs (folders or git revisions): structure, then behaviour"
     )
+    add_sides(parser)
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.set_defaults(handler=run)
+
+
+def add_sides(parser: argparse.ArgumentParser) -> None:
+    """OLD and NEW, each a folder or a git revision, and the repository of revisions."""
     parser.add_argument("old", help="OLD: a KB folder or a git revision (HEAD~1, v0.1.0, ...)")
     parser.add_argument("new", help="NEW: a KB folder or a git revision")
     parser.add_argument(
@@ -21,8 +28,6 @@ def register(commands: Any) -> None:
         default=".",
         help="KB folder inside the git repository that revisions refer to (default: .)",
     )
-    parser.add_argument("--format", choices=["text", "json"], default="text")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
