@@ -245,6 +245,9 @@ def test_every_evaluated_profile_has_a_record_in_an_audit_log_that_verifies(
     log = tmp_path / "audit.jsonl"
     args = ["batch", str(people), "--out", str(tmp_path / "a.jsonl"), "--audit-log", str(log)]
     assert main([*args, "--workers", "2"]) == 1
+    # Logged or not, the answers are the same bytes.
+    assert main(["batch", str(people), "--out", str(tmp_path / "b.jsonl"), "--workers", "1"]) == 1
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     records = [record for _, record in AuditLog(log).records()]
     assert [r["profile"] for r in records] == [
         json.loads(line)["profile"] for line in people.read_text().splitlines()[:-1]

@@ -36,3 +36,13 @@ def test_a_built_result_is_the_result_validation_gives(kb: healthkb.KnowledgeBas
         assert pickle.loads(pickle.dumps(result)) == result
         for conclusion in result.conclusions:
             assert result.explain(conclusion.id).to_dict()
+
+
+def test_conclusions_reached_are_those_of_the_full_result(kb: healthkb.KnowledgeBase) -> None:
+    for line in population.lines(300, seed=4):
+        profile = json.loads(line)["profile"]
+        full = kb.evaluate(profile).conclusions
+        reached = kb.conclusions_reached(profile)
+        assert [(c.id, c.kind, c.certainty, c.rule_id, c.rule_version) for c in full] == [
+            (c.id, c.kind, c.certainty, c.rule_id, c.rule_version) for c in reached
+        ]

@@ -10,14 +10,17 @@ function every way of running a batch calls.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..audit.log import Record, record_body
 from ..errors import EvaluationError, Problem, ProfileError, did_you_mean
 from ..knowledge_base import KnowledgeBase
-from ..results.result import Result
+from ..results.result import Reached, Result
 from .jsonlines import MAX_LINE_BYTES, Line
+
+T = TypeVar("T")
 
 LINE_KEYS = ("id", "profile")
 _LINE_HINT = 'write {"id": ..., "profile": {...}}'
@@ -62,14 +65,19 @@ def answer_chunk(kb: KnowledgeBase, chunk: Chunk) -> ChunkAnswer:
     for line in chunk.lines:
         try:
             identifier, profile = read_line(line, chunk.source)
-            result = evaluate_line(kb, line, chunk.source, profile, identifier)
+            if chunk.audit:
+                result = evaluate_line(kb, line, chunk.source, profile, identifier, kb.evaluate)
+                records.append(record_body(result))
+                reached = _reached(result)
+            else:
+                reached = evaluate_line(
+                    kb, line, chunk.source, profile, identifier, kb.conclusions_reached
+                )
         except Refused as refusal:
             refused += 1
             out.append(_refusal_line(line.number, refusal))
             continue
-        out.append(result_line(identifier, result))
-        if chunk.audit:
-            records.append(record_body(result))
+        out.append(result_line(kb, identifier, reached))
     return ChunkAnswer(b"".join(out), len(out), refused, tuple(records))
 
 
@@ -103,11 +111,16 @@ def read_line(line: Line, source: str) -> tuple[Any, Any]:
 
 
 def evaluate_line(
-    kb: KnowledgeBase, line: Line, source: str, profile: Any, identifier: Any
-) -> Result:
-    """The profile's result; `Refused` if the KB refuses it or cannot finish evaluating."""
+    kb: KnowledgeBase,
+    line: Line,
+    source: str,
+    profile: Any,
+    identifier: Any,
+    evaluate: Callable[[Any], T],
+) -> T:
+    """`evaluate(profile)`; `Refused` if the KB refuses the profile or cannot finish."""
     try:
-        return kb.evaluate(profile)
+        return evaluate(profile)
     except ProfileError as error:
         problems = [_placed(p, source, line.number) for p in error.problems]
         count = len(problems)
@@ -118,13 +131,13 @@ def evaluate_line(
         raise _refused(where, "evaluation-failed", str(error), "", identifier) from None
 
 
-def result_line(identifier: Any, result: Result) -> bytes:
+def result_line(kb: KnowledgeBase, identifier: Any, reached: list[Reached]) -> bytes:
     """The output line of an evaluated profile."""
     answer = {
         "id": identifier,
-        "kb_id": result.kb_id,
-        "kb_version": result.kb_version,
-        "kb_digest": result.kb_digest,
+        "kb_id": kb.id,
+        "kb_version": kb.version,
+        "kb_digest": kb.digest,
         "conclusions": [
             {
                 "id": c.id,
@@ -133,10 +146,16 @@ def result_line(identifier: Any, result: Result) -> bytes:
                 "rule": c.rule_id,
                 "rule_version": c.rule_version,
             }
-            for c in result.conclusions
+            for c in reached
         ],
     }
     return _json_line(answer)
+
+
+def _reached(result: Result) -> list[Reached]:
+    return [
+        Reached(c.id, c.kind, c.certainty, c.rule_id, c.rule_version) for c in result.conclusions
+    ]
 
 
 def _refusal_line(number: int, refusal: Refused) -> bytes:

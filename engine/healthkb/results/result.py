@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
@@ -214,6 +215,31 @@ class Result(_Frozen):
 
 
 Cited = dict[tuple[str, str], list[ResolvedCitation]]
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A conclusion reached, and the rule (and rule version) of its proof."""
+
+    id: str
+    kind: str
+    certainty: str
+    rule_id: str
+    rule_version: int
+
+
+def conclusions_reached(content: KBContent, trace: Trace) -> list[Reached]:
+    """The conclusions of an evaluation as `build_result` orders them, without the rest
+    of a result (facts used, citations, derived facts, firings)."""
+    reached = []
+    for conclusion_id, firing in choose_proofs(trace).conclusions.items():
+        declared = content.conclusions[conclusion_id]
+        version = content.rules[firing.rule_id].version
+        reached.append(
+            Reached(conclusion_id, declared.kind, declared.certainty, firing.rule_id, version)
+        )
+    reached.sort(key=lambda c: (KIND_RANK[c.kind], c.id))
+    return reached
 
 
 def build_result(
