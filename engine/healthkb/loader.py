@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from . import checks, strata, versions
 from .certainty import check_certainty
 from .errors import KBError, Problem
+from .fhir_model import FHIR_FILE, FhirMapping, check_fhir_mapping
 from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
 from .model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
@@ -50,6 +51,8 @@ class KBContent:
     strata: dict[str, int]
     digest: str
     lock: versions.LockFile | None = None
+    fhir: FhirMapping = FhirMapping()
+    """How FHIR Observations become profile attributes (`kb/fhir.yaml`; empty without it)."""
 
     def active_rules(self) -> list[Rule]:
         return [r for r in self.rules.values() if r.status == "active"]
@@ -173,6 +176,8 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     # A lock file that is there but cannot be read must not pass for a KB never locked:
     # that would skip the version checks against it.
     lock = reader.read(lock_path, versions.LockFile) if _lexists(lock_path) else None
+    fhir_path = base / FHIR_FILE
+    fhir = reader.read(fhir_path, FhirMapping) if _lexists(fhir_path) else None
     source_paths = reader.folder("kb/sources", required=True)
     sources = [
         Placed(source[0], source[1], ())
@@ -228,6 +233,8 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     analysis = strata.Analysis({}, [])
     if placed_vocabulary is not None:
         rule_problems += checks.check_vocabulary(placed_vocabulary)
+        if fhir is not None:
+            problems += check_fhir_mapping(Placed(fhir[0], fhir[1], ()), placed_vocabulary.item)
         conclusion_ids = {c.item.id for c in conclusions}
         for rule in rules:
             rule_problems += checks.check_rule_references(
@@ -254,6 +261,10 @@ def _check_content(root: str | Path | None) -> CheckedContent:
         conclusions={c.item.id: c.item for c in conclusions},
         rules={r.item.id: r.item for r in rules},
     )
+    if fhir is not None:
+        # Only a KB with a mapping has it in its digest: adding the file changes what the
+        # KB answers to FHIR data, and a KB without one keeps the digest it always had.
+        content["fhir"] = fhir[0]
     return CheckedContent(
         KBContent(
             root=base,

@@ -28,6 +28,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from .cases import CasesFile
 from .checks import check_bounds
 from .errors import KBError, Problem
+from .fhir_model import FHIR_FILE, FhirMapping
 from .model import ConclusionsFile, Manifest, Source, Vocabulary
 from .placed import Placed
 from .profile import build_profile_model
@@ -47,6 +48,7 @@ FILE_MODELS: dict[str, tuple[type[BaseModel], str]] = {
     "conclusions": (ConclusionsFile, "kb/conclusions.yaml"),
     "rules": (RulesFile, "rules/*.yaml"),
     "test-cases": (CasesFile, "kb/tests/*.yaml"),
+    "fhir": (FhirMapping, FHIR_FILE),
 }
 PROFILE_FILES = "kb/examples/*.yaml"
 SCHEMA_NAMES = (*FILE_MODELS, "profile")
