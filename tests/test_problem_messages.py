@@ -12,11 +12,11 @@ import pytest
 
 import healthkb
 from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE
-from healthkb import model, rule_model
-from healthkb.cases import CasesFile, read_cases
 from healthkb.cli import main
-from healthkb.versions import LockFile
-from healthkb.wording import PATTERN_HINTS
+from healthkb.content import model, rule_model
+from healthkb.content.versions import LockFile
+from healthkb.content.wording import PATTERN_HINTS
+from healthkb.editing.cases import CasesFile, read_cases
 
 
 def problems_of(root: Path) -> list[str]:

@@ -33,7 +33,7 @@ from fuzzing import (
     writable_number,
     writable_scalars,
 )
-from healthkb import reference
+from healthkb.runtime import reference
 from test_differential import engine_view
 from test_differential import profiles as generated_profiles
 
