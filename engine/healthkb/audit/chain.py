@@ -38,6 +38,15 @@ Record = dict[str, Any]
 REQUIRED = frozenset(
     {"record", "sequence", "time", "kb", "profile", "result", "explanations", "hash"}
 )
+FEEDBACK = "feedback"
+"""The `kind` of a record of a clinician's feedback on a CDS Hooks card (an evaluation's
+record has no `kind`)."""
+REQUIRED_FEEDBACK = frozenset({"record", "sequence", "time", "kind", "card", "feedback", "hash"})
+
+
+def is_feedback(record: Record) -> bool:
+    """Whether a record is feedback on a card rather than an evaluation."""
+    return record.get("kind") == FEEDBACK
 
 
 class AuditLogError(HealthKBError):
@@ -229,7 +238,7 @@ def _record_of(line: Line, rest: Iterator[Line]) -> tuple[Record | None, LogProb
     record, why = parse(line.data)
     if record is None:
         return None, problem("malformed-record", why)
-    missing = REQUIRED - set(record)
+    missing = (REQUIRED_FEEDBACK if is_feedback(record) else REQUIRED) - set(record)
     if missing:
         fields = ", ".join(f"`{name}`" for name in sorted(missing))
         return None, problem("malformed-record", f"the record lacks {fields}", _id_of(record))

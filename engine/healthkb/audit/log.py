@@ -33,12 +33,14 @@ import os
 import platform
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import chain as auditchain
 from .chain import (
+    FEEDBACK,
     FORMAT,
     GENESIS,
     AuditLogError,
@@ -48,6 +50,7 @@ from .chain import (
     Verification,
     canonical,
     hash_matches,
+    is_feedback,
     is_sequence,
     line_hash,
     parse,
@@ -63,9 +66,12 @@ __all__ = [
     "AuditLog",
     "AuditLogError",
     "Checked",
+    "Feedback",
     "LogProblem",
     "Record",
+    "UnknownRecordError",
     "Verification",
+    "build_feedback_record",
     "build_record",
     "canonical",
     "hash_matches",
@@ -93,23 +99,66 @@ def _versions() -> dict[str, str]:
 
 def build_record(result: Result, sequence: int, previous: str) -> Record:
     """The record of one evaluation (without `hash`), ready to be chained and written."""
+    return _sealed(
+        {
+            **_head(sequence, previous),
+            "kb": {"id": result.kb_id, "version": result.kb_version, "digest": result.kb_digest},
+            "software": _versions(),
+            "profile": result.profile,
+            "result": result.model_dump(mode="json"),
+            "explanations": {c.id: result.explain(c.id).to_dict() for c in result.conclusions},
+        }
+    )
+
+
+def build_feedback_record(feedback: Feedback, sequence: int, previous: str) -> Record:
+    """The record of a clinician's feedback on a card, chained like an evaluation's."""
+    return _sealed(
+        {
+            **_head(sequence, previous),
+            "kind": FEEDBACK,
+            "card": feedback.card,
+            "evaluation": feedback.evaluation,
+            "conclusion": feedback.conclusion,
+            "feedback": feedback.details,
+        }
+    )
+
+
+def _head(sequence: int, previous: str) -> Record:
     now = datetime.datetime.now(datetime.UTC)
-    record: Record = {
+    return {
         "format": FORMAT,
         "sequence": sequence,
         "record": str(uuid.uuid4()),
         "time": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
         "previous": previous,
-        "kb": {"id": result.kb_id, "version": result.kb_version, "digest": result.kb_digest},
-        "software": _versions(),
-        "profile": result.profile,
-        "result": result.model_dump(mode="json"),
-        "explanations": {c.id: result.explain(c.id).to_dict() for c in result.conclusions},
     }
+
+
+def _sealed(record: Record) -> Record:
     # Round-trip through JSON so the stored record is exactly what a reader will see.
     plain: Record = json.loads(canonical(record))
     plain["hash"] = record_hash(plain)
     return plain
+
+
+class UnknownRecordError(AuditLogError):
+    """No record (or card) of the log has the id asked for."""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a CDS Hooks client said about a card: accepted or overridden, and why."""
+
+    card: str
+    """The card's uuid."""
+    evaluation: str
+    """The record id of the evaluation that gave the card."""
+    conclusion: str
+    """The conclusion the card shows."""
+    details: dict[str, Any]
+    """The feedback as the client sent it (`outcome`, `outcomeTimestamp`, ...)."""
 
 
 class AuditLog:
@@ -128,13 +177,22 @@ class AuditLog:
 
     def append(self, result: Result) -> str:
         """Write the record of `result`, durably, and return its record id."""
+        return self._append(lambda sequence, previous: build_record(result, sequence, previous))
+
+    def append_feedback(self, feedback: Feedback) -> str:
+        """Write the record of feedback on a card, durably, and return its record id."""
+        return self._append(
+            lambda sequence, previous: build_feedback_record(feedback, sequence, previous)
+        )
+
+    def _append(self, build: Callable[[int, str], Record]) -> str:
         with self._lock:
             created = not self.path.exists()
             fd = auditchain.open_log(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 sequence, previous = _chain_head(fd, self.path)
-                record = build_record(result, sequence, previous)
+                record = build(sequence, previous)
                 _write_all(fd, _line_of(record, self.path) + b"\n")
                 os.fsync(fd)
             finally:
@@ -168,13 +226,15 @@ class AuditLog:
         forms: any case, in braces, or as a `urn:uuid:`."""
         wanted = _uuid_text(record_or_card_id)
         for _, record in self.records():
+            if is_feedback(record):
+                continue  # only evaluations are shown; feedback names the card it is about
             record_id = str(record["record"])
             if record_id == record_or_card_id or (wanted and wanted == _uuid_text(record_id)):
                 return record, None
             conclusion = _card_conclusion(record, wanted) if wanted else None
             if conclusion is not None:
                 return record, conclusion
-        raise AuditLogError(f"{self.path}: no record or card with id {record_or_card_id}")
+        raise UnknownRecordError(f"{self.path}: no record or card with id {record_or_card_id}")
 
     def find(self, record_id: str) -> Record:
         """The record with this id (or the record behind a CDS Hooks card with this uuid)."""

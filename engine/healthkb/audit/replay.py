@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import HealthKBError, Problem, ProfileError
-from .chain import explain
+from .chain import explain, is_feedback
 from .log import AuditLogError, LogProblem
 
 if TYPE_CHECKING:
@@ -142,6 +142,8 @@ def replay(log: AuditLog, kb: KnowledgeBase) -> Replay:
             continue
         if log_problem is None and problem is not None:
             log_problem = explain(log.path, checked)
+        if is_feedback(record):
+            continue  # feedback on a card: nothing was evaluated
         count += 1
         try:
             difference = replay_record(kb, line, record)

@@ -13,11 +13,35 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HealthKBError, KBError, ProfileError
-from . import audit, coverage, diff, evaluate, release, report, schema, test, validate
+from . import (
+    audit,
+    coverage,
+    diff,
+    evaluate,
+    fhir,
+    release,
+    report,
+    schema,
+    serve,
+    test,
+    validate,
+)
 from .common import EXIT_OK, EXIT_USAGE, UsageError
 
 # One module per command (or group of commands), in the order `--help` lists them.
-COMMAND_MODULES = (validate, evaluate, test, coverage, schema, release, diff, report, audit)
+COMMAND_MODULES = (
+    validate,
+    evaluate,
+    test,
+    coverage,
+    schema,
+    release,
+    diff,
+    report,
+    audit,
+    serve,
+    fhir,
+)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -122,3 +122,14 @@ def _check_attribute(
 def _words(names: Iterable[str]) -> str:
     names = list(names)
     return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def questionnaire_url(kb_id: str) -> str:
+    """The canonical URL of a KB's FHIR Questionnaire (`QuestionnaireResponse.questionnaire`
+    names it, with `|version` or without)."""
+    return f"urn:healthkb:{kb_id}:questionnaire"
+
+
+def answer_system(kb_id: str, attribute: str) -> str:
+    """The code system of an enumeration attribute's answer codes (its allowed values)."""
+    return f"urn:healthkb:{kb_id}:{attribute}"

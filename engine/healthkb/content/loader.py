@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,7 +51,7 @@ class KBContent:
     strata: dict[str, int]
     digest: str
     lock: versions.LockFile | None = None
-    fhir: FhirMapping = FhirMapping()
+    fhir: FhirMapping = field(default_factory=FhirMapping)
     """How FHIR Observations become profile attributes (`kb/fhir.yaml`; empty without it)."""
 
     def active_rules(self) -> list[Rule]:
