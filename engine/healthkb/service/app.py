@@ -8,6 +8,7 @@ stall the worker's other connections; the KB is safe to share across threads.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from fastapi import FastAPI
@@ -109,7 +110,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 
     @app.get("/health", responses=responses("Health", ()), summary="Liveness, and which KB")
     async def health() -> Any:
-        return {"status": "ok", "kb": stamp}
+        return {"status": "ok", "kb": stamp, "worker": os.getpid()}
 
     @app.get(
         "/kb",

@@ -31,6 +31,8 @@ class KBStamp(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     kb: KBStamp
+    worker: int
+    """The process id of the worker that answered."""
 
 
 class ConclusionInfo(BaseModel):
