@@ -181,10 +181,12 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         openapi_extra=request_body("HookRequest"),
         summary="CDS Hooks patient-view: cards from the patient's answers and Observations",
     )
-    async def hook(service_id: str, request: Request) -> Any:
+    async def hook(service_id: str, request: Request) -> Response:
         cds.known_service(kb, service_id)
         data = await service.body(request)
-        return await run_in_threadpool(cds.call_hook, kb, data, service.audit)
+        cards, record = await run_in_threadpool(cds.call_hook, kb, data, service.audit)
+        # The header names the record even when no card does (no conclusion reached).
+        return JSONResponse(cards, headers={AUDIT_HEADER: record} if record else None)
 
     @app.post(
         "/cds-services/{service_id}/feedback",

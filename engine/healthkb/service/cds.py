@@ -134,8 +134,11 @@ def known_service(kb: KnowledgeBase, wanted: str) -> None:
         )
 
 
-def call_hook(kb: KnowledgeBase, data: Any, audit: AuditLog | None) -> dict[str, Any]:
-    """The cards for one hook call (errors as ServiceProblem, ProfileError, MissingData)."""
+def call_hook(
+    kb: KnowledgeBase, data: Any, audit: AuditLog | None
+) -> tuple[dict[str, Any], str | None]:
+    """The cards for one hook call and the audit record id of its evaluation (errors as
+    ServiceProblem, ProfileError, MissingData)."""
     request: HookRequest = parsed(HookRequest, data)
     if request.hook != HOOK:
         raise ServiceProblem(
@@ -149,7 +152,8 @@ def call_hook(kb: KnowledgeBase, data: Any, audit: AuditLog | None) -> dict[str,
         kb.id, content.vocabulary, content.fhir, request.prefetch, request.context.patientId
     )
     result = kb.evaluate(intake.profile, audit=audit)
-    return with_intake(result.to_cds_cards(), [s.to_dict() for s in intake.sources])
+    cards = with_intake(result.to_cds_cards(), [s.to_dict() for s in intake.sources])
+    return cards, result.audit_record_id
 
 
 def record_feedback(data: Any, audit: AuditLog | None) -> dict[str, Any]:
