@@ -268,8 +268,15 @@ def _openapi(app: FastAPI, kb: KnowledgeBase) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     schema.setdefault("components", {})["schemas"] = components(kb)
+    # What the models cannot say: the one service id, and that /explain takes a profile.
+    schema["components"]["schemas"]["ExplainRequest"]["properties"]["profile"] = {
+        "$ref": "#/components/schemas/Profile"
+    }
     for operations in schema["paths"].values():
         for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "service_id":
+                    parameter["schema"] = {"type": "string", "enum": [cds.service_id(kb)]}
             for status, response in operation["responses"].items():
                 content = response.get("content", {})
                 if status != "200" and PROBLEM_JSON in content:
