@@ -19,7 +19,7 @@ from ..content.fhir import questionnaire_url
 from ..content.fhir_intake import OBSERVATIONS_KEY, QUESTIONNAIRE_KEY, build_intake
 from ..errors import Problem
 from ..knowledge_base import KnowledgeBase
-from ..render.cds_hooks import with_intake
+from ..results.cds_cards import with_intake
 from .body import BODY
 from .problems import ServiceProblem
 
