@@ -192,3 +192,10 @@ def test_an_explain_request_without_conclusion_is_422(client: httpx.Client) -> N
 def test_unknown_path_and_method_are_problems(client: httpx.Client) -> None:
     problem_of(client.get("/nowhere"), 404)
     problem_of(client.get("/evaluate"), 405)
+
+
+def test_serve_and_the_service_agree_on_the_default_body_limit() -> None:
+    from healthkb.cli.serve import DEFAULT_MAX_BODY as shown_in_help
+    from healthkb.service.body import DEFAULT_MAX_BODY as enforced
+
+    assert shown_in_help == enforced == 1024 * 1024

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 from typing import Any
 
 from ..knowledge_base import load
 from .common import EXIT_OK, KB_DEFAULT_HELP, UsageError, kb_folder
 
-try:
-    from ..service.body import DEFAULT_MAX_BODY
-    from ..service.server import serve
-    from ..service.settings import Settings
-
-    MISSING: str | None = None
-except ImportError as error:  # the optional `serve` extra is not installed
-    MISSING = error.name or str(error)
-    DEFAULT_MAX_BODY = 1024 * 1024
+SERVE_EXTRA = ("fastapi", "uvicorn", "jwt")
+"""What `healthkb[serve]` installs; without it every other command still works."""
+DEFAULT_MAX_BODY = 1024 * 1024
 
 
 def register(commands: Any) -> None:
@@ -69,18 +65,23 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if MISSING is not None:
+    missing = [name for name in SERVE_EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
         raise UsageError(
-            f"`healthkb serve` needs the serve extra ({MISSING} is not installed): "
+            f"`healthkb serve` needs the serve extra ({', '.join(missing)} not installed): "
             "pip install 'healthkb[serve]'"
         )
+    # Imported by name here, not at the top: the service needs an optional extra, and
+    # the rest of the command line must work without it (this is no dodged cycle).
+    server = importlib.import_module("healthkb.service.server")
+    settings_module = importlib.import_module("healthkb.service.settings")
     if args.path and args.kb and args.path != args.kb:
         raise UsageError("give the KB once: as PATH or as --kb")
     if args.max_body < 1:
         raise UsageError(f"--max-body must be at least 1 byte; got {args.max_body}")
     root = kb_folder(args.kb or args.path)
     kb = load(root)  # a broken KB is reported here, once, before any worker starts
-    settings = Settings(
+    settings = settings_module.Settings(
         kb_root=str(root.resolve()),
         kb_digest=kb.digest,
         audit_log=str(args.audit_log) if args.audit_log else None,
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         auth_issuers=tuple(args.auth_issuer),
         public_url=args.public_url,
     )
-    serve(
+    server.serve(
         kb,
         settings,
         host=args.host,

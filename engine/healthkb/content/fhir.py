@@ -110,7 +110,8 @@ def _check_attribute(
         )
         return [mapping.problem("unmappable-attribute", message, "", *where)]
     if spec.type != "bool" and not entry.unit:
-        message = f"`{entry.attribute}` is a {spec.type}: say which UCUM unit the value is in"
+        kind = "a whole number" if spec.type == "integer" else "a number"
+        message = f"`{entry.attribute}` takes {kind}: say which UCUM unit the value is in"
         hint = f"add `unit:` (the attribute's unit is {spec.unit or 'not declared'})"
         return [mapping.problem("missing-unit", message, hint, "observations", index)]
     if spec.type == "bool" and entry.unit:
