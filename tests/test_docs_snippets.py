@@ -252,10 +252,31 @@ _AUDIT_LOG_CODES = {
 _ONE_WORD_CODE = re.compile(r'Problem\([^,()]+, [^,()]+, [^,()]+, "([a-z]+)"')
 
 
+# Where the problems of requests to the service are made: documented in docs/service.md.
+SERVICE_FILES = ("service/*.py", "content/fhir_intake.py")
+# Hyphenated strings there that are not problem codes: HTTP headers, the hook's name.
+_NOT_SERVICE_CODES = {"content-length", "content-type", "patient-view"}
+
+
+def _service_paths() -> set[Path]:
+    package = ROOT / "engine" / "healthkb"
+    return {path for pattern in SERVICE_FILES for path in package.glob(pattern)}
+
+
+def codes_in_the_service() -> set[str]:
+    codes: set[str] = set()
+    for path in _service_paths():
+        text = path.read_text(encoding="utf-8")
+        codes |= set(_CODE.findall(text)) - _NOT_SERVICE_CODES
+        codes |= set(_ONE_WORD_CODE.findall(text))
+    return codes
+
+
 def codes_in_the_engine() -> set[str]:
     codes: set[str] = set()
     templates: set[str] = set()
-    for path in (ROOT / "engine" / "healthkb").rglob("*.py"):
+    service = _service_paths()
+    for path in set((ROOT / "engine" / "healthkb").rglob("*.py")) - service:
         text = path.read_text(encoding="utf-8")
         codes |= set(_CODE.findall(text)) - _NOT_CODES
         codes |= set(_ONE_WORD_CODE.findall(text))
@@ -278,6 +299,17 @@ def test_every_problem_code_is_in_the_editors_table_and_no_other() -> None:
     assert documented - engine == set(), "codes in docs/editors.md that the engine never gives"
     auditors = (DOCS / "auditors.md").read_text(encoding="utf-8")
     assert {code for code in _AUDIT_LOG_CODES if f"| `{code}` |" not in auditors} == set()
+
+
+def test_every_problem_of_the_service_is_in_its_table_and_no_other() -> None:
+    text = (DOCS / "service.md").read_text(encoding="utf-8")
+    section = text.split("### Problem types", 1)[1].split("\n## ", 1)[0]
+    first_cells = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    documented = {code for cell in first_cells for code in re.findall(r"`([a-z0-9-]+)`", cell)}
+    # The service also answers with the library's own kinds of error.
+    answered = codes_in_the_service() | {"invalid-profile", "unknown-conclusion"}
+    assert answered - documented == set(), "codes missing from docs/service.md#problem-types"
+    assert documented - answered == set(), "codes in docs/service.md the service never gives"
 
 
 def test_the_readme_library_example_runs_and_reaches_a_conclusion() -> None:

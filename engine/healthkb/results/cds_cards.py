@@ -204,7 +204,9 @@ def with_intake(response: dict[str, Any], sources: list[Tree]) -> dict[str, Any]
     lines = ["", "Data from the health record:", ""]
     for source in sources:
         value = json.dumps(source["value"], ensure_ascii=False)
-        where = f"`{source['resource']}` ({escape(source['via'])})"
+        where = f"`{source['resource']}`"
+        if source["via"] != source["attribute"]:  # an Observation's code
+            where += f" ({escape(source['via'])})"
         line = f"- `{source['attribute']}` = `{value}` from {where}"
         if source.get("interpretation"):
             line += f"; *interpretation:* {escape(source['interpretation'])}"

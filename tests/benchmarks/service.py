@@ -1,0 +1,187 @@
+"""Load on the HTTP service: `python -m tests.benchmarks.service [--quick]`.
+
+A real `healthkb serve` process (1 worker, then 2), driven over HTTP by httpx from
+this process: requests per second and latency (median, p99) of `POST /evaluate` and of
+the CDS Hooks `patient-view` call under concurrent clients, the error count, and each
+worker's resident memory afterwards. Then, with one client and one worker, what the
+HTTP layer adds to `evaluate()`: the median of `POST /evaluate` (client included)
+minus the median of `kb.evaluate()` in this process. The client runs on the same
+machine as the service and competes with it for the cores; the figures say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from tests.fhir_data import bundle, hook_request, observation, questionnaire_response
+from tests.service_process import Server, running
+
+import healthkb
+
+from .measure import latency
+
+PROFILE_FILE = Path(__file__).resolve().parents[2] / "kb" / "examples" / "meets_conditions.yaml"
+
+
+@dataclass(frozen=True)
+class Load:
+    workers: int
+    endpoint: str
+    requests: int
+    errors: int
+    per_second: float
+    median_ms: float
+    p99_ms: float
+
+
+def _bodies(kb: healthkb.KnowledgeBase) -> dict[str, tuple[str, Any]]:
+    profile = yaml.safe_load(PROFILE_FILE.read_text())
+    answers = {k: v for k, v in profile.items() if k != "running"}
+    answers["running"] = {"intensity": profile["running"]["intensity"]}
+    prefetch = {
+        "questionnaireResponses": bundle(questionnaire_response(kb, answers)),
+        "observations": bundle(
+            observation("89555-7", 4, "d/wk"), observation("68516-4", 45, "min/d")
+        ),
+    }
+    return {
+        "POST /evaluate": ("/evaluate", profile),
+        "POST /cds-services/{id}": (f"/cds-services/{kb.id}", hook_request(prefetch)),
+    }
+
+
+async def _load(
+    server: Server, path: str, body: Any, clients: int, total: int
+) -> tuple[list[float], int, float]:
+    samples: list[float] = []
+    errors = 0
+    remaining = total
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+        for _ in range(clients):  # warm every connection
+            await client.post(path, json=body)
+
+        async def one_client() -> None:
+            nonlocal remaining, errors
+            while remaining > 0:
+                remaining -= 1
+                before = time.perf_counter()
+                try:
+                    response = await client.post(path, json=body)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                samples.append(time.perf_counter() - before)
+                errors += not ok
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return samples, errors, elapsed
+
+
+def _worker_memory(server: Server, workers: int) -> dict[int, float]:
+    """Resident MiB of each worker, found through /health (a new connection each time)."""
+    found: dict[int, float] = {}
+    for _ in range(200):
+        if len(found) == workers:
+            break
+        pid = httpx.get(server.url + "/health", timeout=10).json()["worker"]
+        status = Path(f"/proc/{pid}/status")
+        if pid not in found and status.exists():
+            line = next(x for x in status.read_text().splitlines() if x.startswith("VmRSS:"))
+            found[pid] = int(line.split()[1]) / 1024
+    return found
+
+
+def run(
+    *, workers: tuple[int, ...] = (1, 2), clients: int = 8, requests: int = 2000
+) -> tuple[list[Load], dict[int, dict[int, float]], list[str]]:
+    kb = healthkb.load()
+    bodies = _bodies(kb)
+    loads: list[Load] = []
+    memory: dict[int, dict[int, float]] = {}
+    lines = []
+    for count in workers:
+        with running("--workers", str(count)) as server:
+            for endpoint, (path, body) in bodies.items():
+                samples, errors, elapsed = asyncio.run(_load(server, path, body, clients, requests))
+                samples.sort()
+                loads.append(
+                    Load(
+                        count,
+                        endpoint,
+                        len(samples),
+                        errors,
+                        len(samples) / elapsed,
+                        statistics.median(samples) * 1e3,
+                        samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1e3,
+                    )
+                )
+            memory[count] = _worker_memory(server, count)
+    lines.append(f"{clients} concurrent clients (httpx, keep-alive), {requests} requests per row")
+    lines.append("workers  endpoint                   requests  errors     req/s   median     p99")
+    for load in loads:
+        lines.append(
+            f"{load.workers:>7}  {load.endpoint:<25} {load.requests:>9} {load.errors:>7} "
+            f"{load.per_second:>9,.0f} {load.median_ms:>6.2f} ms {load.p99_ms:>6.2f} ms"
+        )
+    for count, rss in memory.items():
+        shown = ", ".join(f"{mib:.0f} MiB" for mib in rss.values())
+        lines.append(f"memory per worker with {count} worker(s): {shown}")
+    for endpoint in bodies:
+        by_workers = {load.workers: load.per_second for load in loads if load.endpoint == endpoint}
+        if 1 in by_workers and 2 in by_workers:
+            ratio = by_workers[2] / by_workers[1]
+            verdict = "PASS" if ratio >= 1.6 else "MISS"
+            lines.append(
+                f"{endpoint}: 2 workers = {ratio:.2f}x 1 worker (target >= 1.6x) {verdict}"
+            )
+    return loads, memory, lines
+
+
+def overhead(repeats: int = 2000) -> list[str]:
+    """One client, one worker: the median of POST /evaluate against evaluate() itself."""
+    kb = healthkb.load()
+    profile = yaml.safe_load(PROFILE_FILE.read_text())
+    library = latency(lambda: kb.evaluate(profile), repeats)
+    with running() as server, httpx.Client(base_url=server.url, timeout=60) as client:
+        over_http = latency(lambda: client.post("/evaluate", json=profile), repeats)
+    added_ms = (over_http.median_us - library.median_us) / 1e3
+    verdict = "PASS" if added_ms < 1 else "MISS"
+    return [
+        f"evaluate() in process: median {library.median_us / 1e3:.2f} ms, "
+        f"p99 {library.p99_us / 1e3:.2f} ms",
+        f"POST /evaluate, one client, one worker: median {over_http.median_us / 1e3:.2f} ms, "
+        f"p99 {over_http.p99_us / 1e3:.2f} ms",
+        f"the HTTP layer (client included) adds {added_ms:.2f} ms median (target < 1 ms) {verdict}",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few requests: checks it runs")
+    args = parser.parse_args(argv)
+    requests = 200 if args.quick else 3000
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    _, _, lines = run(requests=requests)
+    for line in lines + overhead(200 if args.quick else 2000):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
