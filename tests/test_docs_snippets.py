@@ -255,7 +255,7 @@ _ONE_WORD_CODE = re.compile(r'Problem\([^,()]+, [^,()]+, [^,()]+, "([a-z]+)"')
 # Where the problems of requests to the service are made: documented in docs/service.md.
 SERVICE_FILES = ("service/*.py", "content/fhir_intake.py")
 # Hyphenated strings there that are not problem codes: HTTP headers, the hook's name.
-_NOT_SERVICE_CODES = {"content-length", "content-type", "patient-view"}
+_NOT_SERVICE_CODES = {"content-length", "content-type", "patient-view", "utf-8"}
 
 
 def _service_paths() -> set[Path]:
@@ -269,6 +269,8 @@ def codes_in_the_service() -> set[str]:
         text = path.read_text(encoding="utf-8")
         codes |= set(_CODE.findall(text)) - _NOT_SERVICE_CODES
         codes |= set(_ONE_WORD_CODE.findall(text))
+        # One-word codes of problem documents: ServiceProblem(401, "unauthorized", ...).
+        codes |= set(re.findall(r'\(\s*\d{3},\s*"([a-z]+)"', text))
     return codes
 
 
