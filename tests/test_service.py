@@ -71,7 +71,9 @@ def test_evaluate_answers_the_json_of_the_command_line(
     profile = yaml.safe_load(example.read_text())
     response = client.post("/evaluate", json=profile)
     assert response.status_code == 200
-    assert response.text == result_json(kb.evaluate(profile))
+    result = kb.evaluate(profile)
+    assert response.json() == json.loads(result_json(result))
+    assert response.text == result_json(result, compact=True)
     assert response.headers["healthkb-audit-record"]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from tests.benchmarks.generated_kb import group_profile, write_generated_kb
 from tests.benchmarks.run import main, run
+from tests.benchmarks.service import run as run_service
 
 import healthkb
 
@@ -34,3 +35,14 @@ def test_a_generated_kb_is_valid_and_its_synthetic_rules_chain(tmp_path: Path) -
     result = kb.evaluate(group_profile(1, 5))
     assert result.conclusion_ids == ["measure_1_advice"]
     assert [d.fact for d in result.derived] == ["measure_1_state"]
+
+
+def test_a_small_service_load_run_reports_every_row() -> None:
+    loads, memory, lines = run_service(workers=(1,), clients=2, requests=20)
+    assert [(load.workers, load.endpoint) for load in loads] == [
+        (1, "POST /evaluate"),
+        (1, "POST /cds-services/{id}"),
+    ]
+    assert all(load.requests == 20 and load.errors == 0 for load in loads)
+    assert len(memory[1]) == 1 and all(mib > 10 for mib in memory[1].values())
+    assert any(line.startswith("memory per worker with 1 worker(s)") for line in lines)

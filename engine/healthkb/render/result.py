@@ -11,9 +11,16 @@ if TYPE_CHECKING:
     from ..results.result import Result
 
 
-def result_json(result: Result) -> str:
-    """The whole result, deterministic: the same input and KB give the same bytes."""
-    return json.dumps(result.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False)
+def result_json(result: Result, *, compact: bool = False) -> str:
+    """The whole result, deterministic: the same input and KB give the same bytes.
+
+    `compact` writes it on one line without spaces: the same JSON, about five times
+    faster to write (Python's C encoder does not indent), as the service answers it.
+    """
+    data = result.model_dump(mode="json")
+    if compact:
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)
 
 
 def _stamp(result: Result) -> str:

@@ -140,7 +140,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         profile = await service.body(request)
         result = await run_in_threadpool(kb.evaluate, profile, audit=service.audit)
         headers = {AUDIT_HEADER: result.audit_record_id} if result.audit_record_id else None
-        return Response(result_json(result), media_type="application/json", headers=headers)
+        body = result_json(result, compact=True)
+        return Response(body, media_type="application/json", headers=headers)
 
     @app.post(
         "/explain",
