@@ -87,8 +87,9 @@ def _wait_until_healthy(server: Server) -> None:
 
 
 def stop(process: subprocess.Popen[str]) -> None:
+    """Stop the service as Ctrl-C does (it finishes the requests in flight, and exits)."""
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGINT)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:

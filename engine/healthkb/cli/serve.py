@@ -90,13 +90,16 @@ def run(args: argparse.Namespace) -> int:
         auth_issuers=tuple(args.auth_issuer),
         public_url=args.public_url,
     )
-    server.serve(
-        kb,
-        settings,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        insecure=args.insecure,
-        access_log=not args.no_access_log,
-    )
+    try:
+        server.serve(
+            kb,
+            settings,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            insecure=args.insecure,
+            access_log=not args.no_access_log,
+        )
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: uvicorn finished the requests in flight; stop without a traceback
     return EXIT_OK
