@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from .model import (
 )
 from .placed import Placed, walk_comparisons
 from .rule_model import Comparison, Rule
+from .silence_model import Silence
 from .sources import ResolvedCitation, SourceText
 from .unloaded import NOTHING_UNLOADED, Unloaded
 
@@ -138,6 +139,7 @@ def all_citations(
     vocabulary: Placed[Vocabulary] | None,
     conclusions: list[Placed[Conclusion]],
     rules: list[Placed[Rule]],
+    silences: Sequence[Placed[Silence]] = (),
 ) -> list[Placed[Citation]]:
     """Every citation in the KB, including sources' left-out passages."""
     found: list[Placed[Citation]] = []
@@ -149,7 +151,7 @@ def all_citations(
         for name, fact in vocabulary.item.background.items():
             for i, c in enumerate(fact.because):
                 found.append(Placed(c, vocabulary.located, ("background", name, "because", i)))
-    for group in (conclusions, rules):
+    for group in (conclusions, rules, silences):
         for placed in group:
             for i, c in enumerate(placed.item.because):
                 found.append(Placed(c, placed.located, (*placed.path, "because", i)))
@@ -177,7 +179,77 @@ def check_vocabulary(vocabulary: Placed[Vocabulary]) -> list[Problem]:
         problems += check_values(
             fact, fact.values, vocabulary.child(fact, "background", name), "values", True
         )
+    for section in ("input", "background"):
+        for name, fact in getattr(vocabulary.item, section).items():
+            for attribute, spec in fact.attributes.items():
+                if not spec.single_valued:
+                    problems.append(
+                        vocabulary.problem(
+                            "invalid-value",
+                            f"`single_valued` only applies to derived facts, not to {section} "
+                            f"fact `{name}`",
+                            "remove it: a profile or background fact gives one value",
+                            section,
+                            name,
+                            "attributes",
+                            attribute,
+                            "single_valued",
+                        )
+                    )
     return problems + check_bounds(vocabulary)
+
+
+def check_excludes(conclusions: list[Placed[Conclusion]]) -> list[Problem]:
+    """`excludes` names declared conclusions, other than the conclusion itself."""
+    known = {c.item.id for c in conclusions}
+    problems = []
+    for placed in conclusions:
+        for i, other in enumerate(placed.item.excludes):
+            if other == placed.item.id:
+                problems.append(
+                    placed.problem(
+                        "invalid-value",
+                        f"conclusion `{other}` cannot exclude itself",
+                        "name the conclusions it must never be reached with",
+                        "excludes",
+                        i,
+                    )
+                )
+            elif other not in known:
+                problems.append(
+                    placed.problem(
+                        "unknown-conclusion",
+                        f"conclusion `{other}` is not declared in kb/conclusions.yaml",
+                        did_you_mean(other, known),
+                        "excludes",
+                        i,
+                    )
+                )
+    return problems
+
+
+def check_silence_references(
+    silence: Placed[Silence], vocabulary: Vocabulary, conclusions: set[str]
+) -> list[Problem]:
+    """A silence's condition names declared facts rightly; `about` names conclusions."""
+    problems = []
+    facts = all_facts(vocabulary)
+    for comparison, path in walk_comparisons(silence.item.when, (*silence.path, "when")):
+        problems += _check_comparison(
+            comparison, silence.child(comparison, *path[len(silence.path) :]), facts
+        )
+    for i, conclusion in enumerate(silence.item.about):
+        if conclusion not in conclusions:
+            problems.append(
+                silence.problem(
+                    "unknown-conclusion",
+                    f"conclusion `{conclusion}` is not declared in kb/conclusions.yaml",
+                    did_you_mean(conclusion, conclusions),
+                    "about",
+                    i,
+                )
+            )
+    return problems
 
 
 def check_bounds(vocabulary: Placed[Vocabulary]) -> list[Problem]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from .model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
 from .placed import Placed
 from .regularfile import kind_of
 from .rule_model import Rule, RulesFile
+from .silence_model import Silence, SilencesFile
 from .sources import SourceText
 from .unloaded import Unloaded
 from .validation import validate_located
@@ -32,6 +33,7 @@ from .yamlio import Located, read_yaml
 M = TypeVar("M", bound=BaseModel)
 
 MAX_FILES = 2000
+SILENCES_FILE = "kb/silences.yaml"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,10 @@ class KBContent:
     strata: dict[str, int]
     digest: str
     lock: versions.LockFile | None = None
+    silences: dict[str, Silence] = field(default_factory=dict)
+    silence_dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
+    places: dict[tuple[str, str], str] = field(default_factory=dict)
+    """`file:line:column` of each ("rule" | "conclusion" | "silence", id)."""
 
     def active_rules(self) -> list[Rule]:
         return [r for r in self.rules.values() if r.status == "active"]
@@ -130,6 +136,9 @@ class CheckedContent:
 
     content: KBContent | None
     problems: list[Problem]
+    analysable: bool = False
+    """Whether the rules, silences and vocabulary are sound enough for `healthkb analyze`
+    (every rule read and naming only what is declared, no negation cycle)."""
 
 
 def read_content(root: str | Path | None = None) -> KBContent:
@@ -173,6 +182,18 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     # A lock file that is there but cannot be read must not pass for a KB never locked:
     # that would skip the version checks against it.
     lock = reader.read(lock_path, versions.LockFile) if _lexists(lock_path) else None
+    silences_path = base / SILENCES_FILE
+    silences_file = (
+        reader.read(silences_path, SilencesFile) if _lexists(silences_path) else None
+    )
+    silences = (
+        [
+            Placed(s, silences_file[1], ("silences", i))
+            for i, s in enumerate(silences_file[0].silences)
+        ]
+        if silences_file
+        else []
+    )
     source_paths = reader.folder("kb/sources", required=True)
     sources = [
         Placed(source[0], source[1], ())
@@ -216,16 +237,22 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     index = checks.CitationIndex({s.item.id: SourceText(s.item.text) for s in sources})
     problems += checks.duplicate_ids(sources, "source")
     problems += checks.duplicate_ids(conclusions, "conclusion")
+    problems += checks.duplicate_ids(silences, "silence")
+    problems += checks.check_excludes(conclusions)
     rule_problems = checks.duplicate_ids(rules, "rule")
     problems += versions.check_versions(rules, Placed(lock[0], lock[1], ()) if lock else None)
     problems += checks.check_citations(
-        checks.all_citations(sources, placed_vocabulary, conclusions, rules), index, broken_sources
+        checks.all_citations(sources, placed_vocabulary, conclusions, rules, silences),
+        index,
+        broken_sources,
     )
     for conclusion in conclusions:
         problems += check_certainty(conclusion)
 
     dnf: dict[str, list[Conjunction]] = {}
+    silence_dnf: dict[str, list[Conjunction]] = {}
     analysis = strata.Analysis({}, [])
+    analysable = False
     if placed_vocabulary is not None:
         rule_problems += checks.check_vocabulary(placed_vocabulary)
         conclusion_ids = {c.item.id for c in conclusions}
@@ -233,8 +260,13 @@ def _check_content(root: str | Path | None) -> CheckedContent:
             rule_problems += checks.check_rule_references(
                 rule, placed_vocabulary.item, conclusion_ids, broken_conclusions
             )
+        for silence in silences:
+            rule_problems += checks.check_silence_references(
+                silence, placed_vocabulary.item, conclusion_ids
+            )
         dnf, dnf_problems = _normalise(rules)
-        rule_problems += dnf_problems
+        silence_dnf, silence_dnf_problems = _normalise(silences)
+        rule_problems += dnf_problems + silence_dnf_problems
         # Which rules can fire, and in which stratum, depends only on the rules and the
         # vocabulary: it is meaningful once every rule was read and names only what is
         # declared. Other problems (a quote, a version, a source file) do not change it,
@@ -243,6 +275,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
             active = [r for r in rules if r.item.status == "active"]
             analysis = strata.analyse(active, dnf, placed_vocabulary.item)
             problems += analysis.problems
+            analysable = not analysis.problems and silences_path not in reader.failed
     problems += rule_problems
 
     if manifest is None or placed_vocabulary is None or conclusions_file is None or rules_unread:
@@ -253,6 +286,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
         vocabulary=placed_vocabulary.item,
         conclusions={c.item.id: c.item for c in conclusions},
         rules={r.item.id: r.item for r in rules},
+        silences={s.item.id: s.item for s in silences},
     )
     return CheckedContent(
         KBContent(
@@ -260,13 +294,29 @@ def _check_content(root: str | Path | None) -> CheckedContent:
             rule_files={r.item.id: r.file for r in rules},
             citations=index,
             dnf=dnf,
+            silence_dnf=silence_dnf,
+            places=_places(rules, conclusions, silences),
             strata=analysis.strata,
             digest=_digest(content),
             lock=lock[0] if lock else None,
             **content,  # type: ignore[arg-type]
         ),
         problems,
+        analysable,
     )
+
+
+def _places(
+    rules: list[Placed[Rule]],
+    conclusions: list[Placed[Conclusion]],
+    silences: list[Placed[Silence]],
+) -> dict[tuple[str, str], str]:
+    places = {}
+    for kind, items in (("rule", rules), ("conclusion", conclusions), ("silence", silences)):
+        for placed in items:
+            line, column = placed.located.place(placed.path)
+            places.setdefault((kind, placed.item.id), f"{placed.file}:{line}:{column}")
+    return places
 
 
 def _lexists(path: Path) -> bool:
@@ -274,7 +324,9 @@ def _lexists(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
-def _normalise(rules: list[Placed[Rule]]) -> tuple[dict[str, list[Conjunction]], list[Problem]]:
+def _normalise(
+    rules: list[Placed[Rule]] | list[Placed[Silence]],
+) -> tuple[dict[str, list[Conjunction]], list[Problem]]:
     dnf: dict[str, list[Conjunction]] = {}
     problems = []
     for rule in rules:

@@ -1,0 +1,187 @@
+"""Rules that overlap where they must not (`conflict`, `ambiguity`) or add nothing
+(`redundant`), each proved for every profile and shown by one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import combinations
+
+from ..content.rule_model import Rule
+from .encoding import Encoding, negate, shown_value
+from .findings import Finding
+from .prove import Prover, Witness
+
+
+def excluded_pairs(encoding: Encoding) -> list[tuple[str, str]]:
+    """Every pair of conclusions declared exclusive (either side declaring is enough)."""
+    pairs = {
+        tuple(sorted((conclusion.id, other)))
+        for conclusion in encoding.content.conclusions.values()
+        for other in conclusion.excludes
+        if other in encoding.content.conclusions and other != conclusion.id
+    }
+    return sorted((a, b) for a, b in pairs)
+
+
+def conflicts(
+    encoding: Encoding, prover: Prover, witnesses: dict[str, Witness | None]
+) -> list[Finding]:
+    """Two rules reaching excluded conclusions for one profile."""
+    places = encoding.content.places
+    findings = []
+    for first, second in excluded_pairs(encoding):
+        for left in _live(encoding, witnesses, lambda r: r.then.conclude == first):
+            for right in _live(encoding, witnesses, lambda r: r.then.conclude == second):
+                found = prover.witness(encoding.fires(left), encoding.fires(right))
+                if found is None:
+                    continue
+                findings.append(
+                    Finding(
+                        "conflict",
+                        f"one profile can be told both `{first}` (rule `{left}`) and "
+                        f"`{second}` (rule `{right}`), which exclude each other",
+                        "narrow the rules' conditions so that they never hold together, "
+                        "or drop `excludes` if both may rightly be said",
+                        (places[("rule", left)], places[("rule", right)]),
+                        rules=(left, right),
+                        conclusions=(first, second),
+                        witness=found.profile,
+                    )
+                )
+    return findings
+
+
+def ambiguities(
+    encoding: Encoding, prover: Prover, witnesses: dict[str, Witness | None]
+) -> list[Finding]:
+    """Two rules deriving different values of one single-valued attribute together."""
+    places = encoding.content.places
+    findings = []
+    for fact, fact_type in sorted(encoding.content.vocabulary.derived.items()):
+        for attribute, spec in fact_type.attributes.items():
+            if not spec.single_valued:
+                continue
+            deriving = [
+                (rule_id, _value(encoding, rule_id, attribute))
+                for rule_id in _live(
+                    encoding,
+                    witnesses,
+                    lambda r, fact=fact, attribute=attribute: r.then.derive is not None
+                    and r.then.derive.fact == fact
+                    and attribute in r.then.derive.values,
+                )
+            ]
+            for (left, one), (right, other) in combinations(deriving, 2):
+                if one == other:
+                    continue
+                found = prover.witness(encoding.fires(left), encoding.fires(right))
+                if found is None:
+                    continue
+                findings.append(
+                    Finding(
+                        "ambiguity",
+                        f"one profile can derive `{fact}.{attribute}` both {one} (rule "
+                        f"`{left}`) and {other} (rule `{right}`), but it holds one value",
+                        "make the rules' conditions exclusive, or declare "
+                        "`single_valued: false` on the attribute in kb/facts.yaml if both "
+                        "may hold at once",
+                        (places[("rule", left)], places[("rule", right)]),
+                        rules=(left, right),
+                        fact=f"{fact}.{attribute}",
+                        witness=found.profile,
+                    )
+                )
+    return findings
+
+
+def _value(encoding: Encoding, rule_id: str, attribute: str) -> str:
+    derive = encoding.rules[rule_id].then.derive
+    assert derive is not None
+    return f"`{shown_value(derive.values[attribute])}`"
+
+
+def redundancies(
+    encoding: Encoding, prover: Prover, witnesses: dict[str, Witness | None]
+) -> list[Finding]:
+    """Rules whose firing implies another's with the same effect (duplicates included)."""
+    places = encoding.content.places
+    by_effect: dict[str, list[str]] = {}
+    for rule_id in _live(encoding, witnesses, lambda r: True):
+        effect = encoding.rules[rule_id].then.model_dump_json(exclude_none=True)
+        by_effect.setdefault(effect, []).append(rule_id)
+    cyclic = encoding.cyclic_facts
+    findings = []
+    for rule_ids in by_effect.values():
+        derive = encoding.rules[rule_ids[0]].then.derive
+        if len(rule_ids) < 2 or (derive is not None and derive.fact in cyclic):
+            continue
+        implied = _implications(encoding, prover, witnesses, rule_ids)
+        order = {r: i for i, r in enumerate(rule_ids)}
+        for rule_id in rule_ids:
+            others = sorted(implied.get(rule_id, ()), key=order.__getitem__)
+            if not others:
+                continue
+            # Of two equivalent rules, the later one is reported (the first stays).
+            equivalent = [o for o in others if rule_id in implied.get(o, ())]
+            if equivalent and all(order[rule_id] < order[o] for o in equivalent):
+                others = [o for o in others if o not in equivalent]
+                if not others:
+                    continue
+            other = others[0]
+            witness = witnesses[rule_id]
+            assert witness is not None
+            findings.append(
+                Finding(
+                    "redundant",
+                    _redundant_message(encoding, rule_id, other, rule_id in implied.get(other, ())),
+                    "remove the rule, or retire it (`status: retired`)",
+                    (places[("rule", rule_id)], places[("rule", other)]),
+                    rules=(rule_id, other),
+                    conclusions=tuple(filter(None, [encoding.rules[rule_id].then.conclude])),
+                    fact=derive.fact if derive else None,
+                    witness=witness.profile,
+                )
+            )
+    return findings
+
+
+def _redundant_message(encoding: Encoding, rule_id: str, other: str, equivalent: bool) -> str:
+    same = encoding.content.dnf[rule_id] == encoding.content.dnf[other]
+    if same:
+        return f"rule `{rule_id}` duplicates rule `{other}`: same conditions, same effect"
+    if equivalent:
+        return (
+            f"rule `{rule_id}` fires for exactly the profiles rule `{other}` fires for, "
+            "with the same effect: it adds nothing"
+        )
+    return (
+        f"rule `{rule_id}` adds nothing: whenever it fires, rule `{other}` fires too, "
+        "with the same effect"
+    )
+
+
+def _implications(
+    encoding: Encoding,
+    prover: Prover,
+    witnesses: dict[str, Witness | None],
+    rule_ids: list[str],
+) -> dict[str, set[str]]:
+    """For each rule, the others of the list that fire whenever it fires."""
+    implied: dict[str, set[str]] = {}
+    for rule_id in rule_ids:
+        witness = witnesses[rule_id]
+        assert witness is not None
+        for other in rule_ids:
+            # A rule not firing on this rule's witness cannot be implied by it: no proof needed.
+            if other == rule_id or not prover.holds(witness, encoding.fires(other)):
+                continue
+            if not prover.possible(encoding.fires(rule_id), negate(encoding.fires(other))):
+                implied.setdefault(rule_id, set()).add(other)
+    return implied
+
+
+def _live(
+    encoding: Encoding, witnesses: dict[str, Witness | None], wanted: Callable[[Rule], bool]
+) -> list[str]:
+    """Active rules that can fire and match `wanted`, in the KB's order."""
+    return [r for r, rule in encoding.rules.items() if witnesses[r] is not None and wanted(rule)]
