@@ -19,6 +19,7 @@ from typing import Any
 import z3
 
 from ..content.logic import holds
+from ..content.model import Attribute
 from ..runtime.reference import evaluate
 from .encoding import AttributeKey, Encoding, InputAttribute, Term, conjoin, disjoin, negate, number
 from .findings import Finding
@@ -61,10 +62,13 @@ class Cell:
 
 @dataclass(frozen=True)
 class Dimension:
-    name: str
+    """One axis of the profile space: an attribute, or one value of a list attribute."""
+
+    attribute: str
     cells: tuple[Cell, ...]
     missing: int | None  # the cell of "not given", if any
     ordered: bool  # number cells, in order after `missing`
+    spec: Attribute
 
 
 def gaps(
@@ -100,7 +104,7 @@ def _group_gaps(
         box = _grow(encoding, prover, gap, dimensions, found)
         region = _describe(dimensions, box)
         blocked.append(z3.Not(_box_constraint(dimensions, box)))
-        conditions = "; ".join(f"{name} {text}" for name, text in region.items()) or "any profile"
+        conditions = "; ".join(f"`{name}` {text}" for name, text in region.items()) or "for any profile"
         findings.append(
             Finding(
                 "gap",
@@ -124,22 +128,26 @@ def _dimensions(encoding: Encoding, key: AttributeKey) -> list[Dimension]:
     if spec.type == "list":
         return [
             Dimension(
-                f"{name} contains {value}",
-                (Cell("yes", flag), Cell("no", z3.Not(flag))),
+                name,
+                (Cell(f"contains {value}", flag), Cell(f"lacks {value}", z3.Not(flag))),
                 None,
                 False,
+                spec,
             )
             for value, flag in attribute.members.items()
         ]
     missing = Cell("not given", z3.Not(attribute.given))
     if spec.type == "bool":
-        cells = [Cell(f"is {v}", z3.And(attribute.given, attribute.equals(b))) for v, b in (("true", True), ("false", False))]
+        cells = [
+            Cell(text, z3.And(attribute.given, attribute.equals(value)))
+            for text, value in (("true", True), ("false", False))
+        ]
     elif spec.type == "enum":
         cells = [Cell(v, z3.And(attribute.given, attribute.equals(v))) for v in spec.values or []]
     else:
         cells = _number_cells(attribute, encoding.thresholds[key])
-        return [Dimension(name, (missing, *cells), 0, True)]
-    return [Dimension(name, (missing, *cells), 0, False)]
+        return [Dimension(name, (missing, *cells), 0, True, spec)]
+    return [Dimension(name, (missing, *cells), 0, False, spec)]
 
 
 def _number_cells(attribute: InputAttribute, thresholds: list[Fraction]) -> list[Cell]:
@@ -230,24 +238,34 @@ def _growth_order(dimension: Dimension, start: set[int]) -> list[int]:
 
 
 def _describe(dimensions: list[Dimension], box: list[set[int]]) -> dict[str, str]:
+    """Conditions per input attribute, e.g. `running.sessions_per_week`: `gt 5 or not
+    given`; `running.intensity`: `is moderate or high`; attributes left free are left out."""
     region: dict[str, str] = {}
     for dimension, cells in zip(dimensions, box, strict=True):
         if len(cells) == len(dimension.cells):
             continue
-        texts = _number_texts(dimension, cells) if dimension.ordered else [
-            dimension.cells[i].text for i in sorted(cells) if i != dimension.missing
-        ]
-        if dimension.missing is not None and dimension.missing in cells:
-            texts.append("not given")
-        if dimension.missing is None:
-            region[dimension.name] = texts[0]
+        if dimension.missing is None:  # one value of a list: in it or not
+            (cell,) = cells
+            text = dimension.cells[cell].text
+            region[dimension.attribute] = ", ".join(
+                filter(None, [region.get(dimension.attribute), text])
+            )
+            continue
+        if dimension.ordered:
+            texts = _number_texts(dimension, cells)
         else:
-            region[dimension.name] = "is " + " or ".join(texts)
+            texts = [dimension.cells[i].text for i in sorted(cells) if i != dimension.missing]
+            texts = [f"is {' or '.join(texts)}"] if texts else []
+        if dimension.missing in cells:
+            texts.append("not given")
+        region[dimension.attribute] = " or ".join(texts)
     return region
 
 
 def _number_texts(dimension: Dimension, cells: set[int]) -> list[str]:
-    """Joined stretches of number cells, as comparisons: `ge 3 and le 5`, `lt 3`."""
+    """Joined stretches of number cells, as comparisons: `ge 3 and le 5`, `lt 3`; an end
+    at the attribute's own `min` or `max` goes without saying."""
+    least, most = dimension.spec.min, dimension.spec.max
     stretches: list[list[Cell]] = []
     previous = None
     for i in sorted(c for c in cells if c != dimension.missing):
@@ -258,14 +276,15 @@ def _number_texts(dimension: Dimension, cells: set[int]) -> list[str]:
         previous = i
     texts = []
     for stretch in stretches:
-        first, last = stretch[0], stretch[-1]
+        low, high = stretch[0], stretch[-1]
+        if low.low is not None and low.low == high.high:
+            texts.append(f"eq {_number(low.low)}")
+            continue
         parts = []
-        if first.low is not None:
-            parts.append(f"{'ge' if first.low_in else 'gt'} {_number(first.low)}")
-        if last.high is not None:
-            parts.append(f"{'le' if last.high_in else 'lt'} {_number(last.high)}")
-        if first.low is not None and first.low == last.high:
-            parts = [f"eq {_number(first.low)}"]
+        if low.low is not None and not (low.low_in and least is not None and low.low == least):
+            parts.append(f"{'ge' if low.low_in else 'gt'} {_number(low.low)}")
+        if high.high is not None and not (high.high_in and most is not None and high.high == most):
+            parts.append(f"{'le' if high.high_in else 'lt'} {_number(high.high)}")
         texts.append(" and ".join(parts) if parts else "any number")
     return texts
 

@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
-from ..editing.kbcheck import checked
-from ..errors import KBError
+from ..editing.kbcheck import check_kb
+from ..render.findings import warning_line
 from .common import EXIT_OK, EXIT_PROBLEMS, KB_DEFAULT_HELP, kb_folder_of
 
 
@@ -23,24 +23,25 @@ def run(args: argparse.Namespace) -> int:
     folder = kb_folder_of(args.path)
     # The test cases too: a typo in one is a broken KB for `test`, `coverage` and
     # `report`, so `validate` (and `release`, which validates) must not pass it.
-    try:
-        content, cases = checked(folder.root)
-    except KBError as error:
-        if args.format == "json":
-            print(json.dumps([p.to_dict() for p in error.problems], indent=2, ensure_ascii=False))
-        else:
-            for problem in error.problems:
-                print(problem)
-            print(f"{len(error.problems)} problem(s) found ({folder.label})", file=sys.stderr)
+    # The analysis's errors are problems; its warnings are listed, and do not fail.
+    check = check_kb(folder.root)
+    if args.format == "json":
+        print(json.dumps([p.to_dict() for p in check.problems], indent=2, ensure_ascii=False))
+        return EXIT_PROBLEMS if check.problems or check.content is None else EXIT_OK
+    for problem in check.problems:
+        print(problem)
+    for finding in check.warnings:
+        print(warning_line(finding))
+    content = check.content
+    if check.problems or content is None:
+        print(f"{len(check.problems)} problem(s) found ({folder.label})", file=sys.stderr)
         return EXIT_PROBLEMS
     active = len(content.active_rules())
-    if args.format == "json":
-        print("[]")
-    else:
-        print(
-            f"ok: {content.manifest.id} {content.manifest.version} ({folder.label}): "
-            f"{len(content.rules)} rules ({active} active), {len(content.conclusions)} "
-            f"conclusions, {len(content.sources)} source(s), "
-            f"{len(content.citations.resolved)} quotes resolved, {len(cases)} test cases"
-        )
+    print(
+        f"ok: {content.manifest.id} {content.manifest.version} ({folder.label}): "
+        f"{len(content.rules)} rules ({active} active), {len(content.conclusions)} "
+        f"conclusions, {len(content.sources)} source(s), "
+        f"{len(content.citations.resolved)} quotes resolved, {len(check.cases)} test cases"
+        + (f", {len(check.warnings)} warning(s)" if check.warnings else "")
+    )
     return EXIT_OK
