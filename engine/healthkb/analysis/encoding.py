@@ -35,7 +35,6 @@ from ..content.logic import (
     comparisons,
     compare,
     fact_types,
-    literal_text,
     unbound_negations,
 )
 from ..content.model import LARGEST_WHOLE_NUMBER, Attribute
@@ -171,6 +170,13 @@ def shown_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(shown_value(v) for v in value) + "]"
     return str(value)
+
+
+def literal_text(literal: Literal) -> str:
+    """A comparison as the editor wrote it: `walk.tired eq true`, `not (x.y in [a, b])`."""
+    comparison = literal.comparison
+    text = f"{comparison.fact} {comparison.op} {shown_value(comparison.value)}"
+    return f"not ({text})" if literal.negated else text
 
 
 def candidate_key(fact: str, values: dict[str, Any]) -> str:

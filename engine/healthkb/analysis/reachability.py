@@ -26,7 +26,9 @@ def unreachable_rules(
     findings = []
     for rule_id in sorted(r for r, w in witnesses.items() if w is None):
         rule = encoding.rules[rule_id]
-        reasons = [_reason(encoding, prover, c) for c in encoding.content.dnf[rule_id]]
+        reasons = [
+            _reason(encoding, prover, witnesses, c) for c in encoding.content.dnf[rule_id]
+        ]
         if len(reasons) == 1:
             reason = reasons[0]
         else:
@@ -39,7 +41,7 @@ def unreachable_rules(
                 "unreachable",
                 f"rule `{rule_id}` can never fire: {reason}",
                 "fix the condition, or mark the rule `draft` until it can fire",
-                (places[("rule", rule_id)],),
+                (places[("rule-when", rule_id)],),
                 rules=(rule_id,),
                 conclusions=(conclusion,) if conclusion else (),
                 fact=rule.then.derive.fact if rule.then.derive else None,
@@ -48,11 +50,16 @@ def unreachable_rules(
     return findings
 
 
-def _reason(encoding: Encoding, prover: Prover, conjunction: Conjunction) -> str:
+def _reason(
+    encoding: Encoding,
+    prover: Prover,
+    witnesses: dict[str, Witness | None],
+    conjunction: Conjunction,
+) -> str:
     parts = encoding.parts(conjunction)
     core = prover.core(parts) or [label for label, _ in parts]
     derived = [
-        _derived_note(encoding, lit.fact_type)
+        _derived_note(encoding, witnesses, lit.fact_type)
         for lit in conjunction
         if lit.fact_type in encoding.content.vocabulary.derived
         and any(f"`{lit.comparison.fact}" in label for label in core)
@@ -67,12 +74,16 @@ def _reason(encoding: Encoding, prover: Prover, conjunction: Conjunction) -> str
     return text + (f" ({'; '.join(notes)})" if notes else "")
 
 
-def _derived_note(encoding: Encoding, fact: str) -> str:
+def _derived_note(encoding: Encoding, witnesses: dict[str, Witness | None], fact: str) -> str:
     candidates = encoding.candidates.get(fact, [])
     if not candidates:
         return f"no active rule derives `{fact}`"
-    described = ", ".join(
-        f"{_values(c.values)} by {', '.join(f'`{r}`' for r in c.rules)}" for c in candidates
+
+    def by(rule_id: str) -> str:
+        return f"`{rule_id}`" + (" (which can never fire)" if witnesses[rule_id] is None else "")
+
+    described = "; ".join(
+        f"{_values(c.values)} only by {', '.join(by(r) for r in c.rules)}" for c in candidates
     )
     return f"`{fact}` is derived {described}"
 

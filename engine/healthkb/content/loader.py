@@ -55,7 +55,8 @@ class KBContent:
     silences: dict[str, Silence] = field(default_factory=dict)
     silence_dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
     places: dict[tuple[str, str], str] = field(default_factory=dict)
-    """`file:line:column` of each ("rule" | "conclusion" | "silence", id)."""
+    """`file:line:column` of each ("rule" | "conclusion" | "silence", id), and of the
+    condition of each ("rule-when" | "silence-when", id)."""
 
     def active_rules(self) -> list[Rule]:
         return [r for r in self.rules.values() if r.status == "active"]
@@ -316,6 +317,9 @@ def _places(
         for placed in items:
             line, column = placed.located.place(placed.path)
             places.setdefault((kind, placed.item.id), f"{placed.file}:{line}:{column}")
+            if kind != "conclusion":  # where its condition is, for "can never fire"
+                line, column = placed.located.place((*placed.path, "when"))
+                places.setdefault((f"{kind}-when", placed.item.id), f"{placed.file}:{line}:{column}")
     return places
 
 
