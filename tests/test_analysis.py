@@ -90,8 +90,8 @@ def test_a_contradiction_across_a_derived_fact_is_unreachable(tmp_path) -> None:
     assert finding.rules == ("low_but_often",)
     assert finding.message == (
         "rule `low_but_often` can never fire: no profile meets both `walking_load.level eq "
-        "low` and `walk.sessions ge 3` (`walking_load` is derived with level: enough only "
-        "by `enough_walking`; with level: low only by `low_walking`)"
+        "low` and `walk.sessions ge 3` (`walking_load` is derived with level: low only by "
+        "`low_walking`)"
     )
     assert finding.witness is None
 

@@ -8,8 +8,8 @@ infrequent`, derived only below 3 days a week, with `days_per_week ge 3`) is sho
 
 from __future__ import annotations
 
-from ..content.logic import Conjunction
-from .encoding import Encoding, shown_value
+from ..content.logic import Conjunction, Literal, bound_groups, compare
+from .encoding import Encoding, literal_text, shown_value
 from .findings import Finding
 from .prove import Prover, Witness
 
@@ -41,7 +41,7 @@ def unreachable_rules(
                 "unreachable",
                 f"rule `{rule_id}` can never fire: {reason}",
                 "fix the condition, or mark the rule `draft` until it can fire",
-                (places[("rule-when", rule_id)],),
+                (places[("rule_when", rule_id)],),
                 rules=(rule_id,),
                 conclusions=(conclusion,) if conclusion else (),
                 fact=rule.then.derive.fact if rule.then.derive else None,
@@ -59,10 +59,10 @@ def _reason(
     parts = encoding.parts(conjunction)
     core = prover.core(parts) or [label for label, _ in parts]
     derived = [
-        _derived_note(encoding, witnesses, lit.fact_type)
-        for lit in conjunction
-        if lit.fact_type in encoding.content.vocabulary.derived
-        and any(f"`{lit.comparison.fact}" in label for label in core)
+        _derived_note(encoding, witnesses, fact, literals)
+        for fact, literals in bound_groups(conjunction).items()
+        if fact in encoding.content.vocabulary.derived
+        and " and ".join(f"`{literal_text(lit)}`" for lit in literals) in core
     ]
     if len(core) == 1:
         text = f"no profile meets {core[0]}"
@@ -74,16 +74,26 @@ def _reason(
     return text + (f" ({'; '.join(notes)})" if notes else "")
 
 
-def _derived_note(encoding: Encoding, witnesses: dict[str, Witness | None], fact: str) -> str:
-    candidates = encoding.candidates.get(fact, [])
-    if not candidates:
-        return f"no active rule derives `{fact}`"
+def _derived_note(
+    encoding: Encoding, witnesses: dict[str, Witness | None], fact: str, literals: list[Literal]
+) -> str:
+    """Which rules derive the facts a group of comparisons on a derived fact needs."""
+    matching = [
+        c
+        for c in encoding.candidates.get(fact, [])
+        if all(
+            compare(lit.comparison, c.values.get(lit.comparison.attribute)) != lit.negated
+            for lit in literals
+        )
+    ]
+    if not matching:
+        return f"no active rule derives `{fact}` so"
 
     def by(rule_id: str) -> str:
         return f"`{rule_id}`" + (" (which can never fire)" if witnesses[rule_id] is None else "")
 
     described = "; ".join(
-        f"{_values(c.values)} only by {', '.join(by(r) for r in c.rules)}" for c in candidates
+        f"{_values(c.values)} only by {', '.join(by(r) for r in c.rules)}" for c in matching
     )
     return f"`{fact}` is derived {described}"
 

@@ -56,7 +56,7 @@ class KBContent:
     silence_dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
     places: dict[tuple[str, str], str] = field(default_factory=dict)
     """`file:line:column` of each ("rule" | "conclusion" | "silence", id), and of the
-    condition of each ("rule-when" | "silence-when", id)."""
+    condition of each ("rule_when" | "silence_when", id)."""
 
     def active_rules(self) -> list[Rule]:
         return [r for r in self.rules.values() if r.status == "active"]
@@ -319,7 +319,7 @@ def _places(
             places.setdefault((kind, placed.item.id), f"{placed.file}:{line}:{column}")
             if kind != "conclusion":  # where its condition is, for "can never fire"
                 line, column = placed.located.place((*placed.path, "when"))
-                places.setdefault((f"{kind}-when", placed.item.id), f"{placed.file}:{line}:{column}")
+                places.setdefault((f"{kind}_when", placed.item.id), f"{placed.file}:{line}:{column}")
     return places
 
 
