@@ -18,6 +18,10 @@ from healthkb.content.loader import read_content
 
 ROOT = Path(__file__).resolve().parent.parent
 
+EXCESS_CALORIES = (
+    "Excess calories are likely to be stored as fat accumulation, meaning fat on the "
+    "thighs and buttocks may not decrease and could even increase."
+)
 SEED_CONFLICT = """
   - id: frequent_running_fat_may_not_decrease
     version: 1
@@ -27,8 +31,8 @@ SEED_CONFLICT = """
     then: {conclude: thigh_buttock_fat_may_not_decrease}
     because:
       - source: cainiu-2025-running-thigh-fat
-        quote: "Excess calories are likely to be stored as fat accumulation, meaning fat on the thighs and buttocks may not decrease and could even increase."
-"""
+        quote: "EXCESS_CALORIES"
+""".replace("EXCESS_CALORIES", EXCESS_CALORIES)
 
 
 def seed_copy(root: Path, planted_rules: str = "", file: str = "rules/fat_outcomes.yaml") -> Path:

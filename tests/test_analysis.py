@@ -11,6 +11,8 @@ import itertools
 from pathlib import Path
 
 import pytest
+
+import healthkb
 from analysis_kbs import (
     SEED_CONFLICT,
     assert_witness_reproduces,
@@ -22,8 +24,6 @@ from analysis_kbs import (
     tiny_rule,
 )
 from conftest import MINI_FACTS, MINI_RULES, write_kb
-
-import healthkb
 from healthkb.analysis.encoding import Encoding
 from healthkb.analysis.gaps import silences_holding
 from healthkb.content.loader import read_content
@@ -111,6 +111,12 @@ def test_a_threshold_beyond_the_vocabulary_names_every_rule_after_it(tmp_path) -
     ]
 
 
+LOW_RUNNING = (
+    "if the running intensity is low, sessions last only十几minutes each and occur "
+    "infrequently per week"
+)
+
+
 def test_two_values_of_a_single_valued_attribute_are_an_ambiguity(tmp_path) -> None:
     overlap = """
   - id: running_load_insufficient_too
@@ -125,8 +131,8 @@ def test_two_values_of_a_single_valued_attribute_are_an_ambiguity(tmp_path) -> N
       derive: {fact: running_load, values: {level: insufficient}}
     because:
       - source: cainiu-2025-running-thigh-fat
-        quote: "if the running intensity is low, sessions last only十几minutes each and occur infrequently per week"
-"""
+        quote: "LOW_RUNNING"
+""".replace("LOW_RUNNING", LOW_RUNNING)
     root = seed_copy(tmp_path / "kb", overlap, "rules/running_and_diet.yaml")
     (finding,) = findings_of(root, "ambiguity")
     assert finding.fact == "running_load.level"
@@ -230,7 +236,8 @@ def test_no_float_lies_between_two_neighbouring_thresholds(tmp_path) -> None:
         "    then: {conclude: rest}\n"
         '    because: [{source: mini, quote: "Rest when tired."}]\n'
         "  - id: a_tenth_and_more\n    version: 1\n    title: Fine\n    status: active\n"
-        "    when: {all: [{fact: walk.pace, gt: 0.1}, {fact: walk.pace, lt: 0.30000000000000004}]}\n"
+        "    when: {all: [{fact: walk.pace, gt: 0.1},\n"
+        "                 {fact: walk.pace, lt: 0.30000000000000004}]}\n"
         "    then: {conclude: rest}\n"
         '    because: [{source: mini, quote: "Rest when tired."}]\n'
     )
@@ -277,7 +284,8 @@ RULE_SETS = {
         tiny_rule("r5", "{fact: day.steps, gt: 6}", CONCLUDE_REST),
         tiny_rule(
             "r6",
-            "{all: [{fact: day.steps, eq: 3}, {fact: day.mood, eq: fair}, {fact: day.tired, eq: false}]}",
+            "{all: [{fact: day.steps, eq: 3}, {fact: day.mood, eq: fair},"
+            " {fact: day.tired, eq: false}]}",
             CONCLUDE_HELP,
         ),
         tiny_rule(

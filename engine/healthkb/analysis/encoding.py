@@ -32,8 +32,8 @@ from ..content.logic import (
     Conjunction,
     Literal,
     bound_groups,
-    comparisons,
     compare,
+    comparisons,
     fact_types,
     unbound_negations,
 )
@@ -239,8 +239,7 @@ class Encoding:
             if fact in self.background:
                 values = self.background[fact]
                 holds = all(
-                    compare(lit.comparison, values.get(lit.comparison.attribute))
-                    != lit.negated
+                    compare(lit.comparison, values.get(lit.comparison.attribute)) != lit.negated
                     for lit in literals
                 )
                 parts.append((label, TRUE if holds else FALSE))

@@ -71,9 +71,7 @@ class Dimension:
     spec: Attribute
 
 
-def gaps(
-    encoding: Encoding, prover: Prover, witnesses: dict[str, Witness | None]
-) -> list[Finding]:
+def gaps(encoding: Encoding, prover: Prover, witnesses: dict[str, Witness | None]) -> list[Finding]:
     findings = []
     for group in outcome_groups(encoding):
         findings += _group_gaps(encoding, prover, witnesses, group)
@@ -88,7 +86,9 @@ def _group_gaps(
         for r, rule in encoding.rules.items()
         if rule.then.conclude in group and witnesses[r] is not None
     ]
-    silences = [s for s, silence in encoding.content.silences.items() if set(silence.about) & set(group)]
+    silences = [
+        s for s, silence in encoding.content.silences.items() if set(silence.about) & set(group)
+    ]
     reached = disjoin(encoding.fires(r) for r in rules)
     silenced = disjoin(encoding.silence(s) for s in silences)
     gap = conjoin([negate(reached), negate(silenced)])
@@ -104,7 +104,9 @@ def _group_gaps(
         box = _grow(encoding, prover, gap, dimensions, found)
         region = _describe(dimensions, box)
         blocked.append(z3.Not(_box_constraint(dimensions, box)))
-        conditions = "; ".join(f"`{name}` {text}" for name, text in region.items()) or "for any profile"
+        conditions = (
+            "; ".join(f"`{name}` {text}" for name, text in region.items()) or "for any profile"
+        )
         findings.append(
             Finding(
                 "gap",
@@ -188,7 +190,7 @@ def _cell_of(dimension: Dimension, model: z3.ModelRef) -> int:
     for i, cell in enumerate(dimension.cells):
         if z3.is_true(model.eval(cell.constraint, model_completion=True)):
             return i
-    raise AssertionError(f"no cell of {dimension.name} holds")
+    raise AssertionError(f"no cell of {dimension.attribute} holds")
 
 
 def _box_constraint(dimensions: list[Dimension], box: list[set[int]]) -> z3.BoolRef:
@@ -301,8 +303,6 @@ def silences_holding(encoding: Encoding, profile: Profile) -> list[str]:
     for name, fact in content.vocabulary.background.items():
         facts.setdefault(name, []).append(dict(fact.values))
     for key in sorted(result.derived):
-        fact, values = key.split(":", 1)
-        facts.setdefault(fact, []).append(json.loads(values))
-    return [
-        s for s, dnf in content.silence_dnf.items() if any(holds(c, facts) for c in dnf)
-    ]
+        derived_fact, values = key.split(":", 1)
+        facts.setdefault(derived_fact, []).append(json.loads(values))
+    return [s for s, dnf in content.silence_dnf.items() if any(holds(c, facts) for c in dnf)]

@@ -30,8 +30,8 @@ def conflicts(
     places = encoding.content.places
     findings = []
     for first, second in excluded_pairs(encoding):
-        for left in _live(encoding, witnesses, lambda r: r.then.conclude == first):
-            for right in _live(encoding, witnesses, lambda r: r.then.conclude == second):
+        for left in _live(encoding, witnesses, _concludes(first)):
+            for right in _live(encoding, witnesses, _concludes(second)):
                 found = prover.witness(encoding.fires(left), encoding.fires(right))
                 if found is None:
                     continue
@@ -63,13 +63,7 @@ def ambiguities(
                 continue
             deriving = [
                 (rule_id, _value(encoding, rule_id, attribute))
-                for rule_id in _live(
-                    encoding,
-                    witnesses,
-                    lambda r, fact=fact, attribute=attribute: r.then.derive is not None
-                    and r.then.derive.fact == fact
-                    and attribute in r.then.derive.values,
-                )
+                for rule_id in _live(encoding, witnesses, _derives(fact, attribute))
             ]
             for (left, one), (right, other) in combinations(deriving, 2):
                 if one == other:
@@ -92,6 +86,18 @@ def ambiguities(
                     )
                 )
     return findings
+
+
+def _concludes(conclusion: str) -> Callable[[Rule], bool]:
+    return lambda rule: rule.then.conclude == conclusion
+
+
+def _derives(fact: str, attribute: str) -> Callable[[Rule], bool]:
+    def test(rule: Rule) -> bool:
+        derive = rule.then.derive
+        return derive is not None and derive.fact == fact and attribute in derive.values
+
+    return test
 
 
 def _value(encoding: Encoding, rule_id: str, attribute: str) -> str:

@@ -112,7 +112,9 @@ class Prover:
             else:
                 value = _float_in_cell(raw.as_fraction(), self.encoding.thresholds[key])
                 if value is None:
-                    cell = _outside_cell(attribute, raw.as_fraction(), self.encoding.thresholds[key])
+                    cell = _outside_cell(
+                        attribute, raw.as_fraction(), self.encoding.thresholds[key]
+                    )
                     return profile, (attribute, cell)
             profile.setdefault(key[0], {})[key[1]] = value
         return profile, None

@@ -26,9 +26,7 @@ def unreachable_rules(
     findings = []
     for rule_id in sorted(r for r, w in witnesses.items() if w is None):
         rule = encoding.rules[rule_id]
-        reasons = [
-            _reason(encoding, prover, witnesses, c) for c in encoding.content.dnf[rule_id]
-        ]
+        reasons = [_reason(encoding, prover, witnesses, c) for c in encoding.content.dnf[rule_id]]
         if len(reasons) == 1:
             reason = reasons[0]
         else:

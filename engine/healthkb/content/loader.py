@@ -184,9 +184,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     # that would skip the version checks against it.
     lock = reader.read(lock_path, versions.LockFile) if _lexists(lock_path) else None
     silences_path = base / SILENCES_FILE
-    silences_file = (
-        reader.read(silences_path, SilencesFile) if _lexists(silences_path) else None
-    )
+    silences_file = reader.read(silences_path, SilencesFile) if _lexists(silences_path) else None
     silences = (
         [
             Placed(s, silences_file[1], ("silences", i))
@@ -312,14 +310,16 @@ def _places(
     conclusions: list[Placed[Conclusion]],
     silences: list[Placed[Silence]],
 ) -> dict[tuple[str, str], str]:
-    places = {}
+    places: dict[tuple[str, str], str] = {}
     for kind, items in (("rule", rules), ("conclusion", conclusions), ("silence", silences)):
         for placed in items:
             line, column = placed.located.place(placed.path)
             places.setdefault((kind, placed.item.id), f"{placed.file}:{line}:{column}")
             if kind != "conclusion":  # where its condition is, for "can never fire"
                 line, column = placed.located.place((*placed.path, "when"))
-                places.setdefault((f"{kind}_when", placed.item.id), f"{placed.file}:{line}:{column}")
+                places.setdefault(
+                    (f"{kind}_when", placed.item.id), f"{placed.file}:{line}:{column}"
+                )
     return places
 
 

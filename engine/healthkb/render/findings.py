@@ -38,9 +38,7 @@ def report_text(report: Report, label: str) -> str:
     if not report.findings:
         lines.append(f"ok: {stamp}: no findings")
     else:
-        lines.append(
-            f"{stamp}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)"
-        )
+        lines.append(f"{stamp}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
     return "\n".join(lines)
 
 

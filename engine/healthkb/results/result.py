@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-from itertools import combinations
 from collections.abc import Mapping
+from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from pydantic import (
