@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import combinations
 
+import z3
+
 from ..content.rule_model import Rule
 from .encoding import Encoding, negate, shown_value
 from .findings import Finding
@@ -121,25 +123,19 @@ def redundancies(
         derive = encoding.rules[rule_ids[0]].then.derive
         if len(rule_ids) < 2 or (derive is not None and derive.fact in cyclic):
             continue
-        implied = _implications(encoding, prover, witnesses, rule_ids)
+        implies = _Implications(encoding, prover, witnesses)
         order = {r: i for i, r in enumerate(rule_ids)}
         for rule_id in rule_ids:
-            others = sorted(implied.get(rule_id, ()), key=order.__getitem__)
-            if not others:
+            found = _first_covering(implies, rule_id, rule_ids, order)
+            if found is None:
                 continue
-            # Of two equivalent rules, the later one is reported (the first stays).
-            equivalent = [o for o in others if rule_id in implied.get(o, ())]
-            if equivalent and all(order[rule_id] < order[o] for o in equivalent):
-                others = [o for o in others if o not in equivalent]
-                if not others:
-                    continue
-            other = others[0]
+            other, equivalent = found
             witness = witnesses[rule_id]
             assert witness is not None
             findings.append(
                 Finding(
                     "redundant",
-                    _redundant_message(encoding, rule_id, other, rule_id in implied.get(other, ())),
+                    _redundant_message(encoding, rule_id, other, equivalent),
                     "remove the rule, or retire it (`status: retired`)",
                     (places[("rule", rule_id)], places[("rule", other)]),
                     rules=(rule_id, other),
@@ -149,6 +145,21 @@ def redundancies(
                 )
             )
     return findings
+
+
+def _first_covering(
+    implies: _Implications, rule_id: str, rule_ids: list[str], order: dict[str, int]
+) -> tuple[str, bool] | None:
+    """The first other rule firing whenever this one fires, and whether the two are
+    equivalent; of two equivalent rules only the later is redundant (the first stays)."""
+    for other in rule_ids:
+        if other == rule_id or not implies(rule_id, other):
+            continue
+        equivalent = implies(other, rule_id)
+        if equivalent and order[rule_id] < order[other]:
+            continue
+        return other, equivalent
+    return None
 
 
 def _redundant_message(encoding: Encoding, rule_id: str, other: str, equivalent: bool) -> str:
@@ -166,24 +177,38 @@ def _redundant_message(encoding: Encoding, rule_id: str, other: str, equivalent:
     )
 
 
-def _implications(
-    encoding: Encoding,
-    prover: Prover,
-    witnesses: dict[str, Witness | None],
-    rule_ids: list[str],
-) -> dict[str, set[str]]:
-    """For each rule, the others of the list that fire whenever it fires."""
-    implied: dict[str, set[str]] = {}
-    for rule_id in rule_ids:
-        witness = witnesses[rule_id]
-        assert witness is not None
-        for other in rule_ids:
-            # A rule not firing on this rule's witness cannot be implied by it: no proof needed.
-            if other == rule_id or not prover.holds(witness, encoding.fires(other)):
-                continue
-            if not prover.possible(encoding.fires(rule_id), negate(encoding.fires(other))):
-                implied.setdefault(rule_id, set()).add(other)
-    return implied
+class _Implications:
+    """Whether one rule fires whenever another does, proved on demand.
+
+    Every profile found where a rule fires and another does not is kept: a rule that
+    does not fire on one of them cannot be implied, so most questions need no solver.
+    """
+
+    def __init__(
+        self, encoding: Encoding, prover: Prover, witnesses: dict[str, Witness | None]
+    ) -> None:
+        self.encoding = encoding
+        self.prover = prover
+        self.models: dict[str, list[z3.ModelRef]] = {
+            r: [w.model] for r, w in witnesses.items() if w is not None
+        }
+        self.known: dict[tuple[str, str], bool] = {}
+
+    def __call__(self, rule_id: str, other: str) -> bool:
+        key = (rule_id, other)
+        if key not in self.known:
+            self.known[key] = self._prove(rule_id, other)
+        return self.known[key]
+
+    def _prove(self, rule_id: str, other: str) -> bool:
+        fires = self.encoding.fires(other)
+        if not all(self.prover.true_in(model, fires) for model in self.models[rule_id]):
+            return False
+        counter = self.prover.model(self.encoding.fires(rule_id), negate(fires))
+        if counter is None:
+            return True
+        self.models[rule_id].append(counter)
+        return False
 
 
 def _live(

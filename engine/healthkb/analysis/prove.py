@@ -57,6 +57,11 @@ class Prover:
         """Whether some profile makes every term hold."""
         return self._check(self._solver(terms, ()))
 
+    def model(self, *terms: Term) -> z3.ModelRef | None:
+        """A solver model in which every term holds (no profile built), or None."""
+        solver = self._solver(terms, ())
+        return solver.model() if self._check(solver) else None
+
     def witness(self, *terms: Term, extra: Sequence[z3.BoolRef] = ()) -> Witness | None:
         """A profile for which every term holds (and every `extra` constraint), or None."""
         uses = sorted(frozenset().union(*(t.uses for t in terms)))
@@ -119,8 +124,8 @@ class Prover:
             profile.setdefault(key[0], {})[key[1]] = value
         return profile, None
 
-    def holds(self, witness: Witness, term: Term) -> bool:
-        return _true(witness.model, term.expr)
+    def true_in(self, model: z3.ModelRef, term: Term) -> bool:
+        return _true(model, term.expr)
 
 
 def _true(model: z3.ModelRef, expr: z3.BoolRef) -> bool:
