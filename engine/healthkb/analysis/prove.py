@@ -40,7 +40,7 @@ class Prover:
         self.questions = 0
 
     def _solver(self, terms: Sequence[Term], extra: Sequence[z3.BoolRef]) -> z3.Solver:
-        solver = z3.Solver()
+        solver = z3.SimpleSolver()
         uses = frozenset().union(*(t.uses for t in terms))
         solver.add(*self.encoding.domain(uses))
         solver.add(*[t.expr for t in terms], *extra)
