@@ -413,3 +413,13 @@ def test_the_analysis_agrees_with_every_profile_of_the_tiny_kb(tmp_path, name, s
 
 
 SEVERITIES = ("conflict", "ambiguity", "unreachable", "redundant", "gap")
+
+
+def test_the_same_kb_gives_the_same_findings_whatever_was_analysed_before(tmp_path) -> None:
+    from healthkb.render.findings import report_json
+
+    root = seed_copy(tmp_path / "kb", SEED_CONFLICT)
+    first = report_json(report_of(root))
+    for name in sorted(RULE_SETS):
+        report_of(tiny_kb(tmp_path / name.replace(" ", "_"), RULE_SETS[name]))
+    assert report_json(report_of(root)) == first

@@ -51,42 +51,40 @@ class Term:
     uses: frozenset[AttributeKey]
 
 
-TRUE = Term(z3.BoolVal(True), frozenset())
-FALSE = Term(z3.BoolVal(False), frozenset())
+def constant(value: bool, ctx: z3.Context) -> Term:
+    return Term(z3.BoolVal(value, ctx), frozenset())
 
 
-def conjoin(terms: Iterable[Term]) -> Term:
+def conjoin(terms: Iterable[Term], ctx: z3.Context) -> Term:
     terms = [t for t in terms if not z3.is_true(t.expr)]
     if any(z3.is_false(t.expr) for t in terms):
-        return FALSE
+        return constant(False, ctx)
     if not terms:
-        return TRUE
+        return constant(True, ctx)
     expr = terms[0].expr if len(terms) == 1 else z3.And([t.expr for t in terms])
     return Term(expr, frozenset().union(*(t.uses for t in terms)))
 
 
-def disjoin(terms: Iterable[Term]) -> Term:
+def disjoin(terms: Iterable[Term], ctx: z3.Context) -> Term:
     terms = [t for t in terms if not z3.is_false(t.expr)]
     if any(z3.is_true(t.expr) for t in terms):
-        return TRUE
+        return constant(True, ctx)
     if not terms:
-        return FALSE
+        return constant(False, ctx)
     expr = terms[0].expr if len(terms) == 1 else z3.Or([t.expr for t in terms])
     return Term(expr, frozenset().union(*(t.uses for t in terms)))
 
 
 def negate(term: Term) -> Term:
-    if z3.is_true(term.expr):
-        return FALSE
-    if z3.is_false(term.expr):
-        return TRUE
+    if z3.is_true(term.expr) or z3.is_false(term.expr):
+        return constant(z3.is_false(term.expr), term.expr.ctx)
     return Term(z3.Not(term.expr), term.uses)
 
 
-def number(value: int | float | Fraction) -> z3.ArithRef:
+def number(value: int | float | Fraction, ctx: z3.Context) -> z3.ArithRef:
     """A threshold as an exact z3 rational (0.1 is the binary number the rule compares)."""
     fraction = Fraction(value)
-    return z3.RealVal(f"{fraction.numerator}/{fraction.denominator}")
+    return z3.RealVal(f"{fraction.numerator}/{fraction.denominator}", ctx)
 
 
 @dataclass(frozen=True)
@@ -101,33 +99,34 @@ class Candidate:
 class InputAttribute:
     """The z3 variables of one input attribute, and what they may hold."""
 
-    def __init__(self, fact: str, name: str, spec: Attribute) -> None:
+    def __init__(self, fact: str, name: str, spec: Attribute, ctx: z3.Context) -> None:
         self.key = (fact, name)
         self.spec = spec
+        self.ctx = ctx
         label = f"{fact}.{name}"
-        self.given = z3.Bool(f"{label}?")
+        self.given = z3.Bool(f"{label}?", ctx)
         self.members: dict[str, z3.BoolRef] = {}
         self.value: Any = None
         domain: list[z3.BoolRef] = []
         if spec.type == "bool":
-            self.value = z3.Bool(label)
+            self.value = z3.Bool(label, ctx)
         elif spec.type == "enum":
-            self.value = z3.Int(label)
+            self.value = z3.Int(label, ctx)
             domain += [self.value >= 0, self.value < len(spec.values or [])]
         elif spec.type == "list":
-            self.members = {v: z3.Bool(f"{label}[{v}]") for v in spec.values or []}
+            self.members = {v: z3.Bool(f"{label}[{v}]", ctx) for v in spec.values or []}
             self.given = z3.Or(list(self.members.values()))
         elif spec.type == "integer":
-            self.value = z3.Int(label)
+            self.value = z3.Int(label, ctx)
             low = -LARGEST_WHOLE_NUMBER if spec.min is None else int(spec.min)
             high = LARGEST_WHOLE_NUMBER if spec.max is None else int(spec.max)
             domain += [self.value >= low, self.value <= high]
         else:
-            self.value = z3.Real(label)
+            self.value = z3.Real(label, ctx)
             if spec.min is not None:
-                domain.append(self.value >= number(spec.min))
+                domain.append(self.value >= number(spec.min, ctx))
             if spec.max is not None:
-                domain.append(self.value <= number(spec.max))
+                domain.append(self.value <= number(spec.max, ctx))
         self.domain = domain
 
     def number(self) -> z3.ArithRef:
@@ -140,7 +139,7 @@ class InputAttribute:
             return self.value if expected is True else z3.Not(self.value)
         if kind == "enum":
             return self.value == (self.spec.values or []).index(expected)
-        return self.number() == number(expected)
+        return self.number() == number(expected, self.ctx)
 
     def compare(self, comparison: Comparison) -> z3.BoolRef:
         op, expected = comparison.op, comparison.value
@@ -152,13 +151,15 @@ class InputAttribute:
             items = expected if op in ("in", "not_in") else [expected]
             matches = z3.Or([self.equals(item) for item in items])
             return z3.And(self.given, matches if op in ("eq", "in") else z3.Not(matches))
-        value, bounds = self.number(), expected
+        value, bounds, ctx = self.number(), expected, self.ctx
         tests = {
-            "lt": lambda: value < number(bounds),
-            "le": lambda: value <= number(bounds),
-            "gt": lambda: value > number(bounds),
-            "ge": lambda: value >= number(bounds),
-            "between": lambda: z3.And(value >= number(bounds[0]), value <= number(bounds[1])),
+            "lt": lambda: value < number(bounds, ctx),
+            "le": lambda: value <= number(bounds, ctx),
+            "gt": lambda: value > number(bounds, ctx),
+            "ge": lambda: value >= number(bounds, ctx),
+            "between": lambda: z3.And(
+                value >= number(bounds[0], ctx), value <= number(bounds[1], ctx)
+            ),
         }
         return z3.And(self.given, tests[op]())
 
@@ -188,9 +189,13 @@ class Encoding:
 
     def __init__(self, content: KBContent) -> None:
         self.content = content
+        # A z3 context of its own: the same KB gives the same questions in the same
+        # order, so the same witnesses, whatever else the process analysed before.
+        self.ctx = z3.Context()
+        self.true, self.false = constant(True, self.ctx), constant(False, self.ctx)
         self.rules: dict[str, Rule] = {r.id: r for r in content.active_rules()}
         self.inputs: dict[AttributeKey, InputAttribute] = {
-            (fact, name): InputAttribute(fact, name, spec)
+            (fact, name): InputAttribute(fact, name, spec, self.ctx)
             for fact, fact_type in content.vocabulary.input.items()
             for name, spec in fact_type.attributes.items()
         }
@@ -217,17 +222,20 @@ class Encoding:
 
     def _derived_group(self, fact: str, literals: list[Literal], exists: Any) -> Term:
         return disjoin(
-            exists(c)
-            for c in self.candidates.get(fact, [])
-            if all(
-                compare(lit.comparison, c.values.get(lit.comparison.attribute)) != lit.negated
-                for lit in literals
-            )
+            (
+                exists(c)
+                for c in self.candidates.get(fact, [])
+                if all(
+                    compare(lit.comparison, c.values.get(lit.comparison.attribute)) != lit.negated
+                    for lit in literals
+                )
+            ),
+            self.ctx,
         )
 
     def conjunction(self, conjunction: Conjunction, exists: Any = None) -> Term:
         """When one conjunction holds; `exists` overrides candidates (fixed-point steps)."""
-        return conjoin(term for _, term in self.parts(conjunction, exists))
+        return conjoin((term for _, term in self.parts(conjunction, exists)), self.ctx)
 
     def parts(self, conjunction: Conjunction, exists: Any = None) -> list[tuple[str, Term]]:
         """A conjunction's independent parts, each labelled as the editor wrote it: one
@@ -242,7 +250,7 @@ class Encoding:
                     compare(lit.comparison, values.get(lit.comparison.attribute)) != lit.negated
                     for lit in literals
                 )
-                parts.append((label, TRUE if holds else FALSE))
+                parts.append((label, self.true if holds else self.false))
             elif fact in self.content.vocabulary.derived:
                 parts.append((label, self._derived_group(fact, literals, exists)))
             else:
@@ -253,7 +261,7 @@ class Encoding:
             if literal.fact_type in self.background:
                 values = self.background[literal.fact_type]
                 found = compare(comparison, values.get(comparison.attribute))
-                parts.append((label, FALSE if found else TRUE))
+                parts.append((label, self.false if found else self.true))
             elif literal.fact_type in self.content.vocabulary.derived:
                 positive = Literal(comparison)
                 group = self._derived_group(literal.fact_type, [positive], exists)
@@ -263,7 +271,7 @@ class Encoding:
         return parts
 
     def condition(self, dnf: list[Conjunction], exists: Any = None) -> Term:
-        return disjoin(self.conjunction(c, exists) for c in dnf)
+        return disjoin((self.conjunction(c, exists) for c in dnf), self.ctx)
 
     # --- derived facts and rules ------------------------------------------------------
 
@@ -286,12 +294,12 @@ class Encoding:
             if not _cyclic(group, self.rules.values()):
                 for candidate in members:
                     self._exists[candidate_key(candidate.fact, candidate.values)] = disjoin(
-                        self.fires(r) for r in candidate.rules
+                        (self.fires(r) for r in candidate.rules), self.ctx
                     )
                 continue
             # A positive cycle: the least fixed point, reached in len(members) steps.
             self.cyclic_facts.update(group)
-            step = {candidate_key(c.fact, c.values): FALSE for c in members}
+            step = {candidate_key(c.fact, c.values): self.false for c in members}
             for _ in range(len(members)):
 
                 def previous(c: Candidate, step: dict[str, Term] = step) -> Term:
@@ -300,7 +308,8 @@ class Encoding:
 
                 step = {
                     candidate_key(c.fact, c.values): disjoin(
-                        self.condition(self.content.dnf[r], previous) for r in c.rules
+                        (self.condition(self.content.dnf[r], previous) for r in c.rules),
+                        self.ctx,
                     )
                     for c in members
                 }

@@ -89,9 +89,9 @@ def _group_gaps(
     silences = [
         s for s, silence in encoding.content.silences.items() if set(silence.about) & set(group)
     ]
-    reached = disjoin(encoding.fires(r) for r in rules)
-    silenced = disjoin(encoding.silence(s) for s in silences)
-    gap = conjoin([negate(reached), negate(silenced)])
+    reached = disjoin((encoding.fires(r) for r in rules), encoding.ctx)
+    silenced = disjoin((encoding.silence(s) for s in silences), encoding.ctx)
+    gap = conjoin([negate(reached), negate(silenced)], encoding.ctx)
     dimensions = [d for key in sorted(gap.uses) for d in _dimensions(encoding, key)]
     listed = ", ".join(f"`{c}`" for c in group)
     place = encoding.content.places[("conclusion", group[0])]
@@ -103,7 +103,7 @@ def _group_gaps(
             break
         box = _grow(encoding, prover, gap, dimensions, found)
         region = _describe(dimensions, box)
-        blocked.append(z3.Not(_box_constraint(dimensions, box)))
+        blocked.append(z3.Not(_box_constraint(encoding, dimensions, box)))
         conditions = (
             "; ".join(f"`{name}` {text}" for name, text in region.items()) or "for any profile"
         )
@@ -154,7 +154,7 @@ def _dimensions(encoding: Encoding, key: AttributeKey) -> list[Dimension]:
 
 def _number_cells(attribute: InputAttribute, thresholds: list[Fraction]) -> list[Cell]:
     """The points and open stretches between consecutive thresholds, empty ones left out."""
-    spec, value, given = attribute.spec, attribute.number(), attribute.given
+    spec, value, given, ctx = attribute.spec, attribute.number(), attribute.given, attribute.ctx
     whole = spec.type == "integer"
     ends: list[Fraction | None] = [None, *thresholds, None]
     cells: list[Cell] = []
@@ -168,7 +168,7 @@ def _number_cells(attribute: InputAttribute, thresholds: list[Fraction]) -> list
             and (least is None or low >= least)
             and (most is None or low <= most)
         ):
-            cells.append(Cell("", z3.And(given, value == number(low)), low, low, True, True))
+            cells.append(Cell("", z3.And(given, value == number(low, ctx)), low, low, True, True))
         if (low is None and least is not None) or (high is None and most is not None):
             continue
         if (most is not None and low is not None and low >= most) or (
@@ -179,9 +179,9 @@ def _number_cells(attribute: InputAttribute, thresholds: list[Fraction]) -> list
             continue
         parts = [given]
         if low is not None:
-            parts.append(value > number(low))
+            parts.append(value > number(low, ctx))
         if high is not None:
-            parts.append(value < number(high))
+            parts.append(value < number(high, ctx))
         cells.append(Cell("", z3.And(parts), low, high, False, False))
     return cells
 
@@ -193,15 +193,15 @@ def _cell_of(dimension: Dimension, model: z3.ModelRef) -> int:
     raise AssertionError(f"no cell of {dimension.attribute} holds")
 
 
-def _box_constraint(dimensions: list[Dimension], box: list[set[int]]) -> z3.BoolRef:
-    return z3.And(
-        [
-            z3.Or([d.cells[i].constraint for i in sorted(cells)])
-            for d, cells in zip(dimensions, box, strict=True)
-            if len(cells) < len(d.cells)
-        ]
-        or [z3.BoolVal(True)]
-    )
+def _box_constraint(
+    encoding: Encoding, dimensions: list[Dimension], box: list[set[int]]
+) -> z3.BoolRef:
+    parts = [
+        z3.Or([d.cells[i].constraint for i in sorted(cells)])
+        for d, cells in zip(dimensions, box, strict=True)
+        if len(cells) < len(d.cells)
+    ]
+    return z3.And(parts) if parts else encoding.true.expr
 
 
 def _grow(
@@ -212,7 +212,9 @@ def _grow(
     outside = negate(gap)
 
     def inside(candidate: list[set[int]]) -> bool:
-        return not prover.possible(outside, Term(_box_constraint(dimensions, candidate), gap.uses))
+        return not prover.possible(
+            outside, Term(_box_constraint(encoding, dimensions, candidate), gap.uses)
+        )
 
     for i, dimension in enumerate(dimensions):
         everything = set(range(len(dimension.cells)))

@@ -40,7 +40,7 @@ class Prover:
         self.questions = 0
 
     def _solver(self, terms: Sequence[Term], extra: Sequence[z3.BoolRef]) -> z3.Solver:
-        solver = z3.SimpleSolver()
+        solver = z3.SimpleSolver(ctx=self.encoding.ctx)
         uses = frozenset().union(*(t.uses for t in terms))
         solver.add(*self.encoding.domain(uses))
         solver.add(*[t.expr for t in terms], *extra)
@@ -83,7 +83,7 @@ class Prover:
         solver.set("core.minimize", True)
         flags = []
         for i, (_, term) in enumerate(parts):
-            flag = z3.Bool(f"part {i}")
+            flag = z3.Bool(f"part {i}", self.encoding.ctx)
             flags.append(flag)
             solver.add(*self.encoding.domain(term.uses))
             solver.add(z3.Implies(flag, term.expr))
@@ -162,7 +162,7 @@ def _outside_cell(
     low, high = _cell(value, thresholds)
     outside = []
     if low is not None:
-        outside.append(attribute.value <= number(low))
+        outside.append(attribute.value <= number(low, attribute.ctx))
     if high is not None:
-        outside.append(attribute.value >= number(high))
-    return z3.Or(outside) if outside else z3.BoolVal(False)
+        outside.append(attribute.value >= number(high, attribute.ctx))
+    return z3.Or(outside) if outside else z3.BoolVal(False, attribute.ctx)
