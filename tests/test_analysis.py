@@ -117,6 +117,25 @@ LOW_RUNNING = (
 )
 
 
+def test_each_alternative_of_a_rule_that_never_fires_says_why(tmp_path) -> None:
+    rules = MINI_RULES + (
+        "  - id: never_either_way\n    version: 1\n    title: Never\n    status: active\n"
+        "    when:\n      any:\n"
+        "        - {fact: walk.sessions, lt: 0}\n"
+        "        - {all: [{fact: walk.tired, eq: true}, {fact: walking_load.level, eq: low}]}\n"
+        "    then: {conclude: rest}\n"
+        '    because: [{source: mini, quote: "Rest when tired."}]\n'
+    )
+    root = write_kb(tmp_path / "kb", {"rules/walking.yaml": rules})
+    (finding,) = findings_of(root, "unreachable")
+    assert finding.message == (
+        "rule `never_either_way` can never fire: none of its 2 alternatives can hold: "
+        "(1) no profile meets `walk.sessions lt 0`; (2) no profile meets "
+        "`walking_load.level eq low` (no active rule derives a `walking_load` that meets it)"
+    )
+    assert finding.places == ("rules/walking.yaml:34:5",)  # its `when`
+
+
 def test_two_values_of_a_single_valued_attribute_are_an_ambiguity(tmp_path) -> None:
     overlap = """
   - id: running_load_insufficient_too

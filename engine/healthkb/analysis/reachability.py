@@ -85,7 +85,7 @@ def _derived_note(
         )
     ]
     if not matching:
-        return f"no active rule derives `{fact}` so"
+        return f"no active rule derives a `{fact}` that meets it"
 
     def by(rule_id: str) -> str:
         return f"`{rule_id}`" + (" (which can never fire)" if witnesses[rule_id] is None else "")
