@@ -15,6 +15,7 @@ from healthkb.analysis.encoding import Encoding
 from healthkb.analysis.findings import Finding, Report
 from healthkb.analysis.gaps import silences_holding
 from healthkb.content.loader import read_content
+from healthkb.runtime.reference import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -231,3 +232,65 @@ def every_tiny_profile() -> list[dict[str, Any]]:
         }
         profiles.append({"day": day} if day else {})
     return profiles
+
+
+KINDS = ("conflict", "ambiguity", "unreachable", "redundant", "gap")
+
+
+def assert_exact(root: Path) -> None:
+    """The tiny KB's findings against its whole profile space, evaluated profile by
+    profile: each finding true (its witness reproduces it, and what it claims for every
+    profile holds), and nothing of any kind missed."""
+    content = read_content(root)
+    report = report_of(root)
+    for finding in report.findings:
+        assert_witness_reproduces(root, finding)
+    runs = [(p, evaluate(content, p)) for p in every_tiny_profile()]
+    rules = content.rules
+    order = {rule_id: i for i, rule_id in enumerate(rules)}
+    firing = {r: frozenset(i for i, (_, run) in enumerate(runs) if r in run.fired) for r in rules}
+    by_kind = {kind: [f for f in report.findings if f.kind == kind] for kind in KINDS}
+
+    never = {r for r in rules if rules[r].status == "active" and not firing[r]}
+    assert {f.rules[0] for f in by_kind["unreachable"] if f.message.startswith("rule")} == never
+    unreached = {c for c in content.conclusions if not any(c in r.conclusions for _, r in runs)}
+    reported = {f.conclusions[0] for f in by_kind["unreachable"] if f.message.startswith("con")}
+    assert reported == unreached
+
+    excluded = {("may_help", "may_not_help")}
+    pairs = {
+        (a, b)
+        for a, b in itertools.product(rules, rules)
+        if (rules[a].then.conclude, rules[b].then.conclude) in excluded and firing[a] & firing[b]
+    }
+    assert {f.rules for f in by_kind["conflict"]} == pairs
+
+    def derives(rule_id: str) -> tuple[str, str] | None:
+        derive = rules[rule_id].then.derive
+        return (derive.fact, json.dumps(derive.values, sort_keys=True)) if derive else None
+
+    ambiguous = set()
+    for a, b in itertools.combinations(rules, 2):
+        one, other = derives(a), derives(b)
+        if one and other and one[0] == other[0] and one[1] != other[1] and firing[a] & firing[b]:
+            ambiguous.add((a, b))
+    assert {f.rules for f in by_kind["ambiguity"]} == ambiguous
+
+    cyclic = Encoding(content).cyclic_facts
+    redundant = {f.rules[0]: f.rules[1] for f in by_kind["redundant"]}
+    for rule_id, other in redundant.items():
+        assert firing[rule_id] <= firing[other]
+    for a, b in itertools.permutations(rules, 2):
+        same = rules[a].then == rules[b].then and (derives(a) or ("",))[0] not in cyclic
+        if not (same and firing[a] and rules[a].status == rules[b].status == "active"):
+            continue
+        if firing[a] < firing[b] or (firing[a] == firing[b] and order[a] > order[b]):
+            assert a in redundant, (a, b)
+
+    encoding = Encoding(content)
+    gap_profiles = [
+        p
+        for p, run in runs
+        if not {"may_help", "may_not_help"} & run.conclusions and not silences_holding(encoding, p)
+    ]
+    assert bool(by_kind["gap"]) == bool(gap_profiles)

@@ -7,7 +7,6 @@ the analysis proves: exact, not sampled.
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,8 @@ import pytest
 import healthkb
 from analysis_kbs import (
     SEED_CONFLICT,
+    assert_exact,
     assert_witness_reproduces,
-    every_tiny_profile,
     findings_of,
     report_of,
     seed_copy,
@@ -24,10 +23,6 @@ from analysis_kbs import (
     tiny_rule,
 )
 from conftest import MINI_FACTS, MINI_RULES, write_kb
-from healthkb.analysis.encoding import Encoding
-from healthkb.analysis.gaps import silences_holding
-from healthkb.content.loader import read_content
-from healthkb.runtime.reference import evaluate
 
 
 def test_the_seed_kb_has_no_findings() -> None:
@@ -379,59 +374,7 @@ silences:
 @pytest.mark.parametrize("name", sorted(RULE_SETS))
 @pytest.mark.parametrize("silences", ["", SILENCE], ids=["no silence", "a silence"])
 def test_the_analysis_agrees_with_every_profile_of_the_tiny_kb(tmp_path, name, silences) -> None:
-    root = tiny_kb(tmp_path / "kb", RULE_SETS[name], silences)
-    content = read_content(root)
-    report = report_of(root)
-    for finding in report.findings:
-        assert_witness_reproduces(root, finding)
-    runs = [(p, evaluate(content, p)) for p in every_tiny_profile()]
-    rules = content.rules
-
-    def fires(rule_id: str) -> set[int]:
-        return {i for i, (_, r) in enumerate(runs) if rule_id in r.fired}
-
-    by_kind = {kind: [f for f in report.findings if f.kind == kind] for kind in SEVERITIES}
-    never = {r for r in rules if not fires(r)}
-    assert {f.rules[0] for f in by_kind["unreachable"] if f.message.startswith("rule")} == never
-    unreached = {c for c in content.conclusions if not any(c in r.conclusions for _, r in runs)}
-    assert {
-        f.conclusions[0] for f in by_kind["unreachable"] if f.message.startswith("conclusion")
-    } == unreached
-    pairs = {
-        (a, b)
-        for a, b in itertools.product(rules, rules)
-        if rules[a].then.conclude == "may_help"
-        and rules[b].then.conclude == "may_not_help"
-        and fires(a) & fires(b)
-    }
-    assert {f.rules for f in by_kind["conflict"]} == pairs
-    ambiguous = {
-        (a, b)
-        for a, b in itertools.combinations(rules, 2)
-        if rules[a].then.derive
-        and rules[b].then.derive
-        and rules[a].then.derive.fact == rules[b].then.derive.fact == "load"
-        and rules[a].then.derive.values != rules[b].then.derive.values
-        and fires(a) & fires(b)
-    }
-    assert {f.rules for f in by_kind["ambiguity"]} == ambiguous
-    for finding in by_kind["redundant"]:
-        kept, other = finding.rules
-        assert fires(kept) <= fires(other)
-    for a, b in itertools.permutations(rules, 2):
-        strictly = fires(a) and fires(a) < fires(b) and rules[a].then == rules[b].then
-        if strictly and name != "a positive cycle with a way in":
-            assert any(f.rules[0] == a for f in by_kind["redundant"]), (a, b)
-    encoding = Encoding(content)
-    gap_profiles = [
-        p
-        for p, r in runs
-        if not {"may_help", "may_not_help"} & r.conclusions and not silences_holding(encoding, p)
-    ]
-    assert bool(by_kind["gap"]) == bool(gap_profiles)
-
-
-SEVERITIES = ("conflict", "ambiguity", "unreachable", "redundant", "gap")
+    assert_exact(tiny_kb(tmp_path / "kb", RULE_SETS[name], silences))
 
 
 def test_the_same_kb_gives_the_same_findings_whatever_was_analysed_before(tmp_path) -> None:
