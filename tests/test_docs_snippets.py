@@ -220,6 +220,7 @@ _TEMPLATED = {
         "duplicate-source-id",
         "duplicate-conclusion-id",
         "duplicate-rule-id",
+        "duplicate-silence-id",
     },
     'f"unknown-{what}"': {"unknown-conclusion", "unknown-rule"},
 }
