@@ -34,11 +34,11 @@ from ..content.logic import (
     bound_groups,
     compare,
     comparisons,
-    fact_types,
     unbound_negations,
 )
 from ..content.model import LARGEST_WHOLE_NUMBER, Attribute
 from ..content.rule_model import Comparison, Condition, Rule
+from .dependencies import fact_groups, is_cyclic
 
 AttributeKey = tuple[str, str]
 
@@ -289,9 +289,9 @@ class Encoding:
 
     def _define_derived(self) -> None:
         """Each candidate's existence, one strongly connected group of facts at a time."""
-        for group in _fact_groups(self.rules.values(), set(self.content.vocabulary.derived)):
+        for group in fact_groups(self.rules.values(), set(self.content.vocabulary.derived)):
             members = [c for fact in group for c in self.candidates.get(fact, [])]
-            if not _cyclic(group, self.rules.values()):
+            if not is_cyclic(group, self.rules.values()):
                 for candidate in members:
                     self._exists[candidate_key(candidate.fact, candidate.values)] = disjoin(
                         (self.fires(r) for r in candidate.rules), self.ctx
@@ -356,74 +356,3 @@ def _candidates(rules: Iterable[Rule]) -> dict[str, list[Candidate]]:
         fact: [Candidate(fact, values, tuple(ids)) for values, ids in by_key.values()]
         for fact, by_key in found.items()
     }
-
-
-def tested_derived(rule: Rule, derived: set[str]) -> set[str]:
-    return fact_types(rule.when) & derived
-
-
-def _fact_groups(rules: Iterable[Rule], derived: set[str]) -> list[list[str]]:
-    """Derived fact types in strongly connected groups, each after those it depends on."""
-    rules = list(rules)
-    edges: dict[str, set[str]] = {fact: set() for fact in sorted(derived)}
-    for rule in rules:
-        if rule.then.derive is not None and rule.then.derive.fact in edges:
-            for tested in tested_derived(rule, derived):
-                edges[rule.then.derive.fact].add(tested)
-    return _strongly_connected(edges)
-
-
-def _cyclic(group: list[str], rules: Iterable[Rule]) -> bool:
-    if len(group) > 1:
-        return True
-    derived = set(group)
-    return any(
-        rule.then.derive is not None
-        and rule.then.derive.fact == group[0]
-        and group[0] in tested_derived(rule, derived)
-        for rule in rules
-    )
-
-
-def _strongly_connected(edges: dict[str, set[str]]) -> list[list[str]]:
-    """Tarjan's algorithm, iterative; groups come out dependencies first."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    groups: list[list[str]] = []
-    counter = 0
-    for root in edges:
-        if root in index:
-            continue
-        work = [(root, iter(sorted(edges[root])))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(edges.get(child, ())))))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                group = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    group.append(member)
-                    if member == node:
-                        break
-                groups.append(sorted(group))
-    return groups

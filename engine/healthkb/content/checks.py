@@ -179,77 +179,7 @@ def check_vocabulary(vocabulary: Placed[Vocabulary]) -> list[Problem]:
         problems += check_values(
             fact, fact.values, vocabulary.child(fact, "background", name), "values", True
         )
-    for section in ("input", "background"):
-        for name, fact in getattr(vocabulary.item, section).items():
-            for attribute, spec in fact.attributes.items():
-                if not spec.single_valued:
-                    problems.append(
-                        vocabulary.problem(
-                            "invalid-value",
-                            f"`single_valued` only applies to derived facts, not to {section} "
-                            f"fact `{name}`",
-                            "remove it: a profile or background fact gives one value",
-                            section,
-                            name,
-                            "attributes",
-                            attribute,
-                            "single_valued",
-                        )
-                    )
     return problems + check_bounds(vocabulary)
-
-
-def check_excludes(conclusions: list[Placed[Conclusion]]) -> list[Problem]:
-    """`excludes` names declared conclusions, other than the conclusion itself."""
-    known = {c.item.id for c in conclusions}
-    problems = []
-    for placed in conclusions:
-        for i, other in enumerate(placed.item.excludes):
-            if other == placed.item.id:
-                problems.append(
-                    placed.problem(
-                        "invalid-value",
-                        f"conclusion `{other}` cannot exclude itself",
-                        "name the conclusions it must never be reached with",
-                        "excludes",
-                        i,
-                    )
-                )
-            elif other not in known:
-                problems.append(
-                    placed.problem(
-                        "unknown-conclusion",
-                        f"conclusion `{other}` is not declared in kb/conclusions.yaml",
-                        did_you_mean(other, known),
-                        "excludes",
-                        i,
-                    )
-                )
-    return problems
-
-
-def check_silence_references(
-    silence: Placed[Silence], vocabulary: Vocabulary, conclusions: set[str]
-) -> list[Problem]:
-    """A silence's condition names declared facts rightly; `about` names conclusions."""
-    problems = []
-    facts = all_facts(vocabulary)
-    for comparison, path in walk_comparisons(silence.item.when, (*silence.path, "when")):
-        problems += _check_comparison(
-            comparison, silence.child(comparison, *path[len(silence.path) :]), facts
-        )
-    for i, conclusion in enumerate(silence.item.about):
-        if conclusion not in conclusions:
-            problems.append(
-                silence.problem(
-                    "unknown-conclusion",
-                    f"conclusion `{conclusion}` is not declared in kb/conclusions.yaml",
-                    did_you_mean(conclusion, conclusions),
-                    "about",
-                    i,
-                )
-            )
-    return problems
 
 
 def check_bounds(vocabulary: Placed[Vocabulary]) -> list[Problem]:
@@ -364,7 +294,7 @@ def check_rule_references(
     problems = []
     facts = all_facts(vocabulary)
     for comparison, path in walk_comparisons(rule.item.when, (*rule.path, "when")):
-        problems += _check_comparison(
+        problems += check_comparison(
             comparison, rule.child(comparison, *path[len(rule.path) :]), facts
         )
     then = rule.item.then
@@ -402,9 +332,10 @@ def check_rule_references(
     return problems
 
 
-def _check_comparison(
+def check_comparison(
     comparison: Comparison, where: Placed[Any], facts: dict[str, FactType]
 ) -> list[Problem]:
+    """A comparison names a declared fact and attribute, with a fitting operator and values."""
     fact = facts.get(comparison.fact_type)
     if fact is None:
         return [

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from ..errors import KBError, Problem
-from . import checks, strata, versions
+from . import checks, declarations, strata, versions
 from .certainty import check_certainty
 from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
@@ -237,7 +237,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     problems += checks.duplicate_ids(sources, "source")
     problems += checks.duplicate_ids(conclusions, "conclusion")
     problems += checks.duplicate_ids(silences, "silence")
-    problems += checks.check_excludes(conclusions)
+    problems += declarations.check_excludes(conclusions)
     rule_problems = checks.duplicate_ids(rules, "rule")
     problems += versions.check_versions(rules, Placed(lock[0], lock[1], ()) if lock else None)
     problems += checks.check_citations(
@@ -254,13 +254,14 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     analysable = False
     if placed_vocabulary is not None:
         rule_problems += checks.check_vocabulary(placed_vocabulary)
+        rule_problems += declarations.check_single_valued(placed_vocabulary)
         conclusion_ids = {c.item.id for c in conclusions}
         for rule in rules:
             rule_problems += checks.check_rule_references(
                 rule, placed_vocabulary.item, conclusion_ids, broken_conclusions
             )
         for silence in silences:
-            rule_problems += checks.check_silence_references(
+            rule_problems += declarations.check_silence_references(
                 silence, placed_vocabulary.item, conclusion_ids
             )
         dnf, dnf_problems = _normalise(rules)

@@ -1,0 +1,87 @@
+"""Which derived facts depend on which: strongly connected groups, in dependency order.
+
+A derived fact depends on the derived facts tested by the rules that derive it. The
+encoding defines each group after the groups it depends on; a group that supports
+itself (a positive cycle; a negative one is refused when loading) takes a least fixed
+point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..content.logic import fact_types
+from ..content.rule_model import Rule
+
+
+def tested_derived(rule: Rule, derived: set[str]) -> set[str]:
+    """The derived fact types a rule's condition tests."""
+    return fact_types(rule.when) & derived
+
+
+def fact_groups(rules: Iterable[Rule], derived: set[str]) -> list[list[str]]:
+    """Derived fact types in strongly connected groups, each after those it depends on."""
+    rules = list(rules)
+    edges: dict[str, set[str]] = {fact: set() for fact in sorted(derived)}
+    for rule in rules:
+        if rule.then.derive is not None and rule.then.derive.fact in edges:
+            for tested in tested_derived(rule, derived):
+                edges[rule.then.derive.fact].add(tested)
+    return _strongly_connected(edges)
+
+
+def is_cyclic(group: list[str], rules: Iterable[Rule]) -> bool:
+    """Whether a group of derived facts supports itself (several facts, or a self-loop)."""
+    if len(group) > 1:
+        return True
+    derived = set(group)
+    return any(
+        rule.then.derive is not None
+        and rule.then.derive.fact == group[0]
+        and group[0] in tested_derived(rule, derived)
+        for rule in rules
+    )
+
+
+def _strongly_connected(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Tarjan's algorithm, iterative; groups come out dependencies first."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+    counter = 0
+    for root in edges:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                groups.append(sorted(group))
+    return groups
