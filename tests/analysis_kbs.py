@@ -35,6 +35,18 @@ SEED_CONFLICT = """
         quote: "EXCESS_CALORIES"
 """.replace("EXCESS_CALORIES", EXCESS_CALORIES)
 
+DUPLICATE_RULE = """
+  - id: stop_on_discomfort_again
+    version: 1
+    title: Stop and rest on physical discomfort
+    status: active
+    when: {fact: symptoms.physical_discomfort, eq: true}
+    then: {conclude: stop_and_rest}
+    because:
+      - source: cainiu-2025-running-thigh-fat
+        quote: "If you experience any physical discomfort, stop exercising immediately and rest."
+"""
+
 
 def seed_copy(root: Path, planted_rules: str = "", file: str = "rules/fat_outcomes.yaml") -> Path:
     """A copy of the seed KB (without its test cases), with rules appended to `file`."""

@@ -13,6 +13,7 @@ import pytest
 
 import healthkb
 from analysis_kbs import (
+    DUPLICATE_RULE,
     SEED_CONFLICT,
     assert_exact,
     assert_witness_reproduces,
@@ -165,17 +166,9 @@ def test_two_values_of_a_single_valued_attribute_are_an_ambiguity(tmp_path) -> N
 
 
 def test_duplicates_and_narrower_rules_are_redundant(tmp_path) -> None:
-    planted = """
-  - id: stop_on_discomfort_again
-    version: 1
-    title: Stop and rest on physical discomfort
-    status: active
-    when: {fact: symptoms.physical_discomfort, eq: true}
-    then: {conclude: stop_and_rest}
-    because:
-      - source: cainiu-2025-running-thigh-fat
-        quote: "If you experience any physical discomfort, stop exercising immediately and rest."
-
+    planted = (
+        DUPLICATE_RULE
+        + """
   - id: stop_when_running_hard_with_discomfort
     version: 1
     title: Stop hard running on physical discomfort
@@ -189,6 +182,7 @@ def test_duplicates_and_narrower_rules_are_redundant(tmp_path) -> None:
       - source: cainiu-2025-running-thigh-fat
         quote: "If you experience any physical discomfort, stop exercising immediately and rest."
 """
+    )
     root = seed_copy(tmp_path / "kb", planted, "rules/safety_and_habits.yaml")
     found = findings_of(root, "redundant")
     assert [(f.rules, f.severity) for f in found] == [

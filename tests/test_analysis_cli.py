@@ -6,23 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analysis_kbs import SEED_CONFLICT, assert_witness_reproduces, findings_of, seed_copy
+from analysis_kbs import (
+    DUPLICATE_RULE,
+    SEED_CONFLICT,
+    assert_witness_reproduces,
+    findings_of,
+    seed_copy,
+)
 from conftest import MINI_RULES, write_kb
 from healthkb.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-
-DUPLICATE_RULE = """
-  - id: stop_on_discomfort_again
-    version: 1
-    title: Stop and rest on physical discomfort
-    status: active
-    when: {fact: symptoms.physical_discomfort, eq: true}
-    then: {conclude: stop_and_rest}
-    because:
-      - source: cainiu-2025-running-thigh-fat
-        quote: "If you experience any physical discomfort, stop exercising immediately and rest."
-"""
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
