@@ -19,28 +19,18 @@ def tested_derived(rule: Rule, derived: set[str]) -> set[str]:
     return fact_types(rule.when) & derived
 
 
-def fact_groups(rules: Iterable[Rule], derived: set[str]) -> list[list[str]]:
-    """Derived fact types in strongly connected groups, each after those it depends on."""
-    rules = list(rules)
+def fact_groups(rules: Iterable[Rule], derived: set[str]) -> list[tuple[list[str], bool]]:
+    """Derived fact types in strongly connected groups, each after those it depends on,
+    with whether the group supports itself (several facts, or a fact deriving itself)."""
     edges: dict[str, set[str]] = {fact: set() for fact in sorted(derived)}
     for rule in rules:
         if rule.then.derive is not None and rule.then.derive.fact in edges:
             for tested in tested_derived(rule, derived):
                 edges[rule.then.derive.fact].add(tested)
-    return _strongly_connected(edges)
-
-
-def is_cyclic(group: list[str], rules: Iterable[Rule]) -> bool:
-    """Whether a group of derived facts supports itself (several facts, or a self-loop)."""
-    if len(group) > 1:
-        return True
-    derived = set(group)
-    return any(
-        rule.then.derive is not None
-        and rule.then.derive.fact == group[0]
-        and group[0] in tested_derived(rule, derived)
-        for rule in rules
-    )
+    return [
+        (group, len(group) > 1 or group[0] in edges[group[0]])
+        for group in _strongly_connected(edges)
+    ]
 
 
 def _strongly_connected(edges: dict[str, set[str]]) -> list[list[str]]:

@@ -38,7 +38,7 @@ from ..content.logic import (
 )
 from ..content.model import LARGEST_WHOLE_NUMBER, Attribute
 from ..content.rule_model import Comparison, Condition, Rule
-from .dependencies import fact_groups, is_cyclic
+from .dependencies import fact_groups
 
 AttributeKey = tuple[str, str]
 
@@ -203,6 +203,14 @@ class Encoding:
             name: dict(fact.values) for name, fact in content.vocabulary.background.items()
         }
         self.candidates = _candidates(self.rules.values())
+        # Active rules by what they conclude and by the fact they derive, in KB order.
+        self.concluding: dict[str, list[str]] = {}
+        self.deriving: dict[str, list[str]] = {}
+        for rule in self.rules.values():
+            if rule.then.conclude is not None:
+                self.concluding.setdefault(rule.then.conclude, []).append(rule.id)
+            elif rule.then.derive is not None:
+                self.deriving.setdefault(rule.then.derive.fact, []).append(rule.id)
         self.thresholds = _thresholds(
             [r.when for r in self.rules.values()] + [s.when for s in content.silences.values()],
             self.inputs,
@@ -289,9 +297,10 @@ class Encoding:
 
     def _define_derived(self) -> None:
         """Each candidate's existence, one strongly connected group of facts at a time."""
-        for group in fact_groups(self.rules.values(), set(self.content.vocabulary.derived)):
+        derived = set(self.content.vocabulary.derived)
+        for group, cyclic in fact_groups(self.rules.values(), derived):
             members = [c for fact in group for c in self.candidates.get(fact, [])]
-            if not is_cyclic(group, self.rules.values()):
+            if not cyclic:
                 for candidate in members:
                     self._exists[candidate_key(candidate.fact, candidate.values)] = disjoin(
                         (self.fires(r) for r in candidate.rules), self.ctx

@@ -81,11 +81,7 @@ def gaps(encoding: Encoding, prover: Prover, witnesses: dict[str, Witness | None
 def _group_gaps(
     encoding: Encoding, prover: Prover, witnesses: dict[str, Witness | None], group: list[str]
 ) -> list[Finding]:
-    rules = [
-        r
-        for r, rule in encoding.rules.items()
-        if rule.then.conclude in group and witnesses[r] is not None
-    ]
+    rules = [r for c in group for r in encoding.concluding.get(c, []) if witnesses[r] is not None]
     silences = [
         s for s, silence in encoding.content.silences.items() if set(silence.about) & set(group)
     ]

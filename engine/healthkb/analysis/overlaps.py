@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from itertools import combinations
 
 import z3
 
-from ..content.rule_model import Rule
 from .encoding import Encoding, negate, shown_value
 from .findings import Finding
 from .prove import Prover, Witness
@@ -32,8 +30,8 @@ def conflicts(
     places = encoding.content.places
     findings = []
     for first, second in excluded_pairs(encoding):
-        for left in _live(encoding, witnesses, _concludes(first)):
-            for right in _live(encoding, witnesses, _concludes(second)):
+        for left in _live(encoding.concluding.get(first, []), witnesses):
+            for right in _live(encoding.concluding.get(second, []), witnesses):
                 found = prover.witness(encoding.fires(left), encoding.fires(right))
                 if found is None:
                     continue
@@ -65,7 +63,8 @@ def ambiguities(
                 continue
             deriving = [
                 (rule_id, _value(encoding, rule_id, attribute))
-                for rule_id in _live(encoding, witnesses, _derives(fact, attribute))
+                for rule_id in _live(encoding.deriving.get(fact, []), witnesses)
+                if attribute in _derived_values(encoding, rule_id)
             ]
             for (left, one), (right, other) in combinations(deriving, 2):
                 if one == other:
@@ -90,22 +89,14 @@ def ambiguities(
     return findings
 
 
-def _concludes(conclusion: str) -> Callable[[Rule], bool]:
-    return lambda rule: rule.then.conclude == conclusion
-
-
-def _derives(fact: str, attribute: str) -> Callable[[Rule], bool]:
-    def test(rule: Rule) -> bool:
-        derive = rule.then.derive
-        return derive is not None and derive.fact == fact and attribute in derive.values
-
-    return test
+def _derived_values(encoding: Encoding, rule_id: str) -> dict[str, object]:
+    derive = encoding.rules[rule_id].then.derive
+    assert derive is not None
+    return dict(derive.values)
 
 
 def _value(encoding: Encoding, rule_id: str, attribute: str) -> str:
-    derive = encoding.rules[rule_id].then.derive
-    assert derive is not None
-    return f"`{shown_value(derive.values[attribute])}`"
+    return f"`{shown_value(_derived_values(encoding, rule_id)[attribute])}`"
 
 
 def redundancies(
@@ -114,16 +105,16 @@ def redundancies(
     """Rules whose firing implies another's with the same effect (duplicates included)."""
     places = encoding.content.places
     by_effect: dict[str, list[str]] = {}
-    for rule_id in _live(encoding, witnesses, lambda r: True):
+    for rule_id in _live(list(encoding.rules), witnesses):
         effect = encoding.rules[rule_id].then.model_dump_json(exclude_none=True)
         by_effect.setdefault(effect, []).append(rule_id)
     cyclic = encoding.cyclic_facts
+    implies = _Implications(encoding, prover, witnesses)
     findings = []
     for rule_ids in by_effect.values():
         derive = encoding.rules[rule_ids[0]].then.derive
         if len(rule_ids) < 2 or (derive is not None and derive.fact in cyclic):
             continue
-        implies = _Implications(encoding, prover, witnesses)
         order = {r: i for i, r in enumerate(rule_ids)}
         for rule_id in rule_ids:
             found = _first_covering(implies, rule_id, rule_ids, order)
@@ -211,8 +202,6 @@ class _Implications:
         return False
 
 
-def _live(
-    encoding: Encoding, witnesses: dict[str, Witness | None], wanted: Callable[[Rule], bool]
-) -> list[str]:
-    """Active rules that can fire and match `wanted`, in the KB's order."""
-    return [r for r, rule in encoding.rules.items() if witnesses[r] is not None and wanted(rule)]
+def _live(rule_ids: list[str], witnesses: dict[str, Witness | None]) -> list[str]:
+    """The rules of the list that can fire, in the same order."""
+    return [r for r in rule_ids if witnesses[r] is not None]

@@ -108,9 +108,7 @@ def unreachable_conclusions(
     places = encoding.content.places
     findings = []
     for conclusion_id in sorted(encoding.content.conclusions):
-        rules = sorted(
-            r for r, rule in encoding.rules.items() if rule.then.conclude == conclusion_id
-        )
+        rules = sorted(encoding.concluding.get(conclusion_id, []))
         if any(witnesses[r] is not None for r in rules):
             continue
         if rules:
