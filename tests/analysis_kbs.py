@@ -306,3 +306,57 @@ def assert_exact(root: Path) -> None:
         if not {"may_help", "may_not_help"} & run.conclusions and not silences_holding(encoding, p)
     ]
     assert bool(by_kind["gap"]) == bool(gap_profiles)
+    for finding in by_kind["gap"]:
+        assert finding.region is not None
+        inside = [p for p, _ in runs if in_region(finding.region, p)]
+        assert finding.witness in inside
+        assert all(p in gap_profiles for p in inside), finding.region
+
+
+def in_region(region: dict[str, str], profile: dict[str, Any]) -> bool:
+    """Whether a profile meets a gap's region, read from its words: `gt 2 and le 5 or not
+    given`, `is low or fair`, `is true`, `contains park, lacks hill`."""
+    for attribute, text in region.items():
+        fact, name = attribute.split(".")
+        value = profile.get(fact, {}).get(name)
+        if not any(_meets(part.strip(), value) for part in _alternatives(text)):
+            return False
+    return True
+
+
+def _alternatives(text: str) -> list[str]:
+    if text.startswith(("contains ", "lacks ")):
+        return [text]  # a list attribute: all of its comma-separated conditions
+    parts = text.split(" or ")
+    if parts[0].startswith("is "):  # `is low or fair`: each value, after one `is`
+        parts = [parts[0]] + [p if p == "not given" else f"is {p}" for p in parts[1:]]
+    return parts
+
+
+def _meets(condition: str, value: Any) -> bool:
+    if condition == "not given":
+        return value is None
+    if value is None and not condition.startswith(("contains ", "lacks ")):
+        return False
+    if condition.startswith(("contains ", "lacks ")):
+        items = value or []
+        return all(
+            (word.split(" ", 1)[1] in items) == word.startswith("contains")
+            for word in condition.split(", ")
+        )
+    if condition.startswith("is "):
+        expected = condition[3:]
+        if isinstance(value, bool):
+            return expected == ("true" if value else "false")
+        return str(value) == expected
+    if condition == "any number":
+        return True
+    tests = {"gt": float.__gt__, "ge": float.__ge__, "lt": float.__lt__, "le": float.__le__}
+    for test in condition.split(" and "):
+        op, number = test.split(" ")
+        if op == "eq":
+            if float(value) != float(number):
+                return False
+        elif not tests[op](float(value), float(number)):
+            return False
+    return True
