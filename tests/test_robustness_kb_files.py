@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ from fuzzing import (
     writable,
     writable_number,
     writable_scalars,
+    yaml_11_number_forms,
 )
 from healthkb import reference
 from test_differential import engine_view
@@ -381,3 +383,33 @@ def test_an_edited_test_case_file_runs_or_gives_located_problems(
         assert problem["file"].startswith("kb/tests/"), problem
         assert problem["line"] >= 0 and problem["column"] >= 0, problem
         assert problem["code"] and problem["message"], problem
+
+
+NUMBERS_IN_RULES = [
+    (name, match.start(1), match.group(1))
+    for name in KB_FILES + CASE_FILES
+    for match in re.finditer(
+        r"\b(?:gt|ge|lt|le|eq|ne|min|max|sessions_per_week): (\d+)\b",
+        (ROOT / name).read_text(encoding="utf-8"),
+    )
+]
+
+
+@budget(20)
+@given(st.sampled_from(NUMBERS_IN_RULES), yaml_11_number_forms)
+def test_a_yaml_11_number_form_anywhere_in_the_kb_is_a_problem_at_its_place(
+    kb_copy: Path, number: tuple[str, int, str], form: str
+) -> None:
+    name, at, _ = number
+    text = (ROOT / name).read_text(encoding="utf-8")
+    edited = text[:at] + form + text[at + len(number[2]) :]
+    line = text.count("\n", 0, at) + 1
+    with written(kb_copy, {name: edited}) as root:
+        code, out, err = run_cli(["validate", str(root), "--format", "json"])
+    assert code == 1, err
+    assert {
+        "file": name,
+        "line": line,
+        "column": at - text.rfind("\n", 0, at),
+        "code": "yaml-value",
+    }.items() <= json.loads(out)[0].items()

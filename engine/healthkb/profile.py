@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from .errors import KBError, Problem, ProfileError, did_you_mean, shorten, shown
+from .jsonio import read_json
 from .model import LARGEST_WHOLE_NUMBER, LARGEST_WHOLE_NUMBER_TEXT, Attribute, FactType, Vocabulary
 from .validation import data_path, value_words
 from .yamlio import Located, read_yaml
@@ -210,9 +211,13 @@ def _example(vocabulary: Vocabulary) -> str:
 
 
 def read_profile(path: Path) -> tuple[Any, Located]:
-    """Read a profile file (YAML or JSON; JSON is YAML) with places for error messages."""
+    """Read a profile file with places for error messages: a `.json` file as strict JSON,
+    anything else (and standard input) as YAML."""
     try:
-        located = read_yaml(path, str(path), streams=True)
+        if path.suffix.lower() == ".json":
+            located = read_json(path, str(path), streams=True)
+        else:
+            located = read_yaml(path, str(path), streams=True)
     except KBError as error:
         raise ProfileError(error.problems) from None
     return located.data, located
