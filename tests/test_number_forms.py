@@ -58,7 +58,7 @@ def test_json_profile_is_strict_json_and_035_is_a_syntax_error(
     with pytest.raises(healthkb.ProfileError) as caught:
         kb.evaluate_file(profile)
     assert str(_problem(caught.value)) == (
-        f"{profile}:2:26: json-syntax: Expecting ',' delimiter "
+        f"{profile}:2:25: json-syntax: Expecting ',' delimiter "
         "(JSON numbers have no leading zeros: write 35, not 035)"
     )
 
