@@ -10,7 +10,7 @@ import pytest
 
 import healthkb
 from conftest import ROOT
-from healthkb.coverage import Coverage
+from healthkb.editing.coverage import Coverage
 
 DISCOMFORT = {"symptoms": {"physical_discomfort": True}}
 

@@ -10,7 +10,7 @@ import pytest
 
 import healthkb
 from conftest import MINI_FACTS, MINI_RULES, ROOT
-from healthkb.audit import canonical
+from healthkb.audit.log import canonical
 from healthkb.cli import main
 
 DISCOMFORT = str(ROOT / "kb" / "examples" / "discomfort.yaml")
@@ -349,7 +349,7 @@ def test_show_refuses_a_card_with_another_conclusion(capsys, tmp_path: Path) -> 
 
 
 def test_a_forged_record_of_the_wrong_shape_gives_no_traceback(capsys, tmp_path: Path) -> None:
-    from healthkb.audit import canonical, record_hash
+    from healthkb.audit.log import canonical, record_hash
 
     record = {
         "format": "x",

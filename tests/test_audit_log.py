@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import healthkb
-from healthkb import auditchain
-from healthkb.audit import GENESIS, LogProblem, line_hash, record_hash
+from healthkb.audit import chain as auditchain
+from healthkb.audit.log import GENESIS, LogProblem, line_hash, record_hash
 from healthkb.render import result_json
 
 PROFILES = [
@@ -358,6 +358,6 @@ def test_many_processes_and_threads_append_a_clean_chain(make_kb, tmp_path: Path
 def test_the_module_example_runs() -> None:
     import doctest
 
-    import healthkb.audit
+    import healthkb.audit.log
 
-    assert doctest.testmod(healthkb.audit).failed == 0
+    assert doctest.testmod(healthkb.audit.log).failed == 0

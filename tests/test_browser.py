@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 import healthkb
-from healthkb.passages import coverage
+from healthkb.content.passages import coverage
 from healthkb.render.html_explain import explanation_page, tree_citations
-from healthkb.report import write_report
+from healthkb.render.report import write_report
 from htmlcheck import broken_links, parse
 
 pytestmark = pytest.mark.browser

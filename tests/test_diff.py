@@ -10,7 +10,7 @@ import pytest
 
 from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_RULES, MINI_SOURCE
 from healthkb.cli import main
-from healthkb.review import SideError, diff_kbs
+from healthkb.editing.review import SideError, diff_kbs
 
 CASES = """\
 cases:

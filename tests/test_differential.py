@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import healthkb
-from healthkb import reference
+from healthkb.runtime import reference
 
 _maybe = st.none() | st.booleans()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import healthkb
-from healthkb.case_report import case_report
-from healthkb.cases import read_cases, run_case
+from healthkb.editing.case_report import case_report
+from healthkb.editing.cases import read_cases, run_case
 from healthkb.render.cases import cases_text
 
 # Read at collection time so that each case is its own test, named after the case.

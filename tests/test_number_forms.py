@@ -150,7 +150,7 @@ def test_base_60_bound_in_the_vocabulary_is_a_located_problem(make_kb) -> None:
 
 
 def test_octal_in_a_test_case_profile_is_a_located_problem(make_kb) -> None:
-    from healthkb.cases import read_cases
+    from healthkb.editing.cases import read_cases
 
     root = make_kb(
         {
@@ -172,6 +172,6 @@ def test_octal_in_a_test_case_profile_is_a_located_problem(make_kb) -> None:
 
 @pytest.mark.parametrize("written", ["35", "-0.5", "1.0e+3", ".5", "0", '"035"', "'1:05'"])
 def test_forms_yaml_11_and_12_read_alike_pass(written: str) -> None:
-    from healthkb.yamlio import parse_yaml
+    from healthkb.content.yamlio import parse_yaml
 
     assert parse_yaml(f"v: {written}", "f.yaml").data["v"] is not None

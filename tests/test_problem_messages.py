@@ -12,11 +12,11 @@ import pytest
 
 import healthkb
 from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE
-from healthkb import model, rule_model
-from healthkb.cases import CasesFile, read_cases
 from healthkb.cli import main
-from healthkb.versions import LockFile
-from healthkb.wording import PATTERN_HINTS
+from healthkb.content import model, rule_model
+from healthkb.content.versions import LockFile
+from healthkb.content.wording import PATTERN_HINTS
+from healthkb.editing.cases import CasesFile, read_cases
 
 
 def problems_of(root: Path) -> list[str]:
@@ -421,8 +421,9 @@ def test_integer_bounds_that_are_not_whole_numbers_are_refused_not_a_crash(
 def test_a_number_yaml_reads_as_text_says_so_rather_than_remove_quotes(make_kb) -> None:
     facts = MINI_FACTS.replace("max: 14", "max: 1.4e1")
     assert problems_of(make_kb({"kb/facts.yaml": facts})) == [
-        'kb/facts.yaml:8:9: wrong-type: `max` needs a number, got the text "1.4e1" '
-        "(YAML reads this as text: write the number as digits with at most one `.`)"
+        "kb/facts.yaml:8:14: yaml-value: `1.4e1` is read as text: this YAML reader takes an "
+        'exponent only with a dot and a sign (1.0e+3) (write 14, or quote it ("1.4e1") if you '
+        "mean the text)"
     ]
 
 

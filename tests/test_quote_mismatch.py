@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from healthkb.sources import SourceText
+from healthkb.content.sources import SourceText
 
 
 def test_word_of_another_length_is_found_at_its_own_place() -> None:

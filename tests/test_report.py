@@ -10,11 +10,11 @@ import pytest
 
 import healthkb
 from healthkb.cli import main
-from healthkb.passages import coverage
+from healthkb.content.passages import coverage
+from healthkb.content.sources import SourceText
 from healthkb.render.html import Highlight, article_html
 from healthkb.render.html_explain import explanation_page, tree_citations, why_not_page
-from healthkb.report import build_report, write_report
-from healthkb.sources import SourceText
+from healthkb.render.report import build_report, write_report
 from htmlcheck import broken_links, parse
 
 ROOT = Path(__file__).resolve().parent.parent

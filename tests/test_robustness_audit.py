@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import healthkb
 from fuzzing import EXAMPLE_PROFILES, ROOT, budget, run_cli, writable
-from healthkb.audit import record_hash
+from healthkb.audit.log import record_hash
 
 
 @pytest.fixture(scope="module")

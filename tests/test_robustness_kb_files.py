@@ -35,7 +35,7 @@ from fuzzing import (
     writable_scalars,
     yaml_11_number_forms,
 )
-from healthkb import reference
+from healthkb.runtime import reference
 from test_differential import engine_view
 from test_differential import profiles as generated_profiles
 

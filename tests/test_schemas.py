@@ -26,9 +26,9 @@ from referencing.jsonschema import DRAFT7, DRAFT202012
 
 import healthkb
 from conftest import MINI_FACTS, MINI_RULES, ROOT
-from healthkb.cases import CasesFile
 from healthkb.cli import main
-from healthkb.schemas import (
+from healthkb.editing.cases import CasesFile
+from healthkb.editing.schemas import (
     FILE_MODELS,
     SCHEMA_NAMES,
     SCHEMAS_FOLDER,

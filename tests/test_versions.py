@@ -11,9 +11,10 @@ import pytest
 import healthkb
 from conftest import MINI_CONCLUSIONS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE
 from healthkb.cli import main
-from healthkb.kbcheck import checked
-from healthkb.loader import read_content
-from healthkb.release import (
+from healthkb.content.loader import read_content
+from healthkb.content.versions import LOCK_FILE, rule_digest
+from healthkb.editing.kbcheck import checked
+from healthkb.editing.release import (
     FailingCasesError,
     ReleaseError,
     bump_version,
@@ -22,7 +23,6 @@ from healthkb.release import (
     write_atomic,
     write_lock,
 )
-from healthkb.versions import LOCK_FILE, rule_digest
 
 STRICTER = MINI_RULES.replace("between: [3, 5]", "between: [4, 5]")
 

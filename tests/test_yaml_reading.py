@@ -15,8 +15,8 @@ import yaml
 
 import healthkb
 from conftest import MINI_RULES, MINI_SOURCE
-from healthkb import yamlio
 from healthkb.cli import main
+from healthkb.content import yamlio
 
 PARSERS = ["libyaml", "pure-python"]
 

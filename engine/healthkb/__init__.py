@@ -11,7 +11,8 @@ rests on.
 ['consult_professional']
 """
 
-from .audit import AuditLog, AuditLogError
+from .audit.log import AuditLog, AuditLogError
+from .content.sources import ResolvedCitation
 from .errors import (
     EvaluationError,
     HealthKBError,
@@ -21,8 +22,7 @@ from .errors import (
     UnknownConclusionError,
 )
 from .knowledge_base import KnowledgeBase, load
-from .result import ConclusionResult, DerivedFact, FactUsed, FiredRule, Result
-from .sources import ResolvedCitation
+from .results.result import ConclusionResult, DerivedFact, FactUsed, FiredRule, Result
 
 __all__ = [
     "AuditLog",

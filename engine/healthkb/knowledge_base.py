@@ -9,13 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .audit import AuditLog
-from .compile import compile_rules
-from .gcpause import collection_paused
-from .loader import KBContent, read_content
-from .profile import build_profile_model, read_profile, validate_profile
-from .result import Result, build_result
-from .runtime import DEFAULT_MAX_STEPS, Engine
+from .audit.log import AuditLog
+from .content.gcpause import collection_paused
+from .content.loader import KBContent, read_content
+from .content.profile import build_profile_model, read_profile, validate_profile
+from .results.result import Result, build_result
+from .runtime.compile import compile_rules
+from .runtime.engine import DEFAULT_MAX_STEPS, Engine
 
 
 class KnowledgeBase:

@@ -21,8 +21,8 @@ from typing import Any
 from durable import engine as durable
 
 import healthkb
-from healthkb.compile import GATE_TYPE, TYPE_KEY
-from healthkb.runtime import _durable_fact
+from healthkb.runtime.compile import GATE_TYPE, TYPE_KEY
+from healthkb.runtime.engine import _durable_fact
 
 RULES_PER_RULESET = 4_000  # durable_rules refuses more than about 4,096
 # A fact asserted twice, or one no rule of the ruleset tests: durable_rules raises.

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 import healthkb
-from healthkb import reference
+from healthkb.runtime import reference
 
 from .bare import BareEngine
 from .generated_kb import ROOT, group_profile, write_generated_kb

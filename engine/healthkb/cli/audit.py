@@ -7,10 +7,10 @@ import json
 import sys
 from typing import Any
 
-from ..audit import AuditLog, AuditLogError, LogProblem, Record, hash_matches
+from ..audit.log import AuditLog, AuditLogError, LogProblem, Record, hash_matches
+from ..audit.replay import Difference, Replay, replay
 from ..render.cds_hooks import card_uuid
 from ..render.tree import explanation_text
-from ..replay import Difference, Replay, replay
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
 
 

@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..content.loader import bundled_root
+from ..content.regularfile import kind_of
 from ..knowledge_base import KnowledgeBase, load
-from ..loader import bundled_root
-from ..regularfile import kind_of
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 

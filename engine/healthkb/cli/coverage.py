@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from ..cases import run_cases
-from ..coverage import coverage
+from ..editing.cases import run_cases
+from ..editing.coverage import coverage
 from ..render.coverage import coverage_json, coverage_text
 from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, KB_DEFAULT_HELP, kb_folder
 from .test import load_cases

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..editing.review import diff_kbs
 from ..render.diff import diff_json, diff_text
-from ..review import diff_kbs
 from .common import EXIT_OK
 
 

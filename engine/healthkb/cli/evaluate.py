@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ..audit import AuditLog
+from ..audit.log import AuditLog
 from ..render import result_cds_hooks, result_json, result_markdown, result_text
 from ..render.html_explain import explanation_page, why_not_page
 from .common import EXIT_OK, add_kb_option, load_kb, output_file, writing

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..cases import CaseOutcome
+from ..editing.cases import CaseOutcome
+from ..editing.release import FailingCasesError, release
 from ..errors import KBError
-from ..release import FailingCasesError, release
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, writable_kb_folder, writing
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..report import write_report
+from ..render.report import write_report
 from .common import EXIT_OK, KB_DEFAULT_HELP, load_kb, output_folder, writing
 
 

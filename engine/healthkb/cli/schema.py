@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..schemas import (
+from ..editing.schemas import (
     SCHEMAS_FOLDER,
     all_schemas,
     file_name,

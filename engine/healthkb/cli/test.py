@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..case_report import case_report
-from ..cases import TestCase, case_target, read_cases, run_cases, select
+from ..content.placed import Placed
+from ..editing.case_report import case_report
+from ..editing.cases import TestCase, case_target, read_cases, run_cases, select
 from ..errors import KBError, Problem
 from ..knowledge_base import KnowledgeBase, load
-from ..placed import Placed
 from ..render.cases import cases_json, cases_text
 from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError, kb_folder
 

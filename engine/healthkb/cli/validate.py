@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
+from ..editing.kbcheck import checked
 from ..errors import KBError
-from ..kbcheck import checked
 from .common import EXIT_OK, EXIT_PROBLEMS, KB_DEFAULT_HELP, kb_folder_of
 
 

@@ -21,7 +21,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..result import Result
+    from ..results.result import Result
 
 Tree = dict[str, Any]
 SourceInfo = tuple[str, str, str | None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..diff import CaseChange, CitationChange, FactChange, ItemChange, KBDiff, ProfileChange
+from ..editing.diff import CaseChange, CitationChange, FactChange, ItemChange, KBDiff, ProfileChange
 
 _MARK = {"added": "+", "removed": "-", "changed": "~", "interpretation": "~"}
 

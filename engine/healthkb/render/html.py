@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from ..model import Attribute
-from ..rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
-from ..sources import Paragraph, SourceText
+from ..content.model import Attribute
+from ..content.rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
+from ..content.sources import Paragraph, SourceText
 
 CSS = """
 body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..passages import passage_id
+from ..content.passages import passage_id
 from .html import Highlight, article_html, comparison_text, esc, kb_stamp, page, value_text
 
 if TYPE_CHECKING:
-    from ..loader import KBContent
+    from ..content.loader import KBContent
 
 Tree = dict[str, Any]
 

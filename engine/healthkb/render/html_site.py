@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..model import Citation
-from ..passages import Citer, Passage, SourceCoverage, passage_id
-from ..placed import walk_comparisons
-from ..rule_model import Rule
-from ..sources import Paragraph
+from ..content.model import Citation
+from ..content.passages import Citer, Passage, SourceCoverage, passage_id
+from ..content.placed import walk_comparisons
+from ..content.rule_model import Rule
+from ..content.sources import Paragraph
 from .html import (
     Highlight,
     article_html,
@@ -28,8 +28,8 @@ from .html import (
 )
 
 if TYPE_CHECKING:
-    from ..cases import CaseOutcome
-    from ..loader import KBContent
+    from ..content.loader import KBContent
+    from ..editing.cases import CaseOutcome
 
 
 # Every page of the site says it is one (`<meta name="generator">`), so that writing

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from .cds_hooks import escape
 
 if TYPE_CHECKING:
-    from ..result import Result
+    from ..results.result import Result
 
 
 def result_json(result: Result) -> str:

@@ -1,0 +1,290 @@
+"""The audit log: one JSON line per evaluation, chained by sha256 so tampering shows.
+
+Each record holds everything an auditor needs to see why an answer was given without
+running anything again: the KB's identity and digest, the package versions, the
+validated profile, the conclusions and the proof tree of every conclusion. Each record
+carries `previous`, the sha256 of the previous record's line exactly as written (the
+first record carries `GENESIS`), and `hash`, the sha256 of its own canonical JSON
+without that field. Editing a record breaks its own `hash`; deleting or reordering
+records breaks the next record's `previous`.
+
+Appends are serialised by a threading lock and an exclusive `flock` on the log file,
+so several threads and several processes can share one log; each record is flushed
+and fsynced before `append` returns. A log whose last line is torn (a crash in the
+middle of a write), or is not a record as written, is refused for appending until an
+auditor has looked at it. Reading a log back and checking its chain is auditchain.py.
+
+>>> import healthkb, tempfile, pathlib
+>>> log = healthkb.AuditLog(pathlib.Path(tempfile.mkdtemp()) / "audit.jsonl")
+>>> result = healthkb.load().evaluate({"symptoms": {"physical_discomfort": True}}, audit=log)
+>>> log.find(result.audit_record_id)["result"]["conclusions"][0]["id"]
+'stop_and_rest'
+>>> log.verify().ok
+True
+"""
+
+from __future__ import annotations
+
+import datetime
+import fcntl
+import importlib.metadata
+import json
+import os
+import platform
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import chain as auditchain
+from .chain import (
+    FORMAT,
+    GENESIS,
+    AuditLogError,
+    Checked,
+    LogProblem,
+    Record,
+    Verification,
+    canonical,
+    hash_matches,
+    is_sequence,
+    line_hash,
+    parse,
+    record_hash,
+)
+
+if TYPE_CHECKING:
+    from ..results.result import Result
+
+__all__ = [
+    "FORMAT",
+    "GENESIS",
+    "AuditLog",
+    "AuditLogError",
+    "Checked",
+    "LogProblem",
+    "Record",
+    "Verification",
+    "build_record",
+    "canonical",
+    "hash_matches",
+    "line_hash",
+    "record_hash",
+]
+
+_TAIL_BLOCK = 64 * 1024
+
+
+def _versions() -> dict[str, str]:
+    def version(name: str) -> str:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
+
+    return {
+        "healthkb": version("healthkb"),
+        "durable_rules": version("durable_rules"),
+        "pydantic": version("pydantic"),
+        "python": platform.python_version(),
+    }
+
+
+def build_record(result: Result, sequence: int, previous: str) -> Record:
+    """The record of one evaluation (without `hash`), ready to be chained and written."""
+    now = datetime.datetime.now(datetime.UTC)
+    record: Record = {
+        "format": FORMAT,
+        "sequence": sequence,
+        "record": str(uuid.uuid4()),
+        "time": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "previous": previous,
+        "kb": {"id": result.kb_id, "version": result.kb_version, "digest": result.kb_digest},
+        "software": _versions(),
+        "profile": result.profile,
+        "result": result.model_dump(mode="json"),
+        "explanations": {c.id: result.explain(c.id).to_dict() for c in result.conclusions},
+    }
+    # Round-trip through JSON so the stored record is exactly what a reader will see.
+    plain: Record = json.loads(canonical(record))
+    plain["hash"] = record_hash(plain)
+    return plain
+
+
+class AuditLog:
+    """An append-only, hash-chained JSON-lines log of evaluations.
+
+    Safe to share between threads; several processes may append to the same file.
+    Pass it to `KnowledgeBase.evaluate(profile, audit=log)`.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<AuditLog {self.path}>"
+
+    def append(self, result: Result) -> str:
+        """Write the record of `result`, durably, and return its record id."""
+        with self._lock:
+            created = not self.path.exists()
+            fd = auditchain.open_log(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                sequence, previous = _chain_head(fd, self.path)
+                record = build_record(result, sequence, previous)
+                _write_all(fd, _line_of(record, self.path) + b"\n")
+                os.fsync(fd)
+            finally:
+                os.close(fd)  # closing releases the flock
+            if created:
+                _fsync_folder(self.path.parent)
+        record_id: str = record["record"]
+        return record_id
+
+    def checked(self) -> Iterator[Checked]:
+        """Every record with what is wrong with it (its hash, its link, its line ending),
+        if anything; raises AuditLogError at a line that is not a record at all."""
+        for checked in auditchain.walk(self.path):
+            if checked.record is None:
+                assert checked.problem is not None
+                problem = checked.problem
+                raise AuditLogError(
+                    f"{self.path}:{problem.line}: {problem.code}: {problem.message} ({_VERIFY})"
+                )
+            yield checked
+
+    def records(self) -> Iterator[tuple[int, Record]]:
+        """(line number, record) for every record; raises AuditLogError at a damaged line."""
+        for checked in self.checked():
+            assert checked.record is not None
+            yield checked.line.number, checked.record
+
+    def locate(self, record_or_card_id: str) -> tuple[Record, str | None]:
+        """The record with this id (and None), or the record and the conclusion behind a
+        CDS Hooks card with this uuid. A uuid may be given in any of its standard textual
+        forms: any case, in braces, or as a `urn:uuid:`."""
+        wanted = _uuid_text(record_or_card_id)
+        for _, record in self.records():
+            record_id = str(record["record"])
+            if record_id == record_or_card_id or (wanted and wanted == _uuid_text(record_id)):
+                return record, None
+            conclusion = _card_conclusion(record, wanted) if wanted else None
+            if conclusion is not None:
+                return record, conclusion
+        raise AuditLogError(f"{self.path}: no record or card with id {record_or_card_id}")
+
+    def find(self, record_id: str) -> Record:
+        """The record with this id (or the record behind a CDS Hooks card with this uuid)."""
+        return self.locate(record_id)[0]
+
+    def verify(self) -> Verification:
+        """Check every record's own hash and its link to the one before; stop at the first."""
+        return auditchain.verify(self.path)
+
+
+_VERIFY = "run `healthkb audit verify` on it"
+
+
+def _uuid_text(text: str) -> str | None:
+    """A uuid's canonical text (lower case, hyphens), or None if `text` is not a uuid."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None
+
+
+def _card_conclusion(record: Record, card: str) -> str | None:
+    """The conclusion whose card has this uuid, if it is one of the record's cards."""
+    from ..render.cds_hooks import card_uuid
+
+    record_id, explanations = str(record["record"]), record["explanations"]
+    if _uuid_text(record_id) is None or not isinstance(explanations, dict):
+        return None  # not a record healthkb wrote, which verify reports
+    return next((c for c in explanations if card_uuid(record_id, c) == card), None)
+
+
+def _line_of(record: Record, path: Path) -> bytes:
+    """The record's line, if it is short enough to be read back."""
+    line = canonical(record)
+    if len(line) > auditchain.MAX_LINE_BYTES:
+        raise AuditLogError(
+            f"{path}: the record of this evaluation would be {len(line):,} bytes long, longer "
+            f"than a record may be ({auditchain.MAX_LINE_BYTES:,} bytes); not logged"
+        )
+    return line
+
+
+def _chain_head(fd: int, path: Path) -> tuple[int, str]:
+    """The next sequence number and `previous` hash, read from the log's last line."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return 1, GENESIS
+    last = _last_line(fd, size)
+    if last is not None and not last.endswith(b"\n"):
+        raise AuditLogError(
+            f"{path}: the last line is torn (a write was interrupted); refusing to append "
+            f"after it ({_VERIFY})"
+        )
+    record, why = _last_record(last)
+    if record is None or last is None:
+        raise AuditLogError(
+            f"{path}: the last line is not a record ({why}); refusing to append ({_VERIFY})"
+        )
+    return record["sequence"] + 1, line_hash(last[:-1])
+
+
+def _last_record(last: bytes | None) -> tuple[Record | None, str]:
+    """The record to append after (the log's last line, newline included), or why not."""
+    if last is None:
+        return None, f"it is longer than the {auditchain.MAX_LINE_BYTES:,} bytes a record may have"
+    line = last[:-1]
+    if not line.strip():
+        return None, "it is blank"
+    if line.endswith(b"\r"):
+        return None, "it ends in CRLF: the file was converted to CRLF line endings"
+    record, why = parse(line)
+    if record is not None and not is_sequence(record.get("sequence")):
+        return None, "it has no `sequence`"
+    return record, why
+
+
+def _last_line(fd: int, size: int) -> bytes | None:
+    """The file's last line, newline included, read backwards in blocks; None if it is
+    longer than a record may be (so a huge line is never read into memory)."""
+    end, length = size - 1, 1  # skip the final newline when looking for the one before it
+    chunks: list[bytes] = []
+    while end > 0:
+        start = max(0, end - _TAIL_BLOCK)
+        block = os.pread(fd, end - start, start)
+        cut = block.rfind(b"\n")
+        chunks.append(block[cut + 1 :] if cut >= 0 else block)
+        length += len(chunks[-1])
+        if length > auditchain.MAX_LINE_BYTES + 1:
+            return None
+        if cut >= 0:
+            break
+        end = start
+    chunks.reverse()
+    return b"".join(chunks) + os.pread(fd, 1, size - 1)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a new log's directory entry durable too (a crash must not lose the file)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,301 @@
+"""Reading a KB folder into validated content, atomically: all problems, or nothing.
+
+`read_content(root)` reads every file, validates each against its model, runs the
+cross-file checks and either returns a complete `KBContent` or raises one `KBError`
+listing every problem found, sorted by place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from ..errors import KBError, Problem
+from . import checks, strata, versions
+from .certainty import check_certainty
+from .gcpause import collection_paused
+from .logic import Conjunction, TooComplex, to_dnf
+from .model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
+from .placed import Placed
+from .regularfile import kind_of
+from .rule_model import Rule, RulesFile
+from .sources import SourceText
+from .unloaded import Unloaded
+from .validation import validate_located
+from .yamlio import Located, read_yaml
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_FILES = 2000
+
+
+@dataclass(frozen=True)
+class KBContent:
+    """A validated knowledge base: every model, resolved quote and rule stratum."""
+
+    root: Path
+    manifest: Manifest
+    sources: dict[str, Source]
+    vocabulary: Vocabulary
+    conclusions: dict[str, Conclusion]
+    rules: dict[str, Rule]
+    rule_files: dict[str, str]
+    citations: checks.CitationIndex
+    dnf: dict[str, list[Conjunction]]
+    strata: dict[str, int]
+    digest: str
+    lock: versions.LockFile | None = None
+
+    def active_rules(self) -> list[Rule]:
+        return [r for r in self.rules.values() if r.status == "active"]
+
+
+def bundled_root() -> Path:
+    """The folder holding the bundled KB: inside the wheel, or the source checkout."""
+    package = Path(__file__).resolve().parent.parent  # healthkb/, above content/
+    installed = package / "_bundled"
+    if (installed / "kb" / "kb.yaml").is_file():
+        return installed
+    return package.parent.parent
+
+
+class _Reader:
+    """Reads files of one KB, collecting problems instead of stopping at the first."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        # Files that failed, with their raw data when the YAML itself could be read.
+        self.failed: dict[Path, Any] = {}
+
+    def name(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def read(self, path: Path, model: type[M]) -> tuple[M, Located] | None:
+        try:
+            located = read_yaml(path, self.name(path))
+        except KBError as error:
+            self.problems += error.problems
+            self.failed[path] = None
+            return None
+        if located.data is None:
+            self.problems.append(Problem(located.file, 1, 1, "empty-file", "file is empty"))
+            self.failed[path] = None
+            return None
+        item, problems = validate_located(model, located)
+        self.problems += problems
+        if item is None:
+            self.failed[path] = located.data
+            return None
+        return item, located
+
+    def folder(self, relative: str, required: bool) -> list[Path]:
+        folder = self.root / relative
+        if not folder.is_dir():
+            if required:
+                kind = kind_of(folder)
+                message = (
+                    f"`{relative}` is {kind}, not a folder"
+                    if kind
+                    else f"folder `{relative}` not found"
+                )
+                self.problems.append(Problem(relative, 0, 0, "missing-folder", message))
+            return []
+        files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+        if len(files) > MAX_FILES:
+            self.problems.append(
+                Problem(relative, 0, 0, "too-many-files", f"more than {MAX_FILES} files")
+            )
+            return []
+        return files
+
+
+@dataclass(frozen=True)
+class CheckedContent:
+    """Every problem of a KB, and its content when the files it is made of were read.
+
+    `content` is there (even with problems) when the manifest, the fact vocabulary, the
+    conclusions and every rule file were read, so that checks built on top of it (the
+    test cases) can still run and report alongside; it must not be evaluated unless
+    `problems` is empty.
+    """
+
+    content: KBContent | None
+    problems: list[Problem]
+
+
+def read_content(root: str | Path | None = None) -> KBContent:
+    """Load and check the KB under `root` (a folder holding `kb/` and `rules/`)."""
+    checked = check_content(root)
+    if checked.problems or checked.content is None:
+        raise KBError(checked.problems)
+    return checked.content
+
+
+def check_content(root: str | Path | None = None) -> CheckedContent:
+    """Check the KB under `root`: every problem at once, and what content could be read."""
+    with collection_paused():
+        return _check_content(root)
+
+
+def _check_content(root: str | Path | None) -> CheckedContent:
+    base = Path(root) if root is not None else bundled_root()
+    # Anything at kb/kb.yaml makes this a KB: a folder or a pipe there is reported
+    # as what it is (`not-a-file`), not as a missing manifest.
+    if not _lexists(base / "kb" / "kb.yaml"):
+        return CheckedContent(
+            None,
+            [
+                Problem(
+                    str(base),
+                    0,
+                    0,
+                    "not-a-kb",
+                    "no kb/kb.yaml here",
+                    "give the folder that holds `kb/` and `rules/`",
+                )
+            ],
+        )
+    reader = _Reader(base)
+    manifest = reader.read(base / "kb" / "kb.yaml", Manifest)
+    vocabulary = reader.read(base / "kb" / "facts.yaml", Vocabulary)
+    conclusions_path = base / "kb" / "conclusions.yaml"
+    conclusions_file = reader.read(conclusions_path, ConclusionsFile)
+    lock_path = base / versions.LOCK_FILE
+    # A lock file that is there but cannot be read must not pass for a KB never locked:
+    # that would skip the version checks against it.
+    lock = reader.read(lock_path, versions.LockFile) if _lexists(lock_path) else None
+    source_paths = reader.folder("kb/sources", required=True)
+    sources = [
+        Placed(source[0], source[1], ())
+        for path in source_paths
+        if (source := reader.read(path, Source)) is not None
+    ]
+    known = len(reader.problems)
+    rule_paths = reader.folder("rules", required=True)
+    no_rule_folder = len(reader.problems) > known
+    rules = [
+        Placed(rule, rules_file[1], ("rules", i))
+        for path in rule_paths
+        if (rules_file := reader.read(path, RulesFile)) is not None
+        for i, rule in enumerate(rules_file[0].rules)
+    ]
+    # Rules missing (no folder, too many files, a file that did not load) leave the
+    # content incomplete: checks of what names them would report them unknown, wrongly.
+    rules_unread = no_rule_folder or any(p in reader.failed for p in rule_paths)
+    conclusions = (
+        [
+            Placed(c, conclusions_file[1], ("conclusions", i))
+            for i, c in enumerate(conclusions_file[0].conclusions)
+        ]
+        if conclusions_file
+        else []
+    )
+    placed_vocabulary = Placed(vocabulary[0], vocabulary[1], ()) if vocabulary else None
+    problems = list(reader.problems)
+    if not source_paths and not any(p.code == "missing-folder" for p in problems):
+        problems.append(Problem("kb/sources", 0, 0, "no-sources", "no source files found"))
+    # A file that failed to load has its problems reported; what cites or names the
+    # items in it is not reported again, one problem per citation or reference.
+    broken_sources = Unloaded.of(
+        [reader.failed[p] for p in source_paths if p in reader.failed], lambda data: [data]
+    )
+    broken_conclusions = Unloaded.of(
+        [reader.failed[conclusions_path]] if conclusions_path in reader.failed else [],
+        lambda data: data.get("conclusions") if isinstance(data, dict) else None,
+    )
+
+    index = checks.CitationIndex({s.item.id: SourceText(s.item.text) for s in sources})
+    problems += checks.duplicate_ids(sources, "source")
+    problems += checks.duplicate_ids(conclusions, "conclusion")
+    rule_problems = checks.duplicate_ids(rules, "rule")
+    problems += versions.check_versions(rules, Placed(lock[0], lock[1], ()) if lock else None)
+    problems += checks.check_citations(
+        checks.all_citations(sources, placed_vocabulary, conclusions, rules), index, broken_sources
+    )
+    for conclusion in conclusions:
+        problems += check_certainty(conclusion)
+
+    dnf: dict[str, list[Conjunction]] = {}
+    analysis = strata.Analysis({}, [])
+    if placed_vocabulary is not None:
+        rule_problems += checks.check_vocabulary(placed_vocabulary)
+        conclusion_ids = {c.item.id for c in conclusions}
+        for rule in rules:
+            rule_problems += checks.check_rule_references(
+                rule, placed_vocabulary.item, conclusion_ids, broken_conclusions
+            )
+        dnf, dnf_problems = _normalise(rules)
+        rule_problems += dnf_problems
+        # Which rules can fire, and in which stratum, depends only on the rules and the
+        # vocabulary: it is meaningful once every rule was read and names only what is
+        # declared. Other problems (a quote, a version, a source file) do not change it,
+        # so they are reported together with it, all at once.
+        if not rule_problems and not rules_unread:
+            active = [r for r in rules if r.item.status == "active"]
+            analysis = strata.analyse(active, dnf, placed_vocabulary.item)
+            problems += analysis.problems
+    problems += rule_problems
+
+    if manifest is None or placed_vocabulary is None or conclusions_file is None or rules_unread:
+        return CheckedContent(None, problems)
+    content = dict(
+        manifest=manifest[0],
+        sources={s.item.id: s.item for s in sources},
+        vocabulary=placed_vocabulary.item,
+        conclusions={c.item.id: c.item for c in conclusions},
+        rules={r.item.id: r.item for r in rules},
+    )
+    return CheckedContent(
+        KBContent(
+            root=base,
+            rule_files={r.item.id: r.file for r in rules},
+            citations=index,
+            dnf=dnf,
+            strata=analysis.strata,
+            digest=_digest(content),
+            lock=lock[0] if lock else None,
+            **content,  # type: ignore[arg-type]
+        ),
+        problems,
+    )
+
+
+def _lexists(path: Path) -> bool:
+    """Whether anything is at `path`, even a link to nothing (which then fails to read)."""
+    return path.exists() or path.is_symlink()
+
+
+def _normalise(rules: list[Placed[Rule]]) -> tuple[dict[str, list[Conjunction]], list[Problem]]:
+    dnf: dict[str, list[Conjunction]] = {}
+    problems = []
+    for rule in rules:
+        try:
+            dnf[rule.item.id] = to_dnf(rule.item.when)
+        except TooComplex as error:
+            problems.append(rule.problem("too-complex", str(error), "", "when"))
+    return dnf, problems
+
+
+def _digest(content: dict[str, Any]) -> str:
+    """sha256 of the KB's meaning: canonical JSON of every model, independent of layout."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json", by_alias=True)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in sorted(value.items())}
+        return value
+
+    canonical = json.dumps(
+        plain(content), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,272 @@
+"""Cutting a release: new KB version and date, a changelog entry, a fresh lock file.
+
+`release(root, "minor")` refuses a KB that does not load (the `KBError` lists every
+problem, including rules changed without a new version) or whose own test cases fail,
+then edits `kb/kb.yaml`
+line by line, so the editor's comments and layout stay as they were, and rewrites
+`kb/rules.lock.yaml`. Each file is written atomically (a temporary file renamed over
+the old one), so a crash leaves either the old file or the new one, never half.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from ..content.loader import KBContent
+from ..content.model import Manifest
+from ..content.rule_model import Rule
+from ..content.validation import validate_located
+from ..content.versions import LOCK_FILE, LockFile, build_lock, render_lock
+from ..content.yamlio import parse_yaml
+from ..errors import HealthKBError, KBError
+from ..knowledge_base import KnowledgeBase
+from .cases import CaseOutcome, run_cases
+from .kbcheck import checked
+
+Part = Literal["major", "minor", "patch"]
+MANIFEST_FILE = "kb/kb.yaml"
+
+
+class ReleaseError(HealthKBError):
+    """A release was refused for a reason other than a broken KB (a date in the past...)."""
+
+
+class FailingCasesError(ReleaseError):
+    """A release was refused because some of the KB's own test cases fail.
+
+    `failing` holds the outcome of each failing case, in the order the cases are read.
+    """
+
+    def __init__(self, failing: Sequence[CaseOutcome], total: int) -> None:
+        self.failing = tuple(failing)
+        self.total = total
+        super().__init__(
+            f"{len(self.failing)} of {total} test case(s) fail: "
+            + ", ".join(f"`{o.case.name}`" for o in self.failing)
+        )
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a release did: the versions before and after, its entry and the files written."""
+
+    kb_id: str
+    previous: str
+    version: str
+    date: datetime.date
+    changes: tuple[str, ...]
+    files: tuple[str, ...]
+    failing_cases: tuple[CaseOutcome, ...] = ()
+
+
+def bump_version(version: str, part: Part) -> str:
+    """The next semantic version: `bump_version("1.4.2", "minor") == "1.5.0"`."""
+    major, minor, patch = (int(n) for n in version.split("."))
+    if part == "major":
+        return f"{major + 1}.0.0"
+    if part == "minor":
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def rule_changes(lock: LockFile | None, rules: dict[str, Rule]) -> list[str]:
+    """Changelog lines for the rules added, removed and changed since the lock."""
+    locked = lock.by_id() if lock else {}
+    lines = [
+        f"Added rule `{i}` (version {rules[i].version})." for i in sorted(rules.keys() - locked)
+    ]
+    lines += [
+        f"Removed rule `{i}` (was version {locked[i].version})."
+        for i in sorted(locked.keys() - rules.keys())
+    ]
+    lines += [
+        f"Changed rule `{i}` (version {locked[i].version} → {rules[i].version})."
+        for i in sorted(rules.keys() & locked.keys())
+        if rules[i].version != locked[i].version
+    ]
+    return lines
+
+
+def release(
+    root: str | Path,
+    part: Part,
+    date: datetime.date | None = None,
+    changes: Sequence[str] = (),
+    *,
+    allow_failing_tests: bool = False,
+) -> Release:
+    """Release the KB under `root`: bump its version, add a changelog entry, relock.
+
+    Refused with a `KBError` listing every problem if the KB or one of its test-case
+    files (`kb/tests/*.yaml`) is broken: what `healthkb validate` reports. Refused with
+    a `FailingCasesError` if one of its test cases fails, unless `allow_failing_tests`
+    (the release then lists them in `failing_cases`).
+    """
+    content, cases = checked(root)
+    manifest = content.manifest
+    version = bump_version(manifest.version, part)
+    day = date or datetime.date.today()
+    if day < manifest.released:
+        raise ReleaseError(
+            f"release date {day} is before the last release ({manifest.released}); "
+            "give a later --date"
+        )
+    lines = [c.strip() for c in changes if c.strip()] or rule_changes(content.lock, content.rules)
+    if not lines:
+        raise ReleaseError(
+            "no rule was added, removed or given a new version since the last release; "
+            'say what changed with --change "..."'
+        )
+    # A release says "this is the guidance, as tested": its own cases must pass.
+    outcomes = run_cases(KnowledgeBase(content), cases)
+    failing = tuple(o for o in outcomes if not o.passed)
+    if failing and not allow_failing_tests:
+        raise FailingCasesError(failing, len(outcomes))
+    base = Path(root)
+    manifest_path = base / MANIFEST_FILE
+    text = edit_manifest(manifest_path.read_text(encoding="utf-8"), version, day, lines)
+    _check_edited(text, version, day, lines)
+    write_atomic(manifest_path, text)
+    write_atomic(base / LOCK_FILE, render_lock(build_lock(version, content.rules.values())))
+    return Release(
+        manifest.id,
+        manifest.version,
+        version,
+        day,
+        tuple(lines),
+        (MANIFEST_FILE, LOCK_FILE),
+        failing,
+    )
+
+
+def write_lock(content: KBContent) -> Path:
+    """Lock a KB at its current manifest version without releasing (its first lock)."""
+    path = content.root / LOCK_FILE
+    write_atomic(path, render_lock(build_lock(content.manifest.version, content.rules.values())))
+    return path
+
+
+# --- editing kb.yaml in place ----------------------------------------------------------
+
+_TOP_KEY = r"^(?P<key>{key}:[ \t]*)(?P<value>[^#\n]*?)(?P<rest>[ \t]*(#.*)?)$"
+
+
+def edit_manifest(text: str, version: str, date: datetime.date, changes: list[str]) -> str:
+    """`kb.yaml` with a new `version`, `released` and a changelog entry first in the list.
+
+    Only the lines that change are touched: comments, key order and the other entries
+    stay as the editor wrote them.
+    """
+    text = _set_top_value(text, "version", version)
+    text = _set_top_value(text, "released", date.isoformat())
+    return _insert_changelog_entry(text, version, date, changes)
+
+
+def _set_top_value(text: str, key: str, value: str) -> str:
+    pattern = re.compile(_TOP_KEY.format(key=key), re.MULTILINE)
+    found = list(pattern.finditer(text))
+    if len(found) != 1:
+        raise ReleaseError(f"{MANIFEST_FILE}: expected one top-level `{key}:` line")
+    match = found[0]
+    return text[: match.start("value")] + value + text[match.end("value") :]
+
+
+def _insert_changelog_entry(
+    text: str, version: str, date: datetime.date, changes: list[str]
+) -> str:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    at = next((i for i, line in enumerate(lines) if re.match(r"changelog:", line)), None)
+    if at is None:
+        return "".join([*lines, "changelog:\n", *_entry("  ", version, date, changes)])
+    value = lines[at].split(":", 1)[1].split("#", 1)[0].strip()
+    if value == "[]":
+        lines[at] = "changelog:\n"
+    elif value:
+        raise ReleaseError(
+            f"{MANIFEST_FILE}: the changelog is written inline; write it as a list of "
+            "`- version:` entries so a release can add one"
+        )
+    # The new entry goes first, indented like the entries already there.
+    first = next(
+        (i for i in range(at + 1, len(lines)) if lines[i].strip() and not _comment(lines[i])),
+        None,
+    )
+    indent, insert_at = "  ", at + 1
+    if first is not None and lines[first].lstrip().startswith("- "):
+        indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+        insert_at = first
+    entry = _entry(indent, version, date, changes)
+    return "".join([*lines[:insert_at], *entry, *lines[insert_at:]])
+
+
+def _comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def _entry(indent: str, version: str, date: datetime.date, changes: list[str]) -> list[str]:
+    inner = indent + "  "
+    return [
+        f"{indent}- version: {version}\n",
+        f"{inner}date: {date.isoformat()}\n",
+        f"{inner}changes:\n",
+        *[f"{inner}  - {_scalar(change)}\n" for change in changes],
+    ]
+
+
+def _scalar(text: str) -> str:
+    """`text` as a YAML scalar: plain when it reads back unchanged, else double-quoted."""
+    try:
+        if "\n" not in text and yaml.safe_load(f"- {text}") == [text]:
+            return text
+    except yaml.YAMLError:
+        pass
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _check_edited(text: str, version: str, date: datetime.date, changes: list[str]) -> None:
+    """Refuse to write a manifest that does not read back as the intended release."""
+    try:
+        manifest, problems = validate_located(Manifest, parse_yaml(text, MANIFEST_FILE))
+    except KBError as error:
+        manifest, problems = None, error.problems
+    entry = manifest.changelog[0] if manifest and manifest.changelog else None
+    if (
+        manifest is None
+        or manifest.version != version
+        or manifest.released != date
+        or entry is None
+        or (entry.version, entry.date, entry.changes) != (version, date, changes)
+    ):
+        details = "; ".join(str(p) for p in problems) or "the edit did not read back"
+        raise ReleaseError(
+            f"{MANIFEST_FILE}: could not update it in place ({details}); "
+            "check its `version`, `released` and `changelog` lines"
+        )
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` via a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

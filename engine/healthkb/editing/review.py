@@ -1,0 +1,67 @@
+"""Comparing two KBs for review: load both sides, then the structural and behavioural diff.
+
+>>> from healthkb.editing.review import diff_kbs
+>>> diff = diff_kbs(".", ".")           # a KB against itself: nothing differs
+>>> diff.structural_changes, diff.behaviour
+(0, ())
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..content.loader import read_content
+from ..content.placed import Placed
+from ..errors import HealthKBError, KBError, Problem
+from ..knowledge_base import KnowledgeBase
+from .behaviour import behavioural_diff
+from .cases import TestCase, read_cases
+from .diff import KBDiff, case_changes, side, structural_diff
+from .revisions import kb_at
+
+
+class SideError(HealthKBError):
+    """One side of a diff does not load (or its test cases do not); lists its problems."""
+
+    def __init__(self, role: str, label: str, problems: list[Problem]) -> None:
+        self.role, self.label, self.problems = role, label, sorted(problems)
+        count = len(problems)
+        lines = "".join(f"\n  {p}" for p in self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"{role} ({label}) does not load: {count} {noun}:{lines}")
+
+
+def diff_kbs(old: str, new: str, repo: str | Path = ".") -> KBDiff:
+    """Diff two KBs, each a folder or a git revision of the repository holding `repo`."""
+    with kb_at(old, repo) as before, kb_at(new, repo) as after:
+        return diff_folders(before.root, after.root, before.label, after.label)
+
+
+def diff_folders(old_root: Path, new_root: Path, old_label: str, new_label: str) -> KBDiff:
+    """Diff two KB folders; raises `SideError` naming the side that does not load."""
+    old, old_cases = _load("OLD", old_label, old_root)
+    new, new_cases = _load("NEW", new_label, new_root)
+    parts = structural_diff(old.content, new.content)
+    compared, changes = behavioural_diff(
+        (old, old_cases), (new, new_cases), parts["rules"], parts["vocabulary"]
+    )
+    return KBDiff(
+        old=side(old_label, old.content),
+        new=side(new_label, new.content),
+        cases=case_changes(old_cases, new_cases),
+        profiles_compared=compared,
+        behaviour=changes,
+        **parts,
+    )
+
+
+def _load(role: str, label: str, root: Path) -> tuple[KnowledgeBase, list[Placed[TestCase]]]:
+    try:
+        kb = KnowledgeBase(read_content(root))
+    except KBError as error:
+        raise SideError(role, label, error.problems) from None
+    # Read the test cases now, so that a broken case file is blamed on its side.
+    try:
+        return kb, read_cases(kb)
+    except KBError as error:
+        raise SideError(role, label, error.problems) from None

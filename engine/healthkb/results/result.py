@@ -1,0 +1,300 @@
+"""The result of one evaluation: JSON-ready, deterministic, and able to explain itself."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+from ..content.model import KIND_RANK
+from ..content.sources import ResolvedCitation
+from ..errors import HealthKBError, check_conclusion_id
+from ..runtime.engine import FactRecord, Firing, Trace, canonical_fact
+from .proof import Proofs, choose_proofs
+
+if TYPE_CHECKING:
+    from ..knowledge_base import KnowledgeBase
+    from .explain import Explanation, WhyNot
+
+
+# The private attributes that tie a result to its KB and evaluation (not pickled).
+_ATTACHMENT = ("_kb", "_trace", "_proofs")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class FactUsed(_Frozen):
+    """A fact a rule used: its type, its values and where it came from."""
+
+    fact: str
+    values: dict[str, Any]
+    origin: str
+
+
+class ConclusionResult(_Frozen):
+    """One conclusion, with the rule that reached it and the passages it rests on."""
+
+    id: str
+    kind: str
+    certainty: str
+    statement: str
+    rule_id: str
+    rule_version: int
+    rule_title: str
+    facts_used: list[FactUsed]
+    citations: list[ResolvedCitation]
+
+
+class DerivedFact(_Frozen):
+    """An intermediate fact a rule derived, with the rule that derived it."""
+
+    fact: str
+    values: dict[str, Any]
+    rule_id: str
+    rule_version: int
+
+
+class FiredRule(_Frozen):
+    """One rule firing, for audits: which rule, which alternative, which facts."""
+
+    rule_id: str
+    rule_version: int
+    alternative: int
+    facts_used: list[FactUsed]
+    derived: FactUsed | None = None
+    concluded: str | None = None
+
+
+class Result(_Frozen):
+    """What the KB concludes for one profile, stamped with the KB's identity.
+
+    A result is data: it pickles (so a worker process can return it), copies, and
+    round-trips through `model_dump` / `model_validate`. Explaining needs the KB that
+    evaluated it, which stays in its process: a result that was pickled or rebuilt from
+    its data is *detached*, and `explain`, `why_not` and `to_cds_cards` raise
+    `HealthKBError` saying so. Evaluate its profile again (`kb.evaluate(result.profile)`
+    with a KB whose digest is `result.kb_digest` gives the same result) to explain it.
+    A `copy.deepcopy` in the same process stays attached.
+    """
+
+    kb_id: str
+    kb_version: str
+    kb_digest: str
+    profile: dict[str, Any]
+    conclusions: list[ConclusionResult]
+    derived: list[DerivedFact]
+    fired: list[FiredRule]
+
+    _kb: KnowledgeBase = PrivateAttr()
+    _trace: Trace = PrivateAttr()
+    _proofs: Proofs = PrivateAttr()
+    # Kept out of model_dump on purpose: the dump must be the same bytes for the same
+    # profile and KB, and a record id is random.
+    _audit_record_id: str | None = PrivateAttr(default=None)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # Pickled as data: the KB (a compiled rule engine with locks) stays in its
+        # process, and the trace is only useful next to it.
+        state: dict[Any, Any] = super().__getstate__()
+        private = state.get("__pydantic_private__") or {}
+        state["__pydantic_private__"] = {
+            name: value for name, value in private.items() if name not in _ATTACHMENT
+        }
+        return state
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Result:
+        # The data is copied; the KB, trace and proofs are never changed once built,
+        # so the copy shares them and can still explain itself.
+        data = {name: copy.deepcopy(getattr(self, name), memo) for name in type(self).model_fields}
+        twin = type(self).model_construct(set(self.model_fields_set), **data)
+        for name, value in (self.__pydantic_private__ or {}).items():
+            setattr(twin, name, value)
+        return twin
+
+    def __eq__(self, other: object) -> bool:
+        # Equal as data: a pickled or rebuilt copy equals the result it came from.
+        if not isinstance(other, Result):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # mutable dicts inside: not hashable
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Result:
+        """A copy; with `update` changing any field, a *detached* one.
+
+        The KB, trace and proofs explain the data they built: a copy whose data differs
+        (another profile, other conclusions, another KB stamp) would be explained by
+        them under false pretences, so it cannot explain itself.
+        """
+        twin = super().model_copy(update=update, deep=deep)
+        if update and any(getattr(self, name, None) != value for name, value in update.items()):
+            private = twin.__pydantic_private__ or {}
+            twin.__pydantic_private__ = {
+                name: value for name, value in private.items() if name not in _ATTACHMENT
+            }
+        return twin
+
+    def _knowledge_base(self) -> KnowledgeBase:
+        kb: KnowledgeBase | None = (self.__pydantic_private__ or {}).get("_kb")
+        if kb is None:
+            raise HealthKBError(
+                "this Result is detached from the knowledge base that evaluated it (it was "
+                "pickled, rebuilt from its data, or copied with changed data), so it cannot "
+                "explain itself; evaluate its profile again: kb.evaluate(result.profile), "
+                f"with a KB whose digest is {self.kb_digest}"
+            )
+        stamp = (self.kb_id, self.kb_version, self.kb_digest)
+        if stamp != (kb.id, kb.version, kb.digest):
+            # Only reachable by writing past the frozen model (object.__setattr__).
+            raise HealthKBError(
+                f"this Result says it comes from {' '.join(stamp)}, but the knowledge base "
+                f"that evaluated it is {kb.id} {kb.version} {kb.digest}; it cannot explain "
+                "itself: evaluate its profile again"
+            )
+        return kb
+
+    @property
+    def audit_record_id(self) -> str | None:
+        """The id of the audit log record of this evaluation, or None if it was not logged."""
+        return self._audit_record_id
+
+    def conclusion(self, conclusion_id: str) -> ConclusionResult | None:
+        """The conclusion with this id, or None if it was not reached."""
+        check_conclusion_id(conclusion_id)
+        return next((c for c in self.conclusions if c.id == conclusion_id), None)
+
+    @property
+    def conclusion_ids(self) -> list[str]:
+        return [c.id for c in self.conclusions]
+
+    def explain(self, conclusion_id: str) -> Explanation:
+        """The proof tree of a conclusion, down to input facts and quoted passages."""
+        from .explain import explain
+
+        return explain(self._knowledge_base(), self, conclusion_id)
+
+    def why_not(self, conclusion_id: str) -> WhyNot:
+        """Why a conclusion was not reached: for each rule, the first condition that failed."""
+        from .explain import why_not
+
+        return why_not(self._knowledge_base(), self, conclusion_id)
+
+    def to_cds_cards(self) -> dict[str, Any]:
+        """The conclusions as a CDS Hooks 2.0 response: `{"cards": [...]}`, one card each.
+
+        Each card's `uuid` derives from the audit record id when the evaluation was
+        logged, and otherwise from the KB digest, the profile and the conclusion.
+        """
+        from ..render.cds_hooks import cds_cards
+
+        sources = {
+            source_id: (source.title, source.publisher, source.url)
+            for source_id, source in self._knowledge_base().content.sources.items()
+        }
+        explanations = {c.id: self.explain(c.id).to_dict() for c in self.conclusions}
+        return cds_cards(self, explanations, sources, self._audit_record_id)
+
+
+def build_result(kb: KnowledgeBase, profile: dict[str, Any], trace: Trace) -> Result:
+    content = kb.content
+    proofs = choose_proofs(trace)
+    facts = trace.facts
+
+    facts_used: dict[int, FactUsed] = {}  # a fact is often used by several firings
+
+    def fact_used(index: int) -> FactUsed:
+        if index not in facts_used:
+            facts_used[index] = _fact_used(facts[index])
+        return facts_used[index]
+
+    def used(firing: Firing) -> list[FactUsed]:
+        return [fact_used(i) for _, i in firing.bound]
+
+    conclusions = []
+    for conclusion_id, firing in proofs.conclusions.items():
+        declared = content.conclusions[conclusion_id]
+        rule = content.rules[firing.rule_id]
+        citations = _unique(
+            [content.citations.resolve(c) for c in (*declared.because, *rule.because)]
+        )
+        conclusions.append(
+            ConclusionResult(
+                id=conclusion_id,
+                kind=declared.kind,
+                certainty=declared.certainty,
+                statement=declared.statement,
+                rule_id=rule.id,
+                rule_version=rule.version,
+                rule_title=rule.title,
+                facts_used=used(firing),
+                citations=citations,
+            )
+        )
+    conclusions.sort(key=lambda c: (KIND_RANK[c.kind], c.id))
+    derived = sorted(
+        (
+            DerivedFact(
+                fact=facts[index].type,
+                values=facts[index].values,
+                rule_id=firing.rule_id,
+                rule_version=content.rules[firing.rule_id].version,
+            )
+            for index, firing in proofs.facts.items()
+        ),
+        key=lambda d: (d.fact, canonical_fact(d.fact, d.values)),
+    )
+    fired = sorted(
+        (
+            FiredRule(
+                rule_id=f.rule_id,
+                rule_version=content.rules[f.rule_id].version,
+                alternative=f.conjunction,
+                facts_used=used(f),
+                derived=fact_used(f.derived) if f.derived is not None else None,
+                concluded=f.conclusion,
+            )
+            for f in sorted(_unique_firings(trace.firings), key=proofs.key)
+        ),
+        key=lambda f: (f.rule_id, f.alternative),
+    )
+    result = Result(
+        kb_id=content.manifest.id,
+        kb_version=content.manifest.version,
+        kb_digest=content.digest,
+        profile=profile,
+        conclusions=conclusions,
+        derived=derived,
+        fired=fired,
+    )
+    result._kb = kb
+    result._trace = trace
+    result._proofs = proofs
+    return result
+
+
+def _fact_used(fact: FactRecord) -> FactUsed:
+    return FactUsed(fact=fact.type, values=fact.values, origin=fact.origin)
+
+
+def _unique(citations: list[ResolvedCitation]) -> list[ResolvedCitation]:
+    """Each passage once: a bare citation of a passage that is also cited with an
+    interpretation adds nothing, so only the interpreted one is kept."""
+    interpreted = {(c.source, c.start, c.end) for c in citations if c.interpretation}
+    seen = set()
+    unique = []
+    for citation in citations:
+        span = (citation.source, citation.start, citation.end)
+        if citation.interpretation is None and span in interpreted:
+            continue
+        if (*span, citation.interpretation) not in seen:
+            seen.add((*span, citation.interpretation))
+            unique.append(citation)
+    return unique
+
+
+def _unique_firings(firings: list[Firing]) -> list[Firing]:
+    return list({(f.rule_id, f.conjunction, f.bound): f for f in firings}.values())

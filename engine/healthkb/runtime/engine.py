@@ -1,0 +1,293 @@
+"""Running compiled rulesets on durable_rules: one isolated session per evaluation.
+
+One `Engine` (and one durable_rules host) per loaded KB, so two KBs in one process
+never share rulesets. Each evaluation runs in a session of its own; its facts are
+routed to the rulesets that test them, derived facts are asserted back until nothing
+new is derived (the fixpoint), and afterwards every fact is retracted again.
+
+Why retract instead of `delete_state`: durable_rules 2.0.28 crashes the process
+(segmentation fault) when a session is deleted while a rule is half-matched (one
+fact of a join present, the other not), which is the normal case here. A session
+emptied by retraction is clean and its id is reused, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import threading
+import weakref
+from collections import deque
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+import durable_rules_engine
+from durable import engine as durable
+
+from ..errors import EvaluationError
+from .compile import GATE_TYPE, TYPE_KEY, Plan, member_key
+
+DEFAULT_MAX_STEPS = 10_000
+
+
+@dataclass(frozen=True)
+class FactRecord:
+    """One fact present in an evaluation: given, background, or derived."""
+
+    index: int
+    type: str
+    values: dict[str, Any]
+    origin: str  # "input", "background" or "derived"
+    canonical: str  # type and values as sorted JSON: the fact's identity, stable across runs
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One rule conjunction firing, with the facts it bound and what it produced."""
+
+    rule_id: str
+    conjunction: int
+    bound: tuple[tuple[str, int], ...]  # (fact type, fact index) per positive fact
+    conclusion: str | None = None
+    derived: int | None = None
+
+
+@dataclass
+class Trace:
+    facts: list[FactRecord] = field(default_factory=list)
+    firings: list[Firing] = field(default_factory=list)
+
+
+@dataclass
+class _Session:
+    sid: str
+    trace: Trace = field(default_factory=Trace)
+    keys: dict[str, int] = field(default_factory=dict)
+    pending: deque[tuple[str, dict[str, Any], str, int | None]] = field(default_factory=deque)
+    asserted: list[tuple[str, str]] = field(default_factory=list)  # (ruleset, fact JSON)
+
+
+class _Host(durable.Host):  # type: ignore[misc]
+    """A durable_rules host that only holds the rulesets; `Engine` runs the actions."""
+
+    def _run(self) -> None:
+        # durable_rules starts timer threads that dispatch pending actions in the
+        # background; every action here runs synchronously inside `Engine._send`, and a
+        # background dispatch could run one on another thread, so we start none.
+        return None
+
+    def get_action(self, action_name: str) -> Any:
+        def action(closure: Any) -> None:
+            raise RuntimeError(f"rule action {action_name} dispatched outside Engine._send")
+
+        return action
+
+
+class Engine:
+    """The durable_rules side of one loaded KB. Thread-safe; evaluations are serialised."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        conclusions: dict[str, str | None],
+        derives: dict[str, tuple[str, dict[str, Any]] | None],
+    ) -> None:
+        self._plan = plan
+        self._conclusions = conclusions
+        self._derives = derives
+        self._lock = threading.Lock()
+        self._sids = itertools.count(1)
+        self._free_sids: list[str] = []
+        self._host = _Host()
+        if plan.rulesets:
+            # durable_rules deletes each rule's "run" key: copy one level, keep the plan intact.
+            self._host.register_rulesets(
+                {r.name: {k: dict(v) for k, v in r.definition.items()} for r in plan.rulesets}
+            )
+        names = [r.name for r in plan.rulesets]
+        weakref.finalize(self, _delete_rulesets, self._host, names)
+
+    def run(
+        self, facts: list[tuple[str, dict[str, Any], str]], max_steps: int = DEFAULT_MAX_STEPS
+    ) -> Trace:
+        """Evaluate `facts` (type, values, origin) to a fixpoint and return what happened."""
+        with self._lock:
+            sid = self._free_sids.pop() if self._free_sids else f"s{next(self._sids)}"
+            session = _Session(sid=sid)
+            try:
+                for fact_type, values, origin in facts:
+                    session.pending.append((fact_type, values, origin, None))
+                self._drain(session, max_steps)
+                for stratum in self._plan.strata:
+                    self._assert(
+                        session,
+                        self._plan.gate_routes[stratum],
+                        {TYPE_KEY: GATE_TYPE, "stratum": stratum, "id": f"gate{stratum}"},
+                    )
+                    self._drain(session, max_steps)
+                return session.trace
+            finally:
+                if self._retract_all(session):
+                    self._free_sids.append(session.sid)
+
+    def _retract_all(self, session: _Session) -> bool:
+        """Empty the session so its id can be reused; False if that failed.
+
+        One batch per ruleset, in the reverse order of assertion. Retracting can fire
+        nothing: every rule that tests an absence waits for a gate fact of its own
+        ruleset, and gates, asserted last, are retracted first.
+        """
+        by_ruleset: dict[str, list[str]] = {}
+        for name, text in reversed(session.asserted):
+            by_ruleset.setdefault(name, []).append(text)
+        try:
+            for name, texts in by_ruleset.items():
+                batch = "[" + ",".join(texts) + "]"
+                self._send(session, durable_rules_engine.retract_facts, name, batch)
+        except Exception:
+            return False
+        return True
+
+    def _drain(self, session: _Session, max_steps: int) -> None:
+        trace = session.trace
+        while session.pending:
+            fact_type, values, origin, firing = session.pending.popleft()
+            key = canonical_fact(fact_type, values)
+            index = session.keys.get(key)
+            if index is None:
+                index = len(trace.facts)
+                session.keys[key] = index
+                trace.facts.append(FactRecord(index, fact_type, values, origin, key))
+                routes = self._plan.routes.get(fact_type, ())
+                self._assert(session, routes, _durable_fact(fact_type, values, index))
+            if firing is not None:
+                trace.firings[firing] = replace(trace.firings[firing], derived=index)
+            if len(trace.firings) > max_steps:
+                raise EvaluationError(
+                    f"evaluation stopped: more than {max_steps} rule firings (a runaway chain?); "
+                    f"most recent rules: {', '.join(f.rule_id for f in trace.firings[-5:])}"
+                )
+
+    def _assert(self, session: _Session, rulesets: tuple[str, ...], fact: dict[str, Any]) -> None:
+        text = to_json({**fact, "sid": session.sid})
+        for name in rulesets:
+            try:
+                self._send(session, durable_rules_engine.assert_fact, name, text)
+                session.asserted.append((name, text))
+            except durable.MessageNotHandledException:
+                pass  # no rule of this ruleset can use the fact: nothing to do
+            except durable.MessageObservedException:
+                pass  # already asserted in this session: facts are a set
+
+    def _send(self, session: _Session, operation: Any, name: str, text: str) -> None:
+        """Assert or retract facts given as JSON text, then run the actions they trigger.
+
+        The text is ours, not durable_rules' `json.dumps`: its parser rejects exponents
+        such as `1e-06`, so facts are written with positional numbers by `to_json`.
+        Actions are taken from the engine one by one, as durable_rules' own
+        `Ruleset.do_actions` does, minus what we do not use: a Python closure per
+        action and a rewrite of the session's state document after each one (only
+        facts are used here, so that document never changes).
+        """
+        ruleset = self._host.get_ruleset(name)
+        handle = ruleset._handle
+        state_handle = ruleset._handle_result(operation(handle, text), text)
+        started = durable_rules_engine.start_action_for_state(handle, state_handle)
+        if not started:
+            return
+        queued = started[1]
+        while queued:
+            action = json.loads(queued)
+            try:
+                for action_name, bound in action.items():
+                    self._fired(session, action_name, bound)
+            except BaseException:
+                durable_rules_engine.abandon_action(handle, state_handle)
+                raise
+            queued = durable_rules_engine.complete_and_start_action(handle, state_handle)
+
+    def _fired(self, session: _Session, action_name: str, message: dict[str, Any]) -> None:
+        """One rule conjunction fired, binding the facts in `message` (alias -> fact)."""
+        compiled = self._plan.actions[action_name]
+        bound = tuple(
+            sorted(
+                (fact_type, int(str(message[alias]["id"])[1:]))
+                for alias, fact_type in compiled.aliases.items()
+            )
+        )
+        firing = Firing(
+            compiled.rule_id,
+            compiled.conjunction,
+            bound,
+            conclusion=self._conclusions.get(compiled.rule_id),
+        )
+        session.trace.firings.append(firing)
+        derive = self._derives.get(compiled.rule_id)
+        if derive is not None:
+            fact_type, values = derive
+            session.pending.append(
+                (fact_type, dict(values), "derived", len(session.trace.firings) - 1)
+            )
+
+
+def canonical_fact(fact_type: str, values: dict[str, Any]) -> str:
+    """A fact's identity: equal facts give the same text, whatever their key order."""
+    return f"{fact_type}:{json.dumps(values, sort_keys=True, ensure_ascii=False)}"
+
+
+def to_json(value: Any) -> str:
+    """JSON with numbers in positional notation (durable_rules cannot parse `1e-06`)."""
+    if _has_exponent_float(value):
+        return _positional_json(value)
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _has_exponent_float(value: Any) -> bool:
+    """Would `json.dumps` write a number of this fact (flat: scalars and lists) as 1e-05?"""
+    items = value.values() if isinstance(value, dict) else value
+    for item in items:
+        if isinstance(item, float) and item and not 1e-4 <= abs(item) < 1e16:
+            return True
+        if isinstance(item, dict | list) and _has_exponent_float(item):
+            return True
+    return False
+
+
+def _positional_json(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"number {value} cannot be evaluated")
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ",".join(_positional_json(item) for item in value) + "]"
+    if isinstance(value, dict):
+        items = (f"{_positional_json(str(k))}:{_positional_json(v)}" for k, v in value.items())
+        return "{" + ",".join(items) + "}"
+    raise TypeError(f"cannot send {type(value).__name__} to the rule engine")
+
+
+def _durable_fact(fact_type: str, values: dict[str, Any], index: int) -> dict[str, Any]:
+    fact = {**values, TYPE_KEY: fact_type, "id": f"f{index}"}
+    for name, value in values.items():
+        if isinstance(value, list):
+            for item in value:
+                fact[member_key(name, str(item))] = True
+    return fact
+
+
+def _delete_rulesets(host: _Host, names: list[str]) -> None:
+    """Free the native rulesets when the KB is garbage-collected."""
+    for name in names:
+        try:
+            ruleset = host.get_ruleset(name)
+            durable_rules_engine.delete_ruleset(ruleset._handle)
+        except Exception:
+            pass
