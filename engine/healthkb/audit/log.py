@@ -135,8 +135,7 @@ class AuditLog:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 sequence, previous = _chain_head(fd, self.path)
                 record = build_record(result, sequence, previous)
-                _write_all(fd, _line_of(record, self.path) + b"\n")
-                os.fsync(fd)
+                _write_durably(fd, _line_of(record, self.path) + b"\n", self.path)
             finally:
                 os.close(fd)  # closing releases the flock
             if created:
@@ -271,11 +270,32 @@ def _last_line(fd: int, size: int) -> bytes | None:
     return b"".join(chunks) + os.pread(fd, 1, size - 1)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+def _write_durably(fd: int, data: bytes, path: Path) -> None:
+    """Append `data` and fsync it, or leave the file as it was and raise AuditLogError.
+
+    The caller holds the exclusive lock, so the bytes after `size` are this write's own:
+    when the disk is full (ENOSPC) or the write fails half-way, cutting them off keeps
+    the last line whole, and appending works again once the disk has room.
+    """
+    size = os.fstat(fd).st_size
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except OSError as error:
+        try:
+            os.ftruncate(fd, size)
+        except OSError as undo:
+            raise AuditLogError(
+                f"{path}: cannot write the audit record ({error.strerror}), nor cut the "
+                f"partial record back off ({undo.strerror}); not logged ({_VERIFY})"
+            ) from None
+        raise AuditLogError(
+            f"{path}: cannot write the audit record ({error.strerror}); not logged, and "
+            "the log is as it was before"
+        ) from None
 
 
 def _fsync_folder(folder: Path) -> None:
