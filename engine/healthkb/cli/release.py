@@ -11,7 +11,14 @@ from typing import Any, TextIO
 from ..editing.cases import CaseOutcome
 from ..editing.release import FailingCasesError, release
 from ..errors import KBError
-from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, writable_kb_folder, writing
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    UsageError,
+    problems_exit,
+    writable_kb_folder,
+    writing,
+)
 
 
 def register(commands: Any) -> None:
@@ -52,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         for problem in error.problems:
             print(problem)
         print(f"release refused: {len(error.problems)} problem(s) found")
-        return EXIT_PROBLEMS
+        return problems_exit(error.problems)
     except FailingCasesError as error:
         _print_failing(error.failing, sys.stdout)
         print(

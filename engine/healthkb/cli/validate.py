@@ -9,7 +9,7 @@ from typing import Any
 
 from ..editing.kbcheck import checked
 from ..errors import KBError
-from .common import EXIT_OK, EXIT_PROBLEMS, KB_DEFAULT_HELP, kb_folder_of
+from .common import EXIT_OK, KB_DEFAULT_HELP, kb_folder_of, problems_exit
 
 
 def register(commands: Any) -> None:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
             for problem in error.problems:
                 print(problem)
             print(f"{len(error.problems)} problem(s) found ({folder.label})", file=sys.stderr)
-        return EXIT_PROBLEMS
+        return problems_exit(error.problems)
     active = len(content.active_rules())
     if args.format == "json":
         print("[]")
