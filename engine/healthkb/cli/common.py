@@ -16,14 +16,24 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from ..content.folders import unsearchable
 from ..content.loader import bundled_root
 from ..content.regularfile import kind_of
-from ..errors import Problem
+from ..errors import KBError, Problem, ProfileError, listed, more_problems
 from ..knowledge_base import KnowledgeBase, load
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def print_listed(error: KBError | ProfileError, indent: str, stream: TextIO) -> None:
+    """The first problems of `error`, one a line, and a line counting the rest."""
+    shown, hidden = listed(error)
+    for problem in shown:
+        print(f"{indent}{problem}", file=stream)
+    if hidden:
+        print(f"{indent}{more_problems(hidden)}", file=stream)
 
 
 def problems_exit(problems: Iterable[Problem]) -> int:
