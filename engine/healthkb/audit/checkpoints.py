@@ -103,8 +103,14 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """The Ed25519 public key in a PEM file; AuditLogError if it is not one."""
+    data = _key_bytes(path)
+    if b"PRIVATE KEY-----" in data:
+        raise AuditLogError(
+            f"{path}: holds a private key; give the public key (audit.pub), and keep the "
+            "private one away from auditors' tools"
+        )
     try:
-        key = serialization.load_pem_public_key(_key_bytes(path))
+        key = serialization.load_pem_public_key(data)
     except ValueError:
         raise AuditLogError(
             f"{path}: not a PEM public key (give the audit.pub written by audit keygen)"
@@ -119,8 +125,6 @@ def _key_bytes(path: Path) -> bytes:
         data = path.read_bytes()
     except OSError as error:
         raise AuditLogError(f"{path}: cannot read the key ({error.strerror})") from None
-    if b"PRIVATE KEY" in data and b"PUBLIC KEY" not in data and path.suffix == ".pub":
-        raise AuditLogError(f"{path}: holds a private key; give the public key (audit.pub)")
     return data
 
 
