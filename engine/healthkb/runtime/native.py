@@ -89,7 +89,8 @@ def take(plan: Plan) -> NativeRulesets:
     """Native rulesets for `plan`: an idle set of the same shape, or new ones."""
     shape = shape_of(plan)
     with _idle_lock:
-        for key, (idle_shape, native) in _idle.items():
+        # The most recently dropped first: its memory is the likeliest to be warm.
+        for key, (idle_shape, native) in reversed(_idle.items()):
             if idle_shape == shape:
                 del _idle[key]
                 return native
