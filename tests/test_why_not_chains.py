@@ -104,3 +104,63 @@ def test_why_not_on_any_diamond_chain_agrees_with_evaluation_and_stays_linear(
     fired = {f.rule_id for f in result.fired}
     for node in nodes:
         assert (node["failed"] is None) == (node["id"] in fired)
+
+
+NOT_AND_ANY = """\
+rules:
+  - id: rest_unless_walking_much
+    version: 1
+    title: Rest unless walking much
+    status: active
+    when:
+      all:
+        - not: {fact: walk.sessions, gt: 2}
+        - any:
+            - {fact: walk.tired, eq: true}
+            - {fact: walking_load.level, eq: enough}
+    then: {conclude: rest}
+    because:
+      - {source: mini, quote: "Rest when tired."}
+  - id: rest_retired
+    version: 1
+    title: An old rule
+    status: retired
+    when: {fact: walk.tired, eq: true}
+    then: {conclude: rest}
+    because:
+      - {source: mini, quote: "Rest when tired."}
+"""
+
+
+def test_why_not_names_a_negation_that_holds_every_failing_alternative_and_retired_rules(
+    make_kb,
+) -> None:
+    kb = healthkb.load(make_kb({"rules/more.yaml": NOT_AND_ANY}))
+    rules = {
+        r["id"]: r
+        for r in kb.evaluate({"walk": {"sessions": 4}}).why_not("rest").to_dict()["rules"]
+    }
+    assert rules["rest_retired"]["failed"] == {"reason": "the rule is retired, so it does not run"}
+    assert rules["rest_unless_walking_much"]["failed"] == {
+        "reason": "the negated condition holds",
+        "not": "walk.sessions gt 2",
+        "seen": {"walk.sessions": [4]},
+    }
+    rules = {
+        r["id"]: r
+        for r in kb.evaluate({"walk": {"sessions": 1}}).why_not("rest").to_dict()["rules"]
+    }
+    failed = rules["rest_unless_walking_much"]["failed"]
+    assert failed["reason"] == "none of the alternatives holds"
+    tired, load = failed["any"]
+    assert (tired["fact"], tired["reason"]) == ("walk.tired", "missing")
+    assert (load["fact"], load["reason"]) == (
+        "walking_load.level",
+        "no rule derived a matching fact",
+    )
+    assert [r["id"] for r in load["because"]] == ["enough_walking"]
+
+
+def _rules(kb: healthkb.KnowledgeBase, profile: dict[str, Any]) -> dict[str, Any]:
+    tree = kb.evaluate(profile).why_not("rest").to_dict()
+    return {rule["id"]: rule for rule in tree["rules"]}
