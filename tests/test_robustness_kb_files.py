@@ -15,6 +15,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.benchmarks.diamond_kb import CONCLUSION, write_diamond_kb
 
 import healthkb
 from fuzzing import (
@@ -38,6 +39,7 @@ from fuzzing import (
 from healthkb.runtime import reference
 from test_differential import engine_view
 from test_differential import profiles as generated_profiles
+from test_why_not_chains import rule_nodes
 
 KB_FILES = sorted(
     str(p.relative_to(ROOT))
@@ -413,3 +415,20 @@ def test_a_yaml_11_number_form_anywhere_in_the_kb_is_a_problem_at_its_place(
         "column": at - text.rfind("\n", 0, at),
         "code": "yaml-value",
     }.items() <= json.loads(out)[0].items()
+
+
+@budget(15)
+@given(st.integers(1, 60), st.booleans(), st.integers(0, 10))
+def test_why_not_on_any_diamond_chain_agrees_with_evaluation_and_stays_linear(
+    tmp_path_factory: pytest.TempPathFactory, steps: int, go: bool, level: int
+) -> None:
+    root = write_diamond_kb(tmp_path_factory.mktemp("diamond") / "kb", steps)
+    kb = healthkb.load(root)
+    result = kb.evaluate({"start": {"go": go, "level": level}})
+    tree = result.why_not(CONCLUSION).to_dict()
+    assert tree["concluded"] == (CONCLUSION in result.conclusion_ids) == go
+    nodes = rule_nodes(tree)
+    assert len(nodes) <= 4 * steps + 1
+    fired = {f.rule_id for f in result.fired}
+    for node in nodes:
+        assert (node["failed"] is None) == (node["id"] in fired)
