@@ -1,5 +1,6 @@
 """Edited KB and test-case files load, or give located problems; a KB that loads evaluates
-every profile as the reference evaluator does."""
+every profile as the reference evaluator does. A YAML 1.1 number form anywhere is a
+problem at its place; why-not on any diamond-chain KB stays the size of the KB."""
 
 from __future__ import annotations
 
