@@ -8,8 +8,9 @@ import sys
 from typing import Any
 
 from ..editing.kbcheck import check_kb
+from ..errors import KBError, listed, more_problems
 from ..render.findings import warning_line
-from .common import EXIT_OK, EXIT_PROBLEMS, KB_DEFAULT_HELP, kb_folder_of
+from .common import EXIT_OK, KB_DEFAULT_HELP, kb_folder_of, print_listed, problems_exit
 
 
 def register(commands: Any) -> None:
@@ -25,17 +26,26 @@ def run(args: argparse.Namespace) -> int:
     # `report`, so `validate` (and `release`, which validates) must not pass it.
     # The analysis's errors are problems; its warnings are listed, and do not fail.
     check = check_kb(folder.root)
-    if args.format == "json":
-        print(json.dumps([p.to_dict() for p in check.problems], indent=2, ensure_ascii=False))
-        return EXIT_PROBLEMS if check.problems or check.content is None else EXIT_OK
-    for problem in check.problems:
-        print(problem)
-    for finding in check.warnings:
-        print(warning_line(finding))
     content = check.content
     if check.problems or content is None:
-        print(f"{len(check.problems)} problem(s) found ({folder.label})", file=sys.stderr)
-        return EXIT_PROBLEMS
+        error = KBError(check.problems)
+        if args.format == "json":
+            shown, hidden = listed(error)
+            print(json.dumps([p.to_dict() for p in shown], indent=2, ensure_ascii=False))
+            if hidden:
+                print(f"healthkb: {more_problems(hidden)}", file=sys.stderr)
+        else:
+            print_listed(error, "", sys.stdout)
+            for finding in check.warnings:
+                print(warning_line(finding))
+            count = len(error.problems) + error.more
+            print(f"{count:,} problem(s) found ({folder.label})", file=sys.stderr)
+        return problems_exit(error.problems)
+    if args.format == "json":
+        print("[]")
+        return EXIT_OK
+    for finding in check.warnings:
+        print(warning_line(finding))
     active = len(content.active_rules())
     print(
         f"ok: {content.manifest.id} {content.manifest.version} ({folder.label}): "

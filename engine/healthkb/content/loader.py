@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from ..errors import KBError, Problem
 from . import checks, declarations, strata, versions
 from .certainty import check_certainty
+from .folders import unsearchable, yaml_files
 from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
 from .model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
@@ -79,6 +80,8 @@ class _Reader:
         self.problems: list[Problem] = []
         # Files that failed, with their raw data when the YAML itself could be read.
         self.failed: dict[Path, Any] = {}
+        # Folders that exist but could not be listed: what is in them is unknown.
+        self.unlisted: set[str] = set()
 
     def name(self, path: Path) -> str:
         try:
@@ -116,7 +119,12 @@ class _Reader:
                 )
                 self.problems.append(Problem(relative, 0, 0, "missing-folder", message))
             return []
-        files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+        try:
+            files = yaml_files(folder, relative)
+        except KBError as error:
+            self.problems += error.problems
+            self.unlisted.add(relative)
+            return []
         if len(files) > MAX_FILES:
             self.problems.append(
                 Problem(relative, 0, 0, "too-many-files", f"more than {MAX_FILES} files")
@@ -158,6 +166,10 @@ def check_content(root: str | Path | None = None) -> CheckedContent:
 
 def _check_content(root: str | Path | None) -> CheckedContent:
     base = Path(root) if root is not None else bundled_root()
+    for folder in (base, base / "kb"):
+        refused = unsearchable(folder, "kb" if folder != base else str(base))
+        if refused is not None:
+            return CheckedContent(None, [refused])
     # Anything at kb/kb.yaml makes this a KB: a folder or a pipe there is reported
     # as what it is (`not-a-file`), not as a missing manifest.
     if not _lexists(base / "kb" / "kb.yaml"):
@@ -221,12 +233,19 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     )
     placed_vocabulary = Placed(vocabulary[0], vocabulary[1], ()) if vocabulary else None
     problems = list(reader.problems)
-    if not source_paths and not any(p.code == "missing-folder" for p in problems):
+    sources_unlisted = "kb/sources" in reader.unlisted
+    if (
+        not source_paths
+        and not sources_unlisted
+        and not any(p.code == "missing-folder" for p in problems)
+    ):
         problems.append(Problem("kb/sources", 0, 0, "no-sources", "no source files found"))
     # A file that failed to load has its problems reported; what cites or names the
     # items in it is not reported again, one problem per citation or reference.
     broken_sources = Unloaded.of(
-        [reader.failed[p] for p in source_paths if p in reader.failed], lambda data: [data]
+        [reader.failed[p] for p in source_paths if p in reader.failed]
+        + ([None] if sources_unlisted else []),  # any source may be in the unlisted folder
+        lambda data: [data],
     )
     broken_conclusions = Unloaded.of(
         [reader.failed[conclusions_path]] if conclusions_path in reader.failed else [],
