@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 from typing import Any
@@ -90,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         auth_issuers=tuple(args.auth_issuer),
         public_url=args.public_url,
     )
-    try:
+    # Ctrl-C: uvicorn finishes the requests in flight; stop without a traceback.
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve(
             kb,
             settings,
@@ -100,6 +102,4 @@ def run(args: argparse.Namespace) -> int:
             insecure=args.insecure,
             access_log=not args.no_access_log,
         )
-    except KeyboardInterrupt:
-        pass  # Ctrl-C: uvicorn finished the requests in flight; stop without a traceback
     return EXIT_OK
