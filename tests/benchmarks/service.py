@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +96,49 @@ async def _load(
     return samples, errors, elapsed
 
 
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = io.open(os.getenv("HEALTHKB_BODY"), "r"):read("*a")
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %f %f\\n", summary.requests,
+    e.connect + e.read + e.write + e.timeout + e.status, summary.duration,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def _wrk(server: Server, path: str, body: Any, clients: int, seconds: int) -> Load | None:
+    """The same load from wrk (C, a fraction of httpx's CPU per request), if installed:
+    on two cores, a Python client takes a core itself and caps what two workers show."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        script, data = Path(folder) / "post.lua", Path(folder) / "body.json"
+        script.write_text(WRK_SCRIPT)
+        data.write_text(json.dumps(body))
+        finished = subprocess.run(
+            [wrk, "-t1", f"-c{clients}", f"-d{seconds}s", "-s", str(script), server.url + path],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            env={**os.environ, "HEALTHKB_BODY": str(data)},
+        )
+    line = next(x for x in finished.stdout.splitlines() if x.startswith("RESULT "))
+    requests, errors, duration_us, p50_us, p99_us = (float(x) for x in line.split()[1:])
+    return Load(
+        0,
+        "",
+        int(requests),
+        int(errors),
+        requests / (duration_us / 1e6),
+        p50_us / 1e3,
+        p99_us / 1e3,
+    )
+
+
 def _worker_memory(server: Server, workers: int) -> dict[int, float]:
     """Resident MiB of each worker, found through /health (a new connection each time)."""
     found: dict[int, float] = {}
@@ -125,10 +172,12 @@ def run(
     clients: int = 8,
     requests: int = 2000,
     rounds: int = 1,
+    seconds: int = 0,
 ) -> tuple[list[Load], dict[int, dict[int, float]], list[str]]:
     """Every server is started first and driven in turn, `rounds` times over, so that a
     change in the machine's load hits all of them alike; the best round of each row is
-    kept (errors are summed over all rounds)."""
+    kept (errors are summed over all rounds). With `seconds`, each row is driven that
+    long by wrk when it is installed; otherwise `requests` requests by httpx."""
     kb = healthkb.load()
     bodies = _bodies(kb)
     best: dict[tuple[int, str], Load] = {}
@@ -142,12 +191,16 @@ def run(
         for _ in range(rounds):
             for count, server in servers.items():
                 for endpoint, (path, body) in bodies.items():
-                    samples, failed, elapsed = asyncio.run(
-                        _load(server, path, body, clients, requests)
-                    )
-                    load = _measured(count, endpoint, samples, failed, elapsed)
+                    driven = _wrk(server, path, body, clients, seconds) if seconds else None
+                    if driven is not None:
+                        load = Load(count, endpoint, *astuple(driven)[2:])
+                    else:
+                        samples, failed, elapsed = asyncio.run(
+                            _load(server, path, body, clients, requests)
+                        )
+                        load = _measured(count, endpoint, samples, failed, elapsed)
                     key = (count, endpoint)
-                    errors[key] = errors.get(key, 0) + failed
+                    errors[key] = errors.get(key, 0) + load.errors
                     if key not in best or load.per_second > best[key].per_second:
                         best[key] = load
         for count, server in servers.items():
@@ -156,10 +209,12 @@ def run(
         Load(k[0], k[1], load.requests, errors[k], load.per_second, load.median_ms, load.p99_ms)
         for k, load in best.items()
     ]
-    lines.append(
-        f"{clients} concurrent clients (httpx, keep-alive), {requests} requests per row, "
-        f"best of {rounds} round(s)"
+    client = (
+        f"wrk, {seconds} s per row"
+        if seconds and shutil.which("wrk")
+        else f"httpx, {requests} requests per row"
     )
+    lines.append(f"{clients} concurrent clients ({client}, keep-alive), best of {rounds} round(s)")
     lines.append("workers  endpoint                   requests  errors     req/s   median     p99")
     for load in loads:
         lines.append(
@@ -221,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
         f"load average {os.getloadavg()[0]:.2f}"
     )
-    _, _, lines = run(requests=requests, rounds=1 if args.quick else 3)
+    rounds, seconds = (1, 0) if args.quick else (3, 10)
+    _, _, lines = run(requests=requests, rounds=rounds, seconds=seconds)
     for line in lines + overhead(200 if args.quick else 2000):
         print(line)
     return 0
