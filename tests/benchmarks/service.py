@@ -139,6 +139,12 @@ def _wrk(server: Server, path: str, body: Any, clients: int, seconds: int) -> Lo
     )
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _worker_memory(server: Server, workers: int) -> dict[int, float]:
     """Resident MiB of each worker, found through /health (a new connection each time)."""
     found: dict[int, float] = {}
@@ -188,6 +194,8 @@ def run(
         servers = {
             count: stack.enter_context(running("--workers", str(count))) for count in workers
         }
+        pids = {count: list(_worker_memory(server, count)) for count, server in servers.items()}
+        cpu_before = {pid: _cpu_seconds(pid) for found in pids.values() for pid in found}
         for _ in range(rounds):
             for count, server in servers.items():
                 for endpoint, (path, body) in bodies.items():
@@ -203,6 +211,7 @@ def run(
                     errors[key] = errors.get(key, 0) + load.errors
                     if key not in best or load.per_second > best[key].per_second:
                         best[key] = load
+        busy = {pid: _cpu_seconds(pid) - before for pid, before in cpu_before.items()}
         for count, server in servers.items():
             memory[count] = _worker_memory(server, count)
     loads = [
@@ -224,6 +233,8 @@ def run(
     for count, rss in memory.items():
         shown = ", ".join(f"{mib:.0f} MiB" for mib in rss.values())
         lines.append(f"memory per worker with {count} worker(s): {shown}")
+        spread = ", ".join(f"{busy[pid]:.1f} s" for pid in pids[count])
+        lines.append(f"CPU time per worker with {count} worker(s): {spread}")
     for endpoint in bodies:
         by_workers = {load.workers: load.per_second for load in loads if load.endpoint == endpoint}
         if 1 in by_workers and 2 in by_workers:
@@ -277,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         f"load average {os.getloadavg()[0]:.2f}"
     )
     rounds, seconds = (1, 0) if args.quick else (3, 10)
-    _, _, lines = run(requests=requests, rounds=rounds, seconds=seconds)
+    _, _, lines = run(requests=requests, rounds=rounds, seconds=seconds, clients=16)
     for line in lines + overhead(200 if args.quick else 2000):
         print(line)
     return 0

@@ -93,6 +93,11 @@ def serve(
         flush=True,
     )
     if workers > 1:
+        # The workers share one listening socket, and the one awake first would accept a
+        # whole burst of new connections (a proxy's or an EHR's keep-alive pool) and keep
+        # them, the others idle. libuv (under uvloop) then accepts one at a time and
+        # yields, so connections spread over the workers.
+        os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
         Multiprocess(config, sockets=[sock]).run()
     else:
         uvicorn.Server(config).run(sockets=[sock])
