@@ -253,6 +253,7 @@ def overhead(repeats: int = 2000) -> list[str]:
     library = latency(lambda: kb.evaluate(profile), repeats)
     with running() as server, httpx.Client(base_url=server.url, timeout=60) as client:
         over_http = latency(lambda: client.post("/evaluate", json=profile), repeats)
+        one_connection = _wrk(server, "/evaluate", profile, 1, 5)
     added_ms = (over_http.median_us - library.median_us) / 1e3
     verdict = "PASS" if added_ms < 1 else "MISS"
     # The app itself, without sockets or a second process: no wake-ups to wait for.
@@ -267,7 +268,17 @@ def overhead(repeats: int = 2000) -> list[str]:
         loop.run_until_complete(in_process.aclose())
         loop.close()
     asgi_ms = (asgi.median_us - library.median_us) / 1e3
+    lines = []
+    if one_connection is not None:
+        wrk_added = one_connection.median_ms - library.median_us / 1e3
+        wrk_verdict = "PASS" if wrk_added < 1 else "MISS"
+        lines.append(
+            f"POST /evaluate, one connection (wrk), one worker: median "
+            f"{one_connection.median_ms:.2f} ms, p99 {one_connection.p99_ms:.2f} ms: the HTTP "
+            f"layer adds {wrk_added:.2f} ms median (target < 1 ms) {wrk_verdict}"
+        )
     return [
+        *lines,
         f"POST /evaluate through the ASGI app in process (no sockets): median "
         f"{asgi.median_us / 1e3:.2f} ms, {asgi_ms:.2f} ms over evaluate()",
         f"evaluate() in process: median {library.median_us / 1e3:.2f} ms, "
