@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..content.loader import bundled_root
 from ..content.regularfile import kind_of
+from ..errors import Problem
 from ..knowledge_base import KnowledgeBase, load
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -92,7 +93,23 @@ def writable_kb_folder(path: str | None, what: str) -> Path:
 
 
 def load_kb(path: str | None) -> KnowledgeBase:
-    return load(kb_folder(path))
+    kb = load(kb_folder(path))
+    warn_pending(kb.pending, kb.version)
+    return kb
+
+
+def warn_pending(pending: Sequence[Problem], version: str, side: str = "") -> None:
+    """Say on stderr which items changed without their new version yet: a working copy
+    may be tested and reviewed like that, but not validated or released."""
+    for problem in pending:
+        print(f"warning: {side}{problem}", file=sys.stderr)
+    if pending:
+        print(
+            f"warning: {side}{len(pending)} pending version bump(s): answers are stamped "
+            f"{version}; `healthkb validate` and `healthkb release` refuse the KB until "
+            "each version is raised",
+            file=sys.stderr,
+        )
 
 
 def add_kb_option(parser: argparse.ArgumentParser) -> None:

@@ -14,7 +14,7 @@ from ..editing.cases import TestCase, case_target, read_cases, run_cases, select
 from ..errors import KBError, Problem
 from ..knowledge_base import KnowledgeBase, load
 from ..render.cases import cases_json, cases_text
-from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError, kb_folder
+from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError, kb_folder, warn_pending
 
 
 def register(commands: Any) -> None:
@@ -61,6 +61,7 @@ def load_cases(
     A broken KB raises `KBError`, which `main` prints; both mean exit 2.
     """
     kb = load(root)
+    warn_pending(kb.pending, kb.version)
     try:
         return kb, read_cases(kb, root, files=files)
     except KBError as error:

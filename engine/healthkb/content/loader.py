@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from ..errors import KBError, Problem
-from . import checks, strata, versions
+from . import checks, strata, versioned, versions
+from .changes import Changes, changes_since, next_version
 from .certainty import check_certainty
 from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
@@ -50,9 +51,47 @@ class KBContent:
     strata: dict[str, int]
     digest: str
     lock: versions.LockFile | None = None
+    # Items changed under the same version (`version-not-bumped`): a working copy may be
+    # tested and reviewed with them; `validate` and `release` refuse them.
+    pending: tuple[Problem, ...] = ()
+    changes: Changes = Changes(())
 
     def active_rules(self) -> list[Rule]:
         return [r for r in self.rules.values() if r.status == "active"]
+
+    @property
+    def unreleased(self) -> bool:
+        """Whether this differs from the release its lock file records."""
+        return self.lock is not None and bool(self.changes.items)
+
+    @property
+    def version(self) -> str:
+        """The version stamped on answers: the manifest's, or for a working copy with
+        changes since its release, the version those changes lead to, as `+dev`
+        (`0.3.0+dev`), so an answer from unreleased content never passes for a release."""
+        released = self.manifest.version
+        bump = self.changes.bump
+        if not self.unreleased or bump is None:
+            return released
+        return f"{next_version(released, bump)}+dev"
+
+    def versioned_items(self) -> list[versioned.Versioned]:
+        """Every versioned item of the KB (see `versioned.py`)."""
+        return versioned_items(self.sources, self.conclusions, self.vocabulary, self.rules)
+
+
+def versioned_items(
+    sources: dict[str, Source],
+    conclusions: dict[str, Conclusion],
+    vocabulary: Vocabulary,
+    rules: dict[str, Rule],
+) -> list[versioned.Versioned]:
+    return [
+        *(versioned.source_item(s) for s in sources.values()),
+        *(versioned.conclusion_item(c) for c in conclusions.values()),
+        *versioned.fact_items(vocabulary),
+        *(versioned.rule_item(r) for r in rules.values()),
+    ]
 
 
 def bundled_root() -> Path:
@@ -130,6 +169,7 @@ class CheckedContent:
 
     content: KBContent | None
     problems: list[Problem]
+    pending: list[Problem] = field(default_factory=list)
 
 
 def read_content(root: str | Path | None = None) -> KBContent:
@@ -217,7 +257,11 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     problems += checks.duplicate_ids(sources, "source")
     problems += checks.duplicate_ids(conclusions, "conclusion")
     rule_problems = checks.duplicate_ids(rules, "rule")
-    problems += versions.check_versions(rules, Placed(lock[0], lock[1], ()) if lock else None)
+    version_problems, pending = versions.check_versions(
+        _placed_items(sources, conclusions, placed_vocabulary, rules),
+        Placed(lock[0], lock[1], ()) if lock else None,
+    )
+    problems += version_problems
     problems += checks.check_citations(
         checks.all_citations(sources, placed_vocabulary, conclusions, rules), index, broken_sources
     )
@@ -246,7 +290,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     problems += rule_problems
 
     if manifest is None or placed_vocabulary is None or conclusions_file is None or rules_unread:
-        return CheckedContent(None, problems)
+        return CheckedContent(None, problems, pending)
     content = dict(
         manifest=manifest[0],
         sources={s.item.id: s.item for s in sources},
@@ -263,10 +307,37 @@ def _check_content(root: str | Path | None) -> CheckedContent:
             strata=analysis.strata,
             digest=_digest(content),
             lock=lock[0] if lock else None,
+            pending=tuple(sorted(pending)),
+            changes=changes_since(
+                lock[0] if lock else None,
+                versioned_items(
+                    content["sources"],  # type: ignore[arg-type]
+                    content["conclusions"],  # type: ignore[arg-type]
+                    placed_vocabulary.item,
+                    content["rules"],  # type: ignore[arg-type]
+                ),
+            ),
             **content,  # type: ignore[arg-type]
         ),
         problems,
+        pending,
     )
+
+
+def _placed_items(
+    sources: list[Placed[Source]],
+    conclusions: list[Placed[Conclusion]],
+    vocabulary: Placed[Vocabulary] | None,
+    rules: list[Placed[Rule]],
+) -> list[Placed[versioned.Versioned]]:
+    """Every versioned item with its place, for the version checks."""
+    placed = [s.child(versioned.source_item(s.item)) for s in sources]
+    placed += [c.child(versioned.conclusion_item(c.item)) for c in conclusions]
+    if vocabulary is not None:
+        for item in versioned.fact_items(vocabulary.item):
+            placed.append(vocabulary.child(item, item.fields["section"], item.id))
+    placed += [r.child(versioned.rule_item(r.item)) for r in rules]
+    return placed  # type: ignore[return-value]
 
 
 def _lexists(path: Path) -> bool:

@@ -131,6 +131,8 @@ class Source(StrictModel):
 
     id: SourceId
     """The source's stable id, used by citations (`source:`)."""
+    version: Annotated[int, Field(ge=1)] = 1
+    """Raise it whenever the text changes (a corrected or revised article)."""
     title: Text
     """The article's title, as published."""
     publisher: Text
@@ -213,6 +215,9 @@ class Attribute(StrictModel):
 class FactType(StrictModel):
     """A kind of fact (input or derived) and its attributes."""
 
+    version: Annotated[int, Field(ge=1)] = 1
+    """Raise it whenever the fact's section or an attribute's type, values, bounds or unit
+    change (its descriptions are wording); `healthkb release` records it in the lock."""
     description: Text
     """What the fact is about, for people."""
     attributes: dict[Identifier, Attribute] = Field(min_length=1)
@@ -247,6 +252,8 @@ class Conclusion(StrictModel):
 
     id: Identifier
     """The conclusion's stable id, used by rules (`then: conclude:`) and apps."""
+    version: Annotated[int, Field(ge=1)] = 1
+    """Raise it whenever the statement, kind, certainty or citations change."""
     kind: Kind
     """outcome, recommendation, warning or information."""
     certainty: Certainty

@@ -205,6 +205,7 @@ PATTERN_HINTS = {
     r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$": "write a language tag such as `en` or `en-GB`",
     r"^\d+\.\d+\.\d+$": "write the version as major.minor.patch, e.g. `1.0.0`",
     r"^sha256:[0-9a-f]{64}$": "write `sha256:` and 64 hex digits, as `healthkb release` does",
+    r"^[0-9a-f]{16}$": "write 16 hex digits, as `healthkb release` does",
 }
 
 # Patterns for values that are not names, and what such a value is called.
@@ -212,6 +213,7 @@ PATTERN_NOUNS = {
     r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$": "a language tag",
     r"^\d+\.\d+\.\d+$": "a version (major.minor.patch)",
     r"^sha256:[0-9a-f]{64}$": "a digest",
+    r"^[0-9a-f]{16}$": "a field digest",
 }
 
 

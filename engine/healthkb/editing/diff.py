@@ -23,6 +23,7 @@ from ..content.loader import KBContent
 from ..content.model import Citation
 from ..content.placed import Placed
 from ..content.rule_model import Rule
+from ..errors import Problem
 from .cases import TestCase
 
 ChangeKind = Literal["added", "removed", "changed"]
@@ -127,6 +128,9 @@ class KBDiff:
     cases: tuple[CaseChange, ...] = ()
     profiles_compared: int = 0
     behaviour: tuple[ProfileChange, ...] = ()
+    # Items changed without their new version on either side (a working copy).
+    old_pending: tuple[Problem, ...] = ()
+    new_pending: tuple[Problem, ...] = ()
 
     @property
     def structural_changes(self) -> int:
@@ -164,7 +168,7 @@ def _lists(value: Any) -> Any:
 def side(label: str, content: KBContent) -> KBSide:
     manifest = content.manifest
     return KBSide(
-        label, manifest.id, manifest.version, manifest.released.isoformat(), content.digest
+        label, manifest.id, content.version, manifest.released.isoformat(), content.digest
     )
 
 

@@ -34,7 +34,8 @@ class KBCheck:
 def check_kb(root: str | Path | None = None) -> KBCheck:
     """Check the KB under `root` (default: the bundled one) and its test cases."""
     checked = check_content(root)
-    problems = list(checked.problems)
+    # A pending version bump is a problem here: validate and release refuse it.
+    problems = [*checked.problems, *checked.pending]
     cases: list[Placed[TestCase]] = []
     if checked.content is not None:
         try:

@@ -51,6 +51,8 @@ def diff_folders(old_root: Path, new_root: Path, old_label: str, new_label: str)
         cases=case_changes(old_cases, new_cases),
         profiles_compared=compared,
         behaviour=changes,
+        old_pending=old.pending,
+        new_pending=new.pending,
         **parts,
     )
 

@@ -61,7 +61,7 @@ def why_not_page(tree: Tree, content: KBContent, profile: Tree | None = None) ->
         _sources(tree, content),
     ]
     m = content.manifest
-    footer = kb_stamp(m.id, m.version, content.digest)
+    footer = kb_stamp(m.id, content.version, content.digest)
     return page(f"Why not {name}?", "\n".join(b for b in body if b), footer)
 
 

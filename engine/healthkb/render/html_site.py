@@ -58,7 +58,7 @@ def site_pages(data: SiteInput) -> dict[str, str]:
 
 def _footer(data: SiteInput) -> str:
     m = data.content.manifest
-    return f"Report of {kb_stamp(m.id, m.version, data.content.digest)}."
+    return f"Report of {kb_stamp(m.id, data.content.version, data.content.digest)}."
 
 
 def _nav(up: str) -> str:
@@ -119,7 +119,7 @@ def index_page(data: SiteInput) -> str:
         f"<h1>{esc(m.title)}</h1>",
         "<table>",
         f"<tr><th>knowledge base</th><td><code>{esc(m.id)}</code></td></tr>",
-        f"<tr><th>version</th><td>{esc(m.version)} (released {esc(m.released)})</td></tr>",
+        f"<tr><th>version</th><td>{esc(content.version)} (released {esc(m.version)} on {esc(m.released)})</td></tr>",
         f"<tr><th>digest</th><td><code>{esc(content.digest)}</code></td></tr>",
         f"<tr><th>test cases</th><td>{passed} of {len(data.cases)} pass</td></tr>",
         "</table>",

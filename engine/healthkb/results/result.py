@@ -263,7 +263,7 @@ def build_result(kb: KnowledgeBase, profile: dict[str, Any], trace: Trace) -> Re
     )
     result = Result(
         kb_id=content.manifest.id,
-        kb_version=content.manifest.version,
+        kb_version=content.version,
         kb_digest=content.digest,
         profile=profile,
         conclusions=conclusions,
