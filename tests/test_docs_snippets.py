@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 import healthkb
-from healthkb.editing.kbcheck import check_kb
 from healthkb.cli import main
+from healthkb.editing.kbcheck import check_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 
 from .audit.log import AuditLog
 from .content.gcpause import collection_paused
-from .errors import Problem
 from .content.loader import KBContent, read_content
 from .content.profile import build_profile_model, read_profile, validate_profile
+from .errors import Problem
 from .results.result import Result, build_result
 from .runtime.compile import compile_rules
 from .runtime.engine import DEFAULT_MAX_STEPS, Engine

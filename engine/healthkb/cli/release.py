@@ -78,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
     for change in done.changes:
         print(f"  - {change}")
     print(f"wrote {', '.join(done.files)}")
+    if done.regenerated_schemas:
+        print(
+            "note: the JSON Schemas above were out of date with the KB and were regenerated "
+            "(`healthkb schema`); commit them with the release"
+        )
     if done.date > datetime.date.today():
         print(
             f"note: the release is dated {done.date}, after today: until then a release "

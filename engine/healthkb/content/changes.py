@@ -97,8 +97,7 @@ def changes_since(lock: LockFile | None, items: Iterable[Versioned]) -> Changes:
     found = []
     order = {kind: i for i, kind in enumerate(ITEM_KINDS)}
     for key in sorted(now.keys() | locked.keys(), key=lambda k: (order[k[0]], k[1])):
-        item, entry = now.get(key), locked.get(key)
-        change = _change(key[0], item, entry)
+        change = _change(key[0], now.get(key), locked.get(key))
         if change is not None:
             found.append(change)
     return Changes(tuple(found))
@@ -119,9 +118,14 @@ def _change(kind: ItemKind, item: Versioned | None, entry: LockedItem | None) ->
 def _removed(kind: ItemKind, entry: LockedItem) -> Change:
     if isinstance(entry, LockedFact) and entry.section == "input":
         bump: Part = "major"
-        reason = f"input fact `{entry.id}` was removed: stored profiles that give it no longer validate"
+        reason = (
+            f"input fact `{entry.id}` was removed: stored profiles that give it no longer validate"
+        )
     elif kind == "conclusion":
-        bump, reason = "major", f"conclusion `{entry.id}` was removed: apps that look for it no longer find it"
+        bump, reason = (
+            "major",
+            f"conclusion `{entry.id}` was removed: apps that look for it no longer find it",
+        )
     else:
         bump, reason = "minor", f"{kind} `{entry.id}` was removed"
     return Change(kind, entry.id, "removed", entry.version, None, "", bump, reason)
@@ -139,7 +143,10 @@ def _changed_bump(item: Versioned, entry: LockedItem) -> tuple[Part, str]:
     names = set(changed_fields(item, entry))
     # Without field digests (a lock written by an older healthkb) assume the worst.
     if names and names <= _WORDING[item.kind]:
-        return "patch", f"{item.kind} `{item.id}` changed only in wording ({', '.join(sorted(names))})"
+        return (
+            "patch",
+            f"{item.kind} `{item.id}` changed only in wording ({', '.join(sorted(names))})",
+        )
     what = ", ".join(sorted(names)) if names else "its content"
     return "minor", f"{item.kind} `{item.id}` changed ({what})"
 

@@ -17,8 +17,8 @@ from pydantic import BaseModel
 
 from ..errors import KBError, Problem
 from . import checks, strata, versioned, versions
-from .changes import Changes, changes_since, next_version
 from .certainty import check_certainty
+from .changes import Changes, changes_since, next_version
 from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
 from .model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
@@ -54,7 +54,7 @@ class KBContent:
     # Items changed under the same version (`version-not-bumped`): a working copy may be
     # tested and reviewed with them; `validate` and `release` refuse them.
     pending: tuple[Problem, ...] = ()
-    changes: Changes = Changes(())
+    changes: Changes = field(default_factory=lambda: Changes(()))
 
     def active_rules(self) -> list[Rule]:
         return [r for r in self.rules.values() if r.status == "active"]

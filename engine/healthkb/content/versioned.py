@@ -43,8 +43,7 @@ CONTENT_WORDS: dict[ItemKind, str] = {
     "rule": "a rule's when, then, because and status are its content",
     "conclusion": "a conclusion's statement, kind, certainty, exclusions and citations are its "
     "content",
-    "fact": "a fact's section and its attributes' types, values, bounds and units are its "
-    "content",
+    "fact": "a fact's section and its attributes' types, values, bounds and units are its content",
     "source": "a source's text is its content",
 }
 

@@ -132,12 +132,14 @@ def locked_entry(item: Versioned) -> LockedItem:
 
 def build_lock(kb_version: str, items: Iterable[Versioned]) -> LockFile:
     """The lock of a release: every item (draft and retired rules too), sorted by id."""
-    sections: dict[str, list[LockedItem]] = {name: [] for name in _SECTIONS.values()}
+    sections: dict[str, list[Any]] = {name: [] for name in _SECTIONS.values()}
     for item in items:
         sections[_SECTIONS[item.kind]].append(locked_entry(item))
-    return LockFile(
-        kb_version=kb_version,
-        **{name: sorted(entries, key=lambda e: e.id) for name, entries in sections.items()},
+    return LockFile.model_validate(
+        {
+            "kb_version": kb_version,
+            **{name: sorted(entries, key=lambda e: e.id) for name, entries in sections.items()},
+        }
     )
 
 
@@ -160,7 +162,9 @@ def changed_fields(item: Versioned, entry: LockedItem) -> list[str]:
     if not entry.fields:
         return []
     now = item.field_digests()
-    return sorted(name for name in now.keys() | entry.fields.keys() if now.get(name) != entry.fields.get(name))
+    return sorted(
+        name for name in now.keys() | entry.fields.keys() if now.get(name) != entry.fields.get(name)
+    )
 
 
 def describe_fields(item: Versioned, entry: LockedItem) -> str:
@@ -200,9 +204,7 @@ def check_versions(
     problems = _duplicate_entries(lock)
     pending: list[Problem] = []
     release = lock.item.kb_version
-    locked = {
-        kind: {entry.id: entry for entry in lock.item.entries(kind)} for kind in _SECTIONS
-    }
+    locked = {kind: {entry.id: entry for entry in lock.item.entries(kind)} for kind in _SECTIONS}
     for placed in items:
         item = placed.item
         entry = locked[item.kind].get(item.id)

@@ -2,9 +2,10 @@
 
 `release(root)` refuses a KB that does not load (the `KBError` lists every problem,
 including items changed without a new version) or whose own test cases fail, picks
-the version bump from what changed, then edits `kb/kb.yaml` line by line, so the editor's comments and layout stay as they were, and rewrites
-`kb/rules.lock.yaml`. Each file is written atomically (a temporary file renamed over
-the old one), so a crash leaves either the old file or the new one, never half.
+the version bump from what changed, then edits `kb/kb.yaml` line by line, so the
+editor's comments and layout stay as they were, and rewrites `kb/rules.lock.yaml`.
+Each file is written atomically (a temporary file renamed over the old one), so a
+crash leaves either the old file or the new one, never half.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
 import yaml
 
+from ..content.changes import PART_RANK, Changes, Part, next_version
 from ..content.loader import KBContent
 from ..content.model import Manifest
-from ..content.changes import PART_RANK, Changes, Part, next_version
 from ..content.validation import validate_located
 from ..content.versions import LOCK_FILE, build_lock, render_lock
 from ..content.yamlio import parse_yaml
@@ -28,6 +30,7 @@ from ..errors import HealthKBError, KBError
 from ..knowledge_base import KnowledgeBase
 from .cases import CaseOutcome, run_cases
 from .kbcheck import checked
+from .schemas import SCHEMAS_FOLDER, all_schemas, write_schemas
 
 MANIFEST_FILE = "kb/kb.yaml"
 
@@ -64,6 +67,7 @@ class Release:
     failing_cases: tuple[CaseOutcome, ...] = ()
     bump: Part = "minor"
     reason: str = ""
+    regenerated_schemas: tuple[str, ...] = ()
 
 
 def bump_version(version: str, part: Part) -> str:
@@ -145,17 +149,30 @@ def release(
     _check_edited(text, version, day, lines)
     write_atomic(manifest_path, text)
     write_atomic(base / LOCK_FILE, render_lock(build_lock(version, content.versioned_items())))
+    schemas = _regenerate_stale_schemas(base, content)
     return Release(
         manifest.id,
         manifest.version,
         version,
         day,
         tuple(lines),
-        (MANIFEST_FILE, LOCK_FILE),
+        (MANIFEST_FILE, LOCK_FILE, *schemas),
         failing,
         bump,
         why,
+        schemas,
     )
+
+
+def _regenerate_stale_schemas(base: Path, content: KBContent) -> tuple[str, ...]:
+    """Rewrite the KB's JSON Schemas that no longer match it (the profile schema follows
+    the vocabulary), so a release never ships schemas that contradict it. A KB without
+    a `kb/schemas/` folder does not use them."""
+    folder = base / SCHEMAS_FOLDER
+    if not folder.is_dir():
+        return ()
+    written = write_schemas(all_schemas(content.vocabulary), folder)
+    return tuple(path.relative_to(base).as_posix() for path in written)
 
 
 def write_lock(content: KBContent) -> Path:

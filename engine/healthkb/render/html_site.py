@@ -119,7 +119,7 @@ def index_page(data: SiteInput) -> str:
         f"<h1>{esc(m.title)}</h1>",
         "<table>",
         f"<tr><th>knowledge base</th><td><code>{esc(m.id)}</code></td></tr>",
-        f"<tr><th>version</th><td>{esc(content.version)} (released {esc(m.version)} on {esc(m.released)})</td></tr>",
+        f"<tr><th>version</th><td>{_version(content)}</td></tr>",
         f"<tr><th>digest</th><td><code>{esc(content.digest)}</code></td></tr>",
         f"<tr><th>test cases</th><td>{passed} of {len(data.cases)} pass</td></tr>",
         "</table>",
@@ -355,3 +355,12 @@ def rule_page(data: SiteInput, rule_id: str) -> str:
     return page(
         f"Rule {rule.id} — report", "\n".join(b for b in body if b), _footer(data), SITE_GENERATOR
     )
+
+
+def _version(content: KBContent) -> str:
+    """The version answers are stamped with; a working copy says it is unreleased."""
+    m = content.manifest
+    if content.unreleased:
+        last = f"last release {esc(m.version)} of {esc(m.released)}"
+        return f"{esc(content.version)} (unreleased; {last})"
+    return f"{esc(m.version)} (released {esc(m.released)})"
