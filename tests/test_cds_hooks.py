@@ -13,7 +13,7 @@ import pytest
 import healthkb
 from conftest import MINI_SOURCE, ROOT
 from healthkb.cli import main
-from healthkb.render.cds_hooks import card_uuid, escape, summary
+from healthkb.results.cds_cards import card_uuid, escape, summary
 
 # The card fields CDS Hooks 2.0 marks REQUIRED (https://cds-hooks.hl7.org/2.0/#card-attributes):
 # `summary` (a string under 140 characters), `indicator` (info, warning or critical) and

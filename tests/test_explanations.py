@@ -136,3 +136,12 @@ def test_explaining_an_unknown_or_unreached_conclusion_is_a_clear_error(kb) -> N
         result.explain("stop_and_rest")
     with pytest.raises(KeyError):
         result.why_not("nothing_like_it")
+
+
+def test_rule_why_not_names_an_unknown_rule_with_a_hint() -> None:
+    result = healthkb.load().evaluate({"symptoms": {"physical_discomfort": True}})
+    assert result.rule_why_not("stop_on_discomfort")["failed"] is None
+    with pytest.raises(
+        healthkb.HealthKBError, match=r"unknown rule `stop_on_discomfor`.*did you mean"
+    ):
+        result.rule_why_not("stop_on_discomfor")

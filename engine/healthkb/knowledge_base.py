@@ -96,7 +96,7 @@ class KnowledgeBase:
             for name, fact in sorted(self.content.vocabulary.background.items())
         ]
         trace = self._engine.run(facts, self.max_steps)
-        result = build_result(self, given, trace)
+        result = build_result(self.content, given, trace)
         if audit is not None:
             result._audit_record_id = audit.append(result)
         return result

@@ -9,7 +9,7 @@ measured against.
 
 Retracted, not `delete_state`: on the 10,000-rule KB, durable_rules 2.0.28 aborts
 the process in `delete_state` ("free(): invalid pointer"), the same crash that made
-healthkb's runtime retract (see engine/healthkb/runtime.py).
+healthkb's runtime retract (see engine/healthkb/runtime/engine.py).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Appends are serialised by a threading lock and an exclusive `flock` on the log f
 so several threads and several processes can share one log; each record is flushed
 and fsynced before `append` returns. A log whose last line is torn (a crash in the
 middle of a write), or is not a record as written, is refused for appending until an
-auditor has looked at it. Reading a log back and checking its chain is auditchain.py.
+auditor has looked at it. Reading a log back and checking its chain is chain.py.
 
 >>> import healthkb, tempfile, pathlib
 >>> log = healthkb.AuditLog(pathlib.Path(tempfile.mkdtemp()) / "audit.jsonl")
@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..results.cds_cards import card_uuid
 from . import chain as auditchain
 from .chain import (
     FORMAT,
@@ -198,8 +199,6 @@ def _uuid_text(text: str) -> str | None:
 
 def _card_conclusion(record: Record, card: str) -> str | None:
     """The conclusion whose card has this uuid, if it is one of the record's cards."""
-    from ..render.cds_hooks import card_uuid
-
     record_id, explanations = str(record["record"]), record["explanations"]
     if _uuid_text(record_id) is None or not isinstance(explanations, dict):
         return None  # not a record healthkb wrote, which verify reports

@@ -13,15 +13,30 @@ reported too; the records around it still match their hashes and are replayed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import HealthKBError, Problem, ProfileError
 from .chain import explain
 from .log import AuditLogError, LogProblem
 
 if TYPE_CHECKING:
-    from ..knowledge_base import KnowledgeBase
+    from ..results.result import Result
     from .log import AuditLog, Record
+
+
+class Evaluator(Protocol):
+    """What a replay needs of a KB: its stamp and `evaluate` (a `KnowledgeBase` is one).
+
+    The audit stage sits below the knowledge base in the layers, so it is handed one.
+    """
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def digest(self) -> str: ...
+    def evaluate(self, profile: Any) -> Result: ...
 
 
 @dataclass(frozen=True)
@@ -102,7 +117,7 @@ def _conclusions(result: dict[str, Any]) -> set[str]:
     return {c["id"] for c in result["conclusions"]}
 
 
-def replay_record(kb: KnowledgeBase, line: int, record: Record) -> Difference | None:
+def replay_record(kb: Evaluator, line: int, record: Record) -> Difference | None:
     """The difference between a record and a fresh evaluation of its profile, if any."""
     then = record["result"]
     head = (line, str(record.get("record")), str(record.get("time")), _stamp(record["kb"]))
@@ -130,7 +145,7 @@ def replay_record(kb: KnowledgeBase, line: int, record: Record) -> Difference | 
     )
 
 
-def replay(log: AuditLog, kb: KnowledgeBase) -> Replay:
+def replay(log: AuditLog, kb: Evaluator) -> Replay:
     """Evaluate every record of `log` again with `kb`; list the records that differ."""
     differences, edited = [], []
     count, log_problem = 0, None

@@ -9,8 +9,8 @@ from typing import Any
 
 from ..audit.log import AuditLog, AuditLogError, LogProblem, Record, hash_matches
 from ..audit.replay import Difference, Replay, replay
-from ..render.cds_hooks import card_uuid
-from ..render.tree import explanation_text
+from ..results.cds_cards import card_uuid
+from ..results.tree_text import explanation_text
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
 
 

@@ -62,7 +62,7 @@ KIND_RANK: dict[str, int] = {"warning": 0, "outcome": 1, "recommendation": 2, "i
 
 class StrictModel(BaseModel):
     # The docstring under a field becomes its description in the JSON Schemas, which is
-    # the help an editor sees on hover (see schemas.py).
+    # the help an editor sees on hover (see editing/schemas.py).
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,

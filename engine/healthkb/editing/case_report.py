@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..results.explain import rule_why_not
 from .cases import CaseOutcome, Expectation, Mismatch
 
 if TYPE_CHECKING:
@@ -82,11 +81,11 @@ def _mismatch(kb: KnowledgeBase, result: Result, mismatch: Mismatch) -> Report:
         entry["explanation"] = result.explain(mismatch.subject).to_dict()
     elif mismatch.kind == "missing-derived":
         entry["why_not_rules"] = [
-            rule_why_not(kb, result, rule_id)
+            result.rule_why_not(rule_id)
             for rule_id in _producers(kb, mismatch.subject, mismatch.values or {})
         ]
     elif mismatch.kind == "missing-rule":
-        entry["why_not_rules"] = [rule_why_not(kb, result, mismatch.subject)]
+        entry["why_not_rules"] = [result.rule_why_not(mismatch.subject)]
     else:  # unexpected-rule: show what made it fire
         entry["facts_used"] = [
             [used.model_dump(mode="json") for used in firing.facts_used]

@@ -1,11 +1,11 @@
-"""Test-case reports (see `case_report.py`) as the text `healthkb test` prints."""
+"""Test-case reports (see `editing/case_report.py`) as the text `healthkb test` prints."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from .tree import explanation_text, rule_why_not_text, why_not_text
+from ..results.tree_text import explanation_text, rule_why_not_text, why_not_text
 
 Report = dict[str, Any]
 _PAD = "    "

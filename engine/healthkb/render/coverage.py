@@ -1,4 +1,4 @@
-"""Coverage (see `coverage.py`) as the text `healthkb coverage` prints, or as JSON."""
+"""Coverage (see `editing/coverage.py`) as the text `healthkb coverage` prints, or as JSON."""
 
 from __future__ import annotations
 

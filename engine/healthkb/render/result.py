@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from .cds_hooks import escape
+from ..results.cds_cards import escape
 
 if TYPE_CHECKING:
     from ..results.result import Result

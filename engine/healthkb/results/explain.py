@@ -1,7 +1,7 @@
 """Proof trees and why-nots, as plain data: conclusion -> rule -> conditions -> facts -> quotes.
 
 `Explanation.to_dict()` and `WhyNot.to_dict()` are JSON-ready; `str()` of either is
-the indented text that `healthkb explain` prints (see render/tree.py).
+the indented text that `healthkb explain` prints (see tree_text.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..content.logic import Literal, compare, to_dnf
+from ..content.logic import Literal, compare, holds, to_dnf
 from ..content.rule_model import (
     AllCondition,
     AnyCondition,
@@ -22,10 +22,11 @@ from ..content.rule_model import (
 from ..errors import UnknownConclusionError, check_conclusion_id, did_you_mean
 from ..runtime.engine import FactRecord, Firing
 from .proof import Proofs
+from .tree_text import explanation_text, why_not_text
 
 if TYPE_CHECKING:
-    from ..knowledge_base import KnowledgeBase
-    from .result import Result
+    from ..content.loader import KBContent
+    from ..runtime.engine import Trace
 
 Tree = dict[str, Any]
 
@@ -40,8 +41,6 @@ class Explanation:
         return self.tree
 
     def __str__(self) -> str:
-        from ..render.tree import explanation_text
-
         return explanation_text(self.tree)
 
 
@@ -55,42 +54,40 @@ class WhyNot:
         return self.tree
 
     def __str__(self) -> str:
-        from ..render.tree import why_not_text
-
         return why_not_text(self.tree)
 
 
-def _check_known(kb: KnowledgeBase, conclusion_id: str) -> None:
+def _check_known(content: KBContent, conclusion_id: str) -> None:
     check_conclusion_id(conclusion_id)
-    if conclusion_id not in kb.content.conclusions:
-        hint = did_you_mean(conclusion_id, kb.content.conclusions)
+    if conclusion_id not in content.conclusions:
+        hint = did_you_mean(conclusion_id, content.conclusions)
         raise UnknownConclusionError(f"unknown conclusion `{conclusion_id}` ({hint})")
 
 
-def _rule_head(kb: KnowledgeBase, rule: Rule) -> Tree:
+def _rule_head(content: KBContent, rule: Rule) -> Tree:
     return {
         "id": rule.id,
         "version": rule.version,
         "title": rule.title,
-        "file": kb.content.rule_files[rule.id],
+        "file": content.rule_files[rule.id],
     }
 
 
-def _citations(kb: KnowledgeBase, rule_or_fact: Any) -> list[Tree]:
-    return [kb.content.citations.as_data(c) for c in rule_or_fact.because]
+def _citations(content: KBContent, rule_or_fact: Any) -> list[Tree]:
+    return [content.citations.as_data(c) for c in rule_or_fact.because]
 
 
 # --- explanations --------------------------------------------------------------------
 
 
-def explain(kb: KnowledgeBase, result: Result, conclusion_id: str) -> Explanation:
-    _check_known(kb, conclusion_id)
-    firing = result._proofs.conclusions.get(conclusion_id)
-    declared = kb.content.conclusions[conclusion_id]
+def explain(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str) -> Explanation:
+    _check_known(content, conclusion_id)
+    firing = proofs.conclusions.get(conclusion_id)
+    declared = content.conclusions[conclusion_id]
     if firing is None:
         hint = "this conclusion was not reached; ask why_not() instead"
         raise UnknownConclusionError(f"`{conclusion_id}` was not concluded ({hint})")
-    proof = _Proof(kb, result._trace.facts, result._proofs)
+    proof = _Proof(content, trace.facts, proofs)
     return Explanation(
         {
             "conclusion": {
@@ -98,12 +95,16 @@ def explain(kb: KnowledgeBase, result: Result, conclusion_id: str) -> Explanatio
                 "kind": declared.kind,
                 "certainty": declared.certainty,
                 "statement": declared.statement,
-                "citations": _citations(kb, declared),
+                "citations": _citations(content, declared),
             },
             "rule": proof.rule_node(firing),
             # The stamp of the KB that explains it, not the result's own fields (data
             # anyone can copy with other values).
-            "kb": {"id": kb.id, "version": kb.version, "digest": kb.digest},
+            "kb": {
+                "id": content.manifest.id,
+                "version": content.manifest.version,
+                "digest": content.digest,
+            },
         }
     )
 
@@ -112,19 +113,19 @@ def explain(kb: KnowledgeBase, result: Result, conclusion_id: str) -> Explanatio
 class _Proof:
     """Builds the proof tree of one evaluation, rule by rule, down to the input facts."""
 
-    kb: KnowledgeBase
+    content: KBContent
     facts: list[FactRecord]
     proofs: Proofs
 
     def rule_node(self, firing: Firing) -> Tree:
-        rule = self.kb.content.rules[firing.rule_id]
-        conjunction = self.kb.content.dnf[rule.id][firing.conjunction]
+        rule = self.content.rules[firing.rule_id]
+        conjunction = self.content.dnf[rule.id][firing.conjunction]
         bound = {fact_type: self.facts[index] for fact_type, index in firing.bound}
         return {
-            **_rule_head(self.kb, rule),
+            **_rule_head(self.content, rule),
             "alternative": firing.conjunction,
             "conditions": [self.condition_node(literal, bound) for literal in conjunction],
-            "citations": _citations(self.kb, rule),
+            "citations": _citations(self.content, rule),
         }
 
     def condition_node(self, literal: Literal, bound: Mapping[str, FactRecord]) -> Tree:
@@ -153,8 +154,8 @@ class _Proof:
             firing = self.proofs.facts[fact.index]
             return {"fact": fact.type, "values": fact.values, "rule": self.rule_node(firing)}
         if fact.origin == "background":
-            background = self.kb.content.vocabulary.background[fact.type]
-            citations = _citations(self.kb, background)
+            background = self.content.vocabulary.background[fact.type]
+            citations = _citations(self.content, background)
             return {"fact": fact.type, "values": fact.values, "citations": citations}
         return None
 
@@ -169,55 +170,59 @@ def _facts_by_type(facts: list[FactRecord]) -> dict[str, list[FactRecord]]:
 # --- why-not -------------------------------------------------------------------------
 
 
-def why_not(kb: KnowledgeBase, result: Result, conclusion_id: str) -> WhyNot:
-    _check_known(kb, conclusion_id)
-    facts = _facts_by_type(result._trace.facts)
-    rules = [r for r in kb.content.rules.values() if r.then.conclude == conclusion_id]
+def why_not(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str) -> WhyNot:
+    _check_known(content, conclusion_id)
+    facts = _facts_by_type(trace.facts)
+    rules = [r for r in content.rules.values() if r.then.conclude == conclusion_id]
     return WhyNot(
         {
             "conclusion": conclusion_id,
-            "concluded": conclusion_id in result._proofs.conclusions,
+            "concluded": conclusion_id in proofs.conclusions,
             "rules": [
-                _rule_failure(kb, rule, facts, set()) for rule in sorted(rules, key=lambda r: r.id)
+                _rule_failure(content, rule, facts, set())
+                for rule in sorted(rules, key=lambda r: r.id)
             ],
         }
     )
 
 
 def _rule_failure(
-    kb: KnowledgeBase, rule: Rule, facts: Mapping[str, list[FactRecord]], visiting: set[str]
+    content: KBContent, rule: Rule, facts: Mapping[str, list[FactRecord]], visiting: set[str]
 ) -> Tree:
-    node: Tree = {**_rule_head(kb, rule), "status": rule.status, "citations": _citations(kb, rule)}
+    node: Tree = {
+        **_rule_head(content, rule),
+        "status": rule.status,
+        "citations": _citations(content, rule),
+    }
     if rule.status != "active":
         node["failed"] = {"reason": f"the rule is {rule.status}, so it does not run"}
         return node
-    if any(_conjunction_holds(kb, rule, i, facts) for i in range(len(kb.content.dnf[rule.id]))):
+    if any(_conjunction_holds(content, rule, i, facts) for i in range(len(content.dnf[rule.id]))):
         node["failed"] = None  # it fired
         return node
-    node["failed"] = _first_failure(kb, rule.when, facts, visiting | {rule.id})
+    node["failed"] = _first_failure(content, rule.when, facts, visiting | {rule.id})
     return node
 
 
 def _conjunction_holds(
-    kb: KnowledgeBase, rule: Rule, index: int, facts: Mapping[str, list[FactRecord]]
+    content: KBContent, rule: Rule, index: int, facts: Mapping[str, list[FactRecord]]
 ) -> bool:
-    from ..content.logic import holds
 
     values = {t: [f.values for f in records] for t, records in facts.items()}
-    return holds(kb.content.dnf[rule.id][index], values)
+    return holds(content.dnf[rule.id][index], values)
 
 
 def _first_failure(
-    kb: KnowledgeBase,
+    content: KBContent,
     condition: Condition,
     facts: Mapping[str, list[FactRecord]],
     visiting: set[str],
 ) -> Tree | None:
     """The first part of `condition` that does not hold, in writing order."""
     if isinstance(condition, Comparison):
-        return _comparison_failure(kb, condition, facts, visiting)
+        return _comparison_failure(content, condition, facts, visiting)
     if isinstance(condition, NotCondition):
-        inner = _first_failure(kb, condition.not_, facts, visiting)
+        inner = _first_failure(content, condition.not_, facts, visiting)
         if inner is not None:
             return None
         seen = _seen(condition.not_, facts)
@@ -228,19 +233,19 @@ def _first_failure(
         }
     if isinstance(condition, AllCondition):
         for child in condition.all:
-            failure = _first_failure(kb, child, facts, visiting)
+            failure = _first_failure(content, child, facts, visiting)
             if failure is not None:
                 return failure
         return None
     assert isinstance(condition, AnyCondition)
-    failures = [_first_failure(kb, child, facts, visiting) for child in condition.any]
+    failures = [_first_failure(content, child, facts, visiting) for child in condition.any]
     if any(f is None for f in failures):
         return None
     return {"reason": "none of the alternatives holds", "any": failures}
 
 
 def _comparison_failure(
-    kb: KnowledgeBase,
+    content: KBContent,
     comparison: Comparison,
     facts: Mapping[str, list[FactRecord]],
     visiting: set[str],
@@ -255,18 +260,19 @@ def _comparison_failure(
         "value": comparison.value,
         "seen": seen[0] if len(seen) == 1 else (seen or None),
     }
-    if comparison.fact_type in kb.content.vocabulary.derived:
+    if comparison.fact_type in content.vocabulary.derived:
         node["reason"] = "no rule derived a matching fact"
         producers = [
             r
-            for r in kb.content.rules.values()
+            for r in content.rules.values()
             if r.then.derive is not None
             and r.then.derive.fact == comparison.fact_type
             and compare(comparison, r.then.derive.values.get(comparison.attribute))
             and r.id not in visiting
         ]
         node["because"] = [
-            _rule_failure(kb, r, facts, visiting) for r in sorted(producers, key=lambda r: r.id)
+            _rule_failure(content, r, facts, visiting)
+            for r in sorted(producers, key=lambda r: r.id)
         ]
     else:
         node["reason"] = (
@@ -292,11 +298,11 @@ def _describe(condition: Condition) -> str:
     return " or ".join(f"({_describe(c)})" for c in condition.any)
 
 
-def rule_why_not(kb: KnowledgeBase, result: Result, rule_id: str) -> Tree:
+def rule_why_not(content: KBContent, trace: Trace, rule_id: str) -> Tree:
     """Why one rule did not fire: its first failed condition, traced like `why_not`.
 
     The tree has the shape of one entry of `why_not(...).to_dict()["rules"]`;
     `failed` is None when the rule did fire.
     """
-    facts = _facts_by_type(result._trace.facts)
-    return _rule_failure(kb, kb.content.rules[rule_id], facts, set())
+    facts = _facts_by_type(trace.facts)
+    return _rule_failure(content, content.rules[rule_id], facts, set())

@@ -10,17 +10,19 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from ..content.model import KIND_RANK
 from ..content.sources import ResolvedCitation
-from ..errors import HealthKBError, check_conclusion_id
+from ..errors import HealthKBError, check_conclusion_id, did_you_mean
 from ..runtime.engine import FactRecord, Firing, Trace, canonical_fact
+from .cds_cards import cds_cards
+from .explain import Explanation, Tree, WhyNot, explain, rule_why_not, why_not
 from .proof import Proofs, choose_proofs
 
 if TYPE_CHECKING:
-    from ..knowledge_base import KnowledgeBase
-    from .explain import Explanation, WhyNot
+    from ..content.loader import KBContent
 
 
-# The private attributes that tie a result to its KB and evaluation (not pickled).
-_ATTACHMENT = ("_kb", "_trace", "_proofs")
+# The private attributes that tie a result to its KB's content and its evaluation (not
+# pickled): what explanations are built from.
+_ATTACHMENT = ("_content", "_trace", "_proofs")
 
 
 class _Frozen(BaseModel):
@@ -89,7 +91,7 @@ class Result(_Frozen):
     derived: list[DerivedFact]
     fired: list[FiredRule]
 
-    _kb: KnowledgeBase = PrivateAttr()
+    _content: KBContent = PrivateAttr()
     _trace: Trace = PrivateAttr()
     _proofs: Proofs = PrivateAttr()
     # Kept out of model_dump on purpose: the dump must be the same bytes for the same
@@ -138,9 +140,10 @@ class Result(_Frozen):
             }
         return twin
 
-    def _knowledge_base(self) -> KnowledgeBase:
-        kb: KnowledgeBase | None = (self.__pydantic_private__ or {}).get("_kb")
-        if kb is None:
+    def _evaluated_by(self) -> KBContent:
+        """The content of the KB that evaluated this result, which explanations walk."""
+        content: KBContent | None = (self.__pydantic_private__ or {}).get("_content")
+        if content is None:
             raise HealthKBError(
                 "this Result is detached from the knowledge base that evaluated it (it was "
                 "pickled, rebuilt from its data, or copied with changed data), so it cannot "
@@ -148,14 +151,15 @@ class Result(_Frozen):
                 f"with a KB whose digest is {self.kb_digest}"
             )
         stamp = (self.kb_id, self.kb_version, self.kb_digest)
-        if stamp != (kb.id, kb.version, kb.digest):
+        kb = (content.manifest.id, content.manifest.version, content.digest)
+        if stamp != kb:
             # Only reachable by writing past the frozen model (object.__setattr__).
             raise HealthKBError(
                 f"this Result says it comes from {' '.join(stamp)}, but the knowledge base "
-                f"that evaluated it is {kb.id} {kb.version} {kb.digest}; it cannot explain "
+                f"that evaluated it is {' '.join(kb)}; it cannot explain "
                 "itself: evaluate its profile again"
             )
-        return kb
+        return content
 
     @property
     def audit_record_id(self) -> str | None:
@@ -173,15 +177,25 @@ class Result(_Frozen):
 
     def explain(self, conclusion_id: str) -> Explanation:
         """The proof tree of a conclusion, down to input facts and quoted passages."""
-        from .explain import explain
-
-        return explain(self._knowledge_base(), self, conclusion_id)
+        return explain(self._evaluated_by(), self._trace, self._proofs, conclusion_id)
 
     def why_not(self, conclusion_id: str) -> WhyNot:
         """Why a conclusion was not reached: for each rule, the first condition that failed."""
-        from .explain import why_not
+        return why_not(self._evaluated_by(), self._trace, self._proofs, conclusion_id)
 
-        return why_not(self._knowledge_base(), self, conclusion_id)
+    def rule_why_not(self, rule_id: str) -> Tree:
+        """Why one rule did not fire: its first failed condition, traced like `why_not`.
+
+        The tree has the shape of one entry of `why_not(...).to_dict()["rules"]`;
+        `failed` is None when the rule did fire. Raises `HealthKBError` for a rule id
+        the KB does not have.
+        """
+        content = self._evaluated_by()
+        if rule_id not in content.rules:
+            raise HealthKBError(
+                f"unknown rule `{rule_id}` ({did_you_mean(rule_id, content.rules)})"
+            )
+        return rule_why_not(content, self._trace, rule_id)
 
     def to_cds_cards(self) -> dict[str, Any]:
         """The conclusions as a CDS Hooks 2.0 response: `{"cards": [...]}`, one card each.
@@ -189,18 +203,17 @@ class Result(_Frozen):
         Each card's `uuid` derives from the audit record id when the evaluation was
         logged, and otherwise from the KB digest, the profile and the conclusion.
         """
-        from ..render.cds_hooks import cds_cards
-
         sources = {
             source_id: (source.title, source.publisher, source.url)
-            for source_id, source in self._knowledge_base().content.sources.items()
+            for source_id, source in self._evaluated_by().sources.items()
         }
         explanations = {c.id: self.explain(c.id).to_dict() for c in self.conclusions}
-        return cds_cards(self, explanations, sources, self._audit_record_id)
+        return cds_cards(
+            self.conclusion_ids, self.profile, explanations, sources, self._audit_record_id
+        )
 
 
-def build_result(kb: KnowledgeBase, profile: dict[str, Any], trace: Trace) -> Result:
-    content = kb.content
+def build_result(content: KBContent, profile: dict[str, Any], trace: Trace) -> Result:
     proofs = choose_proofs(trace)
     facts = trace.facts
 
@@ -270,7 +283,7 @@ def build_result(kb: KnowledgeBase, profile: dict[str, Any], trace: Trace) -> Re
         derived=derived,
         fired=fired,
     )
-    result._kb = kb
+    result._content = content
     result._trace = trace
     result._proofs = proofs
     return result

@@ -125,7 +125,7 @@ def _durable_rule(
     if gate is not None:
         patterns.append({"gate": {"$and": [{TYPE_KEY: GATE_TYPE}, {"stratum": gate}]}})
     # durable_rules' `$not` ignores a fact already bound by the same rule, so negations
-    # on a bound fact type are tests inside its pattern (see logic.py for the meaning).
+    # on a bound fact type are tests inside its pattern (see content/logic.py for the meaning).
     for number, literal in enumerate(unbound_negations(conjunction)):
         positive = Literal(literal.comparison, negated=False)
         patterns.append({f"n{number}$not": _pattern(literal.fact_type, [positive])})

@@ -1,0 +1,194 @@
+"""Conclusions as CDS Hooks 2.0 cards, for health apps: a result in, JSON-ready dicts out.
+
+One card per conclusion. The fields the specification requires of a card are always
+present: `summary` (one sentence, under 140 characters), `indicator` (`info`,
+`warning` or `critical`) and `source` (with its required `label`). `detail` is
+GitHub-flavoured Markdown quoting every passage the conclusion's proof rests on, with
+its anchor and character span.
+
+Indicators: a `warning` conclusion is a `warning` card; `outcome`, `recommendation`
+and `information` conclusions are `info` cards. No kind maps to `critical`: the
+specification reserves it for urgent, act-now alerts, and the KB's vocabulary has no
+kind that says so (a source would have to call for urgent care, and the KB would
+need a kind for it, before a card could be `critical`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+Tree = dict[str, Any]
+SourceInfo = tuple[str, str, str | None]
+"""A source's title, publisher and URL (None when the source has no URL)."""
+
+INDICATORS: dict[str, str] = {
+    "warning": "warning",
+    "outcome": "info",
+    "recommendation": "info",
+    "information": "info",
+}
+SUMMARY_LIMIT = 140
+"""The specification asks for a summary of fewer than 140 characters."""
+
+# Fixed namespace for card uuids of evaluations that were not logged.
+_CARD_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:healthkb:cds-hooks-card")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>~|&#])")
+
+
+def card_uuid(record_id: str, conclusion_id: str) -> str:
+    """The uuid of a logged conclusion's card: derived from its audit record's id.
+
+    Every card needs its own uuid (clients send it back as feedback), so each is
+    derived from the record id and the conclusion; `healthkb audit show` finds the
+    record from either.
+    """
+    return str(uuid.uuid5(uuid.UUID(record_id), conclusion_id))
+
+
+def unlogged_card_uuid(kb_digest: str, profile: dict[str, Any], conclusion_id: str) -> str:
+    """The uuid of a card of an evaluation that was not logged: same input, same uuid."""
+    key = json.dumps([kb_digest, profile, conclusion_id], sort_keys=True, ensure_ascii=False)
+    return str(uuid.uuid5(_CARD_NAMESPACE, key))
+
+
+def summary(statement: str) -> str:
+    """The statement, shortened at a word boundary with an ellipsis if it is too long."""
+    text = " ".join(statement.split())
+    if len(text) < SUMMARY_LIMIT:
+        return text
+    cut = text[: SUMMARY_LIMIT - 2].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"
+
+
+def escape(text: str) -> str:
+    """Text made literal in Markdown (quotes must show exactly as the article has them)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def supporting_citations(tree: Tree) -> list[Tree]:
+    """Every passage an explanation rests on, in proof order, each once."""
+    found: list[Tree] = []
+    seen: set[tuple[Any, ...]] = set()
+
+    def add(citations: list[Tree]) -> None:
+        for c in citations:
+            key = (c["source"], c["start"], c["end"], c.get("interpretation"))
+            if key not in seen:
+                seen.add(key)
+                found.append(c)
+
+    def walk_rule(rule: Tree) -> None:
+        add(rule["citations"])
+        for condition in rule["conditions"]:
+            support = condition.get("support") or {}
+            if "rule" in support:
+                walk_rule(support["rule"])
+            elif "citations" in support:
+                add(support["citations"])
+
+    add(tree["conclusion"]["citations"])
+    walk_rule(tree["rule"])
+    return found
+
+
+def _source_label(info: SourceInfo) -> str:
+    title, publisher, _ = info
+    return f"{title} ({publisher})"
+
+
+def _passage(citation: Tree, sources: dict[str, SourceInfo]) -> list[str]:
+    title, publisher, _ = sources[citation["source"]]
+    where = (
+        f"— *{escape(title)}*, {escape(publisher)}: `{citation['source']}` "
+        f"{citation['sentence']}, characters {citation['start']}–{citation['end']}"
+    )
+    lines = [f"> {escape(citation['quote'])}", ">", f"> {where}"]
+    if citation.get("interpretation"):
+        lines += [">", f"> *Editor's interpretation:* {escape(citation['interpretation'])}"]
+    return [*lines, ""]
+
+
+def card_detail(tree: Tree, sources: dict[str, SourceInfo], record_id: str | None) -> str:
+    """The card's Markdown: the statement, the rule, every supporting passage, the stamp."""
+    conclusion, rule, kb = tree["conclusion"], tree["rule"], tree["kb"]
+    lines = [
+        escape(conclusion["statement"]),
+        "",
+        f"**{conclusion['kind'].capitalize()}**, certainty *{conclusion['certainty']}*. "
+        f"Reached by rule `{rule['id']}` v{rule['version']} ({escape(rule['title'])}).",
+        "",
+        "Supporting passages:",
+        "",
+    ]
+    for citation in supporting_citations(tree):
+        lines += _passage(citation, sources)
+    stamp = f"Knowledge base `{kb['id']}` {kb['version']}, digest `{kb['digest']}`."
+    if record_id is not None:
+        stamp += f" Audit record `{record_id}`."
+    lines.append(stamp)
+    return "\n".join(lines) + "\n"
+
+
+def card(
+    tree: Tree,
+    profile: dict[str, Any],
+    sources: dict[str, SourceInfo],
+    record_id: str | None,
+) -> dict[str, Any]:
+    """One conclusion's card, from its explanation tree."""
+    conclusion, rule, kb = tree["conclusion"], tree["rule"], tree["kb"]
+    citations = supporting_citations(tree)
+    primary = sources[citations[0]["source"]]
+    source: dict[str, Any] = {
+        "label": _source_label(primary),
+        "topic": {
+            "system": "urn:healthkb:conclusion-kind",
+            "code": conclusion["kind"],
+            "display": conclusion["kind"].capitalize(),
+        },
+    }
+    if primary[2]:
+        source["url"] = primary[2]
+    uid = (
+        card_uuid(record_id, conclusion["id"])
+        if record_id is not None
+        else unlogged_card_uuid(kb["digest"], profile, conclusion["id"])
+    )
+    return {
+        "uuid": uid,
+        "summary": summary(conclusion["statement"]),
+        "indicator": INDICATORS[conclusion["kind"]],
+        "detail": card_detail(tree, sources, record_id),
+        "source": source,
+        # `extension` is the name CDS Hooks reserves for a service's own data.
+        "extension": {
+            "healthkb": {
+                "conclusion": conclusion["id"],
+                "certainty": conclusion["certainty"],
+                "rule": rule["id"],
+                "rule_version": rule["version"],
+                "kb_id": kb["id"],
+                "kb_version": kb["version"],
+                "kb_digest": kb["digest"],
+                "audit_record": record_id,
+            }
+        },
+    }
+
+
+def cds_cards(
+    conclusion_ids: list[str],
+    profile: dict[str, Any],
+    explanations: dict[str, Tree],
+    sources: dict[str, SourceInfo],
+    record_id: str | None,
+) -> dict[str, Any]:
+    """A CDS Hooks response, `{"cards": [...]}`, one card per conclusion, in result order."""
+    cards = [
+        card(explanations[conclusion_id], profile, sources, record_id)
+        for conclusion_id in conclusion_ids
+    ]
+    return {"cards": cards}

@@ -1,0 +1,110 @@
+"""The package's layout tells its data flow: stages in subpackages, imports pointing down.
+
+docs/architecture.md names every subpackage and what it may import; the import-linter
+contract in pyproject.toml enforces the order (`.ci/run` runs `lint-imports`), and these
+tests check that the contract holds, that it would catch an upward import, and that no
+module imports another that imports it back at run time.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import grimp
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "engine" / "healthkb"
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _layers() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (contract,) = config["tool"]["importlinter"]["contracts"]
+    return list(contract["layers"])
+
+
+def _stage_names(layer: str) -> list[str]:
+    return [name.strip(" ()").removeprefix("healthkb.") for name in layer.split("|")]
+
+
+def _lint_imports(cwd: Path, pythonpath: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=cwd,
+        env={"PYTHONPATH": str(pythonpath), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_layers_contract_is_kept() -> None:
+    run = _lint_imports(ROOT, ROOT / "engine")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 kept, 0 broken" in run.stdout
+
+
+def test_an_upward_import_breaks_the_contract(tmp_path: Path) -> None:
+    # A copy of the package where the results stage reaches up into the editors' tools.
+    shutil.copytree(PACKAGE, tmp_path / "engine" / "healthkb")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    proof = tmp_path / "engine" / "healthkb" / "results" / "proof.py"
+    proof.write_text(
+        proof.read_text(encoding="utf-8") + "\nfrom ..editing import cases  # noqa\n",
+        encoding="utf-8",
+    )
+    run = _lint_imports(tmp_path, tmp_path / "engine")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "healthkb.results.proof -> healthkb.editing.cases" in run.stdout
+
+
+def test_no_module_imports_one_that_imports_it_back_at_run_time() -> None:
+    graph = grimp.build_graph("healthkb", exclude_type_checking_imports=True)
+    cycles = [
+        (module, other)
+        for module in sorted(graph.modules)
+        for other in sorted(graph.find_modules_directly_imported_by(module))
+        if module != other
+        and graph.chain_exists(importer=other, imported=module, as_packages=False)
+    ]
+    assert cycles == []
+
+
+def test_no_import_is_hidden_inside_a_function() -> None:
+    # Imports inside functions are how cycles get dodged rather than removed.
+    hidden = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.match(r"\s+(from \.|from healthkb|import healthkb)", line)
+        and not _under_type_checking(path, number)
+    ]
+    assert hidden == []
+
+
+def _under_type_checking(path: Path, number: int) -> bool:
+    lines = path.read_text(encoding="utf-8").splitlines()[:number]
+    block = next(line for line in reversed(lines) if not line.startswith((" ", "\t")))
+    return block.startswith("if TYPE_CHECKING")
+
+
+def test_the_package_root_keeps_the_public_api_and_few_modules() -> None:
+    modules = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(set(modules) - {"__init__.py", "__main__.py"}) <= 10, modules
+
+
+def test_every_subpackage_is_a_layer_and_is_explained_in_the_architecture_page() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    stages = {name for layer in _layers() for name in _stage_names(layer)}
+    subpackages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert subpackages <= stages
+    root_modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
+    assert root_modules <= stages
+    for name in sorted(subpackages):
+        assert f"`{name}/`" in page, f"docs/architecture.md does not explain {name}/"
