@@ -331,6 +331,8 @@ def test_working_copy_answers_are_stamped_as_unreleased(make_kb) -> None:
     result = kb.evaluate({"walk": {"sessions": 2}})
     assert result.conclusion_ids == ["walking_may_help"]
     assert result.kb_version == "1.1.0+dev"
+    # The working copy explains its own answers, stamped the same way.
+    assert result.explain("walking_may_help").to_dict()["kb"]["version"] == "1.1.0+dev"
     assert [p.code for p in kb.pending] == ["version-not-bumped"]
     released = healthkb.load(make_kb(name="released"))
     assert released.version == "1.0.0"

@@ -151,7 +151,7 @@ class Result(_Frozen):
                 f"with a KB whose digest is {self.kb_digest}"
             )
         stamp = (self.kb_id, self.kb_version, self.kb_digest)
-        kb = (content.manifest.id, content.manifest.version, content.digest)
+        kb = (content.manifest.id, content.version, content.digest)
         if stamp != kb:
             # Only reachable by writing past the frozen model (object.__setattr__).
             raise HealthKBError(
