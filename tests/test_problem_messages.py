@@ -278,7 +278,7 @@ def test_an_enum_attribute_without_values_says_an_enum(make_kb) -> None:
     facts = MINI_FACTS.replace("        values: [enough, low]\n", "")
     assert problems_of(make_kb({"kb/facts.yaml": facts})) == [
         "kb/facts.yaml:17:7: invalid-value: `level`: an `enum` attribute needs `values` "
-        "(the allowed values)"
+        "(the allowed values) (list them, e.g. `values: [low, moderate, high]`)"
     ]
 
 

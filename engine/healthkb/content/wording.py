@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel
 
 from ..errors import Problem, did_you_mean, shorten, shown
+from .model import HINT
 from .modelwalk import allowed_keys, field_at, pattern_of
 from .yamlio import Located, PathKey
 
@@ -108,12 +109,20 @@ def wrong_type(
     return located.problem(path, code, message, hint or _field_hint(model, loc))
 
 
+def quoted_number(value: Any, expected: str) -> str:
+    """The hint for a number written in quotes where `expected` (a number) is needed;
+    '' when `value` is no such text. Rules, test cases and profiles all say it so."""
+    if _number_text(value) == "yaml" and "number" in expected:
+        return f'remove the quotes: write {shorten(value)}, not "{shorten(value)}"'
+    return ""
+
+
 def _value_hint(detail: Any, model: type[BaseModel], expected: str, name: str) -> str:
     """How to fix a value of the wrong type, when more can be said than the field's help."""
     value = detail["input"]
     numeric = _number_text(value)
-    if numeric == "yaml" and "number" in expected:
-        return f'remove the quotes: write {shorten(value)}, not "{shorten(value)}"'
+    if quoted := quoted_number(value, expected):
+        return quoted
     if numeric == "python" and "number" in expected:
         return "YAML reads this as text: write the number as digits with at most one `.`"
     if isinstance(value, list) and name in _SEVERAL:
@@ -245,13 +254,13 @@ def other_error(detail: Any, model: type[BaseModel], located: Located, path: Pat
         )
     if kind in {"too_short", "too_long", "string_too_short", "string_too_long"}:
         return _length(detail, model, located, path)
-    message = str(detail["msg"]).removeprefix("Value error, ")
+    message, _, given_hint = str(detail["msg"]).removeprefix("Value error, ").partition(HINT)
     if message.startswith("Input should be"):
         message = f"{subject_of(path)} should be{message.removeprefix('Input should be')}"
         message = f"{message}, got {value_words(value)}"
     elif path and not message.startswith("a "):
         message = f"`{name}`: {message}"
-    hint = "" if kind == "value_error" else _field_hint(model, loc)
+    hint = given_hint if kind == "value_error" else _field_hint(model, loc)
     return located.problem(path, "invalid-value", message, hint)
 
 
