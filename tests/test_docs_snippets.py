@@ -249,7 +249,7 @@ _AUDIT_LOG_CODES = {
     "torn-line",
 }
 # Codes of one word are only recognised in a one-line Problem(file, line, column, code, ...).
-_ONE_WORD_CODE = re.compile(r'Problem\([^,()]+, [^,()]+, [^,()]+, "([a-z]+)"')
+_ONE_WORD_CODE = re.compile(r'Problem\(\s*[^,()]+,\s*[^,()]+,\s*[^,()]+,\s*"([a-z]+)"')
 
 
 def codes_in_the_engine() -> set[str]:

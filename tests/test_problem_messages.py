@@ -295,7 +295,7 @@ def test_a_huge_value_in_a_kb_file_is_shortened(make_kb) -> None:
         "not a valid `kind` (expected one of `information`, `outcome`, `recommendation`, "
         "`warning`)",
         "rules/walking.yaml:16:38: invalid-value: `walking_load.level`: '" + "e" * 60 + "'… "
-        "(100,000 characters) is not one of enough, low",
+        "(100,000 characters) is not one of enough, low (expected one of `enough`, `low`)",
     ]
 
 

@@ -25,6 +25,7 @@ from .model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
 from .placed import Placed
 from .regularfile import kind_of
 from .rule_model import Rule, RulesFile
+from .salvage import Salvaged
 from .sources import SourceText
 from .unloaded import Unloaded
 from .validation import validate_located
@@ -111,6 +112,8 @@ class _Reader:
         self.problems: list[Problem] = []
         # Files that failed, with their raw data when the YAML itself could be read.
         self.failed: dict[Path, Any] = {}
+        # The same files, as read, when their YAML could be read (to salvage from).
+        self.failed_located: dict[Path, Located] = {}
 
     def name(self, path: Path) -> str:
         try:
@@ -126,13 +129,23 @@ class _Reader:
             self.failed[path] = None
             return None
         if located.data is None:
-            self.problems.append(Problem(located.file, 1, 1, "empty-file", "file is empty"))
+            self.problems.append(
+                Problem(
+                    located.file,
+                    1,
+                    1,
+                    "empty-file",
+                    "file is empty",
+                    "write its content (docs/editors.md shows each file), or delete it",
+                )
+            )
             self.failed[path] = None
             return None
         item, problems = validate_located(model, located)
         self.problems += problems
         if item is None:
             self.failed[path] = located.data
+            self.failed_located[path] = located
             return None
         return item, located
 
@@ -146,12 +159,21 @@ class _Reader:
                     if kind
                     else f"folder `{relative}` not found"
                 )
-                self.problems.append(Problem(relative, 0, 0, "missing-folder", message))
+                action = "move it away and create" if kind else "create"
+                hint = f"a KB holds `kb/sources/` and `rules/`: {action} the folder `{relative}/`"
+                self.problems.append(Problem(relative, 0, 0, "missing-folder", message, hint))
             return []
         files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
         if len(files) > MAX_FILES:
             self.problems.append(
-                Problem(relative, 0, 0, "too-many-files", f"more than {MAX_FILES} files")
+                Problem(
+                    relative,
+                    0,
+                    0,
+                    "too-many-files",
+                    f"more than {MAX_FILES} files",
+                    "gather items into fewer files: a file may hold many rules",
+                )
             )
             return []
         return files
@@ -231,6 +253,12 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     # Rules missing (no folder, too many files, a file that did not load) leave the
     # content incomplete: checks of what names them would report them unknown, wrongly.
     rules_unread = no_rule_folder or any(p in reader.failed for p in rule_paths)
+    # But what does validate of a broken rules file is checked all the same.
+    salvaged = Salvaged()
+    for path in rule_paths:
+        if path in reader.failed_located:
+            salvaged.add(reader.failed_located[path])
+    rules += salvaged.rules
     conclusions = (
         [
             Placed(c, conclusions_file[1], ("conclusions", i))
@@ -242,7 +270,16 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     placed_vocabulary = Placed(vocabulary[0], vocabulary[1], ()) if vocabulary else None
     problems = list(reader.problems)
     if not source_paths and not any(p.code == "missing-folder" for p in problems):
-        problems.append(Problem("kb/sources", 0, 0, "no-sources", "no source files found"))
+        problems.append(
+            Problem(
+                "kb/sources",
+                0,
+                0,
+                "no-sources",
+                "no source files found",
+                "add the article the KB encodes as `kb/sources/<id>.yaml`",
+            )
+        )
     # A file that failed to load has its problems reported; what cites or names the
     # items in it is not reported again, one problem per citation or reference.
     broken_sources = Unloaded.of(
@@ -263,7 +300,9 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     )
     problems += version_problems
     problems += checks.check_citations(
-        checks.all_citations(sources, placed_vocabulary, conclusions, rules), index, broken_sources
+        checks.all_citations(sources, placed_vocabulary, conclusions, rules) + salvaged.citations,
+        index,
+        broken_sources,
     )
     for conclusion in conclusions:
         problems += check_certainty(conclusion)
@@ -277,6 +316,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
             rule_problems += checks.check_rule_references(
                 rule, placed_vocabulary.item, conclusion_ids, broken_conclusions
             )
+        rule_problems += salvaged.check(placed_vocabulary.item, conclusion_ids, broken_conclusions)
         dnf, dnf_problems = _normalise(rules)
         rule_problems += dnf_problems
         # Which rules can fire, and in which stratum, depends only on the rules and the

@@ -258,7 +258,8 @@ def other_error(detail: Any, model: type[BaseModel], located: Located, path: Pat
     if message.startswith("Input should be"):
         message = f"{subject_of(path)} should be{message.removeprefix('Input should be')}"
         message = f"{message}, got {value_words(value)}"
-    elif path and not message.startswith("a "):
+    elif path and not message.startswith("a ") and name not in ("all", "any", "not", "when"):
+        # A condition's own words name what is wrong; "`all`:" would only mislead.
         message = f"`{name}`: {message}"
     hint = given_hint if kind == "value_error" else _field_hint(model, loc)
     return located.problem(path, "invalid-value", message, hint)

@@ -134,7 +134,18 @@ def read_vocabulary(root: str | Path) -> Vocabulary:
     path = Path(root) / "kb" / "facts.yaml"
     # Only when nothing is there: a folder or a pipe is reported as such (`not-a-file`).
     if not (path.exists() or path.is_symlink()):
-        raise KBError([Problem("kb/facts.yaml", 0, 0, "missing-file", f"{path} not found")])
+        raise KBError(
+            [
+                Problem(
+                    "kb/facts.yaml",
+                    0,
+                    0,
+                    "missing-file",
+                    f"{path} not found",
+                    "the profile schema follows the vocabulary: write kb/facts.yaml first",
+                )
+            ]
+        )
     located = read_yaml(path, "kb/facts.yaml")
     vocabulary, problems = validate_located(Vocabulary, located)
     if vocabulary is None:
