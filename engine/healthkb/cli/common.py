@@ -1,15 +1,17 @@
 """What every command shares: exit codes, usage errors, which KB a command works on, and
 where it may write.
 
-Which KB: the folder a command line names; without one, the KB in the current folder
-(when it holds `kb/kb.yaml`), so an editor working in a KB checks their own files;
-otherwise the KB bundled with the package. Commands that write into a KB never write
+Which KB: the folder a command line names; without one, the KB the current folder is
+in, found as git finds its repository (the nearest of the current folder and its
+parents that holds `kb/kb.yaml`), so an editor working anywhere in a KB checks their
+own files; otherwise the KB bundled with the package. Commands that write into a KB never write
 into the bundled one: it is the installed package's copy, not anybody's source.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,8 +29,8 @@ MANIFEST = "kb/kb.yaml"
 
 # For every `--help` that takes a KB folder: the one rule, in the same words.
 KB_DEFAULT_HELP = (
-    "folder holding kb/ and rules/ (default: the current folder if it holds kb/kb.yaml, "
-    "else the bundled KB)"
+    "folder holding kb/ and rules/ (default: the KB the current folder is in, found by "
+    "looking upwards for kb/kb.yaml, else the bundled KB)"
 )
 
 
@@ -57,9 +59,20 @@ def kb_folder_of(path: str | None) -> KBFolder:
                 "(give the folder that holds kb/ and rules/)"
             )
         return KBFolder(root, f"folder {path}")
-    if _holds_manifest(Path(".")):
-        return KBFolder(Path("."), "folder .")
+    found = enclosing_kb(Path.cwd())
+    if found is not None:
+        relative = Path(os.path.relpath(found))
+        return KBFolder(relative, f"folder {relative.as_posix()}")
     return KBFolder(bundled_root(), "bundled KB", bundled=True)
+
+
+def enclosing_kb(folder: Path) -> Path | None:
+    """The KB `folder` is in, as git finds its repository: the nearest of `folder` and
+    its parents that holds `kb/kb.yaml` (None: it is in no KB)."""
+    for candidate in (folder, *folder.parents):
+        if _holds_manifest(candidate):
+            return candidate
+    return None
 
 
 def _holds_manifest(root: Path) -> bool:
@@ -75,7 +88,7 @@ def kb_folder(path: str | None) -> Path:
     folder = kb_folder_of(path)
     if folder.bundled:
         print(
-            f"healthkb: using the bundled KB (no {MANIFEST} in the current folder)",
+            f"healthkb: using the bundled KB (no {MANIFEST} in the current folder or above)",
             file=sys.stderr,
         )
     return folder.root
@@ -86,7 +99,7 @@ def writable_kb_folder(path: str | None, what: str) -> Path:
     folder = kb_folder_of(path)
     if folder.bundled:
         raise UsageError(
-            f"no {MANIFEST} in the current folder, and {what} does not write into the "
+            f"no {MANIFEST} in the current folder or above, and {what} does not write into the "
             "installed package's bundled KB: give the KB folder (or run it from there)"
         )
     return folder.root

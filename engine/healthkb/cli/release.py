@@ -21,7 +21,8 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "path",
         nargs="?",
-        help="folder holding kb/ and rules/ (default: the current folder; never the bundled KB)",
+        help="folder holding kb/ and rules/ (default: the KB the current folder is in; never "
+        "the bundled KB)",
     )
     parser.add_argument(
         "--bump",

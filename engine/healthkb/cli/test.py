@@ -22,8 +22,8 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "path",
         nargs="?",
-        help="KB folder or one case file (default: the current folder if it holds "
-        "kb/kb.yaml, else the bundled KB)",
+        help="KB folder or one case file (default: the KB the current folder is in, found by "
+        "looking upwards for kb/kb.yaml, else the bundled KB)",
     )
     parser.add_argument("-k", dest="keyword", help="only cases whose name contains this text")
     parser.add_argument("--format", choices=["text", "json"], default="text")
