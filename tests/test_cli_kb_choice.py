@@ -152,8 +152,8 @@ def test_schema_outside_a_kb_folder_refuses_to_write_into_the_installed_package(
     assert (code, out) == (2, "")
     assert err == (
         "healthkb: no kb/kb.yaml in the current folder or above, and `healthkb schema` "
-        "without --out does not write into the installed package's bundled KB: give the KB folder (or run "
-        "it from there)\n"
+        "without --out does not write into the installed package's bundled KB: give the KB "
+        "folder (or run it from there)\n"
     )
     assert tree(bundled) == before
     code, out, _ = run(capsys, "schema", "--out", "schemas")
