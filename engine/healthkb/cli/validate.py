@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ..editing.kbcheck import checked
+from ..editing.kbcheck import checked, kb_warnings
 from ..errors import KBError
 from .common import EXIT_OK, EXIT_PROBLEMS, KB_DEFAULT_HELP, kb_folder_of
 
@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{len(error.problems)} problem(s) found ({folder.label})", file=sys.stderr)
         return EXIT_PROBLEMS
     active = len(content.active_rules())
+    for warning in kb_warnings(content):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.format == "json":
         print("[]")
     else:

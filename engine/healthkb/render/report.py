@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..content.passages import coverage
 from ..editing.cases import read_cases, run_cases
+from ..editing.coverage import coverage as sentence_and_rule_coverage
 from ..knowledge_base import KnowledgeBase
 from .html import generator_tag
 from .html_site import SITE_GENERATOR, SiteInput, site_pages
@@ -33,7 +34,8 @@ def build_report(kb: KnowledgeBase) -> dict[str, str]:
     broken case files raise `KBError`, as `healthkb test` would report them.
     """
     outcomes = run_cases(kb, read_cases(kb))
-    return site_pages(SiteInput(kb.content, coverage(kb.content), outcomes))
+    sentences = sentence_and_rule_coverage(kb.content, outcomes)
+    return site_pages(SiteInput(kb.content, coverage(kb.content), outcomes, sentences))
 
 
 def write_report(kb: KnowledgeBase, out: str | Path) -> list[Path]:
