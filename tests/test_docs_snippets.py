@@ -247,6 +247,10 @@ _AUDIT_LOG_CODES = {
     "blank-line",
     "malformed-record",
     "torn-line",
+    "checkpoint-mismatch",
+    "bad-signature",
+    "malformed-checkpoint",
+    "no-checkpoints",
 }
 # Codes of one word are only recognised in a one-line Problem(file, line, column, code, ...).
 _ONE_WORD_CODE = re.compile(r'Problem\(\s*[^,()]+,\s*[^,()]+,\s*[^,()]+,\s*"([a-z]+)"')

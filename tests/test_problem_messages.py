@@ -421,8 +421,9 @@ def test_integer_bounds_that_are_not_whole_numbers_are_refused_not_a_crash(
 def test_a_number_yaml_reads_as_text_says_so_rather_than_remove_quotes(make_kb) -> None:
     facts = MINI_FACTS.replace("max: 14", "max: 1.4e1")
     assert problems_of(make_kb({"kb/facts.yaml": facts})) == [
-        'kb/facts.yaml:8:9: wrong-type: `max` needs a number, got the text "1.4e1" '
-        "(YAML reads this as text: write the number as digits with at most one `.`)"
+        "kb/facts.yaml:8:14: yaml-value: `1.4e1` is read as text: this YAML reader takes an "
+        'exponent only with a dot and a sign (1.0e+3) (write 14, or quote it ("1.4e1") if you '
+        "mean the text)"
     ]
 
 

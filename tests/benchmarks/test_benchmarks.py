@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.benchmarks import robustness
 from tests.benchmarks.generated_kb import group_profile, write_generated_kb
 from tests.benchmarks.run import main, run
 
@@ -34,3 +35,17 @@ def test_a_generated_kb_is_valid_and_its_synthetic_rules_chain(tmp_path: Path) -
     result = kb.evaluate(group_profile(1, 5))
     assert result.conclusion_ids == ["measure_1_advice"]
     assert [d.fact for d in result.derived] == ["measure_1_state"]
+
+
+@pytest.mark.benchmark
+def test_robustness_benchmark_prints_its_figures() -> None:
+    assert robustness.main([]) == 0
+
+
+def test_a_quick_robustness_benchmark_reports_why_not_by_depth_and_reload_memory(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert robustness.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "why-not on diamond-chain KBs" in out and "\n      16     33 " in out
+    assert "         50 reloads" in out and "growth after the first tenth" in out

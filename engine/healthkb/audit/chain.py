@@ -10,6 +10,7 @@ with each line; `verify` stops at the first problem and says how the chain broke
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -125,10 +126,22 @@ def open_log(path: Path, flags: int) -> int:
 
 
 def read_lines(path: Path) -> Iterator[Line]:
-    """Every line of the log, each read with a bound on its length."""
+    """Every line of the log as it was when it was opened, each read with a bound on its
+    length.
+
+    The log's size is taken under a shared lock, which waits for an append in progress
+    (appends hold the exclusive lock), and only that many bytes are read: a log being
+    written to is read up to its last complete record, never half of one being written.
+    The lock is not kept while reading, so a long read never holds writers up.
+    """
     with os.fdopen(open_log(path, os.O_RDONLY), "rb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+        try:
+            end = os.fstat(handle.fileno()).st_size
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         number = 0
-        while raw := handle.readline(MAX_LINE_BYTES + 1):
+        while raw := handle.readline(max(0, min(MAX_LINE_BYTES + 1, end - handle.tell()))):
             number += 1
             if raw.endswith(b"\n"):
                 yield Line(number, raw[:-1], len(raw) - 1, torn=False)
@@ -136,7 +149,7 @@ def read_lines(path: Path) -> Iterator[Line]:
                 yield Line(number, raw, len(raw), torn=True)
             else:
                 size, torn = len(raw), True
-                while block := handle.readline(_SKIP_BLOCK):
+                while block := handle.readline(max(0, min(_SKIP_BLOCK, end - handle.tell()))):
                     size += len(block)
                     if block.endswith(b"\n"):
                         size, torn = size - 1, False

@@ -37,6 +37,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
 from ..results.cds_cards import card_uuid
 from . import chain as auditchain
 from .chain import (
@@ -53,6 +55,14 @@ from .chain import (
     line_hash,
     parse,
     record_hash,
+)
+from .checkpoints import (
+    CheckpointCheck,
+    CheckpointSchedule,
+    append_checkpoint,
+    load_public_key,
+    make_checkpoint,
+    verify_checkpoints,
 )
 
 if TYPE_CHECKING:
@@ -120,9 +130,25 @@ class AuditLog:
     Pass it to `KnowledgeBase.evaluate(profile, audit=log)`.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        checkpoint_key: str | Path | Ed25519PrivateKey | None = None,
+        checkpoint_every: int | None = 1000,
+        checkpoint_seconds: float | None = None,
+    ) -> None:
+        """`checkpoint_key` (an Ed25519 private key, or the path of `audit.key`) makes
+        this writer sign a checkpoint after every `checkpoint_every` records it appends
+        and at its first append `checkpoint_seconds` or more after its last checkpoint
+        (None turns either off); `checkpoint()` signs one now (at shutdown, say)."""
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._schedule = (
+            None
+            if checkpoint_key is None
+            else CheckpointSchedule(checkpoint_key, checkpoint_every, checkpoint_seconds)
+        )
 
     def __repr__(self) -> str:
         return f"<AuditLog {self.path}>"
@@ -136,14 +162,56 @@ class AuditLog:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 sequence, previous = _chain_head(fd, self.path)
                 record = build_record(result, sequence, previous)
-                _write_all(fd, _line_of(record, self.path) + b"\n")
-                os.fsync(fd)
+                line = _line_of(record, self.path)
+                _write_durably(fd, line + b"\n", self.path)
+                if created:
+                    _fsync_folder(self.path.parent)
+                if self._schedule is not None and self._schedule.record_appended():
+                    # Under the log's lock: the checkpoints go in the records' order.
+                    self._sign(sequence, line_hash(line))
             finally:
                 os.close(fd)  # closing releases the flock
-            if created:
-                _fsync_folder(self.path.parent)
         record_id: str = record["record"]
         return record_id
+
+    def checkpoint(self, key: str | Path | Ed25519PrivateKey | None = None) -> Record:
+        """Sign a checkpoint of the log's last record now, with `key` or the writer's
+        `checkpoint_key`, and append it to `LOG.checkpoints`; returns the checkpoint.
+
+        It signs what the log holds: run `verify` (and `verify_checkpoints`) first where
+        the log may have been tampered with since the last checkpoint, as the
+        `healthkb audit checkpoint` command does."""
+        with self._lock:
+            if key is not None:
+                schedule = CheckpointSchedule(key, None, None)
+            elif self._schedule is not None:
+                schedule = self._schedule
+            else:
+                raise AuditLogError(f"{self.path}: no key to sign a checkpoint with")
+            fd = auditchain.open_log(self.path, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                following, head = _chain_head(fd, self.path)
+                if following == 1:
+                    raise AuditLogError(f"{self.path}: the log is empty: nothing to checkpoint")
+                return self._sign(following - 1, head, schedule)
+            finally:
+                os.close(fd)
+
+    def verify_checkpoints(self, public_key: str | Path | Ed25519PublicKey) -> CheckpointCheck:
+        """Check every checkpoint of the log with `public_key` (or the path of
+        `audit.pub`): each signature, and that each signed record is still as signed."""
+        if not isinstance(public_key, Ed25519PublicKey):
+            public_key = load_public_key(Path(public_key))
+        return verify_checkpoints(self.path, public_key)
+
+    def _sign(self, sequence: int, head: str, schedule: CheckpointSchedule | None = None) -> Record:
+        schedule = schedule or self._schedule
+        assert schedule is not None
+        checkpoint = make_checkpoint(schedule.key, sequence, head)
+        append_checkpoint(self.path, checkpoint)
+        schedule.checkpointed()
+        return checkpoint
 
     def checked(self) -> Iterator[Checked]:
         """Every record with what is wrong with it (its hash, its link, its line ending),
@@ -270,11 +338,32 @@ def _last_line(fd: int, size: int) -> bytes | None:
     return b"".join(chunks) + os.pread(fd, 1, size - 1)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+def _write_durably(fd: int, data: bytes, path: Path) -> None:
+    """Append `data` and fsync it, or leave the file as it was and raise AuditLogError.
+
+    The caller holds the exclusive lock, so the bytes after `size` are this write's own:
+    when the disk is full (ENOSPC) or the write fails half-way, cutting them off keeps
+    the last line whole, and appending works again once the disk has room.
+    """
+    size = os.fstat(fd).st_size
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except OSError as error:
+        try:
+            os.ftruncate(fd, size)
+        except OSError as undo:
+            raise AuditLogError(
+                f"{path}: cannot write the audit record ({error.strerror}), nor cut the "
+                f"partial record back off ({undo.strerror}); not logged ({_VERIFY})"
+            ) from None
+        raise AuditLogError(
+            f"{path}: cannot write the audit record ({error.strerror}); not logged, and "
+            "the log is as it was before"
+        ) from None
 
 
 def _fsync_folder(folder: Path) -> None:

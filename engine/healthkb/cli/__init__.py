@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import HealthKBError, KBError, ProfileError
 from . import audit, coverage, diff, evaluate, release, report, schema, test, validate
-from .common import EXIT_OK, EXIT_USAGE, UsageError
+from .common import EXIT_OK, EXIT_USAGE, UsageError, print_listed
 
 # One module per command (or group of commands), in the order `--help` lists them.
 COMMAND_MODULES = (validate, evaluate, test, coverage, schema, release, diff, report, audit)
@@ -39,8 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KBError, ProfileError) as error:
         kind = "invalid profile" if isinstance(error, ProfileError) else "broken knowledge base"
         print(f"healthkb: {kind}:", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print_listed(error, "  ", sys.stderr)
         return EXIT_USAGE
     except (HealthKBError, UsageError) as error:
         print(f"healthkb: {error}", file=sys.stderr)

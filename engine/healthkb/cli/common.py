@@ -13,17 +13,37 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
+from ..content.folders import unsearchable
 from ..content.loader import bundled_root
 from ..content.regularfile import kind_of
-from ..errors import Problem
+from ..errors import KBError, Problem, ProfileError, listed, more_problems
 from ..knowledge_base import KnowledgeBase, load
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def print_listed(error: KBError | ProfileError, indent: str, stream: TextIO) -> None:
+    """The first problems of `error`, one a line, and a line counting the rest."""
+    shown, hidden = listed(error)
+    for problem in shown:
+        print(f"{indent}{problem}", file=stream)
+    if hidden:
+        print(f"{indent}{more_problems(hidden)}", file=stream)
+
+
+def problems_exit(problems: Iterable[Problem]) -> int:
+    """The exit code of a check that found `problems`: 1, or 2 when a file or folder
+    could not be read (then the KB was not checked at all, nor can it be released)."""
+    if any(problem.code == "unreadable" for problem in problems):
+        return EXIT_USAGE
+    return EXIT_PROBLEMS
+
 
 MANIFEST = "kb/kb.yaml"
 
@@ -79,7 +99,8 @@ def _holds_manifest(root: Path) -> bool:
     """Whether anything is at `root/kb/kb.yaml`: a folder or a pipe there is the KB's
     broken manifest, which loading reports (`not-a-file`), not the sign of another KB."""
     manifest = root / MANIFEST
-    return manifest.exists() or manifest.is_symlink()
+    # A `kb/` folder that cannot be searched may hold one: loading reports it `unreadable`.
+    return os.path.lexists(manifest) or unsearchable(root / "kb", "kb") is not None
 
 
 def kb_folder(path: str | None) -> Path:

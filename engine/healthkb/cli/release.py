@@ -11,7 +11,15 @@ from typing import Any, TextIO
 from ..editing.cases import CaseOutcome
 from ..editing.release import FailingCasesError, release
 from ..errors import KBError
-from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, writable_kb_folder, writing
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    UsageError,
+    print_listed,
+    problems_exit,
+    writable_kb_folder,
+    writing,
+)
 
 
 def register(commands: Any) -> None:
@@ -56,10 +64,9 @@ def run(args: argparse.Namespace) -> int:
                 root, args.bump, date, args.change, allow_failing_tests=args.allow_failing_tests
             )
     except KBError as error:
-        for problem in error.problems:
-            print(problem)
-        print(f"release refused: {len(error.problems)} problem(s) found")
-        return EXIT_PROBLEMS
+        print_listed(error, "", sys.stdout)
+        print(f"release refused: {len(error.problems) + error.more:,} problem(s) found")
+        return problems_exit(error.problems)
     except FailingCasesError as error:
         _print_failing(error.failing, sys.stdout)
         print(

@@ -8,8 +8,8 @@ import sys
 from typing import Any
 
 from ..editing.kbcheck import checked, kb_warnings
-from ..errors import KBError
-from .common import EXIT_OK, EXIT_PROBLEMS, KB_DEFAULT_HELP, kb_folder_of
+from ..errors import KBError, listed, more_problems
+from .common import EXIT_OK, KB_DEFAULT_HELP, kb_folder_of, print_listed, problems_exit
 
 
 def register(commands: Any) -> None:
@@ -27,12 +27,15 @@ def run(args: argparse.Namespace) -> int:
         content, cases = checked(folder.root)
     except KBError as error:
         if args.format == "json":
-            print(json.dumps([p.to_dict() for p in error.problems], indent=2, ensure_ascii=False))
+            shown, hidden = listed(error)
+            print(json.dumps([p.to_dict() for p in shown], indent=2, ensure_ascii=False))
+            if hidden:
+                print(f"healthkb: {more_problems(hidden)}", file=sys.stderr)
         else:
-            for problem in error.problems:
-                print(problem)
-            print(f"{len(error.problems)} problem(s) found ({folder.label})", file=sys.stderr)
-        return EXIT_PROBLEMS
+            print_listed(error, "", sys.stdout)
+            count = len(error.problems) + error.more
+            print(f"{count:,} problem(s) found ({folder.label})", file=sys.stderr)
+        return problems_exit(error.problems)
     active = len(content.active_rules())
     for warning in kb_warnings(content):
         print(f"warning: {warning}", file=sys.stderr)

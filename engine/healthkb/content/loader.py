@@ -19,6 +19,7 @@ from ..errors import KBError, Problem
 from . import checks, strata, versioned, versions
 from .certainty import check_certainty
 from .changes import Changes, changes_since, next_version
+from .folders import unsearchable, yaml_files
 from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
 from .model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
@@ -114,6 +115,8 @@ class _Reader:
         self.failed: dict[Path, Any] = {}
         # The same files, as read, when their YAML could be read (to salvage from).
         self.failed_located: dict[Path, Located] = {}
+        # Folders that exist but could not be listed: what is in them is unknown.
+        self.unlisted: set[str] = set()
 
     def name(self, path: Path) -> str:
         try:
@@ -163,7 +166,12 @@ class _Reader:
                 hint = f"a KB holds `kb/sources/` and `rules/`: {action} the folder `{relative}/`"
                 self.problems.append(Problem(relative, 0, 0, "missing-folder", message, hint))
             return []
-        files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+        try:
+            files = yaml_files(folder, relative)
+        except KBError as error:
+            self.problems += error.problems
+            self.unlisted.add(relative)
+            return []
         if len(files) > MAX_FILES:
             self.problems.append(
                 Problem(
@@ -210,6 +218,10 @@ def check_content(root: str | Path | None = None) -> CheckedContent:
 
 def _check_content(root: str | Path | None) -> CheckedContent:
     base = Path(root) if root is not None else bundled_root()
+    for folder in (base, base / "kb"):
+        refused = unsearchable(folder, "kb" if folder != base else str(base))
+        if refused is not None:
+            return CheckedContent(None, [refused])
     # Anything at kb/kb.yaml makes this a KB: a folder or a pipe there is reported
     # as what it is (`not-a-file`), not as a missing manifest.
     if not _lexists(base / "kb" / "kb.yaml"):
@@ -269,7 +281,12 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     )
     placed_vocabulary = Placed(vocabulary[0], vocabulary[1], ()) if vocabulary else None
     problems = list(reader.problems)
-    if not source_paths and not any(p.code == "missing-folder" for p in problems):
+    sources_unlisted = "kb/sources" in reader.unlisted
+    if (
+        not source_paths
+        and not sources_unlisted
+        and not any(p.code == "missing-folder" for p in problems)
+    ):
         problems.append(
             Problem(
                 "kb/sources",
@@ -283,7 +300,9 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     # A file that failed to load has its problems reported; what cites or names the
     # items in it is not reported again, one problem per citation or reference.
     broken_sources = Unloaded.of(
-        [reader.failed[p] for p in source_paths if p in reader.failed], lambda data: [data]
+        [reader.failed[p] for p in source_paths if p in reader.failed]
+        + ([None] if sources_unlisted else []),  # any source may be in the unlisted folder
+        lambda data: [data],
     )
     broken_conclusions = Unloaded.of(
         [reader.failed[conclusions_path]] if conclusions_path in reader.failed else [],

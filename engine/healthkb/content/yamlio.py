@@ -17,6 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import KBError, Problem, shorten
 from .regularfile import NotRegularFile, open_regular
+from .yamlnumbers import number_form_refused
 from .yamlsyntax import bad_character, has_hidden_line_break, syntax_problem
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -103,6 +104,12 @@ def read_yaml(path: Path, display_name: str, *, streams: bool = False) -> Locate
     """
     if streams and str(path) == STDIN:
         display_name = STDIN_NAME
+    return parse_yaml(read_text(path, display_name, streams=streams), display_name)
+
+
+def read_text(path: Path, display_name: str, *, streams: bool = False) -> str:
+    """The UTF-8 text of a regular file of at most MAX_FILE_BYTES (or of standard input,
+    where `streams` allows it); `KBError` with one located problem otherwise."""
     try:
         raw = _read_file(path, display_name, streams)
         text = raw.decode("utf-8")
@@ -135,7 +142,7 @@ def read_yaml(path: Path, display_name: str, *, streams: bool = False) -> Locate
                 )
             ]
         ) from None
-    return parse_yaml(text, display_name)
+    return text
 
 
 def _read_file(path: Path, display_name: str, streams: bool) -> bytes:
@@ -336,6 +343,11 @@ class _Builder:
                     node, "yaml-value", f"`{shorten(node.value)}` is not a valid value: {error}"
                 )
             return None
+        if not node.style and path[-1:] != ("<key>",):
+            refused = number_form_refused(node.tag, node.value, value)
+            if refused is not None:
+                self._problem(node, "yaml-value", *refused)
+                return None
         if isinstance(value, bool) and not node.style and path[-1:] != ("<key>",):
             word = "true" if value else "false"
             if node.value.lower() != word:

@@ -10,10 +10,12 @@ that fired on either side, and the changed background facts a firing used.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..content.folders import yaml_files
 from ..content.placed import Placed
 from ..content.profile import read_profile
 from ..errors import ProfileError
@@ -89,7 +91,10 @@ def _cases(old: list[Placed[TestCase]], new: list[Placed[TestCase]]) -> list[_Pr
 def _examples(old_root: Path, new_root: Path) -> list[_Profile]:
     def files(root: Path) -> dict[str, Path]:
         folder = root / EXAMPLES_FOLDER
-        return {p.name: p for p in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}
+        if not os.path.isdir(folder):
+            return {}
+        listed = yaml_files(folder, f"{root}/{EXAMPLES_FOLDER}", hidden=False)
+        return {p.name: p for p in listed if p.suffix == ".yaml"}
 
     before, after = files(old_root), files(new_root)
     profiles = []
