@@ -37,6 +37,7 @@ mark mark{background:#ffd75e}
 mark.left-out{background:#e4e4e4;color:#555;text-decoration:line-through #999}
 mark:target,mark.target{outline:2px solid #d9480f}
 .untouched{background:#fde2e2;border-bottom:2px dotted #c92a2a}
+.network svg{max-width:100%;height:auto}
 .tag{font-size:.8em;padding:0 .3em;border:1px solid #868e96;border-radius:3px;color:#495057}
 .notes{font-size:.88rem;margin:.2rem 0 1rem 1.5rem;padding:0;color:#333}
 .notes li{margin:.15rem 0}

@@ -29,6 +29,7 @@ from .html import (
     page,
     value_text,
 )
+from .html_network import facts_section, site_network
 
 if TYPE_CHECKING:
     from ..content.loader import KBContent
@@ -137,6 +138,8 @@ def index_page(data: SiteInput) -> str:
         f"<p>{esc(m.description)}</p>" if m.description else "",
         f"<details><summary>changelog</summary><ul>{changelog}</ul></details>" if changelog else "",
         _sources_table(data),
+        site_network(content),
+        facts_section(content),
         _rules_table(data),
         _conclusions_section(data),
         _background_section(data),
