@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 import healthkb
+from healthkb.analysis.findings import SEVERITY
 from healthkb.cli import main
 from healthkb.editing.kbcheck import check_kb
 
@@ -179,7 +180,7 @@ EDITOR_EXAMPLES = {
             "  - id: thigh_buttock_fat_may_decrease\n    kind: outcome\n    certainty: likely\n",
         )
     ],
-    "never-fires": [
+    "unreachable": [
         (
             "rules/running_and_diet.yaml",
             "- {fact: running.minutes_per_session, gt: 30}",
@@ -200,7 +201,8 @@ def problems_after(tmp_path: Path, edits: list[tuple[str, str, str]]) -> list[st
         text = path.read_text(encoding="utf-8")
         assert text.count(old) == 1, f"{name}: the documented edit no longer applies"
         path.write_text(text.replace(old, new), encoding="utf-8")
-    # What `healthkb validate` lists: the KB's problems with its pending version bumps.
+    # What `validate` reports: loading (with pending version bumps), the analysis, and
+    # the test cases.
     return [str(problem) for problem in check_kb(root).problems]
 
 
@@ -219,6 +221,7 @@ _TEMPLATED = {
         "duplicate-source-id",
         "duplicate-conclusion-id",
         "duplicate-rule-id",
+        "duplicate-silence-id",
     },
     'f"unknown-{what}"': {"unknown-conclusion", "unknown-rule"},
 }
@@ -257,7 +260,8 @@ _ONE_WORD_CODE = re.compile(r'Problem\(\s*[^,()]+,\s*[^,()]+,\s*[^,()]+,\s*"([a-
 
 
 def codes_in_the_engine() -> set[str]:
-    codes: set[str] = set()
+    # The analysis's errors are problems too, with their kind as code.
+    codes: set[str] = {kind for kind, severity in SEVERITY.items() if severity == "error"}
     templates: set[str] = set()
     for path in (ROOT / "engine" / "healthkb").rglob("*.py"):
         text = path.read_text(encoding="utf-8")

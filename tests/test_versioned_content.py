@@ -242,9 +242,15 @@ def test_changelog_lists_new_source_conclusion_and_fact_and_stays_plain_markdown
         "  pressure:\n    description: Blood pressure.\n    attributes:\n      high:\n"
         "        type: bool\n        description: High blood pressure.\nderived:\n",
     )
+    rules = MINI_RULES + (
+        "  - id: pressure_rule\n    version: 1\n    title: Brisk walking\n    status: active\n"
+        "    when: {fact: pressure.high, eq: true}\n    then: {conclude: pressure_may_fall}\n"
+        '    because:\n      - source: brisk\n        quote: "Brisk walking may lower blood '
+        'pressure."\n'
+    )
     root = locked(
         make_kb,
-        {"kb/conclusions.yaml": conclusions, "kb/facts.yaml": facts},
+        {"kb/conclusions.yaml": conclusions, "kb/facts.yaml": facts, "rules/walking.yaml": rules},
     )
     (root / "kb/sources/brisk.yaml").write_text(SECOND_SOURCE, encoding="utf-8")
     done = release(root, None, datetime.date(2025, 3, 1), ["Brisk walking, a second source."])
@@ -253,6 +259,7 @@ def test_changelog_lists_new_source_conclusion_and_fact_and_stays_plain_markdown
         "Added source `brisk` (version 1).",
         "Added conclusion `pressure_may_fall` (version 1).",
         "Added fact `pressure` (version 1).",
+        "Added rule `pressure_rule` (version 1).",
     )
     assert done.bump == "minor"
     manifest = yaml.safe_load((root / "kb/kb.yaml").read_text(encoding="utf-8"))

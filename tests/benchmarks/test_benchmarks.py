@@ -20,12 +20,18 @@ def test_benchmarks_print_their_figures() -> None:
 
 
 def test_a_small_benchmark_run_reports_every_path_and_target() -> None:
-    report = run(sizes=(120,), repeats=5, memory_evaluations=20)
+    report = run(sizes=(120,), repeats=5, memory_evaluations=20, analysed=(120,))
     text = "\n".join(report.lines)
     for path in ("evaluate()", "bare durable_rules", "reference evaluator (plain Python)"):
         assert f"seed          running profile: {path} " in text
         assert f"120 rules     running + one synthetic measure: {path} " in text
     assert "seed: evaluate() <= 2x bare durable_rules" in text
+    assert "seed: healthkb analyze < 2 s" in text
+    # Synthetic rules of one group with one effect: each above the lowest threshold adds
+    # nothing. Two full groups (2 x (24 + 24)) and one of five rules (2 + 1).
+    analysis = report.figures("120 rules").analysis
+    assert analysis is not None and analysis.findings == {"redundant": 99}
+    assert report.figures("seed").analysis.findings == {}  # type: ignore[union-attr]
     assert len(report.memory) == 10
 
 

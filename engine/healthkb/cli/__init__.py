@@ -2,7 +2,7 @@
 
 Each command lives in a module of its own with a `register(commands)` function that
 adds its sub-parser and sets `handler`. Exit codes: 0 success; 1 a check found
-problems (validate, test, audit verify); 2 unusable input or usage.
+problems (validate, analyze, test, audit verify); 2 unusable input or usage.
 """
 
 from __future__ import annotations
@@ -13,11 +13,22 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HealthKBError, KBError, ProfileError
-from . import audit, coverage, diff, evaluate, release, report, schema, test, validate
+from . import analyze, audit, coverage, diff, evaluate, release, report, schema, test, validate
 from .common import EXIT_OK, EXIT_USAGE, UsageError, print_listed
 
 # One module per command (or group of commands), in the order `--help` lists them.
-COMMAND_MODULES = (validate, evaluate, test, coverage, schema, release, diff, report, audit)
+COMMAND_MODULES = (
+    validate,
+    analyze,
+    evaluate,
+    test,
+    coverage,
+    schema,
+    release,
+    diff,
+    report,
+    audit,
+)
 
 
 def parser() -> argparse.ArgumentParser:

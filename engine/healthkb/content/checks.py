@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from .model import (
 )
 from .placed import Placed, walk_comparisons
 from .rule_model import Comparison, Rule, Then
+from .silence_model import Silence
 from .sources import ResolvedCitation, SourceText
 from .unloaded import NOTHING_UNLOADED, Unloaded
 
@@ -138,6 +139,7 @@ def all_citations(
     vocabulary: Placed[Vocabulary] | None,
     conclusions: list[Placed[Conclusion]],
     rules: list[Placed[Rule]],
+    silences: Sequence[Placed[Silence]] = (),
 ) -> list[Placed[Citation]]:
     """Every citation in the KB, including sources' left-out passages."""
     found: list[Placed[Citation]] = []
@@ -149,7 +151,7 @@ def all_citations(
         for name, fact in vocabulary.item.background.items():
             for i, c in enumerate(fact.because):
                 found.append(Placed(c, vocabulary.located, ("background", name, "because", i)))
-    for group in (conclusions, rules):
+    for group in (conclusions, rules, silences):
         for placed in group:
             for i, c in enumerate(placed.item.because):
                 found.append(Placed(c, placed.located, (*placed.path, "because", i)))
@@ -359,6 +361,7 @@ def check_then(
 def check_comparison(
     comparison: Comparison, where: Placed[Any], facts: dict[str, FactType]
 ) -> list[Problem]:
+    """A comparison names a declared fact and attribute, with a fitting operator and values."""
     fact = facts.get(comparison.fact_type)
     if fact is None:
         return [

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from ..errors import KBError, Problem
-from . import checks, strata, versioned, versions
+from . import checks, declarations, strata, versioned, versions
 from .certainty import check_certainty
 from .changes import Changes, changes_since, next_version
 from .folders import unsearchable, yaml_files
@@ -27,6 +27,7 @@ from .placed import Placed
 from .regularfile import kind_of
 from .rule_model import Rule, RulesFile
 from .salvage import Salvaged
+from .silence_model import Silence, SilencesFile
 from .sources import SourceText
 from .unloaded import Unloaded
 from .validation import validate_located
@@ -35,6 +36,7 @@ from .yamlio import Located, read_yaml
 M = TypeVar("M", bound=BaseModel)
 
 MAX_FILES = 2000
+SILENCES_FILE = "kb/silences.yaml"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ class KBContent:
     # tested and reviewed with them; `validate` and `release` refuse them.
     pending: tuple[Problem, ...] = ()
     changes: Changes = field(default_factory=lambda: Changes(()))
+    silences: dict[str, Silence] = field(default_factory=dict)
+    silence_dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
+    places: dict[tuple[str, str], str] = field(default_factory=dict)
+    """`file:line:column` of each ("rule" | "conclusion" | "silence", id), and of the
+    condition of each ("rule_when" | "silence_when", id)."""
 
     def active_rules(self) -> list[Rule]:
         return [r for r in self.rules.values() if r.status == "active"]
@@ -200,6 +207,9 @@ class CheckedContent:
     content: KBContent | None
     problems: list[Problem]
     pending: list[Problem] = field(default_factory=list)
+    analysable: bool = False
+    """Whether the rules, silences and vocabulary are sound enough for `healthkb analyze`
+    (every rule read and naming only what is declared, no negation cycle)."""
 
 
 def read_content(root: str | Path | None = None) -> KBContent:
@@ -247,6 +257,16 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     # A lock file that is there but cannot be read must not pass for a KB never locked:
     # that would skip the version checks against it.
     lock = reader.read(lock_path, versions.LockFile) if _lexists(lock_path) else None
+    silences_path = base / SILENCES_FILE
+    silences_file = reader.read(silences_path, SilencesFile) if _lexists(silences_path) else None
+    silences = (
+        [
+            Placed(s, silences_file[1], ("silences", i))
+            for i, s in enumerate(silences_file[0].silences)
+        ]
+        if silences_file
+        else []
+    )
     source_paths = reader.folder("kb/sources", required=True)
     sources = [
         Placed(source[0], source[1], ())
@@ -312,6 +332,8 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     index = checks.CitationIndex({s.item.id: SourceText(s.item.text) for s in sources})
     problems += checks.duplicate_ids(sources, "source")
     problems += checks.duplicate_ids(conclusions, "conclusion")
+    problems += checks.duplicate_ids(silences, "silence")
+    problems += declarations.check_excludes(conclusions)
     rule_problems = checks.duplicate_ids(rules, "rule")
     version_problems, pending = versions.check_versions(
         _placed_items(sources, conclusions, placed_vocabulary, rules),
@@ -319,7 +341,8 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     )
     problems += version_problems
     problems += checks.check_citations(
-        checks.all_citations(sources, placed_vocabulary, conclusions, rules) + salvaged.citations,
+        checks.all_citations(sources, placed_vocabulary, conclusions, rules, silences)
+        + salvaged.citations,
         index,
         broken_sources,
     )
@@ -327,17 +350,25 @@ def _check_content(root: str | Path | None) -> CheckedContent:
         problems += check_certainty(conclusion)
 
     dnf: dict[str, list[Conjunction]] = {}
+    silence_dnf: dict[str, list[Conjunction]] = {}
     analysis = strata.Analysis({}, [])
+    analysable = False
     if placed_vocabulary is not None:
         rule_problems += checks.check_vocabulary(placed_vocabulary)
+        rule_problems += declarations.check_single_valued(placed_vocabulary)
         conclusion_ids = {c.item.id for c in conclusions}
         for rule in rules:
             rule_problems += checks.check_rule_references(
                 rule, placed_vocabulary.item, conclusion_ids, broken_conclusions
             )
         rule_problems += salvaged.check(placed_vocabulary.item, conclusion_ids, broken_conclusions)
+        for silence in silences:
+            rule_problems += declarations.check_silence_references(
+                silence, placed_vocabulary.item, conclusion_ids
+            )
         dnf, dnf_problems = _normalise(rules)
-        rule_problems += dnf_problems
+        silence_dnf, silence_dnf_problems = _normalise(silences)
+        rule_problems += dnf_problems + silence_dnf_problems
         # Which rules can fire, and in which stratum, depends only on the rules and the
         # vocabulary: it is meaningful once every rule was read and names only what is
         # declared. Other problems (a quote, a version, a source file) do not change it,
@@ -346,6 +377,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
             active = [r for r in rules if r.item.status == "active"]
             analysis = strata.analyse(active, dnf, placed_vocabulary.item)
             problems += analysis.problems
+            analysable = not analysis.problems and silences_path not in reader.failed
     problems += rule_problems
 
     if manifest is None or placed_vocabulary is None or conclusions_file is None or rules_unread:
@@ -356,6 +388,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
         vocabulary=placed_vocabulary.item,
         conclusions={c.item.id: c.item for c in conclusions},
         rules={r.item.id: r.item for r in rules},
+        silences={s.item.id: s.item for s in silences},
     )
     return CheckedContent(
         KBContent(
@@ -363,6 +396,8 @@ def _check_content(root: str | Path | None) -> CheckedContent:
             rule_files={r.item.id: r.file for r in rules},
             citations=index,
             dnf=dnf,
+            silence_dnf=silence_dnf,
+            places=_places(rules, conclusions, silences),
             strata=analysis.strata,
             digest=_digest(content),
             lock=lock[0] if lock else None,
@@ -380,7 +415,26 @@ def _check_content(root: str | Path | None) -> CheckedContent:
         ),
         problems,
         pending,
+        analysable,
     )
+
+
+def _places(
+    rules: list[Placed[Rule]],
+    conclusions: list[Placed[Conclusion]],
+    silences: list[Placed[Silence]],
+) -> dict[tuple[str, str], str]:
+    places: dict[tuple[str, str], str] = {}
+    for kind, items in (("rule", rules), ("conclusion", conclusions), ("silence", silences)):
+        for placed in items:
+            line, column = placed.located.place(placed.path)
+            places.setdefault((kind, placed.item.id), f"{placed.file}:{line}:{column}")
+            if kind != "conclusion":  # where its condition is, for "can never fire"
+                line, column = placed.located.place((*placed.path, "when"))
+                places.setdefault(
+                    (f"{kind}_when", placed.item.id), f"{placed.file}:{line}:{column}"
+                )
+    return places
 
 
 def _placed_items(
@@ -404,7 +458,9 @@ def _lexists(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
-def _normalise(rules: list[Placed[Rule]]) -> tuple[dict[str, list[Conjunction]], list[Problem]]:
+def _normalise(
+    rules: list[Placed[Rule]] | list[Placed[Silence]],
+) -> tuple[dict[str, list[Conjunction]], list[Problem]]:
     dnf: dict[str, list[Conjunction]] = {}
     problems = []
     for rule in rules:

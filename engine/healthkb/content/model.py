@@ -195,6 +195,9 @@ class Attribute(StrictModel):
     """The largest allowed value of an integer or number attribute."""
     unit: str | None = None
     """The unit of an integer or number attribute, e.g. `minutes`."""
+    single_valued: bool = True
+    """Derived facts only: `false` when one profile may rightly derive several values of
+    this attribute at once. By default a profile deriving two values is an `ambiguity`."""
 
     @model_validator(mode="after")
     def _shape_fits_type(self) -> Attribute:
@@ -280,6 +283,9 @@ class Conclusion(StrictModel):
     """What the person is told, in plain words."""
     because: list[Citation] = Field(min_length=1)
     """The passages of the source the statement rests on."""
+    excludes: list[Identifier] = Field(default_factory=list)
+    """Conclusions never to be reached together with this one (both ways: declaring it
+    on one of the two is enough); `healthkb analyze` proves no profile reaches both."""
 
 
 class ConclusionsFile(StrictModel):

@@ -1,17 +1,22 @@
 """Every problem of a KB and of its test cases, at once: what `validate` and `release` check.
 
-The KB's own checks (files, quotes, references, versions, which rules can fire) and
-its test cases (`kb/tests/*.yaml`) are independent: a rule whose version was not
-raised does not stop a misspelt conclusion in a test case from being reported. Test
-cases are checked whenever the files they are checked against (the vocabulary, the
-conclusions, every rule file) could be read, whatever else is wrong.
+The KB's own checks (files, quotes, references, versions), its analysis (`healthkb
+analyze`: unreachable rules, conflicts, ambiguities are errors; redundant rules and
+gaps are warnings) and its test cases (`kb/tests/*.yaml`) are independent: a rule
+whose version was not raised does not stop a misspelt conclusion in a test case from
+being reported. The analysis runs whenever the rules, silences and vocabulary are
+sound enough for it, whatever else is wrong; test cases are checked whenever the files
+they are checked against (the vocabulary, the conclusions, every rule file) could be
+read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..analysis.analyze import analyze
+from ..analysis.findings import Finding
 from ..content.loader import KBContent, check_content
 from ..content.placed import Placed
 from ..content.yamlio import read_yaml
@@ -26,26 +31,33 @@ class KBCheck:
     """A KB's problems with those of its test cases, sorted by place.
 
     `content` and `cases` are what could be read; use them only when `problems` is
-    empty (see `checked`).
+    empty (see `checked`). Error findings of the analysis are among `problems`;
+    `warnings` holds its warning findings (`redundant`, `gap`).
     """
 
     content: KBContent | None
     cases: list[Placed[TestCase]]
     problems: list[Problem]
+    warnings: list[Finding] = field(default_factory=list)
 
 
 def check_kb(root: str | Path | None = None) -> KBCheck:
-    """Check the KB under `root` (default: the bundled one) and its test cases."""
+    """Check and analyse the KB under `root` (default: the bundled one) and its test cases."""
     checked = check_content(root)
     # A pending version bump is a problem here: validate and release refuse it.
     problems = [*checked.problems, *checked.pending]
     cases: list[Placed[TestCase]] = []
+    warnings: list[Finding] = []
+    if checked.content is not None and checked.analysable:
+        report = analyze(checked.content)
+        problems += [finding.as_problem() for finding in report.errors]
+        warnings = report.warnings
     if checked.content is not None:
         try:
             cases = check_cases(checked.content)
         except KBError as error:
             problems += error.problems
-    return KBCheck(checked.content, cases, sorted(problems))
+    return KBCheck(checked.content, cases, sorted(problems), warnings)
 
 
 def checked(root: str | Path | None = None) -> tuple[KBContent, list[Placed[TestCase]]]:

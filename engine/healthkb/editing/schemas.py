@@ -30,6 +30,7 @@ from ..content.model import ConclusionsFile, Manifest, Source, Vocabulary
 from ..content.placed import Placed
 from ..content.profile import build_profile_model
 from ..content.rule_model import RulesFile
+from ..content.silence_model import SilencesFile
 from ..content.validation import validate_located
 from ..content.yamlio import read_yaml
 from ..errors import KBError, Problem
@@ -46,6 +47,7 @@ FILE_MODELS: dict[str, tuple[type[BaseModel], str]] = {
     "facts": (Vocabulary, "kb/facts.yaml"),
     "conclusions": (ConclusionsFile, "kb/conclusions.yaml"),
     "rules": (RulesFile, "rules/*.yaml"),
+    "silences": (SilencesFile, "kb/silences.yaml"),
     "test-cases": (CasesFile, "kb/tests/*.yaml"),
 }
 PROFILE_FILES = "kb/examples/*.yaml"

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..analysis.findings import Report
 from ..content.model import Citation
 from ..content.passages import Citer, Passage, SourceCoverage, passage_id
 from ..content.placed import walk_comparisons
@@ -29,6 +30,7 @@ from .html import (
     page,
     value_text,
 )
+from .html_findings import findings_body
 from .html_network import facts_section, site_network
 
 if TYPE_CHECKING:
@@ -51,6 +53,7 @@ class SiteInput:
     # Sentence by sentence, as `healthkb coverage` counts them: the site's figures and
     # the text it shades as untouched come from here, so both count the same way.
     sentences: Coverage
+    analysis: Report | None = None
 
 
 def site_pages(data: SiteInput) -> dict[str, str]:
@@ -60,7 +63,17 @@ def site_pages(data: SiteInput) -> dict[str, str]:
         pages[f"sources/{source_id}.html"] = source_page(data, source_id)
     for rule_id in sorted(data.content.rules):
         pages[f"rules/{rule_id}.html"] = rule_page(data, rule_id)
+    if data.analysis is not None:
+        pages["findings.html"] = findings_page(data, data.analysis)
     return pages
+
+
+def findings_page(data: SiteInput, report: Report) -> str:
+    body = findings_body(
+        report, data.content.silences, lambda citation: _citation_html(data, citation, "")
+    )
+    title = f"{data.content.manifest.title} — analysis"
+    return page(title, f"{_nav('')}\n{body}", _footer(data), SITE_GENERATOR)
 
 
 def _footer(data: SiteInput) -> str:
@@ -134,6 +147,7 @@ def index_page(data: SiteInput) -> str:
         f"<tr><th>version</th><td>{_version(content)}</td></tr>",
         f"<tr><th>digest</th><td><code>{esc(content.digest)}</code></td></tr>",
         f"<tr><th>test cases</th><td>{passed} of {len(data.cases)} pass</td></tr>",
+        _analysis_row(data),
         "</table>",
         f"<p>{esc(m.description)}</p>" if m.description else "",
         f"<details><summary>changelog</summary><ul>{changelog}</ul></details>" if changelog else "",
@@ -147,6 +161,16 @@ def index_page(data: SiteInput) -> str:
     ]
     return page(
         f"{m.title} — report", "\n".join(b for b in body if b), _footer(data), SITE_GENERATOR
+    )
+
+
+def _analysis_row(data: SiteInput) -> str:
+    if data.analysis is None:
+        return ""
+    errors, warnings = len(data.analysis.errors), len(data.analysis.warnings)
+    return (
+        f'<tr><th>analysis</th><td><a href="findings.html">{errors} error(s), '
+        f"{warnings} warning(s)</a></td></tr>"
     )
 
 

@@ -25,6 +25,9 @@ def result_text(result: Result) -> str:
         lines = ["No conclusions: the sources say nothing about this profile."]
     else:
         lines = []
+    lines += [f"CONFLICT: {conflict.message}" for conflict in result.conflicts]
+    if result.conflicts:
+        lines.append("")
     for c in result.conclusions:
         lines.append(f"[{c.kind}, {c.certainty}] {c.id}")
         lines.append(f"  {c.statement}")
@@ -46,6 +49,8 @@ def result_markdown(result: Result) -> str:
     lines = ["# Conclusions", ""]
     if not result.conclusions:
         lines += ["No conclusions: the sources say nothing about this profile.", ""]
+    for conflict in result.conflicts:
+        lines += [f"**Conflict:** {escape(conflict.message)}", ""]
     for c in result.conclusions:
         lines += [
             f"## {c.id}",
