@@ -86,21 +86,7 @@ class KBContent:
 
     def versioned_items(self) -> list[versioned.Versioned]:
         """Every versioned item of the KB (see `versioned.py`)."""
-        return versioned_items(self.sources, self.conclusions, self.vocabulary, self.rules)
-
-
-def versioned_items(
-    sources: dict[str, Source],
-    conclusions: dict[str, Conclusion],
-    vocabulary: Vocabulary,
-    rules: dict[str, Rule],
-) -> list[versioned.Versioned]:
-    return [
-        *(versioned.source_item(s) for s in sources.values()),
-        *(versioned.conclusion_item(c) for c in conclusions.values()),
-        *versioned.fact_items(vocabulary),
-        *(versioned.rule_item(r) for r in rules.values()),
-    ]
+        return versioned.items_of(self.sources, self.conclusions, self.vocabulary, self.rules)
 
 
 def bundled_root() -> Path:
@@ -336,7 +322,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     problems += declarations.check_excludes(conclusions)
     rule_problems = checks.duplicate_ids(rules, "rule")
     version_problems, pending = versions.check_versions(
-        _placed_items(sources, conclusions, placed_vocabulary, rules),
+        versioned.placed_items(sources, conclusions, placed_vocabulary, rules),
         Placed(lock[0], lock[1], ()) if lock else None,
     )
     problems += version_problems
@@ -404,7 +390,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
             pending=tuple(sorted(pending)),
             changes=changes_since(
                 lock[0] if lock else None,
-                versioned_items(
+                versioned.items_of(
                     content["sources"],  # type: ignore[arg-type]
                     content["conclusions"],  # type: ignore[arg-type]
                     placed_vocabulary.item,
@@ -435,22 +421,6 @@ def _places(
                     (f"{kind}_when", placed.item.id), f"{placed.file}:{line}:{column}"
                 )
     return places
-
-
-def _placed_items(
-    sources: list[Placed[Source]],
-    conclusions: list[Placed[Conclusion]],
-    vocabulary: Placed[Vocabulary] | None,
-    rules: list[Placed[Rule]],
-) -> list[Placed[versioned.Versioned]]:
-    """Every versioned item with its place, for the version checks."""
-    placed = [s.child(versioned.source_item(s.item)) for s in sources]
-    placed += [c.child(versioned.conclusion_item(c.item)) for c in conclusions]
-    if vocabulary is not None:
-        for item in versioned.fact_items(vocabulary.item):
-            placed.append(vocabulary.child(item, item.fields["section"], item.id))
-    placed += [r.child(versioned.rule_item(r.item)) for r in rules]
-    return placed  # type: ignore[return-value]
 
 
 def _lexists(path: Path) -> bool:

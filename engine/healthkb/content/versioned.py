@@ -28,6 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from .model import BackgroundFact, Conclusion, FactType, Source, Vocabulary
+from .placed import Placed
 from .rule_model import Rule
 
 ItemKind = Literal["source", "conclusion", "fact", "rule"]
@@ -124,3 +125,34 @@ def attribute_specs(item: Versioned) -> dict[str, dict[str, Any]]:
         if dot and prop in ATTRIBUTE_FIELDS:
             specs.setdefault(name, {})[prop] = value
     return specs
+
+
+def items_of(
+    sources: dict[str, Source],
+    conclusions: dict[str, Conclusion],
+    vocabulary: Vocabulary,
+    rules: dict[str, Rule],
+) -> list[Versioned]:
+    """Every versioned item of a KB's content."""
+    return [
+        *(source_item(s) for s in sources.values()),
+        *(conclusion_item(c) for c in conclusions.values()),
+        *fact_items(vocabulary),
+        *(rule_item(r) for r in rules.values()),
+    ]
+
+
+def placed_items(
+    sources: list[Placed[Source]],
+    conclusions: list[Placed[Conclusion]],
+    vocabulary: Placed[Vocabulary] | None,
+    rules: list[Placed[Rule]],
+) -> list[Placed[Versioned]]:
+    """Every versioned item with its place in the files, for the version checks."""
+    placed: list[Placed[Any]] = [s.child(source_item(s.item)) for s in sources]
+    placed += [c.child(conclusion_item(c.item)) for c in conclusions]
+    if vocabulary is not None:
+        for item in fact_items(vocabulary.item):
+            placed.append(vocabulary.child(item, item.fields["section"], item.id))
+    placed += [r.child(rule_item(r.item)) for r in rules]
+    return placed
