@@ -393,3 +393,22 @@ def test_release_regenerates_stale_schemas_and_says_so(make_kb, capsys) -> None:
         "(`healthkb schema`); commit them with the release\n"
     )
     assert main(["schema", str(root), "--check"]) == 0
+
+
+def test_a_conclusions_exclusions_are_versioned_content(make_kb, capsys) -> None:
+    excluding = MINI_CONCLUSIONS.replace(
+        "    kind: warning\n", "    kind: warning\n    excludes: [walking_may_help]\n"
+    )
+    root = locked(make_kb, {"kb/conclusions.yaml": excluding})
+    code, out = validate(root, capsys)
+    assert code == 1
+    assert out.startswith(
+        "kb/conclusions.yaml:9:5: version-not-bumped: conclusion `rest` changed since release "
+        "1.0.0 (excludes) but its version is still 1"
+    )
+    (root / "kb/conclusions.yaml").write_text(bumped(excluding, "id: rest"), encoding="utf-8")
+    changes = read_content(root).changes
+    assert (changes.bump, [c.changelog_line() for c in changes.items]) == (
+        "minor",
+        ["Changed conclusion `rest` (version 1 → 2) in excludes."],
+    )
