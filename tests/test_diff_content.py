@@ -91,34 +91,18 @@ def test_rewritten_source_sentence_shows_its_words(make_kb, capsys) -> None:
     for old, new in quotes.items():
         conclusions = conclusions.replace(f'"{old}"', f'"{new}"')
         rules = rules.replace(f'"{old}"', f'"{new}"')
-    out = diff(
-        make_kb,
-        capsys,
-        {
-            "kb/sources/mini.yaml": source,
-            "kb/conclusions.yaml": conclusions,
-            "rules/walking.yaml": rules,
-        },
-    )
-    assert section(out, "Sources") == [
+    files = {
+        "kb/sources/mini.yaml": source,
+        "kb/conclusions.yaml": conclusions,
+        "rules/walking.yaml": rules,
+    }
+    assert section(diff(make_kb, capsys, files), "Sources") == [
         "  ~ mini (version 1): text",
         "      ~ p1.s1: Walking 3–5 times a week [-may help.-] {+cures high blood pressure in "
         "most people.+}",
         "      + p3.s1: “Sleep well.”",
     ]
-    data = json.loads(
-        diff(
-            make_kb,
-            capsys,
-            {
-                "kb/sources/mini.yaml": source,
-                "kb/conclusions.yaml": conclusions,
-                "rules/walking.yaml": rules,
-            },
-            "--format",
-            "json",
-        )
-    )
+    data = json.loads(diff(make_kb, capsys, files, "--format", "json"))
     assert data["sources"][0]["details"][0] == {
         "field": "p1.s1",
         "old": "Walking 3–5 times a week may help.",
