@@ -23,6 +23,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -58,14 +59,19 @@ class Versioned:
     version: int
     fields: dict[str, Any]
 
-    @property
+    # Cached: loading compares every item with the lock, and a release writes them.
+    @cached_property
     def digest(self) -> str:
         """sha256 of the canonical JSON of all its fields."""
         return digest_of(self.fields)
 
+    @cached_property
+    def _field_digests(self) -> dict[str, str]:
+        return {name: digest_of(value)[7:23] for name, value in sorted(self.fields.items())}
+
     def field_digests(self) -> dict[str, str]:
         """A short digest of each field, to name the fields that changed."""
-        return {name: digest_of(value)[7:23] for name, value in sorted(self.fields.items())}
+        return dict(self._field_digests)
 
 
 def digest_of(value: Any) -> str:
