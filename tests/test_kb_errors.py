@@ -416,7 +416,10 @@ def test_an_empty_sources_folder_has_no_sources(make_kb) -> None:
     root = make_kb()
     (root / "kb" / "sources" / "mini.yaml").unlink()
     problems = problems_of(root)
-    assert str(only(problems, "no-sources")) == "kb/sources: no-sources: no source files found"
+    assert str(only(problems, "no-sources")) == (
+        "kb/sources: no-sources: no source files found (add the article the KB encodes as "
+        "`kb/sources/<id>.yaml`)"
+    )
     assert [p.code for p in problems].count("unknown-source") == 5
 
 

@@ -278,7 +278,7 @@ def test_an_enum_attribute_without_values_says_an_enum(make_kb) -> None:
     facts = MINI_FACTS.replace("        values: [enough, low]\n", "")
     assert problems_of(make_kb({"kb/facts.yaml": facts})) == [
         "kb/facts.yaml:17:7: invalid-value: `level`: an `enum` attribute needs `values` "
-        "(the allowed values)"
+        "(the allowed values) (list them, e.g. `values: [low, moderate, high]`)"
     ]
 
 
@@ -295,7 +295,7 @@ def test_a_huge_value_in_a_kb_file_is_shortened(make_kb) -> None:
         "not a valid `kind` (expected one of `information`, `outcome`, `recommendation`, "
         "`warning`)",
         "rules/walking.yaml:16:38: invalid-value: `walking_load.level`: '" + "e" * 60 + "'… "
-        "(100,000 characters) is not one of enough, low",
+        "(100,000 characters) is not one of enough, low (expected one of `enough`, `low`)",
     ]
 
 

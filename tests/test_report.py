@@ -108,7 +108,7 @@ def test_crossing_passages_nest_and_only_the_first_piece_carries_the_id() -> Non
         Highlight(0, 24, "b", "encoded", "B"),
         Highlight(20, 40, "c", "encoded", "C"),
     ]
-    assert article_html(text, marks, show_untouched=True) == (
+    assert article_html(text, marks, untouched=[(41, 50)]) == (
         '<div class="article">\n'
         '<p id="p1"><a class="anchor" href="#p1">p1</a>\n'
         '<mark id="a" class="encoded" title="A"><mark id="b" class="encoded" title="B">'

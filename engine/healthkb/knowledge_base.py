@@ -13,6 +13,7 @@ from .audit.log import AuditLog
 from .content.gcpause import collection_paused
 from .content.loader import KBContent, read_content
 from .content.profile import build_profile_model, read_profile, validate_profile
+from .errors import Problem
 from .results.result import Result, build_result
 from .runtime.compile import compile_rules
 from .runtime.engine import DEFAULT_MAX_STEPS, Engine
@@ -51,7 +52,15 @@ class KnowledgeBase:
 
     @property
     def version(self) -> str:
-        return self.content.manifest.version
+        """The version stamped on answers: the release's, or `x.y.z+dev` for a working
+        copy changed since its release (see `KBContent.version`)."""
+        return self.content.version
+
+    @property
+    def pending(self) -> tuple[Problem, ...]:
+        """Items changed since the last release without a new version (`version-not-bumped`):
+        fine in a working copy, refused by `healthkb validate` and `release`."""
+        return self.content.pending
 
     @property
     def digest(self) -> str:

@@ -38,7 +38,7 @@ def analyze(content: KBContent) -> Report:
     findings += gaps(encoding, prover, witnesses)
     return Report(
         kb_id=content.manifest.id,
-        kb_version=content.manifest.version,
+        kb_version=content.version,
         kb_digest=content.digest,
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         questions=prover.questions,

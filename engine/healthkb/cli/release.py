@@ -1,4 +1,4 @@
-"""`healthkb release --bump major|minor|patch [PATH]`: version, changelog and lock file."""
+"""`healthkb release [--bump major|minor|patch] [PATH]`: version, changelog and lock file."""
 
 from __future__ import annotations
 
@@ -29,16 +29,23 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "path",
         nargs="?",
-        help="folder holding kb/ and rules/ (default: the current folder; never the bundled KB)",
+        help="folder holding kb/ and rules/ (default: the KB the current folder is in; never "
+        "the bundled KB)",
     )
-    parser.add_argument("--bump", required=True, choices=["major", "minor", "patch"])
+    parser.add_argument(
+        "--bump",
+        choices=["major", "minor", "patch"],
+        help="the version part to raise (default: what the changes need; may raise it, "
+        "never lower it)",
+    )
     parser.add_argument("--date", help="release date, YYYY-MM-DD (default: today)")
     parser.add_argument(
         "--change",
         action="append",
         default=[],
         metavar="TEXT",
-        help="a changelog line (repeat for more; default: the rules added, removed, changed)",
+        help="a changelog line, before the lines listing every source, conclusion, fact and "
+        "rule added, removed or changed (repeat for more)",
     )
     parser.add_argument(
         "--allow-failing-tests",
@@ -75,9 +82,15 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"released {done.kb_id} {done.version} ({done.date}), was {done.previous}")
+    print(f"bump: {done.bump}, {done.reason}")
     for change in done.changes:
         print(f"  - {change}")
     print(f"wrote {', '.join(done.files)}")
+    if done.regenerated_schemas:
+        print(
+            "note: the JSON Schemas above were out of date with the KB and were regenerated "
+            "(`healthkb schema`); commit them with the release"
+        )
     if done.date > datetime.date.today():
         print(
             f"note: the release is dated {done.date}, after today: until then a release "

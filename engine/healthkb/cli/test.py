@@ -14,7 +14,15 @@ from ..editing.cases import TestCase, case_target, read_cases, run_cases, select
 from ..errors import KBError, listed
 from ..knowledge_base import KnowledgeBase, load
 from ..render.cases import cases_json, cases_text
-from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError, kb_folder, print_listed
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    UsageError,
+    kb_folder,
+    print_listed,
+    warn_pending,
+)
 
 
 def register(commands: Any) -> None:
@@ -22,8 +30,8 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "path",
         nargs="?",
-        help="KB folder or one case file (default: the current folder if it holds "
-        "kb/kb.yaml, else the bundled KB)",
+        help="KB folder or one case file (default: the KB the current folder is in, found by "
+        "looking upwards for kb/kb.yaml, else the bundled KB)",
     )
     parser.add_argument("-k", dest="keyword", help="only cases whose name contains this text")
     parser.add_argument("--format", choices=["text", "json"], default="text")
@@ -61,6 +69,7 @@ def load_cases(
     A broken KB raises `KBError`, which `main` prints; both mean exit 2.
     """
     kb = load(root)
+    warn_pending(kb.pending, kb.version)
     try:
         return kb, read_cases(kb, root, files=files)
     except KBError as error:

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ..editing.kbcheck import check_kb
+from ..editing.kbcheck import check_kb, kb_warnings
 from ..errors import KBError, listed, more_problems
 from ..render.findings import warning_line
 from .common import EXIT_OK, KB_DEFAULT_HELP, kb_folder_of, print_listed, problems_exit
@@ -46,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     for finding in check.warnings:
         print(warning_line(finding))
+    # Notes about the manifest (a title that no longer names every source): stderr.
+    for warning in kb_warnings(content):
+        print(f"warning: {warning}", file=sys.stderr)
     active = len(content.active_rules())
     print(
         f"ok: {content.manifest.id} {content.manifest.version} ({folder.label}): "

@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from ..errors import KBError, Problem
-from . import checks, declarations, strata, versions
+from . import checks, declarations, strata, versioned, versions
 from .certainty import check_certainty
 from .fhir import FHIR_FILE, FhirMapping, check_fhir_mapping
+from .changes import Changes, changes_since, next_version
 from .folders import unsearchable, yaml_files
 from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
@@ -26,6 +27,7 @@ from .model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
 from .placed import Placed
 from .regularfile import kind_of
 from .rule_model import Rule, RulesFile
+from .salvage import Salvaged
 from .silence_model import Silence, SilencesFile
 from .sources import SourceText
 from .unloaded import Unloaded
@@ -54,6 +56,10 @@ class KBContent:
     strata: dict[str, int]
     digest: str
     lock: versions.LockFile | None = None
+    # Items changed under the same version (`version-not-bumped`): a working copy may be
+    # tested and reviewed with them; `validate` and `release` refuse them.
+    pending: tuple[Problem, ...] = ()
+    changes: Changes = field(default_factory=lambda: Changes(()))
     silences: dict[str, Silence] = field(default_factory=dict)
     silence_dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
     places: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -64,6 +70,26 @@ class KBContent:
 
     def active_rules(self) -> list[Rule]:
         return [r for r in self.rules.values() if r.status == "active"]
+
+    @property
+    def unreleased(self) -> bool:
+        """Whether this differs from the release its lock file records."""
+        return self.lock is not None and bool(self.changes.items)
+
+    @property
+    def version(self) -> str:
+        """The version stamped on answers: the manifest's, or for a working copy with
+        changes since its release, the version those changes lead to, as `+dev`
+        (`0.3.0+dev`), so an answer from unreleased content never passes for a release."""
+        released = self.manifest.version
+        bump = self.changes.bump
+        if not self.unreleased or bump is None:
+            return released
+        return f"{next_version(released, bump)}+dev"
+
+    def versioned_items(self) -> list[versioned.Versioned]:
+        """Every versioned item of the KB (see `versioned.py`)."""
+        return versioned.items_of(self.sources, self.conclusions, self.vocabulary, self.rules)
 
 
 def bundled_root() -> Path:
@@ -83,6 +109,8 @@ class _Reader:
         self.problems: list[Problem] = []
         # Files that failed, with their raw data when the YAML itself could be read.
         self.failed: dict[Path, Any] = {}
+        # The same files, as read, when their YAML could be read (to salvage from).
+        self.failed_located: dict[Path, Located] = {}
         # Folders that exist but could not be listed: what is in them is unknown.
         self.unlisted: set[str] = set()
 
@@ -100,13 +128,23 @@ class _Reader:
             self.failed[path] = None
             return None
         if located.data is None:
-            self.problems.append(Problem(located.file, 1, 1, "empty-file", "file is empty"))
+            self.problems.append(
+                Problem(
+                    located.file,
+                    1,
+                    1,
+                    "empty-file",
+                    "file is empty",
+                    "write its content (docs/editors.md shows each file), or delete it",
+                )
+            )
             self.failed[path] = None
             return None
         item, problems = validate_located(model, located)
         self.problems += problems
         if item is None:
             self.failed[path] = located.data
+            self.failed_located[path] = located
             return None
         return item, located
 
@@ -120,7 +158,9 @@ class _Reader:
                     if kind
                     else f"folder `{relative}` not found"
                 )
-                self.problems.append(Problem(relative, 0, 0, "missing-folder", message))
+                action = "move it away and create" if kind else "create"
+                hint = f"a KB holds `kb/sources/` and `rules/`: {action} the folder `{relative}/`"
+                self.problems.append(Problem(relative, 0, 0, "missing-folder", message, hint))
             return []
         try:
             files = yaml_files(folder, relative)
@@ -130,7 +170,14 @@ class _Reader:
             return []
         if len(files) > MAX_FILES:
             self.problems.append(
-                Problem(relative, 0, 0, "too-many-files", f"more than {MAX_FILES} files")
+                Problem(
+                    relative,
+                    0,
+                    0,
+                    "too-many-files",
+                    f"more than {MAX_FILES} files",
+                    "gather items into fewer files: a file may hold many rules",
+                )
             )
             return []
         return files
@@ -148,6 +195,7 @@ class CheckedContent:
 
     content: KBContent | None
     problems: list[Problem]
+    pending: list[Problem] = field(default_factory=list)
     analysable: bool = False
     """Whether the rules, silences and vocabulary are sound enough for `healthkb analyze`
     (every rule read and naming only what is declared, no negation cycle)."""
@@ -228,6 +276,12 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     # Rules missing (no folder, too many files, a file that did not load) leave the
     # content incomplete: checks of what names them would report them unknown, wrongly.
     rules_unread = no_rule_folder or any(p in reader.failed for p in rule_paths)
+    # But what does validate of a broken rules file is checked all the same.
+    salvaged = Salvaged()
+    for path in rule_paths:
+        if path in reader.failed_located:
+            salvaged.add(reader.failed_located[path])
+    rules += salvaged.rules
     conclusions = (
         [
             Placed(c, conclusions_file[1], ("conclusions", i))
@@ -244,7 +298,16 @@ def _check_content(root: str | Path | None) -> CheckedContent:
         and not sources_unlisted
         and not any(p.code == "missing-folder" for p in problems)
     ):
-        problems.append(Problem("kb/sources", 0, 0, "no-sources", "no source files found"))
+        problems.append(
+            Problem(
+                "kb/sources",
+                0,
+                0,
+                "no-sources",
+                "no source files found",
+                "add the article the KB encodes as `kb/sources/<id>.yaml`",
+            )
+        )
     # A file that failed to load has its problems reported; what cites or names the
     # items in it is not reported again, one problem per citation or reference.
     broken_sources = Unloaded.of(
@@ -263,9 +326,14 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     problems += checks.duplicate_ids(silences, "silence")
     problems += declarations.check_excludes(conclusions)
     rule_problems = checks.duplicate_ids(rules, "rule")
-    problems += versions.check_versions(rules, Placed(lock[0], lock[1], ()) if lock else None)
+    version_problems, pending = versions.check_versions(
+        versioned.placed_items(sources, conclusions, placed_vocabulary, rules),
+        Placed(lock[0], lock[1], ()) if lock else None,
+    )
+    problems += version_problems
     problems += checks.check_citations(
-        checks.all_citations(sources, placed_vocabulary, conclusions, rules, silences),
+        checks.all_citations(sources, placed_vocabulary, conclusions, rules, silences)
+        + salvaged.citations,
         index,
         broken_sources,
     )
@@ -286,6 +354,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
             rule_problems += checks.check_rule_references(
                 rule, placed_vocabulary.item, conclusion_ids, broken_conclusions
             )
+        rule_problems += salvaged.check(placed_vocabulary.item, conclusion_ids, broken_conclusions)
         for silence in silences:
             rule_problems += declarations.check_silence_references(
                 silence, placed_vocabulary.item, conclusion_ids
@@ -305,7 +374,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     problems += rule_problems
 
     if manifest is None or placed_vocabulary is None or conclusions_file is None or rules_unread:
-        return CheckedContent(None, problems)
+        return CheckedContent(None, problems, pending)
     content = dict(
         manifest=manifest[0],
         sources={s.item.id: s.item for s in sources},
@@ -327,9 +396,20 @@ def _check_content(root: str | Path | None) -> CheckedContent:
             strata=analysis.strata,
             digest=_digest(content),
             lock=lock[0] if lock else None,
+            pending=tuple(sorted(pending)),
+            changes=changes_since(
+                lock[0] if lock else None,
+                versioned.items_of(
+                    content["sources"],  # type: ignore[arg-type]
+                    content["conclusions"],  # type: ignore[arg-type]
+                    placed_vocabulary.item,
+                    content["rules"],  # type: ignore[arg-type]
+                ),
+            ),
             **content,  # type: ignore[arg-type]
         ),
         problems,
+        pending,
         analysable,
     )
 

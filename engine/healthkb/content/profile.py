@@ -24,7 +24,7 @@ from ..errors import (
 )
 from .jsonio import read_json
 from .model import LARGEST_WHOLE_NUMBER, LARGEST_WHOLE_NUMBER_TEXT, Attribute, FactType, Vocabulary
-from .validation import data_path, value_words
+from .validation import data_path, quoted_number, value_words
 from .yamlio import Located, read_yaml
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -229,11 +229,13 @@ def _problems(
             continue
         name = shorten(".".join(str(p) for p in path))
         code, message, hint = _explain(detail, vocabulary, path)
+        # "`x` needs a number, ...", as rules say it; other messages follow a colon.
+        text = f"`{name}` {message}" if code == "wrong-type" else f"`{name}`: {message}"
         if located is not None:
             line, column = located.place(path)
-            problems.append(Problem(located.file, line, column, code, f"`{name}`: {message}", hint))
+            problems.append(Problem(located.file, line, column, code, text, hint))
         else:
-            problems.append(Problem("profile", 0, 0, code, f"`{name}`: {message}", hint))
+            problems.append(Problem("profile", 0, 0, code, text, hint))
     return problems, more
 
 
@@ -266,6 +268,10 @@ def _explain(detail: Any, vocabulary: Vocabulary, path: tuple[Any, ...]) -> tupl
     if len(path) >= 2 and str(path[0]) in vocabulary.input:
         spec = vocabulary.input[str(path[0])].attributes.get(str(path[1]))
         if spec is not None:
+            # A number in quotes: the words rules and test cases use for it too.
+            expected = {"integer": "a whole number", "number": "a number"}.get(spec.type, "")
+            if hint := quoted_number(value, expected):
+                return "wrong-type", f"needs {expected}, got {value_words(value)}", hint
             return "invalid-value", f"{shown(value)} is not allowed", f"allowed: {allowed(spec)}"
     if len(path) == 1 and str(path[0]) in vocabulary.input:
         attributes = vocabulary.input[str(path[0])].attributes

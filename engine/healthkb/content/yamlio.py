@@ -115,14 +115,32 @@ def read_text(path: Path, display_name: str, *, streams: bool = False) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise KBError(
-            [Problem(display_name, 0, 0, "not-utf8", f"file is not UTF-8 text: {error.reason}")]
+            [
+                Problem(
+                    display_name,
+                    0,
+                    0,
+                    "not-utf8",
+                    f"file is not UTF-8 text: {error.reason}",
+                    "save the file as UTF-8 (most editors offer it under Save As or Encoding)",
+                )
+            ]
         ) from None
     except OSError as error:
         reason = error.strerror
         if isinstance(error, FileNotFoundError) and path.is_symlink():
             reason = f"it is a link to `{os.readlink(path)}`, which does not exist"
         raise KBError(
-            [Problem(display_name, 0, 0, "unreadable", f"cannot read file: {reason}")]
+            [
+                Problem(
+                    display_name,
+                    0,
+                    0,
+                    "unreadable",
+                    f"cannot read file: {reason}",
+                    "check that the file exists and that you may read it",
+                )
+            ]
         ) from None
     return text
 
@@ -213,7 +231,8 @@ def _compose(text: str, display_name: str) -> tuple[Node | None, yaml.SafeLoader
             raise _Limit(mark, _TOO_DEEP).error(display_name) from None
         raise KBError([syntax_problem(error, text, display_name, _Loader)]) from None
     except yaml.YAMLError as error:
-        raise KBError([Problem(display_name, 0, 0, "yaml-syntax", str(error))]) from None
+        hint = "check the YAML near the start of the file (a tab, or an unclosed quote)"
+        raise KBError([Problem(display_name, 0, 0, "yaml-syntax", str(error), hint)]) from None
     finally:
         loader.dispose()
     return node, loader

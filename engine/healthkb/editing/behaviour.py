@@ -21,8 +21,8 @@ from ..content.profile import read_profile
 from ..errors import ProfileError
 from ..knowledge_base import KnowledgeBase
 from ..results.result import Result
-from .cases import TestCase
-from .diff import FactChange, ItemChange, ProfileChange, behavioural_edits
+from .cases import TestCase, run_case
+from .diff import FactChange, FailingCase, ItemChange, ProfileChange, behavioural_edits
 
 EXAMPLES_FOLDER = "kb/examples"
 
@@ -57,6 +57,28 @@ def behavioural_diff(
         for profile in profiles
     ]
     return len(profiles), tuple(c for c in changes if c is not None)
+
+
+def newly_failing(
+    old: KnowledgeBase, new: KnowledgeBase, cases: list[Placed[TestCase]]
+) -> tuple[FailingCase, ...]:
+    """NEW's test cases that pass on OLD and fail on NEW, with NEW's failures: beside the
+    profiles that conclude differently, those whose derived facts or fired rules moved."""
+    found = []
+    for placed in cases:
+        if _failures(old, placed):
+            continue
+        failures = _failures(new, placed)
+        if failures:
+            found.append(FailingCase(placed.item.name, placed.file, failures))
+    return tuple(found)
+
+
+def _failures(kb: KnowledgeBase, placed: Placed[TestCase]) -> tuple[str, ...]:
+    try:
+        return run_case(kb, placed).failures
+    except ProfileError as error:
+        return tuple(f"profile not valid: {p.code}: {p.message}" for p in error.problems)
 
 
 def _cases(old: list[Placed[TestCase]], new: list[Placed[TestCase]]) -> list[_Profile]:

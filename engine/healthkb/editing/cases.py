@@ -151,7 +151,16 @@ def _read_cases(
             problems += error.problems
             continue
         if located.data is None:
-            problems.append(Problem(located.file, 1, 1, "empty-file", "file is empty"))
+            problems.append(
+                Problem(
+                    located.file,
+                    1,
+                    1,
+                    "empty-file",
+                    "file is empty",
+                    "write its `cases:` (see docs/editors.md, Writing test cases), or delete it",
+                )
+            )
             continue
         cases_file, found = validate_located(CasesFile, located)
         problems += found

@@ -19,8 +19,11 @@ from ..analysis.analyze import analyze
 from ..analysis.findings import Finding
 from ..content.loader import KBContent, check_content
 from ..content.placed import Placed
-from ..errors import KBError, Problem
+from ..content.yamlio import read_yaml
+from ..errors import KBError, Problem, shorten
 from .cases import TestCase, check_cases
+
+MANIFEST_FILE = "kb/kb.yaml"
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ class KBCheck:
 def check_kb(root: str | Path | None = None) -> KBCheck:
     """Check and analyse the KB under `root` (default: the bundled one) and its test cases."""
     checked = check_content(root)
-    problems = list(checked.problems)
+    # A pending version bump is a problem here: validate and release refuse it.
+    problems = [*checked.problems, *checked.pending]
     cases: list[Placed[TestCase]] = []
     warnings: list[Finding] = []
     if checked.content is not None and checked.analysable:
@@ -62,3 +66,34 @@ def checked(root: str | Path | None = None) -> tuple[KBContent, list[Placed[Test
     if check.problems or check.content is None:
         raise KBError(check.problems)
     return check.content, check.cases
+
+
+def kb_warnings(content: KBContent) -> list[Problem]:
+    """What `validate` notes without failing: a title and description that mention some
+    sources (by title, author or publisher) but not all, as after a source was added."""
+    manifest = content.manifest
+    said = f"{manifest.title}\n{manifest.description}".casefold()
+    missing = [
+        source
+        for source_id, source in sorted(content.sources.items())
+        if not any(
+            word.casefold() in said for word in (source.title, source.author, source.publisher)
+        )
+    ]
+    # A title naming no source at all ("Mini KB") is generic, not out of date.
+    if not missing or len(missing) == len(content.sources):
+        return []
+    try:
+        located = read_yaml(content.root / MANIFEST_FILE, MANIFEST_FILE)
+    except KBError:
+        return []
+    return [
+        located.problem(
+            ("title",),
+            "source-not-described",
+            f"the KB's title and description do not mention source `{source.id}` "
+            f"(“{shorten(source.title)}”, by {source.author}, {source.publisher})",
+            "say in `title` or `description` what the KB now covers",
+        )
+        for source in missing
+    ]

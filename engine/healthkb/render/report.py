@@ -17,6 +17,7 @@ from pathlib import Path
 from ..analysis.analyze import analyze
 from ..content.passages import coverage
 from ..editing.cases import read_cases, run_cases
+from ..editing.coverage import coverage as sentence_and_rule_coverage
 from ..knowledge_base import KnowledgeBase
 from .html import generator_tag
 from .html_site import SITE_GENERATOR, SiteInput, site_pages
@@ -35,8 +36,9 @@ def build_report(kb: KnowledgeBase) -> dict[str, str]:
     the KB (`healthkb analyze`) for the findings page.
     """
     outcomes = run_cases(kb, read_cases(kb))
+    sentences = sentence_and_rule_coverage(kb.content, outcomes)
     analysis = analyze(kb.content)
-    return site_pages(SiteInput(kb.content, coverage(kb.content), outcomes, analysis))
+    return site_pages(SiteInput(kb.content, coverage(kb.content), outcomes, sentences, analysis))
 
 
 def write_report(kb: KnowledgeBase, out: str | Path) -> list[Path]:

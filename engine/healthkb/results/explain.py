@@ -82,7 +82,7 @@ def explain(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str
             # anyone can copy with other values).
             "kb": {
                 "id": content.manifest.id,
-                "version": content.manifest.version,
+                "version": content.version,
                 "digest": content.digest,
             },
         }

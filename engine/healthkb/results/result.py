@@ -182,7 +182,7 @@ class Result(_Frozen):
                 f"with a KB whose digest is {self.kb_digest}"
             )
         stamp = (self.kb_id, self.kb_version, self.kb_digest)
-        kb = (content.manifest.id, content.manifest.version, content.digest)
+        kb = (content.manifest.id, content.version, content.digest)
         if stamp != kb:
             # Only reachable by writing past the frozen model (object.__setattr__).
             raise HealthKBError(
@@ -307,7 +307,7 @@ def build_result(content: KBContent, profile: dict[str, Any], trace: Trace) -> R
     )
     result = Result(
         kb_id=content.manifest.id,
-        kb_version=content.manifest.version,
+        kb_version=content.version,
         kb_digest=content.digest,
         profile=profile,
         conclusions=conclusions,
