@@ -18,8 +18,8 @@ from pydantic import BaseModel
 from ..errors import KBError, Problem
 from . import checks, declarations, strata, versioned, versions
 from .certainty import check_certainty
-from .fhir import FHIR_FILE, FhirMapping, check_fhir_mapping
 from .changes import Changes, changes_since, next_version
+from .fhir import FHIR_FILE, FhirMapping, check_fhir_mapping
 from .folders import unsearchable, yaml_files
 from .gcpause import collection_paused
 from .logic import Conjunction, TooComplex, to_dnf
