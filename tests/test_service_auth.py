@@ -193,3 +193,17 @@ def test_auth_setup_errors_are_clear(tmp_path: Path) -> None:
     jwks.write_text(json.dumps(Keys().jwks()))
     no_issuer = serve("--auth-jwks", str(jwks))
     assert no_issuer.returncode == 2 and "--auth-issuer" in no_issuer.stderr
+
+
+def test_which_addresses_need_auth_or_insecure() -> None:
+    from healthkb.service.server import ServeError, check_exposure, is_loopback
+    from healthkb.service.settings import Settings
+
+    assert [is_loopback(h) for h in ("127.0.0.1", "127.8.0.1", "::1", "[::1]", "localhost")] == [
+        True
+    ] * 5
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.org"))
+    check_exposure("0.0.0.0", Settings(), insecure=True)  # the operator said so
+    check_exposure("10.0.0.1", Settings(auth_jwks="jwks.json", auth_issuers=(ISSUER,)), False)
+    with pytest.raises(ServeError, match="refusing to listen on ::"):
+        check_exposure("::", Settings(), insecure=False)
