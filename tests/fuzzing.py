@@ -238,6 +238,31 @@ def profiles_for(draw: st.DrawFn, facts: dict[str, Any]) -> dict[str, Any]:
     return profile
 
 
+# -- YAML 1.1 number forms ---------------------------------------------------------------
+
+
+def _base_60(n: int) -> str:
+    hours, minutes = divmod(n, 60)
+    return f"{hours}:{minutes:02d}"
+
+
+# How YAML 1.1 lets a whole number (at least 1) be written so that it reads as another
+# value than YAML 1.2 (or a person) would: octal, base 60, binary, `_`, a bare exponent.
+yaml_11_number_forms = st.integers(1, 10_000).flatmap(
+    lambda n: st.sampled_from(
+        [
+            "0" + format(n, "o"),
+            "0" + str(n),
+            _base_60(n + 60),
+            "0b" + format(n, "b"),
+            f"{n}_0",
+            f"{n}e0",
+            "0o" + format(n, "o"),
+        ]
+    )
+)
+
+
 # -- checks ---------------------------------------------------------------------------------
 
 MAX_PROBLEM_CHARS = 600

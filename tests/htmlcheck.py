@@ -43,8 +43,10 @@ class _Reader(HTMLParser):
         self.parsed.tags[tag] = self.parsed.tags.get(tag, 0) + 1
         if "id" in values:
             self.parsed.ids.append(values["id"])
-        if tag == "a" and "href" in values:
-            self.parsed.hrefs.append(values["href"])
+        # SVG links (the inference network, drawn by Graphviz) use `xlink:href`.
+        for key in ("href", "xlink:href"):
+            if tag == "a" and key in values:
+                self.parsed.hrefs.append(values[key])
         if tag == "mark":
             mark = Mark(values.get("id"), values.get("class", ""), values.get("title", ""))
             self.parsed.marks.append(mark)

@@ -12,7 +12,9 @@ from conftest import ROOT
 from walkthrough import WALKTHROUGHS, run_walkthrough
 
 
-def test_the_report_pages_and_verifying_one_answer_run_as_written(tmp_path: Path) -> None:
+def test_the_auditors_sessions_and_the_checkpoint_walk_run_as_written(
+    tmp_path: Path,
+) -> None:
     # From the root of a checkout, as the doc says: they read kb/ and write report/,
     # the HTML pages and audit.jsonl there.
     checkout = tmp_path / "healthkb"
@@ -21,4 +23,4 @@ def test_the_report_pages_and_verifying_one_answer_run_as_written(tmp_path: Path
     home = tmp_path / "home"
     home.mkdir()
     doc = ROOT / "docs" / "auditors.md"
-    assert run_walkthrough(doc, WALKTHROUGHS["auditors.md"], checkout, home) == 8
+    assert run_walkthrough(doc, WALKTHROUGHS["auditors.md"], checkout, home) == 16

@@ -135,3 +135,32 @@ def test_explain_page_renders_the_proof_tree_linked_to_highlighted_passages(
         assert dom.mark(target).text == citation["quote"]
     assert screenshot(site, page, site / "explain.png") == (1280, 2000)
     assert (site / "explain.png").stat().st_size > 50_000
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_the_inference_network_renders_with_every_node_linked(
+    site: Path, kb: healthkb.KnowledgeBase
+) -> None:
+    index = site / "site" / "index.html"
+    html = rendered(site, index)
+    dom = parse(html)
+    content = kb.content
+    expected = (
+        len(content.vocabulary.input)
+        + len(content.vocabulary.derived)
+        + len(content.vocabulary.background)
+        + len(content.rules)
+        + len(content.conclusions)
+    )
+    assert dom.tags["svg"] == 1
+    assert html.count('class="node"') == expected
+    svg_links = [h for h in dom.hrefs if h.startswith(("#fact-", "#conclusion-", "rules/"))]
+    assert len(set(svg_links)) >= expected
+    assert broken_links(index, dom) == []
+    explain = site / "explain.html"
+    explain_html = rendered(site, explain)
+    explain_dom = parse(explain_html)
+    assert explain_dom.tags["svg"] == 1
+    assert explain_html.count('stroke="#c92a2a"') >= 10  # the proof's nodes and edges
+    assert "#rule-running_load_adequate" in explain_dom.hrefs
+    assert broken_links(explain, explain_dom) == []

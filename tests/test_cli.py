@@ -112,7 +112,11 @@ def test_explain_why_not_json(capsys) -> None:
         ({"p.yaml": "running: {intensity: extreme}"}, ["p.yaml"], "'extreme' is not allowed"),
         ({"p.yaml": "- a list\n"}, ["p.yaml"], "a profile is a mapping of facts; got a list"),
         ({"p.yaml": "!!python/object:os.system {}"}, ["p.yaml"], "yaml-tag"),
-        ({"p.json": '{"running": {"sessions_per_week": "4"}}'}, ["p.json"], "is not allowed"),
+        (
+            {"p.json": '{"running": {"sessions_per_week": "4"}}'},
+            ["p.json"],
+            'needs a whole number, got the text "4"',
+        ),
     ],
 )
 def test_bad_profiles_exit_2_with_a_located_message(

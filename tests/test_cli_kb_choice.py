@@ -135,7 +135,7 @@ def test_validate_outside_a_kb_folder_checks_the_bundled_kb_and_says_so(
 def test_reading_commands_outside_a_kb_folder_use_the_bundled_kb_and_say_so_on_stderr(
     bundled: Path, empty_cwd: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    note = "healthkb: using the bundled KB (no kb/kb.yaml in the current folder)\n"
+    note = "healthkb: using the bundled KB (no kb/kb.yaml in the current folder or above)\n"
     code, out, err = run(capsys, "evaluate", "me.yaml", "--format", "json")
     assert (code, json.loads(out)["kb_id"], err) == (0, "installed-kb", note)
     code, _, err = run(capsys, "schema", "--check")
@@ -151,13 +151,13 @@ def test_schema_outside_a_kb_folder_refuses_to_write_into_the_installed_package(
     code, out, err = run(capsys, "schema")
     assert (code, out) == (2, "")
     assert err == (
-        "healthkb: no kb/kb.yaml in the current folder, and `healthkb schema` without --out "
-        "does not write into the installed package's bundled KB: give the KB folder (or run "
-        "it from there)\n"
+        "healthkb: no kb/kb.yaml in the current folder or above, and `healthkb schema` "
+        "without --out does not write into the installed package's bundled KB: give the KB "
+        "folder (or run it from there)\n"
     )
     assert tree(bundled) == before
     code, out, _ = run(capsys, "schema", "--out", "schemas")
-    assert code == 0 and len(list((empty_cwd / "schemas").glob("*.schema.json"))) == 7
+    assert code == 0 and len(list((empty_cwd / "schemas").glob("*.schema.json"))) == 9
     assert tree(bundled) == before
 
 
@@ -209,8 +209,35 @@ def test_help_of_every_command_that_reads_a_kb_says_which_kb_it_uses_by_default(
         main([command, "--help"])
     printed = " ".join(capsys.readouterr().out.split())
     if command == "release":
-        assert "(default: the current folder; never the bundled KB)" in printed
+        assert "(default: the KB the current folder is in; never the bundled KB)" in printed
     else:
-        assert "(default: the current folder if it holds kb/kb.yaml, else the bundled KB)" in (
-            printed
-        )
+        assert (
+            "(default: the KB the current folder is in, found by looking upwards for "
+            "kb/kb.yaml, else the bundled KB)"
+        ) in printed
+
+
+@pytest.mark.parametrize("below", ["rules", "kb/tests", "kb/sources"])
+def test_commands_in_a_folder_below_the_kb_use_that_kb_as_git_would(
+    bundled: Path, kb_cwd: Path, capsys: pytest.CaptureFixture[str], monkeypatch, below: str
+) -> None:
+    monkeypatch.chdir(kb_cwd / below)
+    up = "/".join([".."] * len(below.split("/")))
+    code, out, err = run(capsys, "validate")
+    assert (code, err) == (0, "")
+    assert out.startswith(f"ok: mini-kb 1.0.0 (folder {up}): 3 rules")
+    code, out, err = run(capsys, "test")
+    assert (code, out.splitlines()[-1]) == (
+        0,
+        "1 passed, 0 failed  (knowledge base mini-kb 1.0.0)",
+    )
+
+
+def test_release_from_a_folder_below_the_kb_writes_into_that_kb(
+    bundled: Path, kb_cwd: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    monkeypatch.chdir(kb_cwd / "rules")
+    code, out, _ = run(capsys, "release", "--date", "2025-03-01")
+    assert code == 0
+    assert "version: 1.1.0" in (kb_cwd / "kb/kb.yaml").read_text(encoding="utf-8")
+    assert "installed-kb" not in out

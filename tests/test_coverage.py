@@ -42,6 +42,8 @@ def test_untouched_sentence_and_unexercised_rules_are_reported(make_kb, capsys) 
         "  enough_walking   NOT EXERCISED by any test case\n"
         "  rest_when_tired  exercised by 1 case: tired_walker_rests\n"
         "  walking_helps    NOT EXERCISED by any test case\n"
+        "sources\n"
+        "  mini  2 of 3 accounted for (66.7%): 2 encoded, 0 left out, 1 untouched\n"
         "sentences: 2 of 3 accounted for (66.7%): 2 encoded, 0 left out, 1 untouched\n"
         "rules: 1 of 3 active rules exercised by a test case (33.3%)\n"
     )
@@ -128,8 +130,10 @@ def test_json_report_lists_sentences_rules_and_percentages(make_kb, capsys) -> N
         "exercised": True,
         "cases": ["tired_walker_rests"],
     }
+    counts = {"total": 3, "encoded": 2, "left_out": 0, "partly": 0, "untouched": 1}
     assert report["summary"] == {
-        "sentences": {"total": 3, "encoded": 2, "left_out": 0, "untouched": 1, "percent": 66.7},
+        "sentences": {**counts, "percent": 66.7},
+        "sources": {"mini": {**counts, "percent": 66.7}},
         "rules": {"total": 3, "exercised": 1, "not_counted": 0, "percent": 33.3},
     }
 

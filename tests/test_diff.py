@@ -53,12 +53,17 @@ def test_diff_of_two_folders_shows_the_changed_rule_and_the_case_it_changes(
         "\n"
         "Rules:\n"
         "  ~ enough_walking (version 1 → 2): when\n"
+        "      ~ when: walk.sessions between [3, 5] → between [4, 5]\n"
         "\n"
         "Behaviour: 1 of 3 test cases and example profiles conclude differently:\n"
         "  case three_walks (kb/tests/walking.yaml)\n"
         "    no longer concluded: walking_may_help\n"
         "    fired only on OLD: enough_walking, walking_helps\n"
         "    responsible: rule enough_walking changed (version 1 → 2: when)\n"
+        "\n"
+        "Test cases that pass on OLD and fail on NEW: 1\n"
+        "  three_walks (kb/tests/walking.yaml)\n"
+        "    - expected conclusion `walking_may_help`, not reached\n"
     )
 
 
@@ -74,6 +79,14 @@ def test_diff_json_is_complete_and_deterministic(make_kb, capsys) -> None:
             "fields": ["when"],
             "old_version": 1,
             "new_version": 2,
+            "details": [
+                {
+                    "field": "when",
+                    "old": "walk.sessions between [3, 5]",
+                    "new": "walk.sessions between [4, 5]",
+                    "words": None,
+                }
+            ],
         }
     ]
     assert data["behaviour"] == {
@@ -139,7 +152,13 @@ def test_citations_conclusions_sources_and_vocabulary_changes_are_listed(make_kb
             "attributes_added": ["pace"],
             "attributes_removed": [],
             "attributes_changed": {"sessions": ["max"]},
+            "details": [{"field": "sessions.max", "old": "14", "new": "21", "words": None}],
+            "old_version": 1,
+            "new_version": 1,
         }
+    ]
+    assert diff["conclusions"][0]["details"] == [
+        {"field": "statement", "old": "Rest when tired.", "new": "Rest.", "words": None}
     ]
     assert diff["behaviour"]["changed"] == []
 

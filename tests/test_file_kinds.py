@@ -200,7 +200,7 @@ def test_a_lock_file_linking_to_nothing_is_unreadable_not_missing(make_kb) -> No
         healthkb.load(root)
     assert [str(p) for p in caught.value.problems] == [
         f"{LOCK}: unreadable: cannot read file: it is a link to `nowhere.yaml`, which does "
-        "not exist"
+        "not exist (check that the file exists and that you may read it)"
     ]
 
 
@@ -231,7 +231,8 @@ def test_a_file_where_the_rules_folder_belongs_is_named_as_such(make_kb) -> None
     with pytest.raises(healthkb.KBError) as caught:
         healthkb.load(root)
     assert [str(p) for p in caught.value.problems] == [
-        "rules: missing-folder: `rules` is a regular file, not a folder"
+        "rules: missing-folder: `rules` is a regular file, not a folder (a KB holds "
+        "`kb/sources/` and `rules/`: move it away and create the folder `rules/`)"
     ]
 
 

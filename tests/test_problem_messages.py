@@ -278,7 +278,7 @@ def test_an_enum_attribute_without_values_says_an_enum(make_kb) -> None:
     facts = MINI_FACTS.replace("        values: [enough, low]\n", "")
     assert problems_of(make_kb({"kb/facts.yaml": facts})) == [
         "kb/facts.yaml:17:7: invalid-value: `level`: an `enum` attribute needs `values` "
-        "(the allowed values)"
+        "(the allowed values) (list them, e.g. `values: [low, moderate, high]`)"
     ]
 
 
@@ -295,7 +295,7 @@ def test_a_huge_value_in_a_kb_file_is_shortened(make_kb) -> None:
         "not a valid `kind` (expected one of `information`, `outcome`, `recommendation`, "
         "`warning`)",
         "rules/walking.yaml:16:38: invalid-value: `walking_load.level`: '" + "e" * 60 + "'… "
-        "(100,000 characters) is not one of enough, low",
+        "(100,000 characters) is not one of enough, low (expected one of `enough`, `low`)",
     ]
 
 
@@ -421,8 +421,9 @@ def test_integer_bounds_that_are_not_whole_numbers_are_refused_not_a_crash(
 def test_a_number_yaml_reads_as_text_says_so_rather_than_remove_quotes(make_kb) -> None:
     facts = MINI_FACTS.replace("max: 14", "max: 1.4e1")
     assert problems_of(make_kb({"kb/facts.yaml": facts})) == [
-        'kb/facts.yaml:8:9: wrong-type: `max` needs a number, got the text "1.4e1" '
-        "(YAML reads this as text: write the number as digits with at most one `.`)"
+        "kb/facts.yaml:8:14: yaml-value: `1.4e1` is read as text: this YAML reader takes an "
+        'exponent only with a dot and a sign (1.0e+3) (write 14, or quote it ("1.4e1") if you '
+        "mean the text)"
     ]
 
 

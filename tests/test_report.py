@@ -50,13 +50,14 @@ def mini(make_kb: Callable[..., Path]) -> Path:
     return make_kb({"kb/sources/mini.yaml": SOURCE, "kb/tests/walking.yaml": CASES})
 
 
-def test_report_writes_an_index_a_page_per_source_and_a_page_per_rule(
+def test_report_writes_an_index_findings_a_page_per_source_and_a_page_per_rule(
     mini: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "site"
     written = write_report(healthkb.load(mini), out)
     names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert names == [
+        "findings.html",
         "index.html",
         "rules/enough_walking.html",
         "rules/rest_when_tired.html",
@@ -107,7 +108,7 @@ def test_crossing_passages_nest_and_only_the_first_piece_carries_the_id() -> Non
         Highlight(0, 24, "b", "encoded", "B"),
         Highlight(20, 40, "c", "encoded", "C"),
     ]
-    assert article_html(text, marks, show_untouched=True) == (
+    assert article_html(text, marks, untouched=[(41, 50)]) == (
         '<div class="article">\n'
         '<p id="p1"><a class="anchor" href="#p1">p1</a>\n'
         '<mark id="a" class="encoded" title="A"><mark id="b" class="encoded" title="B">'
@@ -286,7 +287,7 @@ def test_report_command_writes_the_site_and_says_where(
 ) -> None:
     assert main(["report", str(mini), "--out", str(tmp_path / "site")]) == 0
     assert (tmp_path / "site" / "index.html").is_file()
-    assert "wrote 5 pages" in capsys.readouterr().out
+    assert "wrote 6 pages" in capsys.readouterr().out
 
 
 def test_report_command_into_a_missing_folder_is_a_usage_error(
@@ -323,3 +324,27 @@ def test_explain_html_usage_errors_exit_2(
     missing = str(tmp_path / "missing" / "page.html")
     assert main([*base, "--conclusion", "stop_and_rest", "--out", missing]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_findings_page_shows_each_finding_with_its_witness_and_the_silences(
+    tmp_path: Path,
+) -> None:
+    from analysis_kbs import SEED_CONFLICT, seed_copy
+
+    root = seed_copy(tmp_path / "kb", SEED_CONFLICT)
+    out = tmp_path / "site"
+    write_report(healthkb.load(root), out)
+    findings = parse((out / "findings.html").read_text(encoding="utf-8"))
+    text = " ".join(findings.text.split())
+    assert "1 error(s), 0 warning(s)" in text
+    assert "one profile can be told both `thigh_buttock_fat_may_decrease`" in text
+    assert '"sessions_per_week": 3' in text  # the witness
+    assert "rules/frequent_running_fat_may_not_decrease.html" in findings.hrefs
+    # The seed's four intended silences, each with its reason and its passage.
+    for silence in ("running_routine_not_described", "adequate_running_uncontrolled_diet"):
+        assert f"silence-{silence}" in findings.ids
+    assert any(h.startswith("sources/cainiu-2025-running-thigh-fat.html#") for h in findings.hrefs)
+    assert broken_links(out / "findings.html", findings) == []
+    index = parse((out / "index.html").read_text(encoding="utf-8"))
+    assert "analysis1error(s),0warning(s)" in "".join(index.text.split())
+    assert "findings.html" in index.hrefs

@@ -1,10 +1,12 @@
 """Edited KB and test-case files load, or give located problems; a KB that loads evaluates
-every profile as the reference evaluator does."""
+every profile as the reference evaluator does. A YAML 1.1 number form anywhere is a
+problem at its place; why-not on any diamond-chain KB stays the size of the KB."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.benchmarks.diamond_kb import CONCLUSION, write_diamond_kb
 
 import healthkb
 from fuzzing import (
@@ -32,10 +35,12 @@ from fuzzing import (
     writable,
     writable_number,
     writable_scalars,
+    yaml_11_number_forms,
 )
 from healthkb.runtime import reference
 from test_differential import engine_view
 from test_differential import profiles as generated_profiles
+from test_why_not_chains import rule_nodes
 
 KB_FILES = sorted(
     str(p.relative_to(ROOT))
@@ -381,3 +386,50 @@ def test_an_edited_test_case_file_runs_or_gives_located_problems(
         assert problem["file"].startswith("kb/tests/"), problem
         assert problem["line"] >= 0 and problem["column"] >= 0, problem
         assert problem["code"] and problem["message"], problem
+
+
+NUMBERS_IN_RULES = [
+    (name, match.start(1), match.group(1))
+    for name in KB_FILES + CASE_FILES
+    for match in re.finditer(
+        r"\b(?:gt|ge|lt|le|eq|ne|min|max|sessions_per_week): (\d+)\b",
+        (ROOT / name).read_text(encoding="utf-8"),
+    )
+]
+
+
+@budget(20)
+@given(st.sampled_from(NUMBERS_IN_RULES), yaml_11_number_forms)
+def test_a_yaml_11_number_form_anywhere_in_the_kb_is_a_problem_at_its_place(
+    kb_copy: Path, number: tuple[str, int, str], form: str
+) -> None:
+    name, at, _ = number
+    text = (ROOT / name).read_text(encoding="utf-8")
+    edited = text[:at] + form + text[at + len(number[2]) :]
+    line = text.count("\n", 0, at) + 1
+    with written(kb_copy, {name: edited}) as root:
+        code, out, err = run_cli(["validate", str(root), "--format", "json"])
+    assert code == 1, err
+    assert {
+        "file": name,
+        "line": line,
+        "column": at - text.rfind("\n", 0, at),
+        "code": "yaml-value",
+    }.items() <= json.loads(out)[0].items()
+
+
+@budget(15)
+@given(st.integers(1, 60), st.booleans(), st.integers(0, 10))
+def test_why_not_on_any_diamond_chain_agrees_with_evaluation_and_stays_linear(
+    tmp_path_factory: pytest.TempPathFactory, steps: int, go: bool, level: int
+) -> None:
+    root = write_diamond_kb(tmp_path_factory.mktemp("diamond") / "kb", steps)
+    kb = healthkb.load(root)
+    result = kb.evaluate({"start": {"go": go, "level": level}})
+    tree = result.why_not(CONCLUSION).to_dict()
+    assert tree["concluded"] == (CONCLUSION in result.conclusion_ids) == go
+    nodes = rule_nodes(tree)
+    assert len(nodes) <= 4 * steps + 1
+    fired = {f.rule_id for f in result.fired}
+    for node in nodes:
+        assert (node["failed"] is None) == (node["id"] in fired)

@@ -24,6 +24,7 @@ from fuzzing import (
     profiles_for,
     run_cli,
     writable,
+    yaml_11_number_forms,
 )
 
 
@@ -125,3 +126,33 @@ def test_every_output_format_renders_any_valid_profile(
         code, out, err = run_cli([*argv, "--format", explain_format])
         assert code == 0, err
         assert out
+
+
+@budget(40)
+@given(
+    st.sampled_from(["sessions_per_week", "minutes_per_session"]),
+    yaml_11_number_forms,
+    st.sampled_from(["yaml", "json"]),
+)
+def test_a_yaml_11_number_form_in_a_profile_is_never_read_as_a_number_yaml_12_would_not_give(
+    kb: healthkb.KnowledgeBase, attribute: str, form: str, suffix: str
+) -> None:
+    text = f'{{"running": {{"intensity": "high", "{attribute}": {form}}}}}'
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"profile.{suffix}"
+        path.write_text(text)
+        try:
+            result = kb.evaluate_file(path)
+        except healthkb.ProfileError as error:
+            (problem,) = error.problems
+            if suffix == "yaml":
+                assert problem.code == "yaml-value"
+            elif problem.code != "json-syntax":  # JSON's own number, read as JSON reads it
+                assert problem.code == "invalid-value"
+                assert f"{json.loads(form)!r} is not allowed" in problem.message
+                return
+            start = text.index(form) + 1  # a syntax error is where the parser stopped
+            assert problem.line == 1 and start <= problem.column <= start + len(form)
+        else:  # only JSON's own numbers (`5e0`) are read, as JSON reads them
+            assert suffix == "json"
+            assert result.profile["running"][attribute] == json.loads(form)

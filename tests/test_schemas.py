@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import datetime
 import json
+import shutil
+import subprocess
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -71,9 +73,9 @@ def schema_errors(
     draft: type[Validator] = Draft202012Validator,
 ) -> list[str]:
     """The messages of every error `schemas[name]` finds in `document`, sorted."""
-    # Registered under their `$id`s, as an editor finds them next to each other.
+    # Registered under their file names, as an editor finds them next to each other.
     registry: Registry[Any] = Registry().with_resources(
-        (schema["$id"], Resource(schema, DRAFTS[draft])) for schema in schemas.values()
+        (file_name(key), Resource(schema, DRAFTS[draft])) for key, schema in schemas.items()
     )
     validator = draft(schemas[name], registry=registry)
     return sorted(e.message for e in validator.iter_errors(as_language_server_sees_it(document)))
@@ -100,13 +102,15 @@ def test_committed_schemas_equal_freshly_generated_ones() -> None:
 
 
 @pytest.mark.parametrize("name", SCHEMA_NAMES)
-def test_each_schema_is_a_valid_draft_2020_12_schema_with_id_and_title(
+def test_each_schema_is_a_valid_draft_2020_12_schema_with_a_title(
     name: str, bundled_schemas: dict[str, dict[str, Any]]
 ) -> None:
     schema = bundled_schemas[name]
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert (schema["$id"], schema["title"].split()[0]) == (file_name(name), "healthkb")
+    assert schema["title"].split()[0] == "healthkb"
+    # No `$id`: references resolve against the file's own place (see below).
+    assert "$id" not in schema
     assert schema["description"]
 
 
@@ -453,3 +457,38 @@ def test_schema_command_names_the_place_of_a_broken_vocabulary(
         "valid `type` (expected one of `bool`, `enum`, `integer`, `list`, `number`)\n"
     )
     assert not (root / SCHEMAS_FOLDER).exists()
+
+
+def check_jsonschema(where: Path, *files: Path) -> subprocess.CompletedProcess[str]:
+    tool = shutil.which("check-jsonschema")
+    assert tool is not None, "check-jsonschema is part of the test extra"
+    schema = ROOT / SCHEMAS_FOLDER / "test-cases.schema.json"
+    return subprocess.run(
+        [tool, "--schemafile", str(schema), *map(str, files)],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("where", [".", "kb", "/"])
+def test_check_jsonschema_validates_the_test_cases_from_any_folder(where: str) -> None:
+    # The test-case schema refers to profile.schema.json beside it: a third-party
+    # validator run from anywhere must find it (it once failed with "Unresolvable").
+    cases = sorted((ROOT / "kb/tests").glob("*.yaml"))
+    done = check_jsonschema(ROOT / where, *cases)
+    assert (done.returncode, done.stdout.strip()) == (0, "ok -- validation done"), done.stderr
+
+
+def test_check_jsonschema_applies_the_profile_schema_inside_test_cases(tmp_path: Path) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_text(
+        "cases:\n  - name: too_many\n    profile: {running: {sessions_per_week: 40}}\n"
+        "    expect: {}\n",
+        encoding="utf-8",
+    )
+    done = check_jsonschema(tmp_path, case)
+    assert done.returncode == 1
+    assert "40 is greater than the maximum of 14" in done.stdout

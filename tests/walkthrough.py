@@ -80,6 +80,7 @@ WALKTHROUGHS = {
         "The report site: the whole knowledge base",
         "The explain page: one answer",
         "Verifying one answer from the log back to the article",
+        "Signed checkpoints: a log nobody can rewrite unseen",
     ),
     "batch.md": ("Running a batch", "Resuming an interrupted run", "The impact of a release"),
 }

@@ -22,12 +22,20 @@ from .errors import (
     UnknownConclusionError,
 )
 from .knowledge_base import KnowledgeBase, load
-from .results.result import ConclusionResult, DerivedFact, FactUsed, FiredRule, Result
+from .results.result import (
+    ConclusionResult,
+    Conflict,
+    DerivedFact,
+    FactUsed,
+    FiredRule,
+    Result,
+)
 
 __all__ = [
     "AuditLog",
     "AuditLogError",
     "ConclusionResult",
+    "Conflict",
     "DerivedFact",
     "EvaluationError",
     "FactUsed",

@@ -47,10 +47,19 @@ class HealthKBError(Exception):
     """Base class of every error this library raises on purpose."""
 
 
+MAX_LISTED_PROBLEMS = 100
+"""How many problems a message lists; the rest are counted ("... and 1,234 more")."""
+
+
 class _ProblemsError(HealthKBError):
-    def __init__(self, problems: Iterable[Problem], summary: str) -> None:
+    def __init__(self, problems: Iterable[Problem], summary: str, more: int = 0) -> None:
         self.problems: list[Problem] = sorted(problems)
-        lines = "\n".join(str(p) for p in self.problems)
+        self.more = more
+        """Problems found beyond `problems`, counted but not described (see ProfileError)."""
+        shown, hidden = listed(self)
+        lines = "\n".join(str(p) for p in shown)
+        if hidden:
+            lines += f"\n{more_problems(hidden)}"
         super().__init__(f"{summary}:\n{lines}" if lines else summary)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -59,21 +68,37 @@ class _ProblemsError(HealthKBError):
         return type(self), (self.problems,)
 
 
+def listed(error: _ProblemsError) -> tuple[list[Problem], int]:
+    """The problems of `error` to list (the first MAX_LISTED_PROBLEMS), and how many more
+    there are: a file with 200,000 mistakes is not answered with 200,000 lines."""
+    shown = error.problems[:MAX_LISTED_PROBLEMS]
+    return shown, len(error.problems) - len(shown) + error.more
+
+
+def more_problems(hidden: int) -> str:
+    """The line that stands for problems not listed."""
+    noun = "problem" if hidden == 1 else "problems"
+    return f"... and {hidden:,} more {noun} (only the first {MAX_LISTED_PROBLEMS} are listed)"
+
+
 class KBError(_ProblemsError):
     """A knowledge base could not be loaded; `.problems` lists everything wrong with it."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], more: int = 0) -> None:
         problems = list(problems)
-        count = len(problems)
+        count = len(problems) + more
         noun = "problem" if count == 1 else "problems"
-        super().__init__(problems, f"the knowledge base has {count} {noun}")
+        super().__init__(problems, f"the knowledge base has {count:,} {noun}", more)
 
 
 class ProfileError(_ProblemsError, ValueError):
-    """An input profile does not fit the KB's fact vocabulary; `.problems` names each field."""
+    """An input profile does not fit the KB's fact vocabulary; `.problems` names each field.
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        super().__init__(problems, "invalid profile")
+    At most MAX_LISTED_PROBLEMS are described; `.more` counts the fields beyond them.
+    """
+
+    def __init__(self, problems: Iterable[Problem], more: int = 0) -> None:
+        super().__init__(problems, "invalid profile", more)
 
 
 class EvaluationError(HealthKBError):

@@ -17,7 +17,7 @@ from .content.gcpause import collection_paused
 from .content.loader import KBContent, read_content
 from .content.profile import build_profile_model, read_profile, validate_profile
 from .content.shipment import KBShipment, ShipmentError, check_digest, pack, unpacked
-from .errors import HealthKBError
+from .errors import HealthKBError, Problem
 from .results.result import Cited, Reached, Result, build_result, conclusions_reached
 from .runtime.compile import compile_rules
 from .runtime.engine import DEFAULT_MAX_STEPS, Engine, Trace
@@ -67,7 +67,15 @@ class KnowledgeBase:
 
     @property
     def version(self) -> str:
-        return self.content.manifest.version
+        """The version stamped on answers: the release's, or `x.y.z+dev` for a working
+        copy changed since its release (see `KBContent.version`)."""
+        return self.content.version
+
+    @property
+    def pending(self) -> tuple[Problem, ...]:
+        """Items changed since the last release without a new version (`version-not-bumped`):
+        fine in a working copy, refused by `healthkb validate` and `release`."""
+        return self.content.pending
 
     @property
     def digest(self) -> str:

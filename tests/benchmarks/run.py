@@ -4,7 +4,8 @@ For the seed KB and generated KBs of 1,000 and 10,000 rules: load time, then the
 latency (median, p99) and single-thread throughput of `KnowledgeBase.evaluate`, of
 `evaluate` plus the explanation of every conclusion, of the bare durable_rules path
 on the same compiled rules and facts, and of the plain-Python reference evaluator, all
-in the same run. Then resident memory over many evaluations. Each target of the
+in the same run. Then resident memory over many evaluations, and the time `healthkb
+analyze` takes on the seed KB and the 1,000-rule KB. Each target of the
 engine issue is printed as PASS or MISS; nothing here fails a build.
 """
 
@@ -25,6 +26,8 @@ from typing import Any
 import yaml
 
 import healthkb
+from healthkb.analysis.analyze import analyze
+from healthkb.content.loader import read_content
 from healthkb.runtime import reference
 
 from . import batch
@@ -44,6 +47,25 @@ class KBFigures:
     paths: dict[str, Latency] = field(default_factory=dict)
     # evaluate() and the bare path timed in turn: (evaluate µs, bare µs) per profile.
     paired: dict[str, tuple[float, float]] = field(default_factory=dict)
+    analysis: AnalysisFigures | None = None
+
+
+@dataclass
+class AnalysisFigures:
+    """`healthkb analyze` on one KB: wall time, solver questions, findings by kind."""
+
+    seconds: float
+    questions: int
+    findings: dict[str, int]
+
+
+def measure_analysis(root: Path | None) -> AnalysisFigures:
+    content = read_content(root)
+    report = analyze(content)
+    kinds: dict[str, int] = {}
+    for finding in report.findings:
+        kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+    return AnalysisFigures(report.seconds, report.questions, dict(sorted(kinds.items())))
 
 
 @dataclass
@@ -134,13 +156,16 @@ def run(
     sizes: tuple[int, ...],
     repeats: int,
     memory_evaluations: int,
+    analysed: tuple[int, ...] = (1_000,),
     batch_lines: int = 0,
     batch_memory_lines: int = 0,
     dask: bool = True,
 ) -> Report:
+    """`analysed`: the generated sizes `healthkb analyze` is timed on (and the seed KB)."""
     report = Report()
     running = running_profile()
     report.kbs.append(measure_kb("seed", None, {"running profile": running}, repeats))
+    report.kbs[-1].analysis = measure_analysis(None)
     with tempfile.TemporaryDirectory() as scratch:
         for size in sizes:
             root = write_generated_kb(Path(scratch) / f"kb{size}", size)
@@ -149,6 +174,8 @@ def run(
                 "running + one synthetic measure": {**running, **group_profile(0, 5)},
             }
             report.kbs.append(measure_kb(f"{size:,} rules", root, profiles, repeats))
+            if size in analysed:
+                report.kbs[-1].analysis = measure_analysis(root)
     report.memory = measure_memory(memory_evaluations)
     if batch_lines:
         report.batch = batch.measure(batch_lines, batch_memory_lines, dask)
@@ -172,6 +199,14 @@ def render(report: Report, sizes: tuple[int, ...]) -> list[str]:
             lines.append(
                 f"{kb.name:<14}{path:<72}{figures.median_us:>10.0f}{figures.p99_us:>9.0f}"
                 f"{figures.per_second:>8.0f}"
+            )
+    lines += ["", f"{'KB':<14}{'healthkb analyze: s':>20}{'questions':>11}  findings"]
+    for kb in report.kbs:
+        if kb.analysis is not None:
+            kinds = ", ".join(f"{n} {kind}" for kind, n in kb.analysis.findings.items())
+            lines.append(
+                f"{kb.name:<14}{kb.analysis.seconds:>20.2f}{kb.analysis.questions:>11}  "
+                f"{kinds or 'none'}"
             )
     lines += ["", "targets"]
     lines += [f"  {line}" for line in targets(report, sizes)]
@@ -201,6 +236,17 @@ def targets(report: Report, sizes: tuple[int, ...]) -> list[str]:
     found.append(
         f"info  {'seed: evaluate() + every proof tree, vs bare durable_rules':<66}{ratio:.2f}x"
     )
+    if seed.analysis is not None:
+        took = seed.analysis.seconds
+        check(took < 2, "seed: healthkb analyze < 2 s", f"{took:.2f} s")
+    if 1_000 in sizes and report.figures("1,000 rules").analysis is not None:
+        analysis = report.figures("1,000 rules").analysis
+        assert analysis is not None
+        check(
+            analysis.seconds < 60,
+            "1,000 rules: healthkb analyze < 60 s",
+            f"{analysis.seconds:.2f} s",
+        )
     if 10_000 in sizes:
         big = report.figures("10,000 rules")
         check(big.load_s < 5, "10,000 rules: load < 5 s", f"{big.load_s:.2f} s")
@@ -221,6 +267,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2_000, help="timed calls per path")
     parser.add_argument("--memory-evaluations", type=int, default=200_000)
     parser.add_argument(
+        "--analyse",
+        type=int,
+        nargs="*",
+        default=[1_000],
+        help="generated sizes to time `healthkb analyze` on (the seed KB always is)",
+    )
+    parser.add_argument(
         "--batch-lines", type=int, default=20_000, help="profiles per batch run timed (0: none)"
     )
     parser.add_argument(
@@ -231,11 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeats, args.memory_evaluations = [200], 50, 300
+        args.analyse = [200]
         args.batch_lines, args.batch_memory_lines = 1_000, 3_000
     report = run(
         tuple(args.sizes),
         args.repeats,
         args.memory_evaluations,
+        tuple(args.analyse),
         args.batch_lines,
         args.batch_memory_lines,
         not args.no_dask,

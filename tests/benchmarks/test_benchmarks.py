@@ -7,8 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.benchmarks import robustness
 from tests.benchmarks.generated_kb import group_profile, write_generated_kb
 from tests.benchmarks.run import main, run
+from tests.benchmarks.service import run as run_service
 
 import healthkb
 
@@ -19,12 +21,18 @@ def test_benchmarks_print_their_figures() -> None:
 
 
 def test_a_small_benchmark_run_reports_every_path_and_target() -> None:
-    report = run(sizes=(120,), repeats=5, memory_evaluations=20)
+    report = run(sizes=(120,), repeats=5, memory_evaluations=20, analysed=(120,))
     text = "\n".join(report.lines)
     for path in ("evaluate()", "bare durable_rules", "reference evaluator (plain Python)"):
         assert f"seed          running profile: {path} " in text
         assert f"120 rules     running + one synthetic measure: {path} " in text
     assert "seed: evaluate() <= 2x bare durable_rules" in text
+    assert "seed: healthkb analyze < 2 s" in text
+    # Synthetic rules of one group with one effect: each above the lowest threshold adds
+    # nothing. Two full groups (2 x (24 + 24)) and one of five rules (2 + 1).
+    analysis = report.figures("120 rules").analysis
+    assert analysis is not None and analysis.findings == {"redundant": 99}
+    assert report.figures("seed").analysis.findings == {}  # type: ignore[union-attr]
     assert len(report.memory) == 10
 
 
@@ -34,3 +42,28 @@ def test_a_generated_kb_is_valid_and_its_synthetic_rules_chain(tmp_path: Path) -
     result = kb.evaluate(group_profile(1, 5))
     assert result.conclusion_ids == ["measure_1_advice"]
     assert [d.fact for d in result.derived] == ["measure_1_state"]
+
+
+@pytest.mark.benchmark
+def test_robustness_benchmark_prints_its_figures() -> None:
+    assert robustness.main([]) == 0
+
+
+def test_a_quick_robustness_benchmark_reports_why_not_by_depth_and_reload_memory(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert robustness.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "why-not on diamond-chain KBs" in out and "\n      16     33 " in out
+    assert "         50 reloads" in out and "growth after the first tenth" in out
+
+
+def test_a_small_service_load_run_reports_every_row() -> None:
+    loads, memory, lines = run_service(workers=(1,), clients=2, requests=20)
+    assert [(load.workers, load.endpoint) for load in loads] == [
+        (1, "POST /evaluate"),
+        (1, "POST /cds-services/{id}"),
+    ]
+    assert all(load.requests == 20 and load.errors == 0 for load in loads)
+    assert len(memory[1]) == 1 and all(mib > 10 for mib in memory[1].values())
+    assert any(line.startswith("memory per worker with 1 worker(s)") for line in lines)

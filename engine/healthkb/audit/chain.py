@@ -10,6 +10,7 @@ with each line; `verify` stops at the first problem and says how the chain broke
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -38,6 +39,15 @@ Record = dict[str, Any]
 REQUIRED = frozenset(
     {"record", "sequence", "time", "kb", "profile", "result", "explanations", "hash"}
 )
+FEEDBACK = "feedback"
+"""The `kind` of a record of a clinician's feedback on a CDS Hooks card (an evaluation's
+record has no `kind`)."""
+REQUIRED_FEEDBACK = frozenset({"record", "sequence", "time", "kind", "card", "feedback", "hash"})
+
+
+def is_feedback(record: Record) -> bool:
+    """Whether a record is feedback on a card rather than an evaluation."""
+    return record.get("kind") == FEEDBACK
 
 
 class AuditLogError(HealthKBError):
@@ -125,10 +135,22 @@ def open_log(path: Path, flags: int) -> int:
 
 
 def read_lines(path: Path) -> Iterator[Line]:
-    """Every line of the log, each read with a bound on its length."""
+    """Every line of the log as it was when it was opened, each read with a bound on its
+    length.
+
+    The log's size is taken under a shared lock, which waits for an append in progress
+    (appends hold the exclusive lock), and only that many bytes are read: a log being
+    written to is read up to its last complete record, never half of one being written.
+    The lock is not kept while reading, so a long read never holds writers up.
+    """
     with os.fdopen(open_log(path, os.O_RDONLY), "rb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+        try:
+            end = os.fstat(handle.fileno()).st_size
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         number = 0
-        while raw := handle.readline(MAX_LINE_BYTES + 1):
+        while raw := handle.readline(max(0, min(MAX_LINE_BYTES + 1, end - handle.tell()))):
             number += 1
             if raw.endswith(b"\n"):
                 yield Line(number, raw[:-1], len(raw) - 1, torn=False)
@@ -136,7 +158,7 @@ def read_lines(path: Path) -> Iterator[Line]:
                 yield Line(number, raw, len(raw), torn=True)
             else:
                 size, torn = len(raw), True
-                while block := handle.readline(_SKIP_BLOCK):
+                while block := handle.readline(max(0, min(_SKIP_BLOCK, end - handle.tell()))):
                     size += len(block)
                     if block.endswith(b"\n"):
                         size, torn = size - 1, False
@@ -229,7 +251,7 @@ def _record_of(line: Line, rest: Iterator[Line]) -> tuple[Record | None, LogProb
     record, why = parse(line.data)
     if record is None:
         return None, problem("malformed-record", why)
-    missing = REQUIRED - set(record)
+    missing = (REQUIRED_FEEDBACK if is_feedback(record) else REQUIRED) - set(record)
     if missing:
         fields = ", ".join(f"`{name}`" for name in sorted(missing))
         return None, problem("malformed-record", f"the record lacks {fields}", _id_of(record))

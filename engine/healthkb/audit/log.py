@@ -27,19 +27,24 @@ from __future__ import annotations
 
 import datetime
 import fcntl
+import functools
 import importlib.metadata
 import json
 import os
 import platform
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..results.cds_cards import card_uuid
 from . import chain as auditchain
 from .chain import (
+    FEEDBACK,
     FORMAT,
     GENESIS,
     AuditLogError,
@@ -49,10 +54,19 @@ from .chain import (
     Verification,
     canonical,
     hash_matches,
+    is_feedback,
     is_sequence,
     line_hash,
     parse,
     record_hash,
+)
+from .checkpoints import (
+    CheckpointCheck,
+    CheckpointSchedule,
+    append_checkpoint,
+    load_public_key,
+    make_checkpoint,
+    verify_checkpoints,
 )
 
 if TYPE_CHECKING:
@@ -64,9 +78,12 @@ __all__ = [
     "AuditLog",
     "AuditLogError",
     "Checked",
+    "Feedback",
     "LogProblem",
     "Record",
+    "UnknownRecordError",
     "Verification",
+    "build_feedback_record",
     "build_record",
     "canonical",
     "chain_record",
@@ -105,27 +122,70 @@ def record_body(result: Result) -> Record:
     Built where the KB that evaluated `result` is (the explanations need it), as plain
     JSON data, so a worker process can build it and send it to the one that writes.
     """
-    now = datetime.datetime.now(datetime.UTC)
     body: Record = {
-        "format": FORMAT,
-        "record": str(uuid.uuid4()),
-        "time": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
         "kb": {"id": result.kb_id, "version": result.kb_version, "digest": result.kb_digest},
         "software": _versions(),
         "profile": result.profile,
         "result": result.model_dump(mode="json"),
         "explanations": {c.id: result.explain(c.id).to_dict() for c in result.conclusions},
     }
-    # Round-trip through JSON so the stored record is exactly what a reader will see.
     plain: Record = json.loads(canonical(body))
     return plain
 
 
 def chain_record(body: Record, sequence: int, previous: str) -> Record:
-    """A record body placed in the chain: its sequence, the previous hash, its own hash."""
-    record: Record = {**body, "sequence": sequence, "previous": previous}
-    record["hash"] = record_hash(record)
-    return record
+    """A record body (`record_body`) placed in the chain: its head and its own hash."""
+    return _sealed({**_head(sequence, previous), **body})
+
+
+def build_feedback_record(feedback: Feedback, sequence: int, previous: str) -> Record:
+    """The record of a clinician's feedback on a card, chained like an evaluation's."""
+    return _sealed(
+        {
+            **_head(sequence, previous),
+            "kind": FEEDBACK,
+            "card": feedback.card,
+            "evaluation": feedback.evaluation,
+            "conclusion": feedback.conclusion,
+            "feedback": feedback.details,
+        }
+    )
+
+
+def _head(sequence: int, previous: str) -> Record:
+    now = datetime.datetime.now(datetime.UTC)
+    return {
+        "format": FORMAT,
+        "sequence": sequence,
+        "record": str(uuid.uuid4()),
+        "time": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "previous": previous,
+    }
+
+
+def _sealed(record: Record) -> Record:
+    # Round-trip through JSON so the stored record is exactly what a reader will see.
+    plain: Record = json.loads(canonical(record))
+    plain["hash"] = record_hash(plain)
+    return plain
+
+
+class UnknownRecordError(AuditLogError):
+    """No record (or card) of the log has the id asked for."""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a CDS Hooks client said about a card: accepted or overridden, and why."""
+
+    card: str
+    """The card's uuid."""
+    evaluation: str
+    """The record id of the evaluation that gave the card."""
+    conclusion: str
+    """The conclusion the card shows."""
+    details: dict[str, Any]
+    """The feedback as the client sent it (`outcome`, `outcomeTimestamp`, ...)."""
 
 
 class AuditLog:
@@ -135,16 +195,34 @@ class AuditLog:
     Pass it to `KnowledgeBase.evaluate(profile, audit=log)`.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        checkpoint_key: str | Path | Ed25519PrivateKey | None = None,
+        checkpoint_every: int | None = 1000,
+        checkpoint_seconds: float | None = None,
+    ) -> None:
+        """`checkpoint_key` (an Ed25519 private key, or the path of `audit.key`) makes
+        this writer sign a checkpoint after every `checkpoint_every` records it appends
+        and at its first append `checkpoint_seconds` or more after its last checkpoint
+        (None turns either off); `checkpoint()` signs one now (at shutdown, say)."""
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._schedule = (
+            None
+            if checkpoint_key is None
+            else CheckpointSchedule(checkpoint_key, checkpoint_every, checkpoint_seconds)
+        )
 
     def __repr__(self) -> str:
         return f"<AuditLog {self.path}>"
 
     def append(self, result: Result) -> str:
         """Write the record of `result`, durably, and return its record id."""
-        return self.append_bodies([record_body(result)])[0]
+        return self._append([lambda sequence, previous: build_record(result, sequence, previous)])[
+            0
+        ]
 
     def append_many(self, results: Iterable[Result]) -> list[str]:
         """Write the records of `results` in order with one fsync (a group commit): all
@@ -154,7 +232,17 @@ class AuditLog:
     def append_bodies(self, bodies: list[Record]) -> list[str]:
         """Chain and write record bodies (`record_body`, built wherever the evaluations
         ran) in order, durably, with one fsync; their record ids, in order."""
-        if not bodies:
+        return self._append([functools.partial(chain_record, body) for body in bodies])
+
+    def append_feedback(self, feedback: Feedback) -> str:
+        """Write the record of feedback on a card, durably, and return its record id."""
+        return self._append(
+            [lambda sequence, previous: build_feedback_record(feedback, sequence, previous)]
+        )[0]
+
+    def _append(self, builds: list[Callable[[int, str], Record]]) -> list[str]:
+        """Build and write records in order, chained, with one write and one fsync."""
+        if not builds:
             return []
         with self._lock:
             created = not self.path.exists()
@@ -162,20 +250,64 @@ class AuditLog:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 sequence, previous = _chain_head(fd, self.path)
-                lines = []
-                for offset, body in enumerate(bodies):
-                    line = _line_of(chain_record(body, sequence + offset, previous), self.path)
+                records, lines = [], []
+                for offset, build in enumerate(builds):
+                    record = build(sequence + offset, previous)
+                    line = _line_of(record, self.path)
                     previous = line_hash(line)
-                    lines.append(line + b"\n")
+                    records.append(record)
+                    lines.append(line)
                 # One write: a crash leaves every record of the group or a torn last
                 # line, which `verify` reports and appending refuses.
-                _write_all(fd, b"".join(lines))
-                os.fsync(fd)
+                _write_durably(fd, b"".join(line + b"\n" for line in lines), self.path)
+                if created:
+                    _fsync_folder(self.path.parent)
+                for offset, line in enumerate(lines):
+                    if self._schedule is not None and self._schedule.record_appended():
+                        # Under the log's lock: the checkpoints go in the records' order.
+                        self._sign(sequence + offset, line_hash(line))
             finally:
                 os.close(fd)  # closing releases the flock
-            if created:
-                _fsync_folder(self.path.parent)
-        return [str(body["record"]) for body in bodies]
+        return [str(record["record"]) for record in records]
+
+    def checkpoint(self, key: str | Path | Ed25519PrivateKey | None = None) -> Record:
+        """Sign a checkpoint of the log's last record now, with `key` or the writer's
+        `checkpoint_key`, and append it to `LOG.checkpoints`; returns the checkpoint.
+
+        It signs what the log holds: run `verify` (and `verify_checkpoints`) first where
+        the log may have been tampered with since the last checkpoint, as the
+        `healthkb audit checkpoint` command does."""
+        with self._lock:
+            if key is not None:
+                schedule = CheckpointSchedule(key, None, None)
+            elif self._schedule is not None:
+                schedule = self._schedule
+            else:
+                raise AuditLogError(f"{self.path}: no key to sign a checkpoint with")
+            fd = auditchain.open_log(self.path, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                following, head = _chain_head(fd, self.path)
+                if following == 1:
+                    raise AuditLogError(f"{self.path}: the log is empty: nothing to checkpoint")
+                return self._sign(following - 1, head, schedule)
+            finally:
+                os.close(fd)
+
+    def verify_checkpoints(self, public_key: str | Path | Ed25519PublicKey) -> CheckpointCheck:
+        """Check every checkpoint of the log with `public_key` (or the path of
+        `audit.pub`): each signature, and that each signed record is still as signed."""
+        if not isinstance(public_key, Ed25519PublicKey):
+            public_key = load_public_key(Path(public_key))
+        return verify_checkpoints(self.path, public_key)
+
+    def _sign(self, sequence: int, head: str, schedule: CheckpointSchedule | None = None) -> Record:
+        schedule = schedule or self._schedule
+        assert schedule is not None
+        checkpoint = make_checkpoint(schedule.key, sequence, head)
+        append_checkpoint(self.path, checkpoint)
+        schedule.checkpointed()
+        return checkpoint
 
     def checked(self) -> Iterator[Checked]:
         """Every record with what is wrong with it (its hash, its link, its line ending),
@@ -201,13 +333,15 @@ class AuditLog:
         forms: any case, in braces, or as a `urn:uuid:`."""
         wanted = _uuid_text(record_or_card_id)
         for _, record in self.records():
+            if is_feedback(record):
+                continue  # only evaluations are shown; feedback names the card it is about
             record_id = str(record["record"])
             if record_id == record_or_card_id or (wanted and wanted == _uuid_text(record_id)):
                 return record, None
             conclusion = _card_conclusion(record, wanted) if wanted else None
             if conclusion is not None:
                 return record, conclusion
-        raise AuditLogError(f"{self.path}: no record or card with id {record_or_card_id}")
+        raise UnknownRecordError(f"{self.path}: no record or card with id {record_or_card_id}")
 
     def find(self, record_id: str) -> Record:
         """The record with this id (or the record behind a CDS Hooks card with this uuid)."""
@@ -302,11 +436,32 @@ def _last_line(fd: int, size: int) -> bytes | None:
     return b"".join(chunks) + os.pread(fd, 1, size - 1)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+def _write_durably(fd: int, data: bytes, path: Path) -> None:
+    """Append `data` and fsync it, or leave the file as it was and raise AuditLogError.
+
+    The caller holds the exclusive lock, so the bytes after `size` are this write's own:
+    when the disk is full (ENOSPC) or the write fails half-way, cutting them off keeps
+    the last line whole, and appending works again once the disk has room.
+    """
+    size = os.fstat(fd).st_size
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except OSError as error:
+        try:
+            os.ftruncate(fd, size)
+        except OSError as undo:
+            raise AuditLogError(
+                f"{path}: cannot write the audit record ({error.strerror}), nor cut the "
+                f"partial record back off ({undo.strerror}); not logged ({_VERIFY})"
+            ) from None
+        raise AuditLogError(
+            f"{path}: cannot write the audit record ({error.strerror}); not logged, and "
+            "the log is as it was before"
+        ) from None
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import HealthKBError, Problem, ProfileError
-from .chain import explain
+from .chain import explain, is_feedback
 from .log import AuditLogError, LogProblem
 
 if TYPE_CHECKING:
@@ -157,6 +157,8 @@ def replay(log: AuditLog, kb: Evaluator) -> Replay:
             continue
         if log_problem is None and problem is not None:
             log_problem = explain(log.path, checked)
+        if is_feedback(record):
+            continue  # feedback on a card: nothing was evaluated
         count += 1
         try:
             difference = replay_record(kb, line, record)

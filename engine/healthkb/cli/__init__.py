@@ -2,7 +2,7 @@
 
 Each command lives in a module of its own with a `register(commands)` function that
 adds its sub-parser and sets `handler`. Exit codes: 0 success; 1 a check found
-problems (validate, test, audit verify); 2 unusable input or usage.
+problems (validate, analyze, test, audit verify); 2 unusable input or usage.
 """
 
 from __future__ import annotations
@@ -13,12 +13,27 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HealthKBError, KBError, ProfileError
-from . import audit, batch, coverage, diff, evaluate, release, report, schema, test, validate
-from .common import EXIT_OK, EXIT_USAGE, UsageError
+from . import (
+    analyze,
+    audit,
+    batch,
+    coverage,
+    diff,
+    evaluate,
+    fhir,
+    release,
+    report,
+    schema,
+    serve,
+    test,
+    validate,
+)
+from .common import EXIT_OK, EXIT_USAGE, UsageError, print_listed
 
 # One module per command (or group of commands), in the order `--help` lists them.
 COMMAND_MODULES = (
     validate,
+    analyze,
     evaluate,
     batch,
     test,
@@ -28,6 +43,8 @@ COMMAND_MODULES = (
     diff,
     report,
     audit,
+    serve,
+    fhir,
 )
 
 
@@ -50,8 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KBError, ProfileError) as error:
         kind = "invalid profile" if isinstance(error, ProfileError) else "broken knowledge base"
         print(f"healthkb: {kind}:", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print_listed(error, "  ", sys.stderr)
         return EXIT_USAGE
     except (HealthKBError, UsageError) as error:
         print(f"healthkb: {error}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""`healthkb audit verify|replay|show`: check, replay and read an audit log."""
+"""`healthkb audit verify|replay|show`: check, replay and read an audit log (keygen and
+checkpoint: audit_checkpoints.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import json
 import sys
 from typing import Any
 
-from ..audit.log import AuditLog, AuditLogError, LogProblem, Record, hash_matches
+from ..audit.log import AuditLog, AuditLogError, LogProblem, Record, Verification, hash_matches
 from ..audit.replay import Difference, Replay, replay
 from ..results.cds_cards import card_uuid
 from ..results.tree_text import explanation_text
+from . import audit_checkpoints
+from .audit_checkpoints import checkpoint_check, checkpoint_lines
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
 
 
@@ -20,6 +23,11 @@ def register(commands: Any) -> None:
 
     verify = actions.add_parser("verify", help="check the hash chain; name the first bad record")
     verify.add_argument("log", help="audit log file (JSON lines)")
+    verify.add_argument(
+        "--public-key",
+        metavar="PUB",
+        help="also check every signed checkpoint (LOG.checkpoints) with this key (audit.pub)",
+    )
     verify.add_argument("--format", choices=["text", "json"], default="text")
     verify.set_defaults(handler=run_verify)
 
@@ -37,6 +45,7 @@ def register(commands: Any) -> None:
     show.add_argument("--conclusion", help="only this conclusion's explanation")
     show.add_argument("--format", choices=["text", "json"], default="text")
     show.set_defaults(handler=run_show)
+    audit_checkpoints.register(actions)
 
 
 def _dump(data: Any) -> None:
@@ -45,6 +54,18 @@ def _dump(data: Any) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     verification = AuditLog(args.log).verify()
+    if args.public_key is None:
+        return _report_verification(args, verification)
+    check = checkpoint_check(args.log, args.public_key)
+    if args.format == "json":
+        _dump({**verification.to_dict(), "checkpoints": check.to_dict()})
+    else:
+        _report_verification(args, verification)
+        print("\n".join(checkpoint_lines(args.log, verification, check)))
+    return EXIT_OK if verification.ok and check.ok else EXIT_PROBLEMS
+
+
+def _report_verification(args: argparse.Namespace, verification: Verification) -> int:
     if args.format == "json":
         _dump(verification.to_dict())
     elif verification.problem is None:

@@ -1,33 +1,56 @@
 """What every command shares: exit codes, usage errors, which KB a command works on, and
 where it may write.
 
-Which KB: the folder a command line names; without one, the KB in the current folder
-(when it holds `kb/kb.yaml`), so an editor working in a KB checks their own files;
-otherwise the KB bundled with the package. Commands that write into a KB never write
+Which KB: the folder a command line names; without one, the KB the current folder is
+in, found as git finds its repository (the nearest of the current folder and its
+parents that holds `kb/kb.yaml`), so an editor working anywhere in a KB checks their
+own files; otherwise the KB bundled with the package. Commands that write into a KB never write
 into the bundled one: it is the installed package's copy, not anybody's source.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
+from ..content.folders import unsearchable
 from ..content.loader import bundled_root
 from ..content.regularfile import kind_of
+from ..errors import KBError, Problem, ProfileError, listed, more_problems
 from ..knowledge_base import KnowledgeBase, load
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def print_listed(error: KBError | ProfileError, indent: str, stream: TextIO) -> None:
+    """The first problems of `error`, one a line, and a line counting the rest."""
+    shown, hidden = listed(error)
+    for problem in shown:
+        print(f"{indent}{problem}", file=stream)
+    if hidden:
+        print(f"{indent}{more_problems(hidden)}", file=stream)
+
+
+def problems_exit(problems: Iterable[Problem]) -> int:
+    """The exit code of a check that found `problems`: 1, or 2 when a file or folder
+    could not be read (then the KB was not checked at all, nor can it be released)."""
+    if any(problem.code == "unreadable" for problem in problems):
+        return EXIT_USAGE
+    return EXIT_PROBLEMS
+
 
 MANIFEST = "kb/kb.yaml"
 
 # For every `--help` that takes a KB folder: the one rule, in the same words.
 KB_DEFAULT_HELP = (
-    "folder holding kb/ and rules/ (default: the current folder if it holds kb/kb.yaml, "
-    "else the bundled KB)"
+    "folder holding kb/ and rules/ (default: the KB the current folder is in, found by "
+    "looking upwards for kb/kb.yaml, else the bundled KB)"
 )
 
 
@@ -56,16 +79,28 @@ def kb_folder_of(path: str | None) -> KBFolder:
                 "(give the folder that holds kb/ and rules/)"
             )
         return KBFolder(root, f"folder {path}")
-    if _holds_manifest(Path(".")):
-        return KBFolder(Path("."), "folder .")
+    found = enclosing_kb(Path.cwd())
+    if found is not None:
+        relative = Path(os.path.relpath(found))
+        return KBFolder(relative, f"folder {relative.as_posix()}")
     return KBFolder(bundled_root(), "bundled KB", bundled=True)
+
+
+def enclosing_kb(folder: Path) -> Path | None:
+    """The KB `folder` is in, as git finds its repository: the nearest of `folder` and
+    its parents that holds `kb/kb.yaml` (None: it is in no KB)."""
+    for candidate in (folder, *folder.parents):
+        if _holds_manifest(candidate):
+            return candidate
+    return None
 
 
 def _holds_manifest(root: Path) -> bool:
     """Whether anything is at `root/kb/kb.yaml`: a folder or a pipe there is the KB's
     broken manifest, which loading reports (`not-a-file`), not the sign of another KB."""
     manifest = root / MANIFEST
-    return manifest.exists() or manifest.is_symlink()
+    # A `kb/` folder that cannot be searched may hold one: loading reports it `unreadable`.
+    return os.path.lexists(manifest) or unsearchable(root / "kb", "kb") is not None
 
 
 def kb_folder(path: str | None) -> Path:
@@ -74,7 +109,7 @@ def kb_folder(path: str | None) -> Path:
     folder = kb_folder_of(path)
     if folder.bundled:
         print(
-            f"healthkb: using the bundled KB (no {MANIFEST} in the current folder)",
+            f"healthkb: using the bundled KB (no {MANIFEST} in the current folder or above)",
             file=sys.stderr,
         )
     return folder.root
@@ -85,14 +120,30 @@ def writable_kb_folder(path: str | None, what: str) -> Path:
     folder = kb_folder_of(path)
     if folder.bundled:
         raise UsageError(
-            f"no {MANIFEST} in the current folder, and {what} does not write into the "
+            f"no {MANIFEST} in the current folder or above, and {what} does not write into the "
             "installed package's bundled KB: give the KB folder (or run it from there)"
         )
     return folder.root
 
 
 def load_kb(path: str | None) -> KnowledgeBase:
-    return load(kb_folder(path))
+    kb = load(kb_folder(path))
+    warn_pending(kb.pending, kb.version)
+    return kb
+
+
+def warn_pending(pending: Sequence[Problem], version: str, side: str = "") -> None:
+    """Say on stderr which items changed without their new version yet: a working copy
+    may be tested and reviewed like that, but not validated or released."""
+    for problem in pending:
+        print(f"warning: {side}{problem}", file=sys.stderr)
+    if pending:
+        print(
+            f"warning: {side}{len(pending)} pending version bump(s): answers are stamped "
+            f"{version}; `healthkb validate` and `healthkb release` refuse the KB until "
+            "each version is raised",
+            file=sys.stderr,
+        )
 
 
 def add_kb_option(parser: argparse.ArgumentParser) -> None:

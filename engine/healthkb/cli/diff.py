@@ -7,7 +7,7 @@ from typing import Any
 
 from ..editing.review import diff_kbs
 from ..render.diff import diff_json, diff_text
-from .common import EXIT_OK
+from .common import EXIT_OK, warn_pending
 
 
 def register(commands: Any) -> None:
@@ -32,5 +32,7 @@ def add_sides(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     diff = diff_kbs(args.old, args.new, args.repo)
+    warn_pending(diff.old_pending, diff.old.version, "OLD: ")
+    warn_pending(diff.new_pending, diff.new.version, "NEW: ")
     print(diff_json(diff) if args.format == "json" else diff_text(diff))
     return EXIT_OK

@@ -1,4 +1,4 @@
-"""`healthkb release --bump major|minor|patch [PATH]`: version, changelog and lock file."""
+"""`healthkb release [--bump major|minor|patch] [PATH]`: version, changelog and lock file."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from typing import Any, TextIO
 from ..editing.cases import CaseOutcome
 from ..editing.release import FailingCasesError, release
 from ..errors import KBError
-from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, writable_kb_folder, writing
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    UsageError,
+    print_listed,
+    problems_exit,
+    writable_kb_folder,
+    writing,
+)
 
 
 def register(commands: Any) -> None:
@@ -21,16 +29,23 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "path",
         nargs="?",
-        help="folder holding kb/ and rules/ (default: the current folder; never the bundled KB)",
+        help="folder holding kb/ and rules/ (default: the KB the current folder is in; never "
+        "the bundled KB)",
     )
-    parser.add_argument("--bump", required=True, choices=["major", "minor", "patch"])
+    parser.add_argument(
+        "--bump",
+        choices=["major", "minor", "patch"],
+        help="the version part to raise (default: what the changes need; may raise it, "
+        "never lower it)",
+    )
     parser.add_argument("--date", help="release date, YYYY-MM-DD (default: today)")
     parser.add_argument(
         "--change",
         action="append",
         default=[],
         metavar="TEXT",
-        help="a changelog line (repeat for more; default: the rules added, removed, changed)",
+        help="a changelog line, before the lines listing every source, conclusion, fact and "
+        "rule added, removed or changed (repeat for more)",
     )
     parser.add_argument(
         "--allow-failing-tests",
@@ -49,10 +64,9 @@ def run(args: argparse.Namespace) -> int:
                 root, args.bump, date, args.change, allow_failing_tests=args.allow_failing_tests
             )
     except KBError as error:
-        for problem in error.problems:
-            print(problem)
-        print(f"release refused: {len(error.problems)} problem(s) found")
-        return EXIT_PROBLEMS
+        print_listed(error, "", sys.stdout)
+        print(f"release refused: {len(error.problems) + error.more:,} problem(s) found")
+        return problems_exit(error.problems)
     except FailingCasesError as error:
         _print_failing(error.failing, sys.stdout)
         print(
@@ -68,9 +82,15 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"released {done.kb_id} {done.version} ({done.date}), was {done.previous}")
+    print(f"bump: {done.bump}, {done.reason}")
     for change in done.changes:
         print(f"  - {change}")
     print(f"wrote {', '.join(done.files)}")
+    if done.regenerated_schemas:
+        print(
+            "note: the JSON Schemas above were out of date with the KB and were regenerated "
+            "(`healthkb schema`); commit them with the release"
+        )
     if done.date > datetime.date.today():
         print(
             f"note: the release is dated {done.date}, after today: until then a release "

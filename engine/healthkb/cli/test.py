@@ -11,10 +11,18 @@ from typing import Any
 from ..content.placed import Placed
 from ..editing.case_report import case_report
 from ..editing.cases import TestCase, case_target, read_cases, run_cases, select
-from ..errors import KBError, Problem
+from ..errors import KBError, listed
 from ..knowledge_base import KnowledgeBase, load
 from ..render.cases import cases_json, cases_text
-from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError, kb_folder
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    UsageError,
+    kb_folder,
+    print_listed,
+    warn_pending,
+)
 
 
 def register(commands: Any) -> None:
@@ -22,8 +30,8 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "path",
         nargs="?",
-        help="KB folder or one case file (default: the current folder if it holds "
-        "kb/kb.yaml, else the bundled KB)",
+        help="KB folder or one case file (default: the KB the current folder is in, found by "
+        "looking upwards for kb/kb.yaml, else the bundled KB)",
     )
     parser.add_argument("-k", dest="keyword", help="only cases whose name contains this text")
     parser.add_argument("--format", choices=["text", "json"], default="text")
@@ -61,20 +69,23 @@ def load_cases(
     A broken KB raises `KBError`, which `main` prints; both mean exit 2.
     """
     kb = load(root)
+    warn_pending(kb.pending, kb.version)
     try:
         return kb, read_cases(kb, root, files=files)
     except KBError as error:
-        print_problems("broken test cases", error.problems, output)
+        print_problems("broken test cases", error, output)
         return None
 
 
-def print_problems(kind: str, problems: list[Problem], output: str) -> None:
+def print_problems(kind: str, error: KBError, output: str) -> None:
     """Located problems: on stderr as text, or on stdout as JSON (`--format json`)."""
     if output == "json":
-        found = [p.to_dict() for p in problems]
-        print(json.dumps({"problems": found}, indent=2, ensure_ascii=False))
+        shown, hidden = listed(error)
+        report: dict[str, Any] = {"problems": [p.to_dict() for p in shown]}
+        if hidden:
+            report["more"] = hidden  # problems found but not listed
+        print(json.dumps(report, indent=2, ensure_ascii=False))
         return
     print(f"healthkb: {kind}:", file=sys.stderr)
-    for problem in problems:
-        print(f"  {problem}", file=sys.stderr)
-    print(f"{len(problems)} problem(s) found", file=sys.stderr)
+    print_listed(error, "  ", sys.stderr)
+    print(f"{len(error.problems) + error.more:,} problem(s) found", file=sys.stderr)

@@ -7,9 +7,10 @@ import json
 import sys
 from typing import Any
 
-from ..editing.kbcheck import checked
-from ..errors import KBError
-from .common import EXIT_OK, EXIT_PROBLEMS, KB_DEFAULT_HELP, kb_folder_of
+from ..editing.kbcheck import check_kb, kb_warnings
+from ..errors import KBError, listed, more_problems
+from ..render.findings import warning_line
+from .common import EXIT_OK, KB_DEFAULT_HELP, kb_folder_of, print_listed, problems_exit
 
 
 def register(commands: Any) -> None:
@@ -23,24 +24,37 @@ def run(args: argparse.Namespace) -> int:
     folder = kb_folder_of(args.path)
     # The test cases too: a typo in one is a broken KB for `test`, `coverage` and
     # `report`, so `validate` (and `release`, which validates) must not pass it.
-    try:
-        content, cases = checked(folder.root)
-    except KBError as error:
+    # The analysis's errors are problems; its warnings are listed, and do not fail.
+    check = check_kb(folder.root)
+    content = check.content
+    if check.problems or content is None:
+        error = KBError(check.problems)
         if args.format == "json":
-            print(json.dumps([p.to_dict() for p in error.problems], indent=2, ensure_ascii=False))
+            shown, hidden = listed(error)
+            print(json.dumps([p.to_dict() for p in shown], indent=2, ensure_ascii=False))
+            if hidden:
+                print(f"healthkb: {more_problems(hidden)}", file=sys.stderr)
         else:
-            for problem in error.problems:
-                print(problem)
-            print(f"{len(error.problems)} problem(s) found ({folder.label})", file=sys.stderr)
-        return EXIT_PROBLEMS
-    active = len(content.active_rules())
+            print_listed(error, "", sys.stdout)
+            for finding in check.warnings:
+                print(warning_line(finding))
+            count = len(error.problems) + error.more
+            print(f"{count:,} problem(s) found ({folder.label})", file=sys.stderr)
+        return problems_exit(error.problems)
     if args.format == "json":
         print("[]")
-    else:
-        print(
-            f"ok: {content.manifest.id} {content.manifest.version} ({folder.label}): "
-            f"{len(content.rules)} rules ({active} active), {len(content.conclusions)} "
-            f"conclusions, {len(content.sources)} source(s), "
-            f"{len(content.citations.resolved)} quotes resolved, {len(cases)} test cases"
-        )
+        return EXIT_OK
+    for finding in check.warnings:
+        print(warning_line(finding))
+    # Notes about the manifest (a title that no longer names every source): stderr.
+    for warning in kb_warnings(content):
+        print(f"warning: {warning}", file=sys.stderr)
+    active = len(content.active_rules())
+    print(
+        f"ok: {content.manifest.id} {content.manifest.version} ({folder.label}): "
+        f"{len(content.rules)} rules ({active} active), {len(content.conclusions)} "
+        f"conclusions, {len(content.sources)} source(s), "
+        f"{len(content.citations.resolved)} quotes resolved, {len(check.cases)} test cases"
+        + (f", {len(check.warnings)} warning(s)" if check.warnings else "")
+    )
     return EXIT_OK

@@ -1,7 +1,9 @@
 """Certainty: a conclusion is never stated more strongly than its sources' wording.
 
-"may", "could" in a quoted passage make a conclusion at most `possible`; "likely",
-"usually" at most `likely`; and a hedged conclusion's statement must say so too.
+The hedges a quote or a statement may use, each with the strongest certainty it
+allows. Negated and compound hedges are one hedge each ("unlikely", "not likely",
+"may not", "could even"), read as whole words and phrases: "unlikely" is not
+"likely", and "likelihood" is no hedge at all. docs/editors.md lists them all.
 """
 
 from __future__ import annotations
@@ -12,52 +14,95 @@ from ..errors import Problem
 from .model import CERTAINTY_RANK, Conclusion
 from .placed import Placed
 
-_HEDGES = {
-    "possible": re.compile(r"\b(may|might|could|possibly|perhaps)\b", re.IGNORECASE),
-    "likely": re.compile(r"\b(likely|probably|usually|often|tends? to)\b", re.IGNORECASE),
+HEDGES: dict[str, str] = {
+    # At most `possible`: the source says it can happen, no more.
+    "may": "possible",
+    "may not": "possible",
+    "might": "possible",
+    "might not": "possible",
+    "could": "possible",
+    "could even": "possible",
+    "possibly": "possible",
+    "perhaps": "possible",
+    "maybe": "possible",
+    # At most `likely`: the source says it is more probable than not (or, negated,
+    # that its opposite is).
+    "likely": "likely",
+    "not likely": "likely",
+    "unlikely": "likely",
+    "probably": "likely",
+    "probably not": "likely",
+    "usually": "likely",
+    "often": "likely",
+    "tends to": "likely",
+    "tend to": "likely",
 }
+
+# Longest phrases first, so that "may not" is found as one hedge rather than "may".
+_HEDGE = re.compile(
+    r"\b(?:"
+    + "|".join(
+        re.escape(phrase).replace(r"\ ", r"\s+")
+        for phrase in sorted(HEDGES, key=lambda p: (-len(p), p))
+    )
+    + r")\b",
+    re.IGNORECASE,
+)
+
+
+def hedges_in(text: str) -> list[tuple[str, str]]:
+    """Each hedge in `text`, as written, with the certainty it allows at most."""
+    return [
+        (match.group(0), HEDGES[re.sub(r"\s+", " ", match.group(0).lower())])
+        for match in _HEDGE.finditer(text)
+    ]
+
+
+def quote_certainty(quote: str) -> str:
+    """The strongest certainty a quote's own wording supports."""
+    return _weakest(hedges_in(quote))[1]
+
+
+def _weakest(found: list[tuple[str, str]]) -> tuple[str, str]:
+    """The hedge allowing the least certainty, and that certainty ('' if none)."""
+    weakest = ("", "established")
+    for word, level in found:
+        if CERTAINTY_RANK[level] < CERTAINTY_RANK[weakest[1]]:
+            weakest = (word, level)
+    return weakest
 
 
 def check_certainty(conclusion: Placed[Conclusion]) -> list[Problem]:
     """A conclusion is never stated more strongly than the wording of its sources."""
     item = conclusion.item
-    strongest = "established"
-    weakest_quote = ""
+    strongest, word = "established", ""
     for citation in item.because:
-        level = quote_certainty(citation.quote)
+        found, level = _weakest(hedges_in(citation.quote))
         if CERTAINTY_RANK[level] < CERTAINTY_RANK[strongest]:
-            strongest, weakest_quote = level, citation.quote
+            strongest, word = level, found
     problems = []
     if CERTAINTY_RANK[item.certainty] > CERTAINTY_RANK[strongest]:
-        word = _HEDGES[strongest].search(weakest_quote)
         problems.append(
             conclusion.problem(
                 "overstated-certainty",
-                f"conclusion `{item.id}` is `{item.certainty}` but its source says "
-                f"“{word.group(0) if word else strongest}”",
+                f"conclusion `{item.id}` is `{item.certainty}` but its source says “{word}”",
                 f"use certainty `{strongest}` and hedge the statement the same way",
                 "certainty",
             )
         )
-    if (
-        item.certainty != "established"
-        and not _HEDGES["possible"].search(item.statement)
-        and not (item.certainty == "likely" and _HEDGES["likely"].search(item.statement))
-    ):
+    levels = {level for _, level in hedges_in(item.statement)}
+    # A `possible` conclusion must say so with a word of possibility; a `likely` one
+    # with any hedge.
+    hedged = "possible" in levels or (item.certainty == "likely" and bool(levels))
+    if item.certainty != "established" and not hedged:
+        words = "“may”, “could”" + (" or “likely”" if item.certainty == "likely" else "")
         problems.append(
             conclusion.problem(
                 "overstated-statement",
                 f"the statement of `{item.id}` does not say it is only {item.certainty}",
-                "say “may”, “could” or “likely” in the statement, as the source does",
+                f"say {words} in the statement, as the source does (see the table of hedges "
+                "in docs/editors.md)",
                 "statement",
             )
         )
     return problems
-
-
-def quote_certainty(quote: str) -> str:
-    """The strongest certainty a quote's own wording supports."""
-    for level in ("possible", "likely"):
-        if _HEDGES[level].search(quote):
-            return level
-    return "established"

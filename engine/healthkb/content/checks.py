@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,8 @@ from .model import (
     whole_number_fits,
 )
 from .placed import Placed, walk_comparisons
-from .rule_model import Comparison, Rule
+from .rule_model import Comparison, Rule, Then
+from .silence_model import Silence
 from .sources import ResolvedCitation, SourceText
 from .unloaded import NOTHING_UNLOADED, Unloaded
 
@@ -138,6 +139,7 @@ def all_citations(
     vocabulary: Placed[Vocabulary] | None,
     conclusions: list[Placed[Conclusion]],
     rules: list[Placed[Rule]],
+    silences: Sequence[Placed[Silence]] = (),
 ) -> list[Placed[Citation]]:
     """Every citation in the KB, including sources' left-out passages."""
     found: list[Placed[Citation]] = []
@@ -149,7 +151,7 @@ def all_citations(
         for name, fact in vocabulary.item.background.items():
             for i, c in enumerate(fact.because):
                 found.append(Placed(c, vocabulary.located, ("background", name, "because", i)))
-    for group in (conclusions, rules):
+    for group in (conclusions, rules, silences):
         for placed in group:
             for i, c in enumerate(placed.item.because):
                 found.append(Placed(c, placed.located, (*placed.path, "because", i)))
@@ -237,11 +239,17 @@ def check_values(
             continue
         error = value_error(spec, value)
         if error:
-            problems.append(where.problem("invalid-value", error, "", key, attribute))
+            hint = _value_hint(spec, value)
+            problems.append(where.problem("invalid-value", error, hint, key, attribute))
     if complete:
         for attribute in sorted(set(fact.attributes) - set(values)):
             problems.append(
-                where.problem("missing-value", f"attribute `{attribute}` has no value", "", key)
+                where.problem(
+                    "missing-value",
+                    f"attribute `{attribute}` has no value",
+                    f"give it under `{key}:` (a background fact states every attribute)",
+                    key,
+                )
             )
     return problems
 
@@ -274,6 +282,15 @@ def value_error(spec: Attribute, value: Any) -> str:
     return ""
 
 
+def _value_hint(spec: Attribute, value: Any) -> str:
+    """How to fix a value the vocabulary does not allow."""
+    if spec.values is not None and isinstance(value, str):
+        return did_you_mean(value, spec.values) or (
+            "use one of them, or declare the value in kb/facts.yaml (with a new version)"
+        )
+    return "use a value the vocabulary allows, or widen it in kb/facts.yaml (with a new version)"
+
+
 def all_facts(vocabulary: Vocabulary) -> dict[str, FactType]:
     return {**vocabulary.input, **vocabulary.derived, **vocabulary.background}
 
@@ -292,47 +309,59 @@ def check_rule_references(
     problems = []
     facts = all_facts(vocabulary)
     for comparison, path in walk_comparisons(rule.item.when, (*rule.path, "when")):
-        problems += _check_comparison(
+        problems += check_comparison(
             comparison, rule.child(comparison, *path[len(rule.path) :]), facts
         )
-    then = rule.item.then
+    return problems + check_then(
+        rule.child(rule.item.then, "then"), vocabulary, conclusions, unloaded
+    )
+
+
+def check_then(
+    then: Placed[Any],
+    vocabulary: Vocabulary,
+    conclusions: set[str],
+    unloaded: Unloaded = NOTHING_UNLOADED,
+) -> list[Problem]:
+    """A rule's outcome names a declared conclusion, or a derived fact with fitting values."""
+    item: Then = then.item
+    problems = []
     if (
-        then.conclude is not None
-        and then.conclude not in conclusions
-        and not unloaded.covers(then.conclude)
+        item.conclude is not None
+        and item.conclude not in conclusions
+        and not unloaded.covers(item.conclude)
     ):
         problems.append(
-            rule.problem(
+            then.problem(
                 "unknown-conclusion",
-                f"conclusion `{then.conclude}` is not declared in kb/conclusions.yaml",
-                did_you_mean(then.conclude, conclusions),
-                "then",
+                f"conclusion `{item.conclude}` is not declared in kb/conclusions.yaml",
+                did_you_mean(item.conclude, conclusions),
                 "conclude",
             )
         )
-    if then.derive is not None:
-        derived = vocabulary.derived.get(then.derive.fact)
+    if item.derive is not None:
+        derived = vocabulary.derived.get(item.derive.fact)
         if derived is None:
             problems.append(
-                rule.problem(
+                then.problem(
                     "unknown-derived-fact",
-                    f"derived fact `{then.derive.fact}` is not declared under `derived` in "
+                    f"derived fact `{item.derive.fact}` is not declared under `derived` in "
                     "kb/facts.yaml",
-                    did_you_mean(then.derive.fact, vocabulary.derived),
-                    "then",
+                    did_you_mean(item.derive.fact, vocabulary.derived),
                     "derive",
                     "fact",
                 )
             )
         else:
-            where = rule.child(then.derive, "then", "derive")
-            problems += check_values(derived, then.derive.values, where, "values", False)
+            where = then.child(item.derive, "derive")
+            problems += check_values(derived, item.derive.values, where, "values", False)
     return problems
 
 
-def _check_comparison(
+def check_comparison(
     comparison: Comparison, where: Placed[Any], facts: dict[str, FactType]
 ) -> list[Problem]:
+    """A comparison names a declared fact and attribute, with a fitting operator and values."""
     fact = facts.get(comparison.fact_type)
     if fact is None:
         return [
@@ -382,6 +411,11 @@ def _check_comparison(
         error = value_error(item_spec, value)
         if error:
             problems.append(
-                where.problem("invalid-value", f"`{comparison.fact}`: {error}", "", key)
+                where.problem(
+                    "invalid-value",
+                    f"`{comparison.fact}`: {error}",
+                    _value_hint(item_spec, value),
+                    key,
+                )
             )
     return problems

@@ -56,6 +56,10 @@ def whole_number_fits(value: object) -> bool:
     return -LARGEST_WHOLE_NUMBER <= value <= LARGEST_WHOLE_NUMBER
 
 
+# Between a validator's message and its hint: the problem shows them apart (see
+# wording.py), "message (hint)".
+HINT = "\n"
+
 CERTAINTY_RANK: dict[str, int] = {"possible": 0, "likely": 1, "established": 2}
 KIND_RANK: dict[str, int] = {"warning": 0, "outcome": 1, "recommendation": 2, "information": 3}
 
@@ -131,6 +135,8 @@ class Source(StrictModel):
 
     id: SourceId
     """The source's stable id, used by citations (`source:`)."""
+    version: Annotated[int, Field(ge=1)] = 1
+    """Raise it whenever the text changes (a corrected or revised article)."""
     title: Text
     """The article's title, as published."""
     publisher: Text
@@ -189,6 +195,9 @@ class Attribute(StrictModel):
     """The largest allowed value of an integer or number attribute."""
     unit: str | None = None
     """The unit of an integer or number attribute, e.g. `minutes`."""
+    single_valued: bool = True
+    """Derived facts only: `false` when one profile may rightly derive several values of
+    this attribute at once. By default a profile deriving two values is an `ambiguity`."""
 
     @model_validator(mode="after")
     def _shape_fits_type(self) -> Attribute:
@@ -196,23 +205,40 @@ class Attribute(StrictModel):
             article = "an" if self.type == "enum" else "a"
             raise ValueError(
                 f"{article} `{self.type}` attribute needs `values` (the allowed values)"
+                f"{HINT}list them, e.g. `values: [low, moderate, high]`"
             )
         if self.type not in ("enum", "list") and self.values is not None:
-            raise ValueError(f"`values` only applies to enum and list attributes, not {self.type}")
+            raise ValueError(
+                f"`values` only applies to enum and list attributes, not {self.type}"
+                f"{HINT}remove `values`, or make the type `enum` (one value) or `list` (several)"
+            )
         if self.type not in ("integer", "number") and (
             self.min is not None or self.max is not None
         ):
-            raise ValueError(f"`min`/`max` only apply to integer and number, not {self.type}")
+            raise ValueError(
+                f"`min`/`max` only apply to integer and number, not {self.type}"
+                f"{HINT}remove them, or make the type `integer` or `number`"
+            )
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"`min` ({self.min}) is greater than `max` ({self.max})")
+            raise ValueError(
+                f"`min` ({self.min}) is greater than `max` ({self.max})"
+                f"{HINT}did you mean `min: {self.max}` and `max: {self.min}`?"
+            )
         if self.values is not None and len(set(self.values)) != len(self.values):
-            raise ValueError("`values` lists the same value twice")
+            twice = sorted({v for v in self.values if self.values.count(v) > 1})
+            raise ValueError(
+                "`values` lists the same value twice"
+                f"{HINT}list {', '.join(f'`{v}`' for v in twice)} once"
+            )
         return self
 
 
 class FactType(StrictModel):
     """A kind of fact (input or derived) and its attributes."""
 
+    version: Annotated[int, Field(ge=1)] = 1
+    """Raise it whenever the fact's section or an attribute's type, values, bounds or unit
+    change (its descriptions are wording); `healthkb release` records it in the lock."""
     description: Text
     """What the fact is about, for people."""
     attributes: dict[Identifier, Attribute] = Field(min_length=1)
@@ -247,6 +273,8 @@ class Conclusion(StrictModel):
 
     id: Identifier
     """The conclusion's stable id, used by rules (`then: conclude:`) and apps."""
+    version: Annotated[int, Field(ge=1)] = 1
+    """Raise it whenever the statement, kind, certainty or citations change."""
     kind: Kind
     """outcome, recommendation, warning or information."""
     certainty: Certainty
@@ -255,6 +283,9 @@ class Conclusion(StrictModel):
     """What the person is told, in plain words."""
     because: list[Citation] = Field(min_length=1)
     """The passages of the source the statement rests on."""
+    excludes: list[Identifier] = Field(default_factory=list)
+    """Conclusions never to be reached together with this one (both ways: declaring it
+    on one of the two is enough); `healthkb analyze` proves no profile reaches both."""
 
 
 class ConclusionsFile(StrictModel):

@@ -13,9 +13,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from ..errors import KBError, Problem, ProfileError, did_you_mean, shorten, shown
+from ..errors import (
+    MAX_LISTED_PROBLEMS,
+    KBError,
+    Problem,
+    ProfileError,
+    did_you_mean,
+    shorten,
+    shown,
+)
+from .jsonio import read_json
 from .model import LARGEST_WHOLE_NUMBER, LARGEST_WHOLE_NUMBER_TEXT, Attribute, FactType, Vocabulary
-from .validation import data_path, value_words
+from .validation import data_path, quoted_number, value_words
 from .yamlio import Located, read_yaml
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -124,17 +133,85 @@ def validate_profile(
         place = 1 if located else 0
         hint = f"write each fact as `fact: {{attribute: value}}`, e.g. {_example(vocabulary)}"
         raise ProfileError([Problem(where, place, place, "invalid-profile", message, hint)])
+    unreadable = _surrogate_names(profile, vocabulary, located)
+    if unreadable:
+        # pydantic stops at such a key with no place at all: report each by name, and
+        # what is wrong with the rest of the profile alongside.
+        rest = _without_keys(profile)
+        try:
+            model.model_validate(rest)
+        except ValidationError as error:
+            problems, more = _problems(error, vocabulary, rest, located)
+            raise ProfileError([*unreadable, *problems], more) from None
+        raise ProfileError(unreadable)
     try:
         return model.model_validate(profile)
     except ValidationError as error:
-        raise ProfileError(_problems(error, vocabulary, profile, located)) from None
+        raise ProfileError(*_problems(error, vocabulary, profile, located)) from None
+
+
+def _has_surrogate(name: object) -> bool:
+    return isinstance(name, str) and any("\ud800" <= char <= "\udfff" for char in name)
+
+
+def _surrogate_names(
+    profile: dict[Any, Any], vocabulary: Vocabulary, located: Located | None
+) -> list[Problem]:
+    """A problem for each fact or attribute name holding a lone surrogate (`"\\ud800"`):
+    half of a UTF-16 pair, which Python strings can hold but no text can."""
+    problems = []
+    for fact, values in profile.items():
+        paths: list[tuple[Any, ...]] = [(fact,)] if _has_surrogate(fact) else []
+        if isinstance(values, dict) and not paths:
+            paths += [(fact, name) for name in values if _has_surrogate(name)]
+        for path in paths:
+            escaped = ".".join(_escaped(str(part)) for part in path)
+            kind, code = (
+                ("fact", "unknown-fact") if len(path) == 1 else ("attribute", "unknown-attribute")
+            )
+            owner = vocabulary.input.get(str(path[0])) if len(path) == 2 else None
+            names = owner.attributes if owner else vocabulary.input
+            file, line, column = "profile", 0, 0
+            if located is not None:
+                file, (line, column) = located.file, located.place(path)
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    column,
+                    code,
+                    f"`{shorten(escaped)}`: unknown {kind}: its name holds a lone surrogate "
+                    "(U+D800 to U+DFFF), half of a UTF-16 pair, which is not text",
+                    _listed(names),
+                )
+            )
+    return problems
+
+
+def _escaped(name: str) -> str:
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _without_keys(profile: dict[Any, Any]) -> dict[Any, Any]:
+    """The profile without its names that hold a lone surrogate."""
+    rest = {}
+    for fact, values in profile.items():
+        if _has_surrogate(fact):
+            continue
+        if isinstance(values, dict):
+            values = {k: v for k, v in values.items() if not _has_surrogate(k)}
+        rest[fact] = values
+    return rest
 
 
 def _problems(
     error: ValidationError, vocabulary: Vocabulary, profile: dict[str, Any], located: Located | None
-) -> list[Problem]:
-    problems = []
+) -> tuple[list[Problem], int]:
+    """The problems of the first MAX_LISTED_PROBLEMS fields, and how many more fields have
+    one: explaining each ("did you mean ...") is what takes time on a hostile profile."""
+    problems: list[Problem] = []
     seen = set()
+    more = 0
     for detail in error.errors(include_url=False):
         loc = tuple(detail["loc"])
         # A key that is not text is named by its repr in `loc` (`None`, `True`), which
@@ -147,14 +224,19 @@ def _problems(
         if path in seen:
             continue
         seen.add(path)
+        if len(problems) >= MAX_LISTED_PROBLEMS:
+            more += 1
+            continue
         name = shorten(".".join(str(p) for p in path))
         code, message, hint = _explain(detail, vocabulary, path)
+        # "`x` needs a number, ...", as rules say it; other messages follow a colon.
+        text = f"`{name}` {message}" if code == "wrong-type" else f"`{name}`: {message}"
         if located is not None:
             line, column = located.place(path)
-            problems.append(Problem(located.file, line, column, code, f"`{name}`: {message}", hint))
+            problems.append(Problem(located.file, line, column, code, text, hint))
         else:
-            problems.append(Problem("profile", 0, 0, code, f"`{name}`: {message}", hint))
-    return problems
+            problems.append(Problem("profile", 0, 0, code, text, hint))
+    return problems, more
 
 
 def _explain(detail: Any, vocabulary: Vocabulary, path: tuple[Any, ...]) -> tuple[str, str, str]:
@@ -186,6 +268,10 @@ def _explain(detail: Any, vocabulary: Vocabulary, path: tuple[Any, ...]) -> tupl
     if len(path) >= 2 and str(path[0]) in vocabulary.input:
         spec = vocabulary.input[str(path[0])].attributes.get(str(path[1]))
         if spec is not None:
+            # A number in quotes: the words rules and test cases use for it too.
+            expected = {"integer": "a whole number", "number": "a number"}.get(spec.type, "")
+            if hint := quoted_number(value, expected):
+                return "wrong-type", f"needs {expected}, got {value_words(value)}", hint
             return "invalid-value", f"{shown(value)} is not allowed", f"allowed: {allowed(spec)}"
     if len(path) == 1 and str(path[0]) in vocabulary.input:
         attributes = vocabulary.input[str(path[0])].attributes
@@ -210,9 +296,13 @@ def _example(vocabulary: Vocabulary) -> str:
 
 
 def read_profile(path: Path) -> tuple[Any, Located]:
-    """Read a profile file (YAML or JSON; JSON is YAML) with places for error messages."""
+    """Read a profile file with places for error messages: a `.json` file as strict JSON,
+    anything else (and standard input) as YAML."""
     try:
-        located = read_yaml(path, str(path), streams=True)
+        if path.suffix.lower() == ".json":
+            located = read_json(path, str(path), streams=True)
+        else:
+            located = read_yaml(path, str(path), streams=True)
     except KBError as error:
-        raise ProfileError(error.problems) from None
+        raise ProfileError(error.problems, error.more) from None
     return located.data, located

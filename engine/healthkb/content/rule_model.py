@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from .model import Citation, FactPath, Identifier, Scalar, Status, StrictModel, Text
+from ..errors import shown
+from .model import HINT, Citation, FactPath, Identifier, Scalar, Status, StrictModel, Text
 
 
 def _exactly(count: int, schema: dict[str, Any]) -> None:
@@ -80,12 +81,21 @@ class Comparison(StrictModel):
         given = [op for op in OPERATORS if getattr(self, _attr(op)) is not None]
         if len(given) != 1:
             listed = ", ".join(OPERATORS)
+            hint = (
+                "test one thing per comparison, and put two comparisons under `all:`"
+                if given
+                else "e.g. `{fact: running.minutes_per_session, gt: 30}`"
+            )
             raise ValueError(
                 f"a comparison needs exactly one operator ({listed}); found "
-                f"{', '.join(given) if given else 'none'}"
+                f"{', '.join(given) if given else 'none'}{HINT}{hint}"
             )
         if self.between is not None and self.between[0] > self.between[1]:
-            raise ValueError(f"`between` needs [low, high]; got {list(self.between)}")
+            low, high = self.between
+            raise ValueError(
+                f"`between` needs [low, high]; got {list(self.between)}"
+                f"{HINT}low must not exceed high: did you mean [{shown(high)}, {shown(low)}]?"
+            )
         return self
 
     # Cached: the engine and explanations ask for these on every evaluation.
@@ -176,7 +186,11 @@ class Then(StrictModel):
     @model_validator(mode="after")
     def _exactly_one(self) -> Then:
         if (self.derive is None) == (self.conclude is None):
-            raise ValueError("`then` needs exactly one of `derive` or `conclude`")
+            raise ValueError(
+                "`then` needs exactly one of `derive` or `conclude`"
+                f"{HINT}write `then: {{conclude: CONCLUSION_ID}}` or "
+                "`then: {derive: {fact: NAME, values: {...}}}`"
+            )
         return self
 
 

@@ -16,12 +16,26 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, closest, shorten
 from .modelwalk import allowed_keys, is_tag
-from .wording import is_type_error, last_name, other_error, value_words, wrong_type
+from .wording import (
+    is_type_error,
+    last_name,
+    other_error,
+    quoted_number,
+    value_words,
+    wrong_type,
+)
 from .yamlio import Located, PathKey
 
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["allowed_keys", "data_path", "problems_from", "validate_located", "value_words"]
+__all__ = [
+    "allowed_keys",
+    "data_path",
+    "problems_from",
+    "quoted_number",
+    "validate_located",
+    "value_words",
+]
 
 
 def validate_located(model: type[M], located: Located) -> tuple[M | None, list[Problem]]:

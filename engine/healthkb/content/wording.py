@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel
 
 from ..errors import Problem, did_you_mean, shorten, shown
+from .model import HINT
 from .modelwalk import allowed_keys, field_at, pattern_of
 from .yamlio import Located, PathKey
 
@@ -108,12 +109,20 @@ def wrong_type(
     return located.problem(path, code, message, hint or _field_hint(model, loc))
 
 
+def quoted_number(value: Any, expected: str) -> str:
+    """The hint for a number written in quotes where `expected` (a number) is needed;
+    '' when `value` is no such text. Rules, test cases and profiles all say it so."""
+    if _number_text(value) == "yaml" and "number" in expected:
+        return f'remove the quotes: write {shorten(value)}, not "{shorten(value)}"'
+    return ""
+
+
 def _value_hint(detail: Any, model: type[BaseModel], expected: str, name: str) -> str:
     """How to fix a value of the wrong type, when more can be said than the field's help."""
     value = detail["input"]
     numeric = _number_text(value)
-    if numeric == "yaml" and "number" in expected:
-        return f'remove the quotes: write {shorten(value)}, not "{shorten(value)}"'
+    if quoted := quoted_number(value, expected):
+        return quoted
     if numeric == "python" and "number" in expected:
         return "YAML reads this as text: write the number as digits with at most one `.`"
     if isinstance(value, list) and name in _SEVERAL:
@@ -205,6 +214,7 @@ PATTERN_HINTS = {
     r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$": "write a language tag such as `en` or `en-GB`",
     r"^\d+\.\d+\.\d+$": "write the version as major.minor.patch, e.g. `1.0.0`",
     r"^sha256:[0-9a-f]{64}$": "write `sha256:` and 64 hex digits, as `healthkb release` does",
+    r"^[0-9a-f]{16}$": "write 16 hex digits, as `healthkb release` does",
 }
 
 # Patterns for values that are not names, and what such a value is called.
@@ -212,6 +222,7 @@ PATTERN_NOUNS = {
     r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$": "a language tag",
     r"^\d+\.\d+\.\d+$": "a version (major.minor.patch)",
     r"^sha256:[0-9a-f]{64}$": "a digest",
+    r"^[0-9a-f]{16}$": "a field digest",
 }
 
 
@@ -243,13 +254,14 @@ def other_error(detail: Any, model: type[BaseModel], located: Located, path: Pat
         )
     if kind in {"too_short", "too_long", "string_too_short", "string_too_long"}:
         return _length(detail, model, located, path)
-    message = str(detail["msg"]).removeprefix("Value error, ")
+    message, _, given_hint = str(detail["msg"]).removeprefix("Value error, ").partition(HINT)
     if message.startswith("Input should be"):
         message = f"{subject_of(path)} should be{message.removeprefix('Input should be')}"
         message = f"{message}, got {value_words(value)}"
-    elif path and not message.startswith("a "):
+    elif path and not message.startswith("a ") and name not in ("all", "any", "not", "when"):
+        # A condition's own words name what is wrong; "`all`:" would only mislead.
         message = f"`{name}`: {message}"
-    hint = "" if kind == "value_error" else _field_hint(model, loc)
+    hint = given_hint if kind == "value_error" else _field_hint(model, loc)
     return located.problem(path, "invalid-value", message, hint)
 
 

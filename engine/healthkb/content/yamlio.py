@@ -17,6 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import KBError, Problem, shorten
 from .regularfile import NotRegularFile, open_regular
+from .yamlnumbers import number_form_refused
 from .yamlsyntax import bad_character, has_hidden_line_break, syntax_problem
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -103,21 +104,45 @@ def read_yaml(path: Path, display_name: str, *, streams: bool = False) -> Locate
     """
     if streams and str(path) == STDIN:
         display_name = STDIN_NAME
+    return parse_yaml(read_text(path, display_name, streams=streams), display_name)
+
+
+def read_text(path: Path, display_name: str, *, streams: bool = False) -> str:
+    """The UTF-8 text of a regular file of at most MAX_FILE_BYTES (or of standard input,
+    where `streams` allows it); `KBError` with one located problem otherwise."""
     try:
         raw = _read_file(path, display_name, streams)
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise KBError(
-            [Problem(display_name, 0, 0, "not-utf8", f"file is not UTF-8 text: {error.reason}")]
+            [
+                Problem(
+                    display_name,
+                    0,
+                    0,
+                    "not-utf8",
+                    f"file is not UTF-8 text: {error.reason}",
+                    "save the file as UTF-8 (most editors offer it under Save As or Encoding)",
+                )
+            ]
         ) from None
     except OSError as error:
         reason = error.strerror
         if isinstance(error, FileNotFoundError) and path.is_symlink():
             reason = f"it is a link to `{os.readlink(path)}`, which does not exist"
         raise KBError(
-            [Problem(display_name, 0, 0, "unreadable", f"cannot read file: {reason}")]
+            [
+                Problem(
+                    display_name,
+                    0,
+                    0,
+                    "unreadable",
+                    f"cannot read file: {reason}",
+                    "check that the file exists and that you may read it",
+                )
+            ]
         ) from None
-    return parse_yaml(text, display_name)
+    return text
 
 
 def _read_file(path: Path, display_name: str, streams: bool) -> bytes:
@@ -206,7 +231,8 @@ def _compose(text: str, display_name: str) -> tuple[Node | None, yaml.SafeLoader
             raise _Limit(mark, _TOO_DEEP).error(display_name) from None
         raise KBError([syntax_problem(error, text, display_name, _Loader)]) from None
     except yaml.YAMLError as error:
-        raise KBError([Problem(display_name, 0, 0, "yaml-syntax", str(error))]) from None
+        hint = "check the YAML near the start of the file (a tab, or an unclosed quote)"
+        raise KBError([Problem(display_name, 0, 0, "yaml-syntax", str(error), hint)]) from None
     finally:
         loader.dispose()
     return node, loader
@@ -317,6 +343,11 @@ class _Builder:
                     node, "yaml-value", f"`{shorten(node.value)}` is not a valid value: {error}"
                 )
             return None
+        if not node.style and path[-1:] != ("<key>",):
+            refused = number_form_refused(node.tag, node.value, value)
+            if refused is not None:
+                self._problem(node, "yaml-value", *refused)
+                return None
         if isinstance(value, bool) and not node.style and path[-1:] != ("<key>",):
             word = "true" if value else "false"
             if node.value.lower() != word:

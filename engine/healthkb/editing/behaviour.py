@@ -10,17 +10,19 @@ that fired on either side, and the changed background facts a firing used.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..content.folders import yaml_files
 from ..content.placed import Placed
 from ..content.profile import read_profile
 from ..errors import ProfileError
 from ..knowledge_base import KnowledgeBase
 from ..results.result import Result
-from .cases import TestCase
-from .diff import FactChange, ItemChange, ProfileChange, behavioural_edits
+from .cases import TestCase, run_case
+from .diff import FactChange, FailingCase, ItemChange, ProfileChange, behavioural_edits
 
 EXAMPLES_FOLDER = "kb/examples"
 
@@ -57,6 +59,28 @@ def behavioural_diff(
     return len(profiles), tuple(c for c in changes if c is not None)
 
 
+def newly_failing(
+    old: KnowledgeBase, new: KnowledgeBase, cases: list[Placed[TestCase]]
+) -> tuple[FailingCase, ...]:
+    """NEW's test cases that pass on OLD and fail on NEW, with NEW's failures: beside the
+    profiles that conclude differently, those whose derived facts or fired rules moved."""
+    found = []
+    for placed in cases:
+        if _failures(old, placed):
+            continue
+        failures = _failures(new, placed)
+        if failures:
+            found.append(FailingCase(placed.item.name, placed.file, failures))
+    return tuple(found)
+
+
+def _failures(kb: KnowledgeBase, placed: Placed[TestCase]) -> tuple[str, ...]:
+    try:
+        return run_case(kb, placed).failures
+    except ProfileError as error:
+        return tuple(f"profile not valid: {p.code}: {p.message}" for p in error.problems)
+
+
 def _cases(old: list[Placed[TestCase]], new: list[Placed[TestCase]]) -> list[_Profile]:
     before = {p.item.name: p for p in old}
     after = {p.item.name: p for p in new}
@@ -67,7 +91,10 @@ def _cases(old: list[Placed[TestCase]], new: list[Placed[TestCase]]) -> list[_Pr
 def _examples(old_root: Path, new_root: Path) -> list[_Profile]:
     def files(root: Path) -> dict[str, Path]:
         folder = root / EXAMPLES_FOLDER
-        return {p.name: p for p in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}
+        if not os.path.isdir(folder):
+            return {}
+        listed = yaml_files(folder, f"{root}/{EXAMPLES_FOLDER}", hidden=False)
+        return {p.name: p for p in listed if p.suffix == ".yaml"}
 
     before, after = files(old_root), files(new_root)
     profiles = []

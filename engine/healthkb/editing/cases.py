@@ -9,6 +9,7 @@ Running a case evaluates its profile and compares the result with its expectatio
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from ..content.folders import yaml_files
 from ..content.model import Identifier, Scalar, StrictModel
 from ..content.placed import Placed
 from ..content.profile import build_profile_model, validate_profile
@@ -130,12 +132,17 @@ def _read_cases(
     base: Path,
     files: Sequence[str | Path] | None,
 ) -> list[Placed[TestCase]]:
+    problems: list[Problem] = []
     if files is None:
         folder = base / CASES_FOLDER
-        paths = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+        paths = []
+        if os.path.isdir(folder):
+            try:
+                paths = yaml_files(folder, CASES_FOLDER, hidden=False)
+            except KBError as error:
+                problems += error.problems
     else:
         paths = [base / f if not Path(f).is_absolute() else Path(f) for f in files]
-    problems: list[Problem] = []
     cases: list[Placed[TestCase]] = []
     for path in paths:
         try:
@@ -144,7 +151,16 @@ def _read_cases(
             problems += error.problems
             continue
         if located.data is None:
-            problems.append(Problem(located.file, 1, 1, "empty-file", "file is empty"))
+            problems.append(
+                Problem(
+                    located.file,
+                    1,
+                    1,
+                    "empty-file",
+                    "file is empty",
+                    "write its `cases:` (see docs/editors.md, Writing test cases), or delete it",
+                )
+            )
             continue
         cases_file, found = validate_located(CasesFile, located)
         problems += found

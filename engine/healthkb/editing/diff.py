@@ -13,7 +13,7 @@ deterministic.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -22,8 +22,15 @@ from pydantic import BaseModel
 from ..content.loader import KBContent
 from ..content.model import Citation
 from ..content.placed import Placed
-from ..content.rule_model import Rule
+from ..errors import Problem
 from .cases import TestCase
+from .content_diff import (
+    ValueChange,
+    conclusion_changes,
+    fact_changes,
+    rule_changes,
+    source_changes,
+)
 
 ChangeKind = Literal["added", "removed", "changed"]
 
@@ -33,13 +40,15 @@ BEHAVIOUR_FIELDS = frozenset({"when", "then", "status"})
 
 @dataclass(frozen=True)
 class ItemChange:
-    """A rule, conclusion or source added, removed or changed (with the fields changed)."""
+    """A rule, conclusion or source added, removed or changed: the fields changed, and
+    in `details` what changed in them, old → new (see `content_diff.py`)."""
 
     id: str
     change: ChangeKind
     fields: tuple[str, ...] = ()
     old_version: int | None = None
     new_version: int | None = None
+    details: tuple[ValueChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,9 @@ class FactChange:
     attributes_added: tuple[str, ...] = ()
     attributes_removed: tuple[str, ...] = ()
     attributes_changed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    details: tuple[ValueChange, ...] = ()
+    old_version: int | None = None
+    new_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,15 @@ class ProfileChange:
 
 
 @dataclass(frozen=True)
+class FailingCase:
+    """A test case (as NEW has it) that passes on OLD and fails on NEW, and why."""
+
+    name: str
+    file: str
+    failures: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class KBDiff:
     """Everything that differs between OLD and NEW, structural then behavioural."""
 
@@ -127,6 +148,10 @@ class KBDiff:
     cases: tuple[CaseChange, ...] = ()
     profiles_compared: int = 0
     behaviour: tuple[ProfileChange, ...] = ()
+    newly_failing: tuple[FailingCase, ...] = ()
+    # Items changed without their new version on either side (a working copy).
+    old_pending: tuple[Problem, ...] = ()
+    new_pending: tuple[Problem, ...] = ()
 
     @property
     def structural_changes(self) -> int:
@@ -164,17 +189,17 @@ def _lists(value: Any) -> Any:
 def side(label: str, content: KBContent) -> KBSide:
     manifest = content.manifest
     return KBSide(
-        label, manifest.id, manifest.version, manifest.released.isoformat(), content.digest
+        label, manifest.id, content.version, manifest.released.isoformat(), content.digest
     )
 
 
 def structural_diff(old: KBContent, new: KBContent) -> dict[str, tuple[Any, ...]]:
     """The item-by-item differences, as the structural fields of a `KBDiff`."""
     return {
-        "rules": tuple(_item_changes(old.rules, new.rules, versioned=True)),
+        "rules": tuple(_item_changes(old.rules, new.rules, rule_changes)),
         "citations": tuple(_citation_changes(old, new)),
-        "conclusions": tuple(_item_changes(old.conclusions, new.conclusions)),
-        "sources": tuple(_item_changes(old.sources, new.sources)),
+        "conclusions": tuple(_item_changes(old.conclusions, new.conclusions, conclusion_changes)),
+        "sources": tuple(_item_changes(old.sources, new.sources, source_changes)),
         "vocabulary": tuple(_vocabulary_changes(old, new)),
     }
 
@@ -196,10 +221,12 @@ def _changed_fields(old: BaseModel, new: BaseModel, skip: tuple[str, ...] = ()) 
 
 
 def _item_changes(
-    old: Mapping[str, BaseModel], new: Mapping[str, BaseModel], versioned: bool = False
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    details: Callable[[Any, Any], tuple[ValueChange, ...]],
 ) -> list[ItemChange]:
-    def version(item: BaseModel | None) -> int | None:
-        return item.version if versioned and isinstance(item, Rule) else None
+    def version(item: Any) -> int | None:
+        return getattr(item, "version", None)
 
     changes = []
     for key in sorted(old.keys() | new.keys()):
@@ -210,7 +237,14 @@ def _item_changes(
             changes.append(ItemChange(key, "removed", old_version=version(before)))
         elif fields := _changed_fields(before, after, skip=("id", "version")):
             changes.append(
-                ItemChange(key, "changed", tuple(fields), version(before), version(after))
+                ItemChange(
+                    key,
+                    "changed",
+                    tuple(fields),
+                    version(before),
+                    version(after),
+                    details(before, after),
+                )
             )
         elif version(before) != version(after):
             changes.append(ItemChange(key, "changed", (), version(before), version(after)))
@@ -271,7 +305,7 @@ def _vocabulary_changes(old: KBContent, new: KBContent) -> list[FactChange]:
 
 
 def _fact_change(section: str, name: str, was: Any, now: Any) -> FactChange | None:
-    fields = tuple(_changed_fields(was, now, skip=("attributes",)))
+    fields = tuple(_changed_fields(was, now, skip=("attributes", "version")))
     before, after = was.attributes, now.attributes
     pairs = (
         (a, _changed_fields(before[a], after[a])) for a in sorted(before.keys() & after.keys())
@@ -281,7 +315,18 @@ def _fact_change(section: str, name: str, was: Any, now: Any) -> FactChange | No
     removed = tuple(sorted(before.keys() - after.keys()))
     if not (fields or changed or added or removed):
         return None
-    return FactChange(section, name, "changed", fields, added, removed, changed)
+    return FactChange(
+        section,
+        name,
+        "changed",
+        fields,
+        added,
+        removed,
+        changed,
+        fact_changes(was, now),
+        was.version,
+        now.version,
+    )
 
 
 def case_changes(

@@ -1,11 +1,11 @@
 """Cutting a release: new KB version and date, a changelog entry, a fresh lock file.
 
-`release(root, "minor")` refuses a KB that does not load (the `KBError` lists every
-problem, including rules changed without a new version) or whose own test cases fail,
-then edits `kb/kb.yaml`
-line by line, so the editor's comments and layout stay as they were, and rewrites
-`kb/rules.lock.yaml`. Each file is written atomically (a temporary file renamed over
-the old one), so a crash leaves either the old file or the new one, never half.
+`release(root)` refuses a KB that does not load (the `KBError` lists every problem,
+including items changed without a new version) or whose own test cases fail, picks
+the version bump from what changed, then edits `kb/kb.yaml` line by line, so the
+editor's comments and layout stay as they were, and rewrites `kb/rules.lock.yaml`.
+Each file is written atomically (a temporary file renamed over the old one), so a
+crash leaves either the old file or the new one, never half.
 """
 
 from __future__ import annotations
@@ -17,22 +17,21 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import yaml
 
+from ..content.changes import PART_RANK, Changes, Part, next_version
 from ..content.loader import KBContent
 from ..content.model import Manifest
-from ..content.rule_model import Rule
 from ..content.validation import validate_located
-from ..content.versions import LOCK_FILE, LockFile, build_lock, render_lock
+from ..content.versions import LOCK_FILE, build_lock, render_lock
 from ..content.yamlio import parse_yaml
 from ..errors import HealthKBError, KBError
 from ..knowledge_base import KnowledgeBase
 from .cases import CaseOutcome, run_cases
 from .kbcheck import checked
+from .schemas import SCHEMAS_FOLDER, all_schemas, write_schemas
 
-Part = Literal["major", "minor", "patch"]
 MANIFEST_FILE = "kb/kb.yaml"
 
 
@@ -66,39 +65,43 @@ class Release:
     changes: tuple[str, ...]
     files: tuple[str, ...]
     failing_cases: tuple[CaseOutcome, ...] = ()
+    bump: Part = "minor"
+    reason: str = ""
+    regenerated_schemas: tuple[str, ...] = ()
 
 
 def bump_version(version: str, part: Part) -> str:
     """The next semantic version: `bump_version("1.4.2", "minor") == "1.5.0"`."""
-    major, minor, patch = (int(n) for n in version.split("."))
-    if part == "major":
-        return f"{major + 1}.0.0"
-    if part == "minor":
-        return f"{major}.{minor + 1}.0"
-    return f"{major}.{minor}.{patch + 1}"
+    return next_version(version, part)
 
 
-def rule_changes(lock: LockFile | None, rules: dict[str, Rule]) -> list[str]:
-    """Changelog lines for the rules added, removed and changed since the lock."""
-    locked = lock.by_id() if lock else {}
-    lines = [
-        f"Added rule `{i}` (version {rules[i].version})." for i in sorted(rules.keys() - locked)
-    ]
-    lines += [
-        f"Removed rule `{i}` (was version {locked[i].version})."
-        for i in sorted(locked.keys() - rules.keys())
-    ]
-    lines += [
-        f"Changed rule `{i}` (version {locked[i].version} → {rules[i].version})."
-        for i in sorted(rules.keys() & locked.keys())
-        if rules[i].version != locked[i].version
-    ]
-    return lines
+def choose_bump(changes: Changes, asked: Part | None, locked: bool) -> tuple[Part, str]:
+    """The bump of a release and why: what the changes need, or more if `asked`.
+
+    Without a lock file (a first release) nothing was released to compare with: the
+    bump is what was asked, minor by default.
+    """
+    needed = changes.bump if locked else None
+    if needed is None:
+        if asked is not None:
+            return asked, "as asked (--bump)"
+        return "minor", "a first release: nothing released before to compare with"
+    why = f"because {changes.reason}"
+    if asked is None:
+        return needed, why
+    if PART_RANK[asked] < PART_RANK[needed]:
+        raise ReleaseError(
+            f"--bump {asked} is lower than the changes need: {needed}, {why}; "
+            f"use --bump {needed} (or leave --bump out)"
+        )
+    if asked != needed:
+        return asked, f"as asked (--bump); the changes need only {needed}, {why}"
+    return asked, why
 
 
 def release(
     root: str | Path,
-    part: Part,
+    part: Part | None = None,
     date: datetime.date | None = None,
     changes: Sequence[str] = (),
     *,
@@ -106,25 +109,34 @@ def release(
 ) -> Release:
     """Release the KB under `root`: bump its version, add a changelog entry, relock.
 
+    The bump is picked from what changed since the last release (see
+    `content/changes.py`); `part` may raise it, never lower it. The changelog entry
+    holds `changes` (lines the editor wrote) and then one line per source,
+    conclusion, fact and rule added, removed or changed.
+
     Refused with a `KBError` listing every problem if the KB or one of its test-case
-    files (`kb/tests/*.yaml`) is broken: what `healthkb validate` reports. Refused with
-    a `FailingCasesError` if one of its test cases fails, unless `allow_failing_tests`
-    (the release then lists them in `failing_cases`).
+    files (`kb/tests/*.yaml`) is broken, or an item changed without a new version:
+    what `healthkb validate` reports. Refused with a `FailingCasesError` if one of its
+    test cases fails, unless `allow_failing_tests` (the release then lists them in
+    `failing_cases`).
     """
     content, cases = checked(root)
     manifest = content.manifest
-    version = bump_version(manifest.version, part)
+    found = content.changes
+    lines = [c.strip() for c in changes if c.strip()]
+    lines += [change.changelog_line() for change in found.items]
+    if not lines:
+        raise ReleaseError(
+            "nothing was added, removed or changed since the last release (no source, "
+            'conclusion, fact or rule); say what changed with --change "..."'
+        )
+    bump, why = choose_bump(found, part, content.lock is not None)
+    version = bump_version(manifest.version, bump)
     day = date or datetime.date.today()
     if day < manifest.released:
         raise ReleaseError(
             f"release date {day} is before the last release ({manifest.released}); "
             "give a later --date"
-        )
-    lines = [c.strip() for c in changes if c.strip()] or rule_changes(content.lock, content.rules)
-    if not lines:
-        raise ReleaseError(
-            "no rule was added, removed or given a new version since the last release; "
-            'say what changed with --change "..."'
         )
     # A release says "this is the guidance, as tested": its own cases must pass.
     outcomes = run_cases(KnowledgeBase(content), cases)
@@ -136,22 +148,37 @@ def release(
     text = edit_manifest(manifest_path.read_text(encoding="utf-8"), version, day, lines)
     _check_edited(text, version, day, lines)
     write_atomic(manifest_path, text)
-    write_atomic(base / LOCK_FILE, render_lock(build_lock(version, content.rules.values())))
+    write_atomic(base / LOCK_FILE, render_lock(build_lock(version, content.versioned_items())))
+    schemas = _regenerate_stale_schemas(base, content)
     return Release(
         manifest.id,
         manifest.version,
         version,
         day,
         tuple(lines),
-        (MANIFEST_FILE, LOCK_FILE),
+        (MANIFEST_FILE, LOCK_FILE, *schemas),
         failing,
+        bump,
+        why,
+        schemas,
     )
+
+
+def _regenerate_stale_schemas(base: Path, content: KBContent) -> tuple[str, ...]:
+    """Rewrite the KB's JSON Schemas that no longer match it (the profile schema follows
+    the vocabulary), so a release never ships schemas that contradict it. A KB without
+    a `kb/schemas/` folder does not use them."""
+    folder = base / SCHEMAS_FOLDER
+    if not folder.is_dir():
+        return ()
+    written = write_schemas(all_schemas(content.vocabulary), folder)
+    return tuple(path.relative_to(base).as_posix() for path in written)
 
 
 def write_lock(content: KBContent) -> Path:
     """Lock a KB at its current manifest version without releasing (its first lock)."""
     path = content.root / LOCK_FILE
-    write_atomic(path, render_lock(build_lock(content.manifest.version, content.rules.values())))
+    write_atomic(path, render_lock(build_lock(content.manifest.version, content.versioned_items())))
     return path
 
 

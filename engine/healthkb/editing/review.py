@@ -14,7 +14,7 @@ from ..content.loader import read_content
 from ..content.placed import Placed
 from ..errors import HealthKBError, KBError, Problem
 from ..knowledge_base import KnowledgeBase
-from .behaviour import behavioural_diff
+from .behaviour import behavioural_diff, newly_failing
 from .cases import TestCase, read_cases
 from .diff import KBDiff, case_changes, side, structural_diff
 from .revisions import kb_at
@@ -33,7 +33,7 @@ class SideError(HealthKBError):
 
 def diff_kbs(old: str, new: str, repo: str | Path = ".") -> KBDiff:
     """Diff two KBs, each a folder or a git revision of the repository holding `repo`."""
-    with kb_at(old, repo) as before, kb_at(new, repo) as after:
+    with kb_at(old, repo, new) as before, kb_at(new, repo, old) as after:
         return diff_folders(before.root, after.root, before.label, after.label)
 
 
@@ -51,6 +51,9 @@ def diff_folders(old_root: Path, new_root: Path, old_label: str, new_label: str)
         cases=case_changes(old_cases, new_cases),
         profiles_compared=compared,
         behaviour=changes,
+        newly_failing=newly_failing(old, new, new_cases),
+        old_pending=old.pending,
+        new_pending=new.pending,
         **parts,
     )
 

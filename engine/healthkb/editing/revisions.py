@@ -36,14 +36,18 @@ class KBAt:
 
 
 @contextmanager
-def kb_at(name: str, repo: str | Path = ".") -> Iterator[KBAt]:
-    """The KB that `name` (a folder, or a git revision of `repo`'s repository) holds."""
+def kb_at(name: str, repo: str | Path = ".", other: str | None = None) -> Iterator[KBAt]:
+    """The KB that `name` (a folder, or a git revision of `repo`'s repository) holds.
+
+    `other` is the other side of the diff: when it is a folder, a revision that cannot
+    be looked up is explained with the `--repo` that would name its repository.
+    """
     if Path(name).is_dir():
         yield KBAt(Path(name), name)
         return
     if not name or name.startswith("-"):
         raise RevisionError(f"{name!r}: not a folder, nor a git revision")
-    top = _git(repo, "rev-parse", "--show-toplevel", missing=f"{name}: not a folder")
+    top = _git(repo, "rev-parse", "--show-toplevel", missing=_outside(name, repo, other))
     prefix = _git(repo, "rev-parse", "--show-prefix", missing="").strip()
     commit = _git(
         repo,
@@ -56,6 +60,21 @@ def kb_at(name: str, repo: str | Path = ".") -> Iterator[KBAt]:
     with tempfile.TemporaryDirectory(prefix="healthkb-rev-") as folder:
         _extract(Path(top.strip()), commit, prefix, Path(folder))
         yield KBAt(Path(folder), f"{name} ({commit[:12]})")
+
+
+def _outside(name: str, repo: str | Path, other: str | None) -> str:
+    """Why `name` is no revision when `repo` is in no git repository, and what to do."""
+    where = "the current folder" if str(repo) == "." else f"--repo {repo}"
+    example = (
+        f"`--repo {other}`"
+        if other is not None and Path(other).is_dir()
+        else "`--repo FOLDER`, the KB's folder in its repository"
+    )
+    return (
+        f"{name}: not a folder, and not a git revision either: {where} is not inside a git "
+        "repository, and revisions are looked up in the repository of --repo (default: the "
+        f"current folder); run the diff from the KB's repository, or add {example}"
+    )
 
 
 def _git(repo: str | Path, *args: str, missing: str) -> str:

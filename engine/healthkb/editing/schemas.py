@@ -26,10 +26,12 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
 from ..content.checks import check_bounds
+from ..content.fhir import FHIR_FILE, FhirMapping
 from ..content.model import ConclusionsFile, Manifest, Source, Vocabulary
 from ..content.placed import Placed
 from ..content.profile import build_profile_model
 from ..content.rule_model import RulesFile
+from ..content.silence_model import SilencesFile
 from ..content.validation import validate_located
 from ..content.yamlio import read_yaml
 from ..errors import KBError, Problem
@@ -46,7 +48,9 @@ FILE_MODELS: dict[str, tuple[type[BaseModel], str]] = {
     "facts": (Vocabulary, "kb/facts.yaml"),
     "conclusions": (ConclusionsFile, "kb/conclusions.yaml"),
     "rules": (RulesFile, "rules/*.yaml"),
+    "silences": (SilencesFile, "kb/silences.yaml"),
     "test-cases": (CasesFile, "kb/tests/*.yaml"),
+    "fhir": (FhirMapping, FHIR_FILE),
 }
 PROFILE_FILES = "kb/examples/*.yaml"
 SCHEMA_NAMES = (*FILE_MODELS, "profile")
@@ -70,9 +74,10 @@ def file_name(name: str) -> str:
 
 def _finish(schema: dict[str, Any], name: str, title: str) -> dict[str, Any]:
     _close_pattern_keys(schema)
-    # A relative `$id` resolves against the schema file's own location, so the test-case
-    # schema's `$ref: profile.schema.json` finds its sibling wherever the folder lives.
-    return {"$schema": DRAFT, "$id": file_name(name), **schema, "title": title}
+    # No `$id`: the test-case schema's `$ref: profile.schema.json` then resolves against
+    # the schema file's own location in every validator. A relative `$id` would do so by
+    # the standard too, but some (check-jsonschema) resolve it against the current folder.
+    return {"$schema": DRAFT, **schema, "title": title}
 
 
 def _close_pattern_keys(node: Any) -> None:
@@ -134,7 +139,18 @@ def read_vocabulary(root: str | Path) -> Vocabulary:
     path = Path(root) / "kb" / "facts.yaml"
     # Only when nothing is there: a folder or a pipe is reported as such (`not-a-file`).
     if not (path.exists() or path.is_symlink()):
-        raise KBError([Problem("kb/facts.yaml", 0, 0, "missing-file", f"{path} not found")])
+        raise KBError(
+            [
+                Problem(
+                    "kb/facts.yaml",
+                    0,
+                    0,
+                    "missing-file",
+                    f"{path} not found",
+                    "the profile schema follows the vocabulary: write kb/facts.yaml first",
+                )
+            ]
+        )
     located = read_yaml(path, "kb/facts.yaml")
     vocabulary, problems = validate_located(Vocabulary, located)
     if vocabulary is None:

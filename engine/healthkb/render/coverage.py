@@ -6,13 +6,18 @@ import json
 from typing import Any
 
 Report = dict[str, Any]
-_LABEL = {"encoded": "encoded", "left_out": "left out", "untouched": "UNTOUCHED"}
+_LABEL = {
+    "encoded": "encoded",
+    "left_out": "left out",
+    "partly": "PARTLY",
+    "untouched": "UNTOUCHED",
+}
 _INDENT = " " * 21
 _SHOWN_CASES = 4
 
 
 def coverage_text(report: Report) -> str:
-    """Sentences source by source, then rules, then the two percentages."""
+    """Sentences source by source, then rules, then each source's and the total figures."""
     lines: list[str] = []
     source = None
     for sentence in report["sentences"]:
@@ -24,18 +29,31 @@ def coverage_text(report: Report) -> str:
     width = max((len(r["rule"]) for r in report["rules"]), default=0)
     for rule in report["rules"]:
         lines.append(f"  {rule['rule'].ljust(width)}  {_rule_state(rule)}")
+    sources = report["summary"]["sources"]
+    lines.append("sources")
+    width = max((len(name) for name in sources), default=0)
+    for name, counts in sources.items():
+        lines.append(f"  {name.ljust(width)}  {sentence_counts(counts)}")
     lines += summary_lines(report)
     return "\n".join(lines)
+
+
+def sentence_counts(s: Report) -> str:
+    """`22 of 23 accounted for (95.7%): 14 encoded, 8 left out, 1 untouched`."""
+    accounted = s["encoded"] + s["left_out"]
+    partly = f"{s['partly']} partly encoded, " if s["partly"] else ""
+    return (
+        f"{accounted} of {s['total']} accounted for ({s['percent']}%): {s['encoded']} "
+        f"encoded, {s['left_out']} left out, {partly}{s['untouched']} untouched"
+    )
 
 
 def summary_lines(report: Report) -> list[str]:
     """The two closing lines: sentences accounted for, active rules exercised."""
     s, r = report["summary"]["sentences"], report["summary"]["rules"]
-    accounted = s["encoded"] + s["left_out"]
     not_counted = f"; {r['not_counted']} draft or retired not counted" if r["not_counted"] else ""
     return [
-        f"sentences: {accounted} of {s['total']} accounted for ({s['percent']}%): "
-        f"{s['encoded']} encoded, {s['left_out']} left out, {s['untouched']} untouched",
+        f"sentences: {sentence_counts(s)}",
         f"rules: {r['exercised']} of {r['total']} active rules exercised by a test case "
         f"({r['percent']}%){not_counted}",
     ]
@@ -55,7 +73,9 @@ def _sentence_lines(sentence: Report) -> list[str]:
     ):
         if sentence[key]:
             lines.append(f"{_INDENT}{label} {', '.join(sentence[key])}")
-    if sentence["status"] == "left_out":
+    for part in sentence["untouched_parts"]:
+        lines.append(f"{_INDENT}untouched: “{part}”")
+    if sentence["status"] == "left_out" or (sentence["reason"] and sentence["status"] == "partly"):
         lines.append(f"{_INDENT}reason: {sentence['reason']}")
     if sentence["inactive_rules"]:
         names = ", ".join(sentence["inactive_rules"])

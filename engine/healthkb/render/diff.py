@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import json
 
-from ..editing.diff import CaseChange, CitationChange, FactChange, ItemChange, KBDiff, ProfileChange
+from ..editing.content_diff import ValueChange
+from ..editing.diff import (
+    CaseChange,
+    CitationChange,
+    FactChange,
+    FailingCase,
+    ItemChange,
+    KBDiff,
+    ProfileChange,
+)
 
 _MARK = {"added": "+", "removed": "-", "changed": "~", "interpretation": "~"}
 
@@ -26,8 +35,8 @@ def diff_text(diff: KBDiff) -> str:
     sections = (
         ("Rules", [_rule(c) for c in diff.rules]),
         ("Citations", [_citation(c) for c in diff.citations]),
-        ("Conclusions", [_item(c) for c in diff.conclusions]),
-        ("Sources", [_item(c) for c in diff.sources]),
+        ("Conclusions", [_rule(c) for c in diff.conclusions]),
+        ("Sources", [_rule(c) for c in diff.sources]),
         ("Vocabulary", [_fact(c) for c in diff.vocabulary]),
         ("Test cases", [_case(c) for c in diff.cases]),
     )
@@ -45,7 +54,52 @@ def diff_text(diff: KBDiff) -> str:
     rules = {c.id: c for c in diff.rules}
     for change in diff.behaviour:
         lines += _profile(change, rules, bool(diff.vocabulary))
+    if diff.newly_failing:
+        lines += [
+            "",
+            f"Test cases that pass on OLD and fail on NEW: {len(diff.newly_failing)}",
+            *(line for case in diff.newly_failing for line in _failing(case)),
+        ]
     return "\n".join(lines)
+
+
+def _failing(case: FailingCase) -> list[str]:
+    return [f"  {case.name} ({case.file})", *(f"    - {f}" for f in case.failures)]
+
+
+def _details(details: tuple[ValueChange, ...]) -> list[str]:
+    """One line per part changed: `when.all[2]: running.minutes_per_session gt 30 → gt 20`."""
+    lines = []
+    for change in details:
+        if change.old is None:
+            lines.append(f"      + {change.field}: {_shown(change.field, change.new)}")
+        elif change.new is None:
+            lines.append(f"      - {change.field}: {_shown(change.field, change.old)}")
+        elif change.words is not None:
+            lines.append(f"      ~ {change.field}: {change.words}")
+        else:
+            lines.append(f"      ~ {change.field}: {_old_new(change.old, change.new)}")
+    return lines
+
+
+def _shown(field: str, text: str | None) -> str:
+    # Sentences and statements are quoted; conditions and values are shown as written.
+    return f"“{text}”" if _is_sentence(field) else str(text)
+
+
+def _is_sentence(field: str) -> bool:
+    return (field.startswith("p") and ".s" in field) or field == "statement"
+
+
+def _old_new(old: str, new: str) -> str:
+    """`running.minutes_per_session gt 30 → gt 20`: a shared first word is said once."""
+    head_old, _, rest_old = old.partition(" ")
+    head_new, _, rest_new = new.partition(" ")
+    if head_old == head_new and rest_old and rest_new and "." in head_old:
+        return f"{head_old} {rest_old} → {rest_new}"
+    if len(old) > 40 or len(new) > 40:
+        return f"“{old}” → “{new}”"
+    return f"{old} → {new}"
 
 
 def _versions(change: ItemChange) -> str:
@@ -60,18 +114,14 @@ def _versions(change: ItemChange) -> str:
 
 def _rule(change: ItemChange) -> str:
     text = f"  {_MARK[change.change]} {change.id} ({_versions(change)})"
-    return f"{text}: {', '.join(change.fields)}" if change.fields else text
+    text = f"{text}: {', '.join(change.fields)}" if change.fields else text
+    return "\n".join([text, *_details(change.details)])
 
 
 def _edit(change: ItemChange) -> str:
     """`rule x changed (version 1 → 2: when)`: a rule edit named in a behavioural change."""
     fields = f": {', '.join(change.fields)}" if change.fields else ""
     return f"rule {change.id} {change.change} ({_versions(change)}{fields})"
-
-
-def _item(change: ItemChange) -> str:
-    text = f"  {_MARK[change.change]} {change.id}"
-    return f"{text}: {', '.join(change.fields)}" if change.fields else text
 
 
 def _citation(change: CitationChange) -> str:
@@ -97,7 +147,8 @@ def _fact(change: FactChange) -> str:
     details += [
         f"attribute {a} ({', '.join(fields)})" for a, fields in change.attributes_changed.items()
     ]
-    return f"{text}: {'; '.join(details)}" if details else text
+    text = f"{text}: {'; '.join(details)}" if details else text
+    return "\n".join([text, *_details(change.details)])
 
 
 def _case(change: CaseChange) -> str:

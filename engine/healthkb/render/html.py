@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 import itertools
 import json
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -36,6 +37,8 @@ mark mark{background:#ffd75e}
 mark.left-out{background:#e4e4e4;color:#555;text-decoration:line-through #999}
 mark:target,mark.target{outline:2px solid #d9480f}
 .untouched{background:#fde2e2;border-bottom:2px dotted #c92a2a}
+.network svg{max-width:100%;height:auto}
+.tag{font-size:.8em;padding:0 .3em;border:1px solid #868e96;border-radius:3px;color:#495057}
 .notes{font-size:.88rem;margin:.2rem 0 1rem 1.5rem;padding:0;color:#333}
 .notes li{margin:.15rem 0}
 .legend span{margin-right:1rem}
@@ -123,14 +126,15 @@ def article_html(
     highlights: Iterable[Highlight],
     *,
     prefix: str = "",
-    show_untouched: bool = False,
+    untouched: Sequence[tuple[int, int]] = (),
     notes: Callable[[Paragraph], str] | None = None,
 ) -> str:
     """The text, one `<p id="{prefix}pN">` per paragraph, highlights as nested `<mark>`s.
 
     Overlapping highlights nest; one that crosses another (or a paragraph break) is
-    closed and reopened, and only its first piece carries the id. With `show_untouched`,
-    text no highlight covers is wrapped in `<span class="untouched">`.
+    closed and reopened, and only its first piece carries the id. Text in the
+    `untouched` spans (what coverage reports as untouched: whole sentences, or the
+    untouched parts of partly encoded ones) is wrapped in `<span class="untouched">`.
     """
     ordered = sorted(highlights, key=lambda h: (h.start, -h.end, h.id))
     opened: set[str] = set()
@@ -141,7 +145,7 @@ def article_html(
             f'<p id="{esc(anchor)}"><a class="anchor" href="#{esc(anchor)}">'
             f"{esc(paragraph.anchor)}</a>"
         )
-        parts.append(_paragraph_marks(text.text, paragraph, ordered, opened, show_untouched))
+        parts.append(_paragraph_marks(text.text, paragraph, ordered, opened, untouched))
         parts.append("</p>")
         if notes is not None:
             parts.append(notes(paragraph))
@@ -154,12 +158,15 @@ def _paragraph_marks(
     paragraph: Paragraph,
     highlights: list[Highlight],
     opened: set[str],
-    show_untouched: bool,
+    untouched: Sequence[tuple[int, int]],
 ) -> str:
     inside = [h for h in highlights if h.start < paragraph.end and paragraph.start < h.end]
     cuts = {paragraph.start, paragraph.end}
     for h in inside:
         cuts |= {max(h.start, paragraph.start), min(h.end, paragraph.end)}
+    spans = [(a, b) for a, b in untouched if a < paragraph.end and paragraph.start < b]
+    for a, b in spans:
+        cuts |= {max(a, paragraph.start), min(b, paragraph.end)}
     bounds = sorted(cuts)
     stack: list[Highlight] = []
     out: list[str] = []
@@ -173,8 +180,7 @@ def _paragraph_marks(
             out.append(_open_mark(h, opened))
         stack = active
         piece = esc(text[a:b])
-        # Punctuation between two passages is not worth flagging; words are.
-        if not active and show_untouched and any(ch.isalnum() for ch in text[a:b]):
+        if any(x <= a and b <= y for x, y in spans) and text[a:b].strip():
             piece = f'<span class="untouched" title="not encoded, not left out">{piece}</span>'
         out.append(piece)
     out.append("</mark>" * len(stack))
@@ -186,6 +192,11 @@ def _open_mark(h: Highlight, opened: set[str]) -> str:
         return f'<mark class="{esc(h.css_class)} continued" title="{esc(h.title)}">'
     opened.add(h.id)
     return f'<mark id="{esc(h.id)}" class="{esc(h.css_class)}" title="{esc(h.title)}">'
+
+
+def inline_code(text: str) -> str:
+    """Escaped text with its `code spans` (as editors write them in YAML) as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", esc(text))
 
 
 # --- conditions ------------------------------------------------------------------------

@@ -12,7 +12,17 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..content.passages import passage_id
-from .html import Highlight, article_html, comparison_text, esc, kb_stamp, page, value_text
+from .html import (
+    Highlight,
+    article_html,
+    comparison_text,
+    esc,
+    inline_code,
+    kb_stamp,
+    page,
+    value_text,
+)
+from .html_network import explanation_network
 
 if TYPE_CHECKING:
     from ..content.loader import KBContent
@@ -25,7 +35,7 @@ def explanation_page(tree: Tree, content: KBContent, profile: Tree | None = None
     c = tree["conclusion"]
     kb = tree["kb"]
     body = [
-        f"<h1>Why <code>{esc(c['id'])}</code>?</h1>",
+        f'<h1 id="conclusion-{esc(c["id"])}">Why <code>{esc(c["id"])}</code>?</h1>',
         f'<p><span class="badge">{esc(c["kind"])}</span>'
         f'<span class="badge">certainty {esc(c["certainty"])}</span></p>',
         f"<p><strong>{esc(c['statement'])}</strong></p>",
@@ -33,8 +43,9 @@ def explanation_page(tree: Tree, content: KBContent, profile: Tree | None = None
         "<details open><summary>source of the statement</summary>",
         _citations(c["citations"]),
         "</details>",
-        _rule(tree["rule"]),
+        _rule(tree["rule"], set()),
         "</section>",
+        explanation_network(tree, content),
         _profile(profile),
         _sources(tree, content),
     ]
@@ -61,7 +72,7 @@ def why_not_page(tree: Tree, content: KBContent, profile: Tree | None = None) ->
         _sources(tree, content),
     ]
     m = content.manifest
-    footer = kb_stamp(m.id, m.version, content.digest)
+    footer = kb_stamp(m.id, content.version, content.digest)
     return page(f"Why not {name}?", "\n".join(b for b in body if b), footer)
 
 
@@ -73,7 +84,7 @@ def _citations(citations: list[Tree]) -> str:
     for c in citations:
         target = passage_id(c["source"], c["start"], c["end"])
         note = (
-            f"<br><em>interpretation:</em> {esc(c['interpretation'])}"
+            f"<br><em>interpretation:</em> {inline_code(c['interpretation'])}"
             if c.get("interpretation")
             else ""
         )
@@ -92,16 +103,19 @@ def _rule_summary(rule: Tree) -> str:
     )
 
 
-def _rule(rule: Tree) -> str:
-    conditions = "".join(_condition(c) for c in rule["conditions"])
+def _rule(rule: Tree, anchored: set[str]) -> str:
+    # The network's node for a rule links to its first step in the proof.
+    anchor = "" if rule["id"] in anchored else f' id="rule-{esc(rule["id"])}"'
+    anchored.add(rule["id"])
+    conditions = "".join(_condition(c, anchored) for c in rule["conditions"])
     return (
-        f"<details open><summary>{_rule_summary(rule)}</summary>{conditions}"
+        f"<details open{anchor}><summary>{_rule_summary(rule)}</summary>{conditions}"
         f"<details open><summary>because</summary>{_citations(rule['citations'])}</details>"
         "</details>"
     )
 
 
-def _condition(condition: Tree) -> str:
+def _condition(condition: Tree, anchored: set[str]) -> str:
     test = comparison_text(condition["fact"], condition["op"], condition["value"])
     if condition["negated"]:
         test = f"not ({test})"
@@ -115,7 +129,7 @@ def _condition(condition: Tree) -> str:
     values = esc(value_text(support["values"]))
     if "rule" in support:
         inner = f"derived fact <code>{esc(support['fact'])}</code> {values}" + _rule(
-            support["rule"]
+            support["rule"], anchored
         )
     else:
         inner = f"background fact <code>{esc(support['fact'])}</code> {values}" + _citations(

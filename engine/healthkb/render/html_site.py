@@ -11,21 +11,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..analysis.findings import Report
 from ..content.model import Citation
 from ..content.passages import Citer, Passage, SourceCoverage, passage_id
 from ..content.placed import walk_comparisons
 from ..content.rule_model import Rule
 from ..content.sources import Paragraph
+from ..editing.coverage import Coverage
+from .coverage import sentence_counts
 from .html import (
     Highlight,
     article_html,
     condition_html,
     esc,
     href,
+    inline_code,
     kb_stamp,
     page,
     value_text,
 )
+from .html_findings import findings_body
+from .html_network import facts_section, site_network
 
 if TYPE_CHECKING:
     from ..content.loader import KBContent
@@ -44,6 +50,10 @@ class SiteInput:
     content: KBContent
     coverage: dict[str, SourceCoverage]
     cases: Sequence[CaseOutcome]
+    # Sentence by sentence, as `healthkb coverage` counts them: the site's figures and
+    # the text it shades as untouched come from here, so both count the same way.
+    sentences: Coverage
+    analysis: Report | None = None
 
 
 def site_pages(data: SiteInput) -> dict[str, str]:
@@ -53,21 +63,36 @@ def site_pages(data: SiteInput) -> dict[str, str]:
         pages[f"sources/{source_id}.html"] = source_page(data, source_id)
     for rule_id in sorted(data.content.rules):
         pages[f"rules/{rule_id}.html"] = rule_page(data, rule_id)
+    if data.analysis is not None:
+        pages["findings.html"] = findings_page(data, data.analysis)
     return pages
+
+
+def findings_page(data: SiteInput, report: Report) -> str:
+    body = findings_body(
+        report, data.content.silences, lambda citation: _citation_html(data, citation, "")
+    )
+    title = f"{data.content.manifest.title} — analysis"
+    return page(title, f"{_nav('')}\n{body}", _footer(data), SITE_GENERATOR)
 
 
 def _footer(data: SiteInput) -> str:
     m = data.content.manifest
-    return f"Report of {kb_stamp(m.id, m.version, data.content.digest)}."
+    return f"Report of {kb_stamp(m.id, data.content.version, data.content.digest)}."
 
 
 def _nav(up: str) -> str:
     return f'<nav><a href="{up}index.html">← index</a></nav>'
 
 
-def _citer_link(citer: Citer, up: str) -> str:
+def _citer_link(citer: Citer, up: str, content: KBContent | None = None) -> str:
     if citer.kind == "rule":
-        return f'rule <a href="{up}{href("rules", citer.id + ".html")}">{esc(citer.id)}</a>'
+        link = f'rule <a href="{up}{href("rules", citer.id + ".html")}">{esc(citer.id)}</a>'
+        rule = content.rules.get(citer.id) if content is not None else None
+        if rule is not None and rule.status != "active":
+            # Only active rules run: a retired or draft rule's quote encodes nothing.
+            link += f' <span class="tag">{esc(rule.status)}</span>'
+        return link
     anchor = f"{citer.kind}-{citer.id}"
     word = "background fact" if citer.kind == "background" else "conclusion"
     return f'{word} <a href="{up}index.html#{esc(anchor)}">{esc(citer.id)}</a>'
@@ -79,7 +104,7 @@ def _citation_html(data: SiteInput, citation: Citation, up: str) -> str:
     target = passage_id(resolved.source, resolved.start, resolved.end)
     link = href("sources", resolved.source + ".html", fragment=target)
     note = (
-        f"<br><em>interpretation:</em> {esc(resolved.interpretation)}"
+        f"<br><em>interpretation:</em> {inline_code(resolved.interpretation)}"
         if resolved.interpretation
         else ""
     )
@@ -109,9 +134,9 @@ def _covering(data: SiteInput, rule_id: str) -> list[CaseOutcome]:
 def index_page(data: SiteInput) -> str:
     content, m = data.content, data.content.manifest
     changelog = "".join(
-        f"<li>{esc(entry.version)} ({esc(entry.date)}): "
-        + "; ".join(esc(change) for change in entry.changes)
-        + "</li>"
+        f"<li>{esc(entry.version)} ({esc(entry.date)})<ul>"
+        + "".join(f"<li>{inline_code(change)}</li>" for change in entry.changes)
+        + "</ul></li>"
         for entry in m.changelog
     )
     passed = sum(1 for o in data.cases if o.passed)
@@ -119,13 +144,16 @@ def index_page(data: SiteInput) -> str:
         f"<h1>{esc(m.title)}</h1>",
         "<table>",
         f"<tr><th>knowledge base</th><td><code>{esc(m.id)}</code></td></tr>",
-        f"<tr><th>version</th><td>{esc(m.version)} (released {esc(m.released)})</td></tr>",
+        f"<tr><th>version</th><td>{_version(content)}</td></tr>",
         f"<tr><th>digest</th><td><code>{esc(content.digest)}</code></td></tr>",
         f"<tr><th>test cases</th><td>{passed} of {len(data.cases)} pass</td></tr>",
+        _analysis_row(data),
         "</table>",
         f"<p>{esc(m.description)}</p>" if m.description else "",
         f"<details><summary>changelog</summary><ul>{changelog}</ul></details>" if changelog else "",
         _sources_table(data),
+        site_network(content),
+        facts_section(content),
         _rules_table(data),
         _conclusions_section(data),
         _background_section(data),
@@ -136,21 +164,36 @@ def index_page(data: SiteInput) -> str:
     )
 
 
+def _analysis_row(data: SiteInput) -> str:
+    if data.analysis is None:
+        return ""
+    errors, warnings = len(data.analysis.errors), len(data.analysis.warnings)
+    return (
+        f'<tr><th>analysis</th><td><a href="findings.html">{errors} error(s), '
+        f"{warnings} warning(s)</a></td></tr>"
+    )
+
+
 def _sources_table(data: SiteInput) -> str:
     rows = []
-    for source_id, cov in data.coverage.items():
+    for source_id in data.coverage:
         s = data.content.sources[source_id]
+        n = data.sentences.source_summary(source_id)
         rows.append(
             f'<tr><td><a href="{href("sources", source_id + ".html")}">{esc(s.title)}</a>'
             f"<br><code>{esc(source_id)}</code></td><td>{esc(s.publisher)}</td>"
             f"<td>{esc(s.author)}</td><td>{esc(s.published)}</td>"
-            f"<td>{len(cov.encoded)}</td><td>{len(cov.left_out)}</td>"
-            f"<td>{len(cov.untouched)}</td></tr>"
+            f"<td>{n['total']}</td><td>{n['encoded']}</td><td>{n['left_out']}</td>"
+            f"<td>{n['partly']}</td><td>{n['untouched']}</td><td>{n['percent']}%</td></tr>"
         )
+    total = data.sentences.source_summary()
     return (
         "<h2>Sources</h2><table><tr><th>source</th><th>publisher</th><th>author</th>"
-        "<th>published</th><th>encoded passages</th><th>left out</th>"
-        "<th>untouched sentences</th></tr>" + "".join(rows) + "</table>"
+        "<th>published</th><th>sentences</th><th>encoded</th><th>left out</th>"
+        "<th>partly encoded</th><th>untouched</th><th>accounted for</th></tr>"
+        + "".join(rows)
+        + "</table>"
+        + f"<p>Sentences of all sources: {esc(sentence_counts(total))}.</p>"
     )
 
 
@@ -243,7 +286,7 @@ def _highlight(passage: Passage) -> Highlight:
     return Highlight(passage.start, passage.end, passage.id, "encoded", f"cited by {cited}")
 
 
-def _passage_note(passage: Passage) -> str:
+def _passage_note(passage: Passage, content: KBContent) -> str:
     link = f'<a href="#{esc(passage.id)}">{esc(passage.sentence)}</a>'
     quote = f"“{esc(passage.quote)}”"
     if passage.left_out is not None:
@@ -252,11 +295,29 @@ def _passage_note(passage: Passage) -> str:
             f"{esc(passage.left_out)}</li>"
         )
     citers = "; ".join(
-        _citer_link(c, "../")
-        + (f" (<em>interpretation:</em> {esc(c.interpretation)})" if c.interpretation else "")
+        _citer_link(c, "../", content)
+        + (
+            f" (<em>interpretation:</em> {inline_code(c.interpretation)})"
+            if c.interpretation
+            else ""
+        )
         for c in passage.cited_by
     )
     return f"<li>{link} {quote} — cited by {citers}</li>"
+
+
+def _untouched_spans(data: SiteInput, source_id: str) -> list[tuple[int, int]]:
+    """What coverage counts as untouched: whole sentences and parts of partly encoded ones."""
+    sentences = {s.anchor: s for s in data.content.citations.texts[source_id].sentences}
+    spans: list[tuple[int, int]] = []
+    for item in data.sentences.sentences:
+        if item.source != source_id:
+            continue
+        if item.status == "untouched":
+            sentence = sentences[item.anchor]
+            spans.append((sentence.start, sentence.end))
+        spans += item.untouched_spans
+    return spans
 
 
 def source_page(data: SiteInput, source_id: str) -> str:
@@ -269,7 +330,9 @@ def source_page(data: SiteInput, source_id: str) -> str:
         here = [p for p in passages if p.paragraph == paragraph.anchor]
         if not here:
             return ""
-        return '<ul class="notes">' + "".join(_passage_note(p) for p in here) + "</ul>"
+        return (
+            '<ul class="notes">' + "".join(_passage_note(p, data.content) for p in here) + "</ul>"
+        )
 
     url = (
         f'<tr><th>address</th><td><a href="{esc(source.url)}">{esc(source.url)}</a></td></tr>'
@@ -287,11 +350,16 @@ def source_page(data: SiteInput, source_id: str) -> str:
         url,
         f"<tr><th>text sha256</th><td><code>{esc(text.sha256)}</code></td></tr>",
         "</table>",
-        '<p class="legend"><span><mark>encoded passage</mark> '
-        f'{len(cov.encoded)}</span><span><mark class="left-out">left out</mark> '
-        f'{len(cov.left_out)}</span><span><span class="untouched">untouched</span> '
-        f"{len(cov.untouched)} sentences</span></p>",
-        article_html(text, [_highlight(p) for p in passages], show_untouched=True, notes=notes),
+        f"<p>Sentences: {esc(sentence_counts(data.sentences.source_summary(source_id)))}.</p>",
+        '<p class="legend"><span><mark>encoded passage</mark></span>'
+        '<span><mark class="left-out">left out</mark></span>'
+        '<span><span class="untouched">untouched text</span></span></p>',
+        article_html(
+            text,
+            [_highlight(p) for p in passages],
+            untouched=_untouched_spans(data, source_id),
+            notes=notes,
+        ),
     ]
     return page(
         f"{source.title} — source", "\n".join(b for b in body if b), _footer(data), SITE_GENERATOR
@@ -355,3 +423,12 @@ def rule_page(data: SiteInput, rule_id: str) -> str:
     return page(
         f"Rule {rule.id} — report", "\n".join(b for b in body if b), _footer(data), SITE_GENERATOR
     )
+
+
+def _version(content: KBContent) -> str:
+    """The version answers are stamped with; a working copy says it is unreleased."""
+    m = content.manifest
+    if content.unreleased:
+        last = f"last release {esc(m.version)} of {esc(m.released)}"
+        return f"{esc(content.version)} (unreleased; {last})"
+    return f"{esc(m.version)} (released {esc(m.released)})"

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..analysis.analyze import analyze
 from ..content.passages import coverage
 from ..editing.cases import read_cases, run_cases
+from ..editing.coverage import coverage as sentence_and_rule_coverage
 from ..knowledge_base import KnowledgeBase
 from .html import generator_tag
 from .html_site import SITE_GENERATOR, SiteInput, site_pages
@@ -30,10 +32,13 @@ def build_report(kb: KnowledgeBase) -> dict[str, str]:
     """Every page of the report, keyed by path relative to the site's folder.
 
     Runs the KB's own test cases (`kb/tests/*.yaml`) to show which rules they cover;
-    broken case files raise `KBError`, as `healthkb test` would report them.
+    broken case files raise `KBError`, as `healthkb test` would report them. Analyses
+    the KB (`healthkb analyze`) for the findings page.
     """
     outcomes = run_cases(kb, read_cases(kb))
-    return site_pages(SiteInput(kb.content, coverage(kb.content), outcomes))
+    sentences = sentence_and_rule_coverage(kb.content, outcomes)
+    analysis = analyze(kb.content)
+    return site_pages(SiteInput(kb.content, coverage(kb.content), outcomes, sentences, analysis))
 
 
 def write_report(kb: KnowledgeBase, out: str | Path) -> list[Path]:

@@ -192,3 +192,33 @@ def cds_cards(
         for conclusion_id in conclusion_ids
     ]
     return {"cards": cards}
+
+
+def with_intake(response: dict[str, Any], sources: list[Tree]) -> dict[str, Any]:
+    """The cards, each also saying where the profile's data came from (FHIR intake).
+
+    `sources` are `IntakeSource.to_dict()`s: the attribute, its value, the resource that
+    gave it, and for an Observation the mapping's interpretation, which a clinician
+    needs to see to judge the conclusion (a day of exercise read as a running session).
+    """
+    lines = ["", "Data from the health record:", ""]
+    for source in sources:
+        value = json.dumps(source["value"], ensure_ascii=False)
+        where = f"`{source['resource']}`"
+        if source["via"] != source["attribute"]:  # an Observation's code
+            where += f" ({escape(source['via'])})"
+        line = f"- `{source['attribute']}` = `{value}` from {where}"
+        if source.get("interpretation"):
+            line += f"; *interpretation:* {escape(source['interpretation'])}"
+        lines.append(line)
+    cards = []
+    for card_data in response["cards"]:
+        extension = dict(card_data["extension"]["healthkb"], intake=sources)
+        cards.append(
+            {
+                **card_data,
+                "detail": card_data["detail"] + "\n".join(lines) + "\n",
+                "extension": {**card_data["extension"], "healthkb": extension},
+            }
+        )
+    return {**response, "cards": cards}

@@ -5,11 +5,19 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import combinations
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
-from ..content.model import KIND_RANK
+from ..content.model import KIND_RANK, Conclusion
 from ..content.sources import ResolvedCitation
 from ..errors import HealthKBError, check_conclusion_id, did_you_mean
 from ..runtime.engine import Firing, Trace
@@ -72,6 +80,19 @@ class FiredRule(_Frozen):
     concluded: str | None = None
 
 
+class Conflict(_Frozen):
+    """Two conclusions declared exclusive (`excludes`) that one profile reached.
+
+    A defect of the KB, which `healthkb analyze` reports before release; should a KB
+    that was never analysed reach them, the result says so instead of presenting both
+    as guidance.
+    """
+
+    conclusions: list[str]
+    rules: list[str]
+    message: str
+
+
 class Result(_Frozen):
     """What the KB concludes for one profile, stamped with the KB's identity.
 
@@ -91,6 +112,8 @@ class Result(_Frozen):
     conclusions: list[ConclusionResult]
     derived: list[DerivedFact]
     fired: list[FiredRule]
+    conflicts: list[Conflict] = Field(default_factory=list)
+    """Excluded conclusions reached together; in the JSON only when there are some."""
 
     _content: KBContent = PrivateAttr()
     _trace: Trace = PrivateAttr()
@@ -98,6 +121,14 @@ class Result(_Frozen):
     # Kept out of model_dump on purpose: the dump must be the same bytes for the same
     # profile and KB, and a record id is random.
     _audit_record_id: str | None = PrivateAttr(default=None)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_conflicts(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Results of a sound KB stay byte for byte what they were before `conflicts`.
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("conflicts"):
+            data.pop("conflicts", None)
+        return data
 
     def __getstate__(self) -> dict[Any, Any]:
         # Pickled as data: the KB (a compiled rule engine with locks) stays in its
@@ -152,7 +183,7 @@ class Result(_Frozen):
                 f"with a KB whose digest is {self.kb_digest}"
             )
         stamp = (self.kb_id, self.kb_version, self.kb_digest)
-        kb = (content.manifest.id, content.manifest.version, content.digest)
+        kb = (content.manifest.id, content.version, content.digest)
         if stamp != kb:
             # Only reachable by writing past the frozen model (object.__setattr__).
             raise HealthKBError(
@@ -323,12 +354,13 @@ def build_result(
         Result,
         _private=private,
         kb_id=content.manifest.id,
-        kb_version=content.manifest.version,
+        kb_version=content.version,
         kb_digest=content.digest,
         profile=dict(profile),
         conclusions=conclusions,
         derived=derived,
         fired=fired,
+        conflicts=_conflicts(content.conclusions, conclusions),
     )
 
 
@@ -353,6 +385,28 @@ def _trusted(model: type[_M], _private: dict[str, Any] | None = None, **values: 
 
 _set = object.__setattr__
 _RESULT_PRIVATE = Result.__private_attributes__
+
+
+def _conflicts(
+    declared: Mapping[str, Conclusion], reached: list[ConclusionResult]
+) -> list[Conflict]:
+    """Each pair of reached conclusions that one of them excludes (either way)."""
+    by_id = {c.id: c for c in reached}
+    found = []
+    for first, second in combinations(sorted(by_id), 2):
+        if second in declared[first].excludes or first in declared[second].excludes:
+            rules = [by_id[first].rule_id, by_id[second].rule_id]
+            found.append(
+                Conflict(
+                    conclusions=[first, second],
+                    rules=rules,
+                    message=f"the knowledge base reached both `{first}` (rule `{rules[0]}`) "
+                    f"and `{second}` (rule `{rules[1]}`), which exclude each other: neither "
+                    "is reliable guidance for this profile (a defect of the KB; `healthkb "
+                    "analyze` reports it)",
+                )
+            )
+    return found
 
 
 def _unique(citations: list[ResolvedCitation]) -> list[ResolvedCitation]:

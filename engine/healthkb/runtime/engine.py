@@ -1,19 +1,21 @@
 """Running compiled rulesets on durable_rules: one isolated session per evaluation.
 
 One `Engine` (and one durable_rules host) per loaded KB, so two KBs in one process
-never share rulesets. Each evaluation runs in a session of its own; its facts are
-routed to the rulesets that test them, derived facts are asserted back until nothing
-new is derived (the fixpoint), and afterwards every fact is retracted again.
+never share rulesets (a KB that goes away leaves its emptied rulesets to the next KB
+compiled to the same definitions: native.py says why). Each evaluation runs in a
+session of its own; its facts are routed to the rulesets that test them, derived facts
+are asserted back until nothing new is derived (the fixpoint), and afterwards every
+fact is retracted again.
 
 Why retract instead of `delete_state`: durable_rules 2.0.28 crashes the process
 (segmentation fault) when a session is deleted while a rule is half-matched (one
-fact of a join present, the other not), which is the normal case here. A session
-emptied by retraction is clean and its id is reused, so memory stays flat.
+fact of a join present, the other not), which is the normal case here (and, on these
+rulesets, after retraction too). A session emptied by retraction is clean and its id is
+reused, so memory stays flat.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import threading
@@ -27,6 +29,7 @@ import durable_rules_engine
 from durable import engine as durable
 
 from ..errors import EvaluationError
+from . import native
 from .compile import GATE_TYPE, TYPE_KEY, Plan, member_key
 
 DEFAULT_MAX_STEPS = 10_000
@@ -69,22 +72,6 @@ class _Session:
     asserted: list[tuple[str, str]] = field(default_factory=list)  # (ruleset, fact JSON)
 
 
-class _Host(durable.Host):  # type: ignore[misc]
-    """A durable_rules host that only holds the rulesets; `Engine` runs the actions."""
-
-    def _run(self) -> None:
-        # durable_rules starts timer threads that dispatch pending actions in the
-        # background; every action here runs synchronously inside `Engine._send`, and a
-        # background dispatch could run one on another thread, so we start none.
-        return None
-
-    def get_action(self, action_name: str) -> Any:
-        def action(closure: Any) -> None:
-            raise RuntimeError(f"rule action {action_name} dispatched outside Engine._send")
-
-        return action
-
-
 class Engine:
     """The durable_rules side of one loaded KB. Thread-safe; evaluations are serialised."""
 
@@ -98,16 +85,12 @@ class Engine:
         self._conclusions = conclusions
         self._derives = derives
         self._lock = threading.Lock()
-        self._sids = itertools.count(1)
-        self._free_sids: list[str] = []
-        self._host = _Host()
-        if plan.rulesets:
-            # durable_rules deletes each rule's "run" key: copy one level, keep the plan intact.
-            self._host.register_rulesets(
-                {r.name: {k: dict(v) for k, v in r.definition.items()} for r in plan.rulesets}
-            )
-        names = [r.name for r in plan.rulesets]
-        weakref.finalize(self, _delete_rulesets, self._host, names)
+        # Rulesets of a dropped KB of the same shape when there are some (native.py).
+        self._native = native.take(plan)
+        self._rulesets = {
+            r.name: ruleset for r, ruleset in zip(plan.rulesets, self._native.rulesets, strict=True)
+        }
+        weakref.finalize(self, native.give_back, native.shape_of(plan), self._native)
         # The JSON of facts every evaluation may assert (derived and background facts,
         # by canonical text), without their id and session: written once, not per run.
         self._bodies: dict[str, str] = {}
@@ -120,7 +103,7 @@ class Engine:
     ) -> Trace:
         """Evaluate `facts` (type, values, origin) to a fixpoint and return what happened."""
         with self._lock:
-            sid = self._free_sids.pop() if self._free_sids else f"s{next(self._sids)}"
+            sid = self._native.new_sid()
             session = _Session(sid=sid)
             try:
                 for fact_type, values, origin in facts:
@@ -134,7 +117,7 @@ class Engine:
                 return session.trace
             finally:
                 if self._retract_all(session):
-                    self._free_sids.append(session.sid)
+                    self._native.free_sids.append(session.sid)
 
     def _retract_all(self, session: _Session) -> bool:
         """Empty the session so its id can be reused; False if that failed.
@@ -215,7 +198,7 @@ class Engine:
         action and a rewrite of the session's state document after each one (only
         facts are used here, so that document never changes).
         """
-        ruleset = self._host.get_ruleset(name)
+        ruleset = self._rulesets[name]
         handle = ruleset._handle
         state_handle = ruleset._handle_result(operation(handle, text), text)
         started = durable_rules_engine.start_action_for_state(handle, state_handle)
@@ -310,13 +293,3 @@ def _durable_fact(fact_type: str, values: dict[str, Any], index: int) -> dict[st
             for item in value:
                 fact[member_key(name, str(item))] = True
     return fact
-
-
-def _delete_rulesets(host: _Host, names: list[str]) -> None:
-    """Free the native rulesets when the KB is garbage-collected."""
-    for name in names:
-        try:
-            ruleset = host.get_ruleset(name)
-            durable_rules_engine.delete_ruleset(ruleset._handle)
-        except Exception:
-            pass

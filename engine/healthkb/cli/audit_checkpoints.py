@@ -1,0 +1,83 @@
+"""`healthkb audit keygen|checkpoint`, and the checkpoint half of `audit verify --public-key`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..audit.chain import Verification
+from ..audit.checkpoints import (
+    CheckpointCheck,
+    checkpoints_path,
+    generate_keys,
+    load_private_key,
+    load_public_key,
+    verify_checkpoints,
+)
+from ..audit.log import AuditLog
+from .common import EXIT_OK, EXIT_PROBLEMS
+
+
+def register(actions: Any) -> None:
+    keygen = actions.add_parser(
+        "keygen", help="make an Ed25519 key pair for signing checkpoints (audit.key, audit.pub)"
+    )
+    keygen.add_argument("--out", required=True, metavar="DIR", help="folder to write them to")
+    keygen.set_defaults(handler=run_keygen)
+
+    checkpoint = actions.add_parser(
+        "checkpoint", help="verify the log, then sign its last record into LOG.checkpoints"
+    )
+    checkpoint.add_argument("log", help="audit log file (JSON lines)")
+    checkpoint.add_argument("--key", required=True, help="the private key (audit.key)")
+    checkpoint.set_defaults(handler=run_checkpoint)
+
+
+def run_keygen(args: argparse.Namespace) -> int:
+    private, public = generate_keys(Path(args.out))
+    print(f"wrote {private} (private: keep it with the log's writer, mode 600)")
+    print(f"wrote {public} (public: give it to auditors for `audit verify --public-key`)")
+    return EXIT_OK
+
+
+def run_checkpoint(args: argparse.Namespace) -> int:
+    log = AuditLog(args.log)
+    key = load_private_key(Path(args.key))
+    # Sign only a log that holds: a chain broken, or rewritten since the last
+    # checkpoint, must not be blessed by a new signature.
+    verification = log.verify()
+    if not verification.ok:
+        print(f"{args.log}: {verification.problem}")
+        print("checkpoint refused: the log does not verify", file=sys.stderr)
+        return EXIT_PROBLEMS
+    check = verify_checkpoints(log.path, key.public_key())
+    problems = [p for p in check.problems if p.code != "no-checkpoints"]
+    if problems:
+        for problem in problems:
+            print(f"{args.log}: {problem}")
+        print("checkpoint refused: the log does not match its checkpoints", file=sys.stderr)
+        return EXIT_PROBLEMS
+    signed = log.checkpoint(key)
+    print(
+        f"checkpoint: record {signed['sequence']} ({signed['head']}) signed by {signed['key']}, "
+        f"appended to {checkpoints_path(log.path)}"
+    )
+    return EXIT_OK
+
+
+def checkpoint_check(log: str, public_key: str) -> CheckpointCheck:
+    """The checkpoints of `log` checked with the public key in the file `public_key`."""
+    return verify_checkpoints(Path(log), load_public_key(Path(public_key)))
+
+
+def checkpoint_lines(log: str, verification: Verification, check: CheckpointCheck) -> list[str]:
+    """What `audit verify --public-key` adds to its report, as text."""
+    lines = [f"{log}: {problem}" for problem in check.problems]
+    if check.ok:
+        lines.append(
+            f"ok: {check.checkpoints} checkpoint(s) signed by this key hold; every record up "
+            f"to record {check.last} is as signed"
+        )
+    return lines

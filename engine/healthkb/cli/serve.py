@@ -1,0 +1,105 @@
+"""`healthkb serve`: the HTTP service (REST and CDS Hooks) on uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.util
+from typing import Any
+
+from ..knowledge_base import load
+from .common import EXIT_OK, KB_DEFAULT_HELP, UsageError, kb_folder
+
+SERVE_EXTRA = ("fastapi", "uvicorn", "jwt")
+"""What `healthkb[serve]` installs; without it every other command still works."""
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "serve", help="run the HTTP service: REST endpoints and CDS Hooks (needs healthkb[serve])"
+    )
+    parser.add_argument("path", nargs="?", help=KB_DEFAULT_HELP)
+    parser.add_argument("--kb", metavar="PATH", help="the same as PATH")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port (default: 8000; 0: any free port)"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (one per core)")
+    parser.add_argument(
+        "--audit-log", metavar="FILE", help="append every evaluation to this audit log"
+    )
+    parser.add_argument(
+        "--auth-jwks",
+        metavar="FILE",
+        help="require CDS Hooks client JWTs signed by a key in this JWKS",
+    )
+    parser.add_argument(
+        "--auth-issuer",
+        metavar="ISS",
+        action="append",
+        default=[],
+        help="an allowed `iss` of client JWTs (repeat for several)",
+    )
+    parser.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the URL clients reach the service at, behind a proxy (the base of a JWT's `aud`)",
+    )
+    parser.add_argument(
+        "--max-body",
+        metavar="BYTES",
+        type=int,
+        default=DEFAULT_MAX_BODY,
+        help=f"largest request body accepted (default: {DEFAULT_MAX_BODY})",
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow listening beyond loopback without --auth-jwks (a trusted network only)",
+    )
+    parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    missing = [name for name in SERVE_EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(
+            f"`healthkb serve` needs the serve extra ({', '.join(missing)} not installed): "
+            "pip install 'healthkb[serve]'"
+        )
+    # Imported by name here, not at the top: the service needs an optional extra, and
+    # the rest of the command line must work without it (this is no dodged cycle).
+    server = importlib.import_module("healthkb.service.server")
+    settings_module = importlib.import_module("healthkb.service.settings")
+    if args.path and args.kb and args.path != args.kb:
+        raise UsageError("give the KB once: as PATH or as --kb")
+    if args.max_body < 1:
+        raise UsageError(f"--max-body must be at least 1 byte; got {args.max_body}")
+    root = kb_folder(args.kb or args.path)
+    kb = load(root)  # a broken KB is reported here, once, before any worker starts
+    settings = settings_module.Settings(
+        kb_root=str(root.resolve()),
+        kb_digest=kb.digest,
+        audit_log=str(args.audit_log) if args.audit_log else None,
+        max_body=args.max_body,
+        auth_jwks=args.auth_jwks,
+        auth_issuers=tuple(args.auth_issuer),
+        public_url=args.public_url,
+    )
+    # Ctrl-C: uvicorn finishes the requests in flight; stop without a traceback.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve(
+            kb,
+            settings,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            insecure=args.insecure,
+            access_log=not args.no_access_log,
+        )
+    return EXIT_OK

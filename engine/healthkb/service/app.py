@@ -1,0 +1,300 @@
+"""The ASGI application: a few lines per endpoint over the library.
+
+Each worker process builds one app around one loaded KB (and, if asked, one audit log
+and one token verifier). An evaluation is short CPU work (about half a millisecond):
+it runs right on the worker's event loop, since threads would not run it faster under
+the GIL and handing it to one costs about as much again; one worker per core gives the
+parallelism. With an audit log, each answer waits for its record to reach the disk
+(fsync), so then the work goes to the thread pool and the loop serves others meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .. import __version__
+from ..audit.log import AuditLog
+from ..content.fhir_intake import MissingData
+from ..editing.schemas import profile_schema
+from ..errors import EvaluationError, HealthKBError, Problem, ProfileError, UnknownConclusionError
+from ..knowledge_base import KnowledgeBase, load
+from ..render.questionnaire import questionnaire
+from ..render.result import result_json
+from . import cds
+from .auth import TokenVerifier, read_jwks
+from .body import BodyLimits, read_json
+from .openapi import (
+    FHIR_JSON,
+    POST_ERRORS,
+    ExplainRequest,
+    components,
+    request_body,
+    responses,
+)
+from .problems import PROBLEM_JSON, ServiceProblem, problem_response
+from .settings import Settings
+
+AUDIT_HEADER = "Healthkb-Audit-Record"
+T = TypeVar("T")
+log = logging.getLogger("healthkb.service")
+
+
+class Service:
+    """What every endpoint needs: the KB, the limits, the audit log, the verifier."""
+
+    def __init__(self, kb: KnowledgeBase, settings: Settings) -> None:
+        self.kb = kb
+        self.settings = settings
+        self.limits = BodyLimits(max_body=settings.max_body)
+        self.audit = AuditLog(settings.audit_log) if settings.audit_log else None
+        self.verifier = (
+            TokenVerifier(read_jwks(settings.auth_jwks), settings.auth_issuers)
+            if settings.auth_jwks
+            else None
+        )
+
+    def authenticate(self, request: Request) -> None:
+        """Refuse (401) a request without a valid client JWT, when authentication is on."""
+        if self.verifier is None:
+            return
+        base = self.settings.public_url
+        audience = (
+            base.rstrip("/") + request.url.path if base else str(request.url.replace(query=None))
+        )
+        self.verifier.verify(request.headers.get("authorization"), audience)
+
+    async def body(self, request: Request) -> Any:
+        self.authenticate(request)
+        return await read_json(request, self.limits)
+
+    async def run(self, work: Callable[..., T], *args: Any, **options: Any) -> T:
+        """`work(*args, **options)`: on the loop, or in the thread pool when it writes
+        to the audit log (see the module docstring)."""
+        if self.audit is None:
+            return work(*args, **options)
+        return await run_in_threadpool(work, *args, **options)
+
+
+def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
+    """The service's ASGI app for a loaded KB."""
+    service = Service(kb, settings or Settings())
+    app = FastAPI(
+        title=f"healthkb: {kb.content.manifest.title}",
+        version=__version__,
+        description=(
+            f"Knowledge base `{kb.id}` {kb.version} ({kb.digest}). Every error is an RFC 9457 "
+            "problem document (application/problem+json)."
+        ),
+        docs_url=None,
+        redoc_url=None,
+    )
+    _add_error_handlers(app)
+    _add_routes(app, service)
+    app.openapi = lambda: _openapi(app, kb)  # type: ignore[method-assign]
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one uvicorn worker: the KB and settings `healthkb serve` handed over."""
+    settings = Settings.from_environment()
+    kb = load(settings.kb_root)
+    if settings.kb_digest is not None and kb.digest != settings.kb_digest:
+        raise HealthKBError(
+            f"the KB changed on disk while the service started (digest {kb.digest}, expected "
+            f"{settings.kb_digest}); start it again"
+        )
+    return create_app(kb, settings)
+
+
+def _add_routes(app: FastAPI, service: Service) -> None:
+    kb = service.kb
+    stamp = {"id": kb.id, "version": kb.version, "digest": kb.digest}
+
+    @app.get("/health", responses=responses("Health", ()), summary="Liveness, and which KB")
+    async def health() -> Any:
+        return {"status": "ok", "kb": stamp, "worker": os.getpid()}
+
+    @app.get(
+        "/kb",
+        responses=responses("KBInfo", (401,)),
+        summary="The KB, its conclusions, the profile schema",
+    )
+    async def kb_info(request: Request) -> Any:
+        service.authenticate(request)
+        conclusions = [
+            {"id": c.id, "kind": c.kind, "certainty": c.certainty, "statement": c.statement}
+            for c in kb.content.conclusions.values()
+        ]
+        return {
+            "kb": stamp,
+            "title": kb.content.manifest.title,
+            "conclusions": conclusions,
+            "profile_schema": profile_schema(kb.content.vocabulary),
+        }
+
+    @app.post(
+        "/evaluate",
+        responses=responses("Result", (*POST_ERRORS, 503)),
+        openapi_extra=request_body("Profile"),
+        summary="Evaluate a profile (the JSON of `healthkb evaluate --format json`)",
+    )
+    async def evaluate(request: Request) -> Response:
+        profile = await service.body(request)
+        result = await service.run(kb.evaluate, profile, audit=service.audit)
+        headers = {AUDIT_HEADER: result.audit_record_id} if result.audit_record_id else None
+        body = result_json(result, compact=True)
+        return Response(body, media_type="application/json", headers=headers)
+
+    @app.post(
+        "/explain",
+        responses=responses("Explanation", (*POST_ERRORS, 404)),
+        openapi_extra=request_body("ExplainRequest"),
+        summary="Explain a conclusion, or why it was not reached",
+    )
+    async def explain(request: Request) -> Any:
+        asked: ExplainRequest = cds.parsed(ExplainRequest, await service.body(request))
+
+        def tree() -> dict[str, Any]:
+            result = kb.evaluate(asked.profile)
+            if asked.why_not or asked.conclusion not in result.conclusion_ids:
+                return result.why_not(asked.conclusion).to_dict()
+            return result.explain(asked.conclusion).to_dict()
+
+        return await service.run(tree)
+
+    @app.get(
+        "/fhir/Questionnaire",
+        responses=responses("Questionnaire", (401,), media=FHIR_JSON),
+        summary="The FHIR R4 Questionnaire asking for the KB's profile",
+    )
+    async def fhir_questionnaire(request: Request) -> Response:
+        service.authenticate(request)
+        return JSONResponse(questionnaire(kb.content), media_type=FHIR_JSON)
+
+    @app.get(
+        "/cds-services", responses=responses("Discovery", (401,)), summary="CDS Hooks discovery"
+    )
+    async def discovery(request: Request) -> Any:
+        service.authenticate(request)
+        return cds.discovery(kb)
+
+    @app.post(
+        "/cds-services/{service_id}",
+        responses=responses("CardsResponse", (*POST_ERRORS, 404, 412, 503)),
+        openapi_extra=request_body("HookRequest"),
+        summary="CDS Hooks patient-view: cards from the patient's answers and Observations",
+    )
+    async def hook(service_id: str, request: Request) -> Response:
+        cds.known_service(kb, service_id)
+        data = await service.body(request)
+        cards, record = await service.run(cds.call_hook, kb, data, service.audit)
+        # The header names the record even when no card does (no conclusion reached).
+        return JSONResponse(cards, headers={AUDIT_HEADER: record} if record else None)
+
+    @app.post(
+        "/cds-services/{service_id}/feedback",
+        responses=responses("FeedbackResponse", (*POST_ERRORS, 404, 503)),
+        openapi_extra=request_body("FeedbackRequest"),
+        summary="CDS Hooks feedback: a card accepted or overridden, kept in the audit log",
+    )
+    async def feedback(service_id: str, request: Request) -> Any:
+        cds.known_service(kb, service_id)
+        data = await service.body(request)
+        return await service.run(cds.record_feedback, data, service.audit)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    def handle(status: int, code: str, title: str) -> Any:
+        async def handler(request: Request, error: Exception) -> Response:
+            problems = getattr(error, "problems", [])
+            if isinstance(error, MissingData):
+                problems = [
+                    Problem("prefetch", 0, 0, "missing-prefetch", f"`{key}`")
+                    for key in error.missing
+                ]
+            problem = ServiceProblem(status, code, title, _detail(error), problems)
+            return problem_response(problem, request.url.path)
+
+        return handler
+
+    async def service_problem(request: Request, error: Exception) -> Response:
+        assert isinstance(error, ServiceProblem)
+        return problem_response(error, request.url.path)
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+        problem = ServiceProblem(
+            error.status_code,
+            code,
+            str(error.detail),
+            f"{request.method} {request.url.path}: {error.detail}",
+            headers=error.headers,
+        )
+        return problem_response(problem, request.url.path)
+
+    async def unexpected(request: Request, error: Exception) -> Response:
+        log.exception("unexpected error answering %s %s", request.method, request.url.path)
+        problem = ServiceProblem(
+            500,
+            "internal-error",
+            "Internal error",
+            "the service failed unexpectedly; its log has the details",
+        )
+        return problem_response(problem, request.url.path)
+
+    app.add_exception_handler(ServiceProblem, service_problem)
+    app.add_exception_handler(ProfileError, handle(422, "invalid-profile", "Invalid profile"))
+    app.add_exception_handler(MissingData, handle(412, "missing-prefetch", "Missing prefetch data"))
+    app.add_exception_handler(
+        UnknownConclusionError, handle(404, "unknown-conclusion", "Unknown conclusion")
+    )
+    app.add_exception_handler(
+        EvaluationError, handle(422, "evaluation-failed", "Evaluation failed")
+    )
+    app.add_exception_handler(
+        HealthKBError, handle(503, "audit-log-unavailable", "Audit log unavailable")
+    )
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def _detail(error: Exception) -> str:
+    text = str(error)
+    return text.split(":\n", 1)[0] if isinstance(error, ProfileError) else text
+
+
+def _openapi(app: FastAPI, kb: KnowledgeBase) -> dict[str, Any]:
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    schema.setdefault("components", {})["schemas"] = components(kb)
+    # What the models cannot say: the one service id, and that /explain takes a profile.
+    schema["components"]["schemas"]["ExplainRequest"]["properties"]["profile"] = {
+        "$ref": "#/components/schemas/Profile"
+    }
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "service_id":
+                    parameter["schema"] = {"type": "string", "enum": [cds.service_id(kb)]}
+            for status, response in operation["responses"].items():
+                content = response.get("content", {})
+                if status != "200" and PROBLEM_JSON in content:
+                    content.pop("application/json", None)  # FastAPI's default, never sent
+                elif status == "200" and len(content) > 1:
+                    content.pop("application/json", None)
+    app.openapi_schema = schema
+    return schema

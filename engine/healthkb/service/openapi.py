@@ -1,0 +1,180 @@
+"""The OpenAPI document's parts: every request body, every response and every error.
+
+Bodies are read by the service itself (to enforce its limits before parsing), so
+FastAPI cannot infer them; each route declares its request body and its responses
+here, and the schemas come from the same pydantic models the service answers with
+(the KB's own profile model, `Result`), so the document cannot drift from the answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import models_json_schema
+
+from ..knowledge_base import KnowledgeBase
+from ..results.result import Result
+from .cds import FeedbackRequest, HookRequest
+from .problems import PROBLEM_JSON, ProblemDocument
+
+FHIR_JSON = "application/fhir+json"
+REF = "#/components/schemas/{model}"
+
+
+class KBStamp(BaseModel):
+    id: str
+    version: str
+    digest: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    kb: KBStamp
+    worker: int
+    """The process id of the worker that answered."""
+
+
+class ConclusionInfo(BaseModel):
+    id: str
+    kind: str
+    certainty: str
+    statement: str
+
+
+class KBInfo(BaseModel):
+    kb: KBStamp
+    title: str
+    conclusions: list[ConclusionInfo]
+    profile_schema: dict[str, Any]
+    """The JSON Schema of a profile (as `healthkb schema` writes it)."""
+
+
+class ExplainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    profile: dict[str, Any]
+    """The person's profile."""
+    conclusion: str
+    """The conclusion to explain."""
+    why_not: bool = False
+    """Explain why it was not reached (also the answer when it was not reached)."""
+
+
+class Explanation(BaseModel):
+    """The proof tree (`conclusion`, `rule`, `kb`) or why-not (`conclusion`, `concluded`,
+    `rules`) of a conclusion, as `healthkb explain --format json` prints it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    conclusion: dict[str, Any]
+
+
+class CardSource(BaseModel):
+    label: str
+    url: str | None = None
+    topic: dict[str, Any] | None = None
+
+
+class Card(BaseModel):
+    uuid: str
+    summary: str
+    indicator: Literal["info", "warning", "critical"]
+    detail: str
+    source: CardSource
+    extension: dict[str, Any]
+
+
+class CardsResponse(BaseModel):
+    cards: list[Card]
+
+
+class Service(BaseModel):
+    hook: str
+    id: str
+    title: str
+    description: str
+    prefetch: dict[str, str]
+    usageRequirements: str
+
+
+class Discovery(BaseModel):
+    services: list[Service]
+
+
+class FeedbackResponse(BaseModel):
+    recorded: list[str]
+    """The audit record id of each feedback (empty when the service keeps no audit log)."""
+
+
+class Questionnaire(BaseModel):
+    """A FHIR R4 Questionnaire resource."""
+
+    model_config = ConfigDict(extra="allow")
+
+    resourceType: Literal["Questionnaire"]
+    url: str
+    item: list[dict[str, Any]]
+
+
+DOCUMENTED = (
+    ProblemDocument,
+    Result,
+    KBInfo,
+    Health,
+    ExplainRequest,
+    Explanation,
+    CardsResponse,
+    Discovery,
+    HookRequest,
+    FeedbackRequest,
+    FeedbackResponse,
+    Questionnaire,
+)
+
+
+def components(kb: KnowledgeBase) -> dict[str, Any]:
+    """The schemas the routes refer to, the KB's profile model among them."""
+    models: list[Any] = [(model, "validation") for model in DOCUMENTED]
+    models.append((kb.profile_model, "validation"))
+    _, schema = models_json_schema(models, ref_template=REF)
+    defs: dict[str, Any] = schema["$defs"]
+    return defs
+
+
+def ref(name: str) -> dict[str, Any]:
+    return {"$ref": REF.format(model=name)}
+
+
+ERRORS: dict[int, str] = {
+    400: "The body is not JSON, or nests too deeply.",
+    401: "Authentication is on and the request has no valid CDS Hooks client JWT.",
+    404: "No such CDS service, conclusion or card.",
+    412: "The hook's prefetch lacks the data the service needs (named in `detail`).",
+    413: "The body is larger than the service's --max-body.",
+    415: "The body is not JSON (Content-Type must be application/json).",
+    422: "The JSON does not fit: `problems` names each field, as the command line does.",
+    503: "The audit log cannot be written (it was damaged); nothing was answered.",
+}
+POST_ERRORS = (400, 401, 413, 415, 422)
+
+
+def responses(
+    ok: str, errors: tuple[int, ...], media: str = "application/json", description: str = "OK"
+) -> dict[int | str, dict[str, Any]]:
+    """A route's responses: its answer and every error it can give."""
+    documented: dict[int | str, dict[str, Any]] = {
+        200: {"description": description, "content": {media: {"schema": ref(ok)}}}
+    }
+    for status in sorted(errors):
+        documented[status] = {
+            "description": ERRORS[status],
+            "content": {PROBLEM_JSON: {"schema": ref("ProblemDocument")}},
+        }
+    return documented
+
+
+def request_body(name: str) -> dict[str, Any]:
+    return {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ref(name)}}}
+    }

@@ -1,0 +1,103 @@
+"""Running the service on uvicorn: one socket, `workers` processes, each with its own KB.
+
+The socket is bound here, before any worker starts, so `--port 0` works (the port the
+system chose is printed) and a port in use is an error at once, not in each worker.
+Binding an address other than loopback without authentication is refused unless the
+operator says `--insecure`: the service answers health questions about people.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import sys
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from ..errors import HealthKBError
+from ..knowledge_base import KnowledgeBase
+from .app import create_app
+from .auth import read_jwks
+from .settings import ENVIRONMENT_VARIABLE, Settings
+
+APP = "healthkb.service.app:create_app_from_environment"
+
+
+class ServeError(HealthKBError):
+    """The service cannot start as asked (an address refused, a port in use...)."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names only this machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, settings: Settings, insecure: bool) -> None:
+    """Refuse to expose an unauthenticated service beyond this machine, saying why."""
+    if settings.auth_jwks or insecure or is_loopback(host):
+        return
+    raise ServeError(
+        f"refusing to listen on {host} without authentication: anyone who can reach it could "
+        "send health data and read conclusions. Give --auth-jwks FILE --auth-issuer ISS (CDS "
+        "Hooks client JWTs), bind 127.0.0.1 behind an authenticating proxy, or pass --insecure "
+        "if the network itself is trusted"
+    )
+
+
+def serve(
+    kb: KnowledgeBase,
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    insecure: bool = False,
+    access_log: bool = True,
+) -> None:
+    """Run the service until interrupted (SIGINT or SIGTERM)."""
+    if settings.auth_jwks and not settings.auth_issuers:
+        raise ServeError("--auth-jwks needs at least one --auth-issuer (the clients allowed)")
+    if settings.auth_jwks:
+        read_jwks(settings.auth_jwks)  # a bad key file is an error now, not per request
+    check_exposure(host, settings, insecure)
+    if workers < 1:
+        raise ServeError(f"--workers must be at least 1; got {workers}")
+    os.environ[ENVIRONMENT_VARIABLE] = settings.to_json()
+    config = uvicorn.Config(
+        APP if workers > 1 else create_app(kb, settings),
+        factory=workers > 1,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+    try:
+        sock = config.bind_socket()
+    except SystemExit:
+        raise ServeError(f"cannot listen on {host}:{port} (is the port in use?)") from None
+    bound = sock.getsockname()
+    shown = f"[{bound[0]}]" if sock.family == socket.AF_INET6 else bound[0]
+    print(
+        f"healthkb: serving {kb.id} {kb.version} on http://{shown}:{bound[1]} "
+        f"with {workers} worker(s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    if workers > 1:
+        # The workers share one listening socket, and the one awake first would accept a
+        # whole burst of new connections (a proxy's or an EHR's keep-alive pool) and keep
+        # them, the others idle. libuv (under uvloop) then accepts one at a time and
+        # yields, so connections spread over the workers.
+        os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])

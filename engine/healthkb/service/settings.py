@@ -1,0 +1,44 @@
+"""What `healthkb serve` was asked for, handed to every worker process.
+
+uvicorn starts each worker afresh, so the settings travel as JSON in an environment
+variable; each worker loads the KB once and refuses to start if its digest is not the
+one the parent checked (the KB changed on disk in between).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+
+from .body import DEFAULT_MAX_BODY
+
+ENVIRONMENT_VARIABLE = "HEALTHKB_SERVICE_SETTINGS"
+
+
+@dataclass(frozen=True)
+class Settings:
+    kb_root: str | None = None
+    """The KB folder; None for the bundled KB."""
+    kb_digest: str | None = None
+    """The digest every worker's KB must have (checked at start)."""
+    audit_log: str | None = None
+    max_body: int = DEFAULT_MAX_BODY
+    auth_jwks: str | None = None
+    auth_issuers: tuple[str, ...] = field(default_factory=tuple)
+    public_url: str | None = None
+    """The URL clients reach the service at (behind a proxy): the base of a JWT's `aud`."""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        data = json.loads(text)
+        data["auth_issuers"] = tuple(data.get("auth_issuers") or ())
+        return cls(**data)
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        text = os.environ.get(ENVIRONMENT_VARIABLE)
+        return cls.from_json(text) if text else cls()
