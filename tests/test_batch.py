@@ -164,7 +164,7 @@ def test_standard_input_and_output_are_dashes(tmp_path: Path) -> None:
     assert [a["id"] for a in answers] == [f"person-{n}" for n in range(1, 41)]
     # Nothing but the bundled-KB notice and the summary on a pipe: no progress bar.
     assert plain.stderr.decode().splitlines() == [
-        "healthkb: using the bundled KB (no kb/kb.yaml in the current folder)",
+        "healthkb: using the bundled KB (no kb/kb.yaml in the current folder or above)",
         "healthkb: 40 profiles evaluated into standard output",
     ]
 
@@ -355,5 +355,5 @@ def test_a_progress_bar_shows_on_a_terminal_only(tmp_path: Path) -> None:
     assert "600/600" in text and "profiles/s" in text
     quiet = subprocess.run([*command, "--quiet"], cwd=tmp_path, capture_output=True, text=True)
     assert quiet.stderr.splitlines() == [
-        "healthkb: using the bundled KB (no kb/kb.yaml in the current folder)"
+        "healthkb: using the bundled KB (no kb/kb.yaml in the current folder or above)"
     ]

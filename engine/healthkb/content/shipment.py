@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import HealthKBError
-from .versions import LOCK_FILE
 
-# What `loader.read_content` reads, and nothing else: test cases and examples are not
-# needed to evaluate, and may be large.
-_TOP_FILES = ("kb/kb.yaml", "kb/facts.yaml", "kb/conclusions.yaml", LOCK_FILE)
-_FOLDERS = ("kb/sources", "rules")
+# The YAML files `loader.read_content` reads: those directly in kb/ (the manifest, the
+# vocabulary, the lock file, ...), and the sources and rules. Test cases, examples and
+# schemas (in other folders of kb/) are not needed to evaluate, and may be large.
+_FOLDERS = ("kb", "kb/sources", "rules")
 _SUFFIXES = (".yaml", ".yml")
 
 
@@ -46,7 +45,7 @@ class KBShipment:
 
 def pack(root: Path, digest: str, max_steps: int) -> KBShipment:
     """The files under `root` that make up its KB, said to give `digest` when loaded."""
-    paths = [root / name for name in _TOP_FILES if (root / name).is_file()]
+    paths: list[Path] = []
     for folder in _FOLDERS:
         if (root / folder).is_dir():
             paths += sorted(
