@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from .versioned import ITEM_KINDS, ItemKind, Versioned, attribute_specs
@@ -71,7 +72,7 @@ class Changes:
 
     items: tuple[Change, ...]
 
-    @property
+    @cached_property
     def bump(self) -> Part | None:
         """The smallest bump that covers every change (None: nothing changed)."""
         if not self.items:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -76,16 +77,19 @@ class KBContent:
         """Whether this differs from the release its lock file records."""
         return self.lock is not None and bool(self.changes.items)
 
-    @property
+    @cached_property
     def version(self) -> str:
         """The version stamped on answers: the manifest's, or for a working copy with
         changes since its release, the version those changes lead to, as `+dev`
-        (`0.3.0+dev`), so an answer from unreleased content never passes for a release."""
+        (`0.3.0+dev`), so an answer from unreleased content never passes for a release.
+
+        Cached: every evaluation stamps its result with it, and working it out looks at
+        every versioned item (over a millisecond per call on a 10,000-rule KB)."""
         released = self.manifest.version
-        bump = self.changes.bump
-        if not self.unreleased or bump is None:
+        if not self.unreleased:
             return released
-        return f"{next_version(released, bump)}+dev"
+        bump = self.changes.bump
+        return released if bump is None else f"{next_version(released, bump)}+dev"
 
     def versioned_items(self) -> list[versioned.Versioned]:
         """Every versioned item of the KB (see `versioned.py`)."""
