@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
@@ -344,3 +345,26 @@ def test_the_readme_library_example_runs_and_reaches_a_conclusion() -> None:
         exec(compile(code, "README.md python block", "exec"), {"__name__": "readme"})
     assert "thigh_buttock_fat_may_decrease possible fat_may_decrease p7.s2" in printed.getvalue()
     assert "why not thigh_buttock_fat_may_not_decrease?" in printed.getvalue()
+
+
+def test_the_readme_command_table_names_every_command_and_its_options() -> None:
+    from healthkb.cli import parser
+
+    table = (ROOT / "README.md").read_text(encoding="utf-8").split("| command |", 1)[1]
+    table = table.split("\n\n", 1)[0]
+    commands = next(
+        action for action in parser()._actions if isinstance(action, argparse._SubParsersAction)
+    )
+    for name, sub in commands.choices.items():
+        assert f"`healthkb {name}" in table, f"README's command table lacks `healthkb {name}`"
+        rows = [line for line in table.splitlines() if f"`healthkb {name}" in line]
+        options = {
+            flag
+            for action in sub._actions
+            for flag in action.option_strings
+            if flag.startswith("--") and flag != "--help"
+        }
+        if name in {"audit", "fhir"}:  # groups: their subcommands' options are in their docs
+            continue
+        missing = {flag for flag in options if not any(flag in row for row in rows)}
+        assert not missing, f"README's row for `healthkb {name}` lacks {sorted(missing)}"
