@@ -12,7 +12,8 @@ Appends are serialised by a threading lock and an exclusive `flock` on the log f
 so several threads and several processes can share one log; each record is flushed
 and fsynced before `append` returns. A log whose last line is torn (a crash in the
 middle of a write), or is not a record as written, is refused for appending until an
-auditor has looked at it. Reading a log back and checking its chain is chain.py.
+auditor has looked at it. What a record holds is built in records.py; reading a log
+back and checking its chain is chain.py.
 
 >>> import healthkb, tempfile, pathlib
 >>> log = healthkb.AuditLog(pathlib.Path(tempfile.mkdtemp()) / "audit.jsonl")
@@ -25,26 +26,20 @@ True
 
 from __future__ import annotations
 
-import datetime
 import fcntl
 import functools
-import importlib.metadata
-import json
 import os
-import platform
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..results.cds_cards import card_uuid
 from . import chain as auditchain
 from .chain import (
-    FEEDBACK,
     FORMAT,
     GENESIS,
     AuditLogError,
@@ -67,6 +62,13 @@ from .checkpoints import (
     load_public_key,
     make_checkpoint,
     verify_checkpoints,
+)
+from .records import (
+    Feedback,
+    build_feedback_record,
+    build_record,
+    chain_record,
+    record_body,
 )
 
 if TYPE_CHECKING:
@@ -96,96 +98,8 @@ __all__ = [
 _TAIL_BLOCK = 64 * 1024
 
 
-def _versions() -> dict[str, str]:
-    def version(name: str) -> str:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return "unknown"
-
-    return {
-        "healthkb": version("healthkb"),
-        "durable_rules": version("durable_rules"),
-        "pydantic": version("pydantic"),
-        "python": platform.python_version(),
-    }
-
-
-def build_record(result: Result, sequence: int, previous: str) -> Record:
-    """The record of one evaluation (without `hash`), ready to be chained and written."""
-    return chain_record(record_body(result), sequence, previous)
-
-
-def record_body(result: Result) -> Record:
-    """What a record says about one evaluation, before its place in a chain is known.
-
-    Built where the KB that evaluated `result` is (the explanations need it), as plain
-    JSON data, so a worker process can build it and send it to the one that writes.
-    """
-    body: Record = {
-        "kb": {"id": result.kb_id, "version": result.kb_version, "digest": result.kb_digest},
-        "software": _versions(),
-        "profile": result.profile,
-        "result": result.model_dump(mode="json"),
-        "explanations": {c.id: result.explain(c.id).to_dict() for c in result.conclusions},
-    }
-    plain: Record = json.loads(canonical(body))
-    return plain
-
-
-def chain_record(body: Record, sequence: int, previous: str) -> Record:
-    """A record body (`record_body`) placed in the chain: its head and its own hash."""
-    return _sealed({**_head(sequence, previous), **body})
-
-
-def build_feedback_record(feedback: Feedback, sequence: int, previous: str) -> Record:
-    """The record of a clinician's feedback on a card, chained like an evaluation's."""
-    return _sealed(
-        {
-            **_head(sequence, previous),
-            "kind": FEEDBACK,
-            "card": feedback.card,
-            "evaluation": feedback.evaluation,
-            "conclusion": feedback.conclusion,
-            "feedback": feedback.details,
-        }
-    )
-
-
-def _head(sequence: int, previous: str) -> Record:
-    now = datetime.datetime.now(datetime.UTC)
-    return {
-        "format": FORMAT,
-        "sequence": sequence,
-        "record": str(uuid.uuid4()),
-        "time": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
-        "previous": previous,
-    }
-
-
-def _sealed(record: Record) -> Record:
-    # Round-trip through JSON so the stored record is exactly what a reader will see.
-    plain: Record = json.loads(canonical(record))
-    plain["hash"] = record_hash(plain)
-    return plain
-
-
 class UnknownRecordError(AuditLogError):
     """No record (or card) of the log has the id asked for."""
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """What a CDS Hooks client said about a card: accepted or overridden, and why."""
-
-    card: str
-    """The card's uuid."""
-    evaluation: str
-    """The record id of the evaluation that gave the card."""
-    conclusion: str
-    """The conclusion the card shows."""
-    details: dict[str, Any]
-    """The feedback as the client sent it (`outcome`, `outcomeTimestamp`, ...)."""
 
 
 class AuditLog:

@@ -1,0 +1,109 @@
+"""What one audit record says: an evaluation (or a clinician's feedback), sealed in the chain.
+
+A record body is plain JSON data built where the KB that evaluated the result is (the
+explanations need it); `chain_record` gives it its head (format, sequence, id, time,
+`previous`) and its own `hash`. Writing records to the file is log.py.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import json
+import platform
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .chain import FEEDBACK, FORMAT, Record, canonical, record_hash
+
+if TYPE_CHECKING:
+    from ..results.result import Result
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a CDS Hooks client said about a card: accepted or overridden, and why."""
+
+    card: str
+    """The card's uuid."""
+    evaluation: str
+    """The record id of the evaluation that gave the card."""
+    conclusion: str
+    """The conclusion the card shows."""
+    details: dict[str, Any]
+    """The feedback as the client sent it (`outcome`, `outcomeTimestamp`, ...)."""
+
+
+def _versions() -> dict[str, str]:
+    def version(name: str) -> str:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
+
+    return {
+        "healthkb": version("healthkb"),
+        "durable_rules": version("durable_rules"),
+        "pydantic": version("pydantic"),
+        "python": platform.python_version(),
+    }
+
+
+def build_record(result: Result, sequence: int, previous: str) -> Record:
+    """The record of one evaluation (without `hash`), ready to be chained and written."""
+    return chain_record(record_body(result), sequence, previous)
+
+
+def record_body(result: Result) -> Record:
+    """What a record says about one evaluation, before its place in a chain is known.
+
+    Built where the KB that evaluated `result` is (the explanations need it), as plain
+    JSON data, so a worker process can build it and send it to the one that writes.
+    """
+    body: Record = {
+        "kb": {"id": result.kb_id, "version": result.kb_version, "digest": result.kb_digest},
+        "software": _versions(),
+        "profile": result.profile,
+        "result": result.model_dump(mode="json"),
+        "explanations": {c.id: result.explain(c.id).to_dict() for c in result.conclusions},
+    }
+    plain: Record = json.loads(canonical(body))
+    return plain
+
+
+def chain_record(body: Record, sequence: int, previous: str) -> Record:
+    """A record body (`record_body`) placed in the chain: its head and its own hash."""
+    return _sealed({**_head(sequence, previous), **body})
+
+
+def build_feedback_record(feedback: Feedback, sequence: int, previous: str) -> Record:
+    """The record of a clinician's feedback on a card, chained like an evaluation's."""
+    return _sealed(
+        {
+            **_head(sequence, previous),
+            "kind": FEEDBACK,
+            "card": feedback.card,
+            "evaluation": feedback.evaluation,
+            "conclusion": feedback.conclusion,
+            "feedback": feedback.details,
+        }
+    )
+
+
+def _head(sequence: int, previous: str) -> Record:
+    now = datetime.datetime.now(datetime.UTC)
+    return {
+        "format": FORMAT,
+        "sequence": sequence,
+        "record": str(uuid.uuid4()),
+        "time": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "previous": previous,
+    }
+
+
+def _sealed(record: Record) -> Record:
+    # Round-trip through JSON so the stored record is exactly what a reader will see.
+    plain: Record = json.loads(canonical(record))
+    plain["hash"] = record_hash(plain)
+    return plain
