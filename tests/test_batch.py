@@ -357,3 +357,25 @@ def test_a_progress_bar_shows_on_a_terminal_only(tmp_path: Path) -> None:
     assert quiet.stderr.splitlines() == [
         "healthkb: using the bundled KB (no kb/kb.yaml in the current folder or above)"
     ]
+
+
+def test_an_audited_run_signs_checkpoints_every_n_records_and_at_its_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "keygen", "--out", str(tmp_path / "keys")]) == 0
+    people = population.write(tmp_path / "people.jsonl", 25)
+    log = tmp_path / "audit.jsonl"
+    args = ["batch", str(people), "--out", str(tmp_path / "a.jsonl"), "--audit-log", str(log)]
+    key = ["--checkpoint-key", str(tmp_path / "keys" / "audit.key"), "--checkpoint-every", "10"]
+    assert main([*args, *key, "--workers", "1", "--quiet"]) == 0
+    check = AuditLog(log).verify_checkpoints(tmp_path / "keys" / "audit.pub")
+    # After records 10 and 20, and the run's end (25): nothing unsigned is left.
+    assert (check.ok, check.checkpoints, check.last) == (True, 3, 25)
+    capsys.readouterr()
+    assert (
+        main(["audit", "verify", str(log), "--public-key", str(tmp_path / "keys/audit.pub")]) == 0
+    )
+    assert main([*args[:-2], "--checkpoint-key", "k", "--quiet"]) == 2
+    assert "--checkpoint-key signs an audit log" in capsys.readouterr().err
+    assert main([*args, "--checkpoint-every", "0", "--quiet"]) == 2
+    assert "--checkpoint-every must be at least 1; got 0" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import pytest
 
 import healthkb
 from fhir_data import bundle, hook_request, questionnaire_response
+from healthkb.cli import main
 from service_process import running
 
 PROFILES = [
@@ -67,3 +68,36 @@ def test_a_worker_refuses_a_kb_that_changed_since_the_start(
     monkeypatch.setenv(ENVIRONMENT_VARIABLE, settings.to_json())
     with pytest.raises(healthkb.HealthKBError, match="the KB changed on disk"):
         create_app_from_environment()
+
+
+def test_workers_sign_checkpoints_of_the_audit_log_they_share(tmp_path: Path) -> None:
+    assert main(["audit", "keygen", "--out", str(tmp_path / "keys")]) == 0
+    log = tmp_path / "audit.jsonl"
+    key = tmp_path / "keys" / "audit.key"
+    options = ("--audit-log", log, "--checkpoint-key", key, "--checkpoint-every", "3")
+    with (
+        running("--workers", "2", *options) as server,
+        httpx.Client(base_url=server.url, timeout=60) as client,
+    ):
+        for index in range(12):
+            response = client.post("/evaluate", json=PROFILES[index % len(PROFILES)])
+            assert response.status_code == 200
+    audit = healthkb.AuditLog(log)
+    check = audit.verify_checkpoints(tmp_path / "keys" / "audit.pub")
+    assert check.ok, check
+    # Each worker signs after every third record it appended itself.
+    assert check.checkpoints >= 2
+    assert audit.verify().records == 12
+
+
+def test_serve_refuses_a_checkpoint_key_that_is_not_one_before_starting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "audit.key").write_text("not a key\n")
+    options = ["--audit-log", str(tmp_path / "a.jsonl"), "--checkpoint-key"]
+    assert main(["serve", "--port", "0", *options, str(tmp_path / "audit.key")]) == 2
+    assert "not an unencrypted PEM private key" in capsys.readouterr().err
+    assert main(["serve", "--port", "0", "--checkpoint-key", str(tmp_path / "audit.key")]) == 2
+    assert "--checkpoint-key signs an audit log: give --audit-log FILE too" in (
+        capsys.readouterr().err
+    )

@@ -6,11 +6,11 @@ import argparse
 import sys
 from typing import Any
 
-from ..audit.log import AuditLog
 from ..batch.impact import DEFAULT_EXAMPLES, run_impact
 from ..batch.job import run_batch
 from ..render.impact import impact_json, impact_markdown, impact_text
 from ..runtime.pool import worker_count
+from .audit_options import add_audit_options, open_audit_log
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
 from .diff import add_sides
 
@@ -30,9 +30,7 @@ def register(commands: Any) -> None:
     batch.add_argument(
         "--resume", action="store_true", help="continue after the last complete answer of OUTPUT"
     )
-    batch.add_argument(
-        "--audit-log", metavar="FILE", help="append one record per evaluated profile"
-    )
+    add_audit_options(batch, "one record per evaluated profile")
     batch.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     batch.set_defaults(handler=run_batch_command)
 
@@ -88,7 +86,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
     if args.resume and args.out == "-":
         raise UsageError("--resume needs an output file (--out FILE): stdout cannot be resumed")
     kb = load_kb(args.kb)
-    audit = AuditLog(args.audit_log) if args.audit_log else None
+    audit = open_audit_log(args)
     progress = not args.quiet and sys.stderr.isatty()
     summary = run_batch(
         args.input,
@@ -100,6 +98,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
         audit=audit,
         progress=progress,
     )
+    if audit is not None and args.checkpoint_key is not None:
+        audit.checkpoint()  # the run's last records are signed too, not only every N
     where = "standard output" if args.out == "-" else args.out
     kept = f" ({summary.resumed:,} kept from the earlier run)" if summary.resumed else ""
     if summary.refused:

@@ -6,9 +6,11 @@ import argparse
 import contextlib
 import importlib
 import importlib.util
+from pathlib import Path
 from typing import Any
 
 from ..knowledge_base import load
+from .audit_options import add_audit_options, open_audit_log
 from .common import EXIT_OK, KB_DEFAULT_HELP, UsageError, kb_folder
 
 SERVE_EXTRA = ("fastapi", "uvicorn", "jwt")
@@ -29,9 +31,7 @@ def register(commands: Any) -> None:
         "--port", type=int, default=8000, help="port (default: 8000; 0: any free port)"
     )
     parser.add_argument("--workers", type=int, default=1, help="worker processes (one per core)")
-    parser.add_argument(
-        "--audit-log", metavar="FILE", help="append every evaluation to this audit log"
-    )
+    add_audit_options(parser, "every evaluation and every card feedback")
     parser.add_argument(
         "--auth-jwks",
         metavar="FILE",
@@ -82,10 +82,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-body must be at least 1 byte; got {args.max_body}")
     root = kb_folder(args.kb or args.path)
     kb = load(root)  # a broken KB is reported here, once, before any worker starts
+    open_audit_log(args)  # and a bad checkpoint key
     settings = settings_module.Settings(
         kb_root=str(root.resolve()),
         kb_digest=kb.digest,
         audit_log=str(args.audit_log) if args.audit_log else None,
+        checkpoint_key=str(Path(args.checkpoint_key).resolve()) if args.checkpoint_key else None,
+        checkpoint_every=args.checkpoint_every,
+        checkpoint_seconds=args.checkpoint_seconds,
         max_body=args.max_body,
         auth_jwks=args.auth_jwks,
         auth_issuers=tuple(args.auth_issuer),

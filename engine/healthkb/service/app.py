@@ -56,7 +56,16 @@ class Service:
         self.kb = kb
         self.settings = settings
         self.limits = BodyLimits(max_body=settings.max_body)
-        self.audit = AuditLog(settings.audit_log) if settings.audit_log else None
+        self.audit = (
+            AuditLog(
+                settings.audit_log,
+                checkpoint_key=settings.checkpoint_key,
+                checkpoint_every=settings.checkpoint_every,
+                checkpoint_seconds=settings.checkpoint_seconds,
+            )
+            if settings.audit_log
+            else None
+        )
         self.verifier = (
             TokenVerifier(read_jwks(settings.auth_jwks), settings.auth_issuers)
             if settings.auth_jwks

@@ -23,6 +23,12 @@ class Settings:
     kb_digest: str | None = None
     """The digest every worker's KB must have (checked at start)."""
     audit_log: str | None = None
+    checkpoint_key: str | None = None
+    """The Ed25519 key each worker signs checkpoints of the audit log with (see
+    `AuditLog`), after every `checkpoint_every` records it appends and, with
+    `checkpoint_seconds`, at its first append that long after its last checkpoint."""
+    checkpoint_every: int = 1000
+    checkpoint_seconds: float | None = None
     max_body: int = DEFAULT_MAX_BODY
     auth_jwks: str | None = None
     auth_issuers: tuple[str, ...] = field(default_factory=tuple)

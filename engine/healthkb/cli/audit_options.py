@@ -1,0 +1,59 @@
+"""The audit-log options that `batch` and `serve` share: the log, and signed checkpoints.
+
+A writer with `--checkpoint-key` signs a checkpoint of the log (see audit/checkpoints.py)
+after every `--checkpoint-every` records it appends and at its first append
+`--checkpoint-seconds` after its last one, so that a rewrite of the log by someone
+without the key is caught by `healthkb audit verify --public-key`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..audit.log import AuditLog
+from .common import UsageError
+
+DEFAULT_CHECKPOINT_EVERY = 1000
+
+
+def add_audit_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--audit-log FILE` (append `what` to it) and the checkpoint options."""
+    parser.add_argument("--audit-log", metavar="FILE", help=f"append {what} to this audit log")
+    parser.add_argument(
+        "--checkpoint-key",
+        metavar="KEY",
+        help="sign checkpoints of the audit log with this Ed25519 key (audit.key, made by "
+        "`healthkb audit keygen`)",
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        metavar="N",
+        type=int,
+        default=DEFAULT_CHECKPOINT_EVERY,
+        help=f"records between checkpoints (default: {DEFAULT_CHECKPOINT_EVERY})",
+    )
+    parser.add_argument(
+        "--checkpoint-seconds",
+        metavar="T",
+        type=float,
+        help="also sign at the first append T seconds or more after the last checkpoint",
+    )
+
+
+def open_audit_log(args: argparse.Namespace) -> AuditLog | None:
+    """The audit log the options ask for (its key read now, so a bad one stops the
+    command before any work), or None without `--audit-log`."""
+    if args.audit_log is None:
+        if args.checkpoint_key is not None:
+            raise UsageError("--checkpoint-key signs an audit log: give --audit-log FILE too")
+        return None
+    if args.checkpoint_every < 1:
+        raise UsageError(f"--checkpoint-every must be at least 1; got {args.checkpoint_every}")
+    if args.checkpoint_seconds is not None and not args.checkpoint_seconds > 0:
+        raise UsageError(f"--checkpoint-seconds must be more than 0; got {args.checkpoint_seconds}")
+    return AuditLog(
+        args.audit_log,
+        checkpoint_key=args.checkpoint_key,
+        checkpoint_every=args.checkpoint_every,
+        checkpoint_seconds=args.checkpoint_seconds,
+    )
