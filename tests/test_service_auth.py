@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -207,3 +208,38 @@ def test_which_addresses_need_auth_or_insecure() -> None:
     check_exposure("10.0.0.1", Settings(auth_jwks="jwks.json", auth_issuers=(ISSUER,)), False)
     with pytest.raises(ServeError, match="refusing to listen on ::"):
         check_exposure("::", Settings(), insecure=False)
+
+
+def test_a_token_replayed_to_another_worker_is_refused(keys: Keys, tmp_path: Path) -> None:
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(keys.jwks()))
+    arguments = ("--workers", "2", "--auth-jwks", jwks, "--auth-issuer", ISSUER)
+    with running(*arguments) as started:
+        sent = bearer(token(keys, started.url + "/evaluate"))
+        statuses, workers = [], set()
+        for _ in range(8):
+            with started.client() as client:  # a new connection each time: both workers
+                workers.add(client.get("/health").json()["worker"])
+                statuses.append(client.post("/evaluate", json=PROFILE, headers=sent).status_code)
+    assert sorted(statuses) == [200] + [401] * 7
+    assert len(workers) == 2, "every call went to one worker: the test proves nothing"
+
+
+def test_workers_share_the_ids_of_the_tokens_they_accepted(keys: Keys, tmp_path: Path) -> None:
+    from healthkb.service.auth import FORGET_EVERY, TokenVerifier
+    from healthkb.service.problems import ServiceProblem
+
+    key_set = jwt.PyJWKSet.from_dict(keys.jwks())
+    first, second = (TokenVerifier(key_set, (ISSUER,), tmp_path) for _ in range(2))
+    audience = "http://127.0.0.1/evaluate"
+    sent = f"Bearer {token(keys, audience)}"
+    assert first.verify(sent, audience)["iss"] == ISSUER
+    with pytest.raises(ServiceProblem, match="used before"):
+        second.verify(sent, audience)
+    # The ids of expired tokens are swept out of the folder as tokens keep coming.
+    (expired,) = tmp_path.iterdir()
+    os.utime(expired, (time.time() - 3600, time.time() - 3600))
+    for _ in range(FORGET_EVERY):
+        second.verify(f"Bearer {token(keys, audience)}", audience)
+    remembered = list(tmp_path.iterdir())
+    assert expired not in remembered and len(remembered) == FORGET_EVERY

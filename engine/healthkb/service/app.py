@@ -67,7 +67,9 @@ class Service:
             else None
         )
         self.verifier = (
-            TokenVerifier(read_jwks(settings.auth_jwks), settings.auth_issuers)
+            TokenVerifier(
+                read_jwks(settings.auth_jwks), settings.auth_issuers, settings.seen_tokens
+            )
             if settings.auth_jwks
             else None
         )

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -69,6 +74,27 @@ def serve(
     check_exposure(host, settings, insecure)
     if workers < 1:
         raise ServeError(f"--workers must be at least 1; got {workers}")
+    with _seen_tokens_folder(settings) as settings:
+        _run(kb, settings, host=host, port=port, workers=workers, access_log=access_log)
+
+
+@contextmanager
+def _seen_tokens_folder(settings: Settings) -> Iterator[Settings]:
+    """The settings with a folder, private to this run, where the workers record the
+    tokens they accepted (with authentication on), removed when the service stops."""
+    if not settings.auth_jwks or settings.seen_tokens is not None:
+        yield settings
+        return
+    folder = tempfile.mkdtemp(prefix="healthkb-tokens-")  # mode 700
+    try:
+        yield replace(settings, seen_tokens=folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(
+    kb: KnowledgeBase, settings: Settings, *, host: str, port: int, workers: int, access_log: bool
+) -> None:
     os.environ[ENVIRONMENT_VARIABLE] = settings.to_json()
     config = uvicorn.Config(
         APP if workers > 1 else create_app(kb, settings),

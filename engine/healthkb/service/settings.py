@@ -33,6 +33,9 @@ class Settings:
     auth_jwks: str | None = None
     auth_issuers: tuple[str, ...] = field(default_factory=tuple)
     public_url: str | None = None
+    seen_tokens: str | None = None
+    """The folder where every worker records the ids (`jti`) of the tokens it accepted,
+    so that no token is accepted twice by the service as a whole."""
     """The URL clients reach the service at (behind a proxy): the base of a JWT's `aud`."""
 
     def to_json(self) -> str:
