@@ -183,6 +183,10 @@ def append_checkpoint(log: Path, checkpoint: Record) -> None:
             os.close(folder)
 
 
+DEFAULT_CHECKPOINT_EVERY = 1000
+"""Records a writer appends between two checkpoints unless told otherwise."""
+
+
 class CheckpointSchedule:
     """When a writer signs a checkpoint: after every `every` records it appended, and at
     its first append `seconds` or more after its last checkpoint (or its start)."""
@@ -190,7 +194,7 @@ class CheckpointSchedule:
     def __init__(
         self,
         key: str | Path | Ed25519PrivateKey,
-        every: int | None = 1000,
+        every: int | None = DEFAULT_CHECKPOINT_EVERY,
         seconds: float | None = None,
     ) -> None:
         if every is not None and every < 1:

@@ -56,6 +56,7 @@ from .chain import (
     record_hash,
 )
 from .checkpoints import (
+    DEFAULT_CHECKPOINT_EVERY,
     CheckpointCheck,
     CheckpointSchedule,
     append_checkpoint,
@@ -114,7 +115,7 @@ class AuditLog:
         path: str | Path,
         *,
         checkpoint_key: str | Path | Ed25519PrivateKey | None = None,
-        checkpoint_every: int | None = 1000,
+        checkpoint_every: int | None = DEFAULT_CHECKPOINT_EVERY,
         checkpoint_seconds: float | None = None,
     ) -> None:
         """`checkpoint_key` (an Ed25519 private key, or the path of `audit.key`) makes

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..audit.checkpoints import DEFAULT_CHECKPOINT_EVERY
 from ..audit.log import AuditLog
 from .common import UsageError
-
-DEFAULT_CHECKPOINT_EVERY = 1000
 
 
 def add_audit_options(parser: argparse.ArgumentParser, what: str) -> None:

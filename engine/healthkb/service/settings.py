@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
+from ..audit.checkpoints import DEFAULT_CHECKPOINT_EVERY
 from .body import DEFAULT_MAX_BODY
 
 ENVIRONMENT_VARIABLE = "HEALTHKB_SERVICE_SETTINGS"
@@ -27,7 +28,7 @@ class Settings:
     """The Ed25519 key each worker signs checkpoints of the audit log with (see
     `AuditLog`), after every `checkpoint_every` records it appends and, with
     `checkpoint_seconds`, at its first append that long after its last checkpoint."""
-    checkpoint_every: int = 1000
+    checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
     checkpoint_seconds: float | None = None
     max_body: int = DEFAULT_MAX_BODY
     auth_jwks: str | None = None
