@@ -21,7 +21,7 @@ def hooks() -> dict[str, dict[str, object]]:
 
 
 def test_the_hooks_file_is_a_valid_pre_commit_manifest() -> None:
-    assert sorted(hooks()) == ["healthkb-schema-check", "healthkb-validate"]
+    assert sorted(hooks()) == ["healthkb-fmt", "healthkb-schema-check", "healthkb-validate"]
 
 
 def run_hook(hook_id: str, folder: Path) -> subprocess.CompletedProcess[str]:
