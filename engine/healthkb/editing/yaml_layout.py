@@ -197,12 +197,25 @@ def _choose_style(node: CommentedMap | CommentedSeq, prefix: int, top: bool) -> 
         )
     )
     if flow:
+        _quote_for_flow(node)
         node.fa.set_flow_style()
         # Only blank lines can be attached here (a comment keeps it a block): inside
         # braces they would split the collection over lines.
         node.ca.items.clear()
     else:
         node.fa.set_block_style()
+
+
+def _quote_for_flow(node: CommentedMap | CommentedSeq) -> None:
+    """Quote the strings that would read differently between braces (`?x`, `a, b`)."""
+    if isinstance(node, CommentedMap):
+        for key, value in list(node.items()):
+            if isinstance(value, str) and not _reads_back_plain(value, flow=True):
+                super(CommentedMap, node).__setitem__(key, _quoted(value))
+    else:
+        for index, value in enumerate(node):
+            if isinstance(value, str) and not _reads_back_plain(value, flow=True):
+                list.__setitem__(node, index, _quoted(value))
 
 
 def _introduces_collection(node: CommentedMap | CommentedSeq) -> bool:
@@ -260,6 +273,12 @@ def _string(value: str, key: str, prefix: int, content_column: int) -> str:
         return value  # written plain, and YAML read it as a string: it stays plain
     if _reads_back_plain(value, flow=False):
         return str(value)
+    return _quoted(value)
+
+
+def _quoted(value: str) -> str:
+    if isinstance(value, DoubleQuotedScalarString | SingleQuotedScalarString):
+        return value
     if "'" in value:
         return _styled(DoubleQuotedScalarString, value)
     return _styled(SingleQuotedScalarString, value)
@@ -299,13 +318,17 @@ def _reads_back_plain(value: str, flow: bool) -> bool:
     """Whether `value` written without quotes is read (by PyYAML, as the KB is) as itself."""
     if not value or value != value.strip() or any(c in value for c in "\n\t"):
         return False
-    if flow and any(c in value for c in ",[]{}"):
-        return False
-    try:
-        read = yaml.load(f"- {value}\n", Loader=_Loader)
-    except yaml.YAMLError:
-        return False
-    return bool(read == [value])
+    text = f"[{value}]\n" if flow else f"- {value}\n"
+    # Both of PyYAML's parsers, since libyaml and the pure-Python one differ at the edges
+    # (`[?x]`), and the KB is read by whichever is installed.
+    for loader in (_Loader, yaml.SafeLoader):
+        try:
+            read = yaml.load(text, Loader=loader)
+        except yaml.YAMLError:
+            return False
+        if read != [value]:
+            return False
+    return True
 
 
 def space_out(text: str) -> str:
