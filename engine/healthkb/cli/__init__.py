@@ -22,6 +22,7 @@ from . import (
     evaluate,
     fhir,
     fmt,
+    lsp,
     release,
     report,
     schema,
@@ -46,6 +47,7 @@ COMMAND_MODULES = (
     report,
     audit,
     serve,
+    lsp,
     fhir,
 )
 

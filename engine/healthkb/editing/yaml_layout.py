@@ -115,7 +115,8 @@ def _mapping(node: CommentedMap, column: int, prefix: int, top: bool = False) ->
         if isinstance(value, CommentedMap):
             _mapping(value, column + INDENT, value_prefix)
         elif isinstance(value, CommentedSeq):
-            _sequence(value, column + INDENT, value_prefix)
+            items_block = column == 0 and key in _ITEM_LISTS
+            _sequence(value, column + INDENT, value_prefix, items_block=items_block)
         elif isinstance(value, str):
             # Past CommentedMap's own setter, which would keep the old quoting style.
             super(CommentedMap, node).__setitem__(
@@ -124,11 +125,14 @@ def _mapping(node: CommentedMap, column: int, prefix: int, top: bool = False) ->
     _choose_style(node, prefix, top)
 
 
-def _sequence(node: CommentedSeq, column: int, prefix: int, top: bool = False) -> None:
-    """Lay out a list whose `- ` are at `column` (an item's keys at `column + 2`)."""
+def _sequence(
+    node: CommentedSeq, column: int, prefix: int, top: bool = False, items_block: bool = False
+) -> None:
+    """Lay out a list whose `- ` are at `column` (an item's keys at `column + 2`); the
+    items of a KB's lists (`rules`, `cases`, ...) are blocks, however short."""
     for index, value in enumerate(node):
         if isinstance(value, CommentedMap):
-            _mapping(value, column + 2, column + 2)
+            _mapping(value, column + 2, column + 2, top=items_block)
         elif isinstance(value, CommentedSeq):
             _sequence(value, column + 2 + INDENT, column + 2)
         elif isinstance(value, str):

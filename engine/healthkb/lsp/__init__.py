@@ -1,0 +1,1 @@
+"""The language server (`healthkb lsp`): editors' tools over the Language Server Protocol."""
