@@ -27,7 +27,7 @@ import yaml
 
 import healthkb
 from healthkb.analysis.analyze import analyze
-from healthkb.content.loader import read_content
+from healthkb.content.loading.loader import read_content
 from healthkb.runtime import reference
 
 from . import batch

@@ -27,7 +27,7 @@ from ..content.rule_model import (
 from ..runtime.engine import FactRecord
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.loader import KBContent
 
 Tree = dict[str, Any]
 

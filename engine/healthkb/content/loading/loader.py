@@ -16,24 +16,28 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from ..errors import KBError, Problem
-from . import checks, declarations, strata, versioned, versions
-from .certainty import check_certainty
-from .changes import Changes, changes_since, next_version
-from .fhir import FHIR_FILE, FhirMapping, check_fhir_mapping
-from .folders import unsearchable, yaml_files
-from .gcpause import collection_paused
-from .logic import Conjunction, TooComplex, to_dnf
-from .model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
-from .placed import Placed
-from .regularfile import kind_of
-from .rule_model import Rule, RulesFile
-from .salvage import Salvaged
-from .silence_model import Silence, SilencesFile
-from .sources import SourceText
-from .unloaded import Unloaded
-from .validation import validate_located
-from .yamlio import Located, read_yaml
+from ...errors import KBError, Problem
+from ...files.folders import unsearchable, yaml_files
+from ...files.regular_file import kind_of
+from ...files.yaml_reader import Located, read_yaml
+from ..checks import cross_file as checks
+from ..checks import declarations
+from ..checks import stratification as strata
+from ..checks.certainty import check_certainty
+from ..diagnostics.located_validation import validate_located
+from ..diagnostics.salvaged_rules import Salvaged
+from ..diagnostics.unloaded_items import Unloaded
+from ..fhir_mapping import FHIR_FILE, FhirMapping, check_fhir_mapping
+from ..located_items import Placed
+from ..logic import Conjunction, TooComplex, to_dnf
+from ..model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
+from ..rule_model import Rule, RulesFile
+from ..silence_model import Silence, SilencesFile
+from ..sources import SourceText
+from ..versioning import items as versioned
+from ..versioning import lock as versions
+from ..versioning.bump import Changes, changes_since, next_version
+from .collector_pause import collection_paused
 
 M = TypeVar("M", bound=BaseModel)
 

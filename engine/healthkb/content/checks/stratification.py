@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import Problem
-from .logic import Conjunction
-from .model import Vocabulary
-from .placed import Placed
-from .rule_model import Rule
+from ...errors import Problem
+from ..located_items import Placed
+from ..logic import Conjunction
+from ..model import Vocabulary
+from ..rule_model import Rule
 
 
 @dataclass(frozen=True)
