@@ -14,7 +14,8 @@ from pydantic import BaseModel
 
 from .audit.log import AuditLog
 from .content.loading.collector_pause import collection_paused
-from .content.loading.loader import KBContent, read_content
+from .content.loading.kb_content import KBContent
+from .content.loading.loader import read_content
 from .errors import HealthKBError, Problem
 from .profiles.profile_model import build_profile_model, read_profile, validate_profile
 from .results.result import Cited, Reached, Result, build_result, conclusions_reached

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from ..content.loading.loader import KBContent
+from ..content.loading.kb_content import KBContent
 from .encoding import Encoding
 from .findings import Finding, Report
 from .gaps import gaps

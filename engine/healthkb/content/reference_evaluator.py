@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .loading.loader import KBContent
+from .loading.kb_content import KBContent
 from .logic import FactValues, holds
 
 

@@ -27,7 +27,7 @@ from ..files.yaml_reader import Located, PathKey, read_yaml
 from ..profiles.profile_model import build_profile_model, validate_profile
 
 if TYPE_CHECKING:
-    from ..content.loading.loader import KBContent
+    from ..content.loading.kb_content import KBContent
     from ..knowledge_base import KnowledgeBase
     from ..results.result import DerivedFact, Result
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ..content.loading.loader import KBContent
+from ..content.loading.kb_content import KBContent
 from ..content.located_items import Placed
 from ..content.model import Citation
 from ..errors import Problem

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from ..analysis.analyze import analyze
 from ..analysis.findings import Finding
-from ..content.loading.loader import KBContent, check_content
+from ..content.loading.kb_content import KBContent
+from ..content.loading.loader import check_content
 from ..content.located_items import Placed
 from ..errors import KBError, Problem, shorten
 from ..files.yaml_reader import read_yaml

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..content.loading.loader import KBContent
+from ..content.loading.kb_content import KBContent
 from ..content.model import Citation
 from ..content.sources import Sentence
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from ..content.diagnostics.located_validation import validate_located
-from ..content.loading.loader import KBContent
+from ..content.loading.kb_content import KBContent
 from ..content.model import Manifest
 from ..content.versioning.bump import PART_RANK, Changes, Part, next_version
 from ..content.versioning.lock import LOCK_FILE, build_lock, render_lock

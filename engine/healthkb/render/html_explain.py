@@ -25,7 +25,7 @@ from .html import (
 from .html_network import explanation_network
 
 if TYPE_CHECKING:
-    from ..content.loading.loader import KBContent
+    from ..content.loading.kb_content import KBContent
 
 Tree = dict[str, Any]
 

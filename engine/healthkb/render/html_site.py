@@ -34,7 +34,7 @@ from .html_findings import findings_body
 from .html_network import facts_section, site_network
 
 if TYPE_CHECKING:
-    from ..content.loading.loader import KBContent
+    from ..content.loading.kb_content import KBContent
     from ..editing.cases import CaseOutcome
 
 

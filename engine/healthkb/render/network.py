@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..content.located_items import walk_comparisons
 
 if TYPE_CHECKING:
-    from ..content.loading.loader import KBContent
+    from ..content.loading.kb_content import KBContent
 
 DOT_TIMEOUT_SECONDS = 60
 MISSING = (

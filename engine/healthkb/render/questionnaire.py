@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from ..content.fhir_mapping import answer_system, questionnaire_url
-from ..content.loading.loader import KBContent
+from ..content.loading.kb_content import KBContent
 from ..content.model import Attribute
 
 ITEM_TYPES = {

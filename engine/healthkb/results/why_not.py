@@ -27,7 +27,7 @@ from ..content.rule_model import (
 from ..runtime.engine import FactRecord
 
 if TYPE_CHECKING:
-    from ..content.loading.loader import KBContent
+    from ..content.loading.kb_content import KBContent
 
 Tree = dict[str, Any]
 

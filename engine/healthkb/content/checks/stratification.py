@@ -18,19 +18,21 @@ from ..rule_model import Rule
 
 
 @dataclass(frozen=True)
-class Analysis:
+class Stratification:
+    """Each active rule's stratum, or the negation cycles that forbid one."""
+
     strata: dict[str, int]
     problems: list[Problem]
 
 
-def analyse(
+def stratify_rules(
     rules: list[Placed[Rule]], dnf: dict[str, list[Conjunction]], vocabulary: Vocabulary
-) -> Analysis:
+) -> Stratification:
     """Give each active rule its stratum, or report the negation cycles that forbid it.
 
     Which rules can fire at all is proved by `healthkb analyze` (`unreachable`)."""
     strata, cycle_problems = _stratify(rules, dnf, vocabulary)
-    return Analysis(strata, cycle_problems)
+    return Stratification(strata, cycle_problems)
 
 
 def _dependencies(
