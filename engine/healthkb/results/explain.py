@@ -39,7 +39,7 @@ class Explanation:
 
 @dataclass(frozen=True)
 class WhyNot:
-    """Why a conclusion was not reached: per rule, the first condition that failed."""
+    """Why a conclusion was not reached: per rule, every condition that failed."""
 
     tree: Tree
 
@@ -157,7 +157,7 @@ def why_not(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str
 
 
 def rule_why_not(content: KBContent, trace: Trace, rule_id: str) -> Tree:
-    """Why one rule did not fire: its first failed condition, traced like `why_not`.
+    """Why one rule did not fire: every failed condition, traced like `why_not`.
 
     The tree has the shape of one entry of `why_not(...).to_dict()["rules"]`;
     `failed` is None when the rule did fire.
