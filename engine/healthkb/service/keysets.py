@@ -21,8 +21,8 @@ from typing import Any
 
 import jwt
 
-from ..content.regularfile import FileTooLarge, NotRegularFile, read_regular
 from ..errors import HealthKBError
+from ..files.regular_file import FileTooLarge, NotRegularFile, read_regular
 
 MAX_JWKS_BYTES = 1024 * 1024
 """A key set is a few kilobytes; a megabyte holds hundreds of keys."""
