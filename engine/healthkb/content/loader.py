@@ -351,6 +351,7 @@ def _check_content(root: str | Path | None) -> CheckedContent:
     if placed_vocabulary is not None:
         rule_problems += checks.check_vocabulary(placed_vocabulary)
         rule_problems += declarations.check_single_valued(placed_vocabulary)
+        rule_problems += declarations.check_changeable(placed_vocabulary)
         if fhir is not None:
             problems += check_fhir_mapping(Placed(fhir[0], fhir[1], ()), placed_vocabulary.item)
         conclusion_ids = {c.item.id for c in conclusions}
