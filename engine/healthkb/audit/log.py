@@ -64,13 +64,7 @@ from .checkpoints import (
     make_checkpoint,
     verify_checkpoints,
 )
-from .records import (
-    Feedback,
-    build_feedback_record,
-    build_record,
-    chain_record,
-    record_body,
-)
+from .records import Feedback, build_feedback_record, build_record, chain_record, record_body
 
 if TYPE_CHECKING:
     from ..results.result import Result

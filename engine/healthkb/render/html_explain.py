@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..content.passages import passage_id
+from ..editing.passages import passage_id
 from .html import (
     Highlight,
     article_html,
@@ -25,7 +25,7 @@ from .html import (
 from .html_network import explanation_network
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
 
 Tree = dict[str, Any]
 

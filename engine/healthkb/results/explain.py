@@ -18,7 +18,7 @@ from .tree_text import explanation_text, why_not_text
 from .why_not import WhyNotBuilder, citations, facts_by_type, rule_head
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
     from ..runtime.engine import Trace
 
 Tree = dict[str, Any]

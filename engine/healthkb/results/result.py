@@ -26,7 +26,7 @@ from .explain import Explanation, Tree, WhyNot, explain, rule_why_not, why_not
 from .proof import Proofs, choose_proofs
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
 
 
 # The private attributes that tie a result to its KB's content and its evaluation (not

@@ -32,7 +32,7 @@ from ..content.rule_model import (
 from ..runtime.engine import FactRecord
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
 
 Tree = dict[str, Any]
 
