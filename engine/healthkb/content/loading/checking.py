@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ...errors import Problem
 from ..checks import cross_file, declarations
 from ..checks.certainty import check_certainty
+from ..checks.certainty_paths import Derivations, check_certainty_along_proof
 from ..checks.cross_file import CitationIndex
 from ..checks.stratification import stratify_rules
 from ..fhir_mapping import check_fhir_mapping
@@ -77,8 +78,12 @@ def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
         checked.citations,
         read.broken_sources,
     )
+    derivations = Derivations(
+        [r.item for r in read.rules], read.vocabulary.item if read.vocabulary else None
+    )
     for conclusion in read.conclusions:
         problems += check_certainty(conclusion)
+        problems += check_certainty_along_proof(conclusion, derivations)
     return problems
 
 
