@@ -14,8 +14,8 @@ from healthkb.analysis.analyze import analyze
 from healthkb.analysis.encoding import Encoding
 from healthkb.analysis.findings import Finding, Report
 from healthkb.analysis.gaps import silences_holding
-from healthkb.content.loader import read_content
-from healthkb.runtime.reference import evaluate
+from healthkb.content.loading.loader import read_content
+from healthkb.content.reference_evaluator import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import healthkb
-from healthkb.content.fhir import answer_system, questionnaire_url
+from healthkb.content.fhir_mapping import answer_system, questionnaire_url
 
 LOINC = "http://loinc.org"
 DAYS_PER_WEEK = "89555-7"

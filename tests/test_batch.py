@@ -30,7 +30,7 @@ from healthkb.audit.log import AuditLog
 from healthkb.batch.job import LINES_PER_CHUNK, run_batch
 from healthkb.batch.jsonlines import MAX_LINE_BYTES
 from healthkb.cli import main
-from healthkb.content.shipment import ShipmentError
+from healthkb.runtime.shipment import ShipmentError
 
 HEALTHKB = str(Path(sys.executable).parent / "healthkb")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import healthkb
-from healthkb.content.passages import coverage
+from healthkb.editing.passages import coverage
 from healthkb.render.html_explain import explanation_page, tree_citations
 from healthkb.render.report import write_report
 from htmlcheck import broken_links, parse

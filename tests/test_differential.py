@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import healthkb
-from healthkb.runtime import reference
+from healthkb.content import reference_evaluator as reference
 
 _maybe = st.none() | st.booleans()
 

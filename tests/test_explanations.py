@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import healthkb
-from conftest import SOURCE_ID
+from conftest import ROOT, SOURCE_ID
 
 MEETS = {
     "running": {"intensity": "high", "sessions_per_week": 4, "minutes_per_session": 45},
@@ -109,6 +109,45 @@ def test_why_not_names_the_failing_condition_the_value_seen_and_the_passage(kb) 
         "condition running.minutes_per_session gt 30 failed: value does not match, seen 30.0"
         in text
     )
+
+
+def test_why_not_names_every_failing_condition_of_every_rule_on_the_path(kb) -> None:
+    # The example runs low, 2 sessions of 15 minutes, and eats high-calorie foods: every
+    # one of those stands between it and the conclusion, not only the first.
+    result = kb.evaluate_file(ROOT / "kb" / "examples" / "fails_conditions.yaml")
+    tree = result.why_not("thigh_buttock_fat_may_decrease").to_dict()
+    failed = [
+        (n["fact"], n["seen"]) for n in walk(tree) if n.get("reason") == "value does not match"
+    ]
+    assert failed == [
+        ("running.intensity", "low"),
+        ("running.sessions_per_week", 2),
+        ("running.minutes_per_session", 15.0),
+        ("diet.low_calorie", False),
+        ("diet.nutrient_rich", False),
+        ("diet.limits_high_fat_high_sugar", False),
+    ]
+    negated = [n["not"] for n in walk(tree) if n.get("reason") == "the negated condition holds"]
+    assert negated == ["diet.frequent_high_calorie_foods eq True"]
+    groups = [n for n in walk(tree) if "all" in n]
+    assert [len(n["all"]) for n in groups] == [2, 3, 4]
+    text = str(result.why_not("thigh_buttock_fat_may_decrease"))
+    assert text.count("these conditions fail (all of them must hold):") == 3
+    assert "condition running.sessions_per_week between [3, 5] failed: value does not match" in text
+    assert "condition diet.nutrient_rich eq true failed: value does not match, seen false" in text
+
+
+def test_why_not_of_one_failing_condition_keeps_the_condition_node(kb) -> None:
+    # Only the minutes fail: the rule's `failed` is that comparison, as it always was.
+    profile = {**MEETS, "running": {**MEETS["running"], "minutes_per_session": 30}}
+    node = kb.evaluate(profile).rule_why_not("running_load_adequate")
+    assert node["failed"] == {
+        "fact": "running.minutes_per_session",
+        "op": "gt",
+        "value": 30,
+        "seen": 30.0,
+        "reason": "value does not match",
+    }
 
 
 def test_why_not_reports_a_missing_fact_as_missing(kb) -> None:

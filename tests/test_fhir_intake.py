@@ -11,7 +11,7 @@ import pytest
 import healthkb
 from fhir_data import DAYS_PER_WEEK, bundle, observation, questionnaire_response
 from healthkb.cli import main
-from healthkb.content.fhir_intake import MissingData, build_intake
+from healthkb.profiles.fhir_intake import MissingData, build_intake
 
 GOOD_MAPPING = """\
 observations:
@@ -118,7 +118,7 @@ def test_the_questionnaire_asks_for_every_attribute_with_its_type(
     assert json.loads(out.read_text()) == questionnaire
 
 
-def intake(kb: healthkb.KnowledgeBase, prefetch: object) -> healthkb.content.fhir_intake.Intake:  # type: ignore[name-defined]
+def intake(kb: healthkb.KnowledgeBase, prefetch: object) -> healthkb.profiles.fhir_intake.Intake:  # type: ignore[name-defined]
     content = kb.content
     return build_intake(kb.id, content.vocabulary, content.fhir, prefetch, "patient-1")
 

@@ -172,6 +172,6 @@ def test_octal_in_a_test_case_profile_is_a_located_problem(make_kb) -> None:
 
 @pytest.mark.parametrize("written", ["35", "-0.5", "1.0e+3", ".5", "0", '"035"', "'1:05'"])
 def test_forms_yaml_11_and_12_read_alike_pass(written: str) -> None:
-    from healthkb.content.yamlio import parse_yaml
+    from healthkb.files.yaml_reader import parse_yaml
 
     assert parse_yaml(f"v: {written}", "f.yaml").data["v"] is not None

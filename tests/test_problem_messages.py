@@ -14,8 +14,8 @@ import healthkb
 from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE
 from healthkb.cli import main
 from healthkb.content import model, rule_model
-from healthkb.content.versions import LockFile
-from healthkb.content.wording import PATTERN_HINTS
+from healthkb.content.diagnostics.error_wording import PATTERN_HINTS
+from healthkb.content.versioning.lock import LockFile
 from healthkb.editing.cases import CasesFile, read_cases
 
 

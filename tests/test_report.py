@@ -10,8 +10,8 @@ import pytest
 
 import healthkb
 from healthkb.cli import main
-from healthkb.content.passages import coverage
 from healthkb.content.sources import SourceText
+from healthkb.editing.passages import coverage
 from healthkb.render.html import Highlight, article_html
 from healthkb.render.html_explain import explanation_page, tree_citations, why_not_page
 from healthkb.render.report import build_report, write_report

@@ -37,7 +37,7 @@ from fuzzing import (
     writable_scalars,
     yaml_11_number_forms,
 )
-from healthkb.runtime import reference
+from healthkb.content import reference_evaluator as reference
 from test_differential import engine_view
 from test_differential import profiles as generated_profiles
 from test_why_not_chains import rule_nodes

@@ -19,7 +19,7 @@ from fhir_data import (
     observation,
     questionnaire_response,
 )
-from healthkb.content.fhir import questionnaire_url
+from healthkb.content.fhir_mapping import questionnaire_url
 from service_process import Server, running
 from test_service import problem_of
 

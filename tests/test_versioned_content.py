@@ -14,7 +14,7 @@ import yaml
 import healthkb
 from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_RULES, MINI_SOURCE
 from healthkb.cli import main
-from healthkb.content.loader import read_content
+from healthkb.content.loading.loader import read_content
 from healthkb.editing.release import ReleaseError, release, write_lock
 
 STATEMENT = MINI_CONCLUSIONS.replace(

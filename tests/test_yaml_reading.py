@@ -16,7 +16,7 @@ import yaml
 import healthkb
 from conftest import MINI_RULES, MINI_SOURCE
 from healthkb.cli import main
-from healthkb.content import yamlio
+from healthkb.files import yaml_reader as yamlio
 
 PARSERS = ["libyaml", "pure-python"]
 

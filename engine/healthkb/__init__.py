@@ -22,14 +22,7 @@ from .errors import (
     UnknownConclusionError,
 )
 from .knowledge_base import KnowledgeBase, load
-from .results.result import (
-    ConclusionResult,
-    Conflict,
-    DerivedFact,
-    FactUsed,
-    FiredRule,
-    Result,
-)
+from .results.result import ConclusionResult, Conflict, DerivedFact, FactUsed, FiredRule, Result
 
 __all__ = [
     "AuditLog",

@@ -27,7 +27,7 @@ from typing import Any
 
 import z3
 
-from ..content.loader import KBContent
+from ..content.loading.kb_content import KBContent
 from ..content.logic import (
     Conjunction,
     Literal,

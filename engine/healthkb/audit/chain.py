@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeGuard
 
-from ..content.regularfile import NotRegularFile, open_regular
 from ..errors import HealthKBError
+from ..files.regular_file import NotRegularFile, open_regular
 
 FORMAT = "healthkb-audit/1"
 GENESIS = "sha256:" + "0" * 64

@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 from distributed import Client
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from ..content.shipment import KBShipment
 from ..errors import HealthKBError
 from ..knowledge_base import KnowledgeBase, adopt_shipments, shipped
 from ..runtime.pool import in_order
+from ..runtime.shipment import KBShipment
 from .runners import Runner, Task, run_shipped
 
 T = TypeVar("T")

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from ..content.regularfile import NotRegularFile, open_regular
 from ..errors import HealthKBError
+from ..files.regular_file import NotRegularFile, open_regular
 
 STDIO = "-"
 MAX_LINE_BYTES = 1024 * 1024

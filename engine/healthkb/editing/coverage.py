@@ -28,7 +28,7 @@ from ..content.model import Citation
 from .cases import CaseOutcome
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
 
 SentenceStatus = Literal["encoded", "left_out", "partly", "untouched"]
 STATUSES: tuple[SentenceStatus, ...] = ("encoded", "left_out", "partly", "untouched")

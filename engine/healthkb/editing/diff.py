@@ -19,9 +19,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ..content.loader import KBContent
+from ..content.loading.kb_content import KBContent
+from ..content.located_items import Placed
 from ..content.model import Citation
-from ..content.placed import Placed
 from ..errors import Problem
 from .cases import TestCase
 from .content_diff import (

@@ -17,10 +17,11 @@ from pathlib import Path
 
 from ..analysis.analyze import analyze
 from ..analysis.findings import Finding
-from ..content.loader import KBContent, check_content
-from ..content.placed import Placed
-from ..content.yamlio import read_yaml
+from ..content.loading.kb_content import KBContent
+from ..content.loading.loader import check_content
+from ..content.located_items import Placed
 from ..errors import KBError, Problem, shorten
+from ..files.yaml_reader import read_yaml
 from .cases import TestCase, check_cases
 
 MANIFEST_FILE = "kb/kb.yaml"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..content.loader import read_content
-from ..content.placed import Placed
+from ..content.loading.loader import read_content
+from ..content.located_items import Placed
 from ..errors import HealthKBError, KBError, Problem
 from ..knowledge_base import KnowledgeBase
 from .behaviour import behavioural_diff, newly_failing

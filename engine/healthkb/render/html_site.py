@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..analysis.findings import Report
+from ..content.located_items import walk_comparisons
 from ..content.model import Citation
-from ..content.passages import Citer, Passage, SourceCoverage, passage_id
-from ..content.placed import walk_comparisons
 from ..content.rule_model import Rule
 from ..content.sources import Paragraph
 from ..editing.coverage import Coverage
+from ..editing.passages import Citer, Passage, SourceCoverage, passage_id
 from .coverage import sentence_counts
 from .html import (
     Highlight,
@@ -34,7 +34,7 @@ from .html_findings import findings_body
 from .html_network import facts_section, site_network
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
     from ..editing.cases import CaseOutcome
 
 

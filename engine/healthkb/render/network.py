@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..content.placed import walk_comparisons
+from ..content.located_items import walk_comparisons
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
 
 DOT_TIMEOUT_SECONDS = 60
 MISSING = (

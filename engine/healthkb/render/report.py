@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..analysis.analyze import analyze
-from ..content.passages import coverage
 from ..editing.cases import read_cases, run_cases
 from ..editing.coverage import coverage as sentence_and_rule_coverage
+from ..editing.passages import coverage
 from ..knowledge_base import KnowledgeBase
 from .html import generator_tag
 from .html_site import SITE_GENERATOR, SiteInput, site_pages

@@ -26,7 +26,7 @@ from .explain import Explanation, Tree, WhyNot, explain, rule_why_not, why_not
 from .proof import Proofs, choose_proofs
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
 
 
 # The private attributes that tie a result to its KB's content and its evaluation (not
@@ -212,11 +212,11 @@ class Result(_Frozen):
         return explain(self._evaluated_by(), self._trace, self._proofs, conclusion_id)
 
     def why_not(self, conclusion_id: str) -> WhyNot:
-        """Why a conclusion was not reached: for each rule, the first condition that failed."""
+        """Why a conclusion was not reached: for each rule, every condition that failed."""
         return why_not(self._evaluated_by(), self._trace, self._proofs, conclusion_id)
 
     def rule_why_not(self, rule_id: str) -> Tree:
-        """Why one rule did not fire: its first failed condition, traced like `why_not`.
+        """Why one rule did not fire: every failed condition, traced like `why_not`.
 
         The tree has the shape of one entry of `why_not(...).to_dict()["rules"]`;
         `failed` is None when the rule did fire. Raises `HealthKBError` for a rule id

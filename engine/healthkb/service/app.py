@@ -24,23 +24,16 @@ from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..audit.log import AuditLog
-from ..content.fhir_intake import MissingData
 from ..editing.schemas import profile_schema
 from ..errors import EvaluationError, HealthKBError, Problem, ProfileError, UnknownConclusionError
 from ..knowledge_base import KnowledgeBase, load
+from ..profiles.fhir_intake import MissingData
 from ..render.questionnaire import questionnaire
 from ..render.result import result_json
 from . import cds
 from .auth import TokenVerifier, read_jwks
 from .body import BodyLimits, read_json
-from .openapi import (
-    FHIR_JSON,
-    POST_ERRORS,
-    ExplainRequest,
-    components,
-    request_body,
-    responses,
-)
+from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
 from .problems import PROBLEM_JSON, ServiceProblem, problem_response
 from .settings import Settings
 

@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..audit.log import AuditLog, Feedback, UnknownRecordError
-from ..content.fhir import questionnaire_url
-from ..content.fhir_intake import OBSERVATIONS_KEY, QUESTIONNAIRE_KEY, build_intake
+from ..content.fhir_mapping import questionnaire_url
 from ..errors import Problem
 from ..knowledge_base import KnowledgeBase
+from ..profiles.fhir_intake import OBSERVATIONS_KEY, QUESTIONNAIRE_KEY, build_intake
 from ..results.cds_cards import with_intake
 from .body import BODY
 from .problems import ServiceProblem

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from ..errors import Problem
-from .model import CERTAINTY_RANK, Conclusion
-from .placed import Placed
+from ...errors import Problem
+from ..located_items import Placed
+from ..model import CERTAINTY_RANK, Conclusion
 
 HEDGES: dict[str, str] = {
     # At most `possible`: the source says it can happen, no more.

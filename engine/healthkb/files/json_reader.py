@@ -17,8 +17,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from ..errors import KBError, Problem, shorten
-from .yamlio import STDIN, STDIN_NAME, Located, PathKey, read_text
-from .yamlsyntax import bad_character, has_hidden_line_break
+from .yaml_reader import STDIN, STDIN_NAME, Located, PathKey, read_text
+from .yaml_syntax import bad_character, has_hidden_line_break
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONSTANT = re.compile(r"-?(?:NaN|Infinity)\b")

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from pydantic import Field
 
 from ..errors import Problem, did_you_mean
+from .located_items import Placed
 from .model import FactPath, StrictModel, Text, Vocabulary
-from .placed import Placed
 
 FHIR_FILE = "kb/fhir.yaml"
 

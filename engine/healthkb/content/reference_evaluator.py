@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..content.loader import KBContent
-from ..content.logic import FactValues, holds
+from .loading.kb_content import KBContent
+from .logic import FactValues, holds
 
 
 @dataclass(frozen=True)

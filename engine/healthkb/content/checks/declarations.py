@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from ..errors import Problem, did_you_mean
-from .checks import all_facts, check_comparison
-from .model import Conclusion, Vocabulary
-from .placed import Placed, walk_comparisons
-from .silence_model import Silence
+from ...errors import Problem, did_you_mean
+from ..located_items import Placed, walk_comparisons
+from ..model import Conclusion, Vocabulary
+from ..silence_model import Silence
+from .cross_file import all_facts, check_comparison
 
 
 def check_single_valued(vocabulary: Placed[Vocabulary]) -> list[Problem]:

@@ -16,9 +16,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import KBError, Problem, shorten
-from .regularfile import NotRegularFile, open_regular
-from .yamlnumbers import number_form_refused
-from .yamlsyntax import bad_character, has_hidden_line_break, syntax_problem
+from .regular_file import NotRegularFile, open_regular
+from .yaml_numbers import number_form_refused
+from .yaml_syntax import bad_character, has_hidden_line_break, syntax_problem
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64

@@ -13,6 +13,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from ..content.diagnostics.located_validation import data_path, quoted_number, value_words
+from ..content.model import (
+    LARGEST_WHOLE_NUMBER,
+    LARGEST_WHOLE_NUMBER_TEXT,
+    Attribute,
+    FactType,
+    Vocabulary,
+)
 from ..errors import (
     MAX_LISTED_PROBLEMS,
     KBError,
@@ -22,10 +30,8 @@ from ..errors import (
     shorten,
     shown,
 )
-from .jsonio import read_json
-from .model import LARGEST_WHOLE_NUMBER, LARGEST_WHOLE_NUMBER_TEXT, Attribute, FactType, Vocabulary
-from .validation import data_path, quoted_number, value_words
-from .yamlio import Located, read_yaml
+from ..files.json_reader import read_json
+from ..files.yaml_reader import Located, read_yaml
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True)
 

@@ -28,9 +28,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .model import BackgroundFact, Conclusion, FactType, Source, Vocabulary
-from .placed import Placed
-from .rule_model import Rule
+from ..located_items import Placed
+from ..model import BackgroundFact, Conclusion, FactType, Source, Vocabulary
+from ..rule_model import Rule
 
 ItemKind = Literal["source", "conclusion", "fact", "rule"]
 ITEM_KINDS: tuple[ItemKind, ...] = ("source", "conclusion", "fact", "rule")

@@ -14,10 +14,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from ..errors import Problem, did_you_mean, shorten, shown
-from .model import HINT
-from .modelwalk import allowed_keys, field_at, pattern_of
-from .yamlio import Located, PathKey
+from ...errors import Problem, did_you_mean, shorten, shown
+from ...files.yaml_reader import Located, PathKey
+from ..model import HINT
+from .model_fields import allowed_keys, field_at, pattern_of
 
 
 def value_words(value: Any) -> str:

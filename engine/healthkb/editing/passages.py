@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .loader import KBContent
-from .model import Citation
-from .sources import Sentence
+from ..content.loading.kb_content import KBContent
+from ..content.model import Citation
+from ..content.sources import Sentence
 
 CiterKind = Literal["rule", "conclusion", "background"]
 

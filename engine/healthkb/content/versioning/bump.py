@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
-from .versioned import ITEM_KINDS, ItemKind, Versioned, attribute_specs
-from .versions import LockedFact, LockedItem, LockFile, changed_fields, describe_fields
+from .items import ITEM_KINDS, ItemKind, Versioned, attribute_specs
+from .lock import LockedFact, LockedItem, LockFile, changed_fields, describe_fields
 
 Part = Literal["major", "minor", "patch"]
 PART_RANK: dict[str, int] = {"patch": 0, "minor": 1, "major": 2}

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Problem, closest, shorten
-from .modelwalk import allowed_keys, is_tag
-from .wording import (
+from ...errors import Problem, closest, shorten
+from ...files.yaml_reader import Located, PathKey
+from .error_wording import (
     is_type_error,
     last_name,
     other_error,
@@ -24,7 +24,7 @@ from .wording import (
     value_words,
     wrong_type,
 )
-from .yamlio import Located, PathKey
+from .model_fields import allowed_keys, is_tag
 
 M = TypeVar("M", bound=BaseModel)
 

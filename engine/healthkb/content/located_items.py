@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ..errors import Problem
+from ..files.yaml_reader import Located, PathKey
 from .rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
-from .yamlio import Located, PathKey
 
 T = TypeVar("T")
 

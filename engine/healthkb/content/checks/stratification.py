@@ -10,27 +10,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import Problem
-from .logic import Conjunction
-from .model import Vocabulary
-from .placed import Placed
-from .rule_model import Rule
+from ...errors import Problem
+from ..located_items import Placed
+from ..logic import Conjunction
+from ..model import Vocabulary
+from ..rule_model import Rule
 
 
 @dataclass(frozen=True)
-class Analysis:
+class Stratification:
+    """Each active rule's stratum, or the negation cycles that forbid one."""
+
     strata: dict[str, int]
     problems: list[Problem]
 
 
-def analyse(
+def stratify_rules(
     rules: list[Placed[Rule]], dnf: dict[str, list[Conjunction]], vocabulary: Vocabulary
-) -> Analysis:
+) -> Stratification:
     """Give each active rule its stratum, or report the negation cycles that forbid it.
 
     Which rules can fire at all is proved by `healthkb analyze` (`unreachable`)."""
     strata, cycle_problems = _stratify(rules, dnf, vocabulary)
-    return Analysis(strata, cycle_problems)
+    return Stratification(strata, cycle_problems)
 
 
 def _dependencies(

@@ -7,8 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Problem, did_you_mean, shown
-from .model import (
+from ...errors import Problem, did_you_mean, shown
+from ..diagnostics.unloaded_items import NOTHING_UNLOADED, Unloaded
+from ..located_items import Placed, walk_comparisons
+from ..model import (
     WHOLE_NUMBER_RANGE,
     Attribute,
     Citation,
@@ -18,11 +20,9 @@ from .model import (
     Vocabulary,
     whole_number_fits,
 )
-from .placed import Placed, walk_comparisons
-from .rule_model import Comparison, Rule, Then
-from .silence_model import Silence
-from .sources import ResolvedCitation, SourceText
-from .unloaded import NOTHING_UNLOADED, Unloaded
+from ..rule_model import Comparison, Rule, Then
+from ..silence_model import Silence
+from ..sources import ResolvedCitation, SourceText
 
 # Words that weaken a claim, and the strongest certainty a quote using them supports.
 _OPERATORS_BY_TYPE = {

@@ -21,11 +21,11 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, StringConstraints
 
-from ..errors import Problem
-from .model import Identifier, SemVer, SourceId, StrictModel
-from .placed import Placed
-from .rule_model import Rule
-from .versioned import CONTENT_WORDS, ItemKind, Versioned, attribute_specs, rule_item
+from ...errors import Problem
+from ..located_items import Placed
+from ..model import Identifier, SemVer, SourceId, StrictModel
+from ..rule_model import Rule
+from .items import CONTENT_WORDS, ItemKind, Versioned, attribute_specs, rule_item
 
 LOCK_FILE = "kb/rules.lock.yaml"
 

@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..content.checks.cross_file import value_error
+from ..content.fhir_mapping import FhirMapping, ObservationMapping, answer_system, questionnaire_url
+from ..content.model import Attribute, Vocabulary
 from ..errors import HealthKBError, Problem, ProfileError, did_you_mean, shown
-from .checks import value_error
-from .fhir import FhirMapping, ObservationMapping, answer_system, questionnaire_url
-from .model import Attribute, Vocabulary
 
 QUESTIONNAIRE_KEY = "questionnaireResponses"
 OBSERVATIONS_KEY = "observations"

@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Problem
-from .checks import all_facts, check_comparison, check_then
-from .model import Citation, Vocabulary
-from .placed import Placed
-from .rule_model import Comparison, Rule, Then
-from .unloaded import NOTHING_UNLOADED, Unloaded
-from .yamlio import Located, PathKey
+from ...errors import Problem
+from ...files.yaml_reader import Located, PathKey
+from ..checks.cross_file import all_facts, check_comparison, check_then
+from ..located_items import Placed
+from ..model import Citation, Vocabulary
+from ..rule_model import Comparison, Rule, Then
+from .unloaded_items import NOTHING_UNLOADED, Unloaded
 
 M = TypeVar("M", bound=BaseModel)
 
