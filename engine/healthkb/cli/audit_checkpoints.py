@@ -16,6 +16,7 @@ from ..audit.checkpoints import (
     verify_checkpoints,
 )
 from ..audit.log import AuditLog
+from .audit_options import STORE_HELP
 from .common import EXIT_OK, EXIT_PROBLEMS
 
 
@@ -29,7 +30,7 @@ def register(actions: Any) -> None:
     checkpoint = actions.add_parser(
         "checkpoint", help="verify the log, then sign its last record into LOG.checkpoints"
     )
-    checkpoint.add_argument("log", help="audit log file (JSON lines)")
+    checkpoint.add_argument("log", metavar="STORE", help=STORE_HELP)
     checkpoint.add_argument("--key", required=True, help="the private key (audit.key)")
     checkpoint.set_defaults(handler=run_checkpoint)
 

@@ -28,7 +28,9 @@ def register(commands: Any) -> None:
     add_kb_option(evaluate)
     evaluate.add_argument("--format", choices=sorted(RESULT_FORMATS), default="text")
     evaluate.add_argument(
-        "--audit-log", metavar="FILE", help="append this evaluation to an audit log (JSON lines)"
+        "--audit-log",
+        metavar="STORE",
+        help="append this evaluation to an audit store (a file, sqlite:///PATH or postgresql://…)",
     )
     evaluate.set_defaults(handler=run_evaluate)
 
