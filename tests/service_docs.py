@@ -25,7 +25,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from service_process import running
+from service_process import free_port, running
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "service.md"
@@ -121,10 +121,12 @@ def run(work: Path, compare: bool = True) -> list[tuple[Step, list[str]]]:
             for shown, real in addresses.items():
                 command = command.replace(shown, real)
             if command.startswith("healthkb serve ") and ";" not in command:
+                # A free port of its own, also where the command names its own URL
+                # (`--public-url http://127.0.0.1:N`).
                 words = shlex.split(command)[2:]
-                at = words.index("--port")
-                port = words[at + 1]
-                del words[at : at + 2]
+                at = words.index("--port") + 1
+                port, words[at] = words[at], str(free_port())
+                words = [w.replace(f"127.0.0.1:{port}", f"127.0.0.1:{words[at]}") for w in words]
                 server = servers.enter_context(running(*words, cwd=work))
                 addresses[f"127.0.0.1:{port}"] = server.url.removeprefix("http://")
                 printed = [line.rstrip("\n") for line in server.output if "healthkb:" in line]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -70,6 +71,25 @@ def running(*arguments: str | Path, cwd: Path | None = None) -> Iterator[Server]
         yield server
     finally:
         stop(process)
+
+
+def free_port() -> int:
+    """A loopback port free now (for a service that must know its URL before it starts,
+    as `--public-url` asks; another process could take it in between, rarely)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_at_known_url(*arguments: str | Path, cwd: Path | None = None) -> Iterator[Server]:
+    """`running(...)` on a port chosen first, with `--public-url` its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running("--port", str(port), "--public-url", url, *arguments, cwd=cwd) as server:
+        assert server.url == url, server.url
+        yield server
 
 
 def _wait_until_healthy(server: Server) -> None:

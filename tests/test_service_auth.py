@@ -7,40 +7,17 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 import healthkb
+from client_tokens import ISSUER, PROFILE, Keys, bearer, token
 from fhir_data import bundle, hook_request, questionnaire_response
-from service_process import Server, running
+from service_process import Server, running, running_at_known_url
 from test_service import problem_of
-
-ISSUER = "https://ehr.example.org"
-PROFILE = {"symptoms": {"physical_discomfort": True}}
-
-
-class Keys:
-    def __init__(self) -> None:
-        self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.ec = ec.generate_private_key(ec.SECP384R1())
-        self.stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-    def jwks(self) -> dict[str, Any]:
-        rsa_key = json.loads(RSAAlgorithm.to_jwk(self.rsa.public_key()))
-        ec_key = json.loads(ECAlgorithm.to_jwk(self.ec.public_key()))
-        return {
-            "keys": [
-                {**rsa_key, "kid": "rsa-1", "alg": "RS384", "use": "sig"},
-                {**ec_key, "kid": "ec-1", "alg": "ES384", "use": "sig"},
-            ]
-        }
 
 
 @pytest.fixture(scope="module")
@@ -60,35 +37,8 @@ def server(
     jwks = tmp_path_factory.mktemp("jwks") / "jwks.json"
     jwks.write_text(json.dumps(keys.jwks()))
     arguments = ("--auth-jwks", jwks, "--auth-issuer", ISSUER, "--audit-log", audit_log)
-    with running(*arguments) as started:
+    with running_at_known_url(*arguments) as started:
         yield started
-
-
-def token(
-    keys: Keys,
-    audience: str,
-    *,
-    algorithm: str = "RS384",
-    kid: str = "rsa-1",
-    key: Any = None,
-    **claims: Any,
-) -> str:
-    now = int(time.time())
-    payload = {
-        "iss": ISSUER,
-        "sub": "client-app",
-        "aud": audience,
-        "iat": now,
-        "exp": now + 120,
-        "jti": str(uuid.uuid4()),
-        **claims,
-    }
-    signing = key if key is not None else (keys.rsa if algorithm == "RS384" else keys.ec)
-    return jwt.encode(payload, signing, algorithm=algorithm, headers={"kid": kid, "typ": "JWT"})
-
-
-def bearer(value: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {value}"}
 
 
 def test_valid_rs384_and_es384_tokens_are_accepted(server: Server, keys: Keys) -> None:
@@ -185,14 +135,15 @@ def test_a_public_address_without_auth_is_refused_and_says_why() -> None:
 
 
 def test_auth_setup_errors_are_clear(tmp_path: Path) -> None:
-    missing = serve("--auth-jwks", str(tmp_path / "none.json"), "--auth-issuer", ISSUER)
+    url = ("--public-url", "https://cds.example.org")
+    missing = serve("--auth-jwks", str(tmp_path / "none.json"), "--auth-issuer", ISSUER, *url)
     assert missing.returncode == 2 and "cannot read the JWKS file" in missing.stderr
     jwks = tmp_path / "jwks.json"
     jwks.write_text('{"keys": []}')
-    empty = serve("--auth-jwks", str(jwks), "--auth-issuer", ISSUER)
+    empty = serve("--auth-jwks", str(jwks), "--auth-issuer", ISSUER, *url)
     assert empty.returncode == 2 and "JWKS" in empty.stderr
     jwks.write_text(json.dumps(Keys().jwks()))
-    no_issuer = serve("--auth-jwks", str(jwks))
+    no_issuer = serve("--auth-jwks", str(jwks), *url)
     assert no_issuer.returncode == 2 and "--auth-issuer" in no_issuer.stderr
 
 
@@ -214,7 +165,7 @@ def test_a_token_replayed_to_another_worker_is_refused(keys: Keys, tmp_path: Pat
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps(keys.jwks()))
     arguments = ("--workers", "2", "--auth-jwks", jwks, "--auth-issuer", ISSUER)
-    with running(*arguments) as started:
+    with running_at_known_url(*arguments) as started:
         sent = bearer(token(keys, started.url + "/evaluate"))
         statuses, workers = [], set()
         for _ in range(8):

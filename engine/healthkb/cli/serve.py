@@ -45,9 +45,18 @@ def register(commands: Any) -> None:
         help="an allowed `iss` of client JWTs (repeat for several)",
     )
     parser.add_argument(
+        "--auth-jku",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="honour a token's `jku` header naming this key set URL (repeat for several); "
+        "the set is fetched and cached",
+    )
+    parser.add_argument(
         "--public-url",
         metavar="URL",
-        help="the URL clients reach the service at, behind a proxy (the base of a JWT's `aud`)",
+        help="the URL clients reach the service at (the base of a JWT's `aud`; required "
+        "with --auth-jwks)",
     )
     parser.add_argument(
         "--max-body",
@@ -95,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         max_body=args.max_body,
         auth_jwks=args.auth_jwks,
         auth_issuers=tuple(args.auth_issuer),
+        auth_jku=tuple(args.auth_jku),
         public_url=args.public_url,
     )
     # Ctrl-C: uvicorn finishes the requests in flight; stop without a traceback.
