@@ -84,3 +84,59 @@ def test_a_broken_silences_file_stops_analyze_with_exit_2(make_kb, capsys) -> No
     root = make_kb({"kb/silences.yaml": "silences: [\n"})
     assert main(["analyze", str(root)]) == 2
     assert "kb/silences.yaml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("cost", "expected"),
+    [
+        ("0", "invalid-value: `cost` should be greater than 0, got the number 0"),
+        ("-2", "invalid-value: `cost` should be greater than 0, got the number -2"),
+        ("cheap", 'wrong-type: `cost` needs a number, got the text "cheap"'),
+        (".inf", "invalid-value: `cost` should be a finite number, got the number inf"),
+    ],
+)
+def test_a_malformed_cost_is_a_located_problem(make_kb, cost: str, expected: str) -> None:
+    facts = MINI_FACTS.replace(
+        "        description: Walks per week.\n",
+        f"        description: Walks per week.\n        changeable: true\n        cost: {cost}\n",
+    )
+    (problem,) = problems_of(make_kb, {"kb/facts.yaml": facts})
+    assert problem == (
+        f"kb/facts.yaml:11:9: {expected} (a positive number, what changing it counts for in a "
+        "what-if (default 1))"
+    )
+
+
+def test_a_cost_needs_a_changeable_attribute(make_kb) -> None:
+    facts = MINI_FACTS.replace(
+        "        description: Walks per week.\n",
+        "        description: Walks per week.\n        cost: 2\n",
+    )
+    (problem,) = problems_of(make_kb, {"kb/facts.yaml": facts})
+    assert "`cost` only applies to changeable attributes" in problem
+    assert problem.startswith("kb/facts.yaml:")
+    assert "add `changeable: true`, or remove `cost`" in problem
+
+
+def test_changeable_belongs_to_input_facts_only(make_kb) -> None:
+    facts = MINI_FACTS.replace(
+        "        description: Level.\n",
+        "        description: Level.\n        changeable: true\n",
+    )
+    (problem,) = problems_of(make_kb, {"kb/facts.yaml": facts})
+    assert problem == (
+        "kb/facts.yaml:21:9: invalid-value: `changeable` only applies to input facts, not to "
+        "derived fact `walking_load` (remove it: only what a profile gives can be changed)"
+    )
+
+
+def test_changeable_and_costs_load_into_the_vocabulary(make_kb) -> None:
+    facts = MINI_FACTS.replace(
+        "        description: Walks per week.\n",
+        "        description: Walks per week.\n        changeable: true\n        cost: 2.5\n",
+    )
+    kb = healthkb.load(make_kb({"kb/facts.yaml": facts}))
+    sessions = kb.content.vocabulary.input["walk"].attributes["sessions"]
+    assert (sessions.changeable, sessions.cost) == (True, 2.5)
+    tired = kb.content.vocabulary.input["walk"].attributes["tired"]
+    assert (tired.changeable, tired.cost) == (False, None)

@@ -228,7 +228,7 @@ def test_overstated_certainty_is_refused(make_kb) -> None:
     problem = only(
         problems_of(make_kb({"kb/conclusions.yaml": conclusions})), "overstated-certainty"
     )
-    assert "its source says “may”" in problem.message and "`possible`" in problem.hint
+    assert "its source says “may help”" in problem.message and "`possible`" in problem.hint
 
 
 def test_hedged_certainty_needs_a_hedged_statement(make_kb) -> None:

@@ -78,7 +78,8 @@ def validate(root: Path, capsys) -> tuple[int, str]:
             MAX_7,
             "kb/facts.yaml:2:3: version-not-bumped: fact `walk` changed since release 1.0.0 "
             "(sessions.max 14 → 7) but its version is still 1 (add `version: 2`: a fact's "
-            "section and its attributes' types, values, bounds and units are its content)",
+            "section and its attributes' types, values, bounds, units, changeable and costs are "
+            "its content)",
         ),
         (
             "kb/sources/mini.yaml",

@@ -143,7 +143,7 @@ def test_title_is_not_part_of_the_digest_but_conditions_are() -> None:
 def test_bundled_kb_is_locked_at_its_release() -> None:
     content = read_content()
     assert content.lock is not None
-    assert content.lock.kb_version == content.manifest.version == "0.1.0"
+    assert content.lock.kb_version == content.manifest.version == "0.1.1"
     assert sorted(e.id for e in content.lock.rules) == sorted(content.rules)
 
 
@@ -438,3 +438,26 @@ def test_a_release_dated_after_today_says_later_releases_need_a_date(make_kb, ca
         f"note: the release is dated {later}, after today: until then a release without "
         "--date is refused (its date would be before this one)\n"
     )
+
+
+def test_marking_attributes_changeable_is_versioned_content_released_as_a_patch(
+    make_kb, capsys
+) -> None:
+    root = make_kb()
+    write_lock(read_content(root))
+    facts = (root / "kb/facts.yaml").read_text(encoding="utf-8")
+    marked = facts.replace(
+        "        description: Walks per week.\n",
+        "        description: Walks per week.\n        changeable: true\n        cost: 2\n",
+    )
+    (root / "kb/facts.yaml").write_text(marked, encoding="utf-8")
+    code, out = validate(root, capsys)
+    assert code == 1
+    assert "fact `walk` changed since release 1.0.0 (sessions.changeable false → true, " in out
+    bumped = marked.replace("  walk:\n", "  walk:\n    version: 2\n")
+    (root / "kb/facts.yaml").write_text(bumped, encoding="utf-8")
+    assert main(["release", str(root), "--date", "2025-03-01"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("released mini-kb 1.0.1 (2025-03-01), was 1.0.0\n")
+    assert "bump: patch, because input fact `walk` changed only in what a what-if may" in out
+    assert "sessions.cost (none) → 2" in out
