@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import healthkb
-from healthkb.audit import log as audit_log
+from healthkb.audit import file_store as audit_log
 from healthkb.cli import main
 
 

@@ -98,6 +98,6 @@ def test_serve_refuses_a_checkpoint_key_that_is_not_one_before_starting(
     assert main(["serve", "--port", "0", *options, str(tmp_path / "audit.key")]) == 2
     assert "not an unencrypted PEM private key" in capsys.readouterr().err
     assert main(["serve", "--port", "0", "--checkpoint-key", str(tmp_path / "audit.key")]) == 2
-    assert "--checkpoint-key signs an audit log: give --audit-log FILE too" in (
+    assert "--checkpoint-key signs an audit log: give --audit-log STORE too" in (
         capsys.readouterr().err
     )
