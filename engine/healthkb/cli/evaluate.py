@@ -31,7 +31,9 @@ def register(commands: Any) -> None:
     add_kb_option(evaluate)
     evaluate.add_argument("--format", choices=sorted(RESULT_FORMATS), default="text")
     evaluate.add_argument(
-        "--audit-log", metavar="FILE", help="append this evaluation to an audit log (JSON lines)"
+        "--audit-log",
+        metavar="STORE",
+        help="append this evaluation to an audit store (a file, sqlite:///PATH or postgresql://…)",
     )
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -73,10 +75,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     audit = AuditLog(args.audit_log) if args.audit_log else None
     result = load_kb(args.kb).evaluate_file(args.profile, audit=audit)
     print(RESULT_FORMATS[args.format](result))
-    if result.audit_record_id is not None:
-        print(
-            f"audit record {result.audit_record_id} appended to {args.audit_log}", file=sys.stderr
-        )
+    if audit is not None and result.audit_record_id is not None:
+        print(f"audit record {result.audit_record_id} appended to {audit.name}", file=sys.stderr)
     return EXIT_OK
 
 
