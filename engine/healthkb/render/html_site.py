@@ -110,7 +110,7 @@ def _citation_html(data: SiteInput, citation: Citation, up: str) -> str:
     )
     return (
         f"<blockquote>“{esc(resolved.quote)}”<br>"
-        f'<a href="{up}{link}">{esc(resolved.source)} {esc(resolved.sentence)}</a>{note}'
+        f'<a href="{up}{link}">{esc(resolved.source)} {esc(resolved.sentence_anchor)}</a>{note}'
         "</blockquote>"
     )
 
