@@ -29,7 +29,7 @@ import pytest
 import healthkb
 from healthkb.analysis.findings import SEVERITY
 from healthkb.cli import main
-from healthkb.editing.kbcheck import check_kb
+from healthkb.editing.kb_validation import check_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

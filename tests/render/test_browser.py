@@ -17,8 +17,8 @@ import pytest
 
 import healthkb
 from healthkb.editing.passages import coverage
-from healthkb.render.html_explain import explanation_page, tree_citations
 from healthkb.editing.report_data import gather_report
+from healthkb.render.html_explain import explanation_page, tree_citations
 from healthkb.render.report import write_report
 from support.htmlcheck import broken_links, parse
 

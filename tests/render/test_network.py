@@ -11,9 +11,9 @@ import pytest
 import healthkb
 from conftest import MINI_RULES
 from healthkb.editing.report_data import gather_report
-from healthkb.render import network as network_module
+from healthkb.render import network_svg as network_module
 from healthkb.render.html_explain import explanation_page
-from healthkb.render.network import network, proof_nodes
+from healthkb.render.network_svg import network, proof_nodes
 from healthkb.render.report import build_report
 
 pytestmark = pytest.mark.skipif(

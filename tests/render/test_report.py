@@ -12,9 +12,9 @@ import healthkb
 from healthkb.cli import main
 from healthkb.content.sources import SourceText
 from healthkb.editing.passages import coverage
+from healthkb.editing.report_data import gather_report
 from healthkb.render.html import Highlight, article_html
 from healthkb.render.html_explain import explanation_page, tree_citations, why_not_page
-from healthkb.editing.report_data import gather_report
 from healthkb.render.report import build_report, write_report
 from support.htmlcheck import broken_links, parse
 
