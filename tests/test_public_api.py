@@ -41,6 +41,7 @@ PINNED = [
     "Stored",
     "UnknownConclusionError",
     "Verification",
+    "WhatIf",
     "WhyNot",
     "load",
 ]

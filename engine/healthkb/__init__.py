@@ -11,6 +11,7 @@ rests on.
 ['consult_professional']
 """
 
+from .analysis.what_if import WhatIf
 from .audit.chain import Checked, Verification
 from .audit.checkpoints import CheckpointCheck
 from .audit.log import AuditLog, AuditLogError
@@ -64,6 +65,7 @@ __all__ = [
     "Stored",
     "UnknownConclusionError",
     "Verification",
+    "WhatIf",
     "WhyNot",
     "load",
 ]
