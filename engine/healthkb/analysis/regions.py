@@ -158,6 +158,7 @@ class Cover:
                     wider = {**box, index: (*box[index], other)}
                     if other not in box[index] and self.inside_only(wider):
                         box = wider
+                box[index] = tuple(sorted(box[index], key=options.index))
         return box
 
     def _range(self, box: Box, index: int, at: int) -> tuple[Any, ...]:
