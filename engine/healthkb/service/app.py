@@ -15,12 +15,14 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from .. import __version__
 from ..audit.log import AuditLog
@@ -28,11 +30,14 @@ from ..editing.schemas import profile_schema
 from ..errors import EvaluationError, HealthKBError, Problem, ProfileError, UnknownConclusionError
 from ..knowledge_base import KnowledgeBase, load
 from ..profiles.fhir_intake import MissingData
+from ..profiles.fhir_units import UnitConverter
+from ..render.html_explain import explanation_page, why_not_page
 from ..render.questionnaire import questionnaire
 from ..render.result import result_json
 from . import cds
 from .auth import TokenVerifier, read_jwks
 from .body import BodyLimits, read_json
+from .fhir_client import FetchLimits, FhirFetchError
 from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
 from .problems import PROBLEM_JSON, ServiceProblem, problem_response
 from .settings import Settings
@@ -59,6 +64,8 @@ class Service:
             if settings.audit_log
             else None
         )
+        self.units = UnitConverter()
+        self.fetch_limits = FetchLimits()
         self.verifier = (
             TokenVerifier(
                 read_jwks(settings.auth_jwks), settings.auth_issuers, settings.seen_tokens
@@ -104,6 +111,18 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
     )
     _add_error_handlers(app)
     _add_routes(app, service)
+    _add_explanation_route(app, service)
+    if service.settings.cors_origins:
+        # Browser-based CDS clients (the public CDS Hooks sandbox) call from their own
+        # origin: their preflight OPTIONS is answered here, before any route.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(service.settings.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=[AUDIT_HEADER],
+            max_age=600,
+        )
     app.openapi = lambda: _openapi(app, kb)  # type: ignore[method-assign]
     return app
 
@@ -200,8 +219,15 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     )
     async def hook(service_id: str, request: Request) -> Response:
         cds.known_service(kb, service_id)
-        data = await service.body(request)
-        cards, record = await service.run(cds.call_hook, kb, data, service.audit)
+        call = cds.hook_request(await service.body(request))
+        settings = service.settings
+        async with httpx.AsyncClient() as client:
+            prefetch = await cds.completed_prefetch(
+                kb, call, client, settings.allow_http_fhir, service.fetch_limits
+            )
+        cards, record = await service.run(
+            cds.answer_hook, kb, call, prefetch, service.audit, service.units, settings.public_url
+        )
         # The header names the record even when no card does (no conclusion reached).
         return JSONResponse(cards, headers={AUDIT_HEADER: record} if record else None)
 
@@ -215,6 +241,45 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         cds.known_service(kb, service_id)
         data = await service.body(request)
         return await service.run(cds.record_feedback, data, service.audit)
+
+
+def _add_explanation_route(app: FastAPI, service: Service) -> None:
+    kb = service.kb
+
+    @app.get(
+        "/explanation",
+        responses={
+            200: {"description": "The explanation page", "content": {"text/html": {}}},
+            **{s: r for s, r in responses("Health", (400, 404, 422)).items() if s != 200},
+        },
+        openapi_extra={"parameters": [_query("conclusion"), _query("profile")]},
+        summary="A card's link: the page explaining a conclusion for a profile (HTML)",
+    )
+    async def explanation(request: Request) -> Response:
+        # No token: a card's link is opened in a browser. The page shows the KB's own
+        # rule and passages and the profile the link itself carries, nothing stored.
+        asked = {name: request.query_params.get(name) for name in ("conclusion", "profile")}
+        missing = [name for name, value in asked.items() if not value]
+        if missing:
+            raise ServiceProblem(
+                422,
+                "invalid-request",
+                "Invalid request",
+                f"the link lacks its {' and '.join(f'`{m}`' for m in missing)}",
+            )
+        conclusion, data = str(asked["conclusion"]), cds.profile_of_link(str(asked["profile"]))
+
+        def page() -> str:
+            result = kb.evaluate(data)
+            if conclusion in result.conclusion_ids:
+                return explanation_page(result.explain(conclusion).to_dict(), kb.content, data)
+            return why_not_page(result.why_not(conclusion).to_dict(), kb.content, data)
+
+        return HTMLResponse(page())
+
+
+def _query(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": True, "schema": {"type": "string"}}
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -260,6 +325,9 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceProblem, service_problem)
     app.add_exception_handler(ProfileError, handle(422, "invalid-profile", "Invalid profile"))
     app.add_exception_handler(MissingData, handle(412, "missing-prefetch", "Missing prefetch data"))
+    app.add_exception_handler(
+        FhirFetchError, handle(412, "fhir-server-failed", "The FHIR server gave no data")
+    )
     app.add_exception_handler(
         UnknownConclusionError, handle(404, "unknown-conclusion", "Unknown conclusion")
     )

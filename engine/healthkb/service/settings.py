@@ -34,6 +34,10 @@ class Settings:
     auth_jwks: str | None = None
     auth_issuers: tuple[str, ...] = field(default_factory=tuple)
     public_url: str | None = None
+    allow_http_fhir: bool = False
+    """Fetch from a `fhirServer` over plain http too (tests on loopback only)."""
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    """Browser origins allowed to call the service (CORS), e.g. the CDS Hooks sandbox."""
     seen_tokens: str | None = None
     """The folder where every worker records the ids (`jti`) of the tokens it accepted,
     so that no token is accepted twice by the service as a whole."""
@@ -46,6 +50,7 @@ class Settings:
     def from_json(cls, text: str) -> Settings:
         data = json.loads(text)
         data["auth_issuers"] = tuple(data.get("auth_issuers") or ())
+        data["cors_origins"] = tuple(data.get("cors_origins") or ())
         return cls(**data)
 
     @classmethod
