@@ -41,6 +41,7 @@ from .fhir_client import FetchLimits, FhirFetchError
 from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
 from .problems import PROBLEM_JSON, ServiceProblem, problem_response
 from .settings import Settings
+from .what_if_route import add_what_if_route
 
 AUDIT_HEADER = "Healthkb-Audit-Record"
 PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
@@ -138,6 +139,7 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.openapi = lambda: _openapi(app, kb, authenticated=service.verifier is not None)  # type: ignore[method-assign]
+    add_what_if_route(app, service)
     return app
 
 
@@ -213,6 +215,13 @@ def _add_routes(app: FastAPI, service: Service) -> None:
             return result.explain(asked.conclusion).to_dict()
 
         return await service.run(tree)
+
+    _add_fhir_routes(app, service)
+
+
+def _add_fhir_routes(app: FastAPI, service: Service) -> None:
+    """The FHIR Questionnaire and the CDS Hooks endpoints."""
+    kb = service.kb
 
     @app.get(
         "/fhir/Questionnaire",
