@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..audit.log import AuditLog
@@ -31,12 +31,12 @@ from ..errors import EvaluationError, HealthKBError, Problem, ProfileError, Unkn
 from ..knowledge_base import KnowledgeBase, load
 from ..profiles.fhir_intake import MissingData
 from ..profiles.fhir_units import UnitConverter
-from ..render.html_explain import explanation_page, why_not_page
 from ..render.questionnaire import questionnaire
 from ..render.result import result_json
 from . import cds
 from .auth import AuthSetupError, TokenVerifier, read_jwks
 from .body import BodyLimits, read_json
+from .explanation_route import EXPLANATION_PATH, add_explanation_route
 from .fhir_client import FetchLimits, FhirFetchError
 from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
 from .problems import PROBLEM_JSON, ServiceProblem, problem_response
@@ -44,8 +44,9 @@ from .settings import Settings
 from .what_if_route import add_what_if_route
 
 AUDIT_HEADER = "Healthkb-Audit-Record"
-PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
-"""What answers without a token when authentication is on."""
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", EXPLANATION_PATH})
+"""What answers without a token when authentication is on (a card's explanation link is
+opened in a browser, which has no token)."""
 SECURITY_SCHEME = "cdsHooksJwt"
 T = TypeVar("T")
 log = logging.getLogger("healthkb.service")
@@ -126,7 +127,7 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
     )
     _add_error_handlers(app, service)
     _add_routes(app, service)
-    _add_explanation_route(app, service)
+    add_explanation_route(app, kb)
     if service.settings.cors_origins:
         # Browser-based CDS clients (the public CDS Hooks sandbox) call from their own
         # origin: their preflight OPTIONS is answered here, before any route.
@@ -271,45 +272,6 @@ def _add_fhir_routes(app: FastAPI, service: Service) -> None:
         cds.known_service(kb, service_id)
         data = await read_json(request, service.limits)
         return await service.run(cds.record_feedback, data, service.audit)
-
-
-def _add_explanation_route(app: FastAPI, service: Service) -> None:
-    kb = service.kb
-
-    @app.get(
-        "/explanation",
-        responses={
-            200: {"description": "The explanation page", "content": {"text/html": {}}},
-            **{s: r for s, r in responses("Health", (400, 404, 422)).items() if s != 200},
-        },
-        openapi_extra={"parameters": [_query("conclusion"), _query("profile")]},
-        summary="A card's link: the page explaining a conclusion for a profile (HTML)",
-    )
-    async def explanation(request: Request) -> Response:
-        # No token: a card's link is opened in a browser. The page shows the KB's own
-        # rule and passages and the profile the link itself carries, nothing stored.
-        asked = {name: request.query_params.get(name) for name in ("conclusion", "profile")}
-        missing = [name for name, value in asked.items() if not value]
-        if missing:
-            raise ServiceProblem(
-                422,
-                "invalid-request",
-                "Invalid request",
-                f"the link lacks its {' and '.join(f'`{m}`' for m in missing)}",
-            )
-        conclusion, data = str(asked["conclusion"]), cds.profile_of_link(str(asked["profile"]))
-
-        def page() -> str:
-            result = kb.evaluate(data)
-            if conclusion in result.conclusion_ids:
-                return explanation_page(result.explain(conclusion).to_dict(), kb.content, data)
-            return why_not_page(result.why_not(conclusion).to_dict(), kb.content, data)
-
-        return HTMLResponse(page())
-
-
-def _query(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": True, "schema": {"type": "string"}}
 
 
 def _add_error_handlers(app: FastAPI, service: Service) -> None:
