@@ -69,6 +69,19 @@ def register(commands: Any) -> None:
         action="store_true",
         help="allow listening beyond loopback without --auth-jwks (a trusted network only)",
     )
+    parser.add_argument(
+        "--cors-origin",
+        metavar="ORIGIN",
+        action="append",
+        default=[],
+        help="a browser origin allowed to call the service, e.g. https://sandbox.cds-hooks.org "
+        "(repeat for several)",
+    )
+    parser.add_argument(
+        "--allow-http-fhir",
+        action="store_true",
+        help="fetch a hook's missing data from an http (not https) fhirServer: tests only",
+    )
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
     parser.set_defaults(handler=run)
 
@@ -107,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         auth_issuers=tuple(args.auth_issuer),
         auth_jku=tuple(args.auth_jku),
         public_url=args.public_url,
+        allow_http_fhir=args.allow_http_fhir,
+        cors_origins=tuple(args.cors_origin),
     )
     # Ctrl-C: uvicorn finishes the requests in flight; stop without a traceback.
     with contextlib.suppress(KeyboardInterrupt):
