@@ -13,15 +13,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from .audit.log import AuditLog
-from .content.gcpause import collection_paused
-from .content.loader import KBContent, read_content
-from .content.profile import build_profile_model, read_profile, validate_profile
-from .content.shipment import KBShipment, ShipmentError, check_digest, pack, unpacked
+from .content.loading.collector_pause import collection_paused
+from .content.loading.kb_content import KBContent
+from .content.loading.loader import read_content
 from .errors import HealthKBError, Problem
+from .profiles.profile_model import build_profile_model, read_profile, validate_profile
 from .results.result import Cited, Reached, Result, build_result, conclusions_reached
 from .runtime.compile import compile_rules
 from .runtime.engine import DEFAULT_MAX_STEPS, Engine, Trace
 from .runtime.pool import in_order, process_pool, worker_count
+from .runtime.shipment import KBShipment, ShipmentError, check_digest, pack, unpacked
 
 # Profiles sent to a worker process at a time by `evaluate_many`: enough to make the
 # cost of sending them small next to evaluating them.

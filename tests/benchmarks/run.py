@@ -27,8 +27,8 @@ import yaml
 
 import healthkb
 from healthkb.analysis.analyze import analyze
-from healthkb.content.loader import read_content
-from healthkb.runtime import reference
+from healthkb.content import reference_evaluator as reference
+from healthkb.content.loading.loader import read_content
 
 from . import batch
 from .bare import BareEngine

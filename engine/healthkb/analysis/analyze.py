@@ -1,6 +1,6 @@
 """`analyze(content)`: every finding about a KB, proved with z3 over all profiles.
 
->>> from healthkb.content.loader import read_content
+>>> from healthkb.content.loading.loader import read_content
 >>> report = analyze(read_content())
 >>> report.findings
 ()
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from ..content.loader import KBContent
+from ..content.loading.kb_content import KBContent
 from .encoding import Encoding
 from .findings import Finding, Report
 from .gaps import gaps

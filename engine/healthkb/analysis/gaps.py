@@ -20,7 +20,7 @@ import z3
 
 from ..content.logic import holds
 from ..content.model import Attribute
-from ..runtime.reference import evaluate
+from ..content.reference_evaluator import evaluate
 from .encoding import AttributeKey, Encoding, InputAttribute, Term, conjoin, disjoin, negate, number
 from .findings import Finding
 from .overlaps import excluded_pairs

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ..content.folders import unsearchable
-from ..content.loader import bundled_root
-from ..content.regularfile import kind_of
+from ..content.loading.loader import bundled_root
 from ..errors import KBError, Problem, ProfileError, listed, more_problems
+from ..files.folders import unsearchable
+from ..files.regular_file import kind_of
 from ..knowledge_base import KnowledgeBase, load
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import importlib.util
 from typing import Any
 
@@ -33,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"`healthkb lsp` needs {', '.join(missing)}: pip install 'healthkb[lsp]'")
     if args.delay < 0:
         raise UsageError("--delay: give a number of seconds, 0 or more")
-    # Imported here by name: the language server's libraries are an optional extra.
-    server = importlib.import_module("healthkb.lsp.server")
+    # Imported here, not at the top: the language server needs an optional extra, and
+    # the rest of the command line must work without it (tests/test_architecture.py).
+    from ..lsp import server
+
     server.serve(args.delay)
     return EXIT_OK

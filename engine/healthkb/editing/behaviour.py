@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..content.folders import yaml_files
-from ..content.placed import Placed
-from ..content.profile import read_profile
+from ..content.located_items import Placed
 from ..errors import ProfileError
+from ..files.folders import yaml_files
 from ..knowledge_base import KnowledgeBase
+from ..profiles.profile_model import read_profile
 from ..results.result import Result
 from .cases import TestCase, run_case
 from .diff import FactChange, FailingCase, ItemChange, ProfileChange, behavioural_edits

@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from ..content.folders import yaml_files
+from ..content.diagnostics.located_validation import validate_located
+from ..content.located_items import Placed
 from ..content.model import Identifier, Scalar, StrictModel
-from ..content.placed import Placed
-from ..content.profile import build_profile_model, validate_profile
-from ..content.regularfile import kind_of
-from ..content.validation import validate_located
-from ..content.yamlio import Located, PathKey, read_yaml
 from ..errors import HealthKBError, KBError, Problem, ProfileError, did_you_mean
+from ..files.folders import yaml_files
+from ..files.regular_file import kind_of
+from ..files.yaml_reader import Located, PathKey, read_yaml
+from ..profiles.profile_model import build_profile_model, validate_profile
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
     from ..knowledge_base import KnowledgeBase
     from ..results.result import DerivedFact, Result
 

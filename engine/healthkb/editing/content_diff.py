@@ -21,8 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..content.logic import walk_comparisons
 from ..content.model import Attribute, FactType, Source
-from ..content.placed import walk_comparisons
 from ..content.rule_model import Rule, Then
 from ..content.sources import SourceText
 

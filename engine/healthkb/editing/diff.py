@@ -19,9 +19,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ..content.loader import KBContent
+from ..content.loading.kb_content import KBContent
+from ..content.located_items import Placed
 from ..content.model import Citation
-from ..content.placed import Placed
 from ..errors import Problem
 from .cases import TestCase
 from .content_diff import (
@@ -286,7 +286,7 @@ def _citation_changes(old: KBContent, new: KBContent) -> list[CitationChange]:
 
 def _sentence(content: KBContent, key: tuple[str, str]) -> str:
     resolved = content.citations.resolved.get(key)
-    return resolved.sentence if resolved else ""
+    return resolved.sentence_anchor if resolved else ""
 
 
 def _vocabulary_changes(old: KBContent, new: KBContent) -> list[FactChange]:

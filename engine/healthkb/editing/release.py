@@ -20,16 +20,16 @@ from pathlib import Path
 
 import yaml
 
-from ..content.changes import PART_RANK, Changes, Part, next_version
-from ..content.loader import KBContent
+from ..content.diagnostics.located_validation import validate_located
+from ..content.loading.kb_content import KBContent
 from ..content.model import Manifest
-from ..content.validation import validate_located
-from ..content.versions import LOCK_FILE, build_lock, render_lock
-from ..content.yamlio import parse_yaml
+from ..content.versioning.bump import PART_RANK, Changes, Part, next_version
+from ..content.versioning.lock import LOCK_FILE, build_lock, render_lock
 from ..errors import HealthKBError, KBError
+from ..files.yaml_reader import parse_yaml
 from ..knowledge_base import KnowledgeBase
 from .cases import CaseOutcome, run_cases
-from .kbcheck import checked
+from .kb_validation import checked
 from .schemas import SCHEMAS_FOLDER, all_schemas, write_schemas
 
 MANIFEST_FILE = "kb/kb.yaml"
@@ -110,7 +110,7 @@ def release(
     """Release the KB under `root`: bump its version, add a changelog entry, relock.
 
     The bump is picked from what changed since the last release (see
-    `content/changes.py`); `part` may raise it, never lower it. The changelog entry
+    `content/versioning/bump.py`); `part` may raise it, never lower it. The changelog entry
     holds `changes` (lines the editor wrote) and then one line per source,
     conclusion, fact and rule added, removed or changed.
 

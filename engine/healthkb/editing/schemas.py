@@ -25,16 +25,16 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 
-from ..content.checks import check_bounds
-from ..content.fhir import FHIR_FILE, FhirMapping
+from ..content.checks.cross_file import check_bounds
+from ..content.diagnostics.located_validation import validate_located
+from ..content.fhir_mapping import FHIR_FILE, FhirMapping
+from ..content.located_items import Placed
 from ..content.model import ConclusionsFile, Manifest, Source, Vocabulary
-from ..content.placed import Placed
-from ..content.profile import build_profile_model
 from ..content.rule_model import RulesFile
 from ..content.silence_model import SilencesFile
-from ..content.validation import validate_located
-from ..content.yamlio import read_yaml
 from ..errors import KBError, Problem
+from ..files.yaml_reader import read_yaml
+from ..profiles.profile_model import build_profile_model
 from .cases import CasesFile
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"

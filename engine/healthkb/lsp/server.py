@@ -27,10 +27,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
-from ..editing.assist import Completion, completions, did_you_mean, hover
-from ..editing.kbcheck import KBCheck
-from ..editing.live_check import check_as_edited, kb_root_of, kb_texts
-from ..editing.symbols import Occurrence, SymbolIndex
+from ..editing.assistance.assist import Completion, completions, did_you_mean, hover
+from ..editing.assistance.live_check import check_as_edited, kb_root_of, kb_texts
+from ..editing.assistance.symbols import Occurrence, SymbolIndex
+from ..editing.kb_validation import KBCheck
 from ..errors import Problem
 
 DEFAULT_DELAY = 0.3

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..content.passages import passage_id
+from ..editing.passages import passage_id
 from .html import (
     Highlight,
     article_html,
@@ -25,7 +25,7 @@ from .html import (
 from .html_network import explanation_network
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
 
 Tree = dict[str, Any]
 
@@ -54,7 +54,7 @@ def explanation_page(tree: Tree, content: KBContent, profile: Tree | None = None
 
 
 def why_not_page(tree: Tree, content: KBContent, profile: Tree | None = None) -> str:
-    """Why a conclusion was not reached: per rule, the first failing condition."""
+    """Why a conclusion was not reached: per rule, every failing condition."""
     name = tree["conclusion"]
     declared = content.conclusions.get(name)
     statement = f"<p>{esc(declared.statement)}</p>" if declared is not None else ""
@@ -152,9 +152,10 @@ def _rule_failure(rule: Tree) -> str:
 def _failure(failure: Tree | None) -> str:
     if failure is None:
         return '<div class="holds">(all conditions hold)</div>'
-    if "any" in failure:
-        alternatives = "".join(_failure(a) for a in failure["any"])
-        return f"<details open><summary>{esc(failure['reason'])}</summary>{alternatives}</details>"
+    for key in ("any", "all"):
+        if key in failure:
+            parts = "".join(_failure(part) for part in failure[key])
+            return f"<details open><summary>{esc(failure['reason'])}</summary>{parts}</details>"
     if "not" in failure:
         seen = esc(value_text(failure["seen"]))
         return (

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .html import esc, href, inline_code, value_text
-from .network import MISSING, network_svg, proof_nodes
+from .network_svg import MISSING, network_svg, proof_nodes
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
 
 
 def _figure(svg: str | None, caption: str) -> str:

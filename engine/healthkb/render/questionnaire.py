@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..content.fhir import answer_system, questionnaire_url
-from ..content.loader import KBContent
+from ..content.fhir_mapping import answer_system, questionnaire_url
+from ..content.loading.kb_content import KBContent
 from ..content.model import Attribute
 
 ITEM_TYPES = {

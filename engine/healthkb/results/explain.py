@@ -18,7 +18,7 @@ from .tree_text import explanation_text, why_not_text
 from .why_not import WhyNotBuilder, citations, facts_by_type, rule_head
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
     from ..runtime.engine import Trace
 
 Tree = dict[str, Any]
@@ -39,7 +39,7 @@ class Explanation:
 
 @dataclass(frozen=True)
 class WhyNot:
-    """Why a conclusion was not reached: per rule, the first condition that failed."""
+    """Why a conclusion was not reached: per rule, every condition that failed."""
 
     tree: Tree
 
@@ -157,7 +157,7 @@ def why_not(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str
 
 
 def rule_why_not(content: KBContent, trace: Trace, rule_id: str) -> Tree:
-    """Why one rule did not fire: its first failed condition, traced like `why_not`.
+    """Why one rule did not fire: every failed condition, traced like `why_not`.
 
     The tree has the shape of one entry of `why_not(...).to_dict()["rules"]`;
     `failed` is None when the rule did fire.

@@ -74,11 +74,12 @@ def _failure_lines(failure: Tree | None, depth: int) -> list[str]:
     pad = _STEP * depth
     if failure is None:
         return [f"{pad}(all conditions hold)"]
-    if "any" in failure:
-        lines = [f"{pad}{failure['reason']}:"]
-        for alternative in failure["any"]:
-            lines += _failure_lines(alternative, depth + 1)
-        return lines
+    for key in ("any", "all"):
+        if key in failure:
+            lines = [f"{pad}{failure['reason']}:"]
+            for part in failure[key]:
+                lines += _failure_lines(part, depth + 1)
+            return lines
     if "not" in failure:
         seen = _value(failure["seen"])
         return [f"{pad}condition not ({failure['not']}) failed: it holds, seen {seen}"]
@@ -109,7 +110,7 @@ def _rule_failure_lines(rule: Tree, depth: int) -> list[str]:
 
 
 def why_not_text(tree: Tree) -> str:
-    """For each rule that could conclude it, the first condition that failed and why."""
+    """For each rule that could conclude it, every condition that failed and why."""
     name = tree["conclusion"]
     if tree["concluded"]:
         return f"conclusion {name} was reached; use explain to see why"

@@ -1,5 +1,10 @@
-"""Why a conclusion (or a rule) was not reached: per rule, the first condition that failed,
-traced back through the rules that could have derived the facts it needed.
+"""Why a conclusion (or a rule) was not reached: per rule, every condition that failed,
+each traced back through the rules that could have derived the facts it needed.
+
+A rule whose `all` has one failing condition shows that condition itself (the node a
+why-not always had); with several, an `all` node lists each, in writing order, so a
+person sees everything that stands between them and the conclusion, not only the first
+obstacle.
 
 Each rule is explained in full once per why-not; wherever it is needed again (a derived
 fact that two rules can each derive, and two rules after that: a "diamond chain"), the
@@ -27,12 +32,15 @@ from ..content.rule_model import (
 from ..runtime.engine import FactRecord
 
 if TYPE_CHECKING:
-    from ..content.loader import KBContent
+    from ..content.loading.kb_content import KBContent
 
 Tree = dict[str, Any]
 
 SHOWN_ABOVE = "it fails as shown above"
 """The reason given for a rule whose failure the tree has already shown in full."""
+
+ALL_FAIL = "these conditions fail (all of them must hold)"
+"""The reason of an `all` node: more than one of the conditions a rule needs failed."""
 
 MAX_RULE_DEPTH = 100
 """How many rules deep a why-not follows a chain of derived facts. Deeper, the tree (and
@@ -106,11 +114,11 @@ class WhyNotBuilder:
             node["failed"] = {"reason": reason, "see": rule.id}
             return node
         self.shown.add(rule.id)
-        node["failed"] = self.first_failure(rule.when, visiting | {rule.id})
+        node["failed"] = self.failures(rule.when, visiting | {rule.id})
         return node
 
-    def first_failure(self, condition: Condition, visiting: frozenset[str]) -> Tree | None:
-        """The first part of `condition` that does not hold, in writing order."""
+    def failures(self, condition: Condition, visiting: frozenset[str]) -> Tree | None:
+        """Every part of `condition` that does not hold, in writing order (None if it holds)."""
         if self.holds(condition):
             return None
         if isinstance(condition, Comparison):
@@ -122,12 +130,17 @@ class WhyNotBuilder:
                 "seen": self.seen(condition.not_),
             }
         if isinstance(condition, AllCondition):
-            failing = next(child for child in condition.all if not self.holds(child))
-            return self.first_failure(failing, visiting)
+            failing = [child for child in condition.all if not self.holds(child)]
+            if len(failing) == 1:
+                return self.failures(failing[0], visiting)
+            return {
+                "reason": ALL_FAIL,
+                "all": [self.failures(child, visiting) for child in failing],
+            }
         assert isinstance(condition, AnyCondition)
         return {
             "reason": "none of the alternatives holds",
-            "any": [self.first_failure(child, visiting) for child in condition.any],
+            "any": [self.failures(child, visiting) for child in condition.any],
         }
 
     def holds(self, condition: Condition) -> bool:

@@ -1,0 +1,122 @@
+"""Certainty: a conclusion is never stated more strongly than its sources' wording.
+
+The hedges a quote or a statement may use, each with the strongest certainty it
+allows. Negated and compound hedges are one hedge each ("unlikely", "not likely",
+"may not", "could even"), read as whole words and phrases: "unlikely" is not
+"likely", and "likelihood" is no hedge at all. docs/editors.md lists them all.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...errors import Problem
+from ..located_items import Placed
+from ..model import CERTAINTY_RANK, Conclusion
+
+HEDGES: dict[str, str] = {
+    # At most `possible`: the source says it can happen, no more.
+    "may": "possible",
+    "may not": "possible",
+    "might": "possible",
+    "might not": "possible",
+    "could": "possible",
+    "could even": "possible",
+    "possibly": "possible",
+    "perhaps": "possible",
+    "maybe": "possible",
+    "sometimes": "possible",
+    "can help": "possible",
+    "may help": "possible",
+    "not necessarily": "possible",
+    # At most `likely`: the source says it is more probable than not (or, negated,
+    # that its opposite is).
+    "likely": "likely",
+    "not likely": "likely",
+    "unlikely": "likely",
+    "probably": "likely",
+    "probably not": "likely",
+    "usually": "likely",
+    "often": "likely",
+    "tends to": "likely",
+    "tend to": "likely",
+    "tends not to": "likely",
+    "is likely to": "likely",
+    "is unlikely to": "likely",
+    "usually not": "likely",
+    "not usually": "likely",
+    "not always": "likely",
+    "rarely": "likely",
+    "seldom": "likely",
+    "in general": "likely",
+    "generally": "likely",
+}
+
+# Longest phrases first, so that "may not" is found as one hedge rather than "may".
+_HEDGE = re.compile(
+    r"\b(?:"
+    + "|".join(
+        re.escape(phrase).replace(r"\ ", r"\s+")
+        for phrase in sorted(HEDGES, key=lambda p: (-len(p), p))
+    )
+    + r")\b",
+    re.IGNORECASE,
+)
+
+
+def hedges_in(text: str) -> list[tuple[str, str]]:
+    """Each hedge in `text`, as written, with the certainty it allows at most."""
+    return [
+        (match.group(0), HEDGES[re.sub(r"\s+", " ", match.group(0).lower())])
+        for match in _HEDGE.finditer(text)
+    ]
+
+
+def quote_certainty(quote: str) -> str:
+    """The strongest certainty a quote's own wording supports."""
+    return _weakest(hedges_in(quote))[1]
+
+
+def _weakest(found: list[tuple[str, str]]) -> tuple[str, str]:
+    """The hedge allowing the least certainty, and that certainty ('' if none)."""
+    weakest = ("", "established")
+    for word, level in found:
+        if CERTAINTY_RANK[level] < CERTAINTY_RANK[weakest[1]]:
+            weakest = (word, level)
+    return weakest
+
+
+def check_certainty(conclusion: Placed[Conclusion]) -> list[Problem]:
+    """A conclusion is never stated more strongly than the wording of its sources."""
+    item = conclusion.item
+    strongest, word = "established", ""
+    for citation in item.because:
+        found, level = _weakest(hedges_in(citation.quote))
+        if CERTAINTY_RANK[level] < CERTAINTY_RANK[strongest]:
+            strongest, word = level, found
+    problems = []
+    if CERTAINTY_RANK[item.certainty] > CERTAINTY_RANK[strongest]:
+        problems.append(
+            conclusion.problem(
+                "overstated-certainty",
+                f"conclusion `{item.id}` is `{item.certainty}` but its source says “{word}”",
+                f"use certainty `{strongest}` and hedge the statement the same way",
+                "certainty",
+            )
+        )
+    levels = {level for _, level in hedges_in(item.statement)}
+    # A `possible` conclusion must say so with a word of possibility; a `likely` one
+    # with any hedge.
+    hedged = "possible" in levels or (item.certainty == "likely" and bool(levels))
+    if item.certainty != "established" and not hedged:
+        words = "“may”, “could”" + (" or “likely”" if item.certainty == "likely" else "")
+        problems.append(
+            conclusion.problem(
+                "overstated-statement",
+                f"the statement of `{item.id}` does not say it is only {item.certainty}",
+                f"say {words} in the statement, as the source does (see the table of hedges "
+                "in docs/editors.md)",
+                "statement",
+            )
+        )
+    return problems

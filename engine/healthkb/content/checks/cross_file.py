@@ -1,0 +1,422 @@
+"""Cross-file checks: ids, references to facts and conclusions, values, quotes, certainty."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...errors import Problem, did_you_mean, shown
+from ..diagnostics.unloaded_items import NOTHING_UNLOADED, Unloaded
+from ..located_items import Placed
+from ..logic import walk_comparisons
+from ..model import (
+    WHOLE_NUMBER_RANGE,
+    Attribute,
+    Citation,
+    Conclusion,
+    FactType,
+    Source,
+    Vocabulary,
+    whole_number_fits,
+)
+from ..rule_model import Comparison, Rule, Then
+from ..silence_model import Silence
+from ..sources import ResolvedCitation, SourceText
+
+# Words that weaken a claim, and the strongest certainty a quote using them supports.
+_OPERATORS_BY_TYPE = {
+    "bool": {"eq", "ne"},
+    "enum": {"eq", "ne", "in", "not_in"},
+    "integer": {"eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in"},
+    "number": {"eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in"},
+    "list": {"contains", "contains_any"},
+}
+
+
+@dataclass
+class CitationIndex:
+    """Source texts and every quote resolved to its passage."""
+
+    texts: dict[str, SourceText]
+    resolved: dict[tuple[str, str], ResolvedCitation] = field(default_factory=dict)
+
+    _as_data: dict[Citation, dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    def resolve(self, citation: Citation) -> ResolvedCitation:
+        base = self.resolved[(citation.source, citation.quote)]
+        if citation.interpretation == base.interpretation:
+            return base
+        return base.model_copy(update={"interpretation": citation.interpretation})
+
+    def as_data(self, citation: Citation) -> dict[str, Any]:
+        """The resolved citation as JSON-ready data: a fresh copy, built once per citation."""
+        data = self._as_data.get(citation)
+        if data is None:
+            data = self._as_data[citation] = self.resolve(citation).model_dump(mode="json")
+        return {**data, "sentences": list(data["sentences"])}
+
+
+def duplicate_ids(items: Iterable[Placed[Any]], what: str) -> list[Problem]:
+    """One problem for every item whose id was already used by an earlier one."""
+    first: dict[str, Placed[Any]] = {}
+    problems = []
+    for placed in items:
+        item_id = placed.item.id
+        if item_id in first:
+            earlier = first[item_id]
+            line, column = earlier.located.place(earlier.path)
+            problems.append(
+                placed.problem(
+                    f"duplicate-{what}-id",
+                    f"{what} id `{item_id}` is already used at {earlier.file}:{line}:{column}",
+                    f"give this {what} a new id",
+                    "id",
+                )
+            )
+        else:
+            first[item_id] = placed
+    return problems
+
+
+def check_citations(
+    citations: Iterable[Placed[Citation]],
+    index: CitationIndex,
+    unloaded: Unloaded = NOTHING_UNLOADED,
+) -> list[Problem]:
+    """Resolve every citation's quote to one passage of its source, or say why not.
+
+    Citations of sources in `unloaded` (files whose own problems are reported) are
+    skipped: their quotes cannot be checked, and "unknown source" would be wrong.
+    """
+    problems = []
+    for placed in citations:
+        citation = placed.item
+        text = index.texts.get(citation.source)
+        if text is None and unloaded.covers(citation.source):
+            continue
+        if text is None:
+            problems.append(
+                placed.problem(
+                    "unknown-source",
+                    f"source `{citation.source}` does not exist",
+                    did_you_mean(citation.source, index.texts),
+                    "source",
+                )
+            )
+            continue
+        spans = text.find(citation.quote)
+        if not spans:
+            mismatch = text.closest(citation.quote)
+            problems.append(
+                placed.problem(
+                    "quote-not-found",
+                    f"quote not found in source `{citation.source}`: {mismatch.describe()}",
+                    "copy the passage exactly; only differences in white space are ignored",
+                    "quote",
+                )
+            )
+        elif len(spans) > 1:
+            anchors = ", ".join(text.sentences_in(*span)[0].anchor for span in spans)
+            problems.append(
+                placed.problem(
+                    "ambiguous-quote",
+                    f"quote occurs {len(spans)} times in source `{citation.source}` ({anchors})",
+                    "quote more of the passage so that it occurs once",
+                    "quote",
+                )
+            )
+        else:
+            index.resolved.setdefault(
+                (citation.source, citation.quote),
+                text.resolve(citation.source, citation.quote, None, spans[0]),
+            )
+    return problems
+
+
+def all_citations(
+    sources: list[Placed[Source]],
+    vocabulary: Placed[Vocabulary] | None,
+    conclusions: list[Placed[Conclusion]],
+    rules: list[Placed[Rule]],
+    silences: Sequence[Placed[Silence]] = (),
+) -> list[Placed[Citation]]:
+    """Every citation in the KB, including sources' left-out passages."""
+    found: list[Placed[Citation]] = []
+    for source in sources:
+        for i, left_out in enumerate(source.item.left_out):
+            citation = Citation(source=source.item.id, quote=left_out.quote)
+            found.append(Placed(citation, source.located, (*source.path, "left_out", i)))
+    if vocabulary is not None:
+        for name, fact in vocabulary.item.background.items():
+            for i, c in enumerate(fact.because):
+                found.append(Placed(c, vocabulary.located, ("background", name, "because", i)))
+    for group in (conclusions, rules, silences):
+        for placed in group:
+            for i, c in enumerate(placed.item.because):
+                found.append(Placed(c, placed.located, (*placed.path, "because", i)))
+    return found
+
+
+def check_vocabulary(vocabulary: Placed[Vocabulary]) -> list[Problem]:
+    """Fact names are unique across sections; background values fit their attributes."""
+    problems = []
+    seen: dict[str, str] = {}
+    for section in ("input", "derived", "background"):
+        for name in getattr(vocabulary.item, section):
+            if name in seen:
+                problems.append(
+                    vocabulary.problem(
+                        "duplicate-fact",
+                        f"fact `{name}` is declared in both `{seen[name]}` and `{section}`",
+                        "rename one of them",
+                        section,
+                        name,
+                    )
+                )
+            seen.setdefault(name, section)
+    for name, fact in vocabulary.item.background.items():
+        problems += check_values(
+            fact, fact.values, vocabulary.child(fact, "background", name), "values", True
+        )
+    return problems + check_bounds(vocabulary)
+
+
+def check_bounds(vocabulary: Placed[Vocabulary]) -> list[Problem]:
+    """`min` and `max` are finite, and whole numbers for an integer attribute."""
+    problems = []
+    for section in ("input", "derived", "background"):
+        for name, fact in getattr(vocabulary.item, section).items():
+            for attribute, spec in fact.attributes.items():
+                for key in ("min", "max"):
+                    error = _bound_error(spec, key)
+                    if error:
+                        where = (section, name, "attributes", attribute, key)
+                        problems.append(vocabulary.problem("invalid-value", *error, *where))
+    return problems
+
+
+def _bound_error(spec: Attribute, key: str) -> tuple[str, str] | None:
+    bound = getattr(spec, key)
+    if bound is None:
+        return None
+    if not math.isfinite(bound):
+        side = "lower" if key == "min" else "upper"
+        return (
+            f"`{key}` must be a finite number, not {bound}",
+            f"leave `{key}` out for no {side} bound",
+        )
+    if spec.type == "integer" and bound != int(bound):
+        return (
+            f"`{key}` of an integer attribute must be a whole number, not {bound}",
+            "use a whole number, or make the attribute a `number`",
+        )
+    if not whole_number_fits(bound):
+        return (
+            f"`{key}` is {shown(bound)}, beyond the whole numbers the rule engine compares exactly",
+            f"use a whole number {WHOLE_NUMBER_RANGE}, or leave `{key}` out",
+        )
+    return None
+
+
+def check_values(
+    fact: FactType, values: dict[str, Any], where: Placed[Any], key: str, complete: bool
+) -> list[Problem]:
+    """Attribute values (of a background fact or a derived fact) fit the vocabulary."""
+    problems = []
+    for attribute, value in values.items():
+        spec = fact.attributes.get(attribute)
+        if spec is None:
+            problems.append(
+                where.problem(
+                    "unknown-attribute",
+                    f"attribute `{attribute}` is not declared for this fact",
+                    did_you_mean(attribute, fact.attributes),
+                    key,
+                    attribute,
+                )
+            )
+            continue
+        error = value_error(spec, value)
+        if error:
+            hint = _value_hint(spec, value)
+            problems.append(where.problem("invalid-value", error, hint, key, attribute))
+    if complete:
+        for attribute in sorted(set(fact.attributes) - set(values)):
+            problems.append(
+                where.problem(
+                    "missing-value",
+                    f"attribute `{attribute}` has no value",
+                    f"give it under `{key}:` (a background fact states every attribute)",
+                    key,
+                )
+            )
+    return problems
+
+
+def value_error(spec: Attribute, value: Any) -> str:
+    """Why `value` does not fit the attribute, or '' if it does."""
+    if spec.type == "bool":
+        return "" if isinstance(value, bool) else f"{shown(value)} is not true or false"
+    if spec.type == "enum":
+        if isinstance(value, str) and spec.values and value in spec.values:
+            return ""
+        return f"{shown(value)} is not one of {', '.join(spec.values or [])}"
+    if spec.type == "list":
+        items = value if isinstance(value, list) else [value]
+        bad = [v for v in items if v not in (spec.values or [])]
+        return f"{shown(bad[0])} is not one of {', '.join(spec.values or [])}" if bad else ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{shown(value)} is not a number"
+    if spec.type == "integer" and not isinstance(value, int):
+        return f"{shown(value)} is not a whole number"
+    if not whole_number_fits(value):
+        return (
+            f"{shown(value)} is beyond the whole numbers the rule engine compares exactly "
+            f"({WHOLE_NUMBER_RANGE})"
+        )
+    if spec.min is not None and value < spec.min:
+        return f"{shown(value)} is below the minimum {shown(spec.min)}"
+    if spec.max is not None and value > spec.max:
+        return f"{shown(value)} is above the maximum {shown(spec.max)}"
+    return ""
+
+
+def _value_hint(spec: Attribute, value: Any) -> str:
+    """How to fix a value the vocabulary does not allow."""
+    if spec.values is not None and isinstance(value, str):
+        return did_you_mean(value, spec.values) or (
+            "use one of them, or declare the value in kb/facts.yaml (with a new version)"
+        )
+    return "use a value the vocabulary allows, or widen it in kb/facts.yaml (with a new version)"
+
+
+def all_facts(vocabulary: Vocabulary) -> dict[str, FactType]:
+    return {**vocabulary.input, **vocabulary.derived, **vocabulary.background}
+
+
+def check_rule_references(
+    rule: Placed[Rule],
+    vocabulary: Vocabulary,
+    conclusions: set[str],
+    unloaded: Unloaded = NOTHING_UNLOADED,
+) -> list[Problem]:
+    """Conditions name declared facts and attributes with fitting operators and values.
+
+    A conclusion in `unloaded` (its file failed to load, with its own problems) is not
+    reported as undeclared.
+    """
+    problems = []
+    facts = all_facts(vocabulary)
+    for comparison, path in walk_comparisons(rule.item.when, (*rule.path, "when")):
+        problems += check_comparison(
+            comparison, rule.child(comparison, *path[len(rule.path) :]), facts
+        )
+    return problems + check_then(
+        rule.child(rule.item.then, "then"), vocabulary, conclusions, unloaded
+    )
+
+
+def check_then(
+    then: Placed[Any],
+    vocabulary: Vocabulary,
+    conclusions: set[str],
+    unloaded: Unloaded = NOTHING_UNLOADED,
+) -> list[Problem]:
+    """A rule's outcome names a declared conclusion, or a derived fact with fitting values."""
+    item: Then = then.item
+    problems = []
+    if (
+        item.conclude is not None
+        and item.conclude not in conclusions
+        and not unloaded.covers(item.conclude)
+    ):
+        problems.append(
+            then.problem(
+                "unknown-conclusion",
+                f"conclusion `{item.conclude}` is not declared in kb/conclusions.yaml",
+                did_you_mean(item.conclude, conclusions),
+                "conclude",
+            )
+        )
+    if item.derive is not None:
+        derived = vocabulary.derived.get(item.derive.fact)
+        if derived is None:
+            problems.append(
+                then.problem(
+                    "unknown-derived-fact",
+                    f"derived fact `{item.derive.fact}` is not declared under `derived` in "
+                    "kb/facts.yaml",
+                    did_you_mean(item.derive.fact, vocabulary.derived),
+                    "derive",
+                    "fact",
+                )
+            )
+        else:
+            where = then.child(item.derive, "derive")
+            problems += check_values(derived, item.derive.values, where, "values", False)
+    return problems
+
+
+def check_comparison(
+    comparison: Comparison, where: Placed[Any], facts: dict[str, FactType]
+) -> list[Problem]:
+    """A comparison names a declared fact and attribute, with a fitting operator and values."""
+    fact = facts.get(comparison.fact_type)
+    if fact is None:
+        return [
+            where.problem(
+                "unknown-fact",
+                f"fact `{comparison.fact_type}` is not declared in kb/facts.yaml",
+                did_you_mean(comparison.fact_type, facts),
+                "fact",
+            )
+        ]
+    spec = fact.attributes.get(comparison.attribute)
+    if spec is None:
+        return [
+            where.problem(
+                "unknown-attribute",
+                f"fact `{comparison.fact_type}` has no attribute `{comparison.attribute}`",
+                did_you_mean(comparison.attribute, fact.attributes),
+                "fact",
+            )
+        ]
+    op = comparison.op
+    allowed = _OPERATORS_BY_TYPE[spec.type]
+    key = "in" if op == "in" else op
+    if op not in allowed:
+        return [
+            where.problem(
+                "wrong-operator",
+                f"`{op}` cannot test `{comparison.fact}`, a {spec.type} attribute",
+                f"use one of {', '.join(sorted(allowed))}",
+                key,
+            )
+        ]
+    values = comparison.value if isinstance(comparison.value, list) else [comparison.value]
+    item_spec = spec.model_copy(update={"type": "enum"}) if spec.type == "list" else spec
+    problems = []
+    for value in values:
+        if isinstance(value, float) and "e" in repr(value):
+            problems.append(
+                where.problem(
+                    "number-format",
+                    f"`{shown(value)}` is too small or too large for the rule engine",
+                    "use a number between 0.0001 and 10^16 (or 0)",
+                    key,
+                )
+            )
+            continue
+        error = value_error(item_spec, value)
+        if error:
+            problems.append(
+                where.problem(
+                    "invalid-value",
+                    f"`{comparison.fact}`: {error}",
+                    _value_hint(item_spec, value),
+                    key,
+                )
+            )
+    return problems

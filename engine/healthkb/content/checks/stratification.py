@@ -1,0 +1,118 @@
+"""In which stratum each rule runs (negation is stratified).
+
+A rule that tests for the absence of a derived fact must run only after every rule
+that could derive that fact has run. Strata order that: a rule's stratum is at least
+that of the facts it tests positively, and above that of the facts it tests negatively.
+A cycle through negation has no such order and is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...errors import Problem
+from ..located_items import Placed
+from ..logic import Conjunction
+from ..model import Vocabulary
+from ..rule_model import Rule
+
+
+@dataclass(frozen=True)
+class Stratification:
+    """Each active rule's stratum, or the negation cycles that forbid one."""
+
+    strata: dict[str, int]
+    problems: list[Problem]
+
+
+def stratify_rules(
+    rules: list[Placed[Rule]], dnf: dict[str, list[Conjunction]], vocabulary: Vocabulary
+) -> Stratification:
+    """Give each active rule its stratum, or report the negation cycles that forbid it.
+
+    Which rules can fire at all is proved by `healthkb analyze` (`unreachable`)."""
+    strata, cycle_problems = _stratify(rules, dnf, vocabulary)
+    return Stratification(strata, cycle_problems)
+
+
+def _dependencies(
+    rule: Rule, dnf: list[Conjunction], derived: set[str]
+) -> tuple[set[str], set[str]]:
+    positive = {lit.fact_type for c in dnf for lit in c if not lit.negated} & derived
+    negative = {lit.fact_type for c in dnf for lit in c if lit.negated} & derived
+    return positive, negative
+
+
+def _stratify(
+    rules: list[Placed[Rule]], dnf: dict[str, list[Conjunction]], vocabulary: Vocabulary
+) -> tuple[dict[str, int], list[Problem]]:
+    derived = set(vocabulary.derived)
+    deps = {p.item.id: _dependencies(p.item, dnf[p.item.id], derived) for p in rules}
+    producers: dict[str, list[str]] = {}
+    for placed in rules:
+        if placed.item.then.derive is not None:
+            producers.setdefault(placed.item.then.derive.fact, []).append(placed.item.id)
+    strata = {placed.item.id: 0 for placed in rules}
+
+    def fact_stratum(fact: str) -> int:
+        return max((strata[r] for r in producers.get(fact, [])), default=0)
+
+    for _ in range(len(rules) + 1):
+        changed = False
+        for rule_id, (positive, negative) in deps.items():
+            level = max(
+                [fact_stratum(f) for f in positive] + [fact_stratum(f) + 1 for f in negative] + [0]
+            )
+            if level != strata[rule_id]:
+                strata[rule_id] = level
+                changed = True
+        if not changed:
+            return strata, []
+    return strata, _negation_cycles(rules, deps, producers)
+
+
+def _negation_cycles(
+    rules: list[Placed[Rule]],
+    deps: dict[str, tuple[set[str], set[str]]],
+    producers: dict[str, list[str]],
+) -> list[Problem]:
+    """One problem per rule whose negated test lies on a cycle of the dependency graph."""
+    # Edges between derived facts: a fact a rule tests -> the fact that rule derives.
+    edges: dict[str, set[str]] = {}
+    for placed in rules:
+        derive = placed.item.then.derive
+        if derive is None:
+            continue
+        positive, negative = deps[placed.item.id]
+        for fact in positive | negative:
+            edges.setdefault(fact, set()).add(derive.fact)
+    problems = []
+    for placed in rules:
+        derive = placed.item.then.derive
+        if derive is None:
+            continue
+        for fact in sorted(deps[placed.item.id][1]):
+            if _reaches(edges, derive.fact, fact):
+                problems.append(
+                    placed.problem(
+                        "negation-cycle",
+                        f"rule `{placed.item.id}` derives `{derive.fact}` from the absence of "
+                        f"`{fact}`, but `{fact}` itself depends on `{derive.fact}`",
+                        "break the cycle: a fact cannot depend on its own absence",
+                        "when",
+                    )
+                )
+    return problems
+
+
+def _reaches(edges: dict[str, set[str]], start: str, goal: str) -> bool:
+    seen, todo = {start}, [start]
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            return True
+        for nxt in edges.get(node, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return False

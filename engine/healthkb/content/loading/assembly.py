@@ -1,0 +1,99 @@
+"""Assembling checked models into `KBContent`: the digest, the places, the changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..fhir_mapping import FhirMapping
+from ..located_items import Placed
+from ..model import Conclusion
+from ..rule_model import Rule
+from ..silence_model import Silence
+from ..versioning import items as versioned
+from ..versioning.bump import changes_since
+from .checking import Checked
+from .kb_content import CheckedContent, KBContent
+from .reading import ReadFiles
+
+
+def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
+    """The checked content, when every file it is made of was read (else only problems)."""
+    problems, pending = checked.problems, checked.pending
+    if read.manifest is None or read.vocabulary is None or read.conclusions_file is None:
+        return CheckedContent(None, problems, pending)
+    if read.rules_unread:
+        return CheckedContent(None, problems, pending)
+    content = dict(
+        manifest=read.manifest[0],
+        sources={s.item.id: s.item for s in read.sources},
+        vocabulary=read.vocabulary.item,
+        conclusions={c.item.id: c.item for c in read.conclusions},
+        rules={r.item.id: r.item for r in read.rules},
+        silences={s.item.id: s.item for s in read.silences},
+        # Part of the digest: the mapping changes what the KB answers to FHIR data.
+        fhir=read.fhir[0] if read.fhir is not None else FhirMapping(),
+    )
+    lock = read.lock[0] if read.lock else None
+    changes = changes_since(
+        lock,
+        versioned.items_of(
+            content["sources"],  # type: ignore[arg-type]
+            content["conclusions"],  # type: ignore[arg-type]
+            read.vocabulary.item,
+            content["rules"],  # type: ignore[arg-type]
+        ),
+    )
+    kb = KBContent(
+        root=base,
+        rule_files={r.item.id: r.file for r in read.rules},
+        citations=checked.citations,
+        dnf=checked.dnf,
+        silence_dnf=checked.silence_dnf,
+        places=_places(read.rules, read.conclusions, read.silences),
+        strata=checked.strata,
+        digest=_digest(content),
+        lock=lock,
+        pending=tuple(sorted(pending)),
+        changes=changes,
+        **content,  # type: ignore[arg-type]
+    )
+    return CheckedContent(kb, problems, pending, checked.analysable)
+
+
+def _places(
+    rules: list[Placed[Rule]],
+    conclusions: list[Placed[Conclusion]],
+    silences: list[Placed[Silence]],
+) -> dict[tuple[str, str], str]:
+    places: dict[tuple[str, str], str] = {}
+    for kind, items in (("rule", rules), ("conclusion", conclusions), ("silence", silences)):
+        for placed in items:
+            line, column = placed.located.place(placed.path)
+            places.setdefault((kind, placed.item.id), f"{placed.file}:{line}:{column}")
+            if kind != "conclusion":  # where its condition is, for "can never fire"
+                line, column = placed.located.place((*placed.path, "when"))
+                places.setdefault(
+                    (f"{kind}_when", placed.item.id), f"{placed.file}:{line}:{column}"
+                )
+    return places
+
+
+def _digest(content: dict[str, Any]) -> str:
+    """sha256 of the KB's meaning: canonical JSON of every model, independent of layout."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json", by_alias=True)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in sorted(value.items())}
+        return value
+
+    canonical = json.dumps(
+        plain(content), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

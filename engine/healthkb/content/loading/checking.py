@@ -1,0 +1,122 @@
+"""The second step of loading: checks across files, on what could be read.
+
+Every check runs on what could be read, so that all problems come out at once; what
+depends on every rule being read (the normal forms' strata) waits for that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...errors import Problem
+from ..checks import cross_file, declarations
+from ..checks.certainty import check_certainty
+from ..checks.certainty_paths import Derivations, check_certainty_along_proof
+from ..checks.cross_file import CitationIndex
+from ..checks.stratification import stratify_rules
+from ..fhir_mapping import check_fhir_mapping
+from ..located_items import Placed
+from ..logic import Conjunction, TooComplex, to_dnf
+from ..rule_model import Rule
+from ..silence_model import Silence
+from ..sources import SourceText
+from ..versioning import items as versioned
+from ..versioning.lock import check_versions
+from .reading import ReadFiles
+
+
+@dataclass
+class Checked:
+    """Every problem found, and what the checks worked out on the way."""
+
+    citations: CitationIndex
+    problems: list[Problem] = field(default_factory=list)
+    pending: list[Problem] = field(default_factory=list)
+    dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
+    silence_dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
+    strata: dict[str, int] = field(default_factory=dict)
+    analysable: bool = False
+
+
+def check_files(read: ReadFiles) -> Checked:
+    """Check what was read across files: ids, versions, citations, rules, strata."""
+    index = CitationIndex({s.item.id: SourceText(s.item.text) for s in read.sources})
+    checked = Checked(index, problems=list(read.problems))
+    checked.problems += _identity_and_citations(read, checked)
+    rule_problems = cross_file.duplicate_ids(read.rules, "rule")
+    if read.vocabulary is not None:
+        rule_problems += _rule_logic(read, checked)
+        # Which rules can fire, and in which stratum, depends only on the rules and the
+        # vocabulary: it is meaningful once every rule was read and names only what is
+        # declared. Other problems (a quote, a version, a source file) do not change it,
+        # so they are reported together with it, all at once.
+        if not rule_problems and not read.rules_unread:
+            active = [r for r in read.rules if r.item.status == "active"]
+            stratification = stratify_rules(active, checked.dnf, read.vocabulary.item)
+            checked.strata = stratification.strata
+            checked.problems += stratification.problems
+            checked.analysable = not stratification.problems and not read.silences_failed
+    checked.problems += rule_problems
+    return checked
+
+
+def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
+    problems = cross_file.duplicate_ids(read.sources, "source")
+    problems += cross_file.duplicate_ids(read.conclusions, "conclusion")
+    problems += cross_file.duplicate_ids(read.silences, "silence")
+    problems += declarations.check_excludes(read.conclusions)
+    version_problems, checked.pending = check_versions(
+        versioned.placed_items(read.sources, read.conclusions, read.vocabulary, read.rules),
+        Placed(read.lock[0], read.lock[1], ()) if read.lock else None,
+    )
+    problems += version_problems
+    problems += cross_file.check_citations(
+        cross_file.all_citations(
+            read.sources, read.vocabulary, read.conclusions, read.rules, read.silences
+        )
+        + read.salvaged.citations,
+        checked.citations,
+        read.broken_sources,
+    )
+    derivations = Derivations(
+        [r.item for r in read.rules], read.vocabulary.item if read.vocabulary else None
+    )
+    for conclusion in read.conclusions:
+        problems += check_certainty(conclusion)
+        problems += check_certainty_along_proof(conclusion, derivations)
+    return problems
+
+
+def _rule_logic(read: ReadFiles, checked: Checked) -> list[Problem]:
+    """What the rules and silences name, and their normal forms (problems of rules)."""
+    assert read.vocabulary is not None
+    vocabulary = read.vocabulary.item
+    rule_problems = cross_file.check_vocabulary(read.vocabulary)
+    rule_problems += declarations.check_single_valued(read.vocabulary)
+    rule_problems += declarations.check_changeable(read.vocabulary)
+    if read.fhir is not None:
+        checked.problems += check_fhir_mapping(Placed(read.fhir[0], read.fhir[1], ()), vocabulary)
+    conclusion_ids = {c.item.id for c in read.conclusions}
+    for rule in read.rules:
+        rule_problems += cross_file.check_rule_references(
+            rule, vocabulary, conclusion_ids, read.broken_conclusions
+        )
+    rule_problems += read.salvaged.check(vocabulary, conclusion_ids, read.broken_conclusions)
+    for silence in read.silences:
+        rule_problems += declarations.check_silence_references(silence, vocabulary, conclusion_ids)
+    checked.dnf, dnf_problems = _normalise(read.rules)
+    checked.silence_dnf, silence_dnf_problems = _normalise(read.silences)
+    return rule_problems + dnf_problems + silence_dnf_problems
+
+
+def _normalise(
+    rules: list[Placed[Rule]] | list[Placed[Silence]],
+) -> tuple[dict[str, list[Conjunction]], list[Problem]]:
+    dnf: dict[str, list[Conjunction]] = {}
+    problems = []
+    for rule in rules:
+        try:
+            dnf[rule.item.id] = to_dnf(rule.item.when)
+        except TooComplex as error:
+            problems.append(rule.problem("too-complex", str(error), "", "when"))
+    return dnf, problems

@@ -1,0 +1,1 @@
+"""What an editor sees while editing a KB file: symbols, hovers, completions, live checks."""

@@ -1,0 +1,314 @@
+"""Input profiles: a pydantic model built from the KB's own fact vocabulary.
+
+Every fact type and attribute is optional (missing facts are fine), but anything
+given must be declared and must fit its type and range; unknown names are errors
+with a "did you mean" hint, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from ..content.diagnostics.located_validation import data_path, quoted_number, value_words
+from ..content.model import (
+    LARGEST_WHOLE_NUMBER,
+    LARGEST_WHOLE_NUMBER_TEXT,
+    Attribute,
+    FactType,
+    Vocabulary,
+)
+from ..errors import (
+    MAX_LISTED_PROBLEMS,
+    KBError,
+    Problem,
+    ProfileError,
+    did_you_mean,
+    shorten,
+    shown,
+)
+from ..files.json_reader import read_json
+from ..files.yaml_reader import Located, read_yaml
+
+_CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _field_type(spec: Attribute) -> Any:
+    if spec.type == "bool":
+        return bool
+    if spec.type == "enum":
+        return Literal[tuple(spec.values or ())]
+    if spec.type == "list":
+        return list[Literal[tuple(spec.values or ())]]  # type: ignore[misc]
+    if spec.type == "integer":
+        low, high = _whole_number_bounds(spec)
+        return Annotated[int, Field(ge=low, le=high)]
+    return Annotated[float, Field(ge=spec.min, le=spec.max, allow_inf_nan=False)]
+
+
+def _whole_number_bounds(spec: Attribute) -> tuple[int | float, int | float]:
+    """An integer attribute's range; where it declares no bound, what the engine compares
+    exactly (pydantic itself fails on an integer of 2^1024 or more without one)."""
+    low = -LARGEST_WHOLE_NUMBER if spec.min is None else spec.min
+    high = LARGEST_WHOLE_NUMBER if spec.max is None else spec.max
+    return low, high
+
+
+def _fact_model(name: str, fact: FactType) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        attr: (_field_type(spec) | None, Field(default=None, description=_describe(spec)))
+        for attr, spec in fact.attributes.items()
+    }
+    model: type[BaseModel] = create_model(
+        _camel(name), __config__=_CONFIG, __doc__=fact.description, **fields
+    )
+    return model
+
+
+def build_profile_model(vocabulary: Vocabulary) -> type[BaseModel]:
+    """The pydantic model of an input profile for this vocabulary."""
+    fields: dict[str, Any] = {
+        name: (_fact_model(name, fact) | None, Field(default=None, description=fact.description))
+        for name, fact in vocabulary.input.items()
+    }
+    model: type[BaseModel] = create_model(
+        "Profile", __config__=_CONFIG, __doc__="A person's profile: input facts.", **fields
+    )
+    return model
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_")) + "Fact"
+
+
+def _describe(spec: Attribute) -> str:
+    return f"{spec.description} Allowed: {allowed(spec)}."
+
+
+def allowed(spec: Attribute) -> str:
+    """What values an attribute allows, in words."""
+    if spec.type == "bool":
+        return "true or false"
+    if spec.type == "enum":
+        return "one of " + ", ".join(spec.values or [])
+    if spec.type == "list":
+        return "a list of " + ", ".join(spec.values or [])
+    unit = f" {spec.unit}" if spec.unit else ""
+    if spec.type == "integer":
+        # Where no bound is declared, the engine's own: any whole number it compares exactly.
+        low = f"-({LARGEST_WHOLE_NUMBER_TEXT})" if spec.min is None else f"{spec.min:g}"
+        high = LARGEST_WHOLE_NUMBER_TEXT if spec.max is None else f"{spec.max:g}"
+        return f"a whole number from {low} to {high}{unit}"
+    if spec.min is not None and spec.max is not None:
+        return f"a number from {spec.min:g} to {spec.max:g}{unit}"
+    return "a number" + unit
+
+
+def validate_profile(
+    model: type[BaseModel],
+    vocabulary: Vocabulary,
+    profile: Any,
+    located: Located | None = None,
+) -> BaseModel:
+    """Validate a dict (or profile model) and return the profile model, or raise ProfileError.
+
+    A model instance is validated again, as its data: `model_construct` (or assigning
+    through `object.__setattr__`) makes an instance nobody checked, and the engine must
+    never see a value outside the vocabulary.
+    """
+    if isinstance(profile, BaseModel):
+        # warnings=False: a constructed instance may hold a dict where a fact model
+        # belongs; validation below reports it, the serializer need not warn first.
+        profile = profile.model_dump(exclude_none=True, warnings=False)
+    if isinstance(profile, Mapping):
+        # Any mapping will do (a MappingProxyType, a frozen dict); pydantic's strict
+        # mode takes only dicts, at both levels.
+        profile = {k: dict(v) if isinstance(v, Mapping) else v for k, v in profile.items()}
+    else:
+        where = located.file if located else "profile"
+        if located is not None and profile is None:
+            message = "the profile is empty; a profile is a mapping of facts"
+        else:
+            # From Python, None is a value passed by mistake, not an empty profile (`{}`,
+            # nothing known, is a valid one): say what was passed, as Python names it.
+            got = "None" if profile is None else value_words(profile)
+            message = f"a profile is a mapping of facts; got {got}"
+        place = 1 if located else 0
+        hint = f"write each fact as `fact: {{attribute: value}}`, e.g. {_example(vocabulary)}"
+        raise ProfileError([Problem(where, place, place, "invalid-profile", message, hint)])
+    unreadable = _surrogate_names(profile, vocabulary, located)
+    if unreadable:
+        # pydantic stops at such a key with no place at all: report each by name, and
+        # what is wrong with the rest of the profile alongside.
+        rest = _without_keys(profile)
+        try:
+            model.model_validate(rest)
+        except ValidationError as error:
+            problems, more = _problems(error, vocabulary, rest, located)
+            raise ProfileError([*unreadable, *problems], more) from None
+        raise ProfileError(unreadable)
+    try:
+        return model.model_validate(profile)
+    except ValidationError as error:
+        raise ProfileError(*_problems(error, vocabulary, profile, located)) from None
+
+
+def _has_surrogate(name: object) -> bool:
+    return isinstance(name, str) and any("\ud800" <= char <= "\udfff" for char in name)
+
+
+def _surrogate_names(
+    profile: dict[Any, Any], vocabulary: Vocabulary, located: Located | None
+) -> list[Problem]:
+    """A problem for each fact or attribute name holding a lone surrogate (`"\\ud800"`):
+    half of a UTF-16 pair, which Python strings can hold but no text can."""
+    problems = []
+    for fact, values in profile.items():
+        paths: list[tuple[Any, ...]] = [(fact,)] if _has_surrogate(fact) else []
+        if isinstance(values, dict) and not paths:
+            paths += [(fact, name) for name in values if _has_surrogate(name)]
+        for path in paths:
+            escaped = ".".join(_escaped(str(part)) for part in path)
+            kind, code = (
+                ("fact", "unknown-fact") if len(path) == 1 else ("attribute", "unknown-attribute")
+            )
+            owner = vocabulary.input.get(str(path[0])) if len(path) == 2 else None
+            names = owner.attributes if owner else vocabulary.input
+            file, line, column = "profile", 0, 0
+            if located is not None:
+                file, (line, column) = located.file, located.place(path)
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    column,
+                    code,
+                    f"`{shorten(escaped)}`: unknown {kind}: its name holds a lone surrogate "
+                    "(U+D800 to U+DFFF), half of a UTF-16 pair, which is not text",
+                    _listed(names),
+                )
+            )
+    return problems
+
+
+def _escaped(name: str) -> str:
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _without_keys(profile: dict[Any, Any]) -> dict[Any, Any]:
+    """The profile without its names that hold a lone surrogate."""
+    rest = {}
+    for fact, values in profile.items():
+        if _has_surrogate(fact):
+            continue
+        if isinstance(values, dict):
+            values = {k: v for k, v in values.items() if not _has_surrogate(k)}
+        rest[fact] = values
+    return rest
+
+
+def _problems(
+    error: ValidationError, vocabulary: Vocabulary, profile: dict[str, Any], located: Located | None
+) -> tuple[list[Problem], int]:
+    """The problems of the first MAX_LISTED_PROBLEMS fields, and how many more fields have
+    one: explaining each ("did you mean ...") is what takes time on a hostile profile."""
+    problems: list[Problem] = []
+    seen = set()
+    more = 0
+    for detail in error.errors(include_url=False):
+        loc = tuple(detail["loc"])
+        # A key that is not text is named by its repr in `loc` (`None`, `True`), which
+        # `data_path` would take for a union tag; its depth is what says fact or attribute.
+        if detail["type"] == "invalid_key":
+            path = (*loc[:-1], str(detail.get("input")))
+        else:
+            path = data_path(profile, loc)
+        # Literal unions report one error per member: keep one per place.
+        if path in seen:
+            continue
+        seen.add(path)
+        if len(problems) >= MAX_LISTED_PROBLEMS:
+            more += 1
+            continue
+        name = shorten(".".join(str(p) for p in path))
+        code, message, hint = _explain(detail, vocabulary, path)
+        # "`x` needs a number, ...", as rules say it; other messages follow a colon.
+        text = f"`{name}` {message}" if code == "wrong-type" else f"`{name}`: {message}"
+        if located is not None:
+            line, column = located.place(path)
+            problems.append(Problem(located.file, line, column, code, text, hint))
+        else:
+            problems.append(Problem("profile", 0, 0, code, text, hint))
+    return problems, more
+
+
+def _explain(detail: Any, vocabulary: Vocabulary, path: tuple[Any, ...]) -> tuple[str, str, str]:
+    kind = detail["type"]
+    value = detail.get("input")
+    if kind == "extra_forbidden":
+        if len(path) == 1:
+            return "unknown-fact", "unknown fact", did_you_mean(str(path[0]), vocabulary.input)
+        fact = vocabulary.input[str(path[0])]
+        return (
+            "unknown-attribute",
+            "unknown attribute",
+            did_you_mean(str(path[-1]), fact.attributes),
+        )
+    if kind == "invalid_key":
+        # Only reachable from Python: YAML profiles refuse such keys when they are read.
+        if len(path) == 1:
+            return (
+                "unknown-fact",
+                f"a fact's name is text, not {value_words(value)}",
+                _listed(vocabulary.input),
+            )
+        owner = vocabulary.input.get(str(path[0]))
+        return (
+            "unknown-attribute",
+            f"an attribute's name is text, not {value_words(value)}",
+            _listed(owner.attributes if owner else {}),
+        )
+    if len(path) >= 2 and str(path[0]) in vocabulary.input:
+        spec = vocabulary.input[str(path[0])].attributes.get(str(path[1]))
+        if spec is not None:
+            # A number in quotes: the words rules and test cases use for it too.
+            expected = {"integer": "a whole number", "number": "a number"}.get(spec.type, "")
+            if hint := quoted_number(value, expected):
+                return "wrong-type", f"needs {expected}, got {value_words(value)}", hint
+            return "invalid-value", f"{shown(value)} is not allowed", f"allowed: {allowed(spec)}"
+    if len(path) == 1 and str(path[0]) in vocabulary.input:
+        attributes = vocabulary.input[str(path[0])].attributes
+        return (
+            "invalid-value",
+            f"a fact is a mapping of its attributes, not {value_words(value)}",
+            f"write `{path[0]}: {{attribute: value}}` with attributes from "
+            + ", ".join(f"`{a}`" for a in attributes),
+        )
+    return "invalid-value", str(detail["msg"]), ""
+
+
+def _listed(names: Iterable[str]) -> str:
+    return did_you_mean("", names)
+
+
+def _example(vocabulary: Vocabulary) -> str:
+    for name, fact in vocabulary.input.items():
+        for attribute in fact.attributes:
+            return f"`{name}: {{{attribute}: ...}}`"
+    return "`fact: {attribute: value}`"
+
+
+def read_profile(path: Path) -> tuple[Any, Located]:
+    """Read a profile file with places for error messages: a `.json` file as strict JSON,
+    anything else (and standard input) as YAML."""
+    try:
+        if path.suffix.lower() == ".json":
+            located = read_json(path, str(path), streams=True)
+        else:
+            located = read_yaml(path, str(path), streams=True)
+    except KBError as error:
+        raise ProfileError(error.problems, error.more) from None
+    return located.data, located
