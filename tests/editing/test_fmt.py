@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 import healthkb
 from conftest import ROOT, write_kb
 from healthkb.cli import main
-from healthkb.content.yamlio import parse_yaml
 from healthkb.editing.formatting import format_text, yaml_files
 from healthkb.errors import KBError
+from healthkb.files.yaml_reader import parse_yaml
 
 MESSY_RULES = """\
 # Walking rules, written by two editors.
