@@ -20,13 +20,13 @@ import asyncio
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
+from ..content.loading.kb_content import KBContent
 from ..editing.assistance.assist import Completion, completions, did_you_mean, hover
 from ..editing.assistance.live_check import check_as_edited, kb_root_of, kb_texts
 from ..editing.assistance.symbols import Occurrence, SymbolIndex
@@ -56,6 +56,7 @@ class KBLanguageServer(LanguageServer):
         self.delay = delay
         self.pending: dict[Path, asyncio.TimerHandle] = {}
         self.latest: dict[Path, KBCheck] = {}
+        self.contents: dict[Path, KBContent] = {}
         self.published: dict[Path, set[str]] = {}
 
     def document_place(self, uri: str) -> tuple[Path, str] | None:
@@ -77,6 +78,13 @@ class KBLanguageServer(LanguageServer):
                 texts[place[1]] = document.source
         return texts
 
+    def _open_uris(self, root: Path) -> set[str]:
+        return {
+            uri
+            for uri in list(self.workspace.text_documents)
+            if (place := self.document_place(uri)) is not None and place[0] == root
+        }
+
     def index(self, root: Path) -> SymbolIndex:
         return SymbolIndex.build(kb_texts(root, self.open_texts(root)))
 
@@ -92,11 +100,18 @@ class KBLanguageServer(LanguageServer):
             self.delay, lambda: asyncio.ensure_future(self.check_and_publish(root))
         )
 
-    async def checked(self, root: Path) -> KBCheck | None:
-        """The last check of the KB (checking it now if it never was)."""
+    async def content(self, root: Path) -> KBContent | None:
+        """The KB's content as last read whole: while a file is half-typed the KB cannot
+        be read, and hovers and completions go on with what was read before (or with
+        the files on disk)."""
         if root not in self.latest:
             await self.check_and_publish(root)
-        return self.latest.get(root)
+        if root not in self.contents:
+            loop = asyncio.get_running_loop()
+            on_disk = await loop.run_in_executor(None, check_as_edited, root, {})
+            if on_disk.content is not None:
+                self.contents[root] = on_disk.content
+        return self.contents.get(root)
 
     async def check_and_publish(self, root: Path) -> None:
         self.pending.pop(root, None)
@@ -110,6 +125,8 @@ class KBLanguageServer(LanguageServer):
             )
             return
         self.latest[root] = check
+        if check.content is not None:
+            self.contents[root] = check.content
         self.publish(root, check)
 
     def publish(self, root: Path, check: KBCheck) -> None:
@@ -119,7 +136,8 @@ class KBLanguageServer(LanguageServer):
             uri = from_fs_path(str(root / problem.file)) or ""
             lines = documents[uri].lines if uri in documents else _lines_of(root / problem.file)
             by_uri.setdefault(uri, []).append(diagnostic(problem, severity, lines))
-        for uri in self.published.get(root, set()) - set(by_uri):
+        # Open files without problems (and those that had some) are cleared.
+        for uri in (self.published.get(root, set()) | self._open_uris(root)) - set(by_uri):
             by_uri[uri] = []
         self.published[root] = {uri for uri, found in by_uri.items() if found}
         for uri, diagnostics in sorted(by_uri.items()):
@@ -230,8 +248,7 @@ def _register_assistance(server: KBLanguageServer) -> None:
         if found is None:
             return None
         root, _, occurrence = found
-        check = await ls.checked(root)
-        text = hover(occurrence, check.content if check else None)
+        text = hover(occurrence, await ls.content(root))
         if text is None:
             return None
         start, end = occurrence.range.start, occurrence.range.end
@@ -253,8 +270,7 @@ def _register_assistance(server: KBLanguageServer) -> None:
         line = lines[position.line] if position.line < len(lines) else ""
         before = line[: position.character]
         previous = [text.rstrip("\r\n") for text in lines[: position.line]]
-        check = ls.latest.get(place[0])
-        content = check.content if check else None
+        content = await ls.content(place[0])
         found = completions(before, previous, ls.index(place[0]), content)
         return lsp.CompletionList(is_incomplete=False, items=[_item(c) for c in found])
 
@@ -281,17 +297,12 @@ def _item(completion: Completion) -> lsp.CompletionItem:
 
 
 def _quick_fix(uri: str, lines: Sequence[str], diagnostic: lsp.Diagnostic) -> lsp.CodeAction | None:
-    data: Any = diagnostic.data
-    if not isinstance(data, dict):
-        return None
+    # The diagnostic's message holds the problem's hint (`... (did you mean `x`?)`);
+    # clients need not send back its `data`.
     line_number = diagnostic.range.start.line
     line = lines[line_number] if line_number < len(lines) else ""
-    fix = did_you_mean(
-        str(data.get("message", "")),
-        str(data.get("hint", "")),
-        line,
-        diagnostic.range.start.character,
-    )
+    message = diagnostic.message
+    fix = did_you_mean(message, message, line, diagnostic.range.start.character)
     if fix is None:
         return None
     edit = lsp.TextEdit(

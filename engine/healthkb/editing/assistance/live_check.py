@@ -44,7 +44,7 @@ def check_as_edited(root: Path, open_texts: dict[str, str]) -> KBCheck:
     """Check the KB under `root` with `open_texts` (relative name -> text) in place of
     those files on disk."""
     with tempfile.TemporaryDirectory(prefix="healthkb-live-") as scratch:
-        copy = Path(scratch) / "kb-root"
+        copy = Path(scratch) / "edited"
         copy.mkdir()
         for folder in KB_FOLDERS:
             if (root / folder).is_dir():
