@@ -25,8 +25,10 @@ cases:
 EXAMPLE = "walk: {sessions: 4, tired: false}\n"
 
 # enough_walking now needs four walks a week: a change of `when`, so version 2.
-STRICTER = MINI_RULES.replace("between: [3, 5]", "between: [4, 5]").replace(
-    "version: 1\n    title: Enough", "version: 2\n    title: Enough"
+STRICTER = (
+    MINI_RULES.replace("between: [3, 5]", "between: [4, 5]")
+    .replace("title: Enough walking", "title: Enough walking, 4–5 times")
+    .replace("version: 1\n    title: Enough", "version: 2\n    title: Enough")
 )
 
 

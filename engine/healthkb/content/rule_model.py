@@ -194,6 +194,17 @@ class Then(StrictModel):
         return self
 
 
+class Departure(Comparison):
+    """`{fact: running.minutes_per_session, lt: 20, source_says: "十几minutes"}`: a condition
+    of the rule that reads the source's number differently from its words, declared so
+    that the number check accepts it and auditors are shown the departure."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: _exactly(3, schema))
+
+    source_says: Text
+    """The words of a quote (or the title) this condition departs from, verbatim."""
+
+
 class Rule(StrictModel):
     """One versioned rule: when its conditions hold, it derives or concludes."""
 
@@ -213,6 +224,9 @@ class Rule(StrictModel):
     """What the rule does when it fires: `derive` a fact or `conclude` a conclusion."""
     because: list[Citation] = Field(min_length=1)
     """The passages of the source the rule encodes."""
+    departures: list[Departure] = Field(default_factory=list)
+    """Conditions whose numbers depart from what the quotes say (e.g. `lt: 20` for
+    "十几 minutes"), each with the words it departs from; shown to auditors."""
 
 
 class RulesFile(StrictModel):
@@ -225,5 +239,6 @@ class RulesFile(StrictModel):
 AllCondition.model_rebuild()
 AnyCondition.model_rebuild()
 NotCondition.model_rebuild()
+Departure.model_rebuild()
 Rule.model_rebuild()
 RulesFile.model_rebuild()

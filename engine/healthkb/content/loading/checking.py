@@ -13,6 +13,7 @@ from ..checks import cross_file, declarations
 from ..checks.certainty import check_certainty
 from ..checks.certainty_paths import Derivations, check_certainty_along_proof
 from ..checks.cross_file import CitationIndex
+from ..checks.numbers import check_numbers
 from ..checks.stratification import stratify_rules
 from ..fhir_mapping import check_fhir_mapping
 from ..located_items import Placed
@@ -57,6 +58,8 @@ def check_files(read: ReadFiles) -> Checked:
             checked.problems += stratification.problems
             checked.analysable = not stratification.problems and not read.silences_failed
     checked.problems += rule_problems
+    for rule in read.rules:
+        checked.problems += check_numbers(rule)
     return checked
 
 
