@@ -119,6 +119,8 @@ def numbers_in(text: str) -> list[NumberMention]:
             continue
         value = value_of(match.group("number"))
         relation = _relation(match.group("before"), match.group("after"))
+        if relation == "eq" and match.group("number").lower() == "one":
+            continue  # "the one before it": a pronoun far more often than a number
         end = match.end("after") if match.group("after") else match.end("number")
         found.append(NumberMention(relation, value, value, text[match.start() : end]))
     return found

@@ -24,7 +24,8 @@ from ..content.diagnostics.located_validation import validate_located
 from ..content.loading.kb_content import KBContent
 from ..content.model import Manifest
 from ..content.versioning.bump import PART_RANK, Changes, Part, next_version
-from ..content.versioning.lock import LOCK_FILE, build_lock, render_lock
+from ..content.versioning.lock import LOCK_FILE, LockFile, render_lock
+from ..content.versioning.lock_seal import declaration_digests, sealed_lock
 from ..errors import HealthKBError, KBError
 from ..files.yaml_reader import parse_yaml
 from ..knowledge_base import KnowledgeBase
@@ -148,7 +149,7 @@ def release(
     text = edit_manifest(manifest_path.read_text(encoding="utf-8"), version, day, lines)
     _check_edited(text, version, day, lines)
     write_atomic(manifest_path, text)
-    write_atomic(base / LOCK_FILE, render_lock(build_lock(version, content.versioned_items())))
+    write_atomic(base / LOCK_FILE, render_lock(lock_of(content, version)))
     schemas = _regenerate_stale_schemas(base, content)
     return Release(
         manifest.id,
@@ -178,8 +179,14 @@ def _regenerate_stale_schemas(base: Path, content: KBContent) -> tuple[str, ...]
 def write_lock(content: KBContent) -> Path:
     """Lock a KB at its current manifest version without releasing (its first lock)."""
     path = content.root / LOCK_FILE
-    write_atomic(path, render_lock(build_lock(content.manifest.version, content.versioned_items())))
+    write_atomic(path, render_lock(lock_of(content, content.manifest.version)))
     return path
+
+
+def lock_of(content: KBContent, version: str) -> LockFile:
+    """The sealed lock of `content` released as `version`."""
+    declarations = declaration_digests(content.silences, content.fhir)
+    return sealed_lock(version, content.versioned_items(), declarations, content.lock)
 
 
 # --- editing kb.yaml in place ----------------------------------------------------------

@@ -23,6 +23,7 @@ from ..silence_model import Silence
 from ..sources import SourceText
 from ..versioning import items as versioned
 from ..versioning.lock import check_versions
+from ..versioning.lock_seal import check_seal
 from .reading import ReadFiles
 
 
@@ -73,6 +74,9 @@ def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
         Placed(read.lock[0], read.lock[1], ()) if read.lock else None,
     )
     problems += version_problems
+    if read.lock:
+        manifest_version = read.manifest[0].version if read.manifest else None
+        problems += check_seal(Placed(read.lock[0], read.lock[1], ()), manifest_version)
     problems += cross_file.check_citations(
         cross_file.all_citations(
             read.sources, read.vocabulary, read.conclusions, read.rules, read.silences
