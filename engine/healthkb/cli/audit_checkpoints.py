@@ -10,13 +10,13 @@ from typing import Any
 from ..audit.chain import Verification
 from ..audit.checkpoints import (
     CheckpointCheck,
-    checkpoints_path,
     generate_keys,
     load_private_key,
     load_public_key,
     verify_checkpoints,
 )
 from ..audit.log import AuditLog
+from .audit_options import STORE_HELP
 from .common import EXIT_OK, EXIT_PROBLEMS
 
 
@@ -30,7 +30,7 @@ def register(actions: Any) -> None:
     checkpoint = actions.add_parser(
         "checkpoint", help="verify the log, then sign its last record into LOG.checkpoints"
     )
-    checkpoint.add_argument("log", help="audit log file (JSON lines)")
+    checkpoint.add_argument("log", metavar="STORE", help=STORE_HELP)
     checkpoint.add_argument("--key", required=True, help="the private key (audit.key)")
     checkpoint.set_defaults(handler=run_checkpoint)
 
@@ -52,7 +52,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
         print(f"{args.log}: {verification.problem}")
         print("checkpoint refused: the log does not verify", file=sys.stderr)
         return EXIT_PROBLEMS
-    check = verify_checkpoints(log.path, key.public_key())
+    check = verify_checkpoints(log.store, key.public_key())
     problems = [p for p in check.problems if p.code != "no-checkpoints"]
     if problems:
         for problem in problems:
@@ -62,22 +62,41 @@ def run_checkpoint(args: argparse.Namespace) -> int:
     signed = log.checkpoint(key)
     print(
         f"checkpoint: record {signed['sequence']} ({signed['head']}) signed by {signed['key']}, "
-        f"appended to {checkpoints_path(log.path)}"
+        f"appended to {log.store.checkpoints_name}"
     )
     return EXIT_OK
 
 
-def checkpoint_check(log: str, public_key: str) -> CheckpointCheck:
+def checkpoint_check(log: AuditLog, public_key: str) -> CheckpointCheck:
     """The checkpoints of `log` checked with the public key in the file `public_key`."""
-    return verify_checkpoints(Path(log), load_public_key(Path(public_key)))
+    return log.verify_checkpoints(load_public_key(Path(public_key)))
 
 
-def checkpoint_lines(log: str, verification: Verification, check: CheckpointCheck) -> list[str]:
-    """What `audit verify --public-key` adds to its report, as text."""
-    lines = [f"{log}: {problem}" for problem in check.problems]
-    if check.ok:
-        lines.append(
-            f"ok: {check.checkpoints} checkpoint(s) signed by this key hold; every record up "
-            f"to record {check.last} is as signed"
+def _records(count: int) -> str:
+    return f"{count} record" + ("" if count == 1 else "s")
+
+
+def verdict(verification: Verification, check: CheckpointCheck | None) -> str:
+    """The one line `audit verify` ends with: `verified: …` or `FAILED: …`."""
+    problems = [verification.problem] if verification.problem else []
+    problems += check.problems if check is not None else []
+    if problems:
+        first = problems[0]
+        where = f" at line {first.line}" if first.line else ""
+        intact = (
+            f"; the chain holds {_records(verification.records)} before it"
+            if verification.problem
+            else f"; the chain of {_records(verification.records)} holds"
         )
-    return lines
+        return f"FAILED: {len(problems)} problem(s), the first{where}: {first.code}{intact}"
+    head = f"head {verification.head}"
+    if check is None:
+        return (
+            f"verified: {_records(verification.records)}; signatures not checked "
+            f"(no --public-key); {head}"
+        )
+    signed = check.last or 0
+    return (
+        f"verified: {_records(verification.records)}; signed up to {signed}; "
+        f"{verification.records - signed} unsigned at the tail; {head}"
+    )

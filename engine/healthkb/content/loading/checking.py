@@ -100,6 +100,7 @@ def _rule_logic(read: ReadFiles, checked: Checked) -> list[Problem]:
     vocabulary = read.vocabulary.item
     rule_problems = cross_file.check_vocabulary(read.vocabulary)
     rule_problems += declarations.check_single_valued(read.vocabulary)
+    rule_problems += declarations.check_changeable(read.vocabulary)
     if read.fhir is not None:
         checked.problems += check_fhir_mapping(Placed(read.fhir[0], read.fhir[1], ()), vocabulary)
     conclusion_ids = {c.item.id for c in read.conclusions}
