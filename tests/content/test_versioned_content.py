@@ -290,7 +290,9 @@ def working_copy(make_kb) -> Path:
     """Released 1.0.0, then a threshold moved without raising the rule's version."""
     root = make_kb({"kb/tests/walking.yaml": CASES})
     write_lock(read_content(root))
-    rules = MINI_RULES.replace("between: [3, 5]", "between: [2, 5]")
+    rules = MINI_RULES.replace("between: [3, 5]", "between: [2, 5]").replace(
+        "title: Enough walking", "title: Enough walking, 2–5 times"
+    )
     (root / "rules/walking.yaml").write_text(rules, encoding="utf-8")
     return root
 

@@ -330,6 +330,7 @@ def test_version_not_bumped_is_reported_with_unreachable_rules_and_test_case_pro
     rules = MINI_RULES.replace(
         'quote: "Rest when tired."\n', 'quote: "Rest when tired."\n        interpretation: X.\n'
     ).replace("version: 1\n    title: Enough walking", "version: 2\n    title: Enough walking")
+    rules = rules.replace("title: Enough walking", "title: Enough walking, more than 14 times")
     root = locked_kb(make_kb, rules.replace("between: [3, 5]", "gt: 14"))
     (root / "kb/tests").mkdir()
     (root / "kb/tests/walking.yaml").write_text(TYPO_CASE, encoding="utf-8")

@@ -195,7 +195,7 @@ class Then(StrictModel):
 
 
 class Departure(Comparison):
-    """`{fact: running.minutes_per_session, lt: 20, source_says: "十几minutes"}`: a condition
+    """`{fact: running.sessions_per_week, le: 2, source_says: "infrequently"}`: a condition
     of the rule that reads the source's number differently from its words, declared so
     that the number check accepts it and auditors are shown the departure."""
 
@@ -225,8 +225,8 @@ class Rule(StrictModel):
     because: list[Citation] = Field(min_length=1)
     """The passages of the source the rule encodes."""
     departures: list[Departure] = Field(default_factory=list)
-    """Conditions whose numbers depart from what the quotes say (e.g. `lt: 20` for
-    "十几 minutes"), each with the words it departs from; shown to auditors."""
+    """Conditions whose numbers depart from what the quotes say (e.g. `le: 2` for
+    "infrequently"), each with the words it departs from; shown to auditors."""
 
 
 class RulesFile(StrictModel):

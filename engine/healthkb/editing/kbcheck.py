@@ -46,7 +46,7 @@ def check_kb(root: str | Path | None = None) -> KBCheck:
     """Check and analyse the KB under `root` (default: the bundled one) and its test cases."""
     checked = check_content(root)
     # A pending version bump is a problem here: validate and release refuse it.
-    problems = [*checked.problems, *checked.pending]
+    problems = [*checked.problems, *checked.pending, *checked.departures]
     cases: list[Placed[TestCase]] = []
     warnings: list[Finding] = []
     if checked.content is not None and checked.analysable:

@@ -32,13 +32,13 @@ _WORDS = {
 _NUMERIC_OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in")
 
 
-def compared_numbers(comparison: Comparison) -> list[float]:
+def compared_numbers(comparison: Comparison) -> list[int | float]:
     """The numbers a comparison compares with (none for words, booleans and lists)."""
     if comparison.op not in _NUMERIC_OPERATORS:
         return []
     value = comparison.value
     values = value if isinstance(value, list) else [value]
-    return [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    return [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
 
 
 def departure_key(comparison: Comparison) -> tuple[str, str, str]:
@@ -89,7 +89,7 @@ def _departure_problem(
     rule: Placed[Rule],
     comparison: Comparison,
     path: tuple[str | int, ...],
-    numbers: list[float],
+    numbers: list[int | float],
     mentions: list[NumberMention],
 ) -> Problem:
     item = rule.item

@@ -34,6 +34,7 @@ class Checked:
     citations: CitationIndex
     problems: list[Problem] = field(default_factory=list)
     pending: list[Problem] = field(default_factory=list)
+    departures: list[Problem] = field(default_factory=list)
     dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
     silence_dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
     strata: dict[str, int] = field(default_factory=dict)
@@ -59,8 +60,13 @@ def check_files(read: ReadFiles) -> Checked:
             checked.problems += stratification.problems
             checked.analysable = not stratification.problems and not read.silences_failed
     checked.problems += rule_problems
+    # One mistake, one problem: a number already wrong where it stands (above the
+    # vocabulary's maximum, say) is not also reported as departing from its quote.
+    taken = {(p.file, p.line, p.column) for p in checked.problems}
     for rule in read.rules:
-        checked.problems += check_numbers(rule)
+        checked.departures += [
+            p for p in check_numbers(rule) if (p.file, p.line, p.column) not in taken
+        ]
     return checked
 
 

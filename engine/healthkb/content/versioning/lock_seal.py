@@ -102,9 +102,9 @@ def check_seal(lock: Placed[LockFile], manifest_version: str | None) -> list[Pro
     problems = []
     item = lock.item
     restore = (
-        "restore the lock as the release wrote it (e.g. `git checkout v{v} -- "
+        f"restore the lock as the release wrote it (e.g. `git checkout v{item.kb_version} -- "
         "kb/rules.lock.yaml`); only `healthkb release` writes it"
-    ).format(v=item.kb_version)
+    )
     if item.digest is None:
         problems.append(
             lock.problem(
