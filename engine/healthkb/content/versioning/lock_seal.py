@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from ...errors import Problem
 from ..located_items import Placed
+from .bump import Part
 from .items import ITEM_KINDS, Versioned, digest_of
 from .lock import LockedDeclaration, LockFile, build_lock
 
@@ -126,7 +127,8 @@ def check_seal(lock: Placed[LockFile], manifest_version: str | None) -> list[Pro
                 "digest",
             )
         )
-    if manifest_version is not None and manifest_version != item.kb_version:
+    # An edited `kb_version` is already `lock-edited`: one mistake, one problem.
+    elif manifest_version is not None and manifest_version != item.kb_version:
         problems.append(
             lock.problem(
                 "lock-version-mismatch",
@@ -138,3 +140,29 @@ def check_seal(lock: Placed[LockFile], manifest_version: str | None) -> list[Pro
             )
         )
     return problems
+
+
+def declaration_changes(
+    lock: LockFile | None, silences: Mapping[str, BaseModel], fhir: BaseModel | None
+) -> list[tuple[str, Part]]:
+    """Silences and the FHIR mapping changed since the lock: (changelog line, bump).
+
+    A silence changes no answer (patch); the FHIR mapping changes what FHIR data
+    answers (minor). A lock that predates their recording says nothing of them."""
+    if lock is None or lock.silences is None:
+        return []
+    now = declaration_digests(silences, fhir)
+    was = {entry.id: entry.digest for entry in lock.silences}
+    if lock.fhir is not None:
+        was[FHIR_ENTRY] = lock.fhir.digest
+    found: list[tuple[str, Part]] = []
+    for name in sorted(now.keys() | was.keys()):
+        what = "the FHIR mapping" if name == FHIR_ENTRY else f"silence `{name}`"
+        part: Part = "minor" if name == FHIR_ENTRY else "patch"
+        if name not in was:
+            found.append((f"Added {what}.", part))
+        elif name not in now:
+            found.append((f"Removed {what}.", part))
+        elif now[name] != was[name]:
+            found.append((f"Changed {what}.", part))
+    return found
