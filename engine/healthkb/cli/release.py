@@ -60,8 +60,8 @@ def register(commands: Any) -> None:
         default=[],
         metavar="CODE=REASON",
         help="ship what a release gate refuses (failing-test-case, rule-not-exercised, "
-        "sentence-not-encoded, redundant, gap, silence-contradicted), saying why; written "
-        "in the changelog (repeat for more)",
+        "sentence-not-encoded, redundant, gap), saying why; written in the changelog "
+        "(repeat for more)",
     )
     parser.set_defaults(handler=run)
 
