@@ -151,7 +151,7 @@ def call_hook(
     intake = build_intake(
         kb.id, content.vocabulary, content.fhir, request.prefetch, request.context.patientId
     )
-    result = kb.evaluate(intake.profile, audit=audit)
+    result = kb.evaluate(intake.profile, audit=audit, input_id=request.hookInstance)
     cards = with_intake(result.to_cds_cards(), [s.to_dict() for s in intake.sources])
     return cards, result.audit_record_id
 

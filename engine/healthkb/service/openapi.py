@@ -107,6 +107,13 @@ class FeedbackResponse(BaseModel):
     """The audit record id of each feedback (empty when the service keeps no audit log)."""
 
 
+class Answer(Result):
+    """The answer of `/evaluate`: the result, and the id of its audit record."""
+
+    record: str | None = None
+    """The id of the answer's audit record (absent when the service keeps no audit log)."""
+
+
 class Questionnaire(BaseModel):
     """A FHIR R4 Questionnaire resource."""
 
@@ -120,6 +127,7 @@ class Questionnaire(BaseModel):
 DOCUMENTED = (
     ProblemDocument,
     Result,
+    Answer,
     KBInfo,
     Health,
     ExplainRequest,
