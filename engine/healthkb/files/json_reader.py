@@ -63,6 +63,19 @@ def parse_json(text: str, display_name: str) -> Located:
     return Located(display_name, data, _places(text, data))
 
 
+def loads_strict(text: str, display_name: str) -> Any:
+    """Strict JSON text as plain data, without places (quick: for request bodies and
+    batch lines). A key given twice, `NaN` and `Infinity` are refused as `parse_json`
+    refuses them: `KBError` with one located problem. A syntax error raises
+    `json.JSONDecodeError` and deep nesting `RecursionError`, as `json.loads` does."""
+    try:
+        return json.loads(text, object_pairs_hook=_mapping, parse_constant=_constant)
+    except _Refused as refused:
+        line, column = _find(text, refused.pattern, refused.nth)
+        problem = Problem(display_name, line, column, refused.code, refused.message, refused.hint)
+        raise KBError([problem]) from None
+
+
 def _mapping(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
