@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..audit.log import Record, record_body
-from ..errors import EvaluationError, KBError, Problem, ProfileError, did_you_mean
-from ..files.json_reader import loads_strict
+from ..errors import EvaluationError, Problem, ProfileError, did_you_mean
+from ..files.json_reader import StrictJSONError, strict_loads
 from ..knowledge_base import KnowledgeBase
 from ..results.result import Reached, Result
 from .jsonlines import MAX_LINE_BYTES, Line
@@ -91,13 +91,12 @@ def read_line(line: Line, source: str) -> tuple[Any, Any]:
     if not line.data.strip():
         raise _refused(where, "empty-line", "the line is empty", _LINE_HINT)
     try:
-        data = loads_strict(line.data.decode("utf-8"), where)
-    except KBError as refused:  # a key given twice, NaN, Infinity: as the CLI and service
-        problem = refused.problems[0]
-        refusal = _refused(
-            where, "invalid-json", problem.message, problem.hint, column=problem.column
-        )
-        raise refusal from None
+        data = strict_loads(line.data)
+    except StrictJSONError as refused:
+        # A key given twice, NaN, Infinity: refused as a `.json` profile and the service
+        # refuse them, in the same words.
+        _, column = refused.place(line.data.decode("utf-8", "replace"))
+        raise _refused(where, refused.code, refused.message, refused.hint, column=column) from None
     except (ValueError, RecursionError) as error:
         column = error.colno if isinstance(error, json.JSONDecodeError) else 0
         refusal = _refused(where, "invalid-json", _json_message(error), column=column)

@@ -125,7 +125,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-body must be at least 1 byte; got {args.max_body}")
     root = kb_folder(args.kb or args.path)
     kb = load(root)  # a broken KB is reported here, once, before any worker starts
-    open_audit_log(args)  # and a bad checkpoint key
+    audit = open_audit_log(args)  # a bad checkpoint key stops it here
+    if audit is not None:
+        audit.open()  # and a store that cannot be opened (unreachable, newer schema, ...)
     settings = settings_module.Settings(
         kb_root=str(root.resolve()),
         kb_digest=kb.digest,

@@ -36,6 +36,7 @@ from .body import BodyLimits, read_json
 from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
 from .problems import PROBLEM_JSON, ServiceProblem, problem_response
 from .settings import Settings
+from .what_if_route import add_what_if_route
 
 AUDIT_HEADER = "Healthkb-Audit-Record"
 PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
@@ -119,6 +120,7 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(app, service)
     _add_routes(app, service)
     app.openapi = lambda: _openapi(app, kb, authenticated=service.verifier is not None)  # type: ignore[method-assign]
+    add_what_if_route(app, service)
     return app
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
-from ..errors import KBError, Problem
-from ..files.json_reader import loads_strict
+from ..errors import Problem
+from ..files.json_reader import StrictJSONError, strict_loads
 from .problems import ServiceProblem
 
 log = logging.getLogger("healthkb.service")
@@ -57,7 +57,7 @@ async def read_json(request: Request, limits: BodyLimits) -> Any:
             "Unsupported media type",
             f"the body must be JSON (Content-Type: application/json); got {got}",
         )
-    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding != "identity":
         raise ServiceProblem(
             415,
@@ -118,9 +118,11 @@ def parse_json(data: bytes, max_depth: int = MAX_DEPTH) -> Any:
         problem = Problem(BODY, 0, 0, "invalid-json", f"not UTF-8 at byte {error.start}")
         raise _invalid(problem) from None
     try:
-        value = loads_strict(text, BODY)
-    except KBError as refused:  # a key given twice, NaN, Infinity
-        raise _invalid(refused.problems[0]) from None
+        value = strict_loads(text)
+    except StrictJSONError as refused:  # a key given twice, NaN, Infinity: as the CLI does
+        line, column = refused.place(text)
+        problem = Problem(BODY, line, column, refused.code, refused.message, refused.hint)
+        raise _invalid(problem) from None
     except json.JSONDecodeError as error:
         problem = Problem(BODY, error.lineno, error.colno, "invalid-json", error.msg)
         raise _invalid(problem) from None
