@@ -263,7 +263,7 @@ def test_every_evaluated_profile_has_a_record_in_an_audit_log_that_verifies(
     ]
     capsys.readouterr()
     assert main(["audit", "verify", str(log)]) == 0
-    assert f"{LINES_PER_CHUNK + 10} record(s), chain intact" in capsys.readouterr().out
+    assert f"verified: {LINES_PER_CHUNK + 10} records;" in capsys.readouterr().out
 
 
 def test_a_group_of_records_is_committed_with_one_fsync(
