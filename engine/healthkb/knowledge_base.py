@@ -199,14 +199,22 @@ def _check_audit(audit: Any) -> None:
     raise TypeError(f"audit must be a healthkb.AuditLog; got {type(audit).__name__}{hint}")
 
 
-def load(path: str | Path | None = None, *, max_steps: int = DEFAULT_MAX_STEPS) -> KnowledgeBase:
+def load(
+    path: str | Path | None = None,
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    allow_links_outside: bool = False,
+) -> KnowledgeBase:
     """Load, check and compile a KB (default: the bundled one); raises KBError if broken.
 
     `max_steps` (a whole number, at least 1) bounds the rule firings of one evaluation.
+    A KB file or folder that is a link leading outside `path` is refused (problem
+    `outside-kb`) unless `allow_links_outside`: a KB is its own text.
     """
     _checked_max_steps(max_steps)
     with collection_paused():
-        return KnowledgeBase(read_content(path), max_steps=max_steps)
+        content = read_content(path, allow_links_outside=allow_links_outside)
+        return KnowledgeBase(content, max_steps=max_steps)
 
 
 def load_shipment(shipment: KBShipment) -> KnowledgeBase:

@@ -334,9 +334,21 @@ def _add_error_handlers(app: FastAPI, service: Service) -> None:
     app.add_exception_handler(
         EvaluationError, handle(422, "evaluation-failed", "Evaluation failed")
     )
-    app.add_exception_handler(
-        HealthKBError, handle(503, "audit-log-unavailable", "Audit log unavailable")
-    )
+
+    async def audit_log_unavailable(request: Request, error: Exception) -> Response:
+        # The reason names files on the server: for its log, not for clients.
+        log.error(
+            "%s %s: the audit log cannot be written: %s", request.method, request.url.path, error
+        )
+        problem = ServiceProblem(
+            503,
+            "audit-log-unavailable",
+            "Audit log unavailable",
+            "the audit log cannot be written, so nothing was answered; the service's log says why",
+        )
+        return problem_response(problem, request.url.path)
+
+    app.add_exception_handler(HealthKBError, audit_log_unavailable)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
 

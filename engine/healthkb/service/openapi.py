@@ -123,6 +123,8 @@ class Discovery(BaseModel):
 class FeedbackResponse(BaseModel):
     recorded: list[str]
     """The audit record id of each feedback (empty when the service keeps no audit log)."""
+    not_recorded: str | None = None
+    """Present when the feedback was not kept, saying why (the service keeps no audit log)."""
 
 
 class Answer(Result):
