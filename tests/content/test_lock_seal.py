@@ -12,7 +12,7 @@ from conftest import ACCEPT_OPTIONS, ACCEPT_UNTESTED, MINI_RULES, ROOT
 from healthkb.cli import main
 from healthkb.content.loading.loader import read_content
 from healthkb.content.versioning.lock import LOCK_FILE
-from healthkb.editing.kbcheck import check_kb
+from healthkb.editing.kb_validation import check_kb
 from healthkb.editing.release import release, write_lock
 
 SILENCES = """\

@@ -34,7 +34,7 @@ from ..errors import HealthKBError, KBError
 from ..files.yaml_reader import parse_yaml
 from ..knowledge_base import KnowledgeBase
 from .cases import CaseOutcome, run_cases
-from .kbcheck import check_kb
+from .kb_validation import check_kb
 from .release_gates import (
     FAILING_TEST_CASE,
     GateItem,

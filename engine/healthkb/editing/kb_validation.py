@@ -42,9 +42,10 @@ class KBCheck:
     warnings: list[Finding] = field(default_factory=list)
 
 
-def check_kb(root: str | Path | None = None) -> KBCheck:
-    """Check and analyse the KB under `root` (default: the bundled one) and its test cases."""
-    checked = check_content(root)
+def check_kb(root: str | Path | None = None, *, allow_links_outside: bool = False) -> KBCheck:
+    """Check and analyse the KB under `root` (default: the bundled one) and its test cases
+    (links out of `root`: see `load`)."""
+    checked = check_content(root, allow_links_outside=allow_links_outside)
     # A pending version bump is a problem here: validate and release refuse it.
     problems = [*checked.problems, *checked.pending, *checked.departures]
     cases: list[Placed[TestCase]] = []
