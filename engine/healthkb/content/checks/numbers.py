@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import Problem, shown
-from ..located_items import Placed, walk_comparisons
+from ..located_items import Placed
+from ..logic import walk_comparisons
 from ..number_words import NumberMention, numbers_in
 from ..rule_model import Comparison, Departure, Rule
 from ..sources import fold
