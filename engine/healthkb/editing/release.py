@@ -178,12 +178,7 @@ def release(
     content, cases = check.content, check.cases
     manifest = content.manifest
     found = content.changes
-    declared = declaration_changes(content.lock, content.silences, content.fhir)
-    if content.lock is not None and not found.items and not declared:
-        raise NothingToRelease(
-            f"nothing changed since release {content.lock.kb_version} (no source, "
-            "conclusion, fact, rule, silence or FHIR mapping): nothing to release"
-        )
+    declared = _declared_changes(content)
     accepted = dict(accept or {})
     if allow_failing_tests:
         accepted.setdefault(FAILING_TEST_CASE, "--allow-failing-tests")
@@ -231,6 +226,18 @@ def release(
         schemas,
         tuple(shipped),
     )
+
+
+def _declared_changes(content: KBContent) -> list[tuple[str, Part]]:
+    """Silences and the FHIR mapping changed since the lock; refused when nothing at all
+    changed since the lock's release (`NothingToRelease`)."""
+    declared = declaration_changes(content.lock, content.silences, content.fhir)
+    if content.lock is not None and not content.changes.items and not declared:
+        raise NothingToRelease(
+            f"nothing changed since release {content.lock.kb_version} (no source, "
+            "conclusion, fact, rule, silence or FHIR mapping): nothing to release"
+        )
+    return declared
 
 
 def _regenerate_stale_schemas(base: Path, content: KBContent) -> tuple[str, ...]:
