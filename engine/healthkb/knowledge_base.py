@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,10 @@ from .audit.log import AuditLog
 from .content.loading.collector_pause import collection_paused
 from .content.loading.kb_content import KBContent
 from .content.loading.loader import read_content
+from .content.provenance import today_or_environment
 from .errors import HealthKBError, Problem
 from .profiles.profile_model import build_profile_model, read_profile, validate_profile
+from .results.evidence import overdue_sources
 from .results.result import Cited, Reached, Result, build_result, conclusions_reached
 from .runtime.compile import compile_rules
 from .runtime.engine import DEFAULT_MAX_STEPS, Engine, Trace
@@ -39,8 +42,16 @@ class KnowledgeBase:
     ['stop_and_rest']
     """
 
-    def __init__(self, content: KBContent, max_steps: int = DEFAULT_MAX_STEPS) -> None:
+    def __init__(
+        self,
+        content: KBContent,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        today: Callable[[], datetime.date] = today_or_environment,
+    ) -> None:
         self.content = content
+        self.today = today
+        """The day answers are checked against review dates (`stale`); injectable."""
+        self._overdue: tuple[datetime.date, frozenset[str]] | None = None
         self.max_steps = _checked_max_steps(max_steps)
         self.profile_model: type[BaseModel] = build_profile_model(content.vocabulary)
         active = content.active_rules()
@@ -125,10 +136,18 @@ class KnowledgeBase:
 
     def _evaluate(self, validated: BaseModel, audit: AuditLog | None) -> Result:
         given, trace = self._run(validated)
-        result = build_result(self.content, given, trace, self._cited)
+        result = build_result(self.content, given, trace, self._cited, self.overdue_sources())
         if audit is not None:
             result._audit_record_id = audit.append(result)
         return result
+
+    def overdue_sources(self) -> frozenset[str]:
+        """The sources past their review date today (worked out once a day)."""
+        today = self.today()
+        known = self._overdue
+        if known is None or known[0] != today:
+            known = self._overdue = (today, overdue_sources(self.content, today))
+        return known[1]
 
     def evaluate_many(self, profiles: Iterable[Any], workers: int | None = 1) -> Iterator[Result]:
         """Evaluate profiles one after the other, yielding each result in input order.
@@ -193,14 +212,21 @@ def _check_audit(audit: Any) -> None:
     raise TypeError(f"audit must be a healthkb.AuditLog; got {type(audit).__name__}{hint}")
 
 
-def load(path: str | Path | None = None, *, max_steps: int = DEFAULT_MAX_STEPS) -> KnowledgeBase:
+def load(
+    path: str | Path | None = None,
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    today: Callable[[], datetime.date] = today_or_environment,
+) -> KnowledgeBase:
     """Load, check and compile a KB (default: the bundled one); raises KBError if broken.
 
     `max_steps` (a whole number, at least 1) bounds the rule firings of one evaluation.
+    `today` gives the day answers are checked against sources' review dates (by default
+    the `HEALTHKB_TODAY` environment variable, `YYYY-MM-DD`, else the system's date).
     """
     _checked_max_steps(max_steps)
     with collection_paused():
-        return KnowledgeBase(read_content(path), max_steps=max_steps)
+        return KnowledgeBase(read_content(path), max_steps=max_steps, today=today)
 
 
 def load_shipment(shipment: KBShipment) -> KnowledgeBase:
