@@ -9,9 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import MINI_MANIFEST, MINI_RULES, MINI_SOURCE, ROOT, SOURCE_ID
 
 import healthkb
+from conftest import MINI_MANIFEST, MINI_RULES, MINI_SOURCE, ROOT, SOURCE_ID
 from healthkb.cli import main
 from healthkb.render.result import result_json, result_text
 
@@ -257,7 +257,7 @@ def test_a_review_due_before_the_last_review_is_a_located_problem(
     capsys: pytest.CaptureFixture[str], make_kb
 ) -> None:
     root = make_kb({"kb/sources/mini.yaml": dated_source("2025-06-01", "2025-01-01")})
-    code, out, err = run(capsys, "validate", str(root))
+    code, out, _err = run(capsys, "validate", str(root))
     assert code == 1
     assert "`review_by` (2025-01-01) is before `reviewed` (2025-06-01)" in out
     assert out.startswith("kb/sources/mini.yaml:")
