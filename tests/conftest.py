@@ -149,3 +149,7 @@ def make_kb(tmp_path: Path) -> Callable[..., Path]:
         return write_kb(tmp_path / name, files or {})
 
     return make
+
+
+# A throwaway PostgreSQL server (`postgres`) and a fresh database per test (`postgres_url`).
+pytest_plugins = ["postgres_server"]

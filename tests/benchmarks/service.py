@@ -28,8 +28,8 @@ from typing import Any
 
 import httpx
 import yaml
-from tests.fhir_data import bundle, hook_request, observation, questionnaire_response
-from tests.service_process import Server, running
+from tests.support.fhir_data import bundle, hook_request, observation, questionnaire_response
+from tests.support.service_process import Server, running
 
 import healthkb
 from healthkb.service.app import create_app

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, Protocol, TypeGuard
 
 from ..errors import HealthKBError
 from ..files.regular_file import NotRegularFile, open_regular
@@ -116,6 +116,20 @@ class Line:
     """The file ends in this line, without a newline: a write was interrupted."""
 
 
+class LineSource(Protocol):
+    """Where a chain's lines come from: a JSON Lines file, or a database store (one row
+    per record, holding the record's line exactly as it was chained)."""
+
+    @property
+    def name(self) -> str:
+        """The store as messages name it (a path, or a URL without its password)."""
+        ...
+
+    def lines(self) -> Iterator[Line]:
+        """Every record's line, in the chain's order, as it was when the read began."""
+        ...
+
+
 def open_log(path: Path, flags: int) -> int:
     """A descriptor of the log, which must be a regular file: a named pipe or a device
     (`/dev/null`) would hang a reader or lose every record; `AuditLogError` otherwise."""
@@ -196,12 +210,12 @@ class Checked:
     """The sequence number the record at this line should have."""
 
 
-def walk(path: Path) -> Iterator[Checked]:
+def walk(source: LineSource) -> Iterator[Checked]:
     """Every line with what is wrong with it, going on past edited records and broken
     links so that every record's own hash is checked; it stops after a line that is
     not a record, since nothing after it can be placed in the chain."""
     previous, expected, edited = GENESIS, 1, False
-    lines = read_lines(path)
+    lines = source.lines()
     for line in lines:
         record, problem = _record_of(line, lines)
         if record is None:
@@ -320,17 +334,17 @@ class Verification:
         }
 
 
-def verify(path: Path) -> Verification:
+def verify(source: LineSource) -> Verification:
     """Check every record's own hash and its link to the one before; stop at the first."""
     count, head = 0, GENESIS
-    for checked in walk(path):
+    for checked in walk(source):
         if checked.problem is not None:
-            return Verification(str(path), count, head, explain(path, checked))
+            return Verification(source.name, count, head, explain(source, checked))
         count, head = count + 1, line_hash(checked.line.data)
-    return Verification(str(path), count, head, None)
+    return Verification(source.name, count, head, None)
 
 
-def explain(path: Path, checked: Checked) -> LogProblem:
+def explain(source: LineSource, checked: Checked) -> LogProblem:
     """A line's problem; for a broken link, with how it broke: the sequence numbers tell
     a deletion, a move, a duplicate or an edit, and only the rest of the log tells a
     deleted record from a moved one."""
@@ -342,14 +356,14 @@ def explain(path: Path, checked: Checked) -> LogProblem:
     if not is_sequence(sequence):
         how = "a record before it was edited, deleted or moved"
     elif sequence < expected:
-        same = _first(path, lambda other: other.number < line.number and other.data == line.data)
+        same = _first(source, lambda other: other.number < line.number and other.data == line.data)
         if same is not None:
             how = f"duplicated record (same as record {sequence} at line {same})"
         else:
             how = f"it is record {sequence}, found where record {expected} belongs (reordered)"
     elif sequence > expected:
         later = _first(
-            path,
+            source,
             lambda other: (
                 other.number > line.number
                 and (parse(other.data)[0] or {}).get("sequence") == expected
@@ -369,6 +383,6 @@ def explain(path: Path, checked: Checked) -> LogProblem:
     return LogProblem(problem.line, problem.record, problem.code, f"{BROKEN}: {how}")
 
 
-def _first(path: Path, matches: Callable[[Line], bool]) -> int | None:
+def _first(source: LineSource, matches: Callable[[Line], bool]) -> int | None:
     """The number of the first line of the log that `matches`, if any."""
-    return next((line.number for line in read_lines(path) if matches(line)), None)
+    return next((line.number for line in source.lines() if matches(line)), None)

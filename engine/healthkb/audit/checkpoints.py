@@ -33,19 +33,13 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .chain import AuditLogError, LogProblem, Record, canonical, is_sequence, line_hash, read_lines
+from .chain import AuditLogError, LogProblem, Record, canonical, is_sequence, line_hash
+from .file_store import checkpoints_path as checkpoints_path
+from .store import Store
 
 CHECKPOINT_FORMAT = "healthkb-audit-checkpoint/1"
 PRIVATE_KEY_FILE = "audit.key"
 PUBLIC_KEY_FILE = "audit.pub"
-_SUFFIX = ".checkpoints"
-
-
-def checkpoints_path(log: Path) -> Path:
-    """Where the checkpoints of `log` are kept: beside it, `LOG.checkpoints`."""
-    return log.with_name(log.name + _SUFFIX)
-
-
 # --- keys ------------------------------------------------------------------------------
 
 
@@ -157,32 +151,6 @@ def make_checkpoint(key: Ed25519PrivateKey, sequence: int, head: str) -> Record:
     return checkpoint
 
 
-def append_checkpoint(log: Path, checkpoint: Record) -> None:
-    """Append a checkpoint to the log's checkpoints file, durably (the caller holds the
-    log's exclusive lock, so checkpoints go in the order of the records they sign)."""
-    path = checkpoints_path(log)
-    created = not os.path.lexists(path)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    except OSError as error:
-        raise AuditLogError(f"{path}: cannot open the checkpoints ({error.strerror})") from None
-    size = os.fstat(fd).st_size
-    try:
-        os.write(fd, canonical(checkpoint) + b"\n")
-        os.fsync(fd)
-    except OSError as error:
-        os.ftruncate(fd, size)
-        raise AuditLogError(f"{path}: cannot write the checkpoint ({error.strerror})") from None
-    finally:
-        os.close(fd)
-    if created:
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-
-
 DEFAULT_CHECKPOINT_EVERY = 1000
 """Records a writer appends between two checkpoints unless told otherwise."""
 
@@ -245,46 +213,58 @@ class CheckpointCheck:
         }
 
 
-def verify_checkpoints(log: Path, public: Ed25519PublicKey) -> CheckpointCheck:
-    """Check every checkpoint of `log`: its signature by `public`, and that the record it
-    signs is still the line it signed. A log with no checkpoint at all is a problem: a
-    rewrite could have removed the file."""
-    path = checkpoints_path(log)
-    heads = _heads(log)
+def verify_checkpoints(store: Store, public: Ed25519PublicKey) -> CheckpointCheck:
+    """Check every checkpoint of `store`: its signature by `public`, and that the record
+    it signs is still the line it signed. A store with no checkpoint at all is a problem:
+    a rewrite could have removed them."""
+    heads = _heads(store)
     problems: list[LogProblem] = []
     good, last = 0, None
-    entries = list(_read_checkpoints(path))
+    entries = list(_read_checkpoints(store))
     if not entries:
-        problems.append(
-            LogProblem(0, None, "no-checkpoints", f"{path}: no checkpoint to check the log against")
-        )
+        message = f"{store.checkpoints_name}: no checkpoint to check the log against"
+        problems.append(LogProblem(0, None, "no-checkpoints", message))
     expected_key = key_id(public)
     for number, checkpoint, why in entries:
-        where = f"{path.name} line {number}"
+        where = f"{Path(store.checkpoints_name).name} line {number}"
         if checkpoint is None:
             problems.append(LogProblem(0, None, "malformed-checkpoint", f"{where}: {why}"))
             continue
-        sequence, head = checkpoint["sequence"], checkpoint["head"]
-        if checkpoint.get("key") != expected_key or not _signed(public, checkpoint):
-            message = f"{where}: the signature of the checkpoint of record {sequence} "
-            message += "is not good under this public key (forged, or signed by another key)"
-            problems.append(LogProblem(0, None, "bad-signature", message))
-            continue
-        found = heads.get(sequence)
-        if found is None:
-            message = f"{where}: record {sequence}, signed at {checkpoint['time']}, is gone "
-            message += "(the log was cut short or rewritten)"
-            problems.append(LogProblem(0, None, "checkpoint-mismatch", message))
-        elif found[1] != head:
-            message = (
-                f"{where}: record {sequence} no longer matches its checkpoint signed at "
-                f"{checkpoint['time']}: it, or a record before it, was rewritten"
-            )
-            problems.append(LogProblem(found[0], found[2], "checkpoint-mismatch", message))
+        problem = _checkpoint_problem(checkpoint, where, public, expected_key, heads)
+        if problem is not None:
+            problems.append(problem)
         else:
             good += 1
+            sequence = checkpoint["sequence"]
             last = sequence if last is None else max(last, sequence)
-    return CheckpointCheck(str(log), good, last, problems)
+    return CheckpointCheck(store.name, good, last, problems)
+
+
+def _checkpoint_problem(
+    checkpoint: Record,
+    where: str,
+    public: Ed25519PublicKey,
+    expected_key: str,
+    heads: dict[int, tuple[int, str, str | None]],
+) -> LogProblem | None:
+    """What is wrong with one well-formed checkpoint: its signature, or the record it signs."""
+    sequence, head = checkpoint["sequence"], checkpoint["head"]
+    if checkpoint.get("key") != expected_key or not _signed(public, checkpoint):
+        message = f"{where}: the signature of the checkpoint of record {sequence} "
+        message += "is not good under this public key (forged, or signed by another key)"
+        return LogProblem(0, None, "bad-signature", message)
+    found = heads.get(sequence)
+    if found is None:
+        message = f"{where}: record {sequence}, signed at {checkpoint['time']}, is gone "
+        message += "(the log was cut short or rewritten)"
+        return LogProblem(0, None, "checkpoint-mismatch", message)
+    if found[1] != head:
+        message = (
+            f"{where}: record {sequence} no longer matches its checkpoint signed at "
+            f"{checkpoint['time']}: it, or a record before it, was rewritten"
+        )
+        return LogProblem(found[0], found[2], "checkpoint-mismatch", message)
+    return None
 
 
 def _signed(public: Ed25519PublicKey, checkpoint: Record) -> bool:
@@ -296,13 +276,13 @@ def _signed(public: Ed25519PublicKey, checkpoint: Record) -> bool:
     return True
 
 
-def _heads(log: Path) -> dict[int, tuple[int, str, str | None]]:
+def _heads(store: Store) -> dict[int, tuple[int, str, str | None]]:
     """Sequence number -> (line number, line hash, record id) of every record line.
 
     The first line with a given sequence number counts: a duplicate after it is for the
     chain check to report."""
     heads: dict[int, tuple[int, str, str | None]] = {}
-    for line in read_lines(log):
+    for line in store.lines():
         if line.torn or not line.data:
             continue
         try:
@@ -320,16 +300,9 @@ def _heads(log: Path) -> dict[int, tuple[int, str, str | None]]:
     return heads
 
 
-def _read_checkpoints(path: Path) -> Iterator[tuple[int, Record | None, str]]:
-    """(line number, checkpoint or None, why not) for each line of the checkpoints file."""
-    try:
-        with path.open("rb") as handle:
-            lines = handle.read(64 * 1024 * 1024).splitlines()
-    except FileNotFoundError:
-        return
-    except OSError as error:
-        raise AuditLogError(f"{path}: cannot read the checkpoints ({error.strerror})") from None
-    for number, raw in enumerate(lines, start=1):
+def _read_checkpoints(store: Store) -> Iterator[tuple[int, Record | None, str]]:
+    """(number, checkpoint or None, why not) for each of the store's checkpoints."""
+    for number, raw in store.checkpoint_lines():
         try:
             value = json.loads(raw)
         except (ValueError, RecursionError):

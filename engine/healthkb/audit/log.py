@@ -8,12 +8,10 @@ first record carries `GENESIS`), and `hash`, the sha256 of its own canonical JSO
 without that field. Editing a record breaks its own `hash`; deleting or reordering
 records breaks the next record's `previous`.
 
-Appends are serialised by a threading lock and an exclusive `flock` on the log file,
-so several threads and several processes can share one log; each record is flushed
-and fsynced before `append` returns. A log whose last line is torn (a crash in the
-middle of a write), or is not a record as written, is refused for appending until an
-auditor has looked at it. What a record holds is built in records.py; reading a log
-back and checking its chain is chain.py.
+The chain is kept in a store (store.py): a JSON Lines file, an SQLite file or a
+PostgreSQL database, each serialising appends from many threads, processes (and, for
+PostgreSQL, hosts) and making each record durable before `append` returns. What a
+record holds is built in records.py; checking a chain is chain.py.
 
 >>> import healthkb, tempfile, pathlib
 >>> log = healthkb.AuditLog(pathlib.Path(tempfile.mkdtemp()) / "audit.jsonl")
@@ -26,9 +24,7 @@ True
 
 from __future__ import annotations
 
-import fcntl
 import functools
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -50,7 +46,6 @@ from .chain import (
     canonical,
     hash_matches,
     is_feedback,
-    is_sequence,
     line_hash,
     parse,
     record_hash,
@@ -59,12 +54,21 @@ from .checkpoints import (
     DEFAULT_CHECKPOINT_EVERY,
     CheckpointCheck,
     CheckpointSchedule,
-    append_checkpoint,
     load_public_key,
     make_checkpoint,
     verify_checkpoints,
 )
-from .records import Feedback, build_feedback_record, build_record, chain_record, record_body
+from .file_store import VERIFY_HINT, FileStore
+from .filters import Filters, matches
+from .locations import open_store
+from .records import (
+    Feedback,
+    build_feedback_record,
+    build_record,
+    chain_record,
+    record_body,
+)
+from .store import Store, Stored
 
 if TYPE_CHECKING:
     from ..results.result import Result
@@ -90,8 +94,6 @@ __all__ = [
     "record_hash",
 ]
 
-_TAIL_BLOCK = 64 * 1024
-
 
 class UnknownRecordError(AuditLogError):
     """No record (or card) of the log has the id asked for."""
@@ -106,7 +108,7 @@ class AuditLog:
 
     def __init__(
         self,
-        path: str | Path,
+        path: str | Path | Store,
         *,
         checkpoint_key: str | Path | Ed25519PrivateKey | None = None,
         checkpoint_every: int | None = DEFAULT_CHECKPOINT_EVERY,
@@ -116,7 +118,7 @@ class AuditLog:
         this writer sign a checkpoint after every `checkpoint_every` records it appends
         and at its first append `checkpoint_seconds` or more after its last checkpoint
         (None turns either off); `checkpoint()` signs one now (at shutdown, say)."""
-        self.path = Path(path)
+        self.store: Store = open_store(path) if isinstance(path, str | Path) else path
         self._lock = threading.Lock()
         self._schedule = (
             None
@@ -125,7 +127,23 @@ class AuditLog:
         )
 
     def __repr__(self) -> str:
-        return f"<AuditLog {self.path}>"
+        return f"<AuditLog {self.store.name}>"
+
+    @property
+    def name(self) -> str:
+        """The store as messages name it (a path, or a URL without its password)."""
+        return self.store.name
+
+    @property
+    def path(self) -> Path:
+        """The file of a JSON Lines log (a database store has none)."""
+        if not isinstance(self.store, FileStore):
+            raise AuditLogError(f"{self.store.name}: a database store, not a file")
+        return self.store.path
+
+    def open(self) -> None:
+        """Check now that records can be appended (for a service, before it starts)."""
+        self.store.open()
 
     def append(self, result: Result) -> str:
         """Write the record of `result`, durably, and return its record id."""
@@ -150,38 +168,24 @@ class AuditLog:
         )[0]
 
     def _append(self, builds: list[Callable[[int, str], Record]]) -> list[str]:
-        """Build and write records in order, chained, with one write and one fsync."""
+        """Build and write records in order, chained, durably, all or none."""
         if not builds:
             return []
         with self._lock:
-            created = not self.path.exists()
-            fd = auditchain.open_log(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                sequence, previous = _chain_head(fd, self.path)
-                records, lines = [], []
-                for offset, build in enumerate(builds):
-                    record = build(sequence + offset, previous)
-                    line = _line_of(record, self.path)
-                    previous = line_hash(line)
-                    records.append(record)
-                    lines.append(line)
-                # One write: a crash leaves every record of the group or a torn last
-                # line, which `verify` reports and appending refuses.
-                _write_durably(fd, b"".join(line + b"\n" for line in lines), self.path)
-                if created:
-                    _fsync_folder(self.path.parent)
-                for offset, line in enumerate(lines):
-                    if self._schedule is not None and self._schedule.record_appended():
-                        # Under the log's lock: the checkpoints go in the records' order.
-                        self._sign(sequence + offset, line_hash(line))
-            finally:
-                os.close(fd)  # closing releases the flock
+            records = self.store.append(builds, self._due)
         return [str(record["record"]) for record in records]
+
+    def _due(self, sequence: int, head: str) -> Record | None:
+        """The checkpoint to sign after the record `sequence`, if the schedule says so."""
+        if self._schedule is None or not self._schedule.record_appended():
+            return None
+        checkpoint = make_checkpoint(self._schedule.key, sequence, head)
+        self._schedule.checkpointed()
+        return checkpoint
 
     def checkpoint(self, key: str | Path | Ed25519PrivateKey | None = None) -> Record:
         """Sign a checkpoint of the log's last record now, with `key` or the writer's
-        `checkpoint_key`, and append it to `LOG.checkpoints`; returns the checkpoint.
+        `checkpoint_key`, and append it to the store's checkpoints; returns it.
 
         It signs what the log holds: run `verify` (and `verify_checkpoints`) first where
         the log may have been tampered with since the last checkpoint, as the
@@ -192,41 +196,30 @@ class AuditLog:
             elif self._schedule is not None:
                 schedule = self._schedule
             else:
-                raise AuditLogError(f"{self.path}: no key to sign a checkpoint with")
-            fd = auditchain.open_log(self.path, os.O_RDWR)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                following, head = _chain_head(fd, self.path)
-                if following == 1:
-                    raise AuditLogError(f"{self.path}: the log is empty: nothing to checkpoint")
-                return self._sign(following - 1, head, schedule)
-            finally:
-                os.close(fd)
+                raise AuditLogError(f"{self.store.name}: no key to sign a checkpoint with")
+            checkpoint = self.store.sign_head(
+                lambda sequence, head: make_checkpoint(schedule.key, sequence, head)
+            )
+            schedule.checkpointed()
+            return checkpoint
 
     def verify_checkpoints(self, public_key: str | Path | Ed25519PublicKey) -> CheckpointCheck:
         """Check every checkpoint of the log with `public_key` (or the path of
         `audit.pub`): each signature, and that each signed record is still as signed."""
         if not isinstance(public_key, Ed25519PublicKey):
             public_key = load_public_key(Path(public_key))
-        return verify_checkpoints(self.path, public_key)
-
-    def _sign(self, sequence: int, head: str, schedule: CheckpointSchedule | None = None) -> Record:
-        schedule = schedule or self._schedule
-        assert schedule is not None
-        checkpoint = make_checkpoint(schedule.key, sequence, head)
-        append_checkpoint(self.path, checkpoint)
-        schedule.checkpointed()
-        return checkpoint
+        return verify_checkpoints(self.store, public_key)
 
     def checked(self) -> Iterator[Checked]:
         """Every record with what is wrong with it (its hash, its link, its line ending),
         if anything; raises AuditLogError at a line that is not a record at all."""
-        for checked in auditchain.walk(self.path):
+        for checked in auditchain.walk(self.store):
             if checked.record is None:
                 assert checked.problem is not None
                 problem = checked.problem
                 raise AuditLogError(
-                    f"{self.path}:{problem.line}: {problem.code}: {problem.message} ({_VERIFY})"
+                    f"{self.store.name}:{problem.line}: {problem.code}: {problem.message} "
+                    f"({VERIFY_HINT})"
                 )
             yield checked
 
@@ -239,10 +232,11 @@ class AuditLog:
     def locate(self, record_or_card_id: str) -> tuple[Record, str | None]:
         """The record with this id (and None), or the record and the conclusion behind a
         CDS Hooks card with this uuid. A uuid may be given in any of its standard textual
-        forms: any case, in braces, or as a `urn:uuid:`."""
+        forms: any case, in braces, or as a `urn:uuid:`. A database store finds it by its
+        index; the record found is read from its line, as written."""
         wanted = _uuid_text(record_or_card_id)
-        for _, record in self.records():
-            if is_feedback(record):
+        for record in self._candidates(Filters(record=wanted or record_or_card_id)):
+            if is_feedback(record) or "record" not in record:
                 continue  # only evaluations are shown; feedback names the card it is about
             record_id = str(record["record"])
             if record_id == record_or_card_id or (wanted and wanted == _uuid_text(record_id)):
@@ -250,7 +244,28 @@ class AuditLog:
             conclusion = _card_conclusion(record, wanted) if wanted else None
             if conclusion is not None:
                 return record, conclusion
-        raise UnknownRecordError(f"{self.path}: no record or card with id {record_or_card_id}")
+        raise UnknownRecordError(
+            f"{self.store.name}: no record or card with id {record_or_card_id}"
+        )
+
+    def _candidates(self, filters: Filters) -> Iterator[Record]:
+        """The records that may answer `filters`: a file's every record (a damaged line
+        raises AuditLogError), a database's from its index."""
+        if isinstance(self.store, FileStore):
+            yield from (record for _, record in self.records())
+            return
+        for stored in self.store.select(filters):
+            record, _ = parse(stored.data)
+            if record is not None:
+                yield record
+
+    def select(self, filters: Filters) -> Iterator[tuple[Stored, Record]]:
+        """The records that answer `filters`, in the chain's order, each with its line
+        (a database store answers from its index, then each record is checked again)."""
+        for stored in self.store.select(filters):
+            record, _ = parse(stored.data)
+            if record is not None and matches(record, filters):
+                yield stored, record
 
     def find(self, record_id: str) -> Record:
         """The record with this id (or the record behind a CDS Hooks card with this uuid)."""
@@ -258,10 +273,7 @@ class AuditLog:
 
     def verify(self) -> Verification:
         """Check every record's own hash and its link to the one before; stop at the first."""
-        return auditchain.verify(self.path)
-
-
-_VERIFY = "run `healthkb audit verify` on it"
+        return auditchain.verify(self.store)
 
 
 def _uuid_text(text: str) -> str | None:
@@ -278,108 +290,3 @@ def _card_conclusion(record: Record, card: str) -> str | None:
     if _uuid_text(record_id) is None or not isinstance(explanations, dict):
         return None  # not a record healthkb wrote, which verify reports
     return next((c for c in explanations if card_uuid(record_id, c) == card), None)
-
-
-def _line_of(record: Record, path: Path) -> bytes:
-    """The record's line, if it is short enough to be read back."""
-    line = canonical(record)
-    if len(line) > auditchain.MAX_LINE_BYTES:
-        raise AuditLogError(
-            f"{path}: the record of this evaluation would be {len(line):,} bytes long, longer "
-            f"than a record may be ({auditchain.MAX_LINE_BYTES:,} bytes); not logged"
-        )
-    return line
-
-
-def _chain_head(fd: int, path: Path) -> tuple[int, str]:
-    """The next sequence number and `previous` hash, read from the log's last line."""
-    size = os.fstat(fd).st_size
-    if size == 0:
-        return 1, GENESIS
-    last = _last_line(fd, size)
-    if last is not None and not last.endswith(b"\n"):
-        raise AuditLogError(
-            f"{path}: the last line is torn (a write was interrupted); refusing to append "
-            f"after it ({_VERIFY})"
-        )
-    record, why = _last_record(last)
-    if record is None or last is None:
-        raise AuditLogError(
-            f"{path}: the last line is not a record ({why}); refusing to append ({_VERIFY})"
-        )
-    return record["sequence"] + 1, line_hash(last[:-1])
-
-
-def _last_record(last: bytes | None) -> tuple[Record | None, str]:
-    """The record to append after (the log's last line, newline included), or why not."""
-    if last is None:
-        return None, f"it is longer than the {auditchain.MAX_LINE_BYTES:,} bytes a record may have"
-    line = last[:-1]
-    if not line.strip():
-        return None, "it is blank"
-    if line.endswith(b"\r"):
-        return None, "it ends in CRLF: the file was converted to CRLF line endings"
-    record, why = parse(line)
-    if record is not None and not is_sequence(record.get("sequence")):
-        return None, "it has no `sequence`"
-    return record, why
-
-
-def _last_line(fd: int, size: int) -> bytes | None:
-    """The file's last line, newline included, read backwards in blocks; None if it is
-    longer than a record may be (so a huge line is never read into memory)."""
-    end, length = size - 1, 1  # skip the final newline when looking for the one before it
-    chunks: list[bytes] = []
-    while end > 0:
-        start = max(0, end - _TAIL_BLOCK)
-        block = os.pread(fd, end - start, start)
-        cut = block.rfind(b"\n")
-        chunks.append(block[cut + 1 :] if cut >= 0 else block)
-        length += len(chunks[-1])
-        if length > auditchain.MAX_LINE_BYTES + 1:
-            return None
-        if cut >= 0:
-            break
-        end = start
-    chunks.reverse()
-    return b"".join(chunks) + os.pread(fd, 1, size - 1)
-
-
-def _write_durably(fd: int, data: bytes, path: Path) -> None:
-    """Append `data` and fsync it, or leave the file as it was and raise AuditLogError.
-
-    The caller holds the exclusive lock, so the bytes after `size` are this write's own:
-    when the disk is full (ENOSPC) or the write fails half-way, cutting them off keeps
-    the last line whole, and appending works again once the disk has room.
-    """
-    size = os.fstat(fd).st_size
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    except OSError as error:
-        try:
-            os.ftruncate(fd, size)
-        except OSError as undo:
-            raise AuditLogError(
-                f"{path}: cannot write the audit record ({error.strerror}), nor cut the "
-                f"partial record back off ({undo.strerror}); not logged ({_VERIFY})"
-            ) from None
-        raise AuditLogError(
-            f"{path}: cannot write the audit record ({error.strerror}); not logged, and "
-            "the log is as it was before"
-        ) from None
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a new log's directory entry durable too (a crash must not lose the file)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

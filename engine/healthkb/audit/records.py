@@ -15,7 +15,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .chain import FEEDBACK, FORMAT, Record, canonical, record_hash
+from . import chain as auditchain
+from .chain import FEEDBACK, FORMAT, AuditLogError, Record, canonical, record_hash
 
 if TYPE_CHECKING:
     from ..results.result import Result
@@ -107,3 +108,15 @@ def _sealed(record: Record) -> Record:
     plain: Record = json.loads(canonical(record))
     plain["hash"] = record_hash(plain)
     return plain
+
+
+def record_line(record: Record, store: str) -> bytes:
+    """The record's line as every store keeps it, if it is short enough to be read back."""
+    line = canonical(record)
+    limit = auditchain.MAX_LINE_BYTES  # read when called: a test may lower it
+    if len(line) > limit:
+        raise AuditLogError(
+            f"{store}: the record of this evaluation would be {len(line):,} bytes long, longer "
+            f"than a record may be ({limit:,} bytes); not logged"
+        )
+    return line

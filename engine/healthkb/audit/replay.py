@@ -156,7 +156,7 @@ def replay(log: AuditLog, kb: Evaluator) -> Replay:
             edited.append(problem)
             continue
         if log_problem is None and problem is not None:
-            log_problem = explain(log.path, checked)
+            log_problem = explain(log.store, checked)
         if is_feedback(record):
             continue  # feedback on a card: nothing was evaluated
         count += 1
@@ -164,7 +164,7 @@ def replay(log: AuditLog, kb: Evaluator) -> Replay:
             difference = replay_record(kb, line, record)
         except (KeyError, TypeError, AttributeError, RecursionError):
             # Only a forged record (its hash recomputed) can reach here with this shape.
-            raise AuditLogError(f"{log.path}:{line}: not a healthkb audit record") from None
+            raise AuditLogError(f"{log.name}:{line}: not a healthkb audit record") from None
         if difference is not None:
             differences.append(difference)
     return Replay(f"{kb.id} {kb.version} ({kb.digest})", count, differences, edited, log_problem)

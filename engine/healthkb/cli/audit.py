@@ -14,6 +14,7 @@ from ..results.cds_cards import card_uuid
 from ..results.tree_text import explanation_text
 from . import audit_checkpoints
 from .audit_checkpoints import checkpoint_check, checkpoint_lines
+from .audit_options import STORE_HELP
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
 
 
@@ -22,7 +23,7 @@ def register(commands: Any) -> None:
     actions = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     verify = actions.add_parser("verify", help="check the hash chain; name the first bad record")
-    verify.add_argument("log", help="audit log file (JSON lines)")
+    verify.add_argument("log", metavar="STORE", help=STORE_HELP)
     verify.add_argument(
         "--public-key",
         metavar="PUB",
@@ -32,13 +33,13 @@ def register(commands: Any) -> None:
     verify.set_defaults(handler=run_verify)
 
     again = actions.add_parser("replay", help="evaluate every record again; list differences")
-    again.add_argument("log", help="audit log file (JSON lines)")
+    again.add_argument("log", metavar="STORE", help=STORE_HELP)
     add_kb_option(again)
     again.add_argument("--format", choices=["text", "json"], default="text")
     again.set_defaults(handler=run_replay)
 
     show = actions.add_parser("show", help="print a record's explanations as `explain` does")
-    show.add_argument("log", help="audit log file (JSON lines)")
+    show.add_argument("log", metavar="STORE", help=STORE_HELP)
     show.add_argument(
         "record", help="record id, or the uuid of a CDS Hooks card (shows that card's conclusion)"
     )

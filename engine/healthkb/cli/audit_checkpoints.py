@@ -10,13 +10,13 @@ from typing import Any
 from ..audit.chain import Verification
 from ..audit.checkpoints import (
     CheckpointCheck,
-    checkpoints_path,
     generate_keys,
     load_private_key,
     load_public_key,
     verify_checkpoints,
 )
 from ..audit.log import AuditLog
+from .audit_options import STORE_HELP
 from .common import EXIT_OK, EXIT_PROBLEMS
 
 
@@ -30,7 +30,7 @@ def register(actions: Any) -> None:
     checkpoint = actions.add_parser(
         "checkpoint", help="verify the log, then sign its last record into LOG.checkpoints"
     )
-    checkpoint.add_argument("log", help="audit log file (JSON lines)")
+    checkpoint.add_argument("log", metavar="STORE", help=STORE_HELP)
     checkpoint.add_argument("--key", required=True, help="the private key (audit.key)")
     checkpoint.set_defaults(handler=run_checkpoint)
 
@@ -52,7 +52,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
         print(f"{args.log}: {verification.problem}")
         print("checkpoint refused: the log does not verify", file=sys.stderr)
         return EXIT_PROBLEMS
-    check = verify_checkpoints(log.path, key.public_key())
+    check = verify_checkpoints(log.store, key.public_key())
     problems = [p for p in check.problems if p.code != "no-checkpoints"]
     if problems:
         for problem in problems:
@@ -62,14 +62,14 @@ def run_checkpoint(args: argparse.Namespace) -> int:
     signed = log.checkpoint(key)
     print(
         f"checkpoint: record {signed['sequence']} ({signed['head']}) signed by {signed['key']}, "
-        f"appended to {checkpoints_path(log.path)}"
+        f"appended to {log.store.checkpoints_name}"
     )
     return EXIT_OK
 
 
 def checkpoint_check(log: str, public_key: str) -> CheckpointCheck:
     """The checkpoints of `log` checked with the public key in the file `public_key`."""
-    return verify_checkpoints(Path(log), load_public_key(Path(public_key)))
+    return AuditLog(log).verify_checkpoints(load_public_key(Path(public_key)))
 
 
 def checkpoint_lines(log: str, verification: Verification, check: CheckpointCheck) -> list[str]:

@@ -14,10 +14,19 @@ from ..audit.checkpoints import DEFAULT_CHECKPOINT_EVERY
 from ..audit.log import AuditLog
 from .common import UsageError
 
+STORE_HELP = (
+    "the audit store: a JSON Lines file, sqlite:///PATH (an SQLite file) or "
+    "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+)
+
 
 def add_audit_options(parser: argparse.ArgumentParser, what: str) -> None:
-    """`--audit-log FILE` (append `what` to it) and the checkpoint options."""
-    parser.add_argument("--audit-log", metavar="FILE", help=f"append {what} to this audit log")
+    """`--audit-log STORE` (append `what` to it) and the checkpoint options."""
+    parser.add_argument(
+        "--audit-log",
+        metavar="STORE",
+        help=f"append {what} to this audit store (a file, sqlite:///PATH or postgresql://…)",
+    )
     parser.add_argument(
         "--checkpoint-key",
         metavar="KEY",
@@ -44,7 +53,7 @@ def open_audit_log(args: argparse.Namespace) -> AuditLog | None:
     command before any work), or None without `--audit-log`."""
     if args.audit_log is None:
         if args.checkpoint_key is not None:
-            raise UsageError("--checkpoint-key signs an audit log: give --audit-log FILE too")
+            raise UsageError("--checkpoint-key signs an audit log: give --audit-log STORE too")
         return None
     if args.checkpoint_every < 1:
         raise UsageError(f"--checkpoint-every must be at least 1; got {args.checkpoint_every}")

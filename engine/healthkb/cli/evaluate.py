@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
+from ..analysis.what_if import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES, WhatIf
 from ..audit.log import AuditLog
 from ..render import result_cds_hooks, result_json, result_markdown, result_text
 from ..render.html_explain import explanation_page, why_not_page
-from .common import EXIT_OK, add_kb_option, load_kb, output_file, writing
+from ..results.explain import Explanation, WhyNot
+from .common import EXIT_OK, UsageError, add_kb_option, load_kb, output_file, writing
 
 PROFILE_HELP = "profile file (.yaml or .json); - reads it from standard input"
 
@@ -28,7 +31,9 @@ def register(commands: Any) -> None:
     add_kb_option(evaluate)
     evaluate.add_argument("--format", choices=sorted(RESULT_FORMATS), default="text")
     evaluate.add_argument(
-        "--audit-log", metavar="FILE", help="append this evaluation to an audit log (JSON lines)"
+        "--audit-log",
+        metavar="STORE",
+        help="append this evaluation to an audit store (a file, sqlite:///PATH or postgresql://…)",
     )
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -36,6 +41,21 @@ def register(commands: Any) -> None:
     explain.add_argument("profile", help=PROFILE_HELP)
     explain.add_argument("--conclusion", required=True, help="conclusion id")
     explain.add_argument("--why-not", action="store_true", help="explain why it was not reached")
+    explain.add_argument(
+        "--what-if",
+        action="store_true",
+        help="the smallest changes of changeable attributes that reach the conclusion",
+    )
+    explain.add_argument(
+        "--avoid", action="store_true", help="with --what-if: changes that stop it instead"
+    )
+    explain.add_argument(
+        "--alternatives",
+        metavar="K",
+        type=int,
+        help=f"with --what-if: at most K proposals, cheapest first (default "
+        f"{DEFAULT_ALTERNATIVES})",
+    )
     add_kb_option(explain)
     explain.add_argument(
         "--format",
@@ -55,17 +75,20 @@ def run_evaluate(args: argparse.Namespace) -> int:
     audit = AuditLog(args.audit_log) if args.audit_log else None
     result = load_kb(args.kb).evaluate_file(args.profile, audit=audit)
     print(RESULT_FORMATS[args.format](result))
-    if result.audit_record_id is not None:
-        print(
-            f"audit record {result.audit_record_id} appended to {args.audit_log}", file=sys.stderr
-        )
+    if audit is not None and result.audit_record_id is not None:
+        print(f"audit record {result.audit_record_id} appended to {audit.name}", file=sys.stderr)
     return EXIT_OK
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    check_what_if_options(args)
     out = output_file(args.out) if args.out is not None else None
     kb = load_kb(args.kb)
     result = kb.evaluate_file(args.profile)
+    if args.what_if:
+        alternatives = DEFAULT_ALTERNATIVES if args.alternatives is None else args.alternatives
+        answer = result.what_if(args.conclusion, avoid=args.avoid, alternatives=alternatives)
+        return write_out(out, formatted(answer, args.format))
     why_not = args.why_not or args.conclusion not in result.conclusion_ids
     # The library checks the id and hints at the closest one (UnknownConclusionError).
     tree = result.why_not(args.conclusion) if why_not else result.explain(args.conclusion)
@@ -74,13 +97,36 @@ def run_explain(args: argparse.Namespace) -> int:
             f"{args.conclusion} was not concluded for this profile; showing why not",
             file=sys.stderr,
         )
-    if args.format == "json":
-        text = json.dumps(tree.to_dict(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    elif args.format == "html":
+    if args.format == "html":
         page = why_not_page if why_not else explanation_page
-        text = page(tree.to_dict(), kb.content, result.profile)
-    else:
-        text = f"{tree}\n"
+        return write_out(out, page(tree.to_dict(), kb.content, result.profile))
+    return write_out(out, formatted(tree, args.format))
+
+
+def check_what_if_options(args: argparse.Namespace) -> None:
+    """--avoid and --alternatives belong to --what-if, which is neither a why-not nor HTML."""
+    if not args.what_if:
+        for option, given in (("--avoid", args.avoid), ("--alternatives", args.alternatives)):
+            if given not in (None, False):
+                raise UsageError(f"{option} only applies with --what-if")
+        return
+    if args.why_not:
+        raise UsageError("--what-if and --why-not ask different questions: give one of them")
+    if args.format == "html":
+        raise UsageError("--what-if prints text or json, not html")
+    if args.alternatives is not None and not 1 <= args.alternatives <= MAX_ALTERNATIVES:
+        raise UsageError(
+            f"--alternatives must be from 1 to {MAX_ALTERNATIVES}; got {args.alternatives}"
+        )
+
+
+def formatted(tree: Explanation | WhyNot | WhatIf, form: str) -> str:
+    if form == "json":
+        return json.dumps(tree.to_dict(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return f"{tree}\n"
+
+
+def write_out(out: Path | None, text: str) -> int:
     if out is None:
         sys.stdout.write(text)
     else:

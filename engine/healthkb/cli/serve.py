@@ -45,9 +45,18 @@ def register(commands: Any) -> None:
         help="an allowed `iss` of client JWTs (repeat for several)",
     )
     parser.add_argument(
+        "--auth-jku",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="honour a token's `jku` header naming this key set URL (repeat for several); "
+        "the set is fetched and cached",
+    )
+    parser.add_argument(
         "--public-url",
         metavar="URL",
-        help="the URL clients reach the service at, behind a proxy (the base of a JWT's `aud`)",
+        help="the URL clients reach the service at (the base of a JWT's `aud`; required "
+        "with --auth-jwks)",
     )
     parser.add_argument(
         "--max-body",
@@ -82,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-body must be at least 1 byte; got {args.max_body}")
     root = kb_folder(args.kb or args.path)
     kb = load(root)  # a broken KB is reported here, once, before any worker starts
-    open_audit_log(args)  # and a bad checkpoint key
+    audit = open_audit_log(args)  # a bad checkpoint key stops it here
+    if audit is not None:
+        audit.open()  # and a store that cannot be opened (unreachable, newer schema, ...)
     settings = settings_module.Settings(
         kb_root=str(root.resolve()),
         kb_digest=kb.digest,
@@ -93,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         max_body=args.max_body,
         auth_jwks=args.auth_jwks,
         auth_issuers=tuple(args.auth_issuer),
+        auth_jku=tuple(args.auth_jku),
         public_url=args.public_url,
     )
     # Ctrl-C: uvicorn finishes the requests in flight; stop without a traceback.

@@ -230,6 +230,13 @@ class Attribute(StrictModel):
     single_valued: bool = True
     """Derived facts only: `false` when one profile may rightly derive several values of
     this attribute at once. By default a profile deriving two values is an `ambiguity`."""
+    changeable: bool = False
+    """Input facts only: `true` when the person can change it (how often they run, what
+    they eat; not their age), so that a what-if (`healthkb explain --what-if`) may
+    propose changing it. Attributes not marked stay as the profile gives them."""
+    cost: Annotated[int | float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """A positive number, what changing it counts for in a what-if (default 1).
+    Changeable attributes only; a what-if proposes the changes of smallest total cost."""
 
     @model_validator(mode="after")
     def _shape_fits_type(self) -> Attribute:
@@ -256,6 +263,11 @@ class Attribute(StrictModel):
                 f"`min` ({self.min}) is greater than `max` ({self.max})"
                 f"{HINT}did you mean `min: {self.max}` and `max: {self.min}`?"
             )
+        if self.cost is not None and not self.changeable:
+            raise ValueError(
+                f"`cost` only applies to changeable attributes{HINT}add `changeable: true`, "
+                "or remove `cost`"
+            )
         if self.values is not None and len(set(self.values)) != len(self.values):
             twice = sorted({v for v in self.values if self.values.count(v) > 1})
             raise ValueError(
@@ -269,8 +281,9 @@ class FactType(StrictModel):
     """A kind of fact (input or derived) and its attributes."""
 
     version: Annotated[int, Field(ge=1)] = 1
-    """Raise it whenever the fact's section or an attribute's type, values, bounds or unit
-    change (its descriptions are wording); `healthkb release` records it in the lock."""
+    """Raise it whenever the fact's section or an attribute's type, values, bounds, unit,
+    `changeable` or `cost` change (its descriptions are wording); `healthkb release`
+    records it in the lock."""
     description: Text
     """What the fact is about, for people."""
     attributes: dict[Identifier, Attribute] = Field(min_length=1)

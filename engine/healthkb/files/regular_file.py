@@ -52,6 +52,29 @@ def open_regular(
     return descriptor
 
 
+class FileTooLarge(Exception):
+    """The regular file holds more than the `limit` bytes its reader accepts."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than {limit:,} bytes")
+        self.limit = limit
+
+
+def read_regular(path: str | Path, max_bytes: int) -> bytes:
+    """The bytes of the regular file at `path`, reading at most `max_bytes` of them.
+
+    Raises `NotRegularFile` (a device such as /dev/zero, a pipe, a folder),
+    `FileTooLarge` past `max_bytes`, and `OSError` when it cannot be read at all: a key
+    file named by mistake or malice can neither hang the reader nor fill its memory.
+    """
+    descriptor = open_regular(path)
+    with os.fdopen(descriptor, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FileTooLarge(max_bytes)
+    return data
+
+
 def is_standard_input(status: os.stat_result) -> bool:
     """Whether `status` is that of the file the process reads as standard input."""
     try:

@@ -17,6 +17,7 @@ from pydantic import (
     model_serializer,
 )
 
+from ..analysis.what_if import DEFAULT_ALTERNATIVES, WhatIf, what_if
 from ..content.model import KIND_RANK, Conclusion
 from ..content.sources import ResolvedCitation
 from ..errors import HealthKBError, check_conclusion_id, did_you_mean
@@ -248,6 +249,20 @@ class Result(_Frozen):
                 f"unknown rule `{rule_id}` ({did_you_mean(rule_id, content.rules)})"
             )
         return rule_why_not(content, self._trace, rule_id)
+
+    def what_if(
+        self,
+        conclusion_id: str,
+        *,
+        avoid: bool = False,
+        alternatives: int = DEFAULT_ALTERNATIVES,
+    ) -> WhatIf:
+        """The smallest changes to this profile that reach the conclusion (with `avoid`,
+        that stop it): up to `alternatives` proposals, cheapest first, each confirmed by
+        evaluating the changed profile. Only attributes the vocabulary marks `changeable`
+        change; no proposal is an answer too ("no change reaches it")."""
+        content = self._evaluated_by()
+        return what_if(content, self.profile, conclusion_id, avoid=avoid, alternatives=alternatives)
 
     def to_cds_cards(self) -> dict[str, Any]:
         """The conclusions as a CDS Hooks 2.0 response: `{"cards": [...]}`, one card each.

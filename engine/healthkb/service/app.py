@@ -31,13 +31,17 @@ from ..profiles.fhir_intake import MissingData
 from ..render.questionnaire import questionnaire
 from ..render.result import result_json
 from . import cds
-from .auth import TokenVerifier, read_jwks
+from .auth import AuthSetupError, TokenVerifier, read_jwks
 from .body import BodyLimits, read_json
 from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
 from .problems import PROBLEM_JSON, ServiceProblem, problem_response
 from .settings import Settings
+from .what_if_route import add_what_if_route
 
 AUDIT_HEADER = "Healthkb-Audit-Record"
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
+"""What answers without a token when authentication is on."""
+SECURITY_SCHEME = "cdsHooksJwt"
 T = TypeVar("T")
 log = logging.getLogger("healthkb.service")
 
@@ -59,26 +63,37 @@ class Service:
             if settings.audit_log
             else None
         )
-        self.verifier = (
-            TokenVerifier(
-                read_jwks(settings.auth_jwks), settings.auth_issuers, settings.seen_tokens
+        self.verifier: TokenVerifier | None = None
+        if settings.auth_jwks:
+            if not settings.public_url:
+                raise AuthSetupError(
+                    "--auth-jwks needs --public-url: a token's `aud` is checked against the "
+                    "service's own URL, never one taken from a request's headers"
+                )
+            self.verifier = TokenVerifier(
+                read_jwks(settings.auth_jwks),
+                settings.auth_issuers,
+                settings.seen_tokens,
+                settings.auth_jku,
             )
-            if settings.auth_jwks
-            else None
-        )
 
-    def authenticate(self, request: Request) -> None:
-        """Refuse (401) a request without a valid client JWT, when authentication is on."""
+    async def authenticate(self, request: Request) -> None:
+        """Refuse (401) a request without a valid client JWT, when authentication is on.
+
+        The expected `aud` is `--public-url` and the path called: never the Host or
+        X-Forwarded-* headers, which the client chooses."""
         if self.verifier is None:
             return
-        base = self.settings.public_url
-        audience = (
-            base.rstrip("/") + request.url.path if base else str(request.url.replace(query=None))
-        )
-        self.verifier.verify(request.headers.get("authorization"), audience)
+        assert self.settings.public_url is not None
+        audience = self.settings.public_url.rstrip("/") + request.url.path
+        authorization = request.headers.get("authorization")
+        if self.verifier.may_fetch:  # an allow-listed `jku` may be fetched: not on the loop
+            await run_in_threadpool(self.verifier.verify, authorization, audience)
+        else:
+            self.verifier.verify(authorization, audience)
 
     async def body(self, request: Request) -> Any:
-        self.authenticate(request)
+        await self.authenticate(request)
         return await read_json(request, self.limits)
 
     async def run(self, work: Callable[..., T], *args: Any, **options: Any) -> T:
@@ -102,9 +117,10 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    _add_error_handlers(app)
+    _add_error_handlers(app, service)
     _add_routes(app, service)
-    app.openapi = lambda: _openapi(app, kb)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, kb, authenticated=service.verifier is not None)  # type: ignore[method-assign]
+    add_what_if_route(app, service)
     return app
 
 
@@ -124,7 +140,12 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     kb = service.kb
     stamp = {"id": kb.id, "version": kb.version, "digest": kb.digest}
 
-    @app.get("/health", responses=responses("Health", ()), summary="Liveness, and which KB")
+    @app.api_route(
+        "/health",
+        methods=["GET", "HEAD"],
+        responses=responses("Health", ()),
+        summary="Liveness, and which KB",
+    )
     async def health() -> Any:
         return {"status": "ok", "kb": stamp, "worker": os.getpid()}
 
@@ -134,7 +155,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         summary="The KB, its conclusions, the profile schema",
     )
     async def kb_info(request: Request) -> Any:
-        service.authenticate(request)
+        await service.authenticate(request)
         conclusions = [
             {"id": c.id, "kind": c.kind, "certainty": c.certainty, "statement": c.statement}
             for c in kb.content.conclusions.values()
@@ -182,14 +203,14 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         summary="The FHIR R4 Questionnaire asking for the KB's profile",
     )
     async def fhir_questionnaire(request: Request) -> Response:
-        service.authenticate(request)
+        await service.authenticate(request)
         return JSONResponse(questionnaire(kb.content), media_type=FHIR_JSON)
 
     @app.get(
         "/cds-services", responses=responses("Discovery", (401,)), summary="CDS Hooks discovery"
     )
     async def discovery(request: Request) -> Any:
-        service.authenticate(request)
+        await service.authenticate(request)
         return cds.discovery(kb)
 
     @app.post(
@@ -199,8 +220,9 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         summary="CDS Hooks patient-view: cards from the patient's answers and Observations",
     )
     async def hook(service_id: str, request: Request) -> Response:
+        await service.authenticate(request)  # 401 before 404: no probing without a token
         cds.known_service(kb, service_id)
-        data = await service.body(request)
+        data = await read_json(request, service.limits)
         cards, record = await service.run(cds.call_hook, kb, data, service.audit)
         # The header names the record even when no card does (no conclusion reached).
         return JSONResponse(cards, headers={AUDIT_HEADER: record} if record else None)
@@ -212,12 +234,13 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         summary="CDS Hooks feedback: a card accepted or overridden, kept in the audit log",
     )
     async def feedback(service_id: str, request: Request) -> Any:
+        await service.authenticate(request)
         cds.known_service(kb, service_id)
-        data = await service.body(request)
+        data = await read_json(request, service.limits)
         return await service.run(cds.record_feedback, data, service.audit)
 
 
-def _add_error_handlers(app: FastAPI) -> None:
+def _add_error_handlers(app: FastAPI, service: Service) -> None:
     def handle(status: int, code: str, title: str) -> Any:
         async def handler(request: Request, error: Exception) -> Response:
             problems = getattr(error, "problems", [])
@@ -237,6 +260,12 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
+        if error.status_code in (404, 405) and request.url.path not in PUBLIC_PATHS:
+            # Without a token, no path says whether it exists: 401 before 404.
+            try:
+                await service.authenticate(request)
+            except ServiceProblem as refused:
+                return problem_response(refused, request.url.path)
         code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
         problem = ServiceProblem(
             error.status_code,
@@ -278,13 +307,17 @@ def _detail(error: Exception) -> str:
     return text.split(":\n", 1)[0] if isinstance(error, ProfileError) else text
 
 
-def _openapi(app: FastAPI, kb: KnowledgeBase) -> dict[str, Any]:
+def _openapi(app: FastAPI, kb: KnowledgeBase, *, authenticated: bool) -> dict[str, Any]:
     if app.openapi_schema is not None:
         return app.openapi_schema
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
-    schema.setdefault("components", {})["schemas"] = components(kb)
+    # With authentication on, the profile's schema is for clients with a token (/kb):
+    # the public document says only that a profile is a JSON object.
+    schema.setdefault("components", {})["schemas"] = components(kb, profile=not authenticated)
+    if authenticated:
+        _declare_bearer_tokens(schema)
     # What the models cannot say: the one service id, and that /explain takes a profile.
     schema["components"]["schemas"]["ExplainRequest"]["properties"]["profile"] = {
         "$ref": "#/components/schemas/Profile"
@@ -302,3 +335,22 @@ def _openapi(app: FastAPI, kb: KnowledgeBase) -> dict[str, Any]:
                     content.pop("application/json", None)
     app.openapi_schema = schema
     return schema
+
+
+def _declare_bearer_tokens(schema: dict[str, Any]) -> None:
+    """The CDS Hooks client JWT as the security scheme of every path but the public ones."""
+    schema["components"]["securitySchemes"] = {
+        SECURITY_SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "A CDS Hooks client JWT (RS384 or ES384, `typ: JWT`, a `kid` of "
+            "the service's JWKS, `aud` the URL called, `exp` at most five minutes ahead, "
+            "a new `jti`); see docs/service.md.",
+        }
+    }
+    for path, operations in schema["paths"].items():
+        if path in PUBLIC_PATHS:
+            continue
+        for operation in operations.values():
+            operation["security"] = [{SECURITY_SCHEME: []}]

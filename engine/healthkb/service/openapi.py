@@ -133,12 +133,20 @@ DOCUMENTED = (
 )
 
 
-def components(kb: KnowledgeBase) -> dict[str, Any]:
-    """The schemas the routes refer to, the KB's profile model among them."""
+def components(kb: KnowledgeBase, *, profile: bool = True) -> dict[str, Any]:
+    """The schemas the routes refer to, the KB's profile model among them (or, without
+    `profile`, a bare JSON object standing for it: its facts are not told)."""
     models: list[Any] = [(model, "validation") for model in DOCUMENTED]
-    models.append((kb.profile_model, "validation"))
+    if profile:
+        models.append((kb.profile_model, "validation"))
     _, schema = models_json_schema(models, ref_template=REF)
     defs: dict[str, Any] = schema["$defs"]
+    if not profile:
+        defs["Profile"] = {
+            "type": "object",
+            "title": "Profile",
+            "description": "A person's profile; its schema is in GET /kb (with a token).",
+        }
     return defs
 
 

@@ -14,6 +14,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -56,6 +57,37 @@ def check_exposure(host: str, settings: Settings, insecure: bool) -> None:
     )
 
 
+def check_authentication(settings: Settings) -> None:
+    """Refuse settings that would check tokens against the wrong things, saying why."""
+    if settings.public_url is not None:
+        check_public_url(settings.public_url)
+    if settings.auth_jku and not settings.auth_jwks:
+        raise ServeError("--auth-jku trusts more key sets: give --auth-jwks FILE too")
+    for url in settings.auth_jku:
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise ServeError(f"--auth-jku {url}: a key set URL is http:// or https://")
+    if not settings.auth_jwks:
+        return
+    if not settings.auth_issuers:
+        raise ServeError("--auth-jwks needs at least one --auth-issuer (the clients allowed)")
+    if not settings.public_url:
+        raise ServeError(
+            "--auth-jwks needs --public-url URL (the address clients call the service at): "
+            "a token's `aud` is checked against it, never against a request's Host header"
+        )
+    read_jwks(settings.auth_jwks)  # a bad key file is an error now, not per request
+
+
+def check_public_url(url: str) -> None:
+    """`--public-url` is an absolute http(s) URL without query or fragment."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ServeError(
+            f"--public-url {url}: give the absolute http(s) URL clients reach the service "
+            "at, such as https://cds.example.org/healthkb (no query, no fragment)"
+        )
+
+
 def serve(
     kb: KnowledgeBase,
     settings: Settings,
@@ -67,10 +99,7 @@ def serve(
     access_log: bool = True,
 ) -> None:
     """Run the service until interrupted (SIGINT or SIGTERM)."""
-    if settings.auth_jwks and not settings.auth_issuers:
-        raise ServeError("--auth-jwks needs at least one --auth-issuer (the clients allowed)")
-    if settings.auth_jwks:
-        read_jwks(settings.auth_jwks)  # a bad key file is an error now, not per request
+    check_authentication(settings)
     check_exposure(host, settings, insecure)
     if workers < 1:
         raise ServeError(f"--workers must be at least 1; got {workers}")

@@ -33,11 +33,14 @@ class Settings:
     max_body: int = DEFAULT_MAX_BODY
     auth_jwks: str | None = None
     auth_issuers: tuple[str, ...] = field(default_factory=tuple)
+    auth_jku: tuple[str, ...] = field(default_factory=tuple)
+    """The key set URLs a token may name in its `jku` header (none: `jku` is refused)."""
     public_url: str | None = None
+    """The URL clients reach the service at: the base of a JWT's `aud` (required with
+    `auth_jwks`; the audience never comes from a request's headers)."""
     seen_tokens: str | None = None
     """The folder where every worker records the ids (`jti`) of the tokens it accepted,
     so that no token is accepted twice by the service as a whole."""
-    """The URL clients reach the service at (behind a proxy): the base of a JWT's `aud`."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -45,7 +48,8 @@ class Settings:
     @classmethod
     def from_json(cls, text: str) -> Settings:
         data = json.loads(text)
-        data["auth_issuers"] = tuple(data.get("auth_issuers") or ())
+        for name in ("auth_issuers", "auth_jku"):
+            data[name] = tuple(data.get(name) or ())
         return cls(**data)
 
     @classmethod

@@ -25,6 +25,10 @@ HEDGES: dict[str, str] = {
     "possibly": "possible",
     "perhaps": "possible",
     "maybe": "possible",
+    "sometimes": "possible",
+    "can help": "possible",
+    "may help": "possible",
+    "not necessarily": "possible",
     # At most `likely`: the source says it is more probable than not (or, negated,
     # that its opposite is).
     "likely": "likely",
@@ -36,6 +40,16 @@ HEDGES: dict[str, str] = {
     "often": "likely",
     "tends to": "likely",
     "tend to": "likely",
+    "tends not to": "likely",
+    "is likely to": "likely",
+    "is unlikely to": "likely",
+    "usually not": "likely",
+    "not usually": "likely",
+    "not always": "likely",
+    "rarely": "likely",
+    "seldom": "likely",
+    "in general": "likely",
+    "generally": "likely",
 }
 
 # Longest phrases first, so that "may not" is found as one hedge rather than "may".

@@ -1,5 +1,6 @@
 """Checks of what the KB declares for its analysis: `excludes` on conclusions,
-`single_valued` on attributes, and the intended silences of `kb/silences.yaml`."""
+`single_valued` and `changeable` on attributes, and the intended silences of
+`kb/silences.yaml`."""
 
 from __future__ import annotations
 
@@ -28,6 +29,30 @@ def check_single_valued(vocabulary: Placed[Vocabulary]) -> list[Problem]:
                             "attributes",
                             attribute,
                             "single_valued",
+                        )
+                    )
+    return problems
+
+
+def check_changeable(vocabulary: Placed[Vocabulary]) -> list[Problem]:
+    """`changeable` (and so `cost`) only on attributes of input facts: a person changes
+    what they do, not what rules derive or what a source states."""
+    problems = []
+    for section in ("derived", "background"):
+        for name, fact in getattr(vocabulary.item, section).items():
+            for attribute, spec in fact.attributes.items():
+                if spec.changeable:
+                    problems.append(
+                        vocabulary.problem(
+                            "invalid-value",
+                            f"`changeable` only applies to input facts, not to {section} "
+                            f"fact `{name}`",
+                            "remove it: only what a profile gives can be changed",
+                            section,
+                            name,
+                            "attributes",
+                            attribute,
+                            "changeable",
                         )
                     )
     return problems

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ...errors import Problem
 from ..checks import cross_file, declarations
 from ..checks.certainty import check_certainty
+from ..checks.certainty_paths import Derivations, check_certainty_along_proof
 from ..checks.cross_file import CitationIndex
 from ..checks.stratification import stratify_rules
 from ..fhir_mapping import check_fhir_mapping
@@ -77,8 +78,12 @@ def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
         checked.citations,
         read.broken_sources,
     )
+    derivations = Derivations(
+        [r.item for r in read.rules], read.vocabulary.item if read.vocabulary else None
+    )
     for conclusion in read.conclusions:
         problems += check_certainty(conclusion)
+        problems += check_certainty_along_proof(conclusion, derivations)
     return problems
 
 
@@ -88,6 +93,7 @@ def _rule_logic(read: ReadFiles, checked: Checked) -> list[Problem]:
     vocabulary = read.vocabulary.item
     rule_problems = cross_file.check_vocabulary(read.vocabulary)
     rule_problems += declarations.check_single_valued(read.vocabulary)
+    rule_problems += declarations.check_changeable(read.vocabulary)
     if read.fhir is not None:
         checked.problems += check_fhir_mapping(Placed(read.fhir[0], read.fhir[1], ()), vocabulary)
     conclusion_ids = {c.item.id for c in read.conclusions}

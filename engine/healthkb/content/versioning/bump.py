@@ -12,7 +12,8 @@ can break:
   anything but wording; new optional input facts and attributes, wider bounds, more
   values; derived and background facts; sources added or removed;
 - **patch**: wording: a conclusion's statement or citations, a rule's citations, a
-  source's text.
+  source's text; and which input attributes are `changeable` and at what `cost`: they
+  change no answer of an evaluation, only which changes a what-if may propose.
 
 The release needs the largest bump of its changes; `reason` says which change decided.
 """
@@ -36,6 +37,9 @@ _WORDING = {
     "source": {"text"},
     "fact": set(),
 }
+
+# The attribute fields that only steer what-if proposals (see the module docstring).
+_WHAT_IF_FIELDS = (".changeable", ".cost")
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,12 @@ def _fact_bump(item: Versioned, entry: LockedFact) -> tuple[Part, str]:
     if was_input and section != "input":
         return "major", f"input fact `{item.id}` is now {section}: profiles can no longer give it"
     if was_input:
+        names = changed_fields(item, entry)
+        if names and all(n.endswith(_WHAT_IF_FIELDS) for n in names):
+            return "patch", (
+                f"input fact `{item.id}` changed only in what a what-if may change "
+                f"({', '.join(names)})"
+            )
         now = attribute_specs(item)
         for name, old in sorted(entry.attributes.items()):
             narrowed = _narrowed(old.model_dump(), now.get(name))

@@ -7,7 +7,8 @@ Four kinds of items carry a `version` and are recorded in the lock file:
 - a **conclusion**: its `statement`, `kind`, `certainty`, citations and whatever else
   it says (everything but its `id` and `version`);
 - a **fact** type of the vocabulary: its section (input, derived, background), each
-  attribute's `type`, `values`, `min`, `max` and `unit`, and a background fact's
+  attribute's `type`, `values`, `min`, `max`, `unit`, `changeable` and `cost`, and a
+  background fact's
   `values` and `because` (descriptions are wording);
 - a **source**: its `text`, which every quote is resolved against.
 
@@ -38,14 +39,15 @@ ITEM_KINDS: tuple[ItemKind, ...] = ("source", "conclusion", "fact", "rule")
 # The fields of a rule that make up its content, in the order the digest reads them.
 RULE_FIELDS = ("when", "then", "because", "status")
 # The properties of an attribute that make up its content.
-ATTRIBUTE_FIELDS = ("type", "values", "min", "max", "unit")
+ATTRIBUTE_FIELDS = ("type", "values", "min", "max", "unit", "changeable", "cost")
 
 # What each kind's content is, in the words of the version-not-bumped hint.
 CONTENT_WORDS: dict[ItemKind, str] = {
     "rule": "a rule's when, then, because and status are its content",
     "conclusion": "a conclusion's statement, kind, certainty, exclusions and citations are its "
     "content",
-    "fact": "a fact's section and its attributes' types, values, bounds and units are its content",
+    "fact": "a fact's section and its attributes' types, values, bounds, units, changeable "
+    "and costs are its content",
     "source": "a source's text is its content",
 }
 
@@ -124,7 +126,7 @@ def fact_items(vocabulary: Vocabulary) -> Iterator[Versioned]:
 
 
 def attribute_specs(item: Versioned) -> dict[str, dict[str, Any]]:
-    """A fact item's attributes: name -> {type, values, min, max, unit} as given."""
+    """A fact item's attributes: name -> {type, values, min, max, unit, changeable, cost}."""
     specs: dict[str, dict[str, Any]] = {}
     for key, value in item.fields.items():
         name, dot, prop = key.partition(".")

@@ -54,6 +54,8 @@ class LockedAttribute(StrictModel):
     min: Number | None = None
     max: Number | None = None
     unit: str | None = None
+    changeable: bool = False
+    cost: Number | None = None
 
 
 class LockedFact(LockedItem):
@@ -189,6 +191,8 @@ def describe_fields(item: Versioned, entry: LockedItem) -> str:
 def _value(value: Any) -> str:
     if value is None:
         return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as YAML writes it
     if isinstance(value, list):
         return "[" + ", ".join(str(v) for v in value) + "]"
     return str(value)

@@ -1,0 +1,148 @@
+"""A full disk during an audit append: AuditLogError (exit 2), the log as it was, and
+appends that work again once there is room."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import healthkb
+from healthkb.audit import file_store as audit_log
+from healthkb.cli import main
+
+
+class _DiskFillsAfter:
+    """`os.write` on a disk with `room` bytes left: a short write, then ENOSPC."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    def __call__(self, fd: int, data: bytes | memoryview) -> int:
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written = os.write(fd, bytes(data[: self.room]))
+        self.room -= written
+        return written
+
+
+@pytest.fixture
+def mini(make_kb) -> healthkb.KnowledgeBase:
+    return healthkb.load(make_kb())
+
+
+def test_a_full_disk_mid_record_cuts_the_partial_record_off_and_logging_resumes(
+    mini, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = healthkb.AuditLog(tmp_path / "audit.jsonl")
+    mini.evaluate({"walk": {"sessions": 4}}, audit=log)
+    before = log.path.read_bytes()
+
+    class _Os:  # the module's `os`, with a disk that fills 100 bytes into the record
+        def __getattr__(self, name: str) -> object:
+            return getattr(os, name)
+
+    full = _Os()
+    full.write = _DiskFillsAfter(100)  # type: ignore[attr-defined]
+    monkeypatch.setattr(audit_log, "os", full)
+    with pytest.raises(healthkb.AuditLogError) as caught:
+        mini.evaluate({"walk": {"tired": True}}, audit=log)
+    assert str(caught.value) == (
+        f"{log.path}: cannot write the audit record (No space left on device); not logged, "
+        "and the log is as it was before"
+    )
+    assert log.path.read_bytes() == before
+
+    monkeypatch.setattr(audit_log, "os", os)  # room again
+    mini.evaluate({"walk": {"sessions": 5}}, audit=log)
+    verification = log.verify()
+    assert (verification.ok, verification.records) == (True, 2)
+
+
+def test_a_full_disk_gives_exit_2_and_a_message_not_a_traceback(
+    mini, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = tmp_path / "p.yaml"
+    profile.write_text("walk: {sessions: 4}\n")
+    log = tmp_path / "audit.jsonl"
+    monkeypatch.setattr(audit_log.os, "fsync", _no_room)
+    code = main(["evaluate", str(profile), "--kb", str(mini.content.root), "--audit", str(log)])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"healthkb: {log}: cannot write the audit record (No space left on device); not "
+        "logged, and the log is as it was before\n",
+    )
+    assert log.read_bytes() == b""
+
+
+def _no_room(fd: int) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _can_mount_tmpfs() -> bool:
+    if shutil.which("unshare") is None or not hasattr(os, "geteuid"):
+        return False
+    probe = ["unshare", "--mount", "sh", "-c", "mount -t tmpfs -o size=64k none /mnt"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+
+# A real full disk: a 128 kB tmpfs in a mount namespace of its own (gone with the process).
+_ON_A_SMALL_DISK = """
+import os, sys
+import healthkb
+kb = healthkb.load(sys.argv[1])
+folder = sys.argv[2]
+log = healthkb.AuditLog(os.path.join(folder, "audit.jsonl"))
+kb.evaluate({"walk": {"sessions": 4}}, audit=log)
+before = open(log.path, "rb").read()
+filler = os.path.join(folder, "filler")
+fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+try:
+    while True:
+        os.write(fd, b"x" * 4096)
+except OSError:
+    pass
+os.close(fd)
+os.truncate(filler, os.path.getsize(filler) - 2048)  # 2 kB left: less than one record
+try:
+    kb.evaluate({"walk": {"tired": True}}, audit=log)
+except healthkb.AuditLogError as error:
+    print("refused:", str(error).split(": ", 1)[1])
+assert open(log.path, "rb").read() == before, "the log changed"
+os.remove(filler)
+kb.evaluate({"walk": {"sessions": 5}}, audit=log)
+print("verified:", log.verify().ok, log.verify().records)
+"""
+
+
+@pytest.mark.skipif(not _can_mount_tmpfs(), reason="cannot mount a tmpfs in a mount namespace")
+def test_a_really_full_tmpfs_refuses_the_record_and_logs_again_once_freed(mini) -> None:
+    script = f'mount -t tmpfs -o size=128k none /mnt && {sys.executable} -c "$0" "$@"'
+    done = subprocess.run(
+        [
+            "unshare",
+            "--mount",
+            "sh",
+            "-c",
+            script,
+            textwrap.dedent(_ON_A_SMALL_DISK),
+            str(mini.content.root),
+            "/mnt",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "refused: cannot write the audit record (No space left on device); not logged, "
+        "and the log is as it was before\n"
+        "verified: True 2\n"
+    )

@@ -1,0 +1,26 @@
+"""The auditor's sessions run as written: the report and explain pages, then the walk
+from an answer in the audit log back to the article. Every command of docs/auditors.md
+prints what the doc shows, and the record id the first step of the walk prints is the
+one its later steps use."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import ROOT
+from support.walkthrough import WALKTHROUGHS, run_walkthrough
+
+
+def test_the_auditors_sessions_and_the_checkpoint_walk_run_as_written(
+    tmp_path: Path,
+) -> None:
+    # From the root of a checkout, as the doc says: they read kb/ and write report/,
+    # the HTML pages and audit.jsonl there.
+    checkout = tmp_path / "healthkb"
+    for folder in ("kb", "rules"):
+        shutil.copytree(ROOT / folder, checkout / folder)
+    home = tmp_path / "home"
+    home.mkdir()
+    doc = ROOT / "docs" / "auditors.md"
+    assert run_walkthrough(doc, WALKTHROUGHS["auditors.md"], checkout, home) == 16

@@ -1,0 +1,79 @@
+"""The batch and impact jobs on a real Dask cluster: a `distributed.LocalCluster` with
+two worker processes on loopback. Its output must be the local run's, byte for byte."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_batch import copy_kb, lengthen_running_sessions
+from test_impact import impact_json
+from tests.benchmarks import population
+from tests.benchmarks.batch import local_cluster
+
+import healthkb
+from healthkb.batch import cluster
+from healthkb.batch.job import LINES_PER_CHUNK, run_batch
+from healthkb.cli import main
+
+pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    with local_cluster() as local:
+        yield local.scheduler_address
+
+
+def test_a_dask_run_writes_the_bytes_of_a_local_run(
+    scheduler: str, tmp_path: Path, kb: healthkb.KnowledgeBase
+) -> None:
+    people = population.write(tmp_path / "people.jsonl", 2 * LINES_PER_CHUNK + 33)
+    with people.open("a") as file:
+        file.write('not json\n{"id": "x", "profile": {"running": {"pace": 1}}}\n')
+    local = run_batch(people, tmp_path / "local.jsonl.gz", kb, workers=1)
+    args = ["batch", str(people), "--out", str(tmp_path / "dask.jsonl.gz"), "--quiet"]
+    assert main([*args, "--dask", scheduler]) == 1
+    assert local.refused == 2
+    dask_bytes = (tmp_path / "dask.jsonl.gz").read_bytes()
+    assert dask_bytes == (tmp_path / "local.jsonl.gz").read_bytes()
+    assert gzip.decompress(dask_bytes).count(b"\n") == 2 * LINES_PER_CHUNK + 35
+
+
+def test_an_impact_report_on_dask_is_the_local_one(
+    scheduler: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = copy_kb(tmp_path / "old"), copy_kb(tmp_path / "new")
+    lengthen_running_sessions(new)
+    people = str(population.write(tmp_path / "people.jsonl", 400))
+    local = impact_json(capsys, str(old), str(new), people, "--workers", "1")
+    on_dask = impact_json(capsys, str(old), str(new), people, "--dask", scheduler)
+    assert on_dask == local and local["changed"] > 0
+
+
+def test_dask_workers_refuse_kb_files_that_changed_since_they_were_loaded(
+    scheduler: str, tmp_path: Path
+) -> None:
+    root = copy_kb(tmp_path / "kb")
+    rules = root / "rules" / "running_and_diet.yaml"
+    # A KB no other test sends: the workers keep each KB they were sent, by its digest.
+    rules.write_text(
+        rules.read_text().replace("gt: 30", "gt: 33").replace("version: 1", "version: 2", 1)
+    )
+    kb = healthkb.load(root)
+    rules.write_text(rules.read_text().replace("gt: 33", "gt: 34"))
+    people = population.write(tmp_path / "people.jsonl", 10)
+    with pytest.raises(cluster.ClusterError, match=r"a Dask worker refused the KB: .* as sent"):
+        run_batch(people, tmp_path / "a.jsonl", kb, dask=scheduler)
+
+
+def test_a_scheduler_that_cannot_be_reached_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_SECONDS", 1)
+    people = population.write(tmp_path / "people.jsonl", 3)
+    args = ["batch", str(people), "--out", str(tmp_path / "a.jsonl"), "--dask", "tcp://127.0.0.1:9"]
+    assert main(args) == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err

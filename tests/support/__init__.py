@@ -1,0 +1,1 @@
+"""Helpers and small KBs shared by the tests of every stage."""
