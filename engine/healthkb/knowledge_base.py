@@ -11,14 +11,17 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel
 
 from .audit.log import AuditLog
 from .content.loading.collector_pause import collection_paused
 from .content.loading.kb_content import KBContent
-from .content.loading.loader import read_content
+from .content.loading.loader import bundled_root, read_content
 from .content.provenance import today_or_environment
-from .errors import HealthKBError, Problem
+from .content.versioning.release_signature import verify_release
+from .errors import HealthKBError, KBError, Problem
+from .files.ed25519_keys import read_public_key
 from .profiles.profile_model import build_profile_model, read_profile, validate_profile
 from .results.evidence import overdue_sources
 from .results.result import Cited, Reached, Result, build_result, conclusions_reached
@@ -217,16 +220,31 @@ def load(
     *,
     max_steps: int = DEFAULT_MAX_STEPS,
     today: Callable[[], datetime.date] = today_or_environment,
+    require_signed: str | Path | Ed25519PublicKey | None = None,
 ) -> KnowledgeBase:
     """Load, check and compile a KB (default: the bundled one); raises KBError if broken.
 
     `max_steps` (a whole number, at least 1) bounds the rule firings of one evaluation.
     `today` gives the day answers are checked against sources' review dates (by default
     the `HEALTHKB_TODAY` environment variable, `YYYY-MM-DD`, else the system's date).
+    `require_signed` (an Ed25519 public key, or its PEM file): refuse the KB, with a
+    `KBError` naming each file, unless its files are exactly those of a release signed
+    with that key (`healthkb release --sign`).
     """
     _checked_max_steps(max_steps)
+    if require_signed is not None:
+        check_signed(Path(path) if path is not None else bundled_root(), require_signed)
     with collection_paused():
         return KnowledgeBase(read_content(path), max_steps=max_steps, today=today)
+
+
+def check_signed(root: Path, public: str | Path | Ed25519PublicKey) -> None:
+    """Raise `KBError` naming every file of the KB at `root` that is not as `public`'s
+    signed release holds it (or `KeyFileError` for a key file that cannot be used)."""
+    key = public if isinstance(public, Ed25519PublicKey) else read_public_key(public)
+    problems = verify_release(root, key).problems
+    if problems:
+        raise KBError(problems)
 
 
 def load_shipment(shipment: KBShipment) -> KnowledgeBase:
