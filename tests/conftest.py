@@ -152,4 +152,4 @@ def make_kb(tmp_path: Path) -> Callable[..., Path]:
 
 
 # A throwaway PostgreSQL server (`postgres`) and a fresh database per test (`postgres_url`).
-pytest_plugins = ["postgres_server"]
+pytest_plugins = ["support.postgres_server"]

@@ -8,6 +8,7 @@ module imports another that imports it back at run time.
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -108,3 +109,55 @@ def test_every_subpackage_is_a_layer_and_is_explained_in_the_architecture_page()
     assert root_modules <= stages
     for name in sorted(subpackages):
         assert f"`{name}/`" in page, f"docs/architecture.md does not explain {name}/"
+
+
+def _modules_by_room() -> dict[str, list[Path]]:
+    """Each folder of the package (the root included, as "") and the modules directly in it."""
+    rooms: dict[str, list[Path]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "__init__.py" or "_bundled" in path.parts:
+            continue
+        room = path.parent.relative_to(PACKAGE).as_posix()
+        rooms.setdefault("" if room == "." else room, []).append(path)
+    return rooms
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
+def test_no_room_holds_a_fifth_of_the_package_or_more_than_twenty_modules() -> None:
+    rooms = _modules_by_room()
+    total = sum(_lines(p) for paths in rooms.values() for p in paths)
+    for room, paths in rooms.items():
+        share = sum(_lines(p) for p in paths) / total
+        assert len(paths) <= 20, f"{room or 'the root'} holds {len(paths)} modules"
+        assert share <= 0.20, f"{room or 'the root'} holds {share:.0%} of the package's lines"
+
+
+def test_no_function_is_longer_than_eighty_lines() -> None:
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 80:
+                    long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} {length}")
+    assert long == []
+
+
+def test_the_architecture_page_names_every_module_in_the_section_of_its_room() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    sections = re.split(r"^### ", page, flags=re.M)
+    by_room = {m.group(1): s for s in sections if (m := re.match(r"`(\w+)/`", s))}
+    unnamed = []
+    for room, paths in _modules_by_room().items():
+        top = room.split("/")[0]
+        text = by_room.get(top, "") if room else page
+        for path in paths:
+            if path.name == "__main__.py":
+                continue
+            inner = path.relative_to(PACKAGE / top).as_posix() if room else path.name
+            if f"`{path.name}`" not in text and f"`{inner}`" not in text:
+                unnamed.append(f"{room}/{path.name}" if room else path.name)
+    assert unnamed == [], "docs/architecture.md does not describe: " + ", ".join(unnamed)

@@ -29,7 +29,7 @@ import pytest
 import healthkb
 from healthkb.analysis.findings import SEVERITY
 from healthkb.cli import main
-from healthkb.editing.kbcheck import check_kb
+from healthkb.editing.kb_validation import check_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -345,6 +345,7 @@ def test_the_readme_library_example_runs_and_reaches_a_conclusion() -> None:
     with in_root(), contextlib.redirect_stdout(printed):
         exec(compile(code, "README.md python block", "exec"), {"__name__": "readme"})
     assert "thigh_buttock_fat_may_decrease possible fat_may_decrease p7.s2" in printed.getvalue()
+    assert "Over time, fat on the thighs and buttocks may gradually decrease" in printed.getvalue()
     assert "why not thigh_buttock_fat_may_not_decrease?" in printed.getvalue()
 
 

@@ -11,7 +11,11 @@ rests on.
 ['consult_professional']
 """
 
+from .analysis.what_if import WhatIf
+from .audit.chain import Checked, Verification
+from .audit.checkpoints import CheckpointCheck
 from .audit.log import AuditLog, AuditLogError
+from .audit.store import Stored
 from .content.sources import ResolvedCitation
 from .errors import (
     EvaluationError,
@@ -22,25 +26,47 @@ from .errors import (
     UnknownConclusionError,
 )
 from .knowledge_base import KnowledgeBase, load
-from .results.result import ConclusionResult, Conflict, DerivedFact, FactUsed, FiredRule, Result
+from .results.explain import Explanation, WhyNot
+from .results.explain import Tree as ExplanationTree
+from .results.result import (
+    ConclusionResult,
+    Conflict,
+    DerivedFact,
+    FactUsed,
+    FiredRule,
+    Reached,
+    Result,
+)
+from .runtime.shipment import KBShipment, ShipmentError
 
 __all__ = [
     "AuditLog",
     "AuditLogError",
+    "Checked",
+    "CheckpointCheck",
     "ConclusionResult",
     "Conflict",
     "DerivedFact",
     "EvaluationError",
+    "Explanation",
+    "ExplanationTree",
     "FactUsed",
     "FiredRule",
     "HealthKBError",
     "KBError",
+    "KBShipment",
     "KnowledgeBase",
     "Problem",
     "ProfileError",
+    "Reached",
     "ResolvedCitation",
     "Result",
+    "ShipmentError",
+    "Stored",
     "UnknownConclusionError",
+    "Verification",
+    "WhatIf",
+    "WhyNot",
     "load",
 ]
 

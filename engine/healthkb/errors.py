@@ -2,6 +2,30 @@
 
 Checks never raise on the first problem: they collect `Problem`s, and the loader
 raises one `KBError` holding all of them, sorted by place.
+
+Every error the library raises on purpose derives from `HealthKBError` (the public
+ones are exported from `healthkb`; the stage that raises each is in brackets)::
+
+    HealthKBError
+    ├── KBError                  a broken KB: `.problems`, sorted by place   [content]
+    ├── ProfileError (ValueError) a bad profile: `.problems`                 [profiles]
+    ├── EvaluationError          the step limit was hit                      [runtime]
+    ├── UnknownConclusionError (KeyError)  explain/why-not of an unknown id  [results]
+    ├── ShipmentError            a KB shipped to a worker does not match     [runtime]
+    ├── AuditLogError            an audit store that cannot be used          [audit]
+    │   └── UnknownRecordError   no record with that id
+    ├── MissingData              FHIR data the KB needs is missing          [profiles]
+    ├── AnalysisError            the analysis could not decide               [analysis]
+    ├── ReleaseError             a release refused                           [editing]
+    │   └── FailingCasesError    … because test cases fail
+    ├── RevisionError, SideError a KB at a git revision that cannot be read  [editing]
+    ├── BatchInputError, BatchOutputError, WorkerError, ClusterError         [batch]
+    └── ServeError, AuthSetupError  the service cannot start as asked       [service]
+
+Exceptions that never leave their module (a YAML limit hit while reading, a refused
+JSON constant, a condition too complex for its normal form, a usage error of the
+command line, a service problem document) are plain `Exception`s turned into
+`Problem`s or problem documents where they are caught.
 """
 
 from __future__ import annotations

@@ -372,7 +372,7 @@ def test_the_analysis_agrees_with_every_profile_of_the_tiny_kb(tmp_path, name, s
 
 
 def test_the_same_kb_gives_the_same_findings_whatever_was_analysed_before(tmp_path) -> None:
-    from healthkb.render.findings import report_json
+    from healthkb.render.findings_text import report_json
 
     root = seed_copy(tmp_path / "kb", SEED_CONFLICT)
     first = report_json(report_of(root))

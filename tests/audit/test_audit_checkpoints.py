@@ -76,14 +76,52 @@ def test_a_whole_log_rewrite_passes_the_chain_but_not_the_checkpoint(
     mini.evaluate(PROFILES[4], audit=healthkb.AuditLog(log))  # after the checkpoint
     rewrite(log, 2, profile={"walk": {"sessions": 9}})
     code, out, _ = run_cli(["audit", "verify", str(log)])
-    assert code == 0 and out.startswith("ok: ")  # the chain cannot tell
+    assert code == 0 and out.startswith("verified: 5 records")  # the chain cannot tell
     code, out, _ = run_cli(["audit", "verify", str(log), "--public-key", str(keys[1])])
     assert code == 1
-    problem = out.splitlines()[1]
+    problem, verdict = out.splitlines()
     assert problem.startswith(f"{log}: line 4 (record ")
     assert "checkpoint-mismatch: audit.jsonl.checkpoints line 1: record 4 no longer matches" in (
         problem
     )
+    assert verdict == (
+        "FAILED: 1 problem(s), the first at line 4: checkpoint-mismatch; the chain of 5 "
+        "records holds"
+    )
+
+
+def test_verify_speaks_once_an_edited_record_under_checkpoints_is_only_a_failure(
+    mini, tmp_path: Path, keys: tuple[Path, Path]
+) -> None:
+    log = write_log(mini, tmp_path / "audit.jsonl", 4)
+    healthkb.AuditLog(log).checkpoint(keys[0])
+    mini.evaluate(PROFILES[4], audit=healthkb.AuditLog(log))
+    lines = log.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].replace(b'"sessions":', b'"sessions":1', 1)  # edited, hash not redone
+    log.write_bytes(b"".join(lines))
+    code, out, _ = run_cli(["audit", "verify", str(log), "--public-key", str(keys[1])])
+    assert code == 1
+    printed = out.splitlines()
+    assert not any(line.startswith(("ok", "verified")) for line in printed)
+    assert printed[0].startswith(f"{log}: line 2 (record ")
+    assert " edited-record: " in printed[0]
+    assert printed[-1] == (
+        "FAILED: 1 problem(s), the first at line 2: edited-record; the chain holds 1 record "
+        "before it"
+    )
+
+
+def test_verify_names_the_records_signed_and_the_unsigned_tail(
+    mini, tmp_path: Path, keys: tuple[Path, Path]
+) -> None:
+    log = write_log(mini, tmp_path / "audit.jsonl", 4)
+    healthkb.AuditLog(log).checkpoint(keys[0])
+    for profile in PROFILES[:3]:
+        mini.evaluate(profile, audit=healthkb.AuditLog(log))
+    code, out, _ = run_cli(["audit", "verify", str(log), "--public-key", str(keys[1])])
+    assert code == 0
+    assert out.startswith("verified: 7 records; signed up to 4; 3 unsigned at the tail; head ")
+    assert len(out.splitlines()) == 1
 
 
 def test_records_after_the_last_checkpoint_are_only_chained(

@@ -60,7 +60,7 @@ def test_verify_passes_a_clean_log_and_names_the_first_bad_record(capsys, tmp_pa
         run(capsys, "evaluate", DISCOMFORT, "--audit-log", str(log))
     code, out, _ = run(capsys, "audit", "verify", str(log))
     assert code == 0
-    assert out.startswith(f"ok: {log}: 3 record(s), chain intact; head sha256:")
+    assert out.startswith("verified: 3 records; signatures not checked (no --public-key); head ")
 
     lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
     log.write_text(lines[0] + lines[2], encoding="utf-8")
@@ -70,6 +70,8 @@ def test_verify_passes_a_clean_log_and_names_the_first_bad_record(capsys, tmp_pa
     assert out == (
         f"{log}: line 2 (record {second}): broken-chain: its `previous` hash does not match "
         "the line before it: record 2 is missing (deleted)\n"
+        "FAILED: 1 problem(s), the first at line 2: broken-chain; the chain holds 1 record "
+        "before it\n"
     )
     code, out, _ = run(capsys, "audit", "verify", str(log), "--format", "json")
     report = json.loads(out)
@@ -89,7 +91,12 @@ def test_a_garbled_log_fails_verify_and_is_refused_by_replay_and_show(
     log = tmp_path / "garbled.jsonl"
     log.write_bytes(b'\x00\xff garbage\n{"half": ')
     code, out, _ = run(capsys, "audit", "verify", str(log))
-    assert (code, out) == (1, f"{log}: line 1: malformed-record: the line is not a JSON record\n")
+    assert (code, out) == (
+        1,
+        f"{log}: line 1: malformed-record: the line is not a JSON record\n"
+        "FAILED: 1 problem(s), the first at line 1: malformed-record; the chain holds 0 records "
+        "before it\n",
+    )
     code, _, err = run(capsys, "audit", "replay", str(log))
     assert (code, err) == (
         2,
@@ -249,10 +256,14 @@ def test_replay_names_the_first_break_in_the_chain_as_verify_does(capsys, tmp_pa
     lines = log.read_bytes().splitlines(keepends=True)
     log.write_bytes(b"".join([*lines, lines[1]]))
     _, verified, _ = run(capsys, "audit", "verify", str(log))
-    assert verified.endswith("duplicated record (same as record 2 at line 2)\n")
+    assert verified.splitlines()[0].endswith("duplicated record (same as record 2 at line 2)")
+    assert verified.splitlines()[1] == (
+        "FAILED: 1 problem(s), the first at line 3: broken-chain; the chain holds 2 records "
+        "before it"
+    )
     code, out, _ = run(capsys, "audit", "replay", str(log))
     assert code == 1
-    assert out.splitlines()[0] == verified.rstrip("\n")
+    assert out.splitlines()[0] == verified.splitlines()[0]
     assert out.splitlines()[1].startswith("0 of 3 record(s) differ under ")
 
 
@@ -279,7 +290,12 @@ def test_every_audit_command_reports_a_line_python_cannot_read_without_a_traceba
     with log.open("ab") as handle:
         handle.write(line + b"\n")
     code, out, _ = run(capsys, "audit", "verify", str(log))
-    assert (code, out) == (1, f"{log}: line 2: malformed-record: {why}\n")
+    assert (code, out) == (
+        1,
+        f"{log}: line 2: malformed-record: {why}\n"
+        "FAILED: 1 problem(s), the first at line 2: malformed-record; the chain holds 1 record "
+        "before it\n",
+    )
     refused = f"healthkb: {log}:2: malformed-record: {why} (run `healthkb audit verify` on it)\n"
     code, _, err = run(capsys, "audit", "replay", str(log))
     assert (code, err) == (2, refused)

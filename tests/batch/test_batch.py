@@ -36,7 +36,7 @@ HEALTHKB = str(Path(sys.executable).parent / "healthkb")
 
 
 def read_answers(path: Path) -> list[dict[str, Any]]:
-    opener = gzip.open if path.suffix == ".gz" else open
+    opener = gzip.open if path.name.removesuffix(".partial").endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as file:
         return [json.loads(line) for line in file]
 
@@ -93,7 +93,8 @@ BAD_LINES = [
     ('{"id": "no-profile"}', "missing-profile", "no-profile"),
     ('{"id": "extra", "profile": {}, "name": "x"}', "unknown-key", "extra"),
     ('{"id": 7, "profile": {"running": {"pace": 3}}}', "invalid-profile", 7),
-    ('{"id": "nan", "profile": {"running": {"minutes_per_session": NaN}}}', "invalid-json", None),
+    ('{"id": "nan", "profile": {"running": {"minutes_per_session": NaN}}}', "json-value", None),
+    ('{"id": "twice", "id": "twice", "profile": {}}', "duplicate-key", None),
     ('{"id": "list", "profile": [1]}', "invalid-profile", "list"),
     ("", "empty-line", None),
     ('{"id": "\\ud800", "profile": {}}', None, "\ud800"),
@@ -169,8 +170,14 @@ def test_standard_input_and_output_are_dashes(tmp_path: Path) -> None:
     ]
 
 
+def partial_of(out: Path) -> Path:
+    """Where a run writes the answers for `out` until it ends."""
+    return out.with_name(out.name + ".partial")
+
+
 def _killed_mid_run(command: list[str], out: Path, cwd: Path) -> None:
-    """Start `command`, SIGKILL it once it has written some answers but not all."""
+    """Start `command`, SIGKILL it once it has written some answers to `out` (a run's
+    partial file) but not all."""
     process = subprocess.Popen(command, cwd=cwd, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
@@ -189,14 +196,16 @@ def test_a_run_killed_in_the_middle_resumes_to_the_same_output(
     people = population.write(tmp_path / "people.jsonl", 8_000)
     out = tmp_path / name
     command = [HEALTHKB, "batch", str(people), "--out", str(out), "--workers", "1", "--quiet"]
-    _killed_mid_run(command, out, tmp_path)
-    partial = read_answers(out)
+    _killed_mid_run(command, partial_of(out), tmp_path)
+    assert not out.exists()  # the output's name only ever holds a finished run
+    partial = read_answers(partial_of(out))
     assert 0 < len(partial) < 8_000
     # Simulate the worst a crash can leave: a torn line (or gzip member) at the end.
-    with out.open("ab") as file:
+    with partial_of(out).open("ab") as file:
         file.write(b'{"id":"person-' if name.endswith(".jsonl") else b"\x1f\x8b\x08\x00")
     resumed = subprocess.run([*command, "--resume"], cwd=tmp_path, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
+    assert not partial_of(out).exists()
     run_batch(people, tmp_path / ("full" + name), kb)
     assert read_answers(out) == read_answers(tmp_path / ("full" + name))
 
@@ -254,7 +263,7 @@ def test_every_evaluated_profile_has_a_record_in_an_audit_log_that_verifies(
     ]
     capsys.readouterr()
     assert main(["audit", "verify", str(log)]) == 0
-    assert f"{LINES_PER_CHUNK + 10} record(s), chain intact" in capsys.readouterr().out
+    assert f"verified: {LINES_PER_CHUNK + 10} records;" in capsys.readouterr().out
 
 
 def test_a_group_of_records_is_committed_with_one_fsync(

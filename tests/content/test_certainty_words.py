@@ -9,7 +9,7 @@ import pytest
 
 from conftest import MINI_CONCLUSIONS, MINI_SOURCE, ROOT
 from healthkb.content.checks.certainty import HEDGES, hedges_in, quote_certainty
-from healthkb.editing.kbcheck import check_kb
+from healthkb.editing.kb_validation import check_kb
 
 # Each hedge of the table, in a sentence, with the certainty it allows at most.
 SENTENCES = [

@@ -11,7 +11,7 @@ import pytest
 from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE
 from healthkb.cli import main
 from healthkb.content.loading.loader import read_content
-from healthkb.editing.kbcheck import check_kb
+from healthkb.editing.kb_validation import check_kb
 from healthkb.editing.release import write_lock
 
 

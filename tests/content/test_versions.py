@@ -13,7 +13,7 @@ from conftest import MINI_CONCLUSIONS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE
 from healthkb.cli import main
 from healthkb.content.loading.loader import read_content
 from healthkb.content.versioning.lock import LOCK_FILE, rule_digest
-from healthkb.editing.kbcheck import checked
+from healthkb.editing.kb_validation import checked
 from healthkb.editing.release import (
     FailingCasesError,
     ReleaseError,

@@ -12,7 +12,7 @@ def test_every_guidance_sentence_is_cited_by_at_least_one_rule(kb) -> None:
         anchor
         for rule in content.rules.values()
         for citation in rule.because
-        for anchor in content.citations.resolve(citation).sentences
+        for anchor in content.citations.resolve(citation).sentence_anchors
     }
     left_out = {
         anchor

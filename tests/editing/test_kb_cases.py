@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import healthkb
-from healthkb.editing.case_report import case_report
+from healthkb.editing.case_explanations import case_report
 from healthkb.editing.cases import read_cases, run_case
 from healthkb.render.cases import cases_text
 

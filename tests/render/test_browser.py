@@ -17,6 +17,7 @@ import pytest
 
 import healthkb
 from healthkb.editing.passages import coverage
+from healthkb.editing.report_data import gather_report
 from healthkb.render.html_explain import explanation_page, tree_citations
 from healthkb.render.report import write_report
 from support.htmlcheck import broken_links, parse
@@ -78,7 +79,7 @@ def screenshot(tmp: Path, page: Path, png: Path) -> tuple[int, int]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("browser")
     kb = healthkb.load()
-    write_report(kb, folder / "site")
+    write_report(gather_report(kb), folder / "site")
     result = kb.evaluate_file(EXAMPLES / "meets_conditions.yaml")
     tree = result.explain(CONCLUSION).to_dict()
     page = explanation_page(tree, kb.content, result.profile)

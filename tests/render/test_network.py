@@ -10,9 +10,10 @@ import pytest
 
 import healthkb
 from conftest import MINI_RULES
-from healthkb.render import network as network_module
+from healthkb.editing.report_data import gather_report
+from healthkb.render import network_svg as network_module
 from healthkb.render.html_explain import explanation_page
-from healthkb.render.network import network, proof_nodes
+from healthkb.render.network_svg import network, proof_nodes
 from healthkb.render.report import build_report
 
 pytestmark = pytest.mark.skipif(
@@ -50,7 +51,7 @@ def test_the_network_has_a_node_per_fact_rule_and_conclusion_and_their_edges(mak
 
 
 def test_report_index_draws_the_network_with_every_node_linked(kb) -> None:
-    index = build_report(kb)["index.html"]
+    index = build_report(gather_report(kb))["index.html"]
     svg = index.split('<figure class="network">', 1)[1].split("</figure>", 1)[0]
     assert svg.startswith("<svg ")
     links = re.findall(r'<a xlink:href="([^"]+)" xlink:title="([^"]+)"', svg)
@@ -102,6 +103,6 @@ def test_explanation_page_highlights_the_proof_path(kb) -> None:
 
 def test_without_graphviz_the_page_says_how_to_get_the_picture(kb, monkeypatch) -> None:
     monkeypatch.setattr(network_module.shutil, "which", lambda name: None)
-    index = build_report(kb)["index.html"]
+    index = build_report(gather_report(kb))["index.html"]
     assert "<svg" not in index
     assert "needs Graphviz (<code>apt-get install graphviz</code>, or" in index

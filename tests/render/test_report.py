@@ -12,6 +12,7 @@ import healthkb
 from healthkb.cli import main
 from healthkb.content.sources import SourceText
 from healthkb.editing.passages import coverage
+from healthkb.editing.report_data import gather_report
 from healthkb.render.html import Highlight, article_html
 from healthkb.render.html_explain import explanation_page, tree_citations, why_not_page
 from healthkb.render.report import build_report, write_report
@@ -54,7 +55,7 @@ def test_report_writes_an_index_findings_a_page_per_source_and_a_page_per_rule(
     mini: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "site"
-    written = write_report(healthkb.load(mini), out)
+    written = write_report(gather_report(healthkb.load(mini)), out)
     names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert names == [
         "findings.html",
@@ -69,7 +70,7 @@ def test_report_writes_an_index_findings_a_page_per_source_and_a_page_per_rule(
 
 def test_source_page_marks_every_passage_left_out_reason_and_untouched_text(mini: Path) -> None:
     kb = healthkb.load(mini)
-    page = parse(build_report(kb)["sources/mini.html"])
+    page = parse(build_report(gather_report(kb))["sources/mini.html"])
     cov = coverage(kb.content)["mini"]
     assert [p.quote for p in cov.encoded] == [
         "Walking 3–5 times a week may help.",
@@ -86,14 +87,14 @@ def test_source_page_marks_every_passage_left_out_reason_and_untouched_text(mini
     assert [s.text for s in cov.untouched] == ["Eat well."]
     assert (
         '<span class="untouched" title="not encoded, not left out">Eat well.</span>'
-        in (build_report(kb)["sources/mini.html"])
+        in (build_report(gather_report(kb))["sources/mini.html"])
     )
 
 
 def test_passage_notes_link_each_passage_to_the_rules_and_conclusions_citing_it(
     mini: Path,
 ) -> None:
-    html = build_report(healthkb.load(mini))["sources/mini.html"]
+    html = build_report(gather_report(healthkb.load(mini)))["sources/mini.html"]
     assert (
         '<li><a href="#passage-mini-35-51">p1.s2</a> “Rest when tired.” — cited by conclusion '
         '<a href="../index.html#conclusion-rest">rest</a>; rule '
@@ -124,7 +125,7 @@ def test_crossing_passages_nest_and_only_the_first_piece_carries_the_id() -> Non
 
 
 def test_rule_page_shows_conditions_outcome_citations_and_covering_cases(mini: Path) -> None:
-    pages = build_report(healthkb.load(mini))
+    pages = build_report(gather_report(healthkb.load(mini)))
     enough = pages["rules/enough_walking.html"]
     assert "<code>walk.sessions</code> is between 3 and 5</div>" in enough
     assert "derives <code>walking_load</code> {&quot;level&quot;: &quot;enough&quot;}" in enough
@@ -141,7 +142,7 @@ def test_every_link_of_the_bundled_kb_report_resolves(
     kb: healthkb.KnowledgeBase, tmp_path: Path
 ) -> None:
     out = tmp_path / "site"
-    write_report(kb, out)
+    write_report(gather_report(kb), out)
     for page in sorted(out.rglob("*.html")):
         parsed = parse(page.read_text(encoding="utf-8"))
         assert parsed.hrefs, page
@@ -153,8 +154,8 @@ def test_same_kb_in_another_folder_gives_byte_identical_site(mini: Path, tmp_pat
     copy = tmp_path / "elsewhere"
     shutil.copytree(mini, copy)
     first, second = tmp_path / "one", tmp_path / "two"
-    write_report(healthkb.load(mini), first)
-    write_report(healthkb.load(copy), second)
+    write_report(gather_report(healthkb.load(mini)), first)
+    write_report(gather_report(healthkb.load(copy)), second)
     files = sorted(p.relative_to(first) for p in first.rglob("*.html"))
     assert files == sorted(p.relative_to(second) for p in second.rglob("*.html"))
     for name in files:
@@ -165,7 +166,7 @@ def test_rewriting_a_report_removes_the_page_of_a_deleted_rule_and_nothing_else(
     mini: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "site"
-    write_report(healthkb.load(mini), out)
+    write_report(gather_report(healthkb.load(mini)), out)
     rules = mini / "rules" / "walking.yaml"
     text = rules.read_text(encoding="utf-8")
     rules.write_text(text[: text.index("  - id: rest_when_tired")], encoding="utf-8")
@@ -178,7 +179,7 @@ def test_rewriting_a_report_removes_the_page_of_a_deleted_rule_and_nothing_else(
     for path, text in mine.items():
         path.write_text(text, encoding="utf-8")
     assert (out / "rules" / "rest_when_tired.html").is_file()
-    write_report(healthkb.load(mini), out)
+    write_report(gather_report(healthkb.load(mini)), out)
     assert not (out / "rules" / "rest_when_tired.html").exists()
     assert (out / "rules" / "walking_helps.html").is_file()
     for path, text in mine.items():
@@ -219,7 +220,7 @@ def test_markup_in_quotes_and_titles_renders_as_text(
         {"kb/sources/mini.yaml": HOSTILE_SOURCE, "rules/walking.yaml": MINI_RULES + HOSTILE_RULE}
     )
     kb = healthkb.load(root)
-    pages = build_report(kb)
+    pages = build_report(gather_report(kb))
     result = kb.evaluate({"walk": {"tired": True}})
     tree = result.why_not("walking_may_help").to_dict()
     pages["why-not.html"] = why_not_page(tree, kb.content, result.profile)
@@ -333,7 +334,7 @@ def test_the_findings_page_shows_each_finding_with_its_witness_and_the_silences(
 
     root = seed_copy(tmp_path / "kb", SEED_CONFLICT)
     out = tmp_path / "site"
-    write_report(healthkb.load(root), out)
+    write_report(gather_report(healthkb.load(root)), out)
     findings = parse((out / "findings.html").read_text(encoding="utf-8"))
     text = " ".join(findings.text.split())
     assert "1 error(s), 0 warning(s)" in text

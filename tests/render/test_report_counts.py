@@ -12,6 +12,7 @@ import pytest
 import healthkb
 from conftest import MINI_CONCLUSIONS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE
 from healthkb.cli import main
+from healthkb.editing.report_data import gather_report
 from healthkb.render.report import build_report
 
 # "Rest when tired, and drink water.": the rule quotes only its first words, so the
@@ -68,7 +69,7 @@ def test_connectives_between_quotes_are_not_untouched(make_kb, capsys) -> None:
 
 
 def test_report_counts_and_shades_the_same_as_coverage(partly) -> None:
-    pages = build_report(healthkb.load(partly))
+    pages = build_report(gather_report(healthkb.load(partly)))
     assert (
         "<th>sentences</th><th>encoded</th><th>left out</th><th>partly encoded</th>"
         "<th>untouched</th><th>accounted for</th>"
@@ -94,7 +95,7 @@ def test_retired_rules_are_tagged_where_they_cite(make_kb) -> None:
         "status: retired\n    when: {fact: walk.tired",
     )
     root = make_kb({"rules/walking.yaml": retired})
-    source = build_report(healthkb.load(root))["sources/mini.html"]
+    source = build_report(gather_report(healthkb.load(root)))["sources/mini.html"]
     assert (
         '<a href="../rules/rest_when_tired.html">rest_when_tired</a> '
         '<span class="tag">retired</span>'
@@ -107,7 +108,7 @@ def test_interpretations_render_their_code_spans(make_kb) -> None:
         '        quote: "Rest when tired."\n'
         "        interpretation: Read `tired` as any tiredness <the person> reports.\n",
     )
-    pages = build_report(healthkb.load(make_kb({"rules/walking.yaml": rules})))
+    pages = build_report(gather_report(healthkb.load(make_kb({"rules/walking.yaml": rules}))))
     expected = "Read <code>tired</code> as any tiredness &lt;the person&gt; reports."
     assert expected in pages["sources/mini.html"]
     assert expected in pages["rules/rest_when_tired.html"]
@@ -120,7 +121,9 @@ def test_changelog_renders_as_a_list_of_changes(make_kb) -> None:
         "      - Added rule `enough_walking` (version 1).\n"
         "      - Added source `mini` (version 1).\n"
     )
-    index = build_report(healthkb.load(make_kb({"kb/kb.yaml": manifest})))["index.html"]
+    index = build_report(gather_report(healthkb.load(make_kb({"kb/kb.yaml": manifest}))))[
+        "index.html"
+    ]
     assert (
         "<li>1.0.0 (2025-02-01)<ul><li>Added rule <code>enough_walking</code> (version 1).</li>"
         "<li>Added source <code>mini</code> (version 1).</li></ul></li>"

@@ -82,7 +82,12 @@ WALKTHROUGHS = {
         "Verifying one answer from the log back to the article",
         "Signed checkpoints: a log nobody can rewrite unseen",
     ),
-    "batch.md": ("Running a batch", "Resuming an interrupted run", "The impact of a release"),
+    "batch.md": (
+        "Running a batch",
+        "Where the answers are written",
+        "Resuming an interrupted run",
+        "The impact of a release",
+    ),
 }
 
 

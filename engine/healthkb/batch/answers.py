@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from ..audit.log import Record, record_body
 from ..errors import EvaluationError, Problem, ProfileError, did_you_mean
+from ..files.json_reader import StrictJSONError, strict_loads
 from ..knowledge_base import KnowledgeBase
 from ..results.result import Reached, Result
 from .jsonlines import MAX_LINE_BYTES, Line
@@ -90,7 +91,12 @@ def read_line(line: Line, source: str) -> tuple[Any, Any]:
     if not line.data.strip():
         raise _refused(where, "empty-line", "the line is empty", _LINE_HINT)
     try:
-        data = json.loads(line.data, parse_constant=_no_constant)
+        data = strict_loads(line.data)
+    except StrictJSONError as refused:
+        # A key given twice, NaN, Infinity: refused as a `.json` profile and the service
+        # refuse them, in the same words.
+        _, column = refused.place(line.data.decode("utf-8", "replace"))
+        raise _refused(where, refused.code, refused.message, refused.hint, column=column) from None
     except (ValueError, RecursionError) as error:
         column = error.colno if isinstance(error, json.JSONDecodeError) else 0
         refusal = _refused(where, "invalid-json", _json_message(error), column=column)
@@ -195,10 +201,6 @@ def _refused(
 def _placed(problem: Problem, source: str, number: int) -> Problem:
     """A profile problem placed at its input line (the profile's own place is the line)."""
     return Problem(source, number, 0, problem.code, problem.message, problem.hint)
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _json_message(error: Exception) -> str:

@@ -24,9 +24,25 @@ from tqdm import tqdm
 from ..audit.log import AuditLog
 from ..knowledge_base import KnowledgeBase
 from .answers import Chunk, ChunkAnswer, answer_chunk
-from .jsonlines import Line, Output, count_lines, input_name, open_input, read_lines
+from .jsonlines import (
+    STDIO,
+    BatchOutputError,
+    Line,
+    Output,
+    count_lines,
+    input_name,
+    open_input,
+    read_lines,
+)
+from .output_place import (
+    OutputPlace,
+    move_into_place,
+    output_locked,
+    output_place,
+    refuse_input_as_output,
+)
 from .resume import Kept, keep_answers
-from .runners import runner
+from .runners import Runner, WorkersStopped, runner
 
 LINES_PER_CHUNK = 250
 """Input lines sent to a worker at a time. Fixed whatever the runner, so that a `.gz`
@@ -61,33 +77,85 @@ def run_batch(
     """Answer every line of `input` into `output` (JSON Lines; `-`: standard input or
     output; gzip by content on input, by a `.gz` name on output).
 
-    `workers` processes (1: this one), or the Dask scheduler at `dask`. With `resume`,
-    an existing `output` is checked against the input and the KB and continued after
-    its last complete answer. `progress` shows a progress bar on standard error.
-    Raises `BatchInputError` / `BatchOutputError` (and `ClusterError` for Dask) when
-    the input, output or cluster is unusable; refused lines are answered, not raised.
+    `workers` processes (1: this one), or the Dask scheduler at `dask`. An output file
+    is written as `OUTPUT.partial` and renamed to `output` at the end, under a lock
+    (`OUTPUT.lock`) held for the whole run (see `output_place`). With `resume`, the
+    answers an earlier run left (its partial file, else `output`) are checked against
+    the input and the KB and continued after the last complete one. `progress` shows
+    a progress bar on standard error. Raises `BatchInputError` / `BatchOutputError`
+    (and `ClusterError` for Dask) when the input, output or cluster is unusable, and
+    `BatchStopped` when the workers stop mid-run; refused lines are answered, not raised.
     """
-    source = input_name(input)
-    stream = open_input(input)
-    try:
-        lines = read_lines(stream, source)
-        kept = keep_answers(str(output), lines, source, kb.digest) if resume else Kept()
-        with Output(output, append=kept.lines > 0) as out, runner((kb,), workers, dask) as run:
-            bar = _progress_bar(input, kept.lines, progress)
-            refused = kept.refused
-            answered = kept.lines
-            try:
-                chunks = _chunks(lines, source, audit is not None)
-                for answer in run.map(answer_chunk, chunks):
-                    _commit(answer, out, audit)
-                    refused += answer.refused
-                    answered += answer.lines
-                    bar.update(answer.lines)
-            finally:
-                bar.close()
-    finally:
-        stream.close()
-    return BatchSummary(answered, refused, kept.lines)
+    job = _Job(input, kb, workers, dask, audit, progress)
+    if str(output) == STDIO:
+        if resume:
+            raise BatchOutputError(
+                "--resume needs an output file: standard output cannot be resumed"
+            )
+        return job.run(None)
+    place = output_place(output)
+    refuse_input_as_output(input, place)
+    with output_locked(place):
+        summary = job.run(place, resume=resume)
+        move_into_place(place)
+    return summary
+
+
+class BatchStopped(BatchOutputError):
+    """The workers stopped mid-run (a lost scheduler, a killed worker process): the
+    answers so far are in the partial output, which `--resume` continues."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    input: str | Path
+    kb: KnowledgeBase
+    workers: int
+    dask: str | None
+    audit: AuditLog | None
+    progress: bool
+
+    def run(self, place: OutputPlace | None, *, resume: bool = False) -> BatchSummary:
+        """Answer the input into `place` (None: standard output)."""
+        source = input_name(self.input)
+        with open_input(self.input) as stream:
+            lines = read_lines(stream, source)
+            kept = Kept()
+            if place is not None and resume:
+                kept = keep_answers(place, lines, source, self.kb.digest)
+            if place is None:
+                out = Output(STDIO)
+            else:
+                out = Output(place.partial, append=kept.lines > 0, gzip=place.gzip)
+            with out, runner((self.kb,), self.workers, self.dask) as run:
+                answered, refused = self._answer(run, lines, source, out, kept, place)
+        return BatchSummary(answered, refused, kept.lines)
+
+    def _answer(
+        self,
+        run: Runner,
+        lines: Iterator[Line],
+        source: str,
+        out: Output,
+        kept: Kept,
+        place: OutputPlace | None,
+    ) -> tuple[int, int]:
+        bar = _progress_bar(self.input, kept.lines, self.progress)
+        refused, answered = kept.refused, kept.lines
+        try:
+            chunks = _chunks(lines, source, self.audit is not None)
+            for answer in run.map(answer_chunk, chunks):
+                _commit(answer, out, self.audit)
+                refused += answer.refused
+                answered += answer.lines
+                bar.update(answer.lines)
+        except WorkersStopped as stopped:
+            where = f" in {place.partial}" if place is not None else ""
+            again = "; rerun with --resume" if place is not None else ""
+            raise BatchStopped(f"{stopped}; {answered:,} answers written{where}{again}") from None
+        finally:
+            bar.close()
+        return answered, refused
 
 
 def _commit(answer: ChunkAnswer, out: Output, audit: AuditLog | None) -> None:

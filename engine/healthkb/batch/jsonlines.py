@@ -122,9 +122,9 @@ class Output:
     member), so the file never holds a partial line unless the machine itself stops.
     """
 
-    def __init__(self, name: str | Path, *, append: bool = False) -> None:
+    def __init__(self, name: str | Path, *, append: bool = False, gzip: bool | None = None) -> None:
         self.name = str(name)
-        self.gzip = self.name.endswith(".gz")
+        self.gzip = self.name.endswith(".gz") if gzip is None else gzip
         self._fd: int | None = None
         if self.name == STDIO:
             return

@@ -1,11 +1,13 @@
 """Resuming a batch: keep the complete answers an interrupted run wrote, check they fit.
 
-The output of an interrupted run holds complete lines (plain) or complete gzip members
-(`.gz`) followed, at worst, by a torn tail. Each complete answer is checked against
-the input line at its place, read in step: the same id (or, for a refused line, the
-same line number), and for an evaluated one the digest of the KB used now. Any
-mismatch means the output was written for another input or another KB, and nothing
-is resumed. The torn tail is cut off; the run goes on from the next input line.
+What an interrupted run left is its partial output (`OUT.partial`, see
+`output_place`), or OUT itself for a run that finished. It holds complete lines
+(plain) or complete gzip members (`.gz`) followed, at worst, by a torn tail. Each
+complete answer is checked against the input line at its place, read in step: the
+same id (or, for a refused line, the same line number), and for an evaluated one the
+digest of the KB used now. Any mismatch means the output was written for another
+input or another KB, and nothing is resumed. The torn tail is cut off; the run goes
+on from the next input line.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .jsonlines import STDIO, BatchOutputError, Line
+from .jsonlines import BatchOutputError, Line
+from .output_place import OutputPlace
 
 _BLOCK = 1024 * 1024
 _START_AFRESH = "run without --resume to start afresh"
@@ -33,30 +36,34 @@ class Kept:
     size: int = 0
 
 
-def keep_answers(output: str, lines: Iterator[Line], source: str, digest: str) -> Kept:
-    """Check the complete answers in `output` against the input, reading one input line
-    per answer from `lines`; cut off a torn tail. Raises BatchOutputError on a mismatch."""
-    if output == STDIO:
-        raise BatchOutputError("--resume needs an output file: standard output cannot be resumed")
-    path = Path(output)
-    if not path.exists():
+def keep_answers(place: OutputPlace, lines: Iterator[Line], source: str, digest: str) -> Kept:
+    """Check the complete answers an earlier run left for `place` against the input,
+    reading one input line per answer from `lines`, and cut off a torn tail; the answers
+    kept are then in `place.partial`, which the run continues. What an earlier run left
+    is its partial file (a torn run), else the output itself (a finished run).
+    Raises BatchOutputError on a mismatch, leaving the files as they were."""
+    path = place.partial if os.path.lexists(place.partial) else place.final
+    if not os.path.lexists(path):
         return Kept()
     if not path.is_file():
-        raise BatchOutputError(f"{output}: not a file; cannot resume it")
-    answers = _gzip_answers(path) if output.endswith(".gz") else _plain_answers(path)
+        raise BatchOutputError(f"{path}: not a file; cannot resume it")
+    shown = str(path) if path == place.partial else place.name
+    answers = _gzip_answers(path) if place.gzip else _plain_answers(path)
     count = refused = size = 0
     for answer, end in answers:
         count += 1
         line = next(lines, None)
         if line is None:
             raise BatchOutputError(
-                f"{output}: has more answers than {source} has lines ({count - 1}): it was "
+                f"{shown}: has more answers than {source} has lines ({count - 1}): it was "
                 f"written for another input; {_START_AFRESH}"
             )
-        refused += _check(answer, line, output, source, digest)
+        refused += _check(answer, line, shown, source, digest)
         size = end
     if size < path.stat().st_size:
         os.truncate(path, size)
+    if path != place.partial:
+        os.replace(path, place.partial)  # continued there, renamed back at the end
     return Kept(count, refused, size)
 
 

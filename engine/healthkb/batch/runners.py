@@ -25,7 +25,12 @@ Task = Callable[..., R]
 
 
 class WorkerError(HealthKBError):
-    """The workers cannot run: one died while answering, or Dask is not installed."""
+    """The workers cannot run: Dask is not installed."""
+
+
+class WorkersStopped(HealthKBError):
+    """The workers stopped mid-run (a worker process killed, a lost Dask scheduler):
+    the message says what happened; the results yielded before it stand."""
 
 
 class Runner:
@@ -61,10 +66,7 @@ class PoolRunner(Runner):
         try:
             yield from in_order(submit, items, window=2 * self.workers)
         except BrokenProcessPool:
-            raise WorkerError(
-                "a worker process stopped (killed, or out of memory); the answers before "
-                "its chunk were written: run again with --resume"
-            ) from None
+            raise WorkersStopped("a worker process stopped (killed, or out of memory)") from None
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -9,7 +9,7 @@ from typing import Any
 from ..analysis.analyze import analyze
 from ..content.loading.loader import check_content
 from ..errors import KBError
-from ..render.findings import report_json, report_text
+from ..render.findings_text import report_json, report_text
 from .common import EXIT_OK, EXIT_PROBLEMS, KB_DEFAULT_HELP, kb_folder_of
 
 

@@ -8,12 +8,12 @@ import json
 import sys
 from typing import Any
 
-from ..audit.log import AuditLog, AuditLogError, LogProblem, Record, Verification, hash_matches
+from ..audit.log import AuditLog, AuditLogError, LogProblem, Record, hash_matches
 from ..audit.replay import Difference, Replay, replay
 from ..results.cds_cards import card_uuid
 from ..results.tree_text import explanation_text
 from . import audit_checkpoints
-from .audit_checkpoints import checkpoint_check, checkpoint_lines
+from .audit_checkpoints import checkpoint_check, verdict
 from .audit_options import STORE_HELP
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
 
@@ -54,33 +54,25 @@ def _dump(data: Any) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    verification = AuditLog(args.log).verify()
-    if args.public_key is None:
-        return _report_verification(args, verification)
-    check = checkpoint_check(args.log, args.public_key)
+    log = AuditLog(args.log)
+    # Every check first; then the problems, and one verdict line: nothing says "ok"
+    # before the chain and every checkpoint have been checked.
+    verification = log.verify()
+    check = checkpoint_check(log, args.public_key) if args.public_key else None
+    text = verdict(verification, check)
     if args.format == "json":
-        _dump({**verification.to_dict(), "checkpoints": check.to_dict()})
+        report = verification.to_dict()
+        if check is not None:
+            report["checkpoints"] = check.to_dict()
+        _dump({**report, "verdict": text})
     else:
-        _report_verification(args, verification)
-        print("\n".join(checkpoint_lines(args.log, verification, check)))
-    return EXIT_OK if verification.ok and check.ok else EXIT_PROBLEMS
-
-
-def _report_verification(args: argparse.Namespace, verification: Verification) -> int:
-    if args.format == "json":
-        _dump(verification.to_dict())
-    elif verification.problem is None:
-        print(
-            f"ok: {args.log}: {verification.records} record(s), chain intact; "
-            f"head {verification.head}"
-        )
-    else:
-        print(f"{args.log}: {verification.problem}")
-        print(
-            f"{verification.records} record(s) before it are intact; head {verification.head}",
-            file=sys.stderr,
-        )
-    return EXIT_OK if verification.ok else EXIT_PROBLEMS
+        problems = [verification.problem] if verification.problem else []
+        problems += check.problems if check is not None else []
+        for problem in problems:
+            print(f"{log.name}: {problem}")
+        print(text)
+    passed = verification.ok and (check is None or check.ok)
+    return EXIT_OK if passed else EXIT_PROBLEMS
 
 
 def _difference_lines(d: Difference) -> list[str]:

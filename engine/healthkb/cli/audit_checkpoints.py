@@ -67,17 +67,36 @@ def run_checkpoint(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def checkpoint_check(log: str, public_key: str) -> CheckpointCheck:
+def checkpoint_check(log: AuditLog, public_key: str) -> CheckpointCheck:
     """The checkpoints of `log` checked with the public key in the file `public_key`."""
-    return AuditLog(log).verify_checkpoints(load_public_key(Path(public_key)))
+    return log.verify_checkpoints(load_public_key(Path(public_key)))
 
 
-def checkpoint_lines(log: str, verification: Verification, check: CheckpointCheck) -> list[str]:
-    """What `audit verify --public-key` adds to its report, as text."""
-    lines = [f"{log}: {problem}" for problem in check.problems]
-    if check.ok:
-        lines.append(
-            f"ok: {check.checkpoints} checkpoint(s) signed by this key hold; every record up "
-            f"to record {check.last} is as signed"
+def _records(count: int) -> str:
+    return f"{count} record" + ("" if count == 1 else "s")
+
+
+def verdict(verification: Verification, check: CheckpointCheck | None) -> str:
+    """The one line `audit verify` ends with: `verified: …` or `FAILED: …`."""
+    problems = [verification.problem] if verification.problem else []
+    problems += check.problems if check is not None else []
+    if problems:
+        first = problems[0]
+        where = f" at line {first.line}" if first.line else ""
+        intact = (
+            f"; the chain holds {_records(verification.records)} before it"
+            if verification.problem
+            else f"; the chain of {_records(verification.records)} holds"
         )
-    return lines
+        return f"FAILED: {len(problems)} problem(s), the first{where}: {first.code}{intact}"
+    head = f"head {verification.head}"
+    if check is None:
+        return (
+            f"verified: {_records(verification.records)}; signatures not checked "
+            f"(no --public-key); {head}"
+        )
+    signed = check.last or 0
+    return (
+        f"verified: {_records(verification.records)}; signed up to {signed}; "
+        f"{verification.records - signed} unsigned at the tail; {head}"
+    )

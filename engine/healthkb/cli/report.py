@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..editing.report_data import gather_report
 from ..render.report import write_report
 from .common import EXIT_OK, KB_DEFAULT_HELP, load_kb, output_folder, writing
 
@@ -26,6 +27,6 @@ def run(args: argparse.Namespace) -> int:
     out = output_folder(args.out)
     kb = load_kb(args.path)
     with writing(out):
-        written = write_report(kb, out)
+        written = write_report(gather_report(kb), out)
     print(f"wrote {len(written)} pages to {out}; open {out / 'index.html'}")
     return EXIT_OK

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..content.located_items import Placed
-from ..editing.case_report import case_report
+from ..editing.case_explanations import case_report
 from ..editing.cases import TestCase, case_target, read_cases, run_cases, select
 from ..errors import KBError, listed
 from ..knowledge_base import KnowledgeBase, load

@@ -7,9 +7,9 @@ import json
 import sys
 from typing import Any
 
-from ..editing.kbcheck import check_kb, kb_warnings
+from ..editing.kb_validation import check_kb, kb_warnings
 from ..errors import KBError, listed, more_problems
-from ..render.findings import warning_line
+from ..render.findings_text import warning_line
 from .common import EXIT_OK, KB_DEFAULT_HELP, kb_folder_of, print_listed, problems_exit
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ..errors import Problem
 from ..files.yaml_reader import Located, PathKey
-from .rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
 
 T = TypeVar("T")
 
@@ -31,17 +29,3 @@ class Placed(Generic[T]):
 
     def child(self, item: object, *more: str | int) -> Placed[object]:
         return Placed(item, self.located, (*self.path, *more))
-
-
-def walk_comparisons(condition: Condition, path: PathKey) -> Iterator[tuple[Comparison, PathKey]]:
-    """Every comparison of a `when` tree with its YAML path."""
-    if isinstance(condition, Comparison):
-        yield condition, path
-    elif isinstance(condition, NotCondition):
-        yield from walk_comparisons(condition.not_, (*path, "not"))
-    elif isinstance(condition, AllCondition):
-        for i, child in enumerate(condition.all):
-            yield from walk_comparisons(child, (*path, "all", i))
-    elif isinstance(condition, AnyCondition):
-        for i, child in enumerate(condition.any):
-            yield from walk_comparisons(child, (*path, "any", i))

@@ -12,10 +12,11 @@ comparison on a missing attribute is false, so its negation is true.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..files.yaml_reader import PathKey
 from .rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
 
 MAX_CONJUNCTIONS = 64
@@ -201,3 +202,17 @@ def literal_text(literal: Literal) -> str:
     comparison = literal.comparison
     text = f"{comparison.fact} {comparison.op} {comparison.value}"
     return f"not ({text})" if literal.negated else text
+
+
+def walk_comparisons(condition: Condition, path: PathKey) -> Iterator[tuple[Comparison, PathKey]]:
+    """Every comparison of a `when` tree with its YAML path."""
+    if isinstance(condition, Comparison):
+        yield condition, path
+    elif isinstance(condition, NotCondition):
+        yield from walk_comparisons(condition.not_, (*path, "not"))
+    elif isinstance(condition, AllCondition):
+        for i, child in enumerate(condition.all):
+            yield from walk_comparisons(child, (*path, "all", i))
+    elif isinstance(condition, AnyCondition):
+        for i, child in enumerate(condition.any):
+            yield from walk_comparisons(child, (*path, "any", i))

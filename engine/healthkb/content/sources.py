@@ -12,9 +12,10 @@ import difflib
 import hashlib
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 _ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "prof", "st", "e.g", "i.e", "etc", "vs", "no", "fig"}
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+|$)|[。！？]+[”’」』)]*")
@@ -40,18 +41,45 @@ class Paragraph:
 
 
 class ResolvedCitation(BaseModel):
-    """A citation resolved to its place: paragraph and sentence anchors, character span."""
+    """A citation resolved to its place: paragraph and sentence anchors, character span.
 
-    model_config = ConfigDict(frozen=True)
+    `quote` is the cited text as the source has it; `sentence_anchor` (`p7.s2`) names the
+    sentence the quote starts in and `sentence_anchors` every sentence it spans. In JSON
+    the anchors keep their first names, `sentence` and `sentences`, so that answers stay
+    byte-identical; the attributes `sentence` and `sentences` are deprecated aliases
+    (removed in 0.3): they hold anchors, not sentences.
+    """
+
+    model_config = ConfigDict(frozen=True, serialize_by_alias=True, validate_by_name=True)
 
     source: str
     quote: str
     paragraph: str
-    sentence: str
-    sentences: tuple[str, ...]
+    sentence_anchor: str = Field(alias="sentence")
+    sentence_anchors: tuple[str, ...] = Field(alias="sentences")
     start: int
     end: int
     interpretation: str | None = None
+
+    @property
+    def sentence(self) -> str:
+        """Deprecated alias of `sentence_anchor` (an anchor such as `p7.s2`)."""
+        warnings.warn(
+            "ResolvedCitation.sentence is deprecated: use sentence_anchor",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.sentence_anchor
+
+    @property
+    def sentences(self) -> tuple[str, ...]:
+        """Deprecated alias of `sentence_anchors`."""
+        warnings.warn(
+            "ResolvedCitation.sentences is deprecated: use sentence_anchors",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.sentence_anchors
 
 
 @dataclass(frozen=True)
@@ -137,8 +165,8 @@ class SourceText:
             source=source_id,
             quote=self.text[start:end],
             paragraph=self.paragraph_at(start).anchor,
-            sentence=sentences[0].anchor,
-            sentences=tuple(s.anchor for s in sentences),
+            sentence_anchor=sentences[0].anchor,
+            sentence_anchors=tuple(s.anchor for s in sentences),
             start=start,
             end=end,
             interpretation=interpretation,

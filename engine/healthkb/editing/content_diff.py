@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..content.located_items import walk_comparisons
+from ..content.logic import walk_comparisons
 from ..content.model import Attribute, FactType, Source
 from ..content.rule_model import Rule, Then
 from ..content.sources import SourceText

@@ -195,7 +195,7 @@ def sentence_coverage(content: KBContent) -> list[SentenceCoverage]:
     def note(kind: str, name: str, citations: Iterable[Citation]) -> None:
         for citation in citations:
             resolved = content.citations.resolve(citation)
-            for anchor in resolved.sentences:
+            for anchor in resolved.sentence_anchors:
                 cited[kind].setdefault((citation.source, anchor), set()).add(name)
             if kind != "inactive_rules":
                 quoted.setdefault(citation.source, []).append((resolved.start, resolved.end))
@@ -270,7 +270,7 @@ def _left_out(content: KBContent, source_id: str) -> tuple[dict[str, str], list[
     for item in content.sources[source_id].left_out:
         resolved = content.citations.resolve(Citation(source=source_id, quote=item.quote))
         spans.append((resolved.start, resolved.end))
-        for anchor in resolved.sentences:
+        for anchor in resolved.sentence_anchors:
             reasons.setdefault(anchor, item.reason)
     return reasons, spans
 

@@ -286,7 +286,7 @@ def _citation_changes(old: KBContent, new: KBContent) -> list[CitationChange]:
 
 def _sentence(content: KBContent, key: tuple[str, str]) -> str:
     resolved = content.citations.resolved.get(key)
-    return resolved.sentence if resolved else ""
+    return resolved.sentence_anchor if resolved else ""
 
 
 def _vocabulary_changes(old: KBContent, new: KBContent) -> list[FactChange]:

@@ -117,7 +117,7 @@ def coverage(content: KBContent) -> dict[str, SourceCoverage]:
                     resolved.end,
                     resolved.quote,
                     resolved.paragraph,
-                    resolved.sentence,
+                    resolved.sentence_anchor,
                     left_out=item.reason,
                 )
             )

@@ -29,7 +29,7 @@ from ..errors import HealthKBError, KBError
 from ..files.yaml_reader import parse_yaml
 from ..knowledge_base import KnowledgeBase
 from .cases import CaseOutcome, run_cases
-from .kbcheck import checked
+from .kb_validation import checked
 from .schemas import SCHEMAS_FOLDER, all_schemas, write_schemas
 
 MANIFEST_FILE = "kb/kb.yaml"

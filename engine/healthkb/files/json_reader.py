@@ -27,11 +27,26 @@ _NUMBER_BEFORE = re.compile(r"-?[0-9]+$")
 _DIGITS = re.compile(r"[0-9]*")
 
 
-class _Refused(ValueError):
+class StrictJSONError(ValueError):
+    """Valid JSON for Python's `json`, refused here: a key given twice in an object
+    (`duplicate-key`), or `NaN` / `Infinity` (`json-value`). `code`, `message` and
+    `hint` are the same wherever JSON is read (a `.json` profile, a batch line, a
+    request body); `place(text)` finds the line and column of the refused text."""
+
     def __init__(self, code: str, message: str, hint: str, pattern: str, nth: int = 1) -> None:
         super().__init__(message)
         self.code, self.message, self.hint, self.pattern = code, message, hint, pattern
         self.nth = nth
+
+    def place(self, text: str) -> tuple[int, int]:
+        """Line and column (1-based) of the refused key or word in `text` (0, 0: unknown)."""
+        return _find(text, self.pattern, self.nth)
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """`json.loads`, but a key given twice and `NaN` / `Infinity` raise `StrictJSONError`
+    (the standard module keeps the last of two keys and reads NaN as a number)."""
+    return json.loads(text, object_pairs_hook=_mapping, parse_constant=_constant)
 
 
 def read_json(path: Path, display_name: str, *, streams: bool = False) -> Located:
@@ -48,11 +63,11 @@ def parse_json(text: str, display_name: str) -> Located:
         # in YAML files; and the YAML composer that finds places would count it a line.
         raise KBError([bad_character(text, display_name)])
     try:
-        data = json.loads(text, object_pairs_hook=_mapping, parse_constant=_constant)
+        data = strict_loads(text)
     except json.JSONDecodeError as error:
         raise KBError([_syntax_problem(error, display_name)]) from None
-    except _Refused as refused:
-        line, column = _find(text, refused.pattern, refused.nth)
+    except StrictJSONError as refused:
+        line, column = refused.place(text)
         problem = Problem(display_name, line, column, refused.code, refused.message, refused.hint)
         raise KBError([problem]) from None
     except RecursionError:
@@ -67,7 +82,7 @@ def _mapping(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise _Refused(
+            raise StrictJSONError(
                 "duplicate-key",
                 f"key `{shorten(key)}` appears twice in the same object",
                 "remove or rename one of them",
@@ -81,7 +96,7 @@ def _mapping(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _constant(word: str) -> Any:
-    raise _Refused(
+    raise StrictJSONError(
         "json-value",
         f"`{word}` is not a number JSON allows",
         "write a finite number, or leave the attribute out if it is not known",

@@ -1,4 +1,4 @@
-"""Test-case reports (see `editing/case_report.py`) as the text `healthkb test` prints."""
+"""Test-case reports (see `editing/case_explanations.py`) as the text `healthkb test` prints."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .html import esc, href, inline_code, value_text
-from .network import MISSING, network_svg, proof_nodes
+from .network_svg import MISSING, network_svg, proof_nodes
 
 if TYPE_CHECKING:
     from ..content.loading.kb_content import KBContent

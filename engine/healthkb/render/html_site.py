@@ -7,17 +7,15 @@ folder can be opened from disk, copied or archived as it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..analysis.findings import Report
-from ..content.located_items import walk_comparisons
+from ..content.logic import walk_comparisons
 from ..content.model import Citation
 from ..content.rule_model import Rule
 from ..content.sources import Paragraph
-from ..editing.coverage import Coverage
-from ..editing.passages import Citer, Passage, SourceCoverage, passage_id
+from ..editing.passages import Citer, Passage, passage_id
+from ..editing.report_data import ReportData
 from .coverage import sentence_counts
 from .html import (
     Highlight,
@@ -44,20 +42,7 @@ if TYPE_CHECKING:
 SITE_GENERATOR = "healthkb report"
 
 
-@dataclass(frozen=True)
-class SiteInput:
-    """Everything the site shows: the KB, its passages and its test cases' outcomes."""
-
-    content: KBContent
-    coverage: dict[str, SourceCoverage]
-    cases: Sequence[CaseOutcome]
-    # Sentence by sentence, as `healthkb coverage` counts them: the site's figures and
-    # the text it shades as untouched come from here, so both count the same way.
-    sentences: Coverage
-    analysis: Report | None = None
-
-
-def site_pages(data: SiteInput) -> dict[str, str]:
+def site_pages(data: ReportData) -> dict[str, str]:
     """Every page of the site, keyed by relative path (`index.html`, `rules/x.html`)."""
     pages = {"index.html": index_page(data)}
     for source_id in sorted(data.content.sources):
@@ -69,7 +54,7 @@ def site_pages(data: SiteInput) -> dict[str, str]:
     return pages
 
 
-def findings_page(data: SiteInput, report: Report) -> str:
+def findings_page(data: ReportData, report: Report) -> str:
     body = findings_body(
         report, data.content.silences, lambda citation: _citation_html(data, citation, "")
     )
@@ -77,7 +62,7 @@ def findings_page(data: SiteInput, report: Report) -> str:
     return page(title, f"{_nav('')}\n{body}", _footer(data), SITE_GENERATOR)
 
 
-def _footer(data: SiteInput) -> str:
+def _footer(data: ReportData) -> str:
     m = data.content.manifest
     return f"Report of {kb_stamp(m.id, data.content.version, data.content.digest)}."
 
@@ -99,7 +84,7 @@ def _citer_link(citer: Citer, up: str, content: KBContent | None = None) -> str:
     return f'{word} <a href="{up}index.html#{esc(anchor)}">{esc(citer.id)}</a>'
 
 
-def _citation_html(data: SiteInput, citation: Citation, up: str) -> str:
+def _citation_html(data: ReportData, citation: Citation, up: str) -> str:
     """A quote, linked to its highlighted passage on the source page."""
     resolved = data.content.citations.resolve(citation)
     target = passage_id(resolved.source, resolved.start, resolved.end)
@@ -111,7 +96,7 @@ def _citation_html(data: SiteInput, citation: Citation, up: str) -> str:
     )
     return (
         f"<blockquote>“{esc(resolved.quote)}”<br>"
-        f'<a href="{up}{link}">{esc(resolved.source)} {esc(resolved.sentence)}</a>{note}'
+        f'<a href="{up}{link}">{esc(resolved.source)} {esc(resolved.sentence_anchor)}</a>{note}'
         "</blockquote>"
     )
 
@@ -125,14 +110,14 @@ def _outcome_html(rule: Rule, up: str) -> str:
     return f"derives <code>{esc(rule.then.derive.fact)}</code> {esc(values)}"
 
 
-def _covering(data: SiteInput, rule_id: str) -> list[CaseOutcome]:
+def _covering(data: ReportData, rule_id: str) -> list[CaseOutcome]:
     return [o for o in data.cases if any(f.rule_id == rule_id for f in o.result.fired)]
 
 
 # --- index -----------------------------------------------------------------------------
 
 
-def index_page(data: SiteInput) -> str:
+def index_page(data: ReportData) -> str:
     content, m = data.content, data.content.manifest
     changelog = "".join(
         f"<li>{esc(entry.version)} ({esc(entry.date)})<ul>"
@@ -166,7 +151,7 @@ def index_page(data: SiteInput) -> str:
     )
 
 
-def _analysis_row(data: SiteInput) -> str:
+def _analysis_row(data: ReportData) -> str:
     if data.analysis is None:
         return ""
     errors, warnings = len(data.analysis.errors), len(data.analysis.warnings)
@@ -176,7 +161,7 @@ def _analysis_row(data: SiteInput) -> str:
     )
 
 
-def _sources_table(data: SiteInput) -> str:
+def _sources_table(data: ReportData) -> str:
     rows = []
     for source_id in data.coverage:
         s = data.content.sources[source_id]
@@ -199,7 +184,7 @@ def _sources_table(data: SiteInput) -> str:
     )
 
 
-def _rules_table(data: SiteInput) -> str:
+def _rules_table(data: ReportData) -> str:
     rows = []
     for rule_id in sorted(data.content.rules):
         rule = data.content.rules[rule_id]
@@ -214,7 +199,7 @@ def _rules_table(data: SiteInput) -> str:
     )
 
 
-def _conclusions_section(data: SiteInput) -> str:
+def _conclusions_section(data: ReportData) -> str:
     parts = ["<h2>Conclusions</h2>"]
     for conclusion_id in sorted(data.content.conclusions):
         c = data.content.conclusions[conclusion_id]
@@ -231,7 +216,7 @@ def _conclusions_section(data: SiteInput) -> str:
     return "\n".join(parts)
 
 
-def _background_section(data: SiteInput) -> str:
+def _background_section(data: ReportData) -> str:
     background = data.content.vocabulary.background
     if not background:
         return ""
@@ -248,7 +233,7 @@ def _background_section(data: SiteInput) -> str:
     return "\n".join(parts)
 
 
-def _cases_section(data: SiteInput) -> str:
+def _cases_section(data: ReportData) -> str:
     if not data.cases:
         return "<h2>Test cases</h2><p>This knowledge base has no test cases.</p>"
     rows = []
@@ -308,7 +293,7 @@ def _passage_note(passage: Passage, content: KBContent) -> str:
     return f"<li>{link} {quote} — cited by {citers}</li>"
 
 
-def _untouched_spans(data: SiteInput, source_id: str) -> list[tuple[int, int]]:
+def _untouched_spans(data: ReportData, source_id: str) -> list[tuple[int, int]]:
     """What coverage counts as untouched: whole sentences and parts of partly encoded ones."""
     sentences = {s.anchor: s for s in data.content.citations.texts[source_id].sentences}
     spans: list[tuple[int, int]] = []
@@ -322,7 +307,7 @@ def _untouched_spans(data: SiteInput, source_id: str) -> list[tuple[int, int]]:
     return spans
 
 
-def source_page(data: SiteInput, source_id: str) -> str:
+def source_page(data: ReportData, source_id: str) -> str:
     source = data.content.sources[source_id]
     cov = data.coverage[source_id]
     text = data.content.citations.texts[source_id]
@@ -372,7 +357,7 @@ def source_page(data: SiteInput, source_id: str) -> str:
 # --- rule pages ------------------------------------------------------------------------
 
 
-def rule_page(data: SiteInput, rule_id: str) -> str:
+def rule_page(data: ReportData, rule_id: str) -> str:
     content = data.content
     rule = content.rules[rule_id]
     vocabulary = content.vocabulary

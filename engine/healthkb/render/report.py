@@ -1,8 +1,9 @@
 """The auditors' static report site: build it from a KB, write it to a folder.
 
 >>> import healthkb
+>>> from healthkb.editing.report_data import gather_report
 >>> from healthkb.render.report import build_report
->>> pages = build_report(healthkb.load())
+>>> pages = build_report(gather_report(healthkb.load()))
 >>> sorted(pages)[:2]
 ['index.html', 'rules/appropriate_running_shoes.html']
 
@@ -14,13 +15,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..analysis.analyze import analyze
-from ..editing.cases import read_cases, run_cases
-from ..editing.coverage import coverage as sentence_and_rule_coverage
-from ..editing.passages import coverage
-from ..knowledge_base import KnowledgeBase
+from ..editing.report_data import ReportData
 from .html import generator_tag
-from .html_site import SITE_GENERATOR, SiteInput, site_pages
+from .html_site import SITE_GENERATOR, site_pages
 
 # The folders the site's pages live in: stale pages in them (a rule since removed) are
 # deleted, but only pages the report wrote (they carry its generator tag).
@@ -28,20 +25,12 @@ _PAGE_FOLDERS = ("sources", "rules")
 _MARKER = generator_tag(SITE_GENERATOR).encode("utf-8")
 
 
-def build_report(kb: KnowledgeBase) -> dict[str, str]:
-    """Every page of the report, keyed by path relative to the site's folder.
-
-    Runs the KB's own test cases (`kb/tests/*.yaml`) to show which rules they cover;
-    broken case files raise `KBError`, as `healthkb test` would report them. Analyses
-    the KB (`healthkb analyze`) for the findings page.
-    """
-    outcomes = run_cases(kb, read_cases(kb))
-    sentences = sentence_and_rule_coverage(kb.content, outcomes)
-    analysis = analyze(kb.content)
-    return site_pages(SiteInput(kb.content, coverage(kb.content), outcomes, sentences, analysis))
+def build_report(data: ReportData) -> dict[str, str]:
+    """Every page of the report, keyed by path relative to the site's folder."""
+    return site_pages(data)
 
 
-def write_report(kb: KnowledgeBase, out: str | Path) -> list[Path]:
+def write_report(data: ReportData, out: str | Path) -> list[Path]:
     """Write the report into `out` (created if missing; its parent must exist).
 
     Returns the files written, sorted. Other files in `out` are left alone, except the
@@ -49,7 +38,7 @@ def write_report(kb: KnowledgeBase, out: str | Path) -> list[Path]:
     longer exists.
     """
     folder = Path(out)
-    pages = build_report(kb)
+    pages = build_report(data)
     folder.mkdir(exist_ok=True)
     for name in _PAGE_FOLDERS:
         (folder / name).mkdir(exist_ok=True)

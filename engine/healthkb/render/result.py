@@ -43,7 +43,9 @@ def result_text(result: Result) -> str:
         lines.append(f"  rule {c.rule_id} v{c.rule_version}: {c.rule_title}")
         lines += standing_lines({"evidence": c.evidence, "stale": c.stale}, "  ")
         for citation in c.citations:
-            lines.append(f"  source {citation.source} {citation.sentence}: “{citation.quote}”")
+            lines.append(
+                f"  source {citation.source} {citation.sentence_anchor}: “{citation.quote}”"
+            )
             if citation.interpretation:
                 lines.append(f"    interpretation: {citation.interpretation}")
         lines.append("")
@@ -75,7 +77,9 @@ def result_markdown(result: Result) -> str:
             "",
         ]
         for citation in c.citations:
-            lines.append(f"> “{escape(citation.quote)}” — `{citation.source}` {citation.sentence}")
+            lines.append(
+                f"> “{escape(citation.quote)}” — `{citation.source}` {citation.sentence_anchor}"
+            )
             lines.append("")
             if citation.interpretation:
                 lines += [f"Interpretation: {escape(citation.interpretation)}", ""]

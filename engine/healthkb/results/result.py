@@ -318,83 +318,10 @@ def build_result(
     """The result of an evaluation. `cited`: the citations of each (conclusion, rule)
     pair, filled as they are met; pass the same dict for every result of one KB.
     `overdue`: the sources past their review date today (see `overdue_sources`)."""
-    proofs = choose_proofs(trace)
-    sources: set[str] = set()
-    facts = trace.facts
-    cited = {} if cited is None else cited
-    rules = content.rules
-
-    facts_used: dict[int, FactUsed] = {}  # a fact is often used by several firings
-
-    def fact_used(index: int) -> FactUsed:
-        used = facts_used.get(index)
-        if used is None:
-            fact = facts[index]
-            used = facts_used[index] = _trusted(
-                FactUsed, fact=fact.type, values=fact.values, origin=fact.origin
-            )
-        return used
-
-    def used(firing: Firing) -> list[FactUsed]:
-        return [fact_used(i) for _, i in firing.bound]
-
-    conclusions = []
-    for conclusion_id, firing in proofs.conclusions.items():
-        declared = content.conclusions[conclusion_id]
-        rule = rules[firing.rule_id]
-        citations = cited.get((conclusion_id, rule.id))
-        if citations is None:
-            citations = cited[conclusion_id, rule.id] = _unique(
-                [content.citations.resolve(c) for c in (*declared.because, *rule.because)]
-            )
-        standing = evidence_standing(content, facts, proofs, conclusion_id, overdue)
-        sources |= standing.sources
-        conclusions.append(
-            _trusted(
-                ConclusionResult,
-                id=conclusion_id,
-                kind=declared.kind,
-                certainty=declared.certainty,
-                statement=declared.statement,
-                rule_id=rule.id,
-                rule_version=rule.version,
-                rule_title=rule.title,
-                facts_used=used(firing),
-                citations=list(citations),
-                evidence=standing.evidence(),
-                stale=standing.stale,
-            )
-        )
-    conclusions.sort(key=lambda c: (KIND_RANK[c.kind], c.id))
-    derived = [
-        _trusted(
-            DerivedFact,
-            fact=facts[index].type,
-            values=facts[index].values,
-            rule_id=firing.rule_id,
-            rule_version=rules[firing.rule_id].version,
-        )
-        for index, firing in sorted(
-            proofs.facts.items(), key=lambda item: (facts[item[0]].type, facts[item[0]].canonical)
-        )
-    ]
-    fired = sorted(
-        (
-            _trusted(
-                FiredRule,
-                rule_id=f.rule_id,
-                rule_version=rules[f.rule_id].version,
-                alternative=f.conjunction,
-                facts_used=used(f),
-                derived=fact_used(f.derived) if f.derived is not None else None,
-                concluded=f.conclusion,
-            )
-            for f in sorted(_unique_firings(trace.firings), key=proofs.key)
-        ),
-        key=lambda f: (f.rule_id, f.alternative),
-    )
+    build = _ResultBuilder(content, trace, choose_proofs(trace), {} if cited is None else cited)
+    conclusions = build.conclusions(overdue)
     private = {name: attribute.get_default() for name, attribute in _RESULT_PRIVATE.items()}
-    private.update(_content=content, _trace=trace, _proofs=proofs)
+    private.update(_content=content, _trace=trace, _proofs=build.proofs)
     return _trusted(
         Result,
         _private=private,
@@ -403,15 +330,107 @@ def build_result(
         kb_digest=content.digest,
         profile=dict(profile),
         conclusions=conclusions,
-        derived=derived,
-        fired=fired,
+        derived=build.derived(),
+        fired=build.fired(),
         conflicts=_conflicts(content.conclusions, conclusions),
         sources={
             source_id: provenance(content.sources[source_id], stale=source_id in overdue)
-            for source_id in sorted(sources)
+            for source_id in sorted(build.sources)
         },
         disclaimer=content.manifest.disclaimer,
     )
+
+
+class _ResultBuilder:
+    """The parts of one result, from a trace and its chosen proofs (models built trusted:
+    the engine made them, so they are not validated again)."""
+
+    def __init__(self, content: KBContent, trace: Trace, proofs: Proofs, cited: Cited) -> None:
+        self.content, self.trace, self.proofs, self.cited = content, trace, proofs, cited
+        self.facts = trace.facts
+        self.rules = content.rules
+        self._facts_used: dict[int, FactUsed] = {}  # a fact is often used by several firings
+        self.sources: set[str] = set()
+        """Every source the conclusions' derivations cite (filled by `conclusions`)."""
+
+    def fact_used(self, index: int) -> FactUsed:
+        used = self._facts_used.get(index)
+        if used is None:
+            fact = self.facts[index]
+            used = self._facts_used[index] = _trusted(
+                FactUsed, fact=fact.type, values=fact.values, origin=fact.origin
+            )
+        return used
+
+    def used(self, firing: Firing) -> list[FactUsed]:
+        return [self.fact_used(i) for _, i in firing.bound]
+
+    def conclusions(self, overdue: frozenset[str]) -> list[ConclusionResult]:
+        conclusions = []
+        for conclusion_id, firing in self.proofs.conclusions.items():
+            declared = self.content.conclusions[conclusion_id]
+            rule = self.rules[firing.rule_id]
+            citations = self.cited.get((conclusion_id, rule.id))
+            if citations is None:
+                resolve = self.content.citations.resolve
+                citations = self.cited[conclusion_id, rule.id] = _unique(
+                    [resolve(c) for c in (*declared.because, *rule.because)]
+                )
+            standing = evidence_standing(
+                self.content, self.facts, self.proofs, conclusion_id, overdue
+            )
+            self.sources |= standing.sources
+            conclusions.append(
+                _trusted(
+                    ConclusionResult,
+                    id=conclusion_id,
+                    kind=declared.kind,
+                    certainty=declared.certainty,
+                    statement=declared.statement,
+                    rule_id=rule.id,
+                    rule_version=rule.version,
+                    rule_title=rule.title,
+                    facts_used=self.used(firing),
+                    citations=list(citations),
+                    evidence=standing.evidence(),
+                    stale=standing.stale,
+                )
+            )
+        conclusions.sort(key=lambda c: (KIND_RANK[c.kind], c.id))
+        return conclusions
+
+    def derived(self) -> list[DerivedFact]:
+        facts = self.facts
+        return [
+            _trusted(
+                DerivedFact,
+                fact=facts[index].type,
+                values=facts[index].values,
+                rule_id=firing.rule_id,
+                rule_version=self.rules[firing.rule_id].version,
+            )
+            for index, firing in sorted(
+                self.proofs.facts.items(),
+                key=lambda item: (facts[item[0]].type, facts[item[0]].canonical),
+            )
+        ]
+
+    def fired(self) -> list[FiredRule]:
+        return sorted(
+            (
+                _trusted(
+                    FiredRule,
+                    rule_id=f.rule_id,
+                    rule_version=self.rules[f.rule_id].version,
+                    alternative=f.conjunction,
+                    facts_used=self.used(f),
+                    derived=self.fact_used(f.derived) if f.derived is not None else None,
+                    concluded=f.conclusion,
+                )
+                for f in sorted(_unique_firings(self.trace.firings), key=self.proofs.key)
+            ),
+            key=lambda f: (f.rule_id, f.alternative),
+        )
 
 
 _M = TypeVar("_M", bound=BaseModel)

@@ -197,6 +197,13 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 
         return await service.run(tree)
 
+    _add_fhir_routes(app, service)
+
+
+def _add_fhir_routes(app: FastAPI, service: Service) -> None:
+    """The FHIR Questionnaire and the CDS Hooks endpoints."""
+    kb = service.kb
+
     @app.get(
         "/fhir/Questionnaire",
         responses=responses("Questionnaire", (401,), media=FHIR_JSON),

@@ -9,7 +9,8 @@ from typing import Any
 
 from ...errors import Problem, did_you_mean, shown
 from ..diagnostics.unloaded_items import NOTHING_UNLOADED, Unloaded
-from ..located_items import Placed, walk_comparisons
+from ..located_items import Placed
+from ..logic import walk_comparisons
 from ..model import (
     WHOLE_NUMBER_RANGE,
     Attribute,

@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 from ...errors import Problem, did_you_mean
-from ..located_items import Placed, walk_comparisons
+from ..located_items import Placed
+from ..logic import walk_comparisons
 from ..model import Conclusion, Vocabulary
 from ..silence_model import Silence
 from .cross_file import all_facts, check_comparison

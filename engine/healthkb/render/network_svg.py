@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..content.located_items import walk_comparisons
+from ..content.logic import walk_comparisons
 
 if TYPE_CHECKING:
     from ..content.loading.kb_content import KBContent

@@ -17,7 +17,7 @@ import healthkb
 from healthkb.audit.chain import canonical, line_hash
 from healthkb.audit.checkpoints import generate_keys
 from healthkb.cli import main
-from postgres_server import PostgresServer
+from support.postgres_server import PostgresServer
 
 PROFILES = [
     {"walk": {"sessions": 4}},

@@ -1,0 +1,168 @@
+"""`healthkb batch` never destroys its input nor mixes two runs: hostile cases of the
+red-team pass (issue 17), run as real `healthkb batch` processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from tests.benchmarks import population
+
+HEALTHKB = str(Path(sys.executable).parent / "healthkb")
+
+
+def batch(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HEALTHKB, "batch", *map(str, args), "--quiet"], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def partial_of(out: Path) -> Path:
+    return out.with_name(out.name + ".partial")
+
+
+def lock_of(out: Path) -> Path:
+    return out.with_name(out.name + ".lock")
+
+
+def wait_for_answers(process: subprocess.Popen[str], out: Path) -> None:
+    """Until the run has written some answers to its partial file."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if partial_of(out).exists() and partial_of(out).stat().st_size > 0:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the run wrote nothing, or finished before it was looked at")
+
+
+@pytest.mark.parametrize("how", ["same name", "symlink", "hard link", "two workers"])
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(
+    tmp_path: Path, how: str
+) -> None:
+    people = population.write(tmp_path / "people.jsonl", 600)
+    before = people.read_bytes()
+    out = people
+    if how == "symlink":
+        out = tmp_path / "answers.jsonl"
+        out.symlink_to(people.name)
+    elif how == "hard link":
+        out = tmp_path / "answers.jsonl"
+        os.link(people, out)
+    workers = "2" if how == "two workers" else "1"
+    done = batch(people, "--out", out, "--workers", workers, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"healthkb: {out}: is the input ({people}) itself" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert people.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        {"people.jsonl", out.name}
+    )  # no partial or lock file left behind
+
+
+def started_on_a_pipe(people: Path, out: Path, lines: int) -> subprocess.Popen[bytes]:
+    """A run reading profiles from a pipe, fed the first `lines` of `people`, then kept
+    waiting for more: it holds the output's lock and has written some answers."""
+    process = subprocess.Popen(
+        [HEALTHKB, "batch", "-", "--out", str(out), "--workers", "1", "--quiet"],
+        cwd=out.parent,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    process.stdin.write(b"".join(people.read_bytes().splitlines(keepends=True)[:lines]))
+    process.stdin.flush()
+    wait_for_answers(process, out)
+    return process
+
+
+def test_a_killed_run_leaves_the_previous_output_whole_and_resume_continues_its_partial(
+    tmp_path: Path,
+) -> None:
+    people = population.write(tmp_path / "people.jsonl", 2_000)
+    out = tmp_path / "answers.jsonl"
+    out.write_text("the previous answers\n")
+    process = started_on_a_pipe(people, out, 600)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert out.read_text() == "the previous answers\n"
+    assert partial_of(out).read_bytes().count(b"\n") in (250, 500)  # whole chunks
+    resumed = batch(people, "--out", out, "--workers", "1", "--resume", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    fresh = batch(people, "--out", tmp_path / "fresh.jsonl", "--workers", "1", cwd=tmp_path)
+    assert fresh.returncode == 0, fresh.stderr
+    assert out.read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
+    assert not partial_of(out).exists() and not lock_of(out).exists()
+
+
+def test_a_second_run_on_the_same_output_is_refused_naming_the_first(tmp_path: Path) -> None:
+    people = population.write(tmp_path / "people.jsonl", 600)
+    out = tmp_path / "answers.jsonl"
+    first = started_on_a_pipe(people, out, 300)
+    try:
+        for extra in ([], ["--resume"], ["--workers", "2"]):
+            second = batch(people, "--out", out, "--workers", "1", *extra, cwd=tmp_path)
+            assert second.returncode == 2, second.stderr
+            assert (
+                f"healthkb: {out}: another healthkb batch is writing it (pid {first.pid} on "
+                in second.stderr
+            )
+        # The first run goes on unharmed, to the end of its input.
+        _, errors = first.communicate(b"".join(people.read_bytes().splitlines(True)[300:]), 300)
+        assert first.returncode == 0, errors
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    fresh = batch(people, "--out", tmp_path / "fresh.jsonl", "--workers", "1", cwd=tmp_path)
+    assert fresh.returncode == 0, fresh.stderr
+    assert out.read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
+    assert not lock_of(out).exists()
+
+
+def test_an_output_through_a_link_replaces_the_file_it_links_to(tmp_path: Path) -> None:
+    people = population.write(tmp_path / "people.jsonl", 30)
+    (tmp_path / "results").mkdir()
+    target = tmp_path / "results" / "answers.jsonl"
+    target.write_text("old\n")
+    link = tmp_path / "answers.jsonl"
+    link.symlink_to(target)
+    done = batch(people, "--out", link, "--workers", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and target.read_text().count("\n") == 30
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["answers.jsonl"]
+
+
+def test_a_key_given_twice_or_nan_is_refused_in_place_as_a_json_profile_is(
+    tmp_path: Path,
+) -> None:
+    twice = (
+        '{"symptoms": {"physical_discomfort": false}, "symptoms": {"physical_discomfort": true}}'
+    )
+    nan = '{"running": {"sessions_per_week": NaN}}'
+    people = tmp_path / "people.jsonl"
+    people.write_text(
+        f'{{"id": 1, "profile": {twice}}}\n{{"id": 2, "profile": {nan}}}\n'
+        '{"id": 3, "id": 4, "profile": {}}\n{"id": 5, "profile": {}}\n'
+    )
+    done = batch(people, "--out", "answers.jsonl", "--workers", "1", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    answers = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
+    codes = [answer.get("error", {}).get("code") for answer in answers]
+    assert codes == ["duplicate-key", "json-value", "duplicate-key", None]
+    # The same code and words as `healthkb evaluate` on a `.json` profile file.
+    for number, profile in ((1, twice), (2, nan)):
+        (tmp_path / "profile.json").write_text(profile + "\n")
+        evaluated = subprocess.run(
+            [HEALTHKB, "evaluate", "profile.json"], cwd=tmp_path, capture_output=True, text=True
+        )
+        assert evaluated.returncode == 2
+        error = answers[number - 1]["error"]
+        assert f"{error['code']}: {error['message']}" in evaluated.stderr
+        (problem,) = error["problems"]
+        assert problem["line"] == number and problem["column"] > 1

@@ -1,0 +1,114 @@
+"""The public API: `healthkb.__all__` is pinned, and every type a public method of an
+exported class returns (or a public property holds) is exported too, so that an app
+never needs a deep import to name what the library hands it."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import types
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+
+import healthkb
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PINNED = [
+    "AuditLog",
+    "AuditLogError",
+    "Checked",
+    "CheckpointCheck",
+    "ConclusionResult",
+    "Conflict",
+    "DerivedFact",
+    "EvaluationError",
+    "Explanation",
+    "ExplanationTree",
+    "FactUsed",
+    "FiredRule",
+    "HealthKBError",
+    "KBError",
+    "KBShipment",
+    "KnowledgeBase",
+    "Problem",
+    "ProfileError",
+    "Reached",
+    "ResolvedCitation",
+    "Result",
+    "ShipmentError",
+    "Stored",
+    "UnknownConclusionError",
+    "Verification",
+    "WhatIf",
+    "WhyNot",
+    "load",
+]
+
+
+def test_exported_members_are_pinned() -> None:
+    assert sorted(healthkb.__all__) == PINNED
+    for name in healthkb.__all__:
+        assert getattr(healthkb, name).__doc__, f"healthkb.{name} has no docstring"
+
+
+def _named_types(annotation: object) -> Iterator[type]:
+    """The classes an annotation names, through unions, generics and containers."""
+    if isinstance(annotation, type) and not isinstance(annotation, types.GenericAlias):
+        yield annotation
+    for argument in typing.get_args(annotation):
+        yield from _named_types(argument)
+
+
+def _public_hints(cls: type) -> Iterator[tuple[str, object]]:
+    for name, member in inspect.getmembers(cls):
+        if name.startswith("_"):
+            continue
+        function = member.fget if isinstance(member, property) else member
+        if isinstance(inspect.getattr_static(cls, name, None), property):
+            function = inspect.getattr_static(cls, name).fget
+        if not callable(function):
+            continue
+        try:
+            hints = typing.get_type_hints(function)
+        except (NameError, TypeError):
+            continue
+        if "return" in hints:
+            yield name, hints["return"]
+
+
+def test_every_type_a_public_method_returns_is_exported() -> None:
+    exported = {getattr(healthkb, name) for name in healthkb.__all__}
+    missing = []
+    for name in healthkb.__all__:
+        cls = getattr(healthkb, name)
+        if not isinstance(cls, type) or issubclass(cls, BaseException):
+            continue
+        for method, annotation in _public_hints(cls):
+            for named in _named_types(annotation):
+                if named.__module__.startswith("healthkb") and named not in exported:
+                    missing.append(f"{name}.{method} -> {named.__module__}.{named.__qualname__}")
+    assert not missing, "returned but not exported: " + ", ".join(sorted(set(missing)))
+
+
+def test_every_public_exception_derives_from_healthkb_error() -> None:
+    for name in healthkb.__all__:
+        member = getattr(healthkb, name)
+        if isinstance(member, type) and issubclass(member, BaseException):
+            assert issubclass(member, healthkb.HealthKBError), name
+
+
+def test_docs_use_only_the_exported_names_and_the_supported_deep_imports() -> None:
+    api = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    supported = set(re.findall(r"`from (healthkb\.[\w.]+) import ([\w, ]+)`", api))
+    allowed = {(module, name.strip()) for module, names in supported for name in names.split(",")}
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for module, names in re.findall(
+            r"^from (healthkb\.[\w.]+) import ([\w, ]+)$", page.read_text(encoding="utf-8"), re.M
+        ):
+            for name in names.split(","):
+                assert (module, name.strip()) in allowed, (
+                    f"{page.name} imports {name.strip()} from {module}: export it from healthkb "
+                    "or list it in docs/api.md's supported deep imports"
+                )
