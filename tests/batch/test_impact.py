@@ -91,6 +91,33 @@ def test_impact_counts_are_those_of_evaluating_every_profile_under_both_kbs(
     assert report["old"]["digest"] != report["new"]["digest"]
 
 
+def test_impact_counts_the_population_in_each_proven_region_and_names_the_unreached(
+    release: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    old, new, people = release
+    report = impact_json(capsys, str(old), str(new), str(people), "--workers", "1")
+    regions = report["regions"]
+    assert regions, "the edit is proved to change some answers"
+    # Every profile that changed lies in a region of what it gained or lost.
+    by_change = Counter()
+    for region in regions:
+        by_change[region["conclusion"], region["change"]] += region["profiles"]
+    for conclusion, counts in report["conclusions"].items():
+        assert by_change[conclusion, "gained"] == counts["gained"]
+        assert by_change[conclusion, "lost"] == counts["lost"]
+    # A population that nobody of lies in a region: the region is reported as unreached.
+    nobody = tmp_path / "nobody.jsonl"
+    nobody.write_text('{"id": "dev", "profile": {"symptoms": {"physical_discomfort": true}}}\n')
+    report = impact_json(capsys, str(old), str(new), str(nobody), "--workers", "1")
+    assert [r["profiles"] for r in report["regions"]] == [0] * len(regions)
+    assert [r["region"] for r in report["regions"]] == [r["region"] for r in regions]
+    assert main(["impact", str(old), str(new), str(nobody), "--workers", "1", "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "Proved to conclude differently, but no profile here lies there:" in text
+    for region in regions:
+        assert f"  {region['change']} {region['conclusion']} where {region['region']}" in text
+
+
 def test_impact_on_two_workers_is_the_same_report(
     release: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

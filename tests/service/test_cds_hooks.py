@@ -13,7 +13,7 @@ import pytest
 import healthkb
 from conftest import MINI_SOURCE, ROOT
 from healthkb.cli import main
-from healthkb.results.cds_cards import card_uuid, escape, summary
+from healthkb.results.cds_cards import OVERRIDE_REASONS, card_uuid, escape, summary
 
 # The card fields CDS Hooks 2.0 marks REQUIRED (https://cds-hooks.hl7.org/2.0/#card-attributes):
 # `summary` (a string under 140 characters), `indicator` (info, warning or critical) and
@@ -155,9 +155,9 @@ def test_a_card_in_full(make_kb) -> None:
                 "kb_id": "mini-kb",
                 "kb_version": "1.0.0",
                 "kb_digest": kb.digest,
-                "audit_record": None,
             }
         },
+        "overrideReasons": OVERRIDE_REASONS,
     }
 
 

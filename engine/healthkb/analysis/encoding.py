@@ -187,11 +187,13 @@ def candidate_key(fact: str, values: dict[str, Any]) -> str:
 class Encoding:
     """Every active rule's firing (and each silence's holding) as a z3 `Term`."""
 
-    def __init__(self, content: KBContent) -> None:
+    def __init__(self, content: KBContent, ctx: z3.Context | None = None) -> None:
         self.content = content
         # A z3 context of its own: the same KB gives the same questions in the same
         # order, so the same witnesses, whatever else the process analysed before.
-        self.ctx = z3.Context()
+        # Two KBs compared share one (`ctx`): their input attributes are then the same
+        # z3 variables, so one profile is asked about under both.
+        self.ctx = ctx if ctx is not None else z3.Context()
         self.true, self.false = constant(True, self.ctx), constant(False, self.ctx)
         self.rules: dict[str, Rule] = {r.id: r for r in content.active_rules()}
         self.inputs: dict[AttributeKey, InputAttribute] = {

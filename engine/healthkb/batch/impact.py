@@ -5,7 +5,9 @@ report counts the profiles read, refused (an unreadable line, or a profile eithe
 refuses), and changed (different conclusions), how many profiles gain and lose each
 conclusion, and, for each rule edit that `healthkb diff` finds (added, removed, or
 changed in what it does), how many changed profiles it is responsible for, as `diff`
-attributes them (the edited rules that fired on either side), with example ids.
+attributes them (the edited rules that fired on either side), with example ids; and
+every region where the two KBs are proved to differ (`healthkb diff --prove`), with how
+many profiles of the population lie in it, so that a region no profile reached is seen.
 Chunks run wherever a batch runs (this process, a pool, Dask); only counts and a few
 example ids come back, so memory does not grow with the input.
 """
@@ -22,6 +24,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from ..analysis.proven_diff import Difference, prove_diff
 from ..editing.behaviour import responsible_rules
 from ..editing.diff import behavioural_edits, side, structural_diff
 from ..editing.review import load_side
@@ -31,7 +34,7 @@ from ..knowledge_base import KnowledgeBase
 from .answers import Refused, read_line
 from .job import LINES_PER_CHUNK
 from .jsonlines import Line, count_lines, input_name, open_input, read_lines
-from .runners import runner
+from .runners import RunnerFactory, local_runners
 
 DEFAULT_EXAMPLES = 3
 
@@ -41,6 +44,7 @@ class ImpactChunk:
     source: str
     lines: tuple[Line, ...]
     edited: frozenset[str]
+    regions: tuple[Difference, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Outcome:
     gained: tuple[str, ...] = ()
     lost: tuple[str, ...] = ()
     responsible: tuple[str, ...] = ()
+    regions: tuple[int, ...] = ()
+    """The proven regions (indexes into the chunk's) the profile lies in."""
 
 
 @dataclass
@@ -71,6 +77,9 @@ class ImpactReport:
     moved: Counter[str] = field(default_factory=Counter)
     moved_examples: dict[str, list[Any]] = field(default_factory=dict)
     unattributed: int = 0
+    regions: tuple[Difference, ...] = ()
+    """Where the KBs are proved to differ, over every valid profile."""
+    in_region: Counter[int] = field(default_factory=Counter)
 
     def add(self, outcome: Outcome) -> None:
         self.profiles += 1
@@ -82,6 +91,7 @@ class ImpactReport:
         self.changed += 1
         self.gained.update(outcome.gained)
         self.lost.update(outcome.lost)
+        self.in_region.update(outcome.regions)
         if not outcome.responsible:
             self.unattributed += 1
         for rule in outcome.responsible:
@@ -102,6 +112,10 @@ class ImpactReport:
             "changed": self.changed,
             "unattributed": self.unattributed,
             "conclusions": {c: {"gained": self.gained[c], "lost": self.lost[c]} for c in ids},
+            "regions": [
+                {**region.to_dict(), "profiles": self.in_region[i]}
+                for i, region in enumerate(self.regions)
+            ],
             "edits": [
                 {
                     "rule": rule,
@@ -123,12 +137,13 @@ def run_impact(
     *,
     repo: str | Path = ".",
     workers: int = 1,
-    dask: str | None = None,
+    on: RunnerFactory | None = None,
     examples: int = DEFAULT_EXAMPLES,
     progress: bool = False,
 ) -> ImpactReport:
     """Evaluate every profile of `input` under OLD and NEW (each a KB folder or a git
-    revision of the repository holding `repo`, as `healthkb diff` takes them)."""
+    revision of the repository holding `repo`, as `healthkb diff` takes them), on
+    `workers` local processes or the runners `on` gives (as `run_batch`)."""
     with ExitStack() as stack:
         before = stack.enter_context(kb_at(old, repo))
         after = stack.enter_context(kb_at(new, repo))
@@ -136,16 +151,18 @@ def run_impact(
         new_kb = load_side("NEW", after.label, after.root)
         rules = structural_diff(old_kb.content, new_kb.content)["rules"]
         edited = behavioural_edits(rules)
+        regions = prove_diff(old_kb.content, new_kb.content).differences
         report = ImpactReport(
             old=_side(before.label, old_kb),
             new=_side(after.label, new_kb),
             edits={r.id: r.change for r in rules if r.id in edited},
             examples=examples,
+            regions=regions,
         )
         source = input_name(input)
         stream = stack.enter_context(open_input(input))
-        chunks = _chunks(read_lines(stream, source), source, frozenset(edited))
-        run = stack.enter_context(runner((old_kb, new_kb), workers, dask))
+        chunks = _chunks(read_lines(stream, source), source, frozenset(edited), regions)
+        run = stack.enter_context((on or local_runners(workers))((old_kb, new_kb)))
         total = count_lines(input) if progress else None
         bar = stack.enter_context(tqdm(total=total, unit=" profiles", disable=not progress))
         for outcomes in run.map(compare_chunk, chunks):
@@ -173,11 +190,20 @@ def _compare(old: KnowledgeBase, new: KnowledgeBase, chunk: ImpactChunk, line: L
     was, now = set(before.conclusion_ids), set(after.conclusion_ids)
     if was == now:
         return Outcome(identifier)
+    gained, lost = now - was, was - now
+    # Only a profile that changed can lie in a region where the KBs differ.
+    regions = tuple(
+        i
+        for i, region in enumerate(chunk.regions)
+        if region.conclusion in (gained if region.change == "gained" else lost)
+        and region.contains(after.profile)
+    )
     return Outcome(
         identifier,
-        gained=tuple(sorted(now - was)),
-        lost=tuple(sorted(was - now)),
+        gained=tuple(sorted(gained)),
+        lost=tuple(sorted(lost)),
         responsible=responsible_rules(set(chunk.edited), before, after),
+        regions=regions,
     )
 
 
@@ -198,6 +224,8 @@ def _side(label: str, kb: KnowledgeBase) -> dict[str, str]:
     }
 
 
-def _chunks(lines: Iterator[Line], source: str, edited: frozenset[str]) -> Iterator[ImpactChunk]:
+def _chunks(
+    lines: Iterator[Line], source: str, edited: frozenset[str], regions: tuple[Difference, ...]
+) -> Iterator[ImpactChunk]:
     while batch := tuple(itertools.islice(lines, LINES_PER_CHUNK)):
-        yield ImpactChunk(source, batch, edited)
+        yield ImpactChunk(source, batch, edited, regions)

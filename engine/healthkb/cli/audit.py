@@ -12,7 +12,7 @@ from ..audit.log import AuditLog, AuditLogError, LogProblem, Record, hash_matche
 from ..audit.replay import Difference, Replay, replay
 from ..results.cds_cards import card_uuid
 from ..results.tree_text import explanation_text
-from . import audit_checkpoints
+from . import audit_checkpoints, audit_copy
 from .audit_checkpoints import checkpoint_check, verdict
 from .audit_options import STORE_HELP
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
@@ -47,6 +47,7 @@ def register(commands: Any) -> None:
     show.add_argument("--format", choices=["text", "json"], default="text")
     show.set_defaults(handler=run_show)
     audit_checkpoints.register(actions)
+    audit_copy.register(actions)
 
 
 def _dump(data: Any) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..editing.review import diff_kbs
+from ..editing.review import diff_kbs, prove_kbs
 from ..render.diff import diff_json, diff_text
+from ..render.proven_diff import proven_diff_json, proven_diff_text
 from .common import EXIT_OK, warn_pending
 
 
@@ -15,6 +16,11 @@ def register(commands: Any) -> None:
         "diff", help="compare two KBs (folders or git revisions): structure, then behaviour"
     )
     add_sides(parser)
+    parser.add_argument(
+        "--prove",
+        action="store_true",
+        help="prove, over every valid profile, which conclusions are gained or lost and where",
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.set_defaults(handler=run)
 
@@ -31,6 +37,14 @@ def add_sides(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.prove:
+        review = prove_kbs(args.old, args.new, args.repo)
+        tree = review.proof.to_dict()
+        if args.format == "json":
+            print(proven_diff_json(tree))
+        else:
+            print(proven_diff_text(tree, review.old, review.new))
+        return EXIT_OK
     diff = diff_kbs(args.old, args.new, args.repo)
     warn_pending(diff.old_pending, diff.old.version, "OLD: ")
     warn_pending(diff.new_pending, diff.new.version, "NEW: ")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -70,6 +69,19 @@ def register(commands: Any) -> None:
         action="store_true",
         help="allow listening beyond loopback without --auth-jwks (a trusted network only)",
     )
+    parser.add_argument(
+        "--cors-origin",
+        metavar="ORIGIN",
+        action="append",
+        default=[],
+        help="a browser origin allowed to call the service, e.g. https://sandbox.cds-hooks.org "
+        "(repeat for several)",
+    )
+    parser.add_argument(
+        "--allow-http-fhir",
+        action="store_true",
+        help="fetch a hook's missing data from an http (not https) fhirServer: tests only",
+    )
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
     parser.add_argument(
         "--require-signed",
@@ -87,10 +99,12 @@ def run(args: argparse.Namespace) -> int:
             f"`healthkb serve` needs the serve extra ({', '.join(missing)} not installed): "
             "pip install 'healthkb[serve]'"
         )
-    # Imported by name here, not at the top: the service needs an optional extra, and
-    # the rest of the command line must work without it (this is no dodged cycle).
-    server = importlib.import_module("healthkb.service.server")
-    settings_module = importlib.import_module("healthkb.service.settings")
+    # Imported here, not at the top: the service needs an optional extra, and the rest
+    # of the command line must work without it. The top layer, which nothing imports,
+    # so no cycle can hide behind it (tests/test_architecture.py lists it).
+    from ..service import server
+    from ..service import settings as settings_module
+
     if args.path and args.kb and args.path != args.kb:
         raise UsageError("give the KB once: as PATH or as --kb")
     if args.max_body < 1:
@@ -113,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         auth_issuers=tuple(args.auth_issuer),
         auth_jku=tuple(args.auth_jku),
         public_url=args.public_url,
+        allow_http_fhir=args.allow_http_fhir,
+        cors_origins=tuple(args.cors_origin),
     )
     # Ctrl-C: uvicorn finishes the requests in flight; stop without a traceback.
     with contextlib.suppress(KeyboardInterrupt):

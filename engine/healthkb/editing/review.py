@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..analysis.proven_diff import ProvenDiff, prove_diff
 from ..content.loading.loader import read_content
 from ..content.located_items import Placed
 from ..errors import HealthKBError, KBError, Problem
@@ -56,6 +58,31 @@ def diff_folders(old_root: Path, new_root: Path, old_label: str, new_label: str)
         new_pending=new.pending,
         **parts,
     )
+
+
+@dataclass(frozen=True)
+class ProvenReview:
+    """Two KBs' labels and their difference in behaviour, proved over every profile."""
+
+    old: str
+    new: str
+    proof: ProvenDiff
+
+
+def prove_kbs(old: str, new: str, repo: str | Path = ".") -> ProvenReview:
+    """`prove_diff` of two KBs, each a folder or a git revision (as `diff_kbs` takes)."""
+    with kb_at(old, repo, new) as before, kb_at(new, repo, old) as after:
+        old_kb = load_side("OLD", before.label, before.root)
+        new_kb = load_side("NEW", after.label, after.root)
+        return ProvenReview(
+            _stamp(before.label, old_kb),
+            _stamp(after.label, new_kb),
+            prove_diff(old_kb.content, new_kb.content),
+        )
+
+
+def _stamp(label: str, kb: KnowledgeBase) -> str:
+    return f"{label}: {kb.id} {kb.version}"
 
 
 def _load(role: str, label: str, root: Path) -> tuple[KnowledgeBase, list[Placed[TestCase]]]:

@@ -43,7 +43,23 @@ def impact_text(report: dict[str, Any]) -> str:
             )
     if report["unattributed"]:
         lines += ["", f"{report['unattributed']:,} profiles {_UNATTRIBUTED}."]
+    lines += _unreached_lines(report)
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _unreached_lines(report: dict[str, Any]) -> list[str]:
+    """The regions where the KBs are proved to differ that no profile here lies in."""
+    unreached = [r for r in report["regions"] if r["profiles"] == 0]
+    if not unreached:
+        return []
+    lines = ["", "Proved to conclude differently, but no profile here lies there:"]
+    for region in unreached:
+        witness = json.dumps(region["witness"], ensure_ascii=False, sort_keys=True)
+        lines += [
+            f"  {region['change']} {region['conclusion']} where {region['region']}",
+            f"    for example {witness}",
+        ]
+    return lines
 
 
 def impact_markdown(report: dict[str, Any]) -> str:
@@ -76,6 +92,12 @@ def impact_markdown(report: dict[str, Any]) -> str:
         lines += ["| (none) | | 0 | |"]
     if report["unattributed"]:
         lines += ["", f"{report['unattributed']:,} profiles {_UNATTRIBUTED}."]
+    unreached = [r for r in report["regions"] if r["profiles"] == 0]
+    if unreached:
+        lines += ["", "Proved to conclude differently, but no profile here lies there:", ""]
+        lines += [
+            f"- {r['change']} `{r['conclusion']}` where {_md(r['region'])}" for r in unreached
+        ]
     return "\n".join(lines)
 
 

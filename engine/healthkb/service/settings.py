@@ -38,6 +38,10 @@ class Settings:
     public_url: str | None = None
     """The URL clients reach the service at: the base of a JWT's `aud` (required with
     `auth_jwks`; the audience never comes from a request's headers)."""
+    allow_http_fhir: bool = False
+    """Fetch from a `fhirServer` over plain http too (tests on loopback only)."""
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    """Browser origins allowed to call the service (CORS), e.g. the CDS Hooks sandbox."""
     seen_tokens: str | None = None
     """The folder where every worker records the ids (`jti`) of the tokens it accepted,
     so that no token is accepted twice by the service as a whole."""
@@ -48,7 +52,7 @@ class Settings:
     @classmethod
     def from_json(cls, text: str) -> Settings:
         data = json.loads(text)
-        for name in ("auth_issuers", "auth_jku"):
+        for name in ("auth_issuers", "auth_jku", "cors_origins"):
             data[name] = tuple(data.get(name) or ())
         return cls(**data)
 
