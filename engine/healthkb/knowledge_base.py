@@ -101,15 +101,19 @@ class KnowledgeBase:
         """The profile as this KB's profile model; raises ProfileError naming every bad field."""
         return validate_profile(self.profile_model, self.content.vocabulary, profile)
 
-    def evaluate(self, profile: Any, *, audit: AuditLog | None = None) -> Result:
+    def evaluate(
+        self, profile: Any, *, audit: AuditLog | None = None, input_id: str | None = None
+    ) -> Result:
         """Evaluate a profile (dict or profile model) and return conclusions with proofs.
 
         With `audit`, the evaluation is appended to that audit log (durably, before this
-        returns) and `result.audit_record_id` names its record.
+        returns) and `result.audit_record_id` names its record; `input_id`, the caller's
+        id of this input (a request id, say), is kept in the record (`audit list
+        --input-id` finds it).
         """
         _check_audit(audit)
         validated = self.validate_profile(profile)
-        return self._evaluate(validated, audit)
+        return self._evaluate(validated, audit, input_id)
 
     def evaluate_file(self, path: str | Path, *, audit: AuditLog | None = None) -> Result:
         """Evaluate a profile file (YAML or JSON); errors name the file, line and column."""
@@ -137,11 +141,13 @@ class KnowledgeBase:
         facts = [(name, values, "input") for name, values in given.items()]
         return given, self._engine.run(facts + self._background, self.max_steps)
 
-    def _evaluate(self, validated: BaseModel, audit: AuditLog | None) -> Result:
+    def _evaluate(
+        self, validated: BaseModel, audit: AuditLog | None, input_id: str | None = None
+    ) -> Result:
         given, trace = self._run(validated)
         result = build_result(self.content, given, trace, self._cited, self.overdue_sources())
         if audit is not None:
-            result._audit_record_id = audit.append(result)
+            result._audit_record_id = audit.append(result, input_id)
         return result
 
     def overdue_sources(self) -> frozenset[str]:
@@ -221,6 +227,7 @@ def load(
     max_steps: int = DEFAULT_MAX_STEPS,
     today: Callable[[], datetime.date] = today_or_environment,
     require_signed: str | Path | Ed25519PublicKey | None = None,
+    allow_links_outside: bool = False,
 ) -> KnowledgeBase:
     """Load, check and compile a KB (default: the bundled one); raises KBError if broken.
 
@@ -230,12 +237,15 @@ def load(
     `require_signed` (an Ed25519 public key, or its PEM file): refuse the KB, with a
     `KBError` naming each file, unless its files are exactly those of a release signed
     with that key (`healthkb release --sign`).
+    A KB file or folder that is a link leading outside `path` is refused (problem
+    `outside-kb`) unless `allow_links_outside`: a KB is its own text.
     """
     _checked_max_steps(max_steps)
     if require_signed is not None:
         check_signed(Path(path) if path is not None else bundled_root(), require_signed)
     with collection_paused():
-        return KnowledgeBase(read_content(path), max_steps=max_steps, today=today)
+        content = read_content(path, allow_links_outside=allow_links_outside)
+        return KnowledgeBase(content, max_steps=max_steps, today=today)
 
 
 def check_signed(root: Path, public: str | Path | Ed25519PublicKey) -> None:

@@ -68,17 +68,19 @@ def answer_chunk(kb: KnowledgeBase, chunk: Chunk) -> ChunkAnswer:
             identifier, profile = read_line(line, chunk.source)
             if chunk.audit:
                 result = evaluate_line(kb, line, chunk.source, profile, identifier, kb.evaluate)
-                records.append(record_body(result))
+                records.append(record_body(result, str(identifier)))
                 reached = _reached(result)
+                record: str | None = records[-1]["record"]
             else:
                 reached = evaluate_line(
                     kb, line, chunk.source, profile, identifier, kb.conclusions_reached
                 )
+                record = None
         except Refused as refusal:
             refused += 1
             out.append(_refusal_line(line.number, refusal))
             continue
-        out.append(result_line(kb, identifier, reached))
+        out.append(result_line(kb, identifier, reached, record))
     return ChunkAnswer(b"".join(out), len(out), refused, tuple(records))
 
 
@@ -137,9 +139,11 @@ def evaluate_line(
         raise _refused(where, "evaluation-failed", str(error), "", identifier) from None
 
 
-def result_line(kb: KnowledgeBase, identifier: Any, reached: list[Reached]) -> bytes:
-    """The output line of an evaluated profile."""
-    answer = {
+def result_line(
+    kb: KnowledgeBase, identifier: Any, reached: list[Reached], record: str | None = None
+) -> bytes:
+    """The output line of an evaluated profile (with `record`, the id of its audit record)."""
+    answer: dict[str, Any] = {
         "id": identifier,
         "kb_id": kb.id,
         "kb_version": kb.version,
@@ -155,6 +159,8 @@ def result_line(kb: KnowledgeBase, identifier: Any, reached: list[Reached]) -> b
             for c in reached
         ],
     }
+    if record is not None:
+        answer["record"] = record
     return _json_line(answer)
 
 

@@ -112,7 +112,7 @@ def _replay_text(outcome: Replay, log: str) -> str:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    outcome = replay(AuditLog(args.log), load_kb(args.kb))
+    outcome = replay(AuditLog(args.log), load_kb(args.kb, args.allow_outside_links))
     if args.format == "json":
         _dump(outcome.to_dict())
     else:

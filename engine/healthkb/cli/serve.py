@@ -64,6 +64,7 @@ def register(commands: Any) -> None:
         default=DEFAULT_MAX_BODY,
         help=f"largest request body accepted (default: {DEFAULT_MAX_BODY})",
     )
+    add_limit_options(parser)
     parser.add_argument(
         "--insecure",
         action="store_true",
@@ -90,6 +91,39 @@ def register(commands: Any) -> None:
         "public key (`healthkb release --sign`)",
     )
     parser.set_defaults(handler=run)
+
+
+LIMITS = (
+    # option, type, default, what it bounds (all per worker)
+    ("--max-header-bytes", int, 32 * 1024, "largest request head (request line and headers)"),
+    ("--max-headers", int, 100, "most header fields in a request"),
+    ("--header-timeout", float, 10.0, "seconds a client has to send a request's head"),
+    ("--body-timeout", float, 30.0, "seconds a client has to send a request's body"),
+    ("--max-connections", int, 256, "most open connections per worker (more get 503)"),
+)
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    for option, kind, default, what in LIMITS:
+        parser.add_argument(
+            option,
+            metavar="SECONDS" if kind is float else "N",
+            type=kind,
+            default=default,
+            help=f"{what} (default: {default:g})",
+        )
+
+
+def limits(args: argparse.Namespace) -> dict[str, Any]:
+    """The limit options as Settings fields; UsageError for one that is not positive."""
+    chosen = {}
+    for option, _, _, _ in LIMITS:
+        name = option.removeprefix("--").replace("-", "_")
+        value = getattr(args, name)
+        if not value > 0:
+            raise UsageError(f"{option} must be more than 0; got {value}")
+        chosen[name] = value
+    return chosen
 
 
 def run(args: argparse.Namespace) -> int:
@@ -127,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         auth_issuers=tuple(args.auth_issuer),
         auth_jku=tuple(args.auth_jku),
         public_url=args.public_url,
+        **limits(args),
         allow_http_fhir=args.allow_http_fhir,
         cors_origins=tuple(args.cors_origin),
     )

@@ -45,11 +45,16 @@ class KBCheck:
     warnings: list[Finding] = field(default_factory=list)
 
 
-def check_kb(root: str | Path | None = None, today: datetime.date | None = None) -> KBCheck:
-    """Check and analyse the KB under `root` (default: the bundled one) and its test cases.
-
-    `today` (default: `today_or_environment()`) is the day review dates are checked on."""
-    checked = check_content(root)
+def check_kb(
+    root: str | Path | None = None,
+    *,
+    allow_links_outside: bool = False,
+    today: datetime.date | None = None,
+) -> KBCheck:
+    """Check and analyse the KB under `root` (default: the bundled one) and its test cases
+    (links out of `root`: see `load`). `today` (default: `today_or_environment()`) is the
+    day review dates are checked on."""
+    checked = check_content(root, allow_links_outside=allow_links_outside)
     # A pending version bump is a problem here: validate and release refuse it.
     problems = [*checked.problems, *checked.pending]
     if checked.content is not None:
@@ -73,7 +78,7 @@ def checked(
     root: str | Path | None = None, today: datetime.date | None = None
 ) -> tuple[KBContent, list[Placed[TestCase]]]:
     """The KB's content and test cases; raises one `KBError` listing every problem."""
-    check = check_kb(root, today)
+    check = check_kb(root, today=today)
     if check.problems or check.content is None:
         raise KBError(check.problems)
     return check.content, check.cases

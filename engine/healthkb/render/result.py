@@ -13,13 +13,16 @@ if TYPE_CHECKING:
     from ..results.result import Result
 
 
-def result_json(result: Result, *, compact: bool = False) -> str:
+def result_json(result: Result, *, compact: bool = False, record: str | None = None) -> str:
     """The whole result, deterministic: the same input and KB give the same bytes.
 
     `compact` writes it on one line without spaces: the same JSON, about five times
-    faster to write (Python's C encoder does not indent), as the service answers it.
+    faster to write (Python's C encoder does not indent), as the service answers it;
+    `record` adds the id of its audit record (the service's answer).
     """
     data = result.model_dump(mode="json")
+    if record is not None:
+        data["record"] = record
     if compact:
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)

@@ -60,6 +60,7 @@ def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
         lock=lock,
         pending=tuple(sorted(pending)),
         changes=changes,
+        links_outside=read.links_outside,
         **content,  # type: ignore[arg-type]
     )
     return CheckedContent(kb, problems, pending, checked.analysable)
