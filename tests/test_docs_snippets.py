@@ -244,7 +244,6 @@ _NOT_CODES = {
     "unexpected-rule",
     "cds-hooks",
     "verify-release",
-    "scheduler-connection-lost",  # a message Dask gives, which batch/cluster.py recognises
 }
 # Problems `healthkb audit verify` finds in an audit log: documented for auditors.
 _AUDIT_LOG_CODES = {
