@@ -3,8 +3,9 @@
 An input line is `{"id": ..., "profile": {...}}`; its answer is
 `{"id", "kb_id", "kb_version", "kb_digest", "conclusions": [...]}`, or, for a line that
 cannot be evaluated, `{"id" (when readable), "line": N, "error": {"code", "message",
-"problems"}}`. The same bytes whichever process or machine answers: this is the one
-function every way of running a batch calls.
+"problems"}}`, each sealed with its `answer_digest` (see `answer_digest.py`). The
+same bytes whichever process or machine answers: this is the one function every way
+of running a batch calls.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..errors import EvaluationError, Problem, ProfileError, did_you_mean
 from ..files.json_reader import StrictJSONError, strict_loads
 from ..knowledge_base import KnowledgeBase
 from ..results.result import Reached, Result
+from .answer_digest import sealed
 from .jsonlines import MAX_LINE_BYTES, Line
 
 T = TypeVar("T")
@@ -183,12 +185,13 @@ def _refusal_line(number: int, refusal: Refused) -> bytes:
 
 
 def _json_line(data: dict[str, Any]) -> bytes:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    """The output line of an answer: its compact JSON, sealed with its digest."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     try:
-        return text.encode("utf-8")
+        return sealed(text.encode("utf-8"))
     except UnicodeEncodeError:
         # A lone surrogate (`"\ud800"` in an id) is valid JSON but not UTF-8: escaped.
-        return (json.dumps(data, separators=(",", ":")) + "\n").encode("ascii")
+        return sealed(json.dumps(data, separators=(",", ":")).encode("ascii"))
 
 
 def _refused(
