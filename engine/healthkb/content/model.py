@@ -379,6 +379,9 @@ class Conclusion(StrictModel):
     """possible, likely or established: never stronger than the source's wording."""
     statement: Text
     """What the person is told, in plain words."""
+    clinician_statement: Text | None = None
+    """The same guidance for a clinician (CDS Hooks cards), with the same certainty;
+    without it, cards show `statement`."""
     because: list[Citation] = Field(min_length=1)
     """The passages of the source the statement rests on."""
     excludes: list[Identifier] = Field(default_factory=list)
