@@ -15,6 +15,7 @@ from .. import __version__
 from ..errors import HealthKBError, KBError, ProfileError
 from . import (
     analyze,
+    approve,
     audit,
     batch,
     coverage,
@@ -40,6 +41,7 @@ COMMAND_MODULES = (
     test,
     coverage,
     schema,
+    approve,
     release,
     verify_release,
     diff,

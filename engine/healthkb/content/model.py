@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from .approval_model import ApprovalPolicy
 from .provenance import (
     DEFAULT_REVIEW_WARNING_DAYS,
     UNKNOWN,
@@ -118,6 +119,8 @@ class Manifest(StrictModel):
     """Shown with every answer (text, JSON, CDS cards, the report)."""
     review_warning_days: Annotated[int, Field(ge=0, le=3650)] = DEFAULT_REVIEW_WARNING_DAYS
     """How many days before a source's `review_by` `validate` starts warning."""
+    approvals: ApprovalPolicy | None = None
+    """Who must approve a release (`healthkb approve`) before `healthkb release` cuts it."""
 
 
 # --- sources --------------------------------------------------------------------------
