@@ -184,6 +184,19 @@ class CheckpointSchedule:
     def checkpointed(self) -> None:
         self._appended, self._since = 0, time.monotonic()
 
+    @property
+    def pending(self) -> int:
+        """Records this writer appended since its last checkpoint (none signed yet)."""
+        return self._appended
+
+    def overdue(self) -> bool:
+        """Whether records wait unsigned for `seconds` or more (a writer gone idle)."""
+        return (
+            self._appended > 0
+            and self.seconds is not None
+            and time.monotonic() - self._since >= self.seconds
+        )
+
 
 # --- checking --------------------------------------------------------------------------
 
