@@ -20,6 +20,8 @@ import re
 import uuid
 from typing import Any
 
+from ..content.model import is_web_address
+
 Tree = dict[str, Any]
 SourceInfo = tuple[str, str, str | None]
 """A source's title, publisher and URL (None when the source has no URL)."""
@@ -162,7 +164,7 @@ def card(
             "display": conclusion["kind"].capitalize(),
         },
     }
-    if primary[2]:
+    if primary[2] and is_web_address(primary[2]):  # checked again: a card's link is live
         source["url"] = primary[2]
     uid = (
         card_uuid(record_id, conclusion["id"])
