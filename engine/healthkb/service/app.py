@@ -191,15 +191,17 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 
     @app.post(
         "/evaluate",
-        responses=responses("Result", (*POST_ERRORS, 503)),
+        responses=responses("Answer", (*POST_ERRORS, 503)),
         openapi_extra=request_body("Profile"),
         summary="Evaluate a profile (the JSON of `healthkb evaluate --format json`)",
     )
     async def evaluate(request: Request) -> Response:
         profile = await service.body(request)
-        result = await service.run(kb.evaluate, profile, audit=service.audit)
-        headers = {AUDIT_HEADER: result.audit_record_id} if result.audit_record_id else None
-        body = result_json(result, compact=True)
+        request_id = request.headers.get("x-request-id")
+        result = await service.run(kb.evaluate, profile, audit=service.audit, input_id=request_id)
+        record = result.audit_record_id
+        headers = {AUDIT_HEADER: record} if record else None
+        body = result_json(result, compact=True, record=record)
         return Response(body, media_type="application/json", headers=headers)
 
     @app.post(

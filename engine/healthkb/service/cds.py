@@ -241,7 +241,7 @@ def answer_hook(
     intake = build_intake(
         kb.id, content.vocabulary, content.fhir, prefetch, request.context.patientId, units
     )
-    result = kb.evaluate(intake.profile, audit=audit)
+    result = kb.evaluate(intake.profile, audit=audit, input_id=request.hookInstance)
     cards = with_intake(
         result.to_cds_cards(),
         [s.to_dict() for s in intake.sources],

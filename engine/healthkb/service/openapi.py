@@ -127,6 +127,13 @@ class FeedbackResponse(BaseModel):
     """Present when the feedback was not kept, saying why (the service keeps no audit log)."""
 
 
+class Answer(Result):
+    """The answer of `/evaluate`: the result, and the id of its audit record."""
+
+    record: str | None = None
+    """The id of the answer's audit record (absent when the service keeps no audit log)."""
+
+
 class Questionnaire(BaseModel):
     """A FHIR R4 Questionnaire resource."""
 
@@ -140,6 +147,7 @@ class Questionnaire(BaseModel):
 DOCUMENTED = (
     ProblemDocument,
     Result,
+    Answer,
     KBInfo,
     Health,
     ExplainRequest,
