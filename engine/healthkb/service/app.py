@@ -197,7 +197,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     )
     async def evaluate(request: Request) -> Response:
         profile = await service.body(request)
-        request_id = request.headers.get("x-request-id")
+        request_id = request.headers.get("X-Request-ID")
         result = await service.run(kb.evaluate, profile, audit=service.audit, input_id=request_id)
         record = result.audit_record_id
         headers = {AUDIT_HEADER: record} if record else None
