@@ -19,6 +19,15 @@ from pydantic import (
     model_validator,
 )
 
+from .provenance import (
+    DEFAULT_REVIEW_WARNING_DAYS,
+    UNKNOWN,
+    EvidenceLevel,
+    LanguageTag,
+    Translation,
+    Unknown,
+)
+
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=80)
 ]
@@ -105,6 +114,10 @@ class Manifest(StrictModel):
     """What the KB covers and for whom."""
     changelog: list[ChangelogEntry] = Field(default_factory=list)
     """Every release, newest first."""
+    disclaimer: Text | None = None
+    """Shown with every answer (text, JSON, CDS cards, the report)."""
+    review_warning_days: Annotated[int, Field(ge=0, le=3650)] = DEFAULT_REVIEW_WARNING_DAYS
+    """How many days before a source's `review_by` `validate` starts warning."""
 
 
 # --- sources --------------------------------------------------------------------------
@@ -145,14 +158,33 @@ class Source(StrictModel):
     """Who wrote the article."""
     published: datetime.date
     """The publication date, `YYYY-MM-DD`."""
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
-    """The text's language tag, e.g. `en` or `en-GB`."""
+    language: LanguageTag
+    """The language tag of the text quoted here, e.g. `en` or `en-GB`."""
     url: str | None = None
     """Where the article was published."""
+    licence: Text | Unknown = UNKNOWN
+    """Under which licence or copyright the text is quoted here, or `unknown`."""
+    translation: Translation | None = None
+    """For a translated text: the original's language and title, the translator and when."""
+    evidence: EvidenceLevel = "not_assessed"
+    """How strong the source's evidence is, on the scale docs/editors.md describes."""
+    reviewed: datetime.date | None = None
+    """When an editor last checked the source against current knowledge, `YYYY-MM-DD`."""
+    review_by: datetime.date | None = None
+    """When it must be checked again; `validate` warns before and refuses after."""
     text: Text
     """The full text, verbatim, one paragraph per line; quotes are resolved against it."""
     left_out: list[LeftOut] = Field(default_factory=list)
     """Passages deliberately not encoded, each with its reason."""
+
+    @model_validator(mode="after")
+    def _review_after_reviewed(self) -> Source:
+        if self.reviewed and self.review_by and self.review_by < self.reviewed:
+            raise ValueError(
+                f"`review_by` ({self.review_by}) is before `reviewed` ({self.reviewed})"
+                f"{HINT}the next review comes after the last one: check both dates"
+            )
+        return self
 
 
 # --- fact vocabulary -----------------------------------------------------------------

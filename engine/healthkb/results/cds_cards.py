@@ -20,6 +20,8 @@ import re
 import uuid
 from typing import Any
 
+from .evidence import provenance_line
+
 Tree = dict[str, Any]
 SourceInfo = tuple[str, str, str | None]
 """A source's title, publisher and URL (None when the source has no URL)."""
@@ -132,16 +134,31 @@ def card_detail(tree: Tree, sources: dict[str, SourceInfo], record_id: str | Non
         f"**{conclusion['kind'].capitalize()}**, certainty *{conclusion['certainty']}*. "
         f"Reached by rule `{rule['id']}` v{rule['version']} ({escape(rule['title'])}).",
         "",
+        *_standing(conclusion),
         "Supporting passages:",
         "",
     ]
     for citation in supporting_citations(tree):
         lines += _passage(citation, sources)
+    for source_id, known in sorted((tree.get("sources") or {}).items()):
+        lines += [f"*Source* {escape(provenance_line(source_id, known))}", ""]
+    if tree.get("disclaimer"):
+        lines += [f"*{escape(tree['disclaimer'])}*", ""]
     stamp = f"Knowledge base `{kb['id']}` {kb['version']}, digest `{kb['digest']}`."
     if record_id is not None:
         stamp += f" Audit record `{record_id}`."
     lines.append(stamp)
     return "\n".join(lines) + "\n"
+
+
+def _standing(conclusion: Tree) -> list[str]:
+    evidence = conclusion.get("evidence")
+    if not evidence:
+        return []
+    lines = [f"Evidence: *{evidence['level']}* ({evidence['scale']}).", ""]
+    if conclusion.get("stale"):
+        lines += ["**Stale:** it rests on a source past its review date.", ""]
+    return lines
 
 
 def card(
@@ -186,6 +203,8 @@ def _extension(tree: Tree, record_id: str | None) -> dict[str, Any]:
     extension = {
         "conclusion": conclusion["id"],
         "certainty": conclusion["certainty"],
+        "evidence": conclusion.get("evidence"),
+        **({"stale": True} if conclusion.get("stale") else {}),
         "rule": rule["id"],
         "rule_version": rule["version"],
         "kb_id": kb["id"],

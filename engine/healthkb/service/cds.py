@@ -185,7 +185,7 @@ def answer_hook(
     intake = build_intake(
         kb.id, content.vocabulary, content.fhir, prefetch, request.context.patientId, units
     )
-    result = kb.evaluate(intake.profile, audit=audit)
+    result = kb.evaluate(intake.profile, audit=audit, input_id=request.hookInstance)
     cards = with_intake(
         result.to_cds_cards(),
         [s.to_dict() for s in intake.sources],
@@ -226,11 +226,17 @@ def profile_of_link(encoded: str) -> Any:
         ) from None
 
 
+NOT_RECORDED = (
+    "this service keeps no audit log (it was started without --audit-log): the feedback "
+    "was checked and then dropped, not kept"
+)
+
+
 def record_feedback(data: Any, audit: AuditLog | None) -> dict[str, Any]:
     """Each card's feedback as an audit record against the card's uuid (with a log)."""
     request: FeedbackRequest = parsed(FeedbackRequest, data)
     if audit is None:
-        return {"recorded": []}
+        return {"recorded": [], "not_recorded": NOT_RECORDED}
     found = []
     for item in request.feedback:
         try:

@@ -135,6 +135,15 @@ class Discovery(BaseModel):
 class FeedbackResponse(BaseModel):
     recorded: list[str]
     """The audit record id of each feedback (empty when the service keeps no audit log)."""
+    not_recorded: str | None = None
+    """Present when the feedback was not kept, saying why (the service keeps no audit log)."""
+
+
+class Answer(Result):
+    """The answer of `/evaluate`: the result, and the id of its audit record."""
+
+    record: str | None = None
+    """The id of the answer's audit record (absent when the service keeps no audit log)."""
 
 
 class Questionnaire(BaseModel):
@@ -150,6 +159,7 @@ class Questionnaire(BaseModel):
 DOCUMENTED = (
     ProblemDocument,
     Result,
+    Answer,
     KBInfo,
     Health,
     ExplainRequest,
