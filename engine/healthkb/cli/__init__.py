@@ -15,20 +15,19 @@ from .. import __version__
 from ..errors import HealthKBError, KBError, ProfileError
 from . import (
     analyze,
-    approve,
     audit,
     batch,
     coverage,
     diff,
     evaluate,
     fhir,
+    governed_release,
     release,
     report,
     schema,
     serve,
     test,
     validate,
-    verify_release,
 )
 from .common import EXIT_OK, EXIT_USAGE, UsageError, print_listed
 
@@ -41,9 +40,8 @@ COMMAND_MODULES = (
     test,
     coverage,
     schema,
-    approve,
     release,
-    verify_release,
+    governed_release,
     diff,
     report,
     audit,
