@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests.benchmarks import robustness
+from tests.benchmarks import what_if as what_if_benchmark
 from tests.benchmarks.generated_kb import group_profile, write_generated_kb
 from tests.benchmarks.run import main, run
 from tests.benchmarks.service import run as run_service
@@ -67,3 +68,16 @@ def test_a_small_service_load_run_reports_every_row() -> None:
     assert all(load.requests == 20 and load.errors == 0 for load in loads)
     assert len(memory[1]) == 1 and all(mib > 10 for mib in memory[1].values())
     assert any(line.startswith("memory per worker with 1 worker(s)") for line in lines)
+
+
+def test_a_small_what_if_and_proven_diff_benchmark_reports_every_figure() -> None:
+    lines = what_if_benchmark.run(what_if_rules=120, diff_rules=120, runs=1)
+    text = "\n".join(lines)
+    assert text.startswith("machine: ")
+    assert "seed: what-if (fat decrease, 3 proposals): " in text
+    assert "120 rules: what-if (measure_1_advice, 3 proposals): " in text
+    assert "120 rules, one rule changed: diff --prove, the proof: " in text
+    # Raising `level gt 0` to `gt 3` in one group's first rule loses its advice at 1 and 2.
+    assert (
+        "  lost measure_1_advice where measure_1.flagged is true and measure_1.level >= 1 " in text
+    )
