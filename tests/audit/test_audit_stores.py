@@ -230,3 +230,51 @@ def test_records_in_every_store_are_the_same_json(mini, tmp_path: Path, request)
             json.dumps({k: v for k, v in record.items() if k not in {"record", "time", "hash"}})
         )
     assert shapes[0] == shapes[1] == shapes[2]
+
+
+# --- audit copy ------------------------------------------------------------------------
+
+
+def test_a_chain_copied_through_sqlite_and_postgresql_comes_back_byte_for_byte(
+    mini, tmp_path: Path, postgres_url: str, capsys
+) -> None:
+    private, public = generate_keys(tmp_path / "keys")
+    original = tmp_path / "audit.jsonl"
+    log = healthkb.AuditLog(original, checkpoint_key=private, checkpoint_every=2)
+    for profile in PROFILES:
+        mini.evaluate(profile, audit=log)
+    sqlite_store, back = f"sqlite:///{tmp_path / 'audit.db'}", tmp_path / "back.jsonl"
+    for source, target in (
+        (str(original), sqlite_store),
+        (sqlite_store, postgres_url),
+        (postgres_url, str(back)),
+    ):
+        assert main(["audit", "copy", source, target]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("copied 3 record(s) and 1 checkpoint(s) from ")
+        assert "; the copy verifies, head sha256:" in out
+        assert "audit-store-test" not in out  # the password is never printed
+    assert back.read_bytes() == original.read_bytes()
+    assert Path(f"{back}.checkpoints").read_bytes() == Path(f"{original}.checkpoints").read_bytes()
+    assert healthkb.AuditLog(postgres_url).verify_checkpoints(public).ok
+
+
+def test_copy_refuses_a_source_that_does_not_verify_and_a_target_that_is_not_empty(
+    mini, tmp_path: Path, capsys
+) -> None:
+    source = tmp_path / "audit.jsonl"
+    for profile in PROFILES:
+        mini.evaluate(profile, audit=healthkb.AuditLog(source))
+    target = f"sqlite:///{tmp_path / 'audit.db'}"
+    assert main(["audit", "copy", str(source), target]) == 0
+    capsys.readouterr()
+    assert main(["audit", "copy", str(source), target]) == 2
+    assert capsys.readouterr().err == (
+        f"healthkb: {target}: already holds records; copy only into an empty store\n"
+    )
+    lines = source.read_bytes().splitlines(keepends=True)
+    source.write_bytes(lines[0] + lines[2])
+    assert main(["audit", "copy", str(source), f"sqlite:///{tmp_path / 'other.db'}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"healthkb: {source}: does not verify (line 2 (record ")
+    assert err.endswith("record 2 is missing (deleted)); nothing copied\n")

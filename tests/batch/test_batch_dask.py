@@ -4,6 +4,11 @@ two worker processes on loopback. Its output must be the local run's, byte for b
 from __future__ import annotations
 
 import gzip
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,7 +71,7 @@ def test_dask_workers_refuse_kb_files_that_changed_since_they_were_loaded(
     rules.write_text(rules.read_text().replace("gt: 33", "gt: 34"))
     people = population.write(tmp_path / "people.jsonl", 10)
     with pytest.raises(cluster.ClusterError, match=r"a Dask worker refused the KB: .* as sent"):
-        run_batch(people, tmp_path / "a.jsonl", kb, dask=scheduler)
+        run_batch(people, tmp_path / "a.jsonl", kb, on=cluster.dask_runners(scheduler))
 
 
 def test_a_scheduler_that_cannot_be_reached_is_a_usage_error(
@@ -77,3 +82,70 @@ def test_a_scheduler_that_cannot_be_reached_is_a_usage_error(
     args = ["batch", str(people), "--out", str(tmp_path / "a.jsonl"), "--dask", "tcp://127.0.0.1:9"]
     assert main(args) == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def started(*command: str, cwd: Path) -> subprocess.Popen[bytes]:
+    """A command of this environment's bin folder, its output discarded."""
+    program = str(Path(sys.executable).parent / command[0])
+    return subprocess.Popen(
+        [program, *command[1:]], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def test_a_lost_scheduler_stops_the_run_with_exit_2_and_resume_finishes_it(
+    tmp_path: Path, kb: healthkb.KnowledgeBase
+) -> None:
+    """A real `dask scheduler` process, SIGKILLed while a run reads its input from a pipe
+    (so the run is certainly mid-way): one line saying so, the answers so far kept."""
+    people = population.write(tmp_path / "people.jsonl", 6_000)
+    lines = people.read_bytes().splitlines(keepends=True)
+    bin_folder = Path(sys.executable).parent
+    address = f"tcp://127.0.0.1:{free_port()}"
+    host, port = address.removeprefix("tcp://").split(":")
+    scheduler = started(
+        "dask", "scheduler", "--host", host, "--port", port, "--no-dashboard", cwd=tmp_path
+    )
+    worker = started("dask", "worker", address, "--nthreads", "1", "--no-dashboard", cwd=tmp_path)
+    out = tmp_path / "answers.jsonl"
+    run = subprocess.Popen(
+        [bin_folder / "healthkb", "batch", "-", "--out", out, "--dask", address, "--quiet"],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert run.stdin is not None
+        run.stdin.write(b"".join(lines[:3_000]))
+        run.stdin.flush()
+        partial = tmp_path / "answers.jsonl.partial"
+        deadline = time.monotonic() + 120
+        while not (partial.exists() and partial.stat().st_size) and time.monotonic() < deadline:
+            assert run.poll() is None, run.stderr.read() if run.stderr else ""
+            time.sleep(0.05)
+        scheduler.send_signal(signal.SIGKILL)
+        scheduler.wait()
+        _, errors = run.communicate(b"".join(lines[3_000:]), timeout=120)
+    finally:
+        for process in (run, worker, scheduler):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    message = errors.decode().splitlines()[-1]
+    written = partial.read_bytes().count(b"\n")
+    assert run.returncode == 2, errors.decode()
+    assert message == (
+        f"healthkb: lost the Dask scheduler; {written:,} answers written; rerun with --resume "
+        f"(they are in {partial})"
+    )
+    assert "Traceback" not in errors.decode() and 0 < written < 6_000
+    resumed = main(["batch", str(people), "--out", str(out), "--workers", "1", "--resume"])
+    assert resumed == 0
+    run_batch(people, tmp_path / "local.jsonl", kb)
+    assert out.read_bytes() == (tmp_path / "local.jsonl").read_bytes()

@@ -109,10 +109,12 @@ def local_cluster(workers: int = 2) -> Any:
 
 
 def _dask_time(people: Path, out: Path, kb: healthkb.KnowledgeBase) -> float:
+    from healthkb.batch.cluster import dask_runners  # imports Dask distributed
+
     with local_cluster() as cluster:
         address = cluster.scheduler_address
-        run_batch(people, out, kb, dask=address)  # the workers load the KB once
-        return _timed(lambda: run_batch(people, out, kb, dask=address))
+        run_batch(people, out, kb, on=dask_runners(address))  # the workers load the KB once
+        return _timed(lambda: run_batch(people, out, kb, on=dask_runners(address)))
 
 
 def _timed(call: Any) -> float:

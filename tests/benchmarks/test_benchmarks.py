@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.benchmarks import robustness
+from tests.benchmarks import peer, robustness
 from tests.benchmarks import what_if as what_if_benchmark
 from tests.benchmarks.generated_kb import group_profile, write_generated_kb
 from tests.benchmarks.run import main, run
@@ -68,6 +68,23 @@ def test_a_small_service_load_run_reports_every_row() -> None:
     assert all(load.requests == 20 and load.errors == 0 for load in loads)
     assert len(memory[1]) == 1 and all(mib > 10 for mib in memory[1].values())
     assert any(line.startswith("memory per worker with 1 worker(s)") for line in lines)
+
+
+@pytest.mark.benchmark
+def test_the_clips_peer_benchmark_prints_its_figures() -> None:
+    assert peer.main([]) == 0
+
+
+def test_a_quick_clips_peer_run_reports_every_path_and_target(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert peer.main(["--quick"]) == 0
+    text = capsys.readouterr().out
+    for path in ("evaluate()", "conclusions_reached()", "CLIPS"):
+        assert f"seed          {path} " in text
+        assert f"200 rules     {path} " in text
+    assert "seed: evaluate() <= 2.5x CLIPS" in text
+    assert "`healthkb evaluate` start-up <= 0.25 s" in text
 
 
 def test_a_small_what_if_and_proven_diff_benchmark_reports_every_figure() -> None:

@@ -13,7 +13,7 @@ import pytest
 import healthkb
 from conftest import MINI_SOURCE, ROOT
 from healthkb.cli import main
-from healthkb.results.cds_cards import card_uuid, escape, summary
+from healthkb.results.cds_cards import OVERRIDE_REASONS, card_uuid, escape, summary
 
 # The card fields CDS Hooks 2.0 marks REQUIRED (https://cds-hooks.hl7.org/2.0/#card-attributes):
 # `summary` (a string under 140 characters), `indicator` (info, warning or critical) and
@@ -122,11 +122,17 @@ def test_a_card_in_full(make_kb) -> None:
             "**Warning**, certainty *established*. Reached by rule `rest_when_tired` v1 "
             "(Rest when tired).\n"
             "\n"
+            "Evidence: *not_assessed* (OCEBM-2011-adapted).\n"
+            "\n"
             "Supporting passages:\n"
             "\n"
             "> Rest when tired.\n"
             ">\n"
             "> — *A tiny article*, Test Press: `mini` p1.s2, characters 35–51\n"
+            "\n"
+            "*Source* mini: “A tiny article”, Test Press, A. Writer, 2025-01-01; licence "
+            "unknown; language en; evidence not\\_assessed (OCEBM-2011-adapted); reviewed "
+            "unknown, review by unknown\n"
             "\n"
             f"Knowledge base `mini-kb` 1.0.0, digest `{kb.digest}`.\n"
         ),
@@ -143,14 +149,15 @@ def test_a_card_in_full(make_kb) -> None:
             "healthkb": {
                 "conclusion": "rest",
                 "certainty": "established",
+                "evidence": {"level": "not_assessed", "scale": "OCEBM-2011-adapted"},
                 "rule": "rest_when_tired",
                 "rule_version": 1,
                 "kb_id": "mini-kb",
                 "kb_version": "1.0.0",
                 "kb_digest": kb.digest,
-                "audit_record": None,
             }
         },
+        "overrideReasons": OVERRIDE_REASONS,
     }
 
 

@@ -95,6 +95,15 @@ class FileStore:
         finally:
             os.close(fd)
 
+    def add_checkpoints(self, checkpoints: list[Record]) -> None:
+        fd = auditchain.open_log(self.path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            for checkpoint in checkpoints:
+                append_checkpoint(self.path, checkpoint)
+        finally:
+            os.close(fd)
+
     def checkpoint_lines(self) -> Iterator[tuple[int, bytes]]:
         path = checkpoints_path(self.path)
         try:

@@ -145,11 +145,12 @@ class AuditLog:
         """Check now that records can be appended (for a service, before it starts)."""
         self.store.open()
 
-    def append(self, result: Result) -> str:
-        """Write the record of `result`, durably, and return its record id."""
-        return self._append([lambda sequence, previous: build_record(result, sequence, previous)])[
-            0
-        ]
+    def append(self, result: Result, input_id: str | None = None) -> str:
+        """Write the record of `result` (naming the caller's `input_id`, if given),
+        durably, and return its record id."""
+        return self._append(
+            [lambda sequence, previous: build_record(result, sequence, previous, input_id)]
+        )[0]
 
     def append_many(self, results: Iterable[Result]) -> list[str]:
         """Write the records of `results` in order with one fsync (a group commit): all

@@ -165,6 +165,13 @@ class SqlStore:
         checkpoint: Record = self._transaction(work, "write the checkpoint")
         return checkpoint
 
+    def add_checkpoints(self, checkpoints: list[Record]) -> None:
+        def work(cursor: Any) -> None:
+            for checkpoint in checkpoints:
+                self._insert_checkpoint(cursor, checkpoint)
+
+        self._transaction(work, "write the checkpoints")
+
     def _head(self, cursor: Any) -> tuple[int, str]:
         cursor.execute(f"SELECT sequence, line FROM {RECORDS} ORDER BY sequence DESC LIMIT 1")
         row = cursor.fetchone()

@@ -74,6 +74,10 @@ class Store(Protocol):
         checkpoint and return it; AuditLogError if the store is empty."""
         ...
 
+    def add_checkpoints(self, checkpoints: list[Record]) -> None:
+        """Append checkpoints signed elsewhere (a chain being copied), durably."""
+        ...
+
     def checkpoint_lines(self) -> Iterator[tuple[int, bytes]]:
         """(number, line) of every signed checkpoint, in the order they were appended."""
         ...

@@ -13,8 +13,11 @@ KB to another digest, which is refused).
 
 from __future__ import annotations
 
+import functools
 import itertools
+import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -25,13 +28,19 @@ from ..errors import HealthKBError
 from ..knowledge_base import KnowledgeBase, adopt_shipments, shipped
 from ..runtime.pool import in_order
 from ..runtime.shipment import KBShipment
-from .runners import Runner, Task, run_shipped
+from .runners import Runner, RunnerFactory, Task, WorkersStopped, run_shipped
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 CONNECT_TIMEOUT_SECONDS = 20
 WORKERS_TIMEOUT_SECONDS = 60
+_CLIENT_LOGGERS = (
+    "distributed.client",
+    "distributed.core",
+    "distributed.comm",
+    "distributed.batched",
+)
 CHUNKS_PER_TASK = 4
 """Chunks answered by one Dask task: a task costs the scheduler, the client and the
 worker a few milliseconds of messages, so it carries ~1,000 lines (the chunks, and so
@@ -68,8 +77,20 @@ class DaskRunner(Runner):
 
         iterator: Iterator[T] = iter(items)
         groups = iter(lambda: tuple(itertools.islice(iterator, CHUNKS_PER_TASK)), ())
-        for answers in in_order(submit, groups, window=2 * self.threads):
-            yield from answers
+        try:
+            for answers in in_order(submit, groups, window=2 * self.threads):
+                yield from answers
+        except (CancelledError, OSError) as error:
+            # The client cancels every pending task when it loses the scheduler (and
+            # a closed connection is an OSError): the results so far stand.
+            raise WorkersStopped(_why_stopped(error)) from None
+
+
+def _why_stopped(error: BaseException) -> str:
+    if isinstance(error, OSError) or "scheduler-connection-lost" in str(error):
+        return "lost the Dask scheduler"
+    reason = str(error).partition("reason: ")[2].split(".")[0] or "no reason given"
+    return f"the Dask cluster cancelled a task ({reason})"
 
 
 def run_shipped_group(task: Task[R], digests: tuple[str, ...], group: tuple[Any, ...]) -> list[R]:
@@ -77,29 +98,56 @@ def run_shipped_group(task: Task[R], digests: tuple[str, ...], group: tuple[Any,
     return [run_shipped(task, digests, item) for item in group]
 
 
+def dask_runners(address: str) -> RunnerFactory:
+    """Runners on the Dask scheduler at `address` (`tcp://host:8786`)."""
+    return functools.partial(dask_runner, address=address)
+
+
 @contextmanager
-def dask_runner(kbs: tuple[KnowledgeBase, ...], address: str) -> Iterator[Runner]:
+def dask_runner(kbs: tuple[KnowledgeBase, ...], *, address: str) -> Iterator[Runner]:
     """A runner on the Dask scheduler at `address` (`tcp://host:8786`), its workers
     holding `kbs`; the client is closed on exit, the cluster left running."""
-    client = _connect(address)
+    with _client_log_quiet():
+        client = _connect(address)
+        try:
+            yield _ready(client, kbs, address)
+        finally:
+            client.close()  # type: ignore[no-untyped-call]
+
+
+@contextmanager
+def _client_log_quiet() -> Iterator[None]:
+    """The Dask client's own log muted for the run: when the scheduler goes away it logs
+    the traceback of every reconnection attempt, where healthkb says it in one line.
+    (Errors that matter reach healthkb as exceptions; the levels are restored after.)"""
+    loggers = [logging.getLogger(name) for name in _CLIENT_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
-        try:
-            client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_SECONDS)
-        except TimeoutError:
-            raise ClusterError(
-                f"no Dask worker joined the scheduler at {address} within "
-                f"{WORKERS_TIMEOUT_SECONDS} s; start some with `dask worker {address}`"
-            ) from None
-        shipments = tuple(kb.shipment() for kb in kbs)
-        # Named by the digests: the same KBs registered again replace, not add up.
-        name = "healthkb-kbs-" + "-".join(kb.digest.removeprefix("sha256:")[:16] for kb in kbs)
-        try:
-            client.register_plugin(ShipKnowledgeBases(shipments), name=name)
-        except HealthKBError as error:
-            raise ClusterError(f"a Dask worker refused the KB: {error}") from None
-        yield DaskRunner(client, kbs)
+        yield
     finally:
-        client.close()  # type: ignore[no-untyped-call]
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _ready(client: Client, kbs: tuple[KnowledgeBase, ...], address: str) -> DaskRunner:
+    """The runner on `client`, once a worker joined and every worker holds `kbs`."""
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_SECONDS)
+    except TimeoutError:
+        raise ClusterError(
+            f"no Dask worker joined the scheduler at {address} within "
+            f"{WORKERS_TIMEOUT_SECONDS} s; start some with `dask worker {address}`"
+        ) from None
+    shipments = tuple(kb.shipment() for kb in kbs)
+    # Named by the digests: the same KBs registered again replace, not add up.
+    name = "healthkb-kbs-" + "-".join(kb.digest.removeprefix("sha256:")[:16] for kb in kbs)
+    try:
+        client.register_plugin(ShipKnowledgeBases(shipments), name=name)
+    except HealthKBError as error:
+        raise ClusterError(f"a Dask worker refused the KB: {error}") from None
+    return DaskRunner(client, kbs)
 
 
 def _connect(address: str) -> Client:

@@ -34,7 +34,7 @@ from ..knowledge_base import KnowledgeBase
 from .answers import Refused, read_line
 from .job import LINES_PER_CHUNK
 from .jsonlines import Line, count_lines, input_name, open_input, read_lines
-from .runners import runner
+from .runners import RunnerFactory, local_runners
 
 DEFAULT_EXAMPLES = 3
 
@@ -137,12 +137,13 @@ def run_impact(
     *,
     repo: str | Path = ".",
     workers: int = 1,
-    dask: str | None = None,
+    on: RunnerFactory | None = None,
     examples: int = DEFAULT_EXAMPLES,
     progress: bool = False,
 ) -> ImpactReport:
     """Evaluate every profile of `input` under OLD and NEW (each a KB folder or a git
-    revision of the repository holding `repo`, as `healthkb diff` takes them)."""
+    revision of the repository holding `repo`, as `healthkb diff` takes them), on
+    `workers` local processes or the runners `on` gives (as `run_batch`)."""
     with ExitStack() as stack:
         before = stack.enter_context(kb_at(old, repo))
         after = stack.enter_context(kb_at(new, repo))
@@ -161,7 +162,7 @@ def run_impact(
         source = input_name(input)
         stream = stack.enter_context(open_input(input))
         chunks = _chunks(read_lines(stream, source), source, frozenset(edited), regions)
-        run = stack.enter_context(runner((old_kb, new_kb), workers, dask))
+        run = stack.enter_context((on or local_runners(workers))((old_kb, new_kb)))
         total = count_lines(input) if progress else None
         bar = stack.enter_context(tqdm(total=total, unit=" profiles", disable=not progress))
         for outcomes in run.map(compare_chunk, chunks):

@@ -42,7 +42,7 @@ from .output_place import (
     refuse_input_as_output,
 )
 from .resume import Kept, keep_answers
-from .runners import Runner, WorkersStopped, runner
+from .runners import Runner, RunnerFactory, WorkersStopped, local_runners
 
 LINES_PER_CHUNK = 250
 """Input lines sent to a worker at a time. Fixed whatever the runner, so that a `.gz`
@@ -69,7 +69,7 @@ def run_batch(
     kb: KnowledgeBase,
     *,
     workers: int = 1,
-    dask: str | None = None,
+    on: RunnerFactory | None = None,
     resume: bool = False,
     audit: AuditLog | None = None,
     progress: bool = False,
@@ -77,7 +77,8 @@ def run_batch(
     """Answer every line of `input` into `output` (JSON Lines; `-`: standard input or
     output; gzip by content on input, by a `.gz` name on output).
 
-    `workers` processes (1: this one), or the Dask scheduler at `dask`. An output file
+    `workers` processes (1: this one), or the runners `on` gives (Dask's:
+    `healthkb.batch.cluster.dask_runners("tcp://host:8786")`). An output file
     is written as `OUTPUT.partial` and renamed to `output` at the end, under a lock
     (`OUTPUT.lock`) held for the whole run (see `output_place`). With `resume`, the
     answers an earlier run left (its partial file, else `output`) are checked against
@@ -86,7 +87,7 @@ def run_batch(
     (and `ClusterError` for Dask) when the input, output or cluster is unusable, and
     `BatchStopped` when the workers stop mid-run; refused lines are answered, not raised.
     """
-    job = _Job(input, kb, workers, dask, audit, progress)
+    job = _Job(input, kb, on or local_runners(workers), audit, progress)
     if str(output) == STDIO:
         if resume:
             raise BatchOutputError(
@@ -110,8 +111,7 @@ class BatchStopped(BatchOutputError):
 class _Job:
     input: str | Path
     kb: KnowledgeBase
-    workers: int
-    dask: str | None
+    runners: RunnerFactory
     audit: AuditLog | None
     progress: bool
 
@@ -127,7 +127,7 @@ class _Job:
                 out = Output(STDIO)
             else:
                 out = Output(place.partial, append=kept.lines > 0, gzip=place.gzip)
-            with out, runner((self.kb,), self.workers, self.dask) as run:
+            with out, self.runners((self.kb,)) as run:
                 answered, refused = self._answer(run, lines, source, out, kept, place)
         return BatchSummary(answered, refused, kept.lines)
 
@@ -150,9 +150,12 @@ class _Job:
                 answered += answer.lines
                 bar.update(answer.lines)
         except WorkersStopped as stopped:
-            where = f" in {place.partial}" if place is not None else ""
-            again = "; rerun with --resume" if place is not None else ""
-            raise BatchStopped(f"{stopped}; {answered:,} answers written{where}{again}") from None
+            written = f"{stopped}; {answered:,} answers written"
+            if place is None:
+                raise BatchStopped(written) from None
+            raise BatchStopped(
+                f"{written}; rerun with --resume (they are in {place.partial})"
+            ) from None
         finally:
             bar.close()
         return answered, refused

@@ -1,4 +1,5 @@
-"""Where the chunks of a batch run: in this process, on a local process pool, or on Dask.
+"""Where the chunks of a batch run: in this process, or on a local process pool (Dask's
+runner, `cluster.py`, is built on these and chosen by the command line).
 
 A runner runs `task(*kbs, item)` for every item and yields the results in item order,
 reading items only as room frees up. `task` is a module-level function (sent to
@@ -8,7 +9,7 @@ workers by name); the KBs are sent to each worker once, as their files and diges
 
 from __future__ import annotations
 
-import importlib
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager
@@ -22,10 +23,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 Task = Callable[..., R]
-
-
-class WorkerError(HealthKBError):
-    """The workers cannot run: Dask is not installed."""
 
 
 class WorkersStopped(HealthKBError):
@@ -77,32 +74,20 @@ def run_shipped(task: Task[R], digests: tuple[str, ...], item: Any) -> R:
     return task(*(shipped(digest) for digest in digests), item)
 
 
-def runner(
-    kbs: tuple[KnowledgeBase, ...], workers: int = 1, dask: str | None = None
-) -> AbstractContextManager[Runner]:
-    """The runner a command line asks for: Dask at an address, else `workers` processes
-    (1: this process)."""
-    if dask is not None:
-        on_dask: AbstractContextManager[Runner] = _cluster_module().dask_runner(kbs, dask)
-        return on_dask
-    return _local(kbs, workers)
+RunnerFactory = Callable[[tuple[KnowledgeBase, ...]], AbstractContextManager[Runner]]
+"""What a job is given to run its chunks on: called with the job's KBs, it gives the
+runner as a context (closed at the end of the job). `local_runners(N)` runs them in
+this process or on N local processes; `cluster.dask_runners(address)` on Dask. The
+command line chooses (`cli/batch.py`), so this module never names the Dask one."""
 
 
-def _cluster_module() -> Any:
-    """`healthkb.batch.cluster`, imported only when a run asks for Dask: it imports Dask
-    distributed, an optional extra (healthkb[dask]) that takes a second to import, which
-    no other command should pay for. (Not a cycle dodged: cluster imports this module,
-    this module never needs cluster to load.)"""
-    try:
-        return importlib.import_module("healthkb.batch.cluster")
-    except ImportError as error:
-        raise WorkerError(
-            f"--dask needs Dask distributed ({error}): pip install 'healthkb[dask]'"
-        ) from None
+def local_runners(workers: int = 1) -> RunnerFactory:
+    """Runners on `workers` local processes (1: this process)."""
+    return functools.partial(_local, workers=workers)
 
 
 @contextmanager
-def _local(kbs: tuple[KnowledgeBase, ...], workers: int) -> Iterator[Runner]:
+def _local(kbs: tuple[KnowledgeBase, ...], *, workers: int) -> Iterator[Runner]:
     if workers == 1:
         yield LocalRunner(kbs)
         return

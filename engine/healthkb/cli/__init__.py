@@ -27,6 +27,7 @@ from . import (
     serve,
     test,
     validate,
+    verify_release,
 )
 from .common import EXIT_OK, EXIT_USAGE, UsageError, print_listed
 
@@ -40,6 +41,7 @@ COMMAND_MODULES = (
     coverage,
     schema,
     release,
+    verify_release,
     diff,
     report,
     audit,

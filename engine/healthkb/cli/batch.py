@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from typing import Any
 
 from ..batch.impact import DEFAULT_EXAMPLES, run_impact
 from ..batch.job import run_batch
+from ..batch.runners import RunnerFactory, local_runners
 from ..render.impact import impact_json, impact_markdown, impact_text
 from ..runtime.pool import worker_count
 from .audit_options import add_audit_options, open_audit_log
@@ -81,19 +83,33 @@ def _workers(args: argparse.Namespace) -> int:
     return worker_count(args.workers)
 
 
-def run_batch_command(args: argparse.Namespace) -> int:
+def _runners(args: argparse.Namespace) -> RunnerFactory:
+    """Where the chunks run: local processes, or Dask with `--dask`."""
     workers = _workers(args)
+    if args.dask is None:
+        return local_runners(workers)
+    if importlib.util.find_spec("distributed") is None:
+        raise UsageError("--dask needs Dask distributed: pip install 'healthkb[dask]'")
+    # Imported here, only for --dask: Dask distributed (an optional extra) takes a
+    # second to import, which no other command pays. The top layer, which nothing
+    # imports, so no cycle can hide behind it (tests/test_architecture.py lists it).
+    from ..batch.cluster import dask_runners
+
+    return dask_runners(args.dask)
+
+
+def run_batch_command(args: argparse.Namespace) -> int:
+    runners = _runners(args)
     if args.resume and args.out == "-":
         raise UsageError("--resume needs an output file (--out FILE): stdout cannot be resumed")
-    kb = load_kb(args.kb)
+    kb = load_kb(args.kb, args.allow_outside_links)
     audit = open_audit_log(args)
     progress = not args.quiet and sys.stderr.isatty()
     summary = run_batch(
         args.input,
         args.out,
         kb,
-        workers=workers,
-        dask=args.dask,
+        on=runners,
         resume=args.resume,
         audit=audit,
         progress=progress,
@@ -115,14 +131,13 @@ def run_batch_command(args: argparse.Namespace) -> int:
 
 
 def run_impact_command(args: argparse.Namespace) -> int:
-    workers = _workers(args)
+    runners = _runners(args)
     report = run_impact(
         args.old,
         args.new,
         args.input,
         repo=args.repo,
-        workers=workers,
-        dask=args.dask,
+        on=runners,
         examples=args.examples,
         progress=not args.quiet and sys.stderr.isatty(),
     )

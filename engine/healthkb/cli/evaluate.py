@@ -73,7 +73,7 @@ def register(commands: Any) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     audit = AuditLog(args.audit_log) if args.audit_log else None
-    result = load_kb(args.kb).evaluate_file(args.profile, audit=audit)
+    result = load_kb(args.kb, args.allow_outside_links).evaluate_file(args.profile, audit=audit)
     print(RESULT_FORMATS[args.format](result))
     if audit is not None and result.audit_record_id is not None:
         print(f"audit record {result.audit_record_id} appended to {audit.name}", file=sys.stderr)
@@ -83,7 +83,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_explain(args: argparse.Namespace) -> int:
     check_what_if_options(args)
     out = output_file(args.out) if args.out is not None else None
-    kb = load_kb(args.kb)
+    kb = load_kb(args.kb, args.allow_outside_links)
     result = kb.evaluate_file(args.profile)
     if args.what_if:
         alternatives = DEFAULT_ALTERNATIVES if args.alternatives is None else args.alternatives

@@ -10,7 +10,9 @@ from typing import Any, TextIO
 
 from ..editing.cases import CaseOutcome
 from ..editing.release import FailingCasesError, release
+from ..editing.signing import sign_released
 from ..errors import KBError
+from ..files.ed25519_keys import read_private_key
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -52,12 +54,19 @@ def register(commands: Any) -> None:
         action="store_true",
         help="release even if some of the KB's test cases fail (they are listed as a warning)",
     )
+    parser.add_argument(
+        "--sign",
+        metavar="KEY",
+        help="sign the release with this Ed25519 private key (as `audit keygen` writes it): "
+        "writes kb/release.sig.json over every file of the KB",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     date = _date(args.date) if args.date else None
     root = writable_kb_folder(args.path, "`healthkb release`")
+    key = read_private_key(args.sign) if args.sign else None  # a bad key stops it first
     try:
         with writing(root):
             done = release(
@@ -86,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
     for change in done.changes:
         print(f"  - {change}")
     print(f"wrote {', '.join(done.files)}")
+    if key is not None:
+        with writing(root):
+            signature = sign_released(root, key)
+        print(f"signed every file of the release: {signature.relative_to(root).as_posix()}")
     if done.regenerated_schemas:
         print(
             "note: the JSON Schemas above were out of date with the KB and were regenerated "

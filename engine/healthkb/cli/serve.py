@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -65,13 +64,66 @@ def register(commands: Any) -> None:
         default=DEFAULT_MAX_BODY,
         help=f"largest request body accepted (default: {DEFAULT_MAX_BODY})",
     )
+    add_limit_options(parser)
     parser.add_argument(
         "--insecure",
         action="store_true",
         help="allow listening beyond loopback without --auth-jwks (a trusted network only)",
     )
+    parser.add_argument(
+        "--cors-origin",
+        metavar="ORIGIN",
+        action="append",
+        default=[],
+        help="a browser origin allowed to call the service, e.g. https://sandbox.cds-hooks.org "
+        "(repeat for several)",
+    )
+    parser.add_argument(
+        "--allow-http-fhir",
+        action="store_true",
+        help="fetch a hook's missing data from an http (not https) fhirServer: tests only",
+    )
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    parser.add_argument(
+        "--require-signed",
+        metavar="PUB",
+        help="refuse a KB whose files are not those of a release signed with this Ed25519 "
+        "public key (`healthkb release --sign`)",
+    )
     parser.set_defaults(handler=run)
+
+
+LIMITS = (
+    # option, type, default, what it bounds (all per worker)
+    ("--max-header-bytes", int, 32 * 1024, "largest request head (request line and headers)"),
+    ("--max-headers", int, 100, "most header fields in a request"),
+    ("--header-timeout", float, 10.0, "seconds a client has to send a request's head"),
+    ("--body-timeout", float, 30.0, "seconds a client has to send a request's body"),
+    ("--max-connections", int, 256, "most open connections per worker (more get 503)"),
+)
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    for option, kind, default, what in LIMITS:
+        parser.add_argument(
+            option,
+            metavar="SECONDS" if kind is float else "N",
+            type=kind,
+            default=default,
+            help=f"{what} (default: {default:g})",
+        )
+
+
+def limits(args: argparse.Namespace) -> dict[str, Any]:
+    """The limit options as Settings fields; UsageError for one that is not positive."""
+    chosen = {}
+    for option, _, _, _ in LIMITS:
+        name = option.removeprefix("--").replace("-", "_")
+        value = getattr(args, name)
+        if not value > 0:
+            raise UsageError(f"{option} must be more than 0; got {value}")
+        chosen[name] = value
+    return chosen
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,16 +133,19 @@ def run(args: argparse.Namespace) -> int:
             f"`healthkb serve` needs the serve extra ({', '.join(missing)} not installed): "
             "pip install 'healthkb[serve]'"
         )
-    # Imported by name here, not at the top: the service needs an optional extra, and
-    # the rest of the command line must work without it (this is no dodged cycle).
-    server = importlib.import_module("healthkb.service.server")
-    settings_module = importlib.import_module("healthkb.service.settings")
+    # Imported here, not at the top: the service needs an optional extra, and the rest
+    # of the command line must work without it. The top layer, which nothing imports,
+    # so no cycle can hide behind it (tests/test_architecture.py lists it).
+    from ..service import server
+    from ..service import settings as settings_module
+
     if args.path and args.kb and args.path != args.kb:
         raise UsageError("give the KB once: as PATH or as --kb")
     if args.max_body < 1:
         raise UsageError(f"--max-body must be at least 1 byte; got {args.max_body}")
     root = kb_folder(args.kb or args.path)
-    kb = load(root)  # a broken KB is reported here, once, before any worker starts
+    # A broken or unsigned KB is reported here, once, before any worker starts.
+    kb = load(root, require_signed=args.require_signed)
     audit = open_audit_log(args)  # a bad checkpoint key stops it here
     if audit is not None:
         audit.open()  # and a store that cannot be opened (unreachable, newer schema, ...)
@@ -106,6 +161,9 @@ def run(args: argparse.Namespace) -> int:
         auth_issuers=tuple(args.auth_issuer),
         auth_jku=tuple(args.auth_jku),
         public_url=args.public_url,
+        **limits(args),
+        allow_http_fhir=args.allow_http_fhir,
+        cors_origins=tuple(args.cors_origin),
     )
     # Ctrl-C: uvicorn finishes the requests in flight; stop without a traceback.
     with contextlib.suppress(KeyboardInterrupt):

@@ -46,7 +46,13 @@ class ObservationMapping(StrictModel):
     """The input attribute the value gives, as `fact.attribute` (see kb/facts.yaml)."""
     unit: str | None = None
     """The UCUM code (`valueQuantity.code`) the value must be in, e.g. `d/wk`; required
-    for integer and number attributes."""
+    for integer and number attributes. A value in another UCUM unit is converted when
+    UCUM can (`h` to `min`)."""
+    occasion: str | None = None
+    """The UCUM unit one occasion (a session) is counted in, e.g. `d`: a value per
+    occasion is then a value per that unit, so `/wk` (sessions a week) reads as `d/wk`
+    and `min` (minutes a session) as `min/d`. UCUM itself reads `d/wk` as a ratio of
+    times, not as a count of days, and could not convert without it."""
     interpretation: Text
     """How the Observation is read as the attribute, for people: shown in every
     explanation that uses it."""

@@ -19,6 +19,15 @@ from pydantic import (
     model_validator,
 )
 
+from .provenance import (
+    DEFAULT_REVIEW_WARNING_DAYS,
+    UNKNOWN,
+    EvidenceLevel,
+    LanguageTag,
+    Translation,
+    Unknown,
+)
+
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=80)
 ]
@@ -105,6 +114,10 @@ class Manifest(StrictModel):
     """What the KB covers and for whom."""
     changelog: list[ChangelogEntry] = Field(default_factory=list)
     """Every release, newest first."""
+    disclaimer: Text | None = None
+    """Shown with every answer (text, JSON, CDS cards, the report)."""
+    review_warning_days: Annotated[int, Field(ge=0, le=3650)] = DEFAULT_REVIEW_WARNING_DAYS
+    """How many days before a source's `review_by` `validate` starts warning."""
 
 
 # --- sources --------------------------------------------------------------------------
@@ -145,14 +158,33 @@ class Source(StrictModel):
     """Who wrote the article."""
     published: datetime.date
     """The publication date, `YYYY-MM-DD`."""
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
-    """The text's language tag, e.g. `en` or `en-GB`."""
+    language: LanguageTag
+    """The language tag of the text quoted here, e.g. `en` or `en-GB`."""
     url: str | None = None
     """Where the article was published."""
+    licence: Text | Unknown = UNKNOWN
+    """Under which licence or copyright the text is quoted here, or `unknown`."""
+    translation: Translation | None = None
+    """For a translated text: the original's language and title, the translator and when."""
+    evidence: EvidenceLevel = "not_assessed"
+    """How strong the source's evidence is, on the scale docs/editors.md describes."""
+    reviewed: datetime.date | None = None
+    """When an editor last checked the source against current knowledge, `YYYY-MM-DD`."""
+    review_by: datetime.date | None = None
+    """When it must be checked again; `validate` warns before and refuses after."""
     text: Text
     """The full text, verbatim, one paragraph per line; quotes are resolved against it."""
     left_out: list[LeftOut] = Field(default_factory=list)
     """Passages deliberately not encoded, each with its reason."""
+
+    @model_validator(mode="after")
+    def _review_after_reviewed(self) -> Source:
+        if self.reviewed and self.review_by and self.review_by < self.reviewed:
+            raise ValueError(
+                f"`review_by` ({self.review_by}) is before `reviewed` ({self.reviewed})"
+                f"{HINT}the next review comes after the last one: check both dates"
+            )
+        return self
 
 
 # --- fact vocabulary -----------------------------------------------------------------
@@ -178,6 +210,18 @@ def _attribute_shapes(schema: dict[str, Any]) -> None:
     ]
 
 
+class AskedWhen(StrictModel):
+    """Ask an attribute's question only when another answer of the same fact meets a
+    condition (the Questionnaire's `enableWhen`): running details only for a runner."""
+
+    attribute: Identifier
+    """Another attribute of the same fact, whose answer decides."""
+    operator: Literal["=", "!=", ">", ">=", "<", "<="]
+    """How its answer is compared (`>`, `>=`, `<`, `<=` for numbers only)."""
+    value: bool | int | float | Identifier
+    """What it is compared with: a value that attribute may take."""
+
+
 class Attribute(StrictModel):
     """One attribute of a fact type: its type, allowed values or range, and unit."""
 
@@ -195,6 +239,14 @@ class Attribute(StrictModel):
     """The largest allowed value of an integer or number attribute."""
     unit: str | None = None
     """The unit of an integer or number attribute, e.g. `minutes`."""
+    ucum: str | None = None
+    """The same unit as a UCUM code (`min`, `/wk`): the Questionnaire codes it."""
+    question: Text | None = None
+    """Input facts: the question that asks for it, as a person answers it ("How many
+    times a week do you run?"); the Questionnaire's item text. Wording, like
+    `description` (which the Questionnaire shows when there is no question)."""
+    asked_when: AskedWhen | None = None
+    """Input facts: ask the question only when another answer meets a condition."""
     single_valued: bool = True
     """Derived facts only: `false` when one profile may rightly derive several values of
     this attribute at once. By default a profile deriving two values is an `ambiguity`."""
@@ -256,6 +308,39 @@ class FactType(StrictModel):
     """What the fact is about, for people."""
     attributes: dict[Identifier, Attribute] = Field(min_length=1)
     """The fact's attributes by name."""
+
+    @model_validator(mode="after")
+    def _questions_asked_after_known_answers(self) -> FactType:
+        for name, spec in self.attributes.items():
+            if spec.asked_when is not None:
+                _check_asked_when(name, spec.asked_when, self.attributes)
+        return self
+
+
+def _check_asked_when(name: str, asked: AskedWhen, attributes: dict[str, Attribute]) -> None:
+    other = attributes.get(asked.attribute)
+    if other is None or asked.attribute == name:
+        others = ", ".join(f"`{a}`" for a in attributes if a != name) or "none"
+        raise ValueError(
+            f"`{name}`: `asked_when` names `{asked.attribute}`, which is not another "
+            f"attribute of this fact{HINT}name one of {others}"
+        )
+    numeric = other.type in ("integer", "number")
+    if asked.operator not in ("=", "!=") and not numeric:
+        raise ValueError(
+            f"`{name}`: `{asked.operator}` compares numbers; `{asked.attribute}` is "
+            f"{other.type}{HINT}use `=` or `!=`"
+        )
+    fits = {
+        "bool": isinstance(asked.value, bool),
+        "integer": isinstance(asked.value, int) and not isinstance(asked.value, bool),
+        "number": isinstance(asked.value, int | float) and not isinstance(asked.value, bool),
+    }.get(other.type, isinstance(asked.value, str) and asked.value in (other.values or []))
+    if not fits:
+        raise ValueError(
+            f"`{name}`: `asked_when` compares `{asked.attribute}` ({other.type}) with "
+            f"{asked.value!r}, a value it cannot take"
+        )
 
 
 class BackgroundFact(FactType):

@@ -3,15 +3,18 @@
 A CDS Hooks call carries the patient's data as prefetched FHIR resources: a Bundle of
 `QuestionnaireResponse`s answering the KB's Questionnaire (each answer names its
 attribute by `linkId`) and a Bundle of `Observation`s, which become attributes through
-`kb/fhir.yaml`. The profile built from them is an ordinary profile (validated by the KB
-like any other), and every attribute remembers where it came from, with the mapping's
-interpretation, so an explanation can show it.
+`kb/fhir.yaml` (fhir_observations.py). The profile built from them is an ordinary
+profile (validated by the KB like any other), and every attribute remembers where it
+came from, with the mapping's interpretation, so an explanation can show it.
 
-Rules: only completed (or amended) responses and final (amended, corrected)
-Observations count; the newest wins; an answer wins over an Observation for the same
-attribute; Observations with codes the mapping does not name are not used. Anything
-that names an attribute but cannot give it (an unknown `linkId`, a value of the wrong
-type or unit, data about another patient) is a located problem, never skipped.
+Rules: only completed (or amended) responses count; the newest wins, times compared as
+instants (fhir_instants.py says how partial dates rank); an answer wins over an
+Observation for the same attribute. A key sent as `null` or as an empty Bundle means
+"no data" (CDS Hooks): the profile is then built from what there is, possibly nothing.
+An answer that names an attribute but cannot give it (an unknown `linkId`, a value of
+the wrong type) and data about another patient are located problems (the client sent
+something wrong); an Observation without a usable value, an OperationOutcome, a key
+that was not sent, are intake notes, shown with the cards.
 """
 
 from __future__ import annotations
@@ -21,15 +24,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..content.checks.cross_file import value_error
-from ..content.fhir_mapping import FhirMapping, ObservationMapping, answer_system, questionnaire_url
+from ..content.fhir_mapping import FhirMapping, answer_system, questionnaire_url
 from ..content.model import Attribute, Vocabulary
-from ..errors import HealthKBError, Problem, ProfileError, did_you_mean, shown
+from ..errors import HealthKBError, ProfileError, did_you_mean, shown
+from .fhir_instants import rank
+from .fhir_observations import OBSERVATIONS_KEY, observations
+from .fhir_reading import Found, IntakeNote, IntakeSource, Reader, outcome_text, resource_name
+from .fhir_units import UnitConverter
 
 QUESTIONNAIRE_KEY = "questionnaireResponses"
-OBSERVATIONS_KEY = "observations"
-BODY = "request body"
+PREFETCH_KEYS = (QUESTIONNAIRE_KEY, OBSERVATIONS_KEY)
 _USED_RESPONSES = ("completed", "amended")
-_USED_OBSERVATIONS = ("final", "amended", "corrected")
+
+__all__ = [
+    "OBSERVATIONS_KEY",
+    "PREFETCH_KEYS",
+    "QUESTIONNAIRE_KEY",
+    "Intake",
+    "IntakeNote",
+    "IntakeSource",
+    "MissingData",
+    "build_intake",
+    "missing_keys",
+]
 
 
 class MissingData(HealthKBError):
@@ -41,103 +58,25 @@ class MissingData(HealthKBError):
 
 
 @dataclass(frozen=True)
-class IntakeSource:
-    """Where one attribute of a profile built from FHIR data came from."""
-
-    attribute: str
-    value: Any
-    resource: str
-    """`QuestionnaireResponse/<id>` or `Observation/<id>`."""
-    via: str
-    """The answer's linkId, or the Observation's code (`http://loinc.org|89555-7`)."""
-    interpretation: str | None
-    """How an Observation is read as the attribute (kb/fhir.yaml); None for an answer."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "attribute": self.attribute,
-            "value": self.value,
-            "resource": self.resource,
-            "via": self.via,
-            "interpretation": self.interpretation,
-        }
-
-
-@dataclass(frozen=True)
 class Intake:
-    """The profile built from FHIR data, and where each attribute came from."""
+    """The profile built from FHIR data, where each attribute came from, and the notes
+    on data that was sent but not used."""
 
     profile: dict[str, dict[str, Any]]
     sources: list[IntakeSource]
+    notes: list[IntakeNote]
 
 
-@dataclass(frozen=True)
-class _Found:
-    value: Any
-    when: str
-    source: IntakeSource
-
-
-class _Reader:
-    def __init__(
-        self, kb_id: str, vocabulary: Vocabulary, mapping: FhirMapping, patient: str
-    ) -> None:
-        self.kb_id = kb_id
-        self.attributes: dict[str, Attribute] = {
-            f"{fact}.{name}": spec
-            for fact, declared in vocabulary.input.items()
-            for name, spec in declared.attributes.items()
-        }
-        self.facts = set(vocabulary.input)
-        self.mapping = mapping
-        self.patient = patient
-        self.problems: list[Problem] = []
-
-    def problem(self, path: str, code: str, message: str, hint: str = "") -> None:
-        self.problems.append(Problem(BODY, 0, 0, code, f"`{path}`: {message}", hint))
-
-    def resources(self, bundle: Any, path: str, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(path, resource) for each resource of `kind` in a Bundle (or a lone resource)."""
-        if bundle is None:
-            return
-        if not isinstance(bundle, dict):
-            self.problem(path, "invalid-fhir", "expected a FHIR Bundle (a JSON object)")
-            return
-        if bundle.get("resourceType") == kind:
-            yield path, bundle
-            return
-        if bundle.get("resourceType") != "Bundle":
-            self.problem(path, "invalid-fhir", f"expected a Bundle of {kind}s")
-            return
-        entries = bundle.get("entry", [])
-        if not isinstance(entries, list):
-            self.problem(f"{path}.entry", "invalid-fhir", "`entry` must be a list")
-            return
-        for index, entry in enumerate(entries):
-            where = f"{path}.entry[{index}].resource"
-            resource = entry.get("resource") if isinstance(entry, dict) else None
-            if not isinstance(resource, dict):
-                self.problem(where, "invalid-fhir", "each entry needs a `resource` object")
-            elif resource.get("resourceType") == kind:
-                yield where, resource
-
-    def about_patient(self, path: str, resource: dict[str, Any]) -> bool:
-        subject = resource.get("subject")
-        if subject is None:
-            return True
-        reference = subject.get("reference") if isinstance(subject, dict) else None
-        if not isinstance(reference, str):
-            self.problem(f"{path}.subject", "invalid-fhir", "`subject` must hold a `reference`")
-            return False
-        if reference.rsplit("/", 2)[-2:] != ["Patient", self.patient]:
-            self.problem(
-                f"{path}.subject",
-                "other-patient",
-                f"the resource is about {shown(reference)}, not Patient/{self.patient} "
-                "(the hook's `context.patientId`)",
-            )
-            return False
-        return True
+def missing_keys(prefetch: Any) -> list[str]:
+    """The prefetch keys whose data the call does not carry: not sent, or sent as an
+    OperationOutcome (the client could not fetch it). `null` is data: "there is none"."""
+    given = prefetch if isinstance(prefetch, dict) else {}
+    return [
+        key
+        for key in PREFETCH_KEYS
+        if key not in given
+        or (isinstance(given[key], dict) and given[key].get("resourceType") == "OperationOutcome")
+    ]
 
 
 def build_intake(
@@ -146,44 +85,47 @@ def build_intake(
     mapping: FhirMapping,
     prefetch: Any,
     patient: str,
+    units: UnitConverter | None = None,
 ) -> Intake:
     """The profile the prefetched FHIR data gives; ProfileError naming each unusable
-    part, MissingData when the data needed is not there."""
-    if not isinstance(prefetch, dict):
-        prefetch = {}
-    missing = [key for key in (QUESTIONNAIRE_KEY, OBSERVATIONS_KEY) if key not in prefetch]
-    if len(missing) == 2:
+    answer, MissingData when none of the data the service declares was sent."""
+    given: dict[str, Any] = prefetch if isinstance(prefetch, dict) else {}
+    missing = missing_keys(given)
+    if len(missing) == len(PREFETCH_KEYS):
         raise MissingData(
             "the request carries no prefetch `questionnaireResponses` and no prefetch "
-            "`observations` (the data this service declares in its discovery document)",
+            "`observations` (the data this service declares in its discovery document), "
+            "and no `fhirServer` with `fhirAuthorization` to fetch them from",
             missing,
         )
-    reader = _Reader(kb_id, vocabulary, mapping, patient)
-    answers = _answers(reader, prefetch.get(QUESTIONNAIRE_KEY))
-    observed = _observations(reader, prefetch.get(OBSERVATIONS_KEY))
+    reader = Reader(kb_id, vocabulary, mapping, patient, units or UnitConverter())
+    for key in missing:
+        sent = given.get(key)
+        if isinstance(sent, dict):
+            reader.note(resource_name(sent), f"`{key}` not fetched: {outcome_text(sent)}")
+        else:
+            reader.note(f"prefetch.{key}", "not sent: the profile is built without it")
+    answered = _answers(
+        reader, None if QUESTIONNAIRE_KEY in missing else given.get(QUESTIONNAIRE_KEY)
+    )
+    observed = observations(
+        reader, None if OBSERVATIONS_KEY in missing else given.get(OBSERVATIONS_KEY)
+    )
     if reader.problems:
         raise ProfileError(reader.problems)
-    found = {**observed, **answers}  # an answer wins over an Observation
-    if not found:
-        codes = ", ".join(f"{m.code.system}|{m.code.code}" for m in mapping.observations)
-        raise MissingData(
-            f"no completed QuestionnaireResponse answering {questionnaire_url(kb_id)} "
-            f"and no final Observation with a mapped code ({codes or 'none mapped'}) in "
-            "the prefetch: there is no data about this patient to evaluate",
-            [QUESTIONNAIRE_KEY, OBSERVATIONS_KEY],
-        )
+    found = {**observed, **answered}  # an answer wins over an Observation
     profile: dict[str, dict[str, Any]] = {}
     for attribute in sorted(found):
         fact, name = attribute.split(".")
         profile.setdefault(fact, {})[name] = found[attribute].value
-    return Intake(profile, [found[a].source for a in sorted(found)])
+    return Intake(profile, [found[a].source for a in sorted(found)], reader.notes)
 
 
 # --- QuestionnaireResponse -----------------------------------------------------------
 
 
-def _answers(reader: _Reader, bundle: Any) -> dict[str, _Found]:
-    found: dict[str, _Found] = {}
+def _answers(reader: Reader, bundle: Any) -> dict[str, Found]:
+    found: dict[str, Found] = {}
     url = questionnaire_url(reader.kb_id)
     for path, response in reader.resources(
         bundle, f"prefetch.{QUESTIONNAIRE_KEY}", "QuestionnaireResponse"
@@ -195,8 +137,8 @@ def _answers(reader: _Reader, bundle: Any) -> dict[str, _Found]:
             path, response
         ):
             continue
-        when = str(response.get("authored", ""))
-        resource = f"QuestionnaireResponse/{response.get('id', '(no id)')}"
+        when = rank(response.get("authored"))
+        resource = resource_name(response)
         for item_path, item in _items(reader, response, path):
             link = item["linkId"]
             spec = reader.attributes[link]
@@ -204,15 +146,13 @@ def _answers(reader: _Reader, bundle: Any) -> dict[str, _Found]:
             if value is None:
                 continue
             previous = found.get(link)
-            if previous is None or when >= previous.when:
+            if previous is None or when >= previous.rank:
                 source = IntakeSource(link, value, resource, link, None)
-                found[link] = _Found(value, when, source)
+                found[link] = Found(value, when, source)
     return found
 
 
-def _items(
-    reader: _Reader, node: dict[str, Any], path: str
-) -> Iterator[tuple[str, dict[str, Any]]]:
+def _items(reader: Reader, node: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every answered item naming an attribute, through groups; problems for the rest."""
     items = node.get("item", [])
     if not isinstance(items, list):
@@ -245,7 +185,7 @@ _ANSWER_KEYS = {
 
 
 def _answer_value(
-    reader: _Reader, path: str, item: dict[str, Any], link: str, spec: Attribute
+    reader: Reader, path: str, item: dict[str, Any], link: str, spec: Attribute
 ) -> Any:
     answers = item.get("answer", [])
     if not isinstance(answers, list):
@@ -280,7 +220,7 @@ def _answer_value(
     return value
 
 
-def _code(reader: _Reader, path: str, coding: Any, system: str) -> str | None:
+def _code(reader: Reader, path: str, coding: Any, system: str) -> str | None:
     if not isinstance(coding, dict) or not isinstance(coding.get("code"), str):
         reader.problem(path, "invalid-value", "a Coding needs a `code`")
         return None
@@ -289,99 +229,3 @@ def _code(reader: _Reader, path: str, coding: Any, system: str) -> str | None:
         return None
     code: str = coding["code"]
     return code
-
-
-# --- Observation ---------------------------------------------------------------------
-
-
-def _observations(reader: _Reader, bundle: Any) -> dict[str, _Found]:
-    found: dict[str, _Found] = {}
-    for path, observation in reader.resources(
-        bundle, f"prefetch.{OBSERVATIONS_KEY}", "Observation"
-    ):
-        mapping = _mapping_of(reader, observation)
-        if mapping is None or observation.get("status") not in _USED_OBSERVATIONS:
-            continue
-        if not reader.about_patient(path, observation):
-            continue
-        spec = reader.attributes[mapping.attribute]
-        value = _observed_value(reader, path, observation, mapping, spec)
-        if value is None:
-            continue
-        when = _effective(observation)
-        previous = found.get(mapping.attribute)
-        if previous is None or when >= previous.when:
-            resource = f"Observation/{observation.get('id', '(no id)')}"
-            via = f"{mapping.code.system}|{mapping.code.code}"
-            source = IntakeSource(mapping.attribute, value, resource, via, mapping.interpretation)
-            found[mapping.attribute] = _Found(value, when, source)
-    return found
-
-
-def _mapping_of(reader: _Reader, observation: dict[str, Any]) -> ObservationMapping | None:
-    code = observation.get("code")
-    codings = code.get("coding", []) if isinstance(code, dict) else []
-    for coding in codings if isinstance(codings, list) else []:
-        if isinstance(coding, dict):
-            found = reader.mapping.for_code(str(coding.get("system")), str(coding.get("code")))
-            if found is not None:
-                return found
-    return None
-
-
-def _observed_value(
-    reader: _Reader,
-    path: str,
-    observation: dict[str, Any],
-    mapping: ObservationMapping,
-    spec: Attribute,
-) -> Any:
-    code = f"{mapping.code.system}|{mapping.code.code}"
-    if spec.type == "bool":
-        value = observation.get("valueBoolean")
-        if not isinstance(value, bool):
-            reader.problem(path, "invalid-value", f"an Observation {code} needs `valueBoolean`")
-            return None
-        return value
-    if "valueInteger" in observation:
-        value = observation["valueInteger"]
-        where = f"{path}.valueInteger"
-    elif isinstance(observation.get("valueQuantity"), dict):
-        quantity = observation["valueQuantity"]
-        where = f"{path}.valueQuantity"
-        unit = quantity.get("code", quantity.get("unit"))
-        if unit != mapping.unit:
-            reader.problem(
-                where,
-                "invalid-unit",
-                f"the value is in {shown(unit)}; an Observation {code} must be in `{mapping.unit}`",
-                "kb/fhir.yaml names the unit each code's value is read in",
-            )
-            return None
-        value = quantity.get("value")
-    else:
-        reader.problem(
-            path, "invalid-value", f"an Observation {code} needs `valueQuantity` or `valueInteger`"
-        )
-        return None
-    if spec.type == "integer" and isinstance(value, float) and value.is_integer():
-        value = int(value)
-    error = value_error(spec, value)
-    if error:
-        reader.problem(where, "invalid-value", f"{error} (`{mapping.attribute}`)")
-        return None
-    return value
-
-
-def _effective(observation: dict[str, Any]) -> str:
-    """When an Observation holds, as sortable text (ISO dates sort as text)."""
-    period = observation.get("effectivePeriod")
-    for value in (
-        observation.get("effectiveDateTime"),
-        observation.get("effectiveInstant"),
-        period.get("end") if isinstance(period, dict) else None,
-        observation.get("issued"),
-    ):
-        if isinstance(value, str):
-            return value
-    return ""

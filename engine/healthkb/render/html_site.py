@@ -30,6 +30,7 @@ from .html import (
 )
 from .html_findings import findings_body
 from .html_network import facts_section, site_network
+from .html_provenance import disclaimer_html, provenance_rows
 
 if TYPE_CHECKING:
     from ..content.loading.kb_content import KBContent
@@ -135,6 +136,7 @@ def index_page(data: ReportData) -> str:
         _analysis_row(data),
         "</table>",
         f"<p>{esc(m.description)}</p>" if m.description else "",
+        disclaimer_html(m.disclaimer),
         f"<details><summary>changelog</summary><ul>{changelog}</ul></details>" if changelog else "",
         _sources_table(data),
         site_network(content),
@@ -333,6 +335,7 @@ def source_page(data: ReportData, source_id: str) -> str:
         f"<tr><th>author</th><td>{esc(source.author)}</td></tr>",
         f"<tr><th>published</th><td>{esc(source.published)}</td></tr>",
         url,
+        provenance_rows(source),
         f"<tr><th>text sha256</th><td><code>{esc(text.sha256)}</code></td></tr>",
         "</table>",
         f"<p>Sentences: {esc(sentence_counts(data.sentences.source_summary(source_id)))}.</p>",

@@ -20,6 +20,8 @@ import re
 import uuid
 from typing import Any
 
+from .evidence import provenance_line
+
 Tree = dict[str, Any]
 SourceInfo = tuple[str, str, str | None]
 """A source's title, publisher and URL (None when the source has no URL)."""
@@ -30,6 +32,18 @@ INDICATORS: dict[str, str] = {
     "recommendation": "info",
     "information": "info",
 }
+OVERRIDE_REASONS_SYSTEM = "urn:healthkb:cds-hooks:override-reason"
+OVERRIDE_REASONS: list[dict[str, str]] = [
+    {"system": OVERRIDE_REASONS_SYSTEM, "code": code, "display": display}
+    for code, display in (
+        ("not_applicable", "Does not apply to this patient"),
+        ("data_out_of_date", "The patient's data is out of date"),
+        ("patient_declined", "The patient declined"),
+        ("clinical_judgement", "Clinical judgement differs"),
+    )
+]
+"""The reasons a clinician may give for overriding a card (each card lists them, the
+discovery document too; feedback naming another reason is refused)."""
 SUMMARY_LIMIT = 140
 """The specification asks for a summary of fewer than 140 characters."""
 
@@ -120,16 +134,31 @@ def card_detail(tree: Tree, sources: dict[str, SourceInfo], record_id: str | Non
         f"**{conclusion['kind'].capitalize()}**, certainty *{conclusion['certainty']}*. "
         f"Reached by rule `{rule['id']}` v{rule['version']} ({escape(rule['title'])}).",
         "",
+        *_standing(conclusion),
         "Supporting passages:",
         "",
     ]
     for citation in supporting_citations(tree):
         lines += _passage(citation, sources)
+    for source_id, known in sorted((tree.get("sources") or {}).items()):
+        lines += [f"*Source* {escape(provenance_line(source_id, known))}", ""]
+    if tree.get("disclaimer"):
+        lines += [f"*{escape(tree['disclaimer'])}*", ""]
     stamp = f"Knowledge base `{kb['id']}` {kb['version']}, digest `{kb['digest']}`."
     if record_id is not None:
         stamp += f" Audit record `{record_id}`."
     lines.append(stamp)
     return "\n".join(lines) + "\n"
+
+
+def _standing(conclusion: Tree) -> list[str]:
+    evidence = conclusion.get("evidence")
+    if not evidence:
+        return []
+    lines = [f"Evidence: *{evidence['level']}* ({evidence['scale']}).", ""]
+    if conclusion.get("stale"):
+        lines += ["**Stale:** it rests on a source past its review date.", ""]
+    return lines
 
 
 def card(
@@ -139,7 +168,7 @@ def card(
     record_id: str | None,
 ) -> dict[str, Any]:
     """One conclusion's card, from its explanation tree."""
-    conclusion, rule, kb = tree["conclusion"], tree["rule"], tree["kb"]
+    conclusion, kb = tree["conclusion"], tree["kb"]
     citations = supporting_citations(tree)
     primary = sources[citations[0]["source"]]
     source: dict[str, Any] = {
@@ -163,20 +192,28 @@ def card(
         "indicator": INDICATORS[conclusion["kind"]],
         "detail": card_detail(tree, sources, record_id),
         "source": source,
+        "overrideReasons": OVERRIDE_REASONS,
         # `extension` is the name CDS Hooks reserves for a service's own data.
-        "extension": {
-            "healthkb": {
-                "conclusion": conclusion["id"],
-                "certainty": conclusion["certainty"],
-                "rule": rule["id"],
-                "rule_version": rule["version"],
-                "kb_id": kb["id"],
-                "kb_version": kb["version"],
-                "kb_digest": kb["digest"],
-                "audit_record": record_id,
-            }
-        },
+        "extension": {"healthkb": _extension(tree, record_id)},
     }
+
+
+def _extension(tree: Tree, record_id: str | None) -> dict[str, Any]:
+    conclusion, rule, kb = tree["conclusion"], tree["rule"], tree["kb"]
+    extension = {
+        "conclusion": conclusion["id"],
+        "certainty": conclusion["certainty"],
+        "evidence": conclusion.get("evidence"),
+        **({"stale": True} if conclusion.get("stale") else {}),
+        "rule": rule["id"],
+        "rule_version": rule["version"],
+        "kb_id": kb["id"],
+        "kb_version": kb["version"],
+        "kb_digest": kb["digest"],
+    }
+    if record_id is not None:  # CDS Hooks: an element without a value is left out
+        extension["audit_record"] = record_id
+    return extension
 
 
 def cds_cards(
@@ -194,26 +231,22 @@ def cds_cards(
     return {"cards": cards}
 
 
-def with_intake(response: dict[str, Any], sources: list[Tree]) -> dict[str, Any]:
+def with_intake(
+    response: dict[str, Any], sources: list[Tree], notes: list[Tree] | None = None
+) -> dict[str, Any]:
     """The cards, each also saying where the profile's data came from (FHIR intake).
 
     `sources` are `IntakeSource.to_dict()`s: the attribute, its value, the resource that
     gave it, and for an Observation the mapping's interpretation, which a clinician
     needs to see to judge the conclusion (a day of exercise read as a running session).
+    `notes` are `IntakeNote.to_dict()`s: the data that was sent but not used, and why.
     """
-    lines = ["", "Data from the health record:", ""]
-    for source in sources:
-        value = json.dumps(source["value"], ensure_ascii=False)
-        where = f"`{source['resource']}`"
-        if source["via"] != source["attribute"]:  # an Observation's code
-            where += f" ({escape(source['via'])})"
-        line = f"- `{source['attribute']}` = `{value}` from {where}"
-        if source.get("interpretation"):
-            line += f"; *interpretation:* {escape(source['interpretation'])}"
-        lines.append(line)
+    lines = _intake_lines(sources, notes or [])
     cards = []
     for card_data in response["cards"]:
         extension = dict(card_data["extension"]["healthkb"], intake=sources)
+        if notes:
+            extension["intake_notes"] = notes
         cards.append(
             {
                 **card_data,
@@ -222,3 +255,39 @@ def with_intake(response: dict[str, Any], sources: list[Tree]) -> dict[str, Any]
             }
         )
     return {**response, "cards": cards}
+
+
+def _intake_lines(sources: list[Tree], notes: list[Tree]) -> list[str]:
+    lines = ["", "Data from the health record:", ""]
+    for source in sources:
+        value = json.dumps(source["value"], ensure_ascii=False)
+        where = f"`{source['resource']}`"
+        if source["via"] != source["attribute"]:  # an Observation's code
+            where += f" ({escape(source['via'])})"
+        if source.get("converted_from"):
+            where += f", converted from {escape(source['converted_from'])}"
+        line = f"- `{source['attribute']}` = `{value}` from {where}"
+        if source.get("interpretation"):
+            line += f"; *interpretation:* {escape(source['interpretation'])}"
+        lines.append(line)
+    if not sources:
+        lines.append("- none: these cards hold without the patient's data")
+    if notes:
+        lines += ["", "Data not used:", ""]
+        lines += [f"- `{n['resource']}`: {escape(n['message'])}" for n in notes]
+    return lines
+
+
+def with_fresh_uuids(response: dict[str, Any]) -> dict[str, Any]:
+    """The cards with a new random uuid each: a service answering without an audit log
+    still gives every card of every answer its own uuid (CDS Hooks feedback names a
+    card by it), where the library's own output stays deterministic."""
+    return {**response, "cards": [{**c, "uuid": str(uuid.uuid4())} for c in response["cards"]]}
+
+
+def with_links(response: dict[str, Any], links: list[dict[str, str]]) -> dict[str, Any]:
+    """Each card with its `links` (CDS Hooks `Link`s, `type: absolute`), in card order."""
+    return {
+        **response,
+        "cards": [{**c, "links": [link]} for c, link in zip(response["cards"], links, strict=True)],
+    }

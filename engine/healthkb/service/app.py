@@ -15,10 +15,12 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -28,19 +30,23 @@ from ..editing.schemas import profile_schema
 from ..errors import EvaluationError, HealthKBError, Problem, ProfileError, UnknownConclusionError
 from ..knowledge_base import KnowledgeBase, load
 from ..profiles.fhir_intake import MissingData
+from ..profiles.fhir_units import UnitConverter
 from ..render.questionnaire import questionnaire
 from ..render.result import result_json
 from . import cds
 from .auth import AuthSetupError, TokenVerifier, read_jwks
 from .body import BodyLimits, read_json
+from .explanation_route import EXPLANATION_PATH, add_explanation_route
+from .fhir_client import FetchLimits, FhirFetchError
 from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
 from .problems import PROBLEM_JSON, ServiceProblem, problem_response
 from .settings import Settings
 from .what_if_route import add_what_if_route
 
 AUDIT_HEADER = "Healthkb-Audit-Record"
-PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
-"""What answers without a token when authentication is on."""
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", EXPLANATION_PATH})
+"""What answers without a token when authentication is on (a card's explanation link is
+opened in a browser, which has no token)."""
 SECURITY_SCHEME = "cdsHooksJwt"
 T = TypeVar("T")
 log = logging.getLogger("healthkb.service")
@@ -63,6 +69,8 @@ class Service:
             if settings.audit_log
             else None
         )
+        self.units = UnitConverter()
+        self.fetch_limits = FetchLimits()
         self.verifier: TokenVerifier | None = None
         if settings.auth_jwks:
             if not settings.public_url:
@@ -119,6 +127,18 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
     )
     _add_error_handlers(app, service)
     _add_routes(app, service)
+    add_explanation_route(app, kb)
+    if service.settings.cors_origins:
+        # Browser-based CDS clients (the public CDS Hooks sandbox) call from their own
+        # origin: their preflight OPTIONS is answered here, before any route.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(service.settings.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=[AUDIT_HEADER],
+            max_age=600,
+        )
     app.openapi = lambda: _openapi(app, kb, authenticated=service.verifier is not None)  # type: ignore[method-assign]
     add_what_if_route(app, service)
     return app
@@ -169,15 +189,17 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 
     @app.post(
         "/evaluate",
-        responses=responses("Result", (*POST_ERRORS, 503)),
+        responses=responses("Answer", (*POST_ERRORS, 503)),
         openapi_extra=request_body("Profile"),
         summary="Evaluate a profile (the JSON of `healthkb evaluate --format json`)",
     )
     async def evaluate(request: Request) -> Response:
         profile = await service.body(request)
-        result = await service.run(kb.evaluate, profile, audit=service.audit)
-        headers = {AUDIT_HEADER: result.audit_record_id} if result.audit_record_id else None
-        body = result_json(result, compact=True)
+        request_id = request.headers.get("x-request-id")
+        result = await service.run(kb.evaluate, profile, audit=service.audit, input_id=request_id)
+        record = result.audit_record_id
+        headers = {AUDIT_HEADER: record} if record else None
+        body = result_json(result, compact=True, record=record)
         return Response(body, media_type="application/json", headers=headers)
 
     @app.post(
@@ -229,8 +251,15 @@ def _add_fhir_routes(app: FastAPI, service: Service) -> None:
     async def hook(service_id: str, request: Request) -> Response:
         await service.authenticate(request)  # 401 before 404: no probing without a token
         cds.known_service(kb, service_id)
-        data = await read_json(request, service.limits)
-        cards, record = await service.run(cds.call_hook, kb, data, service.audit)
+        call = cds.hook_request(await read_json(request, service.limits))
+        settings = service.settings
+        async with httpx.AsyncClient() as client:
+            prefetch = await cds.completed_prefetch(
+                kb, call, client, settings.allow_http_fhir, service.fetch_limits
+            )
+        cards, record = await service.run(
+            cds.answer_hook, kb, call, prefetch, service.audit, service.units, settings.public_url
+        )
         # The header names the record even when no card does (no conclusion reached).
         return JSONResponse(cards, headers={AUDIT_HEADER: record} if record else None)
 
@@ -297,14 +326,29 @@ def _add_error_handlers(app: FastAPI, service: Service) -> None:
     app.add_exception_handler(ProfileError, handle(422, "invalid-profile", "Invalid profile"))
     app.add_exception_handler(MissingData, handle(412, "missing-prefetch", "Missing prefetch data"))
     app.add_exception_handler(
+        FhirFetchError, handle(412, "fhir-server-failed", "The FHIR server gave no data")
+    )
+    app.add_exception_handler(
         UnknownConclusionError, handle(404, "unknown-conclusion", "Unknown conclusion")
     )
     app.add_exception_handler(
         EvaluationError, handle(422, "evaluation-failed", "Evaluation failed")
     )
-    app.add_exception_handler(
-        HealthKBError, handle(503, "audit-log-unavailable", "Audit log unavailable")
-    )
+
+    async def audit_log_unavailable(request: Request, error: Exception) -> Response:
+        # The reason names files on the server: for its log, not for clients.
+        log.error(
+            "%s %s: the audit log cannot be written: %s", request.method, request.url.path, error
+        )
+        problem = ServiceProblem(
+            503,
+            "audit-log-unavailable",
+            "Audit log unavailable",
+            "the audit log cannot be written, so nothing was answered; the service's log says why",
+        )
+        return problem_response(problem, request.url.path)
+
+    app.add_exception_handler(HealthKBError, audit_log_unavailable)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
 

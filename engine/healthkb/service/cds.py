@@ -2,25 +2,34 @@
 
 The service's data comes in the call's prefetch (declared in discovery): the patient's
 `QuestionnaireResponse`s answering the KB's Questionnaire and their `Observation`s with
-the codes `kb/fhir.yaml` maps. The profile built from them is evaluated like any
-other, and each card also says where its data came from. The service does not query
-the client's FHIR server: a call without the prefetch it needs gets 412, naming what is
-missing, as the specification asks of a service that cannot get its data.
+the codes `kb/fhir.yaml` maps. A key the client did not fill is fetched from the
+client's FHIR server when the call carries `fhirServer` and `fhirAuthorization`
+(fhir_client.py), with exactly the query its template names. The profile built from
+the data is evaluated like any other, and each card also says where its data came
+from and what was sent but not used. A call whose data can be had neither way gets
+412, naming what is missing, as the specification asks.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import json
+from typing import Any, Literal
+from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..audit.log import AuditLog, Feedback, UnknownRecordError
 from ..content.fhir_mapping import questionnaire_url
 from ..errors import Problem
 from ..knowledge_base import KnowledgeBase
-from ..profiles.fhir_intake import OBSERVATIONS_KEY, QUESTIONNAIRE_KEY, build_intake
-from ..results.cds_cards import with_intake
+from ..profiles.fhir_instants import is_instant
+from ..profiles.fhir_intake import OBSERVATIONS_KEY, QUESTIONNAIRE_KEY, build_intake, missing_keys
+from ..profiles.fhir_units import UnitConverter
+from ..results.cds_cards import OVERRIDE_REASONS, with_fresh_uuids, with_intake, with_links
 from .body import BODY
+from .fhir_client import FetchLimits, access_of, expanded, fetch
 from .problems import ServiceProblem
 
 HOOK = "patient-view"
@@ -31,8 +40,9 @@ def service_id(kb: KnowledgeBase) -> str:
     return kb.id
 
 
-def discovery(kb: KnowledgeBase) -> dict[str, Any]:
-    """The discovery document: one `patient-view` service with its prefetch templates."""
+def prefetch_templates(kb: KnowledgeBase) -> dict[str, str]:
+    """The service's prefetch templates, by key: what a client prefetches, and exactly
+    what the service fetches itself when a key is missing."""
     codes = ",".join(f"{m.code.system}|{m.code.code}" for m in kb.content.fhir.observations)
     prefetch = {
         QUESTIONNAIRE_KEY: (
@@ -45,6 +55,12 @@ def discovery(kb: KnowledgeBase) -> dict[str, Any]:
             f"Observation?patient={{{{context.patientId}}}}&code={codes}"
             "&status=final,amended,corrected"
         )
+    return prefetch
+
+
+def discovery(kb: KnowledgeBase) -> dict[str, Any]:
+    """The discovery document: one `patient-view` service with its prefetch templates."""
+    prefetch = prefetch_templates(kb)
     manifest = kb.content.manifest
     return {
         "services": [
@@ -58,6 +74,8 @@ def discovery(kb: KnowledgeBase) -> dict[str, Any]:
                     "The patient answers the Questionnaire at /fhir/Questionnaire; mapped "
                     "Observations (Exercise Vital Sign) are used where there is no answer."
                 ),
+                # The reasons a card may be overridden with (each card lists them too).
+                "extension": {"healthkb": {"overrideReasons": OVERRIDE_REASONS}},
             }
         ]
     }
@@ -79,7 +97,7 @@ class HookContext(_Open):
 class HookRequest(_Open):
     """A CDS Hooks call (the fields this service reads)."""
 
-    hook: str
+    hook: str = Field(json_schema_extra={"enum": [HOOK]})
     hookInstance: str = Field(min_length=1)
     fhirServer: str | None = None
     fhirAuthorization: dict[str, Any] | None = None
@@ -87,14 +105,56 @@ class HookRequest(_Open):
     prefetch: dict[str, Any] | None = None
 
 
+class Coding(_Open):
+    system: str | None = None
+    code: str = Field(min_length=1)
+    display: str | None = None
+
+
+class OverrideReason(_Open):
+    reason: Coding | None = None
+    userComment: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of_the_cards_reasons(self) -> OverrideReason:
+        if self.reason is not None and not any(
+            (self.reason.system, self.reason.code) == (r["system"], r["code"])
+            for r in OVERRIDE_REASONS
+        ):
+            codes = ", ".join(r["code"] for r in OVERRIDE_REASONS)
+            raise ValueError(
+                f"`{self.reason.code}` is not one of the card's overrideReasons ({codes})"
+            )
+        return self
+
+
+class AcceptedSuggestion(_Open):
+    id: str = Field(min_length=1)
+
+
 class FeedbackItem(_Open):
     """What the client did with one card."""
 
     card: str = Field(min_length=1)
-    outcome: str = Field(pattern="^(accepted|overridden)$")
+    outcome: Literal["accepted", "overridden"]
     outcomeTimestamp: str = Field(min_length=1)
-    acceptedSuggestions: list[dict[str, Any]] | None = None
-    overrideReason: dict[str, Any] | None = None
+    acceptedSuggestions: list[AcceptedSuggestion] | None = None
+    overrideReason: OverrideReason | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FeedbackItem:
+        if not is_instant(self.outcomeTimestamp):
+            raise ValueError(
+                f"`outcomeTimestamp` {self.outcomeTimestamp!r} is not an instant "
+                "(e.g. 2026-12-01T10:00:00Z)"
+            )
+        if self.outcome == "accepted" and not self.acceptedSuggestions:
+            raise ValueError("an `accepted` outcome names its `acceptedSuggestions`")
+        if self.outcome == "accepted" and self.overrideReason is not None:
+            raise ValueError("an `accepted` outcome has no `overrideReason`")
+        if self.outcome == "overridden" and self.acceptedSuggestions:
+            raise ValueError("an `overridden` outcome has no `acceptedSuggestions`")
+        return self
 
 
 class FeedbackRequest(_Open):
@@ -134,11 +194,8 @@ def known_service(kb: KnowledgeBase, wanted: str) -> None:
         )
 
 
-def call_hook(
-    kb: KnowledgeBase, data: Any, audit: AuditLog | None
-) -> tuple[dict[str, Any], str | None]:
-    """The cards for one hook call and the audit record id of its evaluation (errors as
-    ServiceProblem, ProfileError, MissingData)."""
+def hook_request(data: Any) -> HookRequest:
+    """The call, checked: its fields, and that it is the hook this service answers."""
     request: HookRequest = parsed(HookRequest, data)
     if request.hook != HOOK:
         raise ServiceProblem(
@@ -147,20 +204,95 @@ def call_hook(
             "Unsupported hook",
             f"this service answers the `{HOOK}` hook, not {request.hook!r}",
         )
+    return request
+
+
+async def completed_prefetch(
+    kb: KnowledgeBase,
+    request: HookRequest,
+    client: httpx.AsyncClient,
+    allow_http: bool,
+    limits: FetchLimits,
+) -> Any:
+    """The call's prefetch with the keys it lacks fetched from its FHIR server, when it
+    names one with an access token (FhirFetchError when that server fails)."""
+    missing = missing_keys(request.prefetch)
+    if not missing or request.fhirAuthorization is None:
+        return request.prefetch
+    access = access_of(request.fhirServer, request.fhirAuthorization, allow_http)
+    context = request.context.model_dump()
+    templates = prefetch_templates(kb)
+    queries = {key: expanded(templates[key], context) for key in missing if key in templates}
+    fetched = await fetch(client, access, queries, limits)
+    return {**(request.prefetch or {}), **fetched}
+
+
+def answer_hook(
+    kb: KnowledgeBase,
+    request: HookRequest,
+    prefetch: Any,
+    audit: AuditLog | None,
+    units: UnitConverter,
+    public_url: str | None,
+) -> tuple[dict[str, Any], str | None]:
+    """The cards for one hook call and the audit record id of its evaluation (errors as
+    ServiceProblem, ProfileError, MissingData)."""
     content = kb.content
     intake = build_intake(
-        kb.id, content.vocabulary, content.fhir, request.prefetch, request.context.patientId
+        kb.id, content.vocabulary, content.fhir, prefetch, request.context.patientId, units
     )
-    result = kb.evaluate(intake.profile, audit=audit)
-    cards = with_intake(result.to_cds_cards(), [s.to_dict() for s in intake.sources])
+    result = kb.evaluate(intake.profile, audit=audit, input_id=request.hookInstance)
+    cards = with_intake(
+        result.to_cds_cards(),
+        [s.to_dict() for s in intake.sources],
+        [n.to_dict() for n in intake.notes],
+    )
+    if result.audit_record_id is None:
+        cards = with_fresh_uuids(cards)
+    if public_url:
+        links = [
+            explanation_link(public_url, conclusion, intake.profile)
+            for conclusion in result.conclusion_ids
+        ]
+        cards = with_links(cards, links)
     return cards, result.audit_record_id
+
+
+def explanation_link(public_url: str, conclusion: str, profile: Any) -> dict[str, str]:
+    """A card's link to the page explaining its conclusion for this profile (GET, in a
+    browser: the profile travels in the link, base64url-encoded JSON)."""
+    text = json.dumps(profile, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    encoded = base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+    query = urlencode({"conclusion": conclusion, "profile": encoded})
+    return {
+        "label": "Why: the rule and the passages behind this card",
+        "url": f"{public_url.rstrip('/')}/explanation?{query}",
+        "type": "absolute",
+    }
+
+
+def profile_of_link(encoded: str) -> Any:
+    """The profile an explanation link carries (ServiceProblem 400 when unreadable)."""
+    try:
+        text = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise ServiceProblem(
+            400, "invalid-link", "Invalid link", "the link's `profile` is not base64url JSON"
+        ) from None
+
+
+NOT_RECORDED = (
+    "this service keeps no audit log (it was started without --audit-log): the feedback "
+    "was checked and then dropped, not kept"
+)
 
 
 def record_feedback(data: Any, audit: AuditLog | None) -> dict[str, Any]:
     """Each card's feedback as an audit record against the card's uuid (with a log)."""
     request: FeedbackRequest = parsed(FeedbackRequest, data)
     if audit is None:
-        return {"recorded": []}
+        return {"recorded": [], "not_recorded": NOT_RECORDED}
     found = []
     for item in request.feedback:
         try:

@@ -70,10 +70,23 @@ class Explanation(BaseModel):
     conclusion: dict[str, Any]
 
 
+class Coding(BaseModel):
+    system: str
+    code: str
+    display: str
+
+
 class CardSource(BaseModel):
     label: str
-    url: str | None = None
-    topic: dict[str, Any] | None = None
+    url: str = ""
+    """Left out when the source names no URL (never null)."""
+    topic: Coding
+
+
+class Link(BaseModel):
+    label: str
+    url: str
+    type: Literal["absolute"]
 
 
 class Card(BaseModel):
@@ -82,6 +95,9 @@ class Card(BaseModel):
     indicator: Literal["info", "warning", "critical"]
     detail: str
     source: CardSource
+    overrideReasons: list[Coding]
+    links: list[Link] = []
+    """With --public-url: the page explaining the card's conclusion."""
     extension: dict[str, Any]
 
 
@@ -96,6 +112,8 @@ class Service(BaseModel):
     description: str
     prefetch: dict[str, str]
     usageRequirements: str
+    extension: dict[str, Any]
+    """`healthkb.overrideReasons`: the reasons a card may be overridden with."""
 
 
 class Discovery(BaseModel):
@@ -105,6 +123,15 @@ class Discovery(BaseModel):
 class FeedbackResponse(BaseModel):
     recorded: list[str]
     """The audit record id of each feedback (empty when the service keeps no audit log)."""
+    not_recorded: str | None = None
+    """Present when the feedback was not kept, saying why (the service keeps no audit log)."""
+
+
+class Answer(Result):
+    """The answer of `/evaluate`: the result, and the id of its audit record."""
+
+    record: str | None = None
+    """The id of the answer's audit record (absent when the service keeps no audit log)."""
 
 
 class Questionnaire(BaseModel):
@@ -120,6 +147,7 @@ class Questionnaire(BaseModel):
 DOCUMENTED = (
     ProblemDocument,
     Result,
+    Answer,
     KBInfo,
     Health,
     ExplainRequest,
@@ -158,7 +186,8 @@ ERRORS: dict[int, str] = {
     400: "The body is not JSON, or nests too deeply.",
     401: "Authentication is on and the request has no valid CDS Hooks client JWT.",
     404: "No such CDS service, conclusion or card.",
-    412: "The hook's prefetch lacks the data the service needs (named in `detail`).",
+    412: "The hook's prefetch lacks the data the service needs (named in `detail`), and "
+    "it could not be fetched from the call's FHIR server.",
     413: "The body is larger than the service's --max-body.",
     415: "The body is not JSON (Content-Type must be application/json).",
     422: "The JSON does not fit: `problems` names each field, as the command line does.",

@@ -13,6 +13,14 @@ from dataclasses import asdict, dataclass, field
 
 from ..audit.checkpoints import DEFAULT_CHECKPOINT_EVERY
 from .body import DEFAULT_MAX_BODY
+from .transport import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_MAX_HEADERS,
+    TransportLimits,
+)
 
 ENVIRONMENT_VARIABLE = "HEALTHKB_SERVICE_SETTINGS"
 
@@ -31,6 +39,12 @@ class Settings:
     checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
     checkpoint_seconds: float | None = None
     max_body: int = DEFAULT_MAX_BODY
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    max_headers: int = DEFAULT_MAX_HEADERS
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    """Per worker; see transport.py."""
     auth_jwks: str | None = None
     auth_issuers: tuple[str, ...] = field(default_factory=tuple)
     auth_jku: tuple[str, ...] = field(default_factory=tuple)
@@ -38,9 +52,22 @@ class Settings:
     public_url: str | None = None
     """The URL clients reach the service at: the base of a JWT's `aud` (required with
     `auth_jwks`; the audience never comes from a request's headers)."""
+    allow_http_fhir: bool = False
+    """Fetch from a `fhirServer` over plain http too (tests on loopback only)."""
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    """Browser origins allowed to call the service (CORS), e.g. the CDS Hooks sandbox."""
     seen_tokens: str | None = None
     """The folder where every worker records the ids (`jti`) of the tokens it accepted,
     so that no token is accepted twice by the service as a whole."""
+
+    def transport_limits(self) -> TransportLimits:
+        return TransportLimits(
+            max_header_bytes=self.max_header_bytes,
+            max_headers=self.max_headers,
+            header_timeout=self.header_timeout,
+            body_timeout=self.body_timeout,
+            max_connections=self.max_connections,
+        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -48,7 +75,7 @@ class Settings:
     @classmethod
     def from_json(cls, text: str) -> Settings:
         data = json.loads(text)
-        for name in ("auth_issuers", "auth_jku"):
+        for name in ("auth_issuers", "auth_jku", "cors_origins"):
             data[name] = tuple(data.get(name) or ())
         return cls(**data)
 

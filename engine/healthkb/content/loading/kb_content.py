@@ -47,6 +47,8 @@ class KBContent:
     condition of each ("rule_when" | "silence_when", id)."""
     fhir: FhirMapping = field(default_factory=FhirMapping)
     """How FHIR Observations become profile attributes (`kb/fhir.yaml`; empty without it)."""
+    links_outside: bool = False
+    """Loaded with links out of `root` allowed (its test cases are read the same way)."""
 
     def active_rules(self) -> list[Rule]:
         return [r for r in self.rules.values() if r.status == "active"]

@@ -1,0 +1,57 @@
+"""GET /explanation: the page a card's link opens, explaining its conclusion (HTML).
+
+A CDS Hooks card links to it (`links`, `type: absolute`, from `--public-url`); the
+link carries the conclusion and the profile (base64url JSON, see `cds.explanation_link`),
+so the page needs nothing stored and no token: a clinician's browser opens it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from ..knowledge_base import KnowledgeBase
+from ..render.html_explain import explanation_page, why_not_page
+from .cds import profile_of_link
+from .openapi import responses
+from .problems import ServiceProblem
+
+EXPLANATION_PATH = "/explanation"
+
+
+def add_explanation_route(app: FastAPI, kb: KnowledgeBase) -> None:
+    """Register GET /explanation for `kb`."""
+
+    @app.get(
+        EXPLANATION_PATH,
+        responses={
+            200: {"description": "The explanation page", "content": {"text/html": {}}},
+            **{s: r for s, r in responses("Health", (400, 404, 422)).items() if s != 200},
+        },
+        openapi_extra={"parameters": [_query("conclusion"), _query("profile")]},
+        summary="A card's link: the page explaining a conclusion for a profile (HTML)",
+    )
+    async def explanation(request: Request) -> Response:
+        asked = {name: request.query_params.get(name) for name in ("conclusion", "profile")}
+        missing = [name for name, value in asked.items() if not value]
+        if missing:
+            raise ServiceProblem(
+                422,
+                "invalid-request",
+                "Invalid request",
+                f"the link lacks its {' and '.join(f'`{m}`' for m in missing)}",
+            )
+        conclusion, data = str(asked["conclusion"]), profile_of_link(str(asked["profile"]))
+        result = kb.evaluate(data)
+        if conclusion in result.conclusion_ids:
+            page = explanation_page(result.explain(conclusion).to_dict(), kb.content, data)
+        else:
+            page = why_not_page(result.why_not(conclusion).to_dict(), kb.content, data)
+        return HTMLResponse(page)
+
+
+def _query(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": True, "schema": {"type": "string"}}
