@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.benchmarks import peer, robustness
-from tests.benchmarks import what_if as what_if_benchmark
+from tests.benchmarks import audit_store, peer, robustness
 from tests.benchmarks.generated_kb import group_profile, write_generated_kb
 from tests.benchmarks.run import main, run
 from tests.benchmarks.service import run as run_service
@@ -87,14 +86,10 @@ def test_a_quick_clips_peer_run_reports_every_path_and_target(
     assert "`healthkb evaluate` start-up <= 0.25 s" in text
 
 
-def test_a_small_what_if_and_proven_diff_benchmark_reports_every_figure() -> None:
-    lines = what_if_benchmark.run(what_if_rules=120, diff_rules=120, runs=1)
-    text = "\n".join(lines)
-    assert text.startswith("machine: ")
-    assert "seed: what-if (fat decrease, 3 proposals): " in text
-    assert "120 rules: what-if (measure_1_advice, 3 proposals): " in text
-    assert "120 rules, one rule changed: diff --prove, the proof: " in text
-    # Raising `level gt 0` to `gt 3` in one group's first rule loses its advice at 1 and 2.
-    assert (
-        "  lost measure_1_advice where measure_1.flagged is true and measure_1.level >= 1 " in text
-    )
+def test_a_small_audit_store_benchmark_answers_every_question(tmp_path: Path) -> None:
+    log = healthkb.AuditLog(f"sqlite:///{tmp_path / 'audit.db'}")
+    audit_store.fill(log, 730)
+    figures = {question: found for question, _, found in audit_store.queries(log, 730)}
+    assert figures["list --input-id person-N"] == 1
+    assert figures["list --since DAY --until DAY+1"] == 2
+    assert log.verify().ok

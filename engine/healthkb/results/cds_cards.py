@@ -20,6 +20,7 @@ import re
 import uuid
 from typing import Any
 
+from ..content.model import is_web_address
 from .evidence import provenance_line
 
 Tree = dict[str, Any]
@@ -179,7 +180,7 @@ def card(
             "display": conclusion["kind"].capitalize(),
         },
     }
-    if primary[2]:
+    if primary[2] and is_web_address(primary[2]):  # checked again: a card's link is live
         source["url"] = primary[2]
     uid = (
         card_uuid(record_id, conclusion["id"])
