@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from .approval_model import ApprovalPolicy
 from .provenance import (
     DEFAULT_REVIEW_WARNING_DAYS,
     UNKNOWN,
@@ -69,6 +72,34 @@ def whole_number_fits(value: object) -> bool:
 # wording.py), "message (hint)".
 HINT = "\n"
 
+WEB_SCHEMES = ("http", "https")
+
+
+def is_web_address(url: str) -> bool:
+    """Whether `url` is an absolute http:// or https:// address with a host, and holds
+    no space or control character: safe as a link in a report page or a CDS card (a
+    `javascript:` or `data:` address would run in the reader's browser)."""
+    if any(
+        character.isspace() or ord(character) < 32 or ord(character) == 127 for character in url
+    ):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme.lower() in WEB_SCHEMES and bool(parts.hostname)
+
+
+def _web_address(url: str) -> str:
+    if not is_web_address(url):
+        shown = url if len(url) <= 60 else url[:59] + "…"
+        raise ValueError(
+            f"{shown!r} is not an http:// or https:// address{HINT}give the address the "
+            "article was published at; other kinds (javascript:, data:, file:) are refused, "
+            "since report pages and CDS cards make it a link"
+        )
+    return url
+
+
+WebAddress = Annotated[str, AfterValidator(_web_address)]
+
 CERTAINTY_RANK: dict[str, int] = {"possible": 0, "likely": 1, "established": 2}
 KIND_RANK: dict[str, int] = {"warning": 0, "outcome": 1, "recommendation": 2, "information": 3}
 
@@ -118,6 +149,8 @@ class Manifest(StrictModel):
     """Shown with every answer (text, JSON, CDS cards, the report)."""
     review_warning_days: Annotated[int, Field(ge=0, le=3650)] = DEFAULT_REVIEW_WARNING_DAYS
     """How many days before a source's `review_by` `validate` starts warning."""
+    approvals: ApprovalPolicy | None = None
+    """Who must approve a release (`healthkb approve`) before `healthkb release` cuts it."""
 
 
 # --- sources --------------------------------------------------------------------------
@@ -160,8 +193,8 @@ class Source(StrictModel):
     """The publication date, `YYYY-MM-DD`."""
     language: LanguageTag
     """The language tag of the text quoted here, e.g. `en` or `en-GB`."""
-    url: str | None = None
-    """Where the article was published."""
+    url: WebAddress | None = None
+    """Where the article was published: an http:// or https:// address."""
     licence: Text | Unknown = UNKNOWN
     """Under which licence or copyright the text is quoted here, or `unknown`."""
     translation: Translation | None = None
@@ -379,6 +412,9 @@ class Conclusion(StrictModel):
     """possible, likely or established: never stronger than the source's wording."""
     statement: Text
     """What the person is told, in plain words."""
+    clinician_statement: Text | None = None
+    """The same guidance for a clinician (CDS Hooks cards), with the same certainty;
+    without it, cards show `statement`."""
     because: list[Citation] = Field(min_length=1)
     """The passages of the source the statement rests on."""
     excludes: list[Identifier] = Field(default_factory=list)

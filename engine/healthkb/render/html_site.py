@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..analysis.findings import Report
 from ..content.logic import walk_comparisons
-from ..content.model import Citation
+from ..content.model import Citation, is_web_address
 from ..content.rule_model import Rule
 from ..content.sources import Paragraph
 from ..editing.passages import Citer, Passage, passage_id
@@ -321,11 +321,11 @@ def source_page(data: ReportData, source_id: str) -> str:
             '<ul class="notes">' + "".join(_passage_note(p, data.content) for p in here) + "</ul>"
         )
 
-    url = (
-        f'<tr><th>address</th><td><a href="{esc(source.url)}">{esc(source.url)}</a></td></tr>'
-        if source.url
-        else ""
-    )
+    url = ""
+    if source.url and is_web_address(source.url):  # checked again: the link is live
+        url = f'<tr><th>address</th><td><a href="{esc(source.url)}">{esc(source.url)}</a></td></tr>'
+    elif source.url:
+        url = f"<tr><th>address</th><td>{esc(source.url)} (not a web address: no link)</td></tr>"
     body = [
         _nav("../"),
         f"<h1>{esc(source.title)}</h1>",
