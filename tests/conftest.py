@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,12 @@ import healthkb
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_ID = "cainiu-2025-running-thigh-fat"
+
+TODAY = "2026-12-01"
+"""The day every test runs on, for review dates (`stale`, `review-due-soon`): set in the
+environment, so the commands and services that tests start agree on it. A test about
+review dates sets its own."""
+os.environ["HEALTHKB_TODAY"] = TODAY
 
 
 @pytest.fixture(autouse=True)

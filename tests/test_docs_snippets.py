@@ -250,6 +250,7 @@ _NOT_CODES = {
     "unexpected-conclusion",
     "unexpected-rule",
     "cds-hooks",
+    "verify-release",
 }
 # Problems `healthkb audit verify` finds in an audit log: documented for auditors.
 _AUDIT_LOG_CODES = {
@@ -282,7 +283,7 @@ _ONE_WORD_CODE = re.compile(r'Problem\(\s*[^,()]+,\s*[^,()]+,\s*[^,()]+,\s*"([a-
 # Where the problems of requests to the service are made: documented in docs/service.md.
 SERVICE_FILES = ("service/*.py", "profiles/fhir_*.py")
 # Hyphenated strings there that are not problem codes: HTTP headers, the hook's name.
-_NOT_SERVICE_CODES = {"content-length", "content-type", "patient-view", "utf-8"}
+_NOT_SERVICE_CODES = {"content-length", "content-type", "patient-view", "utf-8", "x-request-id"}
 
 
 def _service_paths() -> set[Path]:

@@ -204,6 +204,23 @@ class AuditLog:
             schedule.checkpointed()
             return checkpoint
 
+    @property
+    def checkpoint_seconds(self) -> float | None:
+        """The writer's `checkpoint_seconds` (None: no key, or no time limit)."""
+        return None if self._schedule is None else self._schedule.seconds
+
+    def checkpoint_pending(self, *, overdue_only: bool = False) -> Record | None:
+        """Sign a checkpoint now if this writer appended records since its last one
+        (with `overdue_only`, only once they waited `checkpoint_seconds`): what a writer
+        does when it stops, and on a timer while idle. None when nothing waits, or the
+        writer has no key."""
+        schedule = self._schedule
+        if schedule is None or not schedule.pending:
+            return None
+        if overdue_only and not schedule.overdue():
+            return None
+        return self.checkpoint()
+
     def verify_checkpoints(self, public_key: str | Path | Ed25519PublicKey) -> CheckpointCheck:
         """Check every checkpoint of the log with `public_key` (or the path of
         `audit.pub`): each signature, and that each signed record is still as signed."""

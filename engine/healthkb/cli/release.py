@@ -11,7 +11,9 @@ from typing import Any, TextIO
 from ..editing.cases import CaseOutcome
 from ..editing.release import GatesRefusedError, NothingToRelease, release
 from ..editing.release_gates import FAILING_TEST_CASE, parse_acceptance
+from ..editing.signing import sign_released
 from ..errors import KBError
+from ..files.ed25519_keys import read_private_key
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -63,6 +65,12 @@ def register(commands: Any) -> None:
         "sentence-not-encoded, redundant, gap), saying why; written in the changelog "
         "(repeat for more)",
     )
+    parser.add_argument(
+        "--sign",
+        metavar="KEY",
+        help="sign the release with this Ed25519 private key (as `audit keygen` writes it): "
+        "writes kb/release.sig.json over every file of the KB",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -70,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     date = _date(args.date) if args.date else None
     root = writable_kb_folder(args.path, "`healthkb release`")
     accept = _acceptances(args.accept)
+    key = read_private_key(args.sign) if args.sign else None  # a bad key stops it first
     try:
         with writing(root):
             done = release(
@@ -103,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
     for item in done.accepted:
         print(f"accepted {item} ({accept.get(item.code, '--allow-failing-tests')})")
     print(f"wrote {', '.join(done.files)}")
+    if key is not None:
+        with writing(root):
+            signature = sign_released(root, key)
+        print(f"signed every file of the release: {signature.relative_to(root).as_posix()}")
     if done.regenerated_schemas:
         print(
             "note: the JSON Schemas above were out of date with the KB and were regenerated "

@@ -84,6 +84,12 @@ def register(commands: Any) -> None:
         help="fetch a hook's missing data from an http (not https) fhirServer: tests only",
     )
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    parser.add_argument(
+        "--require-signed",
+        metavar="PUB",
+        help="refuse a KB whose files are not those of a release signed with this Ed25519 "
+        "public key (`healthkb release --sign`)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -138,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
     if args.max_body < 1:
         raise UsageError(f"--max-body must be at least 1 byte; got {args.max_body}")
     root = kb_folder(args.kb or args.path)
-    kb = load(root)  # a broken KB is reported here, once, before any worker starts
+    # A broken or unsigned KB is reported here, once, before any worker starts.
+    kb = load(root, require_signed=args.require_signed)
     audit = open_audit_log(args)  # a bad checkpoint key stops it here
     if audit is not None:
         audit.open()  # and a store that cannot be opened (unreachable, newer schema, ...)

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
     model_validator,
+)
+
+from .approval_model import ApprovalPolicy
+from .provenance import (
+    DEFAULT_REVIEW_WARNING_DAYS,
+    UNKNOWN,
+    EvidenceLevel,
+    LanguageTag,
+    Translation,
+    Unknown,
 )
 
 Identifier = Annotated[
@@ -59,6 +71,34 @@ def whole_number_fits(value: object) -> bool:
 # Between a validator's message and its hint: the problem shows them apart (see
 # wording.py), "message (hint)".
 HINT = "\n"
+
+WEB_SCHEMES = ("http", "https")
+
+
+def is_web_address(url: str) -> bool:
+    """Whether `url` is an absolute http:// or https:// address with a host, and holds
+    no space or control character: safe as a link in a report page or a CDS card (a
+    `javascript:` or `data:` address would run in the reader's browser)."""
+    if any(
+        character.isspace() or ord(character) < 32 or ord(character) == 127 for character in url
+    ):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme.lower() in WEB_SCHEMES and bool(parts.hostname)
+
+
+def _web_address(url: str) -> str:
+    if not is_web_address(url):
+        shown = url if len(url) <= 60 else url[:59] + "…"
+        raise ValueError(
+            f"{shown!r} is not an http:// or https:// address{HINT}give the address the "
+            "article was published at; other kinds (javascript:, data:, file:) are refused, "
+            "since report pages and CDS cards make it a link"
+        )
+    return url
+
+
+WebAddress = Annotated[str, AfterValidator(_web_address)]
 
 CERTAINTY_RANK: dict[str, int] = {"possible": 0, "likely": 1, "established": 2}
 KIND_RANK: dict[str, int] = {"warning": 0, "outcome": 1, "recommendation": 2, "information": 3}
@@ -105,6 +145,12 @@ class Manifest(StrictModel):
     """What the KB covers and for whom."""
     changelog: list[ChangelogEntry] = Field(default_factory=list)
     """Every release, newest first."""
+    disclaimer: Text | None = None
+    """Shown with every answer (text, JSON, CDS cards, the report)."""
+    review_warning_days: Annotated[int, Field(ge=0, le=3650)] = DEFAULT_REVIEW_WARNING_DAYS
+    """How many days before a source's `review_by` `validate` starts warning."""
+    approvals: ApprovalPolicy | None = None
+    """Who must approve a release (`healthkb approve`) before `healthkb release` cuts it."""
 
 
 # --- sources --------------------------------------------------------------------------
@@ -145,14 +191,33 @@ class Source(StrictModel):
     """Who wrote the article."""
     published: datetime.date
     """The publication date, `YYYY-MM-DD`."""
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
-    """The text's language tag, e.g. `en` or `en-GB`."""
-    url: str | None = None
-    """Where the article was published."""
+    language: LanguageTag
+    """The language tag of the text quoted here, e.g. `en` or `en-GB`."""
+    url: WebAddress | None = None
+    """Where the article was published: an http:// or https:// address."""
+    licence: Text | Unknown = UNKNOWN
+    """Under which licence or copyright the text is quoted here, or `unknown`."""
+    translation: Translation | None = None
+    """For a translated text: the original's language and title, the translator and when."""
+    evidence: EvidenceLevel = "not_assessed"
+    """How strong the source's evidence is, on the scale docs/editors.md describes."""
+    reviewed: datetime.date | None = None
+    """When an editor last checked the source against current knowledge, `YYYY-MM-DD`."""
+    review_by: datetime.date | None = None
+    """When it must be checked again; `validate` warns before and refuses after."""
     text: Text
     """The full text, verbatim, one paragraph per line; quotes are resolved against it."""
     left_out: list[LeftOut] = Field(default_factory=list)
     """Passages deliberately not encoded, each with its reason."""
+
+    @model_validator(mode="after")
+    def _review_after_reviewed(self) -> Source:
+        if self.reviewed and self.review_by and self.review_by < self.reviewed:
+            raise ValueError(
+                f"`review_by` ({self.review_by}) is before `reviewed` ({self.reviewed})"
+                f"{HINT}the next review comes after the last one: check both dates"
+            )
+        return self
 
 
 # --- fact vocabulary -----------------------------------------------------------------
@@ -347,6 +412,9 @@ class Conclusion(StrictModel):
     """possible, likely or established: never stronger than the source's wording."""
     statement: Text
     """What the person is told, in plain words."""
+    clinician_statement: Text | None = None
+    """The same guidance for a clinician (CDS Hooks cards), with the same certainty;
+    without it, cards show `statement`."""
     because: list[Citation] = Field(min_length=1)
     """The passages of the source the statement rests on."""
     excludes: list[Identifier] = Field(default_factory=list)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 
 from ..errors import shown
 from .model import HINT, Citation, FactPath, Identifier, Scalar, Status, StrictModel, Text
+from .provenance import EvidenceLevel
 
 
 def _exactly(count: int, schema: dict[str, Any]) -> None:
@@ -224,6 +225,9 @@ class Rule(StrictModel):
     """What the rule does when it fires: `derive` a fact or `conclude` a conclusion."""
     because: list[Citation] = Field(min_length=1)
     """The passages of the source the rule encodes."""
+    evidence: EvidenceLevel | None = None
+    """The evidence level of this step when it differs from its sources' (e.g. the
+    article cites a trial for it); by default, the weakest of the sources it cites."""
     departures: list[Departure] = Field(default_factory=list)
     """Conditions whose numbers depart from what the quotes say (e.g. `le: 2` for
     "infrequently"), each with the words it departs from; shown to auditors."""

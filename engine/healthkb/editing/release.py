@@ -33,6 +33,7 @@ from ..content.versioning.lock_seal import (
 from ..errors import HealthKBError, KBError
 from ..files.yaml_reader import parse_yaml
 from ..knowledge_base import KnowledgeBase
+from .approvals import approval_problems, approvals, clear_approvals
 from .cases import CaseOutcome, run_cases
 from .kb_validation import check_kb
 from .release_gates import (
@@ -190,6 +191,7 @@ def release(
             "nothing was added, removed or changed since the last release (no source, "
             'conclusion, fact or rule); say what changed with --change "..."'
         )
+    lines += _approval_lines(content)
     bump, why = choose_bump(found, part, content.lock is not None, [b for _, b in declared])
     version = bump_version(manifest.version, bump)
     day = date or datetime.date.today()
@@ -213,6 +215,7 @@ def release(
     write_atomic(manifest_path, text)
     write_atomic(base / LOCK_FILE, render_lock(lock_of(content, version)))
     schemas = _regenerate_stale_schemas(base, content)
+    clear_approvals(base)
     return Release(
         manifest.id,
         manifest.version,
@@ -226,6 +229,14 @@ def release(
         schemas,
         tuple(shipped),
     )
+
+
+def _approval_lines(content: KBContent) -> list[str]:
+    """Approvals (kb.yaml `approvals:`) are of this very candidate; the entry names them."""
+    approved = approvals(content)
+    if not approved.enough:
+        raise KBError(approval_problems(content))
+    return [approved.changelog_line()] if approved.approved_by else []
 
 
 def _declared_changes(content: KBContent) -> list[tuple[str, Part]]:

@@ -6,6 +6,8 @@ import json
 from typing import TYPE_CHECKING
 
 from ..results.cds_cards import escape
+from ..results.evidence import provenance_line
+from ..results.tree_text import governance_lines, standing_lines
 
 if TYPE_CHECKING:
     from ..results.result import Result
@@ -42,6 +44,7 @@ def result_text(result: Result) -> str:
         lines.append(f"[{c.kind}, {c.certainty}] {c.id}")
         lines.append(f"  {c.statement}")
         lines.append(f"  rule {c.rule_id} v{c.rule_version}: {c.rule_title}")
+        lines += standing_lines({"evidence": c.evidence, "stale": c.stale}, "  ")
         for citation in c.citations:
             lines.append(
                 f"  source {citation.source} {citation.sentence_anchor}: “{citation.quote}”"
@@ -49,6 +52,7 @@ def result_text(result: Result) -> str:
             if citation.interpretation:
                 lines.append(f"    interpretation: {citation.interpretation}")
         lines.append("")
+    lines += governance_lines({"sources": result.sources, "disclaimer": result.disclaimer})
     lines.append(f"knowledge base {_stamp(result)}")
     return "\n".join(lines)
 
@@ -71,6 +75,9 @@ def result_markdown(result: Result) -> str:
             "",
             f"Rule `{c.rule_id}` v{c.rule_version}: {escape(c.rule_title)}",
             "",
+            f"Evidence: {escape(c.evidence.get('level', ''))} ({c.evidence.get('scale')})"
+            + (" — **stale**: it rests on a source past its review date" if c.stale else ""),
+            "",
         ]
         for citation in c.citations:
             lines.append(
@@ -79,6 +86,12 @@ def result_markdown(result: Result) -> str:
             lines.append("")
             if citation.interpretation:
                 lines += [f"Interpretation: {escape(citation.interpretation)}", ""]
+    if result.sources:
+        lines += ["## Sources", ""]
+        lines += [f"- {escape(provenance_line(s, k))}" for s, k in sorted(result.sources.items())]
+        lines.append("")
+    if result.disclaimer:
+        lines += [f"*{escape(result.disclaimer)}*", ""]
     lines.append(
         f"Knowledge base `{result.kb_id}` {result.kb_version}, digest `{result.kb_digest}`"
     )

@@ -15,6 +15,8 @@ from ..content.logic import Literal
 from ..content.rule_model import Rule
 from ..errors import UnknownConclusionError, check_conclusion_id, did_you_mean
 from ..runtime.engine import FactRecord, Firing
+from .evidence import provenance
+from .evidence import standing as evidence_standing
 from .proof import Proofs
 from .tree_text import explanation_text, why_not_text
 from .why_not import WhyNotBuilder, citations, facts_by_type, rule_head
@@ -71,7 +73,15 @@ def _with_departure(node: Tree, rule: Rule, literal: Literal) -> Tree:
 # --- explanations --------------------------------------------------------------------
 
 
-def explain(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str) -> Explanation:
+def explain(
+    content: KBContent,
+    trace: Trace,
+    proofs: Proofs,
+    conclusion_id: str,
+    overdue: frozenset[str] = frozenset(),
+) -> Explanation:
+    """The proof tree of a reached conclusion; `overdue`: the sources past their review
+    date on the day of the evaluation (its `stale` flag)."""
     _check_known(content, conclusion_id)
     firing = proofs.conclusions.get(conclusion_id)
     declared = content.conclusions[conclusion_id]
@@ -79,15 +89,30 @@ def explain(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str
         hint = "this conclusion was not reached; ask why_not() instead"
         raise UnknownConclusionError(f"`{conclusion_id}` was not concluded ({hint})")
     proof = _Proof(content, trace.facts, proofs)
+    standing = evidence_standing(content, trace.facts, proofs, conclusion_id, overdue)
+    conclusion: Tree = {
+        "id": declared.id,
+        "kind": declared.kind,
+        "certainty": declared.certainty,
+        "statement": declared.statement,
+        "citations": citations(content, declared),
+        "evidence": standing.evidence(),
+    }
+    if declared.clinician_statement is not None:
+        conclusion["clinician_statement"] = declared.clinician_statement
+    if standing.stale:
+        conclusion["stale"] = True
+    governance: Tree = {
+        "sources": {
+            source_id: provenance(content.sources[source_id], stale=source_id in overdue)
+            for source_id in sorted(standing.sources)
+        }
+    }
+    if content.manifest.disclaimer is not None:
+        governance["disclaimer"] = content.manifest.disclaimer
     return Explanation(
         {
-            "conclusion": {
-                "id": declared.id,
-                "kind": declared.kind,
-                "certainty": declared.certainty,
-                "statement": declared.statement,
-                "citations": citations(content, declared),
-            },
+            "conclusion": conclusion,
             "rule": proof.rule_node(firing),
             # The stamp of the KB that explains it, not the result's own fields (data
             # anyone can copy with other values).
@@ -96,6 +121,7 @@ def explain(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str
                 "version": content.version,
                 "digest": content.digest,
             },
+            **governance,
         }
     )
 

@@ -36,6 +36,7 @@ from ..render.result import result_json
 from . import cds
 from .auth import AuthSetupError, TokenVerifier, read_jwks
 from .body import BodyLimits, read_json
+from .checkpointing import signing_lifespan
 from .explanation_route import EXPLANATION_PATH, add_explanation_route
 from .fhir_client import FetchLimits, FhirFetchError
 from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
@@ -124,6 +125,7 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
         ),
         docs_url=None,
         redoc_url=None,
+        lifespan=signing_lifespan(service.audit),
     )
     _add_error_handlers(app, service)
     _add_routes(app, service)
@@ -195,7 +197,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     )
     async def evaluate(request: Request) -> Response:
         profile = await service.body(request)
-        request_id = request.headers.get("x-request-id")
+        request_id = request.headers.get("X-Request-ID")
         result = await service.run(kb.evaluate, profile, audit=service.audit, input_id=request_id)
         record = result.audit_record_id
         headers = {AUDIT_HEADER: record} if record else None

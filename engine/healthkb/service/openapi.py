@@ -15,10 +15,22 @@ from pydantic.json_schema import models_json_schema
 
 from ..knowledge_base import KnowledgeBase
 from ..results.result import Result
-from .cds import FeedbackRequest, HookRequest
+from .cds import HookRequest
+from .feedback import FeedbackRequest
 from .problems import PROBLEM_JSON, ProblemDocument
 
 FHIR_JSON = "application/fhir+json"
+
+
+def json_integer(value: Any) -> Any:
+    """`2.0` read as 2, before a strict `int` field checks it: JSON Schema's `integer`
+    (which the document declares) counts a number with a zero fraction as one. Use as
+    `Annotated[int, Field(...), BeforeValidator(json_integer)]`."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 REF = "#/components/schemas/{model}"
 
 

@@ -54,7 +54,7 @@ def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
         citations=checked.citations,
         dnf=checked.dnf,
         silence_dnf=checked.silence_dnf,
-        places=_places(read.rules, read.conclusions, read.silences),
+        places=_places(read.rules, read.conclusions, read.silences) | _review_places(read),
         strata=checked.strata,
         digest=_digest(content),
         lock=lock,
@@ -81,6 +81,17 @@ def _places(
                 places.setdefault(
                     (f"{kind}_when", placed.item.id), f"{placed.file}:{line}:{column}"
                 )
+    return places
+
+
+def _review_places(read: ReadFiles) -> dict[tuple[str, str], str]:
+    """Where each source says when it must be reviewed again (or the source, if it does
+    not): what `validate` points at for a review date near or past."""
+    places: dict[tuple[str, str], str] = {}
+    for placed in read.sources:
+        field = ("review_by",) if placed.item.review_by is not None else ()
+        line, column = placed.located.place((*placed.path, *field))
+        places[("source_review_by", placed.item.id)] = f"{placed.file}:{line}:{column}"
     return places
 
 
