@@ -119,7 +119,8 @@ def choose_bump(
         if needed is None or PART_RANK[widest] > PART_RANK[needed]:
             return _asked_or(widest, "a silence or the FHIR mapping changed", asked)
     if locked and needed is None:
-        return _asked_or("patch", "only the lines given with --change", asked)
+        why = "nothing changed since the lock's release but what --change says"
+        return _asked_or("minor", why, asked)
     if needed is None:
         if asked is not None:
             return asked, "as asked (--bump)"
@@ -179,10 +180,9 @@ def release(
     content, cases = check.content, check.cases
     manifest = content.manifest
     found = content.changes
-    declared = _declared_changes(content)
-    accepted = dict(accept or {})
-    if allow_failing_tests:
-        accepted.setdefault(FAILING_TEST_CASE, "--allow-failing-tests")
+    declared = _declared_changes(content, changes)
+    accepted = {FAILING_TEST_CASE: "--allow-failing-tests"} if allow_failing_tests else {}
+    accepted.update(accept or {})
     lines = [c.strip() for c in changes if c.strip()]
     lines += [change.changelog_line() for change in found.items]
     lines += [line for line, _ in declared]
@@ -239,11 +239,12 @@ def _approval_lines(content: KBContent) -> list[str]:
     return [approved.changelog_line()] if approved.approved_by else []
 
 
-def _declared_changes(content: KBContent) -> list[tuple[str, Part]]:
+def _declared_changes(content: KBContent, said: Sequence[str]) -> list[tuple[str, Part]]:
     """Silences and the FHIR mapping changed since the lock; refused when nothing at all
-    changed since the lock's release (`NothingToRelease`)."""
+    changed since the lock's release and the editor says nothing (`NothingToRelease`)."""
     declared = declaration_changes(content.lock, content.silences, content.fhir)
-    if content.lock is not None and not content.changes.items and not declared:
+    quiet = not any(line.strip() for line in said)
+    if content.lock is not None and not content.changes.items and not declared and quiet:
         raise NothingToRelease(
             f"nothing changed since release {content.lock.kb_version} (no source, "
             "conclusion, fact, rule, silence or FHIR mapping): nothing to release"
