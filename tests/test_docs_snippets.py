@@ -174,6 +174,13 @@ EDITOR_EXAMPLES = {
             "        - not: {fact: calorie_balance.state, eq: surplus}\n",
         )
     ],
+    "number-not-in-quote": [
+        (
+            "rules/running_and_diet.yaml",
+            "- {fact: running.minutes_per_session, gt: 30}",
+            "- {fact: running.minutes_per_session, gt: 20}",
+        )
+    ],
     "overstated-certainty": [
         (
             "kb/conclusions.yaml",
@@ -229,6 +236,7 @@ _TEMPLATED = {
 # Hyphenated strings that are not problem codes: git subcommands, a schema name, HTML
 # classes, and the kinds of test-case mismatch (reported per case, not as problems).
 _NOT_CODES = {
+    "scheduler-connection-lost",  # the reason Dask gives for a cancelled task
     "utf-8",
     "cat-file",
     "ls-tree",
@@ -242,6 +250,7 @@ _NOT_CODES = {
     "unexpected-conclusion",
     "unexpected-rule",
     "cds-hooks",
+    "verify-release",
 }
 # Problems `healthkb audit verify` finds in an audit log: documented for auditors.
 _AUDIT_LOG_CODES = {
@@ -274,7 +283,7 @@ _ONE_WORD_CODE = re.compile(r'Problem\(\s*[^,()]+,\s*[^,()]+,\s*[^,()]+,\s*"([a-
 # Where the problems of requests to the service are made: documented in docs/service.md.
 SERVICE_FILES = ("service/*.py", "profiles/fhir_*.py")
 # Hyphenated strings there that are not problem codes: HTTP headers, the hook's name.
-_NOT_SERVICE_CODES = {"content-length", "content-type", "patient-view", "utf-8"}
+_NOT_SERVICE_CODES = {"content-length", "content-type", "patient-view", "utf-8", "x-request-id"}
 
 
 def _service_paths() -> set[Path]:

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel
 
 from .audit.log import AuditLog
 from .content.loading.collector_pause import collection_paused
 from .content.loading.kb_content import KBContent
-from .content.loading.loader import read_content
-from .errors import HealthKBError, Problem
+from .content.loading.loader import bundled_root, read_content
+from .content.provenance import today_or_environment
+from .content.versioning.release_signature import verify_release
+from .errors import HealthKBError, KBError, Problem
+from .files.ed25519_keys import read_public_key
 from .profiles.profile_model import build_profile_model, read_profile, validate_profile
+from .results.evidence import overdue_sources
 from .results.result import Cited, Reached, Result, build_result, conclusions_reached
 from .runtime.compile import compile_rules
 from .runtime.engine import DEFAULT_MAX_STEPS, Engine, Trace
@@ -39,8 +45,16 @@ class KnowledgeBase:
     ['stop_and_rest']
     """
 
-    def __init__(self, content: KBContent, max_steps: int = DEFAULT_MAX_STEPS) -> None:
+    def __init__(
+        self,
+        content: KBContent,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        today: Callable[[], datetime.date] = today_or_environment,
+    ) -> None:
         self.content = content
+        self.today = today
+        """The day answers are checked against review dates (`stale`); injectable."""
+        self._overdue: tuple[datetime.date, frozenset[str]] | None = None
         self.max_steps = _checked_max_steps(max_steps)
         self.profile_model: type[BaseModel] = build_profile_model(content.vocabulary)
         active = content.active_rules()
@@ -87,15 +101,19 @@ class KnowledgeBase:
         """The profile as this KB's profile model; raises ProfileError naming every bad field."""
         return validate_profile(self.profile_model, self.content.vocabulary, profile)
 
-    def evaluate(self, profile: Any, *, audit: AuditLog | None = None) -> Result:
+    def evaluate(
+        self, profile: Any, *, audit: AuditLog | None = None, input_id: str | None = None
+    ) -> Result:
         """Evaluate a profile (dict or profile model) and return conclusions with proofs.
 
         With `audit`, the evaluation is appended to that audit log (durably, before this
-        returns) and `result.audit_record_id` names its record.
+        returns) and `result.audit_record_id` names its record; `input_id`, the caller's
+        id of this input (a request id, say), is kept in the record (`audit list
+        --input-id` finds it).
         """
         _check_audit(audit)
         validated = self.validate_profile(profile)
-        return self._evaluate(validated, audit)
+        return self._evaluate(validated, audit, input_id)
 
     def evaluate_file(self, path: str | Path, *, audit: AuditLog | None = None) -> Result:
         """Evaluate a profile file (YAML or JSON); errors name the file, line and column."""
@@ -123,12 +141,22 @@ class KnowledgeBase:
         facts = [(name, values, "input") for name, values in given.items()]
         return given, self._engine.run(facts + self._background, self.max_steps)
 
-    def _evaluate(self, validated: BaseModel, audit: AuditLog | None) -> Result:
+    def _evaluate(
+        self, validated: BaseModel, audit: AuditLog | None, input_id: str | None = None
+    ) -> Result:
         given, trace = self._run(validated)
-        result = build_result(self.content, given, trace, self._cited)
+        result = build_result(self.content, given, trace, self._cited, self.overdue_sources())
         if audit is not None:
-            result._audit_record_id = audit.append(result)
+            result._audit_record_id = audit.append(result, input_id)
         return result
+
+    def overdue_sources(self) -> frozenset[str]:
+        """The sources past their review date today (worked out once a day)."""
+        today = self.today()
+        known = self._overdue
+        if known is None or known[0] != today:
+            known = self._overdue = (today, overdue_sources(self.content, today))
+        return known[1]
 
     def evaluate_many(self, profiles: Iterable[Any], workers: int | None = 1) -> Iterator[Result]:
         """Evaluate profiles one after the other, yielding each result in input order.
@@ -193,14 +221,40 @@ def _check_audit(audit: Any) -> None:
     raise TypeError(f"audit must be a healthkb.AuditLog; got {type(audit).__name__}{hint}")
 
 
-def load(path: str | Path | None = None, *, max_steps: int = DEFAULT_MAX_STEPS) -> KnowledgeBase:
+def load(
+    path: str | Path | None = None,
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    today: Callable[[], datetime.date] = today_or_environment,
+    require_signed: str | Path | Ed25519PublicKey | None = None,
+    allow_links_outside: bool = False,
+) -> KnowledgeBase:
     """Load, check and compile a KB (default: the bundled one); raises KBError if broken.
 
     `max_steps` (a whole number, at least 1) bounds the rule firings of one evaluation.
+    `today` gives the day answers are checked against sources' review dates (by default
+    the `HEALTHKB_TODAY` environment variable, `YYYY-MM-DD`, else the system's date).
+    `require_signed` (an Ed25519 public key, or its PEM file): refuse the KB, with a
+    `KBError` naming each file, unless its files are exactly those of a release signed
+    with that key (`healthkb release --sign`).
+    A KB file or folder that is a link leading outside `path` is refused (problem
+    `outside-kb`) unless `allow_links_outside`: a KB is its own text.
     """
     _checked_max_steps(max_steps)
+    if require_signed is not None:
+        check_signed(Path(path) if path is not None else bundled_root(), require_signed)
     with collection_paused():
-        return KnowledgeBase(read_content(path), max_steps=max_steps)
+        content = read_content(path, allow_links_outside=allow_links_outside)
+        return KnowledgeBase(content, max_steps=max_steps, today=today)
+
+
+def check_signed(root: Path, public: str | Path | Ed25519PublicKey) -> None:
+    """Raise `KBError` naming every file of the KB at `root` that is not as `public`'s
+    signed release holds it (or `KeyFileError` for a key file that cannot be used)."""
+    key = public if isinstance(public, Ed25519PublicKey) else read_public_key(public)
+    problems = verify_release(root, key).problems
+    if problems:
+        raise KBError(problems)
 
 
 def load_shipment(shipment: KBShipment) -> KnowledgeBase:

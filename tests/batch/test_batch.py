@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import gzip
+import hashlib
 import json
 import os
 import pty
@@ -27,6 +28,7 @@ from tests.benchmarks import population
 
 import healthkb
 from healthkb.audit.log import AuditLog
+from healthkb.batch.answer_digest import sealed
 from healthkb.batch.job import LINES_PER_CHUNK, run_batch
 from healthkb.batch.jsonlines import MAX_LINE_BYTES
 from healthkb.cli import main
@@ -69,6 +71,11 @@ def test_answers_are_in_input_order_with_their_ids_and_match_one_by_one_evaluati
     assert (summary.lines, summary.refused, summary.evaluated) == (600, 0, 600)
     lines = [json.loads(line) for line in people.read_text().splitlines()]
     answers = read_answers(tmp_path / "answers.jsonl")
+    # Each answer sealed with the digest of its own JSON, written before that key.
+    for answer, written in zip(answers, (tmp_path / "answers.jsonl").open("rb"), strict=True):
+        digest = answer.pop("answer_digest")
+        before = written.rpartition(b',"answer_digest"')[0] + b"}"
+        assert digest == "sha256:" + hashlib.sha256(before).hexdigest()
     assert answers == [expected_answer(kb, line) for line in lines]
     assert len({tuple(c["id"] for c in a["conclusions"]) for a in answers}) > 10
 
@@ -223,11 +230,41 @@ def test_resume_refuses_an_output_written_for_another_input_or_kb(
     assert main(args) == 2
     assert 'answer 5 is for id "someone", but line 5 of' in capsys.readouterr().err
     run_batch(people, out, kb)
-    text = out.read_text().replace(kb.digest, "sha256:" + "0" * 64, 1)
-    out.write_text(text)
+    # Another KB's answer, sealed as that KB's run would have sealed it.
+    first, rest = out.read_bytes().split(b"\n", 1)
+    answer = json.loads(first)
+    answer["kb_digest"] = "sha256:" + "0" * 64
+    del answer["answer_digest"]
+    out.write_bytes(sealed(json.dumps(answer, separators=(",", ":")).encode()) + rest)
+    text = out.read_text()
     assert main(args) == 2
     assert "answer 1 was evaluated with the KB sha256:000" in capsys.readouterr().err
     assert out.read_text() == text  # nothing written on a refusal
+
+
+def test_resume_refuses_an_answer_changed_since_it_was_written(
+    tmp_path: Path, kb: healthkb.KnowledgeBase, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = tmp_path / "people.jsonl"
+    people.write_text(
+        '{"id": 1, "profile": {"symptoms": {"physical_discomfort": true}}}\n'
+        '{"id": 2, "profile": {"symptoms": {"physical_discomfort": false}}}\n'
+    )
+    out = tmp_path / "answers.jsonl"
+    run_batch(people, out, kb)
+    lines = out.read_text().splitlines(keepends=True)
+    # Someone's guidance quietly changed: "stop and rest" taken out of an answer.
+    edited = lines[0].replace('{"id":"stop_and_rest"', '{"id":"keep_running"')
+    assert edited != lines[0]
+    out.write_text(edited + lines[1])
+    args = ["batch", str(people), "--out", str(out), "--workers", "1", "--resume"]
+    assert main(args) == 2
+    assert capsys.readouterr().err == (
+        f"healthkb: {out}: answer 1 does not match its answer_digest: it was changed after "
+        "healthkb wrote it (or by a healthkb without answer digests); run without --resume "
+        "to start afresh\n"
+    )
+    assert out.read_text() == edited + lines[1]
 
 
 def test_resume_of_a_finished_run_changes_nothing_and_counts_its_refusals(
@@ -254,13 +291,23 @@ def test_every_evaluated_profile_has_a_record_in_an_audit_log_that_verifies(
     log = tmp_path / "audit.jsonl"
     args = ["batch", str(people), "--out", str(tmp_path / "a.jsonl"), "--audit-log", str(log)]
     assert main([*args, "--workers", "2"]) == 1
-    # Logged or not, the answers are the same bytes.
+    # Logged or not, the answers are the same, but for the id of each answer's record.
     assert main(["batch", str(people), "--out", str(tmp_path / "b.jsonl"), "--workers", "1"]) == 1
-    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    logged = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    unlogged = [json.loads(line) for line in (tmp_path / "b.jsonl").read_text().splitlines()]
+    # (and so for its answer_digest, the digest of the answer with that id)
+    sealed_anew = ("record", "answer_digest")
+    assert [{k: v for k, v in a.items() if k not in sealed_anew} for a in logged] == [
+        {k: v for k, v in a.items() if k != "answer_digest"} for a in unlogged
+    ]
     records = [record for _, record in AuditLog(log).records()]
     assert [r["profile"] for r in records] == [
         json.loads(line)["profile"] for line in people.read_text().splitlines()[:-1]
     ]
+    # Each answer names its record, and each record the input line it answers.
+    assert [a["record"] for a in logged[:-1]] == [r["record"] for r in records]
+    assert [r["input_id"] for r in records] == [str(a["id"]) for a in logged[:-1]]
+    assert "record" not in logged[-1]  # the refused line has no record
     capsys.readouterr()
     assert main(["audit", "verify", str(log)]) == 0
     assert f"verified: {LINES_PER_CHUNK + 10} records;" in capsys.readouterr().out
@@ -312,6 +359,7 @@ def lengthen_running_sessions(root: Path) -> None:
     """Edit a rule: adequate running needs sessions of more than 50 minutes, not 30."""
     rules = root / "rules" / "running_and_diet.yaml"
     text = rules.read_text().replace("gt: 30", "gt: 50").replace("version: 1", "version: 2", 1)
+    text = text.replace("a week, for more than 30", "a week, for more than 50")
     rules.write_text(text)
 
 

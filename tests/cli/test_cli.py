@@ -235,12 +235,14 @@ def test_evaluate_markdown_shows_html_and_markup_in_kb_text_literally(capsys, ma
     profile.write_text("walk: {tired: true}\n", encoding="utf-8")
     code, out, _ = run(capsys, "evaluate", str(profile), "--kb", str(root), "--format", "markdown")
     assert code == 0
-    body = out.split("## rest\n\n", 1)[1].split("Knowledge base", 1)[0]
+    body = out.split("## rest\n\n", 1)[1].split("## Sources", 1)[0]
     assert body == (
         r"*warning, certainty established* — Rest \<script\>alert(1)\</script\> when "
         r"\[tired\](javascript:x)."
         "\n\n"
         r"Rule `rest_when_tired` v1: Rest \<img src=x onerror=alert(1)\>"
+        "\n\n"
+        r"Evidence: not\_assessed (OCEBM-2011-adapted)"
         "\n\n"
         r"> “Rest when \<b\>tired\</b\> \& \*sore\*.” — `mini` p1.s2"
         "\n\n"

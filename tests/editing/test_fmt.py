@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import healthkb
 from conftest import ROOT, write_kb
 from healthkb.cli import main
-from healthkb.editing.formatting import format_text, yaml_files
+from healthkb.editing.layout.formatting import format_text, yaml_files
 from healthkb.errors import KBError
 from healthkb.files.yaml_reader import parse_yaml
 

@@ -103,9 +103,9 @@ def test_the_questionnaire_asks_for_every_attribute_with_its_type(
     assert questionnaire["version"] == kb.version
     questions = {q["linkId"]: q for group in questionnaire["item"] for q in group["item"]}
     vocabulary = kb.content.vocabulary.input
-    assert list(questions) == [
+    assert sorted(questions) == sorted(
         f"{f}.{a}" for f, fact in vocabulary.items() for a in fact.attributes
-    ]
+    )
     assert questions["running.intensity"]["type"] == "choice"
     assert [o["valueCoding"]["code"] for o in questions["running.intensity"]["answerOption"]] == [
         "low",
@@ -118,10 +118,10 @@ def test_the_questionnaire_asks_for_every_attribute_with_its_type(
     assert questions["diet.low_calorie"]["type"] == "boolean"
     assert questions["running.minutes_per_session"]["extension"][-1] == {
         "url": "http://hl7.org/fhir/StructureDefinition/questionnaire-unit",
-        "valueCoding": {"display": "minutes"},
+        "valueCoding": {"system": "http://unitsofmeasure.org", "code": "min", "display": "minutes"},
     }
-    assert (
-        questions["running.sessions_per_week"]["text"] == "How many times a week the person runs."
+    assert questions["running.sessions_per_week"]["text"] == (
+        "How many times a week do you run? (0 if you do not run)"
     )
     out = tmp_path / "questionnaire.json"
     assert main(["fhir", "questionnaire", "--out", str(out)]) == 0

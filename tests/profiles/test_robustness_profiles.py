@@ -149,7 +149,14 @@ def test_a_yaml_11_number_form_in_a_profile_is_never_read_as_a_number_yaml_12_wo
                 assert problem.code == "yaml-value"
             elif problem.code != "json-syntax":  # JSON's own number, read as JSON reads it
                 assert problem.code == "invalid-value"
-                assert f"{json.loads(form)!r} is not allowed" in problem.message
+                value = json.loads(form)
+                if (
+                    isinstance(value, float)
+                    and value.is_integer()
+                    and attribute == "sessions_per_week"
+                ):
+                    value = int(value)  # JSON Schema's integer: 15.0 is the integer 15
+                assert f"{value!r} is not allowed" in problem.message
                 return
             start = text.index(form) + 1  # a syntax error is where the parser stopped
             assert problem.line == 1 and start <= problem.column <= start + len(form)

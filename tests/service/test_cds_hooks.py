@@ -122,11 +122,17 @@ def test_a_card_in_full(make_kb) -> None:
             "**Warning**, certainty *established*. Reached by rule `rest_when_tired` v1 "
             "(Rest when tired).\n"
             "\n"
+            "Evidence: *not_assessed* (OCEBM-2011-adapted).\n"
+            "\n"
             "Supporting passages:\n"
             "\n"
             "> Rest when tired.\n"
             ">\n"
             "> — *A tiny article*, Test Press: `mini` p1.s2, characters 35–51\n"
+            "\n"
+            "*Source* mini: “A tiny article”, Test Press, A. Writer, 2025-01-01; licence "
+            "unknown; language en; evidence not\\_assessed (OCEBM-2011-adapted); reviewed "
+            "unknown, review by unknown\n"
             "\n"
             f"Knowledge base `mini-kb` 1.0.0, digest `{kb.digest}`.\n"
         ),
@@ -143,6 +149,7 @@ def test_a_card_in_full(make_kb) -> None:
             "healthkb": {
                 "conclusion": "rest",
                 "certainty": "established",
+                "evidence": {"level": "not_assessed", "scale": "OCEBM-2011-adapted"},
                 "rule": "rest_when_tired",
                 "rule_version": 1,
                 "kb_id": "mini-kb",

@@ -33,6 +33,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ..files.regular_file import FileTooLarge, NotRegularFile, read_regular
 from .chain import AuditLogError, LogProblem, Record, canonical, is_sequence, line_hash
 from .file_store import checkpoints_path as checkpoints_path
 from .store import Store
@@ -114,12 +115,24 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
+MAX_KEY_BYTES = 64 * 1024
+"""A PEM Ed25519 key is about 120 bytes; a key file over 64 kB is not one."""
+
+
 def _key_bytes(path: Path) -> bytes:
+    """The bytes of a key file: a regular file of at most MAX_KEY_BYTES (a device such
+    as /dev/zero, a pipe or a huge file is an error, never read to the end)."""
     try:
-        data = path.read_bytes()
+        return read_regular(path, MAX_KEY_BYTES)
+    except NotRegularFile as error:
+        raise AuditLogError(f"{path}: the key file is {error.kind}, not a regular file") from None
+    except FileTooLarge:
+        raise AuditLogError(
+            f"{path}: larger than {MAX_KEY_BYTES:,} bytes: not a key (give audit.key or "
+            "audit.pub, written by audit keygen)"
+        ) from None
     except OSError as error:
         raise AuditLogError(f"{path}: cannot read the key ({error.strerror})") from None
-    return data
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -183,6 +196,19 @@ class CheckpointSchedule:
 
     def checkpointed(self) -> None:
         self._appended, self._since = 0, time.monotonic()
+
+    @property
+    def pending(self) -> int:
+        """Records this writer appended since its last checkpoint (none signed yet)."""
+        return self._appended
+
+    def overdue(self) -> bool:
+        """Whether records wait unsigned for `seconds` or more (a writer gone idle)."""
+        return (
+            self._appended > 0
+            and self.seconds is not None
+            and time.monotonic() - self._since >= self.seconds
+        )
 
 
 # --- checking --------------------------------------------------------------------------

@@ -145,11 +145,12 @@ class AuditLog:
         """Check now that records can be appended (for a service, before it starts)."""
         self.store.open()
 
-    def append(self, result: Result) -> str:
-        """Write the record of `result`, durably, and return its record id."""
-        return self._append([lambda sequence, previous: build_record(result, sequence, previous)])[
-            0
-        ]
+    def append(self, result: Result, input_id: str | None = None) -> str:
+        """Write the record of `result` (naming the caller's `input_id`, if given),
+        durably, and return its record id."""
+        return self._append(
+            [lambda sequence, previous: build_record(result, sequence, previous, input_id)]
+        )[0]
 
     def append_many(self, results: Iterable[Result]) -> list[str]:
         """Write the records of `results` in order with one fsync (a group commit): all
@@ -202,6 +203,23 @@ class AuditLog:
             )
             schedule.checkpointed()
             return checkpoint
+
+    @property
+    def checkpoint_seconds(self) -> float | None:
+        """The writer's `checkpoint_seconds` (None: no key, or no time limit)."""
+        return None if self._schedule is None else self._schedule.seconds
+
+    def checkpoint_pending(self, *, overdue_only: bool = False) -> Record | None:
+        """Sign a checkpoint now if this writer appended records since its last one
+        (with `overdue_only`, only once they waited `checkpoint_seconds`): what a writer
+        does when it stops, and on a timer while idle. None when nothing waits, or the
+        writer has no key."""
+        schedule = self._schedule
+        if schedule is None or not schedule.pending:
+            return None
+        if overdue_only and not schedule.overdue():
+            return None
+        return self.checkpoint()
 
     def verify_checkpoints(self, public_key: str | Path | Ed25519PublicKey) -> CheckpointCheck:
         """Check every checkpoint of the log with `public_key` (or the path of

@@ -51,24 +51,32 @@ def _versions() -> dict[str, str]:
     }
 
 
-def build_record(result: Result, sequence: int, previous: str) -> Record:
-    """The record of one evaluation (without `hash`), ready to be chained and written."""
-    return chain_record(record_body(result), sequence, previous)
+def build_record(
+    result: Result, sequence: int, previous: str, input_id: str | None = None
+) -> Record:
+    """The record of one evaluation, chained: ready to be written."""
+    return chain_record(record_body(result, input_id), sequence, previous)
 
 
-def record_body(result: Result) -> Record:
+def record_body(result: Result, input_id: str | None = None) -> Record:
     """What a record says about one evaluation, before its place in a chain is known.
 
     Built where the KB that evaluated `result` is (the explanations need it), as plain
-    JSON data, so a worker process can build it and send it to the one that writes.
+    JSON data, so a worker process can build it and send it to the one that writes. Its
+    record id is chosen here, so that the worker's answer can name its record; with
+    `input_id` (the caller's id of the input: a batch line's id, a CDS Hooks
+    `hookInstance`, an `X-Request-ID`) the record names the input it answers.
     """
     body: Record = {
+        "record": str(uuid.uuid4()),
         "kb": {"id": result.kb_id, "version": result.kb_version, "digest": result.kb_digest},
         "software": _versions(),
         "profile": result.profile,
         "result": result.model_dump(mode="json"),
         "explanations": {c.id: result.explain(c.id).to_dict() for c in result.conclusions},
     }
+    if input_id is not None:
+        body["input_id"] = input_id
     plain: Record = json.loads(canonical(body))
     return plain
 

@@ -3,8 +3,9 @@
 An input line is `{"id": ..., "profile": {...}}`; its answer is
 `{"id", "kb_id", "kb_version", "kb_digest", "conclusions": [...]}`, or, for a line that
 cannot be evaluated, `{"id" (when readable), "line": N, "error": {"code", "message",
-"problems"}}`. The same bytes whichever process or machine answers: this is the one
-function every way of running a batch calls.
+"problems"}}`, each sealed with its `answer_digest` (see `answer_digest.py`). The
+same bytes whichever process or machine answers: this is the one function every way
+of running a batch calls.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..errors import EvaluationError, Problem, ProfileError, did_you_mean
 from ..files.json_reader import StrictJSONError, strict_loads
 from ..knowledge_base import KnowledgeBase
 from ..results.result import Reached, Result
+from .answer_digest import sealed
 from .jsonlines import MAX_LINE_BYTES, Line
 
 T = TypeVar("T")
@@ -68,17 +70,19 @@ def answer_chunk(kb: KnowledgeBase, chunk: Chunk) -> ChunkAnswer:
             identifier, profile = read_line(line, chunk.source)
             if chunk.audit:
                 result = evaluate_line(kb, line, chunk.source, profile, identifier, kb.evaluate)
-                records.append(record_body(result))
+                records.append(record_body(result, str(identifier)))
                 reached = _reached(result)
+                record: str | None = records[-1]["record"]
             else:
                 reached = evaluate_line(
                     kb, line, chunk.source, profile, identifier, kb.conclusions_reached
                 )
+                record = None
         except Refused as refusal:
             refused += 1
             out.append(_refusal_line(line.number, refusal))
             continue
-        out.append(result_line(kb, identifier, reached))
+        out.append(result_line(kb, identifier, reached, record))
     return ChunkAnswer(b"".join(out), len(out), refused, tuple(records))
 
 
@@ -137,9 +141,11 @@ def evaluate_line(
         raise _refused(where, "evaluation-failed", str(error), "", identifier) from None
 
 
-def result_line(kb: KnowledgeBase, identifier: Any, reached: list[Reached]) -> bytes:
-    """The output line of an evaluated profile."""
-    answer = {
+def result_line(
+    kb: KnowledgeBase, identifier: Any, reached: list[Reached], record: str | None = None
+) -> bytes:
+    """The output line of an evaluated profile (with `record`, the id of its audit record)."""
+    answer: dict[str, Any] = {
         "id": identifier,
         "kb_id": kb.id,
         "kb_version": kb.version,
@@ -155,6 +161,8 @@ def result_line(kb: KnowledgeBase, identifier: Any, reached: list[Reached]) -> b
             for c in reached
         ],
     }
+    if record is not None:
+        answer["record"] = record
     return _json_line(answer)
 
 
@@ -177,12 +185,13 @@ def _refusal_line(number: int, refusal: Refused) -> bytes:
 
 
 def _json_line(data: dict[str, Any]) -> bytes:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    """The output line of an answer: its compact JSON, sealed with its digest."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     try:
-        return text.encode("utf-8")
+        return sealed(text.encode("utf-8"))
     except UnicodeEncodeError:
         # A lone surrogate (`"\ud800"` in an id) is valid JSON but not UTF-8: escaped.
-        return (json.dumps(data, separators=(",", ":")) + "\n").encode("ascii")
+        return sealed(json.dumps(data, separators=(",", ":")).encode("ascii"))
 
 
 def _refused(

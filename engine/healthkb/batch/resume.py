@@ -5,8 +5,9 @@ What an interrupted run left is its partial output (`OUT.partial`, see
 (plain) or complete gzip members (`.gz`) followed, at worst, by a torn tail. Each
 complete answer is checked against the input line at its place, read in step: the
 same id (or, for a refused line, the same line number), and for an evaluated one the
-digest of the KB used now. Any mismatch means the output was written for another
-input or another KB, and nothing is resumed. The torn tail is cut off; the run goes
+digest of the KB used now, after its own `answer_digest` (an answer edited since it
+was written). Any mismatch means the output was written for another input or another
+KB, or changed since, and nothing is resumed. The torn tail is cut off; the run goes
 on from the next input line.
 """
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .answer_digest import KEY, intact
 from .jsonlines import BatchOutputError, Line
 from .output_place import OutputPlace
 
@@ -52,6 +54,11 @@ def keep_answers(place: OutputPlace, lines: Iterator[Line], source: str, digest:
     count = refused = size = 0
     for answer, end in answers:
         count += 1
+        if not intact(answer):
+            raise BatchOutputError(
+                f"{shown}: answer {count} does not match its {KEY}: it was changed after "
+                f"healthkb wrote it (or by a healthkb without answer digests); {_START_AFRESH}"
+            )
         line = next(lines, None)
         if line is None:
             raise BatchOutputError(

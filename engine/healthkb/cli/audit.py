@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from ..audit.log import AuditLog, AuditLogError, LogProblem, Record, hash_matches
+from ..audit.log import AuditLog, LogProblem
 from ..audit.replay import Difference, Replay, replay
-from ..results.cds_cards import card_uuid
-from ..results.tree_text import explanation_text
-from . import audit_checkpoints, audit_copy
+from . import audit_checkpoints, audit_copy, audit_queries, audit_show
 from .audit_checkpoints import checkpoint_check, verdict
 from .audit_options import STORE_HELP
-from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
+from .common import EXIT_OK, EXIT_PROBLEMS, add_kb_option, load_kb
 
 
 def register(commands: Any) -> None:
@@ -38,16 +35,10 @@ def register(commands: Any) -> None:
     again.add_argument("--format", choices=["text", "json"], default="text")
     again.set_defaults(handler=run_replay)
 
-    show = actions.add_parser("show", help="print a record's explanations as `explain` does")
-    show.add_argument("log", metavar="STORE", help=STORE_HELP)
-    show.add_argument(
-        "record", help="record id, or the uuid of a CDS Hooks card (shows that card's conclusion)"
-    )
-    show.add_argument("--conclusion", help="only this conclusion's explanation")
-    show.add_argument("--format", choices=["text", "json"], default="text")
-    show.set_defaults(handler=run_show)
+    audit_show.register(actions)
     audit_checkpoints.register(actions)
     audit_copy.register(actions)
+    audit_queries.register(actions)
 
 
 def _dump(data: Any) -> None:
@@ -112,68 +103,9 @@ def _replay_text(outcome: Replay, log: str) -> str:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    outcome = replay(AuditLog(args.log), load_kb(args.kb))
+    outcome = replay(AuditLog(args.log), load_kb(args.kb, args.allow_outside_links))
     if args.format == "json":
         _dump(outcome.to_dict())
     else:
         print(_replay_text(outcome, args.log))
     return EXIT_OK if outcome.ok else EXIT_PROBLEMS
-
-
-def _stamp(record: Record, card: str | None) -> str:
-    kb, software = record["kb"], record.get("software", {})
-    versions = ", ".join(f"{name} {version}" for name, version in sorted(software.items()))
-    lines = [f"audit record {record['record']} (#{record['sequence']}, {record['time']})"]
-    if card is not None:
-        lines.append(f"  CDS Hooks card {card_uuid(record['record'], card)}: conclusion {card}")
-    lines += [
-        f"  evaluated with knowledge base {kb['id']} {kb['version']} {kb['digest']}",
-        f"  software: {versions}",
-        f"  record hash {record['hash']} (matches its content)",
-    ]
-    return "\n".join(lines)
-
-
-def _chosen(record: Record, conclusion: str | None, card: str | None) -> list[str]:
-    """The conclusions to show, in the result's order; or the card's, or the one asked for."""
-    order = [c["id"] for c in record["result"]["conclusions"]]
-    if card is not None and conclusion not in (None, card):
-        raise UsageError(f"that card shows conclusion `{card}`, not `{conclusion}`")
-    conclusion = card or conclusion
-    if conclusion is None:
-        return order
-    if conclusion not in record["explanations"]:
-        reached = ", ".join(order) or "none"
-        raise UsageError(
-            f"record {record['record']} has no conclusion `{conclusion}` (it concluded: {reached})"
-        )
-    return [conclusion]
-
-
-def run_show(args: argparse.Namespace) -> int:
-    record, card = AuditLog(args.log).locate(args.record)
-    if not hash_matches(record):
-        print(
-            f"healthkb: record {record['record']} does not match its hash: it was edited "
-            f"(run `healthkb audit verify {args.log}`)",
-            file=sys.stderr,
-        )
-        return EXIT_PROBLEMS
-    try:
-        order = _chosen(record, args.conclusion, card)
-        trees = [record["explanations"][c] for c in order]
-        texts = [explanation_text(tree) for tree in trees]
-        stamp = _stamp(record, card)
-    except (KeyError, TypeError, AttributeError, RecursionError):
-        # Only a forged record (its hash recomputed) can have another shape.
-        raise AuditLogError(f"{args.log}: record {args.record} is not a healthkb record") from None
-    if args.format == "json":
-        _dump({"record": record["record"], "explanations": trees})
-        return EXIT_OK
-    if not texts:
-        print("no conclusions: the sources say nothing about this profile")
-    for text in texts:
-        print(text)
-        print()
-    print(stamp)
-    return EXIT_OK

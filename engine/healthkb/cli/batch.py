@@ -102,7 +102,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
     runners = _runners(args)
     if args.resume and args.out == "-":
         raise UsageError("--resume needs an output file (--out FILE): stdout cannot be resumed")
-    kb = load_kb(args.kb)
+    kb = load_kb(args.kb, args.allow_outside_links)
     audit = open_audit_log(args)
     progress = not args.quiet and sys.stderr.isatty()
     summary = run_batch(

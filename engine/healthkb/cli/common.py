@@ -126,8 +126,8 @@ def writable_kb_folder(path: str | None, what: str) -> Path:
     return folder.root
 
 
-def load_kb(path: str | None) -> KnowledgeBase:
-    kb = load(kb_folder(path))
+def load_kb(path: str | None, allow_links_outside: bool = False) -> KnowledgeBase:
+    kb = load(kb_folder(path), allow_links_outside=allow_links_outside)
     warn_pending(kb.pending, kb.version)
     return kb
 
@@ -148,6 +148,16 @@ def warn_pending(pending: Sequence[Problem], version: str, side: str = "") -> No
 
 def add_kb_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kb", metavar="PATH", help=KB_DEFAULT_HELP)
+    add_links_option(parser)
+
+
+def add_links_option(parser: argparse.ArgumentParser) -> None:
+    """`--allow-outside-links`: read KB files that links lead to outside the KB folder."""
+    parser.add_argument(
+        "--allow-outside-links",
+        action="store_true",
+        help="read KB files and folders that links lead to outside the KB (refused by default)",
+    )
 
 
 def output_file(name: str) -> Path:

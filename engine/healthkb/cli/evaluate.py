@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.what_if import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES, WhatIf
-from ..audit.log import AuditLog
 from ..render import result_cds_hooks, result_json, result_markdown, result_text
 from ..render.html_explain import explanation_page, why_not_page
 from ..results.explain import Explanation, WhyNot
+from .audit_options import add_audit_options, open_audit_log
 from .common import EXIT_OK, UsageError, add_kb_option, load_kb, output_file, writing
 
 PROFILE_HELP = "profile file (.yaml or .json); - reads it from standard input"
@@ -30,11 +30,7 @@ def register(commands: Any) -> None:
     evaluate.add_argument("profile", help=PROFILE_HELP)
     add_kb_option(evaluate)
     evaluate.add_argument("--format", choices=sorted(RESULT_FORMATS), default="text")
-    evaluate.add_argument(
-        "--audit-log",
-        metavar="STORE",
-        help="append this evaluation to an audit store (a file, sqlite:///PATH or postgresql://…)",
-    )
+    add_audit_options(evaluate, "this evaluation")
     evaluate.set_defaults(handler=run_evaluate)
 
     explain = commands.add_parser("explain", help="print the proof (or why-not) of a conclusion")
@@ -72,18 +68,23 @@ def register(commands: Any) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    audit = AuditLog(args.audit_log) if args.audit_log else None
-    result = load_kb(args.kb).evaluate_file(args.profile, audit=audit)
+    audit = open_audit_log(args)  # a bad checkpoint key stops it before any evaluation
+    result = load_kb(args.kb, args.allow_outside_links).evaluate_file(args.profile, audit=audit)
     print(RESULT_FORMATS[args.format](result))
     if audit is not None and result.audit_record_id is not None:
         print(f"audit record {result.audit_record_id} appended to {audit.name}", file=sys.stderr)
+        # One record, far under --checkpoint-every: signed now, as every writer signs
+        # what it appended before it stops.
+        checkpoint = audit.checkpoint_pending()
+        if checkpoint is not None:
+            print(f"checkpoint signed at record {checkpoint['sequence']}", file=sys.stderr)
     return EXIT_OK
 
 
 def run_explain(args: argparse.Namespace) -> int:
     check_what_if_options(args)
     out = output_file(args.out) if args.out is not None else None
-    kb = load_kb(args.kb)
+    kb = load_kb(args.kb, args.allow_outside_links)
     result = kb.evaluate_file(args.profile)
     if args.what_if:
         alternatives = DEFAULT_ALTERNATIVES if args.alternatives is None else args.alternatives

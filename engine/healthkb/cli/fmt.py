@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..editing.formatting import Formatted, format_file, write_formatted, yaml_files
+from ..editing.layout.formatting import Formatted, format_file, write_formatted, yaml_files
 from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError, kb_folder, writable_kb_folder
 
 

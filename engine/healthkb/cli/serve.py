@@ -64,6 +64,7 @@ def register(commands: Any) -> None:
         default=DEFAULT_MAX_BODY,
         help=f"largest request body accepted (default: {DEFAULT_MAX_BODY})",
     )
+    add_limit_options(parser)
     parser.add_argument(
         "--insecure",
         action="store_true",
@@ -83,7 +84,46 @@ def register(commands: Any) -> None:
         help="fetch a hook's missing data from an http (not https) fhirServer: tests only",
     )
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    parser.add_argument(
+        "--require-signed",
+        metavar="PUB",
+        help="refuse a KB whose files are not those of a release signed with this Ed25519 "
+        "public key (`healthkb release --sign`)",
+    )
     parser.set_defaults(handler=run)
+
+
+LIMITS = (
+    # option, type, default, what it bounds (all per worker)
+    ("--max-header-bytes", int, 32 * 1024, "largest request head (request line and headers)"),
+    ("--max-headers", int, 100, "most header fields in a request"),
+    ("--header-timeout", float, 10.0, "seconds a client has to send a request's head"),
+    ("--body-timeout", float, 30.0, "seconds a client has to send a request's body"),
+    ("--max-connections", int, 256, "most open connections per worker (more get 503)"),
+)
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    for option, kind, default, what in LIMITS:
+        parser.add_argument(
+            option,
+            metavar="SECONDS" if kind is float else "N",
+            type=kind,
+            default=default,
+            help=f"{what} (default: {default:g})",
+        )
+
+
+def limits(args: argparse.Namespace) -> dict[str, Any]:
+    """The limit options as Settings fields; UsageError for one that is not positive."""
+    chosen = {}
+    for option, _, _, _ in LIMITS:
+        name = option.removeprefix("--").replace("-", "_")
+        value = getattr(args, name)
+        if not value > 0:
+            raise UsageError(f"{option} must be more than 0; got {value}")
+        chosen[name] = value
+    return chosen
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
     if args.max_body < 1:
         raise UsageError(f"--max-body must be at least 1 byte; got {args.max_body}")
     root = kb_folder(args.kb or args.path)
-    kb = load(root)  # a broken KB is reported here, once, before any worker starts
+    # A broken or unsigned KB is reported here, once, before any worker starts.
+    kb = load(root, require_signed=args.require_signed)
     audit = open_audit_log(args)  # a bad checkpoint key stops it here
     if audit is not None:
         audit.open()  # and a store that cannot be opened (unreachable, newer schema, ...)
@@ -120,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         auth_issuers=tuple(args.auth_issuer),
         auth_jku=tuple(args.auth_jku),
         public_url=args.public_url,
+        **limits(args),
         allow_http_fhir=args.allow_http_fhir,
         cors_origins=tuple(args.cors_origin),
     )

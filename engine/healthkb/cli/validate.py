@@ -10,13 +10,21 @@ from typing import Any
 from ..editing.kb_validation import check_kb, kb_warnings
 from ..errors import KBError, listed, more_problems
 from ..render.findings_text import warning_line
-from .common import EXIT_OK, KB_DEFAULT_HELP, kb_folder_of, print_listed, problems_exit
+from .common import (
+    EXIT_OK,
+    KB_DEFAULT_HELP,
+    add_links_option,
+    kb_folder_of,
+    print_listed,
+    problems_exit,
+)
 
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("validate", help="check a KB and list every problem")
     parser.add_argument("path", nargs="?", help=KB_DEFAULT_HELP)
     parser.add_argument("--format", choices=["text", "json"], default="text")
+    add_links_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -25,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     # The test cases too: a typo in one is a broken KB for `test`, `coverage` and
     # `report`, so `validate` (and `release`, which validates) must not pass it.
     # The analysis's errors are problems; its warnings are listed, and do not fail.
-    check = check_kb(folder.root)
+    check = check_kb(folder.root, allow_links_outside=args.allow_outside_links)
     content = check.content
     if check.problems or content is None:
         error = KBError(check.problems)

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
     model_validator,
+)
+
+from .approval_model import ApprovalPolicy
+from .provenance import (
+    DEFAULT_REVIEW_WARNING_DAYS,
+    UNKNOWN,
+    EvidenceLevel,
+    LanguageTag,
+    Translation,
+    Unknown,
 )
 
 Identifier = Annotated[
@@ -59,6 +71,34 @@ def whole_number_fits(value: object) -> bool:
 # Between a validator's message and its hint: the problem shows them apart (see
 # wording.py), "message (hint)".
 HINT = "\n"
+
+WEB_SCHEMES = ("http", "https")
+
+
+def is_web_address(url: str) -> bool:
+    """Whether `url` is an absolute http:// or https:// address with a host, and holds
+    no space or control character: safe as a link in a report page or a CDS card (a
+    `javascript:` or `data:` address would run in the reader's browser)."""
+    if any(
+        character.isspace() or ord(character) < 32 or ord(character) == 127 for character in url
+    ):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme.lower() in WEB_SCHEMES and bool(parts.hostname)
+
+
+def _web_address(url: str) -> str:
+    if not is_web_address(url):
+        shown = url if len(url) <= 60 else url[:59] + "…"
+        raise ValueError(
+            f"{shown!r} is not an http:// or https:// address{HINT}give the address the "
+            "article was published at; other kinds (javascript:, data:, file:) are refused, "
+            "since report pages and CDS cards make it a link"
+        )
+    return url
+
+
+WebAddress = Annotated[str, AfterValidator(_web_address)]
 
 CERTAINTY_RANK: dict[str, int] = {"possible": 0, "likely": 1, "established": 2}
 KIND_RANK: dict[str, int] = {"warning": 0, "outcome": 1, "recommendation": 2, "information": 3}
@@ -105,6 +145,12 @@ class Manifest(StrictModel):
     """What the KB covers and for whom."""
     changelog: list[ChangelogEntry] = Field(default_factory=list)
     """Every release, newest first."""
+    disclaimer: Text | None = None
+    """Shown with every answer (text, JSON, CDS cards, the report)."""
+    review_warning_days: Annotated[int, Field(ge=0, le=3650)] = DEFAULT_REVIEW_WARNING_DAYS
+    """How many days before a source's `review_by` `validate` starts warning."""
+    approvals: ApprovalPolicy | None = None
+    """Who must approve a release (`healthkb approve`) before `healthkb release` cuts it."""
 
 
 # --- sources --------------------------------------------------------------------------
@@ -145,14 +191,33 @@ class Source(StrictModel):
     """Who wrote the article."""
     published: datetime.date
     """The publication date, `YYYY-MM-DD`."""
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
-    """The text's language tag, e.g. `en` or `en-GB`."""
-    url: str | None = None
-    """Where the article was published."""
+    language: LanguageTag
+    """The language tag of the text quoted here, e.g. `en` or `en-GB`."""
+    url: WebAddress | None = None
+    """Where the article was published: an http:// or https:// address."""
+    licence: Text | Unknown = UNKNOWN
+    """Under which licence or copyright the text is quoted here, or `unknown`."""
+    translation: Translation | None = None
+    """For a translated text: the original's language and title, the translator and when."""
+    evidence: EvidenceLevel = "not_assessed"
+    """How strong the source's evidence is, on the scale docs/editors.md describes."""
+    reviewed: datetime.date | None = None
+    """When an editor last checked the source against current knowledge, `YYYY-MM-DD`."""
+    review_by: datetime.date | None = None
+    """When it must be checked again; `validate` warns before and refuses after."""
     text: Text
     """The full text, verbatim, one paragraph per line; quotes are resolved against it."""
     left_out: list[LeftOut] = Field(default_factory=list)
     """Passages deliberately not encoded, each with its reason."""
+
+    @model_validator(mode="after")
+    def _review_after_reviewed(self) -> Source:
+        if self.reviewed and self.review_by and self.review_by < self.reviewed:
+            raise ValueError(
+                f"`review_by` ({self.review_by}) is before `reviewed` ({self.reviewed})"
+                f"{HINT}the next review comes after the last one: check both dates"
+            )
+        return self
 
 
 # --- fact vocabulary -----------------------------------------------------------------
@@ -178,6 +243,18 @@ def _attribute_shapes(schema: dict[str, Any]) -> None:
     ]
 
 
+class AskedWhen(StrictModel):
+    """Ask an attribute's question only when another answer of the same fact meets a
+    condition (the Questionnaire's `enableWhen`): running details only for a runner."""
+
+    attribute: Identifier
+    """Another attribute of the same fact, whose answer decides."""
+    operator: Literal["=", "!=", ">", ">=", "<", "<="]
+    """How its answer is compared (`>`, `>=`, `<`, `<=` for numbers only)."""
+    value: bool | int | float | Identifier
+    """What it is compared with: a value that attribute may take."""
+
+
 class Attribute(StrictModel):
     """One attribute of a fact type: its type, allowed values or range, and unit."""
 
@@ -195,6 +272,14 @@ class Attribute(StrictModel):
     """The largest allowed value of an integer or number attribute."""
     unit: str | None = None
     """The unit of an integer or number attribute, e.g. `minutes`."""
+    ucum: str | None = None
+    """The same unit as a UCUM code (`min`, `/wk`): the Questionnaire codes it."""
+    question: Text | None = None
+    """Input facts: the question that asks for it, as a person answers it ("How many
+    times a week do you run?"); the Questionnaire's item text. Wording, like
+    `description` (which the Questionnaire shows when there is no question)."""
+    asked_when: AskedWhen | None = None
+    """Input facts: ask the question only when another answer meets a condition."""
     single_valued: bool = True
     """Derived facts only: `false` when one profile may rightly derive several values of
     this attribute at once. By default a profile deriving two values is an `ambiguity`."""
@@ -257,6 +342,39 @@ class FactType(StrictModel):
     attributes: dict[Identifier, Attribute] = Field(min_length=1)
     """The fact's attributes by name."""
 
+    @model_validator(mode="after")
+    def _questions_asked_after_known_answers(self) -> FactType:
+        for name, spec in self.attributes.items():
+            if spec.asked_when is not None:
+                _check_asked_when(name, spec.asked_when, self.attributes)
+        return self
+
+
+def _check_asked_when(name: str, asked: AskedWhen, attributes: dict[str, Attribute]) -> None:
+    other = attributes.get(asked.attribute)
+    if other is None or asked.attribute == name:
+        others = ", ".join(f"`{a}`" for a in attributes if a != name) or "none"
+        raise ValueError(
+            f"`{name}`: `asked_when` names `{asked.attribute}`, which is not another "
+            f"attribute of this fact{HINT}name one of {others}"
+        )
+    numeric = other.type in ("integer", "number")
+    if asked.operator not in ("=", "!=") and not numeric:
+        raise ValueError(
+            f"`{name}`: `{asked.operator}` compares numbers; `{asked.attribute}` is "
+            f"{other.type}{HINT}use `=` or `!=`"
+        )
+    fits = {
+        "bool": isinstance(asked.value, bool),
+        "integer": isinstance(asked.value, int) and not isinstance(asked.value, bool),
+        "number": isinstance(asked.value, int | float) and not isinstance(asked.value, bool),
+    }.get(other.type, isinstance(asked.value, str) and asked.value in (other.values or []))
+    if not fits:
+        raise ValueError(
+            f"`{name}`: `asked_when` compares `{asked.attribute}` ({other.type}) with "
+            f"{asked.value!r}, a value it cannot take"
+        )
+
 
 class BackgroundFact(FactType):
     """A statement of a source that holds for everyone, present in every evaluation."""
@@ -294,6 +412,9 @@ class Conclusion(StrictModel):
     """possible, likely or established: never stronger than the source's wording."""
     statement: Text
     """What the person is told, in plain words."""
+    clinician_statement: Text | None = None
+    """The same guidance for a clinician (CDS Hooks cards), with the same certainty;
+    without it, cards show `statement`."""
     because: list[Citation] = Field(min_length=1)
     """The passages of the source the statement rests on."""
     excludes: list[Identifier] = Field(default_factory=list)

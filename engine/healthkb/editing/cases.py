@@ -21,7 +21,7 @@ from ..content.diagnostics.located_validation import validate_located
 from ..content.located_items import Placed
 from ..content.model import Identifier, Scalar, StrictModel
 from ..errors import HealthKBError, KBError, Problem, ProfileError, did_you_mean
-from ..files.folders import yaml_files
+from ..files.folders import outside_problem, yaml_files
 from ..files.regular_file import kind_of
 from ..files.yaml_reader import Located, PathKey, read_yaml
 from ..profiles.profile_model import build_profile_model, validate_profile
@@ -145,6 +145,12 @@ def _read_cases(
         paths = [base / f if not Path(f).is_absolute() else Path(f) for f in files]
     cases: list[Placed[TestCase]] = []
     for path in paths:
+        # The KB's own kb/tests stay inside it; files named on the command line may not.
+        mine = files is None and not content.links_outside
+        outside = outside_problem(path, base, _named(path, base)) if mine else None
+        if outside is not None:
+            problems.append(outside)
+            continue
         try:
             located = read_yaml(path, _relative(path, base))
         except KBError as error:
@@ -204,6 +210,11 @@ def case_target(path: str | Path | None) -> tuple[Path | None, list[Path] | None
 def select(cases: Iterable[Placed[TestCase]], keyword: str | None) -> list[Placed[TestCase]]:
     """The cases whose name contains `keyword` (all of them when it is None or empty)."""
     return [c for c in cases if not keyword or keyword in c.item.name]
+
+
+def _named(path: Path, base: Path) -> str:
+    """How a problem names a file of the KB: its place in it, links not followed."""
+    return path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -12,6 +12,7 @@ read.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +21,11 @@ from ..analysis.findings import Finding
 from ..content.loading.kb_content import KBContent
 from ..content.loading.loader import check_content
 from ..content.located_items import Placed
+from ..content.provenance import today_or_environment
 from ..errors import KBError, Problem, shorten
 from ..files.yaml_reader import read_yaml
 from .cases import TestCase, check_cases
+from .review_dates import review_problems, review_warnings
 
 MANIFEST_FILE = "kb/kb.yaml"
 
@@ -42,11 +45,21 @@ class KBCheck:
     warnings: list[Finding] = field(default_factory=list)
 
 
-def check_kb(root: str | Path | None = None) -> KBCheck:
-    """Check and analyse the KB under `root` (default: the bundled one) and its test cases."""
-    checked = check_content(root)
+def check_kb(
+    root: str | Path | None = None,
+    *,
+    allow_links_outside: bool = False,
+    today: datetime.date | None = None,
+) -> KBCheck:
+    """Check and analyse the KB under `root` (default: the bundled one) and its test cases
+    (links out of `root`: see `load`). `today` (default: `today_or_environment()`) is the
+    day review dates are checked on."""
+    checked = check_content(root, allow_links_outside=allow_links_outside)
     # A pending version bump is a problem here: validate and release refuse it.
-    problems = [*checked.problems, *checked.pending]
+    problems = [*checked.problems, *checked.pending, *checked.departures]
+    if checked.content is not None:
+        day = today_or_environment() if today is None else today
+        problems += review_problems(checked.content, day)
     cases: list[Placed[TestCase]] = []
     warnings: list[Finding] = []
     if checked.content is not None and checked.analysable:
@@ -61,17 +74,25 @@ def check_kb(root: str | Path | None = None) -> KBCheck:
     return KBCheck(checked.content, cases, sorted(problems), warnings)
 
 
-def checked(root: str | Path | None = None) -> tuple[KBContent, list[Placed[TestCase]]]:
+def checked(
+    root: str | Path | None = None, today: datetime.date | None = None
+) -> tuple[KBContent, list[Placed[TestCase]]]:
     """The KB's content and test cases; raises one `KBError` listing every problem."""
-    check = check_kb(root)
+    check = check_kb(root, today=today)
     if check.problems or check.content is None:
         raise KBError(check.problems)
     return check.content, check.cases
 
 
-def kb_warnings(content: KBContent) -> list[Problem]:
-    """What `validate` notes without failing: a title and description that mention some
-    sources (by title, author or publisher) but not all, as after a source was added."""
+def kb_warnings(content: KBContent, today: datetime.date | None = None) -> list[Problem]:
+    """What `validate` notes without failing: sources due for review soon, and a title and
+    description that mention some sources (by title, author or publisher) but not all,
+    as after a source was added."""
+    day = today_or_environment() if today is None else today
+    return [*review_warnings(content, day), *_undescribed_sources(content)]
+
+
+def _undescribed_sources(content: KBContent) -> list[Problem]:
     manifest = content.manifest
     said = f"{manifest.title}\n{manifest.description}".casefold()
     missing = [

@@ -43,6 +43,35 @@ def yaml_files(folder: Path, display_name: str, *, hidden: bool = True) -> list[
     )
 
 
+def resolves_outside(path: Path, root: Path) -> Path | None:
+    """Where `path` leads, through any links, when that is outside the folder `root`
+    (None: inside it, or a link loop, which reading the file reports)."""
+    try:
+        target = path.resolve()
+        base = root.resolve()
+    except (OSError, RuntimeError):
+        return None
+    return None if target.is_relative_to(base) else target
+
+
+def outside_problem(path: Path, root: Path, display_name: str) -> Problem | None:
+    """The `outside-kb` problem of a KB file or folder that a link leads out of the KB
+    at `root` (None: it stays inside). Such a file is not read: a KB file is the KB's
+    own text, and a link to /etc/passwd must be neither read nor quoted."""
+    target = resolves_outside(path, root)
+    if target is None:
+        return None
+    return Problem(
+        display_name,
+        0,
+        0,
+        "outside-kb",
+        f"`{display_name}` is a link to {target}, outside the KB: not read",
+        "copy the file into the KB; or, for a KB whose links you trust, give "
+        "--allow-outside-links, or load(path, allow_links_outside=True) in Python",
+    )
+
+
 def unsearchable(folder: Path, display_name: str) -> Problem | None:
     """An `unreadable` problem if what is inside `folder` cannot be looked at (no x bit)."""
     if not os.path.isdir(folder):

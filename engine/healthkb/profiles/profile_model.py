@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from ..content.diagnostics.located_validation import data_path, quoted_number, value_words
 from ..content.model import (
@@ -45,8 +45,16 @@ def _field_type(spec: Attribute) -> Any:
         return list[Literal[tuple(spec.values or ())]]  # type: ignore[misc]
     if spec.type == "integer":
         low, high = _whole_number_bounds(spec)
-        return Annotated[int, Field(ge=low, le=high)]
+        return Annotated[int, Field(ge=low, le=high), BeforeValidator(_whole_float)]
     return Annotated[float, Field(ge=spec.min, le=spec.max, allow_inf_nan=False)]
+
+
+def _whole_float(value: Any) -> Any:
+    """`7.0` read as 7: JSON Schema's `integer` (the profile schema, the OpenAPI document)
+    counts a number with a zero fraction as an integer, and JSON writers emit them."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _whole_number_bounds(spec: Attribute) -> tuple[int | float, int | float]:

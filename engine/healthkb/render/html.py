@@ -88,11 +88,20 @@ def generator_tag(generator: str) -> str:
     return f'<meta name="generator" content="{esc(generator)}">'
 
 
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'"
+)
+"""Every page is self-contained and runs no script: its policy lets the browser load and
+run nothing else, so a link or markup that slipped into KB text could do no harm."""
+
+
 def page(title: str, body: str, footer: str, generator: str = "healthkb") -> str:
-    """A complete HTML document with the inline style sheet."""
+    """A complete HTML document with the inline style sheet and its security policy."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"{generator_tag(generator)}\n"
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"

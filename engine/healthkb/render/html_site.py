@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..analysis.findings import Report
 from ..content.logic import walk_comparisons
-from ..content.model import Citation
+from ..content.model import Citation, is_web_address
 from ..content.rule_model import Rule
 from ..content.sources import Paragraph
 from ..editing.passages import Citer, Passage, passage_id
@@ -30,6 +30,7 @@ from .html import (
 )
 from .html_findings import findings_body
 from .html_network import facts_section, site_network
+from .html_provenance import disclaimer_html, provenance_rows
 
 if TYPE_CHECKING:
     from ..content.loading.kb_content import KBContent
@@ -135,6 +136,7 @@ def index_page(data: ReportData) -> str:
         _analysis_row(data),
         "</table>",
         f"<p>{esc(m.description)}</p>" if m.description else "",
+        disclaimer_html(m.disclaimer),
         f"<details><summary>changelog</summary><ul>{changelog}</ul></details>" if changelog else "",
         _sources_table(data),
         site_network(content),
@@ -319,11 +321,11 @@ def source_page(data: ReportData, source_id: str) -> str:
             '<ul class="notes">' + "".join(_passage_note(p, data.content) for p in here) + "</ul>"
         )
 
-    url = (
-        f'<tr><th>address</th><td><a href="{esc(source.url)}">{esc(source.url)}</a></td></tr>'
-        if source.url
-        else ""
-    )
+    url = ""
+    if source.url and is_web_address(source.url):  # checked again: the link is live
+        url = f'<tr><th>address</th><td><a href="{esc(source.url)}">{esc(source.url)}</a></td></tr>'
+    elif source.url:
+        url = f"<tr><th>address</th><td>{esc(source.url)} (not a web address: no link)</td></tr>"
     body = [
         _nav("../"),
         f"<h1>{esc(source.title)}</h1>",
@@ -333,6 +335,7 @@ def source_page(data: ReportData, source_id: str) -> str:
         f"<tr><th>author</th><td>{esc(source.author)}</td></tr>",
         f"<tr><th>published</th><td>{esc(source.published)}</td></tr>",
         url,
+        provenance_rows(source),
         f"<tr><th>text sha256</th><td><code>{esc(text.sha256)}</code></td></tr>",
         "</table>",
         f"<p>Sentences: {esc(sentence_counts(data.sentences.source_summary(source_id)))}.</p>",

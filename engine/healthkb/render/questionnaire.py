@@ -5,10 +5,16 @@ one question per attribute, `linkId` the dotted attribute path
 (`running.sessions_per_week`) so that a `QuestionnaireResponse` names each answer by
 the attribute it gives. Types follow the vocabulary: an enumeration is a `choice` with
 an `answerOption` per allowed value, a list is a `choice` that `repeats`, an integer is
-`integer`, a number `decimal`, a bool `boolean`. Units and ranges travel in the
-standard extensions (`questionnaire-unit`, `minValue`, `maxValue`). Nothing is
-required: a profile may leave out anything, and where an answer is missing the KB
-concludes nothing from it.
+`integer`, a number `decimal`, a bool `boolean`.
+
+A clinic puts it in front of a person, so each item asks the attribute's `question`
+(kb/facts.yaml; its description when there is none); an item is `required` when an
+active rule tests its attribute (the KB needs the answer), `enableWhen` follows the
+attribute's `asked_when` (running details only for a person who runs; such an item
+comes after the one it depends on), units are UCUM-coded (`questionnaire-unit`, from
+the attribute's `ucum`), ranges travel in `minValue`/`maxValue`, and an item whose
+attribute kb/fhir.yaml maps from an Observation carries that Observation's code
+(LOINC) in `code`.
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..content.fhir_mapping import answer_system, questionnaire_url
+from ..content.fhir_mapping import FhirMapping, answer_system, questionnaire_url
 from ..content.loading.kb_content import KBContent
-from ..content.model import Attribute
+from ..content.logic import comparisons
+from ..content.model import AskedWhen, Attribute, FactType
 
 ITEM_TYPES = {
     "bool": "boolean",
@@ -30,11 +37,20 @@ ITEM_TYPES = {
 UNIT_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
 MIN_EXTENSION = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_EXTENSION = "http://hl7.org/fhir/StructureDefinition/maxValue"
+UCUM = "http://unitsofmeasure.org"
+ANSWER_KEYS = {
+    "bool": "answerBoolean",
+    "integer": "answerInteger",
+    "number": "answerDecimal",
+    "enum": "answerCoding",
+    "list": "answerCoding",
+}
 
 
 def questionnaire(content: KBContent) -> dict[str, Any]:
     """The Questionnaire resource asking for every input attribute of the KB."""
     manifest = content.manifest
+    needed = _needed(content)
     return {
         "resourceType": "Questionnaire",
         "id": manifest.id,
@@ -52,13 +68,40 @@ def questionnaire(content: KBContent) -> dict[str, Any]:
                 "text": fact.description,
                 "type": "group",
                 "item": [
-                    _question(manifest.id, f"{fact_name}.{name}", spec)
-                    for name, spec in fact.attributes.items()
+                    _question(content, fact_name, name, spec, needed)
+                    for name, spec in _asking_order(fact)
                 ],
             }
             for fact_name, fact in content.vocabulary.input.items()
         ],
     }
+
+
+def _needed(content: KBContent) -> set[str]:
+    """The input attributes an active rule tests (`fact.attribute`)."""
+    return {c.fact for rule in content.active_rules() for c in comparisons(rule.when)}
+
+
+def _asking_order(fact: FactType) -> list[tuple[str, Attribute]]:
+    """The attributes in vocabulary order, except that a question asked only after
+    another's answer comes right after that one."""
+    ordered: list[tuple[str, Attribute]] = []
+    waiting = dict(fact.attributes)
+
+    def place(name: str) -> None:
+        ordered.append((name, waiting.pop(name)))
+        for other in [n for n, s in waiting.items() if _after(s) == name]:
+            place(other)
+
+    for name, spec in fact.attributes.items():
+        if name in waiting and (_after(spec) is None or _after(spec) not in waiting):
+            place(name)
+    ordered += list(waiting.items())  # a cycle of asked_when: vocabulary order
+    return ordered
+
+
+def _after(spec: Attribute) -> str | None:
+    return spec.asked_when.attribute if spec.asked_when is not None else None
 
 
 def _name(kb_id: str) -> str:
@@ -67,12 +110,23 @@ def _name(kb_id: str) -> str:
     return ("Healthkb" + "".join(w.capitalize() for w in words))[:255]
 
 
-def _question(kb_id: str, link_id: str, spec: Attribute) -> dict[str, Any]:
+def _question(
+    content: KBContent, fact_name: str, name: str, spec: Attribute, needed: set[str]
+) -> dict[str, Any]:
+    kb_id, link_id = content.manifest.id, f"{fact_name}.{name}"
     item: dict[str, Any] = {
         "linkId": link_id,
-        "text": spec.description,
+        "text": spec.question or spec.description,
         "type": ITEM_TYPES[spec.type],
     }
+    codes = _codes(content.fhir, link_id)
+    if codes:
+        item["code"] = codes
+    if link_id in needed:
+        item["required"] = True
+    if spec.asked_when is not None:
+        depends = content.vocabulary.input[fact_name].attributes[spec.asked_when.attribute]
+        item["enableWhen"] = [_enable_when(kb_id, fact_name, spec.asked_when, depends)]
     extensions: list[dict[str, Any]] = []
     if spec.type in ("integer", "number"):
         value_key = "valueInteger" if spec.type == "integer" else "valueDecimal"
@@ -80,8 +134,10 @@ def _question(kb_id: str, link_id: str, spec: Attribute) -> dict[str, Any]:
             extensions.append({"url": MIN_EXTENSION, value_key: spec.min})
         if spec.max is not None:
             extensions.append({"url": MAX_EXTENSION, value_key: spec.max})
-        if spec.unit:
-            coding = {"display": spec.unit}  # free text in the vocabulary, not UCUM
+        if spec.unit or spec.ucum:
+            coding = {"system": UCUM, "code": spec.ucum} if spec.ucum else {}
+            if spec.unit:
+                coding["display"] = spec.unit
             extensions.append({"url": UNIT_EXTENSION, "valueCoding": coding})
     if extensions:
         item["extension"] = extensions
@@ -94,6 +150,25 @@ def _question(kb_id: str, link_id: str, spec: Attribute) -> dict[str, Any]:
     if spec.type == "list":
         item["repeats"] = True
     return item
+
+
+def _codes(mapping: FhirMapping, link_id: str) -> list[dict[str, str]]:
+    """The codes of the Observations that give the attribute (LOINC), as item codes."""
+    return [
+        {"system": m.code.system, "code": m.code.code, "display": " ".join(m.code.display.split())}
+        for m in mapping.observations
+        if m.attribute == link_id
+    ]
+
+
+def _enable_when(
+    kb_id: str, fact_name: str, asked: AskedWhen, depends: Attribute
+) -> dict[str, Any]:
+    question = f"{fact_name}.{asked.attribute}"
+    answer: Any = asked.value
+    if depends.type in ("enum", "list"):
+        answer = {"system": answer_system(kb_id, question), "code": asked.value}
+    return {"question": question, "operator": asked.operator, ANSWER_KEYS[depends.type]: answer}
 
 
 def questionnaire_json(content: KBContent) -> str:

@@ -6,18 +6,23 @@ import json
 from typing import TYPE_CHECKING
 
 from ..results.cds_cards import escape
+from ..results.evidence import provenance_line
+from ..results.tree_text import governance_lines, standing_lines
 
 if TYPE_CHECKING:
     from ..results.result import Result
 
 
-def result_json(result: Result, *, compact: bool = False) -> str:
+def result_json(result: Result, *, compact: bool = False, record: str | None = None) -> str:
     """The whole result, deterministic: the same input and KB give the same bytes.
 
     `compact` writes it on one line without spaces: the same JSON, about five times
-    faster to write (Python's C encoder does not indent), as the service answers it.
+    faster to write (Python's C encoder does not indent), as the service answers it;
+    `record` adds the id of its audit record (the service's answer).
     """
     data = result.model_dump(mode="json")
+    if record is not None:
+        data["record"] = record
     if compact:
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)
@@ -39,6 +44,7 @@ def result_text(result: Result) -> str:
         lines.append(f"[{c.kind}, {c.certainty}] {c.id}")
         lines.append(f"  {c.statement}")
         lines.append(f"  rule {c.rule_id} v{c.rule_version}: {c.rule_title}")
+        lines += standing_lines({"evidence": c.evidence, "stale": c.stale}, "  ")
         for citation in c.citations:
             lines.append(
                 f"  source {citation.source} {citation.sentence_anchor}: “{citation.quote}”"
@@ -46,6 +52,7 @@ def result_text(result: Result) -> str:
             if citation.interpretation:
                 lines.append(f"    interpretation: {citation.interpretation}")
         lines.append("")
+    lines += governance_lines({"sources": result.sources, "disclaimer": result.disclaimer})
     lines.append(f"knowledge base {_stamp(result)}")
     return "\n".join(lines)
 
@@ -68,6 +75,9 @@ def result_markdown(result: Result) -> str:
             "",
             f"Rule `{c.rule_id}` v{c.rule_version}: {escape(c.rule_title)}",
             "",
+            f"Evidence: {escape(c.evidence.get('level', ''))} ({c.evidence.get('scale')})"
+            + (" — **stale**: it rests on a source past its review date" if c.stale else ""),
+            "",
         ]
         for citation in c.citations:
             lines.append(
@@ -76,6 +86,12 @@ def result_markdown(result: Result) -> str:
             lines.append("")
             if citation.interpretation:
                 lines += [f"Interpretation: {escape(citation.interpretation)}", ""]
+    if result.sources:
+        lines += ["## Sources", ""]
+        lines += [f"- {escape(provenance_line(s, k))}" for s, k in sorted(result.sources.items())]
+        lines.append("")
+    if result.disclaimer:
+        lines += [f"*{escape(result.disclaimer)}*", ""]
     lines.append(
         f"Knowledge base `{result.kb_id}` {result.kb_version}, digest `{result.kb_digest}`"
     )

@@ -20,6 +20,9 @@ import re
 import uuid
 from typing import Any
 
+from ..content.model import is_web_address
+from .evidence import provenance_line
+
 Tree = dict[str, Any]
 SourceInfo = tuple[str, str, str | None]
 """A source's title, publisher and URL (None when the source has no URL)."""
@@ -80,6 +83,13 @@ def escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
+def clinician_statement(conclusion: Tree) -> str:
+    """What a card tells a clinician: the conclusion's clinician statement, if it has
+    one, else the statement written for the person."""
+    text: str = conclusion.get("clinician_statement") or conclusion["statement"]
+    return text
+
+
 def supporting_citations(tree: Tree) -> list[Tree]:
     """Every passage an explanation rests on, in proof order, each once."""
     found: list[Tree] = []
@@ -127,21 +137,36 @@ def card_detail(tree: Tree, sources: dict[str, SourceInfo], record_id: str | Non
     """The card's Markdown: the statement, the rule, every supporting passage, the stamp."""
     conclusion, rule, kb = tree["conclusion"], tree["rule"], tree["kb"]
     lines = [
-        escape(conclusion["statement"]),
+        escape(clinician_statement(conclusion)),
         "",
         f"**{conclusion['kind'].capitalize()}**, certainty *{conclusion['certainty']}*. "
         f"Reached by rule `{rule['id']}` v{rule['version']} ({escape(rule['title'])}).",
         "",
+        *_standing(conclusion),
         "Supporting passages:",
         "",
     ]
     for citation in supporting_citations(tree):
         lines += _passage(citation, sources)
+    for source_id, known in sorted((tree.get("sources") or {}).items()):
+        lines += [f"*Source* {escape(provenance_line(source_id, known))}", ""]
+    if tree.get("disclaimer"):
+        lines += [f"*{escape(tree['disclaimer'])}*", ""]
     stamp = f"Knowledge base `{kb['id']}` {kb['version']}, digest `{kb['digest']}`."
     if record_id is not None:
         stamp += f" Audit record `{record_id}`."
     lines.append(stamp)
     return "\n".join(lines) + "\n"
+
+
+def _standing(conclusion: Tree) -> list[str]:
+    evidence = conclusion.get("evidence")
+    if not evidence:
+        return []
+    lines = [f"Evidence: *{evidence['level']}* ({evidence['scale']}).", ""]
+    if conclusion.get("stale"):
+        lines += ["**Stale:** it rests on a source past its review date.", ""]
+    return lines
 
 
 def card(
@@ -162,7 +187,7 @@ def card(
             "display": conclusion["kind"].capitalize(),
         },
     }
-    if primary[2]:
+    if primary[2] and is_web_address(primary[2]):  # checked again: a card's link is live
         source["url"] = primary[2]
     uid = (
         card_uuid(record_id, conclusion["id"])
@@ -171,7 +196,7 @@ def card(
     )
     return {
         "uuid": uid,
-        "summary": summary(conclusion["statement"]),
+        "summary": summary(clinician_statement(conclusion)),
         "indicator": INDICATORS[conclusion["kind"]],
         "detail": card_detail(tree, sources, record_id),
         "source": source,
@@ -186,6 +211,8 @@ def _extension(tree: Tree, record_id: str | None) -> dict[str, Any]:
     extension = {
         "conclusion": conclusion["id"],
         "certainty": conclusion["certainty"],
+        "evidence": conclusion.get("evidence"),
+        **({"stale": True} if conclusion.get("stale") else {}),
         "rule": rule["id"],
         "rule_version": rule["version"],
         "kb_id": kb["id"],

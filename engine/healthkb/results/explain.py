@@ -10,9 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..content.checks.numbers import departure_key
 from ..content.logic import Literal
+from ..content.rule_model import Rule
 from ..errors import UnknownConclusionError, check_conclusion_id, did_you_mean
 from ..runtime.engine import FactRecord, Firing
+from .evidence import provenance
+from .evidence import standing as evidence_standing
 from .proof import Proofs
 from .tree_text import explanation_text, why_not_text
 from .why_not import WhyNotBuilder, citations, facts_by_type, rule_head
@@ -57,10 +61,27 @@ def _check_known(content: KBContent, conclusion_id: str) -> None:
         raise UnknownConclusionError(f"unknown conclusion `{conclusion_id}` ({hint})")
 
 
+def _with_departure(node: Tree, rule: Rule, literal: Literal) -> Tree:
+    """The condition node, with the source's words when the rule declares a departure."""
+    key = departure_key(literal.comparison)
+    for departure in rule.departures:
+        if departure_key(departure) == key:
+            return {**node, "departure": departure.source_says}
+    return node
+
+
 # --- explanations --------------------------------------------------------------------
 
 
-def explain(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str) -> Explanation:
+def explain(
+    content: KBContent,
+    trace: Trace,
+    proofs: Proofs,
+    conclusion_id: str,
+    overdue: frozenset[str] = frozenset(),
+) -> Explanation:
+    """The proof tree of a reached conclusion; `overdue`: the sources past their review
+    date on the day of the evaluation (its `stale` flag)."""
     _check_known(content, conclusion_id)
     firing = proofs.conclusions.get(conclusion_id)
     declared = content.conclusions[conclusion_id]
@@ -68,15 +89,30 @@ def explain(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str
         hint = "this conclusion was not reached; ask why_not() instead"
         raise UnknownConclusionError(f"`{conclusion_id}` was not concluded ({hint})")
     proof = _Proof(content, trace.facts, proofs)
+    standing = evidence_standing(content, trace.facts, proofs, conclusion_id, overdue)
+    conclusion: Tree = {
+        "id": declared.id,
+        "kind": declared.kind,
+        "certainty": declared.certainty,
+        "statement": declared.statement,
+        "citations": citations(content, declared),
+        "evidence": standing.evidence(),
+    }
+    if declared.clinician_statement is not None:
+        conclusion["clinician_statement"] = declared.clinician_statement
+    if standing.stale:
+        conclusion["stale"] = True
+    governance: Tree = {
+        "sources": {
+            source_id: provenance(content.sources[source_id], stale=source_id in overdue)
+            for source_id in sorted(standing.sources)
+        }
+    }
+    if content.manifest.disclaimer is not None:
+        governance["disclaimer"] = content.manifest.disclaimer
     return Explanation(
         {
-            "conclusion": {
-                "id": declared.id,
-                "kind": declared.kind,
-                "certainty": declared.certainty,
-                "statement": declared.statement,
-                "citations": citations(content, declared),
-            },
+            "conclusion": conclusion,
             "rule": proof.rule_node(firing),
             # The stamp of the KB that explains it, not the result's own fields (data
             # anyone can copy with other values).
@@ -85,6 +121,7 @@ def explain(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str
                 "version": content.version,
                 "digest": content.digest,
             },
+            **governance,
         }
     )
 
@@ -104,7 +141,10 @@ class _Proof:
         return {
             **rule_head(self.content, rule),
             "alternative": firing.conjunction,
-            "conditions": [self.condition_node(literal, bound) for literal in conjunction],
+            "conditions": [
+                _with_departure(self.condition_node(literal, bound), rule, literal)
+                for literal in conjunction
+            ],
             "citations": citations(self.content, rule),
         }
 

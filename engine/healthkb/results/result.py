@@ -23,6 +23,8 @@ from ..content.sources import ResolvedCitation
 from ..errors import HealthKBError, check_conclusion_id, did_you_mean
 from ..runtime.engine import Firing, Trace
 from .cds_cards import cds_cards
+from .evidence import provenance
+from .evidence import standing as evidence_standing
 from .explain import Explanation, Tree, WhyNot, explain, rule_why_not, why_not
 from .proof import Proofs, choose_proofs
 
@@ -59,6 +61,17 @@ class ConclusionResult(_Frozen):
     rule_title: str
     facts_used: list[FactUsed]
     citations: list[ResolvedCitation]
+    evidence: dict[str, str] = Field(default_factory=dict)
+    """The evidence of the derivation that reached it: `{"level", "scale"}`."""
+    stale: bool = False
+    """Whether it rests on a source past its review date; in the JSON only when true."""
+
+    @model_serializer(mode="wrap")
+    def _without_fresh(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("stale"):
+            data.pop("stale", None)
+        return data
 
 
 class DerivedFact(_Frozen):
@@ -115,6 +128,10 @@ class Result(_Frozen):
     fired: list[FiredRule]
     conflicts: list[Conflict] = Field(default_factory=list)
     """Excluded conclusions reached together; in the JSON only when there are some."""
+    sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """What is known of each source the conclusions rest on (see results/evidence.py)."""
+    disclaimer: str | None = None
+    """The KB's disclaimer, shown with every answer; in the JSON only when it has one."""
 
     _content: KBContent = PrivateAttr()
     _trace: Trace = PrivateAttr()
@@ -127,8 +144,10 @@ class Result(_Frozen):
     def _without_empty_conflicts(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Results of a sound KB stay byte for byte what they were before `conflicts`.
         data = handler(self)
-        if isinstance(data, dict) and not data.get("conflicts"):
-            data.pop("conflicts", None)
+        if isinstance(data, dict):
+            for name in ("conflicts", "disclaimer"):
+                if not data.get(name):
+                    data.pop(name, None)
         return data
 
     def __getstate__(self) -> dict[Any, Any]:
@@ -210,7 +229,8 @@ class Result(_Frozen):
 
     def explain(self, conclusion_id: str) -> Explanation:
         """The proof tree of a conclusion, down to input facts and quoted passages."""
-        return explain(self._evaluated_by(), self._trace, self._proofs, conclusion_id)
+        overdue = frozenset(s for s, known in self.sources.items() if known.get("stale"))
+        return explain(self._evaluated_by(), self._trace, self._proofs, conclusion_id, overdue)
 
     def why_not(self, conclusion_id: str) -> WhyNot:
         """Why a conclusion was not reached: for each rule, every condition that failed."""
@@ -289,12 +309,17 @@ def conclusions_reached(content: KBContent, trace: Trace) -> list[Reached]:
 
 
 def build_result(
-    content: KBContent, profile: dict[str, Any], trace: Trace, cited: Cited | None = None
+    content: KBContent,
+    profile: dict[str, Any],
+    trace: Trace,
+    cited: Cited | None = None,
+    overdue: frozenset[str] = frozenset(),
 ) -> Result:
     """The result of an evaluation. `cited`: the citations of each (conclusion, rule)
-    pair, filled as they are met; pass the same dict for every result of one KB."""
+    pair, filled as they are met; pass the same dict for every result of one KB.
+    `overdue`: the sources past their review date today (see `overdue_sources`)."""
     build = _ResultBuilder(content, trace, choose_proofs(trace), {} if cited is None else cited)
-    conclusions = build.conclusions()
+    conclusions = build.conclusions(overdue)
     private = {name: attribute.get_default() for name, attribute in _RESULT_PRIVATE.items()}
     private.update(_content=content, _trace=trace, _proofs=build.proofs)
     return _trusted(
@@ -308,6 +333,11 @@ def build_result(
         derived=build.derived(),
         fired=build.fired(),
         conflicts=_conflicts(content.conclusions, conclusions),
+        sources={
+            source_id: provenance(content.sources[source_id], stale=source_id in overdue)
+            for source_id in sorted(build.sources)
+        },
+        disclaimer=content.manifest.disclaimer,
     )
 
 
@@ -320,6 +350,8 @@ class _ResultBuilder:
         self.facts = trace.facts
         self.rules = content.rules
         self._facts_used: dict[int, FactUsed] = {}  # a fact is often used by several firings
+        self.sources: set[str] = set()
+        """Every source the conclusions' derivations cite (filled by `conclusions`)."""
 
     def fact_used(self, index: int) -> FactUsed:
         used = self._facts_used.get(index)
@@ -333,7 +365,7 @@ class _ResultBuilder:
     def used(self, firing: Firing) -> list[FactUsed]:
         return [self.fact_used(i) for _, i in firing.bound]
 
-    def conclusions(self) -> list[ConclusionResult]:
+    def conclusions(self, overdue: frozenset[str]) -> list[ConclusionResult]:
         conclusions = []
         for conclusion_id, firing in self.proofs.conclusions.items():
             declared = self.content.conclusions[conclusion_id]
@@ -344,6 +376,10 @@ class _ResultBuilder:
                 citations = self.cited[conclusion_id, rule.id] = _unique(
                     [resolve(c) for c in (*declared.because, *rule.because)]
                 )
+            standing = evidence_standing(
+                self.content, self.facts, self.proofs, conclusion_id, overdue
+            )
+            self.sources |= standing.sources
             conclusions.append(
                 _trusted(
                     ConclusionResult,
@@ -356,6 +392,8 @@ class _ResultBuilder:
                     rule_title=rule.title,
                     facts_used=self.used(firing),
                     citations=list(citations),
+                    evidence=standing.evidence(),
+                    stale=standing.stale,
                 )
             )
         conclusions.sort(key=lambda c: (KIND_RANK[c.kind], c.id))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .evidence import provenance_line
+
 Tree = dict[str, Any]
 _STEP = "  "
 
@@ -43,6 +45,8 @@ def _condition_lines(condition: Tree, depth: int) -> list[str]:
     lines = [
         f"{pad}condition {test}: holds, seen {_value(condition['seen'])} ({condition['origin']})"
     ]
+    if condition.get("departure"):
+        lines.append(f"{pad}{_STEP}departs from the source, which says “{condition['departure']}”")
     support = condition.get("support")
     if support:
         values = _value(support["values"])
@@ -62,12 +66,35 @@ def explanation_text(tree: Tree) -> str:
     lines = [
         f"conclusion {c['id']} ({c['kind']}, certainty {c['certainty']})",
         f"{_STEP}“{c['statement']}”",
+        *standing_lines(c, _STEP),
         f"{_STEP}source of the statement",
         *_citation_lines(c["citations"], 2),
         *_rule_lines(tree["rule"], 1),
+        *governance_lines(tree),
         f"knowledge base {kb['id']} {kb['version']} {kb['digest']}",
     ]
     return "\n".join(lines)
+
+
+def standing_lines(conclusion: Tree, pad: str) -> list[str]:
+    """A conclusion's evidence, and a warning when it rests on a source overdue for review."""
+    evidence = conclusion.get("evidence")
+    if not evidence:
+        return []
+    lines = [f"{pad}evidence {evidence['level']} ({evidence['scale']})"]
+    if conclusion.get("stale"):
+        lines.append(f"{pad}STALE: it rests on a source past its review date")
+    return lines
+
+
+def governance_lines(tree: Tree) -> list[str]:
+    """What is known of each source cited, then the disclaimer (results and trees)."""
+    sources = tree.get("sources") or {}
+    lines = ["sources"] if sources else []
+    lines += [f"{_STEP}{provenance_line(s, known)}" for s, known in sorted(sources.items())]
+    if tree.get("disclaimer"):
+        lines.append(f"disclaimer: {tree['disclaimer']}")
+    return lines
 
 
 def _failure_lines(failure: Tree | None, depth: int) -> list[str]:

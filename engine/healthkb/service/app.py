@@ -36,6 +36,7 @@ from ..render.result import result_json
 from . import cds
 from .auth import AuthSetupError, TokenVerifier, read_jwks
 from .body import BodyLimits, read_json
+from .checkpointing import signing_lifespan
 from .explanation_route import EXPLANATION_PATH, add_explanation_route
 from .fhir_client import FetchLimits, FhirFetchError
 from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
@@ -124,6 +125,7 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
         ),
         docs_url=None,
         redoc_url=None,
+        lifespan=signing_lifespan(service.audit),
     )
     _add_error_handlers(app, service)
     _add_routes(app, service)
@@ -189,15 +191,17 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 
     @app.post(
         "/evaluate",
-        responses=responses("Result", (*POST_ERRORS, 503)),
+        responses=responses("Answer", (*POST_ERRORS, 503)),
         openapi_extra=request_body("Profile"),
         summary="Evaluate a profile (the JSON of `healthkb evaluate --format json`)",
     )
     async def evaluate(request: Request) -> Response:
         profile = await service.body(request)
-        result = await service.run(kb.evaluate, profile, audit=service.audit)
-        headers = {AUDIT_HEADER: result.audit_record_id} if result.audit_record_id else None
-        body = result_json(result, compact=True)
+        request_id = request.headers.get("X-Request-ID")
+        result = await service.run(kb.evaluate, profile, audit=service.audit, input_id=request_id)
+        record = result.audit_record_id
+        headers = {AUDIT_HEADER: record} if record else None
+        body = result_json(result, compact=True, record=record)
         return Response(body, media_type="application/json", headers=headers)
 
     @app.post(
@@ -332,9 +336,21 @@ def _add_error_handlers(app: FastAPI, service: Service) -> None:
     app.add_exception_handler(
         EvaluationError, handle(422, "evaluation-failed", "Evaluation failed")
     )
-    app.add_exception_handler(
-        HealthKBError, handle(503, "audit-log-unavailable", "Audit log unavailable")
-    )
+
+    async def audit_log_unavailable(request: Request, error: Exception) -> Response:
+        # The reason names files on the server: for its log, not for clients.
+        log.error(
+            "%s %s: the audit log cannot be written: %s", request.method, request.url.path, error
+        )
+        problem = ServiceProblem(
+            503,
+            "audit-log-unavailable",
+            "Audit log unavailable",
+            "the audit log cannot be written, so nothing was answered; the service's log says why",
+        )
+        return problem_response(problem, request.url.path)
+
+    app.add_exception_handler(HealthKBError, audit_log_unavailable)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
 

@@ -3,20 +3,27 @@
 The size limit is enforced before anything is parsed: a declared `Content-Length` over
 the limit is refused (413) without reading a byte of the body, and a body streamed
 without one is refused as soon as it passes the limit, so a client cannot make a worker
-hold more than `max_body` bytes. Deeply nested JSON (`[[[[...]]]]`) is refused with a
-400 before any model sees it.
+hold more than `max_body` bytes (its head is bounded apart, see transport.py).
+Deeply nested JSON (`[[[[...]]]]`) is refused with a 400 before any model sees it, and
+so are a key given twice and `NaN` or `Infinity`, as the command line refuses them.
+A compressed body (`Content-Encoding: gzip`) is a 415: the service reads JSON only. A
+client that disconnects before its body has arrived is one line in the log.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from ..errors import Problem
+from ..files.json_reader import StrictJSONError, strict_loads
 from .problems import ServiceProblem
+
+log = logging.getLogger("healthkb.service")
 
 DEFAULT_MAX_BODY = 1024 * 1024
 MAX_DEPTH = 64
@@ -50,7 +57,27 @@ async def read_json(request: Request, limits: BodyLimits) -> Any:
             "Unsupported media type",
             f"the body must be JSON (Content-Type: application/json); got {got}",
         )
-    data = await _read_limited(request, limits.max_body)
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding != "identity":
+        raise ServiceProblem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"the body is `{encoding}`-encoded; send it uncompressed (no Content-Encoding)",
+        )
+    try:
+        data = await _read_limited(request, limits.max_body)
+    except ClientDisconnect:
+        where = f"{request.client.host}:{request.client.port}" if request.client else "a client"
+        log.info(
+            "%s disconnected while sending the body of %s %s; nothing was answered",
+            where,
+            request.method,
+            request.url.path,
+        )
+        raise ServiceProblem(
+            400, "client-disconnected", "Client disconnected", "the body did not arrive"
+        ) from None
     return parse_json(data, limits.max_depth)
 
 
@@ -91,7 +118,11 @@ def parse_json(data: bytes, max_depth: int = MAX_DEPTH) -> Any:
         problem = Problem(BODY, 0, 0, "invalid-json", f"not UTF-8 at byte {error.start}")
         raise _invalid(problem) from None
     try:
-        value = json.loads(text)
+        value = strict_loads(text)
+    except StrictJSONError as refused:  # a key given twice, NaN, Infinity: as the CLI does
+        line, column = refused.place(text)
+        problem = Problem(BODY, line, column, refused.code, refused.message, refused.hint)
+        raise _invalid(problem) from None
     except json.JSONDecodeError as error:
         problem = Problem(BODY, error.lineno, error.colno, "invalid-json", error.msg)
         raise _invalid(problem) from None

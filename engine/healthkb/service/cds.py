@@ -14,21 +14,21 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..audit.log import AuditLog, Feedback, UnknownRecordError
 from ..content.fhir_mapping import questionnaire_url
 from ..errors import Problem
 from ..knowledge_base import KnowledgeBase
-from ..profiles.fhir_instants import is_instant
 from ..profiles.fhir_intake import OBSERVATIONS_KEY, QUESTIONNAIRE_KEY, build_intake, missing_keys
 from ..profiles.fhir_units import UnitConverter
 from ..results.cds_cards import OVERRIDE_REASONS, with_fresh_uuids, with_intake, with_links
 from .body import BODY
+from .feedback import FeedbackRequest
 from .fhir_client import FetchLimits, access_of, expanded, fetch
 from .problems import ServiceProblem
 
@@ -103,62 +103,6 @@ class HookRequest(_Open):
     fhirAuthorization: dict[str, Any] | None = None
     context: HookContext
     prefetch: dict[str, Any] | None = None
-
-
-class Coding(_Open):
-    system: str | None = None
-    code: str = Field(min_length=1)
-    display: str | None = None
-
-
-class OverrideReason(_Open):
-    reason: Coding | None = None
-    userComment: str | None = None
-
-    @model_validator(mode="after")
-    def _one_of_the_cards_reasons(self) -> OverrideReason:
-        if self.reason is not None and not any(
-            (self.reason.system, self.reason.code) == (r["system"], r["code"])
-            for r in OVERRIDE_REASONS
-        ):
-            codes = ", ".join(r["code"] for r in OVERRIDE_REASONS)
-            raise ValueError(
-                f"`{self.reason.code}` is not one of the card's overrideReasons ({codes})"
-            )
-        return self
-
-
-class AcceptedSuggestion(_Open):
-    id: str = Field(min_length=1)
-
-
-class FeedbackItem(_Open):
-    """What the client did with one card."""
-
-    card: str = Field(min_length=1)
-    outcome: Literal["accepted", "overridden"]
-    outcomeTimestamp: str = Field(min_length=1)
-    acceptedSuggestions: list[AcceptedSuggestion] | None = None
-    overrideReason: OverrideReason | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> FeedbackItem:
-        if not is_instant(self.outcomeTimestamp):
-            raise ValueError(
-                f"`outcomeTimestamp` {self.outcomeTimestamp!r} is not an instant "
-                "(e.g. 2026-12-01T10:00:00Z)"
-            )
-        if self.outcome == "accepted" and not self.acceptedSuggestions:
-            raise ValueError("an `accepted` outcome names its `acceptedSuggestions`")
-        if self.outcome == "accepted" and self.overrideReason is not None:
-            raise ValueError("an `accepted` outcome has no `overrideReason`")
-        if self.outcome == "overridden" and self.acceptedSuggestions:
-            raise ValueError("an `overridden` outcome has no `acceptedSuggestions`")
-        return self
-
-
-class FeedbackRequest(_Open):
-    feedback: list[FeedbackItem] = Field(min_length=1)
 
 
 def parsed(model: type[BaseModel], data: Any) -> Any:
@@ -241,7 +185,7 @@ def answer_hook(
     intake = build_intake(
         kb.id, content.vocabulary, content.fhir, prefetch, request.context.patientId, units
     )
-    result = kb.evaluate(intake.profile, audit=audit)
+    result = kb.evaluate(intake.profile, audit=audit, input_id=request.hookInstance)
     cards = with_intake(
         result.to_cds_cards(),
         [s.to_dict() for s in intake.sources],
@@ -282,11 +226,17 @@ def profile_of_link(encoded: str) -> Any:
         ) from None
 
 
+NOT_RECORDED = (
+    "this service keeps no audit log (it was started without --audit-log): the feedback "
+    "was checked and then dropped, not kept"
+)
+
+
 def record_feedback(data: Any, audit: AuditLog | None) -> dict[str, Any]:
     """Each card's feedback as an audit record against the card's uuid (with a log)."""
     request: FeedbackRequest = parsed(FeedbackRequest, data)
     if audit is None:
-        return {"recorded": []}
+        return {"recorded": [], "not_recorded": NOT_RECORDED}
     found = []
     for item in request.feedback:
         try:

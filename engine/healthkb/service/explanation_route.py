@@ -31,7 +31,9 @@ def add_explanation_route(app: FastAPI, kb: KnowledgeBase) -> None:
             200: {"description": "The explanation page", "content": {"text/html": {}}},
             **{s: r for s, r in responses("Health", (400, 404, 422)).items() if s != 200},
         },
-        openapi_extra={"parameters": [_query("conclusion"), _query("profile")]},
+        openapi_extra={
+            "parameters": [_query("conclusion", "^[a-z][a-z0-9_]*$"), _query("profile", _BASE64URL)]
+        },
         summary="A card's link: the page explaining a conclusion for a profile (HTML)",
     )
     async def explanation(request: Request) -> Response:
@@ -53,5 +55,9 @@ def add_explanation_route(app: FastAPI, kb: KnowledgeBase) -> None:
         return HTMLResponse(page)
 
 
-def _query(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": True, "schema": {"type": "string"}}
+_BASE64URL = "^[A-Za-z0-9_-]+$"
+
+
+def _query(name: str, pattern: str) -> dict[str, Any]:
+    schema = {"type": "string", "minLength": 1, "pattern": pattern}
+    return {"name": name, "in": "query", "required": True, "schema": schema}

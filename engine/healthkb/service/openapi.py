@@ -15,10 +15,22 @@ from pydantic.json_schema import models_json_schema
 
 from ..knowledge_base import KnowledgeBase
 from ..results.result import Result
-from .cds import FeedbackRequest, HookRequest
+from .cds import HookRequest
+from .feedback import FeedbackRequest
 from .problems import PROBLEM_JSON, ProblemDocument
 
 FHIR_JSON = "application/fhir+json"
+
+
+def json_integer(value: Any) -> Any:
+    """`2.0` read as 2, before a strict `int` field checks it: JSON Schema's `integer`
+    (which the document declares) counts a number with a zero fraction as one. Use as
+    `Annotated[int, Field(...), BeforeValidator(json_integer)]`."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 REF = "#/components/schemas/{model}"
 
 
@@ -123,6 +135,15 @@ class Discovery(BaseModel):
 class FeedbackResponse(BaseModel):
     recorded: list[str]
     """The audit record id of each feedback (empty when the service keeps no audit log)."""
+    not_recorded: str | None = None
+    """Present when the feedback was not kept, saying why (the service keeps no audit log)."""
+
+
+class Answer(Result):
+    """The answer of `/evaluate`: the result, and the id of its audit record."""
+
+    record: str | None = None
+    """The id of the answer's audit record (absent when the service keeps no audit log)."""
 
 
 class Questionnaire(BaseModel):
@@ -138,6 +159,7 @@ class Questionnaire(BaseModel):
 DOCUMENTED = (
     ProblemDocument,
     Result,
+    Answer,
     KBInfo,
     Health,
     ExplainRequest,

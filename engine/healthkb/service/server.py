@@ -8,6 +8,7 @@ operator says `--insecure`: the service answers health questions about people.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import os
 import shutil
@@ -18,8 +19,10 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import Multiprocess
 
 from ..errors import HealthKBError
@@ -27,6 +30,7 @@ from ..knowledge_base import KnowledgeBase
 from .app import create_app
 from .auth import read_jwks
 from .settings import ENVIRONMENT_VARIABLE, Settings
+from .transport import ServiceConfig
 
 APP = "healthkb.service.app:create_app_from_environment"
 
@@ -121,17 +125,26 @@ def _seen_tokens_folder(settings: Settings) -> Iterator[Settings]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _logging() -> dict[str, Any]:
+    """uvicorn's logging, with the service's own lines (`healthkb.service`) beside its."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["healthkb"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
 def _run(
     kb: KnowledgeBase, settings: Settings, *, host: str, port: int, workers: int, access_log: bool
 ) -> None:
     os.environ[ENVIRONMENT_VARIABLE] = settings.to_json()
-    config = uvicorn.Config(
+    config = ServiceConfig(
         APP if workers > 1 else create_app(kb, settings),
+        limits=settings.transport_limits(),
         factory=workers > 1,
         host=host,
         port=port,
         workers=workers,
         access_log=access_log,
+        log_config=_logging(),
         proxy_headers=True,
         timeout_graceful_shutdown=10,
     )

@@ -13,6 +13,14 @@ from dataclasses import asdict, dataclass, field
 
 from ..audit.checkpoints import DEFAULT_CHECKPOINT_EVERY
 from .body import DEFAULT_MAX_BODY
+from .transport import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_MAX_HEADERS,
+    TransportLimits,
+)
 
 ENVIRONMENT_VARIABLE = "HEALTHKB_SERVICE_SETTINGS"
 
@@ -31,6 +39,12 @@ class Settings:
     checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
     checkpoint_seconds: float | None = None
     max_body: int = DEFAULT_MAX_BODY
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    max_headers: int = DEFAULT_MAX_HEADERS
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    """Per worker; see transport.py."""
     auth_jwks: str | None = None
     auth_issuers: tuple[str, ...] = field(default_factory=tuple)
     auth_jku: tuple[str, ...] = field(default_factory=tuple)
@@ -45,6 +59,15 @@ class Settings:
     seen_tokens: str | None = None
     """The folder where every worker records the ids (`jti`) of the tokens it accepted,
     so that no token is accepted twice by the service as a whole."""
+
+    def transport_limits(self) -> TransportLimits:
+        return TransportLimits(
+            max_header_bytes=self.max_header_bytes,
+            max_headers=self.max_headers,
+            header_timeout=self.header_timeout,
+            body_timeout=self.body_timeout,
+            max_connections=self.max_connections,
+        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

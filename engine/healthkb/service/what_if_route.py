@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Protocol
 
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,7 +19,7 @@ from starlette.requests import Request
 from ..analysis.what_if import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES
 from ..knowledge_base import KnowledgeBase
 from .cds import parsed
-from .openapi import POST_ERRORS, REF, request_body, responses
+from .openapi import POST_ERRORS, REF, json_integer, request_body, responses
 
 
 class WhatIfRequest(BaseModel):
@@ -31,7 +31,9 @@ class WhatIfRequest(BaseModel):
     """The conclusion to reach (or, with `avoid`, to stop)."""
     avoid: bool = False
     """Look for the smallest changes that stop the conclusion instead."""
-    alternatives: Annotated[int, Field(ge=1, le=MAX_ALTERNATIVES)] = DEFAULT_ALTERNATIVES
+    alternatives: Annotated[
+        int, Field(ge=1, le=MAX_ALTERNATIVES), BeforeValidator(json_integer)
+    ] = DEFAULT_ALTERNATIVES
     """At most this many proposals, cheapest first."""
 
 

@@ -39,6 +39,15 @@ def value_words(value: Any) -> str:
     return type(value).__name__
 
 
+def _kind_words(value: Any) -> str:
+    """What a value is, without quoting it: `text (1,293 characters)`, `a list`."""
+    if isinstance(value, str):
+        return f"text ({len(value):,} characters)"
+    if isinstance(value, bool | int | float):
+        return "a number" if not isinstance(value, bool) else "true or false"
+    return value_words(value)
+
+
 # --- wrong types -----------------------------------------------------------------------
 
 _EXPECTED = {
@@ -85,7 +94,9 @@ def wrong_type(
     expected = _expected(details, model, loc)
     code, hint = "wrong-type", ""
     if not path and value is not None:
-        message = f"the file holds {value_words(value)}, but it must be a mapping of keys"
+        # Not quoted: a file that is not a mapping is not KB text (a stray or linked
+        # system file), and its first line may be anything.
+        message = f"the file holds {_kind_words(value)}, but it must be a mapping of keys"
         hint = _root_hint(model)
     elif value is None:
         message = f"{subject_of(path)} is empty; it needs {expected}"

@@ -25,9 +25,9 @@ def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
     """The checked content, when every file it is made of was read (else only problems)."""
     problems, pending = checked.problems, checked.pending
     if read.manifest is None or read.vocabulary is None or read.conclusions_file is None:
-        return CheckedContent(None, problems, pending)
+        return CheckedContent(None, problems, pending, checked.departures)
     if read.rules_unread:
-        return CheckedContent(None, problems, pending)
+        return CheckedContent(None, problems, pending, checked.departures)
     content = dict(
         manifest=read.manifest[0],
         sources={s.item.id: s.item for s in read.sources},
@@ -54,15 +54,16 @@ def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
         citations=checked.citations,
         dnf=checked.dnf,
         silence_dnf=checked.silence_dnf,
-        places=_places(read.rules, read.conclusions, read.silences),
+        places=_places(read.rules, read.conclusions, read.silences) | _review_places(read),
         strata=checked.strata,
         digest=_digest(content),
         lock=lock,
         pending=tuple(sorted(pending)),
         changes=changes,
+        links_outside=read.links_outside,
         **content,  # type: ignore[arg-type]
     )
-    return CheckedContent(kb, problems, pending, checked.analysable)
+    return CheckedContent(kb, problems, pending, checked.departures, checked.analysable)
 
 
 def _places(
@@ -80,6 +81,17 @@ def _places(
                 places.setdefault(
                     (f"{kind}_when", placed.item.id), f"{placed.file}:{line}:{column}"
                 )
+    return places
+
+
+def _review_places(read: ReadFiles) -> dict[tuple[str, str], str]:
+    """Where each source says when it must be reviewed again (or the source, if it does
+    not): what `validate` points at for a review date near or past."""
+    places: dict[tuple[str, str], str] = {}
+    for placed in read.sources:
+        field = ("review_by",) if placed.item.review_by is not None else ()
+        line, column = placed.located.place((*placed.path, *field))
+        places[("source_review_by", placed.item.id)] = f"{placed.file}:{line}:{column}"
     return places
 
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from ...errors import KBError, Problem
-from ...files.folders import yaml_files
+from ...files.folders import outside_problem, yaml_files
 from ...files.regular_file import kind_of
 from ...files.yaml_reader import Located, read_yaml
 from ..diagnostics.located_validation import validate_located
@@ -21,8 +21,9 @@ MAX_FILES = 2000
 class FileReader:
     """Reads files of one KB, collecting problems instead of stopping at the first."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, links_outside: bool = False) -> None:
         self.root = root
+        self.links_outside = links_outside  # read files that links lead to outside root
         self.problems: list[Problem] = []
         # Files that failed, with their raw data when the YAML itself could be read.
         self.failed: dict[Path, Any] = {}
@@ -38,6 +39,9 @@ class FileReader:
             return str(path)
 
     def read(self, path: Path, model: type[M]) -> tuple[M, Located] | None:
+        if self.outside(path):
+            self.failed[path] = None
+            return None
         try:
             located = read_yaml(path, self.name(path))
         except KBError as error:
@@ -79,6 +83,9 @@ class FileReader:
                 hint = f"a KB holds `kb/sources/` and `rules/`: {action} the folder `{relative}/`"
                 self.problems.append(Problem(relative, 0, 0, "missing-folder", message, hint))
             return []
+        if self.outside(folder):
+            self.unlisted.add(relative)
+            return []
         try:
             files = yaml_files(folder, relative)
         except KBError as error:
@@ -98,6 +105,14 @@ class FileReader:
             )
             return []
         return files
+
+    def outside(self, path: Path) -> bool:
+        """Whether a link leads `path` out of the KB (then reported, and not read),
+        unless links out are allowed."""
+        problem = None if self.links_outside else outside_problem(path, self.root, self.name(path))
+        if problem is not None:
+            self.problems.append(problem)
+        return problem is not None
 
 
 def lexists(path: Path) -> bool:

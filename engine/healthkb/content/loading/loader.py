@@ -28,20 +28,26 @@ def bundled_root() -> Path:
     return package.parent.parent
 
 
-def read_content(root: str | Path | None = None) -> KBContent:
-    """Load and check the KB under `root` (a folder holding `kb/` and `rules/`)."""
-    checked = check_content(root)
+def read_content(root: str | Path | None = None, *, allow_links_outside: bool = False) -> KBContent:
+    """Load and check the KB under `root` (a folder holding `kb/` and `rules/`).
+
+    A file or folder of the KB that is a link leading outside `root` is a problem
+    (`outside-kb`) and is not read, unless `allow_links_outside`."""
+    checked = check_content(root, allow_links_outside=allow_links_outside)
     if checked.problems or checked.content is None:
         raise KBError(checked.problems)
     return checked.content
 
 
-def check_content(root: str | Path | None = None) -> CheckedContent:
-    """Check the KB under `root`: every problem at once, and what content could be read."""
+def check_content(
+    root: str | Path | None = None, *, allow_links_outside: bool = False
+) -> CheckedContent:
+    """Check the KB under `root`: every problem at once, and what content could be read
+    (links out of `root`: see `read_content`)."""
     base = Path(root) if root is not None else bundled_root()
     refused = refusal(base)
     if refused is not None:
         return CheckedContent(None, [refused])
     with collection_paused():
-        read = read_files(base)
+        read = read_files(base, links_outside=allow_links_outside)
         return assemble(base, read, check_files(read))

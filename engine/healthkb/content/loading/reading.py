@@ -42,6 +42,7 @@ class ReadFiles:
     broken_sources: Unloaded
     broken_conclusions: Unloaded
     problems: list[Problem] = field(default_factory=list)
+    links_outside: bool = False  # files that links lead to outside the KB were read
 
 
 def refusal(base: Path) -> Problem | None:
@@ -64,9 +65,10 @@ def refusal(base: Path) -> Problem | None:
     return None
 
 
-def read_files(base: Path) -> ReadFiles:
-    """Read every file of the KB at `base`, each against its model."""
-    reader = FileReader(base)
+def read_files(base: Path, *, links_outside: bool = False) -> ReadFiles:
+    """Read every file of the KB at `base`, each against its model (a file or folder
+    that a link leads out of `base` is refused unless `links_outside`)."""
+    reader = FileReader(base, links_outside=links_outside)
     manifest = reader.read(base / "kb" / "kb.yaml", Manifest)
     vocabulary = reader.read(base / "kb" / "facts.yaml", Vocabulary)
     conclusions_path = base / "kb" / "conclusions.yaml"
@@ -125,6 +127,7 @@ def read_files(base: Path) -> ReadFiles:
         broken_sources=broken_sources,
         broken_conclusions=broken_conclusions,
         problems=reader.problems,
+        links_outside=links_outside,
     )
 
 

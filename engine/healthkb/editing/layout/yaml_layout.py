@@ -48,7 +48,17 @@ INDENT = 2
 _SHAPES: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = (
     (
         frozenset({"when", "then"}),
-        ("id", "version", "title", "status", "description", "when", "then", "because"),
+        (
+            "id",
+            "version",
+            "title",
+            "status",
+            "description",
+            "when",
+            "then",
+            "because",
+            "departures",
+        ),
     ),
     (frozenset({"about", "when"}), ("id", "about", "when", "reason", "because")),
     (
@@ -88,9 +98,20 @@ _CONDITION_FIRST = "fact"
 """A condition (`{fact: a, eq: 1}`) or a derived fact names its fact first."""
 
 _PROSE_KEYS = frozenset(
-    {"title", "description", "statement", "interpretation", "reason", "text", "display"}
+    {
+        "title",
+        "description",
+        "statement",
+        "interpretation",
+        "reason",
+        "text",
+        "display",
+        "disclaimer",
+    }
 )
 _QUOTE_KEY = "quote"
+_SENTENCE_LISTS = frozenset({"changes"})
+"""Lists of sentences (a changelog entry's changes): one a line, as `release` writes them."""
 _ITEM_LISTS = frozenset({"rules", "conclusions", "silences", "cases"})
 _MAX_FLOW_DEPTH = 2
 
@@ -117,6 +138,8 @@ def _mapping(node: CommentedMap, column: int, prefix: int, top: bool = False) ->
         elif isinstance(value, CommentedSeq):
             items_block = column == 0 and key in _ITEM_LISTS
             _sequence(value, column + INDENT, value_prefix, items_block=items_block)
+            if key in _SENTENCE_LISTS:
+                value.fa.set_block_style()
         elif isinstance(value, str):
             # Past CommentedMap's own setter, which would keep the old quoting style.
             super(CommentedMap, node).__setitem__(

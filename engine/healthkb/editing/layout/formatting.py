@@ -28,8 +28,8 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarfloat import ScalarFloat
 
-from ..errors import KBError, Problem
-from ..files.yaml_reader import parse_yaml, read_text
+from ...errors import KBError, Problem
+from ...files.yaml_reader import parse_yaml, read_text
 from .yaml_layout import INDENT, lay_out, space_out
 
 KB_FOLDERS = ("kb", "rules")

@@ -1,0 +1,16 @@
+"""Signing a release: the KB's id, version and content digest with every file's digest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ..content.loading.loader import read_content
+from ..content.versioning.release_signature import sign_release
+
+
+def sign_released(root: Path, key: Ed25519PrivateKey) -> Path:
+    """Sign the KB under `root` as it is now (just released); return the signature file."""
+    content = read_content(root)
+    return sign_release(root, key, content.manifest.id, content.version, content.digest)

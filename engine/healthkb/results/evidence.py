@@ -1,0 +1,143 @@
+"""How strong a conclusion's evidence is and whether it rests on a source overdue for review.
+
+A conclusion's evidence is that of the derivation that reached it: the proof's
+concluding rule and, recursively, every rule that derived a fact it used, and the
+background facts among them. Each step is as strong as its rule says (`evidence:`) or,
+by default, as the weakest source it cites; the derivation is as strong as its weakest
+step. A conclusion is stale when any source its derivation cites, or its own statement
+cites, is past its `review_by` date on the day of the evaluation.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..content.provenance import EVIDENCE_SCALE, UNKNOWN, is_overdue, weakest
+from ..runtime.engine import FactRecord
+from .proof import Proofs
+
+if TYPE_CHECKING:
+    from ..content.loading.kb_content import KBContent
+    from ..content.model import Source
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A conclusion's evidence level and whether a source it rests on is overdue."""
+
+    level: str
+    stale: bool
+    sources: frozenset[str]
+    """Every source the derivation and the conclusion's statement cite."""
+
+    def evidence(self) -> dict[str, str]:
+        """The `evidence` object of an answer: level and scale."""
+        return {"level": self.level, "scale": EVIDENCE_SCALE}
+
+
+def overdue_sources(content: KBContent, today: datetime.date) -> frozenset[str]:
+    """The ids of the sources past their `review_by` date on `today`."""
+    return frozenset(
+        source_id
+        for source_id, source in content.sources.items()
+        if is_overdue(source.review_by, today)
+    )
+
+
+def standing(
+    content: KBContent,
+    facts: list[FactRecord],
+    proofs: Proofs,
+    conclusion_id: str,
+    overdue: frozenset[str],
+) -> Standing:
+    """The evidence and staleness of a reached conclusion, along its chosen proof."""
+    levels: list[str] = []
+    cited: set[str] = {c.source for c in content.conclusions[conclusion_id].because}
+    pending = [proofs.conclusions[conclusion_id]]
+    seen: set[tuple[str, int, tuple[tuple[str, int], ...]]] = set()
+    while pending:
+        firing = pending.pop()
+        key = (firing.rule_id, firing.conjunction, firing.bound)
+        if key in seen:
+            continue
+        seen.add(key)
+        levels.append(_rule_level(content, firing.rule_id, cited))
+        for _, index in firing.bound:
+            fact = facts[index]
+            if fact.origin == "derived":
+                pending.append(proofs.facts[index])
+            elif fact.origin == "background":
+                background = content.vocabulary.background[fact.type].because
+                sources = {c.source for c in background}
+                cited |= sources
+                levels.append(weakest([content.sources[s].evidence for s in sources]))
+    return Standing(weakest(levels), bool(cited & overdue), frozenset(cited))
+
+
+def _rule_level(content: KBContent, rule_id: str, cited: set[str]) -> str:
+    rule = content.rules[rule_id]
+    sources = {c.source for c in rule.because}
+    cited |= sources
+    if rule.evidence is not None:
+        return rule.evidence
+    return weakest([content.sources[s].evidence for s in sources])
+
+
+def provenance(source: Source, *, stale: bool = False) -> dict[str, Any]:
+    """What an answer says about a source it cites: who, when, under which licence, in
+    which language (and the original's, for a translation), how strong, when reviewed."""
+    translation = source.translation
+    data: dict[str, Any] = {
+        "title": source.title,
+        "publisher": source.publisher,
+        "author": source.author,
+        "published": source.published.isoformat(),
+        "url": source.url if source.url is not None else UNKNOWN,
+        "licence": source.licence,
+        "language": source.language,
+        "translation": None
+        if translation is None
+        else {
+            "original_language": translation.original_language,
+            "original_title": translation.original_title,
+            "translator": translation.translator,
+            "translated": _day(translation.translated),
+        },
+        "evidence": {"level": source.evidence, "scale": EVIDENCE_SCALE},
+        "reviewed": _day(source.reviewed),
+        "review_by": _day(source.review_by),
+    }
+    if stale:
+        data["stale"] = True
+    return data
+
+
+def _day(value: datetime.date | str | None) -> str:
+    if value is None:
+        return UNKNOWN
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def provenance_line(source_id: str, data: dict[str, Any]) -> str:
+    """One line naming a source and what is known of it, for text answers and trees."""
+    text = (
+        f"{source_id}: “{data['title']}”, {data['publisher']}, {data['author']}, "
+        f"{data['published']}; licence {data['licence']}; language {data['language']}"
+    )
+    translation = data["translation"]
+    if translation is not None:
+        text += (
+            f", translated from {translation['original_language']} (original title "
+            f"{translation['original_title']}, translator {translation['translator']}, "
+            f"translated {translation['translated']})"
+        )
+    text += (
+        f"; evidence {data['evidence']['level']} ({data['evidence']['scale']}); reviewed "
+        f"{data['reviewed']}, review by {data['review_by']}"
+    )
+    if data.get("stale"):
+        text += " — OVERDUE FOR REVIEW"
+    return text
