@@ -80,7 +80,7 @@ def test_no_module_imports_one_that_imports_it_back_at_run_time() -> None:
 OPTIONAL_EXTRAS = {
     "cli/batch.py": ["from ..batch.cluster import dask_runners"],
     "cli/serve.py": ["from ..service import server", "from ..service import settings as"],
-    "cli/lsp.py": ["from ..lsp import server"],
+    "cli/editor_tools/lsp.py": ["from ...lsp import server"],
 }
 """The only imports a function may hold: in the top layer (nothing imports `cli`, so no
 cycle can hide behind them), of a module that needs an optional extra which the other

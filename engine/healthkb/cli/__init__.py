@@ -21,9 +21,7 @@ from . import (
     diff,
     evaluate,
     fhir,
-    fmt,
     governed_release,
-    lsp,
     release,
     report,
     schema,
@@ -32,6 +30,7 @@ from . import (
     validate,
 )
 from .common import EXIT_OK, EXIT_USAGE, UsageError, print_listed
+from .editor_tools import fmt, lsp
 
 # One module per command (or group of commands), in the order `--help` lists them.
 COMMAND_MODULES = (

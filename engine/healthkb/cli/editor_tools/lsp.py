@@ -6,7 +6,7 @@ import argparse
 import importlib.util
 from typing import Any
 
-from .common import EXIT_OK, UsageError
+from ..common import EXIT_OK, UsageError
 
 LSP_EXTRA = ("pygls", "lsprotocol")
 """What `healthkb[lsp]` installs; without it every other command still works."""
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--delay: give a number of seconds, 0 or more")
     # Imported here, not at the top: the language server needs an optional extra, and
     # the rest of the command line must work without it (tests/test_architecture.py).
-    from ..lsp import server
+    from ...lsp import server
 
     server.serve(args.delay)
     return EXIT_OK

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..editing.layout.formatting import Formatted, format_file, write_formatted, yaml_files
-from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError, kb_folder, writable_kb_folder
+from ...editing.layout.formatting import Formatted, format_file, write_formatted, yaml_files
+from ..common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError, kb_folder, writable_kb_folder
 
 
 def register(commands: Any) -> None:

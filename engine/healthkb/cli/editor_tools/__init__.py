@@ -1,0 +1,1 @@
+"""The editors' tools on the command line: `healthkb fmt` and `healthkb lsp`."""
