@@ -22,6 +22,7 @@ import yaml
 
 from ..content.diagnostics.located_validation import validate_located
 from ..content.loading.kb_content import KBContent
+from ..content.loading.loader import read_content
 from ..content.model import Manifest
 from ..content.versioning.bump import PART_RANK, Changes, Part, next_version
 from ..content.versioning.lock import LOCK_FILE, build_lock, render_lock
@@ -145,10 +146,17 @@ def release(
         raise FailingCasesError(failing, len(outcomes))
     base = Path(root)
     manifest_path = base / MANIFEST_FILE
-    text = edit_manifest(manifest_path.read_text(encoding="utf-8"), version, day, lines)
+    original = manifest_path.read_text(encoding="utf-8")
+    text = edit_manifest(original, version, day, lines)
     _check_edited(text, version, day, lines)
     write_atomic(manifest_path, text)
-    write_atomic(base / LOCK_FILE, render_lock(build_lock(version, content.versioned_items())))
+    lock = build_lock(version, content.versioned_items())
+    write_atomic(base / LOCK_FILE, render_lock(lock))
+    # The released KB's digest (which leaves the changelog's digests out), into its
+    # changelog entry and its lock: what names the release behind an audit record.
+    digest = read_content(base).digest
+    write_atomic(manifest_path, edit_manifest(original, version, day, lines, digest))
+    write_atomic(base / LOCK_FILE, render_lock(lock.model_copy(update={"kb_digest": digest})))
     schemas = _regenerate_stale_schemas(base, content)
     return Release(
         manifest.id,
@@ -187,7 +195,9 @@ def write_lock(content: KBContent) -> Path:
 _TOP_KEY = r"^(?P<key>{key}:[ \t]*)(?P<value>[^#\n]*?)(?P<rest>[ \t]*(#.*)?)$"
 
 
-def edit_manifest(text: str, version: str, date: datetime.date, changes: list[str]) -> str:
+def edit_manifest(
+    text: str, version: str, date: datetime.date, changes: list[str], digest: str | None = None
+) -> str:
     """`kb.yaml` with a new `version`, `released` and a changelog entry first in the list.
 
     Only the lines that change are touched: comments, key order and the other entries
@@ -195,7 +205,7 @@ def edit_manifest(text: str, version: str, date: datetime.date, changes: list[st
     """
     text = _set_top_value(text, "version", version)
     text = _set_top_value(text, "released", date.isoformat())
-    return _insert_changelog_entry(text, version, date, changes)
+    return _insert_changelog_entry(text, version, date, changes, digest)
 
 
 def _set_top_value(text: str, key: str, value: str) -> str:
@@ -208,14 +218,15 @@ def _set_top_value(text: str, key: str, value: str) -> str:
 
 
 def _insert_changelog_entry(
-    text: str, version: str, date: datetime.date, changes: list[str]
+    text: str, version: str, date: datetime.date, changes: list[str], digest: str | None
 ) -> str:
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     at = next((i for i, line in enumerate(lines) if re.match(r"changelog:", line)), None)
     if at is None:
-        return "".join([*lines, "changelog:\n", *_entry("  ", version, date, changes)])
+        entry = _entry("  ", version, date, changes, digest)
+        return "".join([*lines, "changelog:\n", *entry])
     value = lines[at].split(":", 1)[1].split("#", 1)[0].strip()
     if value == "[]":
         lines[at] = "changelog:\n"
@@ -233,7 +244,7 @@ def _insert_changelog_entry(
     if first is not None and lines[first].lstrip().startswith("- "):
         indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
         insert_at = first
-    entry = _entry(indent, version, date, changes)
+    entry = _entry(indent, version, date, changes, digest)
     return "".join([*lines[:insert_at], *entry, *lines[insert_at:]])
 
 
@@ -241,11 +252,14 @@ def _comment(line: str) -> bool:
     return line.lstrip().startswith("#")
 
 
-def _entry(indent: str, version: str, date: datetime.date, changes: list[str]) -> list[str]:
+def _entry(
+    indent: str, version: str, date: datetime.date, changes: list[str], digest: str | None
+) -> list[str]:
     inner = indent + "  "
     return [
         f"{indent}- version: {version}\n",
         f"{inner}date: {date.isoformat()}\n",
+        *([f"{inner}digest: {digest}\n"] if digest else []),
         f"{inner}changes:\n",
         *[f"{inner}  - {_scalar(change)}\n" for change in changes],
     ]

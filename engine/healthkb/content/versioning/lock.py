@@ -69,6 +69,8 @@ class LockFile(StrictModel):
     """`kb/rules.lock.yaml`: every versioned item's version and digests at a release."""
 
     kb_version: SemVer
+    kb_digest: str | None = None
+    """The KB's content digest at this release (locks written before it lack it)."""
     rules: list[LockedItem] = Field(default_factory=list)
     # Locks written before conclusions, facts and sources were versioned lack these:
     # such a lock says nothing about them (they are neither added nor changed).
