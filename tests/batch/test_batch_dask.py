@@ -80,8 +80,12 @@ def test_a_scheduler_that_cannot_be_reached_is_a_usage_error(
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_SECONDS", 1)
     people = population.write(tmp_path / "people.jsonl", 3)
     args = ["batch", str(people), "--out", str(tmp_path / "a.jsonl"), "--dask", "tcp://127.0.0.1:9"]
+    (tmp_path / "a.jsonl").write_text("a finished run's answers\n")
     assert main(args) == 2
+    assert main([*args, "--resume"]) == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+    # Nothing made or moved: the earlier output stays where it was, alone.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "people.jsonl"]
 
 
 def free_port() -> int:

@@ -28,6 +28,7 @@ from ..content.versioning.lock import LOCK_FILE, build_lock, render_lock
 from ..errors import HealthKBError, KBError
 from ..files.yaml_reader import parse_yaml
 from ..knowledge_base import KnowledgeBase
+from .approvals import approval_problems, approvals, clear_approvals
 from .cases import CaseOutcome, run_cases
 from .kb_validation import checked
 from .schemas import SCHEMAS_FOLDER, all_schemas, write_schemas
@@ -130,6 +131,12 @@ def release(
             "nothing was added, removed or changed since the last release (no source, "
             'conclusion, fact or rule); say what changed with --change "..."'
         )
+    # Approvals (kb.yaml `approvals:`) are of this very candidate; the entry names them.
+    approved = approvals(content)
+    if not approved.enough:
+        raise KBError(approval_problems(content))
+    if approved.approved_by:
+        lines.append(approved.changelog_line())
     bump, why = choose_bump(found, part, content.lock is not None)
     version = bump_version(manifest.version, bump)
     day = date or datetime.date.today()
@@ -150,6 +157,7 @@ def release(
     write_atomic(manifest_path, text)
     write_atomic(base / LOCK_FILE, render_lock(build_lock(version, content.versioned_items())))
     schemas = _regenerate_stale_schemas(base, content)
+    clear_approvals(base)
     return Release(
         manifest.id,
         manifest.version,

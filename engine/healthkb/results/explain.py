@@ -87,6 +87,8 @@ def explain(
         "citations": citations(content, declared),
         "evidence": standing.evidence(),
     }
+    if declared.clinician_statement is not None:
+        conclusion["clinician_statement"] = declared.clinician_statement
     if standing.stale:
         conclusion["stale"] = True
     governance: Tree = {
