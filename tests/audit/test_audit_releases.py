@@ -1,5 +1,5 @@
 """Digest -> release: `healthkb release` writes the released KB's digest into its
-changelog entry and lock; `audit list` and `audit verify` name the release of each
+changelog entry; `audit list` and `audit verify` name the release of each
 record's digest, or say it was an unreleased working copy."""
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ def test_a_release_names_its_digest_and_the_audit_commands_name_the_release(
     kb = healthkb.load(root)
     manifest = yaml.safe_load((root / "kb" / "kb.yaml").read_text())
     assert manifest["changelog"][0]["digest"] == kb.digest
-    assert yaml.safe_load((root / "kb" / "rules.lock.yaml").read_text())["kb_digest"] == kb.digest
     store = f"sqlite:///{tmp_path / 'audit.db'}"
     kb.evaluate({"walk": {"sessions": 4}}, audit=healthkb.AuditLog(store), input_id="p-1")
     rules = root / "rules" / "walking.yaml"
