@@ -17,7 +17,8 @@ def test_a_release_names_its_digest_and_the_audit_commands_name_the_release(
     make_kb, tmp_path: Path, capsys
 ) -> None:
     root = make_kb()
-    assert main(["release", str(root), "--change", "First audited release"]) == 0
+    accept = ["--accept", "rule-not-exercised=a test KB", "--accept", "sentence-not-encoded=a test"]
+    assert main(["release", str(root), "--change", "First audited release", *accept]) == 0
     kb = healthkb.load(root)
     manifest = yaml.safe_load((root / "kb" / "kb.yaml").read_text())
     assert manifest["changelog"][0]["digest"] == kb.digest

@@ -216,8 +216,7 @@ def release(
     write_atomic(manifest_path, text)
     write_atomic(base / LOCK_FILE, render_lock(lock_of(content, version)))
     schemas = _regenerate_stale_schemas(base, content)
-    clear_approvals(base)
-    _write_release_digest(base, version)
+    _clear_approvals_and_write_digest(base, version)
     return Release(
         manifest.id,
         manifest.version,
@@ -334,6 +333,11 @@ def _insert_changelog_entry(
         insert_at = first
     entry = _entry(indent, version, date, changes, digest)
     return "".join([*lines[:insert_at], *entry, *lines[insert_at:]])
+
+
+def _clear_approvals_and_write_digest(base: Path, version: str) -> None:
+    clear_approvals(base)
+    _write_release_digest(base, version)
 
 
 def _write_release_digest(base: Path, version: str) -> None:
