@@ -126,7 +126,10 @@ def _group_rules(group: int, numbers: range) -> list[dict[str, object]]:
             {
                 "id": f"synthetic_{number:05d}",
                 "version": 1,
-                "title": f"Synthetic rule {number}",
+                # The title states the threshold, as the number check requires.
+                "title": f"Synthetic rule {number}: a level "
+                + ("more than" if number % 2 == 0 else "at least")
+                + f" {threshold}",
                 "status": "active",
                 "when": when,
                 "then": then,

@@ -347,3 +347,21 @@ def test_a_clinician_statement_stronger_than_its_certainty_is_refused_at_its_pla
         "`walking_may_help` does not say it is only possible (say “may”, “could” in the "
         "clinician statement, as the source does"
     )
+
+
+def test_the_report_shows_each_sources_provenance_and_the_disclaimer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = run(capsys, "report", str(ROOT), "--out", str(tmp_path / "site"))
+    assert code == 0
+    page = (tmp_path / "site" / "sources" / f"{SOURCE_ID}.html").read_text(encoding="utf-8")
+    for row in (
+        "<tr><th>licence</th><td>unknown</td></tr>",
+        "<tr><th>translated from</th><td>zh</td></tr>",
+        "<tr><th>original title</th><td>unknown</td></tr>",
+        f"<tr><th>evidence</th><td>expert_opinion ({SCALE})</td></tr>",
+        "<tr><th>review by</th><td>2027-11-24</td></tr>",
+    ):
+        assert row in page
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<p class="disclaimer"><strong>General information from a published' in index
