@@ -174,6 +174,13 @@ EDITOR_EXAMPLES = {
             "        - not: {fact: calorie_balance.state, eq: surplus}\n",
         )
     ],
+    "number-not-in-quote": [
+        (
+            "rules/running_and_diet.yaml",
+            "- {fact: running.minutes_per_session, gt: 30}",
+            "- {fact: running.minutes_per_session, gt: 20}",
+        )
+    ],
     "overstated-certainty": [
         (
             "kb/conclusions.yaml",

@@ -83,7 +83,7 @@ def test_validate_lists_warnings_and_still_passes(tmp_path, capsys) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith(
-        "rules/safety_and_habits.yaml:77:5: redundant (warning): rule `stop_on_discomfort_again` "
+        "rules/safety_and_habits.yaml:79:5: redundant (warning): rule `stop_on_discomfort_again` "
         "duplicates rule `stop_on_discomfort`"
     )
     assert lines[1].endswith(", 1 warning(s)")

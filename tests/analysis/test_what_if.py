@@ -353,3 +353,29 @@ def test_a_detached_result_cannot_answer_a_what_if(kb) -> None:
         result.what_if("thigh_buttock_fat_may_decrease", alternatives=0)
     with pytest.raises(TypeError):
         result.what_if(3)  # type: ignore[arg-type]
+
+
+def test_a_changeable_list_gains_the_fewest_members_that_work(make_kb) -> None:
+    facts = MINI_FACTS.replace(
+        "      tired:\n",
+        "      days:\n        type: list\n        values: [mon, tue, wed]\n"
+        "        description: Days.\n        changeable: true\n      tired:\n",
+    )
+    rules = EXCLUSIVE_RULES.replace(
+        "when: {fact: walk.sessions, ge: 3}", "when: {fact: walk.days, contains_any: [mon, wed]}"
+    )
+    kb = healthkb.load(
+        make_kb(
+            {
+                "kb/facts.yaml": facts,
+                "kb/conclusions.yaml": EXCLUSIVE_CONCLUSIONS,
+                "rules/walking.yaml": rules,
+            }
+        )
+    )
+    answer = kb.evaluate({"walk": {"days": ["tue"]}}).what_if("walking_may_help")
+    (proposal,) = answer.proposals
+    ((attribute, before, after),) = [(c.attribute, c.before, c.after) for c in proposal.changes]
+    # One member added (mon or wed: as near as each other), tue kept: the fewest flips.
+    assert (attribute, before, proposal.cost) == ("walk.days", ["tue"], 1)
+    assert after in (["mon", "tue"], ["tue", "wed"])

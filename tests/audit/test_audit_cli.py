@@ -139,7 +139,11 @@ def test_replay_names_the_records_and_rules_a_rule_edit_changes(
 ) -> None:
     before = make_kb(name="before")
     after = make_kb(
-        {"rules/walking.yaml": MINI_RULES.replace("between: [3, 5]", "between: [4, 5]")},
+        {
+            "rules/walking.yaml": MINI_RULES.replace("between: [3, 5]", "between: [4, 5]").replace(
+                "title: Enough walking", "title: Enough walking, 4–5 times"
+            )
+        },
         name="after",
     )
     log = tmp_path / "audit.jsonl"

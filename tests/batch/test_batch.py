@@ -359,6 +359,7 @@ def lengthen_running_sessions(root: Path) -> None:
     """Edit a rule: adequate running needs sessions of more than 50 minutes, not 30."""
     rules = root / "rules" / "running_and_diet.yaml"
     text = rules.read_text().replace("gt: 30", "gt: 50").replace("version: 1", "version: 2", 1)
+    text = text.replace("a week, for more than 30", "a week, for more than 50")
     rules.write_text(text)
 
 

@@ -65,10 +65,15 @@ def test_dask_workers_refuse_kb_files_that_changed_since_they_were_loaded(
     rules = root / "rules" / "running_and_diet.yaml"
     # A KB no other test sends: the workers keep each KB they were sent, by its digest.
     rules.write_text(
-        rules.read_text().replace("gt: 30", "gt: 33").replace("version: 1", "version: 2", 1)
+        rules.read_text()
+        .replace("gt: 30", "gt: 33")
+        .replace("version: 1", "version: 2", 1)
+        .replace("a week, for more than 30", "a week, for more than 33")
     )
     kb = healthkb.load(root)
-    rules.write_text(rules.read_text().replace("gt: 33", "gt: 34"))
+    rules.write_text(
+        rules.read_text().replace("gt: 33", "gt: 34").replace("more than 33", "more than 34")
+    )
     people = population.write(tmp_path / "people.jsonl", 10)
     with pytest.raises(cluster.ClusterError, match=r"a Dask worker refused the KB: .* as sent"):
         run_batch(people, tmp_path / "a.jsonl", kb, on=cluster.dask_runners(scheduler))
@@ -80,8 +85,12 @@ def test_a_scheduler_that_cannot_be_reached_is_a_usage_error(
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_SECONDS", 1)
     people = population.write(tmp_path / "people.jsonl", 3)
     args = ["batch", str(people), "--out", str(tmp_path / "a.jsonl"), "--dask", "tcp://127.0.0.1:9"]
+    (tmp_path / "a.jsonl").write_text("a finished run's answers\n")
     assert main(args) == 2
+    assert main([*args, "--resume"]) == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+    # Nothing made or moved: the earlier output stays where it was, alone.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "people.jsonl"]
 
 
 def free_port() -> int:

@@ -33,7 +33,7 @@ def lock_of(out: Path) -> Path:
 
 def wait_for_answers(process: subprocess.Popen[str], out: Path) -> None:
     """Until the run has written some answers to its partial file."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # worker processes start slowly on a loaded machine
     while time.monotonic() < deadline and process.poll() is None:
         if partial_of(out).exists() and partial_of(out).stat().st_size > 0:
             return
@@ -166,3 +166,53 @@ def test_a_key_given_twice_or_nan_is_refused_in_place_as_a_json_profile_is(
         assert f"{error['code']}: {error['message']}" in evaluated.stderr
         (problem,) = error["problems"]
         assert problem["line"] == number and problem["column"] > 1
+
+
+def worker_processes(pid: int) -> list[int]:
+    """The pool's worker processes under `pid` (not multiprocessing's resource tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    workers = []
+    for child in map(int, children):
+        command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+        if b"spawn_main" in command and b"resource_tracker" not in command:
+            workers.append(child)
+    return workers
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_killed_worker_process_stops_the_run_in_one_line_and_resume_finishes_it(
+    tmp_path: Path,
+) -> None:
+    people = population.write(tmp_path / "people.jsonl", 1_500)
+    out = tmp_path / "answers.jsonl"
+    run = subprocess.Popen(
+        [HEALTHKB, "batch", "-", "--out", str(out), "--workers", "2", "--quiet"],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert run.stdin is not None
+        lines = people.read_bytes().splitlines(keepends=True)
+        # Two workers keep four chunks (1,000 lines) in flight before the first answer.
+        run.stdin.write(b"".join(lines[:1_100]))
+        run.stdin.flush()
+        wait_for_answers(run, out)
+        os.kill(worker_processes(run.pid)[0], signal.SIGKILL)
+        _, errors = run.communicate(b"".join(lines[1_100:]), timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    written = partial_of(out).read_bytes().count(b"\n")
+    assert run.returncode == 2, errors.decode()
+    assert errors.decode().splitlines()[-1] == (
+        "healthkb: a worker process stopped (killed, or out of memory); "
+        f"{written:,} answers written; rerun with --resume (they are in {partial_of(out)})"
+    )
+    assert "Traceback" not in errors.decode()
+    resumed = batch(people, "--out", out, "--workers", "1", "--resume", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    fresh = batch(people, "--out", tmp_path / "fresh.jsonl", "--workers", "1", cwd=tmp_path)
+    assert fresh.returncode == 0, fresh.stderr
+    assert out.read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()

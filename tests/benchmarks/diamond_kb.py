@@ -78,12 +78,22 @@ def _step_rules(k: int) -> list[dict[str, Any]]:
         else {"fact": f"step_{k - 1}.reached", "eq": True}
     )
     return [
-        _rule(f"step_{k}_high", {"all": [before, {"fact": "start.level", "ge": 1}]}, f"step_{k}"),
-        _rule(f"step_{k}_low", {"all": [before, {"fact": "start.level", "le": 5}]}, f"step_{k}"),
+        _rule(
+            f"step_{k}_high",
+            {"all": [before, {"fact": "start.level", "ge": 1}]},
+            f"step_{k}",
+            ": level at least 1",
+        ),
+        _rule(
+            f"step_{k}_low",
+            {"all": [before, {"fact": "start.level", "le": 5}]},
+            f"step_{k}",
+            ": level at most 5",
+        ),
     ]
 
 
-def _rule(rule_id: str, when: dict[str, Any], target: str) -> dict[str, Any]:
+def _rule(rule_id: str, when: dict[str, Any], target: str, says: str = "") -> dict[str, Any]:
     then: dict[str, Any] = (
         {"conclude": target}
         if target == CONCLUSION
@@ -92,7 +102,7 @@ def _rule(rule_id: str, when: dict[str, Any], target: str) -> dict[str, Any]:
     return {
         "id": rule_id,
         "version": 1,
-        "title": f"Rule {rule_id}",
+        "title": f"Rule {rule_id}{says}",
         "status": "active",
         "when": when,
         "then": then,

@@ -31,8 +31,9 @@ text: |-
 """
 
 
-def write_generated_kb(root: Path, rules: int) -> Path:
-    """Write the seed KB plus synthetic groups to `root`, `rules` rules in all."""
+def write_generated_kb(root: Path, rules: int, *, changeable: bool = False) -> Path:
+    """Write the seed KB plus synthetic groups to `root`, `rules` rules in all; with
+    `changeable`, the synthetic measures are changeable (for what-if benchmarks)."""
     shutil.copytree(ROOT / "kb", root / "kb", ignore=shutil.ignore_patterns("tests", "schemas"))
     shutil.copytree(ROOT / "rules", root / "rules")
     (root / "kb" / "sources" / f"{SOURCE_ID}.yaml").write_text(SOURCE, encoding="utf-8")
@@ -41,7 +42,7 @@ def write_generated_kb(root: Path, rules: int) -> Path:
         range(start, min(start + RULES_PER_GROUP, synthetic))
         for start in range(0, synthetic, RULES_PER_GROUP)
     ]
-    _extend_vocabulary(root, len(groups))
+    _extend_vocabulary(root, len(groups), changeable)
     _extend_conclusions(root, len(groups))
     written = [rule for number, group in enumerate(groups) for rule in _group_rules(number, group)]
     for start in range(0, len(written), RULES_PER_FILE):
@@ -55,16 +56,22 @@ def group_profile(group: int, level: int) -> dict[str, dict[str, object]]:
     return {f"measure_{group}": {"level": level, "flagged": True}}
 
 
-def _extend_vocabulary(root: Path, groups: int) -> None:
+def _extend_vocabulary(root: Path, groups: int, changeable: bool = False) -> None:
     path = root / "kb" / "facts.yaml"
     vocabulary = yaml.safe_load(path.read_text(encoding="utf-8"))
     for group in range(groups):
+        level: dict[str, object] = {
+            "type": "integer",
+            "min": 0,
+            "max": 100,
+            "description": "Level.",
+        }
+        flagged: dict[str, object] = {"type": "bool", "description": "Flagged."}
+        if changeable:
+            level["changeable"] = flagged["changeable"] = True
         vocabulary["input"][f"measure_{group}"] = {
             "description": f"Synthetic measure {group}.",
-            "attributes": {
-                "level": {"type": "integer", "min": 0, "max": 100, "description": "Level."},
-                "flagged": {"type": "bool", "description": "Flagged."},
-            },
+            "attributes": {"level": level, "flagged": flagged},
         }
         vocabulary["derived"][f"measure_{group}_state"] = {
             "description": f"State of synthetic measure {group}.",
@@ -119,7 +126,10 @@ def _group_rules(group: int, numbers: range) -> list[dict[str, object]]:
             {
                 "id": f"synthetic_{number:05d}",
                 "version": 1,
-                "title": f"Synthetic rule {number}",
+                # The title states the threshold, as the number check requires.
+                "title": f"Synthetic rule {number}: a level "
+                + ("more than" if number % 2 == 0 else "at least")
+                + f" {threshold}",
                 "status": "active",
                 "when": when,
                 "then": then,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.benchmarks import peer, robustness
+from tests.benchmarks import audit_store, peer, robustness
 from tests.benchmarks.generated_kb import group_profile, write_generated_kb
 from tests.benchmarks.run import main, run
 from tests.benchmarks.service import run as run_service
@@ -85,3 +85,12 @@ def test_a_quick_clips_peer_run_reports_every_path_and_target(
         assert f"200 rules     {path} " in text
     assert "seed: evaluate() <= 2.5x CLIPS" in text
     assert "`healthkb evaluate` start-up <= 0.25 s" in text
+
+
+def test_a_small_audit_store_benchmark_answers_every_question(tmp_path: Path) -> None:
+    log = healthkb.AuditLog(f"sqlite:///{tmp_path / 'audit.db'}")
+    audit_store.fill(log, 730)
+    figures = {question: found for question, _, found in audit_store.queries(log, 730)}
+    assert figures["list --input-id person-N"] == 1
+    assert figures["list --since DAY --until DAY+1"] == 2
+    assert log.verify().ok

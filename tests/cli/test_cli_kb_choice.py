@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import healthkb.cli.common
-from conftest import write_kb
+from conftest import ACCEPT_OPTIONS, write_kb
 from healthkb.cli import main
 
 CASES = """\
@@ -117,7 +117,7 @@ def test_schema_without_a_path_in_a_kb_folder_writes_into_that_kb(
 def test_release_without_a_path_releases_the_kb_in_the_current_folder(
     bundled: Path, kb_cwd: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run(capsys, "release", "--bump", "patch", "--change", "First.")
+    code, out, _ = run(capsys, "release", "--bump", "patch", "--change", "First.", *ACCEPT_OPTIONS)
     assert code == 0 and out.startswith("released mini-kb 1.0.1")
     assert "version: 1.0.1" in (kb_cwd / "kb" / "kb.yaml").read_text(encoding="utf-8")
 
@@ -165,7 +165,7 @@ def test_release_outside_a_kb_folder_exits_2_and_writes_nothing(
     bundled: Path, empty_cwd: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = tree(bundled)
-    code, out, err = run(capsys, "release", "--bump", "patch")
+    code, out, err = run(capsys, "release", "--bump", "patch", *ACCEPT_OPTIONS)
     assert (code, out) == (2, "")
     assert "`healthkb release` does not write into the installed package's bundled KB" in err
     assert tree(bundled) == before
@@ -237,7 +237,7 @@ def test_release_from_a_folder_below_the_kb_writes_into_that_kb(
     bundled: Path, kb_cwd: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
     monkeypatch.chdir(kb_cwd / "rules")
-    code, out, _ = run(capsys, "release", "--date", "2025-03-01")
+    code, out, _ = run(capsys, "release", "--date", "2025-03-01", *ACCEPT_OPTIONS)
     assert code == 0
     assert "version: 1.1.0" in (kb_cwd / "kb/kb.yaml").read_text(encoding="utf-8")
     assert "installed-kb" not in out

@@ -12,10 +12,17 @@ import pytest
 import yaml
 
 import healthkb
-from conftest import MINI_CONCLUSIONS, MINI_FACTS, MINI_RULES, MINI_SOURCE
+from conftest import (
+    ACCEPT_OPTIONS,
+    ACCEPT_UNTESTED,
+    MINI_CONCLUSIONS,
+    MINI_FACTS,
+    MINI_RULES,
+    MINI_SOURCE,
+)
 from healthkb.cli import main
 from healthkb.content.loading.loader import read_content
-from healthkb.editing.release import ReleaseError, release, write_lock
+from healthkb.editing.release import NothingToRelease, release, write_lock
 
 STATEMENT = MINI_CONCLUSIONS.replace(
     "statement: Walking may help.", "statement: Walking a few times a week may help."
@@ -179,7 +186,7 @@ def test_release_of_conclusion_vocabulary_or_source_changes_picks_the_bump(
     make_kb, name, text, bump, reason
 ) -> None:
     root = locked(make_kb, {name: text})
-    done = release(root, date=datetime.date(2025, 3, 1))
+    done = release(root, date=datetime.date(2025, 3, 1), accept=ACCEPT_UNTESTED)
     assert (done.bump, done.reason) == (bump, reason)
     assert done.version == {"patch": "1.0.1", "minor": "1.1.0", "major": "2.0.0"}[bump]
     # Released: the lock now records the change, so the KB is no longer a working copy.
@@ -189,13 +196,16 @@ def test_release_of_conclusion_vocabulary_or_source_changes_picks_the_bump(
 
 def test_bump_may_be_raised_but_not_lowered(make_kb, capsys) -> None:
     root = locked(make_kb, {"kb/conclusions.yaml": bumped(KIND, "id: rest")})
-    code = main(["release", str(root), "--bump", "patch", "--date", "2025-03-01"])
+    code = main(["release", str(root), "--bump", "patch", "--date", "2025-03-01", *ACCEPT_OPTIONS])
     assert code == 2
     assert capsys.readouterr().err == (
         "healthkb: --bump patch is lower than the changes need: minor, because conclusion "
         "`rest` changed (kind); use --bump minor (or leave --bump out)\n"
     )
-    assert main(["release", str(root), "--bump", "major", "--date", "2025-03-01"]) == 0
+    assert (
+        main(["release", str(root), "--bump", "major", "--date", "2025-03-01", *ACCEPT_OPTIONS])
+        == 0
+    )
     assert capsys.readouterr().out.splitlines()[:3] == [
         "released mini-kb 2.0.0 (2025-03-01), was 1.0.0",
         "bump: major, as asked (--bump); the changes need only minor, because conclusion "
@@ -208,7 +218,7 @@ def test_removed_conclusion_is_a_major_change(make_kb) -> None:
     conclusions = MINI_CONCLUSIONS.split("  - id: rest")[0]
     rules = MINI_RULES.split("  - id: rest_when_tired")[0]
     root = locked(make_kb, {"kb/conclusions.yaml": conclusions, "rules/walking.yaml": rules})
-    done = release(root, date=datetime.date(2025, 3, 1))
+    done = release(root, date=datetime.date(2025, 3, 1), accept=ACCEPT_UNTESTED)
     assert (done.bump, done.changes) == (
         "major",
         (
@@ -254,7 +264,13 @@ def test_changelog_lists_new_source_conclusion_and_fact_and_stays_plain_markdown
         {"kb/conclusions.yaml": conclusions, "kb/facts.yaml": facts, "rules/walking.yaml": rules},
     )
     (root / "kb/sources/brisk.yaml").write_text(SECOND_SOURCE, encoding="utf-8")
-    done = release(root, None, datetime.date(2025, 3, 1), ["Brisk walking, a second source."])
+    done = release(
+        root,
+        None,
+        datetime.date(2025, 3, 1),
+        ["Brisk walking, a second source."],
+        accept=ACCEPT_UNTESTED,
+    )
     assert done.changes == (
         "Brisk walking, a second source.",
         "Added source `brisk` (version 1).",
@@ -270,10 +286,18 @@ def test_changelog_lists_new_source_conclusion_and_fact_and_stays_plain_markdown
     assert all(line.count("`") % 2 == 0 for line in manifest["changelog"][0]["changes"])
 
 
-def test_release_with_nothing_changed_still_needs_a_reason(make_kb) -> None:
+def test_release_with_nothing_changed_says_so_and_writes_nothing(make_kb, capsys) -> None:
     root = locked(make_kb, {})
-    with pytest.raises(ReleaseError, match="nothing was added, removed or changed"):
-        release(root, None, datetime.date(2025, 3, 1))
+    before = {p: p.read_bytes() for p in sorted((root / "kb").rglob("*")) if p.is_file()}
+    with pytest.raises(NothingToRelease, match=r"nothing changed since release 1\.0\.0"):
+        release(root, None, datetime.date(2025, 3, 1), accept=ACCEPT_UNTESTED)
+    code = main(["release", str(root), *ACCEPT_OPTIONS])
+    assert code == 1
+    assert capsys.readouterr().out == (
+        "release refused: nothing changed since release 1.0.0 (no source, conclusion, fact, "
+        "rule, silence or FHIR mapping): nothing to release; nothing was written\n"
+    )
+    assert before == {p: p.read_bytes() for p in sorted((root / "kb").rglob("*")) if p.is_file()}
 
 
 # --- working copies ----------------------------------------------------------------------
@@ -290,7 +314,9 @@ def working_copy(make_kb) -> Path:
     """Released 1.0.0, then a threshold moved without raising the rule's version."""
     root = make_kb({"kb/tests/walking.yaml": CASES})
     write_lock(read_content(root))
-    rules = MINI_RULES.replace("between: [3, 5]", "between: [2, 5]")
+    rules = MINI_RULES.replace("between: [3, 5]", "between: [2, 5]").replace(
+        "title: Enough walking", "title: Enough walking, 2–5 times"
+    )
     (root / "rules/walking.yaml").write_text(rules, encoding="utf-8")
     return root
 
@@ -352,7 +378,7 @@ def test_working_copy_with_bumps_made_is_still_stamped_dev_until_released(make_k
     (root / "rules/walking.yaml").write_text(text.replace("version: 1", "version: 2", 1))
     kb = healthkb.load(root)
     assert (kb.pending, kb.version) == ((), "1.1.0+dev")
-    release(root, date=datetime.date(2025, 3, 1))
+    release(root, date=datetime.date(2025, 3, 1), accept=ACCEPT_UNTESTED)
     assert healthkb.load(root).version == "1.1.0"
 
 
@@ -374,7 +400,7 @@ def test_working_copy_can_be_diffed(make_kb, capsys) -> None:
 def test_validate_and_release_refuse_a_pending_bump(make_kb, capsys) -> None:
     root = working_copy(make_kb)
     assert validate(root, capsys) == (1, f"{PENDING}\n")
-    code = main(["release", str(root), "--date", "2025-03-01"])
+    code = main(["release", str(root), "--date", "2025-03-01", *ACCEPT_OPTIONS])
     assert code == 1
     assert capsys.readouterr().out == f"{PENDING}\nrelease refused: 1 problem(s) found\n"
 
@@ -386,7 +412,7 @@ def test_release_regenerates_stale_schemas_and_says_so(make_kb, capsys) -> None:
     (root / "kb/facts.yaml").write_text(bumped(MAX_21, "  walk:"), encoding="utf-8")
     capsys.readouterr()
     assert main(["schema", str(root), "--check"]) == 1
-    assert main(["release", str(root), "--date", "2025-03-01"]) == 0
+    assert main(["release", str(root), "--date", "2025-03-01", *ACCEPT_OPTIONS]) == 0
     out = capsys.readouterr().out
     assert "wrote kb/kb.yaml, kb/rules.lock.yaml, kb/schemas/profile.schema.json\n" in out
     assert out.endswith(

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 import healthkb
-from conftest import MINI_CONCLUSIONS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE
+from conftest import (
+    ACCEPT_OPTIONS,
+    ACCEPT_UNTESTED,
+    MINI_CONCLUSIONS,
+    MINI_MANIFEST,
+    MINI_RULES,
+    MINI_SOURCE,
+)
 from healthkb.cli import main
 from healthkb.content.loading.loader import read_content
 from healthkb.content.versioning.lock import LOCK_FILE, rule_digest
@@ -24,7 +31,9 @@ from healthkb.editing.release import (
     write_lock,
 )
 
-STRICTER = MINI_RULES.replace("between: [3, 5]", "between: [4, 5]")
+STRICTER = MINI_RULES.replace("between: [3, 5]", "between: [4, 5]").replace(
+    "title: Enough walking", "title: Enough walking, 4–5 times"
+)
 
 
 def locked_kb(make_kb, rules: str = MINI_RULES) -> Path:
@@ -169,12 +178,20 @@ def test_release_updates_manifest_changelog_and_lock_keeping_comments(make_kb, c
     write_lock(read_content(root))
     bumped = STRICTER.replace("version: 1\n    title: Enough", "version: 2\n    title: Enough")
     (root / "rules/walking.yaml").write_text(bumped, encoding="utf-8")
-    code = main(["release", str(root), "--bump", "minor", "--date", "2025-03-01"])
+    code = main(["release", str(root), "--bump", "minor", "--date", "2025-03-01", *ACCEPT_OPTIONS])
     assert code == 0
     assert capsys.readouterr().out == (
         "released mini-kb 1.1.0 (2025-03-01), was 1.0.0\n"
         "bump: minor, because rule `enough_walking` changed (when)\n"
         "  - Changed rule `enough_walking` (version 1 → 2) in when.\n"
+        + "".join(
+            f"accepted {code}: no test case exercises rule `{rule}` (rules/walking.yaml) "
+            f"({reason})\n"
+            for code, reason in [("rule-not-exercised", "the mini KB has no test cases")]
+            for rule in ("enough_walking", "rest_when_tired", "walking_helps")
+        )
+        + "accepted sentence-not-encoded: source `mini` p2.s1 (“Eat well.”) is neither encoded "
+        "nor left out with a reason (the mini KB leaves part of its source aside)\n"
         "wrote kb/kb.yaml, kb/rules.lock.yaml\n"
     )
     assert (root / "kb/kb.yaml").read_text(encoding="utf-8") == (
@@ -189,6 +206,13 @@ def test_release_updates_manifest_changelog_and_lock_keeping_comments(make_kb, c
         "    date: 2025-03-01\n"
         "    changes:\n"
         "      - Changed rule `enough_walking` (version 1 → 2) in when.\n"
+        "      - Accepted `rule-not-exercised` because the mini KB has no test cases; no test case "
+        "exercises rule `enough_walking` (rules/walking.yaml); no test case exercises rule "
+        "`rest_when_tired` (rules/walking.yaml); no test case exercises rule `walking_helps` "
+        "(rules/walking.yaml).\n"
+        "      - Accepted `sentence-not-encoded` because the mini KB leaves part of its source "
+        "aside; source `mini` p2.s1 (“Eat well.”) is neither encoded nor left out with a "
+        "reason.\n"
         "  - version: 1.0.0\n"
         "    date: 2025-02-01\n"
         "    changes:\n"
@@ -211,7 +235,7 @@ def test_release_updates_manifest_changelog_and_lock_keeping_comments(make_kb, c
 
 def test_first_release_without_changelog_lists_every_item(make_kb) -> None:
     root = make_kb()
-    done = release(root, "major", datetime.date(2025, 3, 1))
+    done = release(root, "major", datetime.date(2025, 3, 1), accept=ACCEPT_UNTESTED)
     assert done.changes == (
         "Added source `mini` (version 1).",
         "Added conclusion `rest` (version 1).",
@@ -236,13 +260,20 @@ def test_first_release_without_changelog_lists_every_item(make_kb) -> None:
         "      - Added rule `enough_walking` (version 1).\n"
         "      - Added rule `rest_when_tired` (version 1).\n"
         "      - Added rule `walking_helps` (version 1).\n"
+        "      - Accepted `rule-not-exercised` because the mini KB has no test cases; no test case "
+        "exercises rule `enough_walking` (rules/walking.yaml); no test case exercises rule "
+        "`rest_when_tired` (rules/walking.yaml); no test case exercises rule `walking_helps` "
+        "(rules/walking.yaml).\n"
+        "      - Accepted `sentence-not-encoded` because the mini KB leaves part of its source "
+        "aside; source `mini` p2.s1 (“Eat well.”) is neither encoded nor left out with a "
+        "reason.\n"
     )
 
 
 def test_release_refuses_a_kb_that_does_not_validate(make_kb, capsys) -> None:
     root = locked_kb(make_kb, STRICTER)
     before = (root / "kb/kb.yaml").read_text(encoding="utf-8"), (root / LOCK_FILE).read_bytes()
-    code = main(["release", str(root), "--bump", "patch"])
+    code = main(["release", str(root), "--bump", "patch", *ACCEPT_OPTIONS])
     assert code == 1
     out = capsys.readouterr().out
     assert out.startswith("rules/walking.yaml:3:5: version-not-bumped: ")
@@ -251,18 +282,31 @@ def test_release_refuses_a_kb_that_does_not_validate(make_kb, capsys) -> None:
     assert after == before
 
 
-def test_release_without_rule_changes_needs_a_change_text(make_kb) -> None:
+def test_release_lines_given_with_change_come_first_and_stay_plain_yaml(make_kb) -> None:
     root = make_kb()
     write_lock(read_content(root))
-    with pytest.raises(ReleaseError, match="--change"):
-        release(root, "patch", datetime.date(2025, 3, 1))
-    done = release(root, "patch", datetime.date(2025, 3, 1), ["Fixed: a typo, in # places"])
-    assert read_content(root).manifest.changelog[0].changes == ["Fixed: a typo, in # places"]
-    assert done.version == "1.0.1"
+    conclusions = MINI_CONCLUSIONS.replace(
+        "statement: Rest when tired.", "version: 2\n    statement: Rest when you are tired."
+    )
+    (root / "kb/conclusions.yaml").write_text(conclusions, encoding="utf-8")
+    release(
+        root,
+        "patch",
+        datetime.date(2025, 3, 1),
+        ["Fixed: a typo, in # places"],
+        accept=ACCEPT_UNTESTED,
+    )
+    changes = read_content(root).manifest.changelog[0].changes
+    assert changes[:2] == [
+        "Fixed: a typo, in # places",
+        "Changed conclusion `rest` (version 1 → 2) in statement.",
+    ]
 
 
 def test_release_date_before_the_last_release_is_refused(make_kb, capsys) -> None:
-    code = main(["release", str(make_kb()), "--bump", "patch", "--date", "2024-12-31"])
+    code = main(
+        ["release", str(make_kb()), "--bump", "patch", "--date", "2024-12-31", *ACCEPT_OPTIONS]
+    )
     assert code == 2
     assert "before the last release (2025-02-01)" in capsys.readouterr().err
 
@@ -328,6 +372,7 @@ def test_version_not_bumped_is_reported_with_unreachable_rules_and_test_case_pro
     rules = MINI_RULES.replace(
         'quote: "Rest when tired."\n', 'quote: "Rest when tired."\n        interpretation: X.\n'
     ).replace("version: 1\n    title: Enough walking", "version: 2\n    title: Enough walking")
+    rules = rules.replace("title: Enough walking", "title: Enough walking, more than 14 times")
     root = locked_kb(make_kb, rules.replace("between: [3, 5]", "gt: 14"))
     (root / "kb/tests").mkdir()
     (root / "kb/tests/walking.yaml").write_text(TYPO_CASE, encoding="utf-8")
@@ -387,7 +432,9 @@ cases:
 
 def release_with_cases(make_kb, capsys, *options: str) -> tuple[int, str, str, Path]:
     root = make_kb({"kb/tests/walking.yaml": CASES})
-    code = main(["release", str(root), "--bump", "patch", "--change", "x", *options])
+    code = main(
+        ["release", str(root), "--bump", "patch", "--change", "x", *options, *ACCEPT_OPTIONS]
+    )
     out, err = capsys.readouterr()
     return code, out, err, root
 
@@ -422,16 +469,25 @@ def test_allow_failing_tests_releases_with_a_warning(make_kb, capsys) -> None:
 def test_release_refusal_for_failing_cases_is_data(make_kb) -> None:
     root = make_kb({"kb/tests/walking.yaml": CASES})
     with pytest.raises(FailingCasesError) as caught:
-        release(root, "patch", datetime.date(2025, 3, 1), ["x"])
+        release(root, "patch", datetime.date(2025, 3, 1), ["x"], accept=ACCEPT_UNTESTED)
     assert [o.case.name for o in caught.value.failing] == ["two_walks_may_help"]
     assert caught.value.total == 2
-    done = release(root, "patch", datetime.date(2025, 3, 1), ["x"], allow_failing_tests=True)
+    done = release(
+        root,
+        "patch",
+        datetime.date(2025, 3, 1),
+        ["x"],
+        allow_failing_tests=True,
+        accept=ACCEPT_UNTESTED,
+    )
     assert [o.case.name for o in done.failing_cases] == ["two_walks_may_help"]
 
 
 def test_a_release_dated_after_today_says_later_releases_need_a_date(make_kb, capsys) -> None:
     later = datetime.date.today() + datetime.timedelta(days=7)
-    code = main(["release", str(make_kb()), "--bump", "patch", "--date", later.isoformat()])
+    code = main(
+        ["release", str(make_kb()), "--bump", "patch", "--date", later.isoformat(), *ACCEPT_OPTIONS]
+    )
     out, err = capsys.readouterr()
     assert code == 0 and out.startswith(f"released mini-kb 1.0.1 ({later})")
     assert err == (
@@ -456,7 +512,7 @@ def test_marking_attributes_changeable_is_versioned_content_released_as_a_patch(
     assert "fact `walk` changed since release 1.0.0 (sessions.changeable false → true, " in out
     bumped = marked.replace("  walk:\n", "  walk:\n    version: 2\n")
     (root / "kb/facts.yaml").write_text(bumped, encoding="utf-8")
-    assert main(["release", str(root), "--date", "2025-03-01"]) == 0
+    assert main(["release", str(root), "--date", "2025-03-01", *ACCEPT_OPTIONS]) == 0
     out = capsys.readouterr().out
     assert out.startswith("released mini-kb 1.0.1 (2025-03-01), was 1.0.0\n")
     assert "bump: patch, because input fact `walk` changed only in what a what-if may" in out

@@ -24,10 +24,13 @@ cases:
 
 EXAMPLE = "walk: {sessions: 4, tired: false}\n"
 
-# enough_walking now needs four walks a week: a change of `when`, so version 2.
-STRICTER = MINI_RULES.replace("between: [3, 5]", "between: [4, 5]").replace(
-    "version: 1\n    title: Enough", "version: 2\n    title: Enough"
-)
+# enough_walking now needs four walks a week: a change of `when`, so version 2, and a
+# departure from the source's "3–5", declared.
+STRICTER = MINI_RULES.replace(
+    "between: [3, 5]}",
+    "between: [4, 5]}\n    departures:\n"
+    '      - {fact: walk.sessions, between: [4, 5], source_says: "Walking 3–5 times"}',
+).replace("version: 1\n    title: Enough", "version: 2\n    title: Enough")
 
 
 def pair(make_kb, new_files: dict[str, str]) -> tuple[Path, Path]:
@@ -52,14 +55,14 @@ def test_diff_of_two_folders_shows_the_changed_rule_and_the_case_it_changes(
         f"NEW: {new}: mini-kb 1.0.0 (2025-02-01)\n"
         "\n"
         "Rules:\n"
-        "  ~ enough_walking (version 1 → 2): when\n"
+        "  ~ enough_walking (version 1 → 2): when, departures\n"
         "      ~ when: walk.sessions between [3, 5] → between [4, 5]\n"
         "\n"
         "Behaviour: 1 of 3 test cases and example profiles conclude differently:\n"
         "  case three_walks (kb/tests/walking.yaml)\n"
         "    no longer concluded: walking_may_help\n"
         "    fired only on OLD: enough_walking, walking_helps\n"
-        "    responsible: rule enough_walking changed (version 1 → 2: when)\n"
+        "    responsible: rule enough_walking changed (version 1 → 2: when, departures)\n"
         "\n"
         "Test cases that pass on OLD and fail on NEW: 1\n"
         "  three_walks (kb/tests/walking.yaml)\n"
@@ -76,7 +79,7 @@ def test_diff_json_is_complete_and_deterministic(make_kb, capsys) -> None:
         {
             "id": "enough_walking",
             "change": "changed",
-            "fields": ["when"],
+            "fields": ["when", "departures"],
             "old_version": 1,
             "new_version": 2,
             "details": [
@@ -222,14 +225,14 @@ def test_diff_against_a_git_revision_reads_the_committed_kb(make_kb, capsys) -> 
     code, out, _ = run_diff(capsys, "HEAD", str(kb), "--repo", str(kb))
     assert code == 0
     assert out.splitlines()[0] == f"OLD: HEAD ({commit[:12]}): mini-kb 1.0.0 (2025-02-01)"
-    assert "  ~ enough_walking (version 1 → 2): when" in out.splitlines()
-    assert "    responsible: rule enough_walking changed (version 1 → 2: when)" in out
+    assert "  ~ enough_walking (version 1 → 2): when, departures" in out.splitlines()
+    assert "    responsible: rule enough_walking changed (version 1 → 2: when, departures)" in out
 
     git(repo, "commit", "-q", "-am", "stricter")
     same = run_diff(capsys, "HEAD", str(kb), "--repo", str(kb))[1]
     assert "No rule, citation, conclusion, source, vocabulary or test case changed." in same
     both_revisions = run_diff(capsys, "HEAD~1", "HEAD", "--repo", str(kb))[1]
-    assert "  ~ enough_walking (version 1 → 2): when" in both_revisions.splitlines()
+    assert "  ~ enough_walking (version 1 → 2): when, departures" in both_revisions.splitlines()
 
 
 def test_name_that_is_neither_folder_nor_revision_is_a_usage_error(make_kb, capsys) -> None:

@@ -145,7 +145,9 @@ def test_revision_outside_a_repository_explains_how_to_name_one(
 
 
 def test_json_diff_lists_newly_failing_cases(make_kb, capsys) -> None:
-    rules = MINI_RULES.replace("between: [3, 5]", "between: [4, 5]")
+    rules = MINI_RULES.replace("between: [3, 5]", "between: [4, 5]").replace(
+        "title: Enough walking", "title: Enough walking, 4–5 times"
+    )
     data = json.loads(diff(make_kb, capsys, {"rules/walking.yaml": rules}, "--format", "json"))
     assert data["newly_failing"] == [
         {

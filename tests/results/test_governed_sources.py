@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import healthkb
-from conftest import MINI_MANIFEST, MINI_RULES, MINI_SOURCE, ROOT, SOURCE_ID
+from conftest import MINI_CONCLUSIONS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE, ROOT, SOURCE_ID
 from healthkb.cli import main
 from healthkb.render.result import result_json, result_text
 
@@ -311,3 +311,57 @@ def test_the_disclaimer_goes_with_every_answer(kb: healthkb.KnowledgeBase) -> No
 def test_a_kb_without_a_disclaimer_has_no_disclaimer_key(make_kb) -> None:
     result = healthkb.load(make_kb()).evaluate({"walk": {"tired": True}})
     assert "disclaimer" not in json.loads(result_json(result))
+
+
+# --- audience ---------------------------------------------------------------------------
+
+
+def clinician_kb(make_kb, statement: str) -> Path:
+    conclusions = MINI_CONCLUSIONS.replace(
+        "    statement: Walking may help.\n",
+        f"    statement: Walking may help.\n    clinician_statement: {statement}\n",
+    )
+    return make_kb({"kb/conclusions.yaml": conclusions})
+
+
+def test_cds_cards_tell_the_clinician_statement_and_answers_the_persons(make_kb) -> None:
+    statement = "Walking 3-5 sessions a week may reduce the patient's fatigue."
+    kb = healthkb.load(clinician_kb(make_kb, statement))
+    result = kb.evaluate({"walk": {"sessions": 4}})
+    assert result.conclusions[0].statement == "Walking may help."
+    (card,) = result.to_cds_cards()["cards"]
+    assert card["summary"] == statement
+    assert card["detail"].startswith("Walking 3-5 sessions a week may reduce the patient's")
+    tree = result.explain("walking_may_help").to_dict()
+    assert tree["conclusion"]["clinician_statement"] == statement
+
+
+def test_a_clinician_statement_stronger_than_its_certainty_is_refused_at_its_place(
+    capsys: pytest.CaptureFixture[str], make_kb
+) -> None:
+    root = clinician_kb(make_kb, "Walking 3-5 sessions a week reduces fatigue.")
+    code, out, _ = run(capsys, "validate", str(root))
+    assert code == 1
+    assert out.startswith(
+        "kb/conclusions.yaml:6:5: overstated-statement: the clinician statement of "
+        "`walking_may_help` does not say it is only possible (say “may”, “could” in the "
+        "clinician statement, as the source does"
+    )
+
+
+def test_the_report_shows_each_sources_provenance_and_the_disclaimer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = run(capsys, "report", str(ROOT), "--out", str(tmp_path / "site"))
+    assert code == 0
+    page = (tmp_path / "site" / "sources" / f"{SOURCE_ID}.html").read_text(encoding="utf-8")
+    for row in (
+        "<tr><th>licence</th><td>unknown</td></tr>",
+        "<tr><th>translated from</th><td>zh</td></tr>",
+        "<tr><th>original title</th><td>unknown</td></tr>",
+        f"<tr><th>evidence</th><td>expert_opinion ({SCALE})</td></tr>",
+        "<tr><th>review by</th><td>2027-11-24</td></tr>",
+    ):
+        assert row in page
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<p class="disclaimer"><strong>General information from a published' in index

@@ -78,7 +78,11 @@ def test_two_kbs_in_one_process_do_not_collide(kb, make_kb) -> None:
     mini = healthkb.load(make_kb())
     stricter = healthkb.load(
         make_kb(
-            {"rules/walking.yaml": MINI_RULES.replace("between: [3, 5]", "between: [4, 5]")},
+            {
+                "rules/walking.yaml": MINI_RULES.replace(
+                    "between: [3, 5]", "between: [4, 5]"
+                ).replace("title: Enough walking", "title: Enough walking, 4–5 times")
+            },
             name="stricter",
         )
     )

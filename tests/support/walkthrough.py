@@ -81,6 +81,7 @@ WALKTHROUGHS = {
         "The explain page: one answer",
         "Verifying one answer from the log back to the article",
         "Signed checkpoints: a log nobody can rewrite unseen",
+        "An auditor's questions, without code",
     ),
     "batch.md": (
         "Running a batch",

@@ -38,7 +38,7 @@ from ..content.logic import (
 )
 from ..content.model import LARGEST_WHOLE_NUMBER, Attribute
 from ..content.rule_model import Comparison, Condition, Rule
-from .dependencies import fact_groups
+from .dependencies import fact_groups, tested_derived
 
 AttributeKey = tuple[str, str]
 
@@ -187,7 +187,9 @@ def candidate_key(fact: str, values: dict[str, Any]) -> str:
 class Encoding:
     """Every active rule's firing (and each silence's holding) as a z3 `Term`."""
 
-    def __init__(self, content: KBContent, ctx: z3.Context | None = None) -> None:
+    def __init__(
+        self, content: KBContent, ctx: z3.Context | None = None, *, lazy: bool = False
+    ) -> None:
         self.content = content
         # A z3 context of its own: the same KB gives the same questions in the same
         # order, so the same witnesses, whatever else the process analysed before.
@@ -219,8 +221,18 @@ class Encoding:
         )
         self._exists: dict[str, Term] = {}
         self._fires: dict[str, Term] = {}
-        self.cyclic_facts: set[str] = set()
-        self._define_derived()
+        derived = set(content.vocabulary.derived)
+        self._groups = fact_groups(self.rules.values(), derived)
+        self._group_of = {fact: i for i, (group, _) in enumerate(self._groups) for fact in group}
+        self._defined: set[int] = set()
+        self._derived_facts = derived
+        self.cyclic_facts: set[str] = {f for group, cyclic in self._groups if cyclic for f in group}
+        # `lazy`: derived facts are defined when a question first needs them (a what-if
+        # asks about one conclusion of a large KB); otherwise all at once, in dependency
+        # order, so that `analyze` builds the same terms in the same order every time.
+        if not lazy:
+            for index in range(len(self._groups)):
+                self._define_group(index)
 
     # --- literals and conjunctions ----------------------------------------------------
 
@@ -286,7 +298,10 @@ class Encoding:
     # --- derived facts and rules ------------------------------------------------------
 
     def exists(self, candidate: Candidate) -> Term:
-        return self._exists[candidate_key(candidate.fact, candidate.values)]
+        key = candidate_key(candidate.fact, candidate.values)
+        if key not in self._exists:
+            self._define_needed(candidate.fact)
+        return self._exists[key]
 
     def fires(self, rule_id: str) -> Term:
         """When an active rule fires, for some profile."""
@@ -297,34 +312,50 @@ class Encoding:
     def silence(self, silence_id: str) -> Term:
         return self.condition(self.content.silence_dnf[silence_id])
 
-    def _define_derived(self) -> None:
-        """Each candidate's existence, one strongly connected group of facts at a time."""
-        derived = set(self.content.vocabulary.derived)
-        for group, cyclic in fact_groups(self.rules.values(), derived):
-            members = [c for fact in group for c in self.candidates.get(fact, [])]
-            if not cyclic:
-                for candidate in members:
-                    self._exists[candidate_key(candidate.fact, candidate.values)] = disjoin(
-                        (self.fires(r) for r in candidate.rules), self.ctx
-                    )
+    def _define_needed(self, fact: str) -> None:
+        """Define the group of `fact` and every group it depends on, dependencies first
+        (a loop, not recursion: a chain of derived facts may be hundreds deep)."""
+        needed: set[int] = set()
+        waiting = [self._group_of[fact]]
+        while waiting:
+            index = waiting.pop()
+            if index in needed or index in self._defined:
                 continue
-            # A positive cycle: the least fixed point, reached in len(members) steps.
-            self.cyclic_facts.update(group)
-            step = {candidate_key(c.fact, c.values): self.false for c in members}
-            for _ in range(len(members)):
+            needed.add(index)
+            for member in self._groups[index][0]:
+                for rule_id in self.deriving.get(member, []):
+                    tested = tested_derived(self.rules[rule_id], self._derived_facts)
+                    waiting += [self._group_of[t] for t in tested]
+        for index in sorted(needed):  # fact_groups lists dependencies first
+            self._define_group(index)
 
-                def previous(c: Candidate, step: dict[str, Term] = step) -> Term:
-                    key = candidate_key(c.fact, c.values)
-                    return step[key] if key in step else self._exists[key]
+    def _define_group(self, index: int) -> None:
+        """Each candidate's existence in one strongly connected group of facts."""
+        self._defined.add(index)
+        group, cyclic = self._groups[index]
+        members = [c for fact in group for c in self.candidates.get(fact, [])]
+        if not cyclic:
+            for candidate in members:
+                self._exists[candidate_key(candidate.fact, candidate.values)] = disjoin(
+                    (self.fires(r) for r in candidate.rules), self.ctx
+                )
+            return
+        # A positive cycle: the least fixed point, reached in len(members) steps.
+        step = {candidate_key(c.fact, c.values): self.false for c in members}
+        for _ in range(len(members)):
 
-                step = {
-                    candidate_key(c.fact, c.values): disjoin(
-                        (self.condition(self.content.dnf[r], previous) for r in c.rules),
-                        self.ctx,
-                    )
-                    for c in members
-                }
-            self._exists.update(step)
+            def previous(c: Candidate, step: dict[str, Term] = step) -> Term:
+                key = candidate_key(c.fact, c.values)
+                return step[key] if key in step else self._exists[key]
+
+            step = {
+                candidate_key(c.fact, c.values): disjoin(
+                    (self.condition(self.content.dnf[r], previous) for r in c.rules),
+                    self.ctx,
+                )
+                for c in members
+            }
+        self._exists.update(step)
 
     # --- solving ----------------------------------------------------------------------
 

@@ -90,7 +90,7 @@ def prove_diff(old: KBContent, new: KBContent) -> ProvenDiff:
     """What changes in behaviour from `old` to `new`, proved for every valid profile
     (valid under both vocabularies)."""
     ctx = z3.Context()
-    before, after = Encoding(old, ctx), Encoding(new, ctx)
+    before, after = Encoding(old, ctx, lazy=True), Encoding(new, ctx, lazy=True)
     _share_thresholds(before, after)
     suspects = differing_conclusions(old, new)
     differences: list[Difference] = []

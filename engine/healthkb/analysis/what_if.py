@@ -127,7 +127,7 @@ def what_if(
         hint = did_you_mean(conclusion_id, content.conclusions)
         raise UnknownConclusionError(f"unknown conclusion `{conclusion_id}` ({hint})")
     count = check_alternatives(alternatives)
-    search = _Search(content, encoding or Encoding(content), profile)
+    search = _Search(content, encoding or Encoding(content, lazy=True), profile)
     proposals = search.proposals(conclusion_id, avoid, count)
     return WhatIf(conclusion_id, avoid, tuple(proposals))
 

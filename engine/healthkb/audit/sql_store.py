@@ -138,16 +138,19 @@ class SqlStore:
     def append(self, builds: list[Build], sign: Sign) -> list[Record]:
         def work(cursor: Any) -> list[Record]:
             sequence, previous = self._head(cursor)
-            records = []
+            records, lines, checkpoints = [], [], []
             for offset, build in enumerate(builds):
                 record = build(sequence + offset, previous)
                 line = record_line(record, self.name)
-                self._insert(cursor, record, line)
                 previous = line_hash(line)
                 records.append(record)
+                lines.append(line)
                 checkpoint = sign(sequence + offset, previous)
                 if checkpoint is not None:
-                    self._insert_checkpoint(cursor, checkpoint)
+                    checkpoints.append(checkpoint)
+            self._insert(cursor, records, lines)
+            for checkpoint in checkpoints:
+                self._insert_checkpoint(cursor, checkpoint)
             return records
 
         records: list[Record] = self._transaction(work, "write the audit record")
@@ -179,35 +182,40 @@ class SqlStore:
             return 1, GENESIS
         return int(row[0]) + 1, line_hash(str(row[1]).encode("utf-8"))
 
-    def _insert(self, cursor: Any, record: Record, line: bytes) -> None:
-        entry = index_entry(record)
-        values = (
-            entry.sequence,
-            entry.record_id,
-            entry.time,
-            entry.kind,
-            entry.kb_id,
-            entry.kb_version,
-            entry.kb_digest,
-            entry.input_id,
-            line.decode("utf-8"),
-        )
-        cursor.execute(
-            self._sql(f"INSERT INTO {RECORDS} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-            values,
-        )
-        if entry.kind != FEEDBACK and entry.conclusions:
-            cursor.executemany(
-                self._sql(
-                    f"INSERT INTO {CONCLUSIONS} (conclusion, sequence, card) VALUES (?, ?, ?)"
-                ),
-                [(c, entry.sequence, card_uuid(entry.record_id, c)) for c in entry.conclusions],
+    def _insert(self, cursor: Any, records: list[Record], lines: list[bytes]) -> None:
+        """The records' rows and index rows, one statement per table for the group."""
+        rows, conclusions, rules = [], [], []
+        for record, line in zip(records, lines, strict=True):
+            entry = index_entry(record)
+            rows.append(
+                (
+                    entry.sequence,
+                    entry.record_id,
+                    entry.time,
+                    entry.kind,
+                    entry.kb_id,
+                    entry.kb_version,
+                    entry.kb_digest,
+                    entry.input_id,
+                    line.decode("utf-8"),
+                )
             )
-        if entry.rules:
-            cursor.executemany(
-                self._sql(f"INSERT INTO {RULES} (rule, sequence) VALUES (?, ?)"),
-                [(rule, entry.sequence) for rule in entry.rules],
-            )
+            if entry.kind != FEEDBACK:
+                conclusions += [
+                    (c, entry.sequence, card_uuid(entry.record_id, c)) for c in entry.conclusions
+                ]
+            rules += [(rule, entry.sequence) for rule in entry.rules]
+        inserts = (
+            (f"INSERT INTO {RECORDS} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows),
+            (
+                f"INSERT INTO {CONCLUSIONS} (conclusion, sequence, card) VALUES (?, ?, ?)",
+                conclusions,
+            ),
+            (f"INSERT INTO {RULES} (rule, sequence) VALUES (?, ?)", rules),
+        )
+        for statement, values in inserts:
+            if values:
+                cursor.executemany(self._sql(statement), values)
 
     def _insert_checkpoint(self, cursor: Any, checkpoint: Record) -> None:
         cursor.execute(

@@ -118,7 +118,9 @@ class _Job:
     def run(self, place: OutputPlace | None, *, resume: bool = False) -> BatchSummary:
         """Answer the input into `place` (None: standard output)."""
         source = input_name(self.input)
-        with open_input(self.input) as stream:
+        # The workers first: a cluster that cannot be reached leaves the output's files
+        # as they were (no partial file made, no finished output moved to continue it).
+        with open_input(self.input) as stream, self.runners((self.kb,)) as run:
             lines = read_lines(stream, source)
             kept = Kept()
             if place is not None and resume:
@@ -127,7 +129,7 @@ class _Job:
                 out = Output(STDIO)
             else:
                 out = Output(place.partial, append=kept.lines > 0, gzip=place.gzip)
-            with out, self.runners((self.kb,)) as run:
+            with out:
                 answered, refused = self._answer(run, lines, source, out, kept, place)
         return BatchSummary(answered, refused, kept.lines)
 

@@ -21,13 +21,13 @@ from . import (
     diff,
     evaluate,
     fhir,
+    governed_release,
     release,
     report,
     schema,
     serve,
     test,
     validate,
-    verify_release,
 )
 from .common import EXIT_OK, EXIT_USAGE, UsageError, print_listed
 
@@ -41,7 +41,7 @@ COMMAND_MODULES = (
     coverage,
     schema,
     release,
-    verify_release,
+    governed_release,
     diff,
     report,
     audit,

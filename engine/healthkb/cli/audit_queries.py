@@ -97,8 +97,10 @@ def run_list(args: argparse.Namespace) -> int:
         text = _csv_text(rows)
     else:
         text = "".join(_text_line(row) + "\n" for row in rows)
-        print(f"{len(rows)} record(s)", file=sys.stderr)
     sys.stdout.write(text)
+    if args.format == "text":
+        sys.stdout.flush()
+        print(f"{len(rows)} record(s)", file=sys.stderr)
     return EXIT_OK
 
 

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ..editing.cases import CaseOutcome
-from ..editing.release import FailingCasesError, release
+from ..editing.release import GatesRefusedError, NothingToRelease, release
+from ..editing.release_gates import FAILING_TEST_CASE, parse_acceptance
 from ..editing.signing import sign_released
 from ..errors import KBError
 from ..files.ed25519_keys import read_private_key
@@ -52,7 +53,17 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--allow-failing-tests",
         action="store_true",
-        help="release even if some of the KB's test cases fail (they are listed as a warning)",
+        help="release even if some of the KB's test cases fail (the same as --accept "
+        "failing-test-case=--allow-failing-tests)",
+    )
+    parser.add_argument(
+        "--accept",
+        action="append",
+        default=[],
+        metavar="CODE=REASON",
+        help="ship what a release gate refuses (failing-test-case, rule-not-exercised, "
+        "sentence-not-encoded, redundant, gap), saying why; written in the changelog "
+        "(repeat for more)",
     )
     parser.add_argument(
         "--sign",
@@ -66,22 +77,26 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     date = _date(args.date) if args.date else None
     root = writable_kb_folder(args.path, "`healthkb release`")
+    accept = _acceptances(args.accept)
     key = read_private_key(args.sign) if args.sign else None  # a bad key stops it first
     try:
         with writing(root):
             done = release(
-                root, args.bump, date, args.change, allow_failing_tests=args.allow_failing_tests
+                root,
+                args.bump,
+                date,
+                args.change,
+                allow_failing_tests=args.allow_failing_tests,
+                accept=accept,
             )
     except KBError as error:
         print_listed(error, "", sys.stdout)
         print(f"release refused: {len(error.problems) + error.more:,} problem(s) found")
         return problems_exit(error.problems)
-    except FailingCasesError as error:
-        _print_failing(error.failing, sys.stdout)
-        print(
-            f"release refused: {len(error.failing)} of {error.total} test case(s) fail "
-            "(run `healthkb test`; --allow-failing-tests releases anyway)"
-        )
+    except GatesRefusedError as error:
+        return _refused(error)
+    except NothingToRelease as error:
+        print(f"release refused: {error}; nothing was written")
         return EXIT_PROBLEMS
     if done.failing_cases:
         _print_failing(done.failing_cases, sys.stderr)
@@ -94,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"bump: {done.bump}, {done.reason}")
     for change in done.changes:
         print(f"  - {change}")
+    for item in done.accepted:
+        print(f"accepted {item} ({accept.get(item.code, '--allow-failing-tests')})")
     print(f"wrote {', '.join(done.files)}")
     if key is not None:
         with writing(root):
@@ -111,6 +128,37 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return EXIT_OK
+
+
+def _refused(error: GatesRefusedError) -> int:
+    others = [item for item in error.refused if item.code != FAILING_TEST_CASE]
+    reasons = []
+    if len(others) < len(error.refused):
+        _print_failing(error.failing, sys.stdout)
+        reasons.append(
+            f"{len(error.failing)} of {error.total} test case(s) fail (run `healthkb test`; "
+            "--allow-failing-tests releases anyway)"
+        )
+    for item in others:
+        print(item)
+    if others:
+        reasons.append(
+            f"{len(others)} item(s) it would ship unchecked (fix them, or ship them saying "
+            "why: --accept CODE=REASON)"
+        )
+    print("release refused: " + "; ".join(reasons))
+    return EXIT_PROBLEMS
+
+
+def _acceptances(texts: Sequence[str]) -> dict[str, str]:
+    accepted: dict[str, str] = {}
+    for text in texts:
+        try:
+            code, reason = parse_acceptance(text)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        accepted[code] = reason
+    return accepted
 
 
 def _print_failing(outcomes: Sequence[CaseOutcome], stream: TextIO) -> None:

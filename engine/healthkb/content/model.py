@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from .approval_model import ApprovalPolicy
 from .provenance import (
     DEFAULT_REVIEW_WARNING_DAYS,
     UNKNOWN,
@@ -148,6 +149,8 @@ class Manifest(StrictModel):
     """Shown with every answer (text, JSON, CDS cards, the report)."""
     review_warning_days: Annotated[int, Field(ge=0, le=3650)] = DEFAULT_REVIEW_WARNING_DAYS
     """How many days before a source's `review_by` `validate` starts warning."""
+    approvals: ApprovalPolicy | None = None
+    """Who must approve a release (`healthkb approve`) before `healthkb release` cuts it."""
 
 
 # --- sources --------------------------------------------------------------------------
@@ -409,6 +412,9 @@ class Conclusion(StrictModel):
     """possible, likely or established: never stronger than the source's wording."""
     statement: Text
     """What the person is told, in plain words."""
+    clinician_statement: Text | None = None
+    """The same guidance for a clinician (CDS Hooks cards), with the same certainty;
+    without it, cards show `statement`."""
     because: list[Citation] = Field(min_length=1)
     """The passages of the source the statement rests on."""
     excludes: list[Identifier] = Field(default_factory=list)

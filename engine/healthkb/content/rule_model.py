@@ -195,6 +195,17 @@ class Then(StrictModel):
         return self
 
 
+class Departure(Comparison):
+    """`{fact: running.sessions_per_week, le: 2, source_says: "infrequently"}`: a condition
+    of the rule that reads the source's number differently from its words, declared so
+    that the number check accepts it and auditors are shown the departure."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: _exactly(3, schema))
+
+    source_says: Text
+    """The words of a quote (or the title) this condition departs from, verbatim."""
+
+
 class Rule(StrictModel):
     """One versioned rule: when its conditions hold, it derives or concludes."""
 
@@ -217,6 +228,9 @@ class Rule(StrictModel):
     evidence: EvidenceLevel | None = None
     """The evidence level of this step when it differs from its sources' (e.g. the
     article cites a trial for it); by default, the weakest of the sources it cites."""
+    departures: list[Departure] = Field(default_factory=list)
+    """Conditions whose numbers depart from what the quotes say (e.g. `le: 2` for
+    "infrequently"), each with the words it departs from; shown to auditors."""
 
 
 class RulesFile(StrictModel):
@@ -229,5 +243,6 @@ class RulesFile(StrictModel):
 AllCondition.model_rebuild()
 AnyCondition.model_rebuild()
 NotCondition.model_rebuild()
+Departure.model_rebuild()
 Rule.model_rebuild()
 RulesFile.model_rebuild()

@@ -56,7 +56,7 @@ def check_kb(
     day review dates are checked on."""
     checked = check_content(root, allow_links_outside=allow_links_outside)
     # A pending version bump is a problem here: validate and release refuse it.
-    problems = [*checked.problems, *checked.pending]
+    problems = [*checked.problems, *checked.pending, *checked.departures]
     if checked.content is not None:
         day = today_or_environment() if today is None else today
         problems += review_problems(checked.content, day)

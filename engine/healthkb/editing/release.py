@@ -14,7 +14,7 @@ import datetime
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +24,25 @@ from ..content.diagnostics.located_validation import validate_located
 from ..content.loading.kb_content import KBContent
 from ..content.model import Manifest
 from ..content.versioning.bump import PART_RANK, Changes, Part, next_version
-from ..content.versioning.lock import LOCK_FILE, build_lock, render_lock
+from ..content.versioning.lock import LOCK_FILE, LockFile, render_lock
+from ..content.versioning.lock_seal import (
+    declaration_changes,
+    declaration_digests,
+    sealed_lock,
+)
 from ..errors import HealthKBError, KBError
 from ..files.yaml_reader import parse_yaml
 from ..knowledge_base import KnowledgeBase
+from .approvals import approval_problems, approvals, clear_approvals
 from .cases import CaseOutcome, run_cases
-from .kb_validation import checked
+from .kb_validation import check_kb
+from .release_gates import (
+    FAILING_TEST_CASE,
+    GateItem,
+    accepted_lines,
+    gate_items,
+    refused_and_accepted,
+)
 from .schemas import SCHEMAS_FOLDER, all_schemas, write_schemas
 
 MANIFEST_FILE = "kb/kb.yaml"
@@ -39,19 +52,32 @@ class ReleaseError(HealthKBError):
     """A release was refused for a reason other than a broken KB (a date in the past...)."""
 
 
-class FailingCasesError(ReleaseError):
-    """A release was refused because some of the KB's own test cases fail.
+class NothingToRelease(ReleaseError):
+    """A release was refused because nothing changed since the lock's release."""
 
-    `failing` holds the outcome of each failing case, in the order the cases are read.
+
+class GatesRefusedError(ReleaseError):
+    """A release was refused for what it would ship unchecked (release_gates.py).
+
+    `refused` lists every item no `--accept` covers; `failing` the outcome of each
+    failing test case among them, in the order the cases are read.
     """
 
-    def __init__(self, failing: Sequence[CaseOutcome], total: int) -> None:
+    def __init__(
+        self, refused: Sequence[GateItem], failing: Sequence[CaseOutcome], total: int
+    ) -> None:
+        self.refused = tuple(refused)
         self.failing = tuple(failing)
         self.total = total
         super().__init__(
-            f"{len(self.failing)} of {total} test case(s) fail: "
-            + ", ".join(f"`{o.case.name}`" for o in self.failing)
+            f"{len(self.refused)} item(s) the release would ship unchecked: "
+            + "; ".join(str(item) for item in self.refused)
         )
+
+
+class FailingCasesError(GatesRefusedError):
+    """A release was refused because some of the KB's own test cases fail (and maybe
+    for other items: `refused`)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +94,9 @@ class Release:
     bump: Part = "minor"
     reason: str = ""
     regenerated_schemas: tuple[str, ...] = ()
+    accepted: tuple[GateItem, ...] = ()
+    """What the release ships although a gate refuses it, accepted with a reason (the
+    changelog entry lists them after `changes`)."""
 
 
 def bump_version(version: str, part: Part) -> str:
@@ -75,13 +104,23 @@ def bump_version(version: str, part: Part) -> str:
     return next_version(version, part)
 
 
-def choose_bump(changes: Changes, asked: Part | None, locked: bool) -> tuple[Part, str]:
+def choose_bump(
+    changes: Changes, asked: Part | None, locked: bool, declared: Sequence[Part] = ()
+) -> tuple[Part, str]:
     """The bump of a release and why: what the changes need, or more if `asked`.
 
     Without a lock file (a first release) nothing was released to compare with: the
-    bump is what was asked, minor by default.
+    bump is what was asked, minor by default. With one, the bump is always what the
+    changes since the lock's release need (silences and the FHIR mapping included).
     """
     needed = changes.bump if locked else None
+    if locked and declared:
+        widest = max(declared, key=lambda p: PART_RANK[p])
+        if needed is None or PART_RANK[widest] > PART_RANK[needed]:
+            return _asked_or(widest, "a silence or the FHIR mapping changed", asked)
+    if locked and needed is None:
+        why = "nothing changed since the lock's release but what --change says"
+        return _asked_or("minor", why, asked)
     if needed is None:
         if asked is not None:
             return asked, "as asked (--bump)"
@@ -99,6 +138,17 @@ def choose_bump(changes: Changes, asked: Part | None, locked: bool) -> tuple[Par
     return asked, why
 
 
+def _asked_or(needed: Part, why: str, asked: Part | None) -> tuple[Part, str]:
+    if asked is None:
+        return needed, f"because {why}"
+    if PART_RANK[asked] < PART_RANK[needed]:
+        raise ReleaseError(
+            f"--bump {asked} is lower than the changes need: {needed}, because {why}; "
+            f"use --bump {needed} (or leave --bump out)"
+        )
+    return asked, f"as asked (--bump); the changes need {needed}, because {why}"
+
+
 def release(
     root: str | Path,
     part: Part | None = None,
@@ -106,31 +156,43 @@ def release(
     changes: Sequence[str] = (),
     *,
     allow_failing_tests: bool = False,
+    accept: Mapping[str, str] | None = None,
 ) -> Release:
     """Release the KB under `root`: bump its version, add a changelog entry, relock.
 
-    The bump is picked from what changed since the last release (see
-    `content/versioning/bump.py`); `part` may raise it, never lower it. The changelog entry
-    holds `changes` (lines the editor wrote) and then one line per source,
-    conclusion, fact and rule added, removed or changed.
+    The bump is picked from what changed since the release the lock records (see
+    `content/versioning/bump.py`); `part` may raise it, never lower it. The changelog
+    entry holds `changes` (lines the editor wrote), then one line per source,
+    conclusion, fact, rule, silence and FHIR mapping added, removed or changed, then
+    what was accepted.
 
     Refused with a `KBError` listing every problem if the KB or one of its test-case
     files (`kb/tests/*.yaml`) is broken, or an item changed without a new version:
-    what `healthkb validate` reports. Refused with a `FailingCasesError` if one of its
-    test cases fails, unless `allow_failing_tests` (the release then lists them in
-    `failing_cases`).
+    what `healthkb validate` reports. Refused with `NothingToRelease` when nothing
+    changed since the lock's release. Refused with a `GatesRefusedError` (a
+    `FailingCasesError` when test cases fail) listing everything the release would
+    ship unchecked (release_gates.py) that `accept` (code -> reason) does not accept;
+    `allow_failing_tests` accepts failing test cases.
     """
-    content, cases = checked(root)
+    check = check_kb(root)
+    if check.problems or check.content is None:
+        raise KBError(check.problems)
+    content, cases = check.content, check.cases
     manifest = content.manifest
     found = content.changes
+    declared = _declared_changes(content, changes)
+    accepted = {FAILING_TEST_CASE: "--allow-failing-tests"} if allow_failing_tests else {}
+    accepted.update(accept or {})
     lines = [c.strip() for c in changes if c.strip()]
     lines += [change.changelog_line() for change in found.items]
+    lines += [line for line, _ in declared]
     if not lines:
         raise ReleaseError(
             "nothing was added, removed or changed since the last release (no source, "
             'conclusion, fact or rule); say what changed with --change "..."'
         )
-    bump, why = choose_bump(found, part, content.lock is not None)
+    lines += _approval_lines(content)
+    bump, why = choose_bump(found, part, content.lock is not None, [b for _, b in declared])
     version = bump_version(manifest.version, bump)
     day = date or datetime.date.today()
     if day < manifest.released:
@@ -138,18 +200,22 @@ def release(
             f"release date {day} is before the last release ({manifest.released}); "
             "give a later --date"
         )
-    # A release says "this is the guidance, as tested": its own cases must pass.
+    # A release says "this is the guidance, as tested": its gates must hold.
     outcomes = run_cases(KnowledgeBase(content), cases)
     failing = tuple(o for o in outcomes if not o.passed)
-    if failing and not allow_failing_tests:
-        raise FailingCasesError(failing, len(outcomes))
+    refused, shipped = refused_and_accepted(gate_items(content, outcomes, check.warnings), accepted)
+    if refused:
+        error = FailingCasesError if any(i.code == FAILING_TEST_CASE for i in refused) else None
+        raise (error or GatesRefusedError)(refused, failing, len(outcomes))
+    entry = lines + accepted_lines(shipped, accepted)
     base = Path(root)
     manifest_path = base / MANIFEST_FILE
-    text = edit_manifest(manifest_path.read_text(encoding="utf-8"), version, day, lines)
-    _check_edited(text, version, day, lines)
+    text = edit_manifest(manifest_path.read_text(encoding="utf-8"), version, day, entry)
+    _check_edited(text, version, day, entry)
     write_atomic(manifest_path, text)
-    write_atomic(base / LOCK_FILE, render_lock(build_lock(version, content.versioned_items())))
+    write_atomic(base / LOCK_FILE, render_lock(lock_of(content, version)))
     schemas = _regenerate_stale_schemas(base, content)
+    clear_approvals(base)
     return Release(
         manifest.id,
         manifest.version,
@@ -161,7 +227,29 @@ def release(
         bump,
         why,
         schemas,
+        tuple(shipped),
     )
+
+
+def _approval_lines(content: KBContent) -> list[str]:
+    """Approvals (kb.yaml `approvals:`) are of this very candidate; the entry names them."""
+    approved = approvals(content)
+    if not approved.enough:
+        raise KBError(approval_problems(content))
+    return [approved.changelog_line()] if approved.approved_by else []
+
+
+def _declared_changes(content: KBContent, said: Sequence[str]) -> list[tuple[str, Part]]:
+    """Silences and the FHIR mapping changed since the lock; refused when nothing at all
+    changed since the lock's release and the editor says nothing (`NothingToRelease`)."""
+    declared = declaration_changes(content.lock, content.silences, content.fhir)
+    quiet = not any(line.strip() for line in said)
+    if content.lock is not None and not content.changes.items and not declared and quiet:
+        raise NothingToRelease(
+            f"nothing changed since release {content.lock.kb_version} (no source, "
+            "conclusion, fact, rule, silence or FHIR mapping): nothing to release"
+        )
+    return declared
 
 
 def _regenerate_stale_schemas(base: Path, content: KBContent) -> tuple[str, ...]:
@@ -178,8 +266,14 @@ def _regenerate_stale_schemas(base: Path, content: KBContent) -> tuple[str, ...]
 def write_lock(content: KBContent) -> Path:
     """Lock a KB at its current manifest version without releasing (its first lock)."""
     path = content.root / LOCK_FILE
-    write_atomic(path, render_lock(build_lock(content.manifest.version, content.versioned_items())))
+    write_atomic(path, render_lock(lock_of(content, content.manifest.version)))
     return path
+
+
+def lock_of(content: KBContent, version: str) -> LockFile:
+    """The sealed lock of `content` released as `version`."""
+    declarations = declaration_digests(content.silences, content.fhir)
+    return sealed_lock(version, content.versioned_items(), declarations, content.lock)
 
 
 # --- editing kb.yaml in place ----------------------------------------------------------

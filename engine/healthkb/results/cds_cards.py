@@ -83,6 +83,13 @@ def escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
+def clinician_statement(conclusion: Tree) -> str:
+    """What a card tells a clinician: the conclusion's clinician statement, if it has
+    one, else the statement written for the person."""
+    text: str = conclusion.get("clinician_statement") or conclusion["statement"]
+    return text
+
+
 def supporting_citations(tree: Tree) -> list[Tree]:
     """Every passage an explanation rests on, in proof order, each once."""
     found: list[Tree] = []
@@ -130,7 +137,7 @@ def card_detail(tree: Tree, sources: dict[str, SourceInfo], record_id: str | Non
     """The card's Markdown: the statement, the rule, every supporting passage, the stamp."""
     conclusion, rule, kb = tree["conclusion"], tree["rule"], tree["kb"]
     lines = [
-        escape(conclusion["statement"]),
+        escape(clinician_statement(conclusion)),
         "",
         f"**{conclusion['kind'].capitalize()}**, certainty *{conclusion['certainty']}*. "
         f"Reached by rule `{rule['id']}` v{rule['version']} ({escape(rule['title'])}).",
@@ -189,7 +196,7 @@ def card(
     )
     return {
         "uuid": uid,
-        "summary": summary(conclusion["statement"]),
+        "summary": summary(clinician_statement(conclusion)),
         "indicator": INDICATORS[conclusion["kind"]],
         "detail": card_detail(tree, sources, record_id),
         "source": source,

@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..content.checks.numbers import departure_key
 from ..content.logic import Literal
+from ..content.rule_model import Rule
 from ..errors import UnknownConclusionError, check_conclusion_id, did_you_mean
 from ..runtime.engine import FactRecord, Firing
 from .evidence import provenance
@@ -59,6 +61,15 @@ def _check_known(content: KBContent, conclusion_id: str) -> None:
         raise UnknownConclusionError(f"unknown conclusion `{conclusion_id}` ({hint})")
 
 
+def _with_departure(node: Tree, rule: Rule, literal: Literal) -> Tree:
+    """The condition node, with the source's words when the rule declares a departure."""
+    key = departure_key(literal.comparison)
+    for departure in rule.departures:
+        if departure_key(departure) == key:
+            return {**node, "departure": departure.source_says}
+    return node
+
+
 # --- explanations --------------------------------------------------------------------
 
 
@@ -87,6 +98,8 @@ def explain(
         "citations": citations(content, declared),
         "evidence": standing.evidence(),
     }
+    if declared.clinician_statement is not None:
+        conclusion["clinician_statement"] = declared.clinician_statement
     if standing.stale:
         conclusion["stale"] = True
     governance: Tree = {
@@ -128,7 +141,10 @@ class _Proof:
         return {
             **rule_head(self.content, rule),
             "alternative": firing.conjunction,
-            "conditions": [self.condition_node(literal, bound) for literal in conjunction],
+            "conditions": [
+                _with_departure(self.condition_node(literal, bound), rule, literal)
+                for literal in conjunction
+            ],
             "citations": citations(self.content, rule),
         }
 

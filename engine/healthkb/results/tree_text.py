@@ -45,6 +45,8 @@ def _condition_lines(condition: Tree, depth: int) -> list[str]:
     lines = [
         f"{pad}condition {test}: holds, seen {_value(condition['seen'])} ({condition['origin']})"
     ]
+    if condition.get("departure"):
+        lines.append(f"{pad}{_STEP}departs from the source, which says “{condition['departure']}”")
     support = condition.get("support")
     if support:
         values = _value(support["values"])

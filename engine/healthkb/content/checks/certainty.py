@@ -104,19 +104,33 @@ def check_certainty(conclusion: Placed[Conclusion]) -> list[Problem]:
                 "certainty",
             )
         )
-    levels = {level for _, level in hedges_in(item.statement)}
-    # A `possible` conclusion must say so with a word of possibility; a `likely` one
-    # with any hedge.
-    hedged = "possible" in levels or (item.certainty == "likely" and bool(levels))
-    if item.certainty != "established" and not hedged:
-        words = "“may”, “could”" + (" or “likely”" if item.certainty == "likely" else "")
-        problems.append(
-            conclusion.problem(
-                "overstated-statement",
-                f"the statement of `{item.id}` does not say it is only {item.certainty}",
-                f"say {words} in the statement, as the source does (see the table of hedges "
-                "in docs/editors.md)",
-                "statement",
-            )
+    # The clinician-facing statement is held to the same certainty as the person-facing one.
+    statements = [("statement", "the statement", item.statement)]
+    if item.clinician_statement is not None:
+        statements.append(
+            ("clinician_statement", "the clinician statement", item.clinician_statement)
         )
+    for field, name, text in statements:
+        if not _hedged_enough(item.certainty, text):
+            words = "“may”, “could”" + (" or “likely”" if item.certainty == "likely" else "")
+            problems.append(
+                conclusion.problem(
+                    "overstated-statement",
+                    f"{name} of `{item.id}` does not say it is only {item.certainty}",
+                    f"say {words} in {name}, as the source does (see the table of hedges "
+                    "in docs/editors.md)",
+                    field,
+                )
+            )
     return problems
+
+
+def _hedged_enough(certainty: str, statement: str) -> bool:
+    """A `possible` statement must say so with a word of possibility; a `likely` one with
+    any hedge; an `established` one needs none."""
+    levels = {level for _, level in hedges_in(statement)}
+    return (
+        certainty == "established"
+        or "possible" in levels
+        or (certainty == "likely" and bool(levels))
+    )

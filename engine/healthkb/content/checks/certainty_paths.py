@@ -59,14 +59,23 @@ class Derivations:
     def __init__(self, rules: list[Rule], vocabulary: Vocabulary | None) -> None:
         self.rules = sorted((r for r in rules if r.status == "active"), key=lambda r: r.id)
         self.background = dict(vocabulary.background) if vocabulary else {}
+        # Rules by what they conclude and by the fact they derive, in id order: looked
+        # up per conclusion and per comparison instead of scanning every rule (the
+        # scans made loading a 10,000-rule KB take minutes).
+        self.concluding: dict[str, list[Rule]] = {}
+        self.deriving: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            if rule.then.conclude is not None:
+                self.concluding.setdefault(rule.then.conclude, []).append(rule)
+            elif rule.then.derive is not None:
+                self.deriving.setdefault(rule.then.derive.fact, []).append(rule)
 
     def passages(self, conclusion_id: str) -> list[CitedPassage]:
         """Every citation of every rule and background fact on a derivation of it."""
         seen: set[str] = set()
         found: list[CitedPassage] = []
-        for rule in self.rules:
-            if rule.then.conclude == conclusion_id:
-                self._collect(rule, seen, found)
+        for rule in self.concluding.get(conclusion_id, []):
+            self._collect(rule, seen, found)
         return found
 
     def _collect(self, rule: Rule, seen: set[str], found: list[CitedPassage]) -> None:
@@ -87,9 +96,8 @@ class Derivations:
         """The rules whose derived fact can satisfy this comparison."""
         return [
             rule
-            for rule in self.rules
+            for rule in self.deriving.get(comparison.fact_type, [])
             if rule.then.derive is not None
-            and rule.then.derive.fact == comparison.fact_type
             and compare(comparison, rule.then.derive.values.get(comparison.attribute))
         ]
 

@@ -25,9 +25,9 @@ def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
     """The checked content, when every file it is made of was read (else only problems)."""
     problems, pending = checked.problems, checked.pending
     if read.manifest is None or read.vocabulary is None or read.conclusions_file is None:
-        return CheckedContent(None, problems, pending)
+        return CheckedContent(None, problems, pending, checked.departures)
     if read.rules_unread:
-        return CheckedContent(None, problems, pending)
+        return CheckedContent(None, problems, pending, checked.departures)
     content = dict(
         manifest=read.manifest[0],
         sources={s.item.id: s.item for s in read.sources},
@@ -63,7 +63,7 @@ def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
         links_outside=read.links_outside,
         **content,  # type: ignore[arg-type]
     )
-    return CheckedContent(kb, problems, pending, checked.analysable)
+    return CheckedContent(kb, problems, pending, checked.departures, checked.analysable)
 
 
 def _places(

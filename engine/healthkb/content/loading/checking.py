@@ -13,6 +13,7 @@ from ..checks import cross_file, declarations
 from ..checks.certainty import check_certainty
 from ..checks.certainty_paths import Derivations, check_certainty_along_proof
 from ..checks.cross_file import CitationIndex
+from ..checks.numbers import check_numbers
 from ..checks.stratification import stratify_rules
 from ..fhir_mapping import check_fhir_mapping
 from ..located_items import Placed
@@ -22,6 +23,7 @@ from ..silence_model import Silence
 from ..sources import SourceText
 from ..versioning import items as versioned
 from ..versioning.lock import check_versions
+from ..versioning.lock_seal import check_seal
 from .reading import ReadFiles
 
 
@@ -32,6 +34,7 @@ class Checked:
     citations: CitationIndex
     problems: list[Problem] = field(default_factory=list)
     pending: list[Problem] = field(default_factory=list)
+    departures: list[Problem] = field(default_factory=list)
     dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
     silence_dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
     strata: dict[str, int] = field(default_factory=dict)
@@ -57,6 +60,13 @@ def check_files(read: ReadFiles) -> Checked:
             checked.problems += stratification.problems
             checked.analysable = not stratification.problems and not read.silences_failed
     checked.problems += rule_problems
+    # One mistake, one problem: a number already wrong where it stands (above the
+    # vocabulary's maximum, say) is not also reported as departing from its quote.
+    taken = {(p.file, p.line, p.column) for p in checked.problems}
+    for rule in read.rules:
+        checked.departures += [
+            p for p in check_numbers(rule) if (p.file, p.line, p.column) not in taken
+        ]
     return checked
 
 
@@ -70,6 +80,9 @@ def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
         Placed(read.lock[0], read.lock[1], ()) if read.lock else None,
     )
     problems += version_problems
+    if read.lock:
+        manifest_version = read.manifest[0].version if read.manifest else None
+        problems += check_seal(Placed(read.lock[0], read.lock[1], ()), manifest_version)
     problems += cross_file.check_citations(
         cross_file.all_citations(
             read.sources, read.vocabulary, read.conclusions, read.rules, read.silences

@@ -90,6 +90,10 @@ class CheckedContent:
     content: KBContent | None
     problems: list[Problem]
     pending: list[Problem] = field(default_factory=list)
+    departures: list[Problem] = field(default_factory=list)
+    """Numbers that depart from their quotes undeclared: `validate` and `release`
+    refuse them, but `load()` tolerates them, as it does pending bumps, so that a
+    working copy can be tried while its numbers are settled."""
     analysable: bool = False
     """Whether the rules, silences and vocabulary are sound enough for `healthkb analyze`
     (every rule read and naming only what is declared, no negation cycle)."""

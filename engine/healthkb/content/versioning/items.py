@@ -3,7 +3,9 @@
 Four kinds of items carry a `version` and are recorded in the lock file:
 
 - a **rule**: its `when`, `then`, `because` and `status` (its `title` and `description`
-  are wording for editors);
+  are wording for editors, and its `departures` declarations for auditors: they change
+  no answer, and the number check keeps each one necessary, so none can be dropped
+  unnoticed);
 - a **conclusion**: its `statement`, `kind`, `certainty`, citations and whatever else
   it says (everything but its `id` and `version`);
 - a **fact** type of the vocabulary: its section (input, derived, background), each
