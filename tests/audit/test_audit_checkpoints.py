@@ -251,3 +251,15 @@ def test_checkpointing_an_empty_log_is_refused(tmp_path: Path, keys: tuple[Path,
     (tmp_path / "audit.jsonl").write_bytes(b"")
     with pytest.raises(healthkb.AuditLogError, match="the log is empty: nothing to checkpoint"):
         healthkb.AuditLog(tmp_path / "audit.jsonl").checkpoint(keys[0])
+
+
+def test_checkpoint_problems_name_no_line_0_of_the_log(
+    tmp_path: Path, keys: tuple[Path, Path], mini: healthkb.KnowledgeBase
+) -> None:
+    log = write_log(mini, tmp_path / "audit.jsonl", 1)
+    checkpoints_path(log).write_text("garbage\n")
+    code, out, err = run_cli(["audit", "verify", str(log), "--public-key", str(keys[1])])
+    assert code == 1
+    printed = out + err
+    assert "line 0" not in printed
+    assert "malformed-checkpoint: audit.jsonl.checkpoints line 1: not a checkpoint" in printed
