@@ -33,8 +33,8 @@ def test_the_seed_kb_has_no_findings() -> None:
 
 def test_the_issues_contradiction_is_a_conflict_shown_by_a_profile(tmp_path) -> None:
     root = seed_copy(tmp_path / "kb", SEED_CONFLICT)
-    (finding,) = findings_of(root)
-    assert finding.kind == "conflict" and finding.severity == "error"
+    (finding,) = findings_of(root, "conflict")
+    assert finding.severity == "error"
     assert finding.conclusions == (
         "thigh_buttock_fat_may_decrease",
         "thigh_buttock_fat_may_not_decrease",

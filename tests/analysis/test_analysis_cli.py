@@ -37,8 +37,10 @@ def test_analyze_json_gives_every_field_of_a_finding_and_exits_1_on_an_error(
     code, out, _ = run(capsys, "analyze", str(root), "--format", "json")
     assert code == 1
     report = json.loads(out)
-    assert (report["errors"], report["warnings"]) == (1, 0)
-    (finding,) = report["findings"]
+    # The planted rule also reaches profiles the seed declares silent (3 silences).
+    assert (report["errors"], report["warnings"]) == (1, 3)
+    assert [f["kind"] for f in report["findings"][1:]] == ["silence-contradicted"] * 3
+    finding = report["findings"][0]
     assert set(finding) == {
         "kind",
         "severity",
@@ -52,7 +54,7 @@ def test_analyze_json_gives_every_field_of_a_finding_and_exits_1_on_an_error(
     }
     assert (finding["kind"], finding["severity"]) == ("conflict", "error")
     # The JSON witness is the one the library finds, and it reproduces the finding.
-    (found,) = findings_of(root)
+    (found,) = findings_of(root, "conflict")
     assert finding["witness"] == found.witness
     assert_witness_reproduces(root, found)
     # Deterministic: the same KB gives the same bytes.
@@ -86,6 +88,8 @@ def test_validate_lists_warnings_and_still_passes(tmp_path, capsys) -> None:
         "rules/safety_and_habits.yaml:80:5: redundant (warning): rule `stop_on_discomfort_again` "
         "duplicates rule `stop_on_discomfort`"
     )
-    assert lines[1].endswith(", 1 warning(s)")
+    # The witness, as `analyze` shows it: a profile that makes both rules fire.
+    assert lines[1].startswith('  witness: {"symptoms": {"physical_discomfort": true}')
+    assert lines[2].endswith(", 1 warning(s)")
     code, _, _ = run(capsys, "analyze", str(root))
     assert code == 0

@@ -56,6 +56,7 @@ def test_list_filters_by_conclusion_input_and_time_in_every_store(store: str, ca
         "input_id",
         "conclusions",
         "intact",
+        "release",
     }
     assert rows[0]["conclusions"] == ["stop_and_rest"] and rows[0]["intact"]
     _, out = _run(capsys, "audit", "list", store, "--input-id", "person-2", "--format", "json")

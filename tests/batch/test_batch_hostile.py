@@ -216,3 +216,22 @@ def test_a_killed_worker_process_stops_the_run_in_one_line_and_resume_finishes_i
     fresh = batch(people, "--out", tmp_path / "fresh.jsonl", "--workers", "1", cwd=tmp_path)
     assert fresh.returncode == 0, fresh.stderr
     assert out.read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("planted", [".partial", ".lock"])
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_link_planted_as_the_partial_or_lock_file_is_refused_never_written_through(
+    tmp_path: Path, planted: str, resume: bool
+) -> None:
+    people = population.write(tmp_path / "people.jsonl", 30)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    out = tmp_path / "answers.jsonl"
+    link = out.with_name(out.name + planted)
+    link.symlink_to(victim)
+    done = batch(
+        people, "--out", out, "--workers", "1", *(["--resume"] if resume else []), cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"healthkb: {link}: is a link; healthkb writes only its own file there" in done.stderr
+    assert victim.read_text() == "precious\n" and not out.exists()

@@ -1,12 +1,15 @@
 """Load on the HTTP service: `python -m tests.benchmarks.service [--quick]`.
 
 A real `healthkb serve` process (1 worker, then 2), driven over HTTP by httpx from
-this process: requests per second and latency (median, p99) of `POST /evaluate` and of
-the CDS Hooks `patient-view` call under concurrent clients, the error count, and each
-worker's resident memory afterwards. Then, with one client and one worker, what the
-HTTP layer adds to `evaluate()`: the median of `POST /evaluate` (client included)
-minus the median of `kb.evaluate()` in this process. The client runs on the same
-machine as the service and competes with it for the cores; the figures say so.
+this process: requests per second and latency (median, p99) of `POST /evaluate`, of
+the CDS Hooks `patient-view` call with its prefetch, and of the same call without
+prefetch, whose data the service fetches from a FHIR server on loopback (in this
+process: three searches per call, one of them a second page), under concurrent
+clients, the error count, and each worker's resident memory afterwards. Then, with
+one client and one worker, what the HTTP layer adds to `evaluate()`: the median of
+`POST /evaluate` (client included) minus the median of `kb.evaluate()` in this
+process. The client runs on the same machine as the service and competes with it for
+the cores; the figures say so.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 import httpx
 import yaml
 from tests.support.fhir_data import bundle, hook_request, observation, questionnaire_response
+from tests.support.fhir_server import FhirServer, fhir_server
 from tests.support.service_process import Server, running
 
 import healthkb
@@ -50,19 +54,30 @@ class Load:
     p99_ms: float
 
 
-def _bodies(kb: healthkb.KnowledgeBase) -> dict[str, tuple[str, Any]]:
+FETCHED = "POST /cds-services/{id} (fetch)"
+TOKEN = {"access_token": "benchmark", "token_type": "Bearer", "expires_in": 300}
+
+
+def _bodies(kb: healthkb.KnowledgeBase, fhir: FhirServer) -> dict[str, tuple[str, Any]]:
     profile = yaml.safe_load(PROFILE_FILE.read_text())
     answers = {k: v for k, v in profile.items() if k != "running"}
     answers["running"] = {"intensity": profile["running"]["intensity"]}
+    observations = [
+        observation("89555-7", 4, "d/wk"),
+        observation("68516-4", 45, "min/d"),
+        observation("89555-7", 2, "/wk", when="2026-01-01"),  # older, on a second page
+    ]
     prefetch = {
         "questionnaireResponses": bundle(questionnaire_response(kb, answers)),
-        "observations": bundle(
-            observation("89555-7", 4, "d/wk"), observation("68516-4", 45, "min/d")
-        ),
+        "observations": bundle(*observations[:2]),
     }
+    fhir.resources["QuestionnaireResponse"] = [questionnaire_response(kb, answers)]
+    fhir.resources["Observation"] = observations
+    fetching = {**hook_request(None), "fhirServer": fhir.url, "fhirAuthorization": TOKEN}
     return {
         "POST /evaluate": ("/evaluate", profile),
         "POST /cds-services/{id}": (f"/cds-services/{kb.id}", hook_request(prefetch)),
+        FETCHED: (f"/cds-services/{kb.id}", fetching),
     }
 
 
@@ -185,21 +200,24 @@ def run(
     kept (errors are summed over all rounds). With `seconds`, each row is driven that
     long by wrk when it is installed; otherwise `requests` requests by httpx."""
     kb = healthkb.load()
-    bodies = _bodies(kb)
     best: dict[tuple[int, str], Load] = {}
     errors: dict[tuple[int, str], int] = {}
     memory: dict[int, dict[int, float]] = {}
     lines = []
     with ExitStack() as stack:
+        bodies = _bodies(kb, stack.enter_context(fhir_server()))
         servers = {
-            count: stack.enter_context(running("--workers", str(count))) for count in workers
+            count: stack.enter_context(running("--workers", str(count), "--allow-http-fhir"))
+            for count in workers
         }
         pids = {count: list(_worker_memory(server, count)) for count, server in servers.items()}
         cpu_before = {pid: _cpu_seconds(pid) for found in pids.values() for pid in found}
         for _ in range(rounds):
             for count, server in servers.items():
                 for endpoint, (path, body) in bodies.items():
-                    driven = _wrk(server, path, body, clients, seconds) if seconds else None
+                    # The FHIR server runs in this process: wrk would not add its load.
+                    use_wrk = seconds and endpoint != FETCHED
+                    driven = _wrk(server, path, body, clients, seconds) if use_wrk else None
                     if driven is not None:
                         load = Load(count, endpoint, *astuple(driven)[2:])
                     else:

@@ -63,6 +63,7 @@ def test_a_small_service_load_run_reports_every_row() -> None:
     assert [(load.workers, load.endpoint) for load in loads] == [
         (1, "POST /evaluate"),
         (1, "POST /cds-services/{id}"),
+        (1, "POST /cds-services/{id} (fetch)"),
     ]
     assert all(load.requests == 20 and load.errors == 0 for load in loads)
     assert len(memory[1]) == 1 and all(mib > 10 for mib in memory[1].values())

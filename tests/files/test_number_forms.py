@@ -66,13 +66,17 @@ def test_json_profile_is_strict_json_and_035_is_a_syntax_error(
 def test_json_profile_reads_json_numbers_as_json_does(
     kb: healthkb.KnowledgeBase, tmp_path: Path
 ) -> None:
-    # YAML 1.1 reads 3.5e1 as text; JSON reads it as 35.0 (a number, so not an integer).
+    # YAML 1.1 reads 3.5e1 as text; JSON reads it as 35.0. A whole number written with a
+    # fraction or an exponent (4e0, 4.0) is a whole number, as JSON Schema's integer is
+    # (the service's OpenAPI promises it); 4.5 is not.
     profile = tmp_path / "p.json"
     profile.write_text('{"running": {"sessions_per_week": 4e0}}')
+    assert kb.evaluate_file(profile).profile == {"running": {"sessions_per_week": 4}}
+    profile.write_text('{"running": {"sessions_per_week": 4.5}}')
     with pytest.raises(healthkb.ProfileError) as caught:
         kb.evaluate_file(profile)
     assert str(_problem(caught.value)) == (
-        f"{profile}:1:14: invalid-value: `running.sessions_per_week`: 4.0 is not allowed "
+        f"{profile}:1:14: invalid-value: `running.sessions_per_week`: 4.5 is not allowed "
         "(allowed: a whole number from 0 to 14 sessions per week)"
     )
     profile.write_text(

@@ -167,13 +167,19 @@ def test_a_token_replayed_to_another_worker_is_refused(keys: Keys, tmp_path: Pat
     arguments = ("--workers", "2", "--auth-jwks", jwks, "--auth-issuer", ISSUER)
     with running_at_known_url(*arguments) as started:
         sent = bearer(token(keys, started.url + "/evaluate"))
-        statuses, workers = [], set()
-        for _ in range(8):
-            with started.client() as client:  # a new connection each time: both workers
-                workers.add(client.get("/health").json()["worker"])
-                statuses.append(client.post("/evaluate", json=PROFILE, headers=sent).status_code)
-    assert sorted(statuses) == [200] + [401] * 7
-    assert len(workers) == 2, "every call went to one worker: the test proves nothing"
+        statuses: dict[int, list[int]] = {}
+        # A new connection each time, until both workers answered the token at least
+        # twice (on a loaded machine one worker may win many accepts in a row).
+        for _ in range(200):
+            with started.client() as client:
+                worker = client.get("/health").json()["worker"]
+                status = client.post("/evaluate", json=PROFILE, headers=sent).status_code
+                statuses.setdefault(worker, []).append(status)
+            if len(statuses) == 2 and all(len(s) >= 2 for s in statuses.values()):
+                break
+    assert len(statuses) == 2, "every call went to one worker: the test proves nothing"
+    every = sorted(status for answered in statuses.values() for status in answered)
+    assert every == [200] + [401] * (len(every) - 1)
 
 
 def test_workers_share_the_ids_of_the_tokens_they_accepted(keys: Keys, tmp_path: Path) -> None:

@@ -3,6 +3,9 @@ whatever raises it, is a 401 and never a 5xx (issues 17 and 19)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -13,6 +16,7 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 from test_service import problem_of
@@ -236,3 +240,23 @@ def test_any_error_while_checking_a_token_is_a_401(
     with pytest.raises(ServiceProblem, match=r"could not be checked \(TypeError\)") as caught:
         verifier.verify(sent, audience)
     assert caught.value.status == 401
+
+
+def test_alg_none_and_algorithm_confusion_are_401(server: Server, keys: Keys) -> None:
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": server.url + "/evaluate", "iat": now, "exp": now + 60}
+    none = unsigned({"alg": "none", "typ": "JWT", "kid": "rsa-1"}, {**claims, "jti": "n"})
+    assert "signed with 'none'" in refused(server, none.rsplit(".", 1)[0] + ".")
+    # HS384 keyed with the RSA public key's PEM: the classic confusion attack.
+    pem = keys.rsa.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = {"alg": "HS384", "typ": "JWT", "kid": "rsa-1"}
+    body = {**claims, "jti": "confused"}
+    signing_input = ".".join(
+        base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+        for part in (header, body)
+    )
+    mac = hmac.new(pem, signing_input.encode(), hashlib.sha384).digest()
+    confused = signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+    assert "signed with 'HS384'" in refused(server, confused)

@@ -100,6 +100,10 @@ def assert_witness_reproduces(root: Path, finding: Finding) -> None:
         about = set(finding.conclusions)
         holding = silences_holding(encoding, finding.witness)
         assert not [s for s in holding if set(kb.content.silences[s].about) & about]
+    elif finding.kind == "silence-contradicted":
+        assert set(finding.rules) <= fired and set(finding.conclusions) <= reached
+        holding = silences_holding(Encoding(kb.content), finding.witness)
+        assert any(set(kb.content.silences[s].about) & set(finding.conclusions) for s in holding)
     else:  # pragma: no cover - a new kind needs its check here
         raise AssertionError(finding.kind)
 
@@ -246,7 +250,7 @@ def every_tiny_profile() -> list[dict[str, Any]]:
     return profiles
 
 
-KINDS = ("conflict", "ambiguity", "unreachable", "redundant", "gap")
+KINDS = ("conflict", "ambiguity", "unreachable", "redundant", "gap", "silence-contradicted")
 
 
 def assert_exact(root: Path) -> None:
@@ -306,6 +310,16 @@ def assert_exact(root: Path) -> None:
         if not {"may_help", "may_not_help"} & run.conclusions and not silences_holding(encoding, p)
     ]
     assert bool(by_kind["gap"]) == bool(gap_profiles)
+    contradicted = {
+        (s, r)
+        for s, silence in content.silences.items()
+        for r in rules
+        if rules[r].status == "active"
+        and rules[r].then.conclude in silence.about
+        and any(r in run.fired and s in silences_holding(encoding, p) for p, run in runs)
+    }
+    reported_silences = {(f.places, f.rules[0]) for f in by_kind["silence-contradicted"]}
+    assert len(reported_silences) == len(contradicted)
     for finding in by_kind["gap"]:
         assert finding.region is not None
         inside = [p for p, _ in runs if in_region(finding.region, p)]

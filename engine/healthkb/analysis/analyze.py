@@ -17,6 +17,7 @@ from .gaps import gaps
 from .overlaps import ambiguities, conflicts, redundancies
 from .prove import Prover
 from .reachability import rule_witnesses, unreachable_conclusions, unreachable_rules
+from .silences import contradicted_silences
 
 
 def analyze(content: KBContent) -> Report:
@@ -36,6 +37,7 @@ def analyze(content: KBContent) -> Report:
     findings += ambiguities(encoding, prover, witnesses)
     findings += redundancies(encoding, prover, witnesses)
     findings += gaps(encoding, prover, witnesses)
+    findings += contradicted_silences(encoding, prover, witnesses)
     return Report(
         kb_id=content.manifest.id,
         kb_version=content.version,

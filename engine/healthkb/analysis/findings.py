@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from ..errors import Problem
 
-Kind = Literal["conflict", "ambiguity", "unreachable", "redundant", "gap"]
+Kind = Literal["conflict", "ambiguity", "unreachable", "redundant", "gap", "silence-contradicted"]
 Severity = Literal["error", "warning"]
 
 SEVERITY: dict[str, Severity] = {
@@ -16,6 +16,7 @@ SEVERITY: dict[str, Severity] = {
     "unreachable": "error",
     "redundant": "warning",
     "gap": "warning",
+    "silence-contradicted": "warning",
 }
 """The severity of each kind: an error makes `analyze` exit 1 and refuses a release."""
 

@@ -127,11 +127,12 @@ def _regions(
     domain = _domain(before, after, uses)
     encoding = after if all(key in after.inputs for key in uses) else before
     dims = dimensions(encoding, uses)
-    boxes, more = Cover(ctx, dims, inside, domain).boxes(MAX_REGIONS)
+    cover = Cover(ctx, dims, inside, domain)
+    boxes, more = cover.boxes(MAX_REGIONS)
     prover = Prover(encoding)
     found = []
     for box in boxes:
-        region = Cover(ctx, dims, inside, domain).expression(box)
+        region = cover.expression(box)
         term = Term(inside, frozenset(k for k in uses if k in encoding.inputs))
         witness = prover.witness(term, extra=[*domain, region])
         if witness is None:

@@ -92,7 +92,10 @@ class LogProblem:
 
     def __str__(self) -> str:
         which = f" (record {self.record})" if self.record else ""
-        return f"line {self.line}{which}: {self.code}: {self.message}"
+        # Line 0: a problem of the log as a whole or of its checkpoints (whose message
+        # names their own file and line), not of a line of the log.
+        where = f"line {self.line}{which}: " if self.line else ""
+        return f"{where}{self.code}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         return {

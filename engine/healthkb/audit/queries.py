@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .chain import Record, hash_matches, is_feedback
+from .chain import Record, hash_matches, is_feedback, parse
 from .filters import Filters, index_entry
 from .log import AuditLog
 
@@ -70,6 +70,18 @@ def listed(log: AuditLog, filters: Filters) -> Iterator[Listed]:
             conclusions=_in_result_order(record),
             intact=hash_matches(record),
         )
+
+
+def digest_counts(log: AuditLog) -> dict[str, int]:
+    """KB digest -> the evaluations answered under it, over every record that reads as
+    one (a damaged line is `verify`'s to report, not counted here)."""
+    counts: Counter[str] = Counter()
+    for line in log.store.lines():
+        record, _ = parse(line.data)
+        kb = record.get("kb") if record is not None else None
+        if isinstance(kb, dict) and isinstance(kb.get("digest"), str):
+            counts[kb["digest"]] += 1
+    return dict(sorted(counts.items()))
 
 
 def _in_result_order(record: Record) -> tuple[str, ...]:

@@ -280,8 +280,11 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
     if filters.input_id is not None:
         add("r.input_id = ?", filters.input_id)
     if filters.conclusion is not None:
+        # EXISTS, a lookup of the (conclusion, sequence) key per candidate: the other
+        # filters (a day, an input) choose the rows, not a conclusion most answers reach.
         add(
-            f"r.sequence IN (SELECT sequence FROM {CONCLUSIONS} WHERE conclusion = ?)",
+            f"EXISTS (SELECT 1 FROM {CONCLUSIONS} c WHERE c.conclusion = ? "
+            "AND c.sequence = r.sequence)",
             filters.conclusion,
         )
     if filters.record is not None:
@@ -292,7 +295,10 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
             filters.record,
         )
     if filters.rule is not None:
-        add(f"r.sequence IN (SELECT sequence FROM {RULES} WHERE rule = ?)", filters.rule)
+        add(
+            f"EXISTS (SELECT 1 FROM {RULES} f WHERE f.rule = ? AND f.sequence = r.sequence)",
+            filters.rule,
+        )
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), values
 
 

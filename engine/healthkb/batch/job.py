@@ -37,6 +37,7 @@ from .jsonlines import (
 from .output_place import (
     OutputPlace,
     move_into_place,
+    not_own,
     output_locked,
     output_place,
     refuse_input_as_output,
@@ -128,7 +129,9 @@ class _Job:
             if place is None:
                 out = Output(STDIO)
             else:
-                out = Output(place.partial, append=kept.lines > 0, gzip=place.gzip)
+                if place.partial.is_symlink():
+                    raise BatchOutputError(not_own(place.partial))
+                out = Output(place.partial, append=kept.lines > 0, gzip=place.gzip, no_follow=True)
             with out:
                 answered, refused = self._answer(run, lines, source, out, kept, place)
         return BatchSummary(answered, refused, kept.lines)

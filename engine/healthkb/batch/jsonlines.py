@@ -122,13 +122,22 @@ class Output:
     member), so the file never holds a partial line unless the machine itself stops.
     """
 
-    def __init__(self, name: str | Path, *, append: bool = False, gzip: bool | None = None) -> None:
+    def __init__(
+        self,
+        name: str | Path,
+        *,
+        append: bool = False,
+        gzip: bool | None = None,
+        no_follow: bool = False,
+    ) -> None:
         self.name = str(name)
         self.gzip = self.name.endswith(".gz") if gzip is None else gzip
         self._fd: int | None = None
         if self.name == STDIO:
             return
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+        if no_follow:  # a file of healthkb's own, never written through a link
+            flags |= getattr(os, "O_NOFOLLOW", 0)
         try:
             self._fd = open_regular(self.name, flags)
         except NotRegularFile as error:

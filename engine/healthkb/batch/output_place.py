@@ -15,6 +15,7 @@ releases a `flock` with its process). The lock file is removed when the run ends
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import socket
@@ -27,6 +28,9 @@ from pathlib import Path
 from ..files.regular_file import NotRegularFile, open_regular
 from .jsonlines import STDIO, BatchOutputError
 
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+"""The lock and the partial file are healthkb's own: a link planted in their place
+(`answers.jsonl.partial -> ~/.bashrc`) is refused, never truncated through."""
 PARTIAL_SUFFIX = ".partial"
 LOCK_SUFFIX = ".lock"
 _HOLDER_BYTES = 200
@@ -57,6 +61,14 @@ def output_place(name: str | Path) -> OutputPlace:
         partial=final.with_name(final.name + PARTIAL_SUFFIX),
         lock=final.with_name(final.name + LOCK_SUFFIX),
         gzip=given.endswith(".gz"),
+    )
+
+
+def not_own(path: Path) -> str:
+    """Why a link in the place of a lock or partial file is refused."""
+    return (
+        f"{path}: is a link; healthkb writes only its own file there (remove the link, "
+        "or give another --out)"
     )
 
 
@@ -135,10 +147,12 @@ def _take_lock(place: OutputPlace) -> int:
 
 def _open_lock(place: OutputPlace) -> int:
     try:
-        return open_regular(place.lock, os.O_RDWR | os.O_CREAT, 0o644)
+        return open_regular(place.lock, os.O_RDWR | os.O_CREAT | NO_FOLLOW, 0o644)
     except NotRegularFile as error:
         raise BatchOutputError(f"{place.lock}: is {error.kind}, not a lock file") from None
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise BatchOutputError(not_own(place.lock)) from None
         raise BatchOutputError(
             f"cannot lock {place.name} ({place.lock}): {error.strerror or error}"
         ) from None

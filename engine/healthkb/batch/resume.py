@@ -23,7 +23,7 @@ from typing import Any
 
 from .answer_digest import KEY, intact
 from .jsonlines import BatchOutputError, Line
-from .output_place import OutputPlace
+from .output_place import OutputPlace, not_own
 
 _BLOCK = 1024 * 1024
 _START_AFRESH = "run without --resume to start afresh"
@@ -45,6 +45,8 @@ def keep_answers(place: OutputPlace, lines: Iterator[Line], source: str, digest:
     is its partial file (a torn run), else the output itself (a finished run).
     Raises BatchOutputError on a mismatch, leaving the files as they were."""
     path = place.partial if os.path.lexists(place.partial) else place.final
+    if path == place.partial and path.is_symlink():
+        raise BatchOutputError(not_own(path))
     if not os.path.lexists(path):
         return Kept()
     if not path.is_file():

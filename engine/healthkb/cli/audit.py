@@ -8,10 +8,12 @@ import json
 from typing import Any
 
 from ..audit.log import AuditLog, LogProblem
+from ..audit.queries import digest_counts
+from ..audit.releases import release_of
 from ..audit.replay import Difference, Replay, replay
 from . import audit_checkpoints, audit_copy, audit_queries, audit_show
 from .audit_checkpoints import checkpoint_check, verdict
-from .audit_options import STORE_HELP
+from .audit_options import STORE_HELP, kb_releases
 from .common import EXIT_OK, EXIT_PROBLEMS, add_kb_option, load_kb
 
 
@@ -25,6 +27,12 @@ def register(commands: Any) -> None:
         "--public-key",
         metavar="PUB",
         help="also check every signed checkpoint (LOG.checkpoints) with this key (audit.pub)",
+    )
+    verify.add_argument(
+        "--kb",
+        metavar="PATH",
+        help="the KB whose changelog names the release of each digest (default: as other "
+        "commands find it)",
     )
     verify.add_argument("--format", choices=["text", "json"], default="text")
     verify.set_defaults(handler=run_verify)
@@ -52,16 +60,25 @@ def run_verify(args: argparse.Namespace) -> int:
     verification = log.verify()
     check = checkpoint_check(log, args.public_key) if args.public_key else None
     text = verdict(verification, check)
+    releases = kb_releases(args.kb)
+    answered = {
+        digest: (release_of(digest, releases), count)
+        for digest, count in digest_counts(log).items()
+    }
     if args.format == "json":
         report = verification.to_dict()
         if check is not None:
             report["checkpoints"] = check.to_dict()
+        report["releases"] = {d: {"release": r, "answers": n} for d, (r, n) in answered.items()}
         _dump({**report, "verdict": text})
     else:
         problems = [verification.problem] if verification.problem else []
         problems += check.problems if check is not None else []
         for problem in problems:
             print(f"{log.name}: {problem}")
+        if not problems:  # a failure's report stays the problems and the verdict
+            for digest, (release, count) in answered.items():
+                print(f"KB {digest}: {release} ({count} answer(s))")
         print(text)
     passed = verification.ok and (check is None or check.ok)
     return EXIT_OK if passed else EXIT_PROBLEMS

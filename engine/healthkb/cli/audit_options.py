@@ -12,12 +12,25 @@ import argparse
 
 from ..audit.checkpoints import DEFAULT_CHECKPOINT_EVERY
 from ..audit.log import AuditLog
-from .common import UsageError
+from ..audit.releases import released_digests
+from ..content.loading.loader import read_content
+from ..errors import HealthKBError
+from .common import UsageError, kb_folder_of
 
 STORE_HELP = (
     "the audit store: a JSON Lines file, sqlite:///PATH (an SQLite file) or "
     "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
 )
+
+
+def kb_releases(path: str | None) -> dict[str, str]:
+    """digest -> version of every release the KB named by `--kb` (or found as commands
+    find it, silently) lists in its changelog; {} when that KB cannot be read."""
+    try:
+        content = read_content(kb_folder_of(path).root)
+    except (HealthKBError, UsageError):
+        return {}
+    return released_digests(content.manifest.changelog)
 
 
 def add_audit_options(parser: argparse.ArgumentParser, what: str) -> None:

@@ -13,8 +13,9 @@ from ..audit.exporting import write_parquet
 from ..audit.filters import Filters
 from ..audit.log import AuditLog
 from ..audit.queries import LISTED_FIELDS, Listed, listed, summarised
+from ..audit.releases import release_of
 from ..render.audit_summary import summary_html, summary_text
-from .audit_options import STORE_HELP
+from .audit_options import STORE_HELP, kb_releases
 from .common import EXIT_OK, output_file, writing
 
 
@@ -28,6 +29,12 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rule", metavar="ID", help="answers in which this rule fired")
     parser.add_argument(
         "--input-id", metavar="ID", help="the answer to this input (batch line id, request id)"
+    )
+    parser.add_argument(
+        "--kb",
+        metavar="PATH",
+        help="the KB whose changelog names the release of each digest (default: as other "
+        "commands find it)",
     )
 
 
@@ -69,34 +76,42 @@ def filters_of(args: argparse.Namespace) -> Filters:
     )
 
 
-def _text_line(row: Listed) -> str:
+def _text_line(row: Listed, release: str) -> str:
     what = ", ".join(row.conclusions) if row.conclusions else "(no conclusion)"
     if row.kind != "evaluation":
         what = f"feedback on {what}"
     edited = "" if row.intact else "  EDITED: does not match its hash"
     given = row.input_id if row.input_id is not None else "-"
-    return f"{row.time}  {row.record}  {row.kb_version or '-'}  {given}  {what}{edited}"
+    kb = f"{row.kb_version} ({release})" if row.kb_version else "-"
+    return f"{row.time}  {row.record}  {kb}  {given}  {what}{edited}"
 
 
-def _csv_text(rows: list[Listed]) -> str:
+def _row(row: Listed, releases: dict[str, str]) -> dict[str, Any]:
+    return {**row.to_dict(), "release": release_of(row.kb_digest, releases)}
+
+
+def _csv_text(rows: list[Listed], releases: dict[str, str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(LISTED_FIELDS)
+    names = (*LISTED_FIELDS, "release")
+    writer.writerow(names)
     for row in rows:
-        data = row.to_dict()
+        data = _row(row, releases)
         data["conclusions"] = ";".join(row.conclusions)
-        writer.writerow(["" if data[name] is None else data[name] for name in LISTED_FIELDS])
+        writer.writerow(["" if data[name] is None else data[name] for name in names])
     return buffer.getvalue()
 
 
 def run_list(args: argparse.Namespace) -> int:
     rows = list(listed(AuditLog(args.log), filters_of(args)))
+    releases = kb_releases(args.kb)
     if args.format == "json":
-        text = json.dumps([r.to_dict() for r in rows], indent=2, ensure_ascii=False) + "\n"
+        data = [_row(r, releases) for r in rows]
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     elif args.format == "csv":
-        text = _csv_text(rows)
+        text = _csv_text(rows, releases)
     else:
-        text = "".join(_text_line(row) + "\n" for row in rows)
+        text = "".join(_text_line(row, release_of(row.kb_digest, releases)) + "\n" for row in rows)
     sys.stdout.write(text)
     if args.format == "text":
         sys.stdout.flush()
@@ -140,7 +155,7 @@ def run_export(args: argparse.Namespace) -> int:
                 count += 1
         else:
             rows = list(listed(log, filters))
-            handle.write(_csv_text(rows))
+            handle.write(_csv_text(rows, kb_releases(args.kb)))
             count = len(rows)
     print(f"exported {count} record(s) to {out}", file=sys.stderr)
     return EXIT_OK

@@ -62,7 +62,8 @@ def register(commands: Any) -> None:
         default=[],
         metavar="CODE=REASON",
         help="ship what a release gate refuses (failing-test-case, rule-not-exercised, "
-        "sentence-not-encoded, redundant, gap), saying why; written in the changelog "
+        "sentence-not-encoded, redundant, gap, silence-contradicted), saying why; written in "
+        "the changelog "
         "(repeat for more)",
     )
     parser.add_argument(

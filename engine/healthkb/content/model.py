@@ -128,6 +128,10 @@ class ChangelogEntry(StrictModel):
     """The release date, `YYYY-MM-DD`."""
     changes: list[Text] = Field(min_length=1)
     """What changed, one line per change."""
+    digest: str | None = Field(default=None, exclude=True, pattern=r"^sha256:[0-9a-f]{64}$")
+    """The KB's content digest at this release, written by `healthkb release`: the digest
+    audit records carry, so that an auditor can name the release behind an answer. Left
+    out of the digest itself (it could not hold its own)."""
 
 
 class Manifest(StrictModel):

@@ -22,6 +22,7 @@ import yaml
 
 from ..content.diagnostics.located_validation import validate_located
 from ..content.loading.kb_content import KBContent
+from ..content.loading.loader import read_content
 from ..content.model import Manifest
 from ..content.versioning.bump import PART_RANK, Changes, Part, next_version
 from ..content.versioning.lock import LOCK_FILE, LockFile, render_lock
@@ -215,7 +216,7 @@ def release(
     write_atomic(manifest_path, text)
     write_atomic(base / LOCK_FILE, render_lock(lock_of(content, version)))
     schemas = _regenerate_stale_schemas(base, content)
-    clear_approvals(base)
+    _clear_approvals_and_write_digest(base, version)
     return Release(
         manifest.id,
         manifest.version,
@@ -281,7 +282,9 @@ def lock_of(content: KBContent, version: str) -> LockFile:
 _TOP_KEY = r"^(?P<key>{key}:[ \t]*)(?P<value>[^#\n]*?)(?P<rest>[ \t]*(#.*)?)$"
 
 
-def edit_manifest(text: str, version: str, date: datetime.date, changes: list[str]) -> str:
+def edit_manifest(
+    text: str, version: str, date: datetime.date, changes: list[str], digest: str | None = None
+) -> str:
     """`kb.yaml` with a new `version`, `released` and a changelog entry first in the list.
 
     Only the lines that change are touched: comments, key order and the other entries
@@ -289,7 +292,7 @@ def edit_manifest(text: str, version: str, date: datetime.date, changes: list[st
     """
     text = _set_top_value(text, "version", version)
     text = _set_top_value(text, "released", date.isoformat())
-    return _insert_changelog_entry(text, version, date, changes)
+    return _insert_changelog_entry(text, version, date, changes, digest)
 
 
 def _set_top_value(text: str, key: str, value: str) -> str:
@@ -302,14 +305,15 @@ def _set_top_value(text: str, key: str, value: str) -> str:
 
 
 def _insert_changelog_entry(
-    text: str, version: str, date: datetime.date, changes: list[str]
+    text: str, version: str, date: datetime.date, changes: list[str], digest: str | None
 ) -> str:
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     at = next((i for i, line in enumerate(lines) if re.match(r"changelog:", line)), None)
     if at is None:
-        return "".join([*lines, "changelog:\n", *_entry("  ", version, date, changes)])
+        entry = _entry("  ", version, date, changes, digest)
+        return "".join([*lines, "changelog:\n", *entry])
     value = lines[at].split(":", 1)[1].split("#", 1)[0].strip()
     if value == "[]":
         lines[at] = "changelog:\n"
@@ -327,19 +331,41 @@ def _insert_changelog_entry(
     if first is not None and lines[first].lstrip().startswith("- "):
         indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
         insert_at = first
-    entry = _entry(indent, version, date, changes)
+    entry = _entry(indent, version, date, changes, digest)
     return "".join([*lines[:insert_at], *entry, *lines[insert_at:]])
+
+
+def _clear_approvals_and_write_digest(base: Path, version: str) -> None:
+    clear_approvals(base)
+    _write_release_digest(base, version)
+
+
+def _write_release_digest(base: Path, version: str) -> None:
+    """The released KB's content digest (which leaves the changelog's digests out) into
+    its new changelog entry: what names the release behind an audit record. Written
+    last, once the manifest is as released."""
+    digest = read_content(base).digest
+    manifest_path = base / MANIFEST_FILE
+    lines = manifest_path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"- version: {version}")
+    date = next(i for i in range(start + 1, len(lines)) if lines[i].strip().startswith("date:"))
+    indent = lines[date][: len(lines[date]) - len(lines[date].lstrip())]
+    lines.insert(date + 1, f"{indent}digest: {digest}\n")
+    write_atomic(manifest_path, "".join(lines))
 
 
 def _comment(line: str) -> bool:
     return line.lstrip().startswith("#")
 
 
-def _entry(indent: str, version: str, date: datetime.date, changes: list[str]) -> list[str]:
+def _entry(
+    indent: str, version: str, date: datetime.date, changes: list[str], digest: str | None
+) -> list[str]:
     inner = indent + "  "
     return [
         f"{indent}- version: {version}\n",
         f"{inner}date: {date.isoformat()}\n",
+        *([f"{inner}digest: {digest}\n"] if digest else []),
         f"{inner}changes:\n",
         *[f"{inner}  - {_scalar(change)}\n" for change in changes],
     ]

@@ -3,7 +3,7 @@
 A release says "this is the guidance, as tested and as the sources say". So it refuses
 (every item listed at once) failing test cases, active rules no test case exercises,
 source sentences neither encoded nor left out with a reason, and the analysis's open
-warnings (`redundant`, `gap`), unless the editor accepts each
+warnings (`redundant`, `gap`, `silence-contradicted`), unless the editor accepts each
 kind by its code with a reason (`--accept CODE=REASON`). What was accepted is written
 in the changelog entry, so that the release says what it ships.
 """
@@ -28,6 +28,7 @@ GATE_CODES = (
     SENTENCE_NOT_ENCODED,
     "redundant",
     "gap",
+    "silence-contradicted",
 )
 _ACCEPT = re.compile(r"^(?P<code>[a-z]+(?:-[a-z]+)*)=(?P<reason>.*\S.*)$", re.DOTALL)
 

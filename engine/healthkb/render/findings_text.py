@@ -14,8 +14,12 @@ def witness_text(witness: dict[str, Any]) -> str:
 
 
 def warning_line(finding: Finding) -> str:
-    """A warning finding the way `validate` lists it, after the problems."""
-    return f"{finding.places[0]}: {finding.kind} (warning): {finding.message} ({finding.hint})"
+    """A warning finding the way `validate` lists it, after the problems: with its
+    witness on the next line, as `analyze` shows it."""
+    line = f"{finding.places[0]}: {finding.kind} (warning): {finding.message} ({finding.hint})"
+    if finding.witness is not None:
+        line += f"\n  witness: {witness_text(finding.witness)}"
+    return line
 
 
 def finding_text(finding: Finding) -> list[str]:

@@ -72,6 +72,7 @@ class Service:
         )
         self.units = UnitConverter()
         self.fetch_limits = FetchLimits()
+        self._fhir_client: httpx.AsyncClient | None = None
         self.verifier: TokenVerifier | None = None
         if settings.auth_jwks:
             if not settings.public_url:
@@ -100,6 +101,14 @@ class Service:
             await run_in_threadpool(self.verifier.verify, authorization, audience)
         else:
             self.verifier.verify(authorization, audience)
+
+    def fhir_client(self) -> httpx.AsyncClient:
+        """The worker's one client for EHRs' FHIR servers, made on first use (its TLS
+        context takes milliseconds to build) and kept, with its connections, for the
+        worker's life; only the event loop's task calls it."""
+        if self._fhir_client is None:
+            self._fhir_client = httpx.AsyncClient()
+        return self._fhir_client
 
     async def body(self, request: Request) -> Any:
         await self.authenticate(request)
@@ -255,10 +264,9 @@ def _add_fhir_routes(app: FastAPI, service: Service) -> None:
         cds.known_service(kb, service_id)
         call = cds.hook_request(await read_json(request, service.limits))
         settings = service.settings
-        async with httpx.AsyncClient() as client:
-            prefetch = await cds.completed_prefetch(
-                kb, call, client, settings.allow_http_fhir, service.fetch_limits
-            )
+        prefetch = await cds.completed_prefetch(
+            kb, call, service.fhir_client, settings.allow_http_fhir, service.fetch_limits
+        )
         cards, record = await service.run(
             cds.answer_hook, kb, call, prefetch, service.audit, service.units, settings.public_url
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -154,7 +155,7 @@ def hook_request(data: Any) -> HookRequest:
 async def completed_prefetch(
     kb: KnowledgeBase,
     request: HookRequest,
-    client: httpx.AsyncClient,
+    client: Callable[[], httpx.AsyncClient],
     allow_http: bool,
     limits: FetchLimits,
 ) -> Any:
@@ -167,7 +168,7 @@ async def completed_prefetch(
     context = request.context.model_dump()
     templates = prefetch_templates(kb)
     queries = {key: expanded(templates[key], context) for key in missing if key in templates}
-    fetched = await fetch(client, access, queries, limits)
+    fetched = await fetch(client(), access, queries, limits)
     return {**(request.prefetch or {}), **fetched}
 
 

@@ -48,6 +48,32 @@ def _kind_words(value: Any) -> str:
     return value_words(value)
 
 
+# Other languages' names for the operators, mapped to the one that means the same: a
+# hint must never change meaning (`gte` is "at least", so `ge`, never `gt`).
+OPERATOR_SYNONYMS = {
+    "gte": "ge",
+    "geq": "ge",
+    "lte": "le",
+    "leq": "le",
+    "neq": "ne",
+    "equals": "eq",
+    "equal": "eq",
+    "not_equal": "ne",
+    "greater_than": "gt",
+    "less_than": "lt",
+    "not_in_list": "not_in",
+}
+OPERATOR_WORDS = {
+    "eq": "equals",
+    "ne": "differs from",
+    "lt": "less than",
+    "le": "at most",
+    "gt": "more than",
+    "ge": "at least",
+    "not_in": "none of",
+}
+
+
 # --- wrong types -----------------------------------------------------------------------
 
 _EXPECTED = {
@@ -246,9 +272,13 @@ def other_error(detail: Any, model: type[BaseModel], located: Located, path: Pat
     ctx = detail.get("ctx", {})
     if kind == "extra_forbidden":
         allowed = allowed_keys(model, loc[:-1])
-        return located.problem(
-            path, "unknown-key", f"unknown key `{shorten(name)}`", did_you_mean(name, allowed)
+        meant = OPERATOR_SYNONYMS.get(name)
+        hint = (
+            f"did you mean `{meant}` ({OPERATOR_WORDS[meant]})?"
+            if meant in allowed
+            else did_you_mean(name, allowed)
         )
+        return located.problem(path, "unknown-key", f"unknown key `{shorten(name)}`", hint)
     if kind == "missing":
         return located.problem(
             path, "missing-key", f"missing required key `{name}`", _field_hint(model, loc)

@@ -56,8 +56,14 @@ def problems_from(
         groups.setdefault(data_path(located.data, tuple(detail["loc"])), []).append(detail)
     misplaced = _misplaced_keys(details, model, located.data)
     misspelt = _misspelt_keys(details, model, located.data)
-    problems = []
+    indented = _over_indented_keys(details, located.data)
+    problems = [_over_indented(located, key, owner) for key, owner in indented.items()]
     for path, found in groups.items():
+        if any(
+            path[: len(owner)] == owner or path == key[:-2] + key[-1:]
+            for key, owner in indented.items()
+        ):
+            continue
         wrong_types = [d for d in found if is_type_error(d)]
         # A union branch that matched the value's shape reports deeper: say only that.
         deeper = any(other[: len(path)] == path and other != path for other in groups)
@@ -92,6 +98,39 @@ def data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
             path.append(part)
             current = None
     return tuple(path)
+
+
+def _over_indented_keys(details: list[Any], data: Any) -> dict[PathKey, PathKey]:
+    """Required keys found one level too deep (`then:` indented under `when:`).
+
+    Maps the key's path where it was written to the path of the key it is indented
+    under. The one mistake otherwise reads as a missing key beside, and as an unknown
+    key (or a broken condition) under, the other key.
+    """
+    found: dict[PathKey, PathKey] = {}
+    for detail in details:
+        if detail["type"] != "missing":
+            continue
+        path = data_path(data, tuple(detail["loc"]))
+        parent = _value_at(data, path[:-1])
+        if not isinstance(parent, dict):
+            continue
+        for name, child in parent.items():
+            if isinstance(child, dict) and path[-1] in child:
+                found[(*path[:-1], name, path[-1])] = (*path[:-1], name)
+                break
+    return found
+
+
+def _over_indented(located: Located, path: PathKey, owner_path: PathKey) -> Problem:
+    key, owner = last_name(path), last_name(owner_path)
+    line, _ = located.place(owner_path)
+    return located.problem(
+        path,
+        "over-indented",
+        f"`{key}:` is indented under `{owner}:` (line {line}), so the rule has no `{key}`",
+        f"move `{key}:` and what is under it left, to line up with `{owner}:`",
+    )
 
 
 def _misplaced(located: Located, path: PathKey, owner_path: PathKey) -> Problem:

@@ -75,8 +75,17 @@ def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
     problems += cross_file.duplicate_ids(read.conclusions, "conclusion")
     problems += cross_file.duplicate_ids(read.silences, "silence")
     problems += declarations.check_excludes(read.conclusions)
+    # An id used twice is one mistake (`duplicate-*-id`): neither copy is compared with
+    # the lock, where either would look changed.
+    twice = _ids_used_twice(read)
     version_problems, checked.pending = check_versions(
-        versioned.placed_items(read.sources, read.conclusions, read.vocabulary, read.rules),
+        [
+            placed
+            for placed in versioned.placed_items(
+                read.sources, read.conclusions, read.vocabulary, read.rules
+            )
+            if (placed.item.kind, placed.item.id) not in twice
+        ],
         Placed(read.lock[0], read.lock[1], ()) if read.lock else None,
     )
     problems += version_problems
@@ -98,6 +107,15 @@ def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
         problems += check_certainty(conclusion)
         problems += check_certainty_along_proof(conclusion, derivations)
     return problems
+
+
+def _ids_used_twice(read: ReadFiles) -> set[tuple[str, str]]:
+    twice: set[tuple[str, str]] = set()
+    for kind, items in (("source", read.sources), ("conclusion", read.conclusions)):
+        ids = [placed.item.id for placed in items]
+        twice |= {(kind, i) for i in ids if ids.count(i) > 1}
+    ids = [placed.item.id for placed in read.rules]
+    return twice | {("rule", i) for i in ids if ids.count(i) > 1}
 
 
 def _rule_logic(read: ReadFiles, checked: Checked) -> list[Problem]:

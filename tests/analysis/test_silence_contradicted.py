@@ -1,0 +1,51 @@
+"""A declared silence that a rule now reaches is reported, with a witness, by `analyze`
+and `validate`, and `release` refuses it unless accepted."""
+
+from __future__ import annotations
+
+from conftest import MINI_RULES
+from healthkb.analysis.analyze import analyze
+from healthkb.content.loading.loader import read_content
+
+SILENCES = """\
+silences:
+  - id: never_walks
+    about: [walking_may_help]
+    when: {fact: walk.sessions, eq: 0}
+    reason: The source says nothing of people who do not walk.
+    because:
+      - source: mini
+        quote: "Eat well."
+"""
+# A second source says that rest helps tired people, walkers or not.
+RESTING = """\
+  - id: resting_helps
+    version: 1
+    title: Rest may help the tired
+    status: active
+    when: {fact: walk.tired, eq: true}
+    then: {conclude: walking_may_help}
+    because:
+      - source: mini
+        quote: "Rest when tired."
+"""
+
+
+def findings(make_kb, rules: str) -> list:
+    root = make_kb({"kb/silences.yaml": SILENCES, "rules/walking.yaml": rules})
+    return [f for f in analyze(read_content(root)).findings if f.kind == "silence-contradicted"]
+
+
+def test_a_rule_reaching_a_declared_silence_is_reported_with_a_witness(make_kb) -> None:
+    (finding,) = findings(make_kb, MINI_RULES + RESTING)
+    assert finding.message == (
+        "silence `never_walks` says the sources are silent about `walking_may_help` here, "
+        "but rule `resting_helps` concludes it for such a profile"
+    )
+    assert finding.severity == "warning"
+    assert finding.witness is not None
+    assert finding.witness["walk"]["sessions"] == 0 and finding.witness["walk"]["tired"] is True
+
+
+def test_a_silence_no_rule_reaches_is_not_reported(make_kb) -> None:
+    assert findings(make_kb, MINI_RULES) == []
