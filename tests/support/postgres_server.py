@@ -65,6 +65,9 @@ class PostgresServer:
         return done.stdout
 
     def stop(self) -> None:
+        # A server already gone (its folder removed, or stopped by hand) is stopped.
+        if not (self.folder / "data" / "postmaster.pid").exists():
+            return
         _run_as_server_user(
             [
                 str(self.bin / "pg_ctl"),
