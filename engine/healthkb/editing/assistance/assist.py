@@ -14,21 +14,9 @@ from dataclasses import dataclass
 
 from ...content.loading.kb_content import KBContent
 from ...content.model import Attribute
+from ...content.rule_model import OPERATORS
 from .symbols import Occurrence, SymbolIndex
 
-OPERATORS = (
-    "eq",
-    "ne",
-    "lt",
-    "le",
-    "gt",
-    "ge",
-    "between",
-    "in",
-    "not_in",
-    "contains",
-    "contains_any",
-)
 COMBINATORS = ("all", "any", "not")
 
 _SUGGESTION = re.compile(r"did you mean `([^`]+)`")
