@@ -66,8 +66,6 @@ def _public_hints(cls: type) -> Iterator[tuple[str, object]]:
         if name.startswith("_"):
             continue
         function = member.fget if isinstance(member, property) else member
-        if isinstance(inspect.getattr_static(cls, name, None), property):
-            function = inspect.getattr_static(cls, name).fget
         if not callable(function):
             continue
         try:
