@@ -24,9 +24,12 @@ from .reading import ReadFiles
 def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
     """The checked content, when every file it is made of was read (else only problems)."""
     problems, pending = checked.problems, checked.pending
-    if read.manifest is None or read.vocabulary is None or read.conclusions_file is None:
-        return CheckedContent(None, problems, pending, checked.departures)
-    if read.rules_unread:
+    if (
+        read.manifest is None
+        or read.vocabulary is None
+        or read.conclusions_file is None
+        or read.rules_unread
+    ):
         return CheckedContent(None, problems, pending, checked.departures)
     content = dict(
         manifest=read.manifest[0],
