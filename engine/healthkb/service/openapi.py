@@ -197,7 +197,7 @@ def ref(name: str) -> dict[str, Any]:
 ERRORS: dict[int, str] = {
     400: "The body is not JSON, or nests too deeply.",
     401: "Authentication is on and the request has no valid CDS Hooks client JWT.",
-    404: "No such CDS service, conclusion or card.",
+    404: "No such CDS service, conclusion, card or source.",
     412: "The hook's prefetch lacks the data the service needs (named in `detail`), and "
     "it could not be fetched from the call's FHIR server.",
     413: "The body is larger than the service's --max-body.",
