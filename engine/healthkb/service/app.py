@@ -41,15 +41,18 @@ from .explanation_route import EXPLANATION_PATH, add_explanation_route
 from .fhir_client import FetchLimits, FhirFetchError
 from .kb_holder import KBHolder, WorkerReloader, add_reload_route, reload_info, reloading_lifespan
 from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
+from .playground import PAGE_PATH, add_playground
 from .problems import PROBLEM_JSON, ServiceProblem, problem_response
 from .reload import ReloadFolder
 from .settings import Settings
+from .sources_route import add_sources_route
 from .what_if_route import add_what_if_route
 
 AUDIT_HEADER = "Healthkb-Audit-Record"
-PUBLIC_PATHS = frozenset({"/health", "/openapi.json", EXPLANATION_PATH})
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", EXPLANATION_PATH, PAGE_PATH})
 """What answers without a token when authentication is on (a card's explanation link is
-opened in a browser, which has no token)."""
+opened in a browser, which has no token; the playground page holds no KB data and asks
+for a token itself)."""
 SECURITY_SCHEME = "cdsHooksJwt"
 T = TypeVar("T")
 log = logging.getLogger("healthkb.service")
@@ -167,6 +170,8 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
         )
     app.openapi = lambda: _openapi(app, service)  # type: ignore[method-assign]
     add_what_if_route(app, service)
+    add_sources_route(app, service)
+    add_playground(app)
     return app
 
 

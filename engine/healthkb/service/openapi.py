@@ -249,7 +249,7 @@ ERRORS: dict[int, str] = {
     401: "Authentication is on and the request has no valid CDS Hooks client JWT.",
     403: "The token lacks the scope asked for (a reload needs `healthkb:admin`), or the "
     "service takes no reloads over HTTP (no authentication, listening beyond loopback).",
-    404: "No such CDS service, conclusion or card.",
+    404: "No such CDS service, conclusion, card or source.",
     409: "The reload did not reach every worker in time, or a worker could not swap it in "
     "(`detail` says which and why); or this app takes no reloads.",
     412: "The hook's prefetch lacks the data the service needs (named in `detail`), and "
