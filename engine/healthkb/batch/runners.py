@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from ..errors import HealthKBError
 from ..knowledge_base import KnowledgeBase, adopt_shipments, shipped
-from ..runtime.pool import in_order, process_pool
+from ..runtime.pool import in_order_helping, process_pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,24 +49,38 @@ class LocalRunner(Runner):
 
 
 class PoolRunner(Runner):
-    """Tasks on `workers` local processes, each loading the shipped KBs once."""
+    """Tasks on this process and `workers - 1` local processes, each loading the shipped
+    KBs once; this process works too, and alone until the others have started, so a run
+    too short to pay for starting them is not slowed down by them (see `in_order_helping`).
+    """
 
     def __init__(self, kbs: tuple[KnowledgeBase, ...], workers: int) -> None:
+        self.kbs = kbs
         self.digests = tuple(kb.digest for kb in kbs)
         self.workers = workers
-        self._pool = process_pool(workers, adopt_shipments, tuple(kb.shipment() for kb in kbs))
+        self._pool = process_pool(workers - 1, adopt_shipments, tuple(kb.shipment() for kb in kbs))
+        # Done once a worker has loaded the KBs (raising what refused them, if one did).
+        self._ready = self._pool.submit(run_shipped, _loaded, self.digests, None)
 
     def map(self, task: Task[R], items: Iterable[T]) -> Iterator[R]:
         def submit(item: T) -> Any:
             return self._pool.submit(run_shipped, task, self.digests, item)
 
+        def here(item: T) -> R:
+            return task(*self.kbs, item)
+
+        window = 2 * (self.workers - 1)
         try:
-            yield from in_order(submit, items, window=2 * self.workers)
+            yield from in_order_helping(submit, here, items, self._ready, window)
         except BrokenProcessPool:
             raise WorkersStopped("a worker process stopped (killed, or out of memory)") from None
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _loaded(*kbs_and_item: Any) -> None:
+    """A task that does nothing: done once a worker has loaded the shipped KBs."""
 
 
 def run_shipped(task: Task[R], digests: tuple[str, ...], item: Any) -> R:
