@@ -39,6 +39,7 @@ from .cases import CaseOutcome, run_cases
 from .kb_validation import check_kb
 from .release_gates import (
     FAILING_TEST_CASE,
+    REVIEW_OVERDUE,
     GateItem,
     accepted_lines,
     gate_items,
@@ -176,7 +177,9 @@ def release(
     `allow_failing_tests` accepts failing test cases.
     """
     check = check_kb(root)
-    if check.problems or check.content is None:
+    # An overdue source alone is a gate (accepted with a reason); with others, a problem.
+    overdue = [p for p in check.problems if p.code == REVIEW_OVERDUE]
+    if len(overdue) < len(check.problems) or check.content is None:
         raise KBError(check.problems)
     content, cases = check.content, check.cases
     manifest = content.manifest
@@ -204,7 +207,9 @@ def release(
     # A release says "this is the guidance, as tested": its gates must hold.
     outcomes = run_cases(KnowledgeBase(content), cases)
     failing = tuple(o for o in outcomes if not o.passed)
-    refused, shipped = refused_and_accepted(gate_items(content, outcomes, check.warnings), accepted)
+    refused, shipped = refused_and_accepted(
+        gate_items(content, outcomes, check.warnings, overdue), accepted
+    )
     if refused:
         error = FailingCasesError if any(i.code == FAILING_TEST_CASE for i in refused) else None
         raise (error or GatesRefusedError)(refused, failing, len(outcomes))
