@@ -317,7 +317,7 @@ def conclusions_reached(content: KBContent, trace: Trace) -> list[Reached]:
     """The conclusions of an evaluation as `build_result` orders them, without the rest
     of a result (facts used, citations, derived facts, firings)."""
     reached = []
-    for conclusion_id, firing in choose_proofs(trace).conclusions.items():
+    for conclusion_id, firing in choose_proofs(trace, others=False).conclusions.items():
         declared = content.conclusions[conclusion_id]
         version = content.rules[firing.rule_id].version
         reached.append(
@@ -453,21 +453,19 @@ class _ResultBuilder:
         ]
 
     def fired(self) -> list[FiredRule]:
-        return sorted(
-            (
-                _trusted(
-                    FiredRule,
-                    rule_id=f.rule_id,
-                    rule_version=self.rules[f.rule_id].version,
-                    alternative=f.conjunction,
-                    facts_used=self.used(f),
-                    derived=self.fact_used(f.derived) if f.derived is not None else None,
-                    concluded=f.conclusion,
-                )
-                for f in sorted(_unique_firings(self.trace.firings), key=self.proofs.key)
-            ),
-            key=lambda f: (f.rule_id, f.alternative),
-        )
+        # By rule and alternative (`proofs.key` begins with them), then bound facts.
+        return [
+            _trusted(
+                FiredRule,
+                rule_id=f.rule_id,
+                rule_version=self.rules[f.rule_id].version,
+                alternative=f.conjunction,
+                facts_used=self.used(f),
+                derived=self.fact_used(f.derived) if f.derived is not None else None,
+                concluded=f.conclusion,
+            )
+            for f in sorted(_unique_firings(self.trace.firings), key=self.proofs.key)
+        ]
 
 
 _M = TypeVar("_M", bound=BaseModel)

@@ -63,9 +63,10 @@ class SourceText(BaseModel):
 class Authenticating(Protocol):
     """What the route needs of the service (service/app.py's `Service`)."""
 
-    kb: KnowledgeBase
+    @property
+    def kb(self) -> KnowledgeBase: ...
 
-    def authenticate(self, request: Request) -> Awaitable[None]: ...
+    def authenticate(self, request: Request) -> Awaitable[dict[str, Any] | None]: ...
 
 
 def source_text(kb: KnowledgeBase, source_id: str) -> dict[str, Any]:
