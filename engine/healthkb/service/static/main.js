@@ -138,6 +138,14 @@ async function evaluateNow() {
     return;
   }
   if (ticket !== state.evaluation) return;
+  if (state.kb && result.kb_digest !== state.kb.kb.digest) {
+    // The service reloaded its KB (`serve --watch`): its questions may have changed too.
+    state.questionnaire = null;
+    state.kb = null;
+    state.sources.clear();
+    load();
+    return;
+  }
   area.removeAttribute("aria-busy");
   fill($("token-problem"));
   $("retry").hidden = true;
