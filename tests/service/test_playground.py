@@ -12,6 +12,7 @@ import re
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from playwright.sync_api import Browser
 
 from conftest import ROOT
 from support.client_tokens import ISSUER, Keys, token
+from support.kb_releases import copy_of_bundled_kb, install, released
 from support.playground_page import Playground, chromium
 from support.service_process import Server, running, running_at_known_url
 
@@ -99,6 +101,8 @@ def test_the_page_and_its_files_are_served_under_a_strict_content_security_polic
 def test_the_conclusions_shown_for_the_answers_typed_are_those_of_evaluate(
     playground: Playground, server: Server
 ) -> None:
+    asked: list[str] = []
+    playground.page.on("request", lambda request: asked.append(request.url))
     for profile in PROFILES:
         playground.page.reload()
         playground.wait_for_form()
@@ -107,6 +111,20 @@ def test_the_conclusions_shown_for_the_answers_typed_are_those_of_evaluate(
         assert sent == profile
         assert shown == evaluated(server, profile)
     assert playground.unexpected_console() == []
+    # The page calls only the service's own endpoints, on its own origin.
+    paths = {url.removeprefix(server.url) for url in asked}
+    assert all(url.startswith(server.url + "/") for url in asked)
+    assert paths - {"/fhir/Questionnaire", "/kb", "/evaluate"} == {
+        "/",
+        "/playground/main.js",
+        "/playground/api.js",
+        "/playground/article.js",
+        "/playground/dom.js",
+        "/playground/form.js",
+        "/playground/results.js",
+        "/playground/playground.css",
+        "/playground/icon.svg",
+    }
 
 
 def posted(server: Server, path: str, body: dict[str, Any]) -> Any:
@@ -359,3 +377,29 @@ def test_the_screenshots_in_the_docs_are_made_by_the_script_and_exist(tmp_path: 
         referenced |= set(re.findall(r"\]\((images/[^)]+\.png)\)", (docs / guide).read_text()))
     assert referenced == {f"images/{p.name}" for p in written}
     assert all((docs / name).is_file() for name in referenced)
+
+
+def test_after_the_service_reloads_its_kb_the_page_asks_for_its_questions_again(
+    browser: Browser, tmp_path: Path
+) -> None:
+    served = copy_of_bundled_kb(tmp_path / "served")
+    next_release = released(copy_of_bundled_kb(tmp_path / "next"))
+    with running(served, "--watch") as server:
+        context = browser.new_context()
+        playground = Playground(context.new_page()).open(server.url + "/")
+        playground.wait_for_form()
+        stamp = playground.page.locator("#kb-stamp")
+        assert " 0.1.1 " in stamp.inner_text()
+        install(next_release, served)
+        deadline = time.monotonic() + 60
+        while httpx.get(server.url + "/kb", timeout=30).json()["kb"]["version"] != "0.2.0":
+            assert time.monotonic() < deadline, "the service never reloaded"
+            time.sleep(0.2)
+        playground.fill({"symptoms": {"physical_discomfort": True}})
+        playground.page.wait_for_function(
+            "() => document.getElementById('kb-stamp').textContent.includes(' 0.2.0 ')"
+        )
+        sent, shown = playground.answered()
+        assert sent == {"symptoms": {"physical_discomfort": True}}
+        assert shown == evaluated(server, sent) == ["stop_and_rest"]
+        context.close()
