@@ -31,6 +31,7 @@ from .results.explain import Tree as ExplanationTree
 from .results.result import (
     ConclusionResult,
     Conflict,
+    Derivation,
     DerivedFact,
     FactUsed,
     FiredRule,
@@ -46,6 +47,7 @@ __all__ = [
     "CheckpointCheck",
     "ConclusionResult",
     "Conflict",
+    "Derivation",
     "DerivedFact",
     "EvaluationError",
     "Explanation",
