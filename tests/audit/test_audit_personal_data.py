@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from healthkb.audit.replay import replay
 from healthkb.cli import main
 from healthkb.errors import KBError
 from healthkb.files.x25519_keys import read_sealing_private_key
+from support.policy_kbs import policy_kb
 from support.postgres_server import PostgresServer
 
 MEETS = {
@@ -51,20 +51,6 @@ _DIET_VALUE = re.compile(
     rb'"(?:%s)":(?:true|false)|"fact":"diet\.[a-z_]+","negated":(?:true|false),"op":"[a-z_]+",'
     rb'"origin":"input","seen":(?:true|false)' % "|".join(DIET).encode()
 )
-
-
-def policy_kb(tmp_path: Path, attributes: str, auditor_pub: Path | None = None) -> Path:
-    """A copy of the bundled KB whose kb.yaml declares this `personal_data` policy."""
-    root = tmp_path / "kb-with-policy"
-    for folder in ("kb", "rules"):
-        shutil.copytree(ROOT / folder, root / folder)
-    policy = "personal_data:\n  attributes:\n" + attributes
-    if auditor_pub is not None:
-        key = "".join(f"      {line}\n" for line in auditor_pub.read_text().splitlines())
-        policy += "  auditor:\n    name: Data protection officer\n    public_key: |\n" + key
-    with (root / "kb" / "kb.yaml").open("a", encoding="utf-8") as manifest:
-        manifest.write(policy)
-    return root
 
 
 @pytest.fixture

@@ -74,12 +74,10 @@ def open_audit_log(args: argparse.Namespace) -> AuditLog | None:
     """The audit log the options ask for (its key read now, so a bad one stops the
     command before any work), or None without `--audit-log`."""
     if args.audit_log is None:
-        for option, given in (
-            ("--checkpoint-key", args.checkpoint_key),
-            ("--audit-hash-key", args.audit_hash_key),
-        ):
-            if given is not None:
-                raise UsageError(f"{option} is for an audit log: give --audit-log STORE too")
+        if args.checkpoint_key is not None:
+            raise UsageError("--checkpoint-key signs an audit log: give --audit-log STORE too")
+        if args.audit_hash_key is not None:
+            raise UsageError("--audit-hash-key hashes audit records: give --audit-log STORE too")
         return None
     if args.checkpoint_every < 1:
         raise UsageError(f"--checkpoint-every must be at least 1; got {args.checkpoint_every}")
