@@ -22,6 +22,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..audit.log import AuditLog
+from ..audit.protection import policy_of
 from ..knowledge_base import KnowledgeBase
 from .answers import Chunk, ChunkAnswer, answer_chunk
 from .jsonlines import (
@@ -163,7 +164,7 @@ class _Job:
         try:
             chunks = _chunks(lines, source, self.audit is not None)
             for answer in run.map(answer_chunk, chunks):
-                _commit(answer, out, self.audit)
+                _commit(answer, out, self.audit, self.kb)
                 refused += answer.refused
                 answered += answer.lines
                 bar.update(answer.lines)
@@ -179,9 +180,9 @@ class _Job:
         return answered, refused
 
 
-def _commit(answer: ChunkAnswer, out: Output, audit: AuditLog | None) -> None:
+def _commit(answer: ChunkAnswer, out: Output, audit: AuditLog | None, kb: KnowledgeBase) -> None:
     if audit is not None:
-        audit.append_bodies(list(answer.records))
+        audit.append_bodies(list(answer.records), policy_of(kb.content))
     out.write(answer.text)
 
 

@@ -12,7 +12,7 @@ from ..batch.job import WORKERS_AFTER, chunks_for, run_batch
 from ..batch.runners import RunnerFactory, local_runners
 from ..render.impact import impact_json, impact_markdown, impact_text
 from ..runtime.pool import worker_count
-from .audit_options import add_audit_options, open_audit_log
+from .audit_options import add_audit_options, check_audit_policy, open_audit_log
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
 from .diff import add_sides
 
@@ -113,6 +113,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
         raise UsageError("--resume needs an output file (--out FILE): stdout cannot be resumed")
     kb = load_kb(args.kb, args.allow_outside_links)
     audit = open_audit_log(args)
+    check_audit_policy(audit, kb)
     progress = not args.quiet and sys.stderr.isatty()
     summary = run_batch(
         args.input,
