@@ -13,6 +13,7 @@ is printed as PASS or MISS; nothing here fails a build.
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import os
@@ -57,7 +58,9 @@ def interleaved(
 ) -> dict[str, float]:
     """Median µs per profile of each path, the paths taking turns in blocks of `block`
     profiles (each path is called with the block), so that a load that comes and goes
-    weighs on all alike.
+    weighs on all alike. The time is this thread's CPU time: on a machine shared with
+    other users, a block of CLIPS (about 5 ms) preempted once for a time slice took two
+    or three times its time in wall-clock terms, which made the ratios swing both ways.
 
     Blocks, not single calls: measured on a 1,000-rule KB, CLIPS called right after each
     `evaluate()` took 15x its time alone (durable_rules' memory traffic evicts CLIPS's
@@ -68,9 +71,12 @@ def interleaved(
     for _ in range(max(1, repeats // block)):
         chunk = [next(cycle) for _ in range(block)]
         for name, call in calls.items():
-            started = time.perf_counter()
+            # Each path starts its block with Python's collector reset, so the collection
+            # one path's garbage calls for is not paid inside another's block.
+            gc.collect()
+            started = time.thread_time()
             call(chunk)
-            samples[name].append((time.perf_counter() - started) / block)
+            samples[name].append((time.thread_time() - started) / block)
     return {name: statistics.median(times) * 1e6 for name, times in samples.items()}
 
 
