@@ -46,7 +46,16 @@ class StrictJSONError(ValueError):
 def strict_loads(text: str | bytes) -> Any:
     """`json.loads`, but a key given twice and `NaN` / `Infinity` raise `StrictJSONError`
     (the standard module keeps the last of two keys and reads NaN as a number)."""
-    return json.loads(text, object_pairs_hook=_mapping, parse_constant=_constant)
+    # `json.loads` with options builds a decoder on every call (a batch reads one line
+    # per profile): passing the one made below as `cls` is not enough, so it is called
+    # the way `json.loads` calls its own.
+    if isinstance(text, bytes | bytearray):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    elif not isinstance(text, str):
+        raise TypeError(f"the JSON object must be str or bytes, not {type(text).__name__}")
+    elif text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _STRICT_DECODER.decode(text)
 
 
 def read_json(path: Path, display_name: str, *, streams: bool = False) -> Located:
@@ -102,6 +111,9 @@ def _constant(word: str) -> Any:
         "write a finite number, or leave the attribute out if it is not known",
         re.escape(word) + r"\b",
     )
+
+
+_STRICT_DECODER = json.JSONDecoder(object_pairs_hook=_mapping, parse_constant=_constant)
 
 
 def _syntax_problem(error: json.JSONDecodeError, file: str) -> Problem:

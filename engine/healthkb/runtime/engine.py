@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 import weakref
 from collections import deque
@@ -273,9 +274,18 @@ def canonical_fact(fact_type: str, values: dict[str, Any]) -> str:
 
 def to_json(value: Any) -> str:
     """JSON with numbers in positional notation (durable_rules cannot parse `1e-06`)."""
-    if _has_exponent_float(value):
+    try:
+        text = _COMPACT.encode(value)
+    except ValueError:  # NaN or infinity: refused below, in the words it always was
         return _positional_json(value)
-    return _COMPACT.encode(value)
+    # Walking the values for a float Python writes with an exponent costs more than the
+    # encoding; a text without a digit, `e` and a digit or sign in a row has none.
+    if _MAYBE_EXPONENT.search(text) is not None and _has_exponent_float(value):
+        return _positional_json(value)
+    return text
+
+
+_MAYBE_EXPONENT = re.compile(r"[0-9][eE][-+0-9]")
 
 
 def _has_exponent_float(value: Any) -> bool:
