@@ -40,6 +40,7 @@ PINNED = [
     "ShipmentError",
     "Stored",
     "UnknownConclusionError",
+    "UnknownLanguageError",
     "Verification",
     "WhatIf",
     "WhyNot",

@@ -19,8 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from ..content.languages.tags import choose_language
+from ..content.loading.kb_content import KBContent
 from ..content.loading.loader import bundled_root
-from ..errors import KBError, Problem, ProfileError, listed, more_problems
+from ..errors import (
+    KBError,
+    Problem,
+    ProfileError,
+    UnknownLanguageError,
+    listed,
+    more_problems,
+)
 from ..files.folders import unsearchable
 from ..files.regular_file import kind_of
 from ..knowledge_base import KnowledgeBase, load
@@ -212,3 +221,25 @@ def writing(name: str | Path) -> Iterator[None]:
     except OSError as error:
         where = error.filename if error.filename is not None else name
         raise UsageError(f"cannot write {where}: {error.strerror or error}") from None
+
+
+def kb_language(content: KBContent, wish: str | None) -> str | None:
+    """The KB language `--lang` asks for (its default without `--lang`); None, with the
+    reason on stderr, for a tag the KB does not speak (the command exits 2)."""
+    if wish is None:
+        return content.default_language
+    try:
+        return choose_language(wish, content.languages)
+    except UnknownLanguageError as error:
+        print(f"healthkb: --lang: {error}", file=sys.stderr)
+        return None
+
+
+def add_language_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--lang L`: the language of the command's output."""
+    parser.add_argument(
+        "--lang",
+        metavar="L",
+        help=f"{what} in language L, a BCP 47 tag the KB speaks (`zh-Hans`, `zh`, `en`); "
+        "the KB's default language without it",
+    )

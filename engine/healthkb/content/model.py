@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from .approval_model import ApprovalPolicy
+from .languages.tags import BCP47Tag, same_tag
 from .provenance import (
     DEFAULT_REVIEW_WARNING_DAYS,
     UNKNOWN,
@@ -134,6 +135,29 @@ class ChangelogEntry(StrictModel):
     out of the digest itself (it could not hold its own)."""
 
 
+class Languages(StrictModel):
+    """The languages a KB speaks: the one its files are written in, and its translations."""
+
+    default: BCP47Tag
+    """The language the KB's own files are written in (`en`): answers use it unless a
+    reader asks for another."""
+    available: list[BCP47Tag] = Field(min_length=1)
+    """Every language answers can be given in, the default among them; each other one
+    has its `kb/translations/<tag>.yaml`."""
+
+    @model_validator(mode="after")
+    def _default_available(self) -> Languages:
+        if not any(same_tag(self.default, tag) for tag in self.available):
+            raise ValueError(
+                f"the default language `{self.default}` is not in `available`"
+                f"{HINT}add `{self.default}` to `available`"
+            )
+        for i, tag in enumerate(self.available):
+            if any(same_tag(tag, other) for other in self.available[:i]):
+                raise ValueError(f"`available` lists `{tag}` twice{HINT}list each language once")
+        return self
+
+
 class Manifest(StrictModel):
     """`kb/kb.yaml`: what this knowledge base is and which release it is."""
 
@@ -155,6 +179,11 @@ class Manifest(StrictModel):
     """How many days before a source's `review_by` `validate` starts warning."""
     approvals: ApprovalPolicy | None = None
     """Who must approve a release (`healthkb approve`) before `healthkb release` cuts it."""
+    # Left out of the manifest's own dump (and so of the digest of a KB that declares no
+    # languages); the digest reads it beside the translations (loading/assembly.py).
+    languages: Languages | None = Field(default=None, exclude=True)
+    """The KB's languages: `{default: en, available: [en, zh-Hans]}`. Without it the KB
+    speaks only the language its files are written in."""
 
 
 # --- sources --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from ..checks.cross_file import CitationIndex
 from ..checks.numbers import check_numbers
 from ..checks.stratification import stratify_rules
 from ..fhir_mapping import check_fhir_mapping
+from ..languages.translation_checks import check_languages, check_translation
 from ..located_items import Placed
 from ..logic import Conjunction, TooComplex, to_dnf
 from ..rule_model import Rule
@@ -46,6 +47,7 @@ def check_files(read: ReadFiles) -> Checked:
     index = CitationIndex({s.item.id: SourceText(s.item.text) for s in read.sources})
     checked = Checked(index, problems=list(read.problems))
     checked.problems += _identity_and_citations(read, checked)
+    checked.problems += _translations(read)
     rule_problems = cross_file.duplicate_ids(read.rules, "rule")
     if read.vocabulary is not None:
         rule_problems += _rule_logic(read, checked)
@@ -82,7 +84,7 @@ def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
         [
             placed
             for placed in versioned.placed_items(
-                read.sources, read.conclusions, read.vocabulary, read.rules
+                read.sources, read.conclusions, read.vocabulary, read.rules, read.translations
             )
             if (placed.item.kind, placed.item.id) not in twice
         ],
@@ -106,6 +108,23 @@ def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
     for conclusion in read.conclusions:
         problems += check_certainty(conclusion)
         problems += check_certainty_along_proof(conclusion, derivations)
+    return problems
+
+
+def _translations(read: ReadFiles) -> list[Problem]:
+    """The translations are of declared languages and say what the KB says, as surely."""
+    manifest = Placed(read.manifest[0], read.manifest[1], ()) if read.manifest else None
+    problems = check_languages(
+        manifest, read.translations, read.translation_stems, read.translations_failed
+    )
+    conclusions = {c.item.id: c.item for c in read.conclusions}
+    rules = {r.item.id: r.item for r in read.rules}
+    silences = {s.item.id: s.item for s in read.silences}
+    vocabulary = read.vocabulary.item if read.vocabulary else None
+    for translation in read.translations:
+        # What a broken file holds is reported where it fails, not as unknown here.
+        if not read.rules_unread and read.conclusions_file and not read.silences_failed:
+            problems += check_translation(translation, conclusions, rules, vocabulary, silences)
     return problems
 
 
