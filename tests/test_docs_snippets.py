@@ -282,8 +282,17 @@ _ONE_WORD_CODE = re.compile(r'Problem\(\s*[^,()]+,\s*[^,()]+,\s*[^,()]+,\s*"([a-
 
 # Where the problems of requests to the service are made: documented in docs/service.md.
 SERVICE_FILES = ("service/*.py", "profiles/fhir_*.py")
-# Hyphenated strings there that are not problem codes: HTTP headers, the hook's name.
-_NOT_SERVICE_CODES = {"content-length", "content-type", "patient-view", "utf-8", "x-request-id"}
+# Hyphenated strings there that are not problem codes: HTTP headers and their values (the
+# playground's), the hook's name.
+_NOT_SERVICE_CODES = {
+    "content-length",
+    "content-type",
+    "no-cache",
+    "no-referrer",
+    "patient-view",
+    "utf-8",
+    "x-request-id",
+}
 
 
 def _service_paths() -> set[Path]:

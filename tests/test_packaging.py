@@ -29,6 +29,10 @@ def test_the_wheel_loads_its_bundled_kb_from_any_directory(tmp_path: Path) -> No
         names = set(archive.namelist())
         archive.extractall(site)
     assert {"healthkb/py.typed", "healthkb/_bundled/kb/kb.yaml"} <= names
+    # The playground's page, scripts and styles: package data, nothing to build.
+    static = ROOT / "engine" / "healthkb" / "service" / "static"
+    assert {f"healthkb/service/static/{p.name}" for p in static.iterdir()} <= names
+    assert "healthkb/service/static/index.html" in names
     assert any(n.startswith("healthkb/_bundled/rules/") for n in names)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

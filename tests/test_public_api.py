@@ -22,6 +22,7 @@ PINNED = [
     "CheckpointCheck",
     "ConclusionResult",
     "Conflict",
+    "Derivation",
     "DerivedFact",
     "EvaluationError",
     "Explanation",

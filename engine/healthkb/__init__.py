@@ -32,6 +32,7 @@ from .results.explain import Tree as ExplanationTree
 from .results.result import (
     ConclusionResult,
     Conflict,
+    Derivation,
     DerivedFact,
     FactUsed,
     FiredRule,
@@ -47,6 +48,7 @@ __all__ = [
     "CheckpointCheck",
     "ConclusionResult",
     "Conflict",
+    "Derivation",
     "DerivedFact",
     "EvaluationError",
     "Explanation",

@@ -88,7 +88,13 @@ def register(commands: Any) -> None:
         "--require-signed",
         metavar="PUB",
         help="refuse a KB whose files are not those of a release signed with this Ed25519 "
-        "public key (`healthkb release --sign`)",
+        "public key (`healthkb release --sign`), at start and on every reload",
+    )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="swap in the KB again whenever one of its files changes (for editors; "
+        "SIGHUP or POST /kb/reload otherwise)",
     )
     parser.set_defaults(handler=run)
 
@@ -164,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
         **limits(args),
         allow_http_fhir=args.allow_http_fhir,
         cors_origins=tuple(args.cors_origin),
+        require_signed=str(Path(args.require_signed).resolve()) if args.require_signed else None,
     )
     # Ctrl-C: uvicorn finishes the requests in flight; stop without a traceback.
     with contextlib.suppress(KeyboardInterrupt):
@@ -175,5 +182,6 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             insecure=args.insecure,
             access_log=not args.no_access_log,
+            watch_files=args.watch,
         )
     return EXIT_OK

@@ -34,6 +34,7 @@ def explanation_page(tree: Tree, content: KBContent, profile: Tree | None = None
     """The proof of one conclusion, expandable, with its passages highlighted below."""
     c = tree["conclusion"]
     kb = tree["kb"]
+    anchored: set[str] = set()
     body = [
         f'<h1 id="conclusion-{esc(c["id"])}">Why <code>{esc(c["id"])}</code>?</h1>',
         f'<p><span class="badge">{esc(c["kind"])}</span>'
@@ -42,8 +43,10 @@ def explanation_page(tree: Tree, content: KBContent, profile: Tree | None = None
         '<section class="proof"><h2>Proof</h2>',
         "<details open><summary>source of the statement</summary>",
         _citations(c["citations"]),
+        _derivations(c),
         "</details>",
-        _rule(tree["rule"], set()),
+        _rule(tree["rule"], anchored),
+        *(_also(rule, anchored) for rule in tree.get("also_reached_by", [])),
         "</section>",
         explanation_network(tree, content),
         _profile(profile),
@@ -94,6 +97,22 @@ def _citations(citations: list[Tree]) -> str:
             f"{note}</blockquote>"
         )
     return "".join(parts)
+
+
+def _derivations(conclusion: Tree) -> str:
+    """Which sources each derivation that reached the conclusion rests on (when the
+    statement's passages do not say it all)."""
+    items = [
+        f"<li>reached by rule <code>{esc(d['rule'])}</code>, which rests on "
+        + ", ".join(f"<code>{esc(s)}</code>" for s in d["sources"])
+        + "</li>"
+        for d in conclusion.get("derivations", [])
+    ]
+    return f'<ul class="derivations">{"".join(items)}</ul>' if items else ""
+
+
+def _also(rule: Tree, anchored: set[str]) -> str:
+    return f"<details open><summary>also reached by</summary>{_rule(rule, anchored)}</details>"
 
 
 def _rule_summary(rule: Tree) -> str:

@@ -204,7 +204,7 @@ def _conclusions_section(data: ReportData) -> str:
     for conclusion_id in sorted(data.content.conclusions):
         c = data.content.conclusions[conclusion_id]
         rules = sorted(r.id for r in data.content.rules.values() if r.then.conclude == c.id)
-        reached = ", ".join(f'<a href="{href("rules", r + ".html")}">{esc(r)}</a>' for r in rules)
+        reached = _reached_by(data.content, c.id, rules)
         parts.append(
             f'<section id="conclusion-{esc(c.id)}"><h3><code>{esc(c.id)}</code>'
             f'<span class="badge">{esc(c.kind)}</span>'
@@ -214,6 +214,21 @@ def _conclusions_section(data: ReportData) -> str:
             + "</section>"
         )
     return "\n".join(parts)
+
+
+def _reached_by(content: KBContent, conclusion_id: str, rules: list[str]) -> str:
+    """The rules that conclude it, each with the sources it cites when they are not all
+    the statement's (a second source that speaks about the same conclusion)."""
+    statement = {c.source for c in content.conclusions[conclusion_id].because}
+    cited = {r: sorted({c.source for c in content.rules[r].because}) for r in rules}
+    named = len({s for sources in cited.values() for s in sources} | statement) > 1
+    links = []
+    for rule_id in rules:
+        link = f'<a href="{href("rules", rule_id + ".html")}">{esc(rule_id)}</a>'
+        if named:
+            link += " (on " + ", ".join(f"<code>{esc(s)}</code>" for s in cited[rule_id]) + ")"
+        links.append(link)
+    return ", ".join(links)
 
 
 def _background_section(data: ReportData) -> str:

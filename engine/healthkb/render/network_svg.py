@@ -163,7 +163,8 @@ def network_svg(
 def proof_nodes(tree: dict[str, Any]) -> frozenset[str]:
     """The nodes of an explanation's proof: its conclusion, rules and the facts they used."""
     found = {conclusion_node(tree["conclusion"]["id"])}
-    for rule in _rules(tree["rule"]):
+    tops = [tree["rule"], *tree.get("also_reached_by", [])]
+    for rule in (step for top in tops for step in _rules(top)):
         found.add(rule_node(rule["id"]))
         for condition in rule["conditions"]:
             found.add(fact_node(str(condition["fact"]).split(".", 1)[0]))

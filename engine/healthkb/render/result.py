@@ -51,6 +51,17 @@ def result_text(result: Result) -> str:
             )
             if citation.interpretation:
                 lines.append(f"    interpretation: {citation.interpretation}")
+        for other in c.also_reached_by:
+            lines.append(
+                f"  also reached by rule {other.rule_id} v{other.rule_version}: "
+                f"{other.rule_title} (resting on {', '.join(other.sources)})"
+            )
+            for citation in other.citations:
+                lines.append(
+                    f"    source {citation.source} {citation.sentence_anchor}: “{citation.quote}”"
+                )
+                if citation.interpretation:
+                    lines.append(f"      interpretation: {citation.interpretation}")
         lines.append("")
     lines += governance_lines({"sources": result.sources, "disclaimer": result.disclaimer})
     lines.append(f"knowledge base {_stamp(result)}")
@@ -86,6 +97,17 @@ def result_markdown(result: Result) -> str:
             lines.append("")
             if citation.interpretation:
                 lines += [f"Interpretation: {escape(citation.interpretation)}", ""]
+        for other in c.also_reached_by:
+            lines += [
+                f"Also reached by rule `{other.rule_id}` v{other.rule_version}: "
+                f"{escape(other.rule_title)} (resting on "
+                + ", ".join(f"`{s}`" for s in other.sources)
+                + ")",
+                "",
+            ]
+            for citation in other.citations:
+                where = f"`{citation.source}` {citation.sentence_anchor}"
+                lines += [f"> “{escape(citation.quote)}” — {where}", ""]
     if result.sources:
         lines += ["## Sources", ""]
         lines += [f"- {escape(provenance_line(s, k))}" for s, k in sorted(result.sources.items())]

@@ -91,7 +91,8 @@ def clinician_statement(conclusion: Tree) -> str:
 
 
 def supporting_citations(tree: Tree) -> list[Tree]:
-    """Every passage an explanation rests on, in proof order, each once."""
+    """Every passage an explanation rests on, in proof order (every derivation that
+    reached it), each once."""
     found: list[Tree] = []
     seen: set[tuple[Any, ...]] = set()
 
@@ -113,6 +114,8 @@ def supporting_citations(tree: Tree) -> list[Tree]:
 
     add(tree["conclusion"]["citations"])
     walk_rule(tree["rule"])
+    for other in tree.get("also_reached_by", []):
+        walk_rule(other)
     return found
 
 
@@ -140,7 +143,12 @@ def card_detail(tree: Tree, sources: dict[str, SourceInfo], record_id: str | Non
         escape(clinician_statement(conclusion)),
         "",
         f"**{conclusion['kind'].capitalize()}**, certainty *{conclusion['certainty']}*. "
-        f"Reached by rule `{rule['id']}` v{rule['version']} ({escape(rule['title'])}).",
+        f"Reached by rule `{rule['id']}` v{rule['version']} ({escape(rule['title'])})"
+        + "".join(
+            f"; also by rule `{other['id']}` v{other['version']} ({escape(other['title'])})"
+            for other in tree.get("also_reached_by", [])
+        )
+        + ".",
         "",
         *_standing(conclusion),
         "Supporting passages:",

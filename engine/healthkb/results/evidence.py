@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..content.provenance import EVIDENCE_SCALE, UNKNOWN, is_overdue, weakest
-from ..runtime.engine import FactRecord
+from ..runtime.engine import FactRecord, Firing
 from .proof import Proofs
 
 if TYPE_CHECKING:
@@ -54,9 +54,28 @@ def standing(
     overdue: frozenset[str],
 ) -> Standing:
     """The evidence and staleness of a reached conclusion, along its chosen proof."""
-    levels: list[str] = []
     cited: set[str] = {c.source for c in content.conclusions[conclusion_id].because}
-    pending = [proofs.conclusions[conclusion_id]]
+    levels = _walk(content, facts, proofs, proofs.conclusions[conclusion_id], cited)
+    return Standing(weakest(levels), bool(cited & overdue), frozenset(cited))
+
+
+def derivation_sources(
+    content: KBContent, facts: list[FactRecord], proofs: Proofs, firing: Firing
+) -> frozenset[str]:
+    """Every source one derivation rests on: its rule's, those of the rules that derived
+    the facts it used (along their chosen proofs), and those of its background facts."""
+    cited: set[str] = set()
+    _walk(content, facts, proofs, firing, cited)
+    return frozenset(cited)
+
+
+def _walk(
+    content: KBContent, facts: list[FactRecord], proofs: Proofs, top: Firing, cited: set[str]
+) -> list[str]:
+    """The evidence level of each step of a derivation; adds the sources it cites to
+    `cited`."""
+    levels: list[str] = []
+    pending = [top]
     seen: set[tuple[str, int, tuple[tuple[str, int], ...]]] = set()
     while pending:
         firing = pending.pop()
@@ -74,7 +93,7 @@ def standing(
                 sources = {c.source for c in background}
                 cited |= sources
                 levels.append(weakest([content.sources[s].evidence for s in sources]))
-    return Standing(weakest(levels), bool(cited & overdue), frozenset(cited))
+    return levels
 
 
 def _rule_level(content: KBContent, rule_id: str, cited: set[str]) -> str:

@@ -15,7 +15,7 @@ from ..content.logic import Literal
 from ..content.rule_model import Rule
 from ..errors import UnknownConclusionError, check_conclusion_id, did_you_mean
 from ..runtime.engine import FactRecord, Firing
-from .evidence import provenance
+from .evidence import derivation_sources, provenance
 from .evidence import standing as evidence_standing
 from .proof import Proofs
 from .tree_text import explanation_text, why_not_text
@@ -90,6 +90,7 @@ def explain(
         raise UnknownConclusionError(f"`{conclusion_id}` was not concluded ({hint})")
     proof = _Proof(content, trace.facts, proofs)
     standing = evidence_standing(content, trace.facts, proofs, conclusion_id, overdue)
+    others = proofs.also.get(conclusion_id, [])
     conclusion: Tree = {
         "id": declared.id,
         "kind": declared.kind,
@@ -102,28 +103,48 @@ def explain(
         conclusion["clinician_statement"] = declared.clinician_statement
     if standing.stale:
         conclusion["stale"] = True
+    derivations = _derivations(content, trace, proofs, [firing, *others])
+    cited = {c.source for c in declared.because}
+    if len(derivations) > 1 or not set(derivations[0]["sources"]) <= cited:
+        # The statement's own passages do not say everything the answer rests on.
+        conclusion["derivations"] = derivations
+    sources = standing.sources.union(*(d["sources"] for d in derivations))
     governance: Tree = {
         "sources": {
             source_id: provenance(content.sources[source_id], stale=source_id in overdue)
-            for source_id in sorted(standing.sources)
+            for source_id in sorted(sources)
         }
     }
     if content.manifest.disclaimer is not None:
         governance["disclaimer"] = content.manifest.disclaimer
-    return Explanation(
+    tree: Tree = {
+        "conclusion": conclusion,
+        "rule": proof.rule_node(firing),
+        # The stamp of the KB that explains it, not the result's own fields (data
+        # anyone can copy with other values).
+        "kb": {
+            "id": content.manifest.id,
+            "version": content.version,
+            "digest": content.digest,
+        },
+        **governance,
+    }
+    if others:
+        tree["also_reached_by"] = [proof.rule_node(other) for other in others]
+    return Explanation(tree)
+
+
+def _derivations(
+    content: KBContent, trace: Trace, proofs: Proofs, firings: list[Firing]
+) -> list[Tree]:
+    """Each derivation that reached a conclusion: its rule and every source it rests on."""
+    return [
         {
-            "conclusion": conclusion,
-            "rule": proof.rule_node(firing),
-            # The stamp of the KB that explains it, not the result's own fields (data
-            # anyone can copy with other values).
-            "kb": {
-                "id": content.manifest.id,
-                "version": content.version,
-                "digest": content.digest,
-            },
-            **governance,
+            "rule": firing.rule_id,
+            "sources": sorted(derivation_sources(content, trace.facts, proofs, firing)),
         }
-    )
+        for firing in firings
+    ]
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,16 @@ A fact may be derived by several firings. The proof shown is the one of least de
 (input facts have depth 0; a firing is one deeper than the deepest fact it used),
 ties broken by rule id and bound facts, so the choice never depends on the order in
 which durable_rules happened to fire rules, and never goes round a cycle.
+
+A conclusion may be reached by several derivations (two rules, perhaps resting on two
+sources): the others are kept in the same order, each distinct firing once, so that an
+explanation lists every derivation that reached it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ..runtime.engine import Firing, Trace
 
@@ -20,35 +25,105 @@ class Proofs:
     facts: dict[int, Firing]
     conclusions: dict[str, Firing]
     canonical: dict[int, str]  # fact index -> canonical text, stable across runs
+    also: dict[str, list[Firing]] = field(default_factory=dict)
+    """For a conclusion reached by more than one derivation, the other firings, ranked."""
 
     def key(self, firing: Firing) -> tuple[str, int, tuple[str, ...]]:
         return firing.rule_id, firing.conjunction, tuple(self.canonical[i] for _, i in firing.bound)
 
 
-def choose_proofs(trace: Trace) -> Proofs:
+NEVER = 1 << 30
+"""The depth of a fact no well-founded firing derives (never met on a real trace)."""
+
+_Rank = tuple[int, str, int]  # depth, rule id, conjunction: a firing's rank before its facts
+
+
+def choose_proofs(trace: Trace, *, others: bool = True) -> Proofs:
+    """The proof of every fact and conclusion; with `others`, also every other derivation
+    of each conclusion (`Proofs.also`), which only a full result shows.
+
+    A firing ranks by (depth, rule id, conjunction, bound facts' text). Each fact's proof
+    is the least firing that derives it: a minimum per fact, not a sort of every firing,
+    and the bound facts' text is only compared between firings of the same rule at the
+    same depth. Only a conclusion's own firings are sorted, to list the others in order.
+    """
     canonical = {fact.index: fact.canonical for fact in trace.facts}
+    depth = _depths(trace)
+    facts: dict[int, tuple[_Rank, Firing]] = {}
+    reaching: dict[str, list[tuple[_Rank, Firing]]] = {}
+    least: dict[str, tuple[_Rank, Firing]] = {}
+    for firing in trace.firings:
+        firing_depth = max([depth.get(i, NEVER) for _, i in firing.bound], default=0)
+        rank = (firing_depth, firing.rule_id, firing.conjunction)
+        if firing.derived is not None:
+            _keep_least(facts, firing.derived, rank, firing, canonical)
+        if firing.conclusion is not None:
+            if others:
+                reaching.setdefault(firing.conclusion, []).append((rank, firing))
+            else:
+                _keep_least(least, firing.conclusion, rank, firing, canonical)
+    conclusions = {conclusion_id: chosen for conclusion_id, (_, chosen) in least.items()}
+    also: dict[str, list[Firing]] = {}
+    for conclusion_id, candidates in reaching.items():
+        if len(candidates) > 1:  # a stable sort: on a tie the earlier firing comes first
+            candidates.sort(key=lambda c: (c[0], _bound_text(c[1], canonical)))
+        first = conclusions[conclusion_id] = candidates[0][1]
+        for _, firing in candidates[1:]:
+            if _distinct(firing, first, also.get(conclusion_id)):
+                also.setdefault(conclusion_id, []).append(firing)
+    return Proofs(
+        {index: chosen for index, (_, chosen) in facts.items()}, conclusions, canonical, also
+    )
+
+
+def _depths(trace: Trace) -> dict[int, int]:
+    """Each fact's depth: 0 for input and background facts, and for a derived fact one
+    more than the deepest fact used by its shallowest derivation."""
     depth = {fact.index: 0 for fact in trace.facts if fact.origin != "derived"}
+    deriving = [
+        (f.derived, [i for _, i in f.bound]) for f in trace.firings if f.derived is not None
+    ]
     changed = True
     while changed:
         changed = False
-        for firing in trace.firings:
-            if firing.derived is None or not all(i in depth for _, i in firing.bound):
+        for derived, bound in deriving:
+            if not all(i in depth for i in bound):
                 continue
-            candidate = 1 + max((depth[i] for _, i in firing.bound), default=0)
-            if candidate < depth.get(firing.derived, candidate + 1):
-                depth[firing.derived] = candidate
+            candidate = 1 + max([depth[i] for i in bound], default=0)
+            if candidate < depth.get(derived, candidate + 1):
+                depth[derived] = candidate
                 changed = True
+    return depth
 
-    def rank(firing: Firing) -> tuple[int, str, int, tuple[str, ...]]:
-        firing_depth = max((depth.get(i, 1 << 30) for _, i in firing.bound), default=0)
-        bound = tuple(canonical[i] for _, i in firing.bound)
-        return firing_depth, firing.rule_id, firing.conjunction, bound
 
-    facts: dict[int, Firing] = {}
-    conclusions: dict[str, Firing] = {}
-    for firing in sorted(trace.firings, key=rank):
-        if firing.derived is not None:
-            facts.setdefault(firing.derived, firing)
-        if firing.conclusion is not None:
-            conclusions.setdefault(firing.conclusion, firing)
-    return Proofs(facts, conclusions, canonical)
+def _bound_text(firing: Firing, canonical: dict[int, str]) -> tuple[str, ...]:
+    return tuple(canonical[i] for _, i in firing.bound)
+
+
+_T = TypeVar("_T")
+
+
+def _keep_least(
+    chosen: dict[_T, tuple[_Rank, Firing]],
+    target: _T,
+    rank: _Rank,
+    firing: Firing,
+    canonical: dict[int, str],
+) -> None:
+    """Keep `firing` for `target` if it ranks before the one kept so far (the earlier
+    one on a tie, as a stable sort of every firing would)."""
+    known = chosen.get(target)
+    if known is not None and rank == known[0]:
+        better = _bound_text(firing, canonical) < _bound_text(known[1], canonical)
+    else:
+        better = known is None or rank < known[0]
+    if better:
+        chosen[target] = (rank, firing)
+
+
+def _distinct(firing: Firing, first: Firing, others: list[Firing] | None) -> bool:
+    """Whether a firing is another derivation than those kept (a rule may fire twice on
+    the same facts)."""
+    key = (firing.rule_id, firing.conjunction, firing.bound)
+    kept = [first, *(others or [])]
+    return all((f.rule_id, f.conjunction, f.bound) != key for f in kept)

@@ -23,7 +23,7 @@ from ..content.sources import ResolvedCitation
 from ..errors import HealthKBError, check_conclusion_id, did_you_mean
 from ..runtime.engine import Firing, Trace
 from .cds_cards import cds_cards
-from .evidence import provenance
+from .evidence import derivation_sources, provenance
 from .evidence import standing as evidence_standing
 from .explain import Explanation, Tree, WhyNot, explain, rule_why_not, why_not
 from .proof import Proofs, choose_proofs
@@ -49,6 +49,20 @@ class FactUsed(_Frozen):
     origin: str
 
 
+class Derivation(_Frozen):
+    """Another derivation that reached a conclusion: its rule, the facts that rule used,
+    the rule's own passages, and every source the derivation rests on."""
+
+    rule_id: str
+    rule_version: int
+    rule_title: str
+    facts_used: list[FactUsed]
+    citations: list[ResolvedCitation]
+    sources: list[str]
+    """Every source the derivation rests on (its rule's, those of the rules that derived
+    the facts it used, its background facts'), sorted."""
+
+
 class ConclusionResult(_Frozen):
     """One conclusion, with the rule that reached it and the passages it rests on."""
 
@@ -65,12 +79,17 @@ class ConclusionResult(_Frozen):
     """The evidence of the derivation that reached it: `{"level", "scale"}`."""
     stale: bool = False
     """Whether it rests on a source past its review date; in the JSON only when true."""
+    also_reached_by: list[Derivation] = Field(default_factory=list)
+    """The other derivations that reached it (a second rule, perhaps on a second source),
+    in the order of the proofs; in the JSON only when there are some."""
 
     @model_serializer(mode="wrap")
     def _without_fresh(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
-        if isinstance(data, dict) and not data.get("stale"):
-            data.pop("stale", None)
+        if isinstance(data, dict):
+            for name in ("stale", "also_reached_by"):
+                if not data.get(name):
+                    data.pop(name, None)
         return data
 
 
@@ -298,7 +317,7 @@ def conclusions_reached(content: KBContent, trace: Trace) -> list[Reached]:
     """The conclusions of an evaluation as `build_result` orders them, without the rest
     of a result (facts used, citations, derived facts, firings)."""
     reached = []
-    for conclusion_id, firing in choose_proofs(trace).conclusions.items():
+    for conclusion_id, firing in choose_proofs(trace, others=False).conclusions.items():
         declared = content.conclusions[conclusion_id]
         version = content.rules[firing.rule_id].version
         reached.append(
@@ -380,6 +399,7 @@ class _ResultBuilder:
                 self.content, self.facts, self.proofs, conclusion_id, overdue
             )
             self.sources |= standing.sources
+            others = [self.derivation(f) for f in self.proofs.also.get(conclusion_id, ())]
             conclusions.append(
                 _trusted(
                     ConclusionResult,
@@ -394,10 +414,27 @@ class _ResultBuilder:
                     citations=list(citations),
                     evidence=standing.evidence(),
                     stale=standing.stale,
+                    also_reached_by=others,
                 )
             )
         conclusions.sort(key=lambda c: (KIND_RANK[c.kind], c.id))
         return conclusions
+
+    def derivation(self, firing: Firing) -> Derivation:
+        """Another derivation of a conclusion, with the sources it rests on."""
+        rule = self.rules[firing.rule_id]
+        sources = derivation_sources(self.content, self.facts, self.proofs, firing)
+        self.sources |= sources
+        resolve = self.content.citations.resolve
+        return _trusted(
+            Derivation,
+            rule_id=rule.id,
+            rule_version=rule.version,
+            rule_title=rule.title,
+            facts_used=self.used(firing),
+            citations=_unique([resolve(c) for c in rule.because]),
+            sources=sorted(sources),
+        )
 
     def derived(self) -> list[DerivedFact]:
         facts = self.facts
@@ -416,21 +453,19 @@ class _ResultBuilder:
         ]
 
     def fired(self) -> list[FiredRule]:
-        return sorted(
-            (
-                _trusted(
-                    FiredRule,
-                    rule_id=f.rule_id,
-                    rule_version=self.rules[f.rule_id].version,
-                    alternative=f.conjunction,
-                    facts_used=self.used(f),
-                    derived=self.fact_used(f.derived) if f.derived is not None else None,
-                    concluded=f.conclusion,
-                )
-                for f in sorted(_unique_firings(self.trace.firings), key=self.proofs.key)
-            ),
-            key=lambda f: (f.rule_id, f.alternative),
-        )
+        # By rule and alternative (`proofs.key` begins with them), then bound facts.
+        return [
+            _trusted(
+                FiredRule,
+                rule_id=f.rule_id,
+                rule_version=self.rules[f.rule_id].version,
+                alternative=f.conjunction,
+                facts_used=self.used(f),
+                derived=self.fact_used(f.derived) if f.derived is not None else None,
+                concluded=f.conclusion,
+            )
+            for f in sorted(_unique_firings(self.trace.firings), key=self.proofs.key)
+        ]
 
 
 _M = TypeVar("_M", bound=BaseModel)

@@ -69,11 +69,30 @@ def explanation_text(tree: Tree) -> str:
         *standing_lines(c, _STEP),
         f"{_STEP}source of the statement",
         *_citation_lines(c["citations"], 2),
+        *derivation_lines(c, _STEP * 2),
         *_rule_lines(tree["rule"], 1),
+        *_also_lines(tree),
         *governance_lines(tree),
         f"knowledge base {kb['id']} {kb['version']} {kb['digest']}",
     ]
     return "\n".join(lines)
+
+
+def derivation_lines(conclusion: Tree, pad: str) -> list[str]:
+    """Which sources each derivation that reached a conclusion rests on, when its
+    statement's own passages do not say it all (several derivations, or another source)."""
+    return [
+        f"{pad}reached by rule {d['rule']}, which rests on {', '.join(d['sources'])}"
+        for d in conclusion.get("derivations", [])
+    ]
+
+
+def _also_lines(tree: Tree) -> list[str]:
+    lines = []
+    for rule in tree.get("also_reached_by", []):
+        lines.append(f"{_STEP}also reached by")
+        lines += _rule_lines(rule, 2)
+    return lines
 
 
 def standing_lines(conclusion: Tree, pad: str) -> list[str]:

@@ -23,14 +23,14 @@ import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import durable_rules_engine
 from durable import engine as durable
 
 from ..errors import EvaluationError
 from . import native
-from .compile import GATE_TYPE, TYPE_KEY, Plan, member_key
+from .compile import GATE_TYPE, TYPE_KEY, CompiledRule, Plan, member_key
 
 DEFAULT_MAX_STEPS = 10_000
 
@@ -46,15 +46,28 @@ class FactRecord:
     canonical: str  # type and values as sorted JSON: the fact's identity, stable across runs
 
 
-@dataclass(frozen=True)
-class Firing:
-    """One rule conjunction firing, with the facts it bound and what it produced."""
+class Firing(NamedTuple):
+    """One rule conjunction firing, with the facts it bound and what it produced.
+
+    A named tuple, not a frozen dataclass: an evaluation of a large KB records thousands
+    of firings, and a frozen dataclass costs about three times as much to build.
+    """
 
     rule_id: str
     conjunction: int
-    bound: tuple[tuple[str, int], ...]  # (fact type, fact index) per positive fact
+    bound: tuple[tuple[str, int], ...]  # (fact type, fact index) per positive fact, by type
     conclusion: str | None = None
     derived: int | None = None
+
+
+class _Action(NamedTuple):
+    """What a fired durable_rules rule records, worked out once per KB."""
+
+    rule_id: str
+    conjunction: int
+    aliases: tuple[tuple[str, str], ...]  # (alias, fact type), in the order of `bound`
+    conclusion: str | None
+    derive: tuple[str, dict[str, Any], str] | None  # type, values and identity of the fact
 
 
 @dataclass
@@ -68,7 +81,7 @@ class _Session:
     sid: str
     trace: Trace = field(default_factory=Trace)
     keys: dict[str, int] = field(default_factory=dict)
-    pending: deque[tuple[str, dict[str, Any], str, int | None]] = field(default_factory=deque)
+    pending: deque[FactRecord] = field(default_factory=deque)  # facts still to assert
     asserted: list[tuple[str, str]] = field(default_factory=list)  # (ruleset, fact JSON)
 
 
@@ -82,8 +95,6 @@ class Engine:
         derives: dict[str, tuple[str, dict[str, Any]] | None],
     ) -> None:
         self._plan = plan
-        self._conclusions = conclusions
-        self._derives = derives
         self._lock = threading.Lock()
         # Rulesets of a dropped KB of the same shape when there are some (native.py).
         self._native = native.take(plan)
@@ -94,8 +105,8 @@ class Engine:
         # The JSON of facts every evaluation may assert (derived and background facts,
         # by canonical text), without their id and session: written once, not per run.
         self._bodies: dict[str, str] = {}
-        self._derived_keys = {
-            rule_id: canonical_fact(*derive) for rule_id, derive in derives.items() if derive
+        self._actions = {
+            name: _action(compiled, conclusions, derives) for name, compiled in plan.actions.items()
         }
 
     def run(
@@ -107,7 +118,9 @@ class Engine:
             session = _Session(sid=sid)
             try:
                 for fact_type, values, origin in facts:
-                    session.pending.append((fact_type, values, origin, None))
+                    self._add_fact(
+                        session, fact_type, values, origin, canonical_fact(fact_type, values)
+                    )
                 self._drain(session, max_steps)
                 for stratum in self._plan.strata:
                     gate = {TYPE_KEY: GATE_TYPE, "stratum": stratum, "id": f"gate{stratum}"}
@@ -137,46 +150,44 @@ class Engine:
             return False
         return True
 
+    def _add_fact(
+        self, session: _Session, fact_type: str, values: dict[str, Any], origin: str, key: str
+    ) -> int:
+        """The index of the fact with identity `key`; a new fact is recorded and queued to
+        be asserted (facts are a set: the same fact given or derived twice is one)."""
+        index = session.keys.get(key)
+        if index is None:
+            index = session.keys[key] = len(session.trace.facts)
+            record = FactRecord(index, fact_type, values, origin, key)
+            session.trace.facts.append(record)
+            session.pending.append(record)
+        return index
+
     def _drain(self, session: _Session, max_steps: int) -> None:
-        trace = session.trace
+        """Assert the queued facts, first in first out, until no rule derives a new one."""
+        firings = session.trace.firings
+        routes = self._plan.routes
         while session.pending:
-            fact_type, values, origin, firing = session.pending.popleft()
-            if firing is None:
-                key = canonical_fact(fact_type, values)
-            else:
-                key = self._derived_keys[trace.firings[firing].rule_id]
-            index = session.keys.get(key)
-            if index is None:
-                index = len(trace.facts)
-                session.keys[key] = index
-                trace.facts.append(FactRecord(index, fact_type, values, origin, key))
-                routes = self._plan.routes.get(fact_type, ())
-                if routes:
-                    text = self._fact_text(fact_type, values, origin, key, index, session.sid)
-                    self._assert(session, routes, text)
-            if firing is not None:
-                done = trace.firings[firing]
-                trace.firings[firing] = Firing(
-                    done.rule_id, done.conjunction, done.bound, done.conclusion, index
-                )
-            if len(trace.firings) > max_steps:
+            fact = session.pending.popleft()
+            to = routes.get(fact.type, ())
+            if to:
+                self._assert(session, to, self._fact_text(fact, session.sid))
+            if len(firings) > max_steps:
                 raise EvaluationError(
                     f"evaluation stopped: more than {max_steps} rule firings (a runaway chain?); "
-                    f"most recent rules: {', '.join(f.rule_id for f in trace.firings[-5:])}"
+                    f"most recent rules: {', '.join(f.rule_id for f in firings[-5:])}"
                 )
 
-    def _fact_text(
-        self, fact_type: str, values: dict[str, Any], origin: str, key: str, index: int, sid: str
-    ) -> str:
+    def _fact_text(self, fact: FactRecord, sid: str) -> str:
         """The fact as durable_rules reads it: its JSON with its id and session."""
-        body = None if origin == "input" else self._bodies.get(key)
+        body = None if fact.origin == "input" else self._bodies.get(fact.canonical)
         if body is None:
-            fact = _durable_fact(fact_type, values, index)
-            del fact["id"]
-            body = to_json(fact)[:-1]  # without the closing brace: id and session follow
-            if origin != "input":  # a KB has finitely many of these; profiles, no end
-                self._bodies[key] = body
-        return f'{body},"id":"f{index}","sid":"{sid}"}}'
+            durable_fact = _durable_fact(fact.type, fact.values, fact.index)
+            del durable_fact["id"]
+            body = to_json(durable_fact)[:-1]  # without the closing brace: id and session follow
+            if fact.origin != "input":  # a KB has finitely many of these; profiles, no end
+                self._bodies[fact.canonical] = body
+        return f'{body},"id":"f{fact.index}","sid":"{sid}"}}'
 
     def _assert(self, session: _Session, rulesets: tuple[str, ...], text: str) -> None:
         for name in rulesets:
@@ -206,7 +217,7 @@ class Engine:
             return
         queued = started[1]
         while queued:
-            action = json.loads(queued)
+            action = _read_action(queued)[0]
             try:
                 for action_name, bound in action.items():
                     self._fired(session, action_name, bound)
@@ -217,29 +228,40 @@ class Engine:
 
     def _fired(self, session: _Session, action_name: str, message: dict[str, Any]) -> None:
         """One rule conjunction fired, binding the facts in `message` (alias -> fact)."""
-        compiled = self._plan.actions[action_name]
-        bound = tuple(
-            sorted(
-                (fact_type, int(str(message[alias]["id"])[1:]))
-                for alias, fact_type in compiled.aliases.items()
-            )
+        action = self._actions[action_name]
+        bound = tuple([(type_, int(message[alias]["id"][1:])) for alias, type_ in action.aliases])
+        derived = None
+        if action.derive is not None:
+            fact_type, values, key = action.derive
+            derived = session.keys.get(key)
+            if derived is None:  # each derived fact gets values of its own, as results hold them
+                derived = self._add_fact(session, fact_type, dict(values), "derived", key)
+        session.trace.firings.append(
+            Firing(action.rule_id, action.conjunction, bound, action.conclusion, derived)
         )
-        firing = Firing(
-            compiled.rule_id,
-            compiled.conjunction,
-            bound,
-            conclusion=self._conclusions.get(compiled.rule_id),
-        )
-        session.trace.firings.append(firing)
-        derive = self._derives.get(compiled.rule_id)
-        if derive is not None:
-            fact_type, values = derive
-            session.pending.append(
-                (fact_type, dict(values), "derived", len(session.trace.firings) - 1)
-            )
+
+
+def _action(
+    compiled: CompiledRule,
+    conclusions: dict[str, str | None],
+    derives: dict[str, tuple[str, dict[str, Any]] | None],
+) -> _Action:
+    # A conjunction binds one fact per fact type (`bound_groups`), so ordering its
+    # aliases by fact type once orders every firing's bound facts as sorting them would.
+    aliases = tuple(sorted(compiled.aliases.items(), key=lambda item: item[1]))
+    derive = derives.get(compiled.rule_id)
+    return _Action(
+        compiled.rule_id,
+        compiled.conjunction,
+        aliases,
+        conclusions.get(compiled.rule_id),
+        None if derive is None else (*derive, canonical_fact(*derive)),
+    )
 
 
 # Made once: `json.dumps` with any option builds a new encoder on every call.
+# `raw_decode`: the engine's JSON has no surrounding blanks for `json.loads` to strip.
+_read_action = json.JSONDecoder().raw_decode
 _SORTED = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 _COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 

@@ -39,15 +39,20 @@ from .body import BodyLimits, read_json
 from .checkpointing import signing_lifespan
 from .explanation_route import EXPLANATION_PATH, add_explanation_route
 from .fhir_client import FetchLimits, FhirFetchError
+from .kb_holder import KBHolder, WorkerReloader, add_reload_route, reload_info, reloading_lifespan
 from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
+from .playground import PAGE_PATH, add_playground
 from .problems import PROBLEM_JSON, ServiceProblem, problem_response
+from .reload import ReloadFolder
 from .settings import Settings
+from .sources_route import add_sources_route
 from .what_if_route import add_what_if_route
 
 AUDIT_HEADER = "Healthkb-Audit-Record"
-PUBLIC_PATHS = frozenset({"/health", "/openapi.json", EXPLANATION_PATH})
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", EXPLANATION_PATH, PAGE_PATH})
 """What answers without a token when authentication is on (a card's explanation link is
-opened in a browser, which has no token)."""
+opened in a browser, which has no token; the playground page holds no KB data and asks
+for a token itself)."""
 SECURITY_SCHEME = "cdsHooksJwt"
 T = TypeVar("T")
 log = logging.getLogger("healthkb.service")
@@ -57,8 +62,16 @@ class Service:
     """What every endpoint needs: the KB, the limits, the audit log, the verifier."""
 
     def __init__(self, kb: KnowledgeBase, settings: Settings) -> None:
-        self.kb = kb
+        self.holder = KBHolder(kb)
         self.settings = settings
+        self.reload_folder = (
+            ReloadFolder(settings.reload_folder) if settings.reload_folder else None
+        )
+        self.reloader = None
+        if self.reload_folder is not None:
+            published = self.reload_folder.read()  # this KB's generation, or older
+            self.holder = KBHolder(kb, published.generation if published.digest == kb.digest else 0)
+            self.reloader = WorkerReloader(self.holder, self.reload_folder)
         self.limits = BodyLimits(max_body=settings.max_body)
         self.audit = (
             AuditLog(
@@ -70,6 +83,8 @@ class Service:
             if settings.audit_log
             else None
         )
+        self.openapi_digest: str | None = None
+        """The digest of the KB the app's cached OpenAPI document describes."""
         self.units = UnitConverter()
         self.fetch_limits = FetchLimits()
         self._fhir_client: httpx.AsyncClient | None = None
@@ -87,20 +102,25 @@ class Service:
                 settings.auth_jku,
             )
 
-    async def authenticate(self, request: Request) -> None:
-        """Refuse (401) a request without a valid client JWT, when authentication is on.
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The KB answering now: an endpoint reads it once per request (see kb_holder.py)."""
+        return self.holder.kb
+
+    async def authenticate(self, request: Request) -> dict[str, Any] | None:
+        """Refuse (401) a request without a valid client JWT, when authentication is on;
+        the token's claims (None when authentication is off).
 
         The expected `aud` is `--public-url` and the path called: never the Host or
         X-Forwarded-* headers, which the client chooses."""
         if self.verifier is None:
-            return
+            return None
         assert self.settings.public_url is not None
         audience = self.settings.public_url.rstrip("/") + request.url.path
         authorization = request.headers.get("authorization")
         if self.verifier.may_fetch:  # an allow-listed `jku` may be fetched: not on the loop
-            await run_in_threadpool(self.verifier.verify, authorization, audience)
-        else:
-            self.verifier.verify(authorization, audience)
+            return await run_in_threadpool(self.verifier.verify, authorization, audience)
+        return self.verifier.verify(authorization, audience)
 
     def fhir_client(self) -> httpx.AsyncClient:
         """The worker's one client for EHRs' FHIR servers, made on first use (its TLS
@@ -126,19 +146,17 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
     """The service's ASGI app for a loaded KB."""
     service = Service(kb, settings or Settings())
     app = FastAPI(
-        title=f"healthkb: {kb.content.manifest.title}",
+        title=_title(kb),
         version=__version__,
-        description=(
-            f"Knowledge base `{kb.id}` {kb.version} ({kb.digest}). Every error is an RFC 9457 "
-            "problem document (application/problem+json)."
-        ),
+        description=_description(kb),
         docs_url=None,
         redoc_url=None,
-        lifespan=signing_lifespan(service.audit),
+        lifespan=reloading_lifespan(service.reloader, signing_lifespan(service.audit)),
     )
     _add_error_handlers(app, service)
     _add_routes(app, service)
-    add_explanation_route(app, kb)
+    add_reload_route(app, service)
+    add_explanation_route(app, lambda: service.kb)
     if service.settings.cors_origins:
         # Browser-based CDS clients (the public CDS Hooks sandbox) call from their own
         # origin: their preflight OPTIONS is answered here, before any route.
@@ -150,14 +168,32 @@ def create_app(kb: KnowledgeBase, settings: Settings | None = None) -> FastAPI:
             expose_headers=[AUDIT_HEADER],
             max_age=600,
         )
-    app.openapi = lambda: _openapi(app, kb, authenticated=service.verifier is not None)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, service)  # type: ignore[method-assign]
     add_what_if_route(app, service)
+    add_sources_route(app, service)
+    add_playground(app)
     return app
+
+
+def _title(kb: KnowledgeBase) -> str:
+    return f"healthkb: {kb.content.manifest.title}"
+
+
+def _description(kb: KnowledgeBase) -> str:
+    return (
+        f"Knowledge base `{kb.id}` {kb.version} ({kb.digest}). Every error is an RFC 9457 "
+        "problem document (application/problem+json)."
+    )
 
 
 def create_app_from_environment() -> FastAPI:
     """The app of one uvicorn worker: the KB and settings `healthkb serve` handed over."""
     settings = Settings.from_environment()
+    if settings.reload_folder is not None:
+        # The files `healthkb serve` checked, or those of the release swapped in last: the
+        # KB's folder may have changed since (a worker is started again after a crash).
+        folder = ReloadFolder(settings.reload_folder)
+        return create_app(folder.load(folder.read().generation), settings)
     kb = load(settings.kb_root)
     if settings.kb_digest is not None and kb.digest != settings.kb_digest:
         raise HealthKBError(
@@ -167,10 +203,11 @@ def create_app_from_environment() -> FastAPI:
     return create_app(kb, settings)
 
 
-def _add_routes(app: FastAPI, service: Service) -> None:
-    kb = service.kb
-    stamp = {"id": kb.id, "version": kb.version, "digest": kb.digest}
+def _stamp(kb: KnowledgeBase) -> dict[str, str]:
+    return {"id": kb.id, "version": kb.version, "digest": kb.digest}
 
+
+def _add_routes(app: FastAPI, service: Service) -> None:
     @app.api_route(
         "/health",
         methods=["GET", "HEAD"],
@@ -178,7 +215,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         summary="Liveness, and which KB",
     )
     async def health() -> Any:
-        return {"status": "ok", "kb": stamp, "worker": os.getpid()}
+        return {"status": "ok", "kb": _stamp(service.kb), "worker": os.getpid()}
 
     @app.get(
         "/kb",
@@ -187,15 +224,17 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     )
     async def kb_info(request: Request) -> Any:
         await service.authenticate(request)
+        kb = service.kb
         conclusions = [
             {"id": c.id, "kind": c.kind, "certainty": c.certainty, "statement": c.statement}
             for c in kb.content.conclusions.values()
         ]
         return {
-            "kb": stamp,
+            "kb": _stamp(kb),
             "title": kb.content.manifest.title,
             "conclusions": conclusions,
             "profile_schema": profile_schema(kb.content.vocabulary),
+            "reload": reload_info(service),
         }
 
     @app.post(
@@ -206,6 +245,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     )
     async def evaluate(request: Request) -> Response:
         profile = await service.body(request)
+        kb = service.kb
         request_id = request.headers.get("X-Request-ID")
         result = await service.run(kb.evaluate, profile, audit=service.audit, input_id=request_id)
         record = result.audit_record_id
@@ -221,6 +261,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     )
     async def explain(request: Request) -> Any:
         asked: ExplainRequest = cds.parsed(ExplainRequest, await service.body(request))
+        kb = service.kb
 
         def tree() -> dict[str, Any]:
             result = kb.evaluate(asked.profile)
@@ -235,7 +276,6 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 
 def _add_fhir_routes(app: FastAPI, service: Service) -> None:
     """The FHIR Questionnaire and the CDS Hooks endpoints."""
-    kb = service.kb
 
     @app.get(
         "/fhir/Questionnaire",
@@ -244,14 +284,14 @@ def _add_fhir_routes(app: FastAPI, service: Service) -> None:
     )
     async def fhir_questionnaire(request: Request) -> Response:
         await service.authenticate(request)
-        return JSONResponse(questionnaire(kb.content), media_type=FHIR_JSON)
+        return JSONResponse(questionnaire(service.kb.content), media_type=FHIR_JSON)
 
     @app.get(
         "/cds-services", responses=responses("Discovery", (401,)), summary="CDS Hooks discovery"
     )
     async def discovery(request: Request) -> Any:
         await service.authenticate(request)
-        return cds.discovery(kb)
+        return cds.discovery(service.kb)
 
     @app.post(
         "/cds-services/{service_id}",
@@ -261,6 +301,7 @@ def _add_fhir_routes(app: FastAPI, service: Service) -> None:
     )
     async def hook(service_id: str, request: Request) -> Response:
         await service.authenticate(request)  # 401 before 404: no probing without a token
+        kb = service.kb
         cds.known_service(kb, service_id)
         call = cds.hook_request(await read_json(request, service.limits))
         settings = service.settings
@@ -281,7 +322,7 @@ def _add_fhir_routes(app: FastAPI, service: Service) -> None:
     )
     async def feedback(service_id: str, request: Request) -> Any:
         await service.authenticate(request)
-        cds.known_service(kb, service_id)
+        cds.known_service(service.kb, service_id)
         data = await read_json(request, service.limits)
         return await service.run(cds.record_feedback, data, service.audit)
 
@@ -368,12 +409,15 @@ def _detail(error: Exception) -> str:
     return text.split(":\n", 1)[0] if isinstance(error, ProfileError) else text
 
 
-def _openapi(app: FastAPI, kb: KnowledgeBase, *, authenticated: bool) -> dict[str, Any]:
-    if app.openapi_schema is not None:
+def _openapi(app: FastAPI, service: Service) -> dict[str, Any]:
+    kb, authenticated = service.kb, service.verifier is not None
+    if app.openapi_schema is not None and service.openapi_digest == kb.digest:
         return app.openapi_schema
+    app.title, app.description = _title(kb), _description(kb)  # a reload may change them
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
+    service.openapi_digest = kb.digest
     # With authentication on, the profile's schema is for clients with a token (/kb):
     # the public document says only that a profile is a JSON object.
     schema.setdefault("components", {})["schemas"] = components(kb, profile=not authenticated)

@@ -7,6 +7,7 @@ so the page needs nothing stored and no token: a clinician's browser opens it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,8 +23,8 @@ from .problems import ServiceProblem
 EXPLANATION_PATH = "/explanation"
 
 
-def add_explanation_route(app: FastAPI, kb: KnowledgeBase) -> None:
-    """Register GET /explanation for `kb`."""
+def add_explanation_route(app: FastAPI, current: Callable[[], KnowledgeBase]) -> None:
+    """Register GET /explanation for the KB `current()` gives when a request comes."""
 
     @app.get(
         EXPLANATION_PATH,
@@ -47,6 +48,7 @@ def add_explanation_route(app: FastAPI, kb: KnowledgeBase) -> None:
                 f"the link lacks its {' and '.join(f'`{m}`' for m in missing)}",
             )
         conclusion, data = str(asked["conclusion"]), profile_of_link(str(asked["profile"]))
+        kb = current()
         result = kb.evaluate(data)
         if conclusion in result.conclusion_ids:
             page = explanation_page(result.explain(conclusion).to_dict(), kb.content, data)

@@ -54,12 +54,61 @@ class ConclusionInfo(BaseModel):
     statement: str
 
 
+class PublishedRelease(BaseModel):
+    generation: int
+    """0 for the release the service started with, one more for each swapped in."""
+    version: str
+    digest: str
+    requested_by: str
+    """`start`, `SIGHUP`, `--watch` or `POST /kb/reload`."""
+    at: str
+    supervisor: int
+    """The process id of `healthkb serve`, which takes SIGHUP."""
+
+
+class RefusedReload(BaseModel):
+    at: str
+    requested_by: str
+    reason: str
+    problems: list[dict[str, Any]]
+    """Each located: file, line, column, code, message, hint."""
+
+
+class WorkerRelease(BaseModel):
+    pid: int
+    generation: int
+    version: str
+    digest: str
+    tried: int
+    """The last generation it tried to swap in."""
+    failure: str | None
+    """Why it could not swap that one in (it serves its old release)."""
+
+
+class ReloadStatus(BaseModel):
+    generation: int
+    """The generation the worker that answered serves."""
+    published: PublishedRelease
+    refused: RefusedReload | None
+    """The last reload refused (the KB failed its checks) since one succeeded."""
+    workers: list[WorkerRelease]
+
+
 class KBInfo(BaseModel):
     kb: KBStamp
     title: str
     conclusions: list[ConclusionInfo]
     profile_schema: dict[str, Any]
     """The JSON Schema of a profile (as `healthkb schema` writes it)."""
+    reload: ReloadStatus | None
+    """Reloads (`healthkb serve`; None for an app made another way)."""
+
+
+class ReloadAnswer(BaseModel):
+    outcome: Literal["reloaded", "unchanged"]
+    published: PublishedRelease
+    workers: list[WorkerRelease]
+    """What every worker serves now: the published release."""
 
 
 class ExplainRequest(BaseModel):
@@ -161,6 +210,7 @@ DOCUMENTED = (
     Result,
     Answer,
     KBInfo,
+    ReloadAnswer,
     Health,
     ExplainRequest,
     Explanation,
@@ -197,12 +247,17 @@ def ref(name: str) -> dict[str, Any]:
 ERRORS: dict[int, str] = {
     400: "The body is not JSON, or nests too deeply.",
     401: "Authentication is on and the request has no valid CDS Hooks client JWT.",
-    404: "No such CDS service, conclusion or card.",
+    403: "The token lacks the scope asked for (a reload needs `healthkb:admin`), or the "
+    "service takes no reloads over HTTP (no authentication, listening beyond loopback).",
+    404: "No such CDS service, conclusion, card or source.",
+    409: "The reload did not reach every worker in time, or a worker could not swap it in "
+    "(`detail` says which and why); or this app takes no reloads.",
     412: "The hook's prefetch lacks the data the service needs (named in `detail`), and "
     "it could not be fetched from the call's FHIR server.",
     413: "The body is larger than the service's --max-body.",
     415: "The body is not JSON (Content-Type must be application/json).",
-    422: "The JSON does not fit: `problems` names each field, as the command line does.",
+    422: "The JSON does not fit: `problems` names each field, as the command line does. "
+    "For a reload: the KB failed its checks, `problems` says where; the old one serves on.",
     503: "The audit log cannot be written (it was damaged); nothing was answered.",
 }
 POST_ERRORS = (400, 401, 413, 415, 422)

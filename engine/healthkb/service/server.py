@@ -1,5 +1,9 @@
 """Running the service on uvicorn: one socket, `workers` processes, each with its own KB.
 
+This process is the service's supervisor: on SIGHUP (and with `--watch`, when a file of
+the KB changes) it swaps in the release now in the KB's folder, in every worker, without
+restarting any (service/reload.py); uvicorn's own supervisor would restart them all.
+
 The socket is bound here, before any worker starts, so `--port 0` works (the port the
 system chose is printed) and a port in use is an error at once, not in each worker.
 Binding an address other than loopback without authentication is refused unless the
@@ -12,23 +16,28 @@ import copy
 import ipaddress
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
+import threading
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import Multiprocess
 
+from ..content.loading.loader import bundled_root
 from ..errors import HealthKBError
 from ..knowledge_base import KnowledgeBase
 from .app import create_app
 from .auth import read_jwks
+from .reload import Reloader, ReloadFolder, watch
 from .settings import ENVIRONMENT_VARIABLE, Settings
 from .transport import ServiceConfig
 
@@ -101,14 +110,57 @@ def serve(
     workers: int,
     insecure: bool = False,
     access_log: bool = True,
+    watch_files: bool = False,
 ) -> None:
-    """Run the service until interrupted (SIGINT or SIGTERM)."""
+    """Run the service until interrupted (SIGINT or SIGTERM); reload on SIGHUP and, with
+    `watch_files`, whenever a file of the KB changes."""
     check_authentication(settings)
     check_exposure(host, settings, insecure)
     if workers < 1:
         raise ServeError(f"--workers must be at least 1; got {workers}")
-    with _seen_tokens_folder(settings) as settings:
-        _run(kb, settings, host=host, port=port, workers=workers, access_log=access_log)
+    with _seen_tokens_folder(settings) as settings, ReloadFolder.created(kb) as folder:
+        settings = replace(
+            settings,
+            workers=workers,
+            reload_folder=str(folder.path),
+            reload_without_token=is_loopback(host),
+        )
+        reloader = Reloader(folder, settings.kb_root, settings.require_signed, workers)
+        with _watching(settings, reloader, watch_files):
+            _run(
+                kb, settings, reloader, host=host, port=port, workers=workers, access_log=access_log
+            )
+
+
+class ReloadingSupervisor(Multiprocess):
+    """uvicorn's supervisor of worker processes, but SIGHUP swaps in the KB's new release
+    in every worker (service/reload.py) instead of restarting them."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket], reloader: Reloader):
+        super().__init__(config, sockets)
+        self.reloader = reloader
+
+    def handle_hup(self) -> None:
+        self.reloader.start("SIGHUP")
+
+
+@contextmanager
+def _watching(settings: Settings, reloader: Reloader, watch_files: bool) -> Iterator[None]:
+    """With `watch_files`, a thread asking for a reload whenever the KB's files change."""
+    if not watch_files:
+        yield
+        return
+    root = Path(settings.kb_root) if settings.kb_root else bundled_root()
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=watch, args=(root, lambda: reloader.start("--watch"), stop), daemon=True
+    )
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
 
 
 @contextmanager
@@ -133,7 +185,14 @@ def _logging() -> dict[str, Any]:
 
 
 def _run(
-    kb: KnowledgeBase, settings: Settings, *, host: str, port: int, workers: int, access_log: bool
+    kb: KnowledgeBase,
+    settings: Settings,
+    reloader: Reloader,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    access_log: bool,
 ) -> None:
     os.environ[ENVIRONMENT_VARIABLE] = settings.to_json()
     config = ServiceConfig(
@@ -166,6 +225,10 @@ def _run(
         # them, the others idle. libuv (under uvloop) then accepts one at a time and
         # yields, so connections spread over the workers.
         os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
-        Multiprocess(config, sockets=[sock]).run()
-    else:
+        ReloadingSupervisor(config, [sock], reloader).run()
+        return
+    previous = signal.signal(signal.SIGHUP, lambda number, frame: reloader.start("SIGHUP"))
+    try:
         uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        signal.signal(signal.SIGHUP, previous)

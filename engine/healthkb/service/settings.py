@@ -56,6 +56,15 @@ class Settings:
     """Fetch from a `fhirServer` over plain http too (tests on loopback only)."""
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     """Browser origins allowed to call the service (CORS), e.g. the CDS Hooks sandbox."""
+    require_signed: str | None = None
+    """The Ed25519 public key every release served must be signed with (`--require-signed`),
+    checked at start and on each reload."""
+    workers: int = 1
+    reload_folder: str | None = None
+    """The folder the service's processes share for reloads (service/reload.py)."""
+    reload_without_token: bool = False
+    """Whether `POST /kb/reload` is open without authentication: only when the service
+    listens on loopback alone (with authentication on, it needs a token's admin scope)."""
     seen_tokens: str | None = None
     """The folder where every worker records the ids (`jti`) of the tokens it accepted,
     so that no token is accepted twice by the service as a whole."""

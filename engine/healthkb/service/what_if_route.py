@@ -66,14 +66,14 @@ class WhatIfAnswer(BaseModel):
 class Answering(Protocol):
     """What the route needs of the service (service/app.py's `Service`)."""
 
-    kb: KnowledgeBase
+    @property
+    def kb(self) -> KnowledgeBase: ...
 
     def body(self, request: Request) -> Awaitable[Any]: ...
 
 
 def add_what_if_route(app: FastAPI, service: Answering) -> None:
     """Register POST /what-if, and its models in the app's OpenAPI document."""
-    kb = service.kb
 
     @app.post(
         "/what-if",
@@ -83,6 +83,7 @@ def add_what_if_route(app: FastAPI, service: Answering) -> None:
     )
     async def what_if(request: Request) -> Any:
         asked: WhatIfRequest = parsed(WhatIfRequest, await service.body(request))
+        kb = service.kb
 
         def answer() -> dict[str, Any]:
             result = kb.evaluate(asked.profile)
