@@ -62,8 +62,9 @@ def translation_coverage(content: KBContent, language: str) -> TranslationCovera
 
 def missing_translation_warnings(content: KBContent) -> list[Problem]:
     """One warning per wording a translation lacks, at the part of its file it belongs in
-    (answers in that language show the default language's wording there)."""
-    warnings: list[Problem] = []
+    (answers in that language show the default language's wording there), after those
+    for wordings of items the KB does not have."""
+    warnings: list[Problem] = list(content.translation_warnings)
     for language in sorted(content.translations):
         missing = translation_coverage(content, language).missing
         if not missing:

@@ -66,6 +66,7 @@ def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
         strata=checked.strata,
         digest=_digest(content | worded),
         translations=translations,
+        translation_warnings=tuple(sorted(checked.translation_warnings)),
         lock=lock,
         pending=tuple(sorted(pending)),
         changes=changes,

@@ -40,6 +40,7 @@ class Checked:
     silence_dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
     strata: dict[str, int] = field(default_factory=dict)
     analysable: bool = False
+    translation_warnings: list[Problem] = field(default_factory=list)
 
 
 def check_files(read: ReadFiles) -> Checked:
@@ -47,7 +48,13 @@ def check_files(read: ReadFiles) -> Checked:
     index = CitationIndex({s.item.id: SourceText(s.item.text) for s in read.sources})
     checked = Checked(index, problems=list(read.problems))
     checked.problems += _identity_and_citations(read, checked)
-    checked.problems += _translations(read)
+    translation_problems = _translations(read)
+    # A translation wording what the KB no longer has (or a misspelt id) changes no
+    # answer: a warning, so that removing a rule is not held up by its translation.
+    checked.translation_warnings = [
+        p for p in translation_problems if p.code == "unknown-translated-item"
+    ]
+    checked.problems += [p for p in translation_problems if p.code != "unknown-translated-item"]
     rule_problems = cross_file.duplicate_ids(read.rules, "rule")
     if read.vocabulary is not None:
         rule_problems += _rule_logic(read, checked)

@@ -52,6 +52,8 @@ class KBContent:
     """Loaded with links out of `root` allowed (its test cases are read the same way)."""
     translations: dict[str, TranslationFile] = field(default_factory=dict)
     """Each translation by its language tag as declared in `kb.yaml` (`kb/translations/`)."""
+    translation_warnings: tuple[Problem, ...] = ()
+    """Translated wordings of items the KB does not have (`unknown-translated-item`)."""
 
     @property
     def default_language(self) -> str:
