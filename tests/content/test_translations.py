@@ -19,6 +19,7 @@ from healthkb.content.languages.hedges import (
 )
 from healthkb.content.loading.loader import check_content
 from healthkb.editing.kb_validation import kb_warnings
+from healthkb.runtime.shipment import unpacked
 from support.translated_kb import edited_translation, translated_seed, untranslated_seed
 
 HEALTHKB = str(Path(sys.executable).with_name("healthkb"))
@@ -275,3 +276,9 @@ def test_coverage_counts_each_language_and_lists_what_is_missing(tmp_path: Path)
         2,
         "healthkb: --lang: this KB does not speak `fr`: it speaks en, zh-Hans\n",
     )
+
+
+def test_a_kb_shipped_to_a_worker_keeps_its_translations() -> None:
+    kb = healthkb.load()
+    with unpacked(kb.shipment()) as root:
+        assert healthkb.load(root).digest == kb.digest
