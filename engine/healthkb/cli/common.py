@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..content.languages.tags import choose_language
+from ..content.languages.translated import in_language
 from ..content.loading.kb_content import KBContent
 from ..content.loading.loader import bundled_root
 from ..errors import (
@@ -223,16 +224,21 @@ def writing(name: str | Path) -> Iterator[None]:
         raise UsageError(f"cannot write {where}: {error.strerror or error}") from None
 
 
-def kb_language(content: KBContent, wish: str | None) -> str | None:
-    """The KB language `--lang` asks for (its default without `--lang`); None, with the
-    reason on stderr, for a tag the KB does not speak (the command exits 2)."""
+def kb_language(content: KBContent, wish: str | None) -> str:
+    """The KB language `--lang` asks for (its default without `--lang`); a tag the KB
+    does not speak is a `UsageError` saying which it speaks (exit 2)."""
     if wish is None:
         return content.default_language
     try:
         return choose_language(wish, content.languages)
     except UnknownLanguageError as error:
-        print(f"healthkb: --lang: {error}", file=sys.stderr)
-        return None
+        raise UsageError(f"--lang: {error}") from None
+
+
+def worded(kb: KnowledgeBase, lang: str | None) -> KBContent:
+    """The KB's content worded in `lang` (a tag of its languages), or as its files say
+    it for None."""
+    return kb.content if lang is None else in_language(kb.content, kb.language(lang))
 
 
 def add_language_option(parser: argparse.ArgumentParser, what: str) -> None:

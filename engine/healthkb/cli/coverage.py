@@ -66,15 +66,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     kb, cases = loaded
     languages = [kb_language(kb.content, wish) for wish in args.lang or ()]
-    if None in languages:
-        return EXIT_USAGE
     found = coverage(kb.content, run_cases(kb, cases))
     report = found.to_dict()
     if languages:
         report["translations"] = [
-            translation_coverage(kb.content, language).to_dict()
-            for language in languages
-            if language is not None
+            translation_coverage(kb.content, language).to_dict() for language in languages
         ]
     print(coverage_json(report) if args.format == "json" else coverage_text(report))
     shortfalls = found.shortfalls(args.fail_under_sentences, args.fail_under_rules)

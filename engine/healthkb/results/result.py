@@ -151,6 +151,10 @@ class Result(_Frozen):
     """What is known of each source the conclusions rest on (see results/evidence.py)."""
     disclaimer: str | None = None
     """The KB's disclaimer, shown with every answer; in the JSON only when it has one."""
+    language: str | None = None
+    """The language the answer's wording is in, when another than the KB's default was
+    asked for (`lang=`); in the JSON only then, so an answer in the default language
+    reads as it always did."""
 
     _content: KBContent = PrivateAttr()
     _trace: Trace = PrivateAttr()
@@ -164,7 +168,7 @@ class Result(_Frozen):
         # Results of a sound KB stay byte for byte what they were before `conflicts`.
         data = handler(self)
         if isinstance(data, dict):
-            for name in ("conflicts", "disclaimer"):
+            for name in ("conflicts", "disclaimer", "language"):
                 if not data.get(name):
                     data.pop(name, None)
         return data
@@ -357,6 +361,7 @@ def build_result(
             for source_id in sorted(build.sources)
         },
         disclaimer=content.manifest.disclaimer,
+        language=content.language,
     )
 
 

@@ -90,8 +90,8 @@ def match_language(wish: str, available: Sequence[str]) -> str | None:
     >>> match_language("fr", ["en", "zh-Hans"]) is None
     True
     """
-    if wish == "*":
-        return None
+    if wish == "*":  # any language: the first, the KB's default
+        return available[0] if available else None
     found = _lookup(wish, available)
     if found is None and (likely := _likely(wish)) is not None:
         found = _lookup(likely, available)

@@ -52,6 +52,9 @@ class KBContent:
     """Loaded with links out of `root` allowed (its test cases are read the same way)."""
     translations: dict[str, TranslationFile] = field(default_factory=dict)
     """Each translation by its language tag as declared in `kb.yaml` (`kb/translations/`)."""
+    language: str | None = None
+    """The language this content's wording is in, when it is not the default language
+    (see `content/languages/translated.py`); None for the KB as its files say it."""
     translation_warnings: tuple[Problem, ...] = ()
     """Translated wordings of items the KB does not have (`unknown-translated-item`)."""
 
