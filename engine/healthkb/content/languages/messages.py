@@ -63,6 +63,21 @@ ZH_HANS: dict[str, str] = {
     "conclusion {id} was reached; use explain to see why": "已得出结论 {id}；用 explain 查看原因",
     "no rule concludes {id}": "没有规则得出 {id}",
     "why not {id}?": "为什么没有得出 {id}？",
+    # Explanation and why-not pages.
+    "Why <code>{id}</code>?": "为什么是 <code>{id}</code>？",
+    "Why {id}?": "为什么是 {id}？",
+    "certainty {certainty}": "确定程度：{certainty}",
+    "Proof": "推理过程",
+    "interpretation:": "解读：",
+    "Why not <code>{id}</code>?": "为什么没有得出 <code>{id}</code>？",
+    "Why not {id}?": "为什么没有得出 {id}？",
+    "Rules that could conclude it": "能得出它的规则",
+    "This conclusion was reached; ask for its explanation instead.": (
+        "已得出这一结论；请查看它的解释。"
+    ),
+    "No rule concludes it.": "没有规则得出它。",
+    "Profile evaluated": "评估的个人情况",
+    "the validated input": "经过校验的输入",
     # What is known of a source.
     "{id}: “{title}”, {publisher}, {author}, {published}; licence {licence}; language {language}": (
         "{id}：“{title}”，{publisher}，{author}，{published}；许可 {licence}；语言 {language}"
@@ -124,6 +139,16 @@ ZH_HANS: dict[str, str] = {
 """Simplified Chinese: the software's wording, in the plain words a health reader uses."""
 
 CATALOGUES: dict[str, dict[str, str]] = {"zh-Hans": ZH_HANS}
+
+AUTONYMS: dict[str, str] = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
+"""Languages by their own names, for a page's language switch."""
+
+
+def autonym(tag: str) -> str:
+    """A language's name for itself (its tag when not known)."""
+    return AUTONYMS.get(tag, tag)
+
+
 """Each language's catalogue, by the tag a KB declares."""
 
 
