@@ -41,12 +41,13 @@ def test_explain_and_why_not_in_simplified_chinese() -> None:
     assert why.stdout.startswith("为什么没有得出 thigh_buttock_fat_may_decrease？\n")
 
 
-@pytest.mark.parametrize("command", ["evaluate", "explain", "test", "fhir"])
+@pytest.mark.parametrize("command", ["evaluate", "explain", "test", "report", "fhir"])
 def test_an_unknown_language_is_a_usage_error_everywhere(command: str, tmp_path: Path) -> None:
     arguments = {
         "evaluate": ["evaluate", DISCOMFORT],
         "explain": ["explain", DISCOMFORT, "--conclusion", "stop_and_rest"],
         "test": ["test", str(ROOT)],
+        "report": ["report", str(ROOT), "--out", str(tmp_path / "site")],
         "fhir": ["fhir", "questionnaire", str(ROOT)],
     }[command]
     run = healthkb(*arguments, "--lang", "fr")
