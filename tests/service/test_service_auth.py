@@ -109,7 +109,10 @@ def test_health_stays_open_and_the_rest_is_closed(server: Server) -> None:
     with server.client() as client:
         assert client.get("/health").status_code == 200
         assert client.get("/openapi.json").status_code == 200
-        for path in ("/kb", "/cds-services", "/fhir/Questionnaire"):
+        # The playground's page and files hold no KB data; the source texts are the KB's.
+        assert client.get("/").status_code == 200
+        assert client.get("/playground/main.js").status_code == 200
+        for path in ("/kb", "/cds-services", "/fhir/Questionnaire", "/sources/any"):
             problem_of(client.get(path), 401)
 
 

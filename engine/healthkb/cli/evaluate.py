@@ -13,7 +13,7 @@ from ..content.loading.kb_content import KBContent
 from ..render import result_cds_hooks, result_json, result_markdown, result_text
 from ..render.html_explain import explanation_page, why_not_page
 from ..results.explain import Explanation, WhyNot
-from .audit_options import add_audit_options, open_audit_log
+from .audit_options import add_audit_options, check_audit_policy, open_audit_log
 from .common import (
     EXIT_OK,
     UsageError,
@@ -83,6 +83,7 @@ def register(commands: Any) -> None:
 def run_evaluate(args: argparse.Namespace) -> int:
     audit = open_audit_log(args)  # a bad checkpoint key stops it before any evaluation
     kb = load_kb(args.kb, args.allow_outside_links)
+    check_audit_policy(audit, kb)
     lang = _language(kb.content, args.lang)
     result = kb.evaluate_file(args.profile, lang=lang, audit=audit)
     print(RESULT_FORMATS[args.format](result))

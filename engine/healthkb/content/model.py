@@ -23,6 +23,7 @@ from pydantic import (
 
 from .approval_model import ApprovalPolicy
 from .languages.tags import BCP47Tag, same_tag
+from .personal_data import PersonalData
 from .provenance import (
     DEFAULT_REVIEW_WARNING_DAYS,
     UNKNOWN,
@@ -179,6 +180,10 @@ class Manifest(StrictModel):
     """How many days before a source's `review_by` `validate` starts warning."""
     approvals: ApprovalPolicy | None = None
     """Who must approve a release (`healthkb approve`) before `healthkb release` cuts it."""
+    # Left out of the digest when absent, so that a KB without one keeps its digest.
+    personal_data: PersonalData | None = Field(default=None, exclude_if=lambda value: value is None)
+    """What audit records keep of each profile attribute: keep, drop, hash, generalise
+    or encrypt (docs/auditors.md); without it, records keep the whole profile."""
     # Left out of the manifest's own dump (and so of the digest of a KB that declares no
     # languages); the digest reads it beside the translations (loading/assembly.py).
     languages: Languages | None = Field(default=None, exclude=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,6 +23,7 @@ from ..content.sources import ResolvedCitation
 from ..errors import HealthKBError, check_conclusion_id, did_you_mean
 from ..runtime.engine import Firing, Trace
 from .cds_cards import cds_cards
+from .deferred import DeferredModel, defer
 from .evidence import derivation_sources, provenance
 from .evidence import standing as evidence_standing
 from .explain import Explanation, Tree, WhyNot, explain, rule_why_not, why_not
@@ -63,7 +64,7 @@ class Derivation(_Frozen):
     the facts it used, its background facts'), sorted."""
 
 
-class ConclusionResult(_Frozen):
+class ConclusionResult(DeferredModel):
     """One conclusion, with the rule that reached it and the passages it rests on."""
 
     id: str
@@ -85,6 +86,7 @@ class ConclusionResult(_Frozen):
 
     @model_serializer(mode="wrap")
     def _without_fresh(self, handler: SerializerFunctionWrapHandler) -> Any:
+        self._materialise()
         data = handler(self)
         if isinstance(data, dict):
             for name in ("stale", "also_reached_by"):
@@ -126,7 +128,7 @@ class Conflict(_Frozen):
     message: str
 
 
-class Result(_Frozen):
+class Result(DeferredModel):
     """What the KB concludes for one profile, stamped with the KB's identity.
 
     A result is data: it pickles (so a worker process can return it), copies, and
@@ -166,6 +168,7 @@ class Result(_Frozen):
     @model_serializer(mode="wrap")
     def _without_empty_conflicts(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Results of a sound KB stay byte for byte what they were before `conflicts`.
+        self._materialise()
         data = handler(self)
         if isinstance(data, dict):
             for name in ("conflicts", "disclaimer", "language"):
@@ -196,9 +199,9 @@ class Result(_Frozen):
         # Equal as data: a pickled or rebuilt copy equals the result it came from.
         if not isinstance(other, Result):
             return NotImplemented
+        self._materialise()
+        other._materialise()
         return self.__dict__ == other.__dict__
-
-    __hash__ = None  # type: ignore[assignment]  # mutable dicts inside: not hashable
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Result:
         """A copy; with `update` changing any field, a *detached* one.
@@ -308,24 +311,41 @@ Cited = dict[tuple[str, str], list[ResolvedCitation]]
 
 @dataclass(frozen=True)
 class Reached:
-    """A conclusion reached, and the rule (and rule version) of its proof."""
+    """A conclusion reached, the rule (and rule version) of its proof, and the evidence
+    level and staleness of that derivation (as `ConclusionResult`'s `evidence` and
+    `stale`)."""
 
     id: str
     kind: str
     certainty: str
     rule_id: str
     rule_version: int
+    evidence_level: str = ""
+    stale: bool = False
 
 
-def conclusions_reached(content: KBContent, trace: Trace) -> list[Reached]:
+def conclusions_reached(
+    content: KBContent, trace: Trace, overdue: frozenset[str] = frozenset()
+) -> list[Reached]:
     """The conclusions of an evaluation as `build_result` orders them, without the rest
-    of a result (facts used, citations, derived facts, firings)."""
+    of a result (facts used, citations, derived facts, firings). `overdue`: the sources
+    past their review date today."""
     reached = []
-    for conclusion_id, firing in choose_proofs(trace, others=False).conclusions.items():
+    proofs = choose_proofs(trace, others=False)
+    for conclusion_id, firing in proofs.conclusions.items():
         declared = content.conclusions[conclusion_id]
         version = content.rules[firing.rule_id].version
+        standing = evidence_standing(content, trace.facts, proofs, conclusion_id, overdue)
         reached.append(
-            Reached(conclusion_id, declared.kind, declared.certainty, firing.rule_id, version)
+            Reached(
+                conclusion_id,
+                declared.kind,
+                declared.certainty,
+                firing.rule_id,
+                version,
+                standing.level,
+                standing.stale,
+            )
         )
     reached.sort(key=lambda c: (KIND_RANK[c.kind], c.id))
     return reached
@@ -343,23 +363,30 @@ def build_result(
     `overdue`: the sources past their review date today (see `overdue_sources`)."""
     build = _ResultBuilder(content, trace, choose_proofs(trace), {} if cited is None else cited)
     conclusions = build.conclusions(overdue)
-    private = {name: attribute.get_default() for name, attribute in _RESULT_PRIVATE.items()}
-    private.update(_content=content, _trace=trace, _proofs=build.proofs)
-    return _trusted(
+
+    def the_rest() -> dict[str, Any]:
+        # Built when first read (deferred.py): on a large KB, most of a result's cost.
+        for conclusion in conclusions:
+            conclusion._materialise()  # its other derivations add the sources they rest on
+        return {
+            "derived": build.derived(),
+            "fired": build.fired(),
+            "sources": {
+                source_id: provenance(content.sources[source_id], stale=source_id in overdue)
+                for source_id in sorted(build.sources)
+            },
+        }
+
+    return defer(
         Result,
-        _private=private,
+        the_rest,
+        _private={"_content": content, "_trace": trace, "_proofs": build.proofs},
         kb_id=content.manifest.id,
         kb_version=content.version,
         kb_digest=content.digest,
         profile=dict(profile),
         conclusions=conclusions,
-        derived=build.derived(),
-        fired=build.fired(),
         conflicts=_conflicts(content.conclusions, conclusions),
-        sources={
-            source_id: provenance(content.sources[source_id], stale=source_id in overdue)
-            for source_id in sorted(build.sources)
-        },
         disclaimer=content.manifest.disclaimer,
         language=content.language,
     )
@@ -404,10 +431,10 @@ class _ResultBuilder:
                 self.content, self.facts, self.proofs, conclusion_id, overdue
             )
             self.sources |= standing.sources
-            others = [self.derivation(f) for f in self.proofs.also.get(conclusion_id, ())]
             conclusions.append(
-                _trusted(
+                defer(
                     ConclusionResult,
+                    self.other_derivations(conclusion_id),
                     id=conclusion_id,
                     kind=declared.kind,
                     certainty=declared.certainty,
@@ -419,11 +446,16 @@ class _ResultBuilder:
                     citations=list(citations),
                     evidence=standing.evidence(),
                     stale=standing.stale,
-                    also_reached_by=others,
                 )
             )
         conclusions.sort(key=lambda c: (KIND_RANK[c.kind], c.id))
         return conclusions
+
+    def other_derivations(self, conclusion_id: str) -> Callable[[], dict[str, Any]]:
+        """What builds a conclusion's `also_reached_by` when it is first read."""
+        return lambda: {
+            "also_reached_by": [self.derivation(f) for f in self.proofs.also.get(conclusion_id, ())]
+        }
 
     def derivation(self, firing: Firing) -> Derivation:
         """Another derivation of a conclusion, with the sources it rests on."""
@@ -493,7 +525,6 @@ def _trusted(model: type[_M], _private: dict[str, Any] | None = None, **values: 
 
 
 _set = object.__setattr__
-_RESULT_PRIVATE = Result.__private_attributes__
 
 
 def _conflicts(

@@ -25,6 +25,7 @@ const state = {
   chosen: null,
   evaluation: 0,
   timer: null,
+  scheduled: null,
   retry: null,
   sources: new Map(),
 };
@@ -89,17 +90,31 @@ function showKB(kb) {
   fill(choice, el("option", { value: "" }, "(choose a conclusion)"),
     kb.conclusions.map((c) => el("option", { value: c.id }, c.id)));
   choice.value = previous;
-  // The language switch: shown when the service offers several (`languages` in /kb).
-  const languages = kb.languages || [];
+  // The language switch, shown when /kb offers several languages (`languages`:
+  // `{default, available}`); the one chosen goes with every call as Accept-Language.
+  const offered = kb.languages || {};
+  const languages = Array.isArray(offered) ? offered : offered.available || [];
   const select = $("language");
   if (languages.length > 1 && !select.options.length) {
-    fill(select, languages.map((tag) => el("option", { value: tag }, tag)));
-    select.value = kb.default_language || languages[0];
+    fill(select, languages.map((tag) => el("option", { value: tag, lang: tag }, languageName(tag))));
+    select.value = offered.default || languages[0];
     $("language-setting").hidden = false;
   }
 }
 
+function languageName(tag) {
+  try {
+    return `${new Intl.DisplayNames([tag], { type: "language" }).of(tag)} (${tag})`;
+  } catch {
+    return tag;
+  }
+}
+
 function scheduleEvaluation() {
+  // A text box's `change` (on leaving it) follows the `input` events already counted.
+  const key = JSON.stringify(state.form.profile());
+  if (key === state.scheduled) return;
+  state.scheduled = key;
   clearTimeout(state.timer);
   $("conclusions").dataset.state = "waiting";
   state.timer = setTimeout(evaluateNow, DEBOUNCE_MS);
@@ -109,6 +124,7 @@ async function evaluateNow() {
   if (!state.form) return;
   const ticket = ++state.evaluation;
   const profile = state.form.profile();
+  state.scheduled = JSON.stringify(profile);
   const area = $("conclusions");
   area.setAttribute("aria-busy", "true");
   $("profile-sent").textContent = JSON.stringify(profile, null, 2);
@@ -122,6 +138,14 @@ async function evaluateNow() {
     return;
   }
   if (ticket !== state.evaluation) return;
+  if (state.kb && result.kb_digest !== state.kb.kb.digest) {
+    // The service reloaded its KB (`serve --watch`): its questions may have changed too.
+    state.questionnaire = null;
+    state.kb = null;
+    state.sources.clear();
+    load();
+    return;
+  }
   area.removeAttribute("aria-busy");
   fill($("token-problem"));
   $("retry").hidden = true;

@@ -66,7 +66,8 @@ function proofRule(rule, onPassage) {
     }
     conditions.append(item);
   }
-  return el("div", { class: "rule" }, ruleHead(rule), conditions, withPassageButtons(rule.citations, onPassage));
+  return el("div", { class: "rule", "data-rule": rule.id }, ruleHead(rule), conditions,
+    withPassageButtons(rule.citations, onPassage));
 }
 
 /** A proof tree (`/explain` of a conclusion reached). */
@@ -99,7 +100,7 @@ function failure(node, onPassage) {
 }
 
 function whyNotRule(rule, onPassage) {
-  return el("div", { class: "rule" }, ruleHead(rule, rule.status !== "active" ? ` (${rule.status})` : ""),
+  return el("div", { class: "rule", "data-rule": rule.id }, ruleHead(rule, rule.status !== "active" ? ` (${rule.status})` : ""),
     failure(rule.failed, onPassage), withPassageButtons(rule.citations, onPassage));
 }
 
@@ -130,7 +131,7 @@ export function whatIfView(answer, onApply) {
     const apply = el("button", { type: "button" }, `Apply proposal ${index + 1}`);
     apply.addEventListener("click", () => onApply(proposal));
     list.append(el(
-      "li", { class: "proposal" },
+      "li", { class: "proposal", "data-changes": JSON.stringify(proposal.changes) },
       el("p", {}, `Cost ${proposal.cost}; then reached: ${proposal.reaches.join(", ") || "nothing"}`
         + (proposal.loses.length ? `; lost: ${proposal.loses.join(", ")}` : "")),
       el("ul", {}, changes),
