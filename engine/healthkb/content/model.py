@@ -29,6 +29,7 @@ from .provenance import (
     UNKNOWN,
     EvidenceLevel,
     LanguageTag,
+    OriginalText,
     Translation,
     Unknown,
 )
@@ -237,6 +238,10 @@ class Source(StrictModel):
     """Under which licence or copyright the text is quoted here, or `unknown`."""
     translation: Translation | None = None
     """For a translated text: the original's language and title, the translator and when."""
+    # Left out of the digest when absent, so that a source without one keeps its digest.
+    original: OriginalText | None = Field(default=None, exclude_if=lambda value: value is None)
+    """For a translated text, when it is at hand: the original text, its sentences aligned
+    to the translation's. Without it answers say the original is not available."""
     evidence: EvidenceLevel = "not_assessed"
     """How strong the source's evidence is, on the scale docs/editors.md describes."""
     reviewed: datetime.date | None = None

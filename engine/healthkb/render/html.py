@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from ..content.languages.messages import autonym
-from ..content.model import Attribute
+from ..content.languages.messages import autonym, say
+from ..content.model import Attribute, Source
 from ..content.rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
 from ..content.sources import Paragraph, SourceText
 from ..results.tree_text import protected_text
@@ -139,6 +139,28 @@ def kb_stamp(kb_id: str, version: str, digest: str) -> str:
         f"knowledge base <code>{esc(kb_id)}</code> version <code>{esc(version)}</code>, "
         f"digest <code>{esc(digest)}</code>"
     )
+
+
+def original_html(source: Source, lang: str | None) -> str:
+    """A translated source's original text (in its own language, for the browser's
+    font), or a note that it is not available here; nothing for a source in its own
+    language."""
+    if source.original is not None:
+        tag = esc(source.original.language)
+        heading = say(lang, "original text ({language})", language=tag)
+        paragraphs = "".join(
+            f"<p>{esc(line)}</p>" for line in source.original.text.splitlines() if line.strip()
+        )
+        return f'<h4>{heading}</h4><div class="article original" lang="{tag}">{paragraphs}</div>'
+    if source.translation is None:
+        return ""
+    note = say(
+        lang,
+        "The original text ({language}) is not available here: the passages above are the "
+        "translation's.",
+        language=source.translation.original_language,
+    )
+    return f'<p class="original-missing"><em>{esc(note)}</em></p>'
 
 
 # --- source text with highlighted passages -------------------------------------------

@@ -20,6 +20,7 @@ from .html import (
     esc,
     inline_code,
     kb_stamp,
+    original_html,
     page,
     value_text,
 )
@@ -119,9 +120,28 @@ def _citations(citations: list[Tree], lang: str | None) -> str:
         parts.append(
             f"<blockquote>“{esc(c['quote'])}”<br>"
             f'<a href="#{esc(target)}">{esc(c["source"])} {esc(c["sentence"])}</a>'
-            f"{note}</blockquote>"
+            f"{_other_language(c, lang)}{note}</blockquote>"
         )
     return "".join(parts)
+
+
+def _other_language(citation: Tree, lang: str | None) -> str:
+    """The original sentence beside a translated quote (or that the quote is the
+    original's), with the original's `lang` so that the browser picks its font."""
+    if citation.get("language"):
+        said = say(lang, "quoted from the original ({language})", language=citation["language"])
+        return f"<br><small>{esc(said)}</small>"
+    original = citation.get("original")
+    if not original:
+        return ""
+    said = say(
+        lang,
+        "original ({language}) {sentence}: “{text}”",
+        language=esc(original["language"]),
+        sentence=esc(original["sentence"]),
+        text=f'<span lang="{esc(original["language"])}">{esc(original["text"])}</span>',
+    )
+    return f"<br><small>{said}</small>"
 
 
 def _derivations(conclusion: Tree, lang: str | None) -> str:
@@ -294,5 +314,6 @@ def _sources(tree: Tree, content: KBContent, lang: str | None) -> str:
                 prefix=f"{source_id}-",
             )
         )
+        parts.append(original_html(source, lang))
         parts.append("</section>")
     return "\n".join(parts)

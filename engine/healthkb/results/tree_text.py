@@ -51,11 +51,33 @@ def _citation_lines(citations: list[Tree], depth: int, lang: str | None) -> list
                 quote=c["quote"],
             )
         )
+        lines += _other_language_lines(c, pad + _STEP, lang)
         if c.get("interpretation"):
             lines.append(
                 f"{pad}{_STEP}" + say(lang, "interpretation: {text}", text=c["interpretation"])
             )
     return lines
+
+
+def _other_language_lines(citation: Tree, pad: str, lang: str | None) -> list[str]:
+    """A quote's other language: the original sentence a translated quote renders, or
+    that the quote is from the original text."""
+    if citation.get("language"):
+        said = say(lang, "quoted from the original ({language})", language=citation["language"])
+        return [pad + said]
+    original = citation.get("original")
+    if not original:
+        return []
+    return [
+        pad
+        + say(
+            lang,
+            "original ({language}) {sentence}: “{text}”",
+            language=original["language"],
+            sentence=original["sentence"],
+            text=original["text"],
+        )
+    ]
 
 
 def _rule_lines(rule: Tree, depth: int, lang: str | None) -> list[str]:

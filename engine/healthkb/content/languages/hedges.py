@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import re
 
-from ..checks.certainty import hedges_in as english_hedges_in
-from ..model import CERTAINTY_RANK
-
 CHINESE_HEDGES: dict[str, str] = {
     # At most `possible`: it can happen, no more.
     "可能": "possible",
@@ -97,29 +94,3 @@ def chinese_hedges_in(text: str) -> list[tuple[str, str]]:
         elif word in CHINESE_CERTAINTY_WORDS:
             found.append((word, "certain"))
     return found
-
-
-def hedges_in(text: str, language: str) -> list[tuple[str, str]]:
-    """The hedges of `text` written in language `language` (empty for a language whose
-    hedges are not known: see `knows_hedges`)."""
-    primary = primary_language(language)
-    if primary == "zh":
-        return chinese_hedges_in(text)
-    if primary == "en":
-        return english_hedges_in(text)
-    return []
-
-
-def expressed_certainty(text: str, language: str) -> tuple[str, str]:
-    """The certainty the wording of `text` expresses, and the hedge that decides it:
-    its weakest hedge's, or `established` with no hedge."""
-    weakest = ("", "established")
-    for word, level in hedges_in(text, language):
-        if level in CERTAINTY_RANK and CERTAINTY_RANK[level] < CERTAINTY_RANK[weakest[1]]:
-            weakest = (word, level)
-    return weakest
-
-
-def certainty_words(text: str, language: str) -> list[str]:
-    """The words of certainty in `text` ("certainly", 一定)."""
-    return [word for word, level in hedges_in(text, language) if level == "certain"]

@@ -63,6 +63,12 @@ ZH_HANS: dict[str, str] = {
     "conclusion {id} was reached; use explain to see why": "已得出结论 {id}；用 explain 查看原因",
     "no rule concludes {id}": "没有规则得出 {id}",
     "why not {id}?": "为什么没有得出 {id}？",
+    # A source's original text beside its translation.
+    "quoted from the original ({language})": "引自原文（{language}）",
+    "original ({language}) {sentence}: “{text}”": "原文（{language}）{sentence}：“{text}”",
+    "original text ({language})": "原文（{language}）",
+    "The original text ({language}) is not available here: the passages above are the "
+    "translation's.": "此处没有原文（{language}）：以上段落均为译文。",
     # Explanation and why-not pages.
     "Why <code>{id}</code>?": "为什么是 <code>{id}</code>？",
     "Why {id}?": "为什么是 {id}？",

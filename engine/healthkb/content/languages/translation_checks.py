@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from ...errors import Problem, did_you_mean
+from ..checks.certainty import hedges_in as english_hedges_in
 from ..located_items import Placed
-from ..model import Attribute, Conclusion, FactType, Manifest, Vocabulary
+from ..model import CERTAINTY_RANK, Attribute, Conclusion, FactType, Manifest, Vocabulary
 from ..rule_model import Rule
 from ..silence_model import Silence
-from .hedges import certainty_words, expressed_certainty, hedges_in, knows_hedges
+from .hedges import chinese_hedges_in, knows_hedges, primary_language
 from .tags import same_tag
 from .translation_model import FactTranslation, TranslationFile
 
@@ -316,3 +317,29 @@ def wording_keys(
             keys += [f"{at}.values.{value}" for value in spec.values or []]
     keys += [f"silences.{silence.id}.reason" for silence in silences]
     return keys
+
+
+def hedges_in(text: str, language: str) -> list[tuple[str, str]]:
+    """The hedges of `text` written in language `language` (empty for a language whose
+    hedges are not known: see `knows_hedges`)."""
+    primary = primary_language(language)
+    if primary == "zh":
+        return chinese_hedges_in(text)
+    if primary == "en":
+        return english_hedges_in(text)
+    return []
+
+
+def expressed_certainty(text: str, language: str) -> tuple[str, str]:
+    """The certainty the wording of `text` expresses, and the hedge that decides it:
+    its weakest hedge's, or `established` with no hedge."""
+    weakest = ("", "established")
+    for word, level in hedges_in(text, language):
+        if level in CERTAINTY_RANK and CERTAINTY_RANK[level] < CERTAINTY_RANK[weakest[1]]:
+            weakest = (word, level)
+    return weakest
+
+
+def certainty_words(text: str, language: str) -> list[str]:
+    """The words of certainty in `text` ("certainly", 一定)."""
+    return [word for word, level in hedges_in(text, language) if level == "certain"]

@@ -18,6 +18,7 @@ from ..checks.personal_data_policy import check_personal_data
 from ..checks.stratification import stratify_rules
 from ..checks.vocabulary_places import VocabularyPlaces
 from ..fhir_mapping import check_fhir_mapping
+from ..languages.originals import check_original, original_texts
 from ..languages.translation_checks import check_languages, check_translation
 from ..located_items import Placed
 from ..logic import Conjunction, TooComplex, to_dnf
@@ -47,8 +48,13 @@ class Checked:
 
 def check_files(read: ReadFiles) -> Checked:
     """Check what was read across files: ids, versions, citations, rules, strata."""
-    index = CitationIndex({s.item.id: SourceText(s.item.text) for s in read.sources})
+    index = CitationIndex(
+        {s.item.id: SourceText(s.item.text) for s in read.sources},
+        originals=original_texts(read.sources),
+    )
     checked = Checked(index, problems=list(read.problems))
+    for source in read.sources:
+        checked.problems += check_original(source, index.originals)
     checked.problems += _identity_and_citations(read, checked)
     translation_problems = _translations(read)
     # A translation wording what the KB no longer has (or a misspelt id) changes no

@@ -48,7 +48,7 @@ ITEM_KINDS: tuple[ItemKind, ...] = ("source", "conclusion", "fact", "rule", "tra
 # The fields of a rule that make up its content, in the order the digest reads them.
 RULE_FIELDS = ("when", "then", "because", "status", "evidence")
 # The fields of a source that make up its content.
-SOURCE_FIELDS = ("text", "evidence", "reviewed", "review_by")
+SOURCE_FIELDS = ("text", "evidence", "reviewed", "review_by", "original")
 # The properties of an attribute that make up its content.
 ATTRIBUTE_FIELDS = ("type", "values", "min", "max", "unit", "changeable", "cost")
 
