@@ -248,8 +248,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         summary="Evaluate a profile (the JSON of `healthkb evaluate --format json`)",
     )
     async def evaluate(request: Request) -> Response:
+        kb = service.kb  # the release of the moment the request came, whatever its body's pace
         profile = await service.body(request)
-        kb = service.kb
         request_id = request.headers.get("X-Request-ID")
         result = await service.run(kb.evaluate, profile, audit=service.audit, input_id=request_id)
         record = result.audit_record_id
@@ -264,8 +264,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         summary="Explain a conclusion, or why it was not reached",
     )
     async def explain(request: Request) -> Any:
-        asked: ExplainRequest = cds.parsed(ExplainRequest, await service.body(request))
         kb = service.kb
+        asked: ExplainRequest = cds.parsed(ExplainRequest, await service.body(request))
 
         def tree() -> dict[str, Any]:
             result = kb.evaluate(asked.profile)
@@ -304,8 +304,8 @@ def _add_fhir_routes(app: FastAPI, service: Service) -> None:
         summary="CDS Hooks patient-view: cards from the patient's answers and Observations",
     )
     async def hook(service_id: str, request: Request) -> Response:
-        await service.authenticate(request)  # 401 before 404: no probing without a token
         kb = service.kb
+        await service.authenticate(request)  # 401 before 404: no probing without a token
         cds.known_service(kb, service_id)
         call = cds.hook_request(await read_json(request, service.limits))
         settings = service.settings
