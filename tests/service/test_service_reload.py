@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import io
 import json
+import os
 import signal
 import socket
 import threading
@@ -181,6 +182,8 @@ def test_sighup_swaps_the_release_in_every_worker_without_restarting_them(
     with running(served, "--workers", "2") as server:
         wait_for(lambda: every_worker_on(server, 0, 2), "both workers report")
         pids = {r["pid"] for r in reload_status(server)["workers"]}
+        for pid in pids:  # a hangup of the whole process group stops no worker
+            os.kill(pid, signal.SIGHUP)
         install(next_release, served)
         server.process.send_signal(signal.SIGHUP)
         wait_for(lambda: every_worker_on(server, 1, 2), "both workers swap")

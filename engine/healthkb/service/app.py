@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -193,6 +194,9 @@ def _description(kb: KnowledgeBase) -> str:
 def create_app_from_environment() -> FastAPI:
     """The app of one uvicorn worker: the KB and settings `healthkb serve` handed over."""
     settings = Settings.from_environment()
+    # SIGHUP is the supervisor's (`healthkb serve` swaps the release in every worker): a
+    # hangup sent to the whole process group must not stop a worker.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if settings.reload_folder is not None:
         # The files `healthkb serve` checked, or those of the release swapped in last: the
         # KB's folder may have changed since (a worker is started again after a crash).
