@@ -6,6 +6,7 @@ run against the one in this process, byte for byte.
 
 from __future__ import annotations
 
+import datetime
 import fcntl
 import gzip
 import hashlib
@@ -57,10 +58,28 @@ def expected_answer(kb: healthkb.KnowledgeBase, line: dict[str, Any]) -> dict[st
                 "certainty": c.certainty,
                 "rule": c.rule_id,
                 "rule_version": c.rule_version,
+                "evidence": c.evidence,
+                **({"stale": True} if c.stale else {}),
             }
             for c in result.conclusions
         ],
     }
+
+
+def test_batch_answers_carry_each_conclusions_evidence_and_stale_flag_as_evaluate_does(
+    tmp_path: Path,
+) -> None:
+    overdue = healthkb.load(today=lambda: datetime.date(2027, 11, 30))  # past review_by
+    people = population.write(tmp_path / "people.jsonl", 40)
+    run_batch(people, tmp_path / "answers.jsonl", overdue, workers=1)
+    lines = [json.loads(line) for line in people.read_text().splitlines()]
+    answers = read_answers(tmp_path / "answers.jsonl")
+    for answer in answers:
+        del answer["answer_digest"]
+    assert answers == [expected_answer(overdue, line) for line in lines]
+    reached = [c for answer in answers for c in answer["conclusions"]]
+    assert reached and all(c["stale"] is True for c in reached)
+    assert {c["evidence"]["scale"] for c in reached} == {"OCEBM-2011-adapted"}
 
 
 def test_answers_are_in_input_order_with_their_ids_and_match_one_by_one_evaluation(
