@@ -187,11 +187,12 @@ class AuditLog:
         ran) in order, durably, with one fsync; their record ids, in order. Given the KB
         that `evaluated_by` them, the records are protected as its personal-data policy
         says, and the store keeps a copy of that KB (kb_copies.py) before them."""
-        if evaluated_by is not None and evaluated_by.digest not in self._kept_kbs:
-            with self._lock:  # the store's writer connection is this log's, one user at a time
-                self._keep_kb(evaluated_by)
+        if evaluated_by is not None:
             policy = policy_of(evaluated_by)
             bodies = [protect(body, policy, self._hash_key) for body in bodies]
+            if evaluated_by.digest not in self._kept_kbs:
+                with self._lock:  # the store's writer connection: one thread at a time
+                    self._keep_kb(evaluated_by)
         return self._append([functools.partial(chain_record, body) for body in bodies])
 
     def _keep_kb(self, content: KBContent) -> None:
