@@ -291,7 +291,7 @@ def test_the_keyboard_alone_answers_explains_and_applies_a_what_if(
     # A conclusion reached: its proof, and a passage it cites, reached with Enter.
     tab_to(playground, '[data-conclusion="warm_up_and_stretch"] button')
     keyboard.press("Enter")
-    playground.page.wait_for_selector("#detail .proof")
+    playground.page.wait_for_function("() => document.activeElement.matches('#detail .proof h3')")
     tab_to(playground, "#detail .passage-link")
     keyboard.press("Enter")
     playground.page.wait_for_function("() => document.activeElement.tagName === 'MARK'")
@@ -328,16 +328,19 @@ def test_with_authentication_on_the_token_field_sends_each_call_its_bearer_token
         assert "no `Authorization: Bearer` token" in problem.inner_text()
         assert page.locator("#answers fieldset").count() == 0
 
-        def send_with(path: str) -> None:
+        def send_with(path: str, key: str = "") -> None:
             page.fill("#token", token(keys, server.url + path))
-            page.click("#retry")
+            if key:
+                page.press("#token", key)
+            else:
+                page.click("#retry")
 
         send_with("/fhir/Questionnaire")
         # A token is for one endpoint (its `aud`), once (its `jti`): /kb needs a new one.
         page.wait_for_function(
             "() => document.getElementById('token-problem').textContent.includes('(/kb)')"
         )
-        send_with("/kb")
+        send_with("/kb", key="Enter")  # Enter in the field sends too
         playground.wait_for_form()
         profile = {"symptoms": {"physical_discomfort": True}}
         playground.fill(profile)

@@ -24,6 +24,7 @@ const state = {
   result: null,
   chosen: null,
   evaluation: 0,
+  explanation: 0,
   timer: null,
   scheduled: null,
   retry: null,
@@ -88,7 +89,7 @@ function showKB(kb) {
   const choice = $("conclusion-choice");
   const previous = choice.value;
   fill(choice, el("option", { value: "" }, "(choose a conclusion)"),
-    kb.conclusions.map((c) => el("option", { value: c.id }, c.id)));
+    kb.conclusions.map((c) => el("option", { value: c.id, title: c.statement }, `${c.id} (${c.kind})`)));
   choice.value = previous;
   // The language switch, shown when /kb offers several languages (`languages`:
   // `{default, available}`); the one chosen goes with every call as Accept-Language.
@@ -193,20 +194,21 @@ function answersChanged() {
 
 function choose(id) {
   $("conclusion-choice").value = id;
-  explainChosen();
+  explainChosen({ focus: true });
 }
 
-async function explainChosen() {
+async function explainChosen(options = {}) {
   const id = $("conclusion-choice").value;
   if (!id || !state.result) return;
   state.chosen = id;
+  const ticket = ++state.explanation;
   const reached = state.result.conclusions.some((c) => c.id === id);
   const profile = state.profile;
   const tree = await attempt(
     () => client.post("/explain", { profile, conclusion: id, why_not: !reached }),
-    $("detail"), explainChosen,
+    $("detail"), () => explainChosen(options),
   );
-  if (!tree || profile !== state.profile) return;
+  if (!tree || profile !== state.profile || ticket !== state.explanation) return;
   const statement = (state.kb.conclusions.find((c) => c.id === id) || {}).statement;
   fill($("detail"), reached ? proofView(tree, showPassage) : whyNotView(tree, statement, showPassage));
   const button = $("what-if");
@@ -214,6 +216,7 @@ async function explainChosen() {
   button.dataset.avoid = reached ? "true" : "false";
   $("what-if-area").hidden = false;
   fill($("what-if-answer"));
+  if (options.focus) $("detail").querySelector("h3").focus();
   await showArticle(citationsIn(tree));
 }
 
@@ -268,7 +271,10 @@ function languageChanged() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("explain").addEventListener("click", explainChosen);
+  $("explain").addEventListener("click", () => explainChosen({ focus: true }));
+  $("token").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && state.retry) state.retry();
+  });
   $("what-if").addEventListener("click", whatIf);
   $("retry").addEventListener("click", () => state.retry && state.retry());
   $("language").addEventListener("change", languageChanged);
