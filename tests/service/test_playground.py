@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Route
 
 from conftest import ROOT
 from support.client_tokens import ISSUER, Keys, token
@@ -406,3 +406,34 @@ def test_after_the_service_reloads_its_kb_the_page_asks_for_its_questions_again(
         assert sent == {"symptoms": {"physical_discomfort": True}}
         assert shown == evaluated(server, sent) == ["stop_and_rest"]
         context.close()
+
+
+def test_an_answer_that_arrives_after_the_person_typed_again_is_not_shown(
+    playground: Playground, server: Server
+) -> None:
+    page = playground.page
+    playground.answered()  # the empty form's evaluation, on load
+    held: list[Route] = []
+    page.route("**/evaluate", lambda route: held.append(route))
+
+    def wait_for_calls(count: int) -> None:
+        for _ in range(200):
+            if len(held) >= count:
+                return
+            page.wait_for_timeout(50)
+        raise AssertionError(f"the page made {len(held)} call(s), not {count}")
+
+    playground.answer("symptoms.physical_discomfort", True)
+    wait_for_calls(1)
+    playground.answer("symptoms.physical_discomfort", False)
+    # The first answer comes back after the second edit, before its evaluation starts
+    # (0.3 s later): it answers answers no longer there.
+    held[0].continue_()
+    wait_for_calls(2)
+    conclusions = page.locator("#conclusions")
+    assert conclusions.get_attribute("data-state") == "waiting"
+    assert page.locator('[data-conclusion="stop_and_rest"]').count() == 0
+    held[1].continue_()
+    sent, shown = playground.answered()
+    assert sent == {"symptoms": {"physical_discomfort": False}}
+    assert shown == evaluated(server, sent) == []

@@ -70,13 +70,14 @@ async function attempt(action, place, retry) {
 
 async function load() {
   const status = $("form-status");
+  const waiting = () => state.retry && fill(status, "The service asks for a token: see the Token field above.");
   state.questionnaire ??= await attempt(() => client.get(QUESTIONNAIRE), status, load);
-  if (!state.questionnaire) return;
+  if (!state.questionnaire) return waiting();
   state.kb ??= await attempt(() => client.get("/kb"), status, load);
-  if (!state.kb) return;
+  if (!state.kb) return waiting();
   showKB(state.kb);
   const kept = state.form ? state.form.answers() : new Map();
-  state.form = buildForm($("answers"), state.questionnaire, scheduleEvaluation);
+  state.form = buildForm($("answers"), state.questionnaire, scheduleEvaluation, $("language").value);
   for (const [linkId, value] of kept) state.form.setAnswer(linkId, value);
   fill(status, "Answer any question: the conclusions follow as you type.");
   evaluateNow();
@@ -125,20 +126,24 @@ async function evaluateNow() {
   if (!state.form) return;
   const ticket = ++state.evaluation;
   const profile = state.form.profile();
-  state.scheduled = JSON.stringify(profile);
+  const key = JSON.stringify(profile);
+  state.scheduled = key;
   const area = $("conclusions");
   area.setAttribute("aria-busy", "true");
   $("profile-sent").textContent = JSON.stringify(profile, null, 2);
+  // Answers edited since this call was sent: a newer evaluation is on its way (or
+  // scheduled), and this answer would show conclusions for answers no longer there.
+  const outdated = () => ticket !== state.evaluation || state.scheduled !== key;
   let result;
   try {
     result = await client.post("/evaluate", profile);
   } catch (error) {
-    if (ticket !== state.evaluation) return;  // a newer edit's evaluation is on its way
+    if (outdated()) return;
     area.removeAttribute("aria-busy");
     refused(error, profile);
     return;
   }
-  if (ticket !== state.evaluation) return;
+  if (outdated()) return;
   if (state.kb && result.kb_digest !== state.kb.kb.digest) {
     // The service reloaded its KB (`serve --watch`): its questions may have changed too.
     state.questionnaire = null;
