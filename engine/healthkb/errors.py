@@ -31,6 +31,7 @@ command line, a service problem document) are plain `Exception`s turned into
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,11 @@ class Problem:
     code: str
     message: str
     hint: str = field(default="", compare=False)
+    see: tuple[str, ...] = field(default=(), compare=False)
+    """Other places that matter, each `file:line:column (what is there)`: where a name
+    used here is declared, the other rule of a conflict."""
+    witness: dict[str, Any] | None = field(default=None, compare=False)
+    """A profile that shows the problem when evaluated (an analysis finding's)."""
 
     def __str__(self) -> str:
         place = self.file
@@ -54,10 +60,19 @@ class Problem:
         text = f"{place}: {self.code}: {self.message}"
         if self.hint:
             text = f"{text} ({self.hint})"
-        return text
+        return text + "".join(f"\n{line}" for line in self.detail_lines())
 
-    def to_dict(self) -> dict[str, str | int]:
-        return {
+    def detail_lines(self) -> list[str]:
+        """The lines under the problem's own: `  see: ...`, then `  witness: ...`."""
+        lines = [f"  see: {place}" for place in self.see]
+        if self.witness is not None:
+            lines.append(
+                f"  witness: {json.dumps(self.witness, sort_keys=True, ensure_ascii=False)}"
+            )
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "file": self.file,
             "line": self.line,
             "column": self.column,
@@ -65,6 +80,11 @@ class Problem:
             "message": self.message,
             "hint": self.hint,
         }
+        if self.see:
+            data["see"] = list(self.see)
+        if self.witness is not None:
+            data["witness"] = self.witness
+        return data
 
 
 class HealthKBError(Exception):

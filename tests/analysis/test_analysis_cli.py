@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import healthkb
 from conftest import MINI_RULES, write_kb
 from healthkb.cli import main
 from support.analysis_kbs import (
@@ -77,6 +78,24 @@ def test_validate_fails_on_an_error_finding_and_release_is_refused(tmp_path, cap
     assert code == 1
     assert "release refused: 1 problem(s) found" in out
     assert "version: 0.1.1" in (root / "kb/kb.yaml").read_text(encoding="utf-8")
+
+
+def test_validate_shows_an_error_findings_other_rule_and_witness(tmp_path, capsys) -> None:
+    root = seed_copy(tmp_path / "kb", SEED_CONFLICT)
+    code, out, _ = run(capsys, "validate", str(root))
+    lines = out.splitlines()
+    assert code == 1 and "conflict" in lines[0]
+    assert (
+        lines[1]
+        == "  see: rules/fat_outcomes.yaml:38:5 (rule `frequent_running_fat_may_not_decrease`)"
+    )
+    # The witness, as `analyze` shows it, and what it is in the JSON.
+    assert lines[2].startswith('  witness: {"diet": {')
+    witness = json.loads(lines[2].removeprefix("  witness: "))
+    assert len(healthkb.load(root).evaluate(witness).conflicts) == 1
+    code, out, _ = run(capsys, "validate", str(root), "--format", "json")
+    (problem,) = [p for p in json.loads(out) if p["code"] == "conflict"]
+    assert problem["witness"] == witness and problem["see"] == [lines[1].removeprefix("  see: ")]
 
 
 def test_validate_lists_warnings_and_still_passes(tmp_path, capsys) -> None:

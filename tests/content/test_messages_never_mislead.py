@@ -3,7 +3,7 @@ one problem, and the problem says where the mistake is."""
 
 from __future__ import annotations
 
-from conftest import MINI_RULES
+from conftest import MINI_FACTS, MINI_RULES
 from healthkb.content.loading.loader import read_content
 from healthkb.editing.kb_validation import check_kb
 from healthkb.editing.release import write_lock
@@ -57,3 +57,48 @@ def test_a_rule_id_used_in_two_files_is_one_problem(make_kb) -> None:
     assert [(p.file, p.code) for p in check_kb(root).problems] == [
         ("rules/walking.yaml", "duplicate-rule-id")
     ]
+
+
+def test_a_misspelled_attribute_in_the_vocabulary_is_pointed_at_from_its_uses(make_kb) -> None:
+    # kb/facts.yaml misspells `sessions`: the rule that spells it right is not only told
+    # to copy the typo ("did you mean `sesions`?"), it is pointed at the declaration,
+    # which nothing else uses, to correct it there once.
+    root = make_kb({"kb/facts.yaml": MINI_FACTS.replace("      sessions:\n", "      sesions:\n")})
+    (problem,) = [p for p in check_kb(root).problems if p.file == "rules/walking.yaml"]
+    assert (problem.line, problem.code, problem.message) == (
+        6,
+        "unknown-attribute",
+        "fact `walk` has no attribute `sessions`",
+    )
+    assert problem.hint == (
+        "did you mean `sesions`? attribute `walk.sesions` is declared in kb/facts.yaml but "
+        "nothing else uses it: if the declaration is the misspelled one, correct it there, once"
+    )
+    assert problem.see == ("kb/facts.yaml:5:7 (attribute `walk.sesions` is declared here)",)
+    assert str(problem).endswith(
+        "\n  see: kb/facts.yaml:5:7 (attribute `walk.sesions` is declared here)"
+    )
+    assert problem.to_dict()["see"] == list(problem.see)
+
+
+def test_a_misspelled_fact_in_the_vocabulary_is_pointed_at_from_its_uses(make_kb) -> None:
+    root = make_kb({"kb/facts.yaml": MINI_FACTS.replace("  walk:\n", "  wlak:\n")})
+    found = [p for p in check_kb(root).problems if p.file == "rules/walking.yaml"]
+    assert len(found) == 2 and {p.code for p in found} == {"unknown-fact"}
+    assert {p.see for p in found} == {("kb/facts.yaml:2:3 (fact `wlak` is declared here)",)}
+
+
+def test_a_misspelling_in_a_rule_is_offered_the_declared_name_in_use(make_kb) -> None:
+    # `walk.tired` is used by another rule: the declaration is right, the rule is not.
+    rules = MINI_RULES.replace("when: {fact: walk.sessions", "when: {fact: walk.sesions")
+    rules += (
+        "  - id: tired_walkers\n    version: 1\n    title: Rest when tired\n    status: active\n"
+        "    when: {fact: walk.sessions, between: [3, 5]}\n    then: {conclude: rest}\n"
+        '    because:\n      - source: mini\n        quote: "Walking 3–5 times a week"\n'
+    )
+    (problem,) = check_kb(make_kb({"rules/walking.yaml": rules})).problems
+    assert (problem.code, problem.hint, problem.see) == (
+        "unknown-attribute",
+        "did you mean `sessions`?",
+        (),
+    )

@@ -58,7 +58,11 @@ class Finding:
     def as_problem(self) -> Problem:
         """The finding as a problem line for `validate`: `file:line:col: kind: message`."""
         file, line, column = self.place
-        return Problem(file, line, column, self.kind, self.message, self.hint)
+        see = tuple(
+            f"{place} (rule `{rule}`)"
+            for place, rule in zip(self.places[1:], self.rules[1:], strict=False)
+        )
+        return Problem(file, line, column, self.kind, self.message, self.hint, see, self.witness)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

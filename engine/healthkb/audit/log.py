@@ -61,6 +61,7 @@ from .checkpoints import (
 from .file_store import VERIFY_HINT, FileStore
 from .filters import Filters, matches
 from .locations import open_store
+from .protection import Policy, policy_of, protect
 from .records import (
     Feedback,
     build_feedback_record,
@@ -113,12 +114,16 @@ class AuditLog:
         checkpoint_key: str | Path | Ed25519PrivateKey | None = None,
         checkpoint_every: int | None = DEFAULT_CHECKPOINT_EVERY,
         checkpoint_seconds: float | None = None,
+        hash_key: bytes | None = None,
     ) -> None:
         """`checkpoint_key` (an Ed25519 private key, or the path of `audit.key`) makes
         this writer sign a checkpoint after every `checkpoint_every` records it appends
         and at its first append `checkpoint_seconds` or more after its last checkpoint
-        (None turns either off); `checkpoint()` signs one now (at shutdown, say)."""
+        (None turns either off); `checkpoint()` signs one now (at shutdown, say).
+        `hash_key` is the secret a KB's personal-data policy hashes attributes with
+        (kept outside the store: see protection.py)."""
         self.store: Store = open_store(path) if isinstance(path, str | Path) else path
+        self._hash_key = hash_key
         self._lock = threading.Lock()
         self._schedule = (
             None
@@ -145,21 +150,38 @@ class AuditLog:
         """Check now that records can be appended (for a service, before it starts)."""
         self.store.open()
 
+    def check_policy(self, policy: Policy) -> None:
+        """AuditLogError if this writer cannot protect records as `policy` says (it
+        hashes attributes, and no hash key was given): checked before any work."""
+        if policy.hashes and self._hash_key is None:
+            raise AuditLogError(
+                f"{self.store.name}: the KB's personal-data policy hashes attributes; give "
+                "the secret hash key (--audit-hash-key FILE, kept outside the store)"
+            )
+
     def append(self, result: Result, input_id: str | None = None) -> str:
         """Write the record of `result` (naming the caller's `input_id`, if given),
-        durably, and return its record id."""
-        return self._append(
-            [lambda sequence, previous: build_record(result, sequence, previous, input_id)]
-        )[0]
+        durably, and return its record id. The record keeps of the profile what the
+        personal-data policy of the KB that evaluated it says."""
+        body = protect(
+            record_body(result, input_id), policy_of(result._evaluated_by()), self._hash_key
+        )
+        return self._append([functools.partial(chain_record, body)])[0]
 
     def append_many(self, results: Iterable[Result]) -> list[str]:
         """Write the records of `results` in order with one fsync (a group commit): all
         of them durable when this returns; their record ids, in order."""
-        return self.append_bodies([record_body(result) for result in results])
+        bodies = [
+            protect(record_body(r), policy_of(r._evaluated_by()), self._hash_key) for r in results
+        ]
+        return self._append([functools.partial(chain_record, body) for body in bodies])
 
-    def append_bodies(self, bodies: list[Record]) -> list[str]:
+    def append_bodies(self, bodies: list[Record], policy: Policy | None = None) -> list[str]:
         """Chain and write record bodies (`record_body`, built wherever the evaluations
-        ran) in order, durably, with one fsync; their record ids, in order."""
+        ran) in order, durably, with one fsync, protected as the personal-data `policy`
+        of the KB that evaluated them says; their record ids, in order."""
+        if policy is not None:
+            bodies = [protect(body, policy, self._hash_key) for body in bodies]
         return self._append([functools.partial(chain_record, body) for body in bodies])
 
     def append_feedback(self, feedback: Feedback) -> str:

@@ -32,7 +32,8 @@ def print_listed(error: KBError | ProfileError, indent: str, stream: TextIO) -> 
     """The first problems of `error`, one a line, and a line counting the rest."""
     shown, hidden = listed(error)
     for problem in shown:
-        print(f"{indent}{problem}", file=stream)
+        for line in str(problem).split("\n"):  # its `see:` and `witness:` lines too
+            print(f"{indent}{line}", file=stream)
     if hidden:
         print(f"{indent}{more_problems(hidden)}", file=stream)
 

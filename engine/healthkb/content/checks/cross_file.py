@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ...errors import Problem, did_you_mean, shown
@@ -24,6 +24,7 @@ from ..model import (
 from ..rule_model import Comparison, Rule, Then
 from ..silence_model import Silence
 from ..sources import ResolvedCitation, SourceText
+from .vocabulary_places import NO_PLACES, Misspelled, VocabularyPlaces
 
 # Words that weaken a claim, and the strongest certainty a quote using them supports.
 _OPERATORS_BY_TYPE = {
@@ -296,11 +297,19 @@ def all_facts(vocabulary: Vocabulary) -> dict[str, FactType]:
     return {**vocabulary.input, **vocabulary.derived, **vocabulary.background}
 
 
+def _pointed(problem: Problem, misspelled: Misspelled | None) -> Problem:
+    """The problem pointing at the declaration that is likely misspelled, if any."""
+    if misspelled is None:
+        return problem
+    return replace(problem, hint=misspelled.hint, see=misspelled.see)
+
+
 def check_rule_references(
     rule: Placed[Rule],
     vocabulary: Vocabulary,
     conclusions: set[str],
     unloaded: Unloaded = NOTHING_UNLOADED,
+    declared: VocabularyPlaces = NO_PLACES,
 ) -> list[Problem]:
     """Conditions name declared facts and attributes with fitting operators and values.
 
@@ -311,7 +320,7 @@ def check_rule_references(
     facts = all_facts(vocabulary)
     for comparison, path in walk_comparisons(rule.item.when, (*rule.path, "when")):
         problems += check_comparison(
-            comparison, rule.child(comparison, *path[len(rule.path) :]), facts
+            comparison, rule.child(comparison, *path[len(rule.path) :]), facts, declared
         )
     return problems + check_then(
         rule.child(rule.item.then, "then"), vocabulary, conclusions, unloaded
@@ -360,29 +369,34 @@ def check_then(
 
 
 def check_comparison(
-    comparison: Comparison, where: Placed[Any], facts: dict[str, FactType]
+    comparison: Comparison,
+    where: Placed[Any],
+    facts: dict[str, FactType],
+    declared: VocabularyPlaces = NO_PLACES,
 ) -> list[Problem]:
-    """A comparison names a declared fact and attribute, with a fitting operator and values."""
+    """A comparison names a declared fact and attribute, with a fitting operator and values.
+
+    An unknown name is also shown where kb/facts.yaml declares the closest one
+    (`declared`), which may be the misspelled one."""
     fact = facts.get(comparison.fact_type)
     if fact is None:
-        return [
-            where.problem(
-                "unknown-fact",
-                f"fact `{comparison.fact_type}` is not declared in kb/facts.yaml",
-                did_you_mean(comparison.fact_type, facts),
-                "fact",
-            )
-        ]
+        problem = where.problem(
+            "unknown-fact",
+            f"fact `{comparison.fact_type}` is not declared in kb/facts.yaml",
+            did_you_mean(comparison.fact_type, facts),
+            "fact",
+        )
+        return [_pointed(problem, declared.fact(comparison.fact_type, facts))]
     spec = fact.attributes.get(comparison.attribute)
     if spec is None:
-        return [
-            where.problem(
-                "unknown-attribute",
-                f"fact `{comparison.fact_type}` has no attribute `{comparison.attribute}`",
-                did_you_mean(comparison.attribute, fact.attributes),
-                "fact",
-            )
-        ]
+        problem = where.problem(
+            "unknown-attribute",
+            f"fact `{comparison.fact_type}` has no attribute `{comparison.attribute}`",
+            did_you_mean(comparison.attribute, fact.attributes),
+            "fact",
+        )
+        misspelled = declared.attribute(comparison.fact_type, comparison.attribute, fact)
+        return [_pointed(problem, misspelled)]
     op = comparison.op
     allowed = _OPERATORS_BY_TYPE[spec.type]
     key = "in" if op == "in" else op

@@ -10,6 +10,7 @@ from ..logic import walk_comparisons
 from ..model import Conclusion, Vocabulary
 from ..silence_model import Silence
 from .cross_file import all_facts, check_comparison
+from .vocabulary_places import NO_PLACES, VocabularyPlaces
 
 
 def check_single_valued(vocabulary: Placed[Vocabulary]) -> list[Problem]:
@@ -89,14 +90,17 @@ def check_excludes(conclusions: list[Placed[Conclusion]]) -> list[Problem]:
 
 
 def check_silence_references(
-    silence: Placed[Silence], vocabulary: Vocabulary, conclusions: set[str]
+    silence: Placed[Silence],
+    vocabulary: Vocabulary,
+    conclusions: set[str],
+    declared: VocabularyPlaces = NO_PLACES,
 ) -> list[Problem]:
     """A silence's condition names declared facts rightly; `about` names conclusions."""
     problems = []
     facts = all_facts(vocabulary)
     for comparison, path in walk_comparisons(silence.item.when, (*silence.path, "when")):
         problems += check_comparison(
-            comparison, silence.child(comparison, *path[len(silence.path) :]), facts
+            comparison, silence.child(comparison, *path[len(silence.path) :]), facts, declared
         )
     for i, conclusion in enumerate(silence.item.about):
         if conclusion not in conclusions:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ...errors import Problem
 from ...files.yaml_reader import Located, PathKey
 from ..checks.cross_file import all_facts, check_comparison, check_then
+from ..checks.vocabulary_places import NO_PLACES, VocabularyPlaces
 from ..located_items import Placed
 from ..model import Citation, Vocabulary
 from ..rule_model import Comparison, Rule, Then
@@ -68,12 +69,13 @@ class Salvaged:
         vocabulary: Vocabulary,
         conclusions: set[str],
         unloaded: Unloaded = NOTHING_UNLOADED,
+        declared: VocabularyPlaces = NO_PLACES,
     ) -> list[Problem]:
         """The references of the salvaged comparisons and outcomes."""
         facts = all_facts(vocabulary)
         problems = []
         for comparison in self.comparisons:
-            problems += check_comparison(comparison.item, comparison, facts)
+            problems += check_comparison(comparison.item, comparison, facts, declared)
         for outcome in self.outcomes:
             problems += check_then(outcome, vocabulary, conclusions, unloaded)
         return problems

@@ -14,7 +14,9 @@ from ..checks.certainty import check_certainty
 from ..checks.certainty_paths import Derivations, check_certainty_along_proof
 from ..checks.cross_file import CitationIndex
 from ..checks.numbers import check_numbers
+from ..checks.personal_data_policy import check_personal_data
 from ..checks.stratification import stratify_rules
+from ..checks.vocabulary_places import VocabularyPlaces
 from ..fhir_mapping import check_fhir_mapping
 from ..located_items import Placed
 from ..logic import Conjunction, TooComplex, to_dnf
@@ -127,14 +129,28 @@ def _rule_logic(read: ReadFiles, checked: Checked) -> list[Problem]:
     rule_problems += declarations.check_changeable(read.vocabulary)
     if read.fhir is not None:
         checked.problems += check_fhir_mapping(Placed(read.fhir[0], read.fhir[1], ()), vocabulary)
+    if read.manifest is not None and read.manifest[0].personal_data is not None:
+        policy = Placed(read.manifest[0].personal_data, read.manifest[1], ())
+        checked.problems += check_personal_data(policy, vocabulary)
     conclusion_ids = {c.item.id for c in read.conclusions}
+    salvaged = read.salvaged
+    declared = VocabularyPlaces.of(
+        read.vocabulary,
+        [*read.rules, *read.silences],
+        [c.item for c in salvaged.comparisons],
+        [o.item for o in salvaged.outcomes],
+    )
     for rule in read.rules:
         rule_problems += cross_file.check_rule_references(
-            rule, vocabulary, conclusion_ids, read.broken_conclusions
+            rule, vocabulary, conclusion_ids, read.broken_conclusions, declared
         )
-    rule_problems += read.salvaged.check(vocabulary, conclusion_ids, read.broken_conclusions)
+    rule_problems += read.salvaged.check(
+        vocabulary, conclusion_ids, read.broken_conclusions, declared
+    )
     for silence in read.silences:
-        rule_problems += declarations.check_silence_references(silence, vocabulary, conclusion_ids)
+        rule_problems += declarations.check_silence_references(
+            silence, vocabulary, conclusion_ids, declared
+        )
     checked.dnf, dnf_problems = _normalise(read.rules)
     checked.silence_dnf, silence_dnf_problems = _normalise(read.silences)
     return rule_problems + dnf_problems + silence_dnf_problems
