@@ -106,7 +106,7 @@ def test_two_worker_processes_write_the_same_bytes_as_this_process(
     with people.open("a") as file:
         file.write('{"id": "bad", "profile": {"running": {"pace": 3}}}\n')
     run_batch(people, tmp_path / "one.jsonl", kb, workers=1)
-    summary = run_batch(people, tmp_path / "two.jsonl", kb, workers=2)
+    summary = run_batch(people, tmp_path / "two.jsonl", kb, workers=2, workers_after=0)
     assert summary.refused == 1
     assert (tmp_path / "two.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
 
@@ -309,7 +309,7 @@ def test_every_evaluated_profile_has_a_record_in_an_audit_log_that_verifies(
         file.write('{"id": "bad", "profile": 3}\n')
     log = tmp_path / "audit.jsonl"
     args = ["batch", str(people), "--out", str(tmp_path / "a.jsonl"), "--audit-log", str(log)]
-    assert main([*args, "--workers", "2"]) == 1
+    assert main([*args, "--workers", "2", "--workers-after", "0"]) == 1
     # Logged or not, the answers are the same, but for the id of each answer's record.
     assert main(["batch", str(people), "--out", str(tmp_path / "b.jsonl"), "--workers", "1"]) == 1
     logged = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
@@ -388,7 +388,7 @@ def test_a_worker_refuses_kb_files_that_changed_since_they_were_loaded(tmp_path:
     lengthen_running_sessions(root)
     people = population.write(tmp_path / "people.jsonl", 10)
     with pytest.raises(ShipmentError, match=r"not .* as sent: its files changed"):
-        run_batch(people, tmp_path / "a.jsonl", kb, workers=2)
+        run_batch(people, tmp_path / "a.jsonl", kb, workers=2, workers_after=0)
 
 
 def test_evaluate_many_yields_results_in_order_in_this_process_or_in_workers(

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ..batch.impact import DEFAULT_EXAMPLES, run_impact
-from ..batch.job import run_batch
+from ..batch.job import WORKERS_AFTER, chunks_for, run_batch
 from ..batch.runners import RunnerFactory, local_runners
 from ..render.impact import impact_json, impact_markdown, impact_text
 from ..runtime.pool import worker_count
@@ -31,6 +31,14 @@ def register(commands: Any) -> None:
     _add_where(batch)
     batch.add_argument(
         "--resume", action="store_true", help="continue after the last complete answer of OUTPUT"
+    )
+    batch.add_argument(
+        "--workers-after",
+        type=_count,
+        default=WORKERS_AFTER,
+        metavar="LINES",
+        help=f"with --workers N, answer the first LINES lines in this process before starting "
+        f"the worker processes (default: {WORKERS_AFTER:,}; 0 starts them at once)",
     )
     add_audit_options(batch, "one record per evaluated profile")
     batch.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
@@ -87,7 +95,8 @@ def _runners(args: argparse.Namespace) -> RunnerFactory:
     """Where the chunks run: local processes, or Dask with `--dask`."""
     workers = _workers(args)
     if args.dask is None:
-        return local_runners(workers)
+        # `impact` has no --workers-after: it starts its workers at once.
+        return local_runners(workers, alone=chunks_for(getattr(args, "workers_after", 0)))
     if importlib.util.find_spec("distributed") is None:
         raise UsageError("--dask needs Dask distributed: pip install 'healthkb[dask]'")
     # Imported here, only for --dask: Dask distributed (an optional extra) takes a
