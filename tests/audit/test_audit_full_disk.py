@@ -72,7 +72,7 @@ def test_a_full_disk_gives_exit_2_and_a_message_not_a_traceback(
     profile.write_text("walk: {sessions: 4}\n")
     log = tmp_path / "audit.jsonl"
     monkeypatch.setattr(audit_log.os, "fsync", _no_room)
-    code = main(["evaluate", str(profile), "--kb", str(mini.content.root), "--audit", str(log)])
+    code = main(["evaluate", str(profile), "--kb", str(mini.content.root), "--audit-log", str(log)])
     assert (code, capsys.readouterr().err) == (
         2,
         f"healthkb: {log}: cannot write the audit record (No space left on device); not "

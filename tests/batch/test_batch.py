@@ -6,6 +6,7 @@ run against the one in this process, byte for byte.
 
 from __future__ import annotations
 
+import datetime
 import fcntl
 import gzip
 import hashlib
@@ -57,10 +58,28 @@ def expected_answer(kb: healthkb.KnowledgeBase, line: dict[str, Any]) -> dict[st
                 "certainty": c.certainty,
                 "rule": c.rule_id,
                 "rule_version": c.rule_version,
+                "evidence": c.evidence,
+                **({"stale": True} if c.stale else {}),
             }
             for c in result.conclusions
         ],
     }
+
+
+def test_batch_answers_carry_each_conclusions_evidence_and_stale_flag_as_evaluate_does(
+    tmp_path: Path,
+) -> None:
+    overdue = healthkb.load(today=lambda: datetime.date(2027, 11, 30))  # past review_by
+    people = population.write(tmp_path / "people.jsonl", 40)
+    run_batch(people, tmp_path / "answers.jsonl", overdue, workers=1)
+    lines = [json.loads(line) for line in people.read_text().splitlines()]
+    answers = read_answers(tmp_path / "answers.jsonl")
+    for answer in answers:
+        del answer["answer_digest"]
+    assert answers == [expected_answer(overdue, line) for line in lines]
+    reached = [c for answer in answers for c in answer["conclusions"]]
+    assert reached and all(c["stale"] is True for c in reached)
+    assert {c["evidence"]["scale"] for c in reached} == {"OCEBM-2011-adapted"}
 
 
 def test_answers_are_in_input_order_with_their_ids_and_match_one_by_one_evaluation(
@@ -87,7 +106,7 @@ def test_two_worker_processes_write_the_same_bytes_as_this_process(
     with people.open("a") as file:
         file.write('{"id": "bad", "profile": {"running": {"pace": 3}}}\n')
     run_batch(people, tmp_path / "one.jsonl", kb, workers=1)
-    summary = run_batch(people, tmp_path / "two.jsonl", kb, workers=2)
+    summary = run_batch(people, tmp_path / "two.jsonl", kb, workers=2, workers_after=0)
     assert summary.refused == 1
     assert (tmp_path / "two.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
 
@@ -290,7 +309,7 @@ def test_every_evaluated_profile_has_a_record_in_an_audit_log_that_verifies(
         file.write('{"id": "bad", "profile": 3}\n')
     log = tmp_path / "audit.jsonl"
     args = ["batch", str(people), "--out", str(tmp_path / "a.jsonl"), "--audit-log", str(log)]
-    assert main([*args, "--workers", "2"]) == 1
+    assert main([*args, "--workers", "2", "--workers-after", "0"]) == 1
     # Logged or not, the answers are the same, but for the id of each answer's record.
     assert main(["batch", str(people), "--out", str(tmp_path / "b.jsonl"), "--workers", "1"]) == 1
     logged = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
@@ -369,7 +388,7 @@ def test_a_worker_refuses_kb_files_that_changed_since_they_were_loaded(tmp_path:
     lengthen_running_sessions(root)
     people = population.write(tmp_path / "people.jsonl", 10)
     with pytest.raises(ShipmentError, match=r"not .* as sent: its files changed"):
-        run_batch(people, tmp_path / "a.jsonl", kb, workers=2)
+        run_batch(people, tmp_path / "a.jsonl", kb, workers=2, workers_after=0)
 
 
 def test_evaluate_many_yields_results_in_order_in_this_process_or_in_workers(

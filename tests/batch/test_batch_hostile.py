@@ -168,6 +168,9 @@ def test_a_key_given_twice_or_nan_is_refused_in_place_as_a_json_profile_is(
         assert problem["line"] == number and problem["column"] > 1
 
 
+TWO_WORKERS_AT_ONCE = ["--workers", "2", "--workers-after", "0"]
+
+
 def worker_processes(pid: int) -> list[int]:
     """The pool's worker processes under `pid` (not multiprocessing's resource tracker)."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -186,7 +189,7 @@ def test_a_killed_worker_process_stops_the_run_in_one_line_and_resume_finishes_i
     people = population.write(tmp_path / "people.jsonl", 1_500)
     out = tmp_path / "answers.jsonl"
     run = subprocess.Popen(
-        [HEALTHKB, "batch", "-", "--out", str(out), "--workers", "2", "--quiet"],
+        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *TWO_WORKERS_AT_ONCE],
         cwd=tmp_path,
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,

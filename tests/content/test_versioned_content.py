@@ -35,6 +35,13 @@ NEW_ATTRIBUTE = MINI_FACTS.replace(
     "      pace:\n        type: number\n        description: Pace.\n      tired:\n",
 )
 SOURCE_TEXT = MINI_SOURCE.replace("Eat well.", "Eat well and sleep.")
+SOURCE_EVIDENCE = MINI_SOURCE.replace("language: en", "language: en\nevidence: randomised_trial")
+SOURCE_REVIEWED = MINI_SOURCE.replace(
+    "language: en", "language: en\nreviewed: 2025-02-01\nreview_by: 2030-02-01"
+)
+RULE_EVIDENCE = MINI_RULES.replace(
+    "title: Enough walking\n", "title: Enough walking\n    evidence: expert_opinion\n"
+)
 
 
 def locked(make_kb, files: dict[str, str]) -> Path:
@@ -92,11 +99,40 @@ def validate(root: Path, capsys) -> tuple[int, str]:
             "kb/sources/mini.yaml",
             SOURCE_TEXT,
             "kb/sources/mini.yaml:1:1: version-not-bumped: source `mini` changed since release "
-            "1.0.0 (text) but its version is still 1 (add `version: 2`: a source's text is its "
-            "content)",
+            "1.0.0 (text) but its version is still 1 (add `version: 2`: a source's text, "
+            "evidence and review dates (reviewed, review_by) are its content)",
+        ),
+        (
+            "kb/sources/mini.yaml",
+            SOURCE_EVIDENCE,
+            "kb/sources/mini.yaml:1:1: version-not-bumped: source `mini` changed since release "
+            "1.0.0 (evidence) but its version is still 1 (add `version: 2`: a source's text, "
+            "evidence and review dates (reviewed, review_by) are its content)",
+        ),
+        (
+            "kb/sources/mini.yaml",
+            SOURCE_REVIEWED,
+            "kb/sources/mini.yaml:1:1: version-not-bumped: source `mini` changed since release "
+            "1.0.0 (review_by, reviewed) but its version is still 1 (add `version: 2`: a "
+            "source's text, evidence and review dates (reviewed, review_by) are its content)",
+        ),
+        (
+            "rules/walking.yaml",
+            RULE_EVIDENCE,
+            "rules/walking.yaml:3:5: version-not-bumped: rule `enough_walking` changed since "
+            "release 1.0.0 (evidence) but its version is still 1 (raise `version` to 2: a "
+            "rule's when, then, because, status and evidence are its content)",
         ),
     ],
-    ids=["statement", "kind", "vocabulary-bound", "source-text"],
+    ids=[
+        "statement",
+        "kind",
+        "vocabulary-bound",
+        "source-text",
+        "source-evidence",
+        "source-review-dates",
+        "rule-evidence",
+    ],
 )
 def test_change_without_its_version_bump_is_reported_naming_the_field(
     make_kb, capsys, name, text, expected
@@ -179,8 +215,29 @@ def test_change_with_its_version_bump_validates(make_kb, capsys, name, text) -> 
             "patch",
             "because source `mini` changed only in wording (text)",
         ),
+        (
+            "kb/sources/mini.yaml",
+            "version: 2\n" + SOURCE_EVIDENCE,
+            "minor",
+            "because source `mini` changed (evidence)",
+        ),
+        (
+            "kb/sources/mini.yaml",
+            "version: 2\n" + SOURCE_REVIEWED,
+            "patch",
+            "because source `mini` changed only in review dates (review_by, reviewed)",
+        ),
     ],
-    ids=["statement", "kind", "narrowed", "widened", "new-attribute", "source-text"],
+    ids=[
+        "statement",
+        "kind",
+        "narrowed",
+        "widened",
+        "new-attribute",
+        "source-text",
+        "source-evidence",
+        "source-review-dates",
+    ],
 )
 def test_release_of_conclusion_vocabulary_or_source_changes_picks_the_bump(
     make_kb, name, text, bump, reason
@@ -324,7 +381,7 @@ def working_copy(make_kb) -> Path:
 PENDING = (
     "rules/walking.yaml:3:5: version-not-bumped: rule `enough_walking` changed since release "
     "1.0.0 (when) but its version is still 1 (raise `version` to 2: a rule's when, then, "
-    "because and status are its content)"
+    "because, status and evidence are its content)"
 )
 SUMMARY = (
     "1 pending version bump(s): answers are stamped 1.1.0+dev; `healthkb validate` and "

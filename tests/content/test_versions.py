@@ -55,7 +55,7 @@ def test_changed_rule_without_new_version_is_reported_at_its_version(make_kb, ca
     assert out == (
         "rules/walking.yaml:3:5: version-not-bumped: rule `enough_walking` changed since "
         "release 1.0.0 (when) but its version is still 1 (raise `version` to 2: a rule's when, "
-        "then, because and status are its content)\n"
+        "then, because, status and evidence are its content)\n"
     )
 
 
@@ -395,7 +395,7 @@ def test_version_not_bumped_is_reported_with_unreachable_rules_and_test_case_pro
         "the rule `draft` until it can fire)",
         "rules/walking.yaml:22:5: version-not-bumped: rule `rest_when_tired` changed since "
         "release 1.0.0 (because) but its version is still 1 (raise `version` to 2: a rule's when, "
-        "then, because and status are its content)",
+        "then, because, status and evidence are its content)",
     ]
 
 

@@ -107,7 +107,7 @@ def test_commands_that_load_the_kb_say_which_folder_cannot_be_listed(
 ) -> None:
     profile = str(kb_root.parent / "profile.yaml")
     log = str(kb_root.parent / "audit.jsonl")
-    assert run_cli(["evaluate", profile, "--kb", str(kb_root), "--audit", log])[0] == 0
+    assert run_cli(["evaluate", profile, "--kb", str(kb_root), "--audit-log", log])[0] == 0
     Path(log).chmod(0o666)
     argv = {
         "evaluate": ["evaluate", profile, "--kb", str(kb_root)],

@@ -247,10 +247,33 @@ def test_release_refuses_an_overdue_source(
     root = make_kb({"kb/sources/mini.yaml": dated_source("2025-01-01", "2025-06-30")})
     monkeypatch.setenv("HEALTHKB_TODAY", "2025-07-01")
     before = (root / "kb/kb.yaml").read_text(encoding="utf-8")
-    code, out, err = run(capsys, "release", str(root), "--date", "2025-07-01")
+    code, out, _ = run(capsys, "release", str(root), "--date", "2025-07-01")
     assert code == 1
-    assert "review-overdue" in out + err
+    assert (
+        "review-overdue: kb/sources/mini.yaml:8: source `mini` was due for review on "
+        "2025-06-30 (1 day(s) ago); answers resting on it are marked stale\n"
+    ) in out
+    assert out.endswith("--accept CODE=REASON)\n")
     assert (root / "kb/kb.yaml").read_text(encoding="utf-8") == before
+
+
+def test_release_ships_an_overdue_source_accepted_with_a_reason_in_the_changelog(
+    capsys: pytest.CaptureFixture[str], make_kb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_kb({"kb/sources/mini.yaml": dated_source("2025-01-01", "2025-06-30")})
+    monkeypatch.setenv("HEALTHKB_TODAY", "2025-07-01")
+    reason = "review-overdue=the reviewer is on leave until August"
+    others = ("--accept", "rule-not-exercised=a mini KB", "--accept", "sentence-not-encoded=mini")
+    argv = ("release", str(root), "--date", "2025-07-01", "--change", "Walks", *others)
+    code, out, err = run(capsys, *argv, "--accept", reason)
+    assert (code, err) == (0, ""), out
+    assert "accepted review-overdue: kb/sources/mini.yaml:8: source `mini`" in out
+    entry = healthkb.load(root).content.manifest.changelog[0]
+    assert entry.changes[-1] == (
+        "Accepted `review-overdue` because the reviewer is on leave until August; "
+        "kb/sources/mini.yaml:8: source `mini` was due for review on 2025-06-30 (1 day(s) "
+        "ago); answers resting on it are marked stale."
+    )
 
 
 def test_a_review_due_before_the_last_review_is_a_located_problem(

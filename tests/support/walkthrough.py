@@ -82,6 +82,7 @@ WALKTHROUGHS = {
         "Verifying one answer from the log back to the article",
         "Signed checkpoints: a log nobody can rewrite unseen",
         "An auditor's questions, without code",
+        "Personal data in the audit log",
     ),
     "batch.md": (
         "Running a batch",

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..files.regular_file import FileTooLarge, NotRegularFile, read_regular
+from ..files.x25519_keys import generate_sealing_pem
 from .chain import AuditLogError, LogProblem, Record, canonical, is_sequence, line_hash
 from .file_store import checkpoints_path as checkpoints_path
 from .store import Store
@@ -41,31 +42,45 @@ from .store import Store
 CHECKPOINT_FORMAT = "healthkb-audit-checkpoint/1"
 PRIVATE_KEY_FILE = "audit.key"
 PUBLIC_KEY_FILE = "audit.pub"
+SEALING_KEY_FILE = "auditor.key"
+SEALING_PUBLIC_FILE = "auditor.pub"
+HASH_KEY_FILE = "hash.key"
+KEY_KINDS = ("signing", "sealing", "hash")
 # --- keys ------------------------------------------------------------------------------
 
 
-def generate_keys(folder: Path) -> tuple[Path, Path]:
-    """Write a new Ed25519 key pair to `folder`: `audit.key` (PEM, mode 600: the writer's
-    secret) and `audit.pub` (PEM: for auditors). Existing files are never overwritten."""
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+def generate_keys(folder: Path, kind: str = "signing") -> tuple[Path, ...]:
+    """Write new keys to `folder`, never overwriting a file. `signing`: an Ed25519 pair
+    for checkpoints, `audit.key` (PEM, mode 600: the writer's secret) and `audit.pub`
+    (for auditors); `sealing`: an X25519 pair for personal data encrypted to an auditor,
+    `auditor.key` (mode 600: the auditor's secret) and `auditor.pub` (for kb.yaml);
+    `hash`: `hash.key`, 32 random bytes (mode 600) that personal data is hashed with."""
+    if kind == "hash":
+        files: tuple[tuple[str, bytes, int], ...] = ((HASH_KEY_FILE, os.urandom(32), 0o600),)
+    elif kind == "sealing":
+        private, public = generate_sealing_pem()
+        files = ((SEALING_KEY_FILE, private, 0o600), (SEALING_PUBLIC_FILE, public, 0o644))
+    else:
+        key = Ed25519PrivateKey.generate()
+        private = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        public = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        files = ((PRIVATE_KEY_FILE, private, 0o600), (PUBLIC_KEY_FILE, public, 0o644))
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise AuditLogError(f"{folder}: cannot create the folder ({error.strerror})") from None
-    paths = folder / PRIVATE_KEY_FILE, folder / PUBLIC_KEY_FILE
+    paths = tuple(folder / name for name, _, _ in files)
     for path in paths:
         if os.path.lexists(path):
             raise AuditLogError(f"{path}: already exists; not overwritten (move it away first)")
-    _write_new(paths[0], private, 0o600)
-    _write_new(paths[1], public, 0o644)
+    for path, (_, data, mode) in zip(paths, files, strict=True):
+        _write_new(path, data, mode)
     return paths
 
 

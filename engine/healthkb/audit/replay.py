@@ -15,9 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
 from ..errors import HealthKBError, Problem, ProfileError
 from .chain import explain, is_feedback
 from .log import AuditLogError, LogProblem
+from .protection import restore_profile
 
 if TYPE_CHECKING:
     from ..results.result import Result
@@ -76,6 +79,27 @@ class Difference:
 
 
 @dataclass(frozen=True)
+class NotReplayed:
+    """A record whose answer cannot be replayed exactly: inputs it was given are not in
+    the record as given (the KB's personal-data policy dropped, hashed, generalised or
+    encrypted them, and no key to open them was given)."""
+
+    line: int
+    record: str
+    time: str
+    missing: dict[str, str]
+    """`fact.attribute` → why its value is not there (`dropped`, `hashed`, ...)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "record": self.record,
+            "time": self.time,
+            "missing": self.missing,
+        }
+
+
+@dataclass(frozen=True)
 class Replay:
     """The outcome of replaying a whole log: the KB used, the records that differ, and
     what is wrong with the log itself."""
@@ -88,6 +112,8 @@ class Replay:
     """Records that do not match their own hash: not replayed."""
     log_problem: LogProblem | None = None
     """The first other problem with the log (see `healthkb audit verify`)."""
+    not_replayed: list[NotReplayed] = field(default_factory=list)
+    """Records whose protected inputs cannot be given back: not evaluated again."""
 
     @property
     def ok(self) -> bool:
@@ -101,6 +127,7 @@ class Replay:
             "differences": [d.to_dict() for d in self.differences],
             "edited": [p.to_dict() for p in self.edited],
             "log_problem": self.log_problem.to_dict() if self.log_problem else None,
+            "not_replayed": [n.to_dict() for n in self.not_replayed],
         }
 
 
@@ -117,12 +144,16 @@ def _conclusions(result: dict[str, Any]) -> set[str]:
     return {c["id"] for c in result["conclusions"]}
 
 
-def replay_record(kb: Evaluator, line: int, record: Record) -> Difference | None:
-    """The difference between a record and a fresh evaluation of its profile, if any."""
+def replay_record(
+    kb: Evaluator, line: int, record: Record, profile: dict[str, Any] | None = None
+) -> Difference | None:
+    """The difference between a record and a fresh evaluation of its profile (or of
+    `profile`, the record's with its encrypted values opened), if any."""
     then = record["result"]
     head = (line, str(record.get("record")), str(record.get("time")), _stamp(record["kb"]))
     try:
-        now = kb.evaluate(record["profile"]).model_dump(mode="json")
+        given = record["profile"] if profile is None else profile
+        now = kb.evaluate(given).model_dump(mode="json")
     except ProfileError as error:
         removed = sorted(_conclusions(then))
         return Difference(
@@ -145,9 +176,13 @@ def replay_record(kb: Evaluator, line: int, record: Record) -> Difference | None
     )
 
 
-def replay(log: AuditLog, kb: Evaluator) -> Replay:
-    """Evaluate every record of `log` again with `kb`; list the records that differ."""
-    differences, edited = [], []
+def replay(log: AuditLog, kb: Evaluator, private_key: X25519PrivateKey | None = None) -> Replay:
+    """Evaluate every record of `log` again with `kb`; list the records that differ.
+
+    A record whose personal data was protected is evaluated with its encrypted values
+    opened by `private_key` (the auditor's); one that lacks an input (dropped, hashed,
+    generalised, or sealed to a key not given) is listed as not replayed, never guessed."""
+    differences, edited, not_replayed = [], [], []
     count, log_problem = 0, None
     for checked in log.checked():
         line, record, problem = checked.line.number, checked.record, checked.problem
@@ -159,12 +194,18 @@ def replay(log: AuditLog, kb: Evaluator) -> Replay:
             log_problem = explain(log.store, checked)
         if is_feedback(record):
             continue  # feedback on a card: nothing was evaluated
-        count += 1
         try:
-            difference = replay_record(kb, line, record)
+            restored = restore_profile(record, private_key)
+            if restored.missing:
+                head = (line, str(record.get("record")), str(record.get("time")))
+                not_replayed.append(NotReplayed(*head, restored.missing))
+                continue
+            count += 1
+            difference = replay_record(kb, line, record, restored.profile)
         except (KeyError, TypeError, AttributeError, RecursionError):
             # Only a forged record (its hash recomputed) can reach here with this shape.
             raise AuditLogError(f"{log.name}:{line}: not a healthkb audit record") from None
         if difference is not None:
             differences.append(difference)
-    return Replay(f"{kb.id} {kb.version} ({kb.digest})", count, differences, edited, log_problem)
+    stamp = f"{kb.id} {kb.version} ({kb.digest})"
+    return Replay(stamp, count, differences, edited, log_problem, not_replayed)

@@ -1,7 +1,9 @@
 """Answering input lines: each line's output line, a result or the reason it was refused.
 
 An input line is `{"id": ..., "profile": {...}}`; its answer is
-`{"id", "kb_id", "kb_version", "kb_digest", "conclusions": [...]}`, or, for a line that
+`{"id", "kb_id", "kb_version", "kb_digest", "conclusions": [...]}` (each conclusion with
+its rule, its `evidence` and, when it rests on a source past its review date,
+`"stale": true`, as `evaluate --format json` gives them), or, for a line that
 cannot be evaluated, `{"id" (when readable), "line": N, "error": {"code", "message",
 "problems"}}`, each sealed with its `answer_digest` (see `answer_digest.py`). The
 same bytes whichever process or machine answers: this is the one function every way
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..audit.log import Record, record_body
+from ..content.provenance import EVIDENCE_SCALE
 from ..errors import EvaluationError, Problem, ProfileError, did_you_mean
 from ..files.json_reader import StrictJSONError, strict_loads
 from ..knowledge_base import KnowledgeBase
@@ -150,25 +153,39 @@ def result_line(
         "kb_id": kb.id,
         "kb_version": kb.version,
         "kb_digest": kb.digest,
-        "conclusions": [
-            {
-                "id": c.id,
-                "kind": c.kind,
-                "certainty": c.certainty,
-                "rule": c.rule_id,
-                "rule_version": c.rule_version,
-            }
-            for c in reached
-        ],
+        "conclusions": [_conclusion(c) for c in reached],
     }
     if record is not None:
         answer["record"] = record
     return _json_line(answer)
 
 
+def _conclusion(reached: Reached) -> dict[str, Any]:
+    conclusion: dict[str, Any] = {
+        "id": reached.id,
+        "kind": reached.kind,
+        "certainty": reached.certainty,
+        "rule": reached.rule_id,
+        "rule_version": reached.rule_version,
+        "evidence": {"level": reached.evidence_level, "scale": EVIDENCE_SCALE},
+    }
+    if reached.stale:
+        conclusion["stale"] = True
+    return conclusion
+
+
 def _reached(result: Result) -> list[Reached]:
     return [
-        Reached(c.id, c.kind, c.certainty, c.rule_id, c.rule_version) for c in result.conclusions
+        Reached(
+            c.id,
+            c.kind,
+            c.certainty,
+            c.rule_id,
+            c.rule_version,
+            c.evidence.get("level", ""),
+            c.stale,
+        )
+        for c in result.conclusions
     ]
 
 

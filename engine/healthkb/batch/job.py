@@ -49,6 +49,10 @@ LINES_PER_CHUNK = 250
 """Input lines sent to a worker at a time. Fixed whatever the runner, so that a `.gz`
 output (one gzip member per chunk) is the same bytes on one worker, many, or Dask."""
 
+WORKERS_AFTER = 10_000
+"""Input lines this process answers before starting worker processes: about what it
+answers in the time a worker takes to start, so a shorter input never waits for one."""
+
 
 @dataclass(frozen=True)
 class BatchSummary:
@@ -70,6 +74,7 @@ def run_batch(
     kb: KnowledgeBase,
     *,
     workers: int = 1,
+    workers_after: int = WORKERS_AFTER,
     on: RunnerFactory | None = None,
     resume: bool = False,
     audit: AuditLog | None = None,
@@ -78,7 +83,9 @@ def run_batch(
     """Answer every line of `input` into `output` (JSON Lines; `-`: standard input or
     output; gzip by content on input, by a `.gz` name on output).
 
-    `workers` processes (1: this one), or the runners `on` gives (Dask's:
+    `workers` processes (1: this one; with more, this one is one of them and answers
+    the first `workers_after` lines before starting the others), or the runners `on`
+    gives (Dask's:
     `healthkb.batch.cluster.dask_runners("tcp://host:8786")`). An output file
     is written as `OUTPUT.partial` and renamed to `output` at the end, under a lock
     (`OUTPUT.lock`) held for the whole run (see `output_place`). With `resume`, the
@@ -88,7 +95,8 @@ def run_batch(
     (and `ClusterError` for Dask) when the input, output or cluster is unusable, and
     `BatchStopped` when the workers stop mid-run; refused lines are answered, not raised.
     """
-    job = _Job(input, kb, on or local_runners(workers), audit, progress)
+    runners = on or local_runners(workers, alone=chunks_for(workers_after))
+    job = _Job(input, kb, runners, audit, progress)
     if str(output) == STDIO:
         if resume:
             raise BatchOutputError(
@@ -101,6 +109,11 @@ def run_batch(
         summary = job.run(place, resume=resume)
         move_into_place(place)
     return summary
+
+
+def chunks_for(lines: int) -> int:
+    """The chunks that hold `lines` input lines (a part chunk counts)."""
+    return -(-lines // LINES_PER_CHUNK)
 
 
 class BatchStopped(BatchOutputError):
@@ -150,7 +163,7 @@ class _Job:
         try:
             chunks = _chunks(lines, source, self.audit is not None)
             for answer in run.map(answer_chunk, chunks):
-                _commit(answer, out, self.audit)
+                _commit(answer, out, self.audit, self.kb)
                 refused += answer.refused
                 answered += answer.lines
                 bar.update(answer.lines)
@@ -166,9 +179,9 @@ class _Job:
         return answered, refused
 
 
-def _commit(answer: ChunkAnswer, out: Output, audit: AuditLog | None) -> None:
+def _commit(answer: ChunkAnswer, out: Output, audit: AuditLog | None, kb: KnowledgeBase) -> None:
     if audit is not None:
-        audit.append_bodies(list(answer.records))
+        audit.append_bodies(list(answer.records), kb.content)
     out.write(answer.text)
 
 

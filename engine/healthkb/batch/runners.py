@@ -10,14 +10,16 @@ workers by name); the KBs are sent to each worker once, as their files and diges
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 from ..errors import HealthKBError
 from ..knowledge_base import KnowledgeBase, adopt_shipments, shipped
-from ..runtime.pool import in_order, process_pool
+from ..runtime.pool import in_order_helping, process_pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,24 +51,62 @@ class LocalRunner(Runner):
 
 
 class PoolRunner(Runner):
-    """Tasks on `workers` local processes, each loading the shipped KBs once."""
+    """Tasks on this process and `workers - 1` local processes, each loading the shipped
+    KBs once. The first `alone` items are done here before any worker starts (a short
+    input never pays for starting them); after that this process keeps working beside
+    the workers, alone until they are up (see `in_order_helping`)."""
 
-    def __init__(self, kbs: tuple[KnowledgeBase, ...], workers: int) -> None:
+    def __init__(self, kbs: tuple[KnowledgeBase, ...], workers: int, alone: int = 0) -> None:
+        self.kbs = kbs
         self.digests = tuple(kb.digest for kb in kbs)
         self.workers = workers
-        self._pool = process_pool(workers, adopt_shipments, tuple(kb.shipment() for kb in kbs))
+        self.alone = alone
+        self._shipments = tuple(kb.shipment() for kb in kbs)  # the files as they are now
+        self._pool: ProcessPoolExecutor | None = None
 
     def map(self, task: Task[R], items: Iterable[T]) -> Iterator[R]:
-        def submit(item: T) -> Any:
-            return self._pool.submit(run_shipped, task, self.digests, item)
+        def here(item: T) -> R:
+            return task(*self.kbs, item)
 
+        iterator = iter(items)
+        for item in itertools.islice(iterator, self.alone):
+            yield here(item)
+        following = next(iterator, _END)
+        if following is _END:
+            return
+        pool = self._started()
+        # Done once a worker has loaded the KBs (raising what refused them, if one did).
+        ready = pool.submit(run_shipped, _loaded, self.digests, None)
+
+        def submit(item: T) -> Any:
+            return pool.submit(run_shipped, task, self.digests, item)
+
+        rest = itertools.chain([following], iterator)
         try:
-            yield from in_order(submit, items, window=2 * self.workers)
+            yield from in_order_helping(submit, here, rest, ready, 2 * (self.workers - 1))
         except BrokenProcessPool:
             raise WorkersStopped("a worker process stopped (killed, or out of memory)") from None
 
+    @property
+    def workers_started(self) -> bool:
+        """Whether the worker processes were started (not for an input of `alone` items)."""
+        return self._pool is not None
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = process_pool(self.workers - 1, adopt_shipments, self._shipments)
+        return self._pool
+
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+_END: Any = object()
+
+
+def _loaded(*kbs_and_item: Any) -> None:
+    """A task that does nothing: done once a worker has loaded the shipped KBs."""
 
 
 def run_shipped(task: Task[R], digests: tuple[str, ...], item: Any) -> R:
@@ -81,17 +121,18 @@ this process or on N local processes; `cluster.dask_runners(address)` on Dask. T
 command line chooses (`cli/batch.py`), so this module never names the Dask one."""
 
 
-def local_runners(workers: int = 1) -> RunnerFactory:
-    """Runners on `workers` local processes (1: this process)."""
-    return functools.partial(_local, workers=workers)
+def local_runners(workers: int = 1, alone: int = 0) -> RunnerFactory:
+    """Runners on `workers` local processes (1: this process), this one doing the first
+    `alone` items itself before starting the others."""
+    return functools.partial(_local, workers=workers, alone=alone)
 
 
 @contextmanager
-def _local(kbs: tuple[KnowledgeBase, ...], *, workers: int) -> Iterator[Runner]:
+def _local(kbs: tuple[KnowledgeBase, ...], *, workers: int, alone: int) -> Iterator[Runner]:
     if workers == 1:
         yield LocalRunner(kbs)
         return
-    pool = PoolRunner(kbs, workers)
+    pool = PoolRunner(kbs, workers, alone)
     try:
         yield pool
     finally:

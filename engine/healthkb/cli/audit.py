@@ -10,7 +10,8 @@ from typing import Any
 from ..audit.log import AuditLog, LogProblem
 from ..audit.queries import digest_counts
 from ..audit.releases import release_of
-from ..audit.replay import Difference, Replay, replay
+from ..audit.replay import Difference, NotReplayed, Replay, replay
+from ..files.x25519_keys import read_sealing_private_key
 from . import audit_checkpoints, audit_copy, audit_queries, audit_show
 from .audit_checkpoints import checkpoint_check, verdict
 from .audit_options import STORE_HELP, kb_releases
@@ -40,6 +41,12 @@ def register(commands: Any) -> None:
     again = actions.add_parser("replay", help="evaluate every record again; list differences")
     again.add_argument("log", metavar="STORE", help=STORE_HELP)
     add_kb_option(again)
+    again.add_argument(
+        "--private-key",
+        metavar="KEY",
+        help="the auditor's X25519 private key (auditor.key): opens the attributes the KB's "
+        "personal-data policy encrypted, so those answers can be replayed",
+    )
     again.add_argument("--format", choices=["text", "json"], default="text")
     again.set_defaults(handler=run_replay)
 
@@ -105,9 +112,16 @@ def _edited_lines(problem: LogProblem) -> list[str]:
     return [f"line {problem.line}: {which} does not match its hash: not replayed"]
 
 
+def _not_replayed_lines(n: NotReplayed) -> list[str]:
+    missing = ", ".join(f"{path} {why}" for path, why in sorted(n.missing.items()))
+    return [f"line {n.line}: record {n.record} ({n.time}) cannot be replayed exactly: {missing}"]
+
+
 def _replay_text(outcome: Replay, log: str) -> str:
-    """Edited records and differences in the log's order, the log's problem, a count."""
+    """Edited records, differences and records that cannot be replayed exactly, in the
+    log's order, the log's problem, a count."""
     reports = [(e.line, _edited_lines(e)) for e in outcome.edited]
+    reports += [(n.line, _not_replayed_lines(n)) for n in outcome.not_replayed]
     reports += [(d.line, _difference_lines(d)) for d in outcome.differences]
     lines = [text for _, block in sorted(reports, key=lambda r: r[0]) for text in block]
     if outcome.log_problem is not None:
@@ -116,11 +130,17 @@ def _replay_text(outcome: Replay, log: str) -> str:
     summary = f"{count} of {outcome.records} record(s) differ under {outcome.kb}"
     if outcome.edited:
         summary += f"; {len(outcome.edited)} record(s) not replayed: they do not match their hash"
+    if outcome.not_replayed:
+        summary += (
+            f"; {len(outcome.not_replayed)} record(s) not replayed: inputs the KB's "
+            "personal-data policy protected are not in them"
+        )
     return "\n".join([*lines, summary])
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    outcome = replay(AuditLog(args.log), load_kb(args.kb, args.allow_outside_links))
+    key = None if args.private_key is None else read_sealing_private_key(args.private_key)
+    outcome = replay(AuditLog(args.log), load_kb(args.kb, args.allow_outside_links), key)
     if args.format == "json":
         _dump(outcome.to_dict())
     else:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..audit.chain import Verification
 from ..audit.checkpoints import (
+    KEY_KINDS,
     CheckpointCheck,
     generate_keys,
     load_private_key,
@@ -22,9 +23,19 @@ from .common import EXIT_OK, EXIT_PROBLEMS
 
 def register(actions: Any) -> None:
     keygen = actions.add_parser(
-        "keygen", help="make an Ed25519 key pair for signing checkpoints (audit.key, audit.pub)"
+        "keygen",
+        help="make keys: an Ed25519 pair for signing checkpoints (audit.key, audit.pub), an "
+        "X25519 pair for personal data sealed to an auditor (auditor.key, auditor.pub), or "
+        "a secret for hashing personal data (hash.key)",
     )
     keygen.add_argument("--out", required=True, metavar="DIR", help="folder to write them to")
+    keygen.add_argument(
+        "--kind",
+        choices=KEY_KINDS,
+        default="signing",
+        help="signing (default): checkpoints; sealing: an auditor's key pair for encrypted "
+        "attributes; hash: the secret for hashed attributes",
+    )
     keygen.set_defaults(handler=run_keygen)
 
     checkpoint = actions.add_parser(
@@ -35,10 +46,23 @@ def register(actions: Any) -> None:
     checkpoint.set_defaults(handler=run_checkpoint)
 
 
+_KEPT_BY = {
+    "signing": (
+        "private: keep it with the log's writer, mode 600",
+        "public: give it to auditors for `audit verify --public-key`",
+    ),
+    "sealing": (
+        "private: the auditor keeps it, for `audit replay --private-key`; mode 600",
+        "public: paste it into kb.yaml, `personal_data: auditor: public_key:`",
+    ),
+    "hash": ("secret: keep it with the log's writers, never in the store; mode 600",),
+}
+
+
 def run_keygen(args: argparse.Namespace) -> int:
-    private, public = generate_keys(Path(args.out))
-    print(f"wrote {private} (private: keep it with the log's writer, mode 600)")
-    print(f"wrote {public} (public: give it to auditors for `audit verify --public-key`)")
+    paths = generate_keys(Path(args.out), args.kind)
+    for path, kept_by in zip(paths, _KEPT_BY[args.kind], strict=True):
+        print(f"wrote {path} ({kept_by})")
     return EXIT_OK
 
 

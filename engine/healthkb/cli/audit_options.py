@@ -11,10 +11,13 @@ from __future__ import annotations
 import argparse
 
 from ..audit.checkpoints import DEFAULT_CHECKPOINT_EVERY
-from ..audit.log import AuditLog
+from ..audit.log import AuditLog, AuditLogError
+from ..audit.protection import policy_of
 from ..audit.releases import released_digests
 from ..content.loading.loader import read_content
 from ..errors import HealthKBError
+from ..files.x25519_keys import read_hash_key
+from ..knowledge_base import KnowledgeBase
 from .common import UsageError, kb_folder_of
 
 STORE_HELP = (
@@ -59,6 +62,12 @@ def add_audit_options(parser: argparse.ArgumentParser, what: str) -> None:
         type=float,
         help="also sign at the first append T seconds or more after the last checkpoint",
     )
+    parser.add_argument(
+        "--audit-hash-key",
+        metavar="FILE",
+        help="the secret key the KB's personal-data policy hashes attributes with (kept "
+        "outside the store; `healthkb audit keygen --kind hash` makes one)",
+    )
 
 
 def open_audit_log(args: argparse.Namespace) -> AuditLog | None:
@@ -67,6 +76,8 @@ def open_audit_log(args: argparse.Namespace) -> AuditLog | None:
     if args.audit_log is None:
         if args.checkpoint_key is not None:
             raise UsageError("--checkpoint-key signs an audit log: give --audit-log STORE too")
+        if args.audit_hash_key is not None:
+            raise UsageError("--audit-hash-key hashes audit records: give --audit-log STORE too")
         return None
     if args.checkpoint_every < 1:
         raise UsageError(f"--checkpoint-every must be at least 1; got {args.checkpoint_every}")
@@ -77,4 +88,16 @@ def open_audit_log(args: argparse.Namespace) -> AuditLog | None:
         checkpoint_key=args.checkpoint_key,
         checkpoint_every=args.checkpoint_every,
         checkpoint_seconds=args.checkpoint_seconds,
+        hash_key=None if args.audit_hash_key is None else read_hash_key(args.audit_hash_key),
     )
+
+
+def check_audit_policy(audit: AuditLog | None, kb: KnowledgeBase) -> None:
+    """UsageError if the audit log cannot protect records as the KB's personal-data
+    policy says (a policy that hashes, and no `--audit-hash-key`): before any work."""
+    if audit is None:
+        return
+    try:
+        audit.check_policy(policy_of(kb.content))
+    except AuditLogError as error:
+        raise UsageError(str(error)) from None

@@ -8,11 +8,11 @@ import sys
 from typing import Any
 
 from ..batch.impact import DEFAULT_EXAMPLES, run_impact
-from ..batch.job import run_batch
+from ..batch.job import WORKERS_AFTER, chunks_for, run_batch
 from ..batch.runners import RunnerFactory, local_runners
 from ..render.impact import impact_json, impact_markdown, impact_text
 from ..runtime.pool import worker_count
-from .audit_options import add_audit_options, open_audit_log
+from .audit_options import add_audit_options, check_audit_policy, open_audit_log
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
 from .diff import add_sides
 
@@ -31,6 +31,14 @@ def register(commands: Any) -> None:
     _add_where(batch)
     batch.add_argument(
         "--resume", action="store_true", help="continue after the last complete answer of OUTPUT"
+    )
+    batch.add_argument(
+        "--workers-after",
+        type=_count,
+        default=WORKERS_AFTER,
+        metavar="LINES",
+        help=f"with --workers N, answer the first LINES lines in this process before starting "
+        f"the worker processes (default: {WORKERS_AFTER:,}; 0 starts them at once)",
     )
     add_audit_options(batch, "one record per evaluated profile")
     batch.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
@@ -87,7 +95,8 @@ def _runners(args: argparse.Namespace) -> RunnerFactory:
     """Where the chunks run: local processes, or Dask with `--dask`."""
     workers = _workers(args)
     if args.dask is None:
-        return local_runners(workers)
+        # `impact` has no --workers-after: it starts its workers at once.
+        return local_runners(workers, alone=chunks_for(getattr(args, "workers_after", 0)))
     if importlib.util.find_spec("distributed") is None:
         raise UsageError("--dask needs Dask distributed: pip install 'healthkb[dask]'")
     # Imported here, only for --dask: Dask distributed (an optional extra) takes a
@@ -104,6 +113,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
         raise UsageError("--resume needs an output file (--out FILE): stdout cannot be resumed")
     kb = load_kb(args.kb, args.allow_outside_links)
     audit = open_audit_log(args)
+    check_audit_policy(audit, kb)
     progress = not args.quiet and sys.stderr.isatty()
     summary = run_batch(
         args.input,

@@ -12,7 +12,7 @@ from ..analysis.what_if import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES, WhatIf
 from ..render import result_cds_hooks, result_json, result_markdown, result_text
 from ..render.html_explain import explanation_page, why_not_page
 from ..results.explain import Explanation, WhyNot
-from .audit_options import add_audit_options, open_audit_log
+from .audit_options import add_audit_options, check_audit_policy, open_audit_log
 from .common import EXIT_OK, UsageError, add_kb_option, load_kb, output_file, writing
 
 PROFILE_HELP = "profile file (.yaml or .json); - reads it from standard input"
@@ -69,7 +69,9 @@ def register(commands: Any) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     audit = open_audit_log(args)  # a bad checkpoint key stops it before any evaluation
-    result = load_kb(args.kb, args.allow_outside_links).evaluate_file(args.profile, audit=audit)
+    kb = load_kb(args.kb, args.allow_outside_links)
+    check_audit_policy(audit, kb)
+    result = kb.evaluate_file(args.profile, audit=audit)
     print(RESULT_FORMATS[args.format](result))
     if audit is not None and result.audit_record_id is not None:
         print(f"audit record {result.audit_record_id} appended to {audit.name}", file=sys.stderr)

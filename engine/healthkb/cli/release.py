@@ -62,7 +62,8 @@ def register(commands: Any) -> None:
         default=[],
         metavar="CODE=REASON",
         help="ship what a release gate refuses (failing-test-case, rule-not-exercised, "
-        "sentence-not-encoded, redundant, gap, silence-contradicted), saying why; written in "
+        "sentence-not-encoded, review-overdue, redundant, gap, silence-contradicted), saying "
+        "why; written in "
         "the changelog "
         "(repeat for more)",
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..knowledge_base import load
-from .audit_options import add_audit_options, open_audit_log
+from .audit_options import add_audit_options, check_audit_policy, open_audit_log
 from .common import EXIT_OK, KB_DEFAULT_HELP, UsageError, kb_folder
 
 SERVE_EXTRA = ("fastapi", "uvicorn", "jwt")
@@ -153,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
     # A broken or unsigned KB is reported here, once, before any worker starts.
     kb = load(root, require_signed=args.require_signed)
     audit = open_audit_log(args)  # a bad checkpoint key stops it here
+    check_audit_policy(audit, kb)  # and a policy that hashes without a hash key
     if audit is not None:
         audit.open()  # and a store that cannot be opened (unreachable, newer schema, ...)
     settings = settings_module.Settings(
@@ -162,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
         checkpoint_key=str(Path(args.checkpoint_key).resolve()) if args.checkpoint_key else None,
         checkpoint_every=args.checkpoint_every,
         checkpoint_seconds=args.checkpoint_seconds,
+        audit_hash_key=str(Path(args.audit_hash_key).resolve()) if args.audit_hash_key else None,
         max_body=args.max_body,
         auth_jwks=args.auth_jwks,
         auth_issuers=tuple(args.auth_issuer),

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from .approval_model import ApprovalPolicy
+from .personal_data import PersonalData
 from .provenance import (
     DEFAULT_REVIEW_WARNING_DAYS,
     UNKNOWN,
@@ -155,6 +156,10 @@ class Manifest(StrictModel):
     """How many days before a source's `review_by` `validate` starts warning."""
     approvals: ApprovalPolicy | None = None
     """Who must approve a release (`healthkb approve`) before `healthkb release` cuts it."""
+    # Left out of the digest when absent, so that a KB without one keeps its digest.
+    personal_data: PersonalData | None = Field(default=None, exclude_if=lambda value: value is None)
+    """What audit records keep of each profile attribute: keep, drop, hash, generalise
+    or encrypt (docs/auditors.md); without it, records keep the whole profile."""
 
 
 # --- sources --------------------------------------------------------------------------

@@ -31,14 +31,15 @@ from ..content.versioning.lock_seal import (
     declaration_digests,
     sealed_lock,
 )
-from ..errors import HealthKBError, KBError
+from ..errors import HealthKBError, KBError, Problem
 from ..files.yaml_reader import parse_yaml
 from ..knowledge_base import KnowledgeBase
 from .approvals import approval_problems, approvals, clear_approvals
 from .cases import CaseOutcome, run_cases
-from .kb_validation import check_kb
+from .kb_validation import KBCheck, check_kb
 from .release_gates import (
     FAILING_TEST_CASE,
+    REVIEW_OVERDUE,
     GateItem,
     accepted_lines,
     gate_items,
@@ -175,24 +176,15 @@ def release(
     ship unchecked (release_gates.py) that `accept` (code -> reason) does not accept;
     `allow_failing_tests` accepts failing test cases.
     """
-    check = check_kb(root)
-    if check.problems or check.content is None:
-        raise KBError(check.problems)
+    check, overdue = _checked(root)
+    assert check.content is not None
     content, cases = check.content, check.cases
     manifest = content.manifest
     found = content.changes
     declared = _declared_changes(content, changes)
     accepted = {FAILING_TEST_CASE: "--allow-failing-tests"} if allow_failing_tests else {}
     accepted.update(accept or {})
-    lines = [c.strip() for c in changes if c.strip()]
-    lines += [change.changelog_line() for change in found.items]
-    lines += [line for line, _ in declared]
-    if not lines:
-        raise ReleaseError(
-            "nothing was added, removed or changed since the last release (no source, "
-            'conclusion, fact or rule); say what changed with --change "..."'
-        )
-    lines += _approval_lines(content)
+    lines = _changelog_lines(content, changes, declared)
     bump, why = choose_bump(found, part, content.lock is not None, [b for _, b in declared])
     version = bump_version(manifest.version, bump)
     day = date or datetime.date.today()
@@ -204,7 +196,9 @@ def release(
     # A release says "this is the guidance, as tested": its gates must hold.
     outcomes = run_cases(KnowledgeBase(content), cases)
     failing = tuple(o for o in outcomes if not o.passed)
-    refused, shipped = refused_and_accepted(gate_items(content, outcomes, check.warnings), accepted)
+    refused, shipped = refused_and_accepted(
+        gate_items(content, outcomes, check.warnings, overdue), accepted
+    )
     if refused:
         error = FailingCasesError if any(i.code == FAILING_TEST_CASE for i in refused) else None
         raise (error or GatesRefusedError)(refused, failing, len(outcomes))
@@ -230,6 +224,31 @@ def release(
         schemas,
         tuple(shipped),
     )
+
+
+def _changelog_lines(
+    content: KBContent, changes: Sequence[str], declared: Sequence[tuple[str, Part]]
+) -> list[str]:
+    """The editor's lines, then one per change found, then who approved."""
+    lines = [c.strip() for c in changes if c.strip()]
+    lines += [change.changelog_line() for change in content.changes.items]
+    lines += [line for line, _ in declared]
+    if not lines:
+        raise ReleaseError(
+            "nothing was added, removed or changed since the last release (no source, "
+            'conclusion, fact or rule); say what changed with --change "..."'
+        )
+    return lines + _approval_lines(content)
+
+
+def _checked(root: str | Path) -> tuple[KBCheck, list[Problem]]:
+    """The KB's check and its overdue sources; `KBError` for any other problem. An
+    overdue source alone is a gate (shipped if accepted with a reason)."""
+    check = check_kb(root)
+    overdue = [p for p in check.problems if p.code == REVIEW_OVERDUE]
+    if len(overdue) < len(check.problems) or check.content is None:
+        raise KBError(check.problems)
+    return check, overdue
 
 
 def _approval_lines(content: KBContent) -> list[str]:

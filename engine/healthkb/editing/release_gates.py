@@ -2,8 +2,10 @@
 
 A release says "this is the guidance, as tested and as the sources say". So it refuses
 (every item listed at once) failing test cases, active rules no test case exercises,
-source sentences neither encoded nor left out with a reason, and the analysis's open
-warnings (`redundant`, `gap`, `silence-contradicted`), unless the editor accepts each
+source sentences neither encoded nor left out with a reason, sources past their review
+date (`review-overdue`: answers resting on them would go out `stale`), and the
+analysis's open warnings (`redundant`, `gap`, `silence-contradicted`), unless the editor
+accepts each
 kind by its code with a reason (`--accept CODE=REASON`). What was accepted is written
 in the changelog entry, so that the release says what it ships.
 """
@@ -16,16 +18,20 @@ from dataclasses import dataclass
 
 from ..analysis.findings import Finding
 from ..content.loading.kb_content import KBContent
+from ..errors import Problem
 from .cases import CaseOutcome
 from .coverage import rule_coverage, sentence_coverage
+from .review_dates import OVERDUE
 
 FAILING_TEST_CASE = "failing-test-case"
 RULE_NOT_EXERCISED = "rule-not-exercised"
 SENTENCE_NOT_ENCODED = "sentence-not-encoded"
+REVIEW_OVERDUE = OVERDUE
 GATE_CODES = (
     FAILING_TEST_CASE,
     RULE_NOT_EXERCISED,
     SENTENCE_NOT_ENCODED,
+    REVIEW_OVERDUE,
     "redundant",
     "gap",
     "silence-contradicted",
@@ -55,9 +61,13 @@ def parse_acceptance(text: str) -> tuple[str, str]:
 
 
 def gate_items(
-    content: KBContent, outcomes: Sequence[CaseOutcome], warnings: Iterable[Finding]
+    content: KBContent,
+    outcomes: Sequence[CaseOutcome],
+    warnings: Iterable[Finding],
+    overdue: Iterable[Problem] = (),
 ) -> list[GateItem]:
-    """Everything the release would ship unchecked, in the order of GATE_CODES."""
+    """Everything the release would ship unchecked, in the order of GATE_CODES
+    (`overdue`: the `review-overdue` problems of `validate`)."""
     items = [
         GateItem(FAILING_TEST_CASE, f"test case `{o.case.name}` fails ({o.file}:{o.line})")
         for o in outcomes
@@ -77,6 +87,7 @@ def gate_items(
         for s in sentence_coverage(content)
         if s.status in ("untouched", "partly")
     ]
+    items += [GateItem(REVIEW_OVERDUE, f"{p.file}:{p.line}: {p.message}") for p in overdue]
     items += [GateItem(f.kind, f"{f.places[0]}: {f.message}") for f in warnings]
     order = {code: i for i, code in enumerate(GATE_CODES)}
     return sorted(items, key=lambda item: order.get(item.code, len(order)))

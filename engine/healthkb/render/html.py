@@ -19,6 +19,7 @@ from urllib.parse import quote as url_quote
 from ..content.model import Attribute
 from ..content.rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
 from ..content.sources import Paragraph, SourceText
+from ..results.tree_text import protected_text
 
 CSS = """
 body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;
@@ -72,8 +73,9 @@ def esc(value: Any) -> str:
 
 
 def value_text(value: Any) -> str:
-    """A fact value as a reader sees it: JSON, so strings are quoted and lists bracketed."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    """A fact value as a reader sees it: JSON, so strings are quoted and lists bracketed
+    (a value the audit record protected, in words)."""
+    return protected_text(value) or json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def href(*parts: str, fragment: str | None = None) -> str:

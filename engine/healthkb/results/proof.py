@@ -78,21 +78,32 @@ def choose_proofs(trace: Trace, *, others: bool = True) -> Proofs:
 
 def _depths(trace: Trace) -> dict[int, int]:
     """Each fact's depth: 0 for input and background facts, and for a derived fact one
-    more than the deepest fact used by its shallowest derivation."""
+    more than the deepest fact used by its shallowest derivation.
+
+    The firings are walked in the order they fired, so every fact a firing used already
+    has a depth when it is met; unless a later derivation lowers a depth some firing
+    already used, one walk gives the fixpoint, and only then is it walked again.
+    """
     depth = {fact.index: 0 for fact in trace.facts if fact.origin != "derived"}
     deriving = [
         (f.derived, [i for _, i in f.bound]) for f in trace.firings if f.derived is not None
     ]
     changed = True
     while changed:
-        changed = False
+        lowered = skipped = added = False
         for derived, bound in deriving:
             if not all(i in depth for i in bound):
+                skipped = True  # used a fact not derived yet (not on a real trace)
                 continue
             candidate = 1 + max([depth[i] for i in bound], default=0)
-            if candidate < depth.get(derived, candidate + 1):
+            known = depth.get(derived)
+            if known is None:
                 depth[derived] = candidate
-                changed = True
+                added = True
+            elif candidate < known:
+                depth[derived] = candidate
+                lowered = True
+        changed = lowered or (skipped and added)
     return depth
 
 

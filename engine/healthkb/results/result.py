@@ -307,24 +307,41 @@ Cited = dict[tuple[str, str], list[ResolvedCitation]]
 
 @dataclass(frozen=True)
 class Reached:
-    """A conclusion reached, and the rule (and rule version) of its proof."""
+    """A conclusion reached, the rule (and rule version) of its proof, and the evidence
+    level and staleness of that derivation (as `ConclusionResult`'s `evidence` and
+    `stale`)."""
 
     id: str
     kind: str
     certainty: str
     rule_id: str
     rule_version: int
+    evidence_level: str = ""
+    stale: bool = False
 
 
-def conclusions_reached(content: KBContent, trace: Trace) -> list[Reached]:
+def conclusions_reached(
+    content: KBContent, trace: Trace, overdue: frozenset[str] = frozenset()
+) -> list[Reached]:
     """The conclusions of an evaluation as `build_result` orders them, without the rest
-    of a result (facts used, citations, derived facts, firings)."""
+    of a result (facts used, citations, derived facts, firings). `overdue`: the sources
+    past their review date today."""
     reached = []
-    for conclusion_id, firing in choose_proofs(trace, others=False).conclusions.items():
+    proofs = choose_proofs(trace, others=False)
+    for conclusion_id, firing in proofs.conclusions.items():
         declared = content.conclusions[conclusion_id]
         version = content.rules[firing.rule_id].version
+        standing = evidence_standing(content, trace.facts, proofs, conclusion_id, overdue)
         reached.append(
-            Reached(conclusion_id, declared.kind, declared.certainty, firing.rule_id, version)
+            Reached(
+                conclusion_id,
+                declared.kind,
+                declared.certainty,
+                firing.rule_id,
+                version,
+                standing.level,
+                standing.stale,
+            )
         )
     reached.sort(key=lambda c: (KIND_RANK[c.kind], c.id))
     return reached

@@ -11,8 +11,22 @@ Tree = dict[str, Any]
 _STEP = "  "
 
 
+_PROTECTED = {"drop": "dropped", "hash": "hashed", "encrypt": "encrypted"}
+
+
+def protected_text(value: Any) -> str | None:
+    """How a value the audit record protected (a KB's `personal_data:` policy) reads,
+    or None for a value as given: `(encrypted in the audit record)`, a band."""
+    if not isinstance(value, dict) or not isinstance(value.get("protected"), str):
+        return None
+    band = value.get("band")
+    if value["protected"] == "generalise" and isinstance(band, list) and len(band) == 2:
+        return f"from {band[0]} to under {band[1]} (generalised in the audit record)"
+    return f"({_PROTECTED.get(value['protected'], 'protected')} in the audit record)"
+
+
 def _value(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return protected_text(value) or json.dumps(value, ensure_ascii=False)
 
 
 def _citation_lines(citations: list[Tree], depth: int) -> list[str]:

@@ -14,7 +14,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R", covariant=True)
@@ -26,6 +26,8 @@ class Pending(Protocol[R]):
     def result(self) -> R: ...
 
     def cancel(self) -> Any: ...
+
+    def done(self) -> bool: ...
 
 
 def worker_count(workers: Any) -> int:
@@ -68,3 +70,66 @@ def in_order(submit: Callable[[T], Pending[R]], items: Iterable[T], window: int)
     finally:
         for future in running:
             future.cancel()
+
+
+def in_order_helping(
+    submit: Callable[[T], Pending[R]],
+    here: Callable[[T], R],
+    items: Iterable[T],
+    ready: Pending[object],
+    window: int,
+) -> Iterator[R]:
+    """`in_order`, with this process as one more worker.
+
+    An item goes to the workers once they have started (`ready` is done) while fewer
+    than `window` of theirs are in flight; otherwise this process does it itself
+    (`here`). So an input too small to pay for starting workers is done here before they
+    are up, and a large one keeps the workers and this process busy. Results come in item
+    order, at most `4 * window` of them waiting for an earlier one. `ready`'s error (a KB
+    the workers refused) is raised as soon as it is known, and at the latest at the end.
+    """
+    waiting: deque[Pending[R]] = deque()
+    sent = 0  # items at the workers, their results not yielded yet
+    try:
+        for item in items:
+            while waiting and (waiting[0].done() or len(waiting) > 4 * window):
+                head = waiting.popleft()
+                sent -= not isinstance(head, _Done)
+                yield head.result()
+            if sent < window and ready.done():
+                ready.result()
+                waiting.append(submit(item))
+                sent += 1
+            else:
+                waiting.append(_Done.of(here, item))
+        while waiting:
+            yield waiting.popleft().result()
+        ready.result()
+    finally:
+        for pending in waiting:
+            pending.cancel()
+
+
+class _Done(Generic[R]):
+    """An item done here: its result, or the error to raise at its place in the order."""
+
+    def __init__(self, value: R | None, error: BaseException | None) -> None:
+        self.value, self.error = value, error
+
+    @classmethod
+    def of(cls, work: Callable[[T], R], item: T) -> _Done[R]:
+        try:
+            return cls(work(item), None)
+        except Exception as error:  # raised in order, after the results before it
+            return cls(None, error)
+
+    def result(self) -> R:
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]  # None only with an error
+
+    def cancel(self) -> bool:
+        return False
+
+    def done(self) -> bool:
+        return True

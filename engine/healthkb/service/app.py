@@ -28,6 +28,7 @@ from .. import __version__
 from ..audit.log import AuditLog
 from ..editing.schemas import profile_schema
 from ..errors import EvaluationError, HealthKBError, Problem, ProfileError, UnknownConclusionError
+from ..files.x25519_keys import read_hash_key
 from ..knowledge_base import KnowledgeBase, load
 from ..profiles.fhir_intake import MissingData
 from ..profiles.fhir_units import UnitConverter
@@ -79,6 +80,9 @@ class Service:
                 checkpoint_key=settings.checkpoint_key,
                 checkpoint_every=settings.checkpoint_every,
                 checkpoint_seconds=settings.checkpoint_seconds,
+                hash_key=read_hash_key(settings.audit_hash_key)
+                if settings.audit_hash_key
+                else None,
             )
             if settings.audit_log
             else None

@@ -38,6 +38,8 @@ class Settings:
     `checkpoint_seconds`, at its first append that long after its last checkpoint."""
     checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
     checkpoint_seconds: float | None = None
+    audit_hash_key: str | None = None
+    """The file of the secret key the KB's personal-data policy hashes attributes with."""
     max_body: int = DEFAULT_MAX_BODY
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
     max_headers: int = DEFAULT_MAX_HEADERS

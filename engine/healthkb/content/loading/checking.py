@@ -14,6 +14,7 @@ from ..checks.certainty import check_certainty
 from ..checks.certainty_paths import Derivations, check_certainty_along_proof
 from ..checks.cross_file import CitationIndex
 from ..checks.numbers import check_numbers
+from ..checks.personal_data_policy import check_personal_data
 from ..checks.stratification import stratify_rules
 from ..checks.vocabulary_places import VocabularyPlaces
 from ..fhir_mapping import check_fhir_mapping
@@ -128,6 +129,9 @@ def _rule_logic(read: ReadFiles, checked: Checked) -> list[Problem]:
     rule_problems += declarations.check_changeable(read.vocabulary)
     if read.fhir is not None:
         checked.problems += check_fhir_mapping(Placed(read.fhir[0], read.fhir[1], ()), vocabulary)
+    if read.manifest is not None and read.manifest[0].personal_data is not None:
+        policy = Placed(read.manifest[0].personal_data, read.manifest[1], ())
+        checked.problems += check_personal_data(policy, vocabulary)
     conclusion_ids = {c.item.id for c in read.conclusions}
     salvaged = read.salvaged
     declared = VocabularyPlaces.of(

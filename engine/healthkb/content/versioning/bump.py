@@ -12,8 +12,10 @@ can break:
   anything but wording; new optional input facts and attributes, wider bounds, more
   values; derived and background facts; sources added or removed;
 - **patch**: wording: a conclusion's statement or citations, a rule's citations, a
-  source's text; and which input attributes are `changeable` and at what `cost`: they
-  change no answer of an evaluation, only which changes a what-if may propose.
+  source's text; a source's review dates (a review changes no conclusion, only from
+  which day answers resting on it are marked `stale`); and which input attributes are
+  `changeable` and at what `cost`: they change no answer of an evaluation, only which
+  changes a what-if may propose.
 
 The release needs the largest bump of its changes; `reason` says which change decided.
 """
@@ -37,7 +39,7 @@ _WORDING = {
     "source": {"text"},
     "fact": set(),
 }
-
+_REVIEW_DATES = {"reviewed", "review_by"}
 # The attribute fields that only steer what-if proposals (see the module docstring).
 _WHAT_IF_FIELDS = (".changeable", ".cost")
 
@@ -147,10 +149,14 @@ def _changed_bump(item: Versioned, entry: LockedItem) -> tuple[Part, str]:
         return _fact_bump(item, entry)
     names = set(changed_fields(item, entry))
     # Without field digests (a lock written by an older healthkb) assume the worst.
-    if names and names <= _WORDING[item.kind]:
+    review = _REVIEW_DATES if item.kind == "source" else set()
+    if names and names <= _WORDING[item.kind] | review:
+        what = "review dates" if names <= review else "wording"
+        if names & review and names - review:
+            what = "wording and review dates"
         return (
             "patch",
-            f"{item.kind} `{item.id}` changed only in wording ({', '.join(sorted(names))})",
+            f"{item.kind} `{item.id}` changed only in {what} ({', '.join(sorted(names))})",
         )
     what = ", ".join(sorted(names)) if names else "its content"
     return "minor", f"{item.kind} `{item.id}` changed ({what})"

@@ -2,7 +2,8 @@
 
 Four kinds of items carry a `version` and are recorded in the lock file:
 
-- a **rule**: its `when`, `then`, `because` and `status` (its `title` and `description`
+- a **rule**: its `when`, `then`, `because`, `status` and own `evidence` level (its
+  `title` and `description`
   are wording for editors, and its `departures` declarations for auditors: they change
   no answer, and the number check keeps each one necessary, so none can be dropped
   unnoticed);
@@ -12,7 +13,10 @@ Four kinds of items carry a `version` and are recorded in the lock file:
   attribute's `type`, `values`, `min`, `max`, `unit`, `changeable` and `cost`, and a
   background fact's
   `values` and `because` (descriptions are wording);
-- a **source**: its `text`, which every quote is resolved against.
+- a **source**: its `text`, which every quote is resolved against, its `evidence`
+  level and its review dates (`reviewed`, `review_by`): answers show the first and are
+  marked `stale` by the second, so neither changes unversioned. (Its provenance,
+  publisher to translation, is description: it changes no answer.)
 
 Each item's content is split into named fields (`when`, `statement`,
 `sessions.max`, `text`...), so a change can be reported by the field it touched.
@@ -39,18 +43,20 @@ ItemKind = Literal["source", "conclusion", "fact", "rule"]
 ITEM_KINDS: tuple[ItemKind, ...] = ("source", "conclusion", "fact", "rule")
 
 # The fields of a rule that make up its content, in the order the digest reads them.
-RULE_FIELDS = ("when", "then", "because", "status")
+RULE_FIELDS = ("when", "then", "because", "status", "evidence")
+# The fields of a source that make up its content.
+SOURCE_FIELDS = ("text", "evidence", "reviewed", "review_by")
 # The properties of an attribute that make up its content.
 ATTRIBUTE_FIELDS = ("type", "values", "min", "max", "unit", "changeable", "cost")
 
 # What each kind's content is, in the words of the version-not-bumped hint.
 CONTENT_WORDS: dict[ItemKind, str] = {
-    "rule": "a rule's when, then, because and status are its content",
+    "rule": "a rule's when, then, because, status and evidence are its content",
     "conclusion": "a conclusion's statement, kind, certainty, exclusions and citations are its "
     "content",
     "fact": "a fact's section and its attributes' types, values, bounds, units, changeable "
     "and costs are its content",
-    "source": "a source's text is its content",
+    "source": "a source's text, evidence and review dates (reviewed, review_by) are its content",
 }
 
 
@@ -114,7 +120,9 @@ def fact_item(section: str, name: str, fact: FactType) -> Versioned:
 
 
 def source_item(source: Source) -> Versioned:
-    return Versioned("source", source.id, source.version, {"text": source.text})
+    data = _plain(source, set())
+    fields = {key: data[key] for key in SOURCE_FIELDS if key in data}
+    return Versioned("source", source.id, source.version, fields)
 
 
 def fact_items(vocabulary: Vocabulary) -> Iterator[Versioned]:
