@@ -254,6 +254,19 @@ def test_without_authentication_beyond_loopback_reload_is_refused(
     assert "SIGHUP" in problem["detail"]
 
 
+def test_an_app_not_started_by_serve_says_it_takes_no_reloads(
+    kb: healthkb.KnowledgeBase,
+) -> None:
+    async def ask(app: Any) -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            return await client.post("/kb/reload"), await client.get("/kb")
+
+    reload, info = asyncio.run(ask(create_app(kb, Settings(reload_without_token=True))))
+    assert problem_of(reload, 409)["type"].endswith(":reload-unavailable")
+    assert info.json()["reload"] is None
+
+
 def test_watch_swaps_in_the_release_an_editor_saves(served: Path, next_release: Path) -> None:
     with running(served, "--watch") as server:
         install(next_release, served)
