@@ -269,6 +269,15 @@ def test_an_app_not_started_by_serve_says_it_takes_no_reloads(
 
 def test_watch_swaps_in_the_release_an_editor_saves(served: Path, next_release: Path) -> None:
     with running(served, "--watch") as server:
+        kb_yaml = served / "kb" / "kb.yaml"
+        kb_yaml.write_text(kb_yaml.read_text(encoding="utf-8") + "broken: [\n", encoding="utf-8")
+        refused = wait_for(lambda: reload_status(server)["refused"], "the broken save is refused")
+        assert (refused["requested_by"], refused["problems"][0]["code"]) == (
+            "--watch",
+            "yaml-syntax",
+        )
+        with server.client() as client:
+            assert client.get("/health").json()["kb"]["version"] == OLD
         install(next_release, served)
         wait_for(lambda: every_worker_on(server, 1, 1), "the worker swaps")
         assert reload_status(server)["published"]["requested_by"] == "--watch"
