@@ -11,6 +11,7 @@ import pytest
 from fhir.resources.R4B.questionnaire import Questionnaire
 
 import healthkb
+from healthkb.service.cds import explanation_link
 from support.fhir_data import bundle, hook_request, questionnaire_response
 from support.service_process import Server, running
 
@@ -99,3 +100,17 @@ def test_cards_follow_the_accepted_language(client: httpx.Client) -> None:
     assert response.headers["content-language"] == "zh-Hans"
     (card,) = response.json()["cards"]
     assert card["summary"] == STOP
+
+
+def test_the_explanation_page_is_in_the_browsers_language_with_a_switch(
+    client: httpx.Client,
+) -> None:
+    link = explanation_link("http://x", "stop_and_rest", PROFILE)["url"].removeprefix("http://x")
+    page = client.get(link, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert page.status_code == 200
+    assert page.headers["content-language"] == "zh-Hans"
+    assert '<html lang="zh-Hans">' in page.text and STOP in page.text
+    assert 'hreflang="en"' in page.text and "&amp;lang=en" in page.text
+    english = client.get(link + "&lang=en", headers={"Accept-Language": "zh"})
+    assert '<html lang="en">' in english.text
+    assert "If you feel any physical discomfort" in english.text
