@@ -162,6 +162,9 @@ class SourceText:
             start=start,
             end=end,
             interpretation=interpretation,
+            # Given, as every other field is: results hold citations with every field set.
+            language=None,
+            original=None,
         )
 
     def closest(self, quote: str) -> QuoteMismatch:

@@ -160,7 +160,7 @@ def original_html(source: Source, lang: str | None) -> str:
         "translation's.",
         language=source.translation.original_language,
     )
-    return f'<p class="original-missing"><em>{esc(note)}</em></p>'
+    return f'<p class="original"><em>{esc(note)}</em></p>'
 
 
 # --- source text with highlighted passages -------------------------------------------
