@@ -162,7 +162,7 @@ def test_a_request_in_flight_during_a_reload_is_answered_by_the_release_it_start
         host, port = server.url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=30) as slow:
             slow.sendall(head + body[:5])  # the request has started; its body is on its way
-            time.sleep(1)
+            time.sleep(2)  # (the worker starts the request as soon as its head is read)
             install(next_release, served)
             with server.client() as client:
                 assert client.post("/kb/reload").status_code == 200
