@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Route
 
 from conftest import ROOT
 from support.client_tokens import ISSUER, Keys, token
@@ -291,7 +291,7 @@ def test_the_keyboard_alone_answers_explains_and_applies_a_what_if(
     # A conclusion reached: its proof, and a passage it cites, reached with Enter.
     tab_to(playground, '[data-conclusion="warm_up_and_stretch"] button')
     keyboard.press("Enter")
-    playground.page.wait_for_selector("#detail .proof")
+    playground.page.wait_for_function("() => document.activeElement.matches('#detail .proof h3')")
     tab_to(playground, "#detail .passage-link")
     keyboard.press("Enter")
     playground.page.wait_for_function("() => document.activeElement.tagName === 'MARK'")
@@ -328,16 +328,19 @@ def test_with_authentication_on_the_token_field_sends_each_call_its_bearer_token
         assert "no `Authorization: Bearer` token" in problem.inner_text()
         assert page.locator("#answers fieldset").count() == 0
 
-        def send_with(path: str) -> None:
+        def send_with(path: str, key: str = "") -> None:
             page.fill("#token", token(keys, server.url + path))
-            page.click("#retry")
+            if key:
+                page.press("#token", key)
+            else:
+                page.click("#retry")
 
         send_with("/fhir/Questionnaire")
         # A token is for one endpoint (its `aud`), once (its `jti`): /kb needs a new one.
         page.wait_for_function(
             "() => document.getElementById('token-problem').textContent.includes('(/kb)')"
         )
-        send_with("/kb")
+        send_with("/kb", key="Enter")  # Enter in the field sends too
         playground.wait_for_form()
         profile = {"symptoms": {"physical_discomfort": True}}
         playground.fill(profile)
@@ -389,7 +392,7 @@ def test_after_the_service_reloads_its_kb_the_page_asks_for_its_questions_again(
         playground = Playground(context.new_page()).open(server.url + "/")
         playground.wait_for_form()
         stamp = playground.page.locator("#kb-stamp")
-        assert " 0.1.1 " in stamp.inner_text()
+        assert " 0.1.2 " in stamp.inner_text()
         install(next_release, served)
         deadline = time.monotonic() + 60
         while httpx.get(server.url + "/kb", timeout=30).json()["kb"]["version"] != "0.2.0":
@@ -403,3 +406,34 @@ def test_after_the_service_reloads_its_kb_the_page_asks_for_its_questions_again(
         assert sent == {"symptoms": {"physical_discomfort": True}}
         assert shown == evaluated(server, sent) == ["stop_and_rest"]
         context.close()
+
+
+def test_an_answer_that_arrives_after_the_person_typed_again_is_not_shown(
+    playground: Playground, server: Server
+) -> None:
+    page = playground.page
+    playground.answered()  # the empty form's evaluation, on load
+    held: list[Route] = []
+    page.route("**/evaluate", lambda route: held.append(route))
+
+    def wait_for_calls(count: int) -> None:
+        for _ in range(200):
+            if len(held) >= count:
+                return
+            page.wait_for_timeout(50)
+        raise AssertionError(f"the page made {len(held)} call(s), not {count}")
+
+    playground.answer("symptoms.physical_discomfort", True)
+    wait_for_calls(1)
+    playground.answer("symptoms.physical_discomfort", False)
+    # The first answer comes back after the second edit, before its evaluation starts
+    # (0.3 s later): it answers answers no longer there.
+    held[0].continue_()
+    wait_for_calls(2)
+    conclusions = page.locator("#conclusions")
+    assert conclusions.get_attribute("data-state") == "waiting"
+    assert page.locator('[data-conclusion="stop_and_rest"]').count() == 0
+    held[1].continue_()
+    sent, shown = playground.answered()
+    assert sent == {"symptoms": {"physical_discomfort": False}}
+    assert shown == evaluated(server, sent) == []

@@ -13,6 +13,28 @@ const MIN = "http://hl7.org/fhir/StructureDefinition/minValue";
 const MAX = "http://hl7.org/fhir/StructureDefinition/maxValue";
 const UNIT = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit";
 
+const TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation";
+
+/**
+ * `owner[field]` in `language` when FHIR's translation extension gives it
+ * (`_text.extension`: `lang` and `content`), else as written.
+ */
+function translated(owner, field, language) {
+  const written = owner[field];
+  if (!language) return written;
+  const wanted = language.toLowerCase();
+  for (const extension of (owner[`_${field}`] || {}).extension || []) {
+    if (extension.url !== TRANSLATION) continue;
+    const parts = {};
+    for (const part of extension.extension || []) {
+      parts[part.url] = part.valueCode ?? part.valueString ?? part.valueMarkdown;
+    }
+    const lang = String(parts.lang || "").toLowerCase();
+    if (parts.content && (lang === wanted || wanted.startsWith(`${lang}-`))) return parts.content;
+  }
+  return written;
+}
+
 function fieldId(linkId) {
   return "q-" + linkId.replace(/[^A-Za-z0-9_-]/g, "-");
 }
@@ -41,8 +63,9 @@ function rangeText(item) {
 }
 
 /** One question: its control(s), how to read and set its answer, where its problems go. */
-function question(item, onChange) {
+function question(item, onChange, language) {
   const id = fieldId(item.linkId);
+  const text = translated(item, "text", language);
   const problemId = `${id}-problem`;
   const problem = el("div", { id: problemId, class: "problem", "aria-live": "polite" });
   const codes = (item.answerOption || []).map((o) => o.valueCoding || {});
@@ -57,9 +80,9 @@ function question(item, onChange) {
     body = el(
       "fieldset",
       { class: "question", "aria-describedby": problemId },
-      el("legend", {}, item.text),
+      el("legend", {}, text),
       boxes.map((box, index) =>
-        el("span", { class: "option" }, box, el("label", { for: box.id }, codes[index].display || codes[index].code)),
+        el("span", { class: "option" }, box, el("label", { for: box.id }, translated(codes[index], "display", language) || codes[index].code)),
       ),
       problem,
     );
@@ -90,7 +113,7 @@ function question(item, onChange) {
     } else {
       const options = item.type === "boolean"
         ? [["true", "yes"], ["false", "no"]]
-        : codes.map((c) => [c.code, c.display || c.code]);
+        : codes.map((c) => [c.code, translated(c, "display", language) || c.code]);
       control = el(
         "select", { id, name: item.linkId },
         el("option", { value: "" }, "(no answer)"),
@@ -104,7 +127,7 @@ function question(item, onChange) {
       write = (value) => { control.value = value === null || value === undefined ? "" : String(value); };
     }
     control.setAttribute("aria-describedby", describedBy.join(" "));
-    body = el("div", { class: "question" }, el("label", { for: id }, item.text), control, hint, problem);
+    body = el("div", { class: "question" }, el("label", { for: id }, text), control, hint, problem);
     focusable = [control];
   }
   body.addEventListener("input", onChange);
@@ -131,19 +154,21 @@ function compare(answer, condition) {
 }
 
 /**
- * Build the form for `questionnaire` inside `form`; `onChange()` is called on every
- * edit. Returns what the page needs of it.
+ * Build the form for `questionnaire` inside `form`, its texts in `language` where the
+ * Questionnaire translates them; `onChange()` is called on every edit. Returns what the
+ * page needs of it.
  */
-export function buildForm(form, questionnaire, onChange) {
+export function buildForm(form, questionnaire, onChange, language) {
   const questions = new Map();
   const wrappers = [];
   const changed = () => { applyEnableWhen(); onChange(); };
   for (const group of questionnaire.item || []) {
     const children = group.type === "group" ? group.item || [] : [group];
-    const built = children.map((item) => question(item, changed));
+    const built = children.map((item) => question(item, changed, language));
     built.forEach((q) => questions.set(q.item.linkId, q));
     const groupBody = group.type === "group"
-      ? el("fieldset", { class: "group" }, el("legend", {}, group.text || group.linkId), built.map((q) => q.body))
+      ? el("fieldset", { class: "group" },
+        el("legend", {}, translated(group, "text", language) || group.linkId), built.map((q) => q.body))
       : built[0].body;
     wrappers.push(groupBody);
   }

@@ -24,6 +24,7 @@ const state = {
   result: null,
   chosen: null,
   evaluation: 0,
+  explanation: 0,
   timer: null,
   scheduled: null,
   retry: null,
@@ -69,13 +70,14 @@ async function attempt(action, place, retry) {
 
 async function load() {
   const status = $("form-status");
+  const waiting = () => state.retry && fill(status, "The service asks for a token: see the Token field above.");
   state.questionnaire ??= await attempt(() => client.get(QUESTIONNAIRE), status, load);
-  if (!state.questionnaire) return;
+  if (!state.questionnaire) return waiting();
   state.kb ??= await attempt(() => client.get("/kb"), status, load);
-  if (!state.kb) return;
+  if (!state.kb) return waiting();
   showKB(state.kb);
   const kept = state.form ? state.form.answers() : new Map();
-  state.form = buildForm($("answers"), state.questionnaire, scheduleEvaluation);
+  state.form = buildForm($("answers"), state.questionnaire, scheduleEvaluation, $("language").value);
   for (const [linkId, value] of kept) state.form.setAnswer(linkId, value);
   fill(status, "Answer any question: the conclusions follow as you type.");
   evaluateNow();
@@ -88,7 +90,7 @@ function showKB(kb) {
   const choice = $("conclusion-choice");
   const previous = choice.value;
   fill(choice, el("option", { value: "" }, "(choose a conclusion)"),
-    kb.conclusions.map((c) => el("option", { value: c.id }, c.id)));
+    kb.conclusions.map((c) => el("option", { value: c.id, title: c.statement }, `${c.id} (${c.kind})`)));
   choice.value = previous;
   // The language switch, shown when /kb offers several languages (`languages`:
   // `{default, available}`); the one chosen goes with every call as Accept-Language.
@@ -124,20 +126,24 @@ async function evaluateNow() {
   if (!state.form) return;
   const ticket = ++state.evaluation;
   const profile = state.form.profile();
-  state.scheduled = JSON.stringify(profile);
+  const key = JSON.stringify(profile);
+  state.scheduled = key;
   const area = $("conclusions");
   area.setAttribute("aria-busy", "true");
   $("profile-sent").textContent = JSON.stringify(profile, null, 2);
+  // Answers edited since this call was sent: a newer evaluation is on its way (or
+  // scheduled), and this answer would show conclusions for answers no longer there.
+  const outdated = () => ticket !== state.evaluation || state.scheduled !== key;
   let result;
   try {
     result = await client.post("/evaluate", profile);
   } catch (error) {
-    if (ticket !== state.evaluation) return;  // a newer edit's evaluation is on its way
+    if (outdated()) return;
     area.removeAttribute("aria-busy");
     refused(error, profile);
     return;
   }
-  if (ticket !== state.evaluation) return;
+  if (outdated()) return;
   if (state.kb && result.kb_digest !== state.kb.kb.digest) {
     // The service reloaded its KB (`serve --watch`): its questions may have changed too.
     state.questionnaire = null;
@@ -193,20 +199,21 @@ function answersChanged() {
 
 function choose(id) {
   $("conclusion-choice").value = id;
-  explainChosen();
+  explainChosen({ focus: true });
 }
 
-async function explainChosen() {
+async function explainChosen(options = {}) {
   const id = $("conclusion-choice").value;
   if (!id || !state.result) return;
   state.chosen = id;
+  const ticket = ++state.explanation;
   const reached = state.result.conclusions.some((c) => c.id === id);
   const profile = state.profile;
   const tree = await attempt(
     () => client.post("/explain", { profile, conclusion: id, why_not: !reached }),
-    $("detail"), explainChosen,
+    $("detail"), () => explainChosen(options),
   );
-  if (!tree || profile !== state.profile) return;
+  if (!tree || profile !== state.profile || ticket !== state.explanation) return;
   const statement = (state.kb.conclusions.find((c) => c.id === id) || {}).statement;
   fill($("detail"), reached ? proofView(tree, showPassage) : whyNotView(tree, statement, showPassage));
   const button = $("what-if");
@@ -214,6 +221,7 @@ async function explainChosen() {
   button.dataset.avoid = reached ? "true" : "false";
   $("what-if-area").hidden = false;
   fill($("what-if-answer"));
+  if (options.focus) $("detail").querySelector("h3").focus();
   await showArticle(citationsIn(tree));
 }
 
@@ -268,7 +276,10 @@ function languageChanged() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("explain").addEventListener("click", explainChosen);
+  $("explain").addEventListener("click", () => explainChosen({ focus: true }));
+  $("token").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && state.retry) state.retry();
+  });
   $("what-if").addEventListener("click", whatIf);
   $("retry").addEventListener("click", () => state.retry && state.retry());
   $("language").addEventListener("change", languageChanged);

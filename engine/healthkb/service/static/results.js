@@ -75,7 +75,7 @@ export function proofView(tree, onPassage) {
   const c = tree.conclusion;
   return el(
     "div", { class: "proof" },
-    el("h3", {}, `Proof of ${c.id}`),
+    el("h3", { tabindex: "-1" }, `Proof of ${c.id}`),
     el("p", {}, el("strong", {}, c.kind), " ", c.statement, ` (${c.certainty})`),
     c.evidence ? el("p", { class: "note" }, `Evidence: ${c.evidence.level} (${c.evidence.scale})`) : null,
     el("p", {}, "Cited for the conclusion:"),
@@ -109,7 +109,7 @@ export function whyNotView(tree, statement, onPassage) {
   const rules = tree.rules || [];
   return el(
     "div", { class: "why-not" },
-    el("h3", {}, `Why not ${tree.conclusion}`),
+    el("h3", { tabindex: "-1" }, `Why not ${tree.conclusion}`),
     statement ? el("p", {}, statement) : null,
     el("p", {}, rules.length
       ? "Not reached. Each rule that could reach it, and what stops it:"
