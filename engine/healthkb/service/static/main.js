@@ -8,7 +8,7 @@
 
 import { ProblemAnswer, serviceClient } from "./api.js";
 import { articleView, focusPassage } from "./article.js";
-import { el, fill } from "./dom.js";
+import { el, fill, withCode } from "./dom.js";
 import { buildForm } from "./form.js";
 import { citationsIn, conclusionList, proofView, whatIfView, whyNotView } from "./results.js";
 
@@ -37,10 +37,10 @@ function problemView(problem, extra = []) {
   const items = [...(problem.problems || []), ...extra];
   return el(
     "div", { class: "problem-document", "data-type": problem.type || "" },
-    el("p", {}, el("strong", {}, problem.title || "Error"), `: ${problem.detail || ""}`,
+    el("p", {}, el("strong", {}, problem.title || "Error"), ": ", withCode(problem.detail || ""),
       problem.instance ? el("span", { class: "note" }, ` (${problem.instance})`) : null),
     items.length ? el("ul", {}, items.map((p) =>
-      el("li", {}, `${p.code}: ${p.message}`, p.hint ? ` (${p.hint})` : ""))) : null,
+      el("li", {}, `${p.code}: `, withCode(p.message), p.hint ? [" (", withCode(p.hint), ")"] : ""))) : null,
   );
 }
 
@@ -178,6 +178,11 @@ function refused(error, profile) {
     $("retry").hidden = false;
     fill(area, el("p", { class: "none" }, "No answer yet: the service needs a token."));
     return;
+  }
+  if (state.chosen) {
+    fill($("detail"), el("p", { class: "note" },
+      "No proof while the service refuses the answers: put them right, and it comes back."));
+    $("what-if-area").hidden = true;
   }
   const elsewhere = state.form.showProblems(error.problem.problems || []);
   const named = (error.problem.problems || []).length - elsewhere.length;
