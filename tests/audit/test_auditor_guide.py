@@ -23,9 +23,11 @@ def test_the_auditors_sessions_and_the_checkpoint_walk_run_as_written(
     home = tmp_path / "home"
     home.mkdir()
     doc = ROOT / "docs" / "auditors.md"
-    assert run_walkthrough(doc, WALKTHROUGHS["auditors.md"], checkout, home) == 36
+    assert run_walkthrough(doc, WALKTHROUGHS["auditors.md"], checkout, home) == 37
     # The walk from "person-17 complained" ends on the page with the cited passage.
     page = (checkout / "person-17.html").read_text(encoding="utf-8")
     assert "Why <code>thigh_buttock_fat_may_decrease</code>?" in page
     assert "<mark" in page and "muscle definition may become more visible" in page
     assert "<svg" in (checkout / "summary.html").read_text(encoding="utf-8")
+    # The same page again, away from any checkout: from the store's copy of the release.
+    assert (home / "person-17.html").read_text(encoding="utf-8") == page

@@ -2,7 +2,8 @@
 
 The source must verify; the target must hold no record. Every record is copied as it
 is (its line, hashes and sequence unchanged, in groups of `GROUP` per append), then
-every checkpoint; the copy is then verified on its own and must end on the source's
+every checkpoint and the copies of the KB releases that answered them (kb_copies.py);
+the copy is then verified on its own and must end on the source's
 head with the same number of records and checkpoints, or the copy is reported failed.
 """
 
@@ -41,13 +42,21 @@ def copy_chain(source: AuditLog, target: AuditLog) -> Copied:
     if not missing and next(iter(target.store.lines()), None) is not None:
         raise AuditLogError(f"{target.name}: already holds records; copy only into an empty store")
     group: list[Build] = []
+    digests: set[str] = set()
     for record in _records(source):
+        kb = record.get("kb")
+        if isinstance(kb, dict) and isinstance(kb.get("digest"), str):
+            digests.add(kb["digest"])
         group.append(_as_is(record, target.name))
         if len(group) == GROUP:
             target.store.append(group, _no_checkpoint)
             group = []
     if group:
         target.store.append(group, _no_checkpoint)
+    for digest in sorted(digests):  # the KB releases that answered, where the source has them
+        copy = source.store.kept_kb(digest)
+        if copy is not None:
+            target.store.keep_kb(digest, copy)
     checkpoints = [json.loads(line) for _, line in source.store.checkpoint_lines()]
     if checkpoints:
         target.store.add_checkpoints(checkpoints)

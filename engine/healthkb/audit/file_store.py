@@ -22,6 +22,7 @@ from .store import Build, Sign, Stored
 
 _TAIL_BLOCK = 64 * 1024
 _SUFFIX = ".checkpoints"
+_KBS_SUFFIX = ".kbs"
 VERIFY_HINT = "run `healthkb audit verify` on it"
 
 
@@ -119,6 +120,38 @@ class FileStore:
         # A file has no index: every line is a candidate, checked by the caller.
         for line in read_lines(self.path):
             yield Stored(line.number, line.data)
+
+    def keep_kb(self, digest: str, copy: bytes) -> None:
+        # `LOG.kbs`: one KB copy a line, appended under its own lock.
+        path = self.path.with_name(self.path.name + _KBS_SUFFIX)
+        created = not os.path.lexists(path)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError as error:
+            raise AuditLogError(f"{path}: cannot keep the KB's copy ({error.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if _kb_line(path, digest) is None:
+                _write_durably(fd, copy + b"\n", path)
+        finally:
+            os.close(fd)
+        if created:
+            _fsync_folder(path.parent)
+
+    def kept_kb(self, digest: str) -> bytes | None:
+        return _kb_line(self.path.with_name(self.path.name + _KBS_SUFFIX), digest)
+
+
+def _kb_line(path: Path, digest: str) -> bytes | None:
+    """The line of `LOG.kbs` holding the copy of this KB (each starts with its digest)."""
+    start = auditchain.canonical({"digest": digest})[:-1] + b","
+    try:
+        with path.open("rb") as handle:
+            return next((line.rstrip(b"\n") for line in handle if line.startswith(start)), None)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise AuditLogError(f"{path}: cannot read the KB copies ({error.strerror})") from None
 
 
 def _chain_head(fd: int, path: Path) -> tuple[int, str]:

@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..results.cds_cards import card_uuid
+from ..runtime.shipment import ShipmentError
 from . import chain as auditchain
 from .chain import (
     FORMAT,
@@ -60,6 +62,7 @@ from .checkpoints import (
 )
 from .file_store import VERIFY_HINT, FileStore
 from .filters import Filters, matches
+from .kb_copies import kb_copy
 from .locations import open_store
 from .protection import Policy, policy_of, protect
 from .records import (
@@ -72,6 +75,7 @@ from .records import (
 from .store import Store, Stored
 
 if TYPE_CHECKING:
+    from ..content.loading.kb_content import KBContent
     from ..results.result import Result
 
 __all__ = [
@@ -124,6 +128,7 @@ class AuditLog:
         (kept outside the store: see protection.py)."""
         self.store: Store = open_store(path) if isinstance(path, str | Path) else path
         self._hash_key = hash_key
+        self._kept_kbs: set[str] = set()
         self._lock = threading.Lock()
         self._schedule = (
             None
@@ -163,26 +168,49 @@ class AuditLog:
         """Write the record of `result` (naming the caller's `input_id`, if given),
         durably, and return its record id. The record keeps of the profile what the
         personal-data policy of the KB that evaluated it says."""
-        body = protect(
-            record_body(result, input_id), policy_of(result._evaluated_by()), self._hash_key
-        )
-        return self._append([functools.partial(chain_record, body)])[0]
+        return self.append_bodies([record_body(result, input_id)], result._evaluated_by())[0]
 
     def append_many(self, results: Iterable[Result]) -> list[str]:
         """Write the records of `results` in order with one fsync (a group commit): all
         of them durable when this returns; their record ids, in order."""
-        bodies = [
-            protect(record_body(r), policy_of(r._evaluated_by()), self._hash_key) for r in results
-        ]
+        ids: list[str] = []
+        for _, group in itertools.groupby(results, lambda result: result.kb_digest):
+            answered = list(group)
+            bodies = [record_body(result) for result in answered]
+            ids += self.append_bodies(bodies, answered[0]._evaluated_by())
+        return ids
+
+    def append_bodies(
+        self, bodies: list[Record], evaluated_by: KBContent | None = None
+    ) -> list[str]:
+        """Chain and write record bodies (`record_body`, built wherever the evaluations
+        ran) in order, durably, with one fsync; their record ids, in order. Given the KB
+        that `evaluated_by` them, the records are protected as its personal-data policy
+        says, and the store keeps a copy of that KB (kb_copies.py) before them."""
+        if evaluated_by is not None:
+            policy = policy_of(evaluated_by)
+            bodies = [protect(body, policy, self._hash_key) for body in bodies]
+            if evaluated_by.digest not in self._kept_kbs:
+                with self._lock:  # the store's writer connection: one thread at a time
+                    self._keep_kb(evaluated_by)
         return self._append([functools.partial(chain_record, body) for body in bodies])
 
-    def append_bodies(self, bodies: list[Record], policy: Policy | None = None) -> list[str]:
-        """Chain and write record bodies (`record_body`, built wherever the evaluations
-        ran) in order, durably, with one fsync, protected as the personal-data `policy`
-        of the KB that evaluated them says; their record ids, in order."""
-        if policy is not None:
-            bodies = [protect(body, policy, self._hash_key) for body in bodies]
-        return self._append([functools.partial(chain_record, body) for body in bodies])
+    def _keep_kb(self, content: KBContent) -> None:
+        """Keep a copy of the KB in the store, once. Best effort: a KB whose files cannot
+        be read again, or a store that cannot take the copy now, keeps none (those
+        records then need `audit show --kb`); the append itself is what must not fail."""
+        if content.digest in self._kept_kbs:
+            return
+        try:
+            held = self.store.kept_kb(content.digest)
+        except AuditLogError:
+            held = None  # not created yet, say; keeping it (below) says what is wrong
+        if held is None:
+            try:
+                self.store.keep_kb(content.digest, kb_copy(content))
+            except (ShipmentError, AuditLogError):
+                return  # the append says what is wrong with the store, if anything
+        self._kept_kbs.add(content.digest)
 
     def append_feedback(self, feedback: Feedback) -> str:
         """Write the record of feedback on a card, durably, and return its record id."""

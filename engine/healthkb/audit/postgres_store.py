@@ -91,6 +91,9 @@ class PostgresStore(SqlStore):
                 connection.rollback()
             connection.close()
 
+    def _missing_table(self, error: Exception) -> bool:
+        return isinstance(error, psycopg.errors.UndefinedTable)
+
     def _error(self, error: Exception, doing: str) -> AuditLogError:
         text = _first_line(error)
         if isinstance(error, psycopg.errors.DiskFull):

@@ -33,6 +33,7 @@ CONCLUSIONS = "healthkb_audit_conclusions"
 RULES = "healthkb_audit_rules"
 CHECKPOINTS = "healthkb_audit_checkpoints"
 SCHEMA = "healthkb_audit_schema"
+KBS = "healthkb_audit_kbs"
 
 _COLUMNS = "sequence, record_id, time, kind, kb_id, kb_version, kb_digest, input_id, line"
 
@@ -57,6 +58,8 @@ def schema_statements(text: str, key: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {RULES} (rule {text} NOT NULL, "
         "sequence BIGINT NOT NULL, PRIMARY KEY (rule, sequence))",
         f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (number {key}, line TEXT NOT NULL)",
+        # Added to layout 1 without changing it: a store without it holds no KB copies.
+        f"CREATE TABLE IF NOT EXISTS {KBS} (digest {text} PRIMARY KEY, copy TEXT NOT NULL)",
     ]
 
 
@@ -257,6 +260,31 @@ class SqlStore:
                     yield Stored(int(sequence), str(text).encode("utf-8"))
         except self._errors as error:
             raise self._error(error, "read the audit log") from None
+
+    def keep_kb(self, digest: str, copy: bytes) -> None:
+        def work(cursor: Any) -> None:
+            cursor.execute(
+                self._sql(f"INSERT INTO {KBS} (digest, copy) VALUES (?, ?) ON CONFLICT DO NOTHING"),
+                (digest, copy.decode("utf-8")),
+            )
+
+        self._transaction(work, "keep the KB's copy")
+
+    def kept_kb(self, digest: str) -> bytes | None:
+        try:
+            for cursor in self._read():
+                cursor.execute(self._sql(f"SELECT copy FROM {KBS} WHERE digest = ?"), (digest,))
+                row = cursor.fetchone()
+                return None if row is None else str(row[0]).encode("utf-8")
+        except self._errors as error:
+            if self._missing_table(error):
+                return None  # a store written before stores kept KB copies
+            raise self._error(error, "read the KB copies") from None
+        return None
+
+    def _missing_table(self, error: Exception) -> bool:
+        """Whether the error says a table does not exist."""
+        raise NotImplementedError
 
 
 def _where(filters: Filters) -> tuple[str, list[Any]]:

@@ -71,6 +71,9 @@ class SqliteStore(SqlStore):
                 connection.rollback()
             connection.close()
 
+    def _missing_table(self, error: Exception) -> bool:
+        return "no such table" in str(error)
+
     def _error(self, error: Exception, doing: str) -> AuditLogError:
         text = str(error)
         if "disk is full" in text or "disk I/O error" in text:

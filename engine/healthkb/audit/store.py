@@ -87,6 +87,15 @@ class Store(Protocol):
         answers from its index; the caller checks each record against the filters)."""
         ...
 
+    def keep_kb(self, digest: str, copy: bytes) -> None:
+        """Keep the copy of the KB with this digest (kb_copies.py), durably, unless the
+        store holds one already."""
+        ...
+
+    def kept_kb(self, digest: str) -> bytes | None:
+        """The store's copy of the KB with this digest, if it holds one."""
+        ...
+
 
 def is_database(location: str) -> bool:
     """Whether a location names a database store rather than a JSON Lines file."""

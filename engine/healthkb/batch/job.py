@@ -22,7 +22,6 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..audit.log import AuditLog
-from ..audit.protection import policy_of
 from ..knowledge_base import KnowledgeBase
 from .answers import Chunk, ChunkAnswer, answer_chunk
 from .jsonlines import (
@@ -182,7 +181,7 @@ class _Job:
 
 def _commit(answer: ChunkAnswer, out: Output, audit: AuditLog | None, kb: KnowledgeBase) -> None:
     if audit is not None:
-        audit.append_bodies(list(answer.records), policy_of(kb.content))
+        audit.append_bodies(list(answer.records), kb.content)
     out.write(answer.text)
 
 

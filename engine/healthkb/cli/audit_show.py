@@ -4,15 +4,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from ..audit.filters import Filters
+from ..audit.kb_copies import shipment_of
 from ..audit.log import AuditLog, AuditLogError, Record, hash_matches
+from ..errors import HealthKBError, KBError
+from ..knowledge_base import KnowledgeBase, load
 from ..render.html_explain import explanation_page
 from ..results.cds_cards import card_uuid
 from ..results.tree_text import explanation_text
+from ..runtime.shipment import unpacked
 from .audit_options import STORE_HELP
 from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb, output_file, writing
 
@@ -126,21 +132,15 @@ def run_show(args: argparse.Namespace) -> int:
 
 def _write_page(args: argparse.Namespace, record: Record, order: list[str]) -> int:
     """The explanation page of the record's conclusion, with the passages of the KB
-    release that answered it (the KB given must be that release: same digest)."""
+    release that answered it: `--kb` (which must be that release: same digest), else
+    the store's copy of it, else the KB commands find, if it is that release."""
     if len(order) != 1:
         reached = ", ".join(order) or "none"
         raise UsageError(
             f"--format html shows one conclusion: give --conclusion (one of: {reached})"
         )
-    kb = load_kb(args.kb, args.allow_outside_links)
-    digest = record["kb"]["digest"]
-    if kb.digest != digest:
-        raise UsageError(
-            f"record {record['record']} was answered by {record['kb']['id']} "
-            f"{record['kb']['version']} ({digest}); this KB is {kb.version} ({kb.digest}): "
-            "give --kb PATH of that release"
-        )
-    page = explanation_page(record["explanations"][order[0]], kb.content, record["profile"])
+    with _release_of(args, record) as kb:
+        page = explanation_page(record["explanations"][order[0]], kb.content, record["profile"])
     if args.out is None:
         sys.stdout.write(page)
         return EXIT_OK
@@ -149,3 +149,45 @@ def _write_page(args: argparse.Namespace, record: Record, order: list[str]) -> i
         out.write_bytes(page.encode("utf-8"))
     print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _release_of(args: argparse.Namespace, record: Record) -> Iterator[KnowledgeBase]:
+    """The KB release that answered `record`, loaded (see `_write_page`)."""
+    kb_named = record["kb"]
+    digest = str(kb_named["digest"])
+    answered = f"{kb_named['id']} {kb_named['version']} ({digest})"
+    if args.kb is None:
+        copy = AuditLog(args.log).store.kept_kb(digest)
+        if copy is not None:
+            with unpacked(shipment_of(copy, digest)) as root:
+                try:
+                    kb: KnowledgeBase | None = load(root)
+                except KBError:
+                    kb = None
+            if kb is None or kb.digest != digest:
+                loads = "does not load" if kb is None else f"loads as another KB ({kb.digest})"
+                raise AuditLogError(
+                    f"{args.log}: the store's copy of {answered} {loads}: it was changed, "
+                    "so it is not shown; give --kb PATH of that release"
+                )
+            yield kb
+            return
+    found = _kb_at_hand(args)
+    if found is None or found.digest != digest:
+        at_hand = "" if found is None else f"; this KB is {found.version} ({found.digest})"
+        raise UsageError(
+            f"record {record['record']} was answered by {answered}, which the store holds "
+            f"no copy of{at_hand}: give --kb PATH of that release"
+        )
+    yield found
+
+
+def _kb_at_hand(args: argparse.Namespace) -> KnowledgeBase | None:
+    """`--kb`, or the KB commands find (None when there is none to load)."""
+    try:
+        return load_kb(args.kb, args.allow_outside_links)
+    except (HealthKBError, UsageError):
+        if args.kb is not None:
+            raise
+        return None
