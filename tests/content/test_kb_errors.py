@@ -127,7 +127,7 @@ def test_quote_with_hyphen_for_en_dash_is_explained(make_kb) -> None:
     problem = only(problems_of(make_kb({"rules/walking.yaml": rules})), "quote-not-found")
     assert (problem.file, problem.line, problem.column) == ("rules/walking.yaml", 11, 9)
     assert "closest passage is p1.s1" in problem.message
-    assert "the quote's first 9 characters match" in problem.message
+    assert "the quote's first word matches, then the quote has “3-5”" in problem.message
     assert "“-” (U+002D HYPHEN-MINUS) where the source has “–” (U+2013 EN DASH)" in problem.message
 
 
@@ -143,8 +143,8 @@ def test_quote_matching_folds_white_space_only(make_kb) -> None:
         problems_of(make_kb({"rules/walking.yaml": rules}, name="case")), "quote-not-found"
     )
     assert (
-        "the quote starts with “w” (U+0077 LATIN SMALL LETTER W) where the source has “W”"
-        in problem.message
+        "the quote starts with “walking” where the source has “Walking”: “w” (U+0077 LATIN "
+        "SMALL LETTER W) where the source has “W”" in problem.message
     )
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-import unicodedata
 import warnings
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .quote_mismatch import WordMismatch, word_mismatch
 
 _ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "prof", "st", "e.g", "i.e", "etc", "vs", "no", "fig"}
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+|$)|[。！？]+[”’」』)]*")
@@ -60,6 +61,14 @@ class ResolvedCitation(BaseModel):
     start: int
     end: int
     interpretation: str | None = None
+    # In the JSON only when set, so that answers citing a source without an original
+    # text stay byte-identical.
+    language: str | None = Field(default=None, exclude_if=lambda value: value is None)
+    """The original's language when the quote is from the source's original text (its
+    anchors are the original's); None for a quote from the text itself."""
+    original: dict[str, str] | None = Field(default=None, exclude_if=lambda value: value is None)
+    """For a quote from a translation whose original is at hand: the original sentence
+    the quote's first sentence renders (`language`, `sentence`, `text`)."""
 
     @property
     def sentence(self) -> str:
@@ -84,37 +93,20 @@ class ResolvedCitation(BaseModel):
 
 @dataclass(frozen=True)
 class QuoteMismatch:
-    """Why a quote was not found: the closest passage and the first differing character."""
+    """Why a quote was not found: the closest passage, and how the quote differs from it
+    word by word (see quote_mismatch.py)."""
 
     sentence: Sentence | None
-    matched: int
-    quote_char: str | None
-    source_char: str | None
+    words: WordMismatch | None = None
 
     def describe(self) -> str:
         if self.sentence is None:
             return "nothing in the source resembles it"
         excerpt = _shorten(self.sentence.text)
         text = f"the closest passage is {self.sentence.anchor} (“{excerpt}”)"
-        if self.quote_char and self.source_char:
-            where = (
-                f"the quote's first {self.matched} characters match, then"
-                if self.matched
-                else "the quote starts with"
-            )
-            return (
-                f"{text}; {where} {_char(self.quote_char)} where the source has "
-                f"{_char(self.source_char)}"
-            )
-        if self.quote_char:
-            extra = _char(self.quote_char)
-            return f"{text}; then the quote goes on with {extra} after the source text ends"
-        return text
-
-
-def _char(char: str) -> str:
-    name = unicodedata.name(char, "UNNAMED CHARACTER")
-    return f"“{char}” (U+{ord(char):04X} {name})"
+        if self.words is None:
+            return text
+        return f"{text}; {self.words.describe()}"
 
 
 def _shorten(text: str, limit: int = 70) -> str:
@@ -170,26 +162,18 @@ class SourceText:
             start=start,
             end=end,
             interpretation=interpretation,
+            # Given, as every other field is: results hold citations with every field set.
+            language=None,
+            original=None,
         )
 
     def closest(self, quote: str) -> QuoteMismatch:
         """The passage that best explains why `quote` was not found."""
         needle = fold(quote)
-        # Align the quote on its longest stretch that matches the source verbatim,
-        # then find the first character where the aligned quote and source differ.
-        matcher = difflib.SequenceMatcher(None, needle, self._folded, autojunk=False)
-        block = matcher.find_longest_match(0, len(needle), 0, len(self._folded))
-        start = _aligned_start(matcher, block)
-        if block.size >= min(8, len(needle)) and start >= 0:
-            matched = _common_prefix(needle, self._folded, start)
-            stop = start + matched
-            return QuoteMismatch(
-                self._sentence_at_folded(start),
-                matched,
-                needle[matched] if matched < len(needle) else None,
-                self._folded[stop] if stop < len(self._folded) else None,
-            )
-        return QuoteMismatch(self._most_similar_sentence(needle), 0, None, None)
+        words = word_mismatch(needle, self._folded)
+        if words is not None:
+            return QuoteMismatch(self._sentence_at_folded(words.start), words)
+        return QuoteMismatch(self._most_similar_sentence(needle))
 
     def _sentence_at_folded(self, folded_at: int) -> Sentence | None:
         # The sentence holding the offset or, on the space between two, the next one.
@@ -203,30 +187,6 @@ class SourceText:
             if ratio > best_ratio:
                 best, best_ratio = sentence, ratio
         return best
-
-
-def _aligned_start(matcher: difflib.SequenceMatcher[str], longest: difflib.Match) -> int:
-    """Where the quote starts in the folded source, aligned on its earliest verbatim stretch.
-
-    The longest stretch alone misplaces the start when a word before it changed
-    length ("will" for "may"); an earlier stretch of the same passage (about as far
-    before the longest one in the source as in the quote) gives the true start.
-    """
-    for block in matcher.get_matching_blocks():
-        if block.size == 0 or block.a > longest.a:
-            break
-        gap_quote, gap_source = longest.a - block.a, longest.b - block.b
-        if gap_source >= 0 and abs(gap_source - gap_quote) <= 10 + gap_quote // 2:
-            return block.b - block.a
-    return longest.b - longest.a
-
-
-def _common_prefix(needle: str, haystack: str, at: int) -> int:
-    length = 0
-    limit = min(len(needle), len(haystack) - at)
-    while length < limit and needle[length] == haystack[at + length]:
-        length += 1
-    return length
 
 
 def _fold_with_map(text: str) -> tuple[str, list[int]]:

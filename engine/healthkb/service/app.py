@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -26,13 +27,14 @@ from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..audit.log import AuditLog
+from ..content.languages.translated import in_language
 from ..editing.schemas import profile_schema
 from ..errors import EvaluationError, HealthKBError, Problem, ProfileError, UnknownConclusionError
 from ..files.x25519_keys import read_hash_key
 from ..knowledge_base import KnowledgeBase, load
 from ..profiles.fhir_intake import MissingData
 from ..profiles.fhir_units import UnitConverter
-from ..render.questionnaire import questionnaire
+from ..render.questionnaire import translated_questionnaire
 from ..render.result import result_json
 from . import cds
 from .auth import AuthSetupError, TokenVerifier, read_jwks
@@ -41,6 +43,7 @@ from .checkpointing import signing_lifespan
 from .explanation_route import EXPLANATION_PATH, add_explanation_route
 from .fhir_client import FetchLimits, FhirFetchError
 from .kb_holder import KBHolder, WorkerReloader, add_reload_route, reload_info, reloading_lifespan
+from .negotiation import negotiated
 from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
 from .playground import PAGE_PATH, add_playground
 from .problems import PROBLEM_JSON, ServiceProblem, problem_response
@@ -193,6 +196,9 @@ def _description(kb: KnowledgeBase) -> str:
 def create_app_from_environment() -> FastAPI:
     """The app of one uvicorn worker: the KB and settings `healthkb serve` handed over."""
     settings = Settings.from_environment()
+    # SIGHUP is the supervisor's (`healthkb serve` swaps the release in every worker): a
+    # hangup sent to the whole process group must not stop a worker.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if settings.reload_folder is not None:
         # The files `healthkb serve` checked, or those of the release swapped in last: the
         # KB's folder may have changed since (a worker is started again after a crash).
@@ -248,13 +254,16 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         summary="Evaluate a profile (the JSON of `healthkb evaluate --format json`)",
     )
     async def evaluate(request: Request) -> Response:
+        kb = service.kb  # the release of the moment the request came, whatever its body's pace
         profile = await service.body(request)
-        kb = service.kb
         request_id = request.headers.get("X-Request-ID")
-        result = await service.run(kb.evaluate, profile, audit=service.audit, input_id=request_id)
+        language = negotiated(kb, request.headers.get("Accept-Language"))
+        result = await service.run(
+            kb.evaluate, profile, lang=language.lang, audit=service.audit, input_id=request_id
+        )
         record = result.audit_record_id
-        headers = {AUDIT_HEADER: record} if record else None
-        body = result_json(result, compact=True, record=record)
+        headers = language.headers() | ({AUDIT_HEADER: record} if record else {})
+        body = result_json(result, compact=True, record=record, note=language.note)
         return Response(body, media_type="application/json", headers=headers)
 
     @app.post(
@@ -264,16 +273,20 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         summary="Explain a conclusion, or why it was not reached",
     )
     async def explain(request: Request) -> Any:
-        asked: ExplainRequest = cds.parsed(ExplainRequest, await service.body(request))
         kb = service.kb
+        asked: ExplainRequest = cds.parsed(ExplainRequest, await service.body(request))
+        language = negotiated(kb, request.headers.get("Accept-Language"))
 
         def tree() -> dict[str, Any]:
-            result = kb.evaluate(asked.profile)
+            result = kb.evaluate(asked.profile, lang=language.lang)
             if asked.why_not or asked.conclusion not in result.conclusion_ids:
                 return result.why_not(asked.conclusion).to_dict()
             return result.explain(asked.conclusion).to_dict()
 
-        return await service.run(tree)
+        answer = await service.run(tree)
+        if language.note is not None:
+            answer = {**answer, "language_note": language.note}
+        return JSONResponse(answer, headers=language.headers())
 
     _add_fhir_routes(app, service)
 
@@ -288,7 +301,17 @@ def _add_fhir_routes(app: FastAPI, service: Service) -> None:
     )
     async def fhir_questionnaire(request: Request) -> Response:
         await service.authenticate(request)
-        return JSONResponse(questionnaire(service.kb.content), media_type=FHIR_JSON)
+        kb = service.kb
+        language = negotiated(kb, request.headers.get("Accept-Language"))
+        served = in_language(kb.content, language.served)
+        others = {
+            tag: in_language(kb.content, tag) for tag in kb.languages if tag != language.served
+        }
+        return JSONResponse(
+            translated_questionnaire(served, others),
+            media_type=FHIR_JSON,
+            headers=language.headers(),
+        )
 
     @app.get(
         "/cds-services", responses=responses("Discovery", (401,)), summary="CDS Hooks discovery"
@@ -304,19 +327,28 @@ def _add_fhir_routes(app: FastAPI, service: Service) -> None:
         summary="CDS Hooks patient-view: cards from the patient's answers and Observations",
     )
     async def hook(service_id: str, request: Request) -> Response:
-        await service.authenticate(request)  # 401 before 404: no probing without a token
         kb = service.kb
+        await service.authenticate(request)  # 401 before 404: no probing without a token
         cds.known_service(kb, service_id)
         call = cds.hook_request(await read_json(request, service.limits))
         settings = service.settings
         prefetch = await cds.completed_prefetch(
             kb, call, service.fhir_client, settings.allow_http_fhir, service.fetch_limits
         )
+        language = negotiated(kb, request.headers.get("Accept-Language"))
         cards, record = await service.run(
-            cds.answer_hook, kb, call, prefetch, service.audit, service.units, settings.public_url
+            cds.answer_hook,
+            kb,
+            call,
+            prefetch,
+            service.audit,
+            service.units,
+            settings.public_url,
+            language.lang,
         )
         # The header names the record even when no card does (no conclusion reached).
-        return JSONResponse(cards, headers={AUDIT_HEADER: record} if record else None)
+        headers = language.headers() | ({AUDIT_HEADER: record} if record else {})
+        return JSONResponse(cards, headers=headers)
 
     @app.post(
         "/cds-services/{service_id}/feedback",
