@@ -27,6 +27,7 @@ const state = {
   explanation: 0,
   timer: null,
   scheduled: null,
+  served: null,
   retry: null,
   sources: new Map(),
 };
@@ -71,8 +72,13 @@ async function attempt(action, place, retry) {
 async function load() {
   const status = $("form-status");
   const waiting = () => state.retry && fill(status, "The service asks for a token: see the Token field above.");
-  state.questionnaire ??= await attempt(() => client.get(QUESTIONNAIRE), status, load);
-  if (!state.questionnaire) return waiting();
+  if (!state.questionnaire) {
+    // Asked first with the browser's own Accept-Language: the language the service
+    // chose from it (Content-Language) is the switch's first choice.
+    const answer = await attempt(() => client.served(QUESTIONNAIRE), status, load);
+    if (!answer) return waiting();
+    [state.questionnaire, state.served] = answer;
+  }
   state.kb ??= await attempt(() => client.get("/kb"), status, load);
   if (!state.kb) return waiting();
   showKB(state.kb);
@@ -99,7 +105,8 @@ function showKB(kb) {
   const select = $("language");
   if (languages.length > 1 && !select.options.length) {
     fill(select, languages.map((tag) => el("option", { value: tag, lang: tag }, languageName(tag))));
-    select.value = offered.default || languages[0];
+    select.value = languages.includes(state.served) ? state.served : offered.default || languages[0];
+    document.documentElement.lang = select.value;
     $("language-setting").hidden = false;
   }
 }
