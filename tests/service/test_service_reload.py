@@ -34,13 +34,13 @@ from support.kb_releases import copy_of_bundled_kb, install, released
 from support.service_process import Server, running, running_at_known_url
 
 PROFILE = {"symptoms": {"physical_discomfort": True}}
-OLD, NEW = "0.1.1", "0.2.0"
+OLD, NEW = "0.1.2", "0.2.0"
 SECONDS = 60
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Path:
-    """The folder the service serves: the bundled KB, version 0.1.1."""
+    """The folder the service serves: the bundled KB, version 0.1.2."""
     return copy_of_bundled_kb(tmp_path / "served")
 
 
@@ -162,7 +162,7 @@ def test_a_request_in_flight_during_a_reload_is_answered_by_the_release_it_start
         host, port = server.url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=30) as slow:
             slow.sendall(head + body[:5])  # the request has started; its body is on its way
-            time.sleep(1)
+            time.sleep(2)  # (the worker starts the request as soon as its head is read)
             install(next_release, served)
             with server.client() as client:
                 assert client.post("/kb/reload").status_code == 200
@@ -254,8 +254,30 @@ def test_without_authentication_beyond_loopback_reload_is_refused(
     assert "SIGHUP" in problem["detail"]
 
 
+def test_an_app_not_started_by_serve_says_it_takes_no_reloads(
+    kb: healthkb.KnowledgeBase,
+) -> None:
+    async def ask(app: Any) -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            return await client.post("/kb/reload"), await client.get("/kb")
+
+    reload, info = asyncio.run(ask(create_app(kb, Settings(reload_without_token=True))))
+    assert problem_of(reload, 409)["type"].endswith(":reload-unavailable")
+    assert info.json()["reload"] is None
+
+
 def test_watch_swaps_in_the_release_an_editor_saves(served: Path, next_release: Path) -> None:
     with running(served, "--watch") as server:
+        kb_yaml = served / "kb" / "kb.yaml"
+        kb_yaml.write_text(kb_yaml.read_text(encoding="utf-8") + "broken: [\n", encoding="utf-8")
+        refused = wait_for(lambda: reload_status(server)["refused"], "the broken save is refused")
+        assert (refused["requested_by"], refused["problems"][0]["code"]) == (
+            "--watch",
+            "yaml-syntax",
+        )
+        with server.client() as client:
+            assert client.get("/health").json()["kb"]["version"] == OLD
         install(next_release, served)
         wait_for(lambda: every_worker_on(server, 1, 1), "the worker swaps")
         assert reload_status(server)["published"]["requested_by"] == "--watch"
