@@ -392,7 +392,7 @@ def test_after_the_service_reloads_its_kb_the_page_asks_for_its_questions_again(
         playground = Playground(context.new_page()).open(server.url + "/")
         playground.wait_for_form()
         stamp = playground.page.locator("#kb-stamp")
-        assert " 0.1.1 " in stamp.inner_text()
+        assert " 0.1.2 " in stamp.inner_text()
         install(next_release, served)
         deadline = time.monotonic() + 60
         while httpx.get(server.url + "/kb", timeout=30).json()["kb"]["version"] != "0.2.0":
