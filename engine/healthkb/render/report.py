@@ -12,9 +12,10 @@ The same KB gives the same bytes, so two reports can be compared with `diff -r`.
 
 A KB in several languages gets the site in each: the one asked for (its default
 language unless `healthkb report --lang`) at the top, every other under
-`lang/<tag>/`, each page with a switch to the same page in the others. Only the KB's
-own wording (statements, titles, questions, labels, reasons) is translated there; the
-site's headings stay in English.
+`lang/<tag>/`, each page with a switch to the same page in the others. The KB's own
+wording (statements, titles, questions, labels, reasons) comes from its translation,
+the site's headings and table heads from the message catalogue (`SITE_WORDS`); the
+sentences of the site's own prose stay in English.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path, PurePosixPath
 
+from ..content.languages.messages import word
 from ..content.languages.translated import in_language
 from ..editing.report_data import ReportData
 from .html import esc, generator_tag, language_switch
@@ -34,6 +36,43 @@ _MARKER = generator_tag(SITE_GENERATOR).encode("utf-8")
 
 
 LANGUAGES_FOLDER = "lang"
+
+SITE_WORDS = (
+    "Sources",
+    "Rules",
+    "Conclusions",
+    "Background facts",
+    "Test cases",
+    "Conditions",
+    "Citations",
+    "Test cases covering this rule",
+    "knowledge base",
+    "version",
+    "digest",
+    "test cases",
+    "analysis",
+    "source",
+    "publisher",
+    "author",
+    "published",
+    "sentences",
+    "encoded",
+    "left out",
+    "partly encoded",
+    "untouched",
+    "accounted for",
+    "rule",
+    "status",
+    "title",
+    "outcome",
+    "case",
+    "file",
+    "result",
+    "rules fired",
+    "address",
+    "text sha256",
+)
+"""The site's headings (`<h2>`) and table heads (`<th>`), worded in each language."""
 
 
 def build_report(data: ReportData, lang: str | None = None) -> dict[str, str]:
@@ -60,6 +99,12 @@ def _localized(text: str, tag: str, name: str, folder: str, folders: dict[str, s
     up = "../" * (len(PurePosixPath(folder + name).parts) - 1)
     links = [(other, esc(up + place + name)) for other, place in folders.items()]
     switch = language_switch(tag, sorted(links, key=lambda link: link[0] != "en"))
+    for english in SITE_WORDS:
+        worded = esc(word(tag, english))
+        for element in ("h2", "th"):
+            text = text.replace(
+                f"<{element}>{english}</{element}>", f"<{element}>{worded}</{element}>"
+            )
     return text.replace('<html lang="en">', f'<html lang="{esc(tag)}">', 1).replace(
         "<body>\n", "<body>\n" + switch, 1
     )

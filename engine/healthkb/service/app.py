@@ -230,22 +230,26 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     @app.get(
         "/kb",
         responses=responses("KBInfo", (401,)),
-        summary="The KB, its conclusions, the profile schema",
+        summary="The KB, its languages, its conclusions, the profile schema",
     )
     async def kb_info(request: Request) -> Any:
         await service.authenticate(request)
         kb = service.kb
+        language = negotiated(kb, request.headers.get("Accept-Language"))
+        worded = in_language(kb.content, language.served)
         conclusions = [
             {"id": c.id, "kind": c.kind, "certainty": c.certainty, "statement": c.statement}
-            for c in kb.content.conclusions.values()
+            for c in worded.conclusions.values()
         ]
-        return {
+        info = {
             "kb": _stamp(kb),
-            "title": kb.content.manifest.title,
+            "title": worded.manifest.title,
+            "languages": {"default": kb.content.default_language, "available": kb.languages},
             "conclusions": conclusions,
             "profile_schema": profile_schema(kb.content.vocabulary),
             "reload": reload_info(service),
         }
+        return JSONResponse(info, headers=language.headers())
 
     @app.post(
         "/evaluate",
