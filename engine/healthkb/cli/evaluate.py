@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.what_if import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES, WhatIf
+from ..audit.log import AuditLog
 from ..content.loading.kb_content import KBContent
 from ..render import result_cds_hooks, result_json, result_markdown, result_text
 from ..render.html_explain import explanation_page, why_not_page
@@ -82,6 +83,14 @@ def register(commands: Any) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     audit = open_audit_log(args)  # a bad checkpoint key stops it before any evaluation
+    try:
+        return _evaluate(args, audit)
+    finally:
+        if audit is not None:
+            audit.close()
+
+
+def _evaluate(args: argparse.Namespace, audit: AuditLog | None) -> int:
     kb = load_kb(args.kb, args.allow_outside_links)
     check_audit_policy(audit, kb)
     lang = _language(kb.content, args.lang)
