@@ -41,14 +41,17 @@ def test_explain_and_why_not_in_simplified_chinese() -> None:
     assert why.stdout.startswith("为什么没有得出 thigh_buttock_fat_may_decrease？\n")
 
 
-@pytest.mark.parametrize("command", ["evaluate", "explain", "test", "report", "fhir"])
+@pytest.mark.parametrize("command", ["evaluate", "explain", "test", "report", "fhir", "batch"])
 def test_an_unknown_language_is_a_usage_error_everywhere(command: str, tmp_path: Path) -> None:
+    people = tmp_path / "people.jsonl"
+    people.write_text('{"id": 1, "profile": {}}\n')
     arguments = {
         "evaluate": ["evaluate", DISCOMFORT],
         "explain": ["explain", DISCOMFORT, "--conclusion", "stop_and_rest"],
         "test": ["test", str(ROOT)],
         "report": ["report", str(ROOT), "--out", str(tmp_path / "site")],
         "fhir": ["fhir", "questionnaire", str(ROOT)],
+        "batch": ["batch", str(people), "--out", str(tmp_path / "answers.jsonl"), "--workers", "1"],
     }[command]
     run = healthkb(*arguments, "--lang", "fr")
     assert (run.returncode, run.stdout) == (2, "")
