@@ -20,6 +20,7 @@ from .common import (
     EXIT_USAGE,
     UsageError,
     kb_folder,
+    places_from,
     print_listed,
     warn_pending,
 )
@@ -39,7 +40,8 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load_cases(*_target(args.path), args.format)
+    root, files = _target(args.path)
+    loaded = load_cases(root, files, args.format)
     if loaded is None:
         return EXIT_USAGE
     kb, cases = loaded
@@ -48,7 +50,10 @@ def run(args: argparse.Namespace) -> int:
         what = f"matches -k {args.keyword!r}" if args.keyword else "was found"
         raise UsageError(f"no test case {what} (cases live in kb/tests/*.yaml)")
     report = case_report(kb, run_cases(kb, chosen))
-    print(cases_json(report) if args.format == "json" else cases_text(report))
+    if args.format == "json":
+        print(cases_json(report))
+    else:
+        print(cases_text(report, places_from(root)))
     return EXIT_OK if report["summary"]["failed"] == 0 else EXIT_PROBLEMS
 
 
@@ -73,11 +78,11 @@ def load_cases(
     try:
         return kb, read_cases(kb, root, files=files)
     except KBError as error:
-        print_problems("broken test cases", error, output)
+        print_problems("broken test cases", error, output, root)
         return None
 
 
-def print_problems(kind: str, error: KBError, output: str) -> None:
+def print_problems(kind: str, error: KBError, output: str, root: Path | None = None) -> None:
     """Located problems: on stderr as text, or on stdout as JSON (`--format json`)."""
     if output == "json":
         shown, hidden = listed(error)
@@ -87,5 +92,5 @@ def print_problems(kind: str, error: KBError, output: str) -> None:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return
     print(f"healthkb: {kind}:", file=sys.stderr)
-    print_listed(error, "  ", sys.stderr)
+    print_listed(error, "  ", sys.stderr, root)
     print(f"{len(error.problems) + error.more:,} problem(s) found", file=sys.stderr)
