@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import io
 import json
+import os
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -148,12 +150,40 @@ def test_a_reload_under_load_loses_no_request_and_every_later_answer_is_the_new_
         assert (logged[record]["version"], logged[record]["digest"]) == (version, digest)
 
 
+def test_a_request_in_flight_during_a_reload_is_answered_by_the_release_it_started_with(
+    served: Path, next_release: Path
+) -> None:
+    body = json.dumps(PROFILE).encode("utf-8")
+    head = (
+        "POST /evaluate HTTP/1.1\r\nHost: service\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode("ascii")
+    with running(served) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as slow:
+            slow.sendall(head + body[:5])  # the request has started; its body is on its way
+            time.sleep(2)  # (the worker starts the request as soon as its head is read)
+            install(next_release, served)
+            with server.client() as client:
+                assert client.post("/kb/reload").status_code == 200
+                assert client.get("/health").json()["kb"]["version"] == NEW
+            slow.sendall(body[5:])
+            answer = b""
+            while chunk := slow.recv(65536):
+                answer += chunk
+    status, _, rest = answer.partition(b"\r\n")
+    assert status == b"HTTP/1.1 200 OK"
+    assert json.loads(rest.partition(b"\r\n\r\n")[2])["kb_version"] == OLD
+
+
 def test_sighup_swaps_the_release_in_every_worker_without_restarting_them(
     served: Path, next_release: Path
 ) -> None:
     with running(served, "--workers", "2") as server:
         wait_for(lambda: every_worker_on(server, 0, 2), "both workers report")
         pids = {r["pid"] for r in reload_status(server)["workers"]}
+        for pid in pids:  # a hangup of the whole process group stops no worker
+            os.kill(pid, signal.SIGHUP)
         install(next_release, served)
         server.process.send_signal(signal.SIGHUP)
         wait_for(lambda: every_worker_on(server, 1, 2), "both workers swap")
@@ -224,8 +254,30 @@ def test_without_authentication_beyond_loopback_reload_is_refused(
     assert "SIGHUP" in problem["detail"]
 
 
+def test_an_app_not_started_by_serve_says_it_takes_no_reloads(
+    kb: healthkb.KnowledgeBase,
+) -> None:
+    async def ask(app: Any) -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            return await client.post("/kb/reload"), await client.get("/kb")
+
+    reload, info = asyncio.run(ask(create_app(kb, Settings(reload_without_token=True))))
+    assert problem_of(reload, 409)["type"].endswith(":reload-unavailable")
+    assert info.json()["reload"] is None
+
+
 def test_watch_swaps_in_the_release_an_editor_saves(served: Path, next_release: Path) -> None:
     with running(served, "--watch") as server:
+        kb_yaml = served / "kb" / "kb.yaml"
+        kb_yaml.write_text(kb_yaml.read_text(encoding="utf-8") + "broken: [\n", encoding="utf-8")
+        refused = wait_for(lambda: reload_status(server)["refused"], "the broken save is refused")
+        assert (refused["requested_by"], refused["problems"][0]["code"]) == (
+            "--watch",
+            "yaml-syntax",
+        )
+        with server.client() as client:
+            assert client.get("/health").json()["kb"]["version"] == OLD
         install(next_release, served)
         wait_for(lambda: every_worker_on(server, 1, 1), "the worker swaps")
         assert reload_status(server)["published"]["requested_by"] == "--watch"

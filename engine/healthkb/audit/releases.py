@@ -1,8 +1,9 @@
 """Which KB release gave an answer: a record's digest looked up in a KB's changelog.
 
-`healthkb release` writes the released KB's digest into its changelog entry (and its
-lock file), so the changelog of any later working copy maps each released digest to its
-version. A digest that no entry names was an unreleased working copy.
+`healthkb release` writes the released KB's digest into its changelog entry and, sealed,
+into its lock file, so the changelog of any later working copy maps each released digest
+to its version, and the lock names the latest release's. A digest that none of them
+names was an unreleased working copy.
 """
 
 from __future__ import annotations
@@ -22,9 +23,25 @@ class ReleasedEntry(Protocol):
     def digest(self) -> str | None: ...
 
 
-def released_digests(changelog: Iterable[ReleasedEntry]) -> dict[str, str]:
-    """digest -> version of every release whose entry names its digest."""
-    return {entry.digest: entry.version for entry in changelog if entry.digest}
+class SealedLock(Protocol):
+    """A KB's lock (content/versioning/lock.py's `LockFile`), sealed by `release`."""
+
+    @property
+    def kb_version(self) -> str: ...
+    @property
+    def release_digest(self) -> str | None: ...
+
+
+def released_digests(
+    changelog: Iterable[ReleasedEntry], lock: SealedLock | None = None
+) -> dict[str, str]:
+    """digest -> version of every release whose changelog entry names its digest, and of
+    the release the lock was sealed for (its digest is sealed in the lock: it holds where
+    a changelog entry was edited or lost)."""
+    found = {entry.digest: entry.version for entry in changelog if entry.digest}
+    if lock is not None and lock.release_digest:
+        found[lock.release_digest] = lock.kb_version
+    return found
 
 
 def release_of(digest: str, releases: Mapping[str, str]) -> str:

@@ -28,12 +28,13 @@ STORE_HELP = (
 
 def kb_releases(path: str | None) -> dict[str, str]:
     """digest -> version of every release the KB named by `--kb` (or found as commands
-    find it, silently) lists in its changelog; {} when that KB cannot be read."""
+    find it, silently) lists in its changelog, and the release its lock was sealed for;
+    {} when that KB cannot be read."""
     try:
         content = read_content(kb_folder_of(path).root)
     except (HealthKBError, UsageError):
         return {}
-    return released_digests(content.manifest.changelog)
+    return released_digests(content.manifest.changelog, content.lock)
 
 
 def add_audit_options(parser: argparse.ArgumentParser, what: str) -> None:

@@ -210,7 +210,10 @@ def release(
     write_atomic(manifest_path, text)
     write_atomic(base / LOCK_FILE, render_lock(lock_of(content, version)))
     schemas = _regenerate_stale_schemas(base, content)
-    _clear_approvals_and_write_digest(base, version)
+    digest = _clear_approvals_and_write_digest(base, version)
+    # The lock sealed again with the released digest inside: what names the release of an
+    # audit record even where the changelog is not at hand.
+    write_atomic(base / LOCK_FILE, render_lock(lock_of(content, version, digest)))
     return Release(
         manifest.id,
         manifest.version,
@@ -290,10 +293,12 @@ def write_lock(content: KBContent) -> Path:
     return path
 
 
-def lock_of(content: KBContent, version: str) -> LockFile:
-    """The sealed lock of `content` released as `version`."""
+def lock_of(content: KBContent, version: str, release_digest: str | None = None) -> LockFile:
+    """The sealed lock of `content` released as `version` (whose content digest is
+    `release_digest`, once known)."""
     declarations = declaration_digests(content.silences, content.fhir)
-    return sealed_lock(version, content.versioned_items(), declarations, content.lock)
+    items = content.versioned_items()
+    return sealed_lock(version, items, declarations, content.lock, release_digest)
 
 
 # --- editing kb.yaml in place ----------------------------------------------------------
@@ -354,15 +359,15 @@ def _insert_changelog_entry(
     return "".join([*lines[:insert_at], *entry, *lines[insert_at:]])
 
 
-def _clear_approvals_and_write_digest(base: Path, version: str) -> None:
+def _clear_approvals_and_write_digest(base: Path, version: str) -> str:
     clear_approvals(base)
-    _write_release_digest(base, version)
+    return _write_release_digest(base, version)
 
 
-def _write_release_digest(base: Path, version: str) -> None:
+def _write_release_digest(base: Path, version: str) -> str:
     """The released KB's content digest (which leaves the changelog's digests out) into
     its new changelog entry: what names the release behind an audit record. Written
-    last, once the manifest is as released."""
+    last, once the manifest is as released; returned for the lock."""
     digest = read_content(base).digest
     manifest_path = base / MANIFEST_FILE
     lines = manifest_path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -371,6 +376,7 @@ def _write_release_digest(base: Path, version: str) -> None:
     indent = lines[date][: len(lines[date]) - len(lines[date].lstrip())]
     lines.insert(date + 1, f"{indent}digest: {digest}\n")
     write_atomic(manifest_path, "".join(lines))
+    return digest
 
 
 def _comment(line: str) -> bool:

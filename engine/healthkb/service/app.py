@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -193,6 +194,9 @@ def _description(kb: KnowledgeBase) -> str:
 def create_app_from_environment() -> FastAPI:
     """The app of one uvicorn worker: the KB and settings `healthkb serve` handed over."""
     settings = Settings.from_environment()
+    # SIGHUP is the supervisor's (`healthkb serve` swaps the release in every worker): a
+    # hangup sent to the whole process group must not stop a worker.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if settings.reload_folder is not None:
         # The files `healthkb serve` checked, or those of the release swapped in last: the
         # KB's folder may have changed since (a worker is started again after a crash).
@@ -248,8 +252,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         summary="Evaluate a profile (the JSON of `healthkb evaluate --format json`)",
     )
     async def evaluate(request: Request) -> Response:
+        kb = service.kb  # the release of the moment the request came, whatever its body's pace
         profile = await service.body(request)
-        kb = service.kb
         request_id = request.headers.get("X-Request-ID")
         result = await service.run(kb.evaluate, profile, audit=service.audit, input_id=request_id)
         record = result.audit_record_id
@@ -264,8 +268,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         summary="Explain a conclusion, or why it was not reached",
     )
     async def explain(request: Request) -> Any:
-        asked: ExplainRequest = cds.parsed(ExplainRequest, await service.body(request))
         kb = service.kb
+        asked: ExplainRequest = cds.parsed(ExplainRequest, await service.body(request))
 
         def tree() -> dict[str, Any]:
             result = kb.evaluate(asked.profile)
@@ -304,8 +308,8 @@ def _add_fhir_routes(app: FastAPI, service: Service) -> None:
         summary="CDS Hooks patient-view: cards from the patient's answers and Observations",
     )
     async def hook(service_id: str, request: Request) -> Response:
-        await service.authenticate(request)  # 401 before 404: no probing without a token
         kb = service.kb
+        await service.authenticate(request)  # 401 before 404: no probing without a token
         cds.known_service(kb, service_id)
         call = cds.hook_request(await read_json(request, service.limits))
         settings = service.settings

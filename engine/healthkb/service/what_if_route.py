@@ -82,8 +82,8 @@ def add_what_if_route(app: FastAPI, service: Answering) -> None:
         summary="The smallest changes of changeable attributes that reach (or stop) a conclusion",
     )
     async def what_if(request: Request) -> Any:
-        asked: WhatIfRequest = parsed(WhatIfRequest, await service.body(request))
         kb = service.kb
+        asked: WhatIfRequest = parsed(WhatIfRequest, await service.body(request))
 
         def answer() -> dict[str, Any]:
             result = kb.evaluate(asked.profile)

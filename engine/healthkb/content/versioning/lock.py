@@ -80,6 +80,9 @@ class LockFile(StrictModel):
     """`kb/rules.lock.yaml`: every versioned item's version and digests at a release."""
 
     kb_version: SemVer
+    release_digest: Digest | None = None
+    """The content digest of the KB released as `kb_version` (what audit records name
+    it by); sealed with the rest. Locks written before it was recorded lack it."""
     rules: list[LockedItem] = Field(default_factory=list)
     # Locks written before conclusions, facts and sources were versioned lack these:
     # such a lock says nothing about them (they are neither added nor changed).

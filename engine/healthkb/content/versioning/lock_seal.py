@@ -46,10 +46,12 @@ def sealed_lock(
     items: Iterable[Versioned],
     declarations: Mapping[str, str],
     previous: LockFile | None,
+    release_digest: str | None = None,
 ) -> LockFile:
     """The lock of release `version`: every item and declaration with the release that
-    shipped it (an unchanged one keeps its earlier release), sealed by its digest."""
-    lock = build_lock(version, items)
+    shipped it (an unchanged one keeps its earlier release), and the content digest of
+    the KB released (`release_digest`), sealed by its digest."""
+    lock = build_lock(version, items).model_copy(update={"release_digest": release_digest})
     earlier = _released_in(previous)
     sections: dict[str, Any] = {}
     for kind in ITEM_KINDS:
