@@ -22,7 +22,7 @@ def kb_named(argv: Sequence[str]) -> Path | None:
         if not path.exists():
             continue
         for folder in [path, *path.parents] if path.is_dir() else path.parents:
-            if (folder / "kb" / "kb.yaml").is_file():
+            if (folder / "kb" / "kb.yaml").exists():  # a named pipe in its place too
                 return folder
     return None
 
