@@ -249,6 +249,7 @@ _NOT_CODES = {
     "missing-rule",
     "unexpected-conclusion",
     "unexpected-rule",
+    "unsaid-wording",
     "cds-hooks",
     "verify-release",
 }

@@ -41,6 +41,7 @@ PINNED = [
     "ShipmentError",
     "Stored",
     "UnknownConclusionError",
+    "UnknownLanguageError",
     "Verification",
     "WhatIf",
     "WhyNot",

@@ -24,6 +24,7 @@ from .errors import (
     Problem,
     ProfileError,
     UnknownConclusionError,
+    UnknownLanguageError,
 )
 from .knowledge_base import KnowledgeBase, load
 from .results.explain import Explanation, WhyNot
@@ -66,6 +67,7 @@ __all__ = [
     "ShipmentError",
     "Stored",
     "UnknownConclusionError",
+    "UnknownLanguageError",
     "Verification",
     "WhatIf",
     "WhyNot",

@@ -11,6 +11,7 @@ ones are exported from `healthkb`; the stage that raises each is in brackets)::
     ├── ProfileError (ValueError) a bad profile: `.problems`                 [profiles]
     ├── EvaluationError          the step limit was hit                      [runtime]
     ├── UnknownConclusionError (KeyError)  explain/why-not of an unknown id  [results]
+    ├── UnknownLanguageError (ValueError)  a language the KB does not speak  [content]
     ├── ShipmentError            a KB shipped to a worker does not match     [runtime]
     ├── AuditLogError            an audit store that cannot be used          [audit]
     │   └── UnknownRecordError   no record with that id
@@ -165,6 +166,11 @@ class UnknownConclusionError(HealthKBError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "unknown conclusion"
+
+
+class UnknownLanguageError(HealthKBError, ValueError):
+    """A language was asked for that is not a valid tag, or that the KB does not speak:
+    the message says which, and names the KB's languages."""
 
 
 def check_conclusion_id(value: object) -> None:

@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel
 
 from .audit.log import AuditLog
+from .content.languages.tags import choose_language
+from .content.languages.translated import in_language
 from .content.loading.collector_pause import collection_paused
 from .content.loading.kb_content import KBContent
 from .content.loading.loader import bundled_root, read_content
@@ -70,6 +72,9 @@ class KnowledgeBase:
         )
         self.plan = plan
         self._cited: Cited = {}  # each conclusion's citations, resolved once
+        # The content worded in each language asked for, made once (a dict assignment
+        # is atomic: two threads making the same language make the same content).
+        self._in_language: dict[str, KBContent] = {}
         # The same for every evaluation, and never changed by one: made once.
         self._background = [
             (name, dict(fact.values), "background")
@@ -101,26 +106,60 @@ class KnowledgeBase:
         """The profile as this KB's profile model; raises ProfileError naming every bad field."""
         return validate_profile(self.profile_model, self.content.vocabulary, profile)
 
+    @property
+    def languages(self) -> list[str]:
+        """The languages this KB answers in (BCP 47 tags), its default first."""
+        return self.content.languages
+
+    def language(self, wish: str) -> str:
+        """The KB language that serves a reader asking for `wish` (`zh`, `zh-CN` and
+        `zh-Hans` all find `zh-Hans`); raises `UnknownLanguageError` for a tag that is not
+        valid or that no language of the KB serves."""
+        return choose_language(wish, self.content.languages)
+
+    def _worded(self, lang: str | None) -> KBContent:
+        """This KB's content worded in language `lang` (see `language`), or as its files
+        say it for None: the same rules and digest, the wording of its translation."""
+        if lang is None:
+            return self.content
+        tag = self.language(lang)
+        content = self._in_language.get(tag)
+        if content is None:
+            content = self._in_language[tag] = in_language(self.content, tag)
+        return content
+
     def evaluate(
-        self, profile: Any, *, audit: AuditLog | None = None, input_id: str | None = None
+        self,
+        profile: Any,
+        *,
+        lang: str | None = None,
+        audit: AuditLog | None = None,
+        input_id: str | None = None,
     ) -> Result:
         """Evaluate a profile (dict or profile model) and return conclusions with proofs.
 
-        With `audit`, the evaluation is appended to that audit log (durably, before this
-        returns) and `result.audit_record_id` names its record; `input_id`, the caller's
-        id of this input (a request id, say), is kept in the record (`audit list
-        --input-id` finds it).
+        With `lang` (a BCP 47 tag of one of `languages`), the result, its explanations,
+        why-nots and cards are worded in that language and say so (`result.language`);
+        an unknown tag raises `UnknownLanguageError`. With `audit`, the evaluation is
+        appended to that audit log (durably, before this returns) and
+        `result.audit_record_id` names its record; `input_id`, the caller's id of this
+        input (a request id, say), is kept in the record (`audit list --input-id` finds
+        it).
         """
         _check_audit(audit)
+        content = self._worded(lang)
         validated = self.validate_profile(profile)
-        return self._evaluate(validated, audit, input_id)
+        return self._evaluate(validated, audit, input_id, content)
 
-    def evaluate_file(self, path: str | Path, *, audit: AuditLog | None = None) -> Result:
+    def evaluate_file(
+        self, path: str | Path, *, lang: str | None = None, audit: AuditLog | None = None
+    ) -> Result:
         """Evaluate a profile file (YAML or JSON); errors name the file, line and column."""
         _check_audit(audit)
+        content = self._worded(lang)
         data, located = read_profile(Path(path))
         validated = validate_profile(self.profile_model, self.content.vocabulary, data, located)
-        return self._evaluate(validated, audit)
+        return self._evaluate(validated, audit, content=content)
 
     def conclusions_reached(self, profile: Any) -> list[Reached]:
         """Only the conclusions a profile reaches, each with its rule and rule version, its
@@ -143,10 +182,15 @@ class KnowledgeBase:
         return given, self._engine.run(facts + self._background, self.max_steps)
 
     def _evaluate(
-        self, validated: BaseModel, audit: AuditLog | None, input_id: str | None = None
+        self,
+        validated: BaseModel,
+        audit: AuditLog | None,
+        input_id: str | None = None,
+        content: KBContent | None = None,
     ) -> Result:
         given, trace = self._run(validated)
-        result = build_result(self.content, given, trace, self._cited, self.overdue_sources())
+        worded = self.content if content is None else content
+        result = build_result(worded, given, trace, self._cited, self.overdue_sources())
         if audit is not None:
             result._audit_record_id = audit.append(result, input_id)
         return result

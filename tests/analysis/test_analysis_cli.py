@@ -28,7 +28,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_analyze_of_the_seed_kb_finds_nothing_and_exits_0(capsys) -> None:
     code, out, _ = run(capsys, "analyze", str(ROOT))
-    assert (code, out) == (0, f"ok: healthkb-running-fat-loss 0.1.1 (folder {ROOT}): no findings\n")
+    assert (code, out) == (0, f"ok: healthkb-running-fat-loss 0.1.2 (folder {ROOT}): no findings\n")
 
 
 def test_analyze_json_gives_every_field_of_a_finding_and_exits_1_on_an_error(
@@ -77,7 +77,7 @@ def test_validate_fails_on_an_error_finding_and_release_is_refused(tmp_path, cap
     code, out, _ = run(capsys, "release", str(root), "--bump", "minor", "--date", "2026-12-01")
     assert code == 1
     assert "release refused: 1 problem(s) found" in out
-    assert "version: 0.1.1" in (root / "kb/kb.yaml").read_text(encoding="utf-8")
+    assert "version: 0.1.2" in (root / "kb/kb.yaml").read_text(encoding="utf-8")
 
 
 def test_validate_shows_an_error_findings_other_rule_and_witness(tmp_path, capsys) -> None:

@@ -23,7 +23,7 @@ def test_the_auditors_sessions_and_the_checkpoint_walk_run_as_written(
     home = tmp_path / "home"
     home.mkdir()
     doc = ROOT / "docs" / "auditors.md"
-    assert run_walkthrough(doc, WALKTHROUGHS["auditors.md"], checkout, home) == 37
+    assert run_walkthrough(doc, WALKTHROUGHS["auditors.md"], checkout, home) == 38
     # The walk from "person-17 complained" ends on the page with the cited passage.
     page = (checkout / "person-17.html").read_text(encoding="utf-8")
     assert "Why <code>thigh_buttock_fat_may_decrease</code>?" in page

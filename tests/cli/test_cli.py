@@ -25,7 +25,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_validate_names_the_kb_it_checked(capsys) -> None:
     code, out, _ = run(capsys, "validate", str(ROOT))
     assert code == 0
-    assert out.startswith(f"ok: healthkb-running-fat-loss 0.1.1 (folder {ROOT}): 15 rules")
+    assert out.startswith(f"ok: healthkb-running-fat-loss 0.1.2 (folder {ROOT}): 15 rules")
     cases = sum(len(yaml.safe_load(f.read_text())["cases"]) for f in (ROOT / "kb/tests").iterdir())
     assert out.endswith(f", {cases} test cases\n")
 

@@ -157,7 +157,7 @@ def test_schema_outside_a_kb_folder_refuses_to_write_into_the_installed_package(
     )
     assert tree(bundled) == before
     code, out, _ = run(capsys, "schema", "--out", "schemas")
-    assert code == 0 and len(list((empty_cwd / "schemas").glob("*.schema.json"))) == 9
+    assert code == 0 and len(list((empty_cwd / "schemas").glob("*.schema.json"))) == 10
     assert tree(bundled) == before
 
 

@@ -152,7 +152,7 @@ def test_title_is_not_part_of_the_digest_but_conditions_are() -> None:
 def test_bundled_kb_is_locked_at_its_release() -> None:
     content = read_content()
     assert content.lock is not None
-    assert content.lock.kb_version == content.manifest.version == "0.1.1"
+    assert content.lock.kb_version == content.manifest.version == "0.1.2"
     assert sorted(e.id for e in content.lock.rules) == sorted(content.rules)
 
 

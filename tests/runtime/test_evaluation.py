@@ -170,7 +170,7 @@ def test_the_pydantic_profile_model_is_accepted(kb) -> None:
 
 def test_results_are_stamped_with_the_kb_identity(kb) -> None:
     result = kb.evaluate(MEETS)
-    assert (result.kb_id, result.kb_version) == ("healthkb-running-fat-loss", "0.1.1")
+    assert (result.kb_id, result.kb_version) == ("healthkb-running-fat-loss", "0.1.2")
     assert result.kb_digest == kb.digest and result.kb_digest.startswith("sha256:")
     for conclusion in result.conclusions:
         assert conclusion.rule_id in kb.content.rules

@@ -224,7 +224,9 @@ def test_a_problem_document_is_shown_beside_the_question_it_names(
     assert refused.status_code == 422
     (problem,) = refused.json()["problems"]
     beside = playground.page.locator("#q-running-sessions_per_week-problem")
-    assert beside.inner_text() == f"{problem['message']} ({problem['hint']})"
+    # As the service words it, its `names` shown as code.
+    assert beside.inner_text() == f"{problem['message']} ({problem['hint']})".replace("`", "")
+    assert beside.locator("code").first.inner_text() == "running.sessions_per_week"
     field = playground.page.locator("#q-running-sessions_per_week")
     assert field.get_attribute("aria-invalid") == "true"
     assert "q-running-sessions_per_week-problem" in (field.get_attribute("aria-describedby") or "")
@@ -267,7 +269,7 @@ def test_tab_reaches_every_control_in_the_order_of_the_page(playground: Playgrou
         if focused is not None:
             reached.append(focused)
     assert reached == controls
-    assert reached[:2] == ["a:Skip to the answers", "token"]
+    assert reached[:3] == ["a:Skip to the answers", "language", "token"]
 
 
 def test_the_keyboard_alone_answers_explains_and_applies_a_what_if(
@@ -325,7 +327,7 @@ def test_with_authentication_on_the_token_field_sends_each_call_its_bearer_token
         problem = page.locator("#token-problem")
         # The page itself needs no token; the Questionnaire does, and says so beside the field.
         page.wait_for_selector("#retry:not([hidden])")
-        assert "no `Authorization: Bearer` token" in problem.inner_text()
+        assert "no Authorization: Bearer token" in problem.inner_text()
         assert page.locator("#answers fieldset").count() == 0
 
         def send_with(path: str, key: str = "") -> None:
@@ -392,7 +394,7 @@ def test_after_the_service_reloads_its_kb_the_page_asks_for_its_questions_again(
         playground = Playground(context.new_page()).open(server.url + "/")
         playground.wait_for_form()
         stamp = playground.page.locator("#kb-stamp")
-        assert " 0.1.1 " in stamp.inner_text()
+        assert " 0.1.2 " in stamp.inner_text()
         install(next_release, served)
         deadline = time.monotonic() + 60
         while httpx.get(server.url + "/kb", timeout=30).json()["kb"]["version"] != "0.2.0":
@@ -437,3 +439,60 @@ def test_an_answer_that_arrives_after_the_person_typed_again_is_not_shown(
     sent, shown = playground.answered()
     assert sent == {"symptoms": {"physical_discomfort": False}}
     assert shown == evaluated(server, sent) == []
+
+
+LABEL = "label[for=q-running-sessions_per_week]"
+
+
+def statements_in(server: Server, profile: dict[str, Any], language: str) -> list[str]:
+    headers = {"Accept-Language": language}
+    answer = httpx.post(server.url + "/evaluate", json=profile, headers=headers, timeout=30)
+    assert answer.headers["content-language"] == language
+    return [c["statement"] for c in answer.json()["conclusions"]]
+
+
+def question_in(server: Server, language: str) -> str:
+    headers = {"Accept-Language": language}
+    answer = httpx.get(server.url + "/fhir/Questionnaire", headers=headers, timeout=30)
+    text: str = answer.json()["item"][0]["item"][0]["text"]
+    return text
+
+
+def test_the_language_switch_asks_every_call_in_the_language_chosen(
+    playground: Playground, server: Server
+) -> None:
+    page = playground.page
+    switch = page.locator("#language")
+    assert page.eval_on_selector_all("#language option", "o => o.map(x => x.value)") == [
+        "en",
+        "zh-Hans",
+    ]
+    assert switch.input_value() == "en"  # headless chromium asks for en-US
+    switch.select_option("zh-Hans")
+    chinese = question_in(server, "zh-Hans")
+    assert chinese != question_in(server, "en")
+    page.wait_for_function(f"t => document.querySelector({LABEL!r}).textContent === t", arg=chinese)
+    assert page.evaluate("document.documentElement.lang") == "zh-Hans"
+    playground.fill(RUNNER)
+    sent, shown = playground.answered()
+    assert shown == evaluated(server, sent)
+    statements = page.eval_on_selector_all(
+        "#conclusions .statement", "items => items.map(i => i.textContent)"
+    )
+    assert statements == statements_in(server, sent, "zh-Hans")
+    assert statements != statements_in(server, sent, "en")
+    assert playground.unexpected_console() == []
+
+
+def test_the_first_language_is_the_one_the_service_chose_for_the_browser(
+    browser: Browser, server: Server
+) -> None:
+    context = browser.new_context(locale="zh-CN")  # Accept-Language: zh-CN
+    try:
+        playground = Playground(context.new_page()).open(server.url + "/")
+        playground.wait_for_form()
+        assert playground.page.locator("#language").input_value() == "zh-Hans"
+        label = playground.page.locator(LABEL).inner_text()
+        assert label == question_in(server, "zh-Hans")
+    finally:
+        context.close()

@@ -34,13 +34,13 @@ from support.kb_releases import copy_of_bundled_kb, install, released
 from support.service_process import Server, running, running_at_known_url
 
 PROFILE = {"symptoms": {"physical_discomfort": True}}
-OLD, NEW = "0.1.1", "0.2.0"
+OLD, NEW = "0.1.2", "0.2.0"
 SECONDS = 60
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Path:
-    """The folder the service serves: the bundled KB, version 0.1.1."""
+    """The folder the service serves: the bundled KB, version 0.1.2."""
     return copy_of_bundled_kb(tmp_path / "served")
 
 

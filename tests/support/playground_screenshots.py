@@ -56,7 +56,8 @@ def take(folder: Path) -> list[Path]:
         page.screenshot(path=str(paths[0]), full_page=True)
         playground.answer("running.sessions_per_week", "40")
         playground.refused()
-        page.locator("section.answers").screenshot(path=str(paths[1]))
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.screenshot(path=str(paths[1]), clip={"x": 0, "y": 0, "width": 1280, "height": 560})
         context.close()
     return paths
 

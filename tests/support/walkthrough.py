@@ -3,7 +3,7 @@
 A walk-through in docs/ shows shell sessions in ```console blocks:
 
     $ healthkb validate .
-    ok: healthkb-running-fat-loss 0.1.1: 15 rules (15 active), ...
+    ok: healthkb-running-fat-loss 0.1.2: 15 rules (15 active), ...
 
 Every `$ ` line of the blocks under the given headings is a command, run in order;
 the lines under it, up to the next `$ `, are what it must print (stdout and stderr

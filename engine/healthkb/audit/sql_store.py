@@ -132,6 +132,12 @@ class SqlStore:
             self._drop_connection()
             raise self._error(error, doing) from None
 
+    def close(self) -> None:
+        # An sqlite3 connection refers to itself (its statement cache), so it is freed
+        # only when the cyclic collector runs: a command closes it when it is done, and
+        # an SQLite store's write-ahead log is folded into the database file then.
+        self._drop_connection()
+
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:

@@ -115,17 +115,21 @@ def run_batch_command(args: argparse.Namespace) -> int:
     audit = open_audit_log(args)
     check_audit_policy(audit, kb)
     progress = not args.quiet and sys.stderr.isatty()
-    summary = run_batch(
-        args.input,
-        args.out,
-        kb,
-        on=runners,
-        resume=args.resume,
-        audit=audit,
-        progress=progress,
-    )
-    if audit is not None and args.checkpoint_key is not None:
-        audit.checkpoint()  # the run's last records are signed too, not only every N
+    try:
+        summary = run_batch(
+            args.input,
+            args.out,
+            kb,
+            on=runners,
+            resume=args.resume,
+            audit=audit,
+            progress=progress,
+        )
+        if audit is not None and args.checkpoint_key is not None:
+            audit.checkpoint()  # the run's last records are signed too, not only every N
+    finally:
+        if audit is not None:
+            audit.close()
     where = "standard output" if args.out == "-" else args.out
     kept = f" ({summary.resumed:,} kept from the earlier run)" if summary.resumed else ""
     if summary.refused:

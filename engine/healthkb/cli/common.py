@@ -19,8 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from ..content.languages.tags import choose_language
+from ..content.languages.translated import in_language
+from ..content.loading.kb_content import KBContent
 from ..content.loading.loader import bundled_root
-from ..errors import KBError, Problem, ProfileError, listed, more_problems
+from ..errors import (
+    KBError,
+    Problem,
+    ProfileError,
+    UnknownLanguageError,
+    listed,
+    more_problems,
+)
 from ..files.folders import unsearchable
 from ..files.regular_file import kind_of
 from ..knowledge_base import KnowledgeBase, load
@@ -246,3 +256,30 @@ def writing(name: str | Path) -> Iterator[None]:
     except OSError as error:
         where = error.filename if error.filename is not None else name
         raise UsageError(f"cannot write {where}: {error.strerror or error}") from None
+
+
+def kb_language(content: KBContent, wish: str | None) -> str:
+    """The KB language `--lang` asks for (its default without `--lang`); a tag the KB
+    does not speak is a `UsageError` saying which it speaks (exit 2)."""
+    if wish is None:
+        return content.default_language
+    try:
+        return choose_language(wish, content.languages)
+    except UnknownLanguageError as error:
+        raise UsageError(f"--lang: {error}") from None
+
+
+def worded(kb: KnowledgeBase, lang: str | None) -> KBContent:
+    """The KB's content worded in `lang` (a tag of its languages), or as its files say
+    it for None."""
+    return kb.content if lang is None else in_language(kb.content, kb.language(lang))
+
+
+def add_language_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--lang L`: the language of the command's output."""
+    parser.add_argument(
+        "--lang",
+        metavar="L",
+        help=f"{what} in language L, a BCP 47 tag the KB speaks (`zh-Hans`, `zh`, `en`); "
+        "the KB's default language without it",
+    )

@@ -8,8 +8,16 @@ from typing import Any
 
 from ..editing.cases import run_cases
 from ..editing.coverage import coverage
+from ..editing.translations import translation_coverage
 from ..render.coverage import coverage_json, coverage_text
-from .common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, KB_DEFAULT_HELP, kb_folder
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    KB_DEFAULT_HELP,
+    kb_folder,
+    kb_language,
+)
 from .test import load_cases
 
 
@@ -29,6 +37,13 @@ def register(commands: Any) -> None:
         type=percent,
         metavar="N",
         help="exit 1 if under N%% (0 to 100) of active rules fire in some test case",
+    )
+    parser.add_argument(
+        "--lang",
+        action="append",
+        metavar="L",
+        help="also report how much of the KB's wording language L (a BCP 47 tag of the KB's "
+        "languages) gives; repeatable",
     )
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.set_defaults(handler=run)
@@ -50,8 +65,13 @@ def run(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_USAGE
     kb, cases = loaded
+    languages = [kb_language(kb.content, wish) for wish in args.lang or ()]
     found = coverage(kb.content, run_cases(kb, cases))
     report = found.to_dict()
+    if languages:
+        report["translations"] = [
+            translation_coverage(kb.content, language).to_dict() for language in languages
+        ]
     print(coverage_json(report) if args.format == "json" else coverage_text(report))
     shortfalls = found.shortfalls(args.fail_under_sentences, args.fail_under_rules)
     for shortfall in shortfalls:

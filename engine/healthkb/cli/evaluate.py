@@ -9,11 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.what_if import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES, WhatIf
+from ..audit.log import AuditLog
+from ..content.loading.kb_content import KBContent
 from ..render import result_cds_hooks, result_json, result_markdown, result_text
 from ..render.html_explain import explanation_page, why_not_page
 from ..results.explain import Explanation, WhyNot
 from .audit_options import add_audit_options, check_audit_policy, open_audit_log
-from .common import EXIT_OK, UsageError, add_kb_option, load_kb, output_file, writing
+from .common import (
+    EXIT_OK,
+    UsageError,
+    add_kb_option,
+    add_language_option,
+    kb_language,
+    load_kb,
+    output_file,
+    worded,
+    writing,
+)
 
 PROFILE_HELP = "profile file (.yaml or .json); - reads it from standard input"
 
@@ -30,6 +42,7 @@ def register(commands: Any) -> None:
     evaluate.add_argument("profile", help=PROFILE_HELP)
     add_kb_option(evaluate)
     evaluate.add_argument("--format", choices=sorted(RESULT_FORMATS), default="text")
+    add_language_option(evaluate, "the answer")
     add_audit_options(evaluate, "this evaluation")
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -64,14 +77,24 @@ def register(commands: Any) -> None:
         metavar="FILE",
         help="write to this file instead of printing (its folder must exist)",
     )
+    add_language_option(explain, "the proof or why-not")
     explain.set_defaults(handler=run_explain)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     audit = open_audit_log(args)  # a bad checkpoint key stops it before any evaluation
+    try:
+        return _evaluate(args, audit)
+    finally:
+        if audit is not None:
+            audit.close()
+
+
+def _evaluate(args: argparse.Namespace, audit: AuditLog | None) -> int:
     kb = load_kb(args.kb, args.allow_outside_links)
     check_audit_policy(audit, kb)
-    result = kb.evaluate_file(args.profile, audit=audit)
+    lang = _language(kb.content, args.lang)
+    result = kb.evaluate_file(args.profile, lang=lang, audit=audit)
     print(RESULT_FORMATS[args.format](result))
     if audit is not None and result.audit_record_id is not None:
         print(f"audit record {result.audit_record_id} appended to {audit.name}", file=sys.stderr)
@@ -87,7 +110,8 @@ def run_explain(args: argparse.Namespace) -> int:
     check_what_if_options(args)
     out = output_file(args.out) if args.out is not None else None
     kb = load_kb(args.kb, args.allow_outside_links)
-    result = kb.evaluate_file(args.profile)
+    lang = _language(kb.content, args.lang)
+    result = kb.evaluate_file(args.profile, lang=lang)
     if args.what_if:
         alternatives = DEFAULT_ALTERNATIVES if args.alternatives is None else args.alternatives
         answer = result.what_if(args.conclusion, avoid=args.avoid, alternatives=alternatives)
@@ -102,8 +126,13 @@ def run_explain(args: argparse.Namespace) -> int:
         )
     if args.format == "html":
         page = why_not_page if why_not else explanation_page
-        return write_out(out, page(tree.to_dict(), kb.content, result.profile))
+        return write_out(out, page(tree.to_dict(), worded(kb, lang), result.profile))
     return write_out(out, formatted(tree, args.format))
+
+
+def _language(content: KBContent, wish: str | None) -> str | None:
+    """The language `--lang` asks for, or None without it (the answer as it always was)."""
+    return None if wish is None else kb_language(content, wish)
 
 
 def check_what_if_options(args: argparse.Namespace) -> None:

@@ -7,7 +7,16 @@ import sys
 from typing import Any
 
 from ..render.questionnaire import questionnaire_json
-from .common import EXIT_OK, KB_DEFAULT_HELP, load_kb, output_file, writing
+from .common import (
+    EXIT_OK,
+    KB_DEFAULT_HELP,
+    add_language_option,
+    kb_language,
+    load_kb,
+    output_file,
+    worded,
+    writing,
+)
 
 
 def register(commands: Any) -> None:
@@ -18,12 +27,16 @@ def register(commands: Any) -> None:
     )
     questionnaire.add_argument("path", nargs="?", help=KB_DEFAULT_HELP)
     questionnaire.add_argument("--out", metavar="FILE", help="write it to this file instead")
+    add_language_option(questionnaire, "the questions (the other languages as translations)")
     questionnaire.set_defaults(handler=run_questionnaire)
 
 
 def run_questionnaire(args: argparse.Namespace) -> int:
     out = output_file(args.out) if args.out is not None else None
-    text = questionnaire_json(load_kb(args.path).content)
+    kb = load_kb(args.path)
+    lang = kb_language(kb.content, args.lang)
+    others = {tag: worded(kb, tag) for tag in kb.languages if tag != lang}
+    text = questionnaire_json(worded(kb, lang), others)
     if out is None:
         sys.stdout.write(text)
     else:

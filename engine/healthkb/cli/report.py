@@ -7,7 +7,15 @@ from typing import Any
 
 from ..editing.report_data import gather_report
 from ..render.report import write_report
-from .common import EXIT_OK, KB_DEFAULT_HELP, load_kb, output_folder, writing
+from .common import (
+    EXIT_OK,
+    KB_DEFAULT_HELP,
+    add_language_option,
+    kb_language,
+    load_kb,
+    output_folder,
+    writing,
+)
 
 
 def register(commands: Any) -> None:
@@ -20,13 +28,15 @@ def register(commands: Any) -> None:
         required=True,
         help="folder to write the site into (created if missing; its parent must exist)",
     )
+    add_language_option(report, "the site (the KB's other languages under lang/<tag>/)")
     report.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     out = output_folder(args.out)
     kb = load_kb(args.path)
+    lang = None if args.lang is None else kb_language(kb.content, args.lang)
     with writing(out):
-        written = write_report(gather_report(kb), out)
+        written = write_report(gather_report(kb), out, lang)
     print(f"wrote {len(written)} pages to {out}; open {out / 'index.html'}")
     return EXIT_OK

@@ -19,7 +19,9 @@ from .common import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
     UsageError,
+    add_language_option,
     kb_folder,
+    kb_language,
     places_from,
     print_listed,
     warn_pending,
@@ -36,6 +38,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("-k", dest="keyword", help="only cases whose name contains this text")
     parser.add_argument("--format", choices=["text", "json"], default="text")
+    add_language_option(parser, "the answers and why-nots of the cases")
     parser.set_defaults(handler=run)
 
 
@@ -49,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     if not chosen:
         what = f"matches -k {args.keyword!r}" if args.keyword else "was found"
         raise UsageError(f"no test case {what} (cases live in kb/tests/*.yaml)")
-    report = case_report(kb, run_cases(kb, chosen))
+    lang = None if args.lang is None else kb_language(kb.content, args.lang)
+    report = case_report(kb, run_cases(kb, chosen, lang))
     if args.format == "json":
         print(cases_json(report))
     else:

@@ -22,12 +22,14 @@ from pydantic import (
 )
 
 from .approval_model import ApprovalPolicy
+from .languages.tags import BCP47Tag, same_tag
 from .personal_data import PersonalData
 from .provenance import (
     DEFAULT_REVIEW_WARNING_DAYS,
     UNKNOWN,
     EvidenceLevel,
     LanguageTag,
+    OriginalText,
     Translation,
     Unknown,
 )
@@ -135,6 +137,29 @@ class ChangelogEntry(StrictModel):
     out of the digest itself (it could not hold its own)."""
 
 
+class Languages(StrictModel):
+    """The languages a KB speaks: the one its files are written in, and its translations."""
+
+    default: BCP47Tag
+    """The language the KB's own files are written in (`en`): answers use it unless a
+    reader asks for another."""
+    available: list[BCP47Tag] = Field(min_length=1)
+    """Every language answers can be given in, the default among them; each other one
+    has its `kb/translations/<tag>.yaml`."""
+
+    @model_validator(mode="after")
+    def _default_available(self) -> Languages:
+        if not any(same_tag(self.default, tag) for tag in self.available):
+            raise ValueError(
+                f"the default language `{self.default}` is not in `available`"
+                f"{HINT}add `{self.default}` to `available`"
+            )
+        for i, tag in enumerate(self.available):
+            if any(same_tag(tag, other) for other in self.available[:i]):
+                raise ValueError(f"`available` lists `{tag}` twice{HINT}list each language once")
+        return self
+
+
 class Manifest(StrictModel):
     """`kb/kb.yaml`: what this knowledge base is and which release it is."""
 
@@ -160,6 +185,11 @@ class Manifest(StrictModel):
     personal_data: PersonalData | None = Field(default=None, exclude_if=lambda value: value is None)
     """What audit records keep of each profile attribute: keep, drop, hash, generalise
     or encrypt (docs/auditors.md); without it, records keep the whole profile."""
+    # Left out of the manifest's own dump (and so of the digest of a KB that declares no
+    # languages); the digest reads it beside the translations (loading/assembly.py).
+    languages: Languages | None = Field(default=None, exclude=True)
+    """The KB's languages: `{default: en, available: [en, zh-Hans]}`. Without it the KB
+    speaks only the language its files are written in."""
 
 
 # --- sources --------------------------------------------------------------------------
@@ -208,6 +238,10 @@ class Source(StrictModel):
     """Under which licence or copyright the text is quoted here, or `unknown`."""
     translation: Translation | None = None
     """For a translated text: the original's language and title, the translator and when."""
+    # Left out of the digest when absent, so that a source without one keeps its digest.
+    original: OriginalText | None = Field(default=None, exclude_if=lambda value: value is None)
+    """For a translated text, when it is at hand: the original text, its sentences aligned
+    to the translation's. Without it answers say the original is not available."""
     evidence: EvidenceLevel = "not_assessed"
     """How strong the source's evidence is, on the scale docs/editors.md describes."""
     reviewed: datetime.date | None = None

@@ -13,7 +13,7 @@ import datetime
 import os
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..errors import HealthKBError
 
@@ -101,3 +101,17 @@ def today_or_environment() -> datetime.date:
         raise HealthKBError(
             f"{TODAY_VARIABLE}={given!r} is not a date (write it as YYYY-MM-DD, or unset it)"
         ) from None
+
+
+class OriginalText(_Strict):
+    """The text a translated source was translated from, with its sentences aligned to
+    the translation's: quotes may come from either, and answers show both."""
+
+    language: LanguageTag
+    """The original's language tag (`zh`): the same as `translation.original_language`."""
+    text: str = Field(min_length=1)
+    """The original text, verbatim, one paragraph per line (anchored `p1.s1`, … as the
+    translation is)."""
+    alignment: dict[str, str] = Field(default_factory=dict)
+    """Which sentence of the original each sentence of the translation renders:
+    translation anchor -> original anchor (`p7.s2: p3.s2`)."""

@@ -61,6 +61,14 @@ class ResolvedCitation(BaseModel):
     start: int
     end: int
     interpretation: str | None = None
+    # In the JSON only when set, so that answers citing a source without an original
+    # text stay byte-identical.
+    language: str | None = Field(default=None, exclude_if=lambda value: value is None)
+    """The original's language when the quote is from the source's original text (its
+    anchors are the original's); None for a quote from the text itself."""
+    original: dict[str, str] | None = Field(default=None, exclude_if=lambda value: value is None)
+    """For a quote from a translation whose original is at hand: the original sentence
+    the quote's first sentence renders (`language`, `sentence`, `text`)."""
 
     @property
     def sentence(self) -> str:
@@ -154,6 +162,9 @@ class SourceText:
             start=start,
             end=end,
             interpretation=interpretation,
+            # Given, as every other field is: results hold citations with every field set.
+            language=None,
+            original=None,
         )
 
     def closest(self, quote: str) -> QuoteMismatch:

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from ..content.diagnostics.located_validation import validate_located
+from ..content.languages.tags import BCP47Tag
 from ..content.located_items import Placed
-from ..content.model import Identifier, Scalar, StrictModel
+from ..content.model import Identifier, Scalar, StrictModel, Text
 from ..errors import HealthKBError, KBError, Problem, ProfileError, did_you_mean
 from ..files.folders import outside_problem, yaml_files
 from ..files.regular_file import kind_of
@@ -49,6 +50,9 @@ class Expectation(StrictModel):
     derived: list[ExpectedFact] = Field(default_factory=list)
     fired_rules: list[Identifier] | None = None
     only_these_conclusions: bool = False
+    says: dict[BCP47Tag, dict[Identifier, Text]] = Field(default_factory=dict)
+    """In each language (a tag of the KB's), words each conclusion's statement must hold
+    when the answer is given in it: `{zh-Hans: {stop_and_rest: 立即停止运动}}`."""
 
 
 class TestCase(StrictModel):
@@ -267,6 +271,7 @@ def _check_case(
                     "fact",
                 )
             )
+    problems += _said_languages(content, placed)
     both = sorted(set(expect.conclusions) & set(expect.no_conclusions))
     if both:
         problems.append(
@@ -277,6 +282,37 @@ def _check_case(
                 "expect",
             )
         )
+    return problems
+
+
+def _said_languages(content: KBContent, placed: Placed[TestCase]) -> list[Problem]:
+    """`says` names languages the KB speaks and conclusions it has."""
+    problems = []
+    for language, wordings in placed.item.expect.says.items():
+        if language not in content.languages:
+            problems.append(
+                placed.problem(
+                    "unknown-language",
+                    f"this KB does not speak `{language}`",
+                    did_you_mean(language, content.languages),
+                    "expect",
+                    "says",
+                    language,
+                )
+            )
+        problems += [
+            placed.problem(
+                "unknown-conclusion",
+                f"conclusion `{item}` is not declared in this KB",
+                did_you_mean(item, content.conclusions),
+                "expect",
+                "says",
+                language,
+                item,
+            )
+            for item in wordings
+            if item not in content.conclusions
+        ]
     return problems
 
 
@@ -309,11 +345,12 @@ def _duplicate_names(cases: list[Placed[TestCase]]) -> list[Problem]:
     return problems
 
 
-def run_case(kb: KnowledgeBase, placed: Placed[TestCase]) -> CaseOutcome:
-    """Evaluate one case's profile and list every expectation it does not meet."""
+def run_case(kb: KnowledgeBase, placed: Placed[TestCase], lang: str | None = None) -> CaseOutcome:
+    """Evaluate one case's profile (its answer in `lang`, None: the default language)
+    and list every expectation it does not meet."""
     case = placed.item
-    result = kb.evaluate(case.profile)
-    found = tuple(mismatches(case.expect, result))
+    result = kb.evaluate(case.profile, lang=lang)
+    found = tuple(mismatches(case.expect, result) + _unsaid(kb, case))
     line, _ = placed.located.place(placed.path)
     return CaseOutcome(case, placed.file, result, tuple(m.message for m in found), found, line)
 
@@ -366,12 +403,31 @@ def mismatches(expect: Expectation, result: Result) -> list[Mismatch]:
     return found
 
 
+def _unsaid(kb: KnowledgeBase, case: TestCase) -> list[Mismatch]:
+    """Each statement that does not hold the words `says` expects in its language."""
+    found = []
+    for language, wordings in sorted(case.expect.says.items()):
+        answer = kb.evaluate(case.profile, lang=language)
+        for conclusion_id, words in sorted(wordings.items()):
+            reached = answer.conclusion(conclusion_id)
+            if reached is None or words not in reached.statement:
+                said = "not reached" if reached is None else f"it says “{reached.statement}”"
+                message = (
+                    f"expected the {language} statement of `{conclusion_id}` to say "
+                    f"“{words}”; {said}"
+                )
+                found.append(Mismatch("unsaid-wording", conclusion_id, message))
+    return found
+
+
 def _matches(expected: ExpectedFact, derived: DerivedFact) -> bool:
     return derived.fact == expected.fact and all(
         derived.values.get(k) == v for k, v in expected.values.items()
     )
 
 
-def run_cases(kb: KnowledgeBase, cases: Iterable[Placed[TestCase]]) -> list[CaseOutcome]:
-    """Run every case, in the given order."""
-    return [run_case(kb, placed) for placed in cases]
+def run_cases(
+    kb: KnowledgeBase, cases: Iterable[Placed[TestCase]], lang: str | None = None
+) -> list[CaseOutcome]:
+    """Run every case, in the given order (answers in `lang`, None: the default)."""
+    return [run_case(kb, placed, lang) for placed in cases]

@@ -26,6 +26,7 @@ from ..errors import KBError, Problem, shorten
 from ..files.yaml_reader import read_yaml
 from .cases import TestCase, check_cases
 from .review_dates import review_problems, review_warnings
+from .translations import missing_translation_warnings
 
 MANIFEST_FILE = "kb/kb.yaml"
 
@@ -85,11 +86,15 @@ def checked(
 
 
 def kb_warnings(content: KBContent, today: datetime.date | None = None) -> list[Problem]:
-    """What `validate` notes without failing: sources due for review soon, and a title and
+    """What `validate` notes without failing: sources due for review soon, a title and
     description that mention some sources (by title, author or publisher) but not all,
-    as after a source was added."""
+    as after a source was added, and wordings a translation lacks."""
     day = today_or_environment() if today is None else today
-    return [*review_warnings(content, day), *_undescribed_sources(content)]
+    return [
+        *review_warnings(content, day),
+        *_undescribed_sources(content),
+        *missing_translation_warnings(content),
+    ]
 
 
 def _undescribed_sources(content: KBContent) -> list[Problem]:

@@ -28,6 +28,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from ..content.checks.cross_file import check_bounds
 from ..content.diagnostics.located_validation import validate_located
 from ..content.fhir_mapping import FHIR_FILE, FhirMapping
+from ..content.languages.translation_model import TRANSLATIONS_FOLDER, TranslationFile
 from ..content.located_items import Placed
 from ..content.model import ConclusionsFile, Manifest, Source, Vocabulary
 from ..content.rule_model import RulesFile
@@ -51,6 +52,7 @@ FILE_MODELS: dict[str, tuple[type[BaseModel], str]] = {
     "silences": (SilencesFile, "kb/silences.yaml"),
     "test-cases": (CasesFile, "kb/tests/*.yaml"),
     "fhir": (FhirMapping, FHIR_FILE),
+    "translation": (TranslationFile, f"{TRANSLATIONS_FOLDER}/*.yaml"),
 }
 PROFILE_FILES = "kb/examples/*.yaml"
 SCHEMA_NAMES = (*FILE_MODELS, "profile")

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from ..content.model import Attribute
+from ..content.languages.messages import autonym, say
+from ..content.model import Attribute, Source
 from ..content.rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
 from ..content.sources import Paragraph, SourceText
 from ..results.tree_text import protected_text
@@ -98,17 +99,39 @@ CONTENT_SECURITY_POLICY = (
 run nothing else, so a link or markup that slipped into KB text could do no harm."""
 
 
-def page(title: str, body: str, footer: str, generator: str = "healthkb") -> str:
-    """A complete HTML document with the inline style sheet and its security policy."""
+def page(
+    title: str,
+    body: str,
+    footer: str,
+    generator: str = "healthkb",
+    *,
+    lang: str = "en",
+    switch: str = "",
+) -> str:
+    """A complete HTML document with the inline style sheet and its security policy, in
+    language `lang` (`<html lang>`), with `switch` (see `language_switch`) first."""
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{esc(lang)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"{generator_tag(generator)}\n"
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        f"{body}\n<footer>{footer}</footer>\n</body>\n</html>\n"
+        f"{switch}{body}\n<footer>{footer}</footer>\n</body>\n</html>\n"
     )
+
+
+def language_switch(current: str, links: Sequence[tuple[str, str]]) -> str:
+    """The page's languages, each by its own name: the current one as text, the others
+    as links to the same page in them (`links`: (tag, href), href already escaped)."""
+    items = [
+        f'<span lang="{esc(tag)}">{esc(autonym(tag))}</span>'
+        if tag == current
+        else f'<a href="{link}" hreflang="{esc(tag)}" lang="{esc(tag)}">{esc(autonym(tag))}</a>'
+        for tag, link in links
+    ]
+    style = "float:right;font-size:.9rem"
+    return f'<nav class="languages" style="{style}">{" · ".join(items)}</nav>\n'
 
 
 def kb_stamp(kb_id: str, version: str, digest: str) -> str:
@@ -116,6 +139,28 @@ def kb_stamp(kb_id: str, version: str, digest: str) -> str:
         f"knowledge base <code>{esc(kb_id)}</code> version <code>{esc(version)}</code>, "
         f"digest <code>{esc(digest)}</code>"
     )
+
+
+def original_html(source: Source, lang: str | None) -> str:
+    """A translated source's original text (in its own language, for the browser's
+    font), or a note that it is not available here; nothing for a source in its own
+    language."""
+    if source.original is not None:
+        tag = esc(source.original.language)
+        heading = say(lang, "original text ({language})", language=tag)
+        paragraphs = "".join(
+            f"<p>{esc(line)}</p>" for line in source.original.text.splitlines() if line.strip()
+        )
+        return f'<h4>{heading}</h4><div class="article original" lang="{tag}">{paragraphs}</div>'
+    if source.translation is None:
+        return ""
+    note = say(
+        lang,
+        "The original text ({language}) is not available here: the passages above are the "
+        "translation's.",
+        language=source.translation.original_language,
+    )
+    return f'<p class="original"><em>{esc(note)}</em></p>'
 
 
 # --- source text with highlighted passages -------------------------------------------

@@ -25,6 +25,7 @@ from .html import (
     href,
     inline_code,
     kb_stamp,
+    original_html,
     page,
     value_text,
 )
@@ -363,6 +364,7 @@ def source_page(data: ReportData, source_id: str) -> str:
             untouched=_untouched_spans(data, source_id),
             notes=notes,
         ),
+        original_html(source, data.content.language),
     ]
     return page(
         f"{source.title} — source", "\n".join(b for b in body if b), _footer(data), SITE_GENERATOR

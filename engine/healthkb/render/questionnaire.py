@@ -15,14 +15,21 @@ comes after the one it depends on), units are UCUM-coded (`questionnaire-unit`, 
 the attribute's `ucum`), ranges travel in `minValue`/`maxValue`, and an item whose
 attribute kb/fhir.yaml maps from an Observation carries that Observation's code
 (LOINC) in `code`.
+
+A KB in several languages asks in one (`language`) and carries the others as FHIR's
+`translation` extension on every text it translates (the title, description, each
+item's text, each answer's display), as `_text: {extension: [{url: …/translation,
+extension: [{url: lang, valueCode: zh-Hans}, {url: content, valueString: …}]}]}`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from ..content.fhir_mapping import FhirMapping, answer_system, questionnaire_url
+from ..content.languages.translated import value_label
 from ..content.loading.kb_content import KBContent
 from ..content.logic import comparisons
 from ..content.model import AskedWhen, Attribute, FactType
@@ -37,6 +44,8 @@ ITEM_TYPES = {
 UNIT_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
 MIN_EXTENSION = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_EXTENSION = "http://hl7.org/fhir/StructureDefinition/maxValue"
+TRANSLATION_EXTENSION = "http://hl7.org/fhir/StructureDefinition/translation"
+_TRANSLATED = ("title", "description", "text", "display")
 UCUM = "http://unitsofmeasure.org"
 ANSWER_KEYS = {
     "bool": "answerBoolean",
@@ -144,7 +153,13 @@ def _question(
     if spec.type in ("enum", "list"):
         system = answer_system(kb_id, link_id)
         item["answerOption"] = [
-            {"valueCoding": {"system": system, "code": value, "display": value.replace("_", " ")}}
+            {
+                "valueCoding": {
+                    "system": system,
+                    "code": value,
+                    "display": _label(content, link_id, value),
+                }
+            }
             for value in spec.values or []
         ]
     if spec.type == "list":
@@ -171,6 +186,54 @@ def _enable_when(
     return {"question": question, "operator": asked.operator, ANSWER_KEYS[depends.type]: answer}
 
 
-def questionnaire_json(content: KBContent) -> str:
-    """The Questionnaire as JSON text (deterministic)."""
-    return json.dumps(questionnaire(content), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+def _label(content: KBContent, link_id: str, value: str) -> str:
+    fact, attribute = link_id.split(".", 1)
+    return value_label(content, fact, attribute, value) or value.replace("_", " ")
+
+
+def translated_questionnaire(
+    content: KBContent, translations: Mapping[str, KBContent]
+) -> dict[str, Any]:
+    """The Questionnaire in the language `content` is worded in, carrying each of
+    `translations` (the same KB worded in another language, by its tag) as FHIR
+    `translation` extensions; a KB that declares no languages gets the plain one."""
+    resource = questionnaire(content)
+    if content.manifest.languages is None:
+        return resource
+    resource["language"] = content.language or content.default_language
+    for tag, other in sorted(translations.items()):
+        _add_translations(resource, questionnaire(other), tag)
+    return resource
+
+
+def _add_translations(here: Any, there: Any, tag: str) -> None:
+    """Each text of `here` that `there` words differently, with `there`'s wording as a
+    translation into `tag` (the two have the same shape: the same KB's vocabulary)."""
+    if isinstance(here, list):
+        for mine, theirs in zip(here, there, strict=True):
+            _add_translations(mine, theirs, tag)
+        return
+    if not isinstance(here, dict):
+        return
+    for key in list(here):
+        if key in _TRANSLATED and isinstance(here[key], str) and here[key] != there[key]:
+            extensions = here.setdefault(f"_{key}", {"extension": []})["extension"]
+            extensions.append(
+                {
+                    "url": TRANSLATION_EXTENSION,
+                    "extension": [
+                        {"url": "lang", "valueCode": tag},
+                        {"url": "content", "valueString": there[key]},
+                    ],
+                }
+            )
+        elif isinstance(here[key], dict | list) and not key.startswith("_"):
+            _add_translations(here[key], there[key], tag)
+
+
+def questionnaire_json(
+    content: KBContent, translations: Mapping[str, KBContent] | None = None
+) -> str:
+    """The Questionnaire as JSON text (deterministic), with `translations` if given."""
+    resource = translated_questionnaire(content, translations or {})
+    return json.dumps(resource, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -5,24 +5,31 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from ..content.languages.messages import say, word
 from ..results.cds_cards import escape
 from ..results.evidence import provenance_line
 from ..results.tree_text import governance_lines, standing_lines
 
 if TYPE_CHECKING:
+    from ..content.sources import ResolvedCitation
     from ..results.result import Result
 
 
-def result_json(result: Result, *, compact: bool = False, record: str | None = None) -> str:
+def result_json(
+    result: Result, *, compact: bool = False, record: str | None = None, note: str | None = None
+) -> str:
     """The whole result, deterministic: the same input and KB give the same bytes.
 
     `compact` writes it on one line without spaces: the same JSON, about five times
     faster to write (Python's C encoder does not indent), as the service answers it;
-    `record` adds the id of its audit record (the service's answer).
+    `record` adds the id of its audit record (the service's answer), `note` why it is
+    not in a language the reader asked for (`language_note`).
     """
     data = result.model_dump(mode="json")
     if record is not None:
         data["record"] = record
+    if note is not None:
+        data["language_note"] = note
     if compact:
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)
@@ -33,39 +40,64 @@ def _stamp(result: Result) -> str:
 
 
 def result_text(result: Result) -> str:
+    lang = result.language
     if not result.conclusions:
-        lines = ["No conclusions: the sources say nothing about this profile."]
+        lines = [say(lang, "No conclusions: the sources say nothing about this profile.")]
     else:
         lines = []
-    lines += [f"CONFLICT: {conflict.message}" for conflict in result.conflicts]
+    lines += [say(lang, "CONFLICT: {message}", message=c.message) for c in result.conflicts]
     if result.conflicts:
         lines.append("")
     for c in result.conclusions:
-        lines.append(f"[{c.kind}, {c.certainty}] {c.id}")
+        kind, certainty = word(lang, c.kind), word(lang, c.certainty)
+        lines.append(
+            say(lang, "[{kind}, {certainty}] {id}", kind=kind, certainty=certainty, id=c.id)
+        )
         lines.append(f"  {c.statement}")
-        lines.append(f"  rule {c.rule_id} v{c.rule_version}: {c.rule_title}")
-        lines += standing_lines({"evidence": c.evidence, "stale": c.stale}, "  ")
-        for citation in c.citations:
-            lines.append(
-                f"  source {citation.source} {citation.sentence_anchor}: “{citation.quote}”"
-            )
-            if citation.interpretation:
-                lines.append(f"    interpretation: {citation.interpretation}")
+        rule = say(
+            lang,
+            "rule {id} v{version}: {title}",
+            id=c.rule_id,
+            version=c.rule_version,
+            title=c.rule_title,
+        )
+        lines.append(f"  {rule}")
+        lines += standing_lines({"evidence": c.evidence, "stale": c.stale}, "  ", lang)
+        lines += _citation_lines(c.citations, "  ", lang)
         for other in c.also_reached_by:
-            lines.append(
-                f"  also reached by rule {other.rule_id} v{other.rule_version}: "
-                f"{other.rule_title} (resting on {', '.join(other.sources)})"
+            also = say(
+                lang,
+                "also reached by rule {id} v{version}: {title} (resting on {sources})",
+                id=other.rule_id,
+                version=other.rule_version,
+                title=other.rule_title,
+                sources=", ".join(other.sources),
             )
-            for citation in other.citations:
-                lines.append(
-                    f"    source {citation.source} {citation.sentence_anchor}: “{citation.quote}”"
-                )
-                if citation.interpretation:
-                    lines.append(f"      interpretation: {citation.interpretation}")
+            lines.append(f"  {also}")
+            lines += _citation_lines(other.citations, "    ", lang)
         lines.append("")
-    lines += governance_lines({"sources": result.sources, "disclaimer": result.disclaimer})
-    lines.append(f"knowledge base {_stamp(result)}")
+    lines += governance_lines(
+        {"sources": result.sources, "disclaimer": result.disclaimer, "language": lang}
+    )
+    lines.append(say(lang, "knowledge base {stamp}", stamp=_stamp(result)))
     return "\n".join(lines)
+
+
+def _citation_lines(citations: list[ResolvedCitation], pad: str, lang: str | None) -> list[str]:
+    lines = []
+    for citation in citations:
+        quoted = say(
+            lang,
+            "source {source} {sentence}: “{quote}”",
+            source=citation.source,
+            sentence=citation.sentence_anchor,
+            quote=citation.quote,
+        )
+        lines.append(f"{pad}{quoted}")
+        if citation.interpretation:
+            interpretation = say(lang, "interpretation: {text}", text=citation.interpretation)
+            lines.append(f"{pad}  {interpretation}")
+    return lines
 
 
 def result_markdown(result: Result) -> str:

@@ -20,6 +20,7 @@ import re
 import uuid
 from typing import Any
 
+from ..content.languages.messages import say, word
 from ..content.model import is_web_address
 from .evidence import provenance_line
 
@@ -124,56 +125,92 @@ def _source_label(info: SourceInfo) -> str:
     return f"{title} ({publisher})"
 
 
-def _passage(citation: Tree, sources: dict[str, SourceInfo]) -> list[str]:
+def _passage(citation: Tree, sources: dict[str, SourceInfo], lang: str | None) -> list[str]:
     title, publisher, _ = sources[citation["source"]]
-    where = (
-        f"— *{escape(title)}*, {escape(publisher)}: `{citation['source']}` "
-        f"{citation['sentence']}, characters {citation['start']}–{citation['end']}"
+    where = say(
+        lang,
+        "— *{title}*, {publisher}: `{source}` {sentence}, characters {start}–{end}",
+        title=escape(title),
+        publisher=escape(publisher),
+        source=citation["source"],
+        sentence=citation["sentence"],
+        start=citation["start"],
+        end=citation["end"],
     )
     lines = [f"> {escape(citation['quote'])}", ">", f"> {where}"]
     if citation.get("interpretation"):
-        lines += [">", f"> *Editor's interpretation:* {escape(citation['interpretation'])}"]
+        said = say(
+            lang, "*Editor's interpretation:* {text}", text=escape(citation["interpretation"])
+        )
+        lines += [">", f"> {said}"]
     return [*lines, ""]
 
 
 def card_detail(tree: Tree, sources: dict[str, SourceInfo], record_id: str | None) -> str:
     """The card's Markdown: the statement, the rule, every supporting passage, the stamp."""
     conclusion, rule, kb = tree["conclusion"], tree["rule"], tree["kb"]
+    lang = tree.get("language")
+    kind = word(lang, conclusion["kind"])
     lines = [
         escape(clinician_statement(conclusion)),
         "",
-        f"**{conclusion['kind'].capitalize()}**, certainty *{conclusion['certainty']}*. "
-        f"Reached by rule `{rule['id']}` v{rule['version']} ({escape(rule['title'])})"
+        say(
+            lang,
+            "**{kind}**, certainty *{certainty}*. Reached by rule `{id}` v{version} ({title})",
+            kind=kind.capitalize() if lang is None else kind,
+            certainty=word(lang, conclusion["certainty"]),
+            id=rule["id"],
+            version=rule["version"],
+            title=escape(rule["title"]),
+        )
         + "".join(
-            f"; also by rule `{other['id']}` v{other['version']} ({escape(other['title'])})"
+            say(
+                lang,
+                "; also by rule `{id}` v{version} ({title})",
+                id=other["id"],
+                version=other["version"],
+                title=escape(other["title"]),
+            )
             for other in tree.get("also_reached_by", [])
         )
-        + ".",
+        + ("。" if lang and lang.startswith("zh") else "."),
         "",
-        *_standing(conclusion),
-        "Supporting passages:",
+        *_standing(conclusion, lang),
+        say(lang, "Supporting passages:"),
         "",
     ]
     for citation in supporting_citations(tree):
-        lines += _passage(citation, sources)
+        lines += _passage(citation, sources, lang)
     for source_id, known in sorted((tree.get("sources") or {}).items()):
-        lines += [f"*Source* {escape(provenance_line(source_id, known))}", ""]
+        line = escape(provenance_line(source_id, known, lang))
+        lines += [say(lang, "*Source* {line}", line=line), ""]
     if tree.get("disclaimer"):
         lines += [f"*{escape(tree['disclaimer'])}*", ""]
-    stamp = f"Knowledge base `{kb['id']}` {kb['version']}, digest `{kb['digest']}`."
+    stamp = say(
+        lang,
+        "Knowledge base `{id}` {version}, digest `{digest}`.",
+        id=kb["id"],
+        version=kb["version"],
+        digest=kb["digest"],
+    )
     if record_id is not None:
-        stamp += f" Audit record `{record_id}`."
+        stamp += say(lang, " Audit record `{id}`.", id=record_id)
     lines.append(stamp)
     return "\n".join(lines) + "\n"
 
 
-def _standing(conclusion: Tree) -> list[str]:
+def _standing(conclusion: Tree, lang: str | None) -> list[str]:
     evidence = conclusion.get("evidence")
     if not evidence:
         return []
-    lines = [f"Evidence: *{evidence['level']}* ({evidence['scale']}).", ""]
+    lines = [
+        say(
+            lang, "Evidence: *{level}* ({scale}).", level=evidence["level"], scale=evidence["scale"]
+        ),
+        "",
+    ]
     if conclusion.get("stale"):
-        lines += ["**Stale:** it rests on a source past its review date.", ""]
+        lines += [say(lang, "**Stale:** it rests on a source past its review date."), ""]
     return lines
 
 

@@ -14,6 +14,7 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..content.languages.messages import say, word
 from ..content.provenance import EVIDENCE_SCALE, UNKNOWN, is_overdue, weakest
 from ..runtime.engine import FactRecord, Firing
 from .proof import Proofs
@@ -140,23 +141,40 @@ def _day(value: datetime.date | str | None) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
-def provenance_line(source_id: str, data: dict[str, Any]) -> str:
-    """One line naming a source and what is known of it, for text answers and trees."""
-    text = (
-        f"{source_id}: “{data['title']}”, {data['publisher']}, {data['author']}, "
-        f"{data['published']}; licence {data['licence']}; language {data['language']}"
+def provenance_line(source_id: str, data: dict[str, Any], language: str | None = None) -> str:
+    """One line naming a source and what is known of it, for text answers and trees
+    (its fixed words in `language`, see `content/languages/messages.py`)."""
+    text = say(
+        language,
+        "{id}: “{title}”, {publisher}, {author}, {published}; licence {licence}; "
+        "language {language}",
+        id=source_id,
+        title=data["title"],
+        publisher=data["publisher"],
+        author=data["author"],
+        published=data["published"],
+        licence=word(language, str(data["licence"])),
+        language=data["language"],
     )
     translation = data["translation"]
     if translation is not None:
-        text += (
-            f", translated from {translation['original_language']} (original title "
-            f"{translation['original_title']}, translator {translation['translator']}, "
-            f"translated {translation['translated']})"
+        text += say(
+            language,
+            ", translated from {language} (original title {title}, translator {translator}, "
+            "translated {date})",
+            language=translation["original_language"],
+            title=word(language, str(translation["original_title"])),
+            translator=word(language, str(translation["translator"])),
+            date=word(language, str(translation["translated"])),
         )
-    text += (
-        f"; evidence {data['evidence']['level']} ({data['evidence']['scale']}); reviewed "
-        f"{data['reviewed']}, review by {data['review_by']}"
+    text += say(
+        language,
+        "; evidence {level} ({scale}); reviewed {reviewed}, review by {review_by}",
+        level=data["evidence"]["level"],
+        scale=data["evidence"]["scale"],
+        reviewed=data["reviewed"],
+        review_by=data["review_by"],
     )
     if data.get("stale"):
-        text += " — OVERDUE FOR REVIEW"
+        text += say(language, " — OVERDUE FOR REVIEW")
     return text

@@ -131,6 +131,8 @@ def explain(
     }
     if others:
         tree["also_reached_by"] = [proof.rule_node(other) for other in others]
+    if content.language is not None:
+        tree["language"] = content.language
     return Explanation(tree)
 
 
@@ -208,13 +210,14 @@ def why_not(content: KBContent, trace: Trace, proofs: Proofs, conclusion_id: str
     _check_known(content, conclusion_id)
     builder = WhyNotBuilder(content, facts_by_type(trace.facts))
     rules = [r for r in content.rules.values() if r.then.conclude == conclusion_id]
-    return WhyNot(
-        {
-            "conclusion": conclusion_id,
-            "concluded": conclusion_id in proofs.conclusions,
-            "rules": [builder.rule_failure(rule) for rule in sorted(rules, key=lambda r: r.id)],
-        }
-    )
+    tree: Tree = {
+        "conclusion": conclusion_id,
+        "concluded": conclusion_id in proofs.conclusions,
+        "rules": [builder.rule_failure(rule) for rule in sorted(rules, key=lambda r: r.id)],
+    }
+    if content.language is not None:
+        tree["language"] = content.language
+    return WhyNot(tree)
 
 
 def rule_why_not(content: KBContent, trace: Trace, rule_id: str) -> Tree:
@@ -224,4 +227,5 @@ def rule_why_not(content: KBContent, trace: Trace, rule_id: str) -> Tree:
     `failed` is None when the rule did fire.
     """
     builder = WhyNotBuilder(content, facts_by_type(trace.facts))
-    return builder.rule_failure(content.rules[rule_id])
+    tree = builder.rule_failure(content.rules[rule_id])
+    return tree if content.language is None else {**tree, "language": content.language}

@@ -153,6 +153,10 @@ class Result(DeferredModel):
     """What is known of each source the conclusions rest on (see results/evidence.py)."""
     disclaimer: str | None = None
     """The KB's disclaimer, shown with every answer; in the JSON only when it has one."""
+    language: str | None = None
+    """The language the answer's wording is in, when another than the KB's default was
+    asked for (`lang=`); in the JSON only then, so an answer in the default language
+    reads as it always did."""
 
     _content: KBContent = PrivateAttr()
     _trace: Trace = PrivateAttr()
@@ -167,7 +171,7 @@ class Result(DeferredModel):
         self._materialise()
         data = handler(self)
         if isinstance(data, dict):
-            for name in ("conflicts", "disclaimer"):
+            for name in ("conflicts", "disclaimer", "language"):
                 if not data.get(name):
                     data.pop(name, None)
         return data
@@ -384,6 +388,7 @@ def build_result(
         conclusions=conclusions,
         conflicts=_conflicts(content.conclusions, conclusions),
         disclaimer=content.manifest.disclaimer,
+        language=content.language,
     )
 
 

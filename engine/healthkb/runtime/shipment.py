@@ -21,7 +21,7 @@ from ..errors import HealthKBError
 # The YAML files `loader.read_content` reads: those directly in kb/ (the manifest, the
 # vocabulary, the lock file, ...), and the sources and rules. Test cases, examples and
 # schemas (in other folders of kb/) are not needed to evaluate, and may be large.
-_FOLDERS = ("kb", "kb/sources", "rules")
+_FOLDERS = ("kb", "kb/sources", "kb/translations", "rules")
 _SUFFIXES = (".yaml", ".yml")
 
 

@@ -27,13 +27,14 @@ from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..audit.log import AuditLog
+from ..content.languages.translated import in_language
 from ..editing.schemas import profile_schema
 from ..errors import EvaluationError, HealthKBError, Problem, ProfileError, UnknownConclusionError
 from ..files.x25519_keys import read_hash_key
 from ..knowledge_base import KnowledgeBase, load
 from ..profiles.fhir_intake import MissingData
 from ..profiles.fhir_units import UnitConverter
-from ..render.questionnaire import questionnaire
+from ..render.questionnaire import translated_questionnaire
 from ..render.result import result_json
 from . import cds
 from .auth import AuthSetupError, TokenVerifier, read_jwks
@@ -42,6 +43,7 @@ from .checkpointing import signing_lifespan
 from .explanation_route import EXPLANATION_PATH, add_explanation_route
 from .fhir_client import FetchLimits, FhirFetchError
 from .kb_holder import KBHolder, WorkerReloader, add_reload_route, reload_info, reloading_lifespan
+from .negotiation import negotiated
 from .openapi import FHIR_JSON, POST_ERRORS, ExplainRequest, components, request_body, responses
 from .playground import PAGE_PATH, add_playground
 from .problems import PROBLEM_JSON, ServiceProblem, problem_response
@@ -228,22 +230,26 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     @app.get(
         "/kb",
         responses=responses("KBInfo", (401,)),
-        summary="The KB, its conclusions, the profile schema",
+        summary="The KB, its languages, its conclusions, the profile schema",
     )
     async def kb_info(request: Request) -> Any:
         await service.authenticate(request)
         kb = service.kb
+        language = negotiated(kb, request.headers.get("Accept-Language"))
+        worded = in_language(kb.content, language.served)
         conclusions = [
             {"id": c.id, "kind": c.kind, "certainty": c.certainty, "statement": c.statement}
-            for c in kb.content.conclusions.values()
+            for c in worded.conclusions.values()
         ]
-        return {
+        info = {
             "kb": _stamp(kb),
-            "title": kb.content.manifest.title,
+            "title": worded.manifest.title,
+            "languages": {"default": kb.content.default_language, "available": kb.languages},
             "conclusions": conclusions,
             "profile_schema": profile_schema(kb.content.vocabulary),
             "reload": reload_info(service),
         }
+        return JSONResponse(info, headers=language.headers())
 
     @app.post(
         "/evaluate",
@@ -255,10 +261,13 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         kb = service.kb  # the release of the moment the request came, whatever its body's pace
         profile = await service.body(request)
         request_id = request.headers.get("X-Request-ID")
-        result = await service.run(kb.evaluate, profile, audit=service.audit, input_id=request_id)
+        language = negotiated(kb, request.headers.get("Accept-Language"))
+        result = await service.run(
+            kb.evaluate, profile, lang=language.lang, audit=service.audit, input_id=request_id
+        )
         record = result.audit_record_id
-        headers = {AUDIT_HEADER: record} if record else None
-        body = result_json(result, compact=True, record=record)
+        headers = language.headers() | ({AUDIT_HEADER: record} if record else {})
+        body = result_json(result, compact=True, record=record, note=language.note)
         return Response(body, media_type="application/json", headers=headers)
 
     @app.post(
@@ -270,14 +279,18 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     async def explain(request: Request) -> Any:
         kb = service.kb
         asked: ExplainRequest = cds.parsed(ExplainRequest, await service.body(request))
+        language = negotiated(kb, request.headers.get("Accept-Language"))
 
         def tree() -> dict[str, Any]:
-            result = kb.evaluate(asked.profile)
+            result = kb.evaluate(asked.profile, lang=language.lang)
             if asked.why_not or asked.conclusion not in result.conclusion_ids:
                 return result.why_not(asked.conclusion).to_dict()
             return result.explain(asked.conclusion).to_dict()
 
-        return await service.run(tree)
+        answer = await service.run(tree)
+        if language.note is not None:
+            answer = {**answer, "language_note": language.note}
+        return JSONResponse(answer, headers=language.headers())
 
     _add_fhir_routes(app, service)
 
@@ -292,7 +305,17 @@ def _add_fhir_routes(app: FastAPI, service: Service) -> None:
     )
     async def fhir_questionnaire(request: Request) -> Response:
         await service.authenticate(request)
-        return JSONResponse(questionnaire(service.kb.content), media_type=FHIR_JSON)
+        kb = service.kb
+        language = negotiated(kb, request.headers.get("Accept-Language"))
+        served = in_language(kb.content, language.served)
+        others = {
+            tag: in_language(kb.content, tag) for tag in kb.languages if tag != language.served
+        }
+        return JSONResponse(
+            translated_questionnaire(served, others),
+            media_type=FHIR_JSON,
+            headers=language.headers(),
+        )
 
     @app.get(
         "/cds-services", responses=responses("Discovery", (401,)), summary="CDS Hooks discovery"
@@ -316,11 +339,20 @@ def _add_fhir_routes(app: FastAPI, service: Service) -> None:
         prefetch = await cds.completed_prefetch(
             kb, call, service.fhir_client, settings.allow_http_fhir, service.fetch_limits
         )
+        language = negotiated(kb, request.headers.get("Accept-Language"))
         cards, record = await service.run(
-            cds.answer_hook, kb, call, prefetch, service.audit, service.units, settings.public_url
+            cds.answer_hook,
+            kb,
+            call,
+            prefetch,
+            service.audit,
+            service.units,
+            settings.public_url,
+            language.lang,
         )
         # The header names the record even when no card does (no conclusion reached).
-        return JSONResponse(cards, headers={AUDIT_HEADER: record} if record else None)
+        headers = language.headers() | ({AUDIT_HEADER: record} if record else {})
+        return JSONResponse(cards, headers=headers)
 
     @app.post(
         "/cds-services/{service_id}/feedback",

@@ -179,14 +179,15 @@ def answer_hook(
     audit: AuditLog | None,
     units: UnitConverter,
     public_url: str | None,
+    lang: str | None = None,
 ) -> tuple[dict[str, Any], str | None]:
     """The cards for one hook call and the audit record id of its evaluation (errors as
-    ServiceProblem, ProfileError, MissingData)."""
+    ServiceProblem, ProfileError, MissingData), worded in `lang` (None: the default)."""
     content = kb.content
     intake = build_intake(
         kb.id, content.vocabulary, content.fhir, prefetch, request.context.patientId, units
     )
-    result = kb.evaluate(intake.profile, audit=audit, input_id=request.hookInstance)
+    result = kb.evaluate(intake.profile, lang=lang, audit=audit, input_id=request.hookInstance)
     cards = with_intake(
         result.to_cds_cards(),
         [s.to_dict() for s in intake.sources],

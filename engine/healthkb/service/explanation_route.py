@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from ..content.languages.translated import in_language
 from ..knowledge_base import KnowledgeBase
+from ..render.html import esc, language_switch
 from ..render.html_explain import explanation_page, why_not_page
 from .cds import profile_of_link
+from .negotiation import Negotiated, negotiated
 from .openapi import responses
 from .problems import ServiceProblem
 
@@ -49,12 +53,38 @@ def add_explanation_route(app: FastAPI, current: Callable[[], KnowledgeBase]) ->
             )
         conclusion, data = str(asked["conclusion"]), profile_of_link(str(asked["profile"]))
         kb = current()
-        result = kb.evaluate(data)
+        language = _page_language(kb, request)
+        result = kb.evaluate(data, lang=language.lang)
+        content = in_language(kb.content, language.served)
+        switch = _switch(request, kb, language.served)
         if conclusion in result.conclusion_ids:
-            page = explanation_page(result.explain(conclusion).to_dict(), kb.content, data)
+            tree = result.explain(conclusion).to_dict()
+            page = explanation_page(tree, content, data, switch)
         else:
-            page = why_not_page(result.why_not(conclusion).to_dict(), kb.content, data)
-        return HTMLResponse(page)
+            page = why_not_page(result.why_not(conclusion).to_dict(), content, data, switch)
+        return HTMLResponse(page, headers=language.headers())
+
+
+def _page_language(kb: KnowledgeBase, request: Request) -> Negotiated:
+    """The page's language: `?lang=` (the switch's links) if the KB speaks it, else the
+    browser's `Accept-Language`."""
+    asked = request.query_params.get("lang")
+    if asked:
+        chosen = negotiated(kb, asked)
+        if chosen.note is None:
+            return chosen
+    return negotiated(kb, request.headers.get("Accept-Language"))
+
+
+def _switch(request: Request, kb: KnowledgeBase, current: str) -> str:
+    """Links to this page in each language of the KB (none for a KB of one language)."""
+    if len(kb.languages) < 2:
+        return ""
+    links = []
+    for tag in kb.languages:
+        query = urlencode({**dict(request.query_params), "lang": tag})
+        links.append((tag, esc(f"{EXPLANATION_PATH}?{query}")))
+    return language_switch(current, links)
 
 
 _BASE64URL = "^[A-Za-z0-9_-]+$"

@@ -94,10 +94,19 @@ class ReloadStatus(BaseModel):
     workers: list[WorkerRelease]
 
 
+class KBLanguages(BaseModel):
+    default: str
+    """The language the KB's files are written in (answers without `Accept-Language`)."""
+    available: list[str]
+    """Every language answers can be given in (`Accept-Language`), the default first."""
+
+
 class KBInfo(BaseModel):
     kb: KBStamp
     title: str
+    languages: KBLanguages
     conclusions: list[ConclusionInfo]
+    """Each conclusion, its statement in the language asked for (`Accept-Language`)."""
     profile_schema: dict[str, Any]
     """The JSON Schema of a profile (as `healthkb schema` writes it)."""
     reload: ReloadStatus | None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ...errors import Problem
+from ..languages.hedges import chinese_hedges_in
 from ..located_items import Placed
 from ..model import CERTAINTY_RANK, Conclusion
 
@@ -72,9 +73,15 @@ def hedges_in(text: str) -> list[tuple[str, str]]:
     ]
 
 
+def quote_hedges(quote: str) -> list[tuple[str, str]]:
+    """The hedges of a quote, in English or, from a source's original text, in Chinese."""
+    chinese = [(word, level) for word, level in chinese_hedges_in(quote) if level != "certain"]
+    return hedges_in(quote) + chinese
+
+
 def quote_certainty(quote: str) -> str:
     """The strongest certainty a quote's own wording supports."""
-    return _weakest(hedges_in(quote))[1]
+    return _weakest(quote_hedges(quote))[1]
 
 
 def _weakest(found: list[tuple[str, str]]) -> tuple[str, str]:
@@ -91,7 +98,7 @@ def check_certainty(conclusion: Placed[Conclusion]) -> list[Problem]:
     item = conclusion.item
     strongest, word = "established", ""
     for citation in item.because:
-        found, level = _weakest(hedges_in(citation.quote))
+        found, level = _weakest(quote_hedges(citation.quote))
         if CERTAINTY_RANK[level] < CERTAINTY_RANK[strongest]:
             strongest, word = level, found
     problems = []

@@ -21,6 +21,7 @@ from ..model import (
     Vocabulary,
     whole_number_fits,
 )
+from ..provenance import OriginalText
 from ..rule_model import Comparison, Rule, Then
 from ..silence_model import Silence
 from ..sources import ResolvedCitation, SourceText
@@ -42,6 +43,8 @@ class CitationIndex:
 
     texts: dict[str, SourceText]
     resolved: dict[tuple[str, str], ResolvedCitation] = field(default_factory=dict)
+    originals: dict[str, tuple[OriginalText, SourceText]] = field(default_factory=dict)
+    """Each translated source's original text, when it has one."""
 
     _as_data: dict[Citation, dict[str, Any]] = field(default_factory=dict, repr=False)
 
@@ -108,6 +111,10 @@ def check_citations(
             )
             continue
         spans = text.find(citation.quote)
+        original = index.originals.get(citation.source)
+        if not spans and original is not None and original[1].find(citation.quote):
+            # Quoted from the original: resolved there (its anchors are the original's).
+            text, spans = original[1], original[1].find(citation.quote)
         if not spans:
             mismatch = text.closest(citation.quote)
             problems.append(
@@ -129,11 +136,31 @@ def check_citations(
                 )
             )
         else:
+            resolved = text.resolve(citation.source, citation.quote, None, spans[0])
             index.resolved.setdefault(
-                (citation.source, citation.quote),
-                text.resolve(citation.source, citation.quote, None, spans[0]),
+                (citation.source, citation.quote), with_original(resolved, original, text)
             )
     return problems
+
+
+def with_original(
+    resolved: ResolvedCitation,
+    original: tuple[OriginalText, SourceText] | None,
+    text: SourceText,
+) -> ResolvedCitation:
+    """A resolved quote with its other language: the original's language when it is from
+    the original text, else the original sentence its first sentence is aligned to."""
+    if original is None:
+        return resolved
+    model, original_text = original
+    if text is original_text:
+        return resolved.model_copy(update={"language": model.language})
+    anchor = model.alignment.get(resolved.sentence_anchor)
+    sentence = next((s for s in original_text.sentences if s.anchor == anchor), None)
+    if sentence is None:
+        return resolved
+    said = {"language": model.language, "sentence": sentence.anchor, "text": sentence.text}
+    return resolved.model_copy(update={"original": said})
 
 
 def all_citations(

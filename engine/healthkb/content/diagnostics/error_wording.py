@@ -249,6 +249,9 @@ PATTERN_HINTS = {
         "(e.g. `running.intensity`)"
     ),
     r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$": "write a language tag such as `en` or `en-GB`",
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]*$": (
+        "write an item's id, or a translation's language tag, as `healthkb release` does"
+    ),
     r"^\d+\.\d+\.\d+$": "write the version as major.minor.patch, e.g. `1.0.0`",
     r"^sha256:[0-9a-f]{64}$": "write `sha256:` and 64 hex digits, as `healthkb release` does",
     r"^[0-9a-f]{16}$": "write 16 hex digits, as `healthkb release` does",

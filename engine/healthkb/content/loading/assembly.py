@@ -41,6 +41,7 @@ def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
         # Part of the digest: the mapping changes what the KB answers to FHIR data.
         fhir=read.fhir[0] if read.fhir is not None else FhirMapping(),
     )
+    translations = {t.item.language: t.item for t in read.translations}
     lock = read.lock[0] if read.lock else None
     changes = changes_since(
         lock,
@@ -49,8 +50,12 @@ def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
             content["conclusions"],  # type: ignore[arg-type]
             read.vocabulary.item,
             content["rules"],  # type: ignore[arg-type]
+            translations,
         ),
     )
+    # A KB that declares no languages keeps the digest it had before they existed.
+    languages = read.manifest[0].languages
+    worded = {"languages": languages, "translations": translations} if languages else {}
     kb = KBContent(
         root=base,
         rule_files={r.item.id: r.file for r in read.rules},
@@ -59,7 +64,9 @@ def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
         silence_dnf=checked.silence_dnf,
         places=_places(read.rules, read.conclusions, read.silences) | _review_places(read),
         strata=checked.strata,
-        digest=_digest(content),
+        digest=_digest(content | worded),
+        translations=translations,
+        translation_warnings=tuple(sorted(checked.translation_warnings)),
         lock=lock,
         pending=tuple(sorted(pending)),
         changes=changes,

@@ -11,6 +11,7 @@ from pathlib import Path
 from ...errors import Problem
 from ..checks.cross_file import CitationIndex
 from ..fhir_mapping import FhirMapping
+from ..languages.translation_model import TranslationFile
 from ..logic import Conjunction
 from ..model import Conclusion, Manifest, Source, Vocabulary
 from ..rule_model import Rule
@@ -49,6 +50,28 @@ class KBContent:
     """How FHIR Observations become profile attributes (`kb/fhir.yaml`; empty without it)."""
     links_outside: bool = False
     """Loaded with links out of `root` allowed (its test cases are read the same way)."""
+    translations: dict[str, TranslationFile] = field(default_factory=dict)
+    """Each translation by its language tag as declared in `kb.yaml` (`kb/translations/`)."""
+    language: str | None = None
+    """The language this content's wording is in, when it is not the default language
+    (see `content/languages/translated.py`); None for the KB as its files say it."""
+    translation_warnings: tuple[Problem, ...] = ()
+    """Translated wordings of items the KB does not have (`unknown-translated-item`)."""
+
+    @property
+    def default_language(self) -> str:
+        """The language the KB's own files are written in (`en` unless declared)."""
+        languages = self.manifest.languages
+        return languages.default if languages is not None else "en"
+
+    @property
+    def languages(self) -> list[str]:
+        """Every language answers can be given in, the default first."""
+        declared = self.manifest.languages
+        if declared is None:
+            return [self.default_language]
+        others = [tag for tag in declared.available if tag != declared.default]
+        return [declared.default, *others]
 
     def active_rules(self) -> list[Rule]:
         return [r for r in self.rules.values() if r.status == "active"]
@@ -74,7 +97,9 @@ class KBContent:
 
     def versioned_items(self) -> list[versioned.Versioned]:
         """Every versioned item of the KB (see `versioned.py`)."""
-        return versioned.items_of(self.sources, self.conclusions, self.vocabulary, self.rules)
+        return versioned.items_of(
+            self.sources, self.conclusions, self.vocabulary, self.rules, self.translations
+        )
 
 
 @dataclass(frozen=True)

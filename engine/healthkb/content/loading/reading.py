@@ -11,6 +11,7 @@ from ...files.yaml_reader import Located
 from ..diagnostics.salvaged_rules import Salvaged
 from ..diagnostics.unloaded_items import Unloaded
 from ..fhir_mapping import FHIR_FILE, FhirMapping
+from ..languages.translation_model import TRANSLATIONS_FOLDER, TranslationFile
 from ..located_items import Placed
 from ..model import Conclusion, ConclusionsFile, Manifest, Source, Vocabulary
 from ..rule_model import Rule, RulesFile
@@ -43,6 +44,12 @@ class ReadFiles:
     broken_conclusions: Unloaded
     problems: list[Problem] = field(default_factory=list)
     links_outside: bool = False  # files that links lead to outside the KB were read
+    translations: list[Placed[TranslationFile]] = field(default_factory=list)
+    """`kb/translations/*.yaml` that could be read, each with its file's stem."""
+    translation_stems: dict[str, str] = field(default_factory=dict)
+    translations_failed: set[str] = field(default_factory=set)
+    """The file stems (`zh-Hans`) of translations that did not load (their problems are
+    reported; they are not also "missing")."""
 
 
 def refusal(base: Path) -> Problem | None:
@@ -88,6 +95,16 @@ def read_files(base: Path, *, links_outside: bool = False) -> ReadFiles:
         if (source := reader.read(path, Source)) is not None
     ]
     rules, rules_unread, salvaged = _read_rules(reader)
+    translations: list[Placed[TranslationFile]] = []
+    stems: dict[str, str] = {}
+    failed_stems: set[str] = set()
+    for path in reader.folder(TRANSLATIONS_FOLDER, required=False):
+        stem = path.name.removesuffix(".yaml").removesuffix(".yml")
+        if (translation := reader.read(path, TranslationFile)) is not None:
+            translations.append(Placed(translation[0], translation[1], ()))
+            stems[translation[1].file] = stem
+        else:
+            failed_stems.add(stem)
     _no_sources(reader, source_paths)
     # A file that failed to load has its problems reported; what cites or names the
     # items in it is not reported again, one problem per citation or reference.
@@ -128,6 +145,9 @@ def read_files(base: Path, *, links_outside: bool = False) -> ReadFiles:
         broken_conclusions=broken_conclusions,
         problems=reader.problems,
         links_outside=links_outside,
+        translations=translations,
+        translation_stems=stems,
+        translations_failed=failed_stems,
     )
 
 

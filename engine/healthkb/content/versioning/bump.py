@@ -13,9 +13,10 @@ can break:
   values; derived and background facts; sources added or removed;
 - **patch**: wording: a conclusion's statement or citations, a rule's citations, a
   source's text; a source's review dates (a review changes no conclusion, only from
-  which day answers resting on it are marked `stale`); and which input attributes are
-  `changeable` and at what `cost`: they change no answer of an evaluation, only which
-  changes a what-if may propose.
+  which day answers resting on it are marked `stale`); a translation added, removed or
+  changed (the same answers, worded in another language); and which input attributes
+  are `changeable` and at what `cost`: they change no answer of an evaluation, only
+  which changes a what-if may propose.
 
 The release needs the largest bump of its changes; `reason` says which change decided.
 """
@@ -38,6 +39,7 @@ _WORDING = {
     "conclusion": {"statement", "because"},
     "source": {"text"},
     "fact": set(),
+    "translation": set(),
 }
 _REVIEW_DATES = {"reviewed", "review_by"}
 # The attribute fields that only steer what-if proposals (see the module docstring).
@@ -133,18 +135,24 @@ def _removed(kind: ItemKind, entry: LockedItem) -> Change:
             "major",
             f"conclusion `{entry.id}` was removed: apps that look for it no longer find it",
         )
+    elif kind == "translation":
+        bump, reason = "patch", f"translation `{entry.id}` was removed (answers in it fall back)"
     else:
         bump, reason = "minor", f"{kind} `{entry.id}` was removed"
     return Change(kind, entry.id, "removed", entry.version, None, "", bump, reason)
 
 
 def _added(item: Versioned) -> tuple[Part, str]:
+    if item.kind == "translation":
+        return "patch", f"translation `{item.id}` is new (the same answers in another language)"
     if item.kind == "fact" and item.fields["section"] == "input":
         return "minor", f"input fact `{item.id}` is new (an optional part of the profile)"
     return "minor", f"{item.kind} `{item.id}` is new"
 
 
 def _changed_bump(item: Versioned, entry: LockedItem) -> tuple[Part, str]:
+    if item.kind == "translation":
+        return "patch", f"translation `{item.id}` changed only in wording"
     if isinstance(entry, LockedFact):
         return _fact_bump(item, entry)
     names = set(changed_fields(item, entry))

@@ -16,7 +16,9 @@ Four kinds of items carry a `version` and are recorded in the lock file:
 - a **source**: its `text`, which every quote is resolved against, its `evidence`
   level and its review dates (`reviewed`, `review_by`): answers show the first and are
   marked `stale` by the second, so neither changes unversioned. (Its provenance,
-  publisher to translation, is description: it changes no answer.)
+  publisher to translation, is description: it changes no answer.);
+- a **translation** (`kb/translations/<tag>.yaml`, its id the language tag): every
+  wording it translates, each a field (`conclusions.x.statement`).
 
 Each item's content is split into named fields (`when`, `statement`,
 `sessions.max`, `text`...), so a change can be reported by the field it touched.
@@ -28,24 +30,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from ..languages.translation_model import TranslationFile
 from ..located_items import Placed
 from ..model import BackgroundFact, Conclusion, FactType, Source, Vocabulary
 from ..rule_model import Rule
 
-ItemKind = Literal["source", "conclusion", "fact", "rule"]
-ITEM_KINDS: tuple[ItemKind, ...] = ("source", "conclusion", "fact", "rule")
+ItemKind = Literal["source", "conclusion", "fact", "rule", "translation"]
+ITEM_KINDS: tuple[ItemKind, ...] = ("source", "conclusion", "fact", "rule", "translation")
 
 # The fields of a rule that make up its content, in the order the digest reads them.
 RULE_FIELDS = ("when", "then", "because", "status", "evidence")
 # The fields of a source that make up its content.
-SOURCE_FIELDS = ("text", "evidence", "reviewed", "review_by")
+SOURCE_FIELDS = ("text", "evidence", "reviewed", "review_by", "original")
 # The properties of an attribute that make up its content.
 ATTRIBUTE_FIELDS = ("type", "values", "min", "max", "unit", "changeable", "cost")
 
@@ -57,6 +60,7 @@ CONTENT_WORDS: dict[ItemKind, str] = {
     "fact": "a fact's section and its attributes' types, values, bounds, units, changeable "
     "and costs are its content",
     "source": "a source's text, evidence and review dates (reviewed, review_by) are its content",
+    "translation": "a translation's every wording is its content",
 }
 
 
@@ -125,6 +129,12 @@ def source_item(source: Source) -> Versioned:
     return Versioned("source", source.id, source.version, fields)
 
 
+def translation_item(translation: TranslationFile) -> Versioned:
+    return Versioned(
+        "translation", translation.language, translation.version, translation.wordings()
+    )
+
+
 def fact_items(vocabulary: Vocabulary) -> Iterator[Versioned]:
     for section, facts in (
         ("input", vocabulary.input),
@@ -150,6 +160,7 @@ def items_of(
     conclusions: dict[str, Conclusion],
     vocabulary: Vocabulary,
     rules: dict[str, Rule],
+    translations: dict[str, TranslationFile] | None = None,
 ) -> list[Versioned]:
     """Every versioned item of a KB's content."""
     return [
@@ -157,6 +168,7 @@ def items_of(
         *(conclusion_item(c) for c in conclusions.values()),
         *fact_items(vocabulary),
         *(rule_item(r) for r in rules.values()),
+        *(translation_item(t) for t in (translations or {}).values()),
     ]
 
 
@@ -165,6 +177,7 @@ def placed_items(
     conclusions: list[Placed[Conclusion]],
     vocabulary: Placed[Vocabulary] | None,
     rules: list[Placed[Rule]],
+    translations: Sequence[Placed[TranslationFile]] = (),
 ) -> list[Placed[Versioned]]:
     """Every versioned item with its place in the files, for the version checks."""
     placed: list[Placed[Any]] = [s.child(source_item(s.item)) for s in sources]
@@ -173,4 +186,5 @@ def placed_items(
         for item in fact_items(vocabulary.item):
             placed.append(vocabulary.child(item, item.fields["section"], item.id))
     placed += [r.child(rule_item(r.item)) for r in rules]
+    placed += [t.child(translation_item(t.item)) for t in translations]
     return placed

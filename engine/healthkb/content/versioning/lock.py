@@ -35,12 +35,15 @@ CONTENT_FIELDS = ("when", "then", "because", "status")
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
 ShortDigest = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
 Number = int | float
+# An item's id: a rule's, conclusion's, fact's or source's, or a translation's language
+# tag (`zh-Hans`).
+LockedId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 
 class LockedItem(StrictModel):
     """One item as last released: its version, content digest and field digests."""
 
-    id: SourceId
+    id: LockedId
     version: Annotated[int, Field(ge=1)]
     digest: Digest
     fields: dict[str, ShortDigest] = Field(default_factory=dict)
@@ -89,6 +92,9 @@ class LockFile(StrictModel):
     conclusions: list[LockedItem] | None = None
     facts: list[LockedFact] | None = None
     sources: list[LockedItem] | None = None
+    translations: list[LockedItem] | None = None
+    """Each translation (by language tag); locks written before translations were
+    versioned lack it."""
     silences: list[LockedDeclaration] | None = None
     fhir: LockedDeclaration | None = None
     digest: Digest | None = None
@@ -100,8 +106,9 @@ class LockFile(StrictModel):
         return {entry.id: entry for entry in self.rules}
 
     def covers(self, kind: ItemKind) -> bool:
-        """Whether this lock records items of `kind` at all."""
-        return getattr(self, _SECTIONS[kind]) is not None
+        """Whether this lock records items of `kind` at all. Translations came after
+        every lock that lacks them, so such a lock released none: they are new."""
+        return kind == "translation" or getattr(self, _SECTIONS[kind]) is not None
 
     def entries(self, kind: ItemKind) -> list[LockedItem]:
         found: list[LockedItem] = list(getattr(self, _SECTIONS[kind]) or ())
@@ -113,6 +120,7 @@ _SECTIONS: dict[ItemKind, str] = {
     "conclusion": "conclusions",
     "fact": "facts",
     "source": "sources",
+    "translation": "translations",
 }
 
 

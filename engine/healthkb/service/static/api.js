@@ -41,14 +41,19 @@ export function serviceClient(tokenField, language) {
     }
     const type = response.headers.get("Content-Type") || "";
     const data = type.includes("json") ? await response.json() : await response.text();
-    if (response.ok) return data;
+    if (response.ok) return { data, language: response.headers.get("Content-Language") };
     const problem = type.startsWith(PROBLEM_JSON)
       ? data
       : { title: `HTTP ${response.status}`, detail: String(data).slice(0, 300), problems: [] };
     throw new ProblemAnswer(response.status, problem);
   }
   return {
-    get: (path) => call("GET", path),
-    post: (path, body) => call("POST", path, body),
+    get: async (path) => (await call("GET", path)).data,
+    post: async (path, body) => (await call("POST", path, body)).data,
+    /** `[answer, its Content-Language]`: the language the service chose. */
+    served: async (path) => {
+      const { data, language } = await call("GET", path);
+      return [data, language];
+    },
   };
 }

@@ -33,3 +33,8 @@ export function shown(value) {
   if (Array.isArray(value)) return value.length ? value.map(shown).join(", ") : "none";
   return String(value);
 }
+
+/** Text whose `backticked` names (as the service's messages write them) become code. */
+export function withCode(text) {
+  return String(text).split("`").map((part, index) => (index % 2 ? el("code", {}, part) : part));
+}

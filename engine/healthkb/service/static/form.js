@@ -6,7 +6,7 @@
 // for yes/no and for one choice, checkboxes for a choice that repeats. A question whose
 // `enableWhen` does not hold is hidden and left out of the profile.
 
-import { el, fill } from "./dom.js";
+import { el, fill, withCode } from "./dom.js";
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 const MIN = "http://hl7.org/fhir/StructureDefinition/minValue";
@@ -231,7 +231,8 @@ export function buildForm(form, questionnaire, onChange, language) {
           elsewhere.push(problem);
           continue;
         }
-        q.problem.append(el("p", {}, problem.message, problem.hint ? el("span", { class: "hint" }, ` (${problem.hint})`) : null));
+        q.problem.append(el("p", {}, withCode(problem.message),
+          problem.hint ? el("span", { class: "hint" }, " (", withCode(problem.hint), ")") : null));
         q.focusable.forEach((c) => c.setAttribute("aria-invalid", "true"));
       }
       return elsewhere;

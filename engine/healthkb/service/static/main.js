@@ -8,7 +8,7 @@
 
 import { ProblemAnswer, serviceClient } from "./api.js";
 import { articleView, focusPassage } from "./article.js";
-import { el, fill } from "./dom.js";
+import { el, fill, withCode } from "./dom.js";
 import { buildForm } from "./form.js";
 import { citationsIn, conclusionList, proofView, whatIfView, whyNotView } from "./results.js";
 
@@ -27,6 +27,7 @@ const state = {
   explanation: 0,
   timer: null,
   scheduled: null,
+  served: null,
   retry: null,
   sources: new Map(),
 };
@@ -37,10 +38,10 @@ function problemView(problem, extra = []) {
   const items = [...(problem.problems || []), ...extra];
   return el(
     "div", { class: "problem-document", "data-type": problem.type || "" },
-    el("p", {}, el("strong", {}, problem.title || "Error"), `: ${problem.detail || ""}`,
+    el("p", {}, el("strong", {}, problem.title || "Error"), ": ", withCode(problem.detail || ""),
       problem.instance ? el("span", { class: "note" }, ` (${problem.instance})`) : null),
     items.length ? el("ul", {}, items.map((p) =>
-      el("li", {}, `${p.code}: ${p.message}`, p.hint ? ` (${p.hint})` : ""))) : null,
+      el("li", {}, `${p.code}: `, withCode(p.message), p.hint ? [" (", withCode(p.hint), ")"] : ""))) : null,
   );
 }
 
@@ -71,8 +72,13 @@ async function attempt(action, place, retry) {
 async function load() {
   const status = $("form-status");
   const waiting = () => state.retry && fill(status, "The service asks for a token: see the Token field above.");
-  state.questionnaire ??= await attempt(() => client.get(QUESTIONNAIRE), status, load);
-  if (!state.questionnaire) return waiting();
+  if (!state.questionnaire) {
+    // Asked first with the browser's own Accept-Language: the language the service
+    // chose from it (Content-Language) is the switch's first choice.
+    const answer = await attempt(() => client.served(QUESTIONNAIRE), status, load);
+    if (!answer) return waiting();
+    [state.questionnaire, state.served] = answer;
+  }
   state.kb ??= await attempt(() => client.get("/kb"), status, load);
   if (!state.kb) return waiting();
   showKB(state.kb);
@@ -99,7 +105,8 @@ function showKB(kb) {
   const select = $("language");
   if (languages.length > 1 && !select.options.length) {
     fill(select, languages.map((tag) => el("option", { value: tag, lang: tag }, languageName(tag))));
-    select.value = offered.default || languages[0];
+    select.value = languages.includes(state.served) ? state.served : offered.default || languages[0];
+    document.documentElement.lang = select.value;
     $("language-setting").hidden = false;
   }
 }
@@ -178,6 +185,11 @@ function refused(error, profile) {
     $("retry").hidden = false;
     fill(area, el("p", { class: "none" }, "No answer yet: the service needs a token."));
     return;
+  }
+  if (state.chosen) {
+    fill($("detail"), el("p", { class: "note" },
+      "No proof while the service refuses the answers: put them right, and it comes back."));
+    $("what-if-area").hidden = true;
   }
   const elsewhere = state.form.showProblems(error.problem.problems || []);
   const named = (error.problem.problems || []).length - elsewhere.length;

@@ -1,0 +1,1 @@
+"""The KB in more than one language: tags, translations, their hedges and checks."""

@@ -1,0 +1,206 @@
+"""The wording of answers, explanations, why-nots, cards and pages in each language.
+
+A small catalogue per language, keyed by the English template itself (as gettext keys
+its messages by their source text): `say(language, "rule {id} v{version}: {title}",
+...)` gives the English template filled in when `language` is None or has no
+catalogue, so English output is exactly what it was. The KB's own wording (statements,
+titles, labels) comes translated from its translation files; this is only the
+software's. A test checks that every template the package says has a translation in
+every catalogue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ZH_HANS: dict[str, str] = {
+    # Results (text and Markdown).
+    "No conclusions: the sources say nothing about this profile.": (
+        "没有结论：资料来源没有谈到这种情况。"
+    ),
+    "CONFLICT: {message}": "冲突：{message}",
+    "[{kind}, {certainty}] {id}": "[{kind}，{certainty}] {id}",
+    "rule {id} v{version}: {title}": "规则 {id} v{version}：{title}",
+    "source {source} {sentence}: “{quote}”": "来源 {source} {sentence}：“{quote}”",
+    "interpretation: {text}": "解读：{text}",
+    "also reached by rule {id} v{version}: {title} (resting on {sources})": (
+        "也由规则 {id} v{version} 得出：{title}（依据 {sources}）"
+    ),
+    "knowledge base {stamp}": "知识库 {stamp}",
+    "Conclusions": "结论",
+    "Sources": "资料来源",
+    # Explanations and why-nots.
+    "conclusion {id} ({kind}, certainty {certainty})": "结论 {id}（{kind}，确定程度：{certainty}）",
+    "source of the statement": "这一说法的出处",
+    "source {source} {sentence} [{start}:{end}]: “{quote}”": (
+        "来源 {source} {sentence} [{start}:{end}]：“{quote}”"
+    ),
+    "rule {id} v{version}: {title}  ({file})": "规则 {id} v{version}：{title}  （{file}）",
+    "because": "依据",
+    "condition {test}: holds, seen {seen} ({origin})": (
+        "条件 {test}：成立，实际为 {seen}（{origin}）"
+    ),
+    "departs from the source, which says “{words}”": "与原文不同，原文说的是“{words}”",
+    "derived fact {fact} {values}": "推导出的事实 {fact} {values}",
+    "background fact {fact} {values}": "背景事实 {fact} {values}",
+    "also reached by": "也由以下规则得出",
+    "reached by rule {rule}, which rests on {sources}": "由规则 {rule} 得出，依据 {sources}",
+    "evidence {level} ({scale})": "证据 {level}（{scale}）",
+    "STALE: it rests on a source past its review date": "已过期：它依据的资料来源已超过复审日期",
+    "sources": "资料来源",
+    "disclaimer: {text}": "免责声明：{text}",
+    "knowledge base {id} {version} {digest}": "知识库 {id} {version} {digest}",
+    "(all conditions hold)": "（所有条件都成立）",
+    "condition not ({test}) failed: it holds, seen {seen}": (
+        "条件 not ({test}) 未满足：它成立，实际为 {seen}"
+    ),
+    "condition {test} failed: {reason}, seen {seen}": "条件 {test} 未满足：{reason}，实际为 {seen}",
+    "rule {id} v{version} ({status}): {title}  ({file})": (
+        "规则 {id} v{version}（{status}）：{title}  （{file}）"
+    ),
+    "fired": "已触发",
+    "the passage it rests on": "它依据的段落",
+    "conclusion {id} was reached; use explain to see why": "已得出结论 {id}；用 explain 查看原因",
+    "no rule concludes {id}": "没有规则得出 {id}",
+    "why not {id}?": "为什么没有得出 {id}？",
+    # A source's original text beside its translation.
+    "quoted from the original ({language})": "引自原文（{language}）",
+    "original ({language}) {sentence}: “{text}”": "原文（{language}）{sentence}：“{text}”",
+    "original text ({language})": "原文（{language}）",
+    "The original text ({language}) is not available here: the passages above are the "
+    "translation's.": "此处没有原文（{language}）：以上段落均为译文。",
+    # Explanation and why-not pages.
+    "Why <code>{id}</code>?": "为什么是 <code>{id}</code>？",
+    "Why {id}?": "为什么是 {id}？",
+    "certainty {certainty}": "确定程度：{certainty}",
+    "Proof": "推理过程",
+    "interpretation:": "解读：",
+    "Why not <code>{id}</code>?": "为什么没有得出 <code>{id}</code>？",
+    "Why not {id}?": "为什么没有得出 {id}？",
+    "Rules that could conclude it": "能得出它的规则",
+    "This conclusion was reached; ask for its explanation instead.": (
+        "已得出这一结论；请查看它的解释。"
+    ),
+    "No rule concludes it.": "没有规则得出它。",
+    "Profile evaluated": "评估的个人情况",
+    "the validated input": "经过校验的输入",
+    # What is known of a source.
+    "{id}: “{title}”, {publisher}, {author}, {published}; licence {licence}; language {language}": (
+        "{id}：“{title}”，{publisher}，{author}，{published}；许可 {licence}；语言 {language}"
+    ),
+    ", translated from {language} (original title {title}, translator {translator}, "
+    "translated {date})": (
+        "，译自 {language}（原标题 {title}，译者 {translator}，翻译日期 {date}）"
+    ),
+    "; evidence {level} ({scale}); reviewed {reviewed}, review by {review_by}": (
+        "；证据 {level}（{scale}）；复审于 {reviewed}，须在 {review_by} 前再次复审"
+    ),
+    " — OVERDUE FOR REVIEW": " —— 已超过复审日期",
+    "unknown": "未知",
+    # Why a condition failed, where a fact came from, a rule's status.
+    "no rule derived a matching fact": "没有规则推导出相符的事实",
+    "missing": "未提供",
+    "value does not match": "取值不符",
+    "these conditions fail (all of them must hold)": "这些条件未满足（必须全部成立）",
+    "none of the alternatives holds": "几种情况都不成立",
+    "the negated condition holds": "被否定的条件成立",
+    "it fails as shown above": "未满足，原因见上文",
+    "the rule is draft, so it does not run": "该规则是草稿，不会运行",
+    "the rule is retired, so it does not run": "该规则已停用，不会运行",
+    "input": "输入",
+    "derived": "推导",
+    "background": "背景",
+    "absent": "没有",
+    "active": "生效",
+    "draft": "草稿",
+    "retired": "已停用",
+    # The report site's headings and table heads (render/report.py).
+    "Rules": "规则",
+    "Background facts": "背景事实",
+    "Test cases": "测试用例",
+    "Conditions": "条件",
+    "Citations": "引文",
+    "Test cases covering this rule": "覆盖这条规则的测试用例",
+    "knowledge base": "知识库",
+    "version": "版本",
+    "digest": "摘要",
+    "test cases": "测试用例",
+    "analysis": "分析",
+    "source": "来源",
+    "publisher": "出版方",
+    "author": "作者",
+    "published": "发表日期",
+    "sentences": "句子",
+    "encoded": "已编码",
+    "left out": "未采用",
+    "partly encoded": "部分编码",
+    "untouched": "未涉及",
+    "accounted for": "已处理",
+    "rule": "规则",
+    "status": "状态",
+    "title": "标题",
+    "case": "用例",
+    "file": "文件",
+    "result": "结果",
+    "rules fired": "触发的规则",
+    "address": "网址",
+    "text sha256": "文本 sha256",
+    # Kinds and certainties, as readers see them.
+    "outcome": "结果",
+    "recommendation": "建议",
+    "warning": "警告",
+    "information": "信息",
+    "possible": "可能",
+    "likely": "很可能",
+    "established": "确定",
+    # CDS Hooks cards.
+    "**{kind}**, certainty *{certainty}*. Reached by rule `{id}` v{version} ({title})": (
+        "**{kind}**，确定程度 *{certainty}*。由规则 `{id}` v{version}（{title}）得出"
+    ),
+    "; also by rule `{id}` v{version} ({title})": "；也由规则 `{id}` v{version}（{title}）得出",
+    "Supporting passages:": "依据的段落：",
+    "*Source* {line}": "*资料来源* {line}",
+    "Knowledge base `{id}` {version}, digest `{digest}`.": (
+        "知识库 `{id}` {version}，摘要 `{digest}`。"
+    ),
+    " Audit record `{id}`.": " 审计记录 `{id}`。",
+    "Evidence: *{level}* ({scale}).": "证据：*{level}*（{scale}）。",
+    "**Stale:** it rests on a source past its review date.": (
+        "**已过期：** 它依据的资料来源已超过复审日期。"
+    ),
+    "*Editor's interpretation:* {text}": "*编者的解读：* {text}",
+    "— *{title}*, {publisher}: `{source}` {sentence}, characters {start}–{end}": (
+        "—— *{title}*，{publisher}：`{source}` {sentence}，第 {start}–{end} 个字符"
+    ),
+}
+"""Simplified Chinese: the software's wording, in the plain words a health reader uses."""
+
+CATALOGUES: dict[str, dict[str, str]] = {"zh-Hans": ZH_HANS}
+
+AUTONYMS: dict[str, str] = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
+"""Languages by their own names, for a page's language switch."""
+
+
+def autonym(tag: str) -> str:
+    """A language's name for itself (its tag when not known)."""
+    return AUTONYMS.get(tag, tag)
+
+
+"""Each language's catalogue, by the tag a KB declares."""
+
+
+def say(language: str | None, english: str, /, **values: Any) -> str:
+    """`english` (a `str.format` template) in `language`, filled in with `values`.
+
+    >>> say(None, "rule {id} v{version}: {title}", id="r", version=1, title="T")
+    'rule r v1: T'
+    >>> say("zh-Hans", "why not {id}?", id="stop_and_rest")
+    '为什么没有得出 stop_and_rest？'
+    """
+    template = CATALOGUES.get(language, {}).get(english, english) if language else english
+    return template.format(**values) if values else template
+
+
+def word(language: str | None, english: str) -> str:
+    """One word of the software's vocabulary (a kind, a certainty) in `language`."""
+    return CATALOGUES.get(language, {}).get(english, english) if language else english

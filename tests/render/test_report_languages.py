@@ -1,0 +1,50 @@
+"""The report site in every language of the KB: the same pages under `lang/<tag>/`, the
+KB's wording and the site's headings in that language, a switch on every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import healthkb
+from healthkb.content.languages.messages import CATALOGUES
+from healthkb.editing.report_data import gather_report
+from healthkb.render.report import SITE_WORDS, build_report, write_report
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, str]:
+    return build_report(gather_report(healthkb.load()))
+
+
+def test_every_page_is_written_in_each_language(pages: dict[str, str]) -> None:
+    english = sorted(name for name in pages if not name.startswith("lang/"))
+    assert sorted(pages) == sorted(english + [f"lang/zh-Hans/{name}" for name in english])
+    assert all('<html lang="en">' in pages[name] for name in english)
+    assert all('<html lang="zh-Hans">' in pages[f"lang/zh-Hans/{name}"] for name in english)
+
+
+def test_a_chinese_page_has_the_kbs_chinese_wording_and_headings(pages: dict[str, str]) -> None:
+    rule = pages["lang/zh-Hans/rules/fat_may_decrease.html"]
+    assert "持续的热量缺口可能会减少大腿和臀部的脂肪" in rule
+    assert "<h2>条件</h2>" in rule and "<th>状态</th>" in rule
+    assert (
+        '<a href="../../../rules/fat_may_decrease.html" hreflang="en" lang="en">English</a>' in rule
+    )
+    english = pages["rules/fat_may_decrease.html"]
+    assert "<h2>Conditions</h2>" in english
+    assert '<a href="../lang/zh-Hans/rules/fat_may_decrease.html" hreflang="zh-Hans"' in english
+
+
+def test_every_site_word_is_in_every_catalogue() -> None:
+    for language, catalogue in CATALOGUES.items():
+        assert [w for w in SITE_WORDS if w not in catalogue] == [], language
+
+
+def test_the_site_can_put_chinese_at_the_top(tmp_path: Path) -> None:
+    written = write_report(gather_report(healthkb.load()), tmp_path / "site", "zh-Hans")
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-Hans">' in index
+    assert (tmp_path / "site" / "lang" / "en" / "index.html").is_file()
+    assert len(written) == 2 * len([p for p in written if "/lang/" not in p.as_posix()])
