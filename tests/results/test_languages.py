@@ -14,7 +14,7 @@ import pytest
 import healthkb
 from conftest import ROOT
 from healthkb.content.languages.messages import CATALOGUES, say
-from healthkb.render import result_json, result_text
+from healthkb.render import result_json, result_markdown, result_text
 
 RUNNER = {
     "running": {"intensity": "high", "sessions_per_week": 4, "minutes_per_session": 45},
@@ -139,3 +139,9 @@ def test_the_default_language_says_the_template_itself() -> None:
     assert say(None, "why not {id}?", id="x") == "why not x?"
     assert say("en", "why not {id}?", id="x") == "why not x?"
     assert say("zh-Hans", "why not {id}?", id="x") == "为什么没有得出 x？"
+
+
+def test_markdown_answers_speak_the_answers_language(kb: healthkb.KnowledgeBase) -> None:
+    markdown = result_markdown(kb.evaluate({"symptoms": {"physical_discomfort": True}}, lang="zh"))
+    assert markdown.startswith("# 结论\n\n## stop_and_rest\n\n*警告，确定程度：确定* — 如果您")
+    assert "规则 `stop_on_discomfort` v1：身体不适时停止运动并休息" in markdown

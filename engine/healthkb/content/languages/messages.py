@@ -29,6 +29,12 @@ ZH_HANS: dict[str, str] = {
     "knowledge base {stamp}": "知识库 {stamp}",
     "Conclusions": "结论",
     "Sources": "资料来源",
+    # Results as Markdown.
+    "*{kind}, certainty {certainty}*": "*{kind}，确定程度：{certainty}*",
+    "Rule `{id}` v{version}: {title}": "规则 `{id}` v{version}：{title}",
+    "Knowledge base `{id}` {version}, digest `{digest}`": (
+        "知识库 `{id}` {version}，摘要 `{digest}`"
+    ),
     # Explanations and why-nots.
     "conclusion {id} ({kind}, certainty {certainty})": "结论 {id}（{kind}，确定程度：{certainty}）",
     "source of the statement": "这一说法的出处",
