@@ -8,6 +8,7 @@ import ast
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,6 +103,32 @@ def test_a_chinese_answer_is_logged_as_given(kb: healthkb.KnowledgeBase, tmp_pat
     record = (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
     assert result.audit_record_id in record
     assert '"language":"zh-Hans"' in record and "请立即停止运动并休息" in record
+
+
+def _reasons(tree: Any) -> list[str]:
+    """Every `reason` in a why-not tree, depth first."""
+    if isinstance(tree, list):
+        return [reason for part in tree for reason in _reasons(part)]
+    if not isinstance(tree, dict):
+        return []
+    own = [tree["reason"]] if "reason" in tree else []
+    return own + [
+        reason for key, part in tree.items() if key != "reason" for reason in _reasons(part)
+    ]
+
+
+def test_a_why_nots_reasons_in_its_json_speak_the_answers_language(
+    kb: healthkb.KnowledgeBase,
+) -> None:
+    conclusion = "thigh_buttock_fat_may_not_decrease"
+    english = kb.evaluate(RUNNER).why_not(conclusion).to_dict()
+    chinese = kb.evaluate(RUNNER, lang="zh-Hans").why_not(conclusion).to_dict()
+    reasons = _reasons(english)
+    assert reasons and set(reasons) <= set(CATALOGUES["zh-Hans"])  # English, as it was
+    assert _reasons(chinese) == [CATALOGUES["zh-Hans"][reason] for reason in reasons]
+    # The text says each reason once, in Chinese (not translated twice, not left English).
+    text = str(kb.evaluate(RUNNER, lang="zh-Hans").why_not(conclusion))
+    assert all(CATALOGUES["zh-Hans"][reason] in text for reason in reasons)
 
 
 def _templates_said() -> set[str]:

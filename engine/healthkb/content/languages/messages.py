@@ -113,6 +113,10 @@ ZH_HANS: dict[str, str] = {
     "it fails as shown above": "未满足，原因见上文",
     "the rule is draft, so it does not run": "该规则是草稿，不会运行",
     "the rule is retired, so it does not run": "该规则已停用，不会运行",
+    "not followed further: the chain of rules leading here is more than {depth} rules deep "
+    "(ask why this rule did not fire by itself)": (
+        "未再往下追溯：通向这里的规则链超过 {depth} 层（请单独询问这条规则为什么没有触发）"
+    ),
     "input": "输入",
     "derived": "推导",
     "background": "背景",
