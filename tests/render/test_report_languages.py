@@ -37,6 +37,17 @@ def test_a_chinese_page_has_the_kbs_chinese_wording_and_headings(pages: dict[str
     assert '<a href="../lang/zh-Hans/rules/fat_may_decrease.html" hreflang="zh-Hans"' in english
 
 
+def test_a_chinese_rule_page_words_its_conditions_operators_in_chinese(
+    pages: dict[str, str],
+) -> None:
+    condition = '<code>calorie_balance.state</code> {} &quot;deficit&quot; <em>{}<a href="'
+    chinese = pages["lang/zh-Hans/rules/fat_may_decrease.html"]
+    assert f'<div class="conditions">当 {condition.format("为", "（由 ")}' in chinese
+    assert "calorie_surplus</a> 推导）</em>" in chinese
+    english = pages["rules/fat_may_decrease.html"]
+    assert f'<div class="conditions">when {condition.format("is", "(derived by ")}' in english
+
+
 def test_every_site_word_is_in_every_catalogue() -> None:
     for language, catalogue in CATALOGUES.items():
         assert [w for w in SITE_WORDS if w not in catalogue] == [], language

@@ -16,6 +16,8 @@ import healthkb
 from conftest import ROOT
 from healthkb.content.languages.messages import CATALOGUES, say
 from healthkb.render import result_json, result_markdown, result_text
+from healthkb.render.html import OPERATOR_WORDS
+from healthkb.results.cds_cards import OVERRIDE_REASONS
 
 RUNNER = {
     "running": {"intensity": "high", "sessions_per_week": 4, "minutes_per_session": 45},
@@ -152,6 +154,23 @@ def test_every_template_the_package_says_is_in_every_catalogue() -> None:
     assert len(said) > 40
     for language, catalogue in CATALOGUES.items():
         assert sorted(said - set(catalogue)) == [], language
+
+
+def test_every_operator_word_and_override_reason_is_in_every_catalogue() -> None:
+    words = [w for w in OPERATOR_WORDS.values() if w.isascii() and w[0].isalpha()]
+    words += [reason["display"] for reason in OVERRIDE_REASONS]
+    assert len(words) == 11
+    for language, catalogue in CATALOGUES.items():
+        assert [w for w in words if w not in catalogue] == [], language
+
+
+def test_a_chinese_card_offers_its_override_reasons_in_chinese(kb: healthkb.KnowledgeBase) -> None:
+    profile = {"symptoms": {"physical_discomfort": True}}
+    (card, *_) = kb.evaluate(profile, lang="zh-Hans").to_cds_cards()["cards"]
+    assert [r["code"] for r in card["overrideReasons"]] == [r["code"] for r in OVERRIDE_REASONS]
+    assert card["overrideReasons"][0]["display"] == "不适用于这位患者"
+    (english, *_) = kb.evaluate(profile).to_cds_cards()["cards"]
+    assert english["overrideReasons"] == OVERRIDE_REASONS
 
 
 def test_a_translated_template_keeps_every_placeholder() -> None:

@@ -193,7 +193,7 @@ def _rule(rule: Tree, anchored: set[str], lang: str | None) -> str:
 
 
 def _condition(condition: Tree, anchored: set[str], lang: str | None) -> str:
-    test = comparison_text(condition["fact"], condition["op"], condition["value"])
+    test = comparison_text(condition["fact"], condition["op"], condition["value"], lang=lang)
     if condition["negated"]:
         test = f"not ({test})"
     head = say(
@@ -248,7 +248,7 @@ def _failure(failure: Tree | None, lang: str | None) -> str:
         return f'<div class="fails">{said}</div>'
     if "fact" not in failure:
         return f'<div class="fails">{reason}</div>'
-    test = comparison_text(failure["fact"], failure["op"], failure["value"])
+    test = comparison_text(failure["fact"], failure["op"], failure["value"], lang=lang)
     head = say(
         lang,
         "condition {test} failed: {reason}, seen {seen}",

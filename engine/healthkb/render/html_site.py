@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..analysis.findings import Report
+from ..content.languages.messages import say
 from ..content.logic import walk_comparisons
 from ..content.model import Citation, is_web_address
 from ..content.rule_model import Rule
@@ -376,6 +377,7 @@ def source_page(data: ReportData, source_id: str) -> str:
 
 def rule_page(data: ReportData, rule_id: str) -> str:
     content = data.content
+    lang = content.language
     rule = content.rules[rule_id]
     vocabulary = content.vocabulary
     attributes = {
@@ -395,9 +397,13 @@ def rule_page(data: ReportData, rule_id: str) -> str:
 
     def fact_link(fact_type: str) -> str:
         if fact_type in vocabulary.background:
-            return f' <em>(<a href="../index.html#background-{esc(fact_type)}">background</a>)</em>'
+            background = say(lang, "background")
+            return (
+                f' <em>(<a href="../index.html#background-{esc(fact_type)}">{background}</a>)</em>'
+            )
         links = [f'<a href="{href(r + ".html")}">{esc(r)}</a>' for r in derivers.get(fact_type, [])]
-        return f" <em>(derived by {', '.join(links)})</em>" if links else ""
+        derived = say(lang, "(derived by {rules})", rules=", ".join(links))
+        return f" <em>{derived}</em>" if links else ""
 
     covering = _covering(data, rule_id)
     cases = "".join(
@@ -419,7 +425,8 @@ def rule_page(data: ReportData, rule_id: str) -> str:
         "</table>",
         f"<p>{esc(rule.description)}</p>" if rule.description else "",
         "<h2>Conditions</h2>",
-        f'<div class="conditions">when {condition_html(rule.when, attributes, fact_link)}</div>',
+        f'<div class="conditions">{say(lang, "when")} '
+        f"{condition_html(rule.when, attributes, fact_link, lang)}</div>",
         "<h2>Citations</h2>",
         *(_citation_html(data, citation, "../") for citation in rule.because),
         "<h2>Test cases covering this rule</h2>",
