@@ -48,6 +48,16 @@ def test_a_chinese_rule_page_words_its_conditions_operators_in_chinese(
     assert f'<div class="conditions">when {condition.format("is", "(derived by ")}' in english
 
 
+def test_a_chinese_pages_title_and_footer_are_chinese(pages: dict[str, str]) -> None:
+    chinese = pages["lang/zh-Hans/rules/stop_on_discomfort.html"]
+    assert "<title>规则 stop_on_discomfort — 报告</title>" in chinese
+    assert "<footer>知识库 <code>healthkb-running-fat-loss</code>，版本 <code>" in chinese
+    assert "</code> 的报告。" in chinese
+    english = pages["rules/stop_on_discomfort.html"]
+    assert "<title>Rule stop_on_discomfort — report</title>" in english
+    assert "<footer>Report of knowledge base <code>healthkb-running-fat-loss</code>" in english
+
+
 def test_every_site_word_is_in_every_catalogue() -> None:
     for language, catalogue in CATALOGUES.items():
         assert [w for w in SITE_WORDS if w not in catalogue] == [], language

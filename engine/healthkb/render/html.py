@@ -134,10 +134,15 @@ def language_switch(current: str, links: Sequence[tuple[str, str]]) -> str:
     return f'<nav class="languages" style="{style}">{" · ".join(items)}</nav>\n'
 
 
-def kb_stamp(kb_id: str, version: str, digest: str) -> str:
-    return (
-        f"knowledge base <code>{esc(kb_id)}</code> version <code>{esc(version)}</code>, "
-        f"digest <code>{esc(digest)}</code>"
+def kb_stamp(kb_id: str, version: str, digest: str, lang: str | None = None) -> str:
+    """The KB's id, version and digest, in words of language `lang`."""
+    return say(
+        lang,
+        "knowledge base <code>{id}</code> version <code>{version}</code>, "
+        "digest <code>{digest}</code>",
+        id=esc(kb_id),
+        version=esc(version),
+        digest=esc(digest),
     )
 
 

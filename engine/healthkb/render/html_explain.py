@@ -62,7 +62,7 @@ def explanation_page(
         _profile(profile, lang),
         _sources(tree, content, lang),
     ]
-    footer = kb_stamp(kb["id"], kb["version"], kb["digest"])
+    footer = kb_stamp(kb["id"], kb["version"], kb["digest"], lang)
     title = say(lang, "Why {id}?", id=c["id"])
     return page(title, "\n".join(b for b in body if b), footer, **_language(content, switch))
 
@@ -95,7 +95,7 @@ def why_not_page(
         _sources(tree, content, lang),
     ]
     m = content.manifest
-    footer = kb_stamp(m.id, content.version, content.digest)
+    footer = kb_stamp(m.id, content.version, content.digest, lang)
     title = say(lang, "Why not {id}?", id=name)
     return page(title, "\n".join(b for b in body if b), footer, **_language(content, switch))
 

@@ -65,8 +65,9 @@ def findings_page(data: ReportData, report: Report) -> str:
 
 
 def _footer(data: ReportData) -> str:
-    m = data.content.manifest
-    return f"Report of {kb_stamp(m.id, data.content.version, data.content.digest)}."
+    m, lang = data.content.manifest, data.content.language
+    stamp = kb_stamp(m.id, data.content.version, data.content.digest, lang)
+    return say(lang, "Report of {stamp}.", stamp=stamp)
 
 
 def _nav(up: str) -> str:
@@ -149,7 +150,10 @@ def index_page(data: ReportData) -> str:
         _cases_section(data),
     ]
     return page(
-        f"{m.title} — report", "\n".join(b for b in body if b), _footer(data), SITE_GENERATOR
+        say(content.language, "{title} — report", title=m.title),
+        "\n".join(b for b in body if b),
+        _footer(data),
+        SITE_GENERATOR,
     )
 
 
@@ -433,7 +437,10 @@ def rule_page(data: ReportData, rule_id: str) -> str:
         f"<ul>{cases}</ul>" if cases else "<p>No test case makes this rule fire.</p>",
     ]
     return page(
-        f"Rule {rule.id} — report", "\n".join(b for b in body if b), _footer(data), SITE_GENERATOR
+        say(lang, "Rule {id} — report", id=rule.id),
+        "\n".join(b for b in body if b),
+        _footer(data),
+        SITE_GENERATOR,
     )
 
 

@@ -137,6 +137,14 @@ ZH_HANS: dict[str, str] = {
     "any of": "以下任一成立",
     "not": "并非",
     "when": "当",
+    # The pages' footers and the report's titles (render/html.py, render/html_site.py).
+    "knowledge base <code>{id}</code> version <code>{version}</code>, "
+    "digest <code>{digest}</code>": (
+        "知识库 <code>{id}</code>，版本 <code>{version}</code>，摘要 <code>{digest}</code>"
+    ),
+    "Report of {stamp}.": "{stamp} 的报告。",
+    "{title} — report": "{title} — 报告",
+    "Rule {id} — report": "规则 {id} — 报告",
     "(derived by {rules})": "（由 {rules} 推导）",
     # The reasons a clinician may give for overriding a CDS card (results/cds_cards.py).
     "Does not apply to this patient": "不适用于这位患者",
