@@ -58,6 +58,19 @@ def test_a_chinese_pages_title_and_footer_are_chinese(pages: dict[str, str]) -> 
     assert "<footer>Report of knowledge base <code>healthkb-running-fat-loss</code>" in english
 
 
+def test_the_chinese_analysis_page_and_network_say_their_sentences_in_chinese(
+    pages: dict[str, str],
+) -> None:
+    findings = pages["lang/zh-Hans/findings.html"]
+    assert "<h1>分析</h1>" in findings and "<h2>有意不作结论之处</h2>" in findings
+    assert "<p>没有发现问题：" in findings and "No findings" not in findings
+    index = pages["lang/zh-Hans/index.html"]
+    assert "<h2>推理网络</h2>" in index and "虚线：草稿或已停用的规则" in index
+    assert "<td>推导</td>" in index
+    assert "<p>No findings: no profile reaches" in pages["findings.html"]
+    assert "<h2>Inference network</h2>" in pages["index.html"]
+
+
 def test_every_site_word_is_in_every_catalogue() -> None:
     for language, catalogue in CATALOGUES.items():
         assert [w for w in SITE_WORDS if w not in catalogue] == [], language

@@ -57,10 +57,11 @@ def site_pages(data: ReportData) -> dict[str, str]:
 
 
 def findings_page(data: ReportData, report: Report) -> str:
+    lang = data.content.language
     body = findings_body(
-        report, data.content.silences, lambda citation: _citation_html(data, citation, "")
+        report, data.content.silences, lambda citation: _citation_html(data, citation, ""), lang
     )
-    title = f"{data.content.manifest.title} — analysis"
+    title = say(lang, "{title} — analysis", title=data.content.manifest.title)
     return page(title, f"{_nav('')}\n{body}", _footer(data), SITE_GENERATOR)
 
 

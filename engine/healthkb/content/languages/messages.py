@@ -145,6 +145,30 @@ ZH_HANS: dict[str, str] = {
     "Report of {stamp}.": "{stamp} 的报告。",
     "{title} — report": "{title} — 报告",
     "Rule {id} — report": "规则 {id} — 报告",
+    # The report's analysis page and index sections (render/html_findings.py, html_network.py).
+    "{title} — analysis": "{title} — 分析",
+    "Analysis": "分析",
+    "No findings: no profile reaches two excluded conclusions or two values of a "
+    "single-valued attribute, every active rule can fire, no rule is redundant, and "
+    "every profile without an outcome is covered by a declared silence.": (
+        "没有发现问题：没有任何个人情况会同时得出两个互斥的结论，或同一单值属性的两个取值；"
+        "每条生效的规则都能触发，没有多余的规则；每个得不出结论的个人情况都由声明的"
+        "“有意不作结论”覆盖。"
+    ),
+    "{errors} error(s), {warnings} warning(s).": "{errors} 个错误，{warnings} 个警告。",
+    "Proved for every profile the fact vocabulary allows (<code>healthkb analyze</code>). "
+    "Each witness is a profile that shows its finding when evaluated.": (
+        "对事实词汇允许的每一种个人情况都已证明（<code>healthkb analyze</code>）。"
+        "每个例证都是一份个人情况，评估它就能看到相应的发现。"
+    ),
+    "Intended silences": "有意不作结论之处",
+    "Inference network": "推理网络",
+    "From the facts a profile gives (left), through the rules (boxes, with their "
+    "version) and the facts they derive, to the conclusions (right). Dashed: draft "
+    "or retired rules, which do not run.": (
+        "从个人情况给出的事实（左），经过规则（方框，标有版本）及其推导出的事实，"
+        "到结论（右）。虚线：草稿或已停用的规则，它们不会运行。"
+    ),
     "(derived by {rules})": "（由 {rules} 推导）",
     # The reasons a clinician may give for overriding a CDS card (results/cds_cards.py).
     "Does not apply to this patient": "不适用于这位患者",
