@@ -55,6 +55,13 @@ def test_a_chinese_pages_title_and_footer_are_chinese(pages: dict[str, str]) -> 
     assert "</code> 的报告。" in chinese
     english = pages["rules/stop_on_discomfort.html"]
     assert "<title>Rule stop_on_discomfort — report</title>" in english
+    derives = pages["lang/zh-Hans/rules/running_for_fat_loss.html"]
+    assert "<h1>规则 <code>running_for_fat_loss</code></h1>" in derives
+    assert "<td>生效</td>" in derives and '<span class="pass">通过</span>' in derives
+    assert (
+        "<td>推导出 <code>running_for_fat_loss</code> {&quot;applies&quot;: true}</td>" in derives
+    )
+    assert "<h1>Rule <code>stop_on_discomfort</code></h1>" in english
     assert "<footer>Report of knowledge base <code>healthkb-running-fat-loss</code>" in english
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..analysis.findings import Report
-from ..content.languages.messages import say
+from ..content.languages.messages import say, word
 from ..content.logic import walk_comparisons
 from ..content.model import Citation, is_web_address
 from ..content.rule_model import Rule
@@ -105,13 +105,15 @@ def _citation_html(data: ReportData, citation: Citation, up: str) -> str:
     )
 
 
-def _outcome_html(rule: Rule, up: str) -> str:
+def _outcome_html(rule: Rule, up: str, lang: str | None = None) -> str:
     if rule.then.conclude is not None:
         anchor = f"conclusion-{rule.then.conclude}"
-        return f'concludes <a href="{up}index.html#{esc(anchor)}">{esc(rule.then.conclude)}</a>'
+        link = f'<a href="{up}index.html#{esc(anchor)}">{esc(rule.then.conclude)}</a>'
+        return say(lang, "concludes {conclusion}", conclusion=link)
     assert rule.then.derive is not None
     values = value_text(dict(rule.then.derive.values))
-    return f"derives <code>{esc(rule.then.derive.fact)}</code> {esc(values)}"
+    fact = f"<code>{esc(rule.then.derive.fact)}</code>"
+    return say(lang, "derives {fact} {values}", fact=fact, values=esc(values))
 
 
 def _covering(data: ReportData, rule_id: str) -> list[CaseOutcome]:
@@ -414,19 +416,23 @@ def rule_page(data: ReportData, rule_id: str) -> str:
     cases = "".join(
         f'<li><a href="../index.html#case-{esc(o.case.name)}">{esc(o.case.name)}</a> '
         f"({esc(o.file)}) — "
-        + ('<span class="pass">pass</span>' if o.passed else '<span class="fail">FAIL</span>')
+        + (
+            f'<span class="pass">{say(lang, "pass")}</span>'
+            if o.passed
+            else f'<span class="fail">{say(lang, "FAIL")}</span>'
+        )
         + "</li>"
         for o in covering
     )
     body = [
         _nav("../"),
-        f"<h1>Rule <code>{esc(rule.id)}</code></h1>",
+        f"<h1>{say(lang, 'Rule <code>{id}</code>', id=esc(rule.id))}</h1>",
         f"<p>{esc(rule.title)}</p>",
         "<table>",
         f"<tr><th>version</th><td>{rule.version}</td></tr>",
-        f"<tr><th>status</th><td>{esc(rule.status)}</td></tr>",
+        f"<tr><th>status</th><td>{esc(word(lang, rule.status))}</td></tr>",
         f"<tr><th>file</th><td><code>{esc(content.rule_files[rule.id])}</code></td></tr>",
-        f"<tr><th>outcome</th><td>{_outcome_html(rule, '../')}</td></tr>",
+        f"<tr><th>outcome</th><td>{_outcome_html(rule, '../', lang)}</td></tr>",
         "</table>",
         f"<p>{esc(rule.description)}</p>" if rule.description else "",
         "<h2>Conditions</h2>",

@@ -147,6 +147,11 @@ ZH_HANS: dict[str, str] = {
     "Rule {id} — report": "规则 {id} — 报告",
     # The report's analysis page and index sections (render/html_findings.py, html_network.py).
     "{title} — analysis": "{title} — 分析",
+    "Rule <code>{id}</code>": "规则 <code>{id}</code>",
+    "concludes {conclusion}": "得出 {conclusion}",
+    "derives {fact} {values}": "推导出 {fact} {values}",
+    "pass": "通过",
+    "FAIL": "未通过",
     "Analysis": "分析",
     "No findings: no profile reaches two excluded conclusions or two values of a "
     "single-valued attribute, every active rule can fire, no rule is redundant, and "
