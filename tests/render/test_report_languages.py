@@ -3,6 +3,7 @@ KB's wording and the site's headings in that language, a switch on every page.""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,10 @@ def test_the_chinese_analysis_page_and_network_say_their_sentences_in_chinese(
     assert "<td>推导</td>" in index
     assert "<p>No findings: no profile reaches" in pages["findings.html"]
     assert "<h2>Inference network</h2>" in pages["index.html"]
+    assert re.search(r"<tr><th>测试用例</th><td>(\d+) 个中 \1 个通过</td></tr>", index)
+    assert 'findings.html">0 个错误，0 个警告</a>' in index
+    assert '<nav><a href="index.html">← 目录</a></nav>' in findings
+    assert re.search(r"<td>(\d+) of \1 pass</td>", pages["index.html"])
 
 
 def test_every_site_word_is_in_every_catalogue() -> None:

@@ -62,7 +62,7 @@ def findings_page(data: ReportData, report: Report) -> str:
         report, data.content.silences, lambda citation: _citation_html(data, citation, ""), lang
     )
     title = say(lang, "{title} — analysis", title=data.content.manifest.title)
-    return page(title, f"{_nav('')}\n{body}", _footer(data), SITE_GENERATOR)
+    return page(title, f"{_nav('', lang)}\n{body}", _footer(data), SITE_GENERATOR)
 
 
 def _footer(data: ReportData) -> str:
@@ -71,8 +71,8 @@ def _footer(data: ReportData) -> str:
     return say(lang, "Report of {stamp}.", stamp=stamp)
 
 
-def _nav(up: str) -> str:
-    return f'<nav><a href="{up}index.html">← index</a></nav>'
+def _nav(up: str, lang: str | None = None) -> str:
+    return f'<nav><a href="{up}index.html">{say(lang, "← index")}</a></nav>'
 
 
 def _citer_link(citer: Citer, up: str, content: KBContent | None = None) -> str:
@@ -138,7 +138,9 @@ def index_page(data: ReportData) -> str:
         f"<tr><th>knowledge base</th><td><code>{esc(m.id)}</code></td></tr>",
         f"<tr><th>version</th><td>{_version(content)}</td></tr>",
         f"<tr><th>digest</th><td><code>{esc(content.digest)}</code></td></tr>",
-        f"<tr><th>test cases</th><td>{passed} of {len(data.cases)} pass</td></tr>",
+        "<tr><th>test cases</th><td>"
+        + say(content.language, "{passed} of {cases} pass", passed=passed, cases=len(data.cases))
+        + "</td></tr>",
         _analysis_row(data),
         "</table>",
         f"<p>{esc(m.description)}</p>" if m.description else "",
@@ -164,10 +166,13 @@ def _analysis_row(data: ReportData) -> str:
     if data.analysis is None:
         return ""
     errors, warnings = len(data.analysis.errors), len(data.analysis.warnings)
-    return (
-        f'<tr><th>analysis</th><td><a href="findings.html">{errors} error(s), '
-        f"{warnings} warning(s)</a></td></tr>"
+    counted = say(
+        data.content.language,
+        "{errors} error(s), {warnings} warning(s)",
+        errors=errors,
+        warnings=warnings,
     )
+    return f'<tr><th>analysis</th><td><a href="findings.html">{counted}</a></td></tr>'
 
 
 def _sources_table(data: ReportData) -> str:
@@ -351,7 +356,7 @@ def source_page(data: ReportData, source_id: str) -> str:
     elif source.url:
         url = f"<tr><th>address</th><td>{esc(source.url)} (not a web address: no link)</td></tr>"
     body = [
-        _nav("../"),
+        _nav("../", data.content.language),
         f"<h1>{esc(source.title)}</h1>",
         "<table>",
         f"<tr><th>source</th><td><code>{esc(source_id)}</code></td></tr>",
@@ -425,7 +430,7 @@ def rule_page(data: ReportData, rule_id: str) -> str:
         for o in covering
     )
     body = [
-        _nav("../"),
+        _nav("../", data.content.language),
         f"<h1>{say(lang, 'Rule <code>{id}</code>', id=esc(rule.id))}</h1>",
         f"<p>{esc(rule.title)}</p>",
         "<table>",

@@ -151,6 +151,9 @@ ZH_HANS: dict[str, str] = {
     "concludes {conclusion}": "得出 {conclusion}",
     "derives {fact} {values}": "推导出 {fact} {values}",
     "pass": "通过",
+    "← index": "← 目录",
+    "{passed} of {cases} pass": "{cases} 个中 {passed} 个通过",
+    "{errors} error(s), {warnings} warning(s)": "{errors} 个错误，{warnings} 个警告",
     "FAIL": "未通过",
     "Analysis": "分析",
     "No findings: no profile reaches two excluded conclusions or two values of a "
