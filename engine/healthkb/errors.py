@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -62,6 +63,12 @@ class Problem:
         if self.hint:
             text = f"{text} ({self.hint})"
         return text + "".join(f"\n{line}" for line in self.detail_lines())
+
+    def shown_from(self, place: Callable[[str], str]) -> Problem:
+        """The problem with its file and its `see` places as `place` shows them (the
+        command line: relative to the current folder, see cli/common.py)."""
+        file = place(self.file) if self.file else self.file
+        return replace(self, file=file, see=tuple(place(p) for p in self.see))
 
     def detail_lines(self) -> list[str]:
         """The lines under the problem's own: `  see: ...`, then `  witness: ...`."""
@@ -129,11 +136,15 @@ def more_problems(hidden: int) -> str:
 class KBError(_ProblemsError):
     """A knowledge base could not be loaded; `.problems` lists everything wrong with it."""
 
-    def __init__(self, problems: Iterable[Problem], more: int = 0) -> None:
+    def __init__(
+        self, problems: Iterable[Problem], more: int = 0, root: str | os.PathLike[str] | None = None
+    ) -> None:
         problems = list(problems)
         count = len(problems) + more
         noun = "problem" if count == 1 else "problems"
         super().__init__(problems, f"the knowledge base has {count:,} {noun}", more)
+        self.root = root
+        """The KB folder the problems' files are relative to, when the raiser knew it."""
 
 
 class ProfileError(_ProblemsError, ValueError):

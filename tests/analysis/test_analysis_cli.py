@@ -8,7 +8,6 @@ from pathlib import Path
 
 import healthkb
 from conftest import MINI_RULES, write_kb
-from healthkb.cli import main
 from support.analysis_kbs import (
     DUPLICATE_RULE,
     SEED_CONFLICT,
@@ -16,6 +15,7 @@ from support.analysis_kbs import (
     findings_of,
     seed_copy,
 )
+from support.kb_cli import main_in_kb as main
 
 ROOT = Path(__file__).resolve().parents[2]
 

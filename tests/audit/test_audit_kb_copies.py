@@ -72,8 +72,9 @@ def test_without_a_copy_of_the_release_show_names_it_and_exits_2(
     capsys.readouterr()
     assert _show(str(store), record, tmp_path / "page.html") == 2
     error = capsys.readouterr().err
-    assert f"record {record} was answered by healthkb-running-fat-loss 0.1.2 (sha256:" in error
-    assert "which the store holds no copy of; this KB is 0.1.2" in error
+    version = healthkb.load().version  # the bundled KB's, whose release the copy was
+    assert f"record {record} was answered by healthkb-running-fat-loss {version} (sha256:" in error
+    assert f"which the store holds no copy of; this KB is {version}" in error
     assert error.rstrip().endswith("give --kb PATH of that release")
     assert not (tmp_path / "page.html").exists()
 
@@ -92,7 +93,8 @@ def test_a_copy_changed_in_the_store_is_refused(
     monkeypatch.chdir(tmp_path)
     capsys.readouterr()
     assert _show(str(store), record, tmp_path / "page.html") == 2
-    assert "the store's copy of healthkb-running-fat-loss 0.1.2" in capsys.readouterr().err
+    version = healthkb.load().version
+    assert f"the store's copy of healthkb-running-fat-loss {version}" in capsys.readouterr().err
 
 
 def test_audit_copy_carries_the_kb_copies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -111,6 +111,27 @@ def test_two_worker_processes_write_the_same_bytes_as_this_process(
     assert (tmp_path / "two.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
 
 
+def test_answers_in_another_language_carry_it_and_the_statements_evaluate_gives_in_it(
+    tmp_path: Path, kb: healthkb.KnowledgeBase
+) -> None:
+    people = population.write(tmp_path / "people.jsonl", LINES_PER_CHUNK + 7)
+    run_batch(people, tmp_path / "en.jsonl", kb, workers=1)
+    run_batch(people, tmp_path / "zh.jsonl", kb, workers=1, lang="zh-Hans")
+    run_batch(people, tmp_path / "zh2.jsonl", kb, workers=2, workers_after=0, lang="zh-Hans")
+    assert (tmp_path / "zh2.jsonl").read_bytes() == (tmp_path / "zh.jsonl").read_bytes()
+    lines = [json.loads(line) for line in people.read_text().splitlines()]
+    english = read_answers(tmp_path / "en.jsonl")
+    for line, answer, plain in zip(
+        lines, read_answers(tmp_path / "zh.jsonl"), english, strict=True
+    ):
+        worded = kb.evaluate(line["profile"], lang="zh-Hans")
+        assert answer.pop("language") == "zh-Hans"
+        statements = [c.pop("statement") for c in answer["conclusions"]]
+        assert statements == [c.statement for c in worded.conclusions]
+        answer.pop("answer_digest"), plain.pop("answer_digest")
+        assert answer == plain  # otherwise the same answer as without --lang
+
+
 BAD_LINES = [
     ("not json", "invalid-json", None),
     ("[1, 2]", "invalid-line", None),
@@ -259,6 +280,25 @@ def test_resume_refuses_an_output_written_for_another_input_or_kb(
     assert main(args) == 2
     assert "answer 1 was evaluated with the KB sha256:000" in capsys.readouterr().err
     assert out.read_text() == text  # nothing written on a refusal
+
+
+def test_resume_continues_only_in_the_language_the_kept_answers_are_worded_in(
+    tmp_path: Path, kb: healthkb.KnowledgeBase, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = population.write(tmp_path / "people.jsonl", 20)
+    out = tmp_path / "answers.jsonl"
+    run_batch(people, out, kb, lang="zh-Hans")
+    text = out.read_text()
+    args = ["batch", str(people), "--out", str(out), "--workers", "1", "--resume"]
+    assert main(args) == 2
+    assert "answer 1 is worded in zh-Hans, but this run is without --lang" in (
+        capsys.readouterr().err
+    )
+    assert main([*args, "--lang", "en"]) == 2  # the default language: as without --lang
+    capsys.readouterr()
+    assert out.read_text() == text
+    assert main([*args, "--lang", "zh", "--quiet"]) == 0
+    assert out.read_text() == text
 
 
 def test_resume_refuses_an_answer_changed_since_it_was_written(

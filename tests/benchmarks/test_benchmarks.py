@@ -87,8 +87,16 @@ def test_a_quick_clips_peer_run_reports_every_path_and_target(
     assert "`healthkb evaluate` start-up <= 0.25 s" in text
 
 
-def test_a_small_audit_store_benchmark_answers_every_question(tmp_path: Path) -> None:
-    log = healthkb.AuditLog(f"sqlite:///{tmp_path / 'audit.db'}")
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_small_audit_store_benchmark_answers_every_question(
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    location = (
+        f"sqlite:///{tmp_path / 'audit.db'}"
+        if kind == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    log = healthkb.AuditLog(location)  # bulk-filled: by COPY on PostgreSQL
     audit_store.fill(log, 730)
     figures = {question: found for question, _, found in audit_store.queries(log, 730)}
     assert figures["list --input-id person-N"] == 1

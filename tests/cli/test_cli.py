@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import MINI_CONCLUSIONS, MINI_SOURCE, ROOT
-from healthkb.cli import main
+from support.kb_cli import main_in_kb as main
 
 EXAMPLES = ROOT / "kb" / "examples"
 

@@ -41,14 +41,41 @@ def test_explain_and_why_not_in_simplified_chinese() -> None:
     assert why.stdout.startswith("为什么没有得出 thigh_buttock_fat_may_decrease？\n")
 
 
-@pytest.mark.parametrize("command", ["evaluate", "explain", "test", "report", "fhir"])
+def test_an_html_explanation_in_a_language_is_written_in_each_with_a_switch(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "why.html"
+    run = healthkb(
+        "explain", DISCOMFORT, "--conclusion", "stop_and_rest", "--format", "html",
+        "--lang", "zh", "--out", str(out),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["why.en.html", "why.html"]
+    chinese, english = out.read_text(), (tmp_path / "why.en.html").read_text()
+    assert '<a href="why.en.html" hreflang="en" lang="en">English</a>' in chinese
+    assert '<a href="why.html" hreflang="zh-Hans" lang="zh-Hans">简体中文</a>' in english
+    assert "如果您感到身体有任何不适" in chinese and "If you feel any" in english
+    # Without --lang: the one page, as it always was (no switch, no other file).
+    plain = healthkb(
+        "explain", DISCOMFORT, "--conclusion", "stop_and_rest", "--format", "html",
+        "--out", str(tmp_path / "plain.html"),
+    )  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    assert 'class="languages"' not in (tmp_path / "plain.html").read_text()
+    assert not (tmp_path / "plain.zh-Hans.html").exists()
+
+
+@pytest.mark.parametrize("command", ["evaluate", "explain", "test", "report", "fhir", "batch"])
 def test_an_unknown_language_is_a_usage_error_everywhere(command: str, tmp_path: Path) -> None:
+    people = tmp_path / "people.jsonl"
+    people.write_text('{"id": 1, "profile": {}}\n')
     arguments = {
         "evaluate": ["evaluate", DISCOMFORT],
         "explain": ["explain", DISCOMFORT, "--conclusion", "stop_and_rest"],
         "test": ["test", str(ROOT)],
         "report": ["report", str(ROOT), "--out", str(tmp_path / "site")],
         "fhir": ["fhir", "questionnaire", str(ROOT)],
+        "batch": ["batch", str(people), "--out", str(tmp_path / "answers.jsonl"), "--workers", "1"],
     }[command]
     run = healthkb(*arguments, "--lang", "fr")
     assert (run.returncode, run.stdout) == (2, "")

@@ -27,8 +27,9 @@ def kb_copy(tmp_path: Path) -> Path:
 
 
 def validate(root: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    # From inside the KB, as an editor runs it: places print as the KB has them.
     return subprocess.run(
-        [HEALTHKB, "validate", str(root), *options], capture_output=True, text=True
+        [HEALTHKB, "validate", str(root), *options], capture_output=True, text=True, cwd=root
     )
 
 

@@ -4,6 +4,7 @@ located problem at validate, and is never made a link when a page or card is ren
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import pytest
@@ -44,7 +45,8 @@ def test_other_addresses_are_not(url: str) -> None:
 def test_validate_locates_a_javascript_url(make_kb) -> None:
     source = MINI_SOURCE.replace("language: en\n", "language: en\nurl: javascript:alert(1)\n")
     root = make_kb({"kb/sources/mini.yaml": source})
-    code, out, _ = run_cli(["validate", str(root)])
+    with contextlib.chdir(root):  # places print from the current folder
+        code, out, _ = run_cli(["validate", str(root)])
     assert code == 1
     (line,) = [line for line in out.splitlines() if "url" in line]
     assert line.startswith("kb/sources/mini.yaml:7:1: invalid-value: `url`: 'javascript:alert(1)'")

@@ -20,9 +20,9 @@ from conftest import (
     MINI_RULES,
     MINI_SOURCE,
 )
-from healthkb.cli import main
 from healthkb.content.loading.loader import read_content
 from healthkb.editing.release import NothingToRelease, release, write_lock
+from support.kb_cli import main_in_kb as main
 
 STATEMENT = MINI_CONCLUSIONS.replace(
     "statement: Walking may help.", "statement: Walking a few times a week may help."

@@ -17,7 +17,6 @@ from conftest import (
     MINI_RULES,
     MINI_SOURCE,
 )
-from healthkb.cli import main
 from healthkb.content.loading.loader import read_content
 from healthkb.content.versioning.lock import LOCK_FILE, rule_digest
 from healthkb.editing.kb_validation import checked
@@ -30,6 +29,7 @@ from healthkb.editing.release import (
     write_atomic,
     write_lock,
 )
+from support.kb_cli import main_in_kb as main
 
 STRICTER = MINI_RULES.replace("between: [3, 5]", "between: [4, 5]").replace(
     "title: Enough walking", "title: Enough walking, 4–5 times"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from healthkb.cli import main
+from support.kb_cli import main_in_kb as main
 
 PASSING = """\
 cases:

@@ -15,7 +15,7 @@ import pytest
 
 import healthkb
 from conftest import ROOT
-from healthkb.cli import main
+from support.kb_cli import main_in_kb as main
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
 

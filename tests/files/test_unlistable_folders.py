@@ -8,6 +8,7 @@ that user may enter.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pickle
@@ -24,6 +25,7 @@ import pytest
 import healthkb
 from conftest import write_kb
 from support.fuzzing import run_cli
+from support.kb_cli import kb_named
 
 NOBODY = 65534
 HINT = "(let this user read and search the folder (chmod u+rx, or change its owner))"
@@ -85,7 +87,15 @@ def cli(*argv: str) -> tuple[int, str, str]:
     for module in pkgutil.walk_packages(healthkb.__path__, "healthkb."):
         if not module.name.endswith("__main__"):
             importlib.import_module(module.name)
-    return as_another_user(lambda: run_cli(list(argv)))  # type: ignore[no-any-return]
+    # From inside the KB, as an editor runs it: places print as the KB has them.
+    root = kb_named(argv)
+    assert root is not None
+
+    def in_kb() -> tuple[int, str, str]:
+        with contextlib.chdir(root):
+            return run_cli(list(argv))
+
+    return as_another_user(in_kb)  # type: ignore[no-any-return]
 
 
 def unreadable(folder: str) -> str:

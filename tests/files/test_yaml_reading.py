@@ -15,8 +15,8 @@ import yaml
 
 import healthkb
 from conftest import MINI_RULES, MINI_SOURCE
-from healthkb.cli import main
 from healthkb.files import yaml_reader as yamlio
+from support.kb_cli import main_in_kb as main
 
 PARSERS = ["libyaml", "pure-python"]
 

@@ -12,8 +12,8 @@ import pytest
 
 import healthkb
 from conftest import MINI_CONCLUSIONS, MINI_MANIFEST, MINI_RULES, MINI_SOURCE, ROOT, SOURCE_ID
-from healthkb.cli import main
 from healthkb.render.result import result_json, result_text
+from support.kb_cli import main_in_kb as main
 
 MEETS = ROOT / "kb" / "examples" / "meets_conditions.yaml"
 SCALE = "OCEBM-2011-adapted"

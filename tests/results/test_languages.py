@@ -8,13 +8,16 @@ import ast
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import healthkb
 from conftest import ROOT
 from healthkb.content.languages.messages import CATALOGUES, say
-from healthkb.render import result_json, result_text
+from healthkb.render import result_json, result_markdown, result_text
+from healthkb.render.html import OPERATOR_WORDS
+from healthkb.results.cds_cards import OVERRIDE_REASONS
 
 RUNNER = {
     "running": {"intensity": "high", "sessions_per_week": 4, "minutes_per_session": 45},
@@ -104,6 +107,32 @@ def test_a_chinese_answer_is_logged_as_given(kb: healthkb.KnowledgeBase, tmp_pat
     assert '"language":"zh-Hans"' in record and "请立即停止运动并休息" in record
 
 
+def _reasons(tree: Any) -> list[str]:
+    """Every `reason` in a why-not tree, depth first."""
+    if isinstance(tree, list):
+        return [reason for part in tree for reason in _reasons(part)]
+    if not isinstance(tree, dict):
+        return []
+    own = [tree["reason"]] if "reason" in tree else []
+    return own + [
+        reason for key, part in tree.items() if key != "reason" for reason in _reasons(part)
+    ]
+
+
+def test_a_why_nots_reasons_in_its_json_speak_the_answers_language(
+    kb: healthkb.KnowledgeBase,
+) -> None:
+    conclusion = "thigh_buttock_fat_may_not_decrease"
+    english = kb.evaluate(RUNNER).why_not(conclusion).to_dict()
+    chinese = kb.evaluate(RUNNER, lang="zh-Hans").why_not(conclusion).to_dict()
+    reasons = _reasons(english)
+    assert reasons and set(reasons) <= set(CATALOGUES["zh-Hans"])  # English, as it was
+    assert _reasons(chinese) == [CATALOGUES["zh-Hans"][reason] for reason in reasons]
+    # The text says each reason once, in Chinese (not translated twice, not left English).
+    text = str(kb.evaluate(RUNNER, lang="zh-Hans").why_not(conclusion))
+    assert all(CATALOGUES["zh-Hans"][reason] in text for reason in reasons)
+
+
 def _templates_said() -> set[str]:
     """Every template the package passes to `say` (its second argument, a literal)."""
     found: set[str] = set()
@@ -127,6 +156,23 @@ def test_every_template_the_package_says_is_in_every_catalogue() -> None:
         assert sorted(said - set(catalogue)) == [], language
 
 
+def test_every_operator_word_and_override_reason_is_in_every_catalogue() -> None:
+    words = [w for w in OPERATOR_WORDS.values() if w.isascii() and w[0].isalpha()]
+    words += [reason["display"] for reason in OVERRIDE_REASONS]
+    assert len(words) == 11
+    for language, catalogue in CATALOGUES.items():
+        assert [w for w in words if w not in catalogue] == [], language
+
+
+def test_a_chinese_card_offers_its_override_reasons_in_chinese(kb: healthkb.KnowledgeBase) -> None:
+    profile = {"symptoms": {"physical_discomfort": True}}
+    (card, *_) = kb.evaluate(profile, lang="zh-Hans").to_cds_cards()["cards"]
+    assert [r["code"] for r in card["overrideReasons"]] == [r["code"] for r in OVERRIDE_REASONS]
+    assert card["overrideReasons"][0]["display"] == "不适用于这位患者"
+    (english, *_) = kb.evaluate(profile).to_cds_cards()["cards"]
+    assert english["overrideReasons"] == OVERRIDE_REASONS
+
+
 def test_a_translated_template_keeps_every_placeholder() -> None:
     for catalogue in CATALOGUES.values():
         for english, translated in catalogue.items():
@@ -139,3 +185,9 @@ def test_the_default_language_says_the_template_itself() -> None:
     assert say(None, "why not {id}?", id="x") == "why not x?"
     assert say("en", "why not {id}?", id="x") == "why not x?"
     assert say("zh-Hans", "why not {id}?", id="x") == "为什么没有得出 x？"
+
+
+def test_markdown_answers_speak_the_answers_language(kb: healthkb.KnowledgeBase) -> None:
+    markdown = result_markdown(kb.evaluate({"symptoms": {"physical_discomfort": True}}, lang="zh"))
+    assert markdown.startswith("# 结论\n\n## stop_and_rest\n\n*警告，确定程度：确定* — 如果您")
+    assert "规则 `stop_on_discomfort` v1：身体不适时停止运动并休息" in markdown

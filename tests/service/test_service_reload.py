@@ -303,3 +303,19 @@ def test_reload_needs_the_admin_scope_when_authentication_is_on(
             answer = client.post("/kb/reload", headers=admin)
             assert answer.status_code == 200, answer.text
             assert answer.json()["published"]["version"] == NEW
+
+
+def test_a_release_that_hashes_personal_data_is_refused_by_a_service_without_a_hash_key(
+    served: Path, tmp_path: Path
+) -> None:
+    # serve refuses to start with such a KB; a reload must refuse it too, or every
+    # answer after the swap could not be logged.
+    with running(served, "--audit-log", tmp_path / "audit.jsonl") as server:
+        with (served / "kb" / "kb.yaml").open("a", encoding="utf-8") as manifest:
+            manifest.write("personal_data:\n  attributes:\n    diet.*: hash\n")
+        with server.client() as client:
+            problem = problem_of(client.post("/kb/reload"), 422)
+            assert problem["type"].endswith(":reload-refused")
+            assert "without a hash key" in problem["detail"], problem["detail"]
+            assert client.get("/kb").json()["kb"]["version"] == OLD
+            assert client.post("/evaluate", json=PROFILE).status_code == 200

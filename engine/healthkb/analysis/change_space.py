@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import z3
-
 from .encoding import AttributeKey, Encoding, InputAttribute, number
+from .z3_on_demand import z3
 
 Profile = dict[str, dict[str, Any]]
 

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import z3
-
 from ..content.loading.kb_content import KBContent
 from ..content.logic import (
     Conjunction,
@@ -39,6 +37,7 @@ from ..content.logic import (
 from ..content.model import LARGEST_WHOLE_NUMBER, Attribute
 from ..content.rule_model import Comparison, Condition, Rule
 from .dependencies import fact_groups, tested_derived
+from .z3_on_demand import z3
 
 AttributeKey = tuple[str, str]
 

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import z3
-
 from ..content.logic import holds
 from ..content.model import Attribute
 from ..content.reference_evaluator import evaluate
@@ -25,6 +23,7 @@ from .encoding import AttributeKey, Encoding, InputAttribute, Term, conjoin, dis
 from .findings import Finding
 from .overlaps import excluded_pairs
 from .prove import Profile, Prover, Witness
+from .z3_on_demand import z3
 
 MAX_REGIONS = 10
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from itertools import combinations
 
-import z3
-
 from .encoding import Encoding, negate, shown_value
 from .findings import Finding
 from .prove import Prover, Witness
+from .z3_on_demand import z3
 
 
 def excluded_pairs(encoding: Encoding) -> list[tuple[str, str]]:

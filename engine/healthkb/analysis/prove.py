@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import z3
-
 from ..errors import HealthKBError
 from .encoding import AttributeKey, Encoding, InputAttribute, Term, number
+from .z3_on_demand import z3
 
 Profile = dict[str, dict[str, Any]]
 

@@ -22,8 +22,6 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import z3
-
 from ..content.loading.kb_content import KBContent
 from ..content.logic import fact_types
 from ..content.reference_evaluator import evaluate
@@ -31,6 +29,7 @@ from ..content.rule_model import Rule
 from .encoding import AttributeKey, Encoding, Term, disjoin
 from .prove import AnalysisError, Prover
 from .regions import Cover, RegionCondition, box_conditions, box_text, dimensions
+from .z3_on_demand import z3
 
 MAX_REGIONS = 10
 """The most regions one conclusion's gain (or loss) is described by; past it, the

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import z3
-
 from .encoding import AttributeKey, Encoding, InputAttribute, number, shown_value
+from .z3_on_demand import z3
 
 ABSENT = "absent"
 """The cell of an attribute that is not given."""

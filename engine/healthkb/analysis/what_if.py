@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import z3
-
 from ..content.loading.kb_content import KBContent
 from ..content.model import KIND_RANK
 from ..content.reference_evaluator import evaluate
@@ -34,6 +32,7 @@ from .change_space import AttributeChoice, Profile, attribute_choice, changed_pr
 from .encoding import Encoding, Term, conjoin, disjoin, negate
 from .prove import AnalysisError
 from .what_if_text import what_if_text
+from .z3_on_demand import z3
 
 DEFAULT_ALTERNATIVES = 3
 """How many proposals a what-if gives unless asked for another number."""

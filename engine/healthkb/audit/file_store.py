@@ -53,6 +53,9 @@ class FileStore:
                 f"{self.path}: cannot create the audit log (its folder is missing or not writable)"
             )
 
+    def close(self) -> None:
+        """Nothing is held open between appends."""
+
     def lines(self) -> Iterator[Line]:
         return read_lines(self.path)
 

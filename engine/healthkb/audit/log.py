@@ -155,6 +155,10 @@ class AuditLog:
         """Check now that records can be appended (for a service, before it starts)."""
         self.store.open()
 
+    def close(self) -> None:
+        """Let go of the store's open connection, if any (appending opens it again)."""
+        self.store.close()
+
     def check_policy(self, policy: Policy) -> None:
         """AuditLogError if this writer cannot protect records as `policy` says (it
         hashes attributes, and no hash key was given): checked before any work."""

@@ -16,15 +16,22 @@ from __future__ import annotations
 import contextlib
 import urllib.parse
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
+from ..files.on_demand import OnDemand, available
 from .chain import AuditLogError
 from .sql_store import RECORDS, SCHEMA, SCHEMA_VERSION, SqlStore, check_version, schema_statements
 
-try:
-    import psycopg
-except ImportError:  # the optional extra `healthkb[postgres]`
-    psycopg = None  # type: ignore[assignment]
+
+def _import_psycopg() -> ModuleType:
+    import psycopg  # the optional extra `healthkb[postgres]`
+
+    return psycopg
+
+
+# Imported when a PostgreSQL store is first opened: every other command skips its cost.
+psycopg: Any = OnDemand(_import_psycopg)
 
 CONNECT_SECONDS = 10
 # Any fixed number: the advisory lock that lets one process at a time lay out the tables.
@@ -49,7 +56,7 @@ class PostgresStore(SqlStore):
 
     def __init__(self, location: str) -> None:
         super().__init__(display_name(location))
-        if psycopg is None:
+        if not available(psycopg):
             raise AuditLogError(
                 f"{self.name}: a PostgreSQL audit store needs psycopg: "
                 "pip install 'healthkb[postgres]'"

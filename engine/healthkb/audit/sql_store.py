@@ -106,7 +106,11 @@ class SqlStore:
     # --- the store -----------------------------------------------------------------
 
     def open(self) -> None:
-        self._writer()
+        try:
+            self._writer()
+        except self._errors as error:  # a full disk while making the tables, say
+            self._drop_connection()
+            raise self._error(error, "open the audit store") from None
 
     def _writer(self) -> Any:
         """The writer's connection: one per process (a forked worker makes its own)."""
@@ -131,6 +135,12 @@ class SqlStore:
         except self._errors as error:
             self._drop_connection()
             raise self._error(error, doing) from None
+
+    def close(self) -> None:
+        # An sqlite3 connection refers to itself (its statement cache), so it is freed
+        # only when the cyclic collector runs: a command closes it when it is done, and
+        # an SQLite store's write-ahead log is folded into the database file then.
+        self._drop_connection()
 
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
@@ -187,27 +197,7 @@ class SqlStore:
 
     def _insert(self, cursor: Any, records: list[Record], lines: list[bytes]) -> None:
         """The records' rows and index rows, one statement per table for the group."""
-        rows, conclusions, rules = [], [], []
-        for record, line in zip(records, lines, strict=True):
-            entry = index_entry(record)
-            rows.append(
-                (
-                    entry.sequence,
-                    entry.record_id,
-                    entry.time,
-                    entry.kind,
-                    entry.kb_id,
-                    entry.kb_version,
-                    entry.kb_digest,
-                    entry.input_id,
-                    line.decode("utf-8"),
-                )
-            )
-            if entry.kind != FEEDBACK:
-                conclusions += [
-                    (c, entry.sequence, card_uuid(entry.record_id, c)) for c in entry.conclusions
-                ]
-            rules += [(rule, entry.sequence) for rule in entry.rules]
+        rows, conclusions, rules = index_rows(records, lines)
         inserts = (
             (f"INSERT INTO {RECORDS} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows),
             (
@@ -285,6 +275,36 @@ class SqlStore:
     def _missing_table(self, error: Exception) -> bool:
         """Whether the error says a table does not exist."""
         raise NotImplementedError
+
+
+Rows = list[tuple[Any, ...]]
+
+
+def index_rows(records: list[Record], lines: list[bytes]) -> tuple[Rows, Rows, Rows]:
+    """The rows of the records table (`_COLUMNS`), and of the conclusions (conclusion,
+    sequence, card) and rules (rule, sequence) tables, for records and their lines."""
+    rows, conclusions, rules = [], [], []
+    for record, line in zip(records, lines, strict=True):
+        entry = index_entry(record)
+        rows.append(
+            (
+                entry.sequence,
+                entry.record_id,
+                entry.time,
+                entry.kind,
+                entry.kb_id,
+                entry.kb_version,
+                entry.kb_digest,
+                entry.input_id,
+                line.decode("utf-8"),
+            )
+        )
+        if entry.kind != FEEDBACK:
+            conclusions += [
+                (c, entry.sequence, card_uuid(entry.record_id, c)) for c in entry.conclusions
+            ]
+        rules += [(rule, entry.sequence) for rule in entry.rules]
+    return rows, conclusions, rules
 
 
 def _where(filters: Filters) -> tuple[str, list[Any]]:

@@ -61,6 +61,11 @@ class Store(Protocol):
         `serve` does before it starts; AuditLogError if not."""
         ...
 
+    def close(self) -> None:
+        """Let go of what is held open between appends (a database connection); the
+        store opens it again if used."""
+        ...
+
     def lines(self) -> Iterator[Line]:
         """Every record's line, in the chain's order, as it was when the read began."""
         ...

@@ -12,6 +12,7 @@ of running a batch calls.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class Chunk:
     source: str  # how problems name the input
     lines: tuple[Line, ...]
     audit: bool = False  # also build each evaluation's audit record
+    lang: str | None = None  # word the answers in this KB language (not the default)
 
 
 @dataclass(frozen=True)
@@ -69,24 +71,39 @@ def answer_chunk(kb: KnowledgeBase, chunk: Chunk) -> ChunkAnswer:
     refused = 0
     records: list[Record] = []
     for line in chunk.lines:
+        statements: list[str] | None = None
+        record: str | None = None
         try:
             identifier, profile = read_line(line, chunk.source)
-            if chunk.audit:
-                result = evaluate_line(kb, line, chunk.source, profile, identifier, kb.evaluate)
-                records.append(record_body(result, str(identifier)))
+            if chunk.audit or chunk.lang is not None:
+                evaluate = functools.partial(kb.evaluate, lang=chunk.lang)
+                result = evaluate_line(kb, line, chunk.source, profile, identifier, evaluate)
+                if chunk.audit:
+                    records.append(record_body(result, str(identifier)))
+                    record = records[-1]["record"]
                 reached = _reached(result)
-                record: str | None = records[-1]["record"]
+                if chunk.lang is not None:
+                    statements = [c.statement for c in result.conclusions]
             else:
                 reached = evaluate_line(
                     kb, line, chunk.source, profile, identifier, kb.conclusions_reached
                 )
-                record = None
         except Refused as refusal:
             refused += 1
             out.append(_refusal_line(line.number, refusal))
             continue
-        out.append(result_line(kb, identifier, reached, record))
+        worded = None if statements is None else Worded(chunk.lang or "", statements)
+        out.append(result_line(kb, identifier, reached, record, worded))
     return ChunkAnswer(b"".join(out), len(out), refused, tuple(records))
+
+
+@dataclass(frozen=True)
+class Worded:
+    """The language of an answer asked in another language than the KB's default, and
+    its conclusions' statements in it (in the order of the conclusions)."""
+
+    language: str
+    statements: list[str]
 
 
 def read_line(line: Line, source: str) -> tuple[Any, Any]:
@@ -145,9 +162,14 @@ def evaluate_line(
 
 
 def result_line(
-    kb: KnowledgeBase, identifier: Any, reached: list[Reached], record: str | None = None
+    kb: KnowledgeBase,
+    identifier: Any,
+    reached: list[Reached],
+    record: str | None = None,
+    worded: Worded | None = None,
 ) -> bytes:
-    """The output line of an evaluated profile (with `record`, the id of its audit record)."""
+    """The output line of an evaluated profile (with `record`, the id of its audit record;
+    with `worded`, its `"language"` and each conclusion's `"statement"` in it)."""
     answer: dict[str, Any] = {
         "id": identifier,
         "kb_id": kb.id,
@@ -155,6 +177,10 @@ def result_line(
         "kb_digest": kb.digest,
         "conclusions": [_conclusion(c) for c in reached],
     }
+    if worded is not None:
+        answer["language"] = worded.language
+        for conclusion, statement in zip(answer["conclusions"], worded.statements, strict=True):
+            conclusion["statement"] = statement
     if record is not None:
         answer["record"] = record
     return _json_line(answer)

@@ -79,6 +79,7 @@ def run_batch(
     resume: bool = False,
     audit: AuditLog | None = None,
     progress: bool = False,
+    lang: str | None = None,
 ) -> BatchSummary:
     """Answer every line of `input` into `output` (JSON Lines; `-`: standard input or
     output; gzip by content on input, by a `.gz` name on output).
@@ -91,12 +92,14 @@ def run_batch(
     (`OUTPUT.lock`) held for the whole run (see `output_place`). With `resume`, the
     answers an earlier run left (its partial file, else `output`) are checked against
     the input and the KB and continued after the last complete one. `progress` shows
-    a progress bar on standard error. Raises `BatchInputError` / `BatchOutputError`
+    a progress bar on standard error. With `lang` (a language of the KB other than its
+    default), each answer also carries `"language"` and its conclusions' statements in
+    it. Raises `BatchInputError` / `BatchOutputError`
     (and `ClusterError` for Dask) when the input, output or cluster is unusable, and
     `BatchStopped` when the workers stop mid-run; refused lines are answered, not raised.
     """
     runners = on or local_runners(workers, alone=chunks_for(workers_after))
-    job = _Job(input, kb, runners, audit, progress)
+    job = _Job(input, kb, runners, audit, progress, lang)
     if str(output) == STDIO:
         if resume:
             raise BatchOutputError(
@@ -128,6 +131,7 @@ class _Job:
     runners: RunnerFactory
     audit: AuditLog | None
     progress: bool
+    lang: str | None = None
 
     def run(self, place: OutputPlace | None, *, resume: bool = False) -> BatchSummary:
         """Answer the input into `place` (None: standard output)."""
@@ -138,7 +142,7 @@ class _Job:
             lines = read_lines(stream, source)
             kept = Kept()
             if place is not None and resume:
-                kept = keep_answers(place, lines, source, self.kb.digest)
+                kept = keep_answers(place, lines, source, self.kb.digest, self.lang)
             if place is None:
                 out = Output(STDIO)
             else:
@@ -161,7 +165,7 @@ class _Job:
         bar = _progress_bar(self.input, kept.lines, self.progress)
         refused, answered = kept.refused, kept.lines
         try:
-            chunks = _chunks(lines, source, self.audit is not None)
+            chunks = _chunks(lines, source, self.audit is not None, self.lang)
             for answer in run.map(answer_chunk, chunks):
                 _commit(answer, out, self.audit, self.kb)
                 refused += answer.refused
@@ -185,9 +189,9 @@ def _commit(answer: ChunkAnswer, out: Output, audit: AuditLog | None, kb: Knowle
     out.write(answer.text)
 
 
-def _chunks(lines: Iterator[Line], source: str, audit: bool) -> Iterator[Chunk]:
+def _chunks(lines: Iterator[Line], source: str, audit: bool, lang: str | None) -> Iterator[Chunk]:
     while batch := tuple(itertools.islice(lines, LINES_PER_CHUNK)):
-        yield Chunk(source, batch, audit)
+        yield Chunk(source, batch, audit, lang)
 
 
 def _progress_bar(input: str | Path, done: int, shown: bool) -> tqdm:  # type: ignore[type-arg]

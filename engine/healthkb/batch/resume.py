@@ -38,12 +38,15 @@ class Kept:
     size: int = 0
 
 
-def keep_answers(place: OutputPlace, lines: Iterator[Line], source: str, digest: str) -> Kept:
+def keep_answers(
+    place: OutputPlace, lines: Iterator[Line], source: str, digest: str, lang: str | None = None
+) -> Kept:
     """Check the complete answers an earlier run left for `place` against the input,
     reading one input line per answer from `lines`, and cut off a torn tail; the answers
     kept are then in `place.partial`, which the run continues. What an earlier run left
     is its partial file (a torn run), else the output itself (a finished run).
-    Raises BatchOutputError on a mismatch, leaving the files as they were."""
+    Each kept result must be in language `lang` (None: the KB's default), as the run
+    continues. Raises BatchOutputError on a mismatch, leaving the files as they were."""
     path = place.partial if os.path.lexists(place.partial) else place.final
     if path == place.partial and path.is_symlink():
         raise BatchOutputError(not_own(path))
@@ -67,7 +70,7 @@ def keep_answers(place: OutputPlace, lines: Iterator[Line], source: str, digest:
                 f"{shown}: has more answers than {source} has lines ({count - 1}): it was "
                 f"written for another input; {_START_AFRESH}"
             )
-        refused += _check(answer, line, shown, source, digest)
+        refused += _check(answer, line, shown, source, (digest, lang))
         size = end
     if size < path.stat().st_size:
         os.truncate(path, size)
@@ -76,8 +79,12 @@ def keep_answers(place: OutputPlace, lines: Iterator[Line], source: str, digest:
     return Kept(count, refused, size)
 
 
-def _check(answer: bytes, line: Line, output: str, source: str, digest: str) -> int:
-    """1 if the answer is a refusal, 0 if a result; BatchOutputError if it does not fit."""
+def _check(
+    answer: bytes, line: Line, output: str, source: str, wanted_kb: tuple[str, str | None]
+) -> int:
+    """1 if the answer is a refusal, 0 if a result; BatchOutputError if it does not fit
+    (`wanted_kb`: the KB digest and language the run answers with)."""
+    digest, lang = wanted_kb
     where = f"{output}: answer {line.number}"
     try:
         data = json.loads(answer)
@@ -100,6 +107,13 @@ def _check(answer: bytes, line: Line, output: str, source: str, digest: str) -> 
         raise BatchOutputError(
             f"{where} was evaluated with the KB {data['kb_digest']}, not this one ({digest}); "
             f"{_START_AFRESH}, or use that KB"
+        )
+    if data.get("language") != lang:
+        worded = data.get("language") or "the KB's default language"
+        asked = "without --lang" if lang is None else f"with --lang {lang}"
+        raise BatchOutputError(
+            f"{where} is worded in {worded}, but this run is {asked}; {_START_AFRESH}, "
+            "or resume in that language"
         )
     return 0
 

@@ -10,62 +10,129 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from .. import __version__
 from ..errors import HealthKBError, KBError, ProfileError
-from . import (
-    analyze,
-    audit,
-    batch,
-    coverage,
-    diff,
-    evaluate,
-    fhir,
-    governed_release,
-    release,
-    report,
-    schema,
-    serve,
-    test,
-    validate,
-)
 from .common import EXIT_OK, EXIT_USAGE, UsageError, print_listed
-from .editor_tools import fmt, lsp
 
-# One module per command (or group of commands), in the order `--help` lists them.
-COMMAND_MODULES = (
-    validate,
-    analyze,
-    evaluate,
-    batch,
-    test,
-    coverage,
-    schema,
-    fmt,
-    release,
-    governed_release,
-    diff,
-    report,
-    audit,
-    serve,
-    lsp,
-    fhir,
+# Each command module, in the order `--help` lists them, with the commands it adds.
+COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("validate", ("validate",)),
+    ("analyze", ("analyze",)),
+    ("evaluate", ("evaluate", "explain")),
+    ("batch", ("batch", "impact")),
+    ("test", ("test",)),
+    ("coverage", ("coverage",)),
+    ("schema", ("schema",)),
+    ("fmt", ("fmt",)),
+    ("release", ("release",)),
+    ("governed_release", ("approve", "verify-release")),
+    ("diff", ("diff",)),
+    ("report", ("report",)),
+    ("audit", ("audit",)),
+    ("serve", ("serve",)),
+    ("lsp", ("lsp",)),
+    ("fhir", ("fhir",)),
 )
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given the command about to run, only that command's
+    module is imported and registered (start-up: see docs/performance.md)."""
     top = argparse.ArgumentParser(
         prog="healthkb", description="Explainable health guidance from published articles."
     )
     top.add_argument("--version", action="version", version=f"healthkb {__version__}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMAND_MODULES:
-        module.register(commands)
+    owners = [name for name, words in COMMANDS if command in words]
+    for name in owners or [name for name, _ in COMMANDS]:
+        command_module(name).register(commands)
     return top
 
 
+def command_module(name: str) -> ModuleType:
+    """A command's module, imported only when it is registered: each command pays for
+    what it imports, and `healthkb evaluate` never imports z3's analyses, ruamel.yaml,
+    the audit queries or the batch runner. The one place in healthkb whose imports wait
+    in a function (nothing imports `cli`, so no cycle can hide behind them)."""
+    match name:
+        case "validate":
+            from . import validate
+
+            return validate
+        case "analyze":
+            from . import analyze
+
+            return analyze
+        case "evaluate":
+            from . import evaluate
+
+            return evaluate
+        case "batch":
+            from . import batch
+
+            return batch
+        case "test":
+            from . import test
+
+            return test
+        case "coverage":
+            from . import coverage
+
+            return coverage
+        case "schema":
+            from . import schema
+
+            return schema
+        case "fmt":
+            from .editor_tools import fmt
+
+            return fmt
+        case "release":
+            from . import release
+
+            return release
+        case "governed_release":
+            from . import governed_release
+
+            return governed_release
+        case "diff":
+            from . import diff
+
+            return diff
+        case "report":
+            from . import report
+
+            return report
+        case "audit":
+            from . import audit
+
+            return audit
+        case "serve":
+            from . import serve
+
+            return serve
+        case "lsp":
+            from .editor_tools import lsp
+
+            return lsp
+        case "fhir":
+            from . import fhir
+
+            return fhir
+        case _:
+            raise ValueError(f"no command module {name}")
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command about to run: the first word that is not an option."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = parser(_command_word(words)).parse_args(words)
     try:
         code: int = args.handler(args)
         return code

@@ -10,7 +10,7 @@ from ..analysis.analyze import analyze
 from ..content.loading.loader import check_content
 from ..errors import KBError
 from ..render.findings_text import report_json, report_text
-from .common import EXIT_OK, EXIT_PROBLEMS, KB_DEFAULT_HELP, kb_folder_of
+from .common import EXIT_OK, EXIT_PROBLEMS, KB_DEFAULT_HELP, kb_folder_of, places_from
 
 
 def register(commands: Any) -> None:
@@ -29,9 +29,12 @@ def run(args: argparse.Namespace) -> int:
     checked = check_content(folder.root)
     if checked.content is None or not checked.analysable:
         # Rules that do not read or name what is not declared: nothing to prove.
-        raise KBError(checked.problems)
+        raise KBError(checked.problems, root=folder.root)
     report = analyze(checked.content)
-    print(report_json(report) if args.format == "json" else report_text(report, folder.label))
+    if args.format == "json":
+        print(report_json(report))
+    else:
+        print(report_text(report, folder.label, places_from(folder.root)))
     if checked.problems:
         print(
             f"healthkb: note: {len(checked.problems)} other problem(s); see `healthkb validate`",

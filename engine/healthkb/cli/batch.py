@@ -13,7 +13,15 @@ from ..batch.runners import RunnerFactory, local_runners
 from ..render.impact import impact_json, impact_markdown, impact_text
 from ..runtime.pool import worker_count
 from .audit_options import add_audit_options, check_audit_policy, open_audit_log
-from .common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_kb_option, load_kb
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    UsageError,
+    add_kb_option,
+    add_language_option,
+    kb_language,
+    load_kb,
+)
 from .diff import add_sides
 
 IMPACT_FORMATS = {"text": impact_text, "json": impact_json, "markdown": impact_markdown}
@@ -41,6 +49,7 @@ def register(commands: Any) -> None:
         f"the worker processes (default: {WORKERS_AFTER:,}; 0 starts them at once)",
     )
     add_audit_options(batch, "one record per evaluated profile")
+    add_language_option(batch, "the answers (each with its conclusions' statements)")
     batch.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     batch.set_defaults(handler=run_batch_command)
 
@@ -112,20 +121,26 @@ def run_batch_command(args: argparse.Namespace) -> int:
     if args.resume and args.out == "-":
         raise UsageError("--resume needs an output file (--out FILE): stdout cannot be resumed")
     kb = load_kb(args.kb, args.allow_outside_links)
+    lang = None if args.lang is None else kb_language(kb.content, args.lang)
     audit = open_audit_log(args)
     check_audit_policy(audit, kb)
     progress = not args.quiet and sys.stderr.isatty()
-    summary = run_batch(
-        args.input,
-        args.out,
-        kb,
-        on=runners,
-        resume=args.resume,
-        audit=audit,
-        progress=progress,
-    )
-    if audit is not None and args.checkpoint_key is not None:
-        audit.checkpoint()  # the run's last records are signed too, not only every N
+    try:
+        summary = run_batch(
+            args.input,
+            args.out,
+            kb,
+            on=runners,
+            resume=args.resume,
+            audit=audit,
+            progress=progress,
+            lang=None if lang == kb.content.default_language else lang,
+        )
+        if audit is not None and args.checkpoint_key is not None:
+            audit.checkpoint()  # the run's last records are signed too, not only every N
+    finally:
+        if audit is not None:
+            audit.close()
     where = "standard output" if args.out == "-" else args.out
     kept = f" ({summary.resumed:,} kept from the earlier run)" if summary.resumed else ""
     if summary.refused:

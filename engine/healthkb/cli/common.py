@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,11 +38,44 @@ from ..knowledge_base import KnowledgeBase, load
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
-def print_listed(error: KBError | ProfileError, indent: str, stream: TextIO) -> None:
-    """The first problems of `error`, one a line, and a line counting the rest."""
+def places_from(root: str | os.PathLike[str] | None) -> Callable[[str], str]:
+    """How to show a place written relative to the KB folder `root` (`file`, or
+    `file:line:column`, perhaps followed by words): relative to the current folder, or
+    absolute when it is outside it, as a compiler prints them, so that the place opens
+    from where the editor stands."""
+    if root is None:
+        return str
+    here = Path.cwd()
+
+    def place(text: str) -> str:
+        file, colon, rest = text.partition(":")
+        if not file or file.startswith("<"):  # not a file of the KB (standard input)
+            return text
+        path = Path(os.path.abspath(Path(root) / file))
+        try:
+            shown = str(path.relative_to(here))
+        except ValueError:
+            shown = str(path)
+        return shown + colon + rest
+
+    return place
+
+
+def print_listed(
+    error: KBError | ProfileError,
+    indent: str,
+    stream: TextIO,
+    root: str | os.PathLike[str] | None = None,
+) -> None:
+    """The first problems of `error`, one a line (their `see:` and `witness:` lines under
+    them), and a line counting the rest. The places of a KB's problems are shown from
+    the current folder (`places_from`; `root`, or the KB folder the error names)."""
     shown, hidden = listed(error)
+    if isinstance(error, KBError):
+        place = places_from(root if root is not None else error.root)
+        shown = [problem.shown_from(place) for problem in shown]
     for problem in shown:
-        for line in str(problem).split("\n"):  # its `see:` and `witness:` lines too
+        for line in str(problem).split("\n"):
             print(f"{indent}{line}", file=stream)
     if hidden:
         print(f"{indent}{more_problems(hidden)}", file=stream)

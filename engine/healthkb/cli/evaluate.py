@@ -7,12 +7,17 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ..analysis.what_if import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES, WhatIf
+from ..audit.log import AuditLog
 from ..content.loading.kb_content import KBContent
+from ..knowledge_base import KnowledgeBase
 from ..render import result_cds_hooks, result_json, result_markdown, result_text
+from ..render.html import esc, language_switch
 from ..render.html_explain import explanation_page, why_not_page
 from ..results.explain import Explanation, WhyNot
+from ..results.result import Result
 from .audit_options import add_audit_options, check_audit_policy, open_audit_log
 from .common import (
     EXIT_OK,
@@ -82,6 +87,14 @@ def register(commands: Any) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     audit = open_audit_log(args)  # a bad checkpoint key stops it before any evaluation
+    try:
+        return _evaluate(args, audit)
+    finally:
+        if audit is not None:
+            audit.close()
+
+
+def _evaluate(args: argparse.Namespace, audit: AuditLog | None) -> int:
     kb = load_kb(args.kb, args.allow_outside_links)
     check_audit_policy(audit, kb)
     lang = _language(kb.content, args.lang)
@@ -116,9 +129,31 @@ def run_explain(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.format == "html":
+        if out is not None and lang is not None and len(kb.languages) > 1:
+            return _pages_in_each_language(kb, result, args.conclusion, why_not, out, lang)
         page = why_not_page if why_not else explanation_page
         return write_out(out, page(tree.to_dict(), worded(kb, lang), result.profile))
     return write_out(out, formatted(tree, args.format))
+
+
+def _pages_in_each_language(
+    kb: KnowledgeBase, result: Result, conclusion: str, why_not: bool, out: Path, lang: str
+) -> int:
+    """With `--lang` and `--out FILE`, the page in every language of the KB, each with a
+    switch to the others: FILE in the language asked for, `FILE-STEM.TAG.html` beside
+    it for each other one (relative links, so they work as files)."""
+    files = {
+        tag: out if tag == lang else out.with_name(f"{out.stem}.{tag}{out.suffix}")
+        for tag in kb.languages
+    }
+    links = [(tag, esc(quote(files[tag].name))) for tag in kb.languages]
+    page = why_not_page if why_not else explanation_page
+    for tag, path in files.items():
+        answer = result if tag == lang else kb.evaluate(result.profile, lang=tag)
+        tree = answer.why_not(conclusion) if why_not else answer.explain(conclusion)
+        switch = language_switch(tag, links)
+        write_out(path, page(tree.to_dict(), worded(kb, tag), answer.profile, switch))
+    return EXIT_OK
 
 
 def _language(content: KBContent, wish: str | None) -> str | None:

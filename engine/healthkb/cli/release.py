@@ -6,6 +6,7 @@ import argparse
 import datetime
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from ..editing.cases import CaseOutcome
@@ -18,6 +19,7 @@ from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
     UsageError,
+    places_from,
     print_listed,
     problems_exit,
     writable_kb_folder,
@@ -92,16 +94,16 @@ def run(args: argparse.Namespace) -> int:
                 accept=accept,
             )
     except KBError as error:
-        print_listed(error, "", sys.stdout)
+        print_listed(error, "", sys.stdout, root)
         print(f"release refused: {len(error.problems) + error.more:,} problem(s) found")
         return problems_exit(error.problems)
     except GatesRefusedError as error:
-        return _refused(error)
+        return _refused(error, root)
     except NothingToRelease as error:
         print(f"release refused: {error}; nothing was written")
         return EXIT_PROBLEMS
     if done.failing_cases:
-        _print_failing(done.failing_cases, sys.stderr)
+        _print_failing(done.failing_cases, sys.stderr, root)
         print(
             f"warning: released with {len(done.failing_cases)} failing test case(s) "
             "(--allow-failing-tests)",
@@ -132,11 +134,11 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _refused(error: GatesRefusedError) -> int:
+def _refused(error: GatesRefusedError, root: Path) -> int:
     others = [item for item in error.refused if item.code != FAILING_TEST_CASE]
     reasons = []
     if len(others) < len(error.refused):
-        _print_failing(error.failing, sys.stdout)
+        _print_failing(error.failing, sys.stdout, root)
         reasons.append(
             f"{len(error.failing)} of {error.total} test case(s) fail (run `healthkb test`; "
             "--allow-failing-tests releases anyway)"
@@ -163,10 +165,12 @@ def _acceptances(texts: Sequence[str]) -> dict[str, str]:
     return accepted
 
 
-def _print_failing(outcomes: Sequence[CaseOutcome], stream: TextIO) -> None:
+def _print_failing(outcomes: Sequence[CaseOutcome], stream: TextIO, root: Path) -> None:
     # As `healthkb test` shows a failing case, without the why-not (`test` gives that).
+    place = places_from(root)
     for outcome in outcomes:
-        print(f"FAIL {outcome.case.name}  ({outcome.file}:{outcome.line})", file=stream)
+        where = place(f"{outcome.file}:{outcome.line}")
+        print(f"FAIL {outcome.case.name}  ({where})", file=stream)
         for failure in outcome.failures:
             print(f"  - {failure}", file=stream)
 

@@ -22,6 +22,7 @@ from .common import (
     add_language_option,
     kb_folder,
     kb_language,
+    places_from,
     print_listed,
     warn_pending,
 )
@@ -42,7 +43,8 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load_cases(*_target(args.path), args.format)
+    root, files = _target(args.path)
+    loaded = load_cases(root, files, args.format)
     if loaded is None:
         return EXIT_USAGE
     kb, cases = loaded
@@ -52,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no test case {what} (cases live in kb/tests/*.yaml)")
     lang = None if args.lang is None else kb_language(kb.content, args.lang)
     report = case_report(kb, run_cases(kb, chosen, lang))
-    print(cases_json(report) if args.format == "json" else cases_text(report))
+    if args.format == "json":
+        print(cases_json(report))
+    else:
+        print(cases_text(report, places_from(root)))
     return EXIT_OK if report["summary"]["failed"] == 0 else EXIT_PROBLEMS
 
 
@@ -77,11 +82,11 @@ def load_cases(
     try:
         return kb, read_cases(kb, root, files=files)
     except KBError as error:
-        print_problems("broken test cases", error, output)
+        print_problems("broken test cases", error, output, root)
         return None
 
 
-def print_problems(kind: str, error: KBError, output: str) -> None:
+def print_problems(kind: str, error: KBError, output: str, root: Path | None = None) -> None:
     """Located problems: on stderr as text, or on stdout as JSON (`--format json`)."""
     if output == "json":
         shown, hidden = listed(error)
@@ -91,5 +96,5 @@ def print_problems(kind: str, error: KBError, output: str) -> None:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return
     print(f"healthkb: {kind}:", file=sys.stderr)
-    print_listed(error, "  ", sys.stderr)
+    print_listed(error, "  ", sys.stderr, root)
     print(f"{len(error.problems) + error.more:,} problem(s) found", file=sys.stderr)

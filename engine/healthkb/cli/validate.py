@@ -15,6 +15,7 @@ from .common import (
     KB_DEFAULT_HELP,
     add_links_option,
     kb_folder_of,
+    places_from,
     print_listed,
     problems_exit,
 )
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     check = check_kb(folder.root, allow_links_outside=args.allow_outside_links)
     content = check.content
     if check.problems or content is None:
-        error = KBError(check.problems)
+        error = KBError(check.problems, root=folder.root)
         if args.format == "json":
             shown, hidden = listed(error)
             print(json.dumps([p.to_dict() for p in shown], indent=2, ensure_ascii=False))
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print_listed(error, "", sys.stdout)
             for finding in check.warnings:
-                print(warning_line(finding))
+                print(warning_line(finding, places_from(folder.root)))
             count = len(error.problems) + error.more
             print(f"{count:,} problem(s) found ({folder.label})", file=sys.stderr)
         return problems_exit(error.problems)
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         print("[]")
         return EXIT_OK
     for finding in check.warnings:
-        print(warning_line(finding))
+        print(warning_line(finding, places_from(folder.root)))
     # Notes about the manifest (a title that no longer names every source): stderr.
     for warning in kb_warnings(content):
         print(f"warning: {warning}", file=sys.stderr)

@@ -16,6 +16,8 @@ _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _STR = "tag:yaml.org,2002:str"
 
+# Every form refused below begins with one of these (a sign, a dot or a digit).
+_MAY_START_A_NUMBER = "+-.0123456789"
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
 _BASE_60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
 _BINARY = re.compile(r"[-+]?0b[0-1_]+")
@@ -33,6 +35,9 @@ def number_form_refused(tag: str, text: str, value: Any) -> Refusal | None:
     `value` is what PyYAML made of it; the message says so, since that is what the engine
     would have used.
     """
+    if tag == _STR and text[:1] not in _MAY_START_A_NUMBER:
+        # Text read as text that cannot begin a number form (most of a KB's values).
+        return None
     read = f"`{text}` is read as {value!r}" if tag in (_INT, _FLOAT) else ""
     quote = f'quote it ("{text}") if you mean the text'
     if _LEADING_ZERO.fullmatch(text):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..results.tree_text import explanation_text, rule_why_not_text, why_not_text
@@ -11,12 +12,14 @@ Report = dict[str, Any]
 _PAD = "    "
 
 
-def cases_text(report: Report) -> str:
-    """One line per case; under a failing case, expected, got and each mismatch explained."""
+def cases_text(report: Report, place: Callable[[str], str] = str) -> str:
+    """One line per case; under a failing case, expected, got and each mismatch explained.
+    `place` shows a case's place (the command line shows it from the current folder)."""
     lines: list[str] = []
     for case in report["cases"]:
         status = "PASS" if case["passed"] else "FAIL"
-        lines.append(f"{status} {case['name']}  ({case['file']}:{case['line']})")
+        where = place(f"{case['file']}:{case['line']}")
+        lines.append(f"{status} {case['name']}  ({where})")
         if not case["passed"]:
             lines += _failure_lines(case)
     summary, kb = report["summary"], report["kb"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from ..content.languages.messages import autonym, say
+from ..content.languages.messages import autonym, say, word
 from ..content.model import Attribute, Source
 from ..content.rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
 from ..content.sources import Paragraph, SourceText
@@ -134,10 +134,15 @@ def language_switch(current: str, links: Sequence[tuple[str, str]]) -> str:
     return f'<nav class="languages" style="{style}">{" · ".join(items)}</nav>\n'
 
 
-def kb_stamp(kb_id: str, version: str, digest: str) -> str:
-    return (
-        f"knowledge base <code>{esc(kb_id)}</code> version <code>{esc(version)}</code>, "
-        f"digest <code>{esc(digest)}</code>"
+def kb_stamp(kb_id: str, version: str, digest: str, lang: str | None = None) -> str:
+    """The KB's id, version and digest, in words of language `lang`."""
+    return say(
+        lang,
+        "knowledge base <code>{id}</code> version <code>{version}</code>, "
+        "digest <code>{digest}</code>",
+        id=esc(kb_id),
+        version=esc(version),
+        digest=esc(digest),
     )
 
 
@@ -258,39 +263,45 @@ def inline_code(text: str) -> str:
 # --- conditions ------------------------------------------------------------------------
 
 
-def comparison_text(fact: str, op: str, value: Any, unit: str | None = None) -> str:
-    """`running.minutes_per_session > 30 minutes`, as escaped HTML."""
+def comparison_text(
+    fact: str, op: str, value: Any, unit: str | None = None, lang: str | None = None
+) -> str:
+    """`running.minutes_per_session > 30 minutes`, as escaped HTML (the operator's words
+    in language `lang`)."""
     if op == "between":
-        shown = f"{value_text(value[0])} and {value_text(value[1])}"
+        shown = say(lang, "{low} and {high}", low=value_text(value[0]), high=value_text(value[1]))
     else:
         shown = value_text(value)
     suffix = f" {esc(unit)}" if unit else ""
-    return f"<code>{esc(fact)}</code> {esc(OPERATOR_WORDS.get(op, op))} {esc(shown)}{suffix}"
+    words = word(lang, OPERATOR_WORDS.get(op, op))
+    return f"<code>{esc(fact)}</code> {esc(words)} {esc(shown)}{suffix}"
 
 
 def condition_html(
     condition: Condition,
     attributes: Mapping[str, Attribute],
     fact_link: Callable[[str], str],
+    lang: str | None = None,
 ) -> str:
     """A rule's condition as nested lists: `all of`, `any of`, `not`, comparisons.
 
     `attributes` maps `fact.attribute` to its declaration (for units); `fact_link`
-    gives extra HTML after a comparison (a link to the rules deriving its fact, say).
+    gives extra HTML after a comparison (a link to the rules deriving its fact, say);
+    the words are in language `lang`.
     """
     if isinstance(condition, Comparison):
         unit = attributes[condition.fact].unit if condition.fact in attributes else None
-        test = comparison_text(condition.fact, condition.op, condition.value, unit)
+        test = comparison_text(condition.fact, condition.op, condition.value, unit, lang)
         return f"{test}{fact_link(condition.fact_type)}"
     if isinstance(condition, NotCondition):
-        inner = condition_html(condition.not_, attributes, fact_link)
-        return f"not:<ul><li>{inner}</li></ul>"
+        inner = condition_html(condition.not_, attributes, fact_link, lang)
+        return f"{say(lang, 'not')}:<ul><li>{inner}</li></ul>"
     label, children = (
-        ("all of", condition.all)
+        (say(lang, "all of"), condition.all)
         if isinstance(condition, AllCondition)
-        else ("any of", condition.any)
+        else (say(lang, "any of"), condition.any)
         if isinstance(condition, AnyCondition)
         else ("", [])
     )
-    items = "".join(f"<li>{condition_html(c, attributes, fact_link)}</li>" for c in children)
+    items = "".join(f"<li>{condition_html(c, attributes, fact_link, lang)}</li>" for c in children)
     return f"{label}:<ul>{items}</ul>"

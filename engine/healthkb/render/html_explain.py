@@ -62,7 +62,7 @@ def explanation_page(
         _profile(profile, lang),
         _sources(tree, content, lang),
     ]
-    footer = kb_stamp(kb["id"], kb["version"], kb["digest"])
+    footer = kb_stamp(kb["id"], kb["version"], kb["digest"], lang)
     title = say(lang, "Why {id}?", id=c["id"])
     return page(title, "\n".join(b for b in body if b), footer, **_language(content, switch))
 
@@ -95,7 +95,7 @@ def why_not_page(
         _sources(tree, content, lang),
     ]
     m = content.manifest
-    footer = kb_stamp(m.id, content.version, content.digest)
+    footer = kb_stamp(m.id, content.version, content.digest, lang)
     title = say(lang, "Why not {id}?", id=name)
     return page(title, "\n".join(b for b in body if b), footer, **_language(content, switch))
 
@@ -193,7 +193,7 @@ def _rule(rule: Tree, anchored: set[str], lang: str | None) -> str:
 
 
 def _condition(condition: Tree, anchored: set[str], lang: str | None) -> str:
-    test = comparison_text(condition["fact"], condition["op"], condition["value"])
+    test = comparison_text(condition["fact"], condition["op"], condition["value"], lang=lang)
     if condition["negated"]:
         test = f"not ({test})"
     head = say(
@@ -248,7 +248,7 @@ def _failure(failure: Tree | None, lang: str | None) -> str:
         return f'<div class="fails">{said}</div>'
     if "fact" not in failure:
         return f'<div class="fails">{reason}</div>'
-    test = comparison_text(failure["fact"], failure["op"], failure["value"])
+    test = comparison_text(failure["fact"], failure["op"], failure["value"], lang=lang)
     head = say(
         lang,
         "condition {test} failed: {reason}, seen {seen}",

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 
 from ..analysis.findings import Finding, Report
+from ..content.languages.messages import say
 from ..content.model import Citation
 from ..content.silence_model import Silence
 from .html import esc, href
@@ -19,23 +20,35 @@ from .html import esc, href
 CitationHtml = Callable[[Citation], str]
 
 
-def findings_body(report: Report, silences: dict[str, Silence], cite: CitationHtml) -> str:
-    """The page's body (between the navigation and the footer)."""
+def findings_body(
+    report: Report, silences: dict[str, Silence], cite: CitationHtml, lang: str | None = None
+) -> str:
+    """The page's body (between the navigation and the footer), its sentences in
+    language `lang`."""
     errors, warnings = len(report.errors), len(report.warnings)
     summary = (
-        "<p>No findings: no profile reaches two excluded conclusions or two values of a "
-        "single-valued attribute, every active rule can fire, no rule is redundant, and "
-        "every profile without an outcome is covered by a declared silence.</p>"
+        say(
+            lang,
+            "No findings: no profile reaches two excluded conclusions or two values of a "
+            "single-valued attribute, every active rule can fire, no rule is redundant, and "
+            "every profile without an outcome is covered by a declared silence.",
+        )
         if not report.findings
-        else f"<p>{errors} error(s), {warnings} warning(s).</p>"
+        else say(
+            lang, "{errors} error(s), {warnings} warning(s).", errors=errors, warnings=warnings
+        )
+    )
+    proved = say(
+        lang,
+        "Proved for every profile the fact vocabulary allows (<code>healthkb analyze</code>). "
+        "Each witness is a profile that shows its finding when evaluated.",
     )
     body = [
-        "<h1>Analysis</h1>",
-        "<p>Proved for every profile the fact vocabulary allows (<code>healthkb analyze"
-        "</code>). Each witness is a profile that shows its finding when evaluated.</p>",
-        summary,
+        f"<h1>{say(lang, 'Analysis')}</h1>",
+        f"<p>{proved}</p>",
+        f"<p>{summary}</p>",
         *(_finding_html(finding) for finding in report.findings),
-        "<h2>Intended silences</h2>",
+        f"<h2>{say(lang, 'Intended silences')}</h2>",
         _silences_html(silences, cite),
     ]
     return "\n".join(body)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..content.languages.messages import say, word
 from .html import esc, href, inline_code, value_text
 from .network_svg import MISSING, network_svg, proof_nodes
 
@@ -30,12 +31,15 @@ def site_network(content: KBContent) -> str:
             return f"#conclusion-{name}"
         return f"#fact-{name}"
 
-    caption = (
+    lang = content.language
+    caption = say(
+        lang,
         "From the facts a profile gives (left), through the rules (boxes, with their "
         "version) and the facts they derive, to the conclusions (right). Dashed: draft "
-        "or retired rules, which do not run."
+        "or retired rules, which do not run.",
     )
-    return "<h2>Inference network</h2>" + _figure(network_svg(content, link), caption)
+    heading = f"<h2>{say(lang, 'Inference network')}</h2>"
+    return heading + _figure(network_svg(content, link), caption)
 
 
 def explanation_network(tree: dict[str, Any], content: KBContent) -> str:
@@ -73,7 +77,7 @@ def facts_section(content: KBContent) -> str:
             )
             rows.append(
                 f'<tr id="fact-{esc(name)}"><td><code>{esc(name)}</code></td>'
-                f"<td>{esc(section)}</td><td>v{fact.version}</td>"
+                f"<td>{esc(word(content.language, section))}</td><td>v{fact.version}</td>"
                 f"<td>{esc(fact.description)}{values}</td><td>{attributes}</td></tr>"
             )
     return (

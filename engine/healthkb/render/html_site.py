@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..analysis.findings import Report
+from ..content.languages.messages import say, word
 from ..content.logic import walk_comparisons
 from ..content.model import Citation, is_web_address
 from ..content.rule_model import Rule
@@ -56,20 +57,22 @@ def site_pages(data: ReportData) -> dict[str, str]:
 
 
 def findings_page(data: ReportData, report: Report) -> str:
+    lang = data.content.language
     body = findings_body(
-        report, data.content.silences, lambda citation: _citation_html(data, citation, "")
+        report, data.content.silences, lambda citation: _citation_html(data, citation, ""), lang
     )
-    title = f"{data.content.manifest.title} — analysis"
-    return page(title, f"{_nav('')}\n{body}", _footer(data), SITE_GENERATOR)
+    title = say(lang, "{title} — analysis", title=data.content.manifest.title)
+    return page(title, f"{_nav('', lang)}\n{body}", _footer(data), SITE_GENERATOR)
 
 
 def _footer(data: ReportData) -> str:
-    m = data.content.manifest
-    return f"Report of {kb_stamp(m.id, data.content.version, data.content.digest)}."
+    m, lang = data.content.manifest, data.content.language
+    stamp = kb_stamp(m.id, data.content.version, data.content.digest, lang)
+    return say(lang, "Report of {stamp}.", stamp=stamp)
 
 
-def _nav(up: str) -> str:
-    return f'<nav><a href="{up}index.html">← index</a></nav>'
+def _nav(up: str, lang: str | None = None) -> str:
+    return f'<nav><a href="{up}index.html">{say(lang, "← index")}</a></nav>'
 
 
 def _citer_link(citer: Citer, up: str, content: KBContent | None = None) -> str:
@@ -102,13 +105,15 @@ def _citation_html(data: ReportData, citation: Citation, up: str) -> str:
     )
 
 
-def _outcome_html(rule: Rule, up: str) -> str:
+def _outcome_html(rule: Rule, up: str, lang: str | None = None) -> str:
     if rule.then.conclude is not None:
         anchor = f"conclusion-{rule.then.conclude}"
-        return f'concludes <a href="{up}index.html#{esc(anchor)}">{esc(rule.then.conclude)}</a>'
+        link = f'<a href="{up}index.html#{esc(anchor)}">{esc(rule.then.conclude)}</a>'
+        return say(lang, "concludes {conclusion}", conclusion=link)
     assert rule.then.derive is not None
     values = value_text(dict(rule.then.derive.values))
-    return f"derives <code>{esc(rule.then.derive.fact)}</code> {esc(values)}"
+    fact = f"<code>{esc(rule.then.derive.fact)}</code>"
+    return say(lang, "derives {fact} {values}", fact=fact, values=esc(values))
 
 
 def _covering(data: ReportData, rule_id: str) -> list[CaseOutcome]:
@@ -133,7 +138,9 @@ def index_page(data: ReportData) -> str:
         f"<tr><th>knowledge base</th><td><code>{esc(m.id)}</code></td></tr>",
         f"<tr><th>version</th><td>{_version(content)}</td></tr>",
         f"<tr><th>digest</th><td><code>{esc(content.digest)}</code></td></tr>",
-        f"<tr><th>test cases</th><td>{passed} of {len(data.cases)} pass</td></tr>",
+        "<tr><th>test cases</th><td>"
+        + say(content.language, "{passed} of {cases} pass", passed=passed, cases=len(data.cases))
+        + "</td></tr>",
         _analysis_row(data),
         "</table>",
         f"<p>{esc(m.description)}</p>" if m.description else "",
@@ -148,7 +155,10 @@ def index_page(data: ReportData) -> str:
         _cases_section(data),
     ]
     return page(
-        f"{m.title} — report", "\n".join(b for b in body if b), _footer(data), SITE_GENERATOR
+        say(content.language, "{title} — report", title=m.title),
+        "\n".join(b for b in body if b),
+        _footer(data),
+        SITE_GENERATOR,
     )
 
 
@@ -156,10 +166,13 @@ def _analysis_row(data: ReportData) -> str:
     if data.analysis is None:
         return ""
     errors, warnings = len(data.analysis.errors), len(data.analysis.warnings)
-    return (
-        f'<tr><th>analysis</th><td><a href="findings.html">{errors} error(s), '
-        f"{warnings} warning(s)</a></td></tr>"
+    counted = say(
+        data.content.language,
+        "{errors} error(s), {warnings} warning(s)",
+        errors=errors,
+        warnings=warnings,
     )
+    return f'<tr><th>analysis</th><td><a href="findings.html">{counted}</a></td></tr>'
 
 
 def _sources_table(data: ReportData) -> str:
@@ -343,7 +356,7 @@ def source_page(data: ReportData, source_id: str) -> str:
     elif source.url:
         url = f"<tr><th>address</th><td>{esc(source.url)} (not a web address: no link)</td></tr>"
     body = [
-        _nav("../"),
+        _nav("../", data.content.language),
         f"<h1>{esc(source.title)}</h1>",
         "<table>",
         f"<tr><th>source</th><td><code>{esc(source_id)}</code></td></tr>",
@@ -376,6 +389,7 @@ def source_page(data: ReportData, source_id: str) -> str:
 
 def rule_page(data: ReportData, rule_id: str) -> str:
     content = data.content
+    lang = content.language
     rule = content.rules[rule_id]
     vocabulary = content.vocabulary
     attributes = {
@@ -395,38 +409,50 @@ def rule_page(data: ReportData, rule_id: str) -> str:
 
     def fact_link(fact_type: str) -> str:
         if fact_type in vocabulary.background:
-            return f' <em>(<a href="../index.html#background-{esc(fact_type)}">background</a>)</em>'
+            background = say(lang, "background")
+            return (
+                f' <em>(<a href="../index.html#background-{esc(fact_type)}">{background}</a>)</em>'
+            )
         links = [f'<a href="{href(r + ".html")}">{esc(r)}</a>' for r in derivers.get(fact_type, [])]
-        return f" <em>(derived by {', '.join(links)})</em>" if links else ""
+        derived = say(lang, "(derived by {rules})", rules=", ".join(links))
+        return f" <em>{derived}</em>" if links else ""
 
     covering = _covering(data, rule_id)
     cases = "".join(
         f'<li><a href="../index.html#case-{esc(o.case.name)}">{esc(o.case.name)}</a> '
         f"({esc(o.file)}) — "
-        + ('<span class="pass">pass</span>' if o.passed else '<span class="fail">FAIL</span>')
+        + (
+            f'<span class="pass">{say(lang, "pass")}</span>'
+            if o.passed
+            else f'<span class="fail">{say(lang, "FAIL")}</span>'
+        )
         + "</li>"
         for o in covering
     )
     body = [
-        _nav("../"),
-        f"<h1>Rule <code>{esc(rule.id)}</code></h1>",
+        _nav("../", data.content.language),
+        f"<h1>{say(lang, 'Rule <code>{id}</code>', id=esc(rule.id))}</h1>",
         f"<p>{esc(rule.title)}</p>",
         "<table>",
         f"<tr><th>version</th><td>{rule.version}</td></tr>",
-        f"<tr><th>status</th><td>{esc(rule.status)}</td></tr>",
+        f"<tr><th>status</th><td>{esc(word(lang, rule.status))}</td></tr>",
         f"<tr><th>file</th><td><code>{esc(content.rule_files[rule.id])}</code></td></tr>",
-        f"<tr><th>outcome</th><td>{_outcome_html(rule, '../')}</td></tr>",
+        f"<tr><th>outcome</th><td>{_outcome_html(rule, '../', lang)}</td></tr>",
         "</table>",
         f"<p>{esc(rule.description)}</p>" if rule.description else "",
         "<h2>Conditions</h2>",
-        f'<div class="conditions">when {condition_html(rule.when, attributes, fact_link)}</div>',
+        f'<div class="conditions">{say(lang, "when")} '
+        f"{condition_html(rule.when, attributes, fact_link, lang)}</div>",
         "<h2>Citations</h2>",
         *(_citation_html(data, citation, "../") for citation in rule.because),
         "<h2>Test cases covering this rule</h2>",
         f"<ul>{cases}</ul>" if cases else "<p>No test case makes this rule fire.</p>",
     ]
     return page(
-        f"Rule {rule.id} — report", "\n".join(b for b in body if b), _footer(data), SITE_GENERATOR
+        say(lang, "Rule {id} — report", id=rule.id),
+        "\n".join(b for b in body if b),
+        _footer(data),
+        SITE_GENERATOR,
     )
 
 

@@ -14,8 +14,9 @@ A KB in several languages gets the site in each: the one asked for (its default
 language unless `healthkb report --lang`) at the top, every other under
 `lang/<tag>/`, each page with a switch to the same page in the others. The KB's own
 wording (statements, titles, questions, labels, reasons) comes from its translation,
-the site's headings and table heads from the message catalogue (`SITE_WORDS`); the
-sentences of the site's own prose stay in English.
+the site's headings and table heads from the message catalogue (`SITE_WORDS`), as are
+the pages' titles, footers and conditions' words; the other sentences of the site's own
+prose stay in English.
 """
 
 from __future__ import annotations

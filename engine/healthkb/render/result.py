@@ -12,7 +12,7 @@ from ..results.tree_text import governance_lines, standing_lines
 
 if TYPE_CHECKING:
     from ..content.sources import ResolvedCitation
-    from ..results.result import Result
+    from ..results.result import ConclusionResult, Result
 
 
 def result_json(
@@ -105,48 +105,70 @@ def result_markdown(result: Result) -> str:
     interpretations) is escaped: a `<`, `*` or `[` in an article shows as itself, and
     no HTML in a KB reaches the page that renders this. Ids are identifiers; they need
     no escaping."""
-    lines = ["# Conclusions", ""]
+    lang = result.language
+    lines = ["# " + say(lang, "Conclusions"), ""]
     if not result.conclusions:
-        lines += ["No conclusions: the sources say nothing about this profile.", ""]
+        lines += [say(lang, "No conclusions: the sources say nothing about this profile."), ""]
     for conflict in result.conflicts:
         lines += [f"**Conflict:** {escape(conflict.message)}", ""]
     for c in result.conclusions:
-        lines += [
-            f"## {c.id}",
-            "",
-            f"*{c.kind}, certainty {c.certainty}* — {escape(c.statement)}",
-            "",
-            f"Rule `{c.rule_id}` v{c.rule_version}: {escape(c.rule_title)}",
-            "",
-            f"Evidence: {escape(c.evidence.get('level', ''))} ({c.evidence.get('scale')})"
-            + (" — **stale**: it rests on a source past its review date" if c.stale else ""),
-            "",
-        ]
-        for citation in c.citations:
-            lines.append(
-                f"> “{escape(citation.quote)}” — `{citation.source}` {citation.sentence_anchor}"
-            )
-            lines.append("")
-            if citation.interpretation:
-                lines += [f"Interpretation: {escape(citation.interpretation)}", ""]
-        for other in c.also_reached_by:
-            lines += [
-                f"Also reached by rule `{other.rule_id}` v{other.rule_version}: "
-                f"{escape(other.rule_title)} (resting on "
-                + ", ".join(f"`{s}`" for s in other.sources)
-                + ")",
-                "",
-            ]
-            for citation in other.citations:
-                where = f"`{citation.source}` {citation.sentence_anchor}"
-                lines += [f"> “{escape(citation.quote)}” — {where}", ""]
+        lines += _conclusion_markdown(c, lang)
     if result.sources:
-        lines += ["## Sources", ""]
-        lines += [f"- {escape(provenance_line(s, k))}" for s, k in sorted(result.sources.items())]
+        lines += ["## " + say(lang, "Sources"), ""]
+        lines += [
+            f"- {escape(provenance_line(s, k, lang))}" for s, k in sorted(result.sources.items())
+        ]
         lines.append("")
     if result.disclaimer:
         lines += [f"*{escape(result.disclaimer)}*", ""]
     lines.append(
-        f"Knowledge base `{result.kb_id}` {result.kb_version}, digest `{result.kb_digest}`"
+        say(
+            lang,
+            "Knowledge base `{id}` {version}, digest `{digest}`",
+            id=result.kb_id,
+            version=result.kb_version,
+            digest=result.kb_digest,
+        )
     )
     return "\n".join(lines) + "\n"
+
+
+def _conclusion_markdown(c: ConclusionResult, lang: str | None) -> list[str]:
+    kind, certainty = word(lang, c.kind), word(lang, c.certainty)
+    headline = say(lang, "*{kind}, certainty {certainty}*", kind=kind, certainty=certainty)
+    stale = " — **stale**: it rests on a source past its review date" if c.stale else ""
+    lines = [
+        f"## {c.id}",
+        "",
+        f"{headline} — {escape(c.statement)}",
+        "",
+        say(
+            lang,
+            "Rule `{id}` v{version}: {title}",
+            id=c.rule_id,
+            version=c.rule_version,
+            title=escape(c.rule_title),
+        ),
+        "",
+        f"Evidence: {escape(c.evidence.get('level', ''))} ({c.evidence.get('scale')})" + stale,
+        "",
+    ]
+    for citation in c.citations:
+        lines.append(
+            f"> “{escape(citation.quote)}” — `{citation.source}` {citation.sentence_anchor}"
+        )
+        lines.append("")
+        if citation.interpretation:
+            lines += [f"Interpretation: {escape(citation.interpretation)}", ""]
+    for other in c.also_reached_by:
+        lines += [
+            f"Also reached by rule `{other.rule_id}` v{other.rule_version}: "
+            f"{escape(other.rule_title)} (resting on "
+            + ", ".join(f"`{s}`" for s in other.sources)
+            + ")",
+            "",
+        ]
+        for citation in other.citations:
+            where = f"`{citation.source}` {citation.sentence_anchor}"
+            lines += [f"> “{escape(citation.quote)}” — {where}", ""]
+    return lines

@@ -46,6 +46,16 @@ OVERRIDE_REASONS: list[dict[str, str]] = [
 ]
 """The reasons a clinician may give for overriding a card (each card lists them, the
 discovery document too; feedback naming another reason is refused)."""
+
+
+def override_reasons(lang: str | None) -> list[dict[str, str]]:
+    """`OVERRIDE_REASONS` with their displays in language `lang` (the codes as they are;
+    None: the English list itself)."""
+    if lang is None:
+        return OVERRIDE_REASONS
+    return [{**reason, "display": word(lang, reason["display"])} for reason in OVERRIDE_REASONS]
+
+
 SUMMARY_LIMIT = 140
 """The specification asks for a summary of fewer than 140 characters."""
 
@@ -245,7 +255,7 @@ def card(
         "indicator": INDICATORS[conclusion["kind"]],
         "detail": card_detail(tree, sources, record_id),
         "source": source,
-        "overrideReasons": OVERRIDE_REASONS,
+        "overrideReasons": override_reasons(tree.get("language")),
         # `extension` is the name CDS Hooks reserves for a service's own data.
         "extension": {"healthkb": _extension(tree, record_id)},
     }

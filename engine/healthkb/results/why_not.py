@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..content.languages.messages import say, word
 from ..content.logic import compare, holds, to_dnf
 from ..content.rule_model import (
     AllCondition,
@@ -89,6 +90,11 @@ class WhyNotBuilder:
             if rule.then.derive is not None:
                 self.producers.setdefault(rule.then.derive.fact, []).append(rule)
 
+    @property
+    def lang(self) -> str | None:
+        """The language the reasons are worded in (None: the KB's default, in English)."""
+        return self.content.language
+
     def rule_failure(self, rule: Rule, visiting: frozenset[str] = frozenset()) -> Tree:
         """Why `rule` did not fire (`failed` is None when it did)."""
         node: Tree = {
@@ -97,19 +103,22 @@ class WhyNotBuilder:
             "citations": citations(self.content, rule),
         }
         if rule.status != "active":
-            node["failed"] = {"reason": f"the rule is {rule.status}, so it does not run"}
+            reason = word(self.lang, f"the rule is {rule.status}, so it does not run")
+            node["failed"] = {"reason": reason}
             return node
         values = {t: [f.values for f in records] for t, records in self.facts.items()}
         if any(holds(conjunction, values) for conjunction in self.content.dnf[rule.id]):
             node["failed"] = None  # it fired
             return node
         if rule.id in self.shown:
-            node["failed"] = {"reason": SHOWN_ABOVE, "see": rule.id}
+            node["failed"] = {"reason": word(self.lang, SHOWN_ABOVE), "see": rule.id}
             return node
         if len(visiting) >= MAX_RULE_DEPTH:
-            reason = (
-                f"not followed further: the chain of rules leading here is more than "
-                f"{MAX_RULE_DEPTH} rules deep (ask why this rule did not fire by itself)"
+            reason = say(
+                self.lang,
+                "not followed further: the chain of rules leading here is more than "
+                "{depth} rules deep (ask why this rule did not fire by itself)",
+                depth=MAX_RULE_DEPTH,
             )
             node["failed"] = {"reason": reason, "see": rule.id}
             return node
@@ -125,7 +134,7 @@ class WhyNotBuilder:
             return self.comparison_failure(condition, visiting)
         if isinstance(condition, NotCondition):
             return {
-                "reason": "the negated condition holds",
+                "reason": say(self.lang, "the negated condition holds"),
                 "not": describe(condition.not_),
                 "seen": self.seen(condition.not_),
             }
@@ -134,12 +143,12 @@ class WhyNotBuilder:
             if len(failing) == 1:
                 return self.failures(failing[0], visiting)
             return {
-                "reason": ALL_FAIL,
+                "reason": word(self.lang, ALL_FAIL),
                 "all": [self.failures(child, visiting) for child in failing],
             }
         assert isinstance(condition, AnyCondition)
         return {
-            "reason": "none of the alternatives holds",
+            "reason": say(self.lang, "none of the alternatives holds"),
             "any": [self.failures(child, visiting) for child in condition.any],
         }
 
@@ -166,7 +175,7 @@ class WhyNotBuilder:
             "seen": seen[0] if len(seen) == 1 else (seen or None),
         }
         if comparison.fact_type in self.content.vocabulary.derived:
-            node["reason"] = "no rule derived a matching fact"
+            node["reason"] = say(self.lang, "no rule derived a matching fact")
             producers = [
                 r
                 for r in self.producers.get(comparison.fact_type, [])
@@ -176,8 +185,9 @@ class WhyNotBuilder:
             ]
             node["because"] = [self.rule_failure(r, visiting) for r in producers]
         else:
+            missing = not seen or all(v is None for v in seen)
             node["reason"] = (
-                "missing" if not seen or all(v is None for v in seen) else "value does not match"
+                say(self.lang, "missing") if missing else say(self.lang, "value does not match")
             )
         return node
 

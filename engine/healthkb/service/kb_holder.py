@@ -215,7 +215,12 @@ def add_reload_route(app: FastAPI, service: Reloading) -> None:
                 "its workers; load the KB again and make a new app",
             )
         outcome = await run_in_threadpool(
-            request_reload, folder, settings.kb_root, settings.require_signed, "POST /kb/reload"
+            request_reload,
+            folder,
+            settings.kb_root,
+            settings.require_signed,
+            "POST /kb/reload",
+            settings.can_hash,
         )
         if outcome.outcome == "reloaded":
             outcome = await run_in_threadpool(wait_for_workers, folder, outcome, settings.workers)

@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..audit.protection import policy_of
 from ..errors import HealthKBError, Problem
 from ..knowledge_base import KnowledgeBase, load, load_shipment
 from ..runtime.shipment import KBShipment
@@ -212,13 +213,22 @@ def request_reload(
     root: str | Path | None,
     require_signed: str | None,
     requested_by: str,
+    can_hash: bool = True,
 ) -> ReloadOutcome:
     """Check the KB at `root` and publish it as the next generation (see the module
-    docstring); never raises for a KB that cannot be served, records why instead."""
+    docstring); never raises for a KB that cannot be served, records why instead.
+    `can_hash` is False when the service logs answers without a hash key: a release
+    whose personal-data policy hashes attributes could not be logged, so it is refused
+    (as `serve` refuses to start with it)."""
     with folder.locked():
         state = folder.read()
         try:
             kb = load(root, require_signed=require_signed)
+            if not can_hash and policy_of(kb.content).hashes:
+                raise HealthKBError(
+                    "the release's personal-data policy hashes attributes, and this service "
+                    "logs answers without a hash key (start it with --audit-hash-key FILE)"
+                )
             shipment = kb.shipment()  # the files read again: check they still give the KB
             load_shipment(shipment)
         except (HealthKBError, OSError) as error:
@@ -286,11 +296,13 @@ class Reloader:
         root: str | Path | None,
         require_signed: str | None,
         workers: int,
+        can_hash: bool = True,
     ) -> None:
         self.folder = folder
         self.root = root
         self.require_signed = require_signed
         self.workers = workers
+        self.can_hash = can_hash
         self._lock = threading.Lock()
         self._again = threading.Event()
 
@@ -314,7 +326,9 @@ class Reloader:
         """Reload now, logging what happened; None if it failed unexpectedly."""
         log.info("reload asked by %s", requested_by)
         try:
-            outcome = request_reload(self.folder, self.root, self.require_signed, requested_by)
+            outcome = request_reload(
+                self.folder, self.root, self.require_signed, requested_by, self.can_hash
+            )
             if outcome.outcome == "reloaded":
                 outcome = wait_for_workers(self.folder, outcome, self.workers)
         except Exception:  # the service keeps serving whatever went wrong here

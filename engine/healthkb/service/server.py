@@ -125,7 +125,9 @@ def serve(
             reload_folder=str(folder.path),
             reload_without_token=is_loopback(host),
         )
-        reloader = Reloader(folder, settings.kb_root, settings.require_signed, workers)
+        reloader = Reloader(
+            folder, settings.kb_root, settings.require_signed, workers, settings.can_hash
+        )
         with _watching(settings, reloader, watch_files):
             _run(
                 kb, settings, reloader, host=host, port=port, workers=workers, access_log=access_log

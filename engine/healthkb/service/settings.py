@@ -71,6 +71,12 @@ class Settings:
     """The folder where every worker records the ids (`jti`) of the tokens it accepted,
     so that no token is accepted twice by the service as a whole."""
 
+    @property
+    def can_hash(self) -> bool:
+        """Whether every answer can be logged whatever the KB's personal-data policy:
+        no audit log, or one with a hash key for the attributes a policy hashes."""
+        return self.audit_log is None or self.audit_hash_key is not None
+
     def transport_limits(self) -> TransportLimits:
         return TransportLimits(
             max_header_bytes=self.max_header_bytes,

@@ -69,6 +69,10 @@ class Derivations:
                 self.concluding.setdefault(rule.then.conclude, []).append(rule)
             elif rule.then.derive is not None:
                 self.deriving.setdefault(rule.then.derive.fact, []).append(rule)
+        # Worked out once per rule and per comparison, not once per conclusion that
+        # reaches them (rules shared by many conclusions were read again for each).
+        self._passages: dict[str, list[CitedPassage]] = {}
+        self._producers: dict[int, list[Rule]] = {}
 
     def passages(self, conclusion_id: str) -> list[CitedPassage]:
         """Every citation of every rule and background fact on a derivation of it."""
@@ -82,14 +86,16 @@ class Derivations:
         if rule.id in seen:
             return
         seen.add(rule.id)
-        found.extend(passages_of(f"rule `{rule.id}`", rule.because))
+        if rule.id not in self._passages:
+            self._passages[rule.id] = passages_of(f"rule `{rule.id}`", rule.because)
+        found.extend(self._passages[rule.id])
         for comparison in positive_comparisons(rule.when):
             background = self.background.get(comparison.fact_type)
             if background is not None and f"background:{comparison.fact_type}" not in seen:
                 seen.add(f"background:{comparison.fact_type}")
                 cited_by = f"background fact `{comparison.fact_type}`"
                 found.extend(passages_of(cited_by, background.because))
-            for producer in self.producers(comparison):
+            for producer in self._producers_of_own(comparison):
                 self._collect(producer, seen, found)
 
     def producers(self, comparison: Comparison) -> list[Rule]:
@@ -100,6 +106,14 @@ class Derivations:
             if rule.then.derive is not None
             and compare(comparison, rule.then.derive.values.get(comparison.attribute))
         ]
+
+    def _producers_of_own(self, comparison: Comparison) -> list[Rule]:
+        """`producers` of a comparison of one of `self.rules`, kept by its identity (it
+        lives as long as this object)."""
+        known = self._producers.get(id(comparison))
+        if known is None:
+            known = self._producers[id(comparison)] = self.producers(comparison)
+        return known
 
 
 def positive_comparisons(condition: Condition) -> list[Comparison]:

@@ -62,11 +62,22 @@ def agrees(comparison: Comparison, negated: bool, mention: NumberMention) -> boo
     return mention.relation == "eq" and mention.low in numbers
 
 
-def check_numbers(rule: Placed[Rule]) -> list[Problem]:
-    """Each compared number found in the quotes or title, with the comparison they state."""
+def check_numbers(
+    rule: Placed[Rule], read: dict[str, list[NumberMention]] | None = None
+) -> list[Problem]:
+    """Each compared number found in the quotes or title, with the comparison they state.
+
+    `read` keeps the numbers of each text already read, for a caller that checks many
+    rules: a passage quoted by many rules is read once (the regular expressions are most
+    of this check's time).
+    """
     item = rule.item
     texts = [item.title, *(citation.quote for citation in item.because)]
-    mentions = [mention for text in texts for mention in numbers_in(text)]
+    known = {} if read is None else read
+    for text in texts:
+        if text not in known:
+            known[text] = numbers_in(text)
+    mentions = [mention for text in texts for mention in known[text]]
     declared = {departure_key(d): i for i, d in enumerate(item.departures)}
     used: set[int] = set()
     problems = []

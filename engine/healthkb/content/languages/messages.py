@@ -29,6 +29,12 @@ ZH_HANS: dict[str, str] = {
     "knowledge base {stamp}": "知识库 {stamp}",
     "Conclusions": "结论",
     "Sources": "资料来源",
+    # Results as Markdown.
+    "*{kind}, certainty {certainty}*": "*{kind}，确定程度：{certainty}*",
+    "Rule `{id}` v{version}: {title}": "规则 `{id}` v{version}：{title}",
+    "Knowledge base `{id}` {version}, digest `{digest}`": (
+        "知识库 `{id}` {version}，摘要 `{digest}`"
+    ),
     # Explanations and why-nots.
     "conclusion {id} ({kind}, certainty {certainty})": "结论 {id}（{kind}，确定程度：{certainty}）",
     "source of the statement": "这一说法的出处",
@@ -107,6 +113,10 @@ ZH_HANS: dict[str, str] = {
     "it fails as shown above": "未满足，原因见上文",
     "the rule is draft, so it does not run": "该规则是草稿，不会运行",
     "the rule is retired, so it does not run": "该规则已停用，不会运行",
+    "not followed further: the chain of rules leading here is more than {depth} rules deep "
+    "(ask why this rule did not fire by itself)": (
+        "未再往下追溯：通向这里的规则链超过 {depth} 层（请单独询问这条规则为什么没有触发）"
+    ),
     "input": "输入",
     "derived": "推导",
     "background": "背景",
@@ -114,6 +124,65 @@ ZH_HANS: dict[str, str] = {
     "active": "生效",
     "draft": "草稿",
     "retired": "已停用",
+    # A condition's operators and groups on pages (render/html.py OPERATOR_WORDS).
+    "is": "为",
+    "is not": "不为",
+    "is between": "介于",
+    "{low} and {high}": "{low} 与 {high} 之间",
+    "is one of": "为以下之一",
+    "is none of": "不为以下任何一项",
+    "contains": "包含",
+    "contains any of": "包含以下任意一项",
+    "all of": "以下全部成立",
+    "any of": "以下任一成立",
+    "not": "并非",
+    "when": "当",
+    # The pages' footers and the report's titles (render/html.py, render/html_site.py).
+    "knowledge base <code>{id}</code> version <code>{version}</code>, "
+    "digest <code>{digest}</code>": (
+        "知识库 <code>{id}</code>，版本 <code>{version}</code>，摘要 <code>{digest}</code>"
+    ),
+    "Report of {stamp}.": "{stamp} 的报告。",
+    "{title} — report": "{title} — 报告",
+    "Rule {id} — report": "规则 {id} — 报告",
+    # The report's analysis page and index sections (render/html_findings.py, html_network.py).
+    "{title} — analysis": "{title} — 分析",
+    "Rule <code>{id}</code>": "规则 <code>{id}</code>",
+    "concludes {conclusion}": "得出 {conclusion}",
+    "derives {fact} {values}": "推导出 {fact} {values}",
+    "pass": "通过",
+    "← index": "← 目录",
+    "{passed} of {cases} pass": "{cases} 个中 {passed} 个通过",
+    "{errors} error(s), {warnings} warning(s)": "{errors} 个错误，{warnings} 个警告",
+    "FAIL": "未通过",
+    "Analysis": "分析",
+    "No findings: no profile reaches two excluded conclusions or two values of a "
+    "single-valued attribute, every active rule can fire, no rule is redundant, and "
+    "every profile without an outcome is covered by a declared silence.": (
+        "没有发现问题：没有任何个人情况会同时得出两个互斥的结论，或同一单值属性的两个取值；"
+        "每条生效的规则都能触发，没有多余的规则；每个得不出结论的个人情况都由声明的"
+        "“有意不作结论”覆盖。"
+    ),
+    "{errors} error(s), {warnings} warning(s).": "{errors} 个错误，{warnings} 个警告。",
+    "Proved for every profile the fact vocabulary allows (<code>healthkb analyze</code>). "
+    "Each witness is a profile that shows its finding when evaluated.": (
+        "对事实词汇允许的每一种个人情况都已证明（<code>healthkb analyze</code>）。"
+        "每个例证都是一份个人情况，评估它就能看到相应的发现。"
+    ),
+    "Intended silences": "有意不作结论之处",
+    "Inference network": "推理网络",
+    "From the facts a profile gives (left), through the rules (boxes, with their "
+    "version) and the facts they derive, to the conclusions (right). Dashed: draft "
+    "or retired rules, which do not run.": (
+        "从个人情况给出的事实（左），经过规则（方框，标有版本）及其推导出的事实，"
+        "到结论（右）。虚线：草稿或已停用的规则，它们不会运行。"
+    ),
+    "(derived by {rules})": "（由 {rules} 推导）",
+    # The reasons a clinician may give for overriding a CDS card (results/cds_cards.py).
+    "Does not apply to this patient": "不适用于这位患者",
+    "The patient's data is out of date": "患者的资料已过时",
+    "The patient declined": "患者拒绝",
+    "Clinical judgement differs": "临床判断不同",
     # The report site's headings and table heads (render/report.py).
     "Rules": "规则",
     "Background facts": "背景事实",

@@ -35,7 +35,7 @@ def read_content(root: str | Path | None = None, *, allow_links_outside: bool = 
     (`outside-kb`) and is not read, unless `allow_links_outside`."""
     checked = check_content(root, allow_links_outside=allow_links_outside)
     if checked.problems or checked.content is None:
-        raise KBError(checked.problems)
+        raise KBError(checked.problems, root=root if root is not None else bundled_root())
     return checked.content
 
 
