@@ -72,6 +72,7 @@ def test_the_chinese_analysis_page_and_network_say_their_sentences_in_chinese(
     findings = pages["lang/zh-Hans/findings.html"]
     assert "<h1>分析</h1>" in findings and "<h2>有意不作结论之处</h2>" in findings
     assert "<p>没有发现问题：" in findings and "No findings" not in findings
+    assert '<p>关于 <a href="index.html#conclusion-' in findings
     index = pages["lang/zh-Hans/index.html"]
     assert "<h2>推理网络</h2>" in index and "虚线：草稿或已停用的规则" in index
     assert "<td>推导</td>" in index

@@ -49,7 +49,7 @@ def findings_body(
         f"<p>{summary}</p>",
         *(_finding_html(finding) for finding in report.findings),
         f"<h2>{say(lang, 'Intended silences')}</h2>",
-        _silences_html(silences, cite),
+        _silences_html(silences, cite, lang),
     ]
     return "\n".join(body)
 
@@ -85,9 +85,9 @@ def _finding_html(finding: Finding) -> str:
     )
 
 
-def _silences_html(silences: dict[str, Silence], cite: CitationHtml) -> str:
+def _silences_html(silences: dict[str, Silence], cite: CitationHtml, lang: str | None) -> str:
     if not silences:
-        return "<p>None declared (<code>kb/silences.yaml</code>).</p>"
+        return f"<p>{say(lang, 'None declared (<code>kb/silences.yaml</code>).')}</p>"
     parts = []
     for silence_id, silence in sorted(silences.items()):
         about = ", ".join(
@@ -95,7 +95,7 @@ def _silences_html(silences: dict[str, Silence], cite: CitationHtml) -> str:
         )
         parts.append(
             f'<section id="silence-{esc(silence_id)}"><h3><code>{esc(silence_id)}</code></h3>'
-            f"<p>About {about}. {esc(silence.reason)}</p>"
+            f"<p>{say(lang, 'About {conclusions}.', conclusions=about)} {esc(silence.reason)}</p>"
             + "".join(cite(citation) for citation in silence.because)
             + "</section>"
         )

@@ -170,6 +170,8 @@ ZH_HANS: dict[str, str] = {
         "每个例证都是一份个人情况，评估它就能看到相应的发现。"
     ),
     "Intended silences": "有意不作结论之处",
+    "None declared (<code>kb/silences.yaml</code>).": "未声明（<code>kb/silences.yaml</code>）。",
+    "About {conclusions}.": "关于 {conclusions}。",
     "Inference network": "推理网络",
     "From the facts a profile gives (left), through the rules (boxes, with their "
     "version) and the facts they derive, to the conclusions (right). Dashed: draft "
