@@ -85,6 +85,11 @@ class Session:
             )
 
 
+async def _drain(stream: asyncio.StreamReader | None, into: list[bytes]) -> None:
+    while stream is not None and (chunk := await stream.read(65536)):
+        into.append(chunk)
+
+
 def run_session(root: Path, scenario: Callable[[Session], Awaitable[None]]) -> None:
     async def main() -> None:
         client = LanguageClient("healthkb-tests", "1")
@@ -97,6 +102,10 @@ def run_session(root: Path, scenario: Callable[[Session], Awaitable[None]]) -> N
 
         # The command docs/editors.md configures editors with (`healthkb lsp`).
         await client.start_io(HEALTHKB, "lsp", "--delay", "0.2")
+        # pygls pipes the server's stderr and never reads it: read it here, so that a
+        # chatty server cannot fill the pipe and stall while the client waits for it.
+        stderr: list[bytes] = []
+        draining = asyncio.create_task(_drain(client._server.stderr, stderr))
         try:
             async with asyncio.timeout(TIMEOUT):
                 await client.initialize_async(
@@ -117,7 +126,11 @@ def run_session(root: Path, scenario: Callable[[Session], Awaitable[None]]) -> N
                 await asyncio.wait_for(asyncio.shield(server.wait()), 10)
             if server.returncode is None:
                 server.kill()
-            await client.stop()
+            # Bounded: a server that is gone but never reported its exit must not hold
+            # the suite (pygls's stop() waits for that report without a limit).
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(client.stop(), 30)
+            draining.cancel()
 
     asyncio.run(main())
 
