@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import HealthKBError
+from .regular_file import FileTooLarge, NotRegularFile, read_regular
 
 MAX_KEY_BYTES = 64 * 1024
 
@@ -26,7 +27,7 @@ class KeyFileError(HealthKBError):
 
 def read_private_key(path: str | Path) -> Ed25519PrivateKey:
     """The Ed25519 private key in a PEM file."""
-    data = _key_bytes(Path(path))
+    data = read_key_file(Path(path))
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):
@@ -41,7 +42,7 @@ def read_private_key(path: str | Path) -> Ed25519PrivateKey:
 
 def read_public_key(path: str | Path) -> Ed25519PublicKey:
     """The Ed25519 public key in a PEM file."""
-    data = _key_bytes(Path(path))
+    data = read_key_file(Path(path))
     if b"PRIVATE KEY-----" in data:
         raise KeyFileError(
             f"{path}: holds a private key; give the public key (the .pub file), and keep "
@@ -90,12 +91,15 @@ def signature_holds(public: Ed25519PublicKey, signature: object, message: bytes)
     return True
 
 
-def _key_bytes(path: Path) -> bytes:
+def read_key_file(path: Path) -> bytes:
+    """The bytes of a key file (Ed25519 or X25519 PEM, or a hash key): a regular file of
+    at most MAX_KEY_BYTES, so that a pipe or a device named as a key cannot hang the
+    reader or fill its memory."""
     try:
-        with path.open("rb") as file:
-            data = file.read(MAX_KEY_BYTES + 1)
+        return read_regular(path, MAX_KEY_BYTES)
+    except NotRegularFile as error:
+        raise KeyFileError(f"{path}: the key file is {error.kind}, not a regular file") from None
+    except FileTooLarge:
+        raise KeyFileError(f"{path}: too large to be a key file") from None
     except OSError as error:
         raise KeyFileError(f"{path}: cannot read the key ({error.strerror})") from None
-    if len(data) > MAX_KEY_BYTES:
-        raise KeyFileError(f"{path}: too large to be a key file")
-    return data

@@ -16,14 +16,14 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from .ed25519_keys import MAX_KEY_BYTES, KeyFileError
+from .ed25519_keys import KeyFileError, read_key_file
 
 _MAKE_ONE = "make a pair with `healthkb audit keygen --kind sealing --out DIR`"
 
 
 def read_sealing_private_key(path: str | Path) -> X25519PrivateKey:
     """The X25519 private key in a PEM file (`auditor.key`)."""
-    data = _key_bytes(Path(path))
+    data = read_key_file(Path(path))
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):
@@ -72,7 +72,7 @@ def sealing_key_id(public: X25519PublicKey) -> str:
 def read_hash_key(path: str | Path) -> bytes:
     """A secret key for hashing personal data (HMAC-SHA256): a file of 32 bytes or more,
     kept outside the audit store (`healthkb audit keygen --kind hash` writes one)."""
-    data = _key_bytes(Path(path))
+    data = read_key_file(Path(path))
     if len(data) < 32:
         raise KeyFileError(
             f"{path}: a hash key has at least 32 bytes; this one has {len(data)} "
@@ -84,14 +84,3 @@ def read_hash_key(path: str | Path) -> bytes:
 def hash_key_id(key: bytes) -> str:
     """The name of a hash key (never the key): the sha256 of a label and the key."""
     return "sha256:" + hashlib.sha256(b"healthkb hash key id\0" + key).hexdigest()[:32]
-
-
-def _key_bytes(path: Path) -> bytes:
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_KEY_BYTES + 1)
-    except OSError as error:
-        raise KeyFileError(f"{path}: cannot read the key ({error.strerror})") from None
-    if len(data) > MAX_KEY_BYTES:
-        raise KeyFileError(f"{path}: too large to be a key file")
-    return data
