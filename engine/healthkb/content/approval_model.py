@@ -10,25 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..errors import HealthKBError
 from ..files.ed25519_keys import key_id, public_key_from_pem
-
-HINT = "\n"  # between a validator's message and its hint, as in model.py
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        strict=True,
-        populate_by_name=True,
-        use_attribute_docstrings=True,
-    )
+from .strict_model import HINT, StrictModel
 
 
-class Reviewer(_Strict):
+class Reviewer(StrictModel):
     """One person who may approve a release."""
 
     name: Annotated[str, Field(min_length=1)]
@@ -57,7 +46,7 @@ class Reviewer(_Strict):
         return key_id(public_key_from_pem(self.public_key.encode("utf-8"), "public_key"))
 
 
-class ApprovalPolicy(_Strict):
+class ApprovalPolicy(StrictModel):
     """Who may approve a release, and how many distinct approvals it needs."""
 
     required: Annotated[int, Field(ge=0, le=100)] = 0

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -33,6 +32,8 @@ from .provenance import (
     Translation,
     Unknown,
 )
+from .strict_model import HINT as HINT
+from .strict_model import StrictModel as StrictModel
 
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=80)
@@ -71,10 +72,6 @@ def whole_number_fits(value: object) -> bool:
     return -LARGEST_WHOLE_NUMBER <= value <= LARGEST_WHOLE_NUMBER
 
 
-# Between a validator's message and its hint: the problem shows them apart (see
-# wording.py), "message (hint)".
-HINT = "\n"
-
 WEB_SCHEMES = ("http", "https")
 
 
@@ -105,18 +102,6 @@ WebAddress = Annotated[str, AfterValidator(_web_address)]
 
 CERTAINTY_RANK: dict[str, int] = {"possible": 0, "likely": 1, "established": 2}
 KIND_RANK: dict[str, int] = {"warning": 0, "outcome": 1, "recommendation": 2, "information": 3}
-
-
-class StrictModel(BaseModel):
-    # The docstring under a field becomes its description in the JSON Schemas, which is
-    # the help an editor sees on hover (see editing/schemas.py).
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        strict=True,
-        populate_by_name=True,
-        use_attribute_docstrings=True,
-    )
 
 
 # --- manifest -------------------------------------------------------------------------

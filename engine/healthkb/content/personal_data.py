@@ -17,9 +17,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
@@ -27,8 +25,7 @@ from pydantic import (
 
 from ..errors import HealthKBError
 from ..files.x25519_keys import sealing_key_from_pem
-
-HINT = "\n"  # between a validator's message and its hint, as in model.py
+from .strict_model import HINT, StrictModel
 
 Plain = Literal["keep", "drop", "hash", "encrypt"]
 AttributePattern = Annotated[
@@ -36,24 +33,14 @@ AttributePattern = Annotated[
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        strict=True,
-        populate_by_name=True,
-        use_attribute_docstrings=True,
-    )
-
-
-class Band(_Strict):
+class Band(StrictModel):
     """The width of the bands a number is generalised to, counted from 0."""
 
     band: Annotated[int, Field(gt=0)] | Annotated[float, Field(gt=0, allow_inf_nan=False)]
     """The band's width: `10` turns 47 into the band from 40 to 50 (50 excluded)."""
 
 
-class Generalise(_Strict):
+class Generalise(StrictModel):
     """Keep only the band a number falls in: `{generalise: {band: 10}}`."""
 
     generalise: Band
@@ -73,7 +60,7 @@ Action = Plain | Generalise
 CheckedAction = Annotated[Action, BeforeValidator(_known_action)]
 
 
-class Auditor(_Strict):
+class Auditor(StrictModel):
     """Who may read encrypted attributes: their X25519 public key."""
 
     name: Annotated[str, Field(min_length=1)]
@@ -96,7 +83,7 @@ class Auditor(_Strict):
         return text
 
 
-class PersonalData(_Strict):
+class PersonalData(StrictModel):
     """What audit records keep of each profile attribute."""
 
     attributes: dict[AttributePattern, CheckedAction] = Field(default_factory=dict)

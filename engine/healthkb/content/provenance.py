@@ -13,9 +13,10 @@ import datetime
 import os
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from ..errors import HealthKBError
+from .strict_model import StrictModel
 
 UNKNOWN = "unknown"
 """What an editor writes for a piece of provenance nobody knows."""
@@ -50,17 +51,7 @@ NOT_ASSESSED = "not_assessed"
 DEFAULT_REVIEW_WARNING_DAYS = 30
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        strict=True,
-        populate_by_name=True,
-        use_attribute_docstrings=True,
-    )
-
-
-class Translation(_Strict):
+class Translation(StrictModel):
     """What is known of the original of a translated source (`unknown` where nothing is)."""
 
     original_language: LanguageTag
@@ -103,7 +94,7 @@ def today_or_environment() -> datetime.date:
         ) from None
 
 
-class OriginalText(_Strict):
+class OriginalText(StrictModel):
     """The text a translated source was translated from, with its sentences aligned to
     the translation's: quotes may come from either, and answers show both."""
 
