@@ -117,6 +117,18 @@ rules:
         quote: "Rest when tired."
 """
 
+# A silence of the mini KB: nothing is said of people who do not walk.
+MINI_SILENCES = """\
+silences:
+  - id: never_walks
+    about: [walking_may_help]
+    when: {fact: walk.sessions, eq: 0}
+    reason: The source says nothing of people who do not walk.
+    because:
+      - source: mini
+        quote: "Eat well."
+"""
+
 MINI_MANIFEST = """\
 id: mini-kb
 title: Mini KB

@@ -3,20 +3,10 @@ and `validate`, and `release` refuses it unless accepted."""
 
 from __future__ import annotations
 
-from conftest import MINI_RULES
+from conftest import MINI_RULES, MINI_SILENCES
 from healthkb.analysis.analyze import analyze
 from healthkb.content.loading.loader import read_content
 
-SILENCES = """\
-silences:
-  - id: never_walks
-    about: [walking_may_help]
-    when: {fact: walk.sessions, eq: 0}
-    reason: The source says nothing of people who do not walk.
-    because:
-      - source: mini
-        quote: "Eat well."
-"""
 # A second source says that rest helps tired people, walkers or not.
 RESTING = """\
   - id: resting_helps
@@ -32,7 +22,7 @@ RESTING = """\
 
 
 def findings(make_kb, rules: str) -> list:
-    root = make_kb({"kb/silences.yaml": SILENCES, "rules/walking.yaml": rules})
+    root = make_kb({"kb/silences.yaml": MINI_SILENCES, "rules/walking.yaml": rules})
     return [f for f in analyze(read_content(root)).findings if f.kind == "silence-contradicted"]
 
 

@@ -8,27 +8,16 @@ from pathlib import Path
 
 import yaml
 
-from conftest import ACCEPT_OPTIONS, ACCEPT_UNTESTED, MINI_RULES, ROOT
+from conftest import ACCEPT_OPTIONS, ACCEPT_UNTESTED, MINI_RULES, MINI_SILENCES, ROOT
 from healthkb.cli import main
 from healthkb.content.loading.loader import read_content
 from healthkb.content.versioning.lock import LOCK_FILE
 from healthkb.editing.kb_validation import check_kb
 from healthkb.editing.release import release, write_lock
 
-SILENCES = """\
-silences:
-  - id: never_walks
-    about: [walking_may_help]
-    when: {fact: walk.sessions, eq: 0}
-    reason: The source says nothing of people who do not walk.
-    because:
-      - source: mini
-        quote: "Eat well."
-"""
-
 
 def locked(make_kb) -> Path:
-    root = make_kb({"kb/silences.yaml": SILENCES})
+    root = make_kb({"kb/silences.yaml": MINI_SILENCES})
     write_lock(read_content(root))
     return root
 
