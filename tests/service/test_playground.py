@@ -24,22 +24,12 @@ from playwright.sync_api import Browser, Route
 from conftest import ROOT
 from support.client_tokens import ISSUER, Keys, token
 from support.kb_releases import copy_of_bundled_kb, install, released
-from support.playground_page import Playground, chromium
+from support.playground_page import RUNNER, Playground, chromium
 from support.service_process import Server, running, running_at_known_url
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = ROOT / "tests" / "support" / "playground_screenshots.py"
 
-RUNNER = {
-    "running": {"sessions_per_week": 4, "intensity": "moderate", "minutes_per_session": 40},
-    "diet": {
-        "low_calorie": True,
-        "nutrient_rich": True,
-        "limits_high_fat_high_sugar": True,
-        "frequent_high_calorie_foods": False,
-    },
-    "goals": {"target_areas": ["thighs", "buttocks"]},
-}
 PROFILES: list[dict[str, dict[str, Any]]] = [
     RUNNER,
     {"symptoms": {"physical_discomfort": True}},

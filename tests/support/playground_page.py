@@ -22,6 +22,20 @@ WAIT_MS = 30_000
 """How long a step may take in the browser (a loaded two-core machine is slow)."""
 
 
+# A runner's answers (running, diet and goals): what the tests and
+# the docs' screenshots type into the form.
+RUNNER = {
+    "running": {"sessions_per_week": 4, "intensity": "moderate", "minutes_per_session": 40},
+    "diet": {
+        "low_calorie": True,
+        "nutrient_rich": True,
+        "limits_high_fat_high_sugar": True,
+        "frequent_high_calorie_foods": False,
+    },
+    "goals": {"target_areas": ["thighs", "buttocks"]},
+}
+
+
 @contextmanager
 def chromium() -> Iterator[Browser]:
     """Debian's chromium, headless, driven by Playwright; skips where it is missing."""

@@ -20,21 +20,11 @@ TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:  # run as a script: `support` is a folder of tests/
     sys.path.insert(0, str(TESTS))
 
-from support.playground_page import Playground, chromium  # noqa: E402
+from support.playground_page import RUNNER, Playground, chromium  # noqa: E402
 from support.service_process import running  # noqa: E402
 
 IMAGES = TESTS.parent / "docs" / "images"
 NAMES = ("playground.png", "playground-problem.png")
-RUNNER = {
-    "running": {"sessions_per_week": 4, "intensity": "moderate", "minutes_per_session": 40},
-    "diet": {
-        "low_calorie": True,
-        "nutrient_rich": True,
-        "limits_high_fat_high_sugar": True,
-        "frequent_high_calorie_foods": False,
-    },
-    "goals": {"target_areas": ["thighs", "buttocks"]},
-}
 
 
 def take(folder: Path) -> list[Path]:
