@@ -1,13 +1,27 @@
 """`--workers N`: this process is one of the N, and starts the others only when the
-input is longer than what it answers in the time they take to start."""
+input is longer than what it answers in the time they take to start: at once for a
+file (read ahead to know), after that many lines for a pipe. The command ends with
+every process it started reaped."""
 
 from __future__ import annotations
 
+import io
 import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from tests.benchmarks import population
 
 import healthkb
-from healthkb.batch.runners import PoolRunner, local_runners
+from healthkb.batch.job import run_batch
+from healthkb.batch.runners import PoolRunner, R, Runner, T, Task, local_runners
+
+HEALTHKB = str(Path(sys.executable).parent / "healthkb")
 
 
 def where(kb: healthkb.KnowledgeBase, item: int) -> tuple[int, int]:
@@ -48,3 +62,104 @@ def test_items_go_to_the_workers_once_they_are_up(kb: healthkb.KnowledgeBase) ->
             if len(seen) == 2:
                 break  # a worker answered too: the rest of the items are never read
     assert len(seen) == 2 and next(items) < 10_000
+
+
+def test_items_at_hand_no_more_than_alone_start_no_worker(kb: healthkb.KnowledgeBase) -> None:
+    with local_runners(2, alone=5)((kb,)) as runner:
+        answers = list(runner.map(where, range(5), at_hand=True))
+        assert answers == [(i, os.getpid()) for i in range(5)]
+        assert not runner.workers_started
+
+
+def test_items_at_hand_more_than_alone_start_the_workers_at_once(
+    kb: healthkb.KnowledgeBase,
+) -> None:
+    with local_runners(2, alone=10_000)((kb,)) as runner:
+        answers = runner.map(slowly_where, range(10_001), at_hand=True)
+        # A worker answers an item long before this process has done `alone` of them.
+        first_at_a_worker = next(item for item, pid in answers if pid != os.getpid())
+        assert first_at_a_worker < 10_000
+        answers.close()
+
+
+def unreadable_after(count: int) -> Iterator[int]:
+    yield from range(count)
+    raise OSError("the disk went away")
+
+
+def test_an_error_reading_ahead_is_raised_after_the_items_before_it(
+    kb: healthkb.KnowledgeBase,
+) -> None:
+    with local_runners(2, alone=5)((kb,)) as runner:
+        answers = runner.map(where, unreadable_after(3), at_hand=True)
+        assert [next(answers) for _ in range(3)] == [(i, os.getpid()) for i in range(3)]
+        with pytest.raises(OSError, match="the disk went away"):
+            next(answers)
+        assert not runner.workers_started
+
+
+# Runs a command as this (sub)process's child, adopting whatever it leaves behind (a
+# child subreaper: orphans of the command's tree come to it, not to init), and prints
+# the command lines of the processes still around once the command has ended.
+ADOPT_LEFTOVERS = """
+import ctypes, os, subprocess, sys, time
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+code = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL).returncode
+left = []
+for pid in os.listdir("/proc"):
+    try:
+        with open(f"/proc/{pid}/stat") as stat, open(f"/proc/{pid}/cmdline") as cmd:
+            if int(stat.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                left.append(cmd.read().replace(chr(0), " ").strip() or "(exited)")
+    except (OSError, ValueError, IndexError):
+        pass
+print(code, left)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux child subreaper")
+def test_the_command_with_workers_ends_with_every_process_it_started_reaped(
+    tmp_path: Path,
+) -> None:
+    people = population.write(tmp_path / "people.jsonl", 600)
+    command = [HEALTHKB, "batch", str(people), "--out", str(tmp_path / "a.jsonl")]
+    command += ["--workers", "2", "--workers-after", "0", "--quiet"]
+    run = subprocess.run(
+        [sys.executable, "-c", ADOPT_LEFTOVERS, *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.stdout.strip() == "0 []", run.stdout + run.stderr
+
+
+class SeenAtHand(Runner):
+    """Answers in this process, noting whether the job said its items are at hand."""
+
+    def __init__(self, kbs: tuple[healthkb.KnowledgeBase, ...], seen: list[bool]) -> None:
+        self.kbs, self.seen = kbs, seen
+
+    def map(self, task: Task[R], items: Iterable[T], *, at_hand: bool = False) -> Iterator[R]:
+        self.seen.append(at_hand)
+        return (task(*self.kbs, item) for item in items)
+
+
+def test_a_batch_reads_a_file_ahead_but_not_standard_input_from_a_pipe(
+    tmp_path: Path, kb: healthkb.KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = population.write(tmp_path / "people.jsonl", 30)
+    seen: list[bool] = []
+
+    @contextmanager
+    def seeing(kbs: tuple[healthkb.KnowledgeBase, ...]) -> Iterator[Runner]:
+        yield SeenAtHand(kbs, seen)
+
+    run_batch(people, tmp_path / "a.jsonl", kb, on=seeing)
+    read, write = os.pipe()
+    os.write(write, people.read_bytes())
+    os.close(write)
+    with open(read, "rb") as pipe:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(pipe))
+        run_batch("-", tmp_path / "b.jsonl", kb, on=seeing)
+    assert seen == [True, False]
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()

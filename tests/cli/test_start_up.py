@@ -12,6 +12,8 @@ import pytest
 
 from conftest import ROOT
 from healthkb.cli import COMMANDS, command_module, parser
+from healthkb.content.rule_model import Comparison, Departure
+from healthkb.content.strict_model import field_docstrings
 
 # Libraries other commands need; evaluating a profile must not pay for importing them.
 NOT_FOR_EVALUATING = [
@@ -66,6 +68,87 @@ def test_evaluate_imports_none_of_the_other_commands_libraries() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert json.loads(run.stdout) == [0, []]
+
+
+def test_evaluate_reads_no_model_source_for_the_field_descriptions() -> None:
+    # A field's description is the docstring under it, read from the model's source when
+    # a JSON Schema or a problem's hint asks for it (content/strict_model.py); pydantic's
+    # `use_attribute_docstrings` read every model's source as it was defined.
+    code = (
+        "import contextlib, io, json\n"
+        "from healthkb.cli import main\n"
+        "from healthkb.content.strict_model import StrictModel, _docstrings_in_body\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['evaluate', {str(ROOT / 'kb/examples/meets_conditions.yaml')!r}])\n"
+        "models, seen = [StrictModel], set()\n"
+        "while models:\n"
+        "    model = models.pop()\n"
+        "    seen.add(model)\n"
+        "    models += model.__subclasses__()\n"
+        "print(json.dumps([\n"
+        "    len(seen) > 40,\n"
+        "    [m.__name__ for m in seen if m.model_config.get('use_attribute_docstrings')],\n"
+        "    _docstrings_in_body.cache_info().currsize,\n"
+        "]))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert json.loads(run.stdout) == [True, [], 0]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_importing_healthkb_runs_no_collection_and_leaves_the_collector_as_it_was(
+    enabled: bool,
+) -> None:
+    # Collections that start while one of healthkb's modules is being executed.
+    code = (
+        "import gc, json, sys\n"
+        "during = []\n"
+        "def importing_healthkb():\n"
+        "    frame = sys._getframe()\n"
+        "    while frame and '/healthkb/' not in frame.f_code.co_filename:\n"
+        "        frame = frame.f_back\n"
+        "    return frame is not None\n"
+        "gc.callbacks.append(lambda phase, info: during.append(importing_healthkb()))\n"
+        f"{'gc.enable()' if enabled else 'gc.disable()'}\n"
+        "import healthkb\n"
+        "print(json.dumps([any(during), gc.isenabled()]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(run.stdout) == [False, enabled]
+
+
+def test_the_command_hides_what_importing_made_from_the_collector_and_main_does_not() -> None:
+    # `healthkb` and `python -m healthkb` freeze the objects importing made (the cyclic
+    # collector then never scans them again, at exit either); `main`, which tests and
+    # programs call in their own processes, leaves their collector alone.
+    code = (
+        "import contextlib, gc, io, json, sys\n"
+        "from healthkb.cli import console, main\n"
+        f"profile = {str(ROOT / 'kb/examples/meets_conditions.yaml')!r}\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['evaluate', profile])\n"
+        "    after_main = gc.get_freeze_count()\n"
+        "    sys.argv = ['healthkb', 'evaluate', profile]\n"
+        "    code = console()\n"
+        "print(json.dumps([code, after_main, gc.get_freeze_count() > 10_000]))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert json.loads(run.stdout) == [0, 0, True]
+
+
+def test_a_field_without_a_docstring_of_its_own_keeps_the_one_it_inherits() -> None:
+    # Departure adds `source_says` to Comparison; the fields it inherits keep the
+    # docstrings written under them in Comparison, as pydantic gave them.
+    inherited = field_docstrings(Departure)
+    assert inherited["fact"] == field_docstrings(Comparison)["fact"]
+    assert inherited["source_says"].startswith("The words of a quote")
+    assert "source_says" not in field_docstrings(Comparison)
+    schema = Departure.model_json_schema()
+    assert schema["properties"]["fact"]["description"] == inherited["fact"]
 
 
 def test_a_postgresql_store_still_says_when_psycopg_is_missing_only_when_opened() -> None:

@@ -71,7 +71,7 @@ class DaskRunner(Runner):
         self.digests = tuple(kb.digest for kb in kbs)
         self.threads = max(1, sum(client.nthreads().values()))  # type: ignore[no-untyped-call]
 
-    def map(self, task: Task[R], items: Iterable[T]) -> Iterator[R]:
+    def map(self, task: Task[R], items: Iterable[T], *, at_hand: bool = False) -> Iterator[R]:
         def submit(group: tuple[T, ...]) -> Any:
             return self.client.submit(run_shipped_group, task, self.digests, group, pure=False)
 

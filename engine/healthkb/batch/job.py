@@ -15,6 +15,9 @@ after a kill may log the chunk it was answering a second time).
 from __future__ import annotations
 
 import itertools
+import os
+import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +53,10 @@ LINES_PER_CHUNK = 250
 output (one gzip member per chunk) is the same bytes on one worker, many, or Dask."""
 
 WORKERS_AFTER = 10_000
-"""Input lines this process answers before starting worker processes: about what it
-answers in the time a worker takes to start, so a shorter input never waits for one."""
+"""An input of at most this many lines is answered by this process alone, starting no
+worker process (about what it answers in the time a worker takes to start, so a short
+input never waits for one). A longer input file starts them at once (its lines are read
+ahead to know); a longer pipe once this process has answered that many lines."""
 
 
 @dataclass(frozen=True)
@@ -84,9 +89,9 @@ def run_batch(
     """Answer every line of `input` into `output` (JSON Lines; `-`: standard input or
     output; gzip by content on input, by a `.gz` name on output).
 
-    `workers` processes (1: this one; with more, this one is one of them and answers
-    the first `workers_after` lines before starting the others), or the runners `on`
-    gives (Dask's:
+    `workers` processes (1: this one; with more, this one is one of them, and starts
+    the others only for an input longer than `workers_after` lines: at once for a file,
+    after answering that many lines of a pipe), or the runners `on` gives (Dask's:
     `healthkb.batch.cluster.dask_runners("tcp://host:8786")`). An output file
     is written as `OUTPUT.partial` and renamed to `output` at the end, under a lock
     (`OUTPUT.lock`) held for the whole run (see `output_place`). With `resume`, the
@@ -166,7 +171,7 @@ class _Job:
         refused, answered = kept.refused, kept.lines
         try:
             chunks = _chunks(lines, source, self.audit is not None, self.lang)
-            for answer in run.map(answer_chunk, chunks):
+            for answer in run.map(answer_chunk, chunks, at_hand=_at_hand(self.input)):
                 _commit(answer, out, self.audit, self.kb)
                 refused += answer.refused
                 answered += answer.lines
@@ -192,6 +197,17 @@ def _commit(answer: ChunkAnswer, out: Output, audit: AuditLog | None, kb: Knowle
 def _chunks(lines: Iterator[Line], source: str, audit: bool, lang: str | None) -> Iterator[Chunk]:
     while batch := tuple(itertools.islice(lines, LINES_PER_CHUNK)):
         yield Chunk(source, batch, audit, lang)
+
+
+def _at_hand(input: str | Path) -> bool:
+    """Whether the input's lines can be read ahead without waiting for a writer: a file
+    (named, or given as standard input), not a pipe or terminal."""
+    if str(input) != STDIO:
+        return True  # `open_input` opens regular files only
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):  # no descriptor (sys.stdin replaced)
+        return False
 
 
 def _progress_bar(input: str | Path, done: int, shown: bool) -> tqdm:  # type: ignore[type-arg]

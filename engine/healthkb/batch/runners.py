@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from ..errors import HealthKBError
 from ..knowledge_base import KnowledgeBase, adopt_shipments, shipped
@@ -35,7 +36,10 @@ class WorkersStopped(HealthKBError):
 class Runner:
     """Runs tasks on the KBs it was given; `map` yields results in input order."""
 
-    def map(self, task: Task[R], items: Iterable[T]) -> Iterator[R]:
+    def map(self, task: Task[R], items: Iterable[T], *, at_hand: bool = False) -> Iterator[R]:
+        """`task` on every item, results in item order. `at_hand`: the items can be read
+        ahead without waiting for them (they come from a file, not a pipe still being
+        written), so a runner may look ahead to see how many there are."""
         raise NotImplementedError
 
 
@@ -45,16 +49,19 @@ class LocalRunner(Runner):
     def __init__(self, kbs: tuple[KnowledgeBase, ...]) -> None:
         self.kbs = kbs
 
-    def map(self, task: Task[R], items: Iterable[T]) -> Iterator[R]:
+    def map(self, task: Task[R], items: Iterable[T], *, at_hand: bool = False) -> Iterator[R]:
         for item in items:
             yield task(*self.kbs, item)
 
 
 class PoolRunner(Runner):
     """Tasks on this process and `workers - 1` local processes, each loading the shipped
-    KBs once. The first `alone` items are done here before any worker starts (a short
-    input never pays for starting them); after that this process keeps working beside
-    the workers, alone until they are up (see `in_order_helping`)."""
+    KBs once. An input of at most `alone` items is done here, and no worker starts (it
+    would not be up before this process is done). A longer one starts the workers: at
+    once when the items are at hand (read ahead: there are more than `alone`), else
+    after this process has done the first `alone` (a pipe's length is only known at its
+    end). Meanwhile, and after, this process keeps working beside the workers (see
+    `in_order_helping`)."""
 
     def __init__(self, kbs: tuple[KnowledgeBase, ...], workers: int, alone: int = 0) -> None:
         self.kbs = kbs
@@ -64,16 +71,24 @@ class PoolRunner(Runner):
         self._shipments = tuple(kb.shipment() for kb in kbs)  # the files as they are now
         self._pool: ProcessPoolExecutor | None = None
 
-    def map(self, task: Task[R], items: Iterable[T]) -> Iterator[R]:
+    def map(self, task: Task[R], items: Iterable[T], *, at_hand: bool = False) -> Iterator[R]:
         def here(item: T) -> R:
             return task(*self.kbs, item)
 
         iterator = iter(items)
-        for item in itertools.islice(iterator, self.alone):
-            yield here(item)
-        following = next(iterator, _END)
-        if following is _END:
-            return
+        if at_hand:
+            ahead, unread = _read_ahead(iterator, self.alone)
+            if unread is None:  # all there is: done here, before any worker could start
+                yield from ahead.done_here(here)
+                return
+            rest: Iterator[T] = itertools.chain(ahead.items, unread)
+        else:
+            for item in itertools.islice(iterator, self.alone):
+                yield here(item)
+            following = next(iterator, _END)
+            if following is _END:
+                return
+            rest = itertools.chain([following], iterator)
         pool = self._started()
         # Done once a worker has loaded the KBs (raising what refused them, if one did).
         ready = pool.submit(run_shipped, _loaded, self.digests, None)
@@ -81,7 +96,6 @@ class PoolRunner(Runner):
         def submit(item: T) -> Any:
             return pool.submit(run_shipped, task, self.digests, item)
 
-        rest = itertools.chain([following], iterator)
         try:
             yield from in_order_helping(submit, here, rest, ready, 2 * (self.workers - 1))
         except BrokenProcessPool:
@@ -103,6 +117,34 @@ class PoolRunner(Runner):
 
 
 _END: Any = object()
+
+
+@dataclass(frozen=True)
+class _Ahead(Generic[T]):
+    """Items read ahead, and the error that stopped the reading (raised after them)."""
+
+    items: tuple[T, ...]
+    error: Exception | None = None
+
+    def done_here(self, here: Callable[[T], R]) -> Iterator[R]:
+        for item in self.items:
+            yield here(item)
+        if self.error is not None:
+            raise self.error
+
+
+def _read_ahead(iterator: Iterator[T], count: int) -> tuple[_Ahead[T], Iterator[T] | None]:
+    """Up to `count` items, and an iterator of the rest if there are more (else None).
+    An error reading them is kept, to be raised after the items before it are done."""
+    items: list[T] = []
+    try:
+        items += itertools.islice(iterator, count)
+        following = next(iterator, _END)
+    except Exception as error:  # an unreadable line: raised in its place, after the rest
+        return _Ahead(tuple(items), error), None
+    if following is _END:
+        return _Ahead(tuple(items)), None
+    return _Ahead(tuple(items)), itertools.chain([following], iterator)
 
 
 def _loaded(*kbs_and_item: Any) -> None:

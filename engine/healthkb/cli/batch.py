@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from ..batch.impact import DEFAULT_EXAMPLES, run_impact
 from ..batch.job import WORKERS_AFTER, chunks_for, run_batch
 from ..batch.runners import RunnerFactory, local_runners
 from ..render.impact import impact_json, impact_markdown, impact_text
-from ..runtime.pool import worker_count
+from ..runtime.pool import reap_resource_tracker, worker_count
 from .audit_options import add_audit_options, check_audit_policy, open_audit_log
 from .common import (
     EXIT_OK,
@@ -45,13 +47,14 @@ def register(commands: Any) -> None:
         type=_count,
         default=WORKERS_AFTER,
         metavar="LINES",
-        help=f"with --workers N, answer the first LINES lines in this process before starting "
-        f"the worker processes (default: {WORKERS_AFTER:,}; 0 starts them at once)",
+        help=f"with --workers N, start no worker process for an input of at most LINES lines "
+        f"(this process answers it alone); a longer file starts them at once, a longer "
+        f"pipe after its first LINES lines (default: {WORKERS_AFTER:,}; 0: always at once)",
     )
     add_audit_options(batch, "one record per evaluated profile")
     add_language_option(batch, "the answers (each with its conclusions' statements)")
     batch.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
-    batch.set_defaults(handler=run_batch_command)
+    batch.set_defaults(handler=_reaping(run_batch_command))
 
     impact = commands.add_parser(
         "impact", help="what a KB release changes for a population of profiles"
@@ -68,7 +71,7 @@ def register(commands: Any) -> None:
         help=f"example ids per rule edit (default: {DEFAULT_EXAMPLES})",
     )
     impact.add_argument("--quiet", action="store_true", help="no progress bar")
-    impact.set_defaults(handler=run_impact_command)
+    impact.set_defaults(handler=_reaping(run_impact_command))
 
 
 def _add_where(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +95,20 @@ def _count(text: str) -> int:
     if value < 0 or (value == 0 and text != "0"):
         raise argparse.ArgumentTypeError(f"{text} is not a count")
     return value
+
+
+def _reaping(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """`command`, then the worker pools' helper process stopped and reaped, so that the
+    command ends with every process it started (see `reap_resource_tracker`)."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        finally:
+            reap_resource_tracker()
+
+    return run
 
 
 def _workers(args: argparse.Namespace) -> int:

@@ -76,6 +76,12 @@ _SINGLE = re.compile(
     re.IGNORECASE,
 )
 _TEN_ODD = re.compile(r"十几")
+# What every range holds ("between" or a separator): a text without it is not scanned
+# for ranges (most titles and quotes; loading reads every rule's title).
+_RANGE_WORDS = re.compile(r"between|–|—|-|to", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_BEFORE_WORDS = {relation: re.compile(words) for relation, words in _BEFORE.items()}
+_AFTER_WORDS = {relation: re.compile(words) for relation, words in _AFTER.items()}
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,7 @@ class NumberMention:
 def value_of(text: str) -> float:
     """The value of a number as written ("30", "2.5", "thirty", “twenty-five”)."""
     lowered = text.lower()
-    if re.fullmatch(r"\d+(?:\.\d+)?", lowered):
+    if _DIGITS.fullmatch(lowered):
         return float(lowered)
     tens, _, unit = lowered.replace("-", " ").partition(" ")
     return float(_WORDS[tens] + (_WORDS[unit] if unit else 0))
@@ -106,7 +112,8 @@ def numbers_in(text: str) -> list[NumberMention]:
     for match in _TEN_ODD.finditer(text):
         found.append(NumberMention("between", 10, 19, match.group(0)))
         taken.append(match.span())
-    for match in _RANGE.finditer(text):
+    ranges = _RANGE.finditer(text) if _RANGE_WORDS.search(text) else ()
+    for match in ranges:
         if _overlaps(match.span(), taken):
             continue
         low = value_of(match.group("low") or match.group("from"))
@@ -127,9 +134,9 @@ def numbers_in(text: str) -> list[NumberMention]:
 
 
 def _relation(before: str | None, after: str | None) -> str:
-    for relation, words in (_BEFORE if before else _AFTER).items():
+    for relation, words in (_BEFORE_WORDS if before else _AFTER_WORDS).items():
         said = before or after
-        if said and re.fullmatch(words, said.lower()):
+        if said and words.fullmatch(said.lower()):
             return relation
     return "eq"
 

@@ -106,7 +106,7 @@ class Engine:
         self._rulesets = {
             r.name: ruleset for r, ruleset in zip(plan.rulesets, self._native.rulesets, strict=True)
         }
-        weakref.finalize(self, native.give_back, native.shape_of(plan), self._native)
+        weakref.finalize(self, native.give_back, self._native.shape, self._native)
         # The JSON of facts every evaluation may assert (derived and background facts,
         # by canonical text), without their id and session: written once, not per run.
         self._bodies: dict[str, str] = {}

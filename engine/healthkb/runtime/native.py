@@ -52,12 +52,28 @@ class _Host(durable.Host):  # type: ignore[misc]
         return action
 
 
+class _Ruleset(durable.Ruleset):  # type: ignore[misc]
+    """A durable_rules ruleset made from its JSON text, with no actions of its own:
+    `Engine._send` takes fired rules from the engine's queue itself."""
+
+    def __init__(self, name: str, host: _Host, text: str) -> None:
+        # What `durable.Ruleset.__init__` does, minus a Python action per rule and a
+        # second `json.dumps` of the definition (the text is written once, in `_texts`).
+        self._actions: dict[str, Any] = {}
+        self._name = name
+        self._host = host
+        self._handle = durable_rules_engine.create_ruleset(name, text)
+        self._definition = None
+
+
 @dataclass
 class NativeRulesets:
     """One host's rulesets, in plan order, and the session ids used in them so far."""
 
     host: _Host
     rulesets: list[Any]
+    shape: str = ""
+    """The `shape_of` the plan they were made for (to be taken over by the same)."""
     free_sids: list[str] = field(default_factory=list)
     """Sessions emptied after use, to be reused (their native state already exists)."""
     sids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -78,16 +94,36 @@ _idle_lock = threading.Lock()
 _idle_keys = itertools.count()
 
 
-def shape_of(plan: Plan) -> str:
-    """What native rulesets a plan needs: the same shape, the same rulesets."""
-    definitions = [r.definition for r in plan.rulesets]
-    text = json.dumps(definitions, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _texts(plan: Plan) -> list[str]:
+    """Each ruleset's definition as durable_rules reads it: JSON without the `run` key
+    (the action's name, which is the rule's own name: durable_rules keeps it aside)."""
+    return [
+        json.dumps(
+            {
+                name: {k: v for k, v in rule.items() if k != "run"}
+                for name, rule in r.definition.items()
+            },
+            ensure_ascii=False,
+        )
+        for r in plan.rulesets
+    ]
+
+
+def shape_of(plan: Plan, texts: list[str] | None = None) -> str:
+    """What native rulesets a plan needs: the same shape, the same rulesets.
+
+    The digest of the definitions' texts (`_texts`), which the rulesets are made
+    from: the same texts in the same order make the same rulesets."""
+    digest = hashlib.sha256()
+    for text in _texts(plan) if texts is None else texts:
+        digest.update(f"{len(text)}:{text}".encode())
+    return digest.hexdigest()
 
 
 def take(plan: Plan) -> NativeRulesets:
     """Native rulesets for `plan`: an idle set of the same shape, or new ones."""
-    shape = shape_of(plan)
+    texts = _texts(plan)
+    shape = shape_of(plan, texts)
     with _idle_lock:
         # The most recently dropped first: its memory is the likeliest to be warm.
         for key, (idle_shape, native) in reversed(_idle.items()):
@@ -95,12 +131,8 @@ def take(plan: Plan) -> NativeRulesets:
                 del _idle[key]
                 return native
     host = _Host()
-    if plan.rulesets:
-        # durable_rules deletes each rule's "run" key: copy one level, keep the plan intact.
-        host.register_rulesets(
-            {r.name: {k: dict(v) for k, v in r.definition.items()} for r in plan.rulesets}
-        )
-    return NativeRulesets(host, [host.get_ruleset(r.name) for r in plan.rulesets])
+    rulesets = [_Ruleset(r.name, host, text) for r, text in zip(plan.rulesets, texts, strict=True)]
+    return NativeRulesets(host, rulesets, shape)
 
 
 def give_back(shape: str, native: NativeRulesets) -> None:

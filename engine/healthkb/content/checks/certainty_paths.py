@@ -41,16 +41,35 @@ def weakest_passage(passages: list[CitedPassage]) -> CitedPassage | None:
     return weakest
 
 
-def passages_of(cited_by: str, citations: list[Citation]) -> list[CitedPassage]:
-    """Each citation with the weakest hedge of its quote ('' and established if none)."""
+def passages_of(
+    cited_by: str, citations: list[Citation], weakest: dict[str, tuple[str, str]] | None = None
+) -> list[CitedPassage]:
+    """Each citation with the weakest hedge of its quote ('' and established if none).
+
+    `weakest` keeps the weakest hedge of each quote already read, for a caller that
+    reads many citations: a passage quoted by many rules is read once."""
+    known = {} if weakest is None else weakest
     passages = []
     for citation in citations:
-        hedge, level = "", "established"
-        for word, word_level in hedges_in(citation.quote):
-            if CERTAINTY_RANK[word_level] < CERTAINTY_RANK[level]:
-                hedge, level = word, word_level
-        passages.append(CitedPassage(cited_by, citation, hedge, level))
+        found = known.get(citation.quote)
+        if found is None:
+            found = known[citation.quote] = _weakest_hedge(citation.quote)
+        passages.append(CitedPassage(cited_by, citation, *found))
     return passages
+
+
+def _weakest_hedge(quote: str) -> tuple[str, str]:
+    hedge, level = "", "established"
+    for word, word_level in hedges_in(quote):
+        if CERTAINTY_RANK[word_level] < CERTAINTY_RANK[level]:
+            hedge, level = word, word_level
+    return hedge, level
+
+
+# What a derivation through a rule rests on, in the order of its positive comparisons:
+# for each, the background fact it tests (None if it tests none) and the rules whose
+# derived fact can satisfy it.
+Steps = list[tuple[str | None, list[Rule]]]
 
 
 class Derivations:
@@ -69,10 +88,14 @@ class Derivations:
                 self.concluding.setdefault(rule.then.conclude, []).append(rule)
             elif rule.then.derive is not None:
                 self.deriving.setdefault(rule.then.derive.fact, []).append(rule)
-        # Worked out once per rule and per comparison, not once per conclusion that
-        # reaches them (rules shared by many conclusions were read again for each).
+        # Worked out once per rule, background fact, comparison and quote, not once per
+        # conclusion that reaches them (rules shared by many conclusions were read
+        # again for each; the same comparison in many rules was matched again for each).
         self._passages: dict[str, list[CitedPassage]] = {}
-        self._producers: dict[int, list[Rule]] = {}
+        self._background_passages: dict[str, list[CitedPassage]] = {}
+        self._steps: dict[int, Steps] = {}
+        self._producers: dict[tuple[str, str, str], list[Rule]] = {}
+        self._weakest: dict[str, tuple[str, str]] = {}
 
     def passages(self, conclusion_id: str) -> list[CitedPassage]:
         """Every citation of every rule and background fact on a derivation of it."""
@@ -87,16 +110,39 @@ class Derivations:
             return
         seen.add(rule.id)
         if rule.id not in self._passages:
-            self._passages[rule.id] = passages_of(f"rule `{rule.id}`", rule.because)
+            self._passages[rule.id] = passages_of(f"rule `{rule.id}`", rule.because, self._weakest)
         found.extend(self._passages[rule.id])
-        for comparison in positive_comparisons(rule.when):
-            background = self.background.get(comparison.fact_type)
-            if background is not None and f"background:{comparison.fact_type}" not in seen:
-                seen.add(f"background:{comparison.fact_type}")
-                cited_by = f"background fact `{comparison.fact_type}`"
-                found.extend(passages_of(cited_by, background.because))
-            for producer in self._producers_of_own(comparison):
-                self._collect(producer, seen, found)
+        for background, producers in self._steps_of(rule):
+            if background is not None and f"background:{background}" not in seen:
+                seen.add(f"background:{background}")
+                found.extend(self._background_passages_of(background))
+            for producer in producers:
+                if producer.id not in seen:  # most are: many rules share their producers
+                    self._collect(producer, seen, found)
+
+    def _steps_of(self, rule: Rule) -> Steps:
+        """The steps of one of `self.rules`, kept by its identity (it lives as long as
+        this object; two rules may share an id in a broken KB)."""
+        steps = self._steps.get(id(rule))
+        if steps is None:
+            steps = self._steps[id(rule)] = [
+                (
+                    comparison.fact_type if comparison.fact_type in self.background else None,
+                    self._producers_of(comparison),
+                )
+                for comparison in positive_comparisons(rule.when)
+            ]
+        return steps
+
+    def _background_passages_of(self, fact_type: str) -> list[CitedPassage]:
+        known = self._background_passages.get(fact_type)
+        if known is None:
+            cited_by = f"background fact `{fact_type}`"
+            because = self.background[fact_type].because
+            known = self._background_passages[fact_type] = passages_of(
+                cited_by, because, self._weakest
+            )
+        return known
 
     def producers(self, comparison: Comparison) -> list[Rule]:
         """The rules whose derived fact can satisfy this comparison."""
@@ -107,12 +153,13 @@ class Derivations:
             and compare(comparison, rule.then.derive.values.get(comparison.attribute))
         ]
 
-    def _producers_of_own(self, comparison: Comparison) -> list[Rule]:
-        """`producers` of a comparison of one of `self.rules`, kept by its identity (it
-        lives as long as this object)."""
-        known = self._producers.get(id(comparison))
+    def _producers_of(self, comparison: Comparison) -> list[Rule]:
+        """`producers`, kept by what the comparison tests (fact, operator, value): the
+        same test in many rules is matched against the deriving rules once."""
+        key = (comparison.fact, comparison.op, repr(comparison.value))
+        known = self._producers.get(key)
         if known is None:
-            known = self._producers[id(comparison)] = self.producers(comparison)
+            known = self._producers[key] = self.producers(comparison)
         return known
 
 

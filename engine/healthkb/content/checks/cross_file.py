@@ -337,14 +337,16 @@ def check_rule_references(
     conclusions: set[str],
     unloaded: Unloaded = NOTHING_UNLOADED,
     declared: VocabularyPlaces = NO_PLACES,
+    facts: dict[str, FactType] | None = None,
 ) -> list[Problem]:
     """Conditions name declared facts and attributes with fitting operators and values.
 
     A conclusion in `unloaded` (its file failed to load, with its own problems) is not
-    reported as undeclared.
+    reported as undeclared. `facts` is `all_facts(vocabulary)`, for a caller checking
+    many rules (made once, not once per rule).
     """
     problems = []
-    facts = all_facts(vocabulary)
+    facts = all_facts(vocabulary) if facts is None else facts
     for comparison, path in walk_comparisons(rule.item.when, (*rule.path, "when")):
         problems += check_comparison(
             comparison, rule.child(comparison, *path[len(rule.path) :]), facts, declared

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from ...errors import Problem, did_you_mean, shorten, shown
 from ...files.yaml_reader import Located, PathKey
 from ..model import HINT
-from .model_fields import allowed_keys, field_at, pattern_of
+from .model_fields import allowed_keys, description_at, field_at, pattern_of
 
 
 def value_words(value: Any) -> str:
@@ -382,8 +382,7 @@ def last_name(path: PathKey) -> str:
 
 def _field_hint(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     """The description of the field at `loc` (its docstring in model.py), as a hint."""
-    field = field_at(model, loc)[1]
-    text = (field.description or "").strip() if field is not None else ""
+    text = description_at(model, loc).strip()
     if not text:
         return ""
     text = text.splitlines()[0].rstrip(".")

@@ -14,9 +14,14 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from ..strict_model import field_description
+
 # Tags of the condition union, pydantic's marker for a bad dict key, and names of the
 # plain types pydantic puts in a loc for each branch of a union.
 _TAGS = {"all", "any", "not", "comparison", "[key]", "str", "int", "float", "bool"}
+
+# A model and the name of one of its fields.
+_Field = tuple[type[BaseModel], str]
 
 
 def is_tag(part: str) -> bool:
@@ -40,8 +45,20 @@ def allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 def field_at(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, FieldInfo | None]:
     """The type at `loc`, followed as far as it goes, and the innermost field on the way."""
+    current, field = _walk(model, loc)
+    return current, (field[0].model_fields[field[1]] if field is not None else None)
+
+
+def description_at(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """The description of the innermost field on the way to `loc` ('' when none): its
+    `Field(description=...)` or the docstring under it."""
+    field = _walk(model, loc)[1]
+    return (field_description(*field) or "") if field is not None else ""
+
+
+def _walk(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, _Field | None]:
     current: Any = model
-    field: FieldInfo | None = None
+    field: _Field | None = None
     for part in loc:
         step = _step(current, part)
         if step is None:
@@ -84,7 +101,7 @@ def _unwrap(tp: Any) -> Any:
             return tp
 
 
-def _step(tp: Any, part: Any) -> tuple[Any, FieldInfo | None] | None:
+def _step(tp: Any, part: Any) -> tuple[Any, _Field | None] | None:
     tp = _unwrap(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         for name, field in tp.model_fields.items():
@@ -93,7 +110,7 @@ def _step(tp: Any, part: Any) -> tuple[Any, FieldInfo | None] | None:
                 annotation: Any = field.annotation
                 if field.metadata:
                     annotation = typing.Annotated[(annotation, *field.metadata)]
-                return annotation, field
+                return annotation, (tp, name)
         return None
     origin = get_origin(tp)
     if origin in (list, tuple):

@@ -14,7 +14,6 @@ from ..located_items import Placed
 from ..model import Conclusion
 from ..rule_model import Rule
 from ..silence_model import Silence
-from ..versioning import items as versioned
 from ..versioning.bump import changes_since
 from .checking import Checked
 from .kb_content import CheckedContent, KBContent
@@ -43,16 +42,9 @@ def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
     )
     translations = {t.item.language: t.item for t in read.translations}
     lock = read.lock[0] if read.lock else None
-    changes = changes_since(
-        lock,
-        versioned.items_of(
-            content["sources"],  # type: ignore[arg-type]
-            content["conclusions"],  # type: ignore[arg-type]
-            read.vocabulary.item,
-            content["rules"],  # type: ignore[arg-type]
-            translations,
-        ),
-    )
+    # The items the checks made from the same models: an id read twice is there twice,
+    # and the last one counts, as it does in `content` (`versioned.items_of` of it).
+    changes = changes_since(lock, checked.versioned_items)
     # A KB that declares no languages keeps the digest it had before they existed.
     languages = read.manifest[0].languages
     worded = {"languages": languages, "translations": translations} if languages else {}

@@ -46,6 +46,9 @@ class Checked:
     strata: dict[str, int] = field(default_factory=dict)
     analysable: bool = False
     translation_warnings: list[Problem] = field(default_factory=list)
+    versioned_items: list[versioned.Versioned] = field(default_factory=list)
+    """Every versioned item read, in the order read (an id read twice is there twice):
+    made once, for the version checks and for the changes since the lock."""
 
 
 def check_files(read: ReadFiles) -> Checked:
@@ -98,14 +101,12 @@ def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
     # An id used twice is one mistake (`duplicate-*-id`): neither copy is compared with
     # the lock, where either would look changed.
     twice = _ids_used_twice(read)
+    placed_items = versioned.placed_items(
+        read.sources, read.conclusions, read.vocabulary, read.rules, read.translations
+    )
+    checked.versioned_items = [placed.item for placed in placed_items]
     version_problems, checked.pending = check_versions(
-        [
-            placed
-            for placed in versioned.placed_items(
-                read.sources, read.conclusions, read.vocabulary, read.rules, read.translations
-            )
-            if (placed.item.kind, placed.item.id) not in twice
-        ],
+        [placed for placed in placed_items if (placed.item.kind, placed.item.id) not in twice],
         Placed(read.lock[0], read.lock[1], ()) if read.lock else None,
     )
     problems += version_problems
@@ -176,9 +177,10 @@ def _rule_logic(read: ReadFiles, checked: Checked) -> list[Problem]:
         [c.item for c in salvaged.comparisons],
         [o.item for o in salvaged.outcomes],
     )
+    facts = cross_file.all_facts(vocabulary)
     for rule in read.rules:
         rule_problems += cross_file.check_rule_references(
-            rule, vocabulary, conclusion_ids, read.broken_conclusions, declared
+            rule, vocabulary, conclusion_ids, read.broken_conclusions, declared, facts
         )
     rule_problems += read.salvaged.check(
         vocabulary, conclusion_ids, read.broken_conclusions, declared
