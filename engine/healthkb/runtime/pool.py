@@ -4,7 +4,10 @@
 yields their results in the order the items came, so an input of any length is
 evaluated in the memory of `window` items and their results. `process_pool` starts
 the workers fresh (spawn): a forked copy of a process that runs threads (a server,
-a Dask client, a test runner) may inherit a lock held by one of them and hang.
+a Dask client, a test runner) may inherit a lock held by one of them and hang, and a
+forked worker would hold whatever descriptors this process has open (an output's lock).
+Its pipes have room for a chunk's answers in one write (`PIPE_BYTES`), and
+`reap_resource_tracker` lets a command end with no helper process left behind.
 """
 
 from __future__ import annotations
