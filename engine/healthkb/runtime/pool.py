@@ -5,19 +5,45 @@ yields their results in the order the items came, so an input of any length is
 evaluated in the memory of `window` items and their results. `process_pool` starts
 the workers fresh (spawn): a forked copy of a process that runs threads (a server,
 a Dask client, a test runner) may inherit a lock held by one of them and hang.
+
+multiprocessing and concurrent.futures' process pool are imported when a pool is first
+started (`files/on_demand.py`): `healthkb.load()` and `healthkb evaluate` import this
+module but start no worker, and importing them was a twentieth of that start-up.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import resource_tracker
-from typing import Any, Generic, Protocol, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from ..files.on_demand import OnDemand
+
+
+def _import_multiprocessing() -> ModuleType:
+    import multiprocessing
+    import multiprocessing.resource_tracker
+
+    return multiprocessing
+
+
+def _import_process_pools() -> ModuleType:
+    from concurrent.futures import process
+
+    return process
+
+
+if TYPE_CHECKING:
+    import multiprocessing
+    import multiprocessing.resource_tracker
+    from concurrent.futures import process as process_pools
+else:
+    multiprocessing = OnDemand(_import_multiprocessing)
+    process_pools = OnDemand(_import_process_pools)
 
 T = TypeVar("T")
 R = TypeVar("R", covariant=True)
@@ -55,9 +81,9 @@ that needs the GIL, held meanwhile by the thread answering its own chunk for up 
 
 def process_pool(
     workers: int, initializer: Callable[..., object], initargs: tuple[Any, ...]
-) -> ProcessPoolExecutor:
+) -> process_pools.ProcessPoolExecutor:
     """`workers` fresh processes, each running `initializer(*initargs)` once on start."""
-    pool = ProcessPoolExecutor(
+    pool = process_pools.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=initializer,
@@ -67,7 +93,7 @@ def process_pool(
     return pool
 
 
-def _widen_pipes(pool: ProcessPoolExecutor) -> None:
+def _widen_pipes(pool: process_pools.ProcessPoolExecutor) -> None:
     """`PIPE_BYTES` of room in the pool's two pipes (its tasks', its results'), where
     the system allows; the queues are the executor's own attributes, so a Python whose
     executor has other ones keeps the default pipes."""
@@ -94,7 +120,7 @@ def reap_resource_tracker() -> None:
     """
     if multiprocessing.active_children():
         return
-    tracker = resource_tracker._resource_tracker
+    tracker = multiprocessing.resource_tracker._resource_tracker
     if getattr(tracker, "_pid", None) is not None:  # started by this process
         tracker._stop()  # type: ignore[attr-defined]  # private; what 3.13 calls at exit
 
