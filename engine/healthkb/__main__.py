@@ -1,5 +1,5 @@
 """`python -m healthkb` runs the command line."""
 
-from .cli import main
+from .cli import console
 
-raise SystemExit(main())
+raise SystemExit(console())

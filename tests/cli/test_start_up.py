@@ -97,6 +97,49 @@ def test_evaluate_reads_no_model_source_for_the_field_descriptions() -> None:
     assert json.loads(run.stdout) == [True, [], 0]
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_importing_healthkb_runs_no_collection_and_leaves_the_collector_as_it_was(
+    enabled: bool,
+) -> None:
+    # Collections that start while one of healthkb's modules is being executed.
+    code = (
+        "import gc, json, sys\n"
+        "during = []\n"
+        "def importing_healthkb():\n"
+        "    frame = sys._getframe()\n"
+        "    while frame and '/healthkb/' not in frame.f_code.co_filename:\n"
+        "        frame = frame.f_back\n"
+        "    return frame is not None\n"
+        "gc.callbacks.append(lambda phase, info: during.append(importing_healthkb()))\n"
+        f"{'gc.enable()' if enabled else 'gc.disable()'}\n"
+        "import healthkb\n"
+        "print(json.dumps([any(during), gc.isenabled()]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(run.stdout) == [False, enabled]
+
+
+def test_the_command_hides_what_importing_made_from_the_collector_and_main_does_not() -> None:
+    # `healthkb` and `python -m healthkb` freeze the objects importing made (the cyclic
+    # collector then never scans them again, at exit either); `main`, which tests and
+    # programs call in their own processes, leaves their collector alone.
+    code = (
+        "import contextlib, gc, io, json, sys\n"
+        "from healthkb.cli import console, main\n"
+        f"profile = {str(ROOT / 'kb/examples/meets_conditions.yaml')!r}\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['evaluate', profile])\n"
+        "    after_main = gc.get_freeze_count()\n"
+        "    sys.argv = ['healthkb', 'evaluate', profile]\n"
+        "    code = console()\n"
+        "print(json.dumps([code, after_main, gc.get_freeze_count() > 10_000]))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert json.loads(run.stdout) == [0, 0, True]
+
+
 def test_a_field_without_a_docstring_of_its_own_keeps_the_one_it_inherits() -> None:
     # Departure adds `source_says` to Comparison; the fields it inherits keep the
     # docstrings written under them in Comparison, as pydantic gave them.

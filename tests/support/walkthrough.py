@@ -31,7 +31,7 @@ command under which the doc shows nothing must print nothing.
 
 How commands run: a plain `healthkb ARGS` (no quotes, `~`, `$`, globs, pipes or
 redirections; the shell would pass such words unchanged) runs in this process through
-`healthkb.cli.main`, the function the `healthkb` console script calls, because that
+`healthkb.cli.main`, the function behind the `healthkb` console script, because that
 is about 5 times faster than starting Python. Every other command runs in bash, with
 the test's Python first on PATH, so `healthkb` there is the console script installed
 with it. Set HEALTHKB_WALKTHROUGH_SUBPROCESS=1 to run every command in bash.

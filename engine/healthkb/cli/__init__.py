@@ -8,6 +8,7 @@ problems (validate, analyze, test, audit verify); 2 unusable input or usage.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -128,6 +129,19 @@ def command_module(name: str) -> ModuleType:
 def _command_word(argv: Sequence[str]) -> str | None:
     """The command about to run: the first word that is not an option."""
     return next((word for word in argv if not word.startswith("-")), None)
+
+
+def console() -> int:
+    """The `healthkb` command and `python -m healthkb`: `main` on the process's arguments.
+
+    What importing healthkb made (modules, classes, pydantic models: most of the objects
+    the process will ever hold) lives until the process ends, so it is moved out of the
+    cyclic collector's sight first (`gc.freeze`): the collections while the command runs,
+    and the interpreter's at exit, do not scan it again. A sixth of `healthkb evaluate`'s
+    start-up (docs/performance.md, "Start-up and loading"). Not in `main`, which tests
+    and other programs call in their own processes."""
+    gc.freeze()
+    return main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

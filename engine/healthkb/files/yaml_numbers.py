@@ -16,8 +16,9 @@ _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _STR = "tag:yaml.org,2002:str"
 
-# Every form refused below begins with one of these (a sign, a dot or a digit).
-_MAY_START_A_NUMBER = "+-.0123456789"
+MAY_START_A_NUMBER = "+-.0123456789"
+"""Every form refused below begins with one of these (a sign, a dot or a digit): text
+that begins with anything else (most of a KB's values) needs no look."""
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
 _BASE_60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
 _BINARY = re.compile(r"[-+]?0b[0-1_]+")
@@ -35,7 +36,7 @@ def number_form_refused(tag: str, text: str, value: Any) -> Refusal | None:
     `value` is what PyYAML made of it; the message says so, since that is what the engine
     would have used.
     """
-    if tag == _STR and text[:1] not in _MAY_START_A_NUMBER:
+    if tag == _STR and text[:1] not in MAY_START_A_NUMBER:
         # Text read as text that cannot begin a number form (most of a KB's values).
         return None
     read = f"`{text}` is read as {value!r}" if tag in (_INT, _FLOAT) else ""

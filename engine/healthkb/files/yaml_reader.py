@@ -8,6 +8,7 @@ with a clear problem instead of exhausting memory.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,13 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..errors import KBError, Problem, shorten
+from ..errors import KBError, Problem
 from .regular_file import NotRegularFile, open_regular
-from .yaml_numbers import number_form_refused
+from .yaml_builder import MAX_DEPTH, TOO_DEEP, Builder, Limit
+from .yaml_places import PathKey, Place, PlaceTree
 from .yaml_syntax import bad_character, has_hidden_line_break, syntax_problem
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
-MAX_DEPTH = 64
 MAX_ALIASES = 200
 MAX_VALUES = 500_000
 
@@ -29,20 +30,15 @@ STDIN = "-"
 """The name that stands for standard input where a profile may be piped in."""
 STDIN_NAME = "<stdin>"
 
-PathKey = tuple[str | int, ...]
-_TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
-_STR_TAG = "tag:yaml.org,2002:str"
-
-_STANDARD_TAGS = {
-    "tag:yaml.org,2002:str",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
-    "tag:yaml.org,2002:timestamp",
-    "tag:yaml.org,2002:seq",
-    "tag:yaml.org,2002:map",
-}
+__all__ = [
+    "STDIN",
+    "STDIN_NAME",
+    "Located",
+    "PathKey",
+    "parse_yaml",
+    "read_text",
+    "read_yaml",
+]
 
 
 @dataclass(frozen=True)
@@ -51,11 +47,14 @@ class Located:
 
     file: str
     data: Any
-    places: dict[PathKey, tuple[int, int]]
+    places: Mapping[PathKey, Place]
+    """Line and column of each value by its path (a `PlaceTree` for a YAML file)."""
 
-    def place(self, path: PathKey) -> tuple[int, int]:
+    def place(self, path: PathKey) -> Place:
         """Line and column of the value at `path`, or of its nearest enclosing value."""
         key = tuple(path)
+        if isinstance(self.places, PlaceTree):
+            return self.places.nearest(key) or (1, 1)
         while key:
             if key in self.places:
                 return self.places[key]
@@ -72,27 +71,36 @@ class Located:
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Limit(Exception):
-    """A limit on size, nesting or aliases was passed at `mark`."""
+class _TagsOnce(yaml.resolver.Resolver):
+    """Works out the tag of a plain scalar once per text of a file, not once per value.
 
-    def __init__(self, mark: yaml.Mark | None, what: str) -> None:
-        super().__init__(what)
-        self.mark = mark
-        self.what = what
+    PyYAML's resolver tries the implicit tags' patterns on every plain scalar (a tenth
+    of reading a KB). What it finds depends on the text alone (healthkb adds no path
+    resolvers), and a KB repeats its texts: fact names, `true`, `1`, `high`.
+    """
 
-    def error(self, file: str) -> KBError:
-        return KBError(
-            [
-                Problem(
-                    file,
-                    self.mark.line + 1 if self.mark else 0,
-                    self.mark.column + 1 if self.mark else 0,
-                    "yaml-limit",
-                    f"YAML file refused: {self.what}",
-                    "write the values out plainly instead of nesting or aliasing them",
-                )
-            ]
-        )
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)  # type: ignore[call-arg]  # the loader's own __init__
+        self._tags: dict[str, str] = {}
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and implicit[0]:
+            tag = self._tags.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+                self._tags[value] = tag
+            return tag
+        resolved: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        return resolved
+
+
+def _tags_once(loader: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
+    made: type[yaml.SafeLoader] = type(f"{loader.__name__}TagsOnce", (_TagsOnce, loader), {})
+    return made
+
+
+# Both loaders healthkb may read with (the tests read with each), made once.
+_TAGS_ONCE = {loader: _tags_once(loader) for loader in (yaml.SafeLoader, _Loader)}
 
 
 def read_yaml(path: Path, display_name: str, *, streams: bool = False) -> Located:
@@ -192,18 +200,18 @@ def parse_yaml(text: str, display_name: str) -> Located:
     node, loader = _compose(text, display_name)
     if node is None:
         return Located(display_name, None, {(): (1, 1)})
-    builder = _Builder(display_name, loader)
+    builder = Builder(display_name, loader)
     try:
         # Without an anchor there is no alias, so nothing to expand; the builder itself
         # refuses deep nesting. Checking only where needed keeps big KBs fast to load.
         if "&" in text:
             _check_graph(node)
-        data = builder.build(node, (), 1)
-    except _Limit as limit:
+        data, places = builder.tree(node)
+    except Limit as limit:
         raise limit.error(display_name) from None
     if builder.problems:
         raise KBError(builder.problems)
-    return Located(display_name, data, builder.places)
+    return Located(display_name, data, places)
 
 
 def _compose(text: str, display_name: str) -> tuple[Node | None, yaml.SafeLoader]:
@@ -216,20 +224,20 @@ def _compose(text: str, display_name: str) -> tuple[Node | None, yaml.SafeLoader
         raise KBError([bad_character(text, display_name)])
     try:
         # The pure-Python loader checks every character as it is created.
-        loader = _Loader(text)
+        loader = _TAGS_ONCE.get(_Loader, _Loader)(text)
     except yaml.reader.ReaderError:
         raise KBError([bad_character(text, display_name)]) from None
     try:
         node: Node | None = loader.get_single_node()
     except RecursionError:
         # The pure-Python parser recurses per level; libyaml stops at 1,000 itself.
-        raise _Limit(None, _TOO_DEEP).error(display_name) from None
+        raise Limit(None, TOO_DEEP).error(display_name) from None
     except yaml.reader.ReaderError:
         raise KBError([bad_character(text, display_name)]) from None
     except yaml.MarkedYAMLError as error:
         if "maximum nesting depth" in (error.problem or ""):
             mark = error.problem_mark or error.context_mark
-            raise _Limit(mark, _TOO_DEEP).error(display_name) from None
+            raise Limit(mark, TOO_DEEP).error(display_name) from None
         raise KBError([syntax_problem(error, text, display_name, _Loader)]) from None
     except yaml.YAMLError as error:
         hint = "check the YAML near the start of the file (a tab, or an unclosed quote)"
@@ -256,14 +264,14 @@ def _check_graph(root: Node) -> None:
         nonlocal aliases
         key = id(node)
         if key in active:
-            raise _Limit(node.start_mark, "an alias refers to the value that contains it")
+            raise Limit(node.start_mark, "an alias refers to the value that contains it")
         if key in heights:
             aliases += 1
             if aliases > MAX_ALIASES:
-                raise _Limit(node.start_mark, f"more than {MAX_ALIASES} aliases")
+                raise Limit(node.start_mark, f"more than {MAX_ALIASES} aliases")
         else:
             if depth > MAX_DEPTH:
-                raise _Limit(node.start_mark, _TOO_DEEP)
+                raise Limit(node.start_mark, TOO_DEEP)
             active.add(key)
             children = _children(node)
             for child in children:
@@ -272,11 +280,11 @@ def _check_graph(root: Node) -> None:
             heights[key] = 1 + max((heights[id(c)] for c in children), default=0)
             sizes[key] = min(1 + sum(sizes[id(c)] for c in children), MAX_VALUES + 1)
         if depth + heights[key] - 1 > MAX_DEPTH:
-            raise _Limit(node.start_mark, _TOO_DEEP)
+            raise Limit(node.start_mark, TOO_DEEP)
 
     walk(root, 1)
     if sizes[id(root)] > MAX_VALUES:
-        raise _Limit(root.start_mark, f"aliases expand to more than {MAX_VALUES} values")
+        raise Limit(root.start_mark, f"aliases expand to more than {MAX_VALUES} values")
 
 
 def _children(node: Node) -> list[Node]:
@@ -285,122 +293,3 @@ def _children(node: Node) -> list[Node]:
     if isinstance(node, MappingNode):
         return [part for pair in node.value for part in pair]
     return []
-
-
-class _Builder:
-    """Turns a composed node graph into plain data, bounding alias expansion."""
-
-    def __init__(self, file: str, loader: yaml.SafeLoader) -> None:
-        self.file = file
-        self.loader = loader
-        self.places: dict[PathKey, tuple[int, int]] = {}
-        self.problems: list[Problem] = []
-
-    def _problem(self, node: Node, code: str, message: str, hint: str = "") -> None:
-        mark = node.start_mark
-        self.problems.append(
-            Problem(self.file, mark.line + 1, mark.column + 1, code, message, hint)
-        )
-
-    def build(self, node: Node, path: PathKey, depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            raise _Limit(node.start_mark, _TOO_DEEP)
-        self.places.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if node.tag not in _STANDARD_TAGS:
-            self._problem(
-                node,
-                "yaml-tag",
-                f"tag `{shorten(node.tag)}` is not allowed",
-                "remove the tag; only plain YAML values are accepted",
-            )
-            return None
-        if isinstance(node, ScalarNode):
-            return self._scalar(node, path)
-        if isinstance(node, SequenceNode):
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        if isinstance(node, MappingNode):
-            return self._build_mapping(node, path, depth)
-        self._problem(node, "yaml-value", "unsupported YAML node")
-        return None
-
-    def _scalar(self, node: ScalarNode, path: PathKey) -> Any:
-        if node.tag == _STR_TAG:
-            # What PyYAML's constructor gives a string node, without its dispatch: most
-            # values of a KB are strings (half of a 10,000-rule KB's loading time).
-            return self._checked_plain(node, path, node.value)
-        try:
-            value = self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as error:
-            self._problem(node, "yaml-value", shorten(str(error), 200))
-            return None
-        except ValueError as error:
-            # PyYAML builds dates with datetime.date, which raises on 2025-02-30, and
-            # Python refuses to read an integer of more than 4,300 digits.
-            if node.tag == "tag:yaml.org,2002:int":
-                self._problem(
-                    node,
-                    "yaml-value",
-                    f"a number of {len(node.value):,} digits is too long to read",
-                    "write a number of at most 4,300 digits",
-                )
-            else:
-                self._problem(
-                    node, "yaml-value", f"`{shorten(node.value)}` is not a valid value: {error}"
-                )
-            return None
-        return self._checked_plain(node, path, value)
-
-    def _checked_plain(self, node: ScalarNode, path: PathKey, value: Any) -> Any:
-        """The value, unless a plain (unquoted) scalar reads as something else than it
-        looks (a YAML 1.1 number form, yes/no/on/off)."""
-        if not node.style and path[-1:] != ("<key>",):
-            refused = number_form_refused(node.tag, node.value, value)
-            if refused is not None:
-                self._problem(node, "yaml-value", *refused)
-                return None
-        if isinstance(value, bool) and not node.style and path[-1:] != ("<key>",):
-            word = "true" if value else "false"
-            if node.value.lower() != word:
-                # YAML 1.1 reads yes/no/on/off as booleans: `eq: yes` is not the word "yes".
-                self._problem(
-                    node,
-                    "yaml-value",
-                    f"`{node.value}` is read as {word} (YAML reads yes, no, on and off as "
-                    "true or false)",
-                    f'write {word}, or quote it ("{node.value}") if you mean the word',
-                )
-                return None
-        return value
-
-    def _build_mapping(self, node: MappingNode, path: PathKey, depth: int) -> dict[Any, Any]:
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                self._problem(key_node, "yaml-key", "keys must be plain scalars (no merge keys)")
-                continue
-            key = self.build(key_node, (*path, "<key>"), depth + 1)
-            if not isinstance(key, str):
-                # YAML 1.1 reads yes/no/on/off as booleans: a key `yes:` is not "yes".
-                self._problem(
-                    key_node,
-                    "yaml-key",
-                    f"key `{shorten(key_node.value)}` is read as {type(key).__name__}, "
-                    "not as a name",
-                    f'quote it ("{shorten(key_node.value)}") or choose another name',
-                )
-                continue
-            if key in result:
-                self._problem(
-                    key_node,
-                    "duplicate-key",
-                    f"key `{shorten(key)}` appears twice in the same mapping",
-                    "remove or rename one of them",
-                )
-                continue
-            self.places[(*path, key)] = (
-                key_node.start_mark.line + 1,
-                key_node.start_mark.column + 1,
-            )
-            result[key] = self.build(value_node, (*path, key), depth + 1)
-        self.places.pop((*path, "<key>"), None)
-        return result
