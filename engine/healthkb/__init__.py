@@ -11,6 +11,17 @@ rests on.
 ['consult_professional']
 """
 
+# ruff: noqa: E402 (the collector is paused before the imports below)
+import gc as _gc
+
+# Importing healthkb builds its models and classes: objects that live as long as the
+# process, which Python's cyclic collector would scan again and again while they are
+# made, for nothing (a tenth of `healthkb evaluate`'s start-up; docs/performance.md,
+# "Start-up and loading"). So the collector is paused while the package imports and
+# enabled again at the end of this file, if it was enabled before.
+_collecting = _gc.isenabled()
+_gc.disable()
+
 from .analysis.what_if import WhatIf
 from .audit.chain import Checked, Verification
 from .audit.checkpoints import CheckpointCheck
@@ -75,3 +86,6 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+if _collecting:
+    _gc.enable()

@@ -97,6 +97,28 @@ def test_evaluate_reads_no_model_source_for_the_field_descriptions() -> None:
     assert json.loads(run.stdout) == [True, [], 0]
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_importing_healthkb_runs_no_collection_and_leaves_the_collector_as_it_was(
+    enabled: bool,
+) -> None:
+    # Collections that start while one of healthkb's modules is being executed.
+    code = (
+        "import gc, json, sys\n"
+        "during = []\n"
+        "def importing_healthkb():\n"
+        "    frame = sys._getframe()\n"
+        "    while frame and '/healthkb/' not in frame.f_code.co_filename:\n"
+        "        frame = frame.f_back\n"
+        "    return frame is not None\n"
+        "gc.callbacks.append(lambda phase, info: during.append(importing_healthkb()))\n"
+        f"{'gc.enable()' if enabled else 'gc.disable()'}\n"
+        "import healthkb\n"
+        "print(json.dumps([any(during), gc.isenabled()]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(run.stdout) == [False, enabled]
+
+
 def test_the_command_hides_what_importing_made_from_the_collector_and_main_does_not() -> None:
     # `healthkb` and `python -m healthkb` freeze the objects importing made (the cyclic
     # collector then never scans them again, at exit either); `main`, which tests and

@@ -13,9 +13,12 @@ explanation lists every derivation that reached it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypeVar
 
 from ..runtime.engine import Firing, Trace
+
+_Rank = tuple[int, str, int]  # depth, rule id, conjunction: a firing's rank before its facts
 
 
 @dataclass(frozen=True)
@@ -25,54 +28,72 @@ class Proofs:
     facts: dict[int, Firing]
     conclusions: dict[str, Firing]
     canonical: dict[int, str]  # fact index -> canonical text, stable across runs
-    also: dict[str, list[Firing]] = field(default_factory=dict)
-    """For a conclusion reached by more than one derivation, the other firings, ranked."""
+    reaching: dict[str, list[tuple[_Rank, Firing]]] = field(default_factory=dict)
+    """Every firing that reached each conclusion, with its rank, in firing order (kept
+    by `choose_proofs(..., others=True)`, for `also`)."""
 
     def key(self, firing: Firing) -> tuple[str, int, tuple[str, ...]]:
         return firing.rule_id, firing.conjunction, tuple(self.canonical[i] for _, i in firing.bound)
+
+    @cached_property
+    def also(self) -> dict[str, list[Firing]]:
+        """For a conclusion reached by more than one derivation, the other firings, ranked.
+
+        Worked out when first read (an explanation, or a result's `also_reached_by`): on
+        a large KB a conclusion may be reached by dozens of firings, and ranking them
+        all costs more than choosing the proofs."""
+        canonical = self.canonical
+        also: dict[str, list[Firing]] = {}
+        for conclusion_id, reaching in self.reaching.items():
+            if len(reaching) < 2:
+                continue
+            # A stable sort: on a tie the earlier firing comes first, as `choose_proofs`
+            # kept it, so the first is the conclusion's proof.
+            ranked = sorted(reaching, key=lambda c: (c[0], _bound_text(c[1], canonical)))
+            first = ranked[0][1]
+            for _, firing in ranked[1:]:
+                if _distinct(firing, first, also.get(conclusion_id)):
+                    also.setdefault(conclusion_id, []).append(firing)
+        return also
 
 
 NEVER = 1 << 30
 """The depth of a fact no well-founded firing derives (never met on a real trace)."""
 
-_Rank = tuple[int, str, int]  # depth, rule id, conjunction: a firing's rank before its facts
-
 
 def choose_proofs(trace: Trace, *, others: bool = True) -> Proofs:
-    """The proof of every fact and conclusion; with `others`, also every other derivation
-    of each conclusion (`Proofs.also`), which only a full result shows.
+    """The proof of every fact and conclusion; with `others`, also what ranks every other
+    derivation of each conclusion (`Proofs.also`), which only a full result shows.
 
-    A firing ranks by (depth, rule id, conjunction, bound facts' text). Each fact's proof
-    is the least firing that derives it: a minimum per fact, not a sort of every firing,
-    and the bound facts' text is only compared between firings of the same rule at the
-    same depth. Only a conclusion's own firings are sorted, to list the others in order.
+    A firing ranks by (depth, rule id, conjunction, bound facts' text). Each fact's and
+    each conclusion's proof is the least firing that derives it: a minimum, not a sort
+    of every firing, and the bound facts' text is only compared between firings of the
+    same rule at the same depth. Only a conclusion's own firings are sorted, to list the
+    others in order, and only when they are read (`Proofs.also`).
     """
     canonical = {fact.index: fact.canonical for fact in trace.facts}
     depth = _depths(trace)
     facts: dict[int, tuple[_Rank, Firing]] = {}
-    reaching: dict[str, list[tuple[_Rank, Firing]]] = {}
     least: dict[str, tuple[_Rank, Firing]] = {}
+    reaching: dict[str, list[tuple[_Rank, Firing]]] = {}
     for firing in trace.firings:
-        firing_depth = max([depth.get(i, NEVER) for _, i in firing.bound], default=0)
+        bound = firing.bound
+        if len(bound) == 1:
+            firing_depth = depth.get(bound[0][1], NEVER)
+        else:
+            firing_depth = max([depth.get(i, NEVER) for _, i in bound], default=0)
         rank = (firing_depth, firing.rule_id, firing.conjunction)
         if firing.derived is not None:
             _keep_least(facts, firing.derived, rank, firing, canonical)
         if firing.conclusion is not None:
+            _keep_least(least, firing.conclusion, rank, firing, canonical)
             if others:
                 reaching.setdefault(firing.conclusion, []).append((rank, firing))
-            else:
-                _keep_least(least, firing.conclusion, rank, firing, canonical)
-    conclusions = {conclusion_id: chosen for conclusion_id, (_, chosen) in least.items()}
-    also: dict[str, list[Firing]] = {}
-    for conclusion_id, candidates in reaching.items():
-        if len(candidates) > 1:  # a stable sort: on a tie the earlier firing comes first
-            candidates.sort(key=lambda c: (c[0], _bound_text(c[1], canonical)))
-        first = conclusions[conclusion_id] = candidates[0][1]
-        for _, firing in candidates[1:]:
-            if _distinct(firing, first, also.get(conclusion_id)):
-                also.setdefault(conclusion_id, []).append(firing)
     return Proofs(
-        {index: chosen for index, (_, chosen) in facts.items()}, conclusions, canonical, also
+        {index: chosen for index, (_, chosen) in facts.items()},
+        {conclusion_id: chosen for conclusion_id, (_, chosen) in least.items()},
+        canonical,
+        reaching,
     )
 
 

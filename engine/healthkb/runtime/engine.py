@@ -27,7 +27,6 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import durable_rules_engine
-from durable import engine as durable
 
 from ..errors import EvaluationError
 from . import native
@@ -66,7 +65,9 @@ class _Action(NamedTuple):
 
     rule_id: str
     conjunction: int
-    aliases: tuple[tuple[str, str], ...]  # (alias, fact type), in the order of `bound`
+    # Where each fact of `bound` is among those the action names (durable_rules names
+    # them in the order of the rule's patterns, f0, f1, ...), or None when in that order.
+    places: tuple[int, ...] | None
     conclusion: str | None
     derive: tuple[str, dict[str, Any], str] | None  # type, values and identity of the fact
 
@@ -82,6 +83,9 @@ class _Session:
     sid: str
     trace: Trace = field(default_factory=Trace)
     keys: dict[str, int] = field(default_factory=dict)
+    # Each fact's (type, index), the pair a firing's `bound` holds, by the index as the
+    # engine writes it in the fact's id: made once per fact, not once per firing.
+    pairs: dict[str, tuple[str, int]] = field(default_factory=dict)
     pending: deque[FactRecord] = field(default_factory=deque)  # facts still to assert
     asserted: list[tuple[str, str]] = field(default_factory=list)  # (ruleset, fact JSON)
 
@@ -143,10 +147,11 @@ class Engine:
         by_ruleset: dict[str, list[str]] = {}
         for name, text in reversed(session.asserted):
             by_ruleset.setdefault(name, []).append(text)
+        retract = durable_rules_engine.retract_facts
         try:
             for name, texts in by_ruleset.items():
-                batch = "[" + ",".join(texts) + "]"
-                self._send(session, durable_rules_engine.retract_facts, name, batch)
+                if not self._send(session, retract, name, "[" + ",".join(texts) + "]"):
+                    return False
         except Exception:
             return False
         return True
@@ -161,6 +166,7 @@ class Engine:
             index = session.keys[key] = len(session.trace.facts)
             record = FactRecord(index, fact_type, values, origin, key)
             session.trace.facts.append(record)
+            session.pairs[str(index)] = (fact_type, index)
             session.pending.append(record)
         return index
 
@@ -191,55 +197,72 @@ class Engine:
         return f'{body},"id":"f{fact.index}","sid":"{sid}"}}'
 
     def _assert(self, session: _Session, rulesets: tuple[str, ...], text: str) -> None:
+        assert_fact = durable_rules_engine.assert_fact
         for name in rulesets:
-            try:
-                self._send(session, durable_rules_engine.assert_fact, name, text)
+            if self._send(session, assert_fact, name, text):
                 session.asserted.append((name, text))
-            except durable.MessageNotHandledException:
-                pass  # no rule of this ruleset can use the fact: nothing to do
-            except durable.MessageObservedException:
-                pass  # already asserted in this session: facts are a set
 
-    def _send(self, session: _Session, operation: Any, name: str, text: str) -> None:
-        """Assert or retract facts given as JSON text, then run the actions they trigger.
+    def _send(self, session: _Session, operation: Any, name: str, text: str) -> bool:
+        """Assert or retract facts given as JSON text, then run the actions they trigger;
+        False if the ruleset had nothing to do with them (no rule of it can use the fact,
+        or the fact is already there: facts are a set).
 
         The text is ours, not durable_rules' `json.dumps`: its parser rejects exponents
         such as `1e-06`, so facts are written with positional numbers by `to_json`.
         Actions are taken from the engine one by one, as durable_rules' own
         `Ruleset.do_actions` does, minus what we do not use: a Python closure per
         action and a rewrite of the session's state document after each one (only
-        facts are used here, so that document never changes).
+        facts are used here, so that document never changes). What an action names is
+        read from its text without decoding it (`_fired`).
         """
-        ruleset = self._rulesets[name]
-        handle = ruleset._handle
-        state_handle = ruleset._handle_result(operation(handle, text), text)
+        handle = self._rulesets[name]._handle
+        # What durable_rules' `Ruleset._handle_result` reads, without its exceptions.
+        code, state_handle = operation(handle, text)[:2]
+        if code in _NOTHING_TO_DO:
+            return False
+        if code == _NO_STATE:
+            state_handle = 0
         started = durable_rules_engine.start_action_for_state(handle, state_handle)
         if not started:
-            return
+            return True
         queued = started[1]
+        complete_and_start = durable_rules_engine.complete_and_start_action
         while queued:
-            action = _read_action(queued)[0]
             try:
-                for action_name, bound in action.items():
-                    self._fired(session, action_name, bound)
+                self._fired(session, queued)
             except BaseException:
                 durable_rules_engine.abandon_action(handle, state_handle)
                 raise
-            queued = durable_rules_engine.complete_and_start_action(handle, state_handle)
+            queued = complete_and_start(handle, state_handle)
+        return True
 
-    def _fired(self, session: _Session, action_name: str, message: dict[str, Any]) -> None:
-        """One rule conjunction fired, binding the facts in `message` (alias -> fact)."""
-        action = self._actions[action_name]
-        bound = tuple([(type_, int(message[alias]["id"][1:])) for alias, type_ in action.aliases])
+    def _fired(self, session: _Session, text: str) -> None:
+        """One rule conjunction fired; `text` is the action as durable_rules gives it:
+        `{"<rule>#<conjunction>":{"f0":{...,"id":"f<index>","sid":"<session>"},...}}`,
+        each bound fact as we asserted it (its id and session last), in the order of the
+        rule's patterns, then its gate (`"id":"gate<stratum>"`) if it has one.
+
+        The name ends at the first quote after the opening `{"` (rule ids are
+        identifiers), and each fact's index is the number after `"id":"f`, which only a
+        fact's own id can be followed by (values are numbers, booleans and identifiers,
+        and inside a JSON string every quote is escaped anyway), so the action is read
+        without decoding its facts' values: a third of the cost of `json` here, and a
+        large KB fires thousands of rules per profile (tests/runtime/test_action_reading.py
+        holds this reading to decoding).
+        """
+        action = self._actions[text[2 : text.index('"', 2)]]
+        indices = _FACT_INDEX.findall(text)
+        if action.places is not None:
+            indices = [indices[place] for place in action.places]
+        bound = tuple(map(session.pairs.__getitem__, indices))
         derived = None
         if action.derive is not None:
             fact_type, values, key = action.derive
             derived = session.keys.get(key)
             if derived is None:  # each derived fact gets values of its own, as results hold them
                 derived = self._add_fact(session, fact_type, dict(values), "derived", key)
-        session.trace.firings.append(
-            Firing(action.rule_id, action.conjunction, bound, action.conclusion, derived)
-        )
+        firing = (action.rule_id, action.conjunction, bound, action.conclusion, derived)
+        session.trace.firings.append(_new_firing(Firing, firing))
 
 
 def _action(
@@ -249,20 +272,32 @@ def _action(
 ) -> _Action:
     # A conjunction binds one fact per fact type (`bound_groups`), so ordering its
     # aliases by fact type once orders every firing's bound facts as sorting them would.
-    aliases = tuple(sorted(compiled.aliases.items(), key=lambda item: item[1]))
+    # Aliases are f0, f1, ... in the order of the rule's patterns (compile.py), the order
+    # in which durable_rules writes the facts they bind.
+    aliases = sorted(compiled.aliases.items(), key=lambda item: item[1])
+    places = tuple(int(alias.removeprefix("f")) for alias, _ in aliases)
     derive = derives.get(compiled.rule_id)
     return _Action(
         compiled.rule_id,
         compiled.conjunction,
-        aliases,
+        None if places == tuple(range(len(places))) else places,
         conclusions.get(compiled.rule_id),
         None if derive is None else (*derive, canonical_fact(*derive)),
     )
 
 
+# The index of each fact an action names: its id, written last but for its session
+# (`_fact_text`); gates' ids (`gate<stratum>`) do not match.
+_FACT_INDEX = re.compile(r'"id":"f(\d+)","sid":"')
+# A firing without the Python-level `__new__` of a named tuple (a third of its cost):
+# `Firing`'s fields are given in order, all of them.
+_new_firing = tuple.__new__
+# durable_rules' answers to an assertion or retraction that left nothing to do: no rule
+# of the ruleset can use the fact (1), or it was asserted already (2); and the answer
+# that names no session state (3).
+_NOTHING_TO_DO = (1, 2)
+_NO_STATE = 3
 # Made once: `json.dumps` with any option builds a new encoder on every call.
-# `raw_decode`: the engine's JSON has no surrounding blanks for `json.loads` to strip.
-_read_action = json.JSONDecoder().raw_decode
 _SORTED = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 _COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
