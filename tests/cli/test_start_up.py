@@ -18,6 +18,7 @@ from healthkb.content.strict_model import field_docstrings
 # Libraries other commands need; evaluating a profile must not pay for importing them.
 NOT_FOR_EVALUATING = [
     "z3",
+    "cryptography",
     "psycopg",
     "pyarrow",
     "ruamel.yaml",

@@ -9,6 +9,8 @@ a Dask client, a test runner) may inherit a lock held by one of them and hang.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import multiprocessing
 import os
 from collections import deque
@@ -42,16 +44,41 @@ def worker_count(workers: Any) -> int:
     return workers
 
 
+PIPE_BYTES = 1 << 20
+"""Room asked for in each pipe between this process and its workers (Linux's default
+limit for a pipe; elsewhere the system's own size stays). A chunk's answers (about
+200 kB for 250 lines of the bundled KB) then go into the pipe in one write. In a 64 kB
+pipe the worker waited for each part to be read, and this process reads with a thread
+that needs the GIL, held meanwhile by the thread answering its own chunk for up to the
+5 ms switch interval: the worker stood still about 13 ms a chunk of 45 (issue 23)."""
+
+
 def process_pool(
     workers: int, initializer: Callable[..., object], initargs: tuple[Any, ...]
 ) -> ProcessPoolExecutor:
     """`workers` fresh processes, each running `initializer(*initargs)` once on start."""
-    return ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=initializer,
         initargs=initargs,
     )
+    _widen_pipes(pool)
+    return pool
+
+
+def _widen_pipes(pool: ProcessPoolExecutor) -> None:
+    """`PIPE_BYTES` of room in the pool's two pipes (its tasks', its results'), where
+    the system allows; the queues are the executor's own attributes, so a Python whose
+    executor has other ones keeps the default pipes."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    for queue in (getattr(pool, "_call_queue", None), getattr(pool, "_result_queue", None)):
+        reader = getattr(queue, "_reader", None)
+        if set_size is None or reader is None:
+            continue
+        # Refused above fs/pipe-max-size, or when this user's pipe pages are used up.
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(reader.fileno(), set_size, PIPE_BYTES)
 
 
 def reap_resource_tracker() -> None:
