@@ -11,7 +11,6 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel
 
 from .audit.log import AuditLog
@@ -23,6 +22,7 @@ from .content.loading.loader import bundled_root, read_content
 from .content.provenance import today_or_environment
 from .content.versioning.release_signature import verify_release
 from .errors import HealthKBError, KBError, Problem
+from .files.crypto_on_demand import ed25519
 from .files.ed25519_keys import read_public_key
 from .profiles.profile_model import build_profile_model, read_profile, validate_profile
 from .results.evidence import overdue_sources
@@ -271,7 +271,7 @@ def load(
     *,
     max_steps: int = DEFAULT_MAX_STEPS,
     today: Callable[[], datetime.date] = today_or_environment,
-    require_signed: str | Path | Ed25519PublicKey | None = None,
+    require_signed: str | Path | ed25519.Ed25519PublicKey | None = None,
     allow_links_outside: bool = False,
 ) -> KnowledgeBase:
     """Load, check and compile a KB (default: the bundled one); raises KBError if broken.
@@ -293,10 +293,10 @@ def load(
         return KnowledgeBase(content, max_steps=max_steps, today=today)
 
 
-def check_signed(root: Path, public: str | Path | Ed25519PublicKey) -> None:
+def check_signed(root: Path, public: str | Path | ed25519.Ed25519PublicKey) -> None:
     """Raise `KBError` naming every file of the KB at `root` that is not as `public`'s
     signed release holds it (or `KeyFileError` for a key file that cannot be used)."""
-    key = public if isinstance(public, Ed25519PublicKey) else read_public_key(public)
+    key = public if isinstance(public, ed25519.Ed25519PublicKey) else read_public_key(public)
     problems = verify_release(root, key).problems
     if problems:
         raise KBError(problems)

@@ -5,6 +5,7 @@ every process it started reaped."""
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import subprocess
@@ -20,6 +21,7 @@ from tests.benchmarks import population
 import healthkb
 from healthkb.batch.job import run_batch
 from healthkb.batch.runners import PoolRunner, R, Runner, T, Task, local_runners
+from healthkb.runtime.pool import PIPE_BYTES, process_pool
 
 HEALTHKB = str(Path(sys.executable).parent / "healthkb")
 
@@ -66,6 +68,7 @@ def test_items_go_to_the_workers_once_they_are_up(kb: healthkb.KnowledgeBase) ->
 
 def test_items_at_hand_no_more_than_alone_start_no_worker(kb: healthkb.KnowledgeBase) -> None:
     with local_runners(2, alone=5)((kb,)) as runner:
+        assert isinstance(runner, PoolRunner)
         answers = list(runner.map(where, range(5), at_hand=True))
         assert answers == [(i, os.getpid()) for i in range(5)]
         assert not runner.workers_started
@@ -79,7 +82,6 @@ def test_items_at_hand_more_than_alone_start_the_workers_at_once(
         # A worker answers an item long before this process has done `alone` of them.
         first_at_a_worker = next(item for item, pid in answers if pid != os.getpid())
         assert first_at_a_worker < 10_000
-        answers.close()
 
 
 def unreadable_after(count: int) -> Iterator[int]:
@@ -91,6 +93,7 @@ def test_an_error_reading_ahead_is_raised_after_the_items_before_it(
     kb: healthkb.KnowledgeBase,
 ) -> None:
     with local_runners(2, alone=5)((kb,)) as runner:
+        assert isinstance(runner, PoolRunner)
         answers = runner.map(where, unreadable_after(3), at_hand=True)
         assert [next(answers) for _ in range(3)] == [(i, os.getpid()) for i in range(3)]
         with pytest.raises(OSError, match="the disk went away"):
@@ -163,3 +166,17 @@ def test_a_batch_reads_a_file_ahead_but_not_standard_input_from_a_pipe(
         run_batch("-", tmp_path / "b.jsonl", kb, on=seeing)
     assert seen == [True, False]
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+def nothing() -> None:
+    """A worker's initializer with nothing to do."""
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_the_pipes_to_the_workers_hold_a_chunks_answers_in_one_write() -> None:
+    # A 64 kB pipe made a worker wait for this process to read each part of its answers.
+    limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    with process_pool(1, nothing, ()) as pool:
+        for queue in (getattr(pool, "_call_queue"), getattr(pool, "_result_queue")):  # noqa: B009
+            room = fcntl.fcntl(queue._reader.fileno(), fcntl.F_GETPIPE_SZ)
+            assert room >= min(PIPE_BYTES, limit)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -26,7 +27,7 @@ from typing import Any
 
 import healthkb
 from healthkb.batch.answers import Chunk, answer_chunk
-from healthkb.batch.job import LINES_PER_CHUNK, run_batch
+from healthkb.batch.job import LINES_PER_CHUNK, WORKERS_AFTER, run_batch
 from healthkb.batch.jsonlines import Line
 
 from . import population
@@ -227,6 +228,103 @@ def targets(figures: BatchFigures) -> list[tuple[bool, str, str]]:
     return found
 
 
+@dataclass
+class CommandFigures:
+    """Whole `healthkb batch` commands timed in turn: wall and CPU seconds (the command
+    and its workers) of each run, by what ran."""
+
+    lines: int
+    wall: dict[str, list[float]]
+    cpu: dict[str, list[float]]
+
+    def median(self, what: str, of: str = "cpu") -> float:
+        return statistics.median((self.cpu if of == "cpu" else self.wall)[what])
+
+
+COMMANDS = {
+    "1 worker": ("--workers", "1"),
+    "2 workers": ("--workers", "2"),
+    "start-up": ("--workers", "1"),  # on an empty input: import healthkb, load the KB
+    "start-up and a worker": ("--workers", "2", "--workers-after", "0"),  # on one line
+}
+
+
+def commands_in_turn(lines: int, rounds: int = 3) -> CommandFigures:
+    """`healthkb batch` on `lines` lines with 1 and 2 workers, and the start-up parts
+    (the command on no line, and with a worker on one line), `rounds` times in turn;
+    the answers of 1 and 2 workers checked to be the same bytes. The commands (and
+    their workers) get a bytecode cache, as an installed package has (see
+    `peer.startup_s`), filled by a first round that is not counted."""
+    figures = CommandFigures(lines, {what: [] for what in COMMANDS}, {w: [] for w in COMMANDS})
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        environment["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+        people = population.write(folder / "people.jsonl", lines)
+        inputs = {"start-up": folder / "none.jsonl", "start-up and a worker": folder / "one.jsonl"}
+        inputs["start-up"].write_text("")
+        inputs["start-up and a worker"].write_text(next(population.lines(1)))
+        _command_seconds(inputs["start-up and a worker"], folder / "o.jsonl", (), environment)
+        for _ in range(rounds):
+            for what, options in COMMANDS.items():
+                out = folder / f"{what}.jsonl"
+                wall, cpu = _command_seconds(inputs.get(what, people), out, options, environment)
+                figures.wall[what].append(wall)
+                figures.cpu[what].append(cpu)
+            if (folder / "1 worker.jsonl").read_bytes() != (
+                folder / "2 workers.jsonl"
+            ).read_bytes():
+                raise AssertionError("1 and 2 workers answered differently")
+    return figures
+
+
+def _command_seconds(
+    people: Path, out: Path, options: tuple[str, ...], environment: dict[str, str]
+) -> tuple[float, float]:
+    """Wall and CPU seconds of one `healthkb batch` (CPU: the command and the workers it
+    waited for, as the kernel accounts them)."""
+    command = [sys.executable, "-m", "healthkb", "batch", str(people), "--out", str(out)]
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [*command, *options, "--quiet"], env=environment, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise AssertionError(f"healthkb batch {' '.join(options)} exited {process.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def render_commands(figures: CommandFigures) -> list[str]:
+    """The medians, the speed-up measured, and the one to expect on an idle 2-core
+    machine from the CPU the parts took: the start-up runs alone, then two cores share
+    the rest (the workers' start-up included); one worker's wall is its CPU."""
+    one, two = figures.median("1 worker"), figures.median("2 workers")
+    start = figures.median("start-up")
+    worker_start = figures.median("start-up and a worker") - start
+    measured = figures.median("1 worker", "wall") / figures.median("2 workers", "wall")
+    # Below `--workers-after` lines no worker starts: both are one process.
+    idle = one / (start + (two - start) / 2) if figures.lines > WORKERS_AFTER else one / two
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines = [f"healthkb batch on {figures.lines:,} lines, commands in turn (medians; load {load})"]
+    for what in COMMANDS:
+        wall, cpu = figures.median(what, "wall"), figures.median(what)
+        lines.append(f"  {what:<22} {wall:6.2f} s wall {cpu:6.2f} CPU s ({cpu / wall:.2f} cores)")
+    lines += [
+        f"  a worker's start-up: {worker_start:.2f} CPU s; 2 workers use "
+        f"{two - one:+.2f} CPU s more than 1",
+        f"  2 workers against 1: {measured:.2f}x measured; {idle:.2f}x on an idle 2-core "
+        f"machine by the CPU of the parts",
+    ]
+    return lines
+
+
 if __name__ == "__main__":
     # `python -m tests.benchmarks.batch N`: resident memory over a run of N lines, as JSON.
-    print(json.dumps(memory_over_a_run(int(sys.argv[1]))))
+    # `python -m tests.benchmarks.batch --commands N [ROUNDS]`: `commands_in_turn`.
+    if sys.argv[1] == "--commands":
+        rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+        print("\n".join(render_commands(commands_in_turn(int(sys.argv[2]), rounds))))
+    else:
+        print(json.dumps(memory_over_a_run(int(sys.argv[1]))))

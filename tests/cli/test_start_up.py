@@ -18,6 +18,9 @@ from healthkb.content.strict_model import field_docstrings
 # Libraries other commands need; evaluating a profile must not pay for importing them.
 NOT_FOR_EVALUATING = [
     "z3",
+    "cryptography",
+    "multiprocessing",
+    "concurrent.futures.process",
     "psycopg",
     "pyarrow",
     "ruamel.yaml",

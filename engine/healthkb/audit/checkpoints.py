@@ -29,10 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
+from ..files.crypto_on_demand import crypto_errors, ed25519, serialization
 from ..files.regular_file import FileTooLarge, NotRegularFile, read_regular
 from ..files.x25519_keys import generate_sealing_pem
 from .chain import AuditLogError, LogProblem, Record, canonical, is_sequence, line_hash
@@ -61,7 +58,7 @@ def generate_keys(folder: Path, kind: str = "signing") -> tuple[Path, ...]:
         private, public = generate_sealing_pem()
         files = ((SEALING_KEY_FILE, private, 0o600), (SEALING_PUBLIC_FILE, public, 0o644))
     else:
-        key = Ed25519PrivateKey.generate()
+        key = ed25519.Ed25519PrivateKey.generate()
         private = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -97,21 +94,21 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
         os.close(fd)
 
 
-def load_private_key(path: Path) -> Ed25519PrivateKey:
+def load_private_key(path: Path) -> ed25519.Ed25519PrivateKey:
     """The Ed25519 private key in a PEM file; AuditLogError if it is not one."""
     try:
         key = serialization.load_pem_private_key(_key_bytes(path), password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except (ValueError, TypeError, crypto_errors.UnsupportedAlgorithm):
         raise AuditLogError(
             f"{path}: not an unencrypted PEM private key (give the audit.key written by "
             "audit keygen)"
         ) from None
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise AuditLogError(f"{path}: not an Ed25519 private key (make one: audit keygen)")
     return key
 
 
-def load_public_key(path: Path) -> Ed25519PublicKey:
+def load_public_key(path: Path) -> ed25519.Ed25519PublicKey:
     """The Ed25519 public key in a PEM file; AuditLogError if it is not one."""
     data = _key_bytes(path)
     if b"PRIVATE KEY-----" in data:
@@ -125,7 +122,7 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
         raise AuditLogError(
             f"{path}: not a PEM public key (give the audit.pub written by audit keygen)"
         ) from None
-    if not isinstance(key, Ed25519PublicKey):
+    if not isinstance(key, ed25519.Ed25519PublicKey):
         raise AuditLogError(f"{path}: not an Ed25519 public key (make one: audit keygen)")
     return key
 
@@ -150,7 +147,7 @@ def _key_bytes(path: Path) -> bytes:
         raise AuditLogError(f"{path}: cannot read the key ({error.strerror})") from None
 
 
-def key_id(public: Ed25519PublicKey) -> str:
+def key_id(public: ed25519.Ed25519PublicKey) -> str:
     """The name of a public key in checkpoints: the sha256 of its 32 raw bytes."""
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return "sha256:" + hashlib.sha256(raw).hexdigest()
@@ -164,7 +161,7 @@ def _signed_part(checkpoint: Record) -> bytes:
     return canonical({k: v for k, v in checkpoint.items() if k != "signature"})
 
 
-def make_checkpoint(key: Ed25519PrivateKey, sequence: int, head: str) -> Record:
+def make_checkpoint(key: ed25519.Ed25519PrivateKey, sequence: int, head: str) -> Record:
     """A signed checkpoint of the record `sequence` whose line hashes to `head`."""
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds")
     checkpoint: Record = {
@@ -189,7 +186,7 @@ class CheckpointSchedule:
 
     def __init__(
         self,
-        key: str | Path | Ed25519PrivateKey,
+        key: str | Path | ed25519.Ed25519PrivateKey,
         every: int | None = DEFAULT_CHECKPOINT_EVERY,
         seconds: float | None = None,
     ) -> None:
@@ -197,7 +194,9 @@ class CheckpointSchedule:
             raise ValueError(f"checkpoint_every must be at least 1, not {every}")
         if seconds is not None and not seconds > 0:
             raise ValueError(f"checkpoint_seconds must be more than 0, not {seconds}")
-        self.key = key if isinstance(key, Ed25519PrivateKey) else load_private_key(Path(key))
+        self.key = (
+            key if isinstance(key, ed25519.Ed25519PrivateKey) else load_private_key(Path(key))
+        )
         self.every, self.seconds = every, seconds
         self._appended = 0
         self._since = time.monotonic()
@@ -254,7 +253,7 @@ class CheckpointCheck:
         }
 
 
-def verify_checkpoints(store: Store, public: Ed25519PublicKey) -> CheckpointCheck:
+def verify_checkpoints(store: Store, public: ed25519.Ed25519PublicKey) -> CheckpointCheck:
     """Check every checkpoint of `store`: its signature by `public`, and that the record
     it signs is still the line it signed. A store with no checkpoint at all is a problem:
     a rewrite could have removed them."""
@@ -284,7 +283,7 @@ def verify_checkpoints(store: Store, public: Ed25519PublicKey) -> CheckpointChec
 def _checkpoint_problem(
     checkpoint: Record,
     where: str,
-    public: Ed25519PublicKey,
+    public: ed25519.Ed25519PublicKey,
     expected_key: str,
     heads: dict[int, tuple[int, str, str | None]],
 ) -> LogProblem | None:
@@ -308,11 +307,17 @@ def _checkpoint_problem(
     return None
 
 
-def _signed(public: Ed25519PublicKey, checkpoint: Record) -> bool:
+def _signed(public: ed25519.Ed25519PublicKey, checkpoint: Record) -> bool:
     try:
         signature = base64.b64decode(str(checkpoint.get("signature", "")), validate=True)
         public.verify(signature, _signed_part(checkpoint))
-    except (InvalidSignature, ValueError, TypeError, UnicodeEncodeError, RecursionError):
+    except (
+        crypto_errors.InvalidSignature,
+        ValueError,
+        TypeError,
+        UnicodeEncodeError,
+        RecursionError,
+    ):
         return False
     return True
 

@@ -32,8 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
+from ..files.crypto_on_demand import ed25519
 from ..results.cds_cards import card_uuid
 from ..runtime.shipment import ShipmentError
 from . import chain as auditchain
@@ -115,7 +114,7 @@ class AuditLog:
         self,
         path: str | Path | Store,
         *,
-        checkpoint_key: str | Path | Ed25519PrivateKey | None = None,
+        checkpoint_key: str | Path | ed25519.Ed25519PrivateKey | None = None,
         checkpoint_every: int | None = DEFAULT_CHECKPOINT_EVERY,
         checkpoint_seconds: float | None = None,
         hash_key: bytes | None = None,
@@ -238,7 +237,7 @@ class AuditLog:
         self._schedule.checkpointed()
         return checkpoint
 
-    def checkpoint(self, key: str | Path | Ed25519PrivateKey | None = None) -> Record:
+    def checkpoint(self, key: str | Path | ed25519.Ed25519PrivateKey | None = None) -> Record:
         """Sign a checkpoint of the log's last record now, with `key` or the writer's
         `checkpoint_key`, and append it to the store's checkpoints; returns it.
 
@@ -275,10 +274,12 @@ class AuditLog:
             return None
         return self.checkpoint()
 
-    def verify_checkpoints(self, public_key: str | Path | Ed25519PublicKey) -> CheckpointCheck:
+    def verify_checkpoints(
+        self, public_key: str | Path | ed25519.Ed25519PublicKey
+    ) -> CheckpointCheck:
         """Check every checkpoint of the log with `public_key` (or the path of
         `audit.pub`): each signature, and that each signed record is still as signed."""
-        if not isinstance(public_key, Ed25519PublicKey):
+        if not isinstance(public_key, ed25519.Ed25519PublicKey):
             public_key = load_public_key(Path(public_key))
         return verify_checkpoints(self.store, public_key)
 

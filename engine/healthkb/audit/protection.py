@@ -31,11 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
-
 from ..content.personal_data import Action, Generalise, action_name, attribute_actions
+from ..files.crypto_on_demand import crypto_errors, hpke, x25519
 from ..files.x25519_keys import hash_key_id, sealing_key_from_pem, sealing_key_id
 from .chain import AuditLogError, Record, canonical
 
@@ -179,8 +176,8 @@ def _seal(values: dict[str, Any], policy: Policy, record_id: str) -> dict[str, s
     }
 
 
-def _suite() -> Suite:
-    return Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_128_GCM)
+def _suite() -> hpke.Suite:
+    return hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
 
 
 @dataclass(frozen=True)
@@ -193,7 +190,7 @@ class Restored:
     `generalised`, `encrypted (no key)`, `encrypted (another key)`)."""
 
 
-def restore_profile(record: Record, private_key: X25519PrivateKey | None) -> Restored:
+def restore_profile(record: Record, private_key: x25519.X25519PrivateKey | None) -> Restored:
     """The profile a record was evaluated with: as stored, encrypted values opened with
     `private_key` where it is the key they were sealed to."""
     profile = record["profile"]
@@ -220,7 +217,7 @@ def restore_profile(record: Record, private_key: X25519PrivateKey | None) -> Res
 
 
 def _open(
-    summary: dict[str, Any], private_key: X25519PrivateKey | None, record_id: str
+    summary: dict[str, Any], private_key: x25519.X25519PrivateKey | None, record_id: str
 ) -> tuple[dict[str, Any], str]:
     sealed = summary.get("sealed")
     if not isinstance(sealed, dict):
@@ -232,7 +229,7 @@ def _open(
     try:
         data = base64.b64decode(str(sealed.get("data")), validate=True)
         clear = _suite().decrypt(data, private_key, info=_INFO + record_id.encode())
-    except (ValueError, InvalidTag):
+    except (ValueError, crypto_errors.InvalidTag):
         return {}, "encrypted (cannot be opened: damaged)"
     opened: dict[str, Any] = json.loads(clear)
     return opened, ""

@@ -15,9 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
 from ..errors import HealthKBError, Problem, ProfileError
+from ..files.crypto_on_demand import x25519
 from .chain import explain, is_feedback
 from .log import AuditLogError, LogProblem
 from .protection import restore_profile
@@ -176,7 +175,9 @@ def replay_record(
     )
 
 
-def replay(log: AuditLog, kb: Evaluator, private_key: X25519PrivateKey | None = None) -> Replay:
+def replay(
+    log: AuditLog, kb: Evaluator, private_key: x25519.X25519PrivateKey | None = None
+) -> Replay:
     """Evaluate every record of `log` again with `kb`; list the records that differ.
 
     A record whose personal data was protected is evaluated with its encrypted values

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from ..content.approval_model import Reviewer
 from ..content.loading.kb_content import KBContent
 from ..content.versioning.release_signature import canonical
 from ..errors import HealthKBError, Problem
+from ..files.crypto_on_demand import ed25519
 from ..files.ed25519_keys import key_id, public_key_from_pem, sign, signature_holds
 
 APPROVALS_FOLDER = "kb/approvals"
@@ -61,7 +60,7 @@ def candidate(content: KBContent) -> dict[str, Any]:
     }
 
 
-def approve(content: KBContent, key: Ed25519PrivateKey) -> tuple[Path, Reviewer]:
+def approve(content: KBContent, key: ed25519.Ed25519PrivateKey) -> tuple[Path, Reviewer]:
     """Sign the candidate with a reviewer's key; write and return the approval file."""
     policy = content.manifest.approvals
     if policy is None or not policy.reviewers:

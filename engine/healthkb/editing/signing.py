@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from ..content.loading.loader import read_content
 from ..content.versioning.release_signature import sign_release
+from ..files.crypto_on_demand import ed25519
 
 
-def sign_released(root: Path, key: Ed25519PrivateKey) -> Path:
+def sign_released(root: Path, key: ed25519.Ed25519PrivateKey) -> Path:
     """Sign the KB under `root` as it is now (just released); return the signature file."""
     content = read_content(root)
     return sign_release(root, key, content.manifest.id, content.version, content.digest)

@@ -11,11 +11,8 @@ import base64
 import hashlib
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
 from ..errors import HealthKBError
+from .crypto_on_demand import crypto_errors, ed25519, serialization
 from .regular_file import FileTooLarge, NotRegularFile, read_regular
 
 MAX_KEY_BYTES = 64 * 1024
@@ -25,22 +22,22 @@ class KeyFileError(HealthKBError):
     """A key file that cannot be used: unreadable, not PEM, not Ed25519, the wrong half."""
 
 
-def read_private_key(path: str | Path) -> Ed25519PrivateKey:
+def read_private_key(path: str | Path) -> ed25519.Ed25519PrivateKey:
     """The Ed25519 private key in a PEM file."""
     data = read_key_file(Path(path))
     try:
         key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except (ValueError, TypeError, crypto_errors.UnsupportedAlgorithm):
         raise KeyFileError(
             f"{path}: not an unencrypted PEM private key (make a key pair with "
             "`healthkb audit keygen --out DIR` and give its .key file)"
         ) from None
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise KeyFileError(f"{path}: not an Ed25519 private key (make one: audit keygen)")
     return key
 
 
-def read_public_key(path: str | Path) -> Ed25519PublicKey:
+def read_public_key(path: str | Path) -> ed25519.Ed25519PublicKey:
     """The Ed25519 public key in a PEM file."""
     data = read_key_file(Path(path))
     if b"PRIVATE KEY-----" in data:
@@ -51,42 +48,42 @@ def read_public_key(path: str | Path) -> Ed25519PublicKey:
     return public_key_from_pem(data, str(path))
 
 
-def public_key_from_pem(data: bytes, where: str) -> Ed25519PublicKey:
+def public_key_from_pem(data: bytes, where: str) -> ed25519.Ed25519PublicKey:
     """An Ed25519 public key from PEM text (a file's, or one written in kb.yaml)."""
     try:
         key = serialization.load_pem_public_key(data)
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, crypto_errors.UnsupportedAlgorithm):
         raise KeyFileError(f"{where}: not a PEM public key") from None
-    if not isinstance(key, Ed25519PublicKey):
+    if not isinstance(key, ed25519.Ed25519PublicKey):
         raise KeyFileError(f"{where}: not an Ed25519 public key (make one: audit keygen)")
     return key
 
 
-def public_pem(key: Ed25519PublicKey) -> str:
+def public_pem(key: ed25519.Ed25519PublicKey) -> str:
     """The PEM text of a public key."""
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode("ascii")
 
 
-def key_id(public: Ed25519PublicKey) -> str:
+def key_id(public: ed25519.Ed25519PublicKey) -> str:
     """The name of a public key: the sha256 of its 32 raw bytes."""
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def sign(key: Ed25519PrivateKey, message: bytes) -> str:
+def sign(key: ed25519.Ed25519PrivateKey, message: bytes) -> str:
     """The signature of `message`, base64."""
     return base64.b64encode(key.sign(message)).decode("ascii")
 
 
-def signature_holds(public: Ed25519PublicKey, signature: object, message: bytes) -> bool:
+def signature_holds(public: ed25519.Ed25519PublicKey, signature: object, message: bytes) -> bool:
     """Whether `signature` (base64 text) is `public`'s signature of `message`."""
     if not isinstance(signature, str):
         return False
     try:
         public.verify(base64.b64decode(signature, validate=True), message)
-    except (InvalidSignature, ValueError):
+    except (crypto_errors.InvalidSignature, ValueError):
         return False
     return True
 

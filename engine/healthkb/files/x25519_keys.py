@@ -12,30 +12,27 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-
+from .crypto_on_demand import crypto_errors, serialization, x25519
 from .ed25519_keys import KeyFileError, read_key_file
 
 _MAKE_ONE = "make a pair with `healthkb audit keygen --kind sealing --out DIR`"
 
 
-def read_sealing_private_key(path: str | Path) -> X25519PrivateKey:
+def read_sealing_private_key(path: str | Path) -> x25519.X25519PrivateKey:
     """The X25519 private key in a PEM file (`auditor.key`)."""
     data = read_key_file(Path(path))
     try:
         key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except (ValueError, TypeError, crypto_errors.UnsupportedAlgorithm):
         raise KeyFileError(
             f"{path}: not an unencrypted PEM private key ({_MAKE_ONE}, give its .key file)"
         ) from None
-    if not isinstance(key, X25519PrivateKey):
+    if not isinstance(key, x25519.X25519PrivateKey):
         raise KeyFileError(f"{path}: not an X25519 private key ({_MAKE_ONE})")
     return key
 
 
-def sealing_key_from_pem(data: bytes, where: str) -> X25519PublicKey:
+def sealing_key_from_pem(data: bytes, where: str) -> x25519.X25519PublicKey:
     """An X25519 public key from PEM text (a file's, or one written in kb.yaml)."""
     if b"PRIVATE KEY-----" in data:
         raise KeyFileError(
@@ -44,16 +41,16 @@ def sealing_key_from_pem(data: bytes, where: str) -> X25519PublicKey:
         )
     try:
         key = serialization.load_pem_public_key(data)
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, crypto_errors.UnsupportedAlgorithm):
         raise KeyFileError(f"{where}: not a PEM public key") from None
-    if not isinstance(key, X25519PublicKey):
+    if not isinstance(key, x25519.X25519PublicKey):
         raise KeyFileError(f"{where}: not an X25519 public key ({_MAKE_ONE})")
     return key
 
 
 def generate_sealing_pem() -> tuple[bytes, bytes]:
     """A new X25519 key pair as PEM: (private, public)."""
-    key = X25519PrivateKey.generate()
+    key = x25519.X25519PrivateKey.generate()
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -63,7 +60,7 @@ def generate_sealing_pem() -> tuple[bytes, bytes]:
     return private, public
 
 
-def sealing_key_id(public: X25519PublicKey) -> str:
+def sealing_key_id(public: x25519.X25519PublicKey) -> str:
     """The name of a public key: the sha256 of its 32 raw bytes."""
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return "sha256:" + hashlib.sha256(raw).hexdigest()

@@ -5,17 +5,45 @@ yields their results in the order the items came, so an input of any length is
 evaluated in the memory of `window` items and their results. `process_pool` starts
 the workers fresh (spawn): a forked copy of a process that runs threads (a server,
 a Dask client, a test runner) may inherit a lock held by one of them and hang.
+
+multiprocessing and concurrent.futures' process pool are imported when a pool is first
+started (`files/on_demand.py`): `healthkb.load()` and `healthkb evaluate` import this
+module but start no worker, and importing them was a twentieth of that start-up.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import fcntl
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import resource_tracker
-from typing import Any, Generic, Protocol, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from ..files.on_demand import OnDemand
+
+
+def _import_multiprocessing() -> ModuleType:
+    import multiprocessing
+    import multiprocessing.resource_tracker
+
+    return multiprocessing
+
+
+def _import_process_pools() -> ModuleType:
+    from concurrent.futures import process
+
+    return process
+
+
+if TYPE_CHECKING:
+    import multiprocessing
+    import multiprocessing.resource_tracker
+    from concurrent.futures import process as process_pools
+else:
+    multiprocessing = OnDemand(_import_multiprocessing)
+    process_pools = OnDemand(_import_process_pools)
 
 T = TypeVar("T")
 R = TypeVar("R", covariant=True)
@@ -42,16 +70,41 @@ def worker_count(workers: Any) -> int:
     return workers
 
 
+PIPE_BYTES = 1 << 20
+"""Room asked for in each pipe between this process and its workers (Linux's default
+limit for a pipe; elsewhere the system's own size stays). A chunk's answers (about
+200 kB for 250 lines of the bundled KB) then go into the pipe in one write. In a 64 kB
+pipe the worker waited for each part to be read, and this process reads with a thread
+that needs the GIL, held meanwhile by the thread answering its own chunk for up to the
+5 ms switch interval: the worker stood still about 13 ms a chunk of 45 (issue 23)."""
+
+
 def process_pool(
     workers: int, initializer: Callable[..., object], initargs: tuple[Any, ...]
-) -> ProcessPoolExecutor:
+) -> process_pools.ProcessPoolExecutor:
     """`workers` fresh processes, each running `initializer(*initargs)` once on start."""
-    return ProcessPoolExecutor(
+    pool = process_pools.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=initializer,
         initargs=initargs,
     )
+    _widen_pipes(pool)
+    return pool
+
+
+def _widen_pipes(pool: process_pools.ProcessPoolExecutor) -> None:
+    """`PIPE_BYTES` of room in the pool's two pipes (its tasks', its results'), where
+    the system allows; the queues are the executor's own attributes, so a Python whose
+    executor has other ones keeps the default pipes."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    for queue in (getattr(pool, "_call_queue", None), getattr(pool, "_result_queue", None)):
+        reader = getattr(queue, "_reader", None)
+        if set_size is None or reader is None:
+            continue
+        # Refused above fs/pipe-max-size, or when this user's pipe pages are used up.
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(reader.fileno(), set_size, PIPE_BYTES)
 
 
 def reap_resource_tracker() -> None:
@@ -67,7 +120,7 @@ def reap_resource_tracker() -> None:
     """
     if multiprocessing.active_children():
         return
-    tracker = resource_tracker._resource_tracker
+    tracker = multiprocessing.resource_tracker._resource_tracker
     if getattr(tracker, "_pid", None) is not None:  # started by this process
         tracker._stop()  # type: ignore[attr-defined]  # private; what 3.13 calls at exit
 

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
 from ...errors import HealthKBError, Problem
+from ...files.crypto_on_demand import ed25519
 from ...files.ed25519_keys import key_id, sign, signature_holds
 
 SIGNATURE_FILE = "kb/release.sig.json"
@@ -83,7 +82,7 @@ def files_digest(files: dict[str, str]) -> str:
 
 
 def sign_release(
-    root: Path, key: Ed25519PrivateKey, kb_id: str, version: str, kb_digest: str
+    root: Path, key: ed25519.Ed25519PrivateKey, kb_id: str, version: str, kb_digest: str
 ) -> Path:
     """Sign every file of the KB under `root`; write and return `kb/release.sig.json`."""
     files, problems = release_files(root)
@@ -117,7 +116,7 @@ class ReleaseCheck:
     problems: list[Problem]
 
 
-def verify_release(root: Path, public: Ed25519PublicKey) -> ReleaseCheck:
+def verify_release(root: Path, public: ed25519.Ed25519PublicKey) -> ReleaseCheck:
     """Every way the files under `root` differ from the release `public` signed; no
     problem when they are exactly the signed files."""
     signed, problem = _read_signature(root, public)
@@ -152,7 +151,9 @@ def _file_problem(name: str, code: str, what: str) -> Problem:
     )
 
 
-def _read_signature(root: Path, public: Ed25519PublicKey) -> tuple[dict[str, Any], Problem | None]:
+def _read_signature(
+    root: Path, public: ed25519.Ed25519PublicKey
+) -> tuple[dict[str, Any], Problem | None]:
     path = root / SIGNATURE_FILE
     try:
         with path.open("rb") as file:
