@@ -19,6 +19,8 @@ from healthkb.content.strict_model import field_docstrings
 NOT_FOR_EVALUATING = [
     "z3",
     "cryptography",
+    "multiprocessing",
+    "concurrent.futures.process",
     "psycopg",
     "pyarrow",
     "ruamel.yaml",

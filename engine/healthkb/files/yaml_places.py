@@ -50,7 +50,11 @@ class PlaceTree(Mapping[PathKey, Place]):
         found = place
         marks = self._root
         for step in path:
-            entry = _step(marks, step)
+            entry: Entry | None = None
+            if type(marks) is dict:
+                entry = marks.get(step) if isinstance(step, str) else None
+            elif isinstance(marks, list) and isinstance(step, int) and 0 <= step < len(marks):
+                entry = marks[step]
             if entry is None:
                 return None if exact else found
             line, column, marks = entry
@@ -70,15 +74,6 @@ class PlaceTree(Mapping[PathKey, Place]):
 
     def __len__(self) -> int:
         return len(self._flattened())
-
-
-def _step(marks: Marks, step: object) -> Entry | None:
-    entry: Entry | None = None
-    if isinstance(marks, dict):
-        entry = marks.get(step) if isinstance(step, str) else None
-    elif isinstance(marks, list) and isinstance(step, int) and 0 <= step < len(marks):
-        entry = marks[step]
-    return entry
 
 
 def _flatten(marks: Marks, path: PathKey, flat: dict[PathKey, Place]) -> None:

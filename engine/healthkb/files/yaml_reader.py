@@ -74,9 +74,10 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class _TagsOnce(yaml.resolver.Resolver):
     """Works out the tag of a plain scalar once per text of a file, not once per value.
 
-    PyYAML's resolver tries the implicit tags' patterns on every plain scalar (a tenth
-    of reading a KB). What it finds depends on the text alone (healthkb adds no path
-    resolvers), and a KB repeats its texts: fact names, `true`, `1`, `high`.
+    PyYAML's resolver tries the implicit tags' patterns on every plain scalar, and asks
+    on every node whether a path resolver applies (a tenth of reading a KB). healthkb
+    adds no path resolvers, so a tag depends on the text alone, and a KB repeats its
+    texts: fact names, `true`, `1`, `high`.
     """
 
     def __init__(self, stream: str) -> None:
@@ -92,6 +93,12 @@ class _TagsOnce(yaml.resolver.Resolver):
             return tag
         resolved: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         return resolved
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """Nothing to follow: there are no path resolvers (PyYAML's own returns then)."""
+
+    def ascend_resolver(self) -> None:
+        """Nothing to follow, as in `descend_resolver`."""
 
 
 def _tags_once(loader: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
@@ -224,7 +231,9 @@ def _compose(text: str, display_name: str) -> tuple[Node | None, yaml.SafeLoader
         raise KBError([bad_character(text, display_name)])
     try:
         # The pure-Python loader checks every character as it is created.
-        loader = _TAGS_ONCE.get(_Loader, _Loader)(text)
+        # (Were a path resolver ever added to PyYAML's, a tag would depend on the path.)
+        quick = _TAGS_ONCE.get(_Loader, _Loader) if not _Loader.yaml_path_resolvers else _Loader
+        loader = quick(text)
     except yaml.reader.ReaderError:
         raise KBError([bad_character(text, display_name)]) from None
     try:

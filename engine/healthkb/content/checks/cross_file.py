@@ -95,8 +95,13 @@ def check_citations(
     skipped: their quotes cannot be checked, and "unknown source" would be wrong.
     """
     problems = []
+    # Quotes resolved to one passage by this call: a quote cited again resolves the same
+    # (its source's text is the same), so it is neither searched for nor resolved again.
+    found_once: set[tuple[str, str]] = set()
     for placed in citations:
         citation = placed.item
+        if (citation.source, citation.quote) in found_once:
+            continue
         text = index.texts.get(citation.source)
         if text is None and unloaded.covers(citation.source):
             continue
@@ -136,6 +141,7 @@ def check_citations(
                 )
             )
         else:
+            found_once.add((citation.source, citation.quote))
             resolved = text.resolve(citation.source, citation.quote, None, spans[0])
             index.resolved.setdefault(
                 (citation.source, citation.quote), with_original(resolved, original, text)

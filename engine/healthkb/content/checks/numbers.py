@@ -47,9 +47,16 @@ def departure_key(comparison: Comparison) -> tuple[str, str, str]:
     return (comparison.fact, comparison.op, repr(comparison.value))
 
 
-def agrees(comparison: Comparison, negated: bool, mention: NumberMention) -> bool:
-    """Whether the words of `mention` state what the comparison tests."""
-    op, numbers = comparison.op, compared_numbers(comparison)
+def agrees(
+    comparison: Comparison,
+    negated: bool,
+    mention: NumberMention,
+    numbers: list[int | float] | None = None,
+) -> bool:
+    """Whether the words of `mention` state what the comparison tests (`numbers`: its
+    `compared_numbers`, when the caller has them)."""
+    op = comparison.op
+    numbers = compared_numbers(comparison) if numbers is None else numbers
     if op == "between":
         return negated or (mention.relation, mention.low, mention.high) == (
             "between",
@@ -85,11 +92,11 @@ def check_numbers(
         numbers = compared_numbers(comparison)
         if not numbers:
             continue
-        if departure_key(comparison) in declared:
+        if declared and departure_key(comparison) in declared:
             used.add(declared[departure_key(comparison)])
             continue
         negated = path.count("not") % 2 == 1
-        if any(agrees(comparison, negated, mention) for mention in mentions):
+        if any(agrees(comparison, negated, mention, numbers) for mention in mentions):
             continue
         problems.append(_departure_problem(rule, comparison, path, numbers, mentions))
     for index, departure in enumerate(item.departures):

@@ -49,13 +49,21 @@ def _stratify(
     derived = set(vocabulary.derived)
     deps = {p.item.id: _dependencies(p.item, dnf[p.item.id], derived) for p in rules}
     producers: dict[str, list[str]] = {}
+    derives: dict[str, set[str]] = {}  # by rule id (a set: stratified only without twins)
     for placed in rules:
         if placed.item.then.derive is not None:
             producers.setdefault(placed.item.then.derive.fact, []).append(placed.item.id)
+            derives.setdefault(placed.item.id, set()).add(placed.item.then.derive.fact)
     strata = {placed.item.id: 0 for placed in rules}
+    # Each fact's stratum (the highest of its producers'), kept until one of its
+    # producers moves: a fact tested by many rules was worked out again for each.
+    fact_strata: dict[str, int] = {}
 
     def fact_stratum(fact: str) -> int:
-        return max((strata[r] for r in producers.get(fact, [])), default=0)
+        level = fact_strata.get(fact)
+        if level is None:
+            level = fact_strata[fact] = max((strata[r] for r in producers.get(fact, [])), default=0)
+        return level
 
     for _ in range(len(rules) + 1):
         changed = False
@@ -65,6 +73,8 @@ def _stratify(
             )
             if level != strata[rule_id]:
                 strata[rule_id] = level
+                for fact in derives.get(rule_id, ()):
+                    fact_strata.pop(fact, None)
                 changed = True
         if not changed:
             return strata, []
