@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
 
-from ..runtime.engine import Firing, Trace
+from ..runtime.engine import Firing, FiringRecord, Trace
 
 _Rank = tuple[int, str, int]  # depth, rule id, conjunction: a firing's rank before its facts
 
@@ -28,9 +28,9 @@ class Proofs:
     facts: dict[int, Firing]
     conclusions: dict[str, Firing]
     canonical: dict[int, str]  # fact index -> canonical text, stable across runs
-    reaching: dict[str, list[tuple[_Rank, Firing]]] = field(default_factory=dict)
+    reaching: dict[str, list[tuple[_Rank, FiringRecord]]] = field(default_factory=dict)
     """Every firing that reached each conclusion, with its rank, in firing order (kept
-    by `choose_proofs(..., others=True)`, for `also`)."""
+    by `choose_proofs(..., others=True)`, for `also`; plain tuples: see `FiringRecord`)."""
 
     def key(self, firing: Firing) -> tuple[str, int, tuple[str, ...]]:
         return firing.rule_id, firing.conjunction, tuple(self.canonical[i] for _, i in firing.bound)
@@ -50,10 +50,13 @@ class Proofs:
             # A stable sort: on a tie the earlier firing comes first, as `choose_proofs`
             # kept it, so the first is the conclusion's proof.
             ranked = sorted(reaching, key=lambda c: (c[0], _bound_text(c[1], canonical)))
-            first = ranked[0][1]
+            kept = [ranked[0][1]]
             for _, firing in ranked[1:]:
-                if _distinct(firing, first, also.get(conclusion_id)):
-                    also.setdefault(conclusion_id, []).append(firing)
+                # A rule may fire twice on the same facts: one derivation.
+                if all(firing[:3] != other[:3] for other in kept):
+                    kept.append(firing)
+            if len(kept) > 1:
+                also[conclusion_id] = [Firing._make(firing) for firing in kept[1:]]
         return also
 
 
@@ -73,25 +76,25 @@ def choose_proofs(trace: Trace, *, others: bool = True) -> Proofs:
     """
     canonical = {fact.index: fact.canonical for fact in trace.facts}
     depth = _depths(trace)
-    facts: dict[int, tuple[_Rank, Firing]] = {}
-    least: dict[str, tuple[_Rank, Firing]] = {}
-    reaching: dict[str, list[tuple[_Rank, Firing]]] = {}
-    for firing in trace.firings:
-        bound = firing.bound
+    facts: dict[int, tuple[_Rank, FiringRecord]] = {}
+    least: dict[str, tuple[_Rank, FiringRecord]] = {}
+    reaching: dict[str, list[tuple[_Rank, FiringRecord]]] = {}
+    for firing in trace.records:
+        rule_id, conjunction, bound, conclusion, derived = firing
         if len(bound) == 1:
             firing_depth = depth.get(bound[0][1], NEVER)
         else:
             firing_depth = max([depth.get(i, NEVER) for _, i in bound], default=0)
-        rank = (firing_depth, firing.rule_id, firing.conjunction)
-        if firing.derived is not None:
-            _keep_least(facts, firing.derived, rank, firing, canonical)
-        if firing.conclusion is not None:
-            _keep_least(least, firing.conclusion, rank, firing, canonical)
+        rank = (firing_depth, rule_id, conjunction)
+        if derived is not None:
+            _keep_least(facts, derived, rank, firing, canonical)
+        if conclusion is not None:
+            _keep_least(least, conclusion, rank, firing, canonical)
             if others:
-                reaching.setdefault(firing.conclusion, []).append((rank, firing))
+                reaching.setdefault(conclusion, []).append((rank, firing))
     return Proofs(
-        {index: chosen for index, (_, chosen) in facts.items()},
-        {conclusion_id: chosen for conclusion_id, (_, chosen) in least.items()},
+        {index: Firing._make(chosen) for index, (_, chosen) in facts.items()},
+        {conclusion_id: Firing._make(chosen) for conclusion_id, (_, chosen) in least.items()},
         canonical,
         reaching,
     )
@@ -107,7 +110,9 @@ def _depths(trace: Trace) -> dict[int, int]:
     """
     depth = {fact.index: 0 for fact in trace.facts if fact.origin != "derived"}
     deriving = [
-        (f.derived, [i for _, i in f.bound]) for f in trace.firings if f.derived is not None
+        (derived, [i for _, i in bound])
+        for _, _, bound, _, derived in trace.records
+        if derived is not None
     ]
     changed = True
     while changed:
@@ -128,18 +133,18 @@ def _depths(trace: Trace) -> dict[int, int]:
     return depth
 
 
-def _bound_text(firing: Firing, canonical: dict[int, str]) -> tuple[str, ...]:
-    return tuple(canonical[i] for _, i in firing.bound)
+def _bound_text(firing: FiringRecord, canonical: dict[int, str]) -> tuple[str, ...]:
+    return tuple(canonical[i] for _, i in firing[2])
 
 
 _T = TypeVar("_T")
 
 
 def _keep_least(
-    chosen: dict[_T, tuple[_Rank, Firing]],
+    chosen: dict[_T, tuple[_Rank, FiringRecord]],
     target: _T,
     rank: _Rank,
-    firing: Firing,
+    firing: FiringRecord,
     canonical: dict[int, str],
 ) -> None:
     """Keep `firing` for `target` if it ranks before the one kept so far (the earlier
@@ -151,11 +156,3 @@ def _keep_least(
         better = known is None or rank < known[0]
     if better:
         chosen[target] = (rank, firing)
-
-
-def _distinct(firing: Firing, first: Firing, others: list[Firing] | None) -> bool:
-    """Whether a firing is another derivation than those kept (a rule may fire twice on
-    the same facts)."""
-    key = (firing.rule_id, firing.conjunction, firing.bound)
-    kept = [first, *(others or [])]
-    return all((f.rule_id, f.conjunction, f.bound) != key for f in kept)

@@ -72,10 +72,27 @@ class _Action(NamedTuple):
     derive: tuple[str, dict[str, Any], str] | None  # type, values and identity of the fact
 
 
+FiringRecord = tuple[str, int, tuple[tuple[str, int], ...], str | None, int | None]
+"""A firing as a trace records it: `Firing`'s fields, in order, in a plain tuple.
+
+Python's garbage collector stops tracking a plain tuple of plain values (strings,
+numbers, such tuples) the first time it looks at it, but tracks a named tuple for as
+long as it lives. A result on a large KB keeps thousands of firings (and the ranks of
+those that reached a conclusion, `Proofs.reaching`); as named tuples they made the
+collector's full passes, over every object of the process and of the loaded KB, come
+once every few dozen results kept (`docs/performance.md`)."""
+
+
 @dataclass
 class Trace:
     facts: list[FactRecord] = field(default_factory=list)
-    firings: list[Firing] = field(default_factory=list)
+    records: list[FiringRecord] = field(default_factory=list)
+    """Every firing, in the order they fired."""
+
+    @property
+    def firings(self) -> list[Firing]:
+        """Every firing, in the order they fired (made when asked: see `FiringRecord`)."""
+        return [Firing._make(record) for record in self.records]
 
 
 @dataclass
@@ -172,7 +189,7 @@ class Engine:
 
     def _drain(self, session: _Session, max_steps: int) -> None:
         """Assert the queued facts, first in first out, until no rule derives a new one."""
-        firings = session.trace.firings
+        firings = session.trace.records
         routes = self._plan.routes
         while session.pending:
             fact = session.pending.popleft()
@@ -182,7 +199,7 @@ class Engine:
             if len(firings) > max_steps:
                 raise EvaluationError(
                     f"evaluation stopped: more than {max_steps} rule firings (a runaway chain?); "
-                    f"most recent rules: {', '.join(f.rule_id for f in firings[-5:])}"
+                    f"most recent rules: {', '.join(rule_id for rule_id, *_ in firings[-5:])}"
                 )
 
     def _fact_text(self, fact: FactRecord, sid: str) -> str:
@@ -262,7 +279,7 @@ class Engine:
             if derived is None:  # each derived fact gets values of its own, as results hold them
                 derived = self._add_fact(session, fact_type, dict(values), "derived", key)
         firing = (action.rule_id, action.conjunction, bound, action.conclusion, derived)
-        session.trace.firings.append(_new_firing(Firing, firing))
+        session.trace.records.append(firing)
 
 
 def _action(
@@ -289,9 +306,6 @@ def _action(
 # The index of each fact an action names: its id, written last but for its session
 # (`_fact_text`); gates' ids (`gate<stratum>`) do not match.
 _FACT_INDEX = re.compile(r'"id":"f(\d+)","sid":"')
-# A firing without the Python-level `__new__` of a named tuple (a third of its cost):
-# `Firing`'s fields are given in order, all of them.
-_new_firing = tuple.__new__
 # durable_rules' answers to an assertion or retraction that left nothing to do: no rule
 # of the ruleset can use the fact (1), or it was asserted already (2); and the answer
 # that names no session state (3).

@@ -4,20 +4,50 @@
 yields their results in the order the items came, so an input of any length is
 evaluated in the memory of `window` items and their results. `process_pool` starts
 the workers fresh (spawn): a forked copy of a process that runs threads (a server,
-a Dask client, a test runner) may inherit a lock held by one of them and hang.
+a Dask client, a test runner) may inherit a lock held by one of them and hang, and a
+forked worker would hold whatever descriptors this process has open (an output's lock).
+Its pipes have room for a chunk's answers in one write (`PIPE_BYTES`), and
+`reap_resource_tracker` lets a command end with no helper process left behind.
+
+multiprocessing and concurrent.futures' process pool are imported when a pool is first
+started (`files/on_demand.py`): `healthkb.load()` and `healthkb evaluate` import this
+module but start no worker, and importing them was a twentieth of that start-up.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import multiprocessing
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import resource_tracker
-from typing import Any, Generic, Protocol, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from ..files.on_demand import OnDemand
+
+
+def _import_multiprocessing() -> ModuleType:
+    import multiprocessing
+    import multiprocessing.resource_tracker
+
+    return multiprocessing
+
+
+def _import_process_pools() -> ModuleType:
+    from concurrent.futures import process
+
+    return process
+
+
+if TYPE_CHECKING:
+    import multiprocessing
+    import multiprocessing.resource_tracker
+    from concurrent.futures import process as process_pools
+else:
+    multiprocessing = OnDemand(_import_multiprocessing)
+    process_pools = OnDemand(_import_process_pools)
 
 T = TypeVar("T")
 R = TypeVar("R", covariant=True)
@@ -55,9 +85,9 @@ that needs the GIL, held meanwhile by the thread answering its own chunk for up 
 
 def process_pool(
     workers: int, initializer: Callable[..., object], initargs: tuple[Any, ...]
-) -> ProcessPoolExecutor:
+) -> process_pools.ProcessPoolExecutor:
     """`workers` fresh processes, each running `initializer(*initargs)` once on start."""
-    pool = ProcessPoolExecutor(
+    pool = process_pools.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=initializer,
@@ -67,7 +97,7 @@ def process_pool(
     return pool
 
 
-def _widen_pipes(pool: ProcessPoolExecutor) -> None:
+def _widen_pipes(pool: process_pools.ProcessPoolExecutor) -> None:
     """`PIPE_BYTES` of room in the pool's two pipes (its tasks', its results'), where
     the system allows; the queues are the executor's own attributes, so a Python whose
     executor has other ones keeps the default pipes."""
@@ -92,9 +122,11 @@ def reap_resource_tracker() -> None:
     Stopped while a pool's worker runs, it would unlink the named semaphores the
     pool's queues need, so it is left alone then; the next pool starts it again.
     """
+    if "multiprocessing.resource_tracker" not in sys.modules:
+        return  # no pool was started (and multiprocessing is not imported for this)
     if multiprocessing.active_children():
         return
-    tracker = resource_tracker._resource_tracker
+    tracker = multiprocessing.resource_tracker._resource_tracker
     if getattr(tracker, "_pid", None) is not None:  # started by this process
         tracker._stop()  # type: ignore[attr-defined]  # private; what 3.13 calls at exit
 
