@@ -87,5 +87,10 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+# What the import made is alive and stays so: moved to the oldest generation at once
+# (freeze, then unfreeze), as if it had survived the collections it would have met, the
+# first young collection does not scan it all. Nothing is held back from collection.
+_gc.freeze()
+_gc.unfreeze()
 if _collecting:
     _gc.enable()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.benchmarks import audit_store, peer, robustness
+from tests.benchmarks import audit_store, batch, peer, robustness
 from tests.benchmarks.generated_kb import group_profile, write_generated_kb
 from tests.benchmarks.run import main, run
 from tests.benchmarks.service import run as run_service
@@ -102,3 +102,12 @@ def test_a_small_audit_store_benchmark_answers_every_question(
     assert figures["list --input-id person-N"] == 1
     assert figures["list --since DAY --until DAY+1"] == 2
     assert log.verify().ok
+
+
+def test_the_batch_commands_in_turn_report_every_part_and_the_idle_speed_up() -> None:
+    figures = batch.commands_in_turn(300, rounds=1)  # raises if 1 and 2 workers differ
+    text = "\n".join(batch.render_commands(figures))
+    for part in ("1 worker", "2 workers", "start-up", "start-up and a worker"):
+        assert f"  {part} " in text and len(figures.cpu[part]) == 1
+    assert "a worker's start-up: " in text
+    assert "on an idle 2-core machine by the CPU of the parts" in text

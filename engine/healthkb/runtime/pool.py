@@ -4,7 +4,10 @@
 yields their results in the order the items came, so an input of any length is
 evaluated in the memory of `window` items and their results. `process_pool` starts
 the workers fresh (spawn): a forked copy of a process that runs threads (a server,
-a Dask client, a test runner) may inherit a lock held by one of them and hang.
+a Dask client, a test runner) may inherit a lock held by one of them and hang, and a
+forked worker would hold whatever descriptors this process has open (an output's lock).
+Its pipes have room for a chunk's answers in one write (`PIPE_BYTES`), and
+`reap_resource_tracker` lets a command end with no helper process left behind.
 
 multiprocessing and concurrent.futures' process pool are imported when a pool is first
 started (`files/on_demand.py`): `healthkb.load()` and `healthkb evaluate` import this
@@ -16,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
@@ -118,6 +122,8 @@ def reap_resource_tracker() -> None:
     Stopped while a pool's worker runs, it would unlink the named semaphores the
     pool's queues need, so it is left alone then; the next pool starts it again.
     """
+    if "multiprocessing.resource_tracker" not in sys.modules:
+        return  # no pool was started (and multiprocessing is not imported for this)
     if multiprocessing.active_children():
         return
     tracker = multiprocessing.resource_tracker._resource_tracker
