@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ...errors import Problem, did_you_mean, shown
+from ...files.yaml_reader import PathKey
 from ..diagnostics.unloaded_items import NOTHING_UNLOADED, Unloaded
 from ..located_items import Placed
 from ..logic import walk_comparisons
@@ -344,19 +345,21 @@ def check_rule_references(
     unloaded: Unloaded = NOTHING_UNLOADED,
     declared: VocabularyPlaces = NO_PLACES,
     facts: dict[str, FactType] | None = None,
+    walked: list[tuple[Comparison, PathKey]] | None = None,
 ) -> list[Problem]:
     """Conditions name declared facts and attributes with fitting operators and values.
 
     A conclusion in `unloaded` (its file failed to load, with its own problems) is not
-    reported as undeclared. `facts` is `all_facts(vocabulary)`, for a caller checking
-    many rules (made once, not once per rule).
+    reported as undeclared. For a caller checking many rules: `facts` is
+    `all_facts(vocabulary)` (made once, not once per rule) and `walked` the rule's
+    `walk_comparisons(when, ("when",))`.
     """
     problems = []
     facts = all_facts(vocabulary) if facts is None else facts
-    for comparison, path in walk_comparisons(rule.item.when, (*rule.path, "when")):
-        problems += check_comparison(
-            comparison, rule.child(comparison, *path[len(rule.path) :]), facts, declared
-        )
+    if walked is None:
+        walked = list(walk_comparisons(rule.item.when, ("when",)))
+    for comparison, path in walked:
+        problems += check_comparison(comparison, rule.child(comparison, *path), facts, declared)
     return problems + check_then(
         rule.child(rule.item.then, "then"), vocabulary, conclusions, unloaded
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import Problem, shown
+from ...files.yaml_reader import PathKey
 from ..located_items import Placed
 from ..logic import walk_comparisons
 from ..number_words import NumberMention, numbers_in
@@ -70,13 +71,16 @@ def agrees(
 
 
 def check_numbers(
-    rule: Placed[Rule], read: dict[str, list[NumberMention]] | None = None
+    rule: Placed[Rule],
+    read: dict[str, list[NumberMention]] | None = None,
+    walked: list[tuple[Comparison, PathKey]] | None = None,
 ) -> list[Problem]:
     """Each compared number found in the quotes or title, with the comparison they state.
 
     `read` keeps the numbers of each text already read, for a caller that checks many
     rules: a passage quoted by many rules is read once (the regular expressions are most
-    of this check's time).
+    of this check's time). `walked`: the rule's `walk_comparisons(when, ("when",))`,
+    when the caller has it.
     """
     item = rule.item
     texts = [item.title, *(citation.quote for citation in item.because)]
@@ -88,7 +92,9 @@ def check_numbers(
     declared = {departure_key(d): i for i, d in enumerate(item.departures)}
     used: set[int] = set()
     problems = []
-    for comparison, path in walk_comparisons(item.when, ("when",)):
+    if walked is None:
+        walked = list(walk_comparisons(item.when, ("when",)))
+    for comparison, path in walked:
         numbers = compared_numbers(comparison)
         if not numbers:
             continue

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ...errors import Problem
+from ...files.yaml_reader import PathKey
 from ..checks import cross_file, declarations
 from ..checks.certainty import check_certainty
 from ..checks.certainty_paths import Derivations, check_certainty_along_proof
@@ -22,15 +23,18 @@ from ..fhir_mapping import check_fhir_mapping
 from ..languages.originals import check_original, original_texts
 from ..languages.translation_checks import check_languages, check_translation
 from ..located_items import Placed
-from ..logic import Conjunction, TooComplex, to_dnf
+from ..logic import Conjunction, TooComplex, to_dnf, walk_comparisons
 from ..number_words import NumberMention
-from ..rule_model import Rule
+from ..rule_model import Comparison, Rule
 from ..silence_model import Silence
 from ..sources import SourceText
 from ..versioning import items as versioned
 from ..versioning.lock import check_versions
 from ..versioning.lock_seal import check_seal
 from .reading import ReadFiles
+
+# A rule's comparisons with their paths below it (`walk_comparisons(when, ("when",))`).
+Walked = list[tuple[Comparison, PathKey]]
 
 
 @dataclass
@@ -69,8 +73,11 @@ def check_files(read: ReadFiles) -> Checked:
     ]
     checked.problems += [p for p in translation_problems if p.code != "unknown-translated-item"]
     rule_problems = cross_file.duplicate_ids(read.rules, "rule")
+    # Each rule's comparisons with their paths, walked once for the three checks that go
+    # through them all (the names they use, their references, their numbers).
+    walks = [list(walk_comparisons(rule.item.when, ("when",))) for rule in read.rules]
     if read.vocabulary is not None:
-        rule_problems += _rule_logic(read, checked)
+        rule_problems += _rule_logic(read, checked, walks)
         # Which rules can fire, and in which stratum, depends only on the rules and the
         # vocabulary: it is meaningful once every rule was read and names only what is
         # declared. Other problems (a quote, a version, a source file) do not change it,
@@ -86,9 +93,11 @@ def check_files(read: ReadFiles) -> Checked:
     # vocabulary's maximum, say) is not also reported as departing from its quote.
     taken = {(p.file, p.line, p.column) for p in checked.problems}
     numbers_read: dict[str, list[NumberMention]] = {}
-    for rule in read.rules:
+    for rule, walked in zip(read.rules, walks, strict=True):
         checked.departures += [
-            p for p in check_numbers(rule, numbers_read) if (p.file, p.line, p.column) not in taken
+            p
+            for p in check_numbers(rule, numbers_read, walked)
+            if (p.file, p.line, p.column) not in taken
         ]
     return checked
 
@@ -157,7 +166,7 @@ def _ids_used_twice(read: ReadFiles) -> set[tuple[str, str]]:
     return twice
 
 
-def _rule_logic(read: ReadFiles, checked: Checked) -> list[Problem]:
+def _rule_logic(read: ReadFiles, checked: Checked, walks: list[Walked]) -> list[Problem]:
     """What the rules and silences name, and their normal forms (problems of rules)."""
     assert read.vocabulary is not None
     vocabulary = read.vocabulary.item
@@ -171,16 +180,17 @@ def _rule_logic(read: ReadFiles, checked: Checked) -> list[Problem]:
         checked.problems += check_personal_data(policy, vocabulary)
     conclusion_ids = {c.item.id for c in read.conclusions}
     salvaged = read.salvaged
+    # The names the rules use, from their walks (the silences' are walked there).
     declared = VocabularyPlaces.of(
         read.vocabulary,
-        [*read.rules, *read.silences],
-        [c.item for c in salvaged.comparisons],
-        [o.item for o in salvaged.outcomes],
+        read.silences,
+        [c.item for c in salvaged.comparisons] + [c for w in walks for c, _ in w],
+        [o.item for o in salvaged.outcomes] + [r.item.then for r in read.rules],
     )
     facts = cross_file.all_facts(vocabulary)
-    for rule in read.rules:
+    for rule, walked in zip(read.rules, walks, strict=True):
         rule_problems += cross_file.check_rule_references(
-            rule, vocabulary, conclusion_ids, read.broken_conclusions, declared, facts
+            rule, vocabulary, conclusion_ids, read.broken_conclusions, declared, facts, walked
         )
     rule_problems += read.salvaged.check(
         vocabulary, conclusion_ids, read.broken_conclusions, declared

@@ -101,7 +101,11 @@ def _plain(model: BaseModel, exclude: set[str]) -> dict[str, Any]:
 
 
 def rule_item(rule: Rule) -> Versioned:
-    data = _plain(rule, set())
+    # Only the content fields are dumped (none has an alias): a rule's title,
+    # description and departures were dumped and thrown away for every rule.
+    data: dict[str, Any] = rule.model_dump(
+        mode="json", by_alias=True, exclude_defaults=True, include=set(RULE_FIELDS)
+    )
     return Versioned("rule", rule.id, rule.version, {k: data[k] for k in RULE_FIELDS if k in data})
 
 
