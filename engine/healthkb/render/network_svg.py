@@ -31,9 +31,10 @@ def _import_subprocess() -> ModuleType:
 
 
 if TYPE_CHECKING:
-    import subprocess
-
     from ..content.loading.kb_content import KBContent
+
+if TYPE_CHECKING:
+    import subprocess
 else:
     # Imported when a page draws the network: `healthkb evaluate` imports this module
     # (with the explanation pages of `healthkb explain`) and draws nothing (start-up).
