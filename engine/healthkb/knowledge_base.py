@@ -148,8 +148,9 @@ class KnowledgeBase:
         """
         _check_audit(audit)
         content = self._worded(lang)
-        validated = self.validate_profile(profile)
-        return self._evaluate(validated, audit, input_id, content)
+        with collection_paused():
+            validated = self.validate_profile(profile)
+            return self._evaluate(validated, audit, input_id, content)
 
     def evaluate_file(
         self, path: str | Path, *, lang: str | None = None, audit: AuditLog | None = None
@@ -173,8 +174,9 @@ class KnowledgeBase:
         >>> [c.rule_id for c in kb.conclusions_reached({"symptoms": {"physical_discomfort": True}})]
         ['stop_on_discomfort']
         """
-        _, trace = self._run(self.validate_profile(profile))
-        return conclusions_reached(self.content, trace, self.overdue_sources())
+        with collection_paused():
+            _, trace = self._run(self.validate_profile(profile))
+            return conclusions_reached(self.content, trace, self.overdue_sources())
 
     def _run(self, validated: BaseModel) -> tuple[dict[str, Any], Trace]:
         given = validated.model_dump(exclude_none=True)
@@ -288,7 +290,7 @@ def load(
     _checked_max_steps(max_steps)
     if require_signed is not None:
         check_signed(Path(path) if path is not None else bundled_root(), require_signed)
-    with collection_paused():
+    with collection_paused(kept=True):
         content = read_content(path, allow_links_outside=allow_links_outside)
         return KnowledgeBase(content, max_steps=max_steps, today=today)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypeVar
 
 from ..runtime.engine import Firing, FiringRecord, Trace
 
@@ -27,7 +26,7 @@ class Proofs:
 
     facts: dict[int, Firing]
     conclusions: dict[str, Firing]
-    canonical: dict[int, str]  # fact index -> canonical text, stable across runs
+    canonical: list[str]  # each fact's canonical text, by index: stable across runs
     reaching: dict[str, list[tuple[_Rank, FiringRecord]]] = field(default_factory=dict)
     """Every firing that reached each conclusion, with its rank, in firing order (kept
     by `choose_proofs(..., others=True)`, for `also`; plain tuples: see `FiringRecord`)."""
@@ -74,22 +73,32 @@ def choose_proofs(trace: Trace, *, others: bool = True) -> Proofs:
     same rule at the same depth. Only a conclusion's own firings are sorted, to list the
     others in order, and only when they are read (`Proofs.also`).
     """
-    canonical = {fact.index: fact.canonical for fact in trace.facts}
+    canonical = [fact.canonical for fact in trace.facts]  # a fact's index is its place
     depth = _depths(trace)
     facts: dict[int, tuple[_Rank, FiringRecord]] = {}
     least: dict[str, tuple[_Rank, FiringRecord]] = {}
     reaching: dict[str, list[tuple[_Rank, FiringRecord]]] = {}
     for firing in trace.records:
         rule_id, conjunction, bound, conclusion, derived = firing
-        if len(bound) == 1:
-            firing_depth = depth.get(bound[0][1], NEVER)
-        else:
-            firing_depth = max([depth.get(i, NEVER) for _, i in bound], default=0)
-        rank = (firing_depth, rule_id, conjunction)
+        rank = (max([depth[i] for _, i in bound], default=0), rule_id, conjunction)
+        # Kept if it ranks before the one kept so far (the earlier one on a tie, as a
+        # stable sort of every firing would); the bound facts' text only on a tie.
         if derived is not None:
-            _keep_least(facts, derived, rank, firing, canonical)
+            known = facts.get(derived)
+            if (
+                known is None
+                or rank < known[0]
+                or (rank == known[0] and _before(firing, known[1], canonical))
+            ):
+                facts[derived] = (rank, firing)
         if conclusion is not None:
-            _keep_least(least, conclusion, rank, firing, canonical)
+            known = least.get(conclusion)
+            if (
+                known is None
+                or rank < known[0]
+                or (rank == known[0] and _before(firing, known[1], canonical))
+            ):
+                least[conclusion] = (rank, firing)
             if others:
                 reaching.setdefault(conclusion, []).append((rank, firing))
     return Proofs(
@@ -100,59 +109,42 @@ def choose_proofs(trace: Trace, *, others: bool = True) -> Proofs:
     )
 
 
-def _depths(trace: Trace) -> dict[int, int]:
-    """Each fact's depth: 0 for input and background facts, and for a derived fact one
-    more than the deepest fact used by its shallowest derivation.
+def _depths(trace: Trace) -> list[int]:
+    """Each fact's depth, by index: 0 for input and background facts, and for a derived
+    fact one more than the deepest fact used by its shallowest derivation (`NEVER` for
+    a fact no well-founded firing derives).
 
     The firings are walked in the order they fired, so every fact a firing used already
     has a depth when it is met; unless a later derivation lowers a depth some firing
     already used, one walk gives the fixpoint, and only then is it walked again.
     """
-    depth = {fact.index: 0 for fact in trace.facts if fact.origin != "derived"}
+    depth = [NEVER if fact.origin == "derived" else 0 for fact in trace.facts]
     deriving = [
-        (derived, [i for _, i in bound])
-        for _, _, bound, _, derived in trace.records
-        if derived is not None
+        (derived, bound) for _, _, bound, _, derived in trace.records if derived is not None
     ]
     changed = True
     while changed:
         lowered = skipped = added = False
         for derived, bound in deriving:
-            if not all(i in depth for i in bound):
+            used = max([depth[i] for _, i in bound], default=0)
+            if used >= NEVER:
                 skipped = True  # used a fact not derived yet (not on a real trace)
                 continue
-            candidate = 1 + max([depth[i] for i in bound], default=0)
-            known = depth.get(derived)
-            if known is None:
-                depth[derived] = candidate
+            known = depth[derived]
+            if known == NEVER:
+                depth[derived] = used + 1
                 added = True
-            elif candidate < known:
-                depth[derived] = candidate
+            elif used + 1 < known:
+                depth[derived] = used + 1
                 lowered = True
         changed = lowered or (skipped and added)
     return depth
 
 
-def _bound_text(firing: FiringRecord, canonical: dict[int, str]) -> tuple[str, ...]:
+def _bound_text(firing: FiringRecord, canonical: list[str]) -> tuple[str, ...]:
     return tuple(canonical[i] for _, i in firing[2])
 
 
-_T = TypeVar("_T")
-
-
-def _keep_least(
-    chosen: dict[_T, tuple[_Rank, FiringRecord]],
-    target: _T,
-    rank: _Rank,
-    firing: FiringRecord,
-    canonical: dict[int, str],
-) -> None:
-    """Keep `firing` for `target` if it ranks before the one kept so far (the earlier
-    one on a tie, as a stable sort of every firing would)."""
-    known = chosen.get(target)
-    if known is not None and rank == known[0]:
-        better = _bound_text(firing, canonical) < _bound_text(known[1], canonical)
-    else:
-        better = known is None or rank < known[0]
-    if better:
-        chosen[target] = (rank, firing)
+def _before(firing: FiringRecord, other: FiringRecord, canonical: list[str]) -> bool:
+    """Whether `firing` ranks before `other`, a firing of the same rank, by bound facts."""
+    return _bound_text(firing, canonical) < _bound_text(other, canonical)
