@@ -89,8 +89,10 @@ __version__ = "0.1.0"
 
 # What the import made is alive and stays so: moved to the oldest generation at once
 # (freeze, then unfreeze), as if it had survived the collections it would have met, the
-# first young collection does not scan it all. Nothing is held back from collection.
-_gc.freeze()
-_gc.unfreeze()
+# first young collection does not scan it all. Nothing is held back from collection,
+# and nothing is done when the program has frozen objects itself (they stay frozen).
+if _gc.get_freeze_count() == 0:
+    _gc.freeze()
+    _gc.unfreeze()
 if _collecting:
     _gc.enable()

@@ -290,7 +290,7 @@ def load(
     _checked_max_steps(max_steps)
     if require_signed is not None:
         check_signed(Path(path) if path is not None else bundled_root(), require_signed)
-    with collection_paused():
+    with collection_paused(kept=True):
         content = read_content(path, allow_links_outside=allow_links_outside)
         return KnowledgeBase(content, max_steps=max_steps, today=today)
 

@@ -21,6 +21,7 @@ NOT_FOR_EVALUATING = [
     "cryptography",
     "multiprocessing",
     "concurrent.futures.process",
+    "subprocess",
     "psycopg",
     "pyarrow",
     "ruamel.yaml",
@@ -123,6 +124,18 @@ def test_importing_healthkb_runs_no_collection_and_leaves_the_collector_as_it_wa
     # And what the import made is in the oldest generation: the first young collection
     # after it does not scan it all.
     assert json.loads(run.stdout) == [False, enabled, True]
+
+
+def test_importing_healthkb_keeps_what_a_program_froze_frozen() -> None:
+    code = (
+        "import gc, json\n"
+        "kept = [[n] for n in range(1000)]\n"
+        "gc.freeze()\n"
+        "import healthkb\n"
+        "print(json.dumps(not any(thing is kept for thing in gc.get_objects())))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(run.stdout) is True
 
 
 def test_the_command_hides_what_importing_made_from_the_collector_and_main_does_not() -> None:

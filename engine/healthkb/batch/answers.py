@@ -24,6 +24,7 @@ from ..errors import EvaluationError, Problem, ProfileError, did_you_mean
 from ..files.json_reader import StrictJSONError, strict_loads
 from ..knowledge_base import KnowledgeBase
 from ..results.result import Reached, Result
+from ..runtime.engine import json_encoder
 from .answer_digest import sealed
 from .jsonlines import MAX_LINE_BYTES, Line
 
@@ -227,14 +228,19 @@ def _refusal_line(number: int, refusal: Refused) -> bytes:
     return _json_line(answer)
 
 
+# Made once: `json.dumps` with options builds a new encoder on every call (per line).
+_COMPACT = json_encoder(ensure_ascii=False, separators=(",", ":"))
+_COMPACT_ASCII = json_encoder(separators=(",", ":"))
+
+
 def _json_line(data: dict[str, Any]) -> bytes:
     """The output line of an answer: its compact JSON, sealed with its digest."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = _COMPACT(data)
     try:
         return sealed(text.encode("utf-8"))
     except UnicodeEncodeError:
         # A lone surrogate (`"\ud800"` in an id) is valid JSON but not UTF-8: escaped.
-        return sealed(json.dumps(data, separators=(",", ":")).encode("ascii"))
+        return sealed(_COMPACT_ASCII(data).encode("ascii"))
 
 
 def _refused(

@@ -88,7 +88,10 @@ def parse_json(text: str, display_name: str) -> Located:
 
 
 def _mapping(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+    result = dict(pairs)
+    if len(result) == len(pairs):  # no key twice (a batch line has one object per fact)
+        return result
+    result = {}
     for key, value in pairs:
         if key in result:
             raise StrictJSONError(

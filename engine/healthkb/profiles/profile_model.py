@@ -127,14 +127,19 @@ def validate_profile(
     through `object.__setattr__`) makes an instance nobody checked, and the engine must
     never see a value outside the vocabulary.
     """
-    if isinstance(profile, BaseModel):
+    # `type(...) is dict` first: the usual profile is plain dicts, and `isinstance` with
+    # `BaseModel` or `Mapping` (abstract classes) costs a Python call each, per fact.
+    if type(profile) is not dict and isinstance(profile, BaseModel):
         # warnings=False: a constructed instance may hold a dict where a fact model
         # belongs; validation below reports it, the serializer need not warn first.
         profile = profile.model_dump(exclude_none=True, warnings=False)
-    if isinstance(profile, Mapping):
+    if type(profile) is dict or isinstance(profile, Mapping):
         # Any mapping will do (a MappingProxyType, a frozen dict); pydantic's strict
         # mode takes only dicts, at both levels.
-        profile = {k: dict(v) if isinstance(v, Mapping) else v for k, v in profile.items()}
+        profile = {
+            k: dict(v) if type(v) is dict or isinstance(v, Mapping) else v
+            for k, v in profile.items()
+        }
     else:
         where = located.file if located else "profile"
         if located is not None and profile is None:

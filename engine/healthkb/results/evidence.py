@@ -75,6 +75,7 @@ def _walk(
 ) -> list[str]:
     """The evidence level of each step of a derivation; adds the sources it cites to
     `cited`."""
+    rule_steps, background_steps = content.rule_steps, content.background_steps
     levels: list[str] = []
     pending = [top]
     seen: set[tuple[str, int, tuple[tuple[str, int], ...]]] = set()
@@ -84,26 +85,18 @@ def _walk(
         if key in seen:
             continue
         seen.add(key)
-        levels.append(_rule_level(content, firing.rule_id, cited))
+        sources, level = rule_steps[firing.rule_id]
+        cited |= sources
+        levels.append(level)
         for _, index in firing.bound:
             fact = facts[index]
             if fact.origin == "derived":
                 pending.append(proofs.facts[index])
             elif fact.origin == "background":
-                background = content.vocabulary.background[fact.type].because
-                sources = {c.source for c in background}
+                sources, level = background_steps[fact.type]
                 cited |= sources
-                levels.append(weakest([content.sources[s].evidence for s in sources]))
+                levels.append(level)
     return levels
-
-
-def _rule_level(content: KBContent, rule_id: str, cited: set[str]) -> str:
-    rule = content.rules[rule_id]
-    sources = {c.source for c in rule.because}
-    cited |= sources
-    if rule.evidence is not None:
-        return rule.evidence
-    return weakest([content.sources[s].evidence for s in sources])
 
 
 def provenance(source: Source, *, stale: bool = False) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import re
 import threading
 import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -311,20 +312,47 @@ _FACT_INDEX = re.compile(r'"id":"f(\d+)","sid":"')
 # that names no session state (3).
 _NOTHING_TO_DO = (1, 2)
 _NO_STATE = 3
-# Made once: `json.dumps` with any option builds a new encoder on every call.
-_SORTED = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
-_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def json_encoder(**options: Any) -> Callable[[Any], str]:
+    """What `json.JSONEncoder(**options).encode` does, without what that builds on every
+    call (an encoder object and a closure, more than the encoding of a small fact costs):
+    the standard library's C encoder, made once, called directly. The values encoded
+    here (facts, answers) are never circular, so it does not look for cycles."""
+    made = json.JSONEncoder(**options)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # a Python without the C accelerator
+        return made.encode
+    strings = json.encoder.encode_basestring_ascii if made.ensure_ascii else _encode_basestring
+    encode = make(
+        None,
+        made.default,
+        strings,
+        None,
+        made.key_separator,
+        made.item_separator,
+        made.sort_keys,
+        made.skipkeys,
+        made.allow_nan,
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+_encode_basestring: Callable[[str], str] = json.encoder.encode_basestring
+# Made once (see `json_encoder`).
+_SORTED = json_encoder(sort_keys=True, ensure_ascii=False)
+_COMPACT = json_encoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def canonical_fact(fact_type: str, values: dict[str, Any]) -> str:
     """A fact's identity: equal facts give the same text, whatever their key order."""
-    return f"{fact_type}:{_SORTED.encode(values)}"
+    return f"{fact_type}:{_SORTED(values)}"
 
 
 def to_json(value: Any) -> str:
     """JSON with numbers in positional notation (durable_rules cannot parse `1e-06`)."""
     try:
-        text = _COMPACT.encode(value)
+        text = _COMPACT(value)
     except ValueError:  # NaN or infinity: refused below, in the words it always was
         return _positional_json(value)
     # Walking the values for a float Python writes with an exponent costs more than the

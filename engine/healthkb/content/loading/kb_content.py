@@ -14,11 +14,19 @@ from ..fhir_mapping import FhirMapping
 from ..languages.translation_model import TranslationFile
 from ..logic import Conjunction
 from ..model import Conclusion, Manifest, Source, Vocabulary
+from ..provenance import weakest
 from ..rule_model import Rule
 from ..silence_model import Silence
 from ..versioning import items as versioned
 from ..versioning.bump import Changes, next_version
 from ..versioning.lock import LockFile
+
+
+def _step(
+    sources: set[str], evidence: str | None, known: dict[str, Source]
+) -> tuple[frozenset[str], str]:
+    level = evidence if evidence is not None else weakest([known[s].evidence for s in sources])
+    return frozenset(sources), level
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,24 @@ class KBContent:
             return released
         bump = self.changes.bump
         return released if bump is None else f"{next_version(released, bump)}+dev"
+
+    @cached_property
+    def rule_steps(self) -> dict[str, tuple[frozenset[str], str]]:
+        """Each rule's cited sources and the evidence level of a step by it: the rule's
+        own `evidence:`, or else its weakest source's. Worked out once: every answer's
+        evidence walks the rules of its proofs (results/evidence.py)."""
+        return {
+            rule.id: _step({c.source for c in rule.because}, rule.evidence, self.sources)
+            for rule in self.rules.values()
+        }
+
+    @cached_property
+    def background_steps(self) -> dict[str, tuple[frozenset[str], str]]:
+        """The same for each background fact: its cited sources and their weakest level."""
+        return {
+            name: _step({c.source for c in fact.because}, None, self.sources)
+            for name, fact in self.vocabulary.background.items()
+        }
 
     def versioned_items(self) -> list[versioned.Versioned]:
         """Every versioned item of the KB (see `versioned.py`)."""
