@@ -79,7 +79,8 @@ class Comparison(StrictModel):
 
     @model_validator(mode="after")
     def _exactly_one_operator(self) -> Comparison:
-        given = [op for op in OPERATORS if getattr(self, _attr(op)) is not None]
+        fields = self.__dict__  # every field is there once validated
+        given = [op for op, name in _OPERATOR_FIELDS if fields[name] is not None]
         if len(given) != 1:
             listed = ", ".join(OPERATORS)
             hint = (
@@ -128,6 +129,10 @@ class Comparison(StrictModel):
 
 def _attr(op: str) -> str:
     return "in_" if op == "in" else op
+
+
+# Each operator with the name of its field, in the order the validator reports them.
+_OPERATOR_FIELDS = tuple((op, _attr(op)) for op in OPERATORS)
 
 
 class AllCondition(StrictModel):
