@@ -21,6 +21,7 @@ NOT_FOR_EVALUATING = [
     "cryptography",
     "multiprocessing",
     "concurrent.futures.process",
+    "subprocess",
     "psycopg",
     "pyarrow",
     "ruamel.yaml",

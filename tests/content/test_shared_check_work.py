@@ -4,11 +4,17 @@ operator worked out when it is validated) still reports each rule's own problem.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from conftest import MINI_RULES
+from healthkb.content.checks.stratification import stratify_rules
 from healthkb.content.loading.loader import check_content
-from healthkb.content.rule_model import Comparison
+from healthkb.content.located_items import Placed
+from healthkb.content.logic import to_dnf
+from healthkb.content.model import Vocabulary
+from healthkb.content.rule_model import Comparison, Rule
 from healthkb.editing.kb_validation import check_kb
+from healthkb.files.yaml_reader import Located
 
 # A second rule citing what `rest_when_tired` cites, word for word.
 RESTING = """\
@@ -64,3 +70,52 @@ def test_a_comparison_knows_its_operator_whether_validated_or_constructed() -> N
         for name in ("op", "value", "fact_type", "attribute"):
             assert getattr(validated, name) == getattr(constructed, name), name
         assert validated.model_dump() == Comparison.model_validate(data).model_dump()
+
+
+def _placed_rule(rule_id: str, when: dict[str, Any], then: dict[str, Any]) -> Placed[Rule]:
+    rule = Rule.model_validate(
+        {
+            "id": rule_id,
+            "version": 1,
+            "title": rule_id,
+            "status": "active",
+            "when": when,
+            "then": then,
+            "because": [{"source": "mini", "quote": "Rest when tired."}],
+        }
+    )
+    return Placed(rule, Located("rules/chain.yaml", {}, {}), ())
+
+
+def test_strata_follow_a_chain_of_negations_given_from_its_end() -> None:
+    """A fact's stratum is kept until one of its producers moves: the rules come last to
+    first, so each stratum is known only after the rules testing it were seen."""
+    on = {"on": {"type": "bool", "description": "On."}}
+    vocabulary = Vocabulary.model_validate(
+        {
+            "input": {"walk": {"description": "Walk.", "attributes": {"tired": on["on"]}}},
+            "derived": {
+                name: {"description": name, "attributes": on} for name in ("d1", "d2", "d3")
+            },
+        }
+    )
+    rules = [
+        _placed_rule("r4", {"not": {"fact": "d3.on", "eq": True}}, {"conclude": "rest"}),
+        _placed_rule(
+            "r3", {"fact": "d2.on", "eq": True}, {"derive": {"fact": "d3", "values": {"on": True}}}
+        ),
+        _placed_rule(
+            "r2",
+            {"not": {"fact": "d1.on", "eq": True}},
+            {"derive": {"fact": "d2", "values": {"on": True}}},
+        ),
+        _placed_rule(
+            "r1",
+            {"fact": "walk.tired", "eq": True},
+            {"derive": {"fact": "d1", "values": {"on": True}}},
+        ),
+    ]
+    dnf = {placed.item.id: to_dnf(placed.item.when) for placed in rules}
+    stratification = stratify_rules(rules, dnf, vocabulary)
+    assert stratification.problems == []
+    assert stratification.strata == {"r4": 2, "r3": 1, "r2": 1, "r1": 0}

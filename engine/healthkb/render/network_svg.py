@@ -15,15 +15,30 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..content.logic import walk_comparisons
+from ..files.on_demand import OnDemand
+
+
+def _import_subprocess() -> ModuleType:
+    import subprocess
+
+    return subprocess
+
 
 if TYPE_CHECKING:
     from ..content.loading.kb_content import KBContent
+
+if TYPE_CHECKING:
+    import subprocess
+else:
+    # Imported when a page draws the network: `healthkb evaluate` imports this module
+    # (with the explanation pages of `healthkb explain`) and draws nothing (start-up).
+    subprocess = OnDemand(_import_subprocess)
 
 DOT_TIMEOUT_SECONDS = 60
 MISSING = (
