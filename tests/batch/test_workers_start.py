@@ -6,6 +6,7 @@ every process it started reaped."""
 from __future__ import annotations
 
 import fcntl
+import gzip
 import io
 import os
 import subprocess
@@ -20,6 +21,7 @@ from tests.benchmarks import population
 
 import healthkb
 from healthkb.batch.job import run_batch
+from healthkb.batch.jsonlines import BatchInputError
 from healthkb.batch.runners import PoolRunner, R, Runner, T, Task, local_runners
 from healthkb.runtime.pool import PIPE_BYTES, process_pool
 
@@ -180,3 +182,20 @@ def test_the_pipes_to_the_workers_hold_a_chunks_answers_in_one_write() -> None:
         for queue in (getattr(pool, "_call_queue"), getattr(pool, "_result_queue")):  # noqa: B009
             room = fcntl.fcntl(queue._reader.fileno(), fcntl.F_GETPIPE_SZ)
             assert room >= min(PIPE_BYTES, limit)
+
+
+def test_a_file_unreadable_within_the_lines_read_ahead_keeps_the_answers_before_it(
+    tmp_path: Path, kb: healthkb.KnowledgeBase
+) -> None:
+    text = b"".join(line.encode() for line in population.lines(600))
+    broken = tmp_path / "people.jsonl.gz"
+    broken.write_bytes(gzip.compress(text)[:-30])  # the end of the stream cut off
+    out = tmp_path / "answers.jsonl"
+    with pytest.raises(
+        BatchInputError, match=r"cannot read line \d+: .*the lines before it were answered"
+    ):
+        run_batch(broken, out, kb, workers=2)  # 600 lines: read ahead, no worker
+    with pytest.raises(BatchInputError):
+        run_batch(broken, tmp_path / "one.jsonl", kb, workers=1)
+    partial = Path(f"{out}.partial").read_bytes()
+    assert partial and partial == Path(f"{tmp_path / 'one.jsonl'}.partial").read_bytes()

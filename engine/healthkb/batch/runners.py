@@ -138,7 +138,8 @@ def _read_ahead(iterator: Iterator[T], count: int) -> tuple[_Ahead[T], Iterator[
     An error reading them is kept, to be raised after the items before it are done."""
     items: list[T] = []
     try:
-        items += itertools.islice(iterator, count)
+        for item in itertools.islice(iterator, count):
+            items.append(item)
         following = next(iterator, _END)
     except Exception as error:  # an unreadable line: raised in its place, after the rest
         return _Ahead(tuple(items), error), None

@@ -84,15 +84,17 @@ class _TagsOnce(yaml.resolver.Resolver):
         super().__init__(stream)  # type: ignore[call-arg]  # the loader's own __init__
         self._tags: dict[str, str] = {}
 
-    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is ScalarNode and implicit[0]:
+    def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            if not implicit[0]:  # quoted, or tagged `!`: PyYAML's answer is then a string
+                return self.DEFAULT_SCALAR_TAG
             tag = self._tags.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
                 self._tags[value] = tag
             return tag
-        resolved: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-        return resolved
+        # A sequence or a mapping: without path resolvers, the kind's own tag.
+        return self.DEFAULT_SEQUENCE_TAG if kind is SequenceNode else self.DEFAULT_MAPPING_TAG
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         """Nothing to follow: there are no path resolvers (PyYAML's own returns then)."""
