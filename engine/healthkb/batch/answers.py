@@ -71,6 +71,7 @@ def answer_chunk(kb: KnowledgeBase, chunk: Chunk) -> ChunkAnswer:
     out: list[bytes] = []
     refused = 0
     records: list[Record] = []
+    plain = _PlainAnswers(kb)
     for line in chunk.lines:
         statements: list[str] | None = None
         record: str | None = None
@@ -93,9 +94,41 @@ def answer_chunk(kb: KnowledgeBase, chunk: Chunk) -> ChunkAnswer:
             refused += 1
             out.append(_refusal_line(line.number, refusal))
             continue
+        if record is None and statements is None:
+            out.append(plain.line(identifier, reached))
+            continue
         worded = None if statements is None else Worded(chunk.lang or "", statements)
         out.append(result_line(kb, identifier, reached, record, worded))
     return ChunkAnswer(b"".join(out), len(out), refused, tuple(records))
+
+
+class _PlainAnswers:
+    """The output lines of one chunk's evaluated profiles (without a language or an
+    audit record), written from their parts: the KB's stamp once per chunk, and each
+    distinct conclusion's JSON once (a chunk's answers repeat the same few), joined as
+    `result_line` would encode the whole answer, byte for byte (compact JSON, keys in
+    the same order). An id that is not UTF-8 (a lone surrogate) goes to `result_line`."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        stamp = {"kb_id": kb.id, "kb_version": kb.version, "kb_digest": kb.digest}
+        self.head = "".join(f",{_COMPACT(key)}:{_COMPACT(value)}" for key, value in stamp.items())
+        self.head += ',"conclusions":['
+        self.conclusions: dict[Reached, str] = {}
+
+    def line(self, identifier: Any, reached: list[Reached]) -> bytes:
+        known = self.conclusions
+        parts = []
+        for conclusion in reached:
+            text = known.get(conclusion)
+            if text is None:
+                text = known[conclusion] = _COMPACT(_conclusion(conclusion))
+            parts.append(text)
+        answer = '{"id":' + _COMPACT(identifier) + self.head + ",".join(parts) + "]}"
+        try:
+            return sealed(answer.encode("utf-8"))
+        except UnicodeEncodeError:
+            return result_line(self.kb, identifier, reached)
 
 
 @dataclass(frozen=True)

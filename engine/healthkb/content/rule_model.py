@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
 
 from ..errors import shown
 from .model import HINT, Citation, FactPath, Identifier, Scalar, Status, StrictModel, Text
@@ -156,17 +156,18 @@ class NotCondition(StrictModel):
     """The condition that must not hold."""
 
 
+# The tag of each condition model (anything else is a comparison), made once: pydantic
+# asks `_condition_kind` for every condition it validates and every one it dumps.
+_KINDS: dict[type, str] = {AllCondition: "all", AnyCondition: "any", NotCondition: "not"}
+
+
 def _condition_kind(value: Any) -> str:
     if isinstance(value, dict):
         for key in ("all", "any", "not"):
             if key in value:
                 return key
         return "comparison"
-    if isinstance(value, BaseModel):
-        return {AllCondition: "all", AnyCondition: "any", NotCondition: "not"}.get(
-            type(value), "comparison"
-        )
-    return "comparison"
+    return _KINDS.get(type(value), "comparison")
 
 
 Condition = Annotated[
