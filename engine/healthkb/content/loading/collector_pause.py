@@ -3,9 +3,10 @@
 Reading a large KB allocates millions of small objects (YAML nodes, places, models)
 that are all still alive, so every collection the allocations trigger scans them for
 nothing: on a 10,000-rule KB that tripled the load time. Reference counting still
-frees garbage while the collector is paused. The pause is counted, so loads on
-several threads nest correctly and the collector is enabled again only when the
-last of them ends, and only if it was enabled before the first began.
+frees garbage while the collector is paused. The pause is counted across threads:
+the collector is left off only if it was on when the first of overlapping pauses
+began, and is turned on again as each of them ends (the next to begin turns it off),
+so overlapping evaluations on many threads never keep it off for good.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def collection_paused(*, kept: bool = False) -> Iterator[None]:
     with _lock:
         if _paused == 0:
             _was_enabled = gc.isenabled()
+        if _was_enabled:
             gc.disable()
         _paused += 1
         _kept = _kept or kept
@@ -44,14 +46,19 @@ def collection_paused(*, kept: bool = False) -> Iterator[None]:
     finally:
         with _lock:
             _paused -= 1
+            if _was_enabled:
+                if _paused == 0 and _kept and gc.get_freeze_count() == 0:
+                    # Every tracked object to the permanent generation and back
+                    # into the oldest one: no scan either way. Not when something
+                    # is frozen (the `healthkb` command freezes what importing
+                    # made): unfreezing would give that back to the collector.
+                    gc.freeze()
+                    gc.unfreeze()
+                # On again as each pause ends, not only the last: evaluations on
+                # several threads overlap (a busy service always has one running),
+                # and a pause that waited for the last of them would never let the
+                # collector run, so the cycles of the whole process would pile up.
+                # The next pause to begin turns it off again.
+                gc.enable()
             if _paused == 0:
-                if _was_enabled:
-                    if _kept and gc.get_freeze_count() == 0:
-                        # Every tracked object to the permanent generation and back
-                        # into the oldest one: no scan either way. Not when something
-                        # is frozen (the `healthkb` command freezes what importing
-                        # made): unfreezing would give that back to the collector.
-                        gc.freeze()
-                        gc.unfreeze()
-                    gc.enable()
                 _kept = False
