@@ -28,7 +28,7 @@ import pytest
 from tests.benchmarks import population
 
 import healthkb
-from healthkb.audit.log import AuditLog
+from healthkb.audit.log import AuditLog, AuditLogError
 from healthkb.batch.answer_digest import sealed
 from healthkb.batch.job import LINES_PER_CHUNK, run_batch
 from healthkb.batch.jsonlines import MAX_LINE_BYTES
@@ -370,6 +370,37 @@ def test_every_evaluated_profile_has_a_record_in_an_audit_log_that_verifies(
     capsys.readouterr()
     assert main(["audit", "verify", str(log)]) == 0
     assert f"verified: {LINES_PER_CHUNK + 10} records;" in capsys.readouterr().out
+
+
+def test_an_id_the_audit_log_cannot_record_refuses_its_line_not_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # JSON's escape "\\ud800" reads as a lone surrogate, which a UTF-8 record cannot
+    # hold: that line is refused, named, and the others are answered and recorded.
+    people = tmp_path / "people.jsonl"
+    lines = ['{"id": "a", "profile": {}}', '{"id": "\\ud800x", "profile": {}}']
+    people.write_text("\n".join([*lines, '{"id": "b", "profile": {}}', ""]))
+    log = tmp_path / "audit.jsonl"
+    out = tmp_path / "answers.jsonl"
+    args = ["batch", str(people), "--out", str(out), "--workers", "1", "--audit-log", str(log)]
+    assert main(args) == 1
+    answers = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [a["id"] for a in answers] == ["a", "\ud800x", "b"]
+    assert answers[1]["error"]["code"] == "invalid-id"
+    assert "lone surrogate" in answers[1]["error"]["message"]
+    assert [r["input_id"] for _, r in AuditLog(log).records()] == ["a", "b"]
+    capsys.readouterr()
+    assert main(["audit", "verify", str(log)]) == 0
+
+
+def test_the_library_refuses_to_record_an_id_that_is_not_text(
+    tmp_path: Path, kb: healthkb.KnowledgeBase
+) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    with pytest.raises(AuditLogError, match="lone surrogate"):
+        kb.evaluate({}, audit=log, input_id="\ud800")
+    kb.evaluate({}, audit=log, input_id="é 中文")
+    assert [r["input_id"] for _, r in log.records()] == ["é 中文"]
 
 
 def test_a_group_of_records_is_committed_with_one_fsync(

@@ -22,6 +22,7 @@ class _Cell:
 
 def test_a_loaded_kb_is_in_the_oldest_generation() -> None:
     assert gc.isenabled()
+    gc.collect()  # the first load since a full collection
     kb = healthkb.load()
     oldest = {id(found) for found in gc.get_objects(generation=2)}
     assert id(kb) in oldest
@@ -59,3 +60,27 @@ def test_what_is_frozen_stays_frozen_through_a_load() -> None:
         assert not any(found is marker for found in gc.get_objects())  # still frozen
     finally:
         gc.unfreeze()
+
+
+class _Dropped:
+    """What a program drops between loads: a cycle only a collection frees."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_loading_again_and_again_leaves_room_for_full_collections() -> None:
+    """A service reloading its KB, a test run loading many: the KBs dropped (cycles)
+    and the program's own cycles moved along with each load must still meet a full
+    collection; each load set the collector's counts back, so none ever came."""
+    full: list[int] = []
+    gc.callbacks.append(counting := lambda phase, info: full.append(info["generation"]))
+    try:
+        for _ in range(25):
+            healthkb.load()
+            for _ in range(4000):
+                _Dropped()
+    finally:
+        gc.callbacks.remove(counting)
+    assert 2 in full
+    assert sum(type(found) is _Dropped for found in gc.get_objects()) < 4000

@@ -5,6 +5,7 @@ number; every answer a problem document; clients that vanish are one quiet log l
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -149,7 +150,9 @@ def test_a_client_gone_mid_body_is_one_quiet_log_line(server: Server) -> None:
     # One line each, nothing else about them (other lines: earlier tests' timeouts).
     about_them = [text for text in logged.splitlines() if "/evaluate" in text or "Error" in text]
     assert len(about_them) == 5, logged
-    assert "Traceback" not in logged and "500" not in logged
+    # No 5xx answer in the access log (a status follows the quoted request line; a
+    # client's port, 127.0.0.1:50060, may hold "500" too).
+    assert "Traceback" not in logged and not re.search(r'" 5\d\d ', logged), logged
 
 
 def test_a_gzip_encoded_body_is_415(server: Server) -> None:

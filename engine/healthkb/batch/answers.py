@@ -77,6 +77,8 @@ def answer_chunk(kb: KnowledgeBase, chunk: Chunk) -> ChunkAnswer:
         record: str | None = None
         try:
             identifier, profile = read_line(line, chunk.source)
+            if chunk.audit:
+                _check_recordable(identifier, f"{chunk.source}:{line.number}")
             if chunk.audit or chunk.lang is not None:
                 evaluate = functools.partial(kb.evaluate, lang=chunk.lang)
                 result = evaluate_line(kb, line, chunk.source, profile, identifier, evaluate)
@@ -274,6 +276,18 @@ def _json_line(data: dict[str, Any]) -> bytes:
     except UnicodeEncodeError:
         # A lone surrogate (`"\ud800"` in an id) is valid JSON but not UTF-8: escaped.
         return sealed(_COMPACT_ASCII(data).encode("ascii"))
+
+
+def _check_recordable(identifier: Any, where: str) -> None:
+    """An audit record is UTF-8 text: an id holding a lone surrogate (which JSON's
+    `\\ud800` escape can give) cannot be recorded, so its line is refused with audit on."""
+    if isinstance(identifier, str) and not identifier.isascii():
+        try:
+            identifier.encode("utf-8")
+        except UnicodeEncodeError:
+            message = "the line's `id` holds a lone surrogate, which the audit log cannot record"
+            hint = "give each line an id of valid Unicode text"
+            raise _refused(where, "invalid-id", message, hint, identifier) from None
 
 
 def _refused(

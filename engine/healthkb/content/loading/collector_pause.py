@@ -20,6 +20,7 @@ _lock = threading.Lock()
 _paused = 0
 _was_enabled = False
 _kept = False
+_full_collections_at_last_move = -1
 
 
 @contextmanager
@@ -31,7 +32,8 @@ def collection_paused(*, kept: bool = False) -> Iterator[None]:
     two collections would have put it, instead of being scanned by the first young
     collection after the pause (0.2 s of CPU for the 10,000-rule KB) and then by the
     next middle one. Nothing is held back: a full collection still scans and frees it.
-    Only while nothing is frozen (`gc.freeze`), which stays as it is.
+    Only while nothing is frozen (`gc.freeze`), which stays as it is, and once per full
+    collection (`_moved_to_oldest`).
     """
     global _paused, _was_enabled, _kept
     with _lock:
@@ -47,13 +49,8 @@ def collection_paused(*, kept: bool = False) -> Iterator[None]:
         with _lock:
             _paused -= 1
             if _was_enabled:
-                if _paused == 0 and _kept and gc.get_freeze_count() == 0:
-                    # Every tracked object to the permanent generation and back
-                    # into the oldest one: no scan either way. Not when something
-                    # is frozen (the `healthkb` command freezes what importing
-                    # made): unfreezing would give that back to the collector.
-                    gc.freeze()
-                    gc.unfreeze()
+                if _paused == 0 and _kept:
+                    _moved_to_oldest()
                 # On again as each pause ends, not only the last: evaluations on
                 # several threads overlap (a busy service always has one running),
                 # and a pause that waited for the last of them would never let the
@@ -62,3 +59,23 @@ def collection_paused(*, kept: bool = False) -> Iterator[None]:
                 gc.enable()
             if _paused == 0:
                 _kept = False
+
+
+def _moved_to_oldest() -> None:
+    """Every tracked object to the permanent generation and back into the oldest one: no
+    scan either way. Not when something is frozen (the `healthkb` command freezes what
+    importing made): unfreezing would give that back to the collector.
+
+    Only if a full collection ran since the last move: `gc.freeze` sets the collector's
+    counts back to zero, and the oldest generation is collected only after ten middle
+    collections. A program loading KBs again and again (a service reloading, a test
+    run) moved each time, so no full collection ever came and the KBs it dropped (and
+    all the garbage moved with them) piled up in the oldest generation.
+    """
+    global _full_collections_at_last_move
+    full_collections = gc.get_stats()[-1]["collections"]
+    if gc.get_freeze_count() or full_collections == _full_collections_at_last_move:
+        return
+    _full_collections_at_last_move = full_collections
+    gc.freeze()
+    gc.unfreeze()
