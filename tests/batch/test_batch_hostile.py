@@ -238,3 +238,50 @@ def test_a_link_planted_as_the_partial_or_lock_file_is_refused_never_written_thr
     assert done.returncode == 2, done.stderr
     assert f"healthkb: {link}: is a link; healthkb writes only its own file there" in done.stderr
     assert victim.read_text() == "precious\n" and not out.exists()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_terminated_run_stops_its_worker_processes_and_ends_as_terminated(
+    tmp_path: Path,
+) -> None:
+    """`kill` (SIGTERM) on a run with worker processes: the workers and multiprocessing's
+    resource tracker went on living for good (a worker blocked on a pipe nobody read),
+    and the lock stayed; now they end with it, and it still ends as terminated."""
+    people = population.write(tmp_path / "people.jsonl", 1_500)
+    out = tmp_path / "answers.jsonl"
+    run = subprocess.Popen(
+        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *TWO_WORKERS_AT_ONCE],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert run.stdin is not None
+        run.stdin.write(b"".join(people.read_bytes().splitlines(keepends=True)[:1_100]))
+        run.stdin.flush()
+        wait_for_answers(run, out)
+        children = [
+            int(c) for c in Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+        ]
+        assert worker_processes(run.pid)
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=60) == -signal.SIGTERM
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(map(_alive, children)):
+            time.sleep(0.05)
+        left = [child for child in children if _alive(child)]
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    for child in left:
+        os.kill(child, signal.SIGKILL)
+    assert not left
+    assert not lock_of(out).exists()

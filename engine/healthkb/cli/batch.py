@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib.util
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from ..batch.impact import DEFAULT_EXAMPLES, run_impact
@@ -97,15 +101,40 @@ def _count(text: str) -> int:
     return value
 
 
+class _Terminated(BaseException):
+    """SIGTERM while a batch command runs, raised so that its pools, files and locks
+    are let go of on the way out (as on Ctrl-C) before the signal ends the process."""
+
+
+def _terminating(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
 def _reaping(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """`command`, then the worker pools' helper process stopped and reaped, so that the
-    command ends with every process it started (see `reap_resource_tracker`)."""
+    command ends with every process it started (see `reap_resource_tracker`).
+
+    Also when it is terminated (SIGTERM): left to the default action, the signal ended
+    the command at once, and its worker processes (one blocked on a pipe nobody read)
+    and multiprocessing's resource tracker lived on for good, its lock left behind. The
+    signal is raised as `_Terminated` instead, the pool is shut down and the lock
+    released as the exception passes, and the signal is then given again to the
+    handler found, so the process still ends as terminated (exit status 143)."""
 
     @functools.wraps(command)
     def run(args: argparse.Namespace) -> int:
+        on_main = threading.current_thread() is threading.main_thread()
+        found = signal.signal(signal.SIGTERM, _terminating) if on_main else None
         try:
             return command(args)
+        except _Terminated:
+            signal.signal(signal.SIGTERM, found)
+            reap_resource_tracker()
+            os.kill(os.getpid(), signal.SIGTERM)
+            return 128 + signal.SIGTERM  # a handler found let the process go on
         finally:
+            if on_main:
+                signal.signal(signal.SIGTERM, found)
             reap_resource_tracker()
 
     return run
