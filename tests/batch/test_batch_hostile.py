@@ -285,3 +285,40 @@ def test_a_terminated_run_stops_its_worker_processes_and_ends_as_terminated(
         os.kill(child, signal.SIGKILL)
     assert not left
     assert not lock_of(out).exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_killed_run_leaves_no_worker_process_behind(tmp_path: Path) -> None:
+    """`kill -9` on a run with worker processes: nothing of the command runs to stop its
+    pool, so its workers lived on for good, blocked on a pipe nobody read, and with them
+    multiprocessing's resource tracker; now a worker ends when its parent is gone."""
+    people = population.write(tmp_path / "people.jsonl", 1_500)
+    out = tmp_path / "answers.jsonl"
+    run = subprocess.Popen(
+        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *TWO_WORKERS_AT_ONCE],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert run.stdin is not None
+        run.stdin.write(b"".join(people.read_bytes().splitlines(keepends=True)[:1_100]))
+        run.stdin.flush()
+        wait_for_answers(run, out)
+        children = [
+            int(c) for c in Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+        ]
+        assert worker_processes(run.pid)
+        run.kill()
+        assert run.wait(timeout=60) == -signal.SIGKILL
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(map(_alive, children)):
+            time.sleep(0.05)
+        left = [child for child in children if _alive(child)]
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    for child in left:
+        os.kill(child, signal.SIGKILL)
+    assert not left

@@ -6,8 +6,9 @@ evaluated in the memory of `window` items and their results. `process_pool` star
 the workers fresh (spawn): a forked copy of a process that runs threads (a server,
 a Dask client, a test runner) may inherit a lock held by one of them and hang, and a
 forked worker would hold whatever descriptors this process has open (an output's lock).
-Its pipes have room for a chunk's answers in one write (`PIPE_BYTES`), and
-`reap_resource_tracker` lets a command end with no helper process left behind.
+Its pipes have room for a chunk's answers in one write (`PIPE_BYTES`),
+`reap_resource_tracker` lets a command end with no helper process left behind, and a
+worker whose parent is gone (killed outright) ends by itself.
 
 multiprocessing and concurrent.futures' process pool are imported when a pool is first
 started (`files/on_demand.py`): `healthkb.load()` and `healthkb evaluate` import this
@@ -20,6 +21,8 @@ import contextlib
 import fcntl
 import os
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
@@ -90,11 +93,34 @@ def process_pool(
     pool = process_pools.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=initializer,
-        initargs=initargs,
+        initializer=_watched_start,
+        initargs=(os.getpid(), initializer, initargs),
     )
     _widen_pipes(pool)
     return pool
+
+
+ORPHAN_CHECK_SECONDS = 0.5
+"""How often a worker looks whether the process that started it is still there."""
+
+
+def _watched_start(parent: int, initializer: Callable[..., object], args: tuple[Any, ...]) -> None:
+    """A worker's start: a thread that ends the worker once `parent` is gone, then the
+    pool's own initializer."""
+    watch = threading.Thread(target=_end_when_orphaned, args=(parent,), daemon=True)
+    watch.start()
+    initializer(*args)
+
+
+def _end_when_orphaned(parent: int) -> None:
+    # When a command is killed outright (SIGKILL: nothing of it runs to stop its pool),
+    # its workers would live on for good, blocked on a pipe nobody reads, and keep
+    # multiprocessing's resource tracker alive with them. An orphan is adopted by
+    # another process, so its parent's pid changes; then it ends, having nobody to
+    # answer to.
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _widen_pipes(pool: process_pools.ProcessPoolExecutor) -> None:
