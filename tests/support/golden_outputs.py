@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -33,13 +32,13 @@ import yaml
 import healthkb
 from healthkb.batch.answers import Chunk, answer_chunk
 from healthkb.batch.jsonlines import Line
-from healthkb.cli import main as cli_main
 from healthkb.content.loading.loader import read_content
 from healthkb.content.provenance import TODAY_VARIABLE
 from healthkb.render.result import result_json, result_text
 
 from ..benchmarks.clips_peer import population
 from ..benchmarks.generated_kb import write_generated_kb
+from .fuzzing import run_cli
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 GOLDEN = CHECKOUT / "tests" / "results" / "golden"
@@ -51,11 +50,9 @@ GOLDEN_DAY = "2026-12-07"
 
 
 def command_output(argv: list[str]) -> str:
-    """What `healthkb ARGV` prints, with its exit status on the first line."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        status = cli_main(argv)
-    return f"exit {status}\n{out.getvalue()}"
+    """What `healthkb ARGV` prints (standard output, then error), after its exit status."""
+    status, out, err = run_cli(argv)
+    return f"exit {status}\n{out}{err}"
 
 
 def example_outputs() -> Iterator[tuple[str, str]]:
