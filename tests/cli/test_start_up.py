@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-from typing import Any
 
 import pytest
 
@@ -16,6 +13,7 @@ from conftest import ROOT
 from healthkb.cli import COMMANDS, command_module, parser
 from healthkb.content.rule_model import Comparison, Departure
 from healthkb.content.strict_model import field_docstrings
+from support.fresh_python import run_fresh_python
 
 # Libraries other commands need; evaluating a profile must not pay for importing them.
 NOT_FOR_EVALUATING = [
@@ -39,14 +37,6 @@ NOT_FOR_EVALUATING = [
     "healthkb.cli.analyze",
     "healthkb.editing.layout.formatting",
 ]
-
-
-def _fresh_python(argv: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
-    """Run `argv` as a user starts it: without the test run's coverage measurement
-    (pyproject's `patch = ["subprocess"]` starts coverage in child processes, and
-    coverage imports modules of its own, multiprocessing among them)."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("COV")}
-    return subprocess.run(argv, env=env, **options)
 
 
 def _commands_of(top: argparse.ArgumentParser) -> list[str]:
@@ -78,7 +68,7 @@ def test_evaluate_imports_none_of_the_other_commands_libraries() -> None:
         f"    code = main(['evaluate', {str(ROOT / 'kb/examples/meets_conditions.yaml')!r}])\n"
         f"print(json.dumps([code, sorted(set(sys.modules) & set({NOT_FOR_EVALUATING!r}))]))\n"
     )
-    run = _fresh_python(
+    run = run_fresh_python(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert json.loads(run.stdout) == [0, []]
@@ -105,7 +95,7 @@ def test_evaluate_reads_no_model_source_for_the_field_descriptions() -> None:
         "    _docstrings_in_body.cache_info().currsize,\n"
         "]))\n"
     )
-    run = _fresh_python(
+    run = run_fresh_python(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert json.loads(run.stdout) == [True, [], 0]
@@ -130,7 +120,7 @@ def test_importing_healthkb_runs_no_collection_and_leaves_the_collector_as_it_wa
         "young = len(gc.get_objects(generation=0))\n"
         "print(json.dumps([any(during), gc.isenabled(), young < 1000]))\n"
     )
-    run = _fresh_python([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    run = run_fresh_python([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # And what the import made is in the oldest generation: the first young collection
     # after it does not scan it all.
     assert json.loads(run.stdout) == [False, enabled, True]
@@ -144,7 +134,7 @@ def test_importing_healthkb_keeps_what_a_program_froze_frozen() -> None:
         "import healthkb\n"
         "print(json.dumps(not any(thing is kept for thing in gc.get_objects())))\n"
     )
-    run = _fresh_python([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    run = run_fresh_python([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(run.stdout) is True
 
 
@@ -163,7 +153,7 @@ def test_the_command_hides_what_importing_made_from_the_collector_and_main_does_
         "    code = console()\n"
         "print(json.dumps([code, after_main, gc.get_freeze_count() > 10_000]))\n"
     )
-    run = _fresh_python(
+    run = run_fresh_python(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert json.loads(run.stdout) == [0, 0, True]
@@ -192,5 +182,5 @@ def test_a_postgresql_store_still_says_when_psycopg_is_missing_only_when_opened(
         "except AuditLogError as error:\n"
         "    print(error)\n"
     )
-    run = _fresh_python([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    run = run_fresh_python([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "needs psycopg: pip install 'healthkb[postgres]'" in run.stdout

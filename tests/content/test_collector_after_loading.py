@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import subprocess
 import sys
 import weakref
 
 import healthkb
 from healthkb.content.loading.collector_pause import collection_paused
+from support.fresh_python import run_fresh_python
 
 
 class _Cell:
@@ -93,9 +92,8 @@ def test_loading_again_and_again_leaves_room_for_full_collections() -> None:
 
     In a fresh process: when a full collection comes depends on how much the process
     already holds (a whole test run holds a lot), and on no coverage measurement."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("COV")}
-    run = subprocess.run(
-        [sys.executable, "-c", _RELOADING], capture_output=True, text=True, check=True, env=env
+    run = run_fresh_python(
+        [sys.executable, "-c", _RELOADING], capture_output=True, text=True, check=True
     )
     met_full, left = json.loads(run.stdout)
     assert met_full
