@@ -76,15 +76,18 @@ def record_body(result: Result, input_id: str | None = None) -> Record:
         "explanations": {c.id: result.explain(c.id).to_dict() for c in result.conclusions},
     }
     if input_id is not None:
-        if not input_id.isascii() and not _is_text(input_id):
+        if not recordable_id(input_id):
             raise AuditLogError("the input's id holds a lone surrogate; records are UTF-8 text")
         body["input_id"] = input_id
     plain: Record = json.loads(canonical(body))
     return plain
 
 
-def _is_text(value: str) -> bool:
-    """Whether `value` is Unicode text that UTF-8 can hold (no lone surrogate)."""
+def recordable_id(value: str) -> bool:
+    """Whether a record can hold `value` as an input id: UTF-8 text, so no lone
+    surrogate (which JSON's `\\ud800` escape can give)."""
+    if value.isascii():
+        return True
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

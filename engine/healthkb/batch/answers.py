@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..audit.log import Record, record_body
+from ..audit.records import recordable_id
 from ..content.provenance import EVIDENCE_SCALE
 from ..errors import EvaluationError, Problem, ProfileError, did_you_mean
 from ..files.json_reader import StrictJSONError, strict_loads
@@ -279,15 +280,11 @@ def _json_line(data: dict[str, Any]) -> bytes:
 
 
 def _check_recordable(identifier: Any, where: str) -> None:
-    """An audit record is UTF-8 text: an id holding a lone surrogate (which JSON's
-    `\\ud800` escape can give) cannot be recorded, so its line is refused with audit on."""
-    if isinstance(identifier, str) and not identifier.isascii():
-        try:
-            identifier.encode("utf-8")
-        except UnicodeEncodeError:
-            message = "the line's `id` holds a lone surrogate, which the audit log cannot record"
-            hint = "give each line an id of valid Unicode text"
-            raise _refused(where, "invalid-id", message, hint, identifier) from None
+    """With audit on, a line whose id a record cannot hold is refused (`recordable_id`)."""
+    if isinstance(identifier, str) and not recordable_id(identifier):
+        message = "the line's `id` holds a lone surrogate, which the audit log cannot record"
+        hint = "give each line an id of valid Unicode text"
+        raise _refused(where, "invalid-id", message, hint, identifier)
 
 
 def _refused(
