@@ -34,6 +34,8 @@ NOT_FOR_EVALUATING = [
     "pint",
     "ucumvert",
     "healthkb.batch.impact",
+    "healthkb.render.html_explain",
+    "html",
     "healthkb.cli.audit",
     "healthkb.cli.analyze",
     "healthkb.editing.layout.formatting",
