@@ -18,6 +18,7 @@ from support.fresh_python import run_fresh_python
 # Libraries other commands need; evaluating a profile must not pay for importing them.
 NOT_FOR_EVALUATING = [
     "z3",
+    "langcodes",
     "cryptography",
     "multiprocessing",
     "concurrent.futures.process",
@@ -72,6 +73,33 @@ def test_evaluate_imports_none_of_the_other_commands_libraries() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert json.loads(run.stdout) == [0, []]
+
+
+def test_evaluate_compiles_no_pattern_only_a_broken_file_needs() -> None:
+    # The pattern of the characters YAML refuses takes 3 ms to compile: it is compiled
+    # when a file holds one (files/yaml_syntax.py), not by every start-up.
+    code = (
+        "import contextlib, io, json, re\n"
+        "compiled, original = [], re.compile\n"
+        "def recording(pattern, flags=0):\n"
+        "    compiled.append(pattern)\n"
+        "    return original(pattern, flags)\n"
+        "re.compile = recording\n"
+        "from healthkb.cli import main\n"
+        "from healthkb.files.yaml_syntax import _REFUSED, bad_character\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main(['evaluate', {str(ROOT / 'kb/examples/meets_conditions.yaml')!r}])\n"
+        "evaluating = _REFUSED in compiled\n"
+        "problem = bad_character('a: 1\\nb: \\x07\\x07', 'f.yaml')\n"
+        "print(json.dumps([code, evaluating, _REFUSED in compiled, str(problem)]))\n"
+    )
+    run = run_fresh_python(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    code, evaluating, when_refused, problem = json.loads(run.stdout)
+    assert [code, evaluating, when_refused] == [0, False, True]
+    assert problem.startswith("f.yaml:2:4: bad-character: character U+0007 (BELL)")
+    assert "the file has 1 more such characters" in problem
 
 
 def test_evaluate_reads_no_model_source_for_the_field_descriptions() -> None:
