@@ -34,6 +34,8 @@ NOT_FOR_EVALUATING = [
     "pint",
     "ucumvert",
     "healthkb.batch.impact",
+    "healthkb.render.html_explain",
+    "html",
     "healthkb.cli.audit",
     "healthkb.cli.analyze",
     "healthkb.editing.layout.formatting",
@@ -185,6 +187,27 @@ def test_the_command_hides_what_importing_made_from_the_collector_and_main_does_
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert json.loads(run.stdout) == [0, 0, True]
+
+
+def test_the_command_counts_no_frozen_objects_while_it_runs() -> None:
+    # Loading moves what it made to the oldest generation unless something is frozen,
+    # which `gc.get_freeze_count` tells by walking every frozen object (60,000 after the
+    # import): the command freezes when it is done, so that count is of nothing.
+    profile = str(ROOT / "kb/examples/meets_conditions.yaml")
+    code = (
+        "import contextlib, gc, io, json, sys\n"
+        "counted, count = [], gc.get_freeze_count\n"
+        "gc.get_freeze_count = lambda: counted.append(count()) or counted[-1]\n"
+        "from healthkb.cli import console\n"
+        f"sys.argv = ['healthkb', 'evaluate', {profile!r}]\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = console()\n"
+        "print(json.dumps([code, len(counted) > 1, max(counted), count() > 10_000]))\n"
+    )
+    run = run_fresh_python(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert json.loads(run.stdout) == [0, True, 0, True]
 
 
 def test_a_field_without_a_docstring_of_its_own_keeps_the_one_it_inherits() -> None:

@@ -80,7 +80,13 @@ class Comparison(StrictModel):
     @model_validator(mode="after")
     def _exactly_one_operator(self) -> Comparison:
         fields = self.__dict__  # every field is there once validated
-        given = [op for op, name in _OPERATOR_FIELDS if fields[name] is not None]
+        named = self.__pydantic_fields_set__
+        if len(named) == 2:
+            # Usually `fact` and one operator were written: that one is the only one
+            # to look at (written as null, it counts as not given, as below).
+            given = [_OPERATOR_OF[n] for n in named if n != "fact" and fields[n] is not None]
+        else:
+            given = [op for op, name in _OPERATOR_FIELDS if fields[name] is not None]
         if len(given) != 1:
             listed = ", ".join(OPERATORS)
             hint = (
@@ -104,9 +110,7 @@ class Comparison(StrictModel):
         # time on a 10,000-rule KB. A model made without validating still works them out.
         op = given[0]
         fact_type, _, attribute = self.fact.partition(".")  # FactPath: one dot
-        self.__dict__.update(
-            op=op, value=getattr(self, _attr(op)), fact_type=fact_type, attribute=attribute
-        )
+        fields.update(op=op, value=fields[_attr(op)], fact_type=fact_type, attribute=attribute)
         return self
 
     # Cached: the engine and explanations ask for these on every evaluation.
@@ -133,6 +137,7 @@ def _attr(op: str) -> str:
 
 # Each operator with the name of its field, in the order the validator reports them.
 _OPERATOR_FIELDS = tuple((op, _attr(op)) for op in OPERATORS)
+_OPERATOR_OF = {name: op for op, name in _OPERATOR_FIELDS}
 
 
 class AllCondition(StrictModel):
@@ -162,11 +167,16 @@ _KINDS: dict[type, str] = {AllCondition: "all", AnyCondition: "any", NotConditio
 
 
 def _condition_kind(value: Any) -> str:
+    if type(value) is dict:
+        # The first of `all`, `any`, `not` the mapping has, written out: asked once
+        # for every condition validated.
+        if "all" in value:
+            return "all"
+        if "any" in value:
+            return "any"
+        return "not" if "not" in value else "comparison"
     if isinstance(value, dict):
-        for key in ("all", "any", "not"):
-            if key in value:
-                return key
-        return "comparison"
+        return next((key for key in ("all", "any", "not") if key in value), "comparison")
     return _KINDS.get(type(value), "comparison")
 
 
