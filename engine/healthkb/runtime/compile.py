@@ -23,8 +23,8 @@ import itertools
 import json
 import math
 import uuid
-from operator import attrgetter
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ..content.logic import Conjunction
