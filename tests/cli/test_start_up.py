@@ -104,6 +104,28 @@ def test_evaluate_compiles_no_pattern_only_a_broken_file_needs() -> None:
     assert "the file has 1 more such characters" in problem
 
 
+def test_evaluate_parses_no_signature_written_as_text() -> None:
+    # pydantic reads the signature of every model field's default_factory; `list`'s is a
+    # text that inspect parses with tokenize, whose pattern takes 1.5 ms to compile. The
+    # models' list fields use content.strict_model.empty_list instead.
+    code = (
+        "import contextlib, io, json, re, tokenize\n"
+        "compiled, original = [], re.compile\n"
+        "def recording(pattern, flags=0):\n"
+        "    compiled.append(pattern)\n"
+        "    return original(pattern, flags)\n"
+        "re.compile = recording\n"
+        "from healthkb.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main(['evaluate', {str(ROOT / 'kb/examples/meets_conditions.yaml')!r}])\n"
+        "print(json.dumps([code, tokenize.PseudoToken in compiled]))\n"
+    )
+    run = run_fresh_python(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert json.loads(run.stdout) == [0, False]
+
+
 def test_evaluate_reads_no_model_source_for_the_field_descriptions() -> None:
     # A field's description is the docstring under it, read from the model's source when
     # a JSON Schema or a problem's hint asks for it (content/strict_model.py); pydantic's

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
 from ..errors import shown
 from .model import HINT, Citation, FactPath, Identifier, Scalar, Status, StrictModel, Text
 from .provenance import EvidenceLevel
+from .strict_model import empty_list
 
 
 def _exactly(count: int, schema: dict[str, Any]) -> None:
@@ -253,7 +254,7 @@ class Rule(StrictModel):
     evidence: EvidenceLevel | None = None
     """The evidence level of this step when it differs from its sources' (e.g. the
     article cites a trial for it); by default, the weakest of the sources it cites."""
-    departures: list[Departure] = Field(default_factory=list)
+    departures: list[Departure] = Field(default_factory=empty_list)
     """Conditions whose numbers depart from what the quotes say (e.g. `le: 2` for
     "infrequently"), each with the words it departs from; shown to auditors."""
 
