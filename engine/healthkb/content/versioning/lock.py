@@ -199,8 +199,8 @@ class _LockDumper(yaml.SafeDumper):
 
 
 def _text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    tag = dumper.resolve(yaml.ScalarNode, text, (True, False))
-    refused = tag == _TEXT and number_form_refused(tag, text, text) is not None
+    # Single quotes are what PyYAML itself gives the forms it reads as numbers (`035`).
+    refused = number_form_refused(_TEXT, text, text) is not None
     return dumper.represent_scalar(_TEXT, text, style="'" if refused else None)
 
 
