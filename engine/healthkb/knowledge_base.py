@@ -62,14 +62,7 @@ class KnowledgeBase:
         active = content.active_rules()
         label = re.sub(r"[^a-z0-9]+", "-", content.manifest.id.lower())
         plan = compile_rules(active, content.dnf, content.strata, label)
-        self._engine = Engine(
-            plan,
-            conclusions={r.id: r.then.conclude for r in active},
-            derives={
-                r.id: (r.then.derive.fact, dict(r.then.derive.values)) if r.then.derive else None
-                for r in active
-            },
-        )
+        self._engine = Engine(plan)
         self.plan = plan
         self._cited: Cited = {}  # each conclusion's citations, resolved once
         # The content worded in each language asked for, made once (a dict assignment

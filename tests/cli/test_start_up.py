@@ -18,6 +18,7 @@ from support.fresh_python import run_fresh_python
 # Libraries other commands need; evaluating a profile must not pay for importing them.
 NOT_FOR_EVALUATING = [
     "z3",
+    "langcodes",
     "cryptography",
     "multiprocessing",
     "concurrent.futures.process",
@@ -33,6 +34,8 @@ NOT_FOR_EVALUATING = [
     "pint",
     "ucumvert",
     "healthkb.batch.impact",
+    "healthkb.render.html_explain",
+    "html",
     "healthkb.cli.audit",
     "healthkb.cli.analyze",
     "healthkb.editing.layout.formatting",
@@ -72,6 +75,55 @@ def test_evaluate_imports_none_of_the_other_commands_libraries() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert json.loads(run.stdout) == [0, []]
+
+
+def test_evaluate_compiles_no_pattern_only_a_broken_file_needs() -> None:
+    # The pattern of the characters YAML refuses takes 3 ms to compile: it is compiled
+    # when a file holds one (files/yaml_syntax.py), not by every start-up.
+    code = (
+        "import contextlib, io, json, re\n"
+        "compiled, original = [], re.compile\n"
+        "def recording(pattern, flags=0):\n"
+        "    compiled.append(pattern)\n"
+        "    return original(pattern, flags)\n"
+        "re.compile = recording\n"
+        "from healthkb.cli import main\n"
+        "from healthkb.files.yaml_syntax import _REFUSED, bad_character\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main(['evaluate', {str(ROOT / 'kb/examples/meets_conditions.yaml')!r}])\n"
+        "evaluating = _REFUSED in compiled\n"
+        "problem = bad_character('a: 1\\nb: \\x07\\x07', 'f.yaml')\n"
+        "print(json.dumps([code, evaluating, _REFUSED in compiled, str(problem)]))\n"
+    )
+    run = run_fresh_python(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    code, evaluating, when_refused, problem = json.loads(run.stdout)
+    assert [code, evaluating, when_refused] == [0, False, True]
+    assert problem.startswith("f.yaml:2:4: bad-character: character U+0007 (BELL)")
+    assert "the file has 1 more such characters" in problem
+
+
+def test_evaluate_parses_no_signature_written_as_text() -> None:
+    # pydantic reads the signature of every model field's default_factory; `list`'s is a
+    # text that inspect parses with tokenize, whose pattern takes 1.5 ms to compile. The
+    # models' list fields use content.strict_model.empty_list instead.
+    code = (
+        "import contextlib, io, json, re, tokenize\n"
+        "compiled, original = [], re.compile\n"
+        "def recording(pattern, flags=0):\n"
+        "    compiled.append(pattern)\n"
+        "    return original(pattern, flags)\n"
+        "re.compile = recording\n"
+        "from healthkb.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main(['evaluate', {str(ROOT / 'kb/examples/meets_conditions.yaml')!r}])\n"
+        "print(json.dumps([code, tokenize.PseudoToken in compiled]))\n"
+    )
+    run = run_fresh_python(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert json.loads(run.stdout) == [0, False]
 
 
 def test_evaluate_reads_no_model_source_for_the_field_descriptions() -> None:
@@ -157,6 +209,27 @@ def test_the_command_hides_what_importing_made_from_the_collector_and_main_does_
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert json.loads(run.stdout) == [0, 0, True]
+
+
+def test_the_command_counts_no_frozen_objects_while_it_runs() -> None:
+    # Loading moves what it made to the oldest generation unless something is frozen,
+    # which `gc.get_freeze_count` tells by walking every frozen object (60,000 after the
+    # import): the command freezes when it is done, so that count is of nothing.
+    profile = str(ROOT / "kb/examples/meets_conditions.yaml")
+    code = (
+        "import contextlib, gc, io, json, sys\n"
+        "counted, count = [], gc.get_freeze_count\n"
+        "gc.get_freeze_count = lambda: counted.append(count()) or counted[-1]\n"
+        "from healthkb.cli import console\n"
+        f"sys.argv = ['healthkb', 'evaluate', {profile!r}]\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = console()\n"
+        "print(json.dumps([code, len(counted) > 1, max(counted), count() > 10_000]))\n"
+    )
+    run = run_fresh_python(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert json.loads(run.stdout) == [0, True, 0, True]
 
 
 def test_a_field_without_a_docstring_of_its_own_keeps_the_one_it_inherits() -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
 from conftest import MINI_RULES
 from healthkb.content.checks.stratification import stratify_rules
 from healthkb.content.loading.loader import check_content
@@ -119,3 +122,40 @@ def test_strata_follow_a_chain_of_negations_given_from_its_end() -> None:
     stratification = stratify_rules(rules, dnf, vocabulary)
     assert stratification.problems == []
     assert stratification.strata == {"r4": 2, "r3": 1, "r2": 1, "r1": 0}
+
+
+def test_a_wrong_test_shared_by_rules_is_reported_at_each_after_a_right_one(make_kb) -> None:
+    """References are checked once per distinct test and outcome; a wrong one is still
+    reported at every rule that has it, and `eq: 1` is not taken for `eq: true`."""
+    wrong = RESTING.replace("eq: true}", "eq: 1}").replace("conclude: rest}", "conclude: rests}")
+    rules = (
+        MINI_RULES
+        + RESTING.replace("QUOTE", "Rest when tired.")
+        + wrong.replace("rest_more", "rest_again").replace("QUOTE", "Rest when tired.")
+        + wrong.replace("rest_more", "rest_twice").replace("QUOTE", "Rest when tired.")
+    )
+    assert _problems(make_kb({"rules/walking.yaml": rules})) == [
+        "43:invalid-value",
+        "44:unknown-conclusion",
+        "52:invalid-value",
+        "53:unknown-conclusion",
+    ]
+
+
+def test_a_comparison_counts_its_operators_however_it_is_written() -> None:
+    """The validator looks only at the one operator written beside `fact`, when that is
+    all there is; an operator written as null still counts as not given."""
+    for data, op in (
+        ({"fact": "walk.sessions", "gt": None, "lt": 3}, "lt"),
+        ({"fact": "walk.kind", "in": ["brisk"]}, "in"),
+        ({"fact": "walk.kind", "not_in": ["slow"], "eq": None}, "not_in"),
+    ):
+        assert Comparison.model_validate(data).op == op
+    for data, found in (
+        ({"fact": "walk.sessions", "gt": None}, "none"),
+        ({"fact": "walk.sessions"}, "none"),
+        ({"fact": "walk.sessions", "gt": 1, "lt": 3}, "lt, gt"),
+        ({"fact": "walk.kind", "contains_any": ["a"], "in": ["b"]}, "in, contains_any"),
+    ):
+        with pytest.raises(ValidationError, match=f"exactly one operator .*; found {found}\n"):
+            Comparison.model_validate(data)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import langcodes
 import pytest
 
 import healthkb
@@ -17,6 +18,7 @@ from healthkb.content.languages.hedges import (
     CHINESE_HEDGES,
     chinese_hedges_in,
 )
+from healthkb.content.languages.tags import REGISTERED_TAGS, is_valid_tag
 from healthkb.content.loading.loader import check_content
 from healthkb.editing.kb_validation import kb_warnings
 from healthkb.runtime.shipment import unpacked
@@ -144,6 +146,18 @@ def test_languages_are_declared_as_valid_tags(
     assert [p.code for p in problems if p.code != "missing-translation-file" or code == p.code]
     assert code in {p.code for p in problems}
     assert any(str(p).startswith(where) for p in problems if p.code == code), problems
+
+
+@pytest.mark.parametrize("tag", sorted(REGISTERED_TAGS))
+def test_each_tag_known_valid_without_langcodes_is_valid_by_langcodes(tag: str) -> None:
+    # is_valid_tag answers these without importing langcodes (its import is a tenth of
+    # `healthkb evaluate`'s start-up); the registry agrees with the list.
+    assert langcodes.tag_is_valid(tag) and "_" not in tag
+
+
+@pytest.mark.parametrize("tag", ["en", "EN", "zh-hans", "zh-Hans", "zh_Hans", "jp", "fr-XX", ""])
+def test_a_tag_is_valid_exactly_when_langcodes_says_so(tag: str) -> None:
+    assert is_valid_tag(tag) == (langcodes.tag_is_valid(tag) and "_" not in tag)
 
 
 def test_a_missing_wording_is_a_warning_at_its_place(tmp_path: Path) -> None:

@@ -134,14 +134,19 @@ def _command_word(argv: Sequence[str]) -> str | None:
 def console() -> int:
     """The `healthkb` command and `python -m healthkb`: `main` on the process's arguments.
 
-    What importing healthkb made (modules, classes, pydantic models: most of the objects
-    the process will ever hold) lives until the process ends, so it is moved out of the
-    cyclic collector's sight first (`gc.freeze`): the collections while the command runs,
-    and the interpreter's at exit, do not scan it again. A sixth of `healthkb evaluate`'s
-    start-up (docs/performance.md, "Start-up and loading"). Not in `main`, which tests
+    What the command made (modules, classes, pydantic models, the KB: most of the objects
+    the process ever held) lives until the process ends, so once the command is done it
+    is moved out of the cyclic collector's sight (`gc.freeze`): the interpreter's
+    collection at exit does not scan it. A sixth of `healthkb evaluate`'s start-up
+    (docs/performance.md, "Start-up and loading"). Only then: while the command runs
+    nothing is frozen, so loading a KB moves what it made to the oldest generation
+    without first counting frozen objects (`gc.get_freeze_count` walks every one of
+    them: the 60,000 importing made, a fiftieth of the start-up). What importing made is
+    in the oldest generation already (`healthkb/__init__.py`). Not in `main`, which tests
     and other programs call in their own processes."""
+    code = main()
     gc.freeze()
-    return main()
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,8 +14,6 @@ from ..audit.log import AuditLog
 from ..content.loading.kb_content import KBContent
 from ..knowledge_base import KnowledgeBase
 from ..render import result_cds_hooks, result_json, result_markdown, result_text
-from ..render.html import esc, language_switch
-from ..render.html_explain import explanation_page, why_not_page
 from ..results.explain import Explanation, WhyNot
 from ..results.result import Result
 from .audit_options import add_audit_options, check_audit_policy, open_audit_log
@@ -129,25 +127,38 @@ def run_explain(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.format == "html":
-        if out is not None and lang is not None and len(kb.languages) > 1:
-            return _pages_in_each_language(kb, result, args.conclusion, why_not, out, lang)
-        page = why_not_page if why_not else explanation_page
-        return write_out(out, page(tree.to_dict(), worded(kb, lang), result.profile))
+        return _html_pages(kb, result, args.conclusion, tree, why_not, out, lang)
     return write_out(out, formatted(tree, args.format))
 
 
-def _pages_in_each_language(
-    kb: KnowledgeBase, result: Result, conclusion: str, why_not: bool, out: Path, lang: str
+def _html_pages(
+    kb: KnowledgeBase,
+    result: Result,
+    conclusion: str,
+    tree: Explanation | WhyNot,
+    why_not: bool,
+    out: Path | None,
+    lang: str | None,
 ) -> int:
-    """With `--lang` and `--out FILE`, the page in every language of the KB, each with a
-    switch to the others: FILE in the language asked for, `FILE-STEM.TAG.html` beside
-    it for each other one (relative links, so they work as files)."""
+    """The HTML page of the proof or why-not. With `--lang` and `--out FILE`, the page in
+    every language of the KB, each with a switch to the others: FILE in the language
+    asked for, `FILE-STEM.TAG.html` beside it for each other one (relative links, so they
+    work as files).
+
+    The HTML modules are imported here, when a page is asked for: `healthkb evaluate`,
+    whose module this is, and the text and JSON proofs never need them (a fiftieth of
+    the start-up; docs/performance.md, "Start-up and loading")."""
+    from ..render.html import esc, language_switch
+    from ..render.html_explain import explanation_page, why_not_page
+
+    page = why_not_page if why_not else explanation_page
+    if out is None or lang is None or len(kb.languages) < 2:
+        return write_out(out, page(tree.to_dict(), worded(kb, lang), result.profile))
     files = {
         tag: out if tag == lang else out.with_name(f"{out.stem}.{tag}{out.suffix}")
         for tag in kb.languages
     }
     links = [(tag, esc(quote(files[tag].name))) for tag in kb.languages]
-    page = why_not_page if why_not else explanation_page
     for tag, path in files.items():
         answer = result if tag == lang else kb.evaluate(result.profile, lang=tag)
         tree = answer.why_not(conclusion) if why_not else answer.explain(conclusion)

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..errors import HealthKBError
 from ..files.ed25519_keys import key_id, public_key_from_pem
-from .strict_model import HINT, StrictModel
+from .strict_model import HINT, StrictModel, empty_list
 
 
 class Reviewer(StrictModel):
@@ -51,7 +51,7 @@ class ApprovalPolicy(StrictModel):
 
     required: Annotated[int, Field(ge=0, le=100)] = 0
     """How many distinct reviewers must approve a release candidate."""
-    reviewers: list[Reviewer] = Field(default_factory=list)
+    reviewers: list[Reviewer] = Field(default_factory=empty_list)
     """Everyone who may approve, each once."""
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from pydantic import Field
 from ..errors import Problem, did_you_mean
 from .located_items import Placed
 from .model import FactPath, StrictModel, Text, Vocabulary
+from .strict_model import empty_list
 
 FHIR_FILE = "kb/fhir.yaml"
 
@@ -61,7 +62,7 @@ class ObservationMapping(StrictModel):
 class FhirMapping(StrictModel):
     """`kb/fhir.yaml`: how FHIR data becomes a profile."""
 
-    observations: list[ObservationMapping] = Field(default_factory=list)
+    observations: list[ObservationMapping] = Field(default_factory=empty_list)
     """Observation codes and the attributes they give."""
 
     def for_code(self, system: str, code: str) -> ObservationMapping | None:

@@ -50,6 +50,11 @@ def to_dnf(condition: Condition, negated: bool = False) -> list[Conjunction]:
     if isinstance(condition, AllCondition | AnyCondition):
         children = condition.all if isinstance(condition, AllCondition) else condition.any
         is_and = isinstance(condition, AllCondition) != negated
+        if is_and:
+            # The common `all:` of comparisons: one conjunction, as `_and` would make it.
+            literals = [Literal(c, negated) for c in children if isinstance(c, Comparison)]
+            if len(literals) == len(children):
+                return [tuple(literals)]
         parts = [to_dnf(child, negated) for child in children]
         return _and(parts) if is_and else _or(parts)
     raise TypeError(f"unknown condition {condition!r}")

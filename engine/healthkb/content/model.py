@@ -34,6 +34,7 @@ from .provenance import (
 )
 from .strict_model import HINT as HINT
 from .strict_model import StrictModel as StrictModel
+from .strict_model import empty_list
 
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=80)
@@ -158,7 +159,7 @@ class Manifest(StrictModel):
     """The release date, `YYYY-MM-DD`."""
     description: str = ""
     """What the KB covers and for whom."""
-    changelog: list[ChangelogEntry] = Field(default_factory=list)
+    changelog: list[ChangelogEntry] = Field(default_factory=empty_list)
     """Every release, newest first."""
     disclaimer: Text | None = None
     """Shown with every answer (text, JSON, CDS cards, the report)."""
@@ -235,7 +236,7 @@ class Source(StrictModel):
     """When it must be checked again; `validate` warns before and refuses after."""
     text: Text
     """The full text, verbatim, one paragraph per line; quotes are resolved against it."""
-    left_out: list[LeftOut] = Field(default_factory=list)
+    left_out: list[LeftOut] = Field(default_factory=empty_list)
     """Passages deliberately not encoded, each with its reason."""
 
     @model_validator(mode="after")
@@ -445,7 +446,7 @@ class Conclusion(StrictModel):
     without it, cards show `statement`."""
     because: list[Citation] = Field(min_length=1)
     """The passages of the source the statement rests on."""
-    excludes: list[Identifier] = Field(default_factory=list)
+    excludes: list[Identifier] = Field(default_factory=empty_list)
     """Conclusions never to be reached together with this one (both ways: declaring it
     on one of the two is enough); `healthkb analyze` proves no profile reaches both."""
 

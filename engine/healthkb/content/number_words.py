@@ -10,6 +10,7 @@ with the numbers its quotes and title give (checks/numbers.py).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 _WORDS = {
@@ -83,6 +84,7 @@ _TEN_ODD = re.compile(r"十几")
 # for ranges (most titles and quotes; loading reads every rule's title).
 _RANGE_WORDS = re.compile(r"between|–|—|-|to", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_DIGIT_RUN = re.compile(r"\d+")
 _BEFORE_WORDS = {relation: re.compile(words) for relation, words in _BEFORE.items()}
 _AFTER_WORDS = {relation: re.compile(words) for relation, words in _AFTER.items()}
 
@@ -110,10 +112,42 @@ def value_of(text: str) -> float:
 
 def numbers_in(text: str) -> list[NumberMention]:
     """Every number and range `text` states, in order."""
-    found: list[NumberMention] = []
+    return [found.mention(text, (0, 0, 0, 0), [0]) for found in _scan(text)]
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A mention found by `_scan`, by its places in the text scanned: the span of its
+    words, and the number's span (None for a range or "十几", whose values are in `low`
+    and `high`)."""
+
+    relation: str
+    low: float
+    high: float
+    words: tuple[int, int]
+    number: tuple[int, int] | None
+
+    def mention(
+        self, text: str, runs_before: tuple[int, int, int, int], extra: list[int]
+    ) -> NumberMention:
+        """The mention in `text`, when the text scanned was its shape (`NumberReader`):
+        `runs_before` says how many runs of digits come before each of the four places
+        (the words' start and end, the number's), `extra` how many digits the first so
+        many runs have beyond their one `0` in the shape (all 0 for the text itself)."""
+        before_start, before_end, number_start, number_end = runs_before
+        words = text[self.words[0] + extra[before_start] : self.words[1] + extra[before_end]]
+        if self.number is None:
+            return NumberMention(self.relation, self.low, self.high, words)
+        start, end = self.number
+        value = value_of(text[start + extra[number_start] : end + extra[number_end]])
+        return NumberMention(self.relation, value, value, words)
+
+
+def _scan(text: str) -> list[_Found]:
+    found: list[_Found] = []
     taken: list[tuple[int, int]] = []
     for match in _TEN_ODD.finditer(text):
-        found.append(NumberMention("between", 10, 19, match.group(0)))
+        found.append(_Found("between", 10, 19, match.span(), None))
         taken.append(match.span())
     ranges = _RANGE.finditer(text) if _RANGE_WORDS.search(text) else ()
     for match in ranges:
@@ -122,17 +156,73 @@ def numbers_in(text: str) -> list[NumberMention]:
         low = value_of(match.group("low") or match.group("from"))
         high = value_of(match.group("high") or match.group("to"))
         if low < high:
-            found.append(NumberMention("between", low, high, match.group(0)))
+            found.append(_Found("between", low, high, match.span(), None))
             taken.append(match.span())
     for match in _SINGLE.finditer(text):
         if _overlaps(match.span("number"), taken):
             continue
-        value = value_of(match.group("number"))
         relation = _relation(match.group("before"), match.group("after"))
         if relation == "eq" and match.group("number").lower() == "one":
             continue  # "the one before it": a pronoun far more often than a number
         end = match.end("after") if match.group("after") else match.end("number")
-        found.append(NumberMention(relation, value, value, text[match.start() : end]))
+        found.append(_Found(relation, 0, 0, (match.start(), end), match.span("number")))
+    return found
+
+
+class NumberReader:
+    """`numbers_in` for a caller reading many texts (loading reads every rule's title and
+    quotes): each text is read once, and texts that differ only in their digits share
+    one scan.
+
+    The shape of a text is the text with each run of digits written as one `0`
+    ("Rule 12: more than 30" and "Rule 7: more than 5" are both "Rule 0: more than 0").
+    The patterns treat every digit alike (`\\d`, `\\w` and `\\b` see a digit as any
+    other) and a match never begins or ends inside a run of digits (a number takes the
+    whole run, and a word after it takes the whole word), so the shape's matches are the
+    text's, run for run; only the values differ, and they are read from the text. A
+    range is the exception: whether "5-3" is one depends on its values, so a text whose
+    shape may hold a range is scanned itself.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[str, list[NumberMention]] = {}
+        # Each shape's mentions, with the runs of digits before each of their places
+        # (None: the shape may hold a range).
+        self._shapes: dict[str, list[tuple[_Found, tuple[int, int, int, int]]] | None] = {}
+
+    def numbers_in(self, text: str) -> list[NumberMention]:
+        """Every number and range `text` states, in order (as the function)."""
+        mentions = self._texts.get(text)
+        if mentions is None:
+            mentions = self._texts[text] = self._read(text)
+        return mentions
+
+    def _read(self, text: str) -> list[NumberMention]:
+        runs = [match.span() for match in _DIGIT_RUN.finditer(text)]
+        if not runs:
+            return numbers_in(text)
+        shape = _DIGIT_RUN.sub("0", text)
+        if shape not in self._shapes:
+            self._shapes[shape] = _shape_mentions(shape)
+        found = self._shapes[shape]
+        if found is None:
+            return numbers_in(text)
+        extra = [0]
+        for start, end in runs:
+            extra.append(extra[-1] + end - start - 1)
+        return [one.mention(text, runs_before, extra) for one, runs_before in found]
+
+
+def _shape_mentions(shape: str) -> list[tuple[_Found, tuple[int, int, int, int]]] | None:
+    if _RANGE_WORDS.search(shape) and _RANGE.search(shape):
+        return None
+    zeros = [match.start() for match in _DIGIT_RUN.finditer(shape)]
+    found: list[tuple[_Found, tuple[int, int, int, int]]] = []
+    for one in _scan(shape):
+        number = one.number or (0, 0)
+        # A run of digits is before a place when its `0` is.
+        a, b, c, d = (bisect_left(zeros, place) for place in (*one.words, *number))
+        found.append((one, (a, b, c, d)))
     return found
 
 

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
 from ..errors import shown
 from .model import HINT, Citation, FactPath, Identifier, Scalar, Status, StrictModel, Text
 from .provenance import EvidenceLevel
+from .strict_model import empty_list
 
 
 def _exactly(count: int, schema: dict[str, Any]) -> None:
@@ -80,7 +81,13 @@ class Comparison(StrictModel):
     @model_validator(mode="after")
     def _exactly_one_operator(self) -> Comparison:
         fields = self.__dict__  # every field is there once validated
-        given = [op for op, name in _OPERATOR_FIELDS if fields[name] is not None]
+        named = self.__pydantic_fields_set__
+        if len(named) == 2:
+            # Usually `fact` and one operator were written: that one is the only one
+            # to look at (written as null, it counts as not given, as below).
+            given = [_OPERATOR_OF[n] for n in named if n != "fact" and fields[n] is not None]
+        else:
+            given = [op for op, name in _OPERATOR_FIELDS if fields[name] is not None]
         if len(given) != 1:
             listed = ", ".join(OPERATORS)
             hint = (
@@ -104,9 +111,7 @@ class Comparison(StrictModel):
         # time on a 10,000-rule KB. A model made without validating still works them out.
         op = given[0]
         fact_type, _, attribute = self.fact.partition(".")  # FactPath: one dot
-        self.__dict__.update(
-            op=op, value=getattr(self, _attr(op)), fact_type=fact_type, attribute=attribute
-        )
+        fields.update(op=op, value=fields[_attr(op)], fact_type=fact_type, attribute=attribute)
         return self
 
     # Cached: the engine and explanations ask for these on every evaluation.
@@ -133,6 +138,7 @@ def _attr(op: str) -> str:
 
 # Each operator with the name of its field, in the order the validator reports them.
 _OPERATOR_FIELDS = tuple((op, _attr(op)) for op in OPERATORS)
+_OPERATOR_OF = {name: op for op, name in _OPERATOR_FIELDS}
 
 
 class AllCondition(StrictModel):
@@ -162,11 +168,16 @@ _KINDS: dict[type, str] = {AllCondition: "all", AnyCondition: "any", NotConditio
 
 
 def _condition_kind(value: Any) -> str:
+    if type(value) is dict:
+        # The first of `all`, `any`, `not` the mapping has, written out: asked once
+        # for every condition validated.
+        if "all" in value:
+            return "all"
+        if "any" in value:
+            return "any"
+        return "not" if "not" in value else "comparison"
     if isinstance(value, dict):
-        for key in ("all", "any", "not"):
-            if key in value:
-                return key
-        return "comparison"
+        return next((key for key in ("all", "any", "not") if key in value), "comparison")
     return _KINDS.get(type(value), "comparison")
 
 
@@ -243,7 +254,7 @@ class Rule(StrictModel):
     evidence: EvidenceLevel | None = None
     """The evidence level of this step when it differs from its sources' (e.g. the
     article cites a trial for it); by default, the weakest of the sources it cites."""
-    departures: list[Departure] = Field(default_factory=list)
+    departures: list[Departure] = Field(default_factory=empty_list)
     """Conditions whose numbers depart from what the quotes say (e.g. `le: 2` for
     "infrequently"), each with the words it departs from; shown to auditors."""
 

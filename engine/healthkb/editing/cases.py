@@ -21,6 +21,7 @@ from ..content.diagnostics.located_validation import validate_located
 from ..content.languages.tags import BCP47Tag
 from ..content.located_items import Placed
 from ..content.model import Identifier, Scalar, StrictModel, Text
+from ..content.strict_model import empty_list
 from ..errors import HealthKBError, KBError, Problem, ProfileError, did_you_mean
 from ..files.folders import outside_problem, yaml_files
 from ..files.regular_file import kind_of
@@ -45,9 +46,9 @@ class ExpectedFact(StrictModel):
 class Expectation(StrictModel):
     """What must (and must not) come out of a case's profile."""
 
-    conclusions: list[Identifier] = Field(default_factory=list)
-    no_conclusions: list[Identifier] = Field(default_factory=list)
-    derived: list[ExpectedFact] = Field(default_factory=list)
+    conclusions: list[Identifier] = Field(default_factory=empty_list)
+    no_conclusions: list[Identifier] = Field(default_factory=empty_list)
+    derived: list[ExpectedFact] = Field(default_factory=empty_list)
     fired_rules: list[Identifier] | None = None
     only_these_conclusions: bool = False
     says: dict[BCP47Tag, dict[Identifier, Text]] = Field(default_factory=dict)

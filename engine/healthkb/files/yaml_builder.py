@@ -28,7 +28,7 @@ TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_HIDDEN_KEY = "<key>"  # a key of this text keeps no place of its own (as it always has)
+HIDDEN_KEY = "<key>"  # a key of this text keeps no place of its own (as it always has)
 
 STANDARD_TAGS = {
     "tag:yaml.org,2002:str",
@@ -159,7 +159,7 @@ class Builder:
             else:
                 value, inside = self.build(value_node, inner)
             mark = key_node.start_mark
-            if key == _HIDDEN_KEY:
+            if key == HIDDEN_KEY:
                 marks[key] = (0, 0, inside)
             else:
                 marks[key] = (mark.line + 1, mark.column + 1, inside)
@@ -182,6 +182,10 @@ class Builder:
             )
             return None
         return key
+
+    def scalar(self, node: ScalarNode) -> Any:
+        """The value of a scalar node that is not a key (None where it has a problem)."""
+        return self._scalar(node, key=False)
 
     def _scalar(self, node: ScalarNode, key: bool) -> Any:
         if node.tag == _STR_TAG:

@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ..errors import KBError, Problem
 from .regular_file import NotRegularFile, open_regular
 from .yaml_builder import MAX_DEPTH, TOO_DEEP, Builder, Limit
+from .yaml_events import read_plain_events
 from .yaml_places import PathKey, Place, PlaceTree
 from .yaml_syntax import bad_character, has_hidden_line_break, syntax_problem
 
@@ -206,6 +207,32 @@ def _read_file(path: Path, display_name: str, streams: bool) -> bytes:
 
 def parse_yaml(text: str, display_name: str) -> Located:
     """Parse YAML text (one document) into plain data with places."""
+    if not has_hidden_line_break(text):
+        read = _read_plain(text, display_name)
+        if read is not None:
+            return Located(display_name, *read)
+    return parse_yaml_generally(text, display_name)
+
+
+def _read_plain(text: str, display_name: str) -> tuple[Any, PlaceTree] | None:
+    """The common file the short way (`yaml_events.py`), or None for the general way."""
+    if _Loader.yaml_path_resolvers:
+        return None  # the short way resolves a plain scalar by its text alone
+    try:
+        loader = _quick_loader()(text)
+    except yaml.YAMLError:  # the pure-Python reader checks every character first
+        return None
+    return read_plain_events(loader, display_name)
+
+
+def _quick_loader() -> type[yaml.SafeLoader]:
+    # (Were a path resolver ever added to PyYAML's, a tag would depend on the path.)
+    return _TAGS_ONCE.get(_Loader, _Loader) if not _Loader.yaml_path_resolvers else _Loader
+
+
+def parse_yaml_generally(text: str, display_name: str) -> Located:
+    """`parse_yaml` the general way: the node graph, then `Builder` (every problem is
+    reported from here; `parse_yaml` takes the short way only where there is none)."""
     node, loader = _compose(text, display_name)
     if node is None:
         return Located(display_name, None, {(): (1, 1)})
@@ -233,9 +260,7 @@ def _compose(text: str, display_name: str) -> tuple[Node | None, yaml.SafeLoader
         raise KBError([bad_character(text, display_name)])
     try:
         # The pure-Python loader checks every character as it is created.
-        # (Were a path resolver ever added to PyYAML's, a tag would depend on the path.)
-        quick = _TAGS_ONCE.get(_Loader, _Loader) if not _Loader.yaml_path_resolvers else _Loader
-        loader = quick(text)
+        loader = _quick_loader()(text)
     except yaml.reader.ReaderError:
         raise KBError([bad_character(text, display_name)]) from None
     try:

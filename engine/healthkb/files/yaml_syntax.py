@@ -20,11 +20,11 @@ from ..errors import Problem
 # pasted from a web page into a quote, they cut the line in two for the parser, and
 # every line number after them is off by one. They are refused with the characters
 # YAML 1.1 refuses anywhere in a file (the set PyYAML's reader checks), in one pattern.
+# It is compiled when a file is refused (`re` keeps it then), not at import: its ranges
+# take 3 ms to compile, paid by every start-up for files that are almost always fine.
 HIDDEN_LINE_BREAKS = "\x85\u2028\u2029"
 
-_REFUSED = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
+_REFUSED = "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 # Control characters have no Unicode name; these are the ones editors meet.
 _CONTROL_NAMES = {
@@ -56,13 +56,14 @@ def has_hidden_line_break(text: str) -> bool:
 def bad_character(text: str, file: str) -> Problem:
     """The first character YAML refuses or reads as a hidden line break, located as an
     editor counts lines (only at `\\n`), saying how many more there are."""
-    found = _REFUSED.search(text)
+    refused = re.compile(_REFUSED)
+    found = refused.search(text)
     if found is None:  # the reader refused something the pattern allows: say so plainly
         return Problem(file, 0, 0, "bad-character", "the file holds a character YAML refuses")
     at, char = found.start(), found.group()
     line = text.count("\n", 0, at) + 1
     column = at - (text.rfind("\n", 0, at) + 1) + 1
-    more = len(_REFUSED.findall(text, at + 1))
+    more = len(refused.findall(text, at + 1))
     others = f"; the file has {more:,} more such characters" if more else ""
     if char in HIDDEN_LINE_BREAKS:
         return Problem(

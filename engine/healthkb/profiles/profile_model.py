@@ -34,6 +34,11 @@ from ..files.json_reader import read_json
 from ..files.yaml_reader import Located, read_yaml
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True)
+# A fact's model is validated and written as part of the profile's model, whose
+# validator and serializer hold it; its own are built only if it is used on its own
+# (`SymptomsFact.model_validate(...)`): building them for each of a large vocabulary's
+# facts at every load was a third of the profile model's cost.
+_FACT_CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 def _field_type(spec: Attribute) -> Any:
@@ -65,21 +70,30 @@ def _whole_number_bounds(spec: Attribute) -> tuple[int | float, int | float]:
     return low, high
 
 
-def _fact_model(name: str, fact: FactType) -> type[BaseModel]:
-    fields: dict[str, Any] = {
-        attr: (_field_type(spec) | None, Field(default=None, description=_describe(spec)))
-        for attr, spec in fact.attributes.items()
-    }
+def _fact_model(name: str, fact: FactType, annotations: dict[Any, Any]) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for attr, spec in fact.attributes.items():
+        # One annotation per kind of attribute: building `Literal[...]` and `Annotated[...]`
+        # unions is a third of a model's cost, and a vocabulary repeats a few kinds.
+        key = (spec.type, tuple(spec.values or ()), spec.min, spec.max)
+        annotation = annotations.get(key)
+        if annotation is None:
+            annotation = annotations[key] = _field_type(spec) | None
+        fields[attr] = (annotation, Field(default=None, description=_describe(spec)))
     model: type[BaseModel] = create_model(
-        _camel(name), __config__=_CONFIG, __doc__=fact.description, **fields
+        _camel(name), __config__=_FACT_CONFIG, __doc__=fact.description, **fields
     )
     return model
 
 
 def build_profile_model(vocabulary: Vocabulary) -> type[BaseModel]:
     """The pydantic model of an input profile for this vocabulary."""
+    annotations: dict[Any, Any] = {}
     fields: dict[str, Any] = {
-        name: (_fact_model(name, fact) | None, Field(default=None, description=fact.description))
+        name: (
+            _fact_model(name, fact, annotations) | None,
+            Field(default=None, description=fact.description),
+        )
         for name, fact in vocabulary.input.items()
     }
     model: type[BaseModel] = create_model(

@@ -20,6 +20,7 @@ from pydantic import (
 from ..analysis.what_if import DEFAULT_ALTERNATIVES, WhatIf, what_if
 from ..content.model import KIND_RANK, Conclusion
 from ..content.sources import ResolvedCitation
+from ..content.strict_model import empty_list
 from ..errors import HealthKBError, check_conclusion_id, did_you_mean
 from ..runtime.engine import Firing, Trace
 from .cds_cards import cds_cards
@@ -80,7 +81,7 @@ class ConclusionResult(DeferredModel):
     """The evidence of the derivation that reached it: `{"level", "scale"}`."""
     stale: bool = False
     """Whether it rests on a source past its review date; in the JSON only when true."""
-    also_reached_by: list[Derivation] = Field(default_factory=list)
+    also_reached_by: list[Derivation] = Field(default_factory=empty_list)
     """The other derivations that reached it (a second rule, perhaps on a second source),
     in the order of the proofs; in the JSON only when there are some."""
 
@@ -147,7 +148,7 @@ class Result(DeferredModel):
     conclusions: list[ConclusionResult]
     derived: list[DerivedFact]
     fired: list[FiredRule]
-    conflicts: list[Conflict] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=empty_list)
     """Excluded conclusions reached together; in the JSON only when there are some."""
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """What is known of each source the conclusions rest on (see results/evidence.py)."""

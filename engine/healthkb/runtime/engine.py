@@ -67,7 +67,8 @@ class _Action(NamedTuple):
     rule_id: str
     conjunction: int
     # Where each fact of `bound` is among those the action names (durable_rules names
-    # them in the order of the rule's patterns, f0, f1, ...), or None when in that order.
+    # them in the order of the rule's patterns, f0, f1, ...), or None when in that order
+    # (`CompiledRule.places`).
     places: tuple[int, ...] | None
     conclusion: str | None
     derive: tuple[str, dict[str, Any], str] | None  # type, values and identity of the fact
@@ -114,8 +115,6 @@ class Engine:
     def __init__(
         self,
         plan: Plan,
-        conclusions: dict[str, str | None],
-        derives: dict[str, tuple[str, dict[str, Any]] | None],
     ) -> None:
         self._plan = plan
         self._lock = threading.Lock()
@@ -128,9 +127,7 @@ class Engine:
         # The JSON of facts every evaluation may assert (derived and background facts,
         # by canonical text), without their id and session: written once, not per run.
         self._bodies: dict[str, str] = {}
-        self._actions = {
-            name: _action(compiled, conclusions, derives) for name, compiled in plan.actions.items()
-        }
+        self._actions = {name: _action(compiled) for name, compiled in plan.actions.items()}
 
     def run(
         self, facts: list[tuple[str, dict[str, Any], str]], max_steps: int = DEFAULT_MAX_STEPS
@@ -283,23 +280,13 @@ class Engine:
         session.trace.records.append(firing)
 
 
-def _action(
-    compiled: CompiledRule,
-    conclusions: dict[str, str | None],
-    derives: dict[str, tuple[str, dict[str, Any]] | None],
-) -> _Action:
-    # A conjunction binds one fact per fact type (`bound_groups`), so ordering its
-    # aliases by fact type once orders every firing's bound facts as sorting them would.
-    # Aliases are f0, f1, ... in the order of the rule's patterns (compile.py), the order
-    # in which durable_rules writes the facts they bind.
-    aliases = sorted(compiled.aliases.items(), key=lambda item: item[1])
-    places = tuple(int(alias.removeprefix("f")) for alias, _ in aliases)
-    derive = derives.get(compiled.rule_id)
+def _action(compiled: CompiledRule) -> _Action:
+    derive = compiled.derive
     return _Action(
         compiled.rule_id,
         compiled.conjunction,
-        None if places == tuple(range(len(places))) else places,
-        conclusions.get(compiled.rule_id),
+        compiled.places,
+        compiled.conclusion,
         None if derive is None else (*derive, canonical_fact(*derive)),
     )
 

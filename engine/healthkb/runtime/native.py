@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -58,7 +57,7 @@ class _Ruleset(durable.Ruleset):  # type: ignore[misc]
 
     def __init__(self, name: str, host: _Host, text: str) -> None:
         # What `durable.Ruleset.__init__` does, minus a Python action per rule and a
-        # second `json.dumps` of the definition (the text is written once, in `_texts`).
+        # second `json.dumps` of the definition (the text is written once, by compile.py).
         self._actions: dict[str, Any] = {}
         self._name = name
         self._host = host
@@ -94,36 +93,20 @@ _idle_lock = threading.Lock()
 _idle_keys = itertools.count()
 
 
-def _texts(plan: Plan) -> list[str]:
-    """Each ruleset's definition as durable_rules reads it: JSON without the `run` key
-    (the action's name, which is the rule's own name: durable_rules keeps it aside)."""
-    return [
-        json.dumps(
-            {
-                name: {k: v for k, v in rule.items() if k != "run"}
-                for name, rule in r.definition.items()
-            },
-            ensure_ascii=False,
-        )
-        for r in plan.rulesets
-    ]
-
-
-def shape_of(plan: Plan, texts: list[str] | None = None) -> str:
+def shape_of(plan: Plan) -> str:
     """What native rulesets a plan needs: the same shape, the same rulesets.
 
-    The digest of the definitions' texts (`_texts`), which the rulesets are made
-    from: the same texts in the same order make the same rulesets."""
+    The digest of the definitions' texts (`RulesetPlan.text`), which the rulesets are
+    made from: the same texts in the same order make the same rulesets."""
     digest = hashlib.sha256()
-    for text in _texts(plan) if texts is None else texts:
+    for text in (r.text for r in plan.rulesets):
         digest.update(f"{len(text)}:{text}".encode())
     return digest.hexdigest()
 
 
 def take(plan: Plan) -> NativeRulesets:
     """Native rulesets for `plan`: an idle set of the same shape, or new ones."""
-    texts = _texts(plan)
-    shape = shape_of(plan, texts)
+    shape = shape_of(plan)
     with _idle_lock:
         # The most recently dropped first: its memory is the likeliest to be warm.
         for key, (idle_shape, native) in reversed(_idle.items()):
@@ -131,7 +114,7 @@ def take(plan: Plan) -> NativeRulesets:
                 del _idle[key]
                 return native
     host = _Host()
-    rulesets = [_Ruleset(r.name, host, text) for r, text in zip(plan.rulesets, texts, strict=True)]
+    rulesets = [_Ruleset(r.name, host, r.text) for r in plan.rulesets]
     return NativeRulesets(host, rulesets, shape)
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..content.strict_model import empty_list
 from ..results.cds_cards import OVERRIDE_REASONS
 
 _RFC3339 = "date" + "-time"  # JSON Schema's format name (not a problem code)
@@ -72,7 +73,7 @@ class FeedbackItem(_Open):
     card: str = Field(min_length=1)
     outcome: Literal["accepted", "overridden"]
     outcomeTimestamp: str = Field(json_schema_extra={"format": _RFC3339})
-    acceptedSuggestions: list[AcceptedSuggestion] = Field(default_factory=list)
+    acceptedSuggestions: list[AcceptedSuggestion] = Field(default_factory=empty_list)
     overrideReason: OverrideReason = None  # type: ignore[assignment]  # absent, never null
 
     @field_validator("outcomeTimestamp")

@@ -179,6 +179,9 @@ def check_certainty_along_proof(
 ) -> list[Problem]:
     """A conclusion is never more certain than the weakest citation of its derivations."""
     item = conclusion.item
+    if CERTAINTY_RANK[item.certainty] == min(CERTAINTY_RANK.values()):
+        # The least certainty (`possible`) cannot be overstated: no walk needed.
+        return []
     own = weakest_passage(passages_of(f"conclusion `{item.id}`", item.because))
     along = weakest_passage(derivations.passages(item.id))
     if own is None or along is None:

@@ -17,7 +17,7 @@ from ...errors import Problem, shown
 from ...files.yaml_reader import PathKey
 from ..located_items import Placed
 from ..logic import walk_comparisons
-from ..number_words import NumberMention, numbers_in
+from ..number_words import NumberMention, NumberReader, numbers_in
 from ..rule_model import Comparison, Departure, Rule
 from ..sources import fold
 
@@ -72,23 +72,21 @@ def agrees(
 
 def check_numbers(
     rule: Placed[Rule],
-    read: dict[str, list[NumberMention]] | None = None,
+    read: NumberReader | None = None,
     walked: list[tuple[Comparison, PathKey]] | None = None,
 ) -> list[Problem]:
     """Each compared number found in the quotes or title, with the comparison they state.
 
     `read` keeps the numbers of each text already read, for a caller that checks many
-    rules: a passage quoted by many rules is read once (the regular expressions are most
-    of this check's time). `walked`: the rule's `walk_comparisons(when, ("when",))`,
+    rules: a passage quoted by many rules is read once, and titles that differ only in
+    their digits share one scan (the regular expressions are most of this check's
+    time). `walked`: the rule's `walk_comparisons(when, ("when",))`,
     when the caller has it.
     """
     item = rule.item
     texts = [item.title, *(citation.quote for citation in item.because)]
-    known = {} if read is None else read
-    for text in texts:
-        if text not in known:
-            known[text] = numbers_in(text)
-    mentions = [mention for text in texts for mention in known[text]]
+    reader = NumberReader() if read is None else read
+    mentions = [mention for text in texts for mention in reader.numbers_in(text)]
     declared = {departure_key(d): i for i, d in enumerate(item.departures)}
     used: set[int] = set()
     problems = []

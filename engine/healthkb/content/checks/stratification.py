@@ -38,9 +38,12 @@ def stratify_rules(
 def _dependencies(
     rule: Rule, dnf: list[Conjunction], derived: set[str]
 ) -> tuple[set[str], set[str]]:
-    positive = {lit.fact_type for c in dnf for lit in c if not lit.negated} & derived
-    negative = {lit.fact_type for c in dnf for lit in c if lit.negated} & derived
-    return positive, negative
+    positive: set[str] = set()
+    negative: set[str] = set()
+    for conjunction in dnf:
+        for literal in conjunction:
+            (negative if literal.negated else positive).add(literal.comparison.fact_type)
+    return positive & derived, negative & derived
 
 
 def _stratify(
@@ -65,9 +68,11 @@ def _stratify(
             level = fact_strata[fact] = max((strata[r] for r in producers.get(fact, [])), default=0)
         return level
 
+    # A rule testing no derived fact stays in stratum 0: only the others can move.
+    moving = [(rule_id, tested) for rule_id, tested in deps.items() if tested[0] or tested[1]]
     for _ in range(len(rules) + 1):
         changed = False
-        for rule_id, (positive, negative) in deps.items():
+        for rule_id, (positive, negative) in moving:
             level = max(
                 [fact_stratum(f) for f in positive] + [fact_stratum(f) + 1 for f in negative] + [0]
             )

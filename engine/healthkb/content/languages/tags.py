@@ -6,22 +6,52 @@ carries it, so nothing is fetched); tags compare case-insensitively (`zh-hans` i
 end until a tag the KB has is found), then through the wish's likely script and
 region (CLDR's likely subtags: `zh-CN` is written `zh-Hans-CN`, so it finds
 `zh-Hans`), then RFC 4647 *basic filtering* (`zh` finds `zh-Hans`).
+
+langcodes is imported at its first use, not with healthkb: importing it compiles a
+pattern of every registered subtag, 17 ms, a tenth of `healthkb evaluate`'s start-up
+(docs/performance.md, "Start-up and loading"). The tags KBs are written in most often
+are known valid without it (`REGISTERED_TAGS`): the registry never withdraws a subtag
+(RFC 5646 §3.4), so a tag valid once stays valid.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Annotated
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated
 
-import langcodes
 from pydantic import AfterValidator
 
 from ...errors import UnknownLanguageError
+from ...files.on_demand import OnDemand
+
+
+def _import_langcodes() -> ModuleType:
+    import langcodes
+
+    return langcodes
+
+
+if TYPE_CHECKING:
+    import langcodes
+else:
+    langcodes = OnDemand(_import_langcodes)
+
+REGISTERED_TAGS = frozenset(
+    {
+        *("ar", "de", "en", "en-GB", "en-US", "es", "fr", "hi", "it", "ja", "ko", "nl"),
+        *("pt", "pt-BR", "ru", "zh", "zh-Hans", "zh-Hant", "zh-Hans-CN", "zh-Hant-TW"),
+    }
+)
+"""Tags valid by the IANA registry, as written (tests/content/test_translations.py asks
+langcodes about each): checking them needs no langcodes."""
 
 
 def is_valid_tag(tag: str) -> bool:
     """Whether `tag` is a valid BCP 47 tag (well formed, every subtag registered)."""
+    if tag in REGISTERED_TAGS:
+        return True
     try:
         return bool(langcodes.tag_is_valid(tag)) and "_" not in tag
     except (ValueError, LookupError):

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
 
 from ..fhir_mapping import FhirMapping
 from ..located_items import Placed
@@ -16,6 +11,7 @@ from ..rule_model import Rule
 from ..silence_model import Silence
 from ..versioning.bump import changes_since
 from .checking import Checked
+from .content_digest import ContentDigest
 from .kb_content import CheckedContent, KBContent
 from .reading import ReadFiles
 
@@ -56,7 +52,7 @@ def assemble(base: Path, read: ReadFiles, checked: Checked) -> CheckedContent:
         silence_dnf=checked.silence_dnf,
         places=_places(read.rules, read.conclusions, read.silences) | _review_places(read),
         strata=checked.strata,
-        digest=_digest(content | worded),
+        content_digest=ContentDigest(content | worded),
         translations=translations,
         translation_warnings=tuple(sorted(checked.translation_warnings)),
         lock=lock,
@@ -95,19 +91,3 @@ def _review_places(read: ReadFiles) -> dict[tuple[str, str], str]:
         line, column = placed.located.place((*placed.path, *field))
         places[("source_review_by", placed.item.id)] = f"{placed.file}:{line}:{column}"
     return places
-
-
-def _digest(content: dict[str, Any]) -> str:
-    """sha256 of the KB's meaning: canonical JSON of every model, independent of layout."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, BaseModel):
-            return value.model_dump(mode="json", by_alias=True)
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in sorted(value.items())}
-        return value
-
-    canonical = json.dumps(
-        plain(content), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

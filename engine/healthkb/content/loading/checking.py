@@ -17,6 +17,7 @@ from ..checks.certainty_paths import Derivations, check_certainty_along_proof
 from ..checks.cross_file import CitationIndex
 from ..checks.numbers import check_numbers
 from ..checks.personal_data_policy import check_personal_data
+from ..checks.rule_references import check_all_rule_references
 from ..checks.stratification import stratify_rules
 from ..checks.vocabulary_places import VocabularyPlaces
 from ..fhir_mapping import check_fhir_mapping
@@ -24,7 +25,7 @@ from ..languages.originals import check_original, original_texts
 from ..languages.translation_checks import check_languages, check_translation
 from ..located_items import Placed
 from ..logic import Conjunction, TooComplex, to_dnf, walk_comparisons
-from ..number_words import NumberMention
+from ..number_words import NumberReader
 from ..rule_model import Comparison, Rule
 from ..silence_model import Silence
 from ..sources import SourceText
@@ -92,7 +93,7 @@ def check_files(read: ReadFiles) -> Checked:
     # One mistake, one problem: a number already wrong where it stands (above the
     # vocabulary's maximum, say) is not also reported as departing from its quote.
     taken = {(p.file, p.line, p.column) for p in checked.problems}
-    numbers_read: dict[str, list[NumberMention]] = {}
+    numbers_read = NumberReader()
     for rule, walked in zip(read.rules, walks, strict=True):
         checked.departures += [
             p
@@ -187,11 +188,9 @@ def _rule_logic(read: ReadFiles, checked: Checked, walks: list[Walked]) -> list[
         [c.item for c in salvaged.comparisons] + [c for w in walks for c, _ in w],
         [o.item for o in salvaged.outcomes] + [r.item.then for r in read.rules],
     )
-    facts = cross_file.all_facts(vocabulary)
-    for rule, walked in zip(read.rules, walks, strict=True):
-        rule_problems += cross_file.check_rule_references(
-            rule, vocabulary, conclusion_ids, read.broken_conclusions, declared, facts, walked
-        )
+    rule_problems += check_all_rule_references(
+        read.rules, walks, vocabulary, conclusion_ids, read.broken_conclusions, declared
+    )
     rule_problems += read.salvaged.check(
         vocabulary, conclusion_ids, read.broken_conclusions, declared
     )

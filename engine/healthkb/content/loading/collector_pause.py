@@ -6,7 +6,11 @@ nothing: on a 10,000-rule KB that tripled the load time. Reference counting stil
 frees garbage while the collector is paused. The pause is counted across threads:
 the collector is left off only if it was on when the first of overlapping pauses
 began, and is turned on again as each of them ends (the next to begin turns it off),
-so overlapping evaluations on many threads never keep it off for good.
+so overlapping evaluations on many threads never keep it off for good. A pause inside
+another on the same thread (`load` reads the content in a pause of its own) is part of
+the outer one: it neither counts nor turns the collector on when it ends, else the rest
+of the load ran with the collector on, scanning the content just read (1.2 s of the
+10,000-rule KB's 3.3 s).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _lock = threading.Lock()
+_depth = threading.local()  # how deep this thread's pauses are nested
 _paused = 0
 _was_enabled = False
 _kept = False
@@ -36,29 +41,34 @@ def collection_paused(*, kept: bool = False) -> Iterator[None]:
     collection (`_moved_to_oldest`).
     """
     global _paused, _was_enabled, _kept
+    depth = getattr(_depth, "value", 0)
+    _depth.value = depth + 1
     with _lock:
-        if _paused == 0:
-            _was_enabled = gc.isenabled()
-        if _was_enabled:
-            gc.disable()
-        _paused += 1
         _kept = _kept or kept
+        if depth == 0:
+            if _paused == 0:
+                _was_enabled = gc.isenabled()
+            if _was_enabled:
+                gc.disable()
+            _paused += 1
     try:
         yield
     finally:
-        with _lock:
-            _paused -= 1
-            if _was_enabled:
-                if _paused == 0 and _kept:
-                    _moved_to_oldest()
-                # On again as each pause ends, not only the last: evaluations on
-                # several threads overlap (a busy service always has one running),
-                # and a pause that waited for the last of them would never let the
-                # collector run, so the cycles of the whole process would pile up.
-                # The next pause to begin turns it off again.
-                gc.enable()
-            if _paused == 0:
-                _kept = False
+        _depth.value = depth
+        if depth == 0:
+            with _lock:
+                _paused -= 1
+                if _was_enabled:
+                    if _paused == 0 and _kept:
+                        _moved_to_oldest()
+                    # On again as each pause ends, not only the last: evaluations on
+                    # several threads overlap (a busy service always has one running),
+                    # and a pause that waited for the last of them would never let the
+                    # collector run, so the cycles of the whole process would pile up.
+                    # The next pause to begin turns it off again.
+                    gc.enable()
+                if _paused == 0:
+                    _kept = False
 
 
 def _moved_to_oldest() -> None:

@@ -20,6 +20,7 @@ from ..silence_model import Silence
 from ..versioning import items as versioned
 from ..versioning.bump import Changes, next_version
 from ..versioning.lock import LockFile
+from .content_digest import ContentDigest
 
 
 def _step(
@@ -43,7 +44,9 @@ class KBContent:
     citations: CitationIndex
     dnf: dict[str, list[Conjunction]]
     strata: dict[str, int]
-    digest: str
+    content_digest: ContentDigest
+    """The digest of the content as loaded (its wording in translations included), kept
+    by every copy worded in another language; read it as `digest`."""
     lock: LockFile | None = None
     # Items changed under the same version (`version-not-bumped`): a working copy may be
     # tested and reviewed with them; `validate` and `release` refuse them.
@@ -65,6 +68,12 @@ class KBContent:
     (see `content/languages/translated.py`); None for the KB as its files say it."""
     translation_warnings: tuple[Problem, ...] = ()
     """Translated wordings of items the KB does not have (`unknown-translated-item`)."""
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the KB's meaning: the canonical JSON of every model, independent of
+        the files' layout (worked out on first use: see `content_digest.py`)."""
+        return self.content_digest.value
 
     @property
     def default_language(self) -> str:

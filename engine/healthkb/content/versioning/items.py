@@ -64,14 +64,25 @@ CONTENT_WORDS: dict[ItemKind, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Versioned:
-    """One versioned item: its kind, id, version, and content field by field."""
+    """One versioned item: its kind, id, version, and content field by field (`fields`)."""
 
     kind: ItemKind
     id: str
     version: int
-    fields: dict[str, Any]
+    content: dict[str, Any] | Rule
+    """Its fields; for a rule, the rule they are dumped from when first read."""
+
+    # A rule's fields are dumped when first read, not when the item is made: loading
+    # reads them only for rules its lock file records (to compare digests), and a
+    # rule's dump was most of the cost of its item (docs/performance.md, "Versioned
+    # items and the digest").
+    @cached_property
+    def fields(self) -> dict[str, Any]:
+        """Its content, field by field (`when`, `statement`, `sessions.max`, `text`...)."""
+        content = self.content
+        return content if isinstance(content, dict) else _rule_fields(content)
 
     # Cached: loading compares every item with the lock, and a release writes them.
     @cached_property
@@ -87,10 +98,23 @@ class Versioned:
         """A short digest of each field, to name the fields that changed."""
         return dict(self._field_digests)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Versioned):
+            return NotImplemented
+        mine = (self.kind, self.id, self.version, self.fields)
+        return mine == (other.kind, other.id, other.version, other.fields)
+
+    def __repr__(self) -> str:
+        return f"Versioned({self.kind!r}, {self.id!r}, {self.version!r}, {self.fields!r})"
+
+
+# `json.dumps` with options builds an encoder per call; a KB's items are thousands of calls.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
 
 def digest_of(value: Any) -> str:
-    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """sha256 of `value`'s canonical JSON (keys sorted, no spaces, UTF-8 as is)."""
+    return "sha256:" + hashlib.sha256(_CANONICAL.encode(value).encode("utf-8")).hexdigest()
 
 
 def _plain(model: BaseModel, exclude: set[str]) -> dict[str, Any]:
@@ -100,13 +124,18 @@ def _plain(model: BaseModel, exclude: set[str]) -> dict[str, Any]:
     return data
 
 
-def rule_item(rule: Rule) -> Versioned:
+def _rule_fields(rule: Rule) -> dict[str, Any]:
     # Only the content fields are dumped (none has an alias): a rule's title,
     # description and departures were dumped and thrown away for every rule.
     data: dict[str, Any] = rule.model_dump(
         mode="json", by_alias=True, exclude_defaults=True, include=set(RULE_FIELDS)
     )
-    return Versioned("rule", rule.id, rule.version, {k: data[k] for k in RULE_FIELDS if k in data})
+    return {k: data[k] for k in RULE_FIELDS if k in data}
+
+
+def rule_item(rule: Rule) -> Versioned:
+    """The rule's versioned item; its fields are dumped from it when first read."""
+    return Versioned("rule", rule.id, rule.version, rule)
 
 
 def conclusion_item(conclusion: Conclusion) -> Versioned:

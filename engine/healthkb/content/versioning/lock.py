@@ -25,6 +25,7 @@ from ...errors import Problem
 from ..located_items import Placed
 from ..model import Identifier, SemVer, SourceId, StrictModel
 from ..rule_model import Rule
+from ..strict_model import empty_list
 from .items import CONTENT_WORDS, ItemKind, Versioned, attribute_specs, rule_item
 
 LOCK_FILE = "kb/rules.lock.yaml"
@@ -86,7 +87,7 @@ class LockFile(StrictModel):
     release_digest: Digest | None = None
     """The content digest of the KB released as `kb_version` (what audit records name
     it by); sealed with the rest. Locks written before it was recorded lack it."""
-    rules: list[LockedItem] = Field(default_factory=list)
+    rules: list[LockedItem] = Field(default_factory=empty_list)
     # Locks written before conclusions, facts and sources were versioned lack these:
     # such a lock says nothing about them (they are neither added nor changed).
     conclusions: list[LockedItem] | None = None

@@ -1,0 +1,305 @@
+"""The short way of reading YAML (`yaml_events.py`) gives what the general way gives.
+
+`parse_yaml` reads a plain file straight from the parser's events and leaves anything
+else to the general way (node graph, then `Builder`). Whichever way a text goes, the
+data (types and key order included), the place of every value (in the file's order)
+and the problems must be those of the general way. These tests hold the two to each
+other on every YAML file of the repository, a generated KB, random edits of them,
+hand-made hostile texts and generated texts, with libyaml and with the pure-Python
+parser; and they check that the files of a KB do take the short way.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from tests.benchmarks.generated_kb import write_generated_kb
+
+from healthkb.errors import KBError
+from healthkb.files import yaml_reader
+from healthkb.files.yaml_reader import parse_yaml, parse_yaml_generally
+from support.fuzzing import budget
+
+ROOT = Path(__file__).resolve().parents[2]
+REPOSITORY_FILES = sorted(
+    path
+    for pattern in ("*.yaml", "*.yml")
+    for path in ROOT.rglob(pattern)
+    if ".git" not in path.parts and "node_modules" not in path.parts and "venv" not in str(path)
+)
+
+LOADERS = {
+    "libyaml": getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+    "pure-python": yaml.SafeLoader,
+}
+
+
+def nested(depth: int, flow: bool) -> str:
+    if flow:
+        return "a: " + "[" * (depth - 1) + "x" + "]" * (depth - 1) + "\n"
+    return "".join(f"{'  ' * level}k{level}:\n" for level in range(depth - 1)) + (
+        "  " * (depth - 1) + "k: x\n"
+    )
+
+
+HOSTILE = [
+    "",
+    "# only a comment\n",
+    "---\n",
+    "plain scalar document\n",
+    "- a\n- b\n",
+    "a: 1\n---\nb: 2\n",
+    "---\na: 1\n...\n",
+    "%YAML 1.1\n---\na: 1\n",
+    "\ufeffa: 1\n",
+    "a: 1\r\nb: [x, y]\r\n",
+    "a: &x 1\nb: *x\n",
+    "a: *x\n",
+    "base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n",
+    "a: &x [*x]\n",
+    "a: !!str 1\n",
+    "a: !!python/none x\n",
+    "a: !custom x\n",
+    "a: ! x\n",
+    "!!map {a: 1}\n",
+    "!custom\na: 1\n",
+    "--- !custom [1]\n",
+    "a: !custom {b: 1}\n",
+    "a: [!custom [1]]\n",
+    "a: !!set {b, c}\n",
+    "? [complex]\n: key\n",
+    "? a\n: b\n",
+    "1: one\n",
+    "yes: word\n",
+    "~: none\n",
+    "null: none\n",
+    "=: value key\n",
+    "<<: {a: 1}\n",
+    "'<key>': {a: 1}\n<key>: 2\n",
+    "<key>: {a: [1, {b: 2}]}\n",
+    "a: 1\na: 2\n",
+    "a: {b: 1, b: 2}\n",
+    "a: yes\nb: No\nc: on\nd: OFF\n",
+    "a: 035\nb: 1_000\nc: 0b101\nd: 1:05\ne: 1e3\nf: 0o17\ng: 0x1F\nh: 1.0e+3\n",
+    "a: -0\nb: +1\nc: .5\nd: 1.\ne: .inf\nf: -.INF\ng: .NaN\nh: 08\n",
+    "a: 2025-02-30\n",
+    "a: 2025-01-01\nb: 2025-01-01 10:00:00\nc: 2025-01-01t10:00:00.5Z\n",
+    "a: " + "9" * 5000 + "\n",
+    "a:\nb: ~\nc: null\nd: Null\ne: ''\n",
+    "a: |\n  text\n  more\nb: >-\n  folded\n  text\n\nc: |+\n  kept\n\n",
+    "a: \"line\n  two\"\nb: 'it''s'\nc: \"\\t\\u00e9\\x41\"\n",
+    "a: plain\n  continued\n  lines\n",
+    "a: [1, 2\n",
+    "a: {b: 1\n",
+    'a: "open\nb: 2\n',
+    "a:\n\t- b\n",
+    "a: b: c\n",
+    "- a\nb: c\n",
+    "a: @x\n",
+    "a: `x\n",
+    "a: x\u2028y\n",
+    "a: x\x85y\n",
+    "a: x\x07y\n",
+    "a: {}\nb: []\nc: [[], {}]\n",
+    "- - - x\n  - y\n- {a: [1, {b: c}]}\n",
+    "- ? a\n",
+    "[a, b]: c\n",
+    "{a: 1}: c\n",
+    nested(62, False),
+    nested(63, False),
+    nested(64, False),
+    nested(65, False),
+    nested(66, False),
+    nested(63, True),
+    nested(64, True),
+    nested(65, True),
+    nested(1100, True),
+    "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\nd: [*c, *c, *c]\n",
+    "a: 'é中文'\nb: 中文: x\n",
+    "中文: [é, 'ü']\n",
+]
+
+MUTATION_PIECES = [
+    *":-[]{}'\"\t #&*!|>%@`,?\\",
+    "&a ",
+    "*a",
+    "!!str ",
+    "!x ",
+    "yes",
+    "035",
+    "1_000",
+    "1:05",
+    "0o7",
+    "1e3",
+    "~",
+    "<<: ",
+    "\n- ",
+    "\n  ",
+    "2025-02-30",
+]
+
+
+def mutated(text: str, seed: int) -> str:
+    """`text` with one to three edits of the kinds an editor makes (the same every run)."""
+    rng = random.Random(seed)
+    for _ in range(rng.randint(1, 3)):
+        lines = text.split("\n")
+        i = rng.randrange(len(lines))
+        kind = rng.choice(["delete", "duplicate", "indent", "insert", "retype", "cut"])
+        if kind == "delete":
+            del lines[i]
+        elif kind == "duplicate":
+            lines.insert(i, lines[i])
+        elif kind == "indent":
+            lines[i] = rng.choice([" ", "  ", "\t", ""]) + lines[i][rng.choice([0, 1, 2]) :]
+        elif kind == "insert":
+            at = rng.randint(0, len(lines[i]))
+            lines[i] = lines[i][:at] + rng.choice(MUTATION_PIECES) + lines[i][at:]
+        elif kind == "retype" and ": " in lines[i]:
+            key = lines[i].split(": ", 1)[0]
+            lines[i] = f"{key}: {rng.choice([*MUTATION_PIECES, '1', 'true', '[a, b]', '{}'])}"
+        elif kind == "cut":
+            return "\n".join(lines)[: rng.randint(1, max(1, len(text)))]
+        text = "\n".join(lines)
+    return text
+
+
+def outcome(read: Any, text: str) -> tuple[Any, ...]:
+    """What a way of reading gives: the data (with its types and order) and every place,
+    in order, or the problems."""
+    try:
+        located = read(text, "f.yaml")
+    except KBError as error:
+        return ("problems", [str(problem) for problem in error.problems])
+    return ("read", repr(located.data), list(located.places.items()))
+
+
+def assert_read_alike(text: str) -> None:
+    assert outcome(parse_yaml, text) == outcome(parse_yaml_generally, text)
+
+
+@pytest.fixture(params=sorted(LOADERS))
+def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setattr(yaml_reader, "_Loader", LOADERS[request.param])
+    yield request.param
+
+
+@pytest.fixture(scope="module")
+def generated_texts(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    root = write_generated_kb(tmp_path_factory.mktemp("kb") / "kb", 600)
+    return [path.read_text(encoding="utf-8") for path in sorted(root.rglob("*.yaml"))]
+
+
+def test_the_files_of_a_kb_take_the_short_way(generated_texts: list[str]) -> None:
+    # Otherwise the tests below would only compare the general way with itself.
+    for text in generated_texts:
+        assert "&" in text or yaml_reader._read_plain(text, "f.yaml") is not None
+
+
+@pytest.mark.parametrize("path", REPOSITORY_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_yaml_file_of_the_repository_reads_alike(path: Path, loader: str) -> None:
+    assert_read_alike(path.read_text(encoding="utf-8"))
+
+
+def test_a_generated_kb_reads_alike(generated_texts: list[str]) -> None:
+    for text in generated_texts:
+        assert_read_alike(text)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_and_unusual_texts_read_alike(text: str, loader: str) -> None:
+    assert_read_alike(text)
+
+
+@pytest.mark.parametrize("path", REPOSITORY_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_edited_repository_files_read_alike(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for seed in range(40):
+        assert_read_alike(mutated(text, seed))
+
+
+def test_edited_repository_files_read_alike_with_the_pure_python_parser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(yaml_reader, "_Loader", yaml.SafeLoader)
+    for path in REPOSITORY_FILES:
+        text = path.read_text(encoding="utf-8")
+        for seed in range(4):
+            assert_read_alike(mutated(text, seed))
+
+
+def test_with_a_path_resolver_every_file_goes_the_general_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A path resolver (PyYAML's, added by another library) makes a tag depend on the path.
+    resolvers = {((("map", "a"),), yaml.ScalarNode): "tag:yaml.org,2002:str"}
+    monkeypatch.setattr(yaml_reader._Loader, "yaml_path_resolvers", resolvers)
+    assert yaml_reader._read_plain("a: 1\n", "f.yaml") is None
+
+
+KEYS = st.sampled_from(["a", "b", "id", "'q'", '"d"', "<key>", "1", "yes", "~", "<<", "x y"])
+SCALARS = st.sampled_from(
+    [
+        "x",
+        "'x'",
+        '"x\\ty"',
+        "1",
+        "-2.5",
+        "035",
+        "1_0",
+        "0o7",
+        "1e3",
+        "0x1F",
+        "yes",
+        "Off",
+        "true",
+        "~",
+        "",
+        "2025-01-01",
+        "2025-02-30",
+        "&a x",
+        "*a",
+        "!!str 1",
+        "!t x",
+        "a # comment",
+        "é",
+        ".inf",
+        "1:30",
+    ]
+)
+
+
+@st.composite
+def yaml_texts(draw: st.DrawFn, indent: str = "", depth: int = 0) -> str:
+    """A block mapping or list of scalars, flow collections and nested blocks."""
+    lines = []
+    as_list = draw(st.booleans())
+    for _ in range(draw(st.integers(1, 4))):
+        lead = f"{indent}- " if as_list else f"{indent}{draw(KEYS)}: "
+        choice = draw(st.integers(0, 3 if depth < 3 else 1))
+        if choice == 0:
+            lines.append(lead + draw(SCALARS))
+        elif choice == 1:
+            items = draw(st.lists(SCALARS, max_size=3))
+            if draw(st.booleans()):
+                lines.append(lead + "[" + ", ".join(items) + "]")
+            else:
+                pairs = [f"{draw(KEYS)}: {item}" for item in items]
+                lines.append(lead + "{" + ", ".join(pairs) + "}")
+        else:
+            lines.append(lead.rstrip())
+            lines.append(draw(yaml_texts(indent + "  ", depth + 1)).rstrip("\n"))
+    return "\n".join(lines) + "\n"
+
+
+@budget(300)
+@given(yaml_texts())
+def test_any_generated_text_reads_alike(text: str) -> None:
+    assert_read_alike(text)
