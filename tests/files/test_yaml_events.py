@@ -235,6 +235,15 @@ def test_edited_repository_files_read_alike_with_the_pure_python_parser(
             assert_read_alike(mutated(text, seed))
 
 
+def test_with_a_path_resolver_every_file_goes_the_general_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A path resolver (PyYAML's, added by another library) makes a tag depend on the path.
+    resolvers = {((("map", "a"),), yaml.ScalarNode): "tag:yaml.org,2002:str"}
+    monkeypatch.setattr(yaml_reader._Loader, "yaml_path_resolvers", resolvers)
+    assert yaml_reader._read_plain("a: 1\n", "f.yaml") is None
+
+
 KEYS = st.sampled_from(["a", "b", "id", "'q'", '"d"', "<key>", "1", "yes", "~", "<<", "x y"])
 SCALARS = st.sampled_from(
     [

@@ -216,6 +216,8 @@ def parse_yaml(text: str, display_name: str) -> Located:
 
 def _read_plain(text: str, display_name: str) -> tuple[Any, PlaceTree] | None:
     """The common file the short way (`yaml_events.py`), or None for the general way."""
+    if _Loader.yaml_path_resolvers:
+        return None  # the short way resolves a plain scalar by its text alone
     try:
         loader = _quick_loader()(text)
     except yaml.YAMLError:  # the pure-Python reader checks every character first
