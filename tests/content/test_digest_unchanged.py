@@ -1,7 +1,7 @@
-"""The KB digest and the versioned items are the values they were before they were
-made faster (one serializer call for all rules, the digest worked out on first use):
-releases, audit records and `healthkb diff` rest on them. The computation they had is
-kept below, verbatim, and compared on every KB of the repository, the generated 1,000-
+"""The KB digest, the versioned items and the places are the values they were before
+they were made faster (the digest worked out on first use, a rule's item fields when
+read): releases, audit records and `healthkb diff` rest on them. The computation they had
+is kept below, verbatim, and compared on every KB of the repository, the generated 1,000-
 and 10,000-rule KBs, and KBs edited by hypothesis."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from healthkb.content.languages.translated import in_language
 from healthkb.content.loading.checking import check_files
 from healthkb.content.loading.kb_content import KBContent
 from healthkb.content.loading.loader import check_content
-from healthkb.content.loading.reading import read_files
+from healthkb.content.loading.reading import ReadFiles, read_files
 from healthkb.content.rule_model import Rule
 from healthkb.content.versioning import items as versioned
 from support.analysis_kbs import ROOT, seed_copy
@@ -72,6 +72,29 @@ def rule_fields_before(rule: Rule) -> dict[str, Any]:
     return {k: data[k] for k in versioned.RULE_FIELDS if k in data}
 
 
+def places_before(read: ReadFiles) -> dict[tuple[str, str], str]:
+    """`assembly._places` as it was, and the sources' review places."""
+    places: dict[tuple[str, str], str] = {}
+    for kind, items in (
+        ("rule", read.rules),
+        ("conclusion", read.conclusions),
+        ("silence", read.silences),
+    ):
+        for placed in items:
+            line, column = placed.located.place(placed.path)
+            places.setdefault((kind, placed.item.id), f"{placed.file}:{line}:{column}")
+            if kind != "conclusion":
+                line, column = placed.located.place((*placed.path, "when"))
+                places.setdefault(
+                    (f"{kind}_when", placed.item.id), f"{placed.file}:{line}:{column}"
+                )
+    for source in read.sources:
+        field = ("review_by",) if source.item.review_by is not None else ()
+        line, column = source.located.place((*source.path, *field))
+        places[("source_review_by", source.item.id)] = f"{source.file}:{line}:{column}"
+    return places
+
+
 def items_before(items: list[versioned.Versioned], rules: list[Rule]) -> list[tuple[Any, ...]]:
     """`items` as the computation before made them: each rule's fields dumped by its own
     `model_dump`, every digest by `json.dumps`; the other kinds' items are unchanged."""
@@ -105,6 +128,7 @@ def assert_unchanged(root: Path) -> None:
     now = content.versioned_items()
     assert [exactly_now(i) for i in now] == items_before(now, list(content.rules.values()))
     read = read_files(root)
+    assert list(content.places.items()) == list(places_before(read).items())
     placed = [
         p.item
         for p in versioned.placed_items(

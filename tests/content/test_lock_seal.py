@@ -11,9 +11,10 @@ import yaml
 from conftest import ACCEPT_OPTIONS, ACCEPT_UNTESTED, MINI_RULES, MINI_SILENCES, ROOT
 from healthkb.cli import main
 from healthkb.content.loading.loader import read_content
-from healthkb.content.versioning.lock import LOCK_FILE
+from healthkb.content.versioning.lock import LOCK_FILE, LockedItem, LockFile, render_lock
 from healthkb.editing.kb_validation import check_kb
 from healthkb.editing.release import release, write_lock
+from healthkb.files.yaml_reader import parse_yaml
 
 
 def locked(make_kb) -> Path:
@@ -116,3 +117,28 @@ def test_release_keeps_the_release_of_unchanged_items_and_reseals(make_kb) -> No
     }
     assert {s.id: s.released_in for s in lock.silences or []} == {"never_walks": "1.0.0"}
     assert codes(root) == []
+
+
+def test_a_lock_whose_field_digests_read_as_numbers_is_read_back_as_written() -> None:
+    """A field digest is 16 hex digits: `7439450221867e88` reads as a YAML 1.2 number and
+    `0655268603414150` has a leading 0. Written plain, the reader refused them, and
+    the lock of a 10,000-rule KB written by `release` could not be loaded."""
+    digests = {
+        "when": "7439450221867e88",
+        "then": "0655268603414150",
+        "because": "1234567890123456",
+        "status": "abcdef0123456789",
+    }
+    lock = LockFile(
+        kb_version="0.1.0",
+        rules=[LockedItem(id="a", version=1, digest="sha256:" + "0" * 64, fields=digests)],
+    )
+    text = render_lock(lock)
+    assert "when: '7439450221867e88'\n" in text and "status: abcdef0123456789\n" in text
+    assert parse_yaml(text, LOCK_FILE).data["rules"][0]["fields"] == digests
+
+
+def test_the_bundled_lock_is_written_as_it_was() -> None:
+    lock = read_content(ROOT).lock
+    assert lock is not None
+    assert render_lock(lock) == (ROOT / LOCK_FILE).read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from conftest import MINI_RULES
+from conftest import MINI_FACTS, MINI_RULES
 from healthkb.content.checks.stratification import stratify_rules
 from healthkb.content.loading.loader import check_content
 from healthkb.content.located_items import Placed
@@ -159,3 +159,17 @@ def test_a_comparison_counts_its_operators_however_it_is_written() -> None:
     ):
         with pytest.raises(ValidationError, match=f"exactly one operator .*; found {found}\n"):
             Comparison.model_validate(data)
+
+
+def test_a_value_right_for_one_attribute_is_checked_again_for_another(make_kb) -> None:
+    """Tests are remembered by what their attribute allows: `ge: 10` fits sessions of 0
+    to 14, and is still out of range for laps of 0 to 5, whatever came first."""
+    laps = "      laps:\n        type: integer\n        min: 0\n        max: 5\n"
+    laps += "        description: Laps.\n"
+    facts = MINI_FACTS.replace("      tired:\n", f"{laps}      tired:\n")
+    for first, second in (("sessions", "laps"), ("laps", "sessions")):
+        tests = f"all: [{{fact: walk.{first}, ge: 10}}, {{fact: walk.{second}, ge: 10}}]"
+        rules = MINI_RULES.replace("when: {fact: walk.tired, eq: true}", f"when:\n      {tests}")
+        root = make_kb({"kb/facts.yaml": facts, "rules/walking.yaml": rules}, name=first)
+        invalid = [p for p in check_kb(root).problems if p.code == "invalid-value"]
+        assert [p.message for p in invalid] == ["`walk.laps`: 10 is above the maximum 5"]

@@ -216,8 +216,17 @@ def walk_comparisons(condition: Condition, path: PathKey) -> Iterator[tuple[Comp
     elif isinstance(condition, NotCondition):
         yield from walk_comparisons(condition.not_, (*path, "not"))
     elif isinstance(condition, AllCondition):
-        for i, child in enumerate(condition.all):
-            yield from walk_comparisons(child, (*path, "all", i))
+        yield from _walk_children(condition.all, (*path, "all"))
     elif isinstance(condition, AnyCondition):
-        for i, child in enumerate(condition.any):
-            yield from walk_comparisons(child, (*path, "any", i))
+        yield from _walk_children(condition.any, (*path, "any"))
+
+
+def _walk_children(
+    children: list[Condition], path: PathKey
+) -> Iterator[tuple[Comparison, PathKey]]:
+    for i, child in enumerate(children):
+        # A comparison is yielded here, not through a generator of its own.
+        if isinstance(child, Comparison):
+            yield child, (*path, i)
+        else:
+            yield from walk_comparisons(child, (*path, i))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import accumulate
 
 _WORDS = {
     "zero": 0,
@@ -84,7 +85,7 @@ _TEN_ODD = re.compile(r"十几")
 # for ranges (most titles and quotes; loading reads every rule's title).
 _RANGE_WORDS = re.compile(r"between|–|—|-|to", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
-_DIGIT_RUN = re.compile(r"\d+")
+_DIGIT_RUN = re.compile(r"(\d+)")  # a group: `split` keeps the runs
 _BEFORE_WORDS = {relation: re.compile(words) for relation, words in _BEFORE.items()}
 _AFTER_WORDS = {relation: re.compile(words) for relation, words in _AFTER.items()}
 
@@ -186,9 +187,7 @@ class NumberReader:
 
     def __init__(self) -> None:
         self._texts: dict[str, list[NumberMention]] = {}
-        # Each shape's mentions, with the runs of digits before each of their places
-        # (None: the shape may hold a range).
-        self._shapes: dict[str, list[tuple[_Found, tuple[int, int, int, int]]] | None] = {}
+        self._shapes: dict[str, _Shape | None] = {}  # None: the shape may hold a range
 
     def numbers_in(self, text: str) -> list[NumberMention]:
         """Every number and range `text` states, in order (as the function)."""
@@ -198,31 +197,46 @@ class NumberReader:
         return mentions
 
     def _read(self, text: str) -> list[NumberMention]:
-        runs = [match.span() for match in _DIGIT_RUN.finditer(text)]
-        if not runs:
+        parts = _DIGIT_RUN.split(text)  # text, run of digits, text, ..., text
+        if len(parts) == 1:
             return numbers_in(text)
-        shape = _DIGIT_RUN.sub("0", text)
+        shape = "0".join(parts[::2])
         if shape not in self._shapes:
             self._shapes[shape] = _shape_mentions(shape)
         found = self._shapes[shape]
         if found is None:
             return numbers_in(text)
-        extra = [0]
-        for start, end in runs:
-            extra.append(extra[-1] + end - start - 1)
-        return [one.mention(text, runs_before, extra) for one, runs_before in found]
+        runs = parts[1::2]
+        # How many digits the first so many runs have beyond their one `0` in the shape.
+        extra = list(accumulate((len(run) - 1 for run in runs), initial=0))
+        mentions = []
+        for one, runs_before, run in found:
+            if run is None:
+                mentions.append(one.mention(text, runs_before, extra))
+            else:  # the number is one run of digits, whose value `value_of` would read
+                start, end = one.words
+                words = text[start + extra[runs_before[0]] : end + extra[runs_before[1]]]
+                value = float(runs[run])
+                mentions.append(NumberMention(one.relation, value, value, words))
+        return mentions
 
 
-def _shape_mentions(shape: str) -> list[tuple[_Found, tuple[int, int, int, int]]] | None:
+# A shape's mentions, each with the runs of digits before each of its four places (see
+# `_Found.mention`) and, when its number is one run, that run's index.
+_Shape = list[tuple[_Found, tuple[int, int, int, int], int | None]]
+
+
+def _shape_mentions(shape: str) -> _Shape | None:
     if _RANGE_WORDS.search(shape) and _RANGE.search(shape):
         return None
     zeros = [match.start() for match in _DIGIT_RUN.finditer(shape)]
-    found: list[tuple[_Found, tuple[int, int, int, int]]] = []
+    found: _Shape = []
     for one in _scan(shape):
         number = one.number or (0, 0)
         # A run of digits is before a place when its `0` is.
         a, b, c, d = (bisect_left(zeros, place) for place in (*one.words, *number))
-        found.append((one, (a, b, c, d)))
+        run = c if one.number is not None and shape[number[0] : number[1]] == "0" else None
+        found.append((one, (a, b, c, d), run))
     return found
 
 

@@ -24,6 +24,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ..content.logic import Conjunction
@@ -102,16 +103,16 @@ def compile_rules(
     entries: list[_Entry] = []
     actions: dict[str, CompiledRule] = {}
     writer = _Writer()
-    for rule in sorted(rules, key=lambda r: r.id):
+    for rule in sorted(rules, key=attrgetter("id")):
         then = rule.then
         derive = None if then.derive is None else (then.derive.fact, dict(then.derive.values))
         for index, conjunction in enumerate(dnf[rule.id]):
-            name = f"{rule.id}#{index}"
-            gate = _gate_for(conjunction, strata[rule.id])
-            text, aliases, types = writer.durable_rule(conjunction, gate)
-            entries.append(_Entry(name, f"{_string(name)}:{text}", types, gate))
+            entry, aliases = writer.durable_rule(f"{rule.id}#{index}", conjunction, strata[rule.id])
+            entries.append(entry)
             places = _places(aliases)
-            actions[name] = CompiledRule(rule.id, index, aliases, places, then.conclude, derive)
+            actions[entry.name] = CompiledRule(
+                rule.id, index, aliases, places, then.conclude, derive
+            )
 
     prefix = f"healthkb-{label}-{next(_name_counter)}-{uuid.uuid4().hex[:8]}"
     rulesets = [
@@ -138,16 +139,6 @@ def compile_rules(
     )
 
 
-def _gate_for(conjunction: Conjunction, stratum: int) -> int | None:
-    """The stratum gate a conjunction waits for, or None if it may fire at once.
-
-    Any negation waits (and so does a conjunction with no positive literal): input facts
-    are asserted one by one, and a rule must not fire on the absence of a fact that
-    simply has not been asserted yet.
-    """
-    return stratum if not conjunction or any(lit.negated for lit in conjunction) else None
-
-
 def _places(aliases: dict[str, str]) -> tuple[int, ...] | None:
     """`CompiledRule.places`: a conjunction binds one fact per fact type, and its aliases
     are f0, f1, ... in the order of its patterns, the order in which durable_rules writes
@@ -168,22 +159,26 @@ class _Writer:
         self._types: dict[str, str] = {}
 
     def durable_rule(
-        self, conjunction: Conjunction, gate: int | None
-    ) -> tuple[str, dict[str, str], tuple[str, ...]]:
-        """The rule's definition as JSON text (`{"all": [...]}`), its patterns' aliases,
-        and the fact types it tests, sorted."""
-        typed = [(literal.comparison.fact_type, literal) for literal in conjunction]
+        self, name: str, conjunction: Conjunction, stratum: int
+    ) -> tuple[_Entry, dict[str, str]]:
+        """The rule named `name` as a member of its ruleset's JSON object
+        (`"<name>":{"all":[...]}`), and its patterns' aliases."""
         # The literals on each fact type the conjunction tests positively, in first-mention
         # order, and the negated ones on other fact types, as content/logic.py's
-        # `bound_groups` and `unbound_negations` give them, in one pass.
-        positive = {fact_type for fact_type, literal in typed if not literal.negated}
+        # `bound_groups` and `unbound_negations` give them.
+        positive = {lit.comparison.fact_type for lit in conjunction if not lit.negated}
         groups: dict[str, list[tuple[Comparison, bool]]] = {}
         unbound: list[tuple[str, Comparison]] = []
-        for fact_type, literal in typed:
-            if fact_type in positive:
-                groups.setdefault(fact_type, []).append((literal.comparison, literal.negated))
+        for literal in conjunction:
+            comparison, negated = literal.comparison, literal.negated
+            if comparison.fact_type in positive:
+                groups.setdefault(comparison.fact_type, []).append((comparison, negated))
             else:  # negated: a positive literal's type is in `positive`
-                unbound.append((fact_type, literal.comparison))
+                unbound.append((comparison.fact_type, comparison))
+        # Any negation waits for its stratum's gate (and so would a conjunction without a
+        # positive literal): input facts are asserted one by one, and a rule must not
+        # fire on the absence of a fact that simply has not been asserted yet.
+        gate = stratum if not positive or any(lit.negated for lit in conjunction) else None
         patterns: list[str] = []
         aliases: dict[str, str] = {}
         for number, (fact_type, literals) in enumerate(groups.items()):
@@ -197,8 +192,9 @@ class _Writer:
         for number, (fact_type, comparison) in enumerate(unbound):
             pattern = self._pattern(fact_type, [(comparison, False)])
             patterns.append(_object(f'"n{number}$not"', pattern))
-        types = tuple(sorted({fact_type for fact_type, _ in typed}))
-        return _object('"all"', _array(patterns)), aliases, types
+        text = _string(name) + ':{"all":' + _array(patterns) + "}"
+        types = tuple(sorted(positive.union(fact_type for fact_type, _ in unbound)))
+        return _Entry(name, text, types, gate), aliases
 
     def _pattern(self, fact_type: str, literals: list[tuple[Comparison, bool]]) -> str:
         """The pattern of one fact: its type, then the tests of each (comparison, negated)."""

@@ -318,6 +318,13 @@ def value_error(spec: Attribute, value: Any) -> str:
     return ""
 
 
+def what_fits(spec: Attribute) -> tuple[str, str, str, str]:
+    """What decides which comparisons fit an attribute (`check_comparison`'s operator
+    check and `value_error`): its type, values and bounds, `repr` telling `1` from
+    `1.0`. Two attributes alike in these accept the same operators and values."""
+    return (spec.type, repr(spec.values), repr(spec.min), repr(spec.max))
+
+
 def _value_hint(spec: Attribute, value: Any) -> str:
     """How to fix a value the vocabulary does not allow."""
     if spec.values is not None and isinstance(value, str):

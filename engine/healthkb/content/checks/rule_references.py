@@ -1,10 +1,11 @@
 """The references of every rule, for loading: each distinct test and outcome checked once.
 
-Whether a comparison names a declared fact and attribute with a fitting operator and
-value depends only on what it tests (fact, operator and value, its type included) and
-on the vocabulary; whether an outcome names a declared conclusion or derived fact with
-fitting values, only on the outcome. Many rules share them (every rule of a group
-testing `measure_0_state.state eq high`), so a test or outcome found right once is not
+Whether a comparison on a declared attribute has a fitting operator and value depends
+only on its operator and value (`repr`: its type included) and on what the attribute
+allows (`cross_file.what_fits`: its type, values and bounds); whether an outcome names
+a declared conclusion or derived fact with fitting values, only on the outcome. Many
+rules share them (every rule of a group testing `measure_0_state.state eq high`, every
+`level gt 10` on attributes of 0 to 100), so a test or outcome found right once is not
 checked again for the next rule. One found wrong is checked, and reported, at every
 rule that has it, as `cross_file.check_rule_references` reports it for one rule.
 """
@@ -17,9 +18,9 @@ from ...errors import Problem
 from ...files.yaml_reader import PathKey
 from ..diagnostics.unloaded_items import Unloaded
 from ..located_items import Placed
-from ..model import Vocabulary
+from ..model import FactType, Vocabulary
 from ..rule_model import Comparison, Rule, Then
-from .cross_file import all_facts, check_comparison, check_then
+from .cross_file import all_facts, check_comparison, check_then, what_fits
 from .vocabulary_places import VocabularyPlaces
 
 
@@ -34,17 +35,22 @@ def check_all_rule_references(
     """`check_rule_references` of each rule in turn (`walks`: each rule's comparisons
     with their paths below it), the same problems in the same order."""
     facts = all_facts(vocabulary)
+    fits: dict[str, tuple[str, ...] | None] = {}  # by `fact.attribute`: see `what_fits`
     right: set[tuple[Any, ...]] = set()
     problems: list[Problem] = []
     for rule, walked in zip(rules, walks, strict=True):
         for comparison, path in walked:
-            key = ("when", comparison.fact, comparison.op, repr(comparison.value))
+            if comparison.fact not in fits:
+                fits[comparison.fact] = _what_fits(comparison, facts)
+            attribute = fits[comparison.fact]
+            # An undeclared fact or attribute is a problem wherever it is named.
+            key = None if attribute is None else (attribute, comparison.op, repr(comparison.value))
             if key in right:
                 continue
             found = check_comparison(comparison, rule.child(comparison, *path), facts, declared)
             if found:
                 problems += found
-            else:
+            elif key is not None:
                 right.add(key)
         then = rule.item.then
         key = _outcome_key(then)
@@ -56,6 +62,12 @@ def check_all_rule_references(
         else:
             right.add(key)
     return problems
+
+
+def _what_fits(comparison: Comparison, facts: dict[str, FactType]) -> tuple[str, ...] | None:
+    fact = facts.get(comparison.fact_type)
+    spec = fact.attributes.get(comparison.attribute) if fact is not None else None
+    return None if spec is None else what_fits(spec)
 
 
 def _outcome_key(then: Then) -> tuple[Any, ...]:

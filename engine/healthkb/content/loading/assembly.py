@@ -71,14 +71,15 @@ def _places(
 ) -> dict[tuple[str, str], str]:
     places: dict[tuple[str, str], str] = {}
     for kind, items in (("rule", rules), ("conclusion", conclusions), ("silence", silences)):
+        # Where its condition is, for "can never fire" (a conclusion has none).
+        when_kind = f"{kind}_when" if kind != "conclusion" else None
         for placed in items:
-            line, column = placed.located.place(placed.path)
-            places.setdefault((kind, placed.item.id), f"{placed.file}:{line}:{column}")
-            if kind != "conclusion":  # where its condition is, for "can never fire"
-                line, column = placed.located.place((*placed.path, "when"))
-                places.setdefault(
-                    (f"{kind}_when", placed.item.id), f"{placed.file}:{line}:{column}"
-                )
+            located, path, item_id = placed.located, placed.path, placed.item.id
+            line, column = located.place(path)
+            places.setdefault((kind, item_id), f"{located.file}:{line}:{column}")
+            if when_kind is not None:
+                line, column = located.place((*path, "when"))
+                places.setdefault((when_kind, item_id), f"{located.file}:{line}:{column}")
     return places
 
 

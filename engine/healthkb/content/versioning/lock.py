@@ -22,6 +22,7 @@ import yaml
 from pydantic import Field, StringConstraints
 
 from ...errors import Problem
+from ...files.yaml_numbers import number_form_refused
 from ..located_items import Placed
 from ..model import Identifier, SemVer, SourceId, StrictModel
 from ..rule_model import Rule
@@ -184,8 +185,27 @@ def render_lock(lock: LockFile) -> str:
     ]
     data = lock.model_dump(mode="json", exclude_none=True)
     data = {"kb_version": lock.kb_version, **{k: v for k, v in data.items() if k != "kb_version"}}
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(data, Dumper=_LockDumper, sort_keys=False, allow_unicode=True, width=100)
     return "\n".join(header) + "\n" + body
+
+
+class _LockDumper(yaml.SafeDumper):
+    """`yaml.safe_dump`'s writer, quoting the text healthkb's reader refuses written plain.
+
+    A field digest is 16 hex digits: some read as a YAML 1.2 number (`7439450221867e88`)
+    or have a leading 0 (`0655268603414150`), which PyYAML writes plain and the reader
+    then refuses (`yaml-value`), so a lock of a few thousand items could not be read back.
+    """
+
+
+def _text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    # Single quotes are what PyYAML itself gives the forms it reads as numbers (`035`).
+    refused = number_form_refused(_TEXT, text, text) is not None
+    return dumper.represent_scalar(_TEXT, text, style="'" if refused else None)
+
+
+_TEXT = "tag:yaml.org,2002:str"
+_LockDumper.add_representer(str, _text)
 
 
 def changed_fields(item: Versioned, entry: LockedItem) -> list[str]:
