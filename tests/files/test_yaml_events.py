@@ -309,3 +309,35 @@ def yaml_texts(draw: st.DrawFn, indent: str = "", depth: int = 0) -> str:
 @given(yaml_texts())
 def test_any_generated_text_reads_alike(text: str) -> None:
     assert_read_alike(text)
+
+
+DUMPED_SCALARS = (
+    st.text(max_size=30)
+    | st.integers()
+    | st.floats()
+    | st.booleans()
+    | st.none()
+    | st.dates()
+    | st.sampled_from(["yes", "035", "1_000", "1:05", "0o7", "1e3", "~", "", "<key>", "a\nb"])
+)
+DUMPED = st.recursive(
+    DUMPED_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@budget(200)
+@given(
+    st.dictionaries(st.text(max_size=8), DUMPED, min_size=1, max_size=4)
+    | st.lists(DUMPED, min_size=1),
+    st.sampled_from([True, False, None]),
+    st.integers(20, 100),
+)
+def test_any_dumped_data_reads_alike(data: Any, flow: bool | None, width: int) -> None:
+    # What PyYAML writes, as editors and `healthkb fmt` lay YAML out: every style of
+    # scalar (quoted, escaped, folded over lines), flow or block collections.
+    text = yaml.safe_dump(data, default_flow_style=flow, width=width, allow_unicode=True)
+    assert_read_alike(text)
