@@ -29,8 +29,12 @@ class ContentDigest:
     """
 
     def __init__(self, content: Mapping[str, Any]) -> None:
-        # The parts by name (`manifest`, `rules`...): models, or dicts of models by id.
-        self._content = dict(content)
+        # The parts by name (`manifest`, `rules`...): models, or dicts of models by id,
+        # copied (the models are frozen, the dicts are not): the digest is of the content
+        # as it was assembled, whenever it is read.
+        self._content = {
+            name: dict(part) if isinstance(part, dict) else part for name, part in content.items()
+        }
 
     @cached_property
     def value(self) -> str:
