@@ -26,12 +26,14 @@ from typing import Any
 
 import pytest
 from tests.benchmarks import population
+from tests.support.fresh_python import run_fresh_python
 
 import healthkb
 from healthkb.audit.log import AuditLog, AuditLogError
 from healthkb.batch.answer_digest import sealed
 from healthkb.batch.job import LINES_PER_CHUNK, run_batch
 from healthkb.batch.jsonlines import MAX_LINE_BYTES
+from healthkb.batch.runners import local_runners
 from healthkb.cli import main
 from healthkb.runtime.shipment import ShipmentError
 
@@ -453,13 +455,46 @@ def lengthen_running_sessions(root: Path) -> None:
     rules.write_text(text)
 
 
-def test_a_worker_refuses_kb_files_that_changed_since_they_were_loaded(tmp_path: Path) -> None:
+def test_a_spawned_worker_refuses_kb_files_that_changed_since_they_were_loaded(
+    tmp_path: Path,
+) -> None:
     root = copy_kb(tmp_path / "kb")
     kb = healthkb.load(root)
     lengthen_running_sessions(root)
     people = population.write(tmp_path / "people.jsonl", 10)
+    spawned = local_runners(2, alone=0, fork=False)
     with pytest.raises(ShipmentError, match=r"not .* as sent: its files changed"):
-        run_batch(people, tmp_path / "a.jsonl", kb, workers=2, workers_after=0)
+        run_batch(people, tmp_path / "a.jsonl", kb, on=spawned)
+
+
+# In a fresh process, which runs one thread (the test run may have others, and then
+# spawns its workers): the KB loaded, its files changed, then a run with a worker.
+ANSWERS_ON_THE_KB_AS_LOADED = """
+import sys
+from pathlib import Path
+import healthkb
+from healthkb.batch.forked import can_fork
+from healthkb.batch.job import run_batch
+from tests.batch.test_batch import lengthen_running_sessions
+root, people, out = map(Path, sys.argv[1:])
+kb = healthkb.load(root)
+lengthen_running_sessions(root)
+assert can_fork()
+run_batch(people, out, kb, workers=2, workers_after=0)
+"""
+
+
+def test_a_forked_worker_answers_on_the_kb_as_loaded_whatever_its_files_became(
+    tmp_path: Path,
+) -> None:
+    root = copy_kb(tmp_path / "kb")
+    people = population.write(tmp_path / "people.jsonl", 1_000)
+    run_batch(people, tmp_path / "one.jsonl", healthkb.load(root), workers=1)
+    arguments = [root, people, tmp_path / "two.jsonl"]
+    script = [sys.executable, "-c", ANSWERS_ON_THE_KB_AS_LOADED, *map(str, arguments)]
+    done = run_fresh_python(script, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "two.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
 
 
 def test_evaluate_many_yields_results_in_order_in_this_process_or_in_workers(

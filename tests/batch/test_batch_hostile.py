@@ -168,17 +168,32 @@ def test_a_key_given_twice_or_nan_is_refused_in_place_as_a_json_profile_is(
         assert problem["line"] == number and problem["column"] > 1
 
 
-TWO_WORKERS_AT_ONCE = ["--workers", "2", "--workers-after", "0"]
+# The first chunk answered by the command itself, and so written before more input is
+# read (a worker's answers are taken when the next line has been read: from a pipe that
+# the test keeps waiting, maybe not before the end).
+TWO_WORKERS_AFTER_A_CHUNK = ["--workers", "2", "--workers-after", "250"]
+THREE_WORKERS_AFTER_A_CHUNK = ["--workers", "3", "--workers-after", "250"]
 
 
 def worker_processes(pid: int) -> list[int]:
-    """The pool's worker processes under `pid` (not multiprocessing's resource tracker)."""
+    """The worker processes under `pid`: forked (the command's own command line) or
+    spawned (multiprocessing's `spawn_main`), not multiprocessing's resource tracker."""
+    own = Path(f"/proc/{pid}/cmdline").read_bytes()
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     workers = []
     for child in map(int, children):
-        command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
-        if b"spawn_main" in command and b"resource_tracker" not in command:
+        command = Path(f"/proc/{child}/cmdline").read_bytes()
+        if command == own or (b"spawn_main" in command and b"resource_tracker" not in command):
             workers.append(child)
+    return workers
+
+
+def started_workers(pid: int, count: int) -> list[int]:
+    """The worker processes under `pid`, once `count` of them are there (they start as
+    the command reads on after answering its first chunk)."""
+    deadline = time.monotonic() + 180
+    while len(workers := worker_processes(pid)) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
     return workers
 
 
@@ -189,7 +204,7 @@ def test_a_killed_worker_process_stops_the_run_in_one_line_and_resume_finishes_i
     people = population.write(tmp_path / "people.jsonl", 1_500)
     out = tmp_path / "answers.jsonl"
     run = subprocess.Popen(
-        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *TWO_WORKERS_AT_ONCE],
+        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *TWO_WORKERS_AFTER_A_CHUNK],
         cwd=tmp_path,
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -197,11 +212,11 @@ def test_a_killed_worker_process_stops_the_run_in_one_line_and_resume_finishes_i
     try:
         assert run.stdin is not None
         lines = people.read_bytes().splitlines(keepends=True)
-        # Two workers keep four chunks (1,000 lines) in flight before the first answer.
+        # Four chunks, and a part of a fifth that waits for the rest.
         run.stdin.write(b"".join(lines[:1_100]))
         run.stdin.flush()
         wait_for_answers(run, out)
-        os.kill(worker_processes(run.pid)[0], signal.SIGKILL)
+        os.kill(started_workers(run.pid, 1)[0], signal.SIGKILL)
         _, errors = run.communicate(b"".join(lines[1_100:]), timeout=120)
     finally:
         if run.poll() is None:
@@ -258,7 +273,7 @@ def test_a_stopped_run_leaves_no_worker_process_behind(tmp_path: Path, stop: int
     people = population.write(tmp_path / "people.jsonl", 1_500)
     out = tmp_path / "answers.jsonl"
     run = subprocess.Popen(
-        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *TWO_WORKERS_AT_ONCE],
+        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *TWO_WORKERS_AFTER_A_CHUNK],
         cwd=tmp_path,
         stdin=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -268,10 +283,10 @@ def test_a_stopped_run_leaves_no_worker_process_behind(tmp_path: Path, stop: int
         run.stdin.write(b"".join(people.read_bytes().splitlines(keepends=True)[:1_100]))
         run.stdin.flush()
         wait_for_answers(run, out)
+        assert started_workers(run.pid, 1)
         children = [
             int(c) for c in Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
         ]
-        assert worker_processes(run.pid)
         run.send_signal(stop)
         assert run.wait(timeout=60) == -stop
         deadline = time.monotonic() + 20
@@ -287,3 +302,65 @@ def test_a_stopped_run_leaves_no_worker_process_behind(tmp_path: Path, stop: int
     assert not left
     if stop == signal.SIGTERM:
         assert not lock_of(out).exists()
+
+
+def settled_descriptors(worker: int) -> set[str]:
+    """What the worker's descriptors refer to, once it has let go of what it inherited
+    (it does so first thing, a moment after the fork)."""
+    fds = Path(f"/proc/{worker}/fd")
+    deadline = time.monotonic() + 60
+    while True:
+        held = {os.readlink(fds / fd) for fd in os.listdir(fds)}
+        if all(name.startswith("pipe:") or name == "/dev/null" for name in held):
+            return held
+        if time.monotonic() > deadline:
+            return held
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_forked_workers_hold_none_of_the_commands_files_and_end_with_it(
+    tmp_path: Path,
+) -> None:
+    """A worker forked from the command inherits its descriptors: the output's lock (a
+    copy holding it would keep the output locked against `--resume` after the command
+    was killed), the input, the output, the other workers' pipes. Each keeps its own two
+    pipes, the rest pointed at /dev/null, and dies with the command, even `kill -9`ed."""
+    people = population.write(tmp_path / "people.jsonl", 1_500)
+    out = tmp_path / "answers.jsonl"
+    run = subprocess.Popen(
+        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *THREE_WORKERS_AFTER_A_CHUNK],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert run.stdin is not None
+        run.stdin.write(b"".join(people.read_bytes().splitlines(keepends=True)[:1_100]))
+        run.stdin.flush()
+        wait_for_answers(run, out)
+        workers = started_workers(run.pid, 2)
+        own = Path(f"/proc/{run.pid}/cmdline").read_bytes()
+        assert len(workers) == 2
+        held = []
+        for worker in workers:
+            assert Path(f"/proc/{worker}/cmdline").read_bytes() == own  # forked
+            held.append(settled_descriptors(worker))
+        for files in held:
+            assert {name for name in files if not name.startswith("pipe:")} == {"/dev/null"}
+            assert len([name for name in files if name.startswith("pipe:")]) == 2
+        assert held[0].isdisjoint(held[1] - {"/dev/null"})  # its own pipes only
+        run.kill()
+        run.wait()
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(map(_alive, workers)):
+        time.sleep(0.01)
+    assert not any(map(_alive, workers))
+    resumed = batch(people, "--out", out, "--workers", "2", "--resume", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert batch(people, "--out", tmp_path / "fresh.jsonl", cwd=tmp_path).returncode == 0
+    assert out.read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()

@@ -11,6 +11,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,8 +19,10 @@ from pathlib import Path
 
 import pytest
 from tests.benchmarks import population
+from tests.support.fresh_python import run_fresh_python
 
 import healthkb
+from healthkb.batch.forked import can_fork
 from healthkb.batch.job import run_batch
 from healthkb.batch.jsonlines import BatchInputError
 from healthkb.batch.runners import PoolRunner, R, Runner, T, Task, local_runners
@@ -55,6 +58,76 @@ def test_a_longer_input_starts_the_workers_and_keeps_the_order(
         assert [item for item, _ in answers] == list(range(40))
         assert {pid for _, pid in answers[:3]} == {os.getpid()}
         assert runner.workers_started
+
+
+def failing_at_seven(kb: healthkb.KnowledgeBase, item: int) -> int:
+    if item == 7:
+        raise ValueError("seven is refused")
+    return item
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
+def test_an_error_at_a_worker_is_raised_at_its_place_after_the_results_before_it(
+    kb: healthkb.KnowledgeBase, fork: bool
+) -> None:
+    with local_runners(2, alone=0, fork=fork)((kb,)) as runner:
+        answers = runner.map(failing_at_seven, range(20))
+        assert [next(answers) for _ in range(7)] == list(range(7))
+        with pytest.raises(ValueError, match="seven is refused"):
+            next(answers)
+
+
+def answered_by(kb: healthkb.KnowledgeBase, item: int) -> tuple[int, int, bytes]:
+    time.sleep(0.005)
+    return item, os.getpid(), Path("/proc/self/cmdline").read_bytes()
+
+
+def first_at_a_worker(kb: healthkb.KnowledgeBase) -> tuple[int, bytes]:
+    """The first item a worker process answered, and that worker's command line."""
+    with local_runners(2, alone=0)((kb,)) as runner:
+        for item, pid, command in runner.map(answered_by, range(100_000)):
+            if pid != os.getpid():
+                return item, command
+    raise AssertionError("no worker answered")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_process_running_other_threads_spawns_its_workers_instead_of_forking(
+    kb: healthkb.KnowledgeBase,
+) -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not can_fork()
+        _, command = first_at_a_worker(kb)
+        assert b"spawn_main" in command
+    finally:
+        stop.set()
+        other.join()
+
+
+# In a fresh process, which runs one thread (the test run may have others).
+FORKED_AT_ONCE = """
+from pathlib import Path
+import healthkb
+from healthkb.batch.forked import can_fork
+from tests.batch.test_workers_start import first_at_a_worker
+assert can_fork()
+item, command = first_at_a_worker(healthkb.load())
+print(item, command == Path("/proc/self/cmdline").read_bytes())
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_process_running_one_thread_forks_its_workers_which_answer_from_the_first_item() -> None:
+    done = run_fresh_python(
+        [sys.executable, "-c", FORKED_AT_ONCE], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    # A forked worker runs this process's command line, and is up at once: the first
+    # item goes to it (a spawned worker takes half a second to load the KB).
+    assert done.stdout.split() == ["0", "True"], done.stdout
 
 
 def test_items_go_to_the_workers_once_they_are_up(kb: healthkb.KnowledgeBase) -> None:

@@ -210,9 +210,17 @@ def _at_hand(input: str | Path) -> bool:
         return False
 
 
+class _ProgressBar(tqdm):  # type: ignore[type-arg]
+    """tqdm's bar without its monitor thread, which every bar starts, shown or not (it
+    only hurries a bar whose updates stall; this one's come with every chunk): a process
+    running one thread can fork its workers (`forked.py`)."""
+
+    monitor_interval = 0
+
+
 def _progress_bar(input: str | Path, done: int, shown: bool) -> tqdm:  # type: ignore[type-arg]
     total = count_lines(input) if shown else None
-    return tqdm(
+    return _ProgressBar(
         total=total,
         initial=done,
         unit=" profiles",

@@ -16,11 +16,12 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from ..errors import HealthKBError
 from ..knowledge_base import KnowledgeBase, adopt_shipments, shipped
-from ..runtime.pool import in_order_helping, process_pool
+from ..runtime.pool import Pending, in_order_helping, process_pool
+from .forked import ForkedWorker, WorkerGone, can_fork
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -55,21 +56,28 @@ class LocalRunner(Runner):
 
 
 class PoolRunner(Runner):
-    """Tasks on this process and `workers - 1` local processes, each loading the shipped
-    KBs once. An input of at most `alone` items is done here, and no worker starts (it
-    would not be up before this process is done). A longer one starts the workers: at
-    once when the items are at hand (read ahead: there are more than `alone`), else
-    after this process has done the first `alone` (a pipe's length is only known at its
-    end). Meanwhile, and after, this process keeps working beside the workers (see
-    `in_order_helping`)."""
+    """Tasks on this process and `workers - 1` local processes. An input of at most
+    `alone` items is done here, and no worker starts (it would not be up before this
+    process is done). A longer one starts the workers: at once when the items are at
+    hand (read ahead: there are more than `alone`), else after this process has done the
+    first `alone` (a pipe's length is only known at its end). Meanwhile, and after, this
+    process keeps working beside the workers (see `in_order_helping`).
 
-    def __init__(self, kbs: tuple[KnowledgeBase, ...], workers: int, alone: int = 0) -> None:
+    The workers are forked from this process, KBs loaded, when that is safe
+    (`forked.py`: Linux, this process running one thread, and `fork` not turned off);
+    else spawned, each loading the shipped KBs once."""
+
+    def __init__(
+        self, kbs: tuple[KnowledgeBase, ...], workers: int, alone: int = 0, *, fork: bool = True
+    ) -> None:
         self.kbs = kbs
         self.digests = tuple(kb.digest for kb in kbs)
         self.workers = workers
         self.alone = alone
+        self.fork = fork
         self._shipments = tuple(kb.shipment() for kb in kbs)  # the files as they are now
         self._pool: ProcessPoolExecutor | None = None
+        self._forked: list[ForkedWorker] = []
 
     def map(self, task: Task[R], items: Iterable[T], *, at_hand: bool = False) -> Iterator[R]:
         def here(item: T) -> R:
@@ -89,22 +97,43 @@ class PoolRunner(Runner):
             if following is _END:
                 return
             rest = itertools.chain([following], iterator)
+        window = 2 * (self.workers - 1)
+        try:
+            ready: Pending[None] = _READY
+            if self._forked or (self.fork and self._pool is None and can_fork()):
+                submit = self._forked_submit(task)
+            else:
+                submit, ready = self._pool_submit(task)
+            yield from in_order_helping(submit, here, rest, ready, window)
+        except (BrokenProcessPool, WorkerGone):
+            raise WorkersStopped("a worker process stopped (killed, or out of memory)") from None
+
+    def _pool_submit(self, task: Task[R]) -> tuple[Callable[[Any], Pending[R]], Pending[None]]:
+        """Submitting to spawned workers, and what is done once one has loaded the KBs
+        (raising what refused them, if one did)."""
         pool = self._started()
-        # Done once a worker has loaded the KBs (raising what refused them, if one did).
         ready = pool.submit(run_shipped, _loaded, self.digests, None)
 
-        def submit(item: T) -> Any:
+        def submit(item: Any) -> Pending[R]:
             return pool.submit(run_shipped, task, self.digests, item)
 
-        try:
-            yield from in_order_helping(submit, here, rest, ready, 2 * (self.workers - 1))
-        except BrokenProcessPool:
-            raise WorkersStopped("a worker process stopped (killed, or out of memory)") from None
+        return submit, ready
+
+    def _forked_submit(self, task: Task[R]) -> Callable[[Any], Pending[R]]:
+        """Submitting to forked workers (forked now, the first time), the least busy."""
+        while len(self._forked) < self.workers - 1:
+            self._forked.append(ForkedWorker(self.kbs))
+
+        def submit(item: Any) -> Pending[R]:
+            worker = min(self._forked, key=lambda each: each.in_flight)
+            return _AtForked(worker, worker.send(task, item))
+
+        return submit
 
     @property
     def workers_started(self) -> bool:
         """Whether the worker processes were started (not for an input of `alone` items)."""
-        return self._pool is not None
+        return self._pool is not None or bool(self._forked)
 
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -112,9 +141,42 @@ class PoolRunner(Runner):
         return self._pool
 
     def close(self) -> None:
+        for worker in self._forked:
+            worker.close()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
+
+class _AtForked(Generic[R]):
+    """A task sent to a forked worker, its result not taken yet."""
+
+    def __init__(self, worker: ForkedWorker, number: int) -> None:
+        self.worker, self.number = worker, number
+
+    def done(self) -> bool:
+        return self.worker.answered(self.number)
+
+    def result(self) -> R:
+        return cast(R, self.worker.take(self.number))
+
+    def cancel(self) -> bool:
+        return False
+
+
+class _Ready:
+    """Workers that are up from the start (forked)."""
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> None:
+        return None
+
+    def cancel(self) -> bool:
+        return False
+
+
+_READY = _Ready()
 
 _END: Any = object()
 
@@ -164,18 +226,21 @@ this process or on N local processes; `cluster.dask_runners(address)` on Dask. T
 command line chooses (`cli/batch.py`), so this module never names the Dask one."""
 
 
-def local_runners(workers: int = 1, alone: int = 0) -> RunnerFactory:
+def local_runners(workers: int = 1, alone: int = 0, *, fork: bool = True) -> RunnerFactory:
     """Runners on `workers` local processes (1: this process), this one doing the first
-    `alone` items itself before starting the others."""
-    return functools.partial(_local, workers=workers, alone=alone)
+    `alone` items itself before starting the others; forked from this one where that is
+    safe (see `PoolRunner`), unless `fork` is False."""
+    return functools.partial(_local, workers=workers, alone=alone, fork=fork)
 
 
 @contextmanager
-def _local(kbs: tuple[KnowledgeBase, ...], *, workers: int, alone: int) -> Iterator[Runner]:
+def _local(
+    kbs: tuple[KnowledgeBase, ...], *, workers: int, alone: int, fork: bool
+) -> Iterator[Runner]:
     if workers == 1:
         yield LocalRunner(kbs)
         return
-    pool = PoolRunner(kbs, workers, alone)
+    pool = PoolRunner(kbs, workers, alone, fork=fork)
     try:
         yield pool
     finally:

@@ -196,16 +196,17 @@ def in_order_helping(
     sent = 0  # items at the workers, their results not yielded yet
     try:
         for item in items:
-            while waiting and (waiting[0].done() or len(waiting) > 4 * window):
-                head = waiting.popleft()
-                sent -= not isinstance(head, _Done)
-                yield head.result()
             if sent < window and ready.done():
                 ready.result()
                 waiting.append(submit(item))
                 sent += 1
             else:
                 waiting.append(_Done.of(here, item))
+            # Before reading the next item, which may wait on a pipe for a while.
+            while waiting and (waiting[0].done() or len(waiting) > 4 * window):
+                head = waiting.popleft()
+                sent -= not isinstance(head, _Done)
+                yield head.result()
         while waiting:
             yield waiting.popleft().result()
         ready.result()
