@@ -24,6 +24,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ..content.logic import Conjunction
@@ -102,7 +103,7 @@ def compile_rules(
     entries: list[_Entry] = []
     actions: dict[str, CompiledRule] = {}
     writer = _Writer()
-    for rule in sorted(rules, key=lambda r: r.id):
+    for rule in sorted(rules, key=attrgetter("id")):
         then = rule.then
         derive = None if then.derive is None else (then.derive.fact, dict(then.derive.values))
         for index, conjunction in enumerate(dnf[rule.id]):
@@ -162,23 +163,22 @@ class _Writer:
     ) -> tuple[_Entry, dict[str, str]]:
         """The rule named `name` as a member of its ruleset's JSON object
         (`"<name>":{"all":[...]}`), and its patterns' aliases."""
-        typed = [(literal.comparison.fact_type, literal) for literal in conjunction]
-        positives = [fact_type for fact_type, literal in typed if not literal.negated]
+        # The literals on each fact type the conjunction tests positively, in first-mention
+        # order, and the negated ones on other fact types, as content/logic.py's
+        # `bound_groups` and `unbound_negations` give them.
+        positive = {lit.comparison.fact_type for lit in conjunction if not lit.negated}
+        groups: dict[str, list[tuple[Comparison, bool]]] = {}
+        unbound: list[tuple[str, Comparison]] = []
+        for literal in conjunction:
+            comparison, negated = literal.comparison, literal.negated
+            if comparison.fact_type in positive:
+                groups.setdefault(comparison.fact_type, []).append((comparison, negated))
+            else:  # negated: a positive literal's type is in `positive`
+                unbound.append((comparison.fact_type, comparison))
         # Any negation waits for its stratum's gate (and so would a conjunction without a
         # positive literal): input facts are asserted one by one, and a rule must not
         # fire on the absence of a fact that simply has not been asserted yet.
-        gate = stratum if len(positives) < len(typed) or not positives else None
-        # The literals on each fact type the conjunction tests positively, in first-mention
-        # order, and the negated ones on other fact types, as content/logic.py's
-        # `bound_groups` and `unbound_negations` give them, in one pass.
-        positive = set(positives)
-        groups: dict[str, list[tuple[Comparison, bool]]] = {}
-        unbound: list[tuple[str, Comparison]] = []
-        for fact_type, literal in typed:
-            if fact_type in positive:
-                groups.setdefault(fact_type, []).append((literal.comparison, literal.negated))
-            else:  # negated: a positive literal's type is in `positive`
-                unbound.append((fact_type, literal.comparison))
+        gate = stratum if not positive or any(lit.negated for lit in conjunction) else None
         patterns: list[str] = []
         aliases: dict[str, str] = {}
         for number, (fact_type, literals) in enumerate(groups.items()):
