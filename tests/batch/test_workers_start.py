@@ -23,10 +23,10 @@ from tests.support.fresh_python import run_fresh_python
 
 import healthkb
 from healthkb.batch.forked import can_fork
-from healthkb.batch.job import run_batch
+from healthkb.batch.job import LINES_PER_CHUNK, WORKERS_AFTER, run_batch
 from healthkb.batch.jsonlines import BatchInputError
 from healthkb.batch.runners import PoolRunner, R, Runner, T, Task, local_runners
-from healthkb.runtime.pool import PIPE_BYTES, process_pool
+from healthkb.runtime.pool import PIPE_BYTES, in_order_helping, process_pool
 
 HEALTHKB = str(Path(sys.executable).parent / "healthkb")
 
@@ -128,6 +128,88 @@ def test_a_process_running_one_thread_forks_its_workers_which_answer_from_the_fi
     # A forked worker runs this process's command line, and is up at once: the first
     # item goes to it (a spawned worker takes half a second to load the KB).
     assert done.stdout.split() == ["0", "True"], done.stdout
+
+
+# In a fresh process, which runs one thread: `run_batch`'s and the command's default.
+FORKED_AFTER_A_THOUSAND_LINES = """
+import healthkb
+from healthkb.batch.job import FORKED_WORKERS_AFTER, LINES_PER_CHUNK, local_workers
+from tests.batch.test_workers_start import where
+kb = healthkb.load()
+chunks = FORKED_WORKERS_AFTER // LINES_PER_CHUNK
+for items in (chunks, chunks + 1):
+    with local_workers(2)((kb,)) as runner:
+        list(runner.map(where, range(items), at_hand=True))
+        print(items * LINES_PER_CHUNK, runner.workers_started)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_workers_forked_at_once_start_for_an_input_of_more_than_a_thousand_lines() -> None:
+    done = run_fresh_python(
+        [sys.executable, "-c", FORKED_AFTER_A_THOUSAND_LINES],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["1000 False", "1250 True"]
+
+
+def test_spawned_workers_start_for_an_input_of_more_than_ten_thousand_lines(
+    kb: healthkb.KnowledgeBase,
+) -> None:
+    alone = WORKERS_AFTER // LINES_PER_CHUNK
+    for items, started in ((alone, False), (alone + 1, True)):
+        spawned = local_runners(2, alone=alone, fork=False, alone_forked=4)
+        with spawned((kb,)) as runner:
+            assert isinstance(runner, PoolRunner)
+            list(runner.map(where, range(items), at_hand=True))
+            assert runner.workers_started == started
+
+
+class AtASlowWorker:
+    """An item at a worker that has not finished it (its result, when asked, is there)."""
+
+    def __init__(self, item: int) -> None:
+        self.item = item
+
+    def done(self) -> bool:
+        return False
+
+    def result(self) -> tuple[str, int]:
+        return "worker", self.item
+
+    def cancel(self) -> bool:
+        return False
+
+
+def done_here(item: int) -> tuple[str, int]:
+    return "here", item
+
+
+@pytest.mark.parametrize("take_back", [False, True])
+def test_at_the_end_this_process_takes_back_the_items_still_at_the_workers_but_the_first(
+    take_back: bool,
+) -> None:
+    answers = in_order_helping(
+        AtASlowWorker, done_here, range(6), ReadyAtOnce(), window=3, take_back=take_back
+    )
+    # Items 0 to 2 went to the workers, 3 to 5 were done here.
+    taken_back = ["here", "here"] if take_back else ["worker", "worker"]
+    where = ["worker", *taken_back, "here", "here", "here"]
+    assert list(answers) == list(zip(where, range(6), strict=True))
+
+
+class ReadyAtOnce:
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> None:
+        return None
+
+    def cancel(self) -> bool:
+        return False
 
 
 def test_items_go_to_the_workers_once_they_are_up(kb: healthkb.KnowledgeBase) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 
 import healthkb
 from healthkb.batch.answers import Chunk, answer_chunk
-from healthkb.batch.job import LINES_PER_CHUNK, WORKERS_AFTER, run_batch
+from healthkb.batch.job import FORKED_WORKERS_AFTER, LINES_PER_CHUNK, run_batch
 from healthkb.batch.jsonlines import Line
 
 from . import population
@@ -304,8 +304,9 @@ def render_commands(figures: CommandFigures) -> list[str]:
     start = figures.median("start-up")
     worker_start = figures.median("start-up and a worker") - start
     measured = figures.median("1 worker", "wall") / figures.median("2 workers", "wall")
-    # Below `--workers-after` lines no worker starts: both are one process.
-    idle = one / (start + (two - start) / 2) if figures.lines > WORKERS_AFTER else one / two
+    # Below `--workers-after` lines (its default for workers forked, as on Linux) no
+    # worker starts: both are one process.
+    idle = one / (start + (two - start) / 2) if figures.lines > FORKED_WORKERS_AFTER else one / two
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [f"healthkb batch on {figures.lines:,} lines, commands in turn (medians; load {load})"]
     for what in COMMANDS:

@@ -4,7 +4,7 @@
 else to the general way (node graph, then `Builder`). Whichever way a text goes, the
 data (types and key order included), the place of every value (in the file's order)
 and the problems must be those of the general way. These tests hold the two to each
-other on every YAML file of the repository, a generated KB, random edits of them,
+other on every YAML file of the repository, generated KBs, random edits of them,
 hand-made hostile texts and generated texts, with libyaml and with the pure-Python
 parser; and they check that the files of a KB do take the short way.
 """
@@ -20,6 +20,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.benchmarks.diamond_kb import write_diamond_kb
 from tests.benchmarks.generated_kb import write_generated_kb
 
 from healthkb.errors import KBError
@@ -193,8 +194,13 @@ def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
 
 @pytest.fixture(scope="module")
 def generated_texts(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    root = write_generated_kb(tmp_path_factory.mktemp("kb") / "kb", 600)
-    return [path.read_text(encoding="utf-8") for path in sorted(root.rglob("*.yaml"))]
+    roots = [
+        write_generated_kb(tmp_path_factory.mktemp("kb") / "kb", 600),
+        write_generated_kb(tmp_path_factory.mktemp("kb") / "kb", 150, changeable=True),
+        write_diamond_kb(tmp_path_factory.mktemp("kb") / "kb", 12),
+    ]
+    paths = [path for root in roots for path in sorted(root.rglob("*.yaml"))]
+    return [path.read_text(encoding="utf-8") for path in paths]
 
 
 def test_the_files_of_a_kb_take_the_short_way(generated_texts: list[str]) -> None:
@@ -208,7 +214,7 @@ def test_every_yaml_file_of_the_repository_reads_alike(path: Path, loader: str) 
     assert_read_alike(path.read_text(encoding="utf-8"))
 
 
-def test_a_generated_kb_reads_alike(generated_texts: list[str]) -> None:
+def test_generated_kbs_read_alike(generated_texts: list[str]) -> None:
     for text in generated_texts:
         assert_read_alike(text)
 
@@ -302,4 +308,36 @@ def yaml_texts(draw: st.DrawFn, indent: str = "", depth: int = 0) -> str:
 @budget(300)
 @given(yaml_texts())
 def test_any_generated_text_reads_alike(text: str) -> None:
+    assert_read_alike(text)
+
+
+DUMPED_SCALARS = (
+    st.text(max_size=30)
+    | st.integers()
+    | st.floats()
+    | st.booleans()
+    | st.none()
+    | st.dates()
+    | st.sampled_from(["yes", "035", "1_000", "1:05", "0o7", "1e3", "~", "", "<key>", "a\nb"])
+)
+DUMPED = st.recursive(
+    DUMPED_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@budget(200)
+@given(
+    st.dictionaries(st.text(max_size=8), DUMPED, min_size=1, max_size=4)
+    | st.lists(DUMPED, min_size=1),
+    st.sampled_from([True, False, None]),
+    st.integers(20, 100),
+)
+def test_any_dumped_data_reads_alike(data: Any, flow: bool | None, width: int) -> None:
+    # What PyYAML writes, as editors and `healthkb fmt` lay YAML out: every style of
+    # scalar (quoted, escaped, folded over lines), flow or block collections.
+    text = yaml.safe_dump(data, default_flow_style=flow, width=width, allow_unicode=True)
     assert_read_alike(text)

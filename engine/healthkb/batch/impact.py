@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from ..analysis.proven_diff import Difference, prove_diff
 from ..editing.behaviour import responsible_rules
 from ..editing.diff import behavioural_edits, side, structural_diff
@@ -32,7 +30,7 @@ from ..editing.revisions import kb_at
 from ..errors import EvaluationError, ProfileError
 from ..knowledge_base import KnowledgeBase
 from .answers import Refused, read_line
-from .job import LINES_PER_CHUNK
+from .job import LINES_PER_CHUNK, ProgressBar
 from .jsonlines import Line, count_lines, input_name, open_input, read_lines
 from .runners import RunnerFactory, local_runners
 
@@ -164,7 +162,7 @@ def run_impact(
         chunks = _chunks(read_lines(stream, source), source, frozenset(edited), regions)
         run = stack.enter_context((on or local_runners(workers))((old_kb, new_kb)))
         total = count_lines(input) if progress else None
-        bar = stack.enter_context(tqdm(total=total, unit=" profiles", disable=not progress))
+        bar = stack.enter_context(ProgressBar(total=total, unit=" profiles", disable=not progress))
         for outcomes in run.map(compare_chunk, chunks):
             for outcome in outcomes:
                 report.add(outcome)

@@ -54,9 +54,14 @@ output (one gzip member per chunk) is the same bytes on one worker, many, or Das
 
 WORKERS_AFTER = 10_000
 """An input of at most this many lines is answered by this process alone, starting no
-worker process (about what it answers in the time a worker takes to start, so a short
+spawned worker process (about what it answers in the time one takes to start, so a short
 input never waits for one). A longer input file starts them at once (its lines are read
 ahead to know); a longer pipe once this process has answered that many lines."""
+
+FORKED_WORKERS_AFTER = 1_000
+"""The same for workers forked from this process (`forked.py`, on Linux): up within
+milliseconds, for a few tens of CPU milliseconds, they pay for themselves from a few
+chunks on."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def run_batch(
     kb: KnowledgeBase,
     *,
     workers: int = 1,
-    workers_after: int = WORKERS_AFTER,
+    workers_after: int | None = None,
     on: RunnerFactory | None = None,
     resume: bool = False,
     audit: AuditLog | None = None,
@@ -91,7 +96,8 @@ def run_batch(
 
     `workers` processes (1: this one; with more, this one is one of them, and starts
     the others only for an input longer than `workers_after` lines: at once for a file,
-    after answering that many lines of a pipe), or the runners `on` gives (Dask's:
+    after answering that many lines of a pipe; None: `FORKED_WORKERS_AFTER` or
+    `WORKERS_AFTER`, as they are forked or spawned), or the runners `on` gives (Dask's:
     `healthkb.batch.cluster.dask_runners("tcp://host:8786")`). An output file
     is written as `OUTPUT.partial` and renamed to `output` at the end, under a lock
     (`OUTPUT.lock`) held for the whole run (see `output_place`). With `resume`, the
@@ -103,7 +109,7 @@ def run_batch(
     (and `ClusterError` for Dask) when the input, output or cluster is unusable, and
     `BatchStopped` when the workers stop mid-run; refused lines are answered, not raised.
     """
-    runners = on or local_runners(workers, alone=chunks_for(workers_after))
+    runners = on or local_workers(workers, workers_after)
     job = _Job(input, kb, runners, audit, progress, lang)
     if str(output) == STDIO:
         if resume:
@@ -117,6 +123,16 @@ def run_batch(
         summary = job.run(place, resume=resume)
         move_into_place(place)
     return summary
+
+
+def local_workers(workers: int, workers_after: int | None = None) -> RunnerFactory:
+    """Runners on `workers` local processes, starting the workers only for an input of
+    more than `workers_after` lines (None: the defaults above, as they are forked or
+    spawned)."""
+    if workers_after is not None:
+        return local_runners(workers, alone=chunks_for(workers_after))
+    alone, forked = chunks_for(WORKERS_AFTER), chunks_for(FORKED_WORKERS_AFTER)
+    return local_runners(workers, alone=alone, alone_forked=forked)
 
 
 def chunks_for(lines: int) -> int:
@@ -210,17 +226,17 @@ def _at_hand(input: str | Path) -> bool:
         return False
 
 
-class _ProgressBar(tqdm):  # type: ignore[type-arg]
-    """tqdm's bar without its monitor thread, which every bar starts, shown or not (it
-    only hurries a bar whose updates stall; this one's come with every chunk): a process
-    running one thread can fork its workers (`forked.py`)."""
+class ProgressBar(tqdm):  # type: ignore[type-arg]
+    """tqdm's bar without the monitor thread every bar starts, shown or not (it only
+    hurries a bar whose updates stall; a batch's come with every chunk), so that the
+    process runs one thread and can fork its workers (`forked.py`)."""
 
     monitor_interval = 0
 
 
 def _progress_bar(input: str | Path, done: int, shown: bool) -> tqdm:  # type: ignore[type-arg]
     total = count_lines(input) if shown else None
-    return _ProgressBar(
+    return ProgressBar(
         total=total,
         initial=done,
         unit=" profiles",

@@ -68,12 +68,19 @@ class PoolRunner(Runner):
     else spawned, each loading the shipped KBs once."""
 
     def __init__(
-        self, kbs: tuple[KnowledgeBase, ...], workers: int, alone: int = 0, *, fork: bool = True
+        self,
+        kbs: tuple[KnowledgeBase, ...],
+        workers: int,
+        alone: int = 0,
+        *,
+        fork: bool = True,
+        alone_forked: int | None = None,
     ) -> None:
         self.kbs = kbs
         self.digests = tuple(kb.digest for kb in kbs)
         self.workers = workers
-        self.alone = alone
+        self.alone = alone  # with spawned workers
+        self.alone_forked = alone if alone_forked is None else alone_forked
         self.fork = fork
         self._shipments = tuple(kb.shipment() for kb in kbs)  # the files as they are now
         self._pool: ProcessPoolExecutor | None = None
@@ -83,28 +90,33 @@ class PoolRunner(Runner):
         def here(item: T) -> R:
             return task(*self.kbs, item)
 
+        forking = bool(self._forked) or (self.fork and self._pool is None and can_fork())
+        alone = self.alone_forked if forking else self.alone
         iterator = iter(items)
         if at_hand:
-            ahead, unread = _read_ahead(iterator, self.alone)
+            ahead, unread = _read_ahead(iterator, alone)
             if unread is None:  # all there is: done here, before any worker could start
                 yield from ahead.done_here(here)
                 return
             rest: Iterator[T] = itertools.chain(ahead.items, unread)
         else:
-            for item in itertools.islice(iterator, self.alone):
+            for item in itertools.islice(iterator, alone):
                 yield here(item)
             following = next(iterator, _END)
             if following is _END:
                 return
             rest = itertools.chain([following], iterator)
-        window = 2 * (self.workers - 1)
         try:
-            ready: Pending[None] = _READY
-            if self._forked or (self.fork and self._pool is None and can_fork()):
+            if forking:
+                # Three chunks each: a worker always finds its next one waiting, this
+                # process sending more only between its own chunks. At the end, it takes
+                # back the last ones rather than wait (the worker is killed at the end).
                 submit = self._forked_submit(task)
+                window = 3 * (self.workers - 1)
+                yield from in_order_helping(submit, here, rest, _READY, window, take_back=True)
             else:
                 submit, ready = self._pool_submit(task)
-            yield from in_order_helping(submit, here, rest, ready, window)
+                yield from in_order_helping(submit, here, rest, ready, 2 * (self.workers - 1))
         except (BrokenProcessPool, WorkerGone):
             raise WorkersStopped("a worker process stopped (killed, or out of memory)") from None
 
@@ -226,21 +238,31 @@ this process or on N local processes; `cluster.dask_runners(address)` on Dask. T
 command line chooses (`cli/batch.py`), so this module never names the Dask one."""
 
 
-def local_runners(workers: int = 1, alone: int = 0, *, fork: bool = True) -> RunnerFactory:
+def local_runners(
+    workers: int = 1, alone: int = 0, *, fork: bool = True, alone_forked: int | None = None
+) -> RunnerFactory:
     """Runners on `workers` local processes (1: this process), this one doing the first
-    `alone` items itself before starting the others; forked from this one where that is
-    safe (see `PoolRunner`), unless `fork` is False."""
-    return functools.partial(_local, workers=workers, alone=alone, fork=fork)
+    `alone` items itself before starting the others (`alone_forked` when they are forked,
+    if given); forked from this one where that is safe (see `PoolRunner`), unless `fork`
+    is False."""
+    return functools.partial(
+        _local, workers=workers, alone=alone, fork=fork, alone_forked=alone_forked
+    )
 
 
 @contextmanager
 def _local(
-    kbs: tuple[KnowledgeBase, ...], *, workers: int, alone: int, fork: bool
+    kbs: tuple[KnowledgeBase, ...],
+    *,
+    workers: int,
+    alone: int,
+    fork: bool,
+    alone_forked: int | None,
 ) -> Iterator[Runner]:
     if workers == 1:
         yield LocalRunner(kbs)
         return
-    pool = PoolRunner(kbs, workers, alone, fork=fork)
+    pool = PoolRunner(kbs, workers, alone, fork=fork, alone_forked=alone_forked)
     try:
         yield pool
     finally:

@@ -14,8 +14,8 @@ from types import FrameType
 from typing import Any
 
 from ..batch.impact import DEFAULT_EXAMPLES, run_impact
-from ..batch.job import WORKERS_AFTER, chunks_for, run_batch
-from ..batch.runners import RunnerFactory, local_runners
+from ..batch.job import FORKED_WORKERS_AFTER, WORKERS_AFTER, local_workers, run_batch
+from ..batch.runners import RunnerFactory
 from ..render.impact import impact_json, impact_markdown, impact_text
 from ..runtime.pool import reap_resource_tracker, worker_count
 from .audit_options import add_audit_options, check_audit_policy, open_audit_log
@@ -49,11 +49,12 @@ def register(commands: Any) -> None:
     batch.add_argument(
         "--workers-after",
         type=_count,
-        default=WORKERS_AFTER,
         metavar="LINES",
         help=f"with --workers N, start no worker process for an input of at most LINES lines "
         f"(this process answers it alone); a longer file starts them at once, a longer "
-        f"pipe after its first LINES lines (default: {WORKERS_AFTER:,}; 0: always at once)",
+        f"pipe after its first LINES lines (default: {FORKED_WORKERS_AFTER:,} when they are "
+        f"forked from this process, as on Linux, {WORKERS_AFTER:,} when they start afresh; "
+        f"0: always at once)",
     )
     add_audit_options(batch, "one record per evaluated profile")
     add_language_option(batch, "the answers (each with its conclusions' statements)")
@@ -151,7 +152,7 @@ def _runners(args: argparse.Namespace) -> RunnerFactory:
     workers = _workers(args)
     if args.dask is None:
         # `impact` has no --workers-after: it starts its workers at once.
-        return local_runners(workers, alone=chunks_for(getattr(args, "workers_after", 0)))
+        return local_workers(workers, getattr(args, "workers_after", 0))
     if importlib.util.find_spec("distributed") is None:
         raise UsageError("--dask needs Dask distributed: pip install 'healthkb[dask]'")
     # Imported here, only for --dask: Dask distributed (an optional extra) takes a

@@ -182,6 +182,8 @@ def in_order_helping(
     items: Iterable[T],
     ready: Pending[object],
     window: int,
+    *,
+    take_back: bool = False,
 ) -> Iterator[R]:
     """`in_order`, with this process as one more worker.
 
@@ -191,8 +193,15 @@ def in_order_helping(
     are up, and a large one keeps the workers and this process busy. Results come in item
     order, at most `4 * window` of them waiting for an earlier one. `ready`'s error (a KB
     the workers refused) is raised as soon as it is known, and at the latest at the end.
+
+    With `take_back`, once every item is read this process does not sit waiting for the
+    workers' last ones: while the first result to give is not in, it takes back the last
+    item still at a worker (not that first one, which a worker is on) and does it here.
+    The worker's result for it is never taken: for workers that are killed at the end
+    with whatever they are doing (forked ones), not a pool that waits for them.
     """
     waiting: deque[Pending[R]] = deque()
+    given: deque[Any] = deque()  # each waiting one's item (kept to take it back)
     sent = 0  # items at the workers, their results not yielded yet
     try:
         for item in items:
@@ -202,17 +211,32 @@ def in_order_helping(
                 sent += 1
             else:
                 waiting.append(_Done.of(here, item))
+            given.append(item if take_back else None)
             # Before reading the next item, which may wait on a pipe for a while.
             while waiting and (waiting[0].done() or len(waiting) > 4 * window):
                 head = waiting.popleft()
+                given.popleft()
                 sent -= not isinstance(head, _Done)
                 yield head.result()
         while waiting:
+            if take_back and not waiting[0].done() and _took_back(waiting, given, here):
+                continue
+            given.popleft()
             yield waiting.popleft().result()
         ready.result()
     finally:
         for pending in waiting:
             pending.cancel()
+
+
+def _took_back(waiting: deque[Pending[R]], given: deque[Any], here: Callable[[Any], R]) -> bool:
+    """Whether the last item still at a worker (after the first waiting) was done here."""
+    for index in range(len(waiting) - 1, 0, -1):
+        pending = waiting[index]
+        if not isinstance(pending, _Done) and not pending.done():
+            waiting[index] = _Done.of(here, given[index])
+            return True
+    return False
 
 
 class _Done(Generic[R]):

@@ -31,7 +31,7 @@ _WORDS = {
     "between": "from … to",
     "eq": "exactly",
 }
-_NUMERIC_OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in")
+_NUMERIC_OPERATORS = frozenset(("eq", "ne", "lt", "le", "gt", "ge", "between", "in", "not_in"))
 
 
 def compared_numbers(comparison: Comparison) -> list[int | float]:
@@ -39,6 +39,8 @@ def compared_numbers(comparison: Comparison) -> list[int | float]:
     if comparison.op not in _NUMERIC_OPERATORS:
         return []
     value = comparison.value
+    if type(value) is int or type(value) is float:  # most comparisons: one number
+        return [value]
     values = value if isinstance(value, list) else [value]
     return [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
 
@@ -84,7 +86,7 @@ def check_numbers(
     when the caller has it.
     """
     item = rule.item
-    texts = [item.title, *(citation.quote for citation in item.because)]
+    texts = [item.title, *[citation.quote for citation in item.because]]
     reader = NumberReader() if read is None else read
     mentions = [mention for text in texts for mention in reader.numbers_in(text)]
     declared = {departure_key(d): i for i, d in enumerate(item.departures)}
@@ -99,7 +101,7 @@ def check_numbers(
         if declared and departure_key(comparison) in declared:
             used.add(declared[departure_key(comparison)])
             continue
-        negated = path.count("not") % 2 == 1
+        negated = "not" in path and path.count("not") % 2 == 1
         if any(agrees(comparison, negated, mention, numbers) for mention in mentions):
             continue
         problems.append(_departure_problem(rule, comparison, path, numbers, mentions))

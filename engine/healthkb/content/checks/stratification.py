@@ -35,22 +35,22 @@ def stratify_rules(
     return Stratification(strata, cycle_problems)
 
 
-def _dependencies(
-    rule: Rule, dnf: list[Conjunction], derived: set[str]
-) -> tuple[set[str], set[str]]:
+def _dependencies(dnf: list[Conjunction], derived: set[str]) -> tuple[set[str], set[str]]:
     positive: set[str] = set()
     negative: set[str] = set()
     for conjunction in dnf:
         for literal in conjunction:
-            (negative if literal.negated else positive).add(literal.comparison.fact_type)
-    return positive & derived, negative & derived
+            fact_type = literal.comparison.fact_type
+            if fact_type in derived:
+                (negative if literal.negated else positive).add(fact_type)
+    return positive, negative
 
 
 def _stratify(
     rules: list[Placed[Rule]], dnf: dict[str, list[Conjunction]], vocabulary: Vocabulary
 ) -> tuple[dict[str, int], list[Problem]]:
     derived = set(vocabulary.derived)
-    deps = {p.item.id: _dependencies(p.item, dnf[p.item.id], derived) for p in rules}
+    deps = {p.item.id: _dependencies(dnf[p.item.id], derived) for p in rules}
     producers: dict[str, list[str]] = {}
     derives: dict[str, set[str]] = {}  # by rule id (a set: stratified only without twins)
     for placed in rules:
@@ -73,9 +73,11 @@ def _stratify(
     for _ in range(len(rules) + 1):
         changed = False
         for rule_id, (positive, negative) in moving:
-            level = max(
-                [fact_stratum(f) for f in positive] + [fact_stratum(f) + 1 for f in negative] + [0]
-            )
+            level = 0
+            for fact in positive:
+                level = max(level, fact_stratum(fact))
+            for fact in negative:
+                level = max(level, fact_stratum(fact) + 1)
             if level != strata[rule_id]:
                 strata[rule_id] = level
                 for fact in derives.get(rule_id, ()):

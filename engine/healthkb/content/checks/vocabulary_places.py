@@ -54,7 +54,10 @@ class VocabularyPlaces:
             compared += [comparison for comparison, _ in walk_comparisons(placed.item.when, ())]
             if isinstance(placed.item, Rule):
                 derived.append(placed.item.then)
-        used = {name for c in compared for name in (c.fact_type, c.fact)}
+        # Each `fact.attribute` once, with its fact type (what `fact_type` holds): many
+        # comparisons test the same one.
+        tested = {c.fact for c in compared}
+        used = tested | {fact.partition(".")[0] for fact in tested}
         for then in derived:
             if then.derive is not None:
                 fact = then.derive.fact
