@@ -5,9 +5,10 @@ translated to CLIPS (`clips_peer.py`); both engines must reach the same conclusi
 a generated population covering every attribute's range and its boundaries, then they
 are timed taking turns in blocks of calls (`interleaved`) on that population:
 `evaluate()` and `conclusions_reached()` against CLIPS asserting the same facts and
-running. Loading is timed too (`healthkb.load` against CLIPS loading the translated
-`.clp` file, once each, in this thread's CPU time after a collection, as the blocks
-are), and the start-up of `healthkb evaluate`. Each target of the speed issue
+running. Loading is timed too (`healthkb.load` and the first read of the KB's digest,
+which every result names and which is worked out on first use, against CLIPS loading
+the translated `.clp` file; once each, in this thread's CPU time after a collection, as
+the blocks are), and the start-up of `healthkb evaluate`. Each target of the speed issue
 is printed as PASS or MISS; nothing here fails a build.
 """
 
@@ -110,8 +111,16 @@ def cpu_seconds(call: Callable[[], object]) -> tuple[float, object]:
     return time.thread_time() - started, value
 
 
+def ready_to_answer(root: Path | None) -> healthkb.KnowledgeBase:
+    """The KB loaded and its digest read: the digest is worked out on first use, and
+    the first result needs it, so a load that left it out would only move its cost."""
+    kb = healthkb.load(root)
+    assert kb.digest
+    return kb
+
+
 def measure(name: str, root: Path | None, count: int, repeats: int) -> PeerFigures:
-    load_s, loaded = cpu_seconds(lambda: healthkb.load(root))
+    load_s, loaded = cpu_seconds(lambda: ready_to_answer(root))
     kb: healthkb.KnowledgeBase = loaded  # type: ignore[assignment]
     peer = ClipsPeer(kb.content)
     with tempfile.TemporaryDirectory() as scratch:
@@ -195,6 +204,9 @@ def render(kbs: list[PeerFigures], startup: float) -> list[str]:
             verdict = "PASS" if ratio <= limit else "MISS"
             lines.append(f"  {verdict}  {kb.name}: {path} <= {limit}x CLIPS{ratio:>24.2f}x")
         load = kb.load_s / kb.clips_load_s
+        if kb.name == "seed":  # the issue's loading target is the generated KB's
+            lines.append(f"  (not a target)  seed: load ÷ CLIPS{load:>30.2f}x")
+            continue
         verdict = "PASS" if load <= 5 else "MISS"
         lines.append(f"  {verdict}  {kb.name}: load <= 5x CLIPS{load:>33.2f}x")
     verdict = "PASS" if startup <= 0.25 else "MISS"

@@ -181,6 +181,14 @@ def test_a_digest_read_after_a_translation_is_worded_is_the_kb_s(tmp_path: Path)
     assert content.digest == worded.digest
 
 
+def test_the_digest_is_of_the_content_as_loaded_even_when_read_later() -> None:
+    content = check_content(ROOT).content
+    assert content is not None
+    expected = digest_before(content)
+    content.rules.pop(next(iter(content.rules)))  # a program changing what it was given
+    assert content.digest == expected
+
+
 # -- KBs edited by hypothesis ---------------------------------------------------------------
 
 RULE_FILE = "rules/running_and_diet.yaml"

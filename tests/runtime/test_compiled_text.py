@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.benchmarks.generated_kb import write_generated_kb
 
 import healthkb
-from healthkb.content.logic import Conjunction, Literal
+from healthkb.content.logic import Conjunction, Literal, bound_groups, unbound_negations
 from healthkb.content.rule_model import Comparison, Rule
 from healthkb.runtime.compile import Plan, compile_rules
 
@@ -172,3 +172,47 @@ def test_literals_written_differently_in_json_never_share_their_tests(
     for number, values in enumerate(expected):
         leaves = _leaves(rules[f"r{number:03}#0"]["all"][0]["f0"]["$and"][2:])
         assert [(type(v), v) for v in leaves] == [(type(v), v) for v in values]
+
+
+_comparisons = st.builds(
+    lambda fact, op, value: Comparison.model_validate({"fact": fact, op: value}),
+    st.sampled_from(["f.a", "f.b", "g.a", "h.b"]),
+    st.sampled_from(["eq", "ne", "gt"]),
+    st.integers(0, 3),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(_comparisons, st.booleans()), min_size=1, max_size=5),
+    st.integers(0, 3),
+)
+def test_patterns_follow_the_bound_groups_and_unbound_negations_of_content_logic(
+    kb: healthkb.KnowledgeBase, drawn: list[tuple[Comparison, bool]], stratum: int
+) -> None:
+    """Each fact type tested positively is one pattern (f0, f1, ... in first-mention
+    order, its negated literals inside it), the gate comes next when anything is negated,
+    and each negation on another fact type is a `$not` pattern, as content/logic.py says."""
+    conjunction = tuple(Literal(comparison, negated) for comparison, negated in drawn)
+    borrowed = kb.content.active_rules()[0]
+    plan = compile_rules([borrowed], {borrowed.id: [conjunction]}, {borrowed.id: stratum}, "t")
+    ((rule,),) = (ruleset.definition.values() for ruleset in plan.rulesets)
+    patterns = rule["all"]
+    groups = bound_groups(conjunction)
+    assert [next(iter(p)) for p in patterns[: len(groups)]] == [f"f{i}" for i in range(len(groups))]
+    for pattern, (fact_type, literals) in zip(patterns, groups.items(), strict=False):
+        (tests,) = pattern.values()
+        assert tests["$and"][0] == {"_fact": fact_type}
+        assert len(tests["$and"]) == 1 + sum(1 for _ in literals)  # one test per literal here
+    rest = patterns[len(groups) :]
+    if any(literal.negated for literal in conjunction) or not groups:
+        assert rest[0] == {"gate": {"$and": [{"_fact": "$gate"}, {"stratum": stratum}]}}
+        rest = rest[1:]
+    negations = unbound_negations(conjunction)
+    assert [next(iter(p)) for p in rest] == [f"n{i}$not" for i in range(len(negations))]
+    for pattern, literal in zip(rest, negations, strict=True):
+        (tests,) = pattern.values()
+        assert tests["$and"][0] == {"_fact": literal.fact_type}
+    assert plan.actions[f"{borrowed.id}#0"].aliases == {
+        f"f{i}": fact_type for i, fact_type in enumerate(groups)
+    }

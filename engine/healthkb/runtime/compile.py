@@ -145,8 +145,10 @@ def _places(aliases: dict[str, str]) -> tuple[int, ...] | None:
     the facts they bind; a firing lists them in the order of their fact types."""
     if len(aliases) < 2:
         return None
-    order = sorted(range(len(aliases)), key=list(aliases.values()).__getitem__)
-    return None if order == sorted(order) else tuple(order)
+    fact_types = list(aliases.values())
+    if fact_types == sorted(fact_types):
+        return None
+    return tuple(sorted(range(len(fact_types)), key=fact_types.__getitem__))
 
 
 class _Writer:

@@ -1,10 +1,11 @@
 """The KB's content digest: sha256 of the canonical JSON of every model it is made of.
 
-Worked out when first asked for, not while loading: nothing that loading checks reads
-it, and editors' tools that check a KB on every change (`healthkb validate`, the
-language server) never ask for it. Evaluation, releases, audit records and
-`healthkb diff` do, and all get the same value as if it had been worked out at once:
-it is made from the models assembled at load, which are frozen.
+Worked out when first asked for, not while loading: nothing `load()` does reads it.
+Most programs read it soon after (every result names it, so does the analysis report of
+`healthkb validate` and the language server, releases, audit records, `healthkb diff`):
+for them its time is moved to that first read, not saved. They get the value it would
+have had at load: it is made from the models assembled then (frozen) and copies of the
+dicts holding them.
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ class ContentDigest:
     """
 
     def __init__(self, content: Mapping[str, Any]) -> None:
-        # The parts by name (`manifest`, `rules`...): models, or dicts of models by id.
-        self._content = dict(content)
+        # The parts by name (`manifest`, `rules`...): models, or dicts of models by id,
+        # copied (the models are frozen, the dicts are not): the digest is of the content
+        # as it was assembled, whenever it is read.
+        self._content = {
+            name: dict(part) if isinstance(part, dict) else part for name, part in content.items()
+        }
 
     @cached_property
     def value(self) -> str:
