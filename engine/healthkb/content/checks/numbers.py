@@ -86,10 +86,10 @@ def check_numbers(
     `walk_comparisons(when, ("when",))`, when the caller has it.
     """
     item = rule.item
-    texts = [item.title, *[citation.quote for citation in item.because]]
     reader = NumberReader() if read is None else read
     mentions: list[NumberMention] | None = None  # read at the first number compared
-    declared = {departure_key(d): i for i, d in enumerate(item.departures)}
+    departures = item.departures
+    declared = {departure_key(d): i for i, d in enumerate(departures)} if departures else {}
     used: set[int] = set()
     problems = []
     if walked is None:
@@ -101,14 +101,20 @@ def check_numbers(
         if declared and departure_key(comparison) in declared:
             used.add(declared[departure_key(comparison)])
             continue
-        if mentions is None:
-            mentions = [mention for text in texts for mention in reader.numbers_in(text)]
+        if mentions is None:  # the title's, then each quote's (a new list: read keeps them)
+            mentions = reader.numbers_in(item.title)
+            for citation in item.because:
+                mentions = mentions + reader.numbers_in(citation.quote)
         negated = "not" in path and path.count("not") % 2 == 1
-        if any(agrees(comparison, negated, mention, numbers) for mention in mentions):
-            continue
-        problems.append(_departure_problem(rule, comparison, path, numbers, mentions))
-    for index, departure in enumerate(item.departures):
-        problems += _check_declared(rule, index, departure, index in used, texts)
+        for mention in mentions:
+            if agrees(comparison, negated, mention, numbers):
+                break
+        else:
+            problems.append(_departure_problem(rule, comparison, path, numbers, mentions))
+    if departures:
+        texts = [item.title, *[citation.quote for citation in item.because]]
+        for index, departure in enumerate(departures):
+            problems += _check_declared(rule, index, departure, index in used, texts)
     return problems
 
 
