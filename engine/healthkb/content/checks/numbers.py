@@ -82,13 +82,13 @@ def check_numbers(
     `read` keeps the numbers of each text already read, for a caller that checks many
     rules: a passage quoted by many rules is read once, and titles that differ only in
     their digits share one scan (the regular expressions are most of this check's
-    time). `walked`: the rule's `walk_comparisons(when, ("when",))`,
-    when the caller has it.
+    time); a rule comparing no number reads none of its texts. `walked`: the rule's
+    `walk_comparisons(when, ("when",))`, when the caller has it.
     """
     item = rule.item
     texts = [item.title, *[citation.quote for citation in item.because]]
     reader = NumberReader() if read is None else read
-    mentions = [mention for text in texts for mention in reader.numbers_in(text)]
+    mentions: list[NumberMention] | None = None  # read at the first number compared
     declared = {departure_key(d): i for i, d in enumerate(item.departures)}
     used: set[int] = set()
     problems = []
@@ -101,6 +101,8 @@ def check_numbers(
         if declared and departure_key(comparison) in declared:
             used.add(declared[departure_key(comparison)])
             continue
+        if mentions is None:
+            mentions = [mention for text in texts for mention in reader.numbers_in(text)]
         negated = "not" in path and path.count("not") % 2 == 1
         if any(agrees(comparison, negated, mention, numbers) for mention in mentions):
             continue
