@@ -354,3 +354,45 @@ def test_a_file_unreadable_within_the_lines_read_ahead_keeps_the_answers_before_
         run_batch(broken, tmp_path / "one.jsonl", kb, workers=1)
     partial = Path(f"{out}.partial").read_bytes()
     assert partial and partial == Path(f"{tmp_path / 'one.jsonl'}.partial").read_bytes()
+
+
+# In a fresh process, which runs one thread when the run starts, and a second one from
+# the moment its first answer is read (a program reading a pipe's answers as they come).
+THREAD_STARTED_BEFORE_THE_WORKERS = """
+import os, threading
+from pathlib import Path
+import healthkb
+from healthkb.batch.forked import can_fork
+from healthkb.batch.runners import local_runners
+from tests.batch.test_workers_start import answered_by
+kb = healthkb.load()
+assert can_fork()
+stop = threading.Event()
+other = threading.Thread(target=stop.wait)
+with local_runners(2, alone=1)((kb,)) as runner:
+    for item, pid, command in runner.map(answered_by, iter(range(100_000))):
+        if item == 0:
+            other.start()
+        if pid != os.getpid():
+            break
+stop.set()
+other.join()
+print(command == Path("/proc/self/cmdline").read_bytes(), runner.workers_started)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_workers_are_not_forked_once_another_thread_runs_even_if_it_started_during_the_run() -> (
+    None
+):
+    # Whether to fork was decided when the run started; the fork itself comes once this
+    # process has answered `alone` items of a pipe, and a thread may have started since.
+    done = run_fresh_python(
+        [sys.executable, "-c", THREAD_STARTED_BEFORE_THE_WORKERS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    # A forked worker runs this process's command line; a spawned one its own.
+    assert done.stdout.split() == ["False", "True"], done.stdout

@@ -106,6 +106,9 @@ class PoolRunner(Runner):
             if following is _END:
                 return
             rest = itertools.chain([following], iterator)
+        # Asked again now, just before the fork: the items done here read from a pipe,
+        # and a thread may have started meanwhile (spawned workers then).
+        forking = forking and (bool(self._forked) or can_fork())
         try:
             if forking:
                 # Three chunks each: a worker always finds its next one waiting, this
