@@ -56,7 +56,7 @@ _TEXTS = st.lists(st.sampled_from(_PIECES), max_size=12).flatmap(
 )
 
 
-@budget(600)
+@budget(300)
 @given(st.lists(_TEXTS, min_size=1, max_size=8), st.lists(st.sampled_from(_PIECES[:10])))
 def test_a_reader_gives_every_text_the_mentions_it_states_alone(
     texts: list[str], digits: list[str]
