@@ -16,10 +16,13 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
+from tests.benchmarks import population
 from tests.benchmarks.diamond_kb import write_diamond_kb
 from tests.benchmarks.generated_kb import write_generated_kb
 
+import healthkb
 from conftest import write_kb
+from healthkb.analysis.analyze import analyze
 from healthkb.content.languages.translated import in_language
 from healthkb.content.loading.checking import check_files
 from healthkb.content.loading.kb_content import KBContent
@@ -187,6 +190,27 @@ def test_the_digest_is_of_the_content_as_loaded_even_when_read_later() -> None:
     expected = digest_before(content)
     content.rules.pop(next(iter(content.rules)))  # a program changing what it was given
     assert content.digest == expected
+
+
+def test_answering_explaining_and_analysing_leave_the_content_a_late_digest_is_of() -> None:
+    # The lists inside the (frozen) models are not copied for the digest: healthkb must
+    # not change them in place, whenever the digest is first read.
+    kb = healthkb.load(ROOT)
+    content = kb.content
+    expected = digest_before(content)
+    profiles = [json.loads(line)["profile"] for line in population.lines(60, 7)]
+    for lang in [None, *kb.languages]:
+        for profile in profiles:
+            result = kb.evaluate(profile, lang=lang)
+            result.model_dump_json()
+            result.to_cds_cards()
+            for conclusion in content.conclusions:
+                result.why_not(conclusion)
+            for reached in result.conclusions:
+                result.explain(reached.id)
+    analyze(content)
+    # Worked out again from the content as it is now (a result reads the digest early).
+    assert digest_before(content) == expected == kb.digest
 
 
 # -- KBs edited by hypothesis ---------------------------------------------------------------

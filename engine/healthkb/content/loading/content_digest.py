@@ -5,7 +5,10 @@ Most programs read it soon after (every result names it, so does the analysis re
 `healthkb validate` and the language server, releases, audit records, `healthkb diff`):
 for them its time is moved to that first read, not saved. They get the value it would
 have had at load: it is made from the models assembled then (frozen) and copies of the
-dicts holding them.
+dicts holding them. The lists and dicts inside a model are not copied (a deep copy costs
+what the digest does): a program that changes one in place (`rule.because.append(...)`)
+before the first read changes the digest it reads; healthkb itself never does (a test
+evaluates, explains and analyses a KB, then compares its content with what was loaded).
 """
 
 from __future__ import annotations
