@@ -93,7 +93,12 @@ class ForkedWorker:
         for end in (tasks_in, self._results):
             _widen(end)
         parent = os.getpid()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to be had (a limit reached, memory)
+            for end in (tasks_in, self._tasks, self._results, results_out):
+                os.close(end)
+            raise
         if pid == 0:  # the worker: it never returns from here
             code = 1
             try:

@@ -137,7 +137,10 @@ class PoolRunner(Runner):
     def _forked_submit(self, task: Task[R]) -> Callable[[Any], Pending[R]]:
         """Submitting to forked workers (forked now, the first time), the least busy."""
         while len(self._forked) < self.workers - 1:
-            self._forked.append(ForkedWorker(self.kbs))
+            try:
+                self._forked.append(ForkedWorker(self.kbs))
+            except OSError as error:
+                raise WorkersStopped(f"cannot start a worker process: {error}") from None
 
         def submit(item: Any) -> Pending[R]:
             worker = min(self._forked, key=lambda each: each.in_flight)
