@@ -26,7 +26,7 @@ from healthkb.batch.forked import can_fork
 from healthkb.batch.job import LINES_PER_CHUNK, WORKERS_AFTER, run_batch
 from healthkb.batch.jsonlines import BatchInputError
 from healthkb.batch.runners import PoolRunner, R, Runner, T, Task, local_runners
-from healthkb.runtime.pool import PIPE_BYTES, in_order_helping, process_pool
+from healthkb.runtime.pool import PIPE_BYTES, READY, in_order_helping, process_pool
 
 HEALTHKB = str(Path(sys.executable).parent / "healthkb")
 
@@ -193,23 +193,12 @@ def test_at_the_end_this_process_takes_back_the_items_still_at_the_workers_but_t
     take_back: bool,
 ) -> None:
     answers = in_order_helping(
-        AtASlowWorker, done_here, range(6), ReadyAtOnce(), window=3, take_back=take_back
+        AtASlowWorker, done_here, range(6), READY, window=3, take_back=take_back
     )
     # Items 0 to 2 went to the workers, 3 to 5 were done here.
     taken_back = ["here", "here"] if take_back else ["worker", "worker"]
     where = ["worker", *taken_back, "here", "here", "here"]
     assert list(answers) == list(zip(where, range(6), strict=True))
-
-
-class ReadyAtOnce:
-    def done(self) -> bool:
-        return True
-
-    def result(self) -> None:
-        return None
-
-    def cancel(self) -> bool:
-        return False
 
 
 def test_items_go_to_the_workers_once_they_are_up(kb: healthkb.KnowledgeBase) -> None:

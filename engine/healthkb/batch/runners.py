@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from ..errors import HealthKBError
 from ..knowledge_base import KnowledgeBase, adopt_shipments, shipped
-from ..runtime.pool import Pending, in_order_helping, process_pool
+from ..runtime.pool import READY, Pending, in_order_helping, process_pool
 from .forked import ForkedWorker, WorkerGone, can_fork
 
 T = TypeVar("T")
@@ -116,7 +116,7 @@ class PoolRunner(Runner):
                 # back the last ones rather than wait (the worker is killed at the end).
                 submit = self._forked_submit(task)
                 window = 3 * (self.workers - 1)
-                yield from in_order_helping(submit, here, rest, _READY, window, take_back=True)
+                yield from in_order_helping(submit, here, rest, READY, window, take_back=True)
             else:
                 submit, ready = self._pool_submit(task)
                 yield from in_order_helping(submit, here, rest, ready, 2 * (self.workers - 1))
@@ -180,21 +180,6 @@ class _AtForked(Generic[R]):
     def cancel(self) -> bool:
         return False
 
-
-class _Ready:
-    """Workers that are up from the start (forked)."""
-
-    def done(self) -> bool:
-        return True
-
-    def result(self) -> None:
-        return None
-
-    def cancel(self) -> bool:
-        return False
-
-
-_READY = _Ready()
 
 _END: Any = object()
 

@@ -66,6 +66,23 @@ class Pending(Protocol[R]):
     def done(self) -> bool: ...
 
 
+class _Ready:
+    """Nothing to wait for: workers that are up from the start (forked from this process)."""
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> None:
+        return None
+
+    def cancel(self) -> bool:
+        return False
+
+
+READY: Pending[None] = _Ready()
+"""The `ready` of `in_order_helping` when the workers need no time to start."""
+
+
 def worker_count(workers: Any) -> int:
     """The number of worker processes asked for (None: one per core); refuses nonsense."""
     if workers is None:
