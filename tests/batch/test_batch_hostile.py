@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -203,25 +205,10 @@ def test_a_killed_worker_process_stops_the_run_in_one_line_and_resume_finishes_i
 ) -> None:
     people = population.write(tmp_path / "people.jsonl", 1_500)
     out = tmp_path / "answers.jsonl"
-    run = subprocess.Popen(
-        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *TWO_WORKERS_AFTER_A_CHUNK],
-        cwd=tmp_path,
-        stdin=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert run.stdin is not None
-        lines = people.read_bytes().splitlines(keepends=True)
-        # Four chunks, and a part of a fifth that waits for the rest.
-        run.stdin.write(b"".join(lines[:1_100]))
-        run.stdin.flush()
-        wait_for_answers(run, out)
+    rest = b"".join(people.read_bytes().splitlines(keepends=True)[1_100:])
+    with answering_from_a_pipe(people, out, TWO_WORKERS_AFTER_A_CHUNK, subprocess.PIPE) as run:
         os.kill(started_workers(run.pid, 1)[0], signal.SIGKILL)
-        _, errors = run.communicate(b"".join(lines[1_100:]), timeout=120)
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
+        _, errors = run.communicate(rest, timeout=120)
     written = partial_of(out).read_bytes().count(b"\n")
     assert run.returncode == 2, errors.decode()
     assert errors.decode().splitlines()[-1] == (
@@ -262,6 +249,39 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def still_alive_after(pids: list[int], seconds: float) -> list[int]:
+    """Those of `pids` still running once they all ended or `seconds` passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(map(_alive, pids)):
+        time.sleep(0.01)
+    return [pid for pid in pids if _alive(pid)]
+
+
+@contextmanager
+def answering_from_a_pipe(
+    people: Path, out: Path, workers: list[str], stderr: int = subprocess.DEVNULL
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`healthkb batch -` with `workers`, given the first 1,100 of `people`'s lines (four
+    chunks, and a part of a fifth that waits for the rest) through its standard input,
+    kept open, and answering them; killed at the end if still running."""
+    run = subprocess.Popen(
+        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *workers],
+        cwd=out.parent,
+        stdin=subprocess.PIPE,
+        stderr=stderr,
+    )
+    try:
+        assert run.stdin is not None
+        run.stdin.write(b"".join(people.read_bytes().splitlines(keepends=True)[:1_100]))
+        run.stdin.flush()
+        wait_for_answers(run, out)
+        yield run
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["kill", "kill-9"])
 def test_a_stopped_run_leaves_no_worker_process_behind(tmp_path: Path, stop: int) -> None:
@@ -272,31 +292,14 @@ def test_a_stopped_run_leaves_no_worker_process_behind(tmp_path: Path, stop: int
     the command runs, each worker ends when it finds its parent gone."""
     people = population.write(tmp_path / "people.jsonl", 1_500)
     out = tmp_path / "answers.jsonl"
-    run = subprocess.Popen(
-        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *TWO_WORKERS_AFTER_A_CHUNK],
-        cwd=tmp_path,
-        stdin=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert run.stdin is not None
-        run.stdin.write(b"".join(people.read_bytes().splitlines(keepends=True)[:1_100]))
-        run.stdin.flush()
-        wait_for_answers(run, out)
+    with answering_from_a_pipe(people, out, TWO_WORKERS_AFTER_A_CHUNK) as run:
         assert started_workers(run.pid, 1)
         children = [
             int(c) for c in Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
         ]
         run.send_signal(stop)
         assert run.wait(timeout=60) == -stop
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and any(map(_alive, children)):
-            time.sleep(0.05)
-        left = [child for child in children if _alive(child)]
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
+        left = still_alive_after(children, 20)
     for child in left:
         os.kill(child, signal.SIGKILL)
     assert not left
@@ -328,17 +331,7 @@ def test_forked_workers_hold_none_of_the_commands_files_and_end_with_it(
     pipes, the rest pointed at /dev/null, and dies with the command, even `kill -9`ed."""
     people = population.write(tmp_path / "people.jsonl", 1_500)
     out = tmp_path / "answers.jsonl"
-    run = subprocess.Popen(
-        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *THREE_WORKERS_AFTER_A_CHUNK],
-        cwd=tmp_path,
-        stdin=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert run.stdin is not None
-        run.stdin.write(b"".join(people.read_bytes().splitlines(keepends=True)[:1_100]))
-        run.stdin.flush()
-        wait_for_answers(run, out)
+    with answering_from_a_pipe(people, out, THREE_WORKERS_AFTER_A_CHUNK) as run:
         workers = started_workers(run.pid, 2)
         own = Path(f"/proc/{run.pid}/cmdline").read_bytes()
         assert len(workers) == 2
@@ -352,14 +345,7 @@ def test_forked_workers_hold_none_of_the_commands_files_and_end_with_it(
         assert held[0].isdisjoint(held[1] - {"/dev/null"})  # its own pipes only
         run.kill()
         run.wait()
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(map(_alive, workers)):
-        time.sleep(0.01)
-    assert not any(map(_alive, workers))
+    assert not still_alive_after(workers, 10)
     resumed = batch(people, "--out", out, "--workers", "2", "--resume", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert batch(people, "--out", tmp_path / "fresh.jsonl", cwd=tmp_path).returncode == 0
