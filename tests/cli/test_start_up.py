@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 import pytest
 
@@ -13,7 +12,7 @@ from conftest import ROOT
 from healthkb.cli import COMMANDS, command_module, parser
 from healthkb.content.rule_model import Comparison, Departure
 from healthkb.content.strict_model import field_docstrings
-from support.fresh_python import run_fresh_python
+from support.fresh_python import fresh_python_output
 
 # Libraries other commands need; evaluating a profile must not pay for importing them.
 NOT_FOR_EVALUATING = [
@@ -71,10 +70,8 @@ def test_evaluate_imports_none_of_the_other_commands_libraries() -> None:
         f"    code = main(['evaluate', {str(ROOT / 'kb/examples/meets_conditions.yaml')!r}])\n"
         f"print(json.dumps([code, sorted(set(sys.modules) & set({NOT_FOR_EVALUATING!r}))]))\n"
     )
-    run = run_fresh_python(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert json.loads(run.stdout) == [0, []]
+    output = fresh_python_output(code, cwd=ROOT)
+    assert json.loads(output) == [0, []]
 
 
 def test_evaluate_compiles_no_pattern_only_a_broken_file_needs() -> None:
@@ -95,10 +92,8 @@ def test_evaluate_compiles_no_pattern_only_a_broken_file_needs() -> None:
         "problem = bad_character('a: 1\\nb: \\x07\\x07', 'f.yaml')\n"
         "print(json.dumps([code, evaluating, _REFUSED in compiled, str(problem)]))\n"
     )
-    run = run_fresh_python(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    code, evaluating, when_refused, problem = json.loads(run.stdout)
+    output = fresh_python_output(code, cwd=ROOT)
+    code, evaluating, when_refused, problem = json.loads(output)
     assert [code, evaluating, when_refused] == [0, False, True]
     assert problem.startswith("f.yaml:2:4: bad-character: character U+0007 (BELL)")
     assert "the file has 1 more such characters" in problem
@@ -120,10 +115,8 @@ def test_evaluate_parses_no_signature_written_as_text() -> None:
         f"    code = main(['evaluate', {str(ROOT / 'kb/examples/meets_conditions.yaml')!r}])\n"
         "print(json.dumps([code, tokenize.PseudoToken in compiled]))\n"
     )
-    run = run_fresh_python(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert json.loads(run.stdout) == [0, False]
+    output = fresh_python_output(code, cwd=ROOT)
+    assert json.loads(output) == [0, False]
 
 
 def test_evaluate_reads_no_model_source_for_the_field_descriptions() -> None:
@@ -147,10 +140,8 @@ def test_evaluate_reads_no_model_source_for_the_field_descriptions() -> None:
         "    _docstrings_in_body.cache_info().currsize,\n"
         "]))\n"
     )
-    run = run_fresh_python(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert json.loads(run.stdout) == [True, [], 0]
+    output = fresh_python_output(code, cwd=ROOT)
+    assert json.loads(output) == [True, [], 0]
 
 
 @pytest.mark.parametrize("enabled", [True, False])
@@ -172,10 +163,10 @@ def test_importing_healthkb_runs_no_collection_and_leaves_the_collector_as_it_wa
         "young = len(gc.get_objects(generation=0))\n"
         "print(json.dumps([any(during), gc.isenabled(), young < 1000]))\n"
     )
-    run = run_fresh_python([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    output = fresh_python_output(code)
     # And what the import made is in the oldest generation: the first young collection
     # after it does not scan it all.
-    assert json.loads(run.stdout) == [False, enabled, True]
+    assert json.loads(output) == [False, enabled, True]
 
 
 def test_importing_healthkb_keeps_what_a_program_froze_frozen() -> None:
@@ -186,8 +177,8 @@ def test_importing_healthkb_keeps_what_a_program_froze_frozen() -> None:
         "import healthkb\n"
         "print(json.dumps(not any(thing is kept for thing in gc.get_objects())))\n"
     )
-    run = run_fresh_python([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert json.loads(run.stdout) is True
+    output = fresh_python_output(code)
+    assert json.loads(output) is True
 
 
 def test_the_command_hides_what_importing_made_from_the_collector_and_main_does_not() -> None:
@@ -205,10 +196,8 @@ def test_the_command_hides_what_importing_made_from_the_collector_and_main_does_
         "    code = console()\n"
         "print(json.dumps([code, after_main, gc.get_freeze_count() > 10_000]))\n"
     )
-    run = run_fresh_python(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert json.loads(run.stdout) == [0, 0, True]
+    output = fresh_python_output(code, cwd=ROOT)
+    assert json.loads(output) == [0, 0, True]
 
 
 def test_the_command_counts_no_frozen_objects_while_it_runs() -> None:
@@ -226,10 +215,8 @@ def test_the_command_counts_no_frozen_objects_while_it_runs() -> None:
         "    code = console()\n"
         "print(json.dumps([code, len(counted) > 1, max(counted), count() > 10_000]))\n"
     )
-    run = run_fresh_python(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert json.loads(run.stdout) == [0, True, 0, True]
+    output = fresh_python_output(code, cwd=ROOT)
+    assert json.loads(output) == [0, True, 0, True]
 
 
 def test_a_field_without_a_docstring_of_its_own_keeps_the_one_it_inherits() -> None:
@@ -255,5 +242,5 @@ def test_a_postgresql_store_still_says_when_psycopg_is_missing_only_when_opened(
         "except AuditLogError as error:\n"
         "    print(error)\n"
     )
-    run = run_fresh_python([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "needs psycopg: pip install 'healthkb[postgres]'" in run.stdout
+    output = fresh_python_output(code)
+    assert "needs psycopg: pip install 'healthkb[postgres]'" in output

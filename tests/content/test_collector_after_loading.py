@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import gc
 import json
-import sys
 import weakref
 
 import healthkb
 from healthkb.content.loading.collector_pause import collection_paused
-from support.fresh_python import run_fresh_python
+from support.fresh_python import fresh_python_output
 
 
 class _Cell:
@@ -92,10 +91,8 @@ def test_loading_again_and_again_leaves_room_for_full_collections() -> None:
 
     In a fresh process: when a full collection comes depends on how much the process
     already holds (a whole test run holds a lot), and on no coverage measurement."""
-    run = run_fresh_python(
-        [sys.executable, "-c", _RELOADING], capture_output=True, text=True, check=True
-    )
-    met_full, left = json.loads(run.stdout)
+    output = fresh_python_output(_RELOADING)
+    met_full, left = json.loads(output)
     assert met_full
     assert left < 4000
 
@@ -140,7 +137,5 @@ def test_loading_runs_no_collection() -> None:
         "healthkb.load()\n"
         "print([g['collections'] for g in gc.get_stats()] == before)\n"
     )
-    run = run_fresh_python(
-        [sys.executable, "-c", counting], capture_output=True, text=True, check=True
-    )
-    assert run.stdout.strip() == "True"
+    output = fresh_python_output(counting)
+    assert output.strip() == "True"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from typing import Any
 
 
@@ -17,3 +18,12 @@ def run_fresh_python(argv: list[str], **options: Any) -> subprocess.CompletedPro
     """`subprocess.run(argv, **options)` without the test run's coverage measurement."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("COV")}
     return subprocess.run(argv, env=env, **options)
+
+
+def fresh_python_output(code: str, **options: Any) -> str:
+    """What `python -c code` prints in a fresh Python (as `run_fresh_python`), which must
+    succeed."""
+    run = run_fresh_python(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, **options
+    )
+    return run.stdout
