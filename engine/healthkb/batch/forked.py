@@ -30,7 +30,6 @@ to be read (`_send` reads them meanwhile), so neither side waits on the other.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import select
 import signal
@@ -41,7 +40,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..files.on_demand import OnDemand
-from ..runtime.pool import PIPE_BYTES
+from ..runtime.pool import widen_pipe
 
 
 def _import_ctypes() -> ModuleType:
@@ -91,7 +90,7 @@ class ForkedWorker:
         tasks_in, self._tasks = os.pipe()
         self._results, results_out = os.pipe()
         for end in (tasks_in, self._results):
-            _widen(end)
+            widen_pipe(end)
         parent = os.getpid()
         try:
             pid = os.fork()
@@ -257,11 +256,3 @@ def _write_all(descriptor: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(descriptor, view) :]
-
-
-def _widen(descriptor: int) -> None:
-    """`PIPE_BYTES` of room in a pipe (see `runtime/pool.py`), where the system allows."""
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
-    if set_size is not None:
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(descriptor, set_size, PIPE_BYTES)

@@ -144,14 +144,20 @@ def _widen_pipes(pool: process_pools.ProcessPoolExecutor) -> None:
     """`PIPE_BYTES` of room in the pool's two pipes (its tasks', its results'), where
     the system allows; the queues are the executor's own attributes, so a Python whose
     executor has other ones keeps the default pipes."""
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
     for queue in (getattr(pool, "_call_queue", None), getattr(pool, "_result_queue", None)):
         reader = getattr(queue, "_reader", None)
-        if set_size is None or reader is None:
-            continue
-        # Refused above fs/pipe-max-size, or when this user's pipe pages are used up.
+        if reader is not None:
+            widen_pipe(reader.fileno())
+
+
+def widen_pipe(descriptor: int) -> None:
+    """`PIPE_BYTES` of room in the pipe `descriptor` is an end of, where the system
+    allows (Linux; refused above fs/pipe-max-size, or when this user's pipe pages are
+    used up: the pipe keeps its size)."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if set_size is not None:
         with contextlib.suppress(OSError):
-            fcntl.fcntl(reader.fileno(), set_size, PIPE_BYTES)
+            fcntl.fcntl(descriptor, set_size, PIPE_BYTES)
 
 
 def reap_resource_tracker() -> None:
