@@ -8,10 +8,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ...errors import Problem, did_you_mean, shown
-from ...files.yaml_reader import PathKey
 from ..diagnostics.unloaded_items import NOTHING_UNLOADED, Unloaded
 from ..located_items import Placed
-from ..logic import walk_comparisons
 from ..model import (
     WHOLE_NUMBER_RANGE,
     Attribute,
@@ -343,33 +341,6 @@ def _pointed(problem: Problem, misspelled: Misspelled | None) -> Problem:
     if misspelled is None:
         return problem
     return replace(problem, hint=misspelled.hint, see=misspelled.see)
-
-
-def check_rule_references(
-    rule: Placed[Rule],
-    vocabulary: Vocabulary,
-    conclusions: set[str],
-    unloaded: Unloaded = NOTHING_UNLOADED,
-    declared: VocabularyPlaces = NO_PLACES,
-    facts: dict[str, FactType] | None = None,
-    walked: list[tuple[Comparison, PathKey]] | None = None,
-) -> list[Problem]:
-    """Conditions name declared facts and attributes with fitting operators and values.
-
-    A conclusion in `unloaded` (its file failed to load, with its own problems) is not
-    reported as undeclared. For a caller checking many rules: `facts` is
-    `all_facts(vocabulary)` (made once, not once per rule) and `walked` the rule's
-    `walk_comparisons(when, ("when",))`.
-    """
-    problems = []
-    facts = all_facts(vocabulary) if facts is None else facts
-    if walked is None:
-        walked = list(walk_comparisons(rule.item.when, ("when",)))
-    for comparison, path in walked:
-        problems += check_comparison(comparison, rule.child(comparison, *path), facts, declared)
-    return problems + check_then(
-        rule.child(rule.item.then, "then"), vocabulary, conclusions, unloaded
-    )
 
 
 def check_then(

@@ -7,7 +7,7 @@ a declared conclusion or derived fact with fitting values, only on the outcome. 
 rules share them (every rule of a group testing `measure_0_state.state eq high`, every
 `level gt 10` on attributes of 0 to 100), so a test or outcome found right once is not
 checked again for the next rule. One found wrong is checked, and reported, at every
-rule that has it, as `cross_file.check_rule_references` reports it for one rule.
+rule that has it (`cross_file.check_comparison`, `cross_file.check_then`).
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ def check_all_rule_references(
     unloaded: Unloaded,
     declared: VocabularyPlaces,
 ) -> list[Problem]:
-    """`check_rule_references` of each rule in turn (`walks`: each rule's comparisons
-    with their paths below it), the same problems in the same order."""
+    """Each rule's conditions name declared facts and attributes with fitting operators
+    and values, and its outcome a declared conclusion or derived fact with fitting values
+    (a conclusion in `unloaded`, whose file failed to load with its own problems, is not
+    reported as undeclared). `walks`: each rule's comparisons with their paths below it.
+    The problems come rule by rule, each rule's comparisons in turn, then its outcome."""
     facts = all_facts(vocabulary)
     fits: dict[str, tuple[str, ...] | None] = {}  # by `fact.attribute`: see `what_fits`
     right: set[tuple[Any, ...]] = set()
