@@ -46,18 +46,13 @@ from functools import cache
 from operator import itemgetter
 from typing import Any, cast
 
-import orjson
 from pydantic import BaseModel
 
-# Subclasses of str, int, list and dict, dataclasses and dates come to `_fields` instead
-# of being written by orjson's own rules: none is in a KB, so each stops the fast way
-# (a date only when it is a datetime or another subclass).
-_OPTIONS = (
-    orjson.OPT_SORT_KEYS
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-    | orjson.OPT_PASSTHROUGH_DATACLASS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-)
+try:
+    import orjson
+except ImportError:  # a virtualenv installed before it was a dependency: the old way
+    orjson = None  # type: ignore[assignment]
+
 # The core schema types whose dump is the value as validated (or, for a model, its
 # fields): anything else in a field's schema keeps the model on the slow way.
 _PLAIN_TYPES = frozenset(
@@ -79,11 +74,20 @@ def canonical_json(value: Any) -> bytes | None:
     """`value`'s canonical JSON in UTF-8 (models as their `model_dump(mode="json",
     by_alias=True)`, keys sorted at every level, no spaces, non-ASCII as is), or None
     where the fast way does not apply: the caller writes it the old way then."""
-    if not _FLOATS_AGREE:
+    if orjson is None or not _FLOATS_AGREE:
         return None
+    # Subclasses of str, int, list and dict, dataclasses and dates come to `_Writer`
+    # instead of being written by orjson's own rules: none is in a KB, so each stops
+    # the fast way (a date only when it is a datetime or another subclass).
+    options = (
+        orjson.OPT_SORT_KEYS
+        | orjson.OPT_PASSTHROUGH_SUBCLASS
+        | orjson.OPT_PASSTHROUGH_DATACLASS
+        | orjson.OPT_PASSTHROUGH_DATETIME
+    )
     writer = _Writer()
     try:
-        data = orjson.dumps(value, default=writer.fields, option=_OPTIONS)
+        data = orjson.dumps(value, default=writer.fields, option=options)
     except orjson.JSONEncodeError:
         return None
     # Every model of a class that extends another (a `Departure` is a `Comparison`)
@@ -93,7 +97,7 @@ def canonical_json(value: Any) -> bytes | None:
 
 
 def _floats_agree() -> bool:
-    return all(orjson.dumps(x) == json.dumps(x).encode() for x in _PROBES)
+    return orjson is not None and all(orjson.dumps(x) == json.dumps(x).encode() for x in _PROBES)
 
 
 _FLOATS_AGREE = _floats_agree()
