@@ -94,11 +94,9 @@ def check_files(read: ReadFiles) -> Checked:
     taken = {(p.file, p.line, p.column) for p in checked.problems}
     numbers_read = NumberReader()
     for rule, walked in zip(read.rules, conditions.walks, strict=True):
-        checked.departures += [
-            p
-            for p in check_numbers(rule, numbers_read, walked)
-            if (p.file, p.line, p.column) not in taken
-        ]
+        found = check_numbers(rule, numbers_read, walked)
+        if found:  # most rules: none
+            checked.departures += [p for p in found if (p.file, p.line, p.column) not in taken]
     return checked
 
 
