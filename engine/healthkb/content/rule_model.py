@@ -83,9 +83,29 @@ class Comparison(StrictModel):
         fields = self.__dict__  # every field is there once validated
         named = self.__pydantic_fields_set__
         if len(named) == 2:
+            # The usual comparison, `fact` and one operator other than `between` with a
+            # value, is valid as it is: say so in as few steps as Python allows (this
+            # runs once per comparison of the KB). Anything else takes the full way below,
+            # which alone words the errors.
+            first, second = named
+            name = second if first == "fact" else first
+            op = _UNORDERED_OPERATOR_OF.get(name)  # None for `between`, `source_says`
+            value = fields[name]
+            if op is not None and value is not None:
+                fact_type, _, attribute = self.fact.partition(".")  # FactPath: one dot
+                fields["op"] = op
+                fields["value"] = value
+                fields["fact_type"] = fact_type
+                fields["attribute"] = attribute
+                return self
+        return self._checked_operator(fields, named)
+
+    def _checked_operator(self, fields: dict[str, Any], named: set[str]) -> Comparison:
+        if len(named) == 2:
             # Usually `fact` and one operator were written: that one is the only one
-            # to look at (written as null, it counts as not given, as below).
-            given = [_OPERATOR_OF[n] for n in named if n != "fact" and fields[n] is not None]
+            # to look at (written as null, it counts as not given, as below). A
+            # departure's other key is `source_says`, not an operator.
+            given = [_OPERATOR_OF[n] for n in named if n in _OPERATOR_OF and fields[n] is not None]
         else:
             given = [op for op, name in _OPERATOR_FIELDS if fields[name] is not None]
         if len(given) != 1:
@@ -139,6 +159,8 @@ def _attr(op: str) -> str:
 # Each operator with the name of its field, in the order the validator reports them.
 _OPERATOR_FIELDS = tuple((op, _attr(op)) for op in OPERATORS)
 _OPERATOR_OF = {name: op for op, name in _OPERATOR_FIELDS}
+# The operators whose value needs no check of its own (`between` needs low <= high).
+_UNORDERED_OPERATOR_OF = {name: op for name, op in _OPERATOR_OF.items() if op != "between"}
 
 
 class AllCondition(StrictModel):
