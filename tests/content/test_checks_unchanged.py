@@ -6,9 +6,8 @@ tests/content/golden/broken_kbs.txt was written by main at 59e0d10, before the c
 read each rule's `when` in one pass and compared titles' numbers without their words,
 from the variants of the generated 1,000-rule KB that tests/support/broken_kbs.py
 makes (named ones aimed at each check, and 40 of random edits). Rewrite it only for a
-change meant to alter what the checks say:
-`python -c 'from pathlib import Path; from tests.support.broken_kbs import
-write_expected; write_expected(Path("/tmp/variants"), Path("tests/content/golden/broken_kbs.txt"))'`.
+change meant to alter what the checks say, with `write_expected` of that module (the
+variants made in an empty folder, the text written to the golden file).
 """
 
 from __future__ import annotations
@@ -33,7 +32,5 @@ def test_every_variant_is_recorded(variants: dict[str, Path]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_the_checks_report_what_they_reported_before(
-    variants: dict[str, Path], name: str
-) -> None:
+def test_the_checks_report_what_they_reported_before(variants: dict[str, Path], name: str) -> None:
     assert checked_text(variants[name]) == EXPECTED[name]

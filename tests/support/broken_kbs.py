@@ -424,5 +424,5 @@ def write_expected(out: Path, path: Path) -> None:
     path.write_text("".join(parts), encoding="utf-8")
 
 
-if __name__ == "__main__":  # python tests/support/broken_kbs.py OUT EXPECTED
+if __name__ == "__main__":  # python -m tests.support.broken_kbs OUT EXPECTED
     write_expected(Path(sys.argv[1]), Path(sys.argv[2]))
