@@ -5,6 +5,7 @@ never needs a deep import to name what the library hands it."""
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import types
 import typing
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import healthkb
+from support.fresh_python import fresh_python_output
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,6 +55,23 @@ def test_exported_members_are_pinned() -> None:
     assert sorted(healthkb.__all__) == PINNED
     for name in healthkb.__all__:
         assert getattr(healthkb, name).__doc__, f"healthkb.{name} has no docstring"
+
+
+def test_the_what_if_and_audit_names_are_imported_at_their_first_read() -> None:
+    # `import healthkb` leaves analysis/ and audit/ alone (start-up, docs/performance.md);
+    # each of their public names is still there, the very class, the first time it is read.
+    code = (
+        "import json, sys\n"
+        "import healthkb\n"
+        "lazy = ['healthkb.analysis.what_if', 'healthkb.audit.log', 'healthkb.audit.chain']\n"
+        "before = [name for name in lazy if name in sys.modules]\n"
+        "from healthkb import *\n"
+        "from healthkb.audit.log import AuditLog as deep\n"
+        "from healthkb.analysis.what_if import WhatIf as deep_what_if\n"
+        "print(json.dumps([before, AuditLog is deep, healthkb.WhatIf is deep_what_if,\n"
+        "    set(healthkb.__all__) <= set(dir(healthkb)), hasattr(healthkb, 'NoSuchName')]))\n"
+    )
+    assert json.loads(fresh_python_output(code)) == [[], True, True, True, False]
 
 
 def _named_types(annotation: object) -> Iterator[type]:

@@ -22,11 +22,8 @@ import gc as _gc
 _collecting = _gc.isenabled()
 _gc.disable()
 
-from .analysis.what_if import WhatIf
-from .audit.chain import Checked, Verification
-from .audit.checkpoints import CheckpointCheck
-from .audit.log import AuditLog, AuditLogError
-from .audit.store import Stored
+from typing import TYPE_CHECKING, Any
+
 from .content.sources import ResolvedCitation
 from .errors import (
     EvaluationError,
@@ -51,6 +48,13 @@ from .results.result import (
     Result,
 )
 from .runtime.shipment import KBShipment, ShipmentError
+
+if TYPE_CHECKING:
+    from .analysis.what_if import WhatIf
+    from .audit.chain import Checked, Verification
+    from .audit.checkpoints import CheckpointCheck
+    from .audit.log import AuditLog, AuditLogError
+    from .audit.store import Stored
 
 __all__ = [
     "AuditLog",
@@ -86,6 +90,47 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """The what-if's and the audit log's names, imported at their first read (PEP 562):
+    evaluating needs neither analysis/ nor audit/, and importing them took a tenth of
+    `healthkb evaluate`'s start-up (docs/performance.md, "Start-up, fourth pass").
+    `from healthkb import AuditLog` and `healthkb.WhatIf` work as they always did."""
+    value = _imported_on_demand(name)
+    globals()[name] = value  # the next read finds it without calling this again
+    return value
+
+
+def _imported_on_demand(name: str) -> Any:
+    match name:
+        case "WhatIf":
+            from .analysis.what_if import WhatIf
+
+            return WhatIf
+        case "Checked" | "Verification":
+            from .audit import chain
+
+            return getattr(chain, name)
+        case "CheckpointCheck":
+            from .audit.checkpoints import CheckpointCheck
+
+            return CheckpointCheck
+        case "AuditLog" | "AuditLogError":
+            from .audit import log
+
+            return getattr(log, name)
+        case "Stored":
+            from .audit.store import Stored
+
+            return Stored
+        case _:
+            raise AttributeError(f"module 'healthkb' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 # What the import made is alive and stays so: moved to the oldest generation at once
 # (freeze, then unfreeze), as if it had survived the collections it would have met, the

@@ -9,11 +9,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from .audit.log import AuditLog
 from .content.languages.tags import choose_language
 from .content.languages.translated import in_language
 from .content.loading.collector_pause import collection_paused
@@ -24,6 +24,7 @@ from .content.versioning.release_signature import verify_release
 from .errors import HealthKBError, KBError, Problem
 from .files.crypto_on_demand import ed25519
 from .files.ed25519_keys import read_public_key
+from .files.on_demand import OnDemand
 from .profiles.profile_model import build_profile_model, read_profile, validate_profile
 from .results.evidence import overdue_sources
 from .results.result import Cited, Reached, Result, build_result, conclusions_reached
@@ -31,6 +32,22 @@ from .runtime.compile import compile_rules
 from .runtime.engine import DEFAULT_MAX_STEPS, Engine, Trace
 from .runtime.pool import in_order, process_pool, worker_count
 from .runtime.shipment import KBShipment, ShipmentError, check_digest, pack, unpacked
+
+
+def _import_audit_log() -> ModuleType:
+    from .audit import log
+
+    return log
+
+
+# The audit log (audit/, with its stores) is imported when an evaluation is given one,
+# which a program has then imported already: `healthkb evaluate` without `--audit-log`
+# never needs it (docs/performance.md, "Start-up, fourth pass").
+if TYPE_CHECKING:
+    from .audit import log as audit_logs
+    from .audit.log import AuditLog
+else:
+    audit_logs = OnDemand(_import_audit_log)
 
 # Profiles sent to a worker process at a time by `evaluate_many`: enough to make the
 # cost of sending them small next to evaluating them.
@@ -255,7 +272,7 @@ def _checked_max_steps(max_steps: Any) -> int:
 
 
 def _check_audit(audit: Any) -> None:
-    if audit is None or isinstance(audit, AuditLog):
+    if audit is None or isinstance(audit, audit_logs.AuditLog):
         return
     hint = f" — use AuditLog({str(audit)!r})" if isinstance(audit, str | PathLike) else ""
     raise TypeError(f"audit must be a healthkb.AuditLog; got {type(audit).__name__}{hint}")

@@ -38,6 +38,11 @@ NOT_FOR_EVALUATING = [
     "healthkb.cli.audit",
     "healthkb.cli.analyze",
     "healthkb.editing.layout.formatting",
+    "healthkb.analysis.what_if",
+    "healthkb.audit.log",
+    "healthkb.audit.chain",
+    "healthkb.audit.checkpoints",
+    "sqlite3",
 ]
 
 

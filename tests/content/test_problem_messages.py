@@ -435,3 +435,20 @@ def test_the_schema_command_refuses_bounds_it_cannot_build_a_profile_from(make_k
         "integer attribute must be a whole number, not 0.5 (use a whole number, or make the "
         "attribute a `number`)\n"
     )
+
+
+def test_a_departure_without_an_operator_is_a_problem_not_a_crash(make_kb) -> None:
+    # `{fact, source_says}` is two keys like `{fact, gt}`: the validator once took
+    # `source_says` for an operator and failed with a KeyError.
+    root = make_kb(
+        rules_with(
+            'quote: "Rest when tired."',
+            'quote: "Rest when tired."\n    departures:\n'
+            '      - {fact: walk.tired, source_says: "Rest when tired."}',
+        )
+    )
+    assert problems_of(root) == [
+        "rules/walking.yaml:31:9: invalid-value: a comparison needs exactly one operator "
+        "(eq, ne, lt, le, gt, ge, between, in, not_in, contains, contains_any); found none "
+        "(e.g. `{fact: running.minutes_per_session, gt: 30}`)"
+    ]

@@ -31,14 +31,8 @@ from ..errors import UnknownConclusionError, check_conclusion_id, did_you_mean
 from .change_space import AttributeChoice, Profile, attribute_choice, changed_profile
 from .encoding import Encoding, Term, conjoin, disjoin, negate
 from .prove import AnalysisError
-from .what_if_text import what_if_text
+from .what_if_text import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES, what_if_text
 from .z3_on_demand import z3
-
-DEFAULT_ALTERNATIVES = 3
-"""How many proposals a what-if gives unless asked for another number."""
-
-MAX_ALTERNATIVES = 20
-"""The most proposals one what-if may ask for (each is one more optimisation)."""
 
 SAFETY_KINDS = ("warning", "recommendation")
 """Kinds of conclusion a proposal says it would lose: advice that keeps a person safe."""

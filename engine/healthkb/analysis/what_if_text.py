@@ -1,9 +1,17 @@
-"""A what-if as the indented text `healthkb explain --what-if` prints."""
+"""A what-if as the indented text `healthkb explain --what-if` prints, and how many
+proposals one gives: what `Result.what_if` and the command line need to know without
+importing the search itself (what_if.py, which `healthkb evaluate` never runs)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+DEFAULT_ALTERNATIVES = 3
+"""How many proposals a what-if gives unless asked for another number."""
+
+MAX_ALTERNATIVES = 20
+"""The most proposals one what-if may ask for (each is one more optimisation)."""
 
 _STEP = "  "
 

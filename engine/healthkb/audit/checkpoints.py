@@ -32,6 +32,7 @@ from typing import Any
 from ..files.crypto_on_demand import crypto_errors, ed25519, serialization
 from ..files.regular_file import FileTooLarge, NotRegularFile, read_regular
 from ..files.x25519_keys import generate_sealing_pem
+from . import DEFAULT_CHECKPOINT_EVERY as DEFAULT_CHECKPOINT_EVERY
 from .chain import AuditLogError, LogProblem, Record, canonical, is_sequence, line_hash
 from .file_store import checkpoints_path as checkpoints_path
 from .store import Store
@@ -174,10 +175,6 @@ def make_checkpoint(key: ed25519.Ed25519PrivateKey, sequence: int, head: str) ->
     signature = key.sign(_signed_part(checkpoint))
     checkpoint["signature"] = base64.b64encode(signature).decode("ascii")
     return checkpoint
-
-
-DEFAULT_CHECKPOINT_EVERY = 1000
-"""Records a writer appends between two checkpoints unless told otherwise."""
 
 
 class CheckpointSchedule:

@@ -9,16 +9,40 @@ without the key is caught by `healthkb audit verify --public-key`.
 from __future__ import annotations
 
 import argparse
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from ..audit.checkpoints import DEFAULT_CHECKPOINT_EVERY
-from ..audit.log import AuditLog, AuditLogError
-from ..audit.protection import policy_of
+from ..audit import DEFAULT_CHECKPOINT_EVERY
 from ..audit.releases import released_digests
 from ..content.loading.loader import read_content
 from ..errors import HealthKBError
+from ..files.on_demand import OnDemand
 from ..files.x25519_keys import read_hash_key
 from ..knowledge_base import KnowledgeBase
 from .common import UsageError, kb_folder_of
+
+
+def _import_audit_log() -> ModuleType:
+    from ..audit import log
+
+    return log
+
+
+def _import_protection() -> ModuleType:
+    from ..audit import protection
+
+    return protection
+
+
+# The audit log and its stores are imported when `--audit-log` is given: `healthkb
+# evaluate` without one never needs them (docs/performance.md, "Start-up, fourth pass").
+if TYPE_CHECKING:
+    from ..audit import log as audit_logs
+    from ..audit import protection
+    from ..audit.log import AuditLog
+else:
+    audit_logs = OnDemand(_import_audit_log)
+    protection = OnDemand(_import_protection)
 
 STORE_HELP = (
     "the audit store: a JSON Lines file, sqlite:///PATH (an SQLite file) or "
@@ -84,7 +108,7 @@ def open_audit_log(args: argparse.Namespace) -> AuditLog | None:
         raise UsageError(f"--checkpoint-every must be at least 1; got {args.checkpoint_every}")
     if args.checkpoint_seconds is not None and not args.checkpoint_seconds > 0:
         raise UsageError(f"--checkpoint-seconds must be more than 0; got {args.checkpoint_seconds}")
-    return AuditLog(
+    return audit_logs.AuditLog(
         args.audit_log,
         checkpoint_key=args.checkpoint_key,
         checkpoint_every=args.checkpoint_every,
@@ -99,6 +123,6 @@ def check_audit_policy(audit: AuditLog | None, kb: KnowledgeBase) -> None:
     if audit is None:
         return
     try:
-        audit.check_policy(policy_of(kb.content))
-    except AuditLogError as error:
+        audit.check_policy(protection.policy_of(kb.content))
+    except audit_logs.AuditLogError as error:
         raise UsageError(str(error)) from None

@@ -6,11 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..analysis.what_if import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES, WhatIf
-from ..audit.log import AuditLog
+from ..analysis.what_if_text import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES
 from ..content.loading.kb_content import KBContent
 from ..knowledge_base import KnowledgeBase
 from ..render import result_cds_hooks, result_json, result_markdown, result_text
@@ -28,6 +27,10 @@ from .common import (
     worded,
     writing,
 )
+
+if TYPE_CHECKING:
+    from ..analysis.what_if import WhatIf
+    from ..audit.log import AuditLog
 
 PROFILE_HELP = "profile file (.yaml or .json); - reads it from standard input"
 

@@ -16,8 +16,10 @@ it); the module is imported at the first read of one of its names:
     ...
     psycopg.connect(location)  # imports psycopg here, the first time
 
-Only third-party modules go through here: healthkb's own modules import each other at
-the top of the file (tests/test_architecture.py checks it).
+healthkb's own modules import each other at the top of the file (tests/test_architecture.py
+checks it), except a few that evaluating never runs though a module on its path names
+them: the what-if search and the audit log, which go through here too, each loader
+named in that test (`OWN_MODULES_ON_DEMAND`).
 """
 
 from __future__ import annotations

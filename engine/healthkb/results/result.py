@@ -6,6 +6,7 @@ import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import (
@@ -17,11 +18,12 @@ from pydantic import (
     model_serializer,
 )
 
-from ..analysis.what_if import DEFAULT_ALTERNATIVES, WhatIf, what_if
+from ..analysis.what_if_text import DEFAULT_ALTERNATIVES
 from ..content.model import KIND_RANK, Conclusion
 from ..content.sources import ResolvedCitation
 from ..content.strict_model import empty_list
 from ..errors import HealthKBError, check_conclusion_id, did_you_mean
+from ..files.on_demand import OnDemand
 from ..runtime.engine import Firing, Trace
 from .cds_cards import cds_cards
 from .deferred import DeferredModel, defer
@@ -30,8 +32,22 @@ from .evidence import standing as evidence_standing
 from .explain import Explanation, Tree, WhyNot, explain, rule_why_not, why_not
 from .proof import Proofs, choose_proofs
 
+
+def _import_what_if() -> ModuleType:
+    from ..analysis import what_if
+
+    return what_if
+
+
+# The what-if search (analysis/, with z3 behind it) is imported by the first
+# `Result.what_if`, not by every program that evaluates (docs/performance.md, "Start-up,
+# fourth pass").
 if TYPE_CHECKING:
+    from ..analysis import what_if as what_if_search
+    from ..analysis.what_if import WhatIf
     from ..content.loading.kb_content import KBContent
+else:
+    what_if_search = OnDemand(_import_what_if)
 
 
 # The private attributes that tie a result to its KB's content and its evaluation (not
@@ -289,7 +305,9 @@ class Result(DeferredModel):
         evaluating the changed profile. Only attributes the vocabulary marks `changeable`
         change; no proposal is an answer too ("no change reaches it")."""
         content = self._evaluated_by()
-        return what_if(content, self.profile, conclusion_id, avoid=avoid, alternatives=alternatives)
+        return what_if_search.what_if(
+            content, self.profile, conclusion_id, avoid=avoid, alternatives=alternatives
+        )
 
     def to_cds_cards(self) -> dict[str, Any]:
         """The conclusions as a CDS Hooks 2.0 response: `{"cards": [...]}`, one card each.

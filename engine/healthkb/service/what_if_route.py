@@ -16,7 +16,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from ..analysis.what_if import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES
+from ..analysis.what_if_text import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES
 from ..knowledge_base import KnowledgeBase
 from .cds import parsed
 from .openapi import POST_ERRORS, REF, json_integer, request_body, responses
