@@ -25,7 +25,7 @@ from ..errors import EvaluationError, Problem, ProfileError, did_you_mean
 from ..files.json_reader import StrictJSONError, strict_loads
 from ..knowledge_base import KnowledgeBase
 from ..results.result import Reached, Result
-from ..runtime.engine import json_encoder
+from ..runtime.compile import json_encoder
 from .answer_digest import sealed
 from .jsonlines import MAX_LINE_BYTES, Line
 from .line_blocks import LineBlock
