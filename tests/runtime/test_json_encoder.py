@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from healthkb.runtime.engine import json_encoder
+from healthkb.runtime.compile import json_encoder
 
 VALUES: list[Any] = [
     {"b": 1, "a": [True, False, None], "é": "中文 \u2028 \x00", "n": -0.0},

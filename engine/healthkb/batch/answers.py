@@ -25,9 +25,10 @@ from ..errors import EvaluationError, Problem, ProfileError, did_you_mean
 from ..files.json_reader import StrictJSONError, strict_loads
 from ..knowledge_base import KnowledgeBase
 from ..results.result import Reached, Result
-from ..runtime.engine import json_encoder
+from ..runtime.compile import json_encoder
 from .answer_digest import sealed
 from .jsonlines import MAX_LINE_BYTES, Line
+from .line_blocks import LineBlock
 
 T = TypeVar("T")
 
@@ -40,7 +41,7 @@ class Chunk:
     """Consecutive input lines, answered together by one worker."""
 
     source: str  # how problems name the input
-    lines: tuple[Line, ...]
+    lines: LineBlock | tuple[Line, ...]  # a block as read, or the lines one by one
     audit: bool = False  # also build each evaluation's audit record
     lang: str | None = None  # word the answers in this KB language (not the default)
 

@@ -14,7 +14,6 @@ after a kill may log the chunk it was answering a second time).
 
 from __future__ import annotations
 
-import itertools
 import os
 import stat
 import sys
@@ -30,13 +29,13 @@ from .answers import Chunk, ChunkAnswer, answer_chunk
 from .jsonlines import (
     STDIO,
     BatchOutputError,
-    Line,
     Output,
     count_lines,
     input_name,
     open_input,
     read_lines,
 )
+from .line_blocks import LineBlock, read_blocks
 from .output_place import (
     OutputPlace,
     move_into_place,
@@ -160,10 +159,11 @@ class _Job:
         # The workers first: a cluster that cannot be reached leaves the output's files
         # as they were (no partial file made, no finished output moved to continue it).
         with open_input(self.input) as stream, self.runners((self.kb,)) as run:
-            lines = read_lines(stream, source)
             kept = Kept()
             if place is not None and resume:
+                lines = read_lines(stream, source)
                 kept = keep_answers(place, lines, source, self.kb.digest, self.lang)
+            blocks = read_blocks(stream, source, LINES_PER_CHUNK, first=kept.lines + 1)
             if place is None:
                 out = Output(STDIO)
             else:
@@ -171,13 +171,13 @@ class _Job:
                     raise BatchOutputError(not_own(place.partial))
                 out = Output(place.partial, append=kept.lines > 0, gzip=place.gzip, no_follow=True)
             with out:
-                answered, refused = self._answer(run, lines, source, out, kept, place)
+                answered, refused = self._answer(run, blocks, source, out, kept, place)
         return BatchSummary(answered, refused, kept.lines)
 
     def _answer(
         self,
         run: Runner,
-        lines: Iterator[Line],
+        blocks: Iterator[LineBlock],
         source: str,
         out: Output,
         kept: Kept,
@@ -186,7 +186,8 @@ class _Job:
         bar = _progress_bar(self.input, kept.lines, self.progress)
         refused, answered = kept.refused, kept.lines
         try:
-            chunks = _chunks(lines, source, self.audit is not None, self.lang)
+            audit = self.audit is not None
+            chunks = (Chunk(source, block, audit, self.lang) for block in blocks)
             for answer in run.map(answer_chunk, chunks, at_hand=_at_hand(self.input)):
                 _commit(answer, out, self.audit, self.kb)
                 refused += answer.refused
@@ -208,11 +209,6 @@ def _commit(answer: ChunkAnswer, out: Output, audit: AuditLog | None, kb: Knowle
     if audit is not None:
         audit.append_bodies(list(answer.records), kb.content)
     out.write(answer.text)
-
-
-def _chunks(lines: Iterator[Line], source: str, audit: bool, lang: str | None) -> Iterator[Chunk]:
-    while batch := tuple(itertools.islice(lines, LINES_PER_CHUNK)):
-        yield Chunk(source, batch, audit, lang)
 
 
 def _at_hand(input: str | Path) -> bool:

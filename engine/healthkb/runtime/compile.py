@@ -19,16 +19,18 @@ the same definition (docs/performance.md, "Compiling and starting the engine").
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from ..content.logic import Conjunction
-from ..content.rule_model import Comparison, Rule
+from ..content.rule_model import Comparison, Derive, Rule
 
 TYPE_KEY = "_fact"  # attribute names start with a letter, so this never collides
 GATE_TYPE = "$gate"
@@ -40,21 +42,26 @@ _name_counter = itertools.count(1)
 # A string as JSON text, as `json.dumps(..., ensure_ascii=False)` writes it (the C writer).
 _string = json.encoder.encode_basestring
 _TYPE_KEY = _string(TYPE_KEY)
+# What the writer reads of a comparison, in one go.
+_TESTED = attrgetter("fact_type", "attribute", "op", "value")
 
 
 class CompiledRule(NamedTuple):
     """What an action needs to know when durable_rules fires one conjunction of a rule.
 
-    (A named tuple: a 10,000-rule KB makes 10,000 of them at every load.)"""
+    (A named tuple: a 10,000-rule KB makes 10,000 of them at every load; the engine
+    reads them as they are.)"""
 
     rule_id: str
     conjunction: int
-    aliases: dict[str, str]  # pattern alias -> fact type it binds
+    aliases: dict[str, str]  # pattern alias -> fact type it binds (shared: never changed)
     places: tuple[int, ...] | None
     """Where each fact bound, in the order of their fact types (as a firing lists them),
     is among the patterns (f0, f1, ...); None when that is the same order."""
     conclusion: str | None  # the rule's `then`: a conclusion, or
-    derive: tuple[str, dict[str, Any]] | None  # a fact's type and values
+    derive: tuple[str, dict[str, Any], str] | None
+    """a fact's type, values and identity (`canonical_fact`), shared by the rules that
+    derive the same fact (never changed: each derived fact gets values of its own)."""
 
 
 @dataclass(frozen=True)
@@ -87,42 +94,50 @@ class Plan:
         return sorted(self.gate_routes)
 
 
-class _Entry(NamedTuple):
-    """One durable_rules rule while the plan is made."""
-
-    name: str
-    text: str  # `"<name>":{<definition>}`, a member of its ruleset's JSON object
-    fact_types: tuple[str, ...]  # sorted
-    gate: int | None
+# One durable_rules rule while the plan is made: its name, its text (`"<name>":{...}`,
+# a member of its ruleset's JSON object) and its gate. A plain tuple, as are the
+# `CompiledRule`s made below (`_compiled`): a named tuple's own constructor is a Python
+# function, called 10,000 times per load of a 10,000-rule KB.
+_Entry = tuple[str, str, int | None]
+_compiled = functools.partial(tuple.__new__, CompiledRule)
+_name = itemgetter(0)
 
 
 def compile_rules(
     rules: list[Rule], dnf: dict[str, list[Conjunction]], strata: dict[str, int], label: str
 ) -> Plan:
     """Plan durable_rules rulesets for the active `rules`; names are unique per call."""
-    entries: list[_Entry] = []
+    # Each rule's durable rules by the fact types they test (`_Shape.fact_types`), in
+    # the order of their names (see `_partition`).
+    by_types: dict[tuple[str, ...], list[_Entry]] = {}
     actions: dict[str, CompiledRule] = {}
     writer = _Writer()
+    derived: dict[tuple[str, str], tuple[str, dict[str, Any], str]] = {}
     for rule in sorted(rules, key=attrgetter("id")):
-        then = rule.then
-        derive = None if then.derive is None else (then.derive.fact, dict(then.derive.values))
-        for index, conjunction in enumerate(dnf[rule.id]):
-            entry, aliases = writer.durable_rule(f"{rule.id}#{index}", conjunction, strata[rule.id])
-            entries.append(entry)
-            places = _places(aliases)
-            actions[entry.name] = CompiledRule(
-                rule.id, index, aliases, places, then.conclude, derive
+        rule_id, then = rule.id, rule.then
+        conclusion = then.conclude
+        derive = None if then.derive is None else _derived(then.derive, derived)
+        stratum = strata[rule_id]
+        for index, conjunction in enumerate(dnf[rule_id]):
+            name = f"{rule_id}#{index}"
+            text, shape = writer.durable_rule(name, conjunction, stratum)
+            members = by_types.get(shape.fact_types)
+            if members is None:
+                members = by_types[shape.fact_types] = []
+            members.append((name, text, shape.gate))
+            actions[name] = _compiled(
+                (rule_id, index, shape.aliases, shape.places, conclusion, derive)
             )
 
     prefix = f"healthkb-{label}-{next(_name_counter)}-{uuid.uuid4().hex[:8]}"
     rulesets = [
         RulesetPlan(
             name=f"{prefix}-{number}",
-            text="{" + ",".join(e.text for e in members) + "}",
-            fact_types=frozenset().union(*(e.fact_types for e in members)),
-            gates=frozenset(e.gate for e in members if e.gate is not None),
+            text="{" + ",".join([text for _, text, _ in members]) + "}",
+            fact_types=frozenset(fact_types),
+            gates=frozenset([gate for _, _, gate in members if gate is not None]),
         )
-        for number, members in enumerate(_partition(entries))
+        for number, (fact_types, members) in enumerate(_partition(by_types))
     ]
     routes: dict[str, list[str]] = {}
     gate_routes: dict[int, list[str]] = {}
@@ -139,6 +154,19 @@ def compile_rules(
     )
 
 
+def _derived(
+    derive: Derive, known: dict[tuple[str, str], tuple[str, dict[str, Any], str]]
+) -> tuple[str, dict[str, Any], str]:
+    """`CompiledRule.derive` for a rule's `then.derive`, made once per distinct fact
+    (`repr` tells apart values JSON writes differently: `1`, `1.0`, `true`, `-0.0`)."""
+    key = (derive.fact, repr(derive.values))
+    made = known.get(key)
+    if made is None:
+        values = dict(derive.values)
+        made = known[key] = (derive.fact, values, canonical_fact(derive.fact, values))
+    return made
+
+
 def _places(aliases: dict[str, str]) -> tuple[int, ...] | None:
     """`CompiledRule.places`: a conjunction binds one fact per fact type, and its aliases
     are f0, f1, ... in the order of its patterns, the order in which durable_rules writes
@@ -151,68 +179,107 @@ def _places(aliases: dict[str, str]) -> tuple[int, ...] | None:
     return tuple(sorted(range(len(fact_types)), key=fact_types.__getitem__))
 
 
+class _Shape(NamedTuple):
+    """What the conjunctions of one shape share (the same fact types, negated or not, in
+    the same order, in the same stratum): all of their durable_rules rule but the
+    literals' tests, worked out once for the thousands of rules written alike."""
+
+    template: str
+    """The rule as a member of its ruleset's JSON object (`"<name>":{"all":[...]}`), with
+    `%s` for its name and for each slot's tests."""
+    slots: tuple[tuple[int, bool], ...]
+    """Each slot's literal (its place in the conjunction) and whether its tests are the
+    negation's, in the order of the text."""
+    aliases: dict[str, str]  # pattern alias -> fact type it binds
+    places: tuple[int, ...] | None  # `CompiledRule.places`
+    fact_types: tuple[str, ...]  # sorted
+    gate: int | None
+
+
 class _Writer:
-    """Writes rules as JSON text, remembering each literal's tests and each fact type's
-    test: thousands of rules share them (`level gt 4`, `flagged eq true`), and writing
-    them is most of the work."""
+    """Writes rules as JSON text, remembering each shape of conjunction (`_Shape`) and
+    each literal's tests: thousands of rules share them (`level gt 4`, `flagged eq
+    true`), and writing them is most of the work."""
 
     def __init__(self) -> None:
-        self._tests: dict[tuple[bool, str, str, str], list[str]] = {}
-        self._types: dict[str, str] = {}
+        self._tests: dict[tuple[bool, str, str, str], str] = {}
+        self._shapes: dict[tuple[tuple[tuple[bool, str], ...], int], _Shape] = {}
 
-    def durable_rule(
-        self, name: str, conjunction: Conjunction, stratum: int
-    ) -> tuple[_Entry, dict[str, str]]:
+    def durable_rule(self, name: str, conjunction: Conjunction, stratum: int) -> tuple[str, _Shape]:
         """The rule named `name` as a member of its ruleset's JSON object
-        (`"<name>":{"all":[...]}`), and its patterns' aliases."""
-        # The literals on each fact type the conjunction tests positively, in first-mention
-        # order, and the negated ones on other fact types, as content/logic.py's
-        # `bound_groups` and `unbound_negations` give them.
-        positive = {lit.comparison.fact_type for lit in conjunction if not lit.negated}
-        groups: dict[str, list[tuple[Comparison, bool]]] = {}
-        unbound: list[tuple[str, Comparison]] = []
+        (`"<name>":{"all":[...]}`), and its shape."""
+        # One look at each comparison (a 10,000-rule KB's are spread over megabytes of
+        # memory, and reaching one costs more than what is done with it).
+        kinds: list[tuple[bool, str]] = []
+        keys: list[tuple[bool, str, str, str]] = []
         for literal in conjunction:
-            comparison, negated = literal.comparison, literal.negated
-            if comparison.fact_type in positive:
-                groups.setdefault(comparison.fact_type, []).append((comparison, negated))
-            else:  # negated: a positive literal's type is in `positive`
-                unbound.append((comparison.fact_type, comparison))
-        # Any negation waits for its stratum's gate (and so would a conjunction without a
-        # positive literal): input facts are asserted one by one, and a rule must not
-        # fire on the absence of a fact that simply has not been asserted yet.
-        gate = stratum if not positive or any(lit.negated for lit in conjunction) else None
-        patterns: list[str] = []
-        aliases: dict[str, str] = {}
-        for number, (fact_type, literals) in enumerate(groups.items()):
-            aliases[f"f{number}"] = fact_type
-            patterns.append(_object(f'"f{number}"', self._pattern(fact_type, literals)))
-        # A `$not` pattern only takes effect after a positive one, so the gate goes first.
-        if gate is not None:
-            patterns.append(_object('"gate"', _gate_pattern(gate)))
-        # durable_rules' `$not` ignores a fact already bound by the same rule, so negations
-        # on a bound fact type are tests inside its pattern (content/logic.py: the meaning).
-        for number, (fact_type, comparison) in enumerate(unbound):
-            pattern = self._pattern(fact_type, [(comparison, False)])
-            patterns.append(_object(f'"n{number}$not"', pattern))
-        text = _string(name) + ':{"all":' + _array(patterns) + "}"
-        types = tuple(sorted(positive.union(fact_type for fact_type, _ in unbound)))
-        return _Entry(name, text, types, gate), aliases
-
-    def _pattern(self, fact_type: str, literals: list[tuple[Comparison, bool]]) -> str:
-        """The pattern of one fact: its type, then the tests of each (comparison, negated)."""
-        type_test = self._types.get(fact_type)
-        if type_test is None:
-            type_test = self._types[fact_type] = _object(_TYPE_KEY, _string(fact_type))
-        tests = [type_test]
-        for comparison, negated in literals:
+            negated = literal.negated
+            fact_type, attribute, op, value = _TESTED(literal.comparison)
+            kinds.append((negated, fact_type))
             # `repr` tells apart what JSON writes differently (`1`, `1.0`, `true`, `"1"`).
-            key = (negated, comparison.attribute, comparison.op, repr(comparison.value))
-            written = self._tests.get(key)
-            if written is None:
-                written = [_negated_expression(comparison)] if negated else _expressions(comparison)
-                self._tests[key] = written
-            tests += written
-        return _object('"$and"', _array(tests))
+            keys.append((negated, attribute, op, repr(value)))
+        shape = self._shapes.get((tuple(kinds), stratum))
+        if shape is None:
+            shape = self._shapes[tuple(kinds), stratum] = _shape(tuple(kinds), stratum)
+        tests = self._tests
+        written = [_string(name)]
+        for index, negated in shape.slots:
+            key = keys[index]
+            if key[0] != negated:  # a negation written inside its own `$not` pattern
+                key = (negated, key[1], key[2], key[3])
+            text = tests.get(key)
+            if text is None:
+                text = tests[key] = _literal_tests(conjunction[index].comparison, negated)
+            written.append(text)
+        return shape.template % tuple(written), shape
+
+
+def _shape(kinds: tuple[tuple[bool, str], ...], stratum: int) -> _Shape:
+    """The shape of conjunctions whose literals are `kinds` (negated, fact type)."""
+    # The literals on each fact type the conjunction tests positively, in first-mention
+    # order, and the negated ones on other fact types, as content/logic.py's
+    # `bound_groups` and `unbound_negations` give them.
+    positive = {fact_type for negated, fact_type in kinds if not negated}
+    groups: dict[str, list[int]] = {}
+    unbound: list[int] = []
+    for index, (_, fact_type) in enumerate(kinds):
+        if fact_type in positive:
+            groups.setdefault(fact_type, []).append(index)
+        else:  # negated: a positive literal's type is in `positive`
+            unbound.append(index)
+    # Any negation waits for its stratum's gate (and so would a conjunction without a
+    # positive literal): input facts are asserted one by one, and a rule must not
+    # fire on the absence of a fact that simply has not been asserted yet.
+    gate = stratum if not positive or any(negated for negated, _ in kinds) else None
+    patterns: list[str] = []
+    aliases: dict[str, str] = {}
+    slots: list[tuple[int, bool]] = []
+    for number, (fact_type, members) in enumerate(groups.items()):
+        aliases[f"f{number}"] = fact_type
+        patterns.append(_object(f'"f{number}"', _pattern_template(fact_type, len(members))))
+        slots += [(index, kinds[index][0]) for index in members]
+    # A `$not` pattern only takes effect after a positive one, so the gate goes first.
+    if gate is not None:
+        patterns.append(_object('"gate"', _gate_pattern(gate)))
+    # durable_rules' `$not` ignores a fact already bound by the same rule, so negations
+    # on a bound fact type are tests inside its pattern (content/logic.py: the meaning).
+    for number, index in enumerate(unbound):
+        patterns.append(_object(f'"n{number}$not"', _pattern_template(kinds[index][1], 1)))
+        slots.append((index, False))
+    template = '%s:{"all":' + _array(patterns) + "}"
+    types = tuple(sorted(positive.union(kinds[index][1] for index in unbound)))
+    return _Shape(template, tuple(slots), aliases, _places(aliases), types, gate)
+
+
+def _pattern_template(fact_type: str, literals: int) -> str:
+    """The pattern of one fact: its type, then `%s` for the tests of each literal."""
+    type_test = _object(_TYPE_KEY, _string(fact_type)).replace("%", "%%")
+    return _object('"$and"', _array([type_test] + ["%s"] * literals))
+
+
+def _literal_tests(comparison: Comparison, negated: bool) -> str:
+    """The tests of one literal, as items of its pattern's `$and` array."""
+    return _negated_expression(comparison) if negated else ",".join(_expressions(comparison))
 
 
 def _gate_pattern(stratum: int) -> str:
@@ -323,8 +390,11 @@ def _value(value: Any) -> str:
     return json.dumps(value)  # NaN and infinities, as json writes them
 
 
-def _partition(entries: list[_Entry]) -> list[list[_Entry]]:
-    """Group durable rules whose fact types connect; split groups that grow too large."""
+def _partition(
+    by_types: dict[tuple[str, ...], list[_Entry]],
+) -> list[tuple[set[str], list[_Entry]]]:
+    """Group durable rules whose fact types connect, each group sorted by (fact types,
+    name); split groups that grow too large. Each ruleset with the fact types it tests."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -333,16 +403,63 @@ def _partition(entries: list[_Entry]) -> list[list[_Entry]]:
             x = parent[x]
         return x
 
-    for entry in entries:
-        first, *rest = entry.fact_types
+    for fact_types in by_types:  # each distinct set of fact types once, not each rule
+        first, *rest = fact_types
         for other in rest:
             parent[find(other)] = find(first)
-    components: dict[str, list[_Entry]] = {}
-    for entry in entries:
-        components.setdefault(find(entry.fact_types[0]), []).append(entry)
-    groups = []
+    components: dict[str, list[tuple[str, ...]]] = {}
+    for fact_types in by_types:
+        components.setdefault(find(fact_types[0]), []).append(fact_types)
+    groups: list[tuple[set[str], list[_Entry]]] = []
     for root in sorted(components):
-        members = sorted(components[root], key=lambda e: (e.fact_types, e.name))
-        for start in range(0, len(members), MAX_RULES_PER_RULESET):
-            groups.append(members[start : start + MAX_RULES_PER_RULESET])
+        # Each run of rules on the same fact types in the order of names (made in the
+        # order of rule ids and conjunctions, where `r#10` comes before `r#2`), the
+        # group cut every MAX_RULES_PER_RULESET rules, each part with its fact types.
+        part: list[_Entry] = []
+        types: set[str] = set()
+        for fact_types in sorted(components[root]):
+            run = sorted(by_types[fact_types], key=_name)
+            while run:
+                room = MAX_RULES_PER_RULESET - len(part)
+                part += run[:room]
+                run = run[room:]
+                types.update(fact_types)
+                if len(part) == MAX_RULES_PER_RULESET:
+                    groups.append((types, part))
+                    part, types = [], set()
+        if part:
+            groups.append((types, part))
     return groups
+
+
+def json_encoder(**options: Any) -> Callable[[Any], str]:
+    """What `json.JSONEncoder(**options).encode` does, without what that builds on every
+    call (an encoder object and a closure, more than the encoding of a small fact costs):
+    the standard library's C encoder, made once, called directly. The values encoded
+    here (facts, answers) are never circular, so it does not look for cycles."""
+    made = json.JSONEncoder(**options)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # a Python without the C accelerator
+        return made.encode
+    strings = json.encoder.encode_basestring_ascii if made.ensure_ascii else _string
+    encode = make(
+        None,
+        made.default,
+        strings,
+        None,
+        made.key_separator,
+        made.item_separator,
+        made.sort_keys,
+        made.skipkeys,
+        made.allow_nan,
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+# Made once (see `json_encoder`).
+_SORTED = json_encoder(sort_keys=True, ensure_ascii=False)
+
+
+def canonical_fact(fact_type: str, values: dict[str, Any]) -> str:
+    """A fact's identity: equal facts give the same text, whatever their key order."""
+    return f"{fact_type}:{_SORTED(values)}"

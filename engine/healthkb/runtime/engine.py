@@ -22,7 +22,6 @@ import re
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -31,7 +30,15 @@ import durable_rules_engine
 
 from ..errors import EvaluationError
 from . import native
-from .compile import GATE_TYPE, TYPE_KEY, CompiledRule, Plan, member_key
+from .compile import (
+    GATE_TYPE,
+    TYPE_KEY,
+    CompiledRule,
+    Plan,
+    canonical_fact,
+    json_encoder,
+    member_key,
+)
 
 DEFAULT_MAX_STEPS = 10_000
 
@@ -59,19 +66,6 @@ class Firing(NamedTuple):
     bound: tuple[tuple[str, int], ...]  # (fact type, fact index) per positive fact, by type
     conclusion: str | None = None
     derived: int | None = None
-
-
-class _Action(NamedTuple):
-    """What a fired durable_rules rule records, worked out once per KB."""
-
-    rule_id: str
-    conjunction: int
-    # Where each fact of `bound` is among those the action names (durable_rules names
-    # them in the order of the rule's patterns, f0, f1, ...), or None when in that order
-    # (`CompiledRule.places`).
-    places: tuple[int, ...] | None
-    conclusion: str | None
-    derive: tuple[str, dict[str, Any], str] | None  # type, values and identity of the fact
 
 
 FiringRecord = tuple[str, int, tuple[tuple[str, int], ...], str | None, int | None]
@@ -127,7 +121,7 @@ class Engine:
         # The JSON of facts every evaluation may assert (derived and background facts,
         # by canonical text), without their id and session: written once, not per run.
         self._bodies: dict[str, str] = {}
-        self._actions = {name: _action(compiled) for name, compiled in plan.actions.items()}
+        self._actions: dict[str, CompiledRule] = plan.actions
 
     def run(
         self, facts: list[tuple[str, dict[str, Any], str]], max_steps: int = DEFAULT_MAX_STEPS
@@ -280,17 +274,6 @@ class Engine:
         session.trace.records.append(firing)
 
 
-def _action(compiled: CompiledRule) -> _Action:
-    derive = compiled.derive
-    return _Action(
-        compiled.rule_id,
-        compiled.conjunction,
-        compiled.places,
-        compiled.conclusion,
-        None if derive is None else (*derive, canonical_fact(*derive)),
-    )
-
-
 # The index of each fact an action names: its id, written last but for its session
 # (`_fact_text`); gates' ids (`gate<stratum>`) do not match.
 _FACT_INDEX = re.compile(r'"id":"f(\d+)","sid":"')
@@ -301,39 +284,8 @@ _NOTHING_TO_DO = (1, 2)
 _NO_STATE = 3
 
 
-def json_encoder(**options: Any) -> Callable[[Any], str]:
-    """What `json.JSONEncoder(**options).encode` does, without what that builds on every
-    call (an encoder object and a closure, more than the encoding of a small fact costs):
-    the standard library's C encoder, made once, called directly. The values encoded
-    here (facts, answers) are never circular, so it does not look for cycles."""
-    made = json.JSONEncoder(**options)
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # a Python without the C accelerator
-        return made.encode
-    strings = json.encoder.encode_basestring_ascii if made.ensure_ascii else _encode_basestring
-    encode = make(
-        None,
-        made.default,
-        strings,
-        None,
-        made.key_separator,
-        made.item_separator,
-        made.sort_keys,
-        made.skipkeys,
-        made.allow_nan,
-    )
-    return lambda value: "".join(encode(value, 0))
-
-
-_encode_basestring: Callable[[str], str] = json.encoder.encode_basestring
 # Made once (see `json_encoder`).
-_SORTED = json_encoder(sort_keys=True, ensure_ascii=False)
 _COMPACT = json_encoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
-def canonical_fact(fact_type: str, values: dict[str, Any]) -> str:
-    """A fact's identity: equal facts give the same text, whatever their key order."""
-    return f"{fact_type}:{_SORTED(values)}"
 
 
 def to_json(value: Any) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .canonical_json import canonical_json
 from .collector_pause import collection_paused
 
 
@@ -47,10 +48,14 @@ class ContentDigest:
         # The dumps are millions of short-lived objects: with the collector on, each
         # collection they set off would scan the whole loaded KB (2.5x the time).
         with collection_paused():
-            canonical = json.dumps(
-                _plain(self._content), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-            )
-        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+            # orjson from the models' fields (canonical_json.py: the same bytes, a
+            # quarter of the time), or where it does not apply, as it always was.
+            canonical = canonical_json(self._content)
+            if canonical is None:
+                canonical = json.dumps(
+                    _plain(self._content), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+                ).encode("utf-8")
+        return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ContentDigest) and other.value == self.value
