@@ -66,6 +66,11 @@ def test_a_reader_gives_every_text_the_mentions_it_states_alone(
     reader = NumberReader()
     for text in texts + others + texts:
         assert reader.numbers_in(text) == numbers_in(text), text
+    # What the number check compares: each mention without its words, read apart.
+    stating = NumberReader()
+    for text in others + texts + others:
+        said = [(m.relation, m.low, m.high) for m in numbers_in(text)]
+        assert stating.stated(text) == said, text
 
 
 def test_titles_of_one_shape_are_read_with_their_own_numbers() -> None:

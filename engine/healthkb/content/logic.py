@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ..files.yaml_reader import PathKey
 from .rule_model import AllCondition, AnyCondition, Comparison, Condition, NotCondition
@@ -43,6 +43,12 @@ class TooComplex(ValueError):
 
 def to_dnf(condition: Condition, negated: bool = False) -> list[Conjunction]:
     """The condition as a list of conjunctions of (possibly negated) comparisons."""
+    if type(condition) is AllCondition and not negated:
+        # The usual `when`, an `all:` of comparisons, tested first: one conjunction, as
+        # the general case below makes it (a subclass goes the general way).
+        literals = [Literal(c) for c in condition.all if type(c) is Comparison]
+        if len(literals) == len(condition.all):
+            return [tuple(literals)]
     if isinstance(condition, Comparison):
         return [(Literal(condition, negated),)]
     if isinstance(condition, NotCondition):
@@ -207,6 +213,30 @@ def literal_text(literal: Literal) -> str:
     comparison = literal.comparison
     text = f"{comparison.fact} {comparison.op} {comparison.value}"
     return f"not ({text})" if literal.negated else text
+
+
+# The paths below a rule of the comparisons of a `when: all:`, shared by every rule.
+_WHEN_ALL = tuple(("when", "all", i) for i in range(16))
+
+
+def when_all_paths(count: int) -> tuple[PathKey, ...] | None:
+    """The paths below a rule of the comparisons of a `when: all:` of `count`, made once
+    (at least `count` of them: `zip` takes what it needs), or None for a longer one."""
+    return _WHEN_ALL if count <= len(_WHEN_ALL) else None
+
+
+def walk_when(condition: Condition) -> list[tuple[Comparison, PathKey]]:
+    """`list(walk_comparisons(condition, ("when",)))`: a rule's comparisons with their
+    paths below it. The usual `when`, an `all:` of comparisons, is paired with paths
+    made once, without a generator (a subclass goes the general way)."""
+    if type(condition) is AllCondition and len(condition.all) <= len(_WHEN_ALL):
+        for child in condition.all:
+            if type(child) is not Comparison:
+                break
+        else:
+            comparisons = cast(list[Comparison], condition.all)  # each one checked above
+            return list(zip(comparisons, _WHEN_ALL, strict=False))
+    return list(walk_comparisons(condition, ("when",)))
 
 
 def walk_comparisons(condition: Condition, path: PathKey) -> Iterator[tuple[Comparison, PathKey]]:

@@ -102,6 +102,10 @@ class NumberMention:
     """The words as written, e.g. "more than 30"."""
 
 
+# A mention's relation, low and high (`NumberReader.stated`).
+Stated = tuple[str, float, float]
+
+
 def value_of(text: str) -> float:
     """The value of a number as written ("30", "2.5", "thirty", “twenty-five”)."""
     lowered = text.lower()
@@ -187,6 +191,7 @@ class NumberReader:
 
     def __init__(self) -> None:
         self._texts: dict[str, list[NumberMention]] = {}
+        self._stated: dict[str, list[Stated]] = {}
         self._shapes: dict[str, _Shape | None] = {}  # None: the shape may hold a range
 
     def numbers_in(self, text: str) -> list[NumberMention]:
@@ -196,19 +201,22 @@ class NumberReader:
             mentions = self._texts[text] = self._read(text)
         return mentions
 
+    def stated(self, text: str) -> list[Stated]:
+        """What `numbers_in(text)` gives without the words: each mention's relation, low
+        and high. The number check compares with these, and reads the words only for a
+        problem; a title's values are its runs of digits, so nothing is sliced."""
+        found = self._stated.get(text)
+        if found is None:
+            found = self._stated[text] = self._read_stated(text)
+        return found
+
     def _read(self, text: str) -> list[NumberMention]:
         parts = _DIGIT_RUN.split(text)  # text, run of digits, text, ..., text
-        if len(parts) == 1:
-            return numbers_in(text)
-        shape = "0".join(parts[::2])
-        if shape not in self._shapes:
-            self._shapes[shape] = _shape_mentions(shape)
-        found = self._shapes[shape]
+        found = self._shape_of(parts) if len(parts) > 1 else None
         if found is None:
             return numbers_in(text)
         runs = parts[1::2]
-        # How many digits the first so many runs have beyond their one `0` in the shape.
-        extra = list(accumulate((len(run) - 1 for run in runs), initial=0))
+        extra = _extra_digits(runs)
         mentions = []
         for one, runs_before, run in found:
             if run is None:
@@ -219,6 +227,34 @@ class NumberReader:
                 value = float(runs[run])
                 mentions.append(NumberMention(one.relation, value, value, words))
         return mentions
+
+    def _read_stated(self, text: str) -> list[Stated]:
+        parts = _DIGIT_RUN.split(text)
+        found = self._shape_of(parts) if len(parts) > 1 else None
+        if found is None:
+            return [(m.relation, m.low, m.high) for m in self.numbers_in(text)]
+        stated: list[Stated] = []
+        for one, runs_before, run in found:
+            if run is None:  # a number in words or with decimals, or "十几": as `_read`
+                mention = one.mention(text, runs_before, _extra_digits(parts[1::2]))
+                stated.append((mention.relation, mention.low, mention.high))
+            else:
+                value = float(parts[2 * run + 1])  # the run's value, as `_read`
+                stated.append((one.relation, value, value))
+        return stated
+
+    def _shape_of(self, parts: list[str]) -> _Shape | None:
+        """The mentions of the shape of the text split into `parts` (None: scan the text
+        itself)."""
+        shape = "0".join(parts[::2])
+        if shape not in self._shapes:
+            self._shapes[shape] = _shape_mentions(shape)
+        return self._shapes[shape]
+
+
+def _extra_digits(runs: list[str]) -> list[int]:
+    """How many digits the first so many runs have beyond their one `0` in the shape."""
+    return list(accumulate((len(run) - 1 for run in runs), initial=0))
 
 
 # A shape's mentions, each with the runs of digits before each of its four places (see

@@ -76,18 +76,22 @@ class Derivations:
     """Which rules and background facts can lead to each conclusion (active rules only)."""
 
     def __init__(self, rules: list[Rule], vocabulary: Vocabulary | None) -> None:
-        self.rules = sorted((r for r in rules if r.status == "active"), key=lambda r: r.id)
         self.background = dict(vocabulary.background) if vocabulary else {}
-        # Rules by what they conclude and by the fact they derive, in id order: looked
-        # up per conclusion and per comparison instead of scanning every rule (the
-        # scans made loading a 10,000-rule KB take minutes).
-        self.concluding: dict[str, list[Rule]] = {}
-        self.deriving: dict[str, list[Rule]] = {}
-        for rule in self.rules:
+        # Active rules by what they conclude and by the fact they derive: looked up per
+        # conclusion and per comparison instead of scanning every rule (the scans made
+        # loading a 10,000-rule KB take minutes). Each list is put in id order when it
+        # is first looked up (`_in_id_order`): most lists of a large KB never are, since
+        # only the conclusions above `possible` are walked.
+        self._concluding: dict[str, list[Rule]] = {}
+        self._deriving: dict[str, list[Rule]] = {}
+        for rule in rules:
+            if rule.status != "active":
+                continue
             if rule.then.conclude is not None:
-                self.concluding.setdefault(rule.then.conclude, []).append(rule)
+                self._concluding.setdefault(rule.then.conclude, []).append(rule)
             elif rule.then.derive is not None:
-                self.deriving.setdefault(rule.then.derive.fact, []).append(rule)
+                self._deriving.setdefault(rule.then.derive.fact, []).append(rule)
+        self._ordered: set[tuple[str, str]] = set()
         # Worked out once per rule, background fact, comparison and quote, not once per
         # conclusion that reaches them (rules shared by many conclusions were read
         # again for each; the same comparison in many rules was matched again for each).
@@ -97,11 +101,28 @@ class Derivations:
         self._producers: dict[tuple[str, str, str], list[Rule]] = {}
         self._weakest: dict[str, tuple[str, str]] = {}
 
+    def concluding(self, conclusion_id: str) -> list[Rule]:
+        """The active rules that conclude it, in id order."""
+        return self._in_id_order(self._concluding, "conclude", conclusion_id)
+
+    def deriving(self, fact_type: str) -> list[Rule]:
+        """The active rules that derive it, in id order."""
+        return self._in_id_order(self._deriving, "derive", fact_type)
+
+    def _in_id_order(self, lists: dict[str, list[Rule]], kind: str, key: str) -> list[Rule]:
+        # A stable sort of a list in the order read: rules of one id stay in that order,
+        # as in the stable sort of all the rules this list was once cut from.
+        rules = lists.get(key, [])
+        if (kind, key) not in self._ordered:
+            rules.sort(key=_rule_id)
+            self._ordered.add((kind, key))
+        return rules
+
     def passages(self, conclusion_id: str) -> list[CitedPassage]:
         """Every citation of every rule and background fact on a derivation of it."""
         seen: set[str] = set()
         found: list[CitedPassage] = []
-        for rule in self.concluding.get(conclusion_id, []):
+        for rule in self.concluding(conclusion_id):
             self._collect(rule, seen, found)
         return found
 
@@ -121,7 +142,7 @@ class Derivations:
                     self._collect(producer, seen, found)
 
     def _steps_of(self, rule: Rule) -> Steps:
-        """The steps of one of `self.rules`, kept by its identity (it lives as long as
+        """The steps of one of the rules, kept by its identity (it lives as long as
         this object; two rules may share an id in a broken KB)."""
         steps = self._steps.get(id(rule))
         if steps is None:
@@ -148,7 +169,7 @@ class Derivations:
         """The rules whose derived fact can satisfy this comparison."""
         return [
             rule
-            for rule in self.deriving.get(comparison.fact_type, [])
+            for rule in self.deriving(comparison.fact_type)
             if rule.then.derive is not None
             and compare(comparison, rule.then.derive.values.get(comparison.attribute))
         ]
@@ -161,6 +182,10 @@ class Derivations:
         if known is None:
             known = self._producers[key] = self.producers(comparison)
         return known
+
+
+def _rule_id(rule: Rule) -> str:
+    return rule.id
 
 
 def positive_comparisons(condition: Condition) -> list[Comparison]:

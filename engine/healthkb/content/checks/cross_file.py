@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ...errors import Problem, did_you_mean, shown
+from ...files.yaml_reader import PathKey
 from ..diagnostics.unloaded_items import NOTHING_UNLOADED, Unloaded
 from ..located_items import Placed
 from ..model import (
@@ -83,8 +84,13 @@ def duplicate_ids(items: Iterable[Placed[Any]], what: str) -> list[Problem]:
     return problems
 
 
+# A citation, the item it is under and the path from that item to it (`("because", 0)`):
+# placed (`Placed.child`) only for a problem, since most citations have none.
+Cited = tuple[Citation, Placed[Any], PathKey]
+
+
 def check_citations(
-    citations: Iterable[Placed[Citation]],
+    citations: Iterable[Cited],
     index: CitationIndex,
     unloaded: Unloaded = NOTHING_UNLOADED,
 ) -> list[Problem]:
@@ -97,10 +103,10 @@ def check_citations(
     # Quotes resolved to one passage by this call: a quote cited again resolves the same
     # (its source's text is the same), so it is neither searched for nor resolved again.
     found_once: set[tuple[str, str]] = set()
-    for placed in citations:
-        citation = placed.item
+    for citation, item, steps in citations:
         if (citation.source, citation.quote) in found_once:
             continue
+        placed = item.child(citation, *steps)
         text = index.texts.get(citation.source)
         if text is None and unloaded.covers(citation.source):
             continue
@@ -174,21 +180,21 @@ def all_citations(
     conclusions: list[Placed[Conclusion]],
     rules: list[Placed[Rule]],
     silences: Sequence[Placed[Silence]] = (),
-) -> list[Placed[Citation]]:
+) -> list[Cited]:
     """Every citation in the KB, including sources' left-out passages."""
-    found: list[Placed[Citation]] = []
+    found: list[Cited] = []
     for source in sources:
         for i, left_out in enumerate(source.item.left_out):
             citation = Citation(source=source.item.id, quote=left_out.quote)
-            found.append(Placed(citation, source.located, (*source.path, "left_out", i)))
+            found.append((citation, source, ("left_out", i)))
     if vocabulary is not None:
         for name, fact in vocabulary.item.background.items():
             for i, c in enumerate(fact.because):
-                found.append(Placed(c, vocabulary.located, ("background", name, "because", i)))
+                found.append((c, vocabulary, ("background", name, "because", i)))
     for group in (conclusions, rules, silences):
         for placed in group:
             for i, c in enumerate(placed.item.because):
-                found.append(Placed(c, placed.located, (*placed.path, "because", i)))
+                found.append((c, placed, ("because", i)))
     return found
 
 

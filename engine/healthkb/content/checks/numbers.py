@@ -17,7 +17,7 @@ from ...errors import Problem, shown
 from ...files.yaml_reader import PathKey
 from ..located_items import Placed
 from ..logic import walk_comparisons
-from ..number_words import NumberMention, NumberReader, numbers_in
+from ..number_words import NumberMention, NumberReader, Stated, numbers_in
 from ..rule_model import Comparison, Departure, Rule
 from ..sources import fold
 
@@ -39,8 +39,11 @@ def compared_numbers(comparison: Comparison) -> list[int | float]:
     if comparison.op not in _NUMERIC_OPERATORS:
         return []
     value = comparison.value
-    if type(value) is int or type(value) is float:  # most comparisons: one number
+    kind = type(value)
+    if kind is int or kind is float:  # most comparisons: one number
         return [value]
+    if kind is bool or kind is str:  # `eq: true`, `eq: high`: no number
+        return []
     values = value if isinstance(value, list) else [value]
     return [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
 
@@ -82,16 +85,17 @@ def check_numbers(
     `read` keeps the numbers of each text already read, for a caller that checks many
     rules: a passage quoted by many rules is read once, and titles that differ only in
     their digits share one scan (the regular expressions are most of this check's
-    time); a rule comparing no number reads none of its texts. `walked`: the rule's
-    `walk_comparisons(when, ("when",))`, when the caller has it.
+    time); a rule comparing no number reads none of its texts. Only what the texts
+    state is compared (`NumberReader.stated`); their words are read for a problem.
+    `walked`: the rule's `walk_comparisons(when, ("when",))`, when the caller has it.
     """
     item = rule.item
     reader = NumberReader() if read is None else read
-    mentions: list[NumberMention] | None = None  # read at the first number compared
+    stated: list[Stated] | None = None  # read at the first number compared
     departures = item.departures
-    declared = {departure_key(d): i for i, d in enumerate(departures)} if departures else {}
+    declared = {departure_key(d): i for i, d in enumerate(departures)} if departures else None
     used: set[int] = set()
-    problems = []
+    problems: list[Problem] = []
     if walked is None:
         walked = list(walk_comparisons(item.when, ("when",)))
     for comparison, path in walked:
@@ -101,21 +105,36 @@ def check_numbers(
         if declared and departure_key(comparison) in declared:
             used.add(declared[departure_key(comparison)])
             continue
-        if mentions is None:  # the title's, then each quote's (a new list: read keeps them)
+        if stated is None:  # the title's, then each quote's (a new list: read keeps them)
+            stated = reader.stated(item.title)
+            for citation in item.because:
+                quoted = reader.stated(citation.quote)
+                if quoted:
+                    stated = stated + quoted
+        negated = "not" in path and path.count("not") % 2 == 1
+        if not _stated_agrees(comparison.op, negated, numbers, stated):
             mentions = reader.numbers_in(item.title)
             for citation in item.because:
                 mentions = mentions + reader.numbers_in(citation.quote)
-        negated = "not" in path and path.count("not") % 2 == 1
-        for mention in mentions:
-            if agrees(comparison, negated, mention, numbers):
-                break
-        else:
             problems.append(_departure_problem(rule, comparison, path, numbers, mentions))
     if departures:
         texts = [item.title, *[citation.quote for citation in item.because]]
         for index, departure in enumerate(departures):
             problems += _check_declared(rule, index, departure, index in used, texts)
     return problems
+
+
+def _stated_agrees(
+    op: str, negated: bool, numbers: list[int | float], stated: list[Stated]
+) -> bool:
+    """Whether any mention (its relation, low, high) `agrees` with the comparison. A
+    mention other than a range states one value, its low and its high alike."""
+    if op == "between":
+        return negated or ("between", numbers[0], numbers[1]) in stated
+    if op in _NEGATED:
+        number = numbers[0]
+        return (_NEGATED[op] if negated else op, number, number) in stated
+    return any(("eq", number, number) in stated for number in numbers)
 
 
 def _departure_problem(

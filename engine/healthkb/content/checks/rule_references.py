@@ -38,16 +38,19 @@ def check_all_rule_references(
     reported as undeclared). `walks`: each rule's comparisons with their paths below it.
     The problems come rule by rule, each rule's comparisons in turn, then its outcome."""
     facts = all_facts(vocabulary)
-    fits: dict[str, tuple[str, ...] | None] = {}  # by `fact.attribute`: see `what_fits`
+    # What each `fact.attribute` allows (`what_fits`), as the number of its kind among
+    # those met: None for a fact or attribute not declared.
+    kinds: dict[tuple[str, ...], int] = {}
+    fits: dict[str, int | None] = {}
     right: set[tuple[Any, ...]] = set()
     problems: list[Problem] = []
     for rule, walked in zip(rules, walks, strict=True):
         for comparison, path in walked:
-            if comparison.fact not in fits:
-                fits[comparison.fact] = _what_fits(comparison, facts)
-            attribute = fits[comparison.fact]
+            kind = fits.get(comparison.fact, -1)
+            if kind == -1:
+                kind = fits[comparison.fact] = _kind(comparison, facts, kinds)
             # An undeclared fact or attribute is a problem wherever it is named.
-            key = None if attribute is None else (attribute, comparison.op, repr(comparison.value))
+            key = None if kind is None else (kind, comparison.op, repr(comparison.value))
             if key in right:
                 continue
             found = check_comparison(comparison, rule.child(comparison, *path), facts, declared)
@@ -67,10 +70,12 @@ def check_all_rule_references(
     return problems
 
 
-def _what_fits(comparison: Comparison, facts: dict[str, FactType]) -> tuple[str, ...] | None:
+def _kind(
+    comparison: Comparison, facts: dict[str, FactType], kinds: dict[tuple[str, ...], int]
+) -> int | None:
     fact = facts.get(comparison.fact_type)
     spec = fact.attributes.get(comparison.attribute) if fact is not None else None
-    return None if spec is None else what_fits(spec)
+    return None if spec is None else kinds.setdefault(what_fits(spec), len(kinds))
 
 
 def _outcome_key(then: Then) -> tuple[Any, ...]:

@@ -15,6 +15,7 @@ from ..located_items import Placed
 from ..logic import Conjunction
 from ..model import Vocabulary
 from ..rule_model import Rule
+from .rule_conditions import Tested, tested_facts
 
 
 @dataclass(frozen=True)
@@ -26,38 +27,43 @@ class Stratification:
 
 
 def stratify_rules(
-    rules: list[Placed[Rule]], dnf: dict[str, list[Conjunction]], vocabulary: Vocabulary
+    rules: list[Placed[Rule]],
+    dnf: dict[str, list[Conjunction]],
+    vocabulary: Vocabulary,
+    tested: dict[str, Tested] | None = None,
 ) -> Stratification:
     """Give each active rule its stratum, or report the negation cycles that forbid it.
 
-    Which rules can fire at all is proved by `healthkb analyze` (`unreachable`)."""
-    strata, cycle_problems = _stratify(rules, dnf, vocabulary)
+    `tested`: the derived facts each rule's normal form tests, by id, when the caller
+    has them (`RuleConditions.tested`); else they are read from `dnf`. Which rules can
+    fire at all is proved by `healthkb analyze` (`unreachable`)."""
+    if tested is None:
+        derived = set(vocabulary.derived)
+        tested = {}
+        for placed in rules:
+            found = tested_facts(dnf[placed.item.id], derived)
+            if found is not None:
+                tested[placed.item.id] = found
+    strata, cycle_problems = _stratify(rules, tested)
     return Stratification(strata, cycle_problems)
 
 
-def _dependencies(dnf: list[Conjunction], derived: set[str]) -> tuple[set[str], set[str]]:
-    positive: set[str] = set()
-    negative: set[str] = set()
-    for conjunction in dnf:
-        for literal in conjunction:
-            fact_type = literal.comparison.fact_type
-            if fact_type in derived:
-                (negative if literal.negated else positive).add(fact_type)
-    return positive, negative
-
-
 def _stratify(
-    rules: list[Placed[Rule]], dnf: dict[str, list[Conjunction]], vocabulary: Vocabulary
+    rules: list[Placed[Rule]], tested: dict[str, Tested]
 ) -> tuple[dict[str, int], list[Problem]]:
-    derived = set(vocabulary.derived)
-    deps = {p.item.id: _dependencies(dnf[p.item.id], derived) for p in rules}
+    # Only the rules that test a derived fact (a rule testing none stays in stratum 0).
+    deps: dict[str, Tested] = {}
     producers: dict[str, list[str]] = {}
     derives: dict[str, set[str]] = {}  # by rule id (a set: stratified only without twins)
     for placed in rules:
-        if placed.item.then.derive is not None:
-            producers.setdefault(placed.item.then.derive.fact, []).append(placed.item.id)
-            derives.setdefault(placed.item.id, set()).add(placed.item.then.derive.fact)
-    strata = {placed.item.id: 0 for placed in rules}
+        rule_id = placed.item.id
+        if rule_id in tested:
+            deps[rule_id] = tested[rule_id]
+        derive = placed.item.then.derive
+        if derive is not None:
+            producers.setdefault(derive.fact, []).append(rule_id)
+            derives.setdefault(rule_id, set()).add(derive.fact)
+    strata = dict.fromkeys([placed.item.id for placed in rules], 0)
     # Each fact's stratum (the highest of its producers'), kept until one of its
     # producers moves: a fact tested by many rules was worked out again for each.
     fact_strata: dict[str, int] = {}
@@ -68,11 +74,9 @@ def _stratify(
             level = fact_strata[fact] = max((strata[r] for r in producers.get(fact, [])), default=0)
         return level
 
-    # A rule testing no derived fact stays in stratum 0: only the others can move.
-    moving = [(rule_id, tested) for rule_id, tested in deps.items() if tested[0] or tested[1]]
     for _ in range(len(rules) + 1):
         changed = False
-        for rule_id, (positive, negative) in moving:
+        for rule_id, (positive, negative) in deps.items():
             level = 0
             for fact in positive:
                 level = max(level, fact_stratum(fact))
@@ -90,7 +94,7 @@ def _stratify(
 
 def _negation_cycles(
     rules: list[Placed[Rule]],
-    deps: dict[str, tuple[set[str], set[str]]],
+    deps: dict[str, Tested],
     producers: dict[str, list[str]],
 ) -> list[Problem]:
     """One problem per rule whose negated test lies on a cycle of the dependency graph."""
@@ -98,17 +102,18 @@ def _negation_cycles(
     edges: dict[str, set[str]] = {}
     for placed in rules:
         derive = placed.item.then.derive
-        if derive is None:
+        tested = deps.get(placed.item.id)
+        if derive is None or tested is None:
             continue
-        positive, negative = deps[placed.item.id]
-        for fact in positive | negative:
+        for fact in tested[0] | tested[1]:
             edges.setdefault(fact, set()).add(derive.fact)
     problems = []
     for placed in rules:
         derive = placed.item.then.derive
-        if derive is None:
+        tested = deps.get(placed.item.id)
+        if derive is None or tested is None:
             continue
-        for fact in sorted(deps[placed.item.id][1]):
+        for fact in sorted(tested[1]):
             if _reaches(edges, derive.fact, fact):
                 problems.append(
                     placed.problem(

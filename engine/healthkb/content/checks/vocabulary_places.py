@@ -10,7 +10,8 @@ correct it there, once.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from ...errors import closest
 from ..located_items import Placed
@@ -30,13 +31,15 @@ class Misspelled:
     see: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class VocabularyPlaces:
     """The places of kb/facts.yaml's declarations (none when it could not be read), and
-    the fact types and `fact.attribute` names the rules and silences use."""
+    what names the fact types and `fact.attribute` names the rules and silences use."""
 
     vocabulary: Placed[Vocabulary] | None = None
-    used: frozenset[str] = field(default_factory=frozenset)
+    items: Iterable[Placed[Rule] | Placed[Silence]] = ()
+    comparisons: Iterable[Comparison] = ()
+    outcomes: Iterable[Then] = ()
 
     @classmethod
     def of(
@@ -47,10 +50,17 @@ class VocabularyPlaces:
         outcomes: Iterable[Then] = (),
     ) -> VocabularyPlaces:
         """The places of `vocabulary`, and the names used by `items` (rules and silences)
-        and by the `comparisons` and `outcomes` salvaged from rules files that failed."""
-        compared = list(comparisons)
-        derived = list(outcomes)
-        for placed in items:
+        and by the `comparisons` and `outcomes` salvaged from rules files that failed
+        (each iterable is gone through once, at the first name not declared)."""
+        return cls(vocabulary, items, comparisons, outcomes)
+
+    @cached_property
+    def used(self) -> frozenset[str]:
+        """The names used, gathered at the first name not declared (loading a KB whose
+        names are all declared never needs them)."""
+        compared = list(self.comparisons)
+        derived = list(self.outcomes)
+        for placed in self.items:
             compared += [comparison for comparison, _ in walk_comparisons(placed.item.when, ())]
             if isinstance(placed.item, Rule):
                 derived.append(placed.item.then)
@@ -62,7 +72,7 @@ class VocabularyPlaces:
             if then.derive is not None:
                 fact = then.derive.fact
                 used |= {fact, *(f"{fact}.{name}" for name in then.derive.values)}
-        return cls(vocabulary, frozenset(used))
+        return frozenset(used)
 
     def _place(self, *path: str) -> str:
         assert self.vocabulary is not None

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 
 from ...errors import Problem
-from ...files.yaml_reader import PathKey
 from ..checks import cross_file, declarations
 from ..checks.certainty import check_certainty
 from ..checks.certainty_paths import Derivations, check_certainty_along_proof
 from ..checks.cross_file import CitationIndex
 from ..checks.numbers import check_numbers
 from ..checks.personal_data_policy import check_personal_data
+from ..checks.rule_conditions import RuleConditions, normalise
 from ..checks.rule_references import check_all_rule_references
 from ..checks.stratification import stratify_rules
 from ..checks.vocabulary_places import VocabularyPlaces
@@ -24,18 +25,13 @@ from ..fhir_mapping import check_fhir_mapping
 from ..languages.originals import check_original, original_texts
 from ..languages.translation_checks import check_languages, check_translation
 from ..located_items import Placed
-from ..logic import Conjunction, TooComplex, to_dnf, walk_comparisons
+from ..logic import Conjunction
 from ..number_words import NumberReader
-from ..rule_model import Comparison, Rule
-from ..silence_model import Silence
 from ..sources import SourceText
 from ..versioning import items as versioned
 from ..versioning.lock import check_versions
 from ..versioning.lock_seal import check_seal
 from .reading import ReadFiles
-
-# A rule's comparisons with their paths below it (`walk_comparisons(when, ("when",))`).
-Walked = list[tuple[Comparison, PathKey]]
 
 
 @dataclass
@@ -74,18 +70,21 @@ def check_files(read: ReadFiles) -> Checked:
     ]
     checked.problems += [p for p in translation_problems if p.code != "unknown-translated-item"]
     rule_problems = cross_file.duplicate_ids(read.rules, "rule")
-    # Each rule's comparisons with their paths, walked once for the three checks that go
-    # through them all (the names they use, their references, their numbers).
-    walks = [list(walk_comparisons(rule.item.when, ("when",))) for rule in read.rules]
+    # Each rule's `when` read once for the checks that go through it all (the names its
+    # comparisons use, their references, their numbers, its normal form and stratum).
+    derived = set(read.vocabulary.item.derived) if read.vocabulary is not None else set()
+    conditions = RuleConditions.of(read.rules, derived)
     if read.vocabulary is not None:
-        rule_problems += _rule_logic(read, checked, walks)
+        rule_problems += _rule_logic(read, checked, conditions)
         # Which rules can fire, and in which stratum, depends only on the rules and the
         # vocabulary: it is meaningful once every rule was read and names only what is
         # declared. Other problems (a quote, a version, a source file) do not change it,
         # so they are reported together with it, all at once.
         if not rule_problems and not read.rules_unread:
             active = [r for r in read.rules if r.item.status == "active"]
-            stratification = stratify_rules(active, checked.dnf, read.vocabulary.item)
+            stratification = stratify_rules(
+                active, checked.dnf, read.vocabulary.item, conditions.tested
+            )
             checked.strata = stratification.strata
             checked.problems += stratification.problems
             checked.analysable = not stratification.problems and not read.silences_failed
@@ -94,12 +93,10 @@ def check_files(read: ReadFiles) -> Checked:
     # vocabulary's maximum, say) is not also reported as departing from its quote.
     taken = {(p.file, p.line, p.column) for p in checked.problems}
     numbers_read = NumberReader()
-    for rule, walked in zip(read.rules, walks, strict=True):
-        checked.departures += [
-            p
-            for p in check_numbers(rule, numbers_read, walked)
-            if (p.file, p.line, p.column) not in taken
-        ]
+    for rule, walked in zip(read.rules, conditions.walks, strict=True):
+        found = check_numbers(rule, numbers_read, walked)
+        if found:  # most rules: none
+            checked.departures += [p for p in found if (p.file, p.line, p.column) not in taken]
     return checked
 
 
@@ -127,7 +124,7 @@ def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
         cross_file.all_citations(
             read.sources, read.vocabulary, read.conclusions, read.rules, read.silences
         )
-        + read.salvaged.citations,
+        + [(placed.item, placed, ()) for placed in read.salvaged.citations],
         checked.citations,
         read.broken_sources,
     )
@@ -161,13 +158,16 @@ def _ids_used_twice(read: ReadFiles) -> set[tuple[str, str]]:
     twice: set[tuple[str, str]] = set()
     kinds = (("source", read.sources), ("conclusion", read.conclusions), ("rule", read.rules))
     for kind, items in kinds:
+        ids = [placed.item.id for placed in items]
+        if len(set(ids)) == len(ids):  # the usual: none twice
+            continue
         # Counted once (a count per id was quadratic: 6 s on a 10,000-rule KB).
-        counts = Counter(placed.item.id for placed in items)
+        counts = Counter(ids)
         twice |= {(kind, i) for i, count in counts.items() if count > 1}
     return twice
 
 
-def _rule_logic(read: ReadFiles, checked: Checked, walks: list[Walked]) -> list[Problem]:
+def _rule_logic(read: ReadFiles, checked: Checked, conditions: RuleConditions) -> list[Problem]:
     """What the rules and silences name, and their normal forms (problems of rules)."""
     assert read.vocabulary is not None
     vocabulary = read.vocabulary.item
@@ -181,15 +181,16 @@ def _rule_logic(read: ReadFiles, checked: Checked, walks: list[Walked]) -> list[
         checked.problems += check_personal_data(policy, vocabulary)
     conclusion_ids = {c.item.id for c in read.conclusions}
     salvaged = read.salvaged
-    # The names the rules use, from their walks (the silences' are walked there).
+    # The names the rules use, from their walks (the silences' are walked there), gone
+    # through only for a name not declared.
     declared = VocabularyPlaces.of(
         read.vocabulary,
         read.silences,
-        [c.item for c in salvaged.comparisons] + [c for w in walks for c, _ in w],
-        [o.item for o in salvaged.outcomes] + [r.item.then for r in read.rules],
+        chain((c.item for c in salvaged.comparisons), (c for w in conditions.walks for c, _ in w)),
+        chain((o.item for o in salvaged.outcomes), (r.item.then for r in read.rules)),
     )
     rule_problems += check_all_rule_references(
-        read.rules, walks, vocabulary, conclusion_ids, read.broken_conclusions, declared
+        read.rules, conditions.walks, vocabulary, conclusion_ids, read.broken_conclusions, declared
     )
     rule_problems += read.salvaged.check(
         vocabulary, conclusion_ids, read.broken_conclusions, declared
@@ -198,19 +199,6 @@ def _rule_logic(read: ReadFiles, checked: Checked, walks: list[Walked]) -> list[
         rule_problems += declarations.check_silence_references(
             silence, vocabulary, conclusion_ids, declared
         )
-    checked.dnf, dnf_problems = _normalise(read.rules)
-    checked.silence_dnf, silence_dnf_problems = _normalise(read.silences)
-    return rule_problems + dnf_problems + silence_dnf_problems
-
-
-def _normalise(
-    rules: list[Placed[Rule]] | list[Placed[Silence]],
-) -> tuple[dict[str, list[Conjunction]], list[Problem]]:
-    dnf: dict[str, list[Conjunction]] = {}
-    problems = []
-    for rule in rules:
-        try:
-            dnf[rule.item.id] = to_dnf(rule.item.when)
-        except TooComplex as error:
-            problems.append(rule.problem("too-complex", str(error), "", "when"))
-    return dnf, problems
+    checked.dnf = conditions.dnf
+    checked.silence_dnf, silence_dnf_problems = normalise(read.silences)
+    return rule_problems + conditions.too_complex + silence_dnf_problems
