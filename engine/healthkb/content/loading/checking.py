@@ -27,6 +27,7 @@ from ..languages.translation_checks import check_languages, check_translation
 from ..located_items import Placed
 from ..logic import Conjunction
 from ..number_words import NumberReader
+from ..rule_model import Rule
 from ..sources import SourceText
 from ..versioning import items as versioned
 from ..versioning.lock import check_versions
@@ -61,15 +62,6 @@ def check_files(read: ReadFiles) -> Checked:
     checked = Checked(index, problems=list(read.problems))
     for source in read.sources:
         checked.problems += check_original(source, index.originals)
-    checked.problems += _identity_and_citations(read, checked)
-    translation_problems = _translations(read)
-    # A translation wording what the KB no longer has (or a misspelt id) changes no
-    # answer: a warning, so that removing a rule is not held up by its translation.
-    checked.translation_warnings = [
-        p for p in translation_problems if p.code == "unknown-translated-item"
-    ]
-    checked.problems += [p for p in translation_problems if p.code != "unknown-translated-item"]
-    rule_problems = cross_file.duplicate_ids(read.rules, "rule")
     conclusion_ids = {c.item.id for c in read.conclusions}
     salvaged = read.salvaged
     # The names the rules and silences use, gathered only for a name not declared.
@@ -80,6 +72,16 @@ def check_files(read: ReadFiles) -> Checked:
         (o.item for o in salvaged.outcomes),
     )
     rules = _check_each_rule(read, conclusion_ids, declared)
+    checked.problems += _identity_and_citations(read, checked, rules)
+    translation_problems = _translations(read, rules.by_id)
+    # A translation wording what the KB no longer has (or a misspelt id) changes no
+    # answer: a warning, so that removing a rule is not held up by its translation.
+    checked.translation_warnings = [
+        p for p in translation_problems if p.code == "unknown-translated-item"
+    ]
+    checked.problems += [p for p in translation_problems if p.code != "unknown-translated-item"]
+    twins = len(rules.by_id) < len(read.rules)  # an id used twice
+    rule_problems = cross_file.duplicate_ids(read.rules, "rule") if twins else []
     if read.vocabulary is not None:
         rule_problems += _rule_logic(read, checked, rules, conclusion_ids, declared)
         # Which rules can fire, and in which stratum, depends only on the rules and the
@@ -87,9 +89,8 @@ def check_files(read: ReadFiles) -> Checked:
         # declared. Other problems (a quote, a version, a source file) do not change it,
         # so they are reported together with it, all at once.
         if not rule_problems and not read.rules_unread:
-            active = [r for r in read.rules if r.item.status == "active"]
             stratification = stratify_rules(
-                active, checked.dnf, read.vocabulary.item, rules.conditions.tested
+                rules.active, checked.dnf, read.vocabulary.item, rules.conditions.tested
             )
             checked.strata = stratification.strata
             checked.problems += stratification.problems
@@ -104,22 +105,27 @@ def check_files(read: ReadFiles) -> Checked:
 
 @dataclass
 class _EachRule:
-    """What the one pass over the rules found."""
+    """What the one pass over the rules found and gathered."""
 
     conditions: RuleConditions
-    references: list[Problem]
+    derivations: Derivations
+    references: list[Problem] = field(default_factory=list)
     """The problems of the rules' references (none without a vocabulary)."""
-    departures: list[Problem]
+    departures: list[Problem] = field(default_factory=list)
     """The numbers that depart from their quotes, not yet without those `taken`."""
+    active: list[Placed[Rule]] = field(default_factory=list)
+    by_id: dict[str, Rule] = field(default_factory=dict)
+    """Each rule by its id (the last rule of an id)."""
 
 
 def _check_each_rule(
     read: ReadFiles, conclusion_ids: set[str], declared: VocabularyPlaces
 ) -> _EachRule:
     """One pass over the rules: each rule's `when` read, its references checked (when
-    the vocabulary was read) and its numbers compared with its quotes. Each check used
-    to go over all the rules in turn; on a 10,000-rule KB most of each pass was fetching
-    the same objects again, which one pass fetches once."""
+    the vocabulary was read) and its numbers compared with its quotes; and what other
+    checks need of every rule gathered (its derivations, whether it is active, its id).
+    Each check used to go over all the rules in turn; on a 10,000-rule KB most of each
+    pass was fetching the same objects again, which one pass fetches once."""
     vocabulary = read.vocabulary.item if read.vocabulary is not None else None
     conditions = RuleConditions(derived=set(vocabulary.derived) if vocabulary else set())
     references = (
@@ -128,23 +134,28 @@ def _check_each_rule(
         else None
     )
     reader = NumberReader()
-    found = _EachRule(conditions, [], [])
+    found = _EachRule(conditions, Derivations([], vocabulary))
     for rule in read.rules:
+        item = rule.item
         walked = conditions.add(rule)
         if references is not None:
             found.references += references.check(rule, walked)
         found.departures += check_numbers(rule, reader, walked)
+        found.derivations.add(item)
+        if item.status == "active":
+            found.active.append(rule)
+        found.by_id[item.id] = item
     return found
 
 
-def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
+def _identity_and_citations(read: ReadFiles, checked: Checked, rules: _EachRule) -> list[Problem]:
     problems = cross_file.duplicate_ids(read.sources, "source")
     problems += cross_file.duplicate_ids(read.conclusions, "conclusion")
     problems += cross_file.duplicate_ids(read.silences, "silence")
     problems += declarations.check_excludes(read.conclusions)
     # An id used twice is one mistake (`duplicate-*-id`): neither copy is compared with
     # the lock, where either would look changed.
-    twice = _ids_used_twice(read)
+    twice = _ids_used_twice(read, len(rules.by_id) < len(read.rules))
     placed_items = versioned.placed_items(
         read.sources, read.conclusions, read.vocabulary, read.rules, read.translations
     )
@@ -165,23 +176,19 @@ def _identity_and_citations(read: ReadFiles, checked: Checked) -> list[Problem]:
         checked.citations,
         read.broken_sources,
     )
-    derivations = Derivations(
-        [r.item for r in read.rules], read.vocabulary.item if read.vocabulary else None
-    )
     for conclusion in read.conclusions:
         problems += check_certainty(conclusion)
-        problems += check_certainty_along_proof(conclusion, derivations)
+        problems += check_certainty_along_proof(conclusion, rules.derivations)
     return problems
 
 
-def _translations(read: ReadFiles) -> list[Problem]:
+def _translations(read: ReadFiles, rules: dict[str, Rule]) -> list[Problem]:
     """The translations are of declared languages and say what the KB says, as surely."""
     manifest = Placed(read.manifest[0], read.manifest[1], ()) if read.manifest else None
     problems = check_languages(
         manifest, read.translations, read.translation_stems, read.translations_failed
     )
     conclusions = {c.item.id: c.item for c in read.conclusions}
-    rules = {r.item.id: r.item for r in read.rules}
     silences = {s.item.id: s.item for s in read.silences}
     vocabulary = read.vocabulary.item if read.vocabulary else None
     for translation in read.translations:
@@ -191,10 +198,12 @@ def _translations(read: ReadFiles) -> list[Problem]:
     return problems
 
 
-def _ids_used_twice(read: ReadFiles) -> set[tuple[str, str]]:
+def _ids_used_twice(read: ReadFiles, rule_twins: bool) -> set[tuple[str, str]]:
+    """`rule_twins`: whether any rule's id is used twice (the one pass over the rules
+    knows: without, the rules are not counted)."""
     twice: set[tuple[str, str]] = set()
-    kinds = (("source", read.sources), ("conclusion", read.conclusions), ("rule", read.rules))
-    for kind, items in kinds:
+    kinds = (("source", read.sources), ("conclusion", read.conclusions))
+    for kind, items in (*kinds, ("rule", read.rules if rule_twins else [])):
         ids = [placed.item.id for placed in items]
         if len(set(ids)) == len(ids):  # the usual: none twice
             continue
