@@ -30,6 +30,7 @@ from tests.support.fresh_python import run_fresh_python
 
 import healthkb
 from healthkb.audit.log import AuditLog, AuditLogError
+from healthkb.batch import jsonlines
 from healthkb.batch.answer_digest import sealed
 from healthkb.batch.job import LINES_PER_CHUNK, run_batch
 from healthkb.batch.jsonlines import MAX_LINE_BYTES
@@ -561,3 +562,27 @@ def test_an_audited_run_signs_checkpoints_every_n_records_and_at_its_end(
     assert "--checkpoint-key signs an audit log" in capsys.readouterr().err
     assert main([*args, "--checkpoint-every", "0", "--quiet"]) == 2
     assert "--checkpoint-every must be at least 1; got 0" in capsys.readouterr().err
+
+
+def test_the_output_is_handed_to_the_disk_as_it_is_written_and_synced_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run's last step, an fsync nothing runs beside, would otherwise wait for the
+    # whole output to reach the disk.
+    advised: list[tuple[int, int]] = []
+    monkeypatch.setattr(jsonlines, "WRITE_BACK_BYTES", 1000)
+    monkeypatch.setattr(
+        jsonlines, "_ADVISE", lambda fd, start, size, how: advised.append((start, size))
+    )
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    out = tmp_path / "answers.jsonl"
+    with jsonlines.Output(out) as output:
+        for _ in range(5):
+            output.write(b"x" * 600 + b"\n")
+    assert advised == [(0, 1202), (1202, 1202)]
+    assert len(synced) == 1 and out.stat().st_size == 5 * 601
+    with jsonlines.Output(out, append=True) as output:  # a resumed run goes on from its end
+        output.write(b"y" * 1200 + b"\n")
+    assert advised[-1] == (5 * 601, 1201)

@@ -9,6 +9,7 @@ import fcntl
 import gzip
 import io
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -22,6 +23,7 @@ from tests.benchmarks import population
 from tests.support.fresh_python import run_fresh_python
 
 import healthkb
+from healthkb.batch import forked
 from healthkb.batch.forked import can_fork
 from healthkb.batch.job import LINES_PER_CHUNK, WORKERS_AFTER, run_batch
 from healthkb.batch.jsonlines import BatchInputError
@@ -111,6 +113,7 @@ def test_a_process_running_other_threads_spawns_its_workers_instead_of_forking(
 FORKED_AT_ONCE = """
 from pathlib import Path
 import healthkb
+from healthkb.batch import forked
 from healthkb.batch.forked import can_fork
 from tests.batch.test_workers_start import first_at_a_worker
 assert can_fork()
@@ -351,6 +354,7 @@ THREAD_STARTED_BEFORE_THE_WORKERS = """
 import os, threading
 from pathlib import Path
 import healthkb
+from healthkb.batch import forked
 from healthkb.batch.forked import can_fork
 from healthkb.batch.runners import local_runners
 from tests.batch.test_workers_start import answered_by
@@ -385,3 +389,35 @@ def test_workers_are_not_forked_once_another_thread_runs_even_if_it_started_duri
     assert done.returncode == 0, done.stderr
     # A forked worker runs this process's command line; a spawned one its own.
     assert done.stdout.split() == ["False", "True"], done.stdout
+
+
+@pytest.mark.parametrize("piece", [7, 4096, 300_000])
+def test_answers_from_a_forked_worker_are_read_whole_however_the_pipe_cuts_them(
+    piece: int,
+) -> None:
+    # The results' buffer is kept from read to read (`forked._Inbox`): frames split
+    # anywhere, several in one read, and larger than the buffer all come out whole.
+    values = [b"", b"a" * 10, list(range(1000)), b"b" * (3 << 20), "c" * 200_000, None]
+    frames = b"".join(
+        forked._HEADER.pack(len(data)) + data
+        for data in (pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL) for value in values)
+    )
+    reader, writer = os.pipe()
+
+    def write() -> None:
+        for start in range(0, len(frames), piece):
+            os.write(writer, frames[start : start + piece])
+        os.close(writer)
+
+    sender = threading.Thread(target=write)
+    sender.start()
+    inbox, received = forked._Inbox(), []
+    try:
+        while len(received) < len(values):
+            received += inbox.read(reader)
+        with pytest.raises(forked.WorkerGone):
+            inbox.read(reader)
+    finally:
+        sender.join()
+        os.close(reader)
+    assert received == values

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -12,7 +14,7 @@ from conftest import ROOT
 from healthkb.cli import COMMANDS, command_module, parser
 from healthkb.content.rule_model import Comparison, Departure
 from healthkb.content.strict_model import field_docstrings
-from support.fresh_python import fresh_python_output
+from support.fresh_python import fresh_python_output, run_fresh_python
 
 # Libraries other commands need; evaluating a profile must not pay for importing them.
 NOT_FOR_EVALUATING = [
@@ -190,19 +192,20 @@ def test_the_command_hides_what_importing_made_from_the_collector_and_main_does_
     # `healthkb` and `python -m healthkb` freeze the objects importing made (the cyclic
     # collector then never scans them again, at exit either); `main`, which tests and
     # programs call in their own processes, leaves their collector alone.
+    # (`console` ends the process: what it left is printed by a function run at exit.)
     code = (
-        "import contextlib, gc, io, json, sys\n"
+        "import atexit, contextlib, gc, io, json, sys\n"
         "from healthkb.cli import console, main\n"
         f"profile = {str(ROOT / 'kb/examples/meets_conditions.yaml')!r}\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    main(['evaluate', profile])\n"
-        "    after_main = gc.get_freeze_count()\n"
-        "    sys.argv = ['healthkb', 'evaluate', profile]\n"
-        "    code = console()\n"
-        "print(json.dumps([code, after_main, gc.get_freeze_count() > 10_000]))\n"
+        "after_main = gc.get_freeze_count()\n"
+        "atexit.register(lambda: print(json.dumps([after_main, gc.get_freeze_count() > 10_000])))\n"
+        "sys.argv = ['healthkb', 'evaluate', profile]\n"
+        "console()\n"
     )
     output = fresh_python_output(code, cwd=ROOT)
-    assert json.loads(output) == [0, 0, True]
+    assert json.loads(output.splitlines()[-1]) == [0, True]
 
 
 def test_the_command_counts_no_frozen_objects_while_it_runs() -> None:
@@ -211,17 +214,64 @@ def test_the_command_counts_no_frozen_objects_while_it_runs() -> None:
     # import): the command freezes when it is done, so that count is of nothing.
     profile = str(ROOT / "kb/examples/meets_conditions.yaml")
     code = (
-        "import contextlib, gc, io, json, sys\n"
+        "import atexit, gc, json, sys\n"
         "counted, count = [], gc.get_freeze_count\n"
         "gc.get_freeze_count = lambda: counted.append(count()) or counted[-1]\n"
         "from healthkb.cli import console\n"
         f"sys.argv = ['healthkb', 'evaluate', {profile!r}]\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    code = console()\n"
-        "print(json.dumps([code, len(counted) > 1, max(counted), count() > 10_000]))\n"
+        "seen = lambda: [len(counted) > 1, max(counted), count() > 10_000]\n"
+        "atexit.register(lambda: print(json.dumps(seen())))\n"
+        "console()\n"
     )
     output = fresh_python_output(code, cwd=ROOT)
-    assert json.loads(output) == [0, True, 0, True]
+    assert json.loads(output.splitlines()[-1]) == [True, 0, True]
+
+
+def test_the_command_ends_in_console_after_flushing_and_the_exit_functions() -> None:
+    profile = str(ROOT / "kb/examples/meets_conditions.yaml")
+    code = (
+        "import atexit, sys\n"
+        "from healthkb.cli import console\n"
+        "atexit.register(lambda: sys.stdout.write('atexit ran\\n'))\n"
+        f"sys.argv = ['healthkb', 'evaluate', {profile!r}]\n"
+        "console()\n"
+        "print('console returned')\n"
+    )
+    run = run_fresh_python([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    expected = subprocess.run(
+        [sys.executable, "-m", "healthkb", "evaluate", profile],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    # The process ended in `console`, with the command's output and exit functions.
+    assert (run.returncode, run.stdout) == (0, expected.stdout + "atexit ran\n")
+
+
+def test_the_command_ends_at_once_with_its_exit_code_and_its_message() -> None:
+    run = run_fresh_python(
+        [sys.executable, "-m", "healthkb", "evaluate", "no-such-profile.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert run.returncode == 2
+    assert run.stderr.startswith("healthkb: invalid profile:\n  no-such-profile.yaml: unreadable")
+
+
+def test_the_command_leaves_the_exit_to_the_interpreter_while_a_thread_runs() -> None:
+    # The interpreter waits for a thread that is not a daemon; ending at once would not.
+    profile = str(ROOT / "kb/examples/meets_conditions.yaml")
+    code = (
+        "import contextlib, io, sys, threading, time\n"
+        "from healthkb.cli import console\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread done'))).start()\n"
+        f"sys.argv = ['healthkb', 'evaluate', {profile!r}]\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = console()\n"
+        "print('returned', code)\n"
+    )
+    assert fresh_python_output(code, cwd=ROOT) == "returned 0\nthread done\n"
 
 
 def test_a_field_without_a_docstring_of_its_own_keeps_the_one_it_inherits() -> None:

@@ -6,6 +6,8 @@ alone, none, two or more, null values, `between` in either order, `source_says`.
 
 from __future__ import annotations
 
+import copy
+import pickle
 from typing import Any
 
 from hypothesis import given
@@ -93,7 +95,7 @@ def outcome(model: type[Comparison], data: dict[str, Any]) -> tuple[str, Any]:
         made = model.model_validate(data)
     except ValidationError as error:
         return "errors", [(e["type"], e["msg"]) for e in error.errors(include_url=False)]
-    return "valid", {k: made.__dict__[k] for k in ("op", "value", "fact_type", "attribute")}
+    return "valid", {k: getattr(made, k) for k in ("op", "value", "fact_type", "attribute")}
 
 
 def outcome_before(model: type[Comparison], data: dict[str, Any]) -> tuple[str, Any]:
@@ -125,3 +127,22 @@ def test_a_departure_without_an_operator_is_found_with_none() -> None:
     assert outcome(Departure, {"fact": "a.b", "source_says": "x"})[1][0][1].endswith(
         "found none\ne.g. `{fact: running.minutes_per_session, gt: 30}`"
     )
+
+
+def test_a_comparison_keeps_only_its_fields_in_its_dict() -> None:
+    # Its operator, value, fact type and attribute are slots: a key of `__dict__` that is
+    # no field fails pydantic's strict check when a condition is dumped, and the dump is
+    # then done again.
+    comparison = Comparison.model_validate({"fact": "walk.sessions", "between": [3, 5]})
+    assert set(comparison.__dict__) == set(Comparison.model_fields)
+    assert (comparison.op, comparison.value) == ("between", [3, 5])
+    assert (comparison.fact_type, comparison.attribute) == ("walk", "sessions")
+
+
+def test_a_comparison_made_without_validating_works_out_its_operator() -> None:
+    comparison = Comparison.model_validate({"fact": "walk.sessions", "in": [3, 5]})
+    changed = comparison.model_copy(update={"in_": None, "gt": 2})
+    assert (changed.op, changed.value, changed.attribute) == ("gt", 2, "sessions")
+    for twin in (pickle.loads(pickle.dumps(comparison)), copy.deepcopy(comparison)):
+        assert twin == comparison
+        assert (twin.op, twin.value, twin.fact_type) == ("in", [3, 5], "walk")

@@ -29,7 +29,11 @@ from healthkb.content.loading.kb_content import KBContent
 from healthkb.content.loading.loader import check_content
 from healthkb.content.loading.reading import ReadFiles, read_files
 from healthkb.content.rule_model import Rule
+from healthkb.content.versioning import bump
 from healthkb.content.versioning import items as versioned
+from healthkb.content.versioning.bump import Changes
+from healthkb.content.versioning.items import ItemKind
+from healthkb.content.versioning.lock import LockedItem, LockFile
 from support.analysis_kbs import ROOT, seed_copy
 from support.fuzzing import budget, kb_data, texts, writable_scalars
 from support.translated_kb import translated_seed, untranslated_seed
@@ -73,6 +77,23 @@ def rule_fields_before(rule: Rule) -> dict[str, Any]:
         mode="json", by_alias=True, exclude_defaults=True, include=set(versioned.RULE_FIELDS)
     )
     return {k: data[k] for k in versioned.RULE_FIELDS if k in data}
+
+
+def changes_before(lock: LockFile | None, items: list[versioned.Versioned]) -> Changes:
+    """`bump.changes_since` as it was (one sort of every (kind, id) by a key function)."""
+    now = {(i.kind, i.id): i for i in items if lock is None or lock.covers(i.kind)}
+    locked: dict[tuple[ItemKind, str], LockedItem] = {}
+    if lock is not None:
+        for kind in versioned.ITEM_KINDS:
+            for entry in lock.entries(kind):
+                locked[(kind, entry.id)] = entry
+    found = []
+    order = {kind: i for i, kind in enumerate(versioned.ITEM_KINDS)}
+    for key in sorted(now.keys() | locked.keys(), key=lambda k: (order[k[0]], k[1])):
+        change = bump._change(key[0], now.get(key), locked.get(key))
+        if change is not None:
+            found.append(change)
+    return Changes(tuple(found))
 
 
 def places_before(read: ReadFiles) -> dict[tuple[str, str], str]:
@@ -143,6 +164,7 @@ def assert_unchanged(root: Path) -> None:
     assert [exactly_now(i) for i in check_files(read).versioned_items] == items_before(
         placed, rules
     )
+    assert content.changes == changes_before(content.lock, check_files(read).versioned_items)
 
 
 # -- every KB of the repository, and generated ones ----------------------------------------
@@ -267,3 +289,41 @@ def test_an_edited_kb_has_the_digest_and_items_it_would_have_had(
             assert [exactly_now(i) for i in now] == before
     finally:
         path.write_bytes(original)
+
+
+# -- changes since the lock, on items and locks edited by hypothesis ------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_items_and_lock() -> tuple[list[versioned.Versioned], LockFile]:
+    content = check_content(ROOT).content
+    assert content is not None and content.lock is not None
+    return content.versioned_items(), content.lock
+
+
+@budget(60)
+@given(st.data())
+def test_changes_since_the_lock_are_the_ones_found_before(
+    seed_items_and_lock: tuple[list[versioned.Versioned], LockFile], data: st.DataObject
+) -> None:
+    """Items dropped, given twice, raised in version or changed in content, and locks
+    without some sections: the same changes, in the same order, as before."""
+    items, lock = seed_items_and_lock
+    edited: list[versioned.Versioned] = []
+    for item in items:
+        what = data.draw(st.sampled_from(["keep", "keep", "drop", "twice", "raise", "change"]))
+        if what == "drop":
+            continue
+        if what == "raise":
+            item = versioned.Versioned(item.kind, item.id, item.version + 1, item.fields)
+        if what == "change":
+            item = versioned.Versioned(item.kind, item.id, item.version, {**item.fields, "x": 1})
+        edited += [item, item] if what == "twice" else [item]
+    new_id = data.draw(st.text(min_size=1, max_size=5))
+    edited.append(versioned.Versioned("rule", new_id, 1, {"when": {}}))
+    edited = data.draw(st.permutations(edited))
+    sections = ["conclusions", "facts", "sources", "translations"]
+    dropped = data.draw(st.lists(st.sampled_from(sections), unique=True))
+    edited_lock = lock.model_copy(update=dict.fromkeys(dropped))
+    for this_lock in (edited_lock, None):
+        assert bump.changes_since(this_lock, edited) == changes_before(this_lock, edited)

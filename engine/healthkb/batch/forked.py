@@ -113,7 +113,7 @@ class ForkedWorker:
         self.sent = 0  # tasks sent
         self._received = 0  # results received
         self._answers: dict[int, tuple[bool, Any]] = {}  # received, not taken yet
-        self._buffer = bytearray()
+        self._inbox = _Inbox()
 
     @property
     def in_flight(self) -> int:
@@ -170,31 +170,57 @@ class ForkedWorker:
         keep every result complete by now."""
         while True:
             try:
-                data = os.read(self._results, _READ_BYTES)
+                answers = self._inbox.read(self._results)
             except BlockingIOError:
                 if not block:
                     return
                 select.select([self._results], [], [])
                 continue
-            if not data:
-                raise WorkerGone
-            self._buffer += data
-            self._keep_complete()
+            for answer in answers:
+                self._answers[self._received] = answer
+                self._received += 1
             return
 
-    def _keep_complete(self) -> None:
-        buffer, start = self._buffer, 0
-        while len(buffer) - start >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(buffer, start)
-            end = start + _HEADER.size + size
-            if len(buffer) < end:
-                break
-            self._answers[self._received] = pickle.loads(
-                memoryview(buffer)[start + _HEADER.size : end]
-            )
-            self._received += 1
-            start = end
-        del buffer[:start]
+
+class _Inbox:
+    """The pickled frames a pipe brings, read into one buffer kept from read to read (a
+    chunk's answers are a few hundred kB: a new buffer for each read, and copies of it to
+    join and cut frames, cost page faults and copying in the process that also answers
+    chunks and writes every answer)."""
+
+    def __init__(self) -> None:
+        self._space = bytearray(_READ_BYTES)
+        self._filled = 0  # bytes read, from the start of the first incomplete frame
+
+    def read(self, descriptor: int) -> list[Any]:
+        """What the frames completed by one read hold (BlockingIOError: nothing to read
+        yet; WorkerGone: the pipe's end)."""
+        with memoryview(self._space) as space:
+            count = os.readv(descriptor, [space[self._filled :]])
+        if not count:
+            raise WorkerGone
+        self._filled += count
+        values, start = [], 0
+        with memoryview(self._space) as space:
+            while self._filled - start >= _HEADER.size:
+                (size,) = _HEADER.unpack_from(space, start)
+                end = start + _HEADER.size + size
+                if self._filled < end:
+                    break
+                values.append(pickle.loads(space[start + _HEADER.size : end]))
+                start = end
+        # The incomplete frame's bytes to the front, with room for all of it.
+        rest = self._filled - start
+        if start + _HEADER.size <= self._filled:
+            (size,) = _HEADER.unpack_from(self._space, start)
+            if _HEADER.size + size > len(self._space):
+                self._space = bytearray(self._space[start : self._filled])
+                self._space.extend(bytes(_HEADER.size + size - rest))
+                start = 0
+        if start:
+            self._space[:rest] = self._space[start : self._filled]
+        self._filled = rest
+        return values
 
 
 def _work(parent: int, tasks: int, results: int, kbs: tuple[Any, ...]) -> None:
@@ -217,7 +243,7 @@ def _work(parent: int, tasks: int, results: int, kbs: tuple[Any, ...]) -> None:
             data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as error:  # an exception that cannot be pickled
             data = pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
-        _write_all(results, _HEADER.pack(len(data)) + data)
+        _write_all(results, _HEADER.pack(len(data)), data)
 
 
 def _let_go_of_inherited(keep: tuple[int, ...]) -> None:
@@ -252,7 +278,10 @@ def _read_exactly(descriptor: int, size: int) -> bytes | None:
     return b"".join(parts)
 
 
-def _write_all(descriptor: int, data: bytes) -> None:
-    view = memoryview(data)
+def _write_all(descriptor: int, header: bytes, data: bytes) -> None:
+    """`header` then `data`, in one system call when the pipe has room (no copy of
+    `data` to join them)."""
+    written = os.writev(descriptor, [header, data])
+    view = memoryview(header + data)[written:] if written < len(header) + len(data) else None
     while view:
         view = view[os.write(descriptor, view) :]

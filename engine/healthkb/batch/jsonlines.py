@@ -11,6 +11,7 @@ members, each of complete lines, which `--resume` keeps.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
@@ -27,7 +28,12 @@ STDIO = "-"
 MAX_LINE_BYTES = 1024 * 1024
 """The longest input line read (a profile is a few hundred bytes)."""
 
+WRITE_BACK_BYTES = 8 * 1024 * 1024
+"""How much output is written before the disk is asked to start writing it (`Output`)."""
+
 _GZIP_MAGIC = b"\x1f\x8b"
+_ADVISE = getattr(os, "posix_fadvise", None)  # not on every system
+_DONT_NEED = getattr(os, "POSIX_FADV_DONTNEED", 0)
 _BLOCK = 1024 * 1024
 
 
@@ -119,6 +125,12 @@ class Output:
 
     `write` takes complete lines and writes them with one system call (for gzip, as one
     member), so the file never holds a partial line unless the machine itself stops.
+
+    A file is made durable with one `fsync` at `close`. So that this last step, which
+    nothing runs beside, does not wait for the whole output to reach the disk (50 ms
+    for 100,000 answers), the disk is asked to start writing every `WRITE_BACK_BYTES`
+    as they are written (`posix_fadvise` DONTNEED, which starts the write-back without
+    waiting for it): the `fsync` then finds little left to do.
     """
 
     def __init__(
@@ -132,6 +144,7 @@ class Output:
         self.name = str(name)
         self.gzip = self.name.endswith(".gz") if gzip is None else gzip
         self._fd: int | None = None
+        self._written = self._synced = 0  # the file's size, and up to where it is written back
         if self.name == STDIO:
             return
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
@@ -139,6 +152,7 @@ class Output:
             flags |= getattr(os, "O_NOFOLLOW", 0)
         try:
             self._fd = open_regular(self.name, flags)
+            self._written = self._synced = os.fstat(self._fd).st_size
         except NotRegularFile as error:
             raise BatchOutputError(f"{self.name}: is {error.kind}, not a file to write") from None
         except OSError as error:
@@ -158,6 +172,11 @@ class Output:
                 view = view[os.write(self._fd, view) :]
         except OSError as error:
             raise BatchOutputError(f"cannot write {self.name}: {error.strerror or error}") from None
+        self._written += len(data)
+        if self._written - self._synced >= WRITE_BACK_BYTES and _ADVISE is not None:
+            with contextlib.suppress(OSError):  # advice only; `close` syncs whatever
+                _ADVISE(self._fd, self._synced, self._written - self._synced, _DONT_NEED)
+            self._synced = self._written
 
     def close(self) -> None:
         if self._fd is not None:

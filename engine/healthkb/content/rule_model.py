@@ -6,8 +6,7 @@ rule language is the part editors learn first and the engine compiles.
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -53,6 +52,24 @@ class Comparison(StrictModel):
     # The schema says what the validator below checks: `fact` and exactly one operator.
     model_config = ConfigDict(json_schema_extra=lambda schema: _exactly(2, schema))
 
+    # The operator, its value and the two halves of `fact`: every check, the compiler and
+    # explanations read them, so the validator sets them once. They are slots, not keys
+    # of the instance's `__dict__`: pydantic dumps a condition (a tagged union) checking
+    # strictly first, a key that is no field fails that check, and the dump is redone
+    # leniently; with them in `__dict__`, dumping the 10,000-rule KB's rules (the
+    # digest does) took 1.2x the time (docs/performance.md, "Validating the rules").
+    __slots__ = ("attribute", "fact_type", "op", "value")
+    if TYPE_CHECKING:  # what the slots hold, read-only
+
+        @property
+        def op(self) -> str: ...
+        @property
+        def value(self) -> Any: ...
+        @property
+        def fact_type(self) -> str: ...
+        @property
+        def attribute(self) -> str: ...
+
     fact: FactPath
     """The attribute tested, as `fact_type.attribute` (e.g. `running.intensity`)."""
     eq: Scalar | None = None
@@ -93,10 +110,10 @@ class Comparison(StrictModel):
             value = fields[name]
             if op is not None and value is not None:
                 fact_type, _, attribute = self.fact.partition(".")  # FactPath: one dot
-                fields["op"] = op
-                fields["value"] = value
-                fields["fact_type"] = fact_type
-                fields["attribute"] = attribute
+                _set(self, "op", op)
+                _set(self, "value", value)
+                _set(self, "fact_type", fact_type)
+                _set(self, "attribute", attribute)
                 return self
         return self._checked_operator(fields, named)
 
@@ -125,35 +142,39 @@ class Comparison(StrictModel):
                 f"`between` needs [low, high]; got {list(self.between)}"
                 f"{HINT}low must not exceed high: did you mean [{shown(high)}, {shown(low)}]?"
             )
-        # What the cached properties below would work out on first use, set here with
-        # `given` at hand: every check and the compiler read them, and working each out
-        # lazily (functools' cached_property takes a lock) was a tenth of the checks'
-        # time on a 10,000-rule KB. A model made without validating still works them out.
-        op = given[0]
-        fact_type, _, attribute = self.fact.partition(".")  # FactPath: one dot
-        fields.update(op=op, value=fields[_attr(op)], fact_type=fact_type, attribute=attribute)
+        # Set here with `given` at hand rather than worked out on first use: every check
+        # and the compiler read them, and working each out lazily (functools'
+        # cached_property takes a lock) was a tenth of the checks' time on a
+        # 10,000-rule KB.
+        self._set_derived(given[0])
         return self
 
-    # Cached: the engine and explanations ask for these on every evaluation.
-    @cached_property
-    def op(self) -> str:
-        return next(op for op in OPERATORS if getattr(self, _attr(op)) is not None)
+    def _set_derived(self, op: str) -> None:
+        fact_type, _, attribute = self.fact.partition(".")  # FactPath: one dot
+        _set(self, "op", op)
+        _set(self, "value", self.__dict__[_attr(op)])
+        _set(self, "fact_type", fact_type)
+        _set(self, "attribute", attribute)
 
-    @cached_property
-    def value(self) -> Any:
-        return getattr(self, _attr(self.op))
+    if not TYPE_CHECKING:  # as pydantic's BaseModel: mypy still checks every name
 
-    @cached_property
-    def fact_type(self) -> str:
-        return self.fact.split(".", 1)[0]
-
-    @cached_property
-    def attribute(self) -> str:
-        return self.fact.split(".", 1)[1]
+        def __getattr__(self, name: str) -> Any:
+            """The slots of a comparison made without validating (`model_copy`, a
+            pickle, `copy.deepcopy`), worked out from its fields on first use."""
+            if name in Comparison.__slots__:
+                self._set_derived(
+                    next(op for op in OPERATORS if self.__dict__.get(_attr(op)) is not None)
+                )
+                return object.__getattribute__(self, name)
+            return super().__getattr__(name)
 
 
 def _attr(op: str) -> str:
     return "in_" if op == "in" else op
+
+
+# Sets a slot of a frozen model (its own `__setattr__` refuses every change).
+_set = object.__setattr__
 
 
 # Each operator with the name of its field, in the order the validator reports them.

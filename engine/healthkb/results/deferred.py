@@ -23,7 +23,11 @@ _M = TypeVar("_M", bound="DeferredModel")
 class DeferredModel(BaseModel):
     """A frozen model some of whose fields may be built when first read."""
 
-    model_config = ConfigDict(frozen=True)
+    # Built when first validated or dumped (`defer_build`): results are made without
+    # validation (`defer` below), and `healthkb evaluate`'s text reads their fields,
+    # so a command that prints text never builds their validators and serializers
+    # (docs/performance.md, "Start-up, fourth pass").
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     _deferred: Callable[[], dict[str, Any]] | None = PrivateAttr(default=None)
     """Builds the fields left out, or None once they are all present."""

@@ -56,7 +56,8 @@ _ATTACHMENT = ("_content", "_trace", "_proofs")
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Built when first validated or dumped, as DeferredModel (results/deferred.py).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class FactUsed(_Frozen):

@@ -112,17 +112,20 @@ class _Writer:
         """Models written whose class extends another model class."""
         self.declared = 0
         """Models found directly in fields that declare such a class, of that class."""
+        self._plans: dict[type, _Plan] = {}
 
     def fields(self, value: object) -> Any:
-        if type(value) is date:
-            return value.isoformat()
-        plan = _plan(cast(Hashable, type(value)))  # (mypy holds a class unhashable)
+        plan = self._plans.get(type(value))
+        if plan is None:
+            if type(value) is date:
+                return value.isoformat()
+            plan = self._plans[type(value)] = _plan(cast(Hashable, type(value)))
         fields = value.__dict__
-        # Looked at one by one only when one of them is not None, an int, str or bool.
+        # Its number fields looked at one by one only when one of them is not None, an
+        # int, a str or a bool.
         if plan.numbers and not _PLAIN_NUMBERS.issuperset(map(type, plan.numbers(fields))):
-            for number in plan.numbers(fields):
-                _check_numbers(number)
-        if plan.subclass or plan.subclass_fields:
+            _check_numbers(plan.numbers(fields))
+        if plan.counts:
             self._count(plan, fields)
         if plan.as_is and len(fields) == len(plan.names):
             return fields
@@ -154,6 +157,8 @@ def _check_numbers(value: Any) -> None:
 def _count(value: Any, classes: frozenset[type]) -> int:
     """How many models of exactly these classes `value` is or holds in its lists and
     dicts (not inside other models)."""
+    if not value:
+        return 0  # None, or (most often) no departures
     if type(value) in classes:
         return 1
     if isinstance(value, (list, tuple)):
@@ -185,6 +190,9 @@ class _Plan:
     """1 if the class extends another model class with fields (else 0)."""
     subclass_fields: tuple[tuple[str, frozenset[type]], ...]
     """The fields declaring such classes, with the ones they declare."""
+    counts: bool
+    """Whether writing one of these models counts for `_Writer.subclassed` or
+    `_Writer.declared`."""
 
 
 @cache
@@ -231,6 +239,7 @@ def _plan(cls: type) -> _Plan:
         _getter(tuple(numbers)) if numbers else None,
         int(_extends_a_model(cls)),
         tuple(subclass_fields),
+        _extends_a_model(cls) or bool(subclass_fields),
     )
 
 
