@@ -1,11 +1,12 @@
 """Each rule's `when`, read once for every check across files that goes through it.
 
 Loading checks the names a rule's comparisons use, their references, their numbers, the
-rule's normal form and its stratum: five passes over every comparison of every rule.
-On a 10,000-rule KB each pass was mostly the fetching of the same objects again, so
-one pass over the rules works out what the others need of each `when`: its comparisons
-with their paths, its normal form (or why it has none), and which derived facts the
-normal form tests, positively and negatively (what its stratum depends on).
+rule's normal form and its stratum. Each check went over every rule in turn, and on a
+10,000-rule KB most of each pass was fetching the same objects again; loading now goes
+over the rules once (`loading/checking.py`), and `RuleConditions.add` reads each rule's
+`when` for all of them: its comparisons with their paths, its normal form (or why it has
+none), and the derived facts the normal form tests, positively and negatively (what its
+stratum depends on).
 
 The usual `when`, an `all:` of comparisons, is read in one loop over its comparisons;
 any other goes through `walk_comparisons` and `to_dnf`, which give the same.
@@ -33,8 +34,6 @@ Tested = tuple[set[str], set[str]]
 class RuleConditions:
     """What the checks need of each rule's `when`."""
 
-    walks: list[Walked] = field(default_factory=list)
-    """Each rule's comparisons with their paths, in the order of the rules."""
     dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
     """Each rule's normal form, by id (the last rule of an id, as a dict of them has)."""
     too_complex: list[Problem] = field(default_factory=list)
@@ -42,34 +41,30 @@ class RuleConditions:
     tested: dict[str, Tested] = field(default_factory=dict)
     """The derived facts each rule's normal form tests, by id, for the rules that test
     any (a rule that tests none is in stratum 0); as `dnf`, the last rule of an id."""
+    derived: set[str] = field(default_factory=set)
+    """The fact types kb/facts.yaml derives."""
 
-    @classmethod
-    def of(cls, rules: list[Placed[Rule]], derived: set[str]) -> RuleConditions:
-        """Read every rule's `when` (`derived`: the fact types kb/facts.yaml derives)."""
-        conditions = cls()
-        for rule in rules:
-            when, rule_id = rule.item.when, rule.item.id
-            read = _all_of_comparisons(when, derived)
-            if read is not None:
-                walked, dnf, tested = read
-            else:
-                walked, tested = walk_when(when), None
-                try:
-                    dnf = to_dnf(when)
-                except TooComplex as error:
-                    conditions.too_complex.append(
-                        rule.problem("too-complex", str(error), "", "when")
-                    )
-                    conditions.walks.append(walked)
-                    continue
-                tested = tested_facts(dnf, derived)
-            conditions.walks.append(walked)
-            conditions.dnf[rule_id] = dnf
-            if tested is not None:
-                conditions.tested[rule_id] = tested
-            else:
-                conditions.tested.pop(rule_id, None)
-        return conditions
+    def add(self, rule: Placed[Rule]) -> Walked:
+        """Read the `when` of the next rule (rules are added in the order read); its
+        comparisons with their paths."""
+        when, rule_id = rule.item.when, rule.item.id
+        read = _all_of_comparisons(when, self.derived)
+        if read is not None:
+            walked, dnf, tested = read
+        else:
+            walked = walk_when(when)
+            try:
+                dnf = to_dnf(when)
+            except TooComplex as error:
+                self.too_complex.append(rule.problem("too-complex", str(error), "", "when"))
+                return walked
+            tested = tested_facts(dnf, self.derived)
+        self.dnf[rule_id] = dnf
+        if tested is not None:
+            self.tested[rule_id] = tested
+        else:  # as the last rule of this id says, as `dnf` does
+            self.tested.pop(rule_id, None)
+        return walked
 
 
 def _all_of_comparisons(
