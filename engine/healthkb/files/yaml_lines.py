@@ -57,6 +57,7 @@ dash), the document where its first key or dash is.
 from __future__ import annotations
 
 import re
+from sys import intern
 from typing import Any
 
 import yaml
@@ -169,6 +170,11 @@ def _read(lines: list[Line], scalars: PlainScalars, looked_at: str) -> tuple[Any
                 data, marks, key_at, dash_at = inner, inner_marks, at, 0
             elif key_at != at:
                 data, marks, key_at, dash_at = _close(stack, data, marks, key_at, dash_at, at, dash)
+        # One string per key text (`when` is 10,000 keys of the 10,000-rule KB): pydantic
+        # finds a field's key by identity rather than comparing it byte by byte in memory
+        # the cache no longer holds: validating the rules takes 0.87-0.89x the time
+        # (docs/performance.md, "Validating the rules").
+        key = intern(key)
         if key in data:
             raise Unusual  # a key twice: the general way says where
         line_at = number
