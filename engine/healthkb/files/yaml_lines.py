@@ -61,6 +61,7 @@ dash), the document where its first key or dash is.
 from __future__ import annotations
 
 import re
+from sys import intern
 from typing import Any
 
 import yaml
@@ -173,6 +174,7 @@ def _read(lines: list[Line], scalars: PlainScalars, looked_at: str) -> tuple[Any
                 data, marks, key_at, dash_at = inner, inner_marks, at, 0
             elif key_at != at:
                 data, marks, key_at, dash_at = _close(stack, data, marks, key_at, dash_at, at, dash)
+        key = intern(key)  # for pydantic (docs/performance.md, "Validating the rules")
         if key in data:
             raise Unusual  # a key twice: the general way says where
         line_at = number
