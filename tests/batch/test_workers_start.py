@@ -421,3 +421,21 @@ def test_answers_from_a_forked_worker_are_read_whole_however_the_pipe_cuts_them(
         sender.join()
         os.close(reader)
     assert received == values
+
+
+def test_a_gzip_output_packed_by_the_forked_workers_is_the_bytes_one_process_writes(
+    tmp_path: Path,
+) -> None:
+    # Each chunk's answers are packed where the chunk is answered (a worker or this
+    # process), one gzip member per chunk either way.
+    people = population.write(tmp_path / "people.jsonl", 6 * LINES_PER_CHUNK + 7)
+    written = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"answers-{workers}.jsonl.gz"
+        command = [HEALTHKB, "batch", str(people), "--out", str(out), "--workers", workers]
+        done = subprocess.run([*command, "--workers-after", "0", "--quiet"], capture_output=True)
+        assert done.returncode == 0, done.stderr
+        written[workers] = out.read_bytes()
+    assert written["1"] == written["2"]
+    assert written["2"].count(b"\x1f\x8b\x08\x00\x00\x00\x00\x00") == 7  # a member a chunk
+    assert gzip.decompress(written["2"]).count(b"\n") == 6 * LINES_PER_CHUNK + 7

@@ -26,6 +26,7 @@ from tests.benchmarks.generated_kb import write_generated_kb
 from healthkb.errors import KBError
 from healthkb.files import yaml_reader
 from healthkb.files.yaml_reader import parse_yaml, parse_yaml_generally
+from healthkb.files.yaml_syntax import has_hidden_line_break
 from support.fuzzing import budget
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,8 +183,20 @@ def outcome(read: Any, text: str) -> tuple[Any, ...]:
     return ("read", repr(located.data), list(located.places.items()))
 
 
+def short_outcome(read: tuple[Any, Any]) -> tuple[Any, ...]:
+    return ("read", repr(read[0]), list(read[1].items()))
+
+
 def assert_read_alike(text: str) -> None:
-    assert outcome(parse_yaml, text) == outcome(parse_yaml_generally, text)
+    general = outcome(parse_yaml_generally, text)
+    assert outcome(parse_yaml, text) == general
+    if has_hidden_line_break(text):
+        return  # `parse_yaml` takes neither short way then
+    # Each short way on its own, where it answers (`parse_yaml` tries the lines first).
+    for short in (yaml_reader._read_by_lines, yaml_reader._read_by_events):
+        read = short(text, "f.yaml")
+        if read is not None:
+            assert short_outcome(read) == general, short.__name__
 
 
 @pytest.fixture(params=sorted(LOADERS))
@@ -207,6 +220,17 @@ def test_the_files_of_a_kb_take_the_short_way(generated_texts: list[str]) -> Non
     # Otherwise the tests below would only compare the general way with itself.
     for text in generated_texts:
         assert "&" in text or yaml_reader._read_plain(text, "f.yaml") is not None
+
+
+def test_the_rule_files_of_a_generated_kb_are_read_line_by_line(
+    generated_texts: list[str],
+) -> None:
+    # And the line-by-line way is compared too, on the files it is there for.
+    # (yaml.safe_dump writes an anchor where one list is used twice: not on this way.)
+    rule_files = [t for t in generated_texts if t.startswith("rules:\n- id:") and "&" not in t]
+    assert len(rule_files) >= 4
+    for text in rule_files:
+        assert yaml_reader._read_by_lines(text, "f.yaml") is not None
 
 
 @pytest.mark.parametrize("path", REPOSITORY_FILES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -341,3 +365,167 @@ def test_any_dumped_data_reads_alike(data: Any, flow: bool | None, width: int) -
     # scalar (quoted, escaped, folded over lines), flow or block collections.
     text = yaml.safe_dump(data, default_flow_style=flow, width=width, allow_unicode=True)
     assert_read_alike(text)
+
+
+# The line-by-line way (`yaml_lines.py`): texts at the edges of its grammar, each read
+# alike whichever way takes it.
+LINE_EDGES = [
+    "a: b #c\n",
+    "a: b#c\n",
+    "a: b :c\n",
+    "a: b:c\n",
+    "a: b: c\n",
+    "a: b:\n",
+    "a: -\n",
+    "a: -1\n",
+    "a: - x\n",
+    "a: -x\n",
+    "a:  x\n",
+    "a: x \n",
+    "a: 'x' \n",
+    "a:\n",
+    "a: ''\nb: ''''\nc: 'it''s'\nd: \"x'y\"\ne: \"\"\n",
+    'a: "x\\y"\n',
+    "a'b: 1\na#b: 2\na,b: 3\nx]: 4\n",
+    "a b: 1\n",
+    "a : 1\n",
+    ".a: 1\n",
+    "-a: 1\n",
+    "é: ü\n中文: 中文\n",
+    "k" * 1000 + ": x\n",
+    "k" * 1030 + ": x\n",
+    "-  a: 1\n   b: 2\n",
+    "- a:b\n",
+    "- - x\n",
+    "-\n  a: 1\n",
+    "- \n",
+    "a:\n- x\n- y\nb: 1\n",
+    "a:\n  - x\n  b: 1\n",
+    "a:\n  b: 1\n c: 2\n",
+    "a:\n  b: 1\n   c: 2\n",
+    "a: 1\n  b: 2\n",
+    "a: 1\n  - b\n",
+    "- a\n  - b\n",
+    "- a\n  b\n",
+    "a: x\n  y\n",
+    "a:\n  - b:\n    - c\n  - d\n",
+    "a:\n- b:\n  - c\n- d:\ne:\n",
+    "  a: 1\n  b: 2\n",
+    "  a: 1\nb: 2\n",
+    "- a\n- b\nc: 1\n",
+    "a: 1\n- b\n",
+    "# c\na: 1\n  # d\nb:\n# e\n  c: 2\n",
+    "\n\na: 1\n\n\n",
+    "a: 1",
+    "a: 1\n...\n",
+    "--- \na: 1\n",
+    "a: {}\nb: []\nc:\n- {}\n- []\n",
+    "a: {x}\n",
+    "a: 2025-01-01\nb: 1.5\nc: .inf\nd: 0x1F\ne: ~\nf: Null\ng: =\nh: <<\n",
+    "a: yes\n",
+    "a: 035\n",
+    "a: 1_000\n",
+    "a: 2025-02-30\n",
+    "<key>: 1\n<key>:\n",
+    "<key>:\n  a: 1\nb:\n  <key>:\n  - 1\n",
+    "a: 1\na: 2\n",
+    "a:\n  b: 1\n  b: 2\n",
+    "yes: 1\n",
+    "1: a\n",
+    "~: a\n",
+    "a:\tb\n",
+    "a: b\r\n",
+    "a: b\x85c\n",
+    "\ufeffa: 1\n",
+    "a: \ufeff\n",
+    "a: b\x7f\n",
+    nested(47, False),
+    nested(48, False),
+    nested(49, False),
+    nested(50, False),
+    nested(66, False),
+    "".join(f"{'  ' * level}- k{level}:\n" for level in range(70)),
+]
+
+
+@pytest.mark.parametrize("text", LINE_EDGES)
+def test_texts_at_the_edges_of_the_line_grammar_read_alike(text: str, loader: str) -> None:
+    assert_read_alike(text)
+
+
+LINE_KEYS = st.sampled_from(["a", "b", "id", "<key>", "yes", "1", "a.b", "x-y", "é", "a b"])
+LINE_VALUES = st.sampled_from(
+    [
+        *["x", "x y", "'q'", "'it''s'", '"d"', '"a\\tb"', "{}", "[]", "1", "035", "true"],
+        *["yes", "~", "-1", "-", "a: b", "x #c", "x#c", "a:b", "'open", "[a]", "{a: 1}"],
+        *["&a x", "*a", "!t x", "|", ">-", "2025-02-30", ":x", "x:", "x ", " ", "é 中"],
+    ]
+)
+
+
+@st.composite
+def block_lines(draw: st.DrawFn) -> str:
+    """Lines of the shapes the line-by-line way takes (and some it does not), at
+    indentations that nest as block YAML does about as often as not."""
+    lines = []
+    for _ in range(draw(st.integers(1, 14))):
+        indent = " " * draw(st.sampled_from([0, 0, 2, 2, 4, 4, 6, 1, 3]))
+        dash = draw(st.sampled_from(["", "", "", "- ", "- ", "-  ", "-"]))
+        shape = draw(st.integers(0, 6))
+        key, value = draw(LINE_KEYS), draw(LINE_VALUES)
+        body = [f"{key}:", f"{key}: {value}", f"{key}: {value}", value, "# c", "", key][shape]
+        lines.append(indent + dash + body)
+    return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+
+
+@budget(400)
+@given(block_lines())
+def test_any_block_lines_read_alike(text: str) -> None:
+    assert_read_alike(text)
+
+
+GOOD_VALUES = st.sampled_from(["x", "x y", "'q'", "'it''s'", '"d"', "{}", "[]", "1", "true", "~"])
+GOOD_KEYS = ["a", "b", "id", "é", "x-y", "a.b", "<key>"]
+
+
+@st.composite
+def block_tree(
+    draw: st.DrawFn, column: int = 0, depth: int = 0, as_list: bool | None = None
+) -> list[str]:
+    """The lines of a block mapping or list whose keys or dashes are at `column`, nested
+    as block YAML nests (indented or not, dashes followed by one space or more), with a
+    comment or a blank line here and there and now and then a key or a value the
+    line-by-line way does not take."""
+    lines = []
+    if as_list is None:
+        as_list = draw(st.booleans())
+    keys = draw(st.permutations(GOOD_KEYS))
+    for number in range(draw(st.integers(1, 4))):
+        key = keys[number] if draw(st.integers(0, 19)) else draw(LINE_KEYS)
+        lead = "-" + " " * draw(st.integers(1, 2)) if as_list else key + ":"
+        if depth < 3 and draw(st.booleans()):
+            inner_column = column + draw(st.sampled_from([1, 2, 4]))
+            if as_list:
+                inner_column = column + len(lead)
+            elif draw(st.booleans()):
+                inner_column = column  # a list as a key's value may stand at the key's column
+            inner_list = None if not as_list or not draw(st.integers(0, 9)) else False
+            inner = draw(block_tree(inner_column, depth + 1, inner_list))
+            if as_list:
+                lines.append(" " * column + lead + inner[0][inner_column:])
+                lines.extend(inner[1:])
+            else:
+                lines.append(" " * column + lead)
+                lines.extend(inner)
+        else:
+            value = draw(GOOD_VALUES if draw(st.integers(0, 19)) else LINE_VALUES)
+            lines.append(" " * column + lead + " " + value)
+        if not draw(st.integers(0, 9)):
+            lines.append(" " * draw(st.integers(0, 6)) + draw(st.sampled_from(["", "# c"])))
+    return lines
+
+
+@budget(400)
+@given(block_tree())
+def test_any_block_tree_reads_alike(lines: list[str]) -> None:
+    assert_read_alike("\n".join(lines) + "\n")

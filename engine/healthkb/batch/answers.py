@@ -27,7 +27,7 @@ from ..knowledge_base import KnowledgeBase
 from ..results.result import Reached, Result
 from ..runtime.compile import json_encoder
 from .answer_digest import sealed
-from .jsonlines import MAX_LINE_BYTES, Line
+from .jsonlines import MAX_LINE_BYTES, Line, pack
 from .line_blocks import LineBlock
 
 T = TypeVar("T")
@@ -44,12 +44,15 @@ class Chunk:
     lines: LineBlock | tuple[Line, ...]  # a block as read, or the lines one by one
     audit: bool = False  # also build each evaluation's audit record
     lang: str | None = None  # word the answers in this KB language (not the default)
+    gzip: bool = False  # the answers as one gzip member (for a `.gz` output)
 
 
 @dataclass(frozen=True)
 class ChunkAnswer:
-    """The output lines of a chunk (each ending in a newline), how many lines and how many
-    of them refused, and the audit record bodies of the evaluated ones, in order."""
+    """The output lines of a chunk (each ending in a newline; one gzip member of them
+    when the chunk asked for gzip, compressed where it was answered, not by the one
+    process that writes every chunk), how many lines and how many of them refused, and
+    the audit record bodies of the evaluated ones, in order."""
 
     text: bytes
     lines: int
@@ -103,7 +106,8 @@ def answer_chunk(kb: KnowledgeBase, chunk: Chunk) -> ChunkAnswer:
             continue
         worded = None if statements is None else Worded(chunk.lang or "", statements)
         out.append(result_line(kb, identifier, reached, record, worded))
-    return ChunkAnswer(b"".join(out), len(out), refused, tuple(records))
+    text = b"".join(out)
+    return ChunkAnswer(pack(text) if chunk.gzip else text, len(out), refused, tuple(records))
 
 
 class _PlainAnswers:

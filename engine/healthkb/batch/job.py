@@ -187,7 +187,7 @@ class _Job:
         refused, answered = kept.refused, kept.lines
         try:
             audit = self.audit is not None
-            chunks = (Chunk(source, block, audit, self.lang) for block in blocks)
+            chunks = (Chunk(source, block, audit, self.lang, out.gzip) for block in blocks)
             for answer in run.map(answer_chunk, chunks, at_hand=_at_hand(self.input)):
                 _commit(answer, out, self.audit, self.kb)
                 refused += answer.refused
@@ -208,7 +208,7 @@ class _Job:
 def _commit(answer: ChunkAnswer, out: Output, audit: AuditLog | None, kb: KnowledgeBase) -> None:
     if audit is not None:
         audit.append_bodies(list(answer.records), kb.content)
-    out.write(answer.text)
+    out.write(answer.text, packed=out.gzip)
 
 
 def _at_hand(input: str | Path) -> bool:

@@ -120,6 +120,12 @@ def count_lines(name: str | Path) -> int | None:
         return None
 
 
+def pack(lines: bytes) -> bytes:
+    """Complete lines as the gzip member a `.gz` output holds them in (the same bytes
+    wherever it is made: no time or name in its header)."""
+    return gzip.compress(lines, mtime=0)
+
+
 class Output:
     """Where answers go: a file (plain, or gzip by its `.gz` name) or standard output.
 
@@ -158,10 +164,12 @@ class Output:
         except OSError as error:
             raise BatchOutputError(f"cannot write {self.name}: {error.strerror or error}") from None
 
-    def write(self, lines: bytes) -> None:
+    def write(self, lines: bytes, *, packed: bool = False) -> None:
+        """Write complete lines (compressed here for a gzip output), or with `packed`
+        the gzip member `pack` made of them."""
         if not lines:
             return
-        data = gzip.compress(lines, mtime=0) if self.gzip else lines
+        data = pack(lines) if self.gzip and not packed else lines
         try:
             if self._fd is None:
                 sys.stdout.buffer.write(data)

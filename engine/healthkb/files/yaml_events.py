@@ -47,7 +47,7 @@ _PLAIN = (True, False)  # the `implicit` of an untagged plain scalar
 _ABSENT = object()
 
 
-class _Unusual(Exception):
+class Unusual(Exception):
     """The file needs the general way (see the module's docstring)."""
 
 
@@ -56,7 +56,7 @@ def read_plain_events(loader: yaml.SafeLoader, file: str) -> tuple[Any, PlaceTre
     None where the file must be read the general way. `loader` is fresh; it is used up."""
     try:
         return _EventReader(loader, file).document()
-    except (_Unusual, yaml.YAMLError):
+    except (Unusual, yaml.YAMLError):
         return None
     finally:
         loader.dispose()
@@ -66,25 +66,21 @@ class _EventReader:
     """One pass over one document's events (one reader per file)."""
 
     def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
-        # PyYAML's parser and resolver have no type annotations: typed here, once.
+        # PyYAML's parser has no type annotations: typed here, once.
         self.next_event: Callable[[], Any] = loader.get_event
-        self.resolve: Callable[[type[Node], str, tuple[bool, bool]], str] = loader.resolve
-        self.builder = Builder(file, loader)
-        # Plain texts already read in this file: a value's data, and the keys read as names.
-        self.plain_values: dict[str, Any] = {}
-        self.plain_keys: set[str] = set()
+        self.scalars = PlainScalars(loader, file)
 
     def document(self) -> tuple[Any, PlaceTree]:
         get = self.next_event
         get()  # the stream's start
         if type(get()) is not DocumentStartEvent:
-            raise _Unusual  # an empty file: nothing to read
+            raise Unusual  # an empty file: nothing to read
         start: Any = get()
         if type(start) is not MappingStartEvent and type(start) is not SequenceStartEvent:
-            raise _Unusual  # a scalar or an alias as the whole document
+            raise Unusual  # a scalar or an alias as the whole document
         data, marks = self.tree(start)
         if type(get()) is not DocumentEndEvent or type(get()) is not StreamEndEvent:
-            raise _Unusual  # a second document: the general way names it
+            raise Unusual  # a second document: the general way names it
         mark: Any = start.start_mark
         return data, PlaceTree((mark.line + 1, mark.column + 1), marks)
 
@@ -96,8 +92,10 @@ class _EventReader:
         is, a list item where it starts, as `Builder` places them.
         """
         get = self.next_event
-        plain_values = self.plain_values
-        plain_keys = self.plain_keys
+        plain_values = self.scalars.values
+        plain_keys = self.scalars.names
+        check_name = self.scalars.check_name
+        plain_value = self.scalars.plain_value
         stack: list[tuple[Any, Any, bool]] = []
         in_mapping = type(start) is MappingStartEvent
         data: Any = {} if in_mapping else []
@@ -106,19 +104,19 @@ class _EventReader:
         key: Any = _ABSENT
         line = column = 0
         if start.anchor is not None or start.tag is not None:
-            raise _Unusual
+            raise Unusual
         while True:
             event = get()
             kind = type(event)
             if kind is ScalarEvent:
                 text = event.value
                 if event.anchor is not None or event.tag is not None:
-                    raise _Unusual  # the general way reads anchors, aliases and tags
+                    raise Unusual  # the general way reads anchors, aliases and tags
                 if in_mapping and key is _ABSENT:
                     if not event.style and text not in plain_keys:
-                        self._plain_key(event)
+                        check_name(text)
                     if text in data:
-                        raise _Unusual  # a key twice
+                        raise Unusual  # a key twice
                     key = text
                     if text == HIDDEN_KEY:
                         line = column = 0
@@ -131,7 +129,7 @@ class _EventReader:
                 else:
                     value = plain_values.get(text, _ABSENT)
                     if value is _ABSENT:
-                        value = self._plain_value(event)
+                        value = plain_value(text, event.start_mark)
                 if in_mapping:
                     data[key] = value
                     marks[key] = (line, column, None)
@@ -142,11 +140,11 @@ class _EventReader:
                     marks.append((mark.line + 1, mark.column + 1, None))
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 if event.anchor is not None or event.tag is not None:
-                    raise _Unusual
+                    raise Unusual
                 if in_mapping and key is _ABSENT:
-                    raise _Unusual  # a mapping or a list as a key
+                    raise Unusual  # a mapping or a list as a key
                 if len(stack) >= MAX_DEPTH - 2:
-                    raise _Unusual  # nesting near the limit: the general way says where
+                    raise Unusual  # nesting near the limit: the general way says where
                 inner: Any = {} if kind is MappingStartEvent else []
                 inner_marks: Any = {} if kind is MappingStartEvent else []
                 if in_mapping:
@@ -165,27 +163,50 @@ class _EventReader:
                 data, marks, in_mapping = stack.pop()
                 key = _ABSENT
             else:
-                raise _Unusual  # an alias
+                raise Unusual  # an alias
 
-    def _plain_key(self, event: Any) -> None:
+
+class PlainScalars:
+    """The plain (unquoted) scalars of one file read as `Builder` reads them, once per
+    text; `Unusual` where a check refuses one (the general way then says why).
+
+    A plain scalar's reading depends on its text alone (`yaml_reader` takes the short
+    ways only where no path resolver is set), so each text is resolved once per file.
+    """
+
+    def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
+        # PyYAML's resolver has no type annotations: typed here, once.
+        self.resolve: Callable[[type[Node], str, tuple[bool, bool]], str] = loader.resolve
+        self.builder = Builder(file, loader)
+        self.values: dict[str, Any] = {}
+        """Plain texts already read as values in this file, and their data."""
+        self.names: set[str] = set()
+        """Plain texts already read as keys in this file (each a name)."""
+        firsts: dict[Any, Any] = loader.yaml_implicit_resolvers
+        self.resolved_first: str | None = (
+            None if None in firsts else "".join(sorted(set(firsts) - {""})) + MAY_START_A_NUMBER
+        )
+        """The first characters of the texts that need a look; None: every text does.
+        A text starting with any other character is a string, as written (no implicit
+        tag starts with it, and no refused number form either)."""
+
+    def check_name(self, text: str) -> None:
         """Remember a plain key read as a name; give up on one read as anything else."""
-        if self.resolve(ScalarNode, event.value, _PLAIN) != _STR_TAG:
-            raise _Unusual  # `1:`, `yes:`, `~:`, `<<:`: the general way says why
-        self.plain_keys.add(event.value)
+        if self.resolve(ScalarNode, text, _PLAIN) != _STR_TAG:
+            raise Unusual  # `1:`, `yes:`, `~:`, `<<:`: the general way says why
+        self.names.add(text)
 
-    def _plain_value(self, event: Any) -> Any:
-        """A plain scalar's data as `Builder` reads it, remembered by its text; give up
-        where the checks refuse it."""
-        text = event.value
+    def plain_value(self, text: str, mark: Any) -> Any:
+        """A plain scalar's data as `Builder` reads it (`mark` is where it starts),
+        remembered by its text; give up where the checks refuse it."""
         tag = self.resolve(ScalarNode, text, _PLAIN)
         if tag == _STR_TAG:
             if text[:1] in MAY_START_A_NUMBER and number_form_refused(tag, text, text):
-                raise _Unusual
+                raise Unusual
             value: Any = text
         else:
-            node = ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
-            value = self.builder.scalar(node)
+            value = self.builder.scalar(ScalarNode(tag, text, mark, mark, None))
             if self.builder.problems:
-                raise _Unusual
-        self.plain_values[text] = value
+                raise Unusual
+        self.values[text] = value
         return value

@@ -19,7 +19,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ..errors import KBError, Problem
 from .regular_file import NotRegularFile, open_regular
 from .yaml_builder import MAX_DEPTH, TOO_DEEP, Builder, Limit
-from .yaml_events import read_plain_events
+from .yaml_events import PlainScalars, read_plain_events
+from .yaml_lines import read_block_lines
 from .yaml_places import PathKey, Place, PlaceTree
 from .yaml_syntax import bad_character, has_hidden_line_break, syntax_problem
 
@@ -215,9 +216,24 @@ def parse_yaml(text: str, display_name: str) -> Located:
 
 
 def _read_plain(text: str, display_name: str) -> tuple[Any, PlaceTree] | None:
-    """The common file the short way (`yaml_events.py`), or None for the general way."""
+    """The common file a short way, or None for the general way: line by line
+    (`yaml_lines.py`) where the file is laid out as `yaml.safe_dump` lays it out, else
+    from the parser's events (`yaml_events.py`)."""
     if _Loader.yaml_path_resolvers:
-        return None  # the short way resolves a plain scalar by its text alone
+        return None  # the short ways resolve a plain scalar by its text alone
+    read = _read_by_lines(text, display_name)
+    return read if read is not None else _read_by_events(text, display_name)
+
+
+def _read_by_lines(text: str, display_name: str) -> tuple[Any, PlaceTree] | None:
+    resolving = _quick_loader()("")  # resolves and makes plain scalars, reads nothing
+    try:
+        return read_block_lines(text, PlainScalars(resolving, display_name))
+    finally:
+        resolving.dispose()
+
+
+def _read_by_events(text: str, display_name: str) -> tuple[Any, PlaceTree] | None:
     try:
         loader = _quick_loader()(text)
     except yaml.YAMLError:  # the pure-Python reader checks every character first

@@ -1,0 +1,253 @@
+"""Block-style YAML read line by line: values and places without a parser event per value.
+
+Most YAML a KB is made of is laid out the way `yaml.safe_dump` lays it out: block
+mappings and lists, one `key: value` or `- value` per line, every scalar on one line.
+In such a file the structure is in the indentation and each line is one of a few
+shapes, so one regular expression (`_LINES`, run once over the whole text) splits every
+line into its parts, and one loop builds the data and its `PlaceTree` from them. There
+is no parser event per value: the events path (`yaml_events.py`) makes a Python object
+and two marks for each of them (475,000 for the generated 10,000-rule KB), which was
+most of its time.
+
+What is taken. The grammar is strict; a file with anything outside it is handed on
+(`read_block_lines` returns None) to `yaml_events.py` and then to the general way,
+which read it exactly as before and report every problem. A line is taken only when
+it is, after its indentation (spaces only):
+
+- nothing, or a comment (`#` first);
+- `KEY:` (its value, a mapping or a list, comes on the lines below, or it is null),
+  `KEY: VALUE`, `- KEY:`, `- KEY: VALUE` (a mapping as a list item), `- VALUE`;
+
+where KEY is a plain name of at most 1,000 characters with no space or `:`, not
+starting with an indicator or a dot (`id`, `measure_25.level`, `<key>`), which YAML's
+resolver reads as a name; and VALUE is `{}`, `[]`, a single-quoted scalar, a
+double-quoted one without a backslash, or a plain scalar that does not start with an
+indicator (but `-` before a non-space, `-2`) and has no `: `, ` #`, `:` at its end or
+space at its end. Every character of the file must be one YAML accepts, other than a
+tab, U+FEFF and the line breaks other than `\n` (`_OUTSIDE`, searched once). A plain
+scalar is read as the events path reads it (`PlainScalars`: resolved once per text,
+refused where a check refuses it). So there are no anchors, aliases, tags, flow
+collections but `{}` and `[]`, block scalars, scalars over several lines, complex keys,
+directives or document markers on this path; a key twice, a scalar a check refuses,
+nesting 48 deep, a second document or a line that does not nest as below give up too.
+tests/files/test_yaml_events.py holds what this path gives (where it answers) to what
+the general way gives, on every YAML file of the repository, generated KBs, edits of
+them, hostile texts, texts at the edges of this grammar and generated block texts, with
+both parsers.
+
+How the loop goes. The innermost open mapping or list is kept in locals: its data, its
+places, and the 1-based column of its keys (`key_at`) or of its dashes (`dash_at`),
+the other being 0; the ones around it are on a stack. Most lines are the next key of
+the innermost mapping (`key_at` is the line's column): the short branch. Otherwise:
+- a key whose line had no value is pending: a line deeper than it (or a dash at its
+  column: a list may stand at its key's column) opens its value, a mapping or a list;
+  any other line leaves it null;
+- the first line opens the document's mapping or list;
+- a dash closes open mappings and lists until the innermost is a list with its dashes
+  at the line's column; a key, until it is a mapping with its keys there (a line
+  deeper than the innermost, or closing the document, gives up: in YAML that is a
+  scalar going on over lines, or an error);
+- a dash followed by a key opens a mapping at the key's column, as the list's item.
+
+Places follow the parser's marks: a mapping's value is placed at its key (a `<key>`
+key has no place of its own, as in `Builder`), a list item where it starts (after its
+dash), the document where its first key or dash is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from .yaml_builder import HIDDEN_KEY
+from .yaml_events import PlainScalars, Unusual
+from .yaml_places import PlaceTree
+
+# Any character YAML refuses, or reads as a line break other than `\n` (U+0085,
+# U+2028, U+2029, and `\r`), or a tab, or U+FEFF: a file with one goes another way.
+# Searched for once over the whole text, so that the line pattern below can use
+# simple classes (`[^ :#]`) that say only which of the allowed characters end a run.
+_OUTSIDE = re.compile(
+    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+_INDICATORS = r"\-?:,\[\]{}#&*!|>'\"%@`"
+# A plain scalar: not starting with an indicator (but `-` before a non-space, as in
+# `-2`), with `:` only before a non-space, `#` only after one, spaces only between
+# words (a space before `#` starts a comment; one at the end would be cut off).
+_PLAIN = (
+    rf"(?:[^\n {_INDICATORS}]|-(?=[^\n ]))[^\n:#]*+(?:(?::(?=[^\n ])|(?<! )#)[^\n:#]*+)*+(?<! )"
+)
+_SINGLE = r"'[^\n']*+(?:''[^\n']*+)*+'"
+_DOUBLE = r'"[^\n"\\]*+"'
+_VALUE = rf"{_PLAIN}|{_SINGLE}|{_DOUBLE}|\{{\}}|\[\]"
+_KEY = rf"[^\n {_INDICATORS}.][^\n :]{{0,999}}+"
+_LINES = re.compile(
+    rf"^( *)(?:(- +)?(?:({_KEY}):(?: +({_VALUE}))?|({_VALUE}))|#.*)?(.*)$", re.MULTILINE
+)
+"""Each line: its indentation, then nothing, a comment, or a key (group 3) with its
+value (4), or a value (5), either after a dash (2); then what is left (6), which must
+be nothing. `findall` gives one tuple per line, as `str.split("\\n")` gives lines."""
+
+_DEEPEST = 48  # mappings and lists open at once at most (MAX_DEPTH is 64)
+_ABSENT = object()
+_NOT_PLAIN = "'\"{["  # the first characters of the other values of the grammar
+
+
+Line = tuple[str, str, str, str, str, str]
+"""A line's parts, as `_LINES` finds them."""
+Open = tuple[Any, Any, int, int]
+"""An open mapping or list: its data, its places, the columns of its keys and dashes."""
+
+
+def read_block_lines(text: str, scalars: PlainScalars) -> tuple[Any, PlaceTree] | None:
+    """The data of `text` and the place of each of its values, or None where the file
+    is outside the grammar this module takes (then it must be read another way)."""
+    if scalars.resolved_first is None or _OUTSIDE.search(text):
+        return None  # an implicit tag for any text: every plain text needs a look
+    lines = _LINES.findall(text)
+    if len(lines) != text.count("\n") + 1:
+        return None  # (never: what the pattern does not take on a line is in `rest`)
+    try:
+        return _read(lines, scalars, scalars.resolved_first + _NOT_PLAIN)
+    except Unusual:
+        return None
+
+
+def _read(lines: list[Line], scalars: PlainScalars, looked_at: str) -> tuple[Any, PlaceTree]:
+    """The loop over the lines (see "How the loop goes" in the module's docstring); a
+    value starting with a character of `looked_at` needs more than its text."""
+    known = scalars.values
+    names = scalars.names
+    stack: list[Open] = []
+    data: Any = None
+    marks: Any = None
+    key_at = dash_at = 0  # the 1-based column of the innermost's keys, or dashes
+    root: tuple[Any, Any, tuple[int, int]] | None = None
+    pending: str | None = None
+    pending_place, pending_column = (0, 0), 0
+    for number, (indent, dash, key, value, item, rest) in enumerate(lines, 1):
+        at = len(indent) + 1
+        if not key or dash or at != key_at or rest:
+            if rest:
+                raise Unusual
+            if not key and not dash:
+                if item:
+                    raise Unusual  # a scalar on a line of its own: one going on
+                continue  # blank, or a comment
+            if pending is not None:
+                data, marks, key_at, dash_at = _settle(
+                    pending, pending_place, (data, marks, pending_column), stack, at, dash, scalars
+                )
+                pending = None
+            elif root is None:
+                data, marks = ([], []) if dash else ({}, {})
+                root = data, marks, (number, at)
+                key_at, dash_at = (0, at) if dash else (at, 0)
+            if dash:
+                if dash_at != at:
+                    data, marks, key_at, dash_at = _close(
+                        stack, data, marks, key_at, dash_at, at, dash
+                    )
+                at += len(dash)
+                if not key:
+                    inside = None
+                    if item[0] in looked_at:
+                        item, inside = _value(item, scalars, number, at)
+                    data.append(item)
+                    marks.append((number, at, inside))
+                    continue
+                if len(stack) >= _DEEPEST:
+                    raise Unusual
+                inner: Any = {}
+                inner_marks: Any = {}
+                data.append(inner)
+                marks.append((number, at, inner_marks))
+                stack.append((data, marks, key_at, dash_at))
+                data, marks, key_at, dash_at = inner, inner_marks, at, 0
+            elif key_at != at:
+                data, marks, key_at, dash_at = _close(stack, data, marks, key_at, dash_at, at, dash)
+        if key in data:
+            raise Unusual  # a key twice: the general way says where
+        line_at = number
+        if key not in names:
+            if key == HIDDEN_KEY:
+                line_at = at = 0  # no place of its own (as `Builder` places it)
+            else:
+                scalars.check_name(key)
+        if not value:
+            pending, pending_place, pending_column, key_at = key, (line_at, at), key_at, 0
+            continue
+        inside = None
+        if value[0] in looked_at:
+            cached = known.get(value, _ABSENT)  # (only plain texts are kept there)
+            if cached is _ABSENT:
+                value, inside = _value(value, scalars, number, at)
+            else:
+                value = cached
+        data[key] = value
+        marks[key] = (line_at, at, inside)
+    if root is None:
+        raise Unusual  # nothing but comments: the general way reads it
+    if pending is not None:
+        data[pending] = _value("", scalars, len(lines), 0)[0]
+        marks[pending] = (*pending_place, None)
+    return root[0], PlaceTree(root[2], root[1])
+
+
+def _settle(
+    pending: str,
+    place: tuple[int, int],
+    mapping: tuple[Any, Any, int],
+    stack: list[Open],
+    at: int,
+    dash: str,
+    scalars: PlainScalars,
+) -> Open:
+    """The innermost open mapping or list once the `pending` key of `mapping` (data,
+    places, column) has its value, from the line at column `at`: what the line opens
+    (pushing `mapping` on the `stack`), or null."""
+    data, marks, column = mapping
+    if at > column or (dash and at == column):
+        if len(stack) >= _DEEPEST:
+            raise Unusual
+        inner: Any = [] if dash else {}
+        inner_marks: Any = [] if dash else {}
+        data[pending] = inner
+        marks[pending] = (*place, inner_marks)
+        stack.append((data, marks, column, 0))
+        return (inner, inner_marks, 0, at) if dash else (inner, inner_marks, at, 0)
+    data[pending] = _value("", scalars, place[0], at)[0]
+    marks[pending] = (*place, None)
+    return data, marks, column, 0
+
+
+def _close(
+    stack: list[Open], data: Any, marks: Any, key_at: int, dash_at: int, at: int, dash: str
+) -> Open:
+    """The innermost once mappings and lists are closed until it is the list with its
+    dashes at column `at` (for a `dash`), or the mapping with its keys there."""
+    while (dash_at if dash else key_at) != at:
+        if (key_at or dash_at) < at or not stack:
+            raise Unusual  # deeper than the innermost, or out of the document
+        data, marks, key_at, dash_at = stack.pop()
+    return data, marks, key_at, dash_at
+
+
+def _value(text: str, scalars: PlainScalars, number: int, at: int) -> tuple[Any, Any]:
+    """A value that is not a plain string as written, and the places inside it."""
+    first = text[:1]
+    if first == "'":
+        return text[1:-1].replace("''", "'"), None
+    if first == '"':
+        return text[1:-1], None
+    if first == "{":
+        return {}, {}
+    if first == "[":
+        return [], []
+    value = scalars.values.get(text, _ABSENT)
+    if value is _ABSENT:
+        value = scalars.plain_value(text, yaml.Mark("", 0, number - 1, at, None, 0))
+    return value, None
