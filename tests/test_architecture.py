@@ -102,13 +102,20 @@ OWN_MODULES_ON_DEMAND = {
         "from .audit.checkpoints import CheckpointCheck",
         "from .audit import log",
         "from .audit.store import Stored",
+        "from .results import explain",
+        "from .runtime import shipment",
     ],
-    "knowledge_base.py": ["from .audit import log"],
-    "results/result.py": ["from ..analysis import what_if"],
+    "knowledge_base.py": [
+        "from .audit import log",
+        "from .content.versioning import release_signature",
+        "from .runtime import shipment",
+    ],
+    "results/result.py": ["from ..analysis import what_if", "from . import explain"],
     "cli/audit_options.py": ["from ..audit import log", "from ..audit import protection"],
 }
 """And the modules of healthkb that evaluating never runs but a module on its path names:
-the what-if search (analysis/, z3 behind it) and the audit log with its stores, each
+the what-if search (analysis/, z3 behind it), the audit log with its stores, the proofs
+and why-nots of results/explain.py, a release's signature, a KB's shipment, each
 imported at its first use through `files.on_demand.OnDemand` (or, for the public names,
 the package's `__getattr__`), so that `healthkb evaluate` does not pay for them
 (docs/performance.md, "Start-up, fourth pass"). Each is a plain import statement of a

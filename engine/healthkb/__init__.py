@@ -35,8 +35,6 @@ from .errors import (
     UnknownLanguageError,
 )
 from .knowledge_base import KnowledgeBase, load
-from .results.explain import Explanation, WhyNot
-from .results.explain import Tree as ExplanationTree
 from .results.result import (
     ConclusionResult,
     Conflict,
@@ -47,7 +45,6 @@ from .results.result import (
     Reached,
     Result,
 )
-from .runtime.shipment import KBShipment, ShipmentError
 
 if TYPE_CHECKING:
     from .analysis.what_if import WhatIf
@@ -55,6 +52,9 @@ if TYPE_CHECKING:
     from .audit.checkpoints import CheckpointCheck
     from .audit.log import AuditLog, AuditLogError
     from .audit.store import Stored
+    from .results.explain import Explanation, WhyNot
+    from .results.explain import Tree as ExplanationTree
+    from .runtime.shipment import KBShipment, ShipmentError
 
 __all__ = [
     "AuditLog",
@@ -124,6 +124,18 @@ def _imported_on_demand(name: str) -> Any:
             from .audit.store import Stored
 
             return Stored
+        case "Explanation" | "WhyNot":
+            from .results import explain
+
+            return getattr(explain, name)
+        case "ExplanationTree":
+            from .results import explain
+
+            return explain.Tree
+        case "KBShipment" | "ShipmentError":
+            from .runtime import shipment
+
+            return getattr(shipment, name)
         case _:
             raise AttributeError(f"module 'healthkb' has no attribute {name!r}")
 

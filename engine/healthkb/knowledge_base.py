@@ -20,7 +20,6 @@ from .content.loading.collector_pause import collection_paused
 from .content.loading.kb_content import KBContent
 from .content.loading.loader import bundled_root, read_content
 from .content.provenance import today_or_environment
-from .content.versioning.release_signature import verify_release
 from .errors import HealthKBError, KBError, Problem
 from .files.crypto_on_demand import ed25519
 from .files.ed25519_keys import read_public_key
@@ -31,7 +30,6 @@ from .results.result import Cited, Reached, Result, build_result, conclusions_re
 from .runtime.compile import compile_rules
 from .runtime.engine import DEFAULT_MAX_STEPS, Engine, Trace
 from .runtime.pool import in_order, process_pool, worker_count
-from .runtime.shipment import KBShipment, ShipmentError, check_digest, pack, unpacked
 
 
 def _import_audit_log() -> ModuleType:
@@ -40,14 +38,32 @@ def _import_audit_log() -> ModuleType:
     return log
 
 
-# The audit log (audit/, with its stores) is imported when an evaluation is given one,
-# which a program has then imported already: `healthkb evaluate` without `--audit-log`
-# never needs it (docs/performance.md, "Start-up, fourth pass").
+def _import_release_signature() -> ModuleType:
+    from .content.versioning import release_signature
+
+    return release_signature
+
+
+def _import_shipment() -> ModuleType:
+    from .runtime import shipment
+
+    return shipment
+
+
+# What only some programs use is imported at its first use (docs/performance.md,
+# "Start-up, fourth pass"): the audit log (audit/, with its stores) when an evaluation
+# is given one, which a program has then imported already; a release's signature when
+# a load requires one; the shipment of a KB to worker processes.
 if TYPE_CHECKING:
     from .audit import log as audit_logs
     from .audit.log import AuditLog
+    from .content.versioning import release_signature
+    from .runtime import shipment as shipping
+    from .runtime.shipment import KBShipment
 else:
     audit_logs = OnDemand(_import_audit_log)
+    release_signature = OnDemand(_import_release_signature)
+    shipping = OnDemand(_import_shipment)
 
 # Profiles sent to a worker process at a time by `evaluate_many`: enough to make the
 # cost of sending them small next to evaluating them.
@@ -239,7 +255,7 @@ class KnowledgeBase:
     def shipment(self) -> KBShipment:
         """This KB's files and digest, to load the same KB in another process or machine
         (`load_shipment`); the files are read again now, and the digest is this KB's."""
-        return pack(self.content.root, self.digest, self.max_steps)
+        return shipping.pack(self.content.root, self.digest, self.max_steps)
 
     def __repr__(self) -> str:
         return f"<KnowledgeBase {self.id} {self.version} {self.digest[:19]}>"
@@ -309,16 +325,16 @@ def check_signed(root: Path, public: str | Path | ed25519.Ed25519PublicKey) -> N
     """Raise `KBError` naming every file of the KB at `root` that is not as `public`'s
     signed release holds it (or `KeyFileError` for a key file that cannot be used)."""
     key = public if isinstance(public, ed25519.Ed25519PublicKey) else read_public_key(public)
-    problems = verify_release(root, key).problems
+    problems = release_signature.verify_release(root, key).problems
     if problems:
         raise KBError(problems)
 
 
 def load_shipment(shipment: KBShipment) -> KnowledgeBase:
     """Load a shipped KB; raises `ShipmentError` unless its digest is the shipped one."""
-    with unpacked(shipment) as root:
+    with shipping.unpacked(shipment) as root:
         kb = load(root, max_steps=shipment.max_steps)
-    check_digest(shipment, kb.digest)
+    shipping.check_digest(shipment, kb.digest)
     return kb
 
 
@@ -348,7 +364,7 @@ def shipped(digest: str) -> KnowledgeBase:
     if isinstance(kb, HealthKBError):
         raise kb
     if kb is None:
-        raise ShipmentError(f"no KB with digest {digest} was sent to this worker process")
+        raise shipping.ShipmentError(f"no KB with digest {digest} was sent to this worker process")
     return kb
 
 

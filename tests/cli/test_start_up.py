@@ -45,6 +45,9 @@ NOT_FOR_EVALUATING = [
     "healthkb.audit.chain",
     "healthkb.audit.checkpoints",
     "sqlite3",
+    "healthkb.results.explain",
+    "healthkb.runtime.shipment",
+    "healthkb.content.versioning.release_signature",
 ]
 
 

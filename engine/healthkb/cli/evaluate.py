@@ -13,7 +13,6 @@ from ..analysis.what_if_text import DEFAULT_ALTERNATIVES, MAX_ALTERNATIVES
 from ..content.loading.kb_content import KBContent
 from ..knowledge_base import KnowledgeBase
 from ..render import result_cds_hooks, result_json, result_markdown, result_text
-from ..results.explain import Explanation, WhyNot
 from ..results.result import Result
 from .audit_options import add_audit_options, check_audit_policy, open_audit_log
 from .common import (
@@ -31,6 +30,7 @@ from .common import (
 if TYPE_CHECKING:
     from ..analysis.what_if import WhatIf
     from ..audit.log import AuditLog
+    from ..results.explain import Explanation, WhyNot
 
 PROFILE_HELP = "profile file (.yaml or .json); - reads it from standard input"
 

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    ValidationError,
+    create_model,
+)
+from pydantic_core import CoreSchema
 
 from ..content.diagnostics.located_validation import data_path, quoted_number, value_words
 from ..content.model import (
@@ -70,6 +79,28 @@ def _whole_number_bounds(spec: Attribute) -> tuple[int | float, int | float]:
     return low, high
 
 
+class _SchemaOnce:
+    """Marks the annotation of one kind of attribute (`_fact_model`), whose core schema
+    pydantic then makes once, for the first attribute of that kind, and gives each other
+    attribute of the kind a copy of: the same schema it would have made for it (the
+    `Literal`, the bounds, `_whole_float`), without working it out again from the
+    annotation, a sixth of building a 10,000-rule KB's profile model (docs/performance.md,
+    "Compiling and starting the engine, again"). One per kind and per
+    `build_profile_model` call: nothing is shared between KBs."""
+
+    def __init__(self) -> None:
+        self._schema: CoreSchema | None = None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        if self._schema is None:
+            self._schema = handler(source)
+        # A copy of the outer dict, which is what pydantic adds to (the inner schemas
+        # hold no references for it to resolve).
+        return cast(CoreSchema, {**self._schema})
+
+
 def _fact_model(name: str, fact: FactType, annotations: dict[Any, Any]) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for attr, spec in fact.attributes.items():
@@ -78,7 +109,7 @@ def _fact_model(name: str, fact: FactType, annotations: dict[Any, Any]) -> type[
         key = (spec.type, tuple(spec.values or ()), spec.min, spec.max)
         annotation = annotations.get(key)
         if annotation is None:
-            annotation = annotations[key] = _field_type(spec) | None
+            annotation = annotations[key] = Annotated[_field_type(spec) | None, _SchemaOnce()]
         fields[attr] = (annotation, Field(default=None, description=_describe(spec)))
     model: type[BaseModel] = create_model(
         _camel(name), __config__=_FACT_CONFIG, __doc__=fact.description, **fields

@@ -29,7 +29,6 @@ from .cds_cards import cds_cards
 from .deferred import DeferredModel, defer
 from .evidence import derivation_sources, provenance
 from .evidence import standing as evidence_standing
-from .explain import Explanation, Tree, WhyNot, explain, rule_why_not, why_not
 from .proof import Proofs, choose_proofs
 
 
@@ -39,15 +38,24 @@ def _import_what_if() -> ModuleType:
     return what_if
 
 
-# The what-if search (analysis/, with z3 behind it) is imported by the first
-# `Result.what_if`, not by every program that evaluates (docs/performance.md, "Start-up,
-# fourth pass").
+def _import_explain() -> ModuleType:
+    from . import explain
+
+    return explain
+
+
+# The what-if search (analysis/, with z3 behind it) and the proofs and why-nots
+# (explain.py) are imported by the first `Result.what_if` or `Result.explain`, not by
+# every program that evaluates (docs/performance.md, "Start-up, fourth pass").
 if TYPE_CHECKING:
     from ..analysis import what_if as what_if_search
     from ..analysis.what_if import WhatIf
     from ..content.loading.kb_content import KBContent
+    from . import explain as explaining
+    from .explain import Explanation, Tree, WhyNot
 else:
     what_if_search = OnDemand(_import_what_if)
+    explaining = OnDemand(_import_explain)
 
 
 # The private attributes that tie a result to its KB's content and its evaluation (not
@@ -274,11 +282,13 @@ class Result(DeferredModel):
     def explain(self, conclusion_id: str) -> Explanation:
         """The proof tree of a conclusion, down to input facts and quoted passages."""
         overdue = frozenset(s for s, known in self.sources.items() if known.get("stale"))
-        return explain(self._evaluated_by(), self._trace, self._proofs, conclusion_id, overdue)
+        return explaining.explain(
+            self._evaluated_by(), self._trace, self._proofs, conclusion_id, overdue
+        )
 
     def why_not(self, conclusion_id: str) -> WhyNot:
         """Why a conclusion was not reached: for each rule, every condition that failed."""
-        return why_not(self._evaluated_by(), self._trace, self._proofs, conclusion_id)
+        return explaining.why_not(self._evaluated_by(), self._trace, self._proofs, conclusion_id)
 
     def rule_why_not(self, rule_id: str) -> Tree:
         """Why one rule did not fire: every failed condition, traced like `why_not`.
@@ -292,7 +302,7 @@ class Result(DeferredModel):
             raise HealthKBError(
                 f"unknown rule `{rule_id}` ({did_you_mean(rule_id, content.rules)})"
             )
-        return rule_why_not(content, self._trace, rule_id)
+        return explaining.rule_why_not(content, self._trace, rule_id)
 
     def what_if(
         self,

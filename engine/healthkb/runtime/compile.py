@@ -203,19 +203,19 @@ class _Writer:
 
     def __init__(self) -> None:
         self._tests: dict[tuple[bool, str, str, str], str] = {}
-        self._shapes: dict[tuple[tuple[tuple[bool, str], ...], int], _Shape] = {}
+        self._shapes: dict[tuple[tuple[tuple[bool, str, str], ...], int], _Shape] = {}
 
     def durable_rule(self, name: str, conjunction: Conjunction, stratum: int) -> tuple[str, _Shape]:
         """The rule named `name` as a member of its ruleset's JSON object
         (`"<name>":{"all":[...]}`), and its shape."""
         # One look at each comparison (a 10,000-rule KB's are spread over megabytes of
         # memory, and reaching one costs more than what is done with it).
-        kinds: list[tuple[bool, str]] = []
+        kinds: list[tuple[bool, str, str]] = []
         keys: list[tuple[bool, str, str, str]] = []
         for literal in conjunction:
             negated = literal.negated
             fact_type, attribute, op, value = _TESTED(literal.comparison)
-            kinds.append((negated, fact_type))
+            kinds.append((negated, fact_type, op))
             # `repr` tells apart what JSON writes differently (`1`, `1.0`, `true`, `"1"`).
             keys.append((negated, attribute, op, repr(value)))
         shape = self._shapes.get((tuple(kinds), stratum))
@@ -234,15 +234,15 @@ class _Writer:
         return shape.template % tuple(written), shape
 
 
-def _shape(kinds: tuple[tuple[bool, str], ...], stratum: int) -> _Shape:
-    """The shape of conjunctions whose literals are `kinds` (negated, fact type)."""
+def _shape(kinds: tuple[tuple[bool, str, str], ...], stratum: int) -> _Shape:
+    """The shape of conjunctions whose literals are `kinds` (negated, fact type, operator)."""
     # The literals on each fact type the conjunction tests positively, in first-mention
     # order, and the negated ones on other fact types, as content/logic.py's
     # `bound_groups` and `unbound_negations` give them.
-    positive = {fact_type for negated, fact_type in kinds if not negated}
+    positive = {fact_type for negated, fact_type, _ in kinds if not negated}
     groups: dict[str, list[int]] = {}
     unbound: list[int] = []
-    for index, (_, fact_type) in enumerate(kinds):
+    for index, (_, fact_type, _) in enumerate(kinds):
         if fact_type in positive:
             groups.setdefault(fact_type, []).append(index)
         else:  # negated: a positive literal's type is in `positive`
@@ -250,13 +250,15 @@ def _shape(kinds: tuple[tuple[bool, str], ...], stratum: int) -> _Shape:
     # Any negation waits for its stratum's gate (and so would a conjunction without a
     # positive literal): input facts are asserted one by one, and a rule must not
     # fire on the absence of a fact that simply has not been asserted yet.
-    gate = stratum if not positive or any(negated for negated, _ in kinds) else None
+    gate = stratum if not positive or any(negated for negated, _, _ in kinds) else None
     patterns: list[str] = []
     aliases: dict[str, str] = {}
     slots: list[tuple[int, bool]] = []
     for number, (fact_type, members) in enumerate(groups.items()):
         aliases[f"f{number}"] = fact_type
         patterns.append(_object(f'"f{number}"', _pattern_template(fact_type, len(members))))
+        # Tests of ranges last: see `_RANGES`.
+        members.sort(key=lambda index: kinds[index][2] in _RANGES)
         slots += [(index, kinds[index][0]) for index in members]
     # A `$not` pattern only takes effect after a positive one, so the gate goes first.
     if gate is not None:
@@ -269,6 +271,16 @@ def _shape(kinds: tuple[tuple[bool, str], ...], stratum: int) -> _Shape:
     template = '%s:{"all":' + _array(patterns) + "}"
     types = tuple(sorted(positive.union(kinds[index][1] for index in unbound)))
     return _Shape(template, tuple(slots), aliases, _places(aliases), types, gate)
+
+
+# The operators of a range. Within a fact's pattern their tests come after the others
+# (each group keeping the order of the rule), so that rules sharing the others' tests
+# (`flagged eq true`) share durable_rules' nodes for them: it builds a chain of nodes
+# per pattern, one node per test, shared by patterns only as far as they begin alike,
+# and thresholds are what rules differ in (`level gt 4`, `level gt 6`). A pattern
+# holds when all of its tests do, in any order; on the generated 10,000-rule KB this
+# saves one node of about four per rule, and a tenth of creating the rulesets.
+_RANGES = frozenset({"lt", "le", "gt", "ge", "between"})
 
 
 def _pattern_template(fact_type: str, literals: int) -> str:

@@ -84,14 +84,9 @@ class Derivations:
         # only the conclusions above `possible` are walked.
         self._concluding: dict[str, list[Rule]] = {}
         self._deriving: dict[str, list[Rule]] = {}
-        for rule in rules:
-            if rule.status != "active":
-                continue
-            if rule.then.conclude is not None:
-                self._concluding.setdefault(rule.then.conclude, []).append(rule)
-            elif rule.then.derive is not None:
-                self._deriving.setdefault(rule.then.derive.fact, []).append(rule)
         self._ordered: set[tuple[str, str]] = set()
+        for rule in rules:
+            self.add(rule)
         # Worked out once per rule, background fact, comparison and quote, not once per
         # conclusion that reaches them (rules shared by many conclusions were read
         # again for each; the same comparison in many rules was matched again for each).
@@ -100,6 +95,16 @@ class Derivations:
         self._steps: dict[int, Steps] = {}
         self._producers: dict[tuple[str, str, str], list[Rule]] = {}
         self._weakest: dict[str, tuple[str, str]] = {}
+
+    def add(self, rule: Rule) -> None:
+        """One more rule, in the order read (loading adds each in its one pass over the
+        rules); an inactive rule leads to nothing."""
+        if rule.status != "active":
+            return
+        if rule.then.conclude is not None:
+            self._concluding.setdefault(rule.then.conclude, []).append(rule)
+        elif rule.then.derive is not None:
+            self._deriving.setdefault(rule.then.derive.fact, []).append(rule)
 
     def concluding(self, conclusion_id: str) -> list[Rule]:
         """The active rules that conclude it, in id order."""

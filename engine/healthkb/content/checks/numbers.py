@@ -99,6 +99,9 @@ def check_numbers(
     if walked is None:
         walked = list(walk_comparisons(item.when, ("when",)))
     for comparison, path in walked:
+        kind = type(comparison.value)
+        if kind is bool or kind is str:  # `eq: true`, `eq: high`: no number, whatever op
+            continue
         numbers = compared_numbers(comparison)
         if not numbers:
             continue

@@ -1,11 +1,12 @@
 """Each rule's `when`, read once for every check across files that goes through it.
 
 Loading checks the names a rule's comparisons use, their references, their numbers, the
-rule's normal form and its stratum: five passes over every comparison of every rule.
-On a 10,000-rule KB each pass was mostly the fetching of the same objects again, so
-one pass over the rules works out what the others need of each `when`: its comparisons
-with their paths, its normal form (or why it has none), and which derived facts the
-normal form tests, positively and negatively (what its stratum depends on).
+rule's normal form and its stratum. Each check went over every rule in turn, and on a
+10,000-rule KB most of each pass was fetching the same objects again; loading now goes
+over the rules once (`loading/checking.py`), and `RuleConditions.add` reads each rule's
+`when` for all of them: its comparisons with their paths, its normal form (or why it has
+none), and the derived facts the normal form tests, positively and negatively (what its
+stratum depends on).
 
 The usual `when`, an `all:` of comparisons, is read in one loop over its comparisons;
 any other goes through `walk_comparisons` and `to_dnf`, which give the same.
@@ -14,12 +15,12 @@ any other goes through `walk_comparisons` and `to_dnf`, which give the same.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any
 
 from ...errors import Problem
 from ...files.yaml_reader import PathKey
 from ..located_items import Placed
-from ..logic import Conjunction, Literal, TooComplex, to_dnf, walk_when, when_all_paths
+from ..logic import WHEN_ALL_PATHS, Conjunction, Literal, TooComplex, to_dnf, walk_when
 from ..rule_model import AllCondition, Comparison, Condition, Rule
 from ..silence_model import Silence
 
@@ -33,8 +34,6 @@ Tested = tuple[set[str], set[str]]
 class RuleConditions:
     """What the checks need of each rule's `when`."""
 
-    walks: list[Walked] = field(default_factory=list)
-    """Each rule's comparisons with their paths, in the order of the rules."""
     dnf: dict[str, list[Conjunction]] = field(default_factory=dict)
     """Each rule's normal form, by id (the last rule of an id, as a dict of them has)."""
     too_complex: list[Problem] = field(default_factory=list)
@@ -42,58 +41,50 @@ class RuleConditions:
     tested: dict[str, Tested] = field(default_factory=dict)
     """The derived facts each rule's normal form tests, by id, for the rules that test
     any (a rule that tests none is in stratum 0); as `dnf`, the last rule of an id."""
+    derived: set[str] = field(default_factory=set)
+    """The fact types kb/facts.yaml derives."""
 
-    @classmethod
-    def of(cls, rules: list[Placed[Rule]], derived: set[str]) -> RuleConditions:
-        """Read every rule's `when` (`derived`: the fact types kb/facts.yaml derives)."""
-        conditions = cls()
-        for rule in rules:
-            when, rule_id = rule.item.when, rule.item.id
-            read = _all_of_comparisons(when, derived)
-            if read is not None:
-                walked, dnf, tested = read
-            else:
-                walked, tested = walk_when(when), None
-                try:
-                    dnf = to_dnf(when)
-                except TooComplex as error:
-                    conditions.too_complex.append(
-                        rule.problem("too-complex", str(error), "", "when")
-                    )
-                    conditions.walks.append(walked)
-                    continue
-                tested = tested_facts(dnf, derived)
-            conditions.walks.append(walked)
-            conditions.dnf[rule_id] = dnf
-            if tested is not None:
-                conditions.tested[rule_id] = tested
-            else:
-                conditions.tested.pop(rule_id, None)
-        return conditions
+    def add(self, rule: Placed[Rule]) -> Walked:
+        """Read the `when` of the next rule (rules are added in the order read); its
+        comparisons with their paths."""
+        when, rule_id = rule.item.when, rule.item.id
+        walked = self._all_of_comparisons(rule_id, when)
+        if walked is not None:
+            return walked
+        walked = walk_when(when)
+        try:
+            dnf = to_dnf(when)
+        except TooComplex as error:
+            self.too_complex.append(rule.problem("too-complex", str(error), "", "when"))
+            return walked
+        self._keep(rule_id, dnf, tested_facts(dnf, self.derived))
+        return walked
 
-
-def _all_of_comparisons(
-    when: Condition, derived: set[str]
-) -> tuple[Walked, list[Conjunction], Tested | None] | None:
-    """For an `all:` of comparisons: its walk, its one conjunction, the derived facts it
-    tests (all positively); None for any other `when`."""
-    if type(when) is not AllCondition:
-        return None
-    paths = when_all_paths(len(when.all))
-    if paths is None:
-        return None
-    literals = []
-    tested: Tested | None = None
-    for child in when.all:
-        if type(child) is not Comparison:
+    def _all_of_comparisons(self, rule_id: str, when: Condition) -> Walked | None:
+        """For an `all:` of comparisons: its walk, its one conjunction and the derived
+        facts it tests (all positively) kept; None for any other `when`."""
+        if type(when) is not AllCondition or len(when.all) > len(WHEN_ALL_PATHS):
             return None
-        literals.append(Literal(child))
-        if child.fact_type in derived:
-            if tested is None:
-                tested = (set(), set())
-            tested[0].add(child.fact_type)
-    comparisons = cast(list[Comparison], when.all)  # each one checked above
-    return list(zip(comparisons, paths, strict=False)), [tuple(literals)], tested
+        literals = []
+        tested: Tested | None = None
+        for child in when.all:
+            if type(child) is not Comparison:
+                return None
+            literals.append(Literal(child))
+            if child.fact_type in self.derived:
+                if tested is None:
+                    tested = (set(), set())
+                tested[0].add(child.fact_type)
+        self._keep(rule_id, [tuple(literals)], tested)
+        comparisons: list[Any] = when.all  # each a comparison, as checked above
+        return list(zip(comparisons, WHEN_ALL_PATHS, strict=False))
+
+    def _keep(self, rule_id: str, dnf: list[Conjunction], tested: Tested | None) -> None:
+        self.dnf[rule_id] = dnf
+        if tested is not None:
+            self.tested[rule_id] = tested
+        elif rule_id in self.tested:  # as the last rule of this id says, as `dnf` does
+            del self.tested[rule_id]
 
 
 def tested_facts(dnf: list[Conjunction], derived: set[str]) -> Tested | None:

@@ -24,50 +24,58 @@ from .cross_file import all_facts, check_comparison, check_then, what_fits
 from .vocabulary_places import VocabularyPlaces
 
 
-def check_all_rule_references(
-    rules: list[Placed[Rule]],
-    walks: list[list[tuple[Comparison, PathKey]]],
-    vocabulary: Vocabulary,
-    conclusions: set[str],
-    unloaded: Unloaded,
-    declared: VocabularyPlaces,
-) -> list[Problem]:
+class RuleReferences:
     """Each rule's conditions name declared facts and attributes with fitting operators
     and values, and its outcome a declared conclusion or derived fact with fitting values
     (a conclusion in `unloaded`, whose file failed to load with its own problems, is not
-    reported as undeclared). `walks`: each rule's comparisons with their paths below it.
-    The problems come rule by rule, each rule's comparisons in turn, then its outcome."""
-    facts = all_facts(vocabulary)
-    # What each `fact.attribute` allows (`what_fits`), as the number of its kind among
-    # those met: None for a fact or attribute not declared.
-    kinds: dict[tuple[str, ...], int] = {}
-    fits: dict[str, int | None] = {}
-    right: set[tuple[Any, ...]] = set()
-    problems: list[Problem] = []
-    for rule, walked in zip(rules, walks, strict=True):
+    reported as undeclared). Checked a rule at a time, in loading's one pass over the
+    rules; the tests and outcomes found right are kept from rule to rule."""
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        conclusions: set[str],
+        unloaded: Unloaded,
+        declared: VocabularyPlaces,
+    ) -> None:
+        self.vocabulary, self.conclusions, self.unloaded = vocabulary, conclusions, unloaded
+        self.declared = declared
+        self.facts = all_facts(vocabulary)
+        # What each `fact.attribute` allows (`what_fits`), as the number of its kind
+        # among those met: None for a fact or attribute not declared.
+        self.kinds: dict[tuple[str, ...], int] = {}
+        self.fits: dict[str, int | None] = {}
+        self.right: set[tuple[Any, ...]] = set()
+
+    def check(self, rule: Placed[Rule], walked: list[tuple[Comparison, PathKey]]) -> list[Problem]:
+        """The problems of one rule's comparisons (`walked`, with their paths), then of its
+        outcome."""
+        fits, right = self.fits, self.right
+        problems: list[Problem] = []
         for comparison, path in walked:
             kind = fits.get(comparison.fact, -1)
             if kind == -1:
-                kind = fits[comparison.fact] = _kind(comparison, facts, kinds)
+                kind = fits[comparison.fact] = _kind(comparison, self.facts, self.kinds)
             # An undeclared fact or attribute is a problem wherever it is named.
             key = None if kind is None else (kind, comparison.op, repr(comparison.value))
             if key in right:
                 continue
-            found = check_comparison(comparison, rule.child(comparison, *path), facts, declared)
+            where = rule.child(comparison, *path)
+            found = check_comparison(comparison, where, self.facts, self.declared)
             if found:
                 problems += found
             elif key is not None:
                 right.add(key)
         then = rule.item.then
         key = _outcome_key(then)
-        if key in right:
-            continue
-        found = check_then(rule.child(then, "then"), vocabulary, conclusions, unloaded)
-        if found:
-            problems += found
-        else:
-            right.add(key)
-    return problems
+        if key not in right:
+            where = rule.child(then, "then")
+            found = check_then(where, self.vocabulary, self.conclusions, self.unloaded)
+            if found:
+                problems += found
+            else:
+                right.add(key)
+        return problems
 
 
 def _kind(

@@ -51,19 +51,22 @@ def stratify_rules(
 def _stratify(
     rules: list[Placed[Rule]], tested: dict[str, Tested]
 ) -> tuple[dict[str, int], list[Problem]]:
-    # Only the rules that test a derived fact (a rule testing none stays in stratum 0).
+    # Only the rules that test a derived fact can move (a rule testing none stays in
+    # stratum 0), so only theirs are kept of the facts each rule derives.
     deps: dict[str, Tested] = {}
     producers: dict[str, list[str]] = {}
     derives: dict[str, set[str]] = {}  # by rule id (a set: stratified only without twins)
+    strata: dict[str, int] = {}
     for placed in rules:
         rule_id = placed.item.id
-        if rule_id in tested:
-            deps[rule_id] = tested[rule_id]
+        strata[rule_id] = 0
         derive = placed.item.then.derive
         if derive is not None:
             producers.setdefault(derive.fact, []).append(rule_id)
-            derives.setdefault(rule_id, set()).add(derive.fact)
-    strata = dict.fromkeys([placed.item.id for placed in rules], 0)
+        if rule_id in tested:
+            deps[rule_id] = tested[rule_id]
+            if derive is not None:
+                derives.setdefault(rule_id, set()).add(derive.fact)
     # Each fact's stratum (the highest of its producers'), kept until one of its
     # producers moves: a fact tested by many rules was worked out again for each.
     fact_strata: dict[str, int] = {}
