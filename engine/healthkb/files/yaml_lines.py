@@ -26,13 +26,14 @@ indicator (but `-` before a non-space, `-2`) and has no `: `, ` #`, `:` at its e
 space at its end. A plain VALUE may go on over the lines below it (each a plain
 scalar on its own, deeper than the keys or dashes around it, with no blank or comment
 line within): it is read again from all its lines, folded as YAML folds them (one
-space for each line break; `_fold`). Every character of the file must be one YAML accepts, other than a
-tab, U+FEFF and the line breaks other than `\n` (`_OUTSIDE`, searched once). A plain
-scalar is read as the events path reads it (`PlainScalars`: resolved once per text,
-refused where a check refuses it). So there are no anchors, aliases, tags, flow
-collections but `{}` and `[]`, block scalars, quoted scalars over lines, complex keys,
-directives or document markers on this path; a key twice, a scalar a check refuses,
-nesting 48 deep, a second document or a line that does not nest as below give up too.
+space for each line break; `_fold`). Every character of the file must be one YAML
+accepts, other than a tab, U+FEFF and the line breaks other than `\n` (`_OUTSIDE`,
+searched once). A plain scalar is read as the events path reads it (`PlainScalars`:
+resolved once per text, refused where a check refuses it). So there are no anchors,
+aliases, tags, flow collections but `{}` and `[]`, block scalars, quoted scalars over
+lines, complex keys, directives or document markers on this path; a key twice, a
+scalar a check refuses, nesting 48 deep, a second document or a line that does not
+nest as below give up too.
 tests/files/test_yaml_events.py holds what this path gives (where it answers) to what
 the general way gives, on every YAML file of the repository, generated KBs, edits of
 them, hostile texts, texts at the edges of this grammar and generated block texts, with
