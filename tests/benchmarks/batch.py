@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import healthkb
+from healthkb.batch import answers, forked, job, jsonlines
 from healthkb.batch.answers import Chunk, answer_chunk
 from healthkb.batch.job import FORKED_WORKERS_AFTER, LINES_PER_CHUNK, run_batch
 from healthkb.batch.jsonlines import Line
@@ -321,11 +323,85 @@ def render_commands(figures: CommandFigures) -> list[str]:
     return lines
 
 
+PARTS: dict[str, tuple[tuple[Any, ...], str]] = {
+    "reading the input": ((job,), "read_blocks"),
+    "sending chunks": ((forked.ForkedWorker,), "send"),
+    "receiving answers": ((forked.ForkedWorker,), "_read"),
+    "writing the output": ((jsonlines.Output,), "write"),
+    "answering chunks": ((answers, job), "answer_chunk"),  # named in both
+}
+
+
+def parent_parts(lines: int, workers: int = 2) -> list[str]:
+    """Where the healthkb process's CPU goes in `run_batch` over `lines` lines with
+    `workers` (forked where this process runs one thread, as a fresh `python -m` does):
+    thread CPU of each part of `PARTS` (a generator's per item), the rest, and the
+    CPU of the workers (reaped children)."""
+    spent = dict.fromkeys(PARTS, 0.0)
+    originals = {part: getattr(owners[0], name) for part, (owners, name) in PARTS.items()}
+
+    def timed(part: str, call: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.thread_time()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                spent[part] += time.thread_time() - started
+
+        return functools.wraps(call)(wrapper)
+
+    def timed_items(part: str, call: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            items = iter(call(*args, **kwargs))
+            while True:
+                started = time.thread_time()
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+                finally:
+                    spent[part] += time.thread_time() - started
+                yield item
+
+        return functools.wraps(call)(wrapper)
+
+    kb = healthkb.load()
+    kb.digest  # noqa: B018  # made on first read, as the command's first answer does
+    with tempfile.TemporaryDirectory() as scratch:
+        people = population.write(Path(scratch) / "people.jsonl", lines)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        try:
+            for part, (owners, name) in PARTS.items():
+                wrap = timed_items if name == "read_blocks" else timed
+                wrapped = wrap(part, originals[part])
+                for owner in owners:
+                    setattr(owner, name, wrapped)
+            started = time.thread_time()
+            run_batch(people, Path(scratch) / "answers.jsonl", kb, workers=workers)
+            total = time.thread_time() - started
+        finally:
+            for part, (owners, name) in PARTS.items():
+                for owner in owners:
+                    setattr(owner, name, originals[part])
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    shown = [f"run_batch, {lines:,} lines, {workers} workers (load {load}); thread CPU s:"]
+    shown += [f"  {part:<20} {seconds:7.3f}" for part, seconds in spent.items()]
+    shown.append(f"  {'the rest':<20} {total - sum(spent.values()):7.3f}")
+    worker = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    shown.append(f"  healthkb process {total:.3f}; workers {worker:.3f}")
+    return shown
+
+
 if __name__ == "__main__":
     # `python -m tests.benchmarks.batch N`: resident memory over a run of N lines, as JSON.
     # `python -m tests.benchmarks.batch --commands N [ROUNDS]`: `commands_in_turn`.
+    # `python -m tests.benchmarks.batch --parts N [WORKERS]`: `parent_parts`.
     if sys.argv[1] == "--commands":
         rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
         print("\n".join(render_commands(commands_in_turn(int(sys.argv[2]), rounds))))
+    elif sys.argv[1] == "--parts":
+        workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+        print("\n".join(parent_parts(int(sys.argv[2]), workers)))
     else:
         print(json.dumps(memory_over_a_run(int(sys.argv[1]))))

@@ -111,3 +111,13 @@ def test_the_batch_commands_in_turn_report_every_part_and_the_idle_speed_up() ->
         assert f"  {part} " in text and len(figures.cpu[part]) == 1
     assert "a worker's start-up: " in text
     assert "on an idle 2-core machine by the CPU of the parts" in text
+
+
+def test_the_batch_parts_give_the_healthkb_processs_cpu_part_by_part() -> None:
+    shown = "\n".join(batch.parent_parts(3 * batch.LINES_PER_CHUNK))
+    for part in (*batch.PARTS, "the rest"):
+        assert f"  {part} " in shown
+    assert "healthkb process " in shown and "; workers " in shown
+    # Put back as they were.
+    assert batch.job.answer_chunk is batch.answers.answer_chunk
+    assert not hasattr(batch.answers.answer_chunk, "__wrapped__")

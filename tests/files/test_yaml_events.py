@@ -445,6 +445,36 @@ LINE_EDGES = [
     nested(50, False),
     nested(66, False),
     "".join(f"{'  ' * level}- k{level}:\n" for level in range(70)),
+    # plain scalars going on over lines
+    "a: b\n  c\n",
+    "a: b\n c d\n  e\nx: 1\n",
+    "- b\n  c\n- d\n",
+    "- b\n c\n",
+    "k:\n- b\n c\n",
+    "- a: b\n    c\n",
+    "- a: b\n   c\n",
+    "- a: b\n  c\n",
+    "a: 1\n  2\n",
+    "a: 1\n  .5\n",
+    "a: yes\n  no\n",
+    "a: b\n\n  c\n",
+    "a: b\n  c\n\n  d\n",
+    "a: b\n  #c\n  d\n",
+    "a: b\n  c #d\n",
+    "a: b\n  c:d\n",
+    "a: b\n  c: d\n",
+    "a: b\n  - c\n",
+    "a: b\n  'c'\n",
+    "a: b\n  ---\n",
+    "a: b\n  ...\n",
+    "a: b\n...\n",
+    "a:\n  b\n",
+    "a: 'b'\n  c\n",
+    "a: {}\n  c\n",
+    "<key>: b\n  c\n",
+    "a: b\n  c",
+    "a: 2025-01-01\n  x\n",
+    "a: x\n  035\n",
 ]
 
 
@@ -520,6 +550,8 @@ def block_tree(
         else:
             value = draw(GOOD_VALUES if draw(st.integers(0, 19)) else LINE_VALUES)
             lines.append(" " * column + lead + " " + value)
+            if not draw(st.integers(0, 4)):  # a scalar going on, at some indentation
+                lines.append(" " * (column + draw(st.integers(0, 4))) + draw(LINE_VALUES))
         if not draw(st.integers(0, 9)):
             lines.append(" " * draw(st.integers(0, 6)) + draw(st.sampled_from(["", "# c"])))
     return lines

@@ -215,27 +215,22 @@ def literal_text(literal: Literal) -> str:
     return f"not ({text})" if literal.negated else text
 
 
-# The paths below a rule of the comparisons of a `when: all:`, shared by every rule.
-_WHEN_ALL = tuple(("when", "all", i) for i in range(16))
-
-
-def when_all_paths(count: int) -> tuple[PathKey, ...] | None:
-    """The paths below a rule of the comparisons of a `when: all:` of `count`, made once
-    (at least `count` of them: `zip` takes what it needs), or None for a longer one."""
-    return _WHEN_ALL if count <= len(_WHEN_ALL) else None
+# The paths below a rule of the comparisons of a `when: all:` (of up to 16), made once
+# for every rule (`zip` takes as many as there are comparisons).
+WHEN_ALL_PATHS = tuple(("when", "all", i) for i in range(16))
 
 
 def walk_when(condition: Condition) -> list[tuple[Comparison, PathKey]]:
     """`list(walk_comparisons(condition, ("when",)))`: a rule's comparisons with their
     paths below it. The usual `when`, an `all:` of comparisons, is paired with paths
     made once, without a generator (a subclass goes the general way)."""
-    if type(condition) is AllCondition and len(condition.all) <= len(_WHEN_ALL):
+    if type(condition) is AllCondition and len(condition.all) <= len(WHEN_ALL_PATHS):
         for child in condition.all:
             if type(child) is not Comparison:
                 break
         else:
             comparisons = cast(list[Comparison], condition.all)  # each one checked above
-            return list(zip(comparisons, _WHEN_ALL, strict=False))
+            return list(zip(comparisons, WHEN_ALL_PATHS, strict=False))
     return list(walk_comparisons(condition, ("when",)))
 
 

@@ -193,6 +193,9 @@ class NumberReader:
         self._texts: dict[str, list[NumberMention]] = {}
         self._stated: dict[str, list[Stated]] = {}
         self._shapes: dict[str, _Shape | None] = {}  # None: the shape may hold a range
+        # For a shape whose every number is one run of digits (a title's, usually): each
+        # mention's relation and the index in `split` of its run.
+        self._plans: dict[str, list[tuple[str, int]]] = {}
 
     def numbers_in(self, text: str) -> list[NumberMention]:
         """Every number and range `text` states, in order (as the function)."""
@@ -230,6 +233,10 @@ class NumberReader:
 
     def _read_stated(self, text: str) -> list[Stated]:
         parts = _DIGIT_RUN.split(text)
+        if len(parts) > 1:
+            plan = self._plans.get("0".join(parts[::2]))
+            if plan is not None:  # each number is a run, whose value `value_of` would read
+                return [(said, (value := float(parts[run])), value) for said, run in plan]
         found = self._shape_of(parts) if len(parts) > 1 else None
         if found is None:
             return [(m.relation, m.low, m.high) for m in self.numbers_in(text)]
@@ -248,7 +255,11 @@ class NumberReader:
         itself)."""
         shape = "0".join(parts[::2])
         if shape not in self._shapes:
-            self._shapes[shape] = _shape_mentions(shape)
+            found = self._shapes[shape] = _shape_mentions(shape)
+            if found is not None and all(run is not None for _, _, run in found):
+                self._plans[shape] = [
+                    (one.relation, 2 * run + 1) for one, _, run in found if run is not None
+                ]
         return self._shapes[shape]
 
 

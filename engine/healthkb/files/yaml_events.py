@@ -23,6 +23,7 @@ mutations of them and hostile texts.
 from __future__ import annotations
 
 from collections.abc import Callable
+from sys import intern
 from typing import Any
 
 import yaml
@@ -117,7 +118,7 @@ class _EventReader:
                         check_name(text)
                     if text in data:
                         raise Unusual  # a key twice
-                    key = text
+                    key = intern(text)  # as yaml_lines does, for pydantic
                     if text == HIDDEN_KEY:
                         line = column = 0
                     else:

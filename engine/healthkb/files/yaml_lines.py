@@ -23,13 +23,17 @@ starting with an indicator or a dot (`id`, `measure_25.level`, `<key>`), which Y
 resolver reads as a name; and VALUE is `{}`, `[]`, a single-quoted scalar, a
 double-quoted one without a backslash, or a plain scalar that does not start with an
 indicator (but `-` before a non-space, `-2`) and has no `: `, ` #`, `:` at its end or
-space at its end. Every character of the file must be one YAML accepts, other than a
-tab, U+FEFF and the line breaks other than `\n` (`_OUTSIDE`, searched once). A plain
-scalar is read as the events path reads it (`PlainScalars`: resolved once per text,
-refused where a check refuses it). So there are no anchors, aliases, tags, flow
-collections but `{}` and `[]`, block scalars, scalars over several lines, complex keys,
-directives or document markers on this path; a key twice, a scalar a check refuses,
-nesting 48 deep, a second document or a line that does not nest as below give up too.
+space at its end. A plain VALUE may go on over the lines below it (each a plain
+scalar on its own, deeper than the keys or dashes around it, with no blank or comment
+line within): it is read again from all its lines, folded as YAML folds them (one
+space for each line break; `_fold`). Every character of the file must be one YAML
+accepts, other than a tab, U+FEFF and the line breaks other than `\n` (`_OUTSIDE`,
+searched once). A plain scalar is read as the events path reads it (`PlainScalars`:
+resolved once per text, refused where a check refuses it). So there are no anchors,
+aliases, tags, flow collections but `{}` and `[]`, block scalars, quoted scalars over
+lines, complex keys, directives or document markers on this path; a key twice, a
+scalar a check refuses, nesting 48 deep, a second document or a line that does not
+nest as below give up too.
 tests/files/test_yaml_events.py holds what this path gives (where it answers) to what
 the general way gives, on every YAML file of the repository, generated KBs, edits of
 them, hostile texts, texts at the edges of this grammar and generated block texts, with
@@ -45,8 +49,9 @@ the innermost mapping (`key_at` is the line's column): the short branch. Otherwi
 - the first line opens the document's mapping or list;
 - a dash closes open mappings and lists until the innermost is a list with its dashes
   at the line's column; a key, until it is a mapping with its keys there (a line
-  deeper than the innermost, or closing the document, gives up: in YAML that is a
-  scalar going on over lines, or an error);
+  deeper than the innermost, or closing the document, gives up: in YAML that is an
+  error, or a scalar going on over lines that this path does not take);
+- a plain scalar alone on its line goes on with the value of the line above;
 - a dash followed by a key opens a mapping at the key's column, as the list's item.
 
 Places follow the parser's marks: a mapping's value is placed at its key (a `<key>`
@@ -135,8 +140,8 @@ def _read(lines: list[Line], scalars: PlainScalars, looked_at: str) -> tuple[Any
             if rest:
                 raise Unusual
             if not key and not dash:
-                if item:
-                    raise Unusual  # a scalar on a line of its own: one going on
+                if item:  # a plain scalar going on from the line above
+                    _fold(lines, number, at > (key_at or dash_at), data, scalars, looked_at)
                 continue  # blank, or a comment
             if pending is not None:
                 data, marks, key_at, dash_at = _settle(
@@ -170,11 +175,7 @@ def _read(lines: list[Line], scalars: PlainScalars, looked_at: str) -> tuple[Any
                 data, marks, key_at, dash_at = inner, inner_marks, at, 0
             elif key_at != at:
                 data, marks, key_at, dash_at = _close(stack, data, marks, key_at, dash_at, at, dash)
-        # One string per key text (`when` is 10,000 keys of the 10,000-rule KB): pydantic
-        # finds a field's key by identity rather than comparing it byte by byte in memory
-        # the cache no longer holds: validating the rules takes 0.87-0.89x the time
-        # (docs/performance.md, "Validating the rules").
-        key = intern(key)
+        key = intern(key)  # for pydantic (docs/performance.md, "Validating the rules")
         if key in data:
             raise Unusual  # a key twice: the general way says where
         line_at = number
@@ -240,6 +241,34 @@ def _close(
             raise Unusual  # deeper than the innermost, or out of the document
         data, marks, key_at, dash_at = stack.pop()
     return data, marks, key_at, dash_at
+
+
+def _fold(
+    lines: list[Line], number: int, deeper: bool, data: Any, scalars: PlainScalars, looked: str
+) -> None:
+    """Line `number` goes on with the plain scalar that starts on a line above: read the
+    scalar again from all its lines, folded as YAML folds them (one space for each line
+    break). It must start on a key's or a dash's line, with no blank or comment line
+    within, and each line going on must be `deeper` than the keys or dashes around it."""
+    start = number - 2  # (the index of the line above)
+    while start >= 0 and not lines[start][1] and not lines[start][2] and lines[start][4]:
+        start -= 1  # lines going on above, already taken
+    if not deeper or start < 0:
+        raise Unusual
+    _, _, key, value, item, _ = lines[start]
+    first = value if key else item
+    if not first or first[0] in _NOT_PLAIN:
+        raise Unusual  # blank, comment, `key:`, or a quoted scalar, `{}` or `[]`
+    text = " ".join([first, *(lines[at][4] for at in range(start + 1, number))])
+    if text[0] in looked:
+        read = scalars.values.get(text, _ABSENT)
+        if read is _ABSENT:
+            read = scalars.plain_value(text, yaml.Mark("", 0, start, 0, None, 0))
+        text = read
+    if key:
+        data[key] = text
+    else:
+        data[-1] = text
 
 
 def _value(text: str, scalars: PlainScalars, number: int, at: int) -> tuple[Any, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import repeat
 from typing import Any
 
 from ...errors import Problem, did_you_mean, shown
@@ -193,9 +194,16 @@ def all_citations(
                 found.append((c, vocabulary, ("background", name, "because", i)))
     for group in (conclusions, rules, silences):
         for placed in group:
-            for i, c in enumerate(placed.item.because):
-                found.append((c, placed, ("because", i)))
+            because = placed.item.because
+            if len(because) <= len(_BECAUSE):  # the paths made once, the triples by zip
+                found += zip(because, repeat(placed), _BECAUSE, strict=False)
+            else:
+                found += [(c, placed, ("because", i)) for i, c in enumerate(because)]
     return found
+
+
+# The paths from an item to its first citations, made once for every item.
+_BECAUSE = tuple(("because", i) for i in range(8))
 
 
 def check_vocabulary(vocabulary: Placed[Vocabulary]) -> list[Problem]:

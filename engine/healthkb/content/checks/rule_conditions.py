@@ -15,12 +15,12 @@ any other goes through `walk_comparisons` and `to_dnf`, which give the same.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any
 
 from ...errors import Problem
 from ...files.yaml_reader import PathKey
 from ..located_items import Placed
-from ..logic import Conjunction, Literal, TooComplex, to_dnf, walk_when, when_all_paths
+from ..logic import WHEN_ALL_PATHS, Conjunction, Literal, TooComplex, to_dnf, walk_when
 from ..rule_model import AllCondition, Comparison, Condition, Rule
 from ..silence_model import Silence
 
@@ -48,47 +48,43 @@ class RuleConditions:
         """Read the `when` of the next rule (rules are added in the order read); its
         comparisons with their paths."""
         when, rule_id = rule.item.when, rule.item.id
-        read = _all_of_comparisons(when, self.derived)
-        if read is not None:
-            walked, dnf, tested = read
-        else:
-            walked = walk_when(when)
-            try:
-                dnf = to_dnf(when)
-            except TooComplex as error:
-                self.too_complex.append(rule.problem("too-complex", str(error), "", "when"))
-                return walked
-            tested = tested_facts(dnf, self.derived)
+        walked = self._all_of_comparisons(rule_id, when)
+        if walked is not None:
+            return walked
+        walked = walk_when(when)
+        try:
+            dnf = to_dnf(when)
+        except TooComplex as error:
+            self.too_complex.append(rule.problem("too-complex", str(error), "", "when"))
+            return walked
+        self._keep(rule_id, dnf, tested_facts(dnf, self.derived))
+        return walked
+
+    def _all_of_comparisons(self, rule_id: str, when: Condition) -> Walked | None:
+        """For an `all:` of comparisons: its walk, its one conjunction and the derived
+        facts it tests (all positively) kept; None for any other `when`."""
+        if type(when) is not AllCondition or len(when.all) > len(WHEN_ALL_PATHS):
+            return None
+        literals = []
+        tested: Tested | None = None
+        for child in when.all:
+            if type(child) is not Comparison:
+                return None
+            literals.append(Literal(child))
+            if child.fact_type in self.derived:
+                if tested is None:
+                    tested = (set(), set())
+                tested[0].add(child.fact_type)
+        self._keep(rule_id, [tuple(literals)], tested)
+        comparisons: list[Any] = when.all  # each a comparison, as checked above
+        return list(zip(comparisons, WHEN_ALL_PATHS, strict=False))
+
+    def _keep(self, rule_id: str, dnf: list[Conjunction], tested: Tested | None) -> None:
         self.dnf[rule_id] = dnf
         if tested is not None:
             self.tested[rule_id] = tested
-        else:  # as the last rule of this id says, as `dnf` does
-            self.tested.pop(rule_id, None)
-        return walked
-
-
-def _all_of_comparisons(
-    when: Condition, derived: set[str]
-) -> tuple[Walked, list[Conjunction], Tested | None] | None:
-    """For an `all:` of comparisons: its walk, its one conjunction, the derived facts it
-    tests (all positively); None for any other `when`."""
-    if type(when) is not AllCondition:
-        return None
-    paths = when_all_paths(len(when.all))
-    if paths is None:
-        return None
-    literals = []
-    tested: Tested | None = None
-    for child in when.all:
-        if type(child) is not Comparison:
-            return None
-        literals.append(Literal(child))
-        if child.fact_type in derived:
-            if tested is None:
-                tested = (set(), set())
-            tested[0].add(child.fact_type)
-    comparisons = cast(list[Comparison], when.all)  # each one checked above
-    return list(zip(comparisons, paths, strict=False)), [tuple(literals)], tested
+        elif rule_id in self.tested:  # as the last rule of this id says, as `dnf` does
+            del self.tested[rule_id]
 
 
 def tested_facts(dnf: list[Conjunction], derived: set[str]) -> Tested | None:

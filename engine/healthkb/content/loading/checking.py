@@ -161,7 +161,9 @@ def _identity_and_citations(read: ReadFiles, checked: Checked, rules: _EachRule)
     )
     checked.versioned_items = [placed.item for placed in placed_items]
     version_problems, checked.pending = check_versions(
-        [placed for placed in placed_items if (placed.item.kind, placed.item.id) not in twice],
+        [placed for placed in placed_items if (placed.item.kind, placed.item.id) not in twice]
+        if twice
+        else placed_items,
         Placed(read.lock[0], read.lock[1], ()) if read.lock else None,
     )
     problems += version_problems
