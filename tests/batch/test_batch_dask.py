@@ -21,6 +21,7 @@ from tests.benchmarks.batch import local_cluster
 import healthkb
 from healthkb.batch import cluster
 from healthkb.batch.job import LINES_PER_CHUNK, run_batch
+from healthkb.batch.jsonlines import BatchInputError
 from healthkb.cli import main
 
 pytest.importorskip("distributed")
@@ -158,3 +159,19 @@ def test_a_lost_scheduler_stops_the_run_with_exit_2_and_resume_finishes_it(
     assert resumed == 0
     run_batch(people, tmp_path / "local.jsonl", kb)
     assert out.read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+
+def test_an_input_unreadable_mid_run_on_dask_keeps_every_answer_before_it(
+    scheduler: str, tmp_path: Path, kb: healthkb.KnowledgeBase
+) -> None:
+    text = b"".join(line.encode() for line in population.lines(9 * LINES_PER_CHUNK + 40))
+    broken = tmp_path / "people.jsonl.gz"
+    broken.write_bytes(gzip.compress(text)[:-30])  # the end of the stream cut off
+    written = []
+    for name, on in (("local", None), ("dask", cluster.dask_runners(scheduler))):
+        out = tmp_path / f"{name}.jsonl"
+        with pytest.raises(BatchInputError, match="the lines before it were answered"):
+            run_batch(broken, out, kb, workers=1, on=on)
+        written.append(Path(f"{out}.partial").read_bytes())
+    assert written[0].count(b"\n") == 9 * LINES_PER_CHUNK
+    assert written[1] == written[0]

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from healthkb.batch.forked import can_fork
 from healthkb.batch.job import LINES_PER_CHUNK, WORKERS_AFTER, run_batch
 from healthkb.batch.jsonlines import BatchInputError
 from healthkb.batch.runners import PoolRunner, R, Runner, T, Task, local_runners
-from healthkb.runtime.pool import PIPE_BYTES, READY, in_order_helping, process_pool
+from healthkb.runtime.pool import PIPE_BYTES, READY, in_order, in_order_helping, process_pool
 
 HEALTHKB = str(Path(sys.executable).parent / "healthkb")
 
@@ -346,6 +347,46 @@ def test_a_file_unreadable_within_the_lines_read_ahead_keeps_the_answers_before_
         run_batch(broken, tmp_path / "one.jsonl", kb, workers=1)
     partial = Path(f"{out}.partial").read_bytes()
     assert partial and partial == Path(f"{tmp_path / 'one.jsonl'}.partial").read_bytes()
+
+
+def test_an_input_unreadable_after_the_workers_started_keeps_every_answer_before_it(
+    tmp_path: Path, kb: healthkb.KnowledgeBase
+) -> None:
+    # The chunks at the workers when the input fails are answered and written first,
+    # as one process writes them (they were dropped: "the lines before it were answered"
+    # was not so).
+    text = b"".join(line.encode() for line in population.lines(20 * LINES_PER_CHUNK))
+    broken = tmp_path / "people.jsonl.gz"
+    broken.write_bytes(gzip.compress(text)[:-30])  # the end of the stream cut off
+    written = []
+    for name, workers in (("one", local_runners(1)), ("two", local_runners(2, alone=1))):
+        out = tmp_path / f"{name}.jsonl"
+        with pytest.raises(BatchInputError, match="the lines before it were answered"):
+            run_batch(broken, out, kb, on=workers)
+        written.append(Path(f"{out}.partial").read_bytes())
+    assert written[0].count(b"\n") == 19 * LINES_PER_CHUNK
+    assert written[1] == written[0]
+
+
+def test_in_order_gives_every_result_read_before_an_unreadable_item_then_its_error() -> None:
+    def items() -> Iterator[int]:
+        yield from range(10)
+        raise BatchInputError("item 11 cannot be read")
+
+    given = []
+    with ThreadPoolExecutor(2) as pool:
+        with pytest.raises(BatchInputError, match="item 11"):
+            for result in in_order(lambda item: pool.submit(abs, -item), items(), window=4):
+                given.append(result)
+        assert given == list(range(10))
+        given.clear()
+        with pytest.raises(BatchInputError, match="item 11"):
+            helping = in_order_helping(
+                lambda item: pool.submit(abs, -item), abs, items(), READY, window=3
+            )
+            for result in helping:
+                given.append(result)
+        assert given == list(range(10))
 
 
 # In a fresh process, which runs one thread when the run starts, and a second one from

@@ -2,18 +2,25 @@
 pass, with the same operator, value, fact type and attribute worked out, and the same
 ones fail, with the same message. The validator as it was is kept below, verbatim, and
 compared with the model on comparisons and departures hypothesis writes: every operator
-alone, none, two or more, null values, `between` in either order, `source_says`."""
+alone, none, two or more, null values, `between` in either order, `source_says`. And
+broken comparisons in a rules file are reported as 59e0d10 reported them, line, column,
+code, message and hint."""
 
 from __future__ import annotations
 
 import copy
 import pickle
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+import healthkb
+from conftest import MINI_RULES
 from healthkb.content.model import HINT
 from healthkb.content.rule_model import OPERATORS, Comparison, Departure
 from healthkb.errors import shown
@@ -146,3 +153,159 @@ def test_a_comparison_made_without_validating_works_out_its_operator() -> None:
     for twin in (pickle.loads(pickle.dumps(comparison)), copy.deepcopy(comparison)):
         assert twin == comparison
         assert (twin.op, twin.value, twin.fact_type) == ("in", [3, 5], "walk")
+
+
+# -- whole files: the problems an editor saw before the fast path ---------------------------
+
+# Each edit of MINI_RULES's `rest_when_tired` condition, with the problems `healthkb.load`
+# reported for it at 59e0d10, before the validator's fast path and the slots (written
+# down from that commit's run, not from this code's).
+EDITED_CONDITION = "when: {fact: walk.tired, eq: true}"
+PROBLEMS_BEFORE: list[tuple[str, list[str]]] = [
+    (
+        "when: {fact: walk.tired}",
+        [
+            (
+                "rules/walking.yaml:25:5: invalid-value: a comparison needs exactly one "
+                "operator (eq, ne, lt, le, gt, ge, between, in, not_in, contains, "
+                "contains_any); found none (e.g. `{fact: running.minutes_per_session, "
+                "gt: 30}`)"
+            ),
+        ],
+    ),
+    (
+        "when: {fact: walk.tired, eq: true, ne: false}",
+        [
+            (
+                "rules/walking.yaml:25:5: invalid-value: a comparison needs exactly one "
+                "operator (eq, ne, lt, le, gt, ge, between, in, not_in, contains, "
+                "contains_any); found eq, ne (test one thing per comparison, and put two "
+                "comparisons under `all:`)"
+            ),
+        ],
+    ),
+    (
+        "when: {fact: walk.tired, eq: null}",
+        [
+            (
+                "rules/walking.yaml:25:5: invalid-value: a comparison needs exactly one "
+                "operator (eq, ne, lt, le, gt, ge, between, in, not_in, contains, "
+                "contains_any); found none (e.g. `{fact: running.minutes_per_session, "
+                "gt: 30}`)"
+            ),
+        ],
+    ),
+    (
+        "when: {fact: walk.tired, eq: true, gt: null}",
+        [],
+    ),
+    (
+        "when: {fact: walk.sessions, between: [5, 3]}",
+        [
+            (
+                "rules/walking.yaml:25:5: invalid-value: `between` needs [low, high]; "
+                "got [5, 3] (low must not exceed high: did you mean [3, 5]?)"
+            ),
+        ],
+    ),
+    (
+        "when: {fact: walk.sessions, between: [3, 5], eq: 1}",
+        [
+            (
+                "rules/walking.yaml:25:5: invalid-value: a comparison needs exactly one "
+                "operator (eq, ne, lt, le, gt, ge, between, in, not_in, contains, "
+                "contains_any); found eq, between (test one thing per comparison, and "
+                "put two comparisons under `all:`)"
+            ),
+        ],
+    ),
+    (
+        "when: {fact: walk.sessions, in: []}",
+        [
+            (
+                "rules/walking.yaml:25:33: invalid-value: `in` needs at least 1 item; it "
+                "is empty (holds when the attribute is one of these values)"
+            ),
+        ],
+    ),
+    (
+        "when: {fact: walk.sessions, gt: 1, lt: 9, ge: 2}",
+        [
+            (
+                "rules/walking.yaml:25:5: invalid-value: a comparison needs exactly one "
+                "operator (eq, ne, lt, le, gt, ge, between, in, not_in, contains, "
+                "contains_any); found lt, gt, ge (test one thing per comparison, and put "
+                "two comparisons under `all:`)"
+            ),
+        ],
+    ),
+    (
+        "when: {all: [{fact: walk.tired, eq: true}, {fact: walk.sessions}]}",
+        [
+            (
+                "rules/walking.yaml:25:48: invalid-value: a comparison needs exactly one "
+                "operator (eq, ne, lt, le, gt, ge, between, in, not_in, contains, "
+                "contains_any); found none (e.g. `{fact: running.minutes_per_session, "
+                "gt: 30}`)"
+            ),
+        ],
+    ),
+    (
+        (
+            "when: {any: [{fact: walk.tired, eq: true, ne: true}, {not: {fact: "
+            "walk.sessions, between: [9, 1]}}]}"
+        ),
+        [
+            (
+                "rules/walking.yaml:25:18: invalid-value: a comparison needs exactly one "
+                "operator (eq, ne, lt, le, gt, ge, between, in, not_in, contains, "
+                "contains_any); found eq, ne (test one thing per comparison, and put two "
+                "comparisons under `all:`)"
+            ),
+            (
+                "rules/walking.yaml:25:59: invalid-value: `between` needs [low, high]; "
+                "got [9, 1] (low must not exceed high: did you mean [1, 9]?)"
+            ),
+        ],
+    ),
+    (
+        (
+            "when: {fact: walk.tired, eq: true}\n    departures:\n      - {fact: "
+            'walk.sessions, gt: 2, lt: 5, source_says: "Rest when tired."}'
+        ),
+        [
+            (
+                "rules/walking.yaml:27:9: invalid-value: a comparison needs exactly one "
+                "operator (eq, ne, lt, le, gt, ge, between, in, not_in, contains, "
+                "contains_any); found lt, gt (test one thing per comparison, and put two "
+                "comparisons under `all:`)"
+            ),
+        ],
+    ),
+    (
+        (
+            "when: {fact: walk.tired, eq: true}\n    departures:\n      - {fact: "
+            'walk.sessions, between: [5, 3], source_says: "Rest when tired."}'
+        ),
+        [
+            (
+                "rules/walking.yaml:27:9: invalid-value: `departures`: `between` needs "
+                "[low, high]; got [5, 3] (low must not exceed high: did you mean [3, 5]?)"
+            ),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "problems"), PROBLEMS_BEFORE)
+def test_a_broken_comparison_in_a_file_is_reported_as_before(
+    make_kb: Callable[..., Path], edit: str, problems: list[str]
+) -> None:
+    assert EDITED_CONDITION in MINI_RULES
+    root = make_kb({"rules/walking.yaml": MINI_RULES.replace(EDITED_CONDITION, edit)})
+    try:
+        healthkb.load(root)
+    except healthkb.KBError as error:
+        assert [str(p) for p in error.problems] == problems
+    else:
+        assert problems == []

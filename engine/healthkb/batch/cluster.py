@@ -26,7 +26,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from ..errors import HealthKBError
 from ..knowledge_base import KnowledgeBase, adopt_shipments, shipped
-from ..runtime.pool import in_order
+from ..runtime.pool import ReadUpToError, in_order
 from ..runtime.shipment import KBShipment
 from .runners import Runner, RunnerFactory, Task, WorkersStopped, run_shipped
 
@@ -75,8 +75,10 @@ class DaskRunner(Runner):
         def submit(group: tuple[T, ...]) -> Any:
             return self.client.submit(run_shipped_group, task, self.digests, group, pure=False)
 
-        iterator: Iterator[T] = iter(items)
-        groups = iter(lambda: tuple(itertools.islice(iterator, CHUNKS_PER_TASK)), ())
+        # An unreadable item ends the last group: the groups before it, and the items
+        # read into that one, are answered before its error is raised.
+        reading = ReadUpToError(items)
+        groups = iter(lambda: tuple(itertools.islice(reading, CHUNKS_PER_TASK)), ())
         try:
             for answers in in_order(submit, groups, window=2 * self.threads):
                 yield from answers
@@ -84,6 +86,7 @@ class DaskRunner(Runner):
             # The client cancels every pending task when it loses the scheduler (and
             # a closed connection is an OSError): the results so far stand.
             raise WorkersStopped(_why_stopped(error)) from None
+        reading.raise_error()
 
 
 def _why_stopped(error: BaseException) -> str:

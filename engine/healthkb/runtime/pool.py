@@ -180,20 +180,51 @@ def reap_resource_tracker() -> None:
         tracker._stop()  # type: ignore[attr-defined]  # private; what 3.13 calls at exit
 
 
+class ReadUpToError(Generic[T]):
+    """The items, read until one cannot be (an unreadable input): the iteration ends
+    there and the error is kept in `error`, so that the items read before it are all
+    done and their results given before it is raised (`raise_error`)."""
+
+    def __init__(self, items: Iterable[T]) -> None:
+        self._items = iter(items)
+        self.error: Exception | None = None
+
+    def __iter__(self) -> ReadUpToError[T]:
+        return self
+
+    def __next__(self) -> T:
+        if self.error is not None:
+            raise StopIteration
+        try:
+            return next(self._items)
+        except StopIteration:
+            raise
+        except Exception as error:  # raised by `raise_error`, after the items before it
+            self.error = error
+            raise StopIteration from None
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
 def in_order(submit: Callable[[T], Pending[R]], items: Iterable[T], window: int) -> Iterator[R]:
     """The results of `submit(item)` for every item, in item order, `window` at a time.
 
     Items are read from `items` only as room frees up; an exception raised by an item's
-    work is raised here, at that item's place, after the results before it.
+    work is raised here, at that item's place, after the results before it, and one
+    raised reading the items after the results of all the items read before it.
     """
     running: deque[Pending[R]] = deque()
+    reading = ReadUpToError(items)
     try:
-        for item in items:
+        for item in reading:
             running.append(submit(item))
             if len(running) >= window:
                 yield running.popleft().result()
         while running:
             yield running.popleft().result()
+        reading.raise_error()
     finally:
         for future in running:
             future.cancel()
@@ -215,7 +246,8 @@ def in_order_helping(
     (`here`). So an input too small to pay for starting workers is done here before they
     are up, and a large one keeps the workers and this process busy. Results come in item
     order, at most `4 * window` of them waiting for an earlier one. `ready`'s error (a KB
-    the workers refused) is raised as soon as it is known, and at the latest at the end.
+    the workers refused) is raised as soon as it is known, and at the latest at the end;
+    an error reading the items after the results of every item read before it.
 
     With `take_back`, once every item is read this process does not sit waiting for the
     workers' last ones: while the first result to give is not in, it takes back the last
@@ -226,8 +258,9 @@ def in_order_helping(
     waiting: deque[Pending[R]] = deque()
     given: deque[Any] = deque()  # each waiting one's item (kept to take it back)
     sent = 0  # items at the workers, their results not yielded yet
+    reading = ReadUpToError(items)
     try:
-        for item in items:
+        for item in reading:
             if sent < window and ready.done():
                 ready.result()
                 waiting.append(submit(item))
@@ -247,6 +280,7 @@ def in_order_helping(
             given.popleft()
             yield waiting.popleft().result()
         ready.result()
+        reading.raise_error()
     finally:
         for pending in waiting:
             pending.cancel()

@@ -121,13 +121,9 @@ class _Writer:
                 return value.isoformat()
             plan = self._plans[type(value)] = _plan(cast(Hashable, type(value)))
         fields = value.__dict__
-        # Its number fields looked at one by one only when one of them is not None, an
-        # int, a str or a bool.
-        if plan.numbers and not _PLAIN_NUMBERS.issuperset(map(type, plan.numbers(fields))):
-            _check_numbers(plan.numbers(fields))
-        if plan.counts:
-            self._count(plan, fields)
-        if plan.as_is and len(fields) == len(plan.names):
+        if plan.checks:
+            self._check(plan, fields)
+        if len(fields) == plan.whole:
             return fields
         written = dict(zip(plan.keys, plan.values(fields), strict=True))
         for name, key, left_out in plan.left_out_if:
@@ -135,7 +131,12 @@ class _Writer:
                 written[key] = fields[name]
         return written
 
-    def _count(self, plan: _Plan, fields: dict[str, Any]) -> None:
+    def _check(self, plan: _Plan, fields: dict[str, Any]) -> None:
+        # The number fields are looked at one by one only when one of them is not None,
+        # an int, a str or a bool.
+        numbers = plan.numbers
+        if numbers is not None and not _PLAIN_NUMBERS.issuperset(map(type, numbers(fields))):
+            _check_numbers(numbers(fields))
         self.subclassed += plan.subclass
         for name, declared in plan.subclass_fields:
             self.declared += _count(fields[name], declared)
@@ -168,7 +169,7 @@ def _count(value: Any, classes: frozenset[type]) -> int:
     return 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Plan:
     """How a model class is written: its fields and their keys, which to check."""
 
@@ -181,18 +182,18 @@ class _Plan:
     left_out_if: tuple[tuple[str, str, Callable[[Any], bool]], ...]
     """(field name, key, test) of the fields left out when the test holds of their value
     (`Field(exclude_if=...)`)."""
-    as_is: bool
-    """Every key is its field's name: the model's `__dict__` is written when it holds
-    exactly the fields (a cached property or a validator may keep more there)."""
+    whole: int
+    """When every key is its field's name, how many fields there are: the model's
+    `__dict__` is written as it is when it holds that many, exactly the fields (a cached
+    property or a validator may keep more there). -1 otherwise."""
     numbers: Callable[[dict[str, Any]], tuple[Any, ...]] | None
     """The values of the fields whose schema can hold a float (None: there are none)."""
     subclass: int
     """1 if the class extends another model class with fields (else 0)."""
     subclass_fields: tuple[tuple[str, frozenset[type]], ...]
     """The fields declaring such classes, with the ones they declare."""
-    counts: bool
-    """Whether writing one of these models counts for `_Writer.subclassed` or
-    `_Writer.declared`."""
+    checks: bool
+    """Whether there are numbers to look at or models to count (`_Writer._check`)."""
 
 
 @cache
@@ -230,16 +231,17 @@ def _plan(cls: type) -> _Plan:
             keys.append((name, key))
     as_is = len(keys) == len(inner["fields"]) and all(name == key for name, key in keys)
     names = tuple(name for name, _ in keys)
+    subclass = _extends_a_model(cls)
     return _Plan(
         names,
         tuple(key for _, key in keys),
         _getter(names),
         tuple(left_out_if),
-        as_is,
+        len(names) if as_is else -1,
         _getter(tuple(numbers)) if numbers else None,
-        int(_extends_a_model(cls)),
+        int(subclass),
         tuple(subclass_fields),
-        _extends_a_model(cls) or bool(subclass_fields),
+        bool(numbers) or subclass or bool(subclass_fields),
     )
 
 
@@ -247,7 +249,10 @@ def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...
     """What gives the values of these keys of a dict, as a tuple (`itemgetter`, in C)."""
     if len(names) >= 2:
         return itemgetter(*names)
-    return lambda fields: tuple(fields[name] for name in names)
+    if names:
+        (name,) = names
+        return lambda fields: (fields[name],)
+    return lambda fields: ()
 
 
 def _extends_a_model(cls: type) -> bool:
