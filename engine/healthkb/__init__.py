@@ -93,10 +93,11 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    """The what-if's and the audit log's names, imported at their first read (PEP 562):
-    evaluating needs neither analysis/ nor audit/, and importing them took a tenth of
-    `healthkb evaluate`'s start-up (docs/performance.md, "Start-up, fourth pass").
-    `from healthkb import AuditLog` and `healthkb.WhatIf` work as they always did."""
+    """The names evaluating never uses (the what-if, the audit log, explanations,
+    shipments), imported at their first read (PEP 562): importing analysis/ and audit/
+    took about 6% of `healthkb evaluate`'s start-up (docs/performance.md, "Start-up,
+    fourth pass"). `from healthkb import AuditLog` and `healthkb.WhatIf` work as they
+    always did."""
     value = _imported_on_demand(name)
     globals()[name] = value  # the next read finds it without calling this again
     return value

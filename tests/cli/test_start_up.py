@@ -264,15 +264,20 @@ def test_the_command_ends_at_once_with_its_exit_code_and_its_message() -> None:
 
 def test_the_command_leaves_the_exit_to_the_interpreter_while_a_thread_runs() -> None:
     # The interpreter waits for a thread that is not a daemon; ending at once would not.
+    # The thread prints only once `console` has returned (an event, not a sleep: under
+    # load the command may take longer than any sleep, and its redirected output would
+    # swallow the thread's line).
     profile = str(ROOT / "kb/examples/meets_conditions.yaml")
     code = (
-        "import contextlib, io, sys, threading, time\n"
+        "import contextlib, io, sys, threading\n"
         "from healthkb.cli import console\n"
-        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread done'))).start()\n"
+        "returned = threading.Event()\n"
+        "threading.Thread(target=lambda: (returned.wait(), print('thread done'))).start()\n"
         f"sys.argv = ['healthkb', 'evaluate', {profile!r}]\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    code = console()\n"
         "print('returned', code)\n"
+        "returned.set()\n"
     )
     assert fresh_python_output(code, cwd=ROOT) == "returned 0\nthread done\n"
 

@@ -6,6 +6,7 @@ repository's and generated KBs (which must take the fast way)."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 from pathlib import Path
@@ -23,6 +24,7 @@ from healthkb.content.loading.canonical_json import NotCanonical, _plan, canonic
 from healthkb.content.loading.loader import check_content
 from healthkb.content.model import (
     BackgroundFact,
+    ChangelogEntry,
     Citation,
     Conclusion,
     FactType,
@@ -147,6 +149,22 @@ def test_every_text_is_written_as_json_dumps_writes_it(text: str, key: str) -> N
 def test_every_character_outside_the_surrogates_in_one_text() -> None:
     text = "".join(map(chr, [*range(0xD800), *range(0xE000, 0x110000)]))
     assert same_or_old_way(rule(description=text)) is not None
+
+
+# -- dates ---------------------------------------------------------------------------------
+
+
+@budget(100)
+@given(st.dates(), st.text(every_character.filter(lambda c: c.isprintable()), min_size=1))
+def test_every_date_is_written_as_its_iso_form(day: datetime.date, change: str) -> None:
+    entry = ChangelogEntry(version="1.0.0", date=day, changes=[change], digest="sha256:" + "0" * 64)
+    assert same_or_old_way(entry) is not None  # the digest left out (`exclude=True`)
+
+
+def test_a_datetime_where_a_date_is_declared_takes_the_old_way() -> None:
+    entry = ChangelogEntry(version="1.0.0", date=datetime.date(2026, 1, 2), changes=["x"])
+    late = entry.model_copy(update={"date": datetime.datetime(2026, 1, 2, 3, 4)})
+    assert canonical_json(late) is None
 
 
 # -- which fields, which classes -----------------------------------------------------------

@@ -157,8 +157,8 @@ def console() -> int:
 
 def end_at_once(code: int) -> None:
     """End the process now with `code`, as the interpreter's exit would but without its
-    teardown, which frees every object the command made one by one (a twentieth of
-    `healthkb evaluate`, the KB's objects most of it) when the system takes the whole
+    teardown, which frees every object the command made one by one (3–5% of
+    `healthkb evaluate`'s CPU, the KB's objects most of it) when the system takes the whole
     memory back at once anyway (docs/performance.md, "Start-up, fourth pass").
 
     What an exit does that anyone can see is still done, in the interpreter's order: the
