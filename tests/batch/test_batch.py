@@ -344,6 +344,31 @@ def test_resume_of_a_finished_run_changes_nothing_and_counts_its_refusals(
     assert out.read_bytes() == before
 
 
+@pytest.mark.parametrize(
+    "refused",
+    [
+        '{"id": "first", "id": "second", "profile": {}}',
+        '{"id": "nan", "profile": {"running": {"minutes_per_session": NaN}}}',
+        '{"id": "inf", "profile": {"running": {"minutes_per_session": -Infinity}}}',
+    ],
+)
+def test_resume_keeps_the_answer_to_a_line_refused_as_strict_json_refuses_it(
+    tmp_path: Path, kb: healthkb.KnowledgeBase, capsys: pytest.CaptureFixture[str], refused: str
+) -> None:
+    # Such a line is answered without an id (strict JSON refuses it), so the check of the
+    # kept answers must read the line as strictly, not find an id `json.loads` would.
+    people = population.write(tmp_path / "people.jsonl", 5)
+    with people.open("a") as file:
+        file.write(refused + "\n")
+    out = tmp_path / "answers.jsonl"
+    run_batch(people, out, kb)
+    before = out.read_bytes()
+    args = ["batch", str(people), "--out", str(out), "--workers", "1", "--resume"]
+    assert main(args) == 1
+    assert "1 of 6 lines refused (6 kept from the earlier run)" in capsys.readouterr().err
+    assert out.read_bytes() == before
+
+
 def test_every_evaluated_profile_has_a_record_in_an_audit_log_that_verifies(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -157,3 +157,20 @@ def test_version_problems_say_how_to_fix_them(make_kb) -> None:
     found = check_kb(root).problems
     assert {p.code for p in found} == {"version-lowered", "version-not-bumped"}
     assert all(p.hint for p in found)
+
+
+def test_a_negated_between_is_reported_when_the_texts_give_no_number_at_all(make_kb) -> None:
+    # As 59e0d10 reported it: a `not:` of a `between` agrees with any number the texts
+    # give, but with none there is nothing it could agree with.
+    rules = MINI_RULES.replace(
+        "when: {fact: walk.tired, eq: true}",
+        "when: {not: {fact: walk.sessions, between: [3, 5]}}",
+    )
+    found = [p for p in problems(make_kb({"rules/walking.yaml": rules})) if "number-not" in p]
+    assert found == [
+        "rules/walking.yaml:25:39: number-not-in-quote: rule `rest_when_tired` compares "
+        "`between: [3, 5]` on `walk.sessions`, a number neither its title nor its quotes give "
+        "(they say no number at all; mini: “Rest when tired.”) (compare as the words do, or "
+        "declare the reading under the rule's `departures` (`- {fact: walk.sessions, between: "
+        "[3, 5], source_says: ...}`) so that auditors see it)"
+    ]

@@ -24,7 +24,7 @@ from tests.benchmarks.diamond_kb import write_diamond_kb
 from tests.benchmarks.generated_kb import write_generated_kb
 
 from healthkb.errors import KBError
-from healthkb.files import yaml_reader
+from healthkb.files import yaml_lines, yaml_reader
 from healthkb.files.yaml_reader import parse_yaml, parse_yaml_generally
 from healthkb.files.yaml_syntax import has_hidden_line_break
 from support.fuzzing import budget
@@ -231,6 +231,19 @@ def test_the_rule_files_of_a_generated_kb_are_read_line_by_line(
     assert len(rule_files) >= 4
     for text in rule_files:
         assert yaml_reader._read_by_lines(text, "f.yaml") is not None
+
+
+def test_the_line_way_refuses_exactly_the_characters_outside_its_grammar() -> None:
+    # `\n`, printable ASCII and YAML's printable characters from U+00A0 on, but for the
+    # line and paragraph separators and U+FEFF; every other code point hands the text on.
+    def allowed(code: int) -> bool:
+        if code == 0x0A or 0x20 <= code <= 0x7E:
+            return True
+        printable = 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000
+        return printable and code not in (0x2028, 0x2029, 0xFEFF)
+
+    refused = yaml_lines._OUTSIDE
+    assert [c for c in range(0x110000) if (refused.match(chr(c)) is None) != allowed(c)] == []
 
 
 @pytest.mark.parametrize("path", REPOSITORY_FILES, ids=lambda p: str(p.relative_to(ROOT)))

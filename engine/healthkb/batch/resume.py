@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..files.json_reader import strict_loads
 from .answer_digest import KEY, intact
 from .jsonlines import BatchOutputError, Line
 from .output_place import OutputPlace, not_own
@@ -123,8 +124,10 @@ def _id_of(line: Line) -> Any:
     if line.data is None:
         return None
     try:
-        data = json.loads(line.data)
-    except (ValueError, RecursionError):
+        # As the line was read to be answered (`answers.read_line`): a key given twice,
+        # NaN or Infinity is refused there, and the refusal carries no id.
+        data = strict_loads(line.data)
+    except (ValueError, RecursionError):  # StrictJSONError among them
         return None
     identifier = data.get("id") if isinstance(data, dict) else None
     if isinstance(identifier, bool) or not isinstance(identifier, str | int):

@@ -75,9 +75,11 @@ from .yaml_places import PlaceTree
 # U+2028, U+2029, and `\r`), or a tab, or U+FEFF: a file with one goes another way.
 # Searched for once over the whole text, so that the line pattern below can use
 # simple classes (`[^ :#]`) that say only which of the allowed characters end a run.
-_OUTSIDE = re.compile(
-    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-)
+# Every character but `\n`, the printable ASCII, and the code points from U+00A0 on but
+# the line and paragraph separators, surrogates, U+FEFF, U+FFFE and U+FFFF. Spelt as
+# the characters refused, not as a negated class of those allowed: the same set, but
+# compiled in 0.5 ms instead of 8 (the class reaching to U+10FFFF), on every start.
+_OUTSIDE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 _INDICATORS = r"\-?:,\[\]{}#&*!|>'\"%@`"
 # A plain scalar: not starting with an indicator (but `-` before a non-space, as in

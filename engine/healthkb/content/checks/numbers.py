@@ -132,8 +132,8 @@ def _stated_agrees(
 ) -> bool:
     """Whether any mention (its relation, low, high) `agrees` with the comparison. A
     mention other than a range states one value, its low and its high alike."""
-    if op == "between":
-        return negated or ("between", numbers[0], numbers[1]) in stated
+    if op == "between":  # negated, it agrees with any mention (as `agrees`), if any
+        return bool(stated) if negated else ("between", numbers[0], numbers[1]) in stated
     if op in _NEGATED:
         number = numbers[0]
         return (_NEGATED[op] if negated else op, number, number) in stated
