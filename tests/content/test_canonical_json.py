@@ -7,7 +7,6 @@ repository's and generated KBs (which must take the fast way)."""
 from __future__ import annotations
 
 import datetime
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -36,27 +35,14 @@ from healthkb.content.rule_model import Comparison, Departure, Derive, Rule, The
 from healthkb.content.silence_model import Silence
 from support.analysis_kbs import ROOT
 from support.fuzzing import budget
-
-
-def before(value: Any) -> bytes:
-    """The old way: `content_digest._plain` and `json.dumps`, verbatim."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, BaseModel):
-            return value.model_dump(mode="json", by_alias=True)
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in sorted(value.items())}
-        return value
-
-    text = json.dumps(plain(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return text.encode("utf-8")
+from support.old_canonical_json import canonical_json_before
 
 
 def same_or_old_way(value: Any) -> bytes | None:
     """The fast way's bytes, checked against the old way's; None if it stood aside."""
     fast = canonical_json(value)
     if fast is not None:
-        assert fast == before(value)
+        assert fast == canonical_json_before(value)
     return fast
 
 
@@ -141,7 +127,7 @@ def test_every_text_is_written_as_json_dumps_writes_it(text: str, key: str) -> N
         # The old way failed to encode it to UTF-8; the fast way stands aside for it.
         assert canonical_json(value) is None
         with pytest.raises(UnicodeEncodeError):
-            before(value)
+            canonical_json_before(value)
     else:
         assert same_or_old_way(value) is not None
 
@@ -195,7 +181,7 @@ def test_a_departure_standing_for_a_comparison_takes_the_old_way() -> None:
     departure = Departure(fact="a.b", le=2, source_says="infrequently")
     model = rule().model_copy(update={"when": departure})
     assert canonical_json(model) is None
-    assert b"source_says" not in before(model)
+    assert b"source_says" not in canonical_json_before(model)
 
 
 def test_a_background_fact_standing_for_an_input_fact_takes_the_old_way() -> None:

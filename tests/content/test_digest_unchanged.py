@@ -15,7 +15,6 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel
 from tests.benchmarks import population
 from tests.benchmarks.diamond_kb import write_diamond_kb
 from tests.benchmarks.generated_kb import write_generated_kb
@@ -36,6 +35,7 @@ from healthkb.content.versioning.items import ItemKind
 from healthkb.content.versioning.lock import LockedItem, LockFile
 from support.analysis_kbs import ROOT, seed_copy
 from support.fuzzing import budget, kb_data, texts, writable_scalars
+from support.old_canonical_json import canonical_json_before
 from support.translated_kb import translated_seed, untranslated_seed
 
 # -- the computation as it was -------------------------------------------------------------
@@ -56,15 +56,7 @@ def digest_before(content: KBContent) -> str:
     if languages:
         parts |= {"languages": languages, "translations": content.translations}
 
-    def plain(value: Any) -> Any:
-        if isinstance(value, BaseModel):
-            return value.model_dump(mode="json", by_alias=True)
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in sorted(value.items())}
-        return value
-
-    canonical = json.dumps(plain(parts), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_json_before(parts)).hexdigest()
 
 
 def digest_of_before(value: Any) -> str:
