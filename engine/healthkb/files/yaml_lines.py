@@ -105,6 +105,7 @@ _NOT_PLAIN = "'\"{["  # the first characters of the other values of the grammar
 _NO_VALUE = object()  # a key's value comes on the lines below (or it is null)
 _EMPTY_MAPPING = object()  # `{}`: a new mapping wherever the line is
 _EMPTY_LIST = object()  # `[]`: a new list
+_END: Any = (-1, 0, 0, "", None, ("",) * 6)  # below the last line
 
 
 Line = tuple[str, str, str, str, str, str]
@@ -166,12 +167,15 @@ def _shape(shapes: dict[str, Any], parts: list[Line], scalars: PlainScalars, loo
 def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
     """The loop over the lines (see "How the loop goes" in the module's docstring)."""
     stack: list[Open] = []
-    data: Any = None
-    marks: Any = None
-    key_at = dash_at = 0  # the 1-based column of the innermost's keys, or dashes
-    root: tuple[Any, Any, tuple[int, int]] | None = None
-    pending: str | None = None
-    pending_place, pending_column = (0, 0), 0
+    count = len(lines)
+    start = _below(lines, 0)
+    if start == count:
+        raise Unusual  # nothing but comments: the general way reads it
+    first = lines[start]
+    data: Any = [] if first[2] else {}
+    marks: Any = [] if first[2] else {}
+    key_at, dash_at = (0, first[1]) if first[2] else (first[1], 0)  # 1-based columns
+    root = data, marks
     for number, (short, at, width, key, value, line) in enumerate(lines, 1):
         if short == key_at:  # the next `KEY: VALUE` of the innermost mapping
             if key in data:
@@ -179,24 +183,12 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
             data[key] = value
             marks[key] = (number, at, None)
             continue
-        if not key and not width:
-            if line[4]:  # a plain scalar going on from the line above
-                _fold(lines, number, at > (key_at or dash_at), data, scalars)
-            continue  # blank, or a comment
-        if pending is not None:
-            data, marks, key_at, dash_at = _settle(
-                pending, pending_place, (data, marks, pending_column), stack, at, width, scalars
-            )
-            pending = None
-        elif root is None:
-            data, marks = ([], []) if width else ({}, {})
-            root = data, marks, (number, at)
-            key_at, dash_at = (0, at) if width else (at, 0)
         if width:
             if dash_at != at:
-                data, marks, key_at, dash_at = _close(
-                    stack, data, marks, key_at, dash_at, at, width
-                )
+                if key_at >= at and stack and stack[-1][3] == at:
+                    data, marks, key_at, dash_at = stack.pop()  # the item's mapping ends
+                else:
+                    data, marks, key_at, dash_at = _close(stack, data, marks, key_at, dash_at, at, 1)
             at += width
             if not key:
                 value, inside = _made(value)
@@ -211,53 +203,49 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
             marks.append((number, at, inner_marks))
             stack.append((data, marks, key_at, dash_at))
             data, marks, key_at, dash_at = inner, inner_marks, at, 0
+        elif not key:
+            if line[4]:  # a plain scalar going on from the line above
+                _fold(lines, number, at > (key_at or dash_at), data, scalars)
+            continue  # blank, or a comment
         elif key_at != at:
-            data, marks, key_at, dash_at = _close(stack, data, marks, key_at, dash_at, at, width)
+            data, marks, key_at, dash_at = _close(stack, data, marks, key_at, dash_at, at, 0)
         if key in data:
             raise Unusual  # a key twice: the general way says where
         line_at = number
         if key == HIDDEN_KEY:
             line_at = at = 0  # no place of its own (as `Builder` places it)
-        if value is _NO_VALUE:
-            pending, pending_place, pending_column, key_at = key, (line_at, at), key_at, 0
+        if value is not _NO_VALUE:
+            value, inside = _made(value)
+            data[key] = value
+            marks[key] = (line_at, at, inside)
             continue
-        value, inside = _made(value)
-        data[key] = value
-        marks[key] = (line_at, at, inside)
-    if root is None:
-        raise Unusual  # nothing but comments: the general way reads it
-    if pending is not None:
-        data[pending] = _null(scalars)
-        marks[pending] = (*pending_place, None)
-    return root[0], PlaceTree(root[2], root[1])
+        below = lines[number] if number < count else _END  # says what the value is
+        if not below[3] and not below[2]:
+            below = _END if (end := _below(lines, number)) == count else lines[end]
+        if below[1] > key_at or (below[2] and below[1] == key_at):
+            if len(stack) >= _DEEPEST:
+                raise Unusual
+            inner = [] if below[2] else {}
+            inner_marks = [] if below[2] else {}
+            data[key] = inner
+            marks[key] = (line_at, at, inner_marks)
+            stack.append((data, marks, key_at, dash_at))
+            data, marks = inner, inner_marks
+            key_at, dash_at = (0, below[1]) if below[2] else (below[1], 0)
+        else:
+            data[key] = _null(scalars)
+            marks[key] = (line_at, at, None)
+    return root[0], PlaceTree((start + 1, first[1]), root[1])
 
 
-def _settle(
-    pending: str,
-    place: tuple[int, int],
-    mapping: tuple[Any, Any, int],
-    stack: list[Open],
-    at: int,
-    dash: int,
-    scalars: PlainScalars,
-) -> Open:
-    """The innermost open mapping or list once the `pending` key of `mapping` (data,
-    places, column) has its value, from the line at column `at` (with a `dash` of
-    that width, or none): what the line opens (pushing `mapping` on the `stack`), or
-    null."""
-    data, marks, column = mapping
-    if at > column or (dash and at == column):
-        if len(stack) >= _DEEPEST:
-            raise Unusual
-        inner: Any = [] if dash else {}
-        inner_marks: Any = [] if dash else {}
-        data[pending] = inner
-        marks[pending] = (*place, inner_marks)
-        stack.append((data, marks, column, 0))
-        return (inner, inner_marks, 0, at) if dash else (inner, inner_marks, at, 0)
-    data[pending] = _null(scalars)
-    marks[pending] = (*place, None)
-    return data, marks, column, 0
+def _below(lines: list[Shape], index: int) -> int:
+    """The index of the first line from `index` on that is not blank or a comment
+    (`len(lines)` at the end of the document)."""
+    while index < len(lines) and not lines[index][3] and not lines[index][2]:
+        if lines[index][5][4]:
+            break  # a plain scalar going on
+        index += 1
+    return index
 
 
 def _close(
