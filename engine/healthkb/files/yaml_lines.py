@@ -3,11 +3,19 @@
 Most YAML a KB is made of is laid out the way `yaml.safe_dump` lays it out: block
 mappings and lists, one `key: value` or `- value` per line, every scalar on one line.
 In such a file the structure is in the indentation and each line is one of a few
-shapes, so one regular expression (`_LINES`, run once over the whole text) splits every
-line into its parts, and one loop builds the data and its `PlaceTree` from them. There
-is no parser event per value: the events path (`yaml_events.py`) makes a Python object
-and two marks for each of them (475,000 for the generated 10,000-rule KB), which was
-most of its time.
+shapes, so one regular expression (`_LINES`) splits a line into its parts, and one
+loop builds the data and its `PlaceTree` from them. There is no parser event per
+value: the events path (`yaml_events.py`) makes a Python object and two marks for
+each of them (475,000 for the generated 10,000-rule KB), which was most of its time.
+
+Each line once per text. What a line says (its `Shape`: columns, dash, key, value's
+data) depends on its text alone, and a KB's files repeat their lines (`status:
+active`, `  - source: synthetic-benchmark`: the 171,000 lines of the generated
+10,000-rule KB have 23,000 texts). So the text is split at `\n`, each different line
+is kept once (`dict.fromkeys`, in order), the pattern runs once over those joined
+again, and `_shape` works each one out: interns its key, checks it is a name, reads
+its value (`PlainScalars`). The loop then takes each line's shape from that table.
+A `{}` or `[]` is a marker there, made into a new mapping or list at each line.
 
 What is taken. The grammar is strict; a file with anything outside it is handed on
 (`read_block_lines` returns None) to `yaml_events.py` and then to the general way,
@@ -37,16 +45,18 @@ nest as below give up too.
 tests/files/test_yaml_events.py holds what this path gives (where it answers) to what
 the general way gives, on every YAML file of the repository, generated KBs, edits of
 them, hostile texts, texts at the edges of this grammar and generated block texts, with
-both parsers.
+both parsers; and to this module as it was before `_shape` (tests/support/
+old_yaml_lines.py): the same texts taken, the same data and places.
 
 How the loop goes. The innermost open mapping or list is kept in locals: its data, its
 places, and the 1-based column of its keys (`key_at`) or of its dashes (`dash_at`),
 the other being 0; the ones around it are on a stack. Most lines are the next key of
 the innermost mapping (`key_at` is the line's column): the short branch. Otherwise:
-- a key whose line had no value is pending: a line deeper than it (or a dash at its
-  column: a list may stand at its key's column) opens its value, a mapping or a list;
-  any other line leaves it null;
-- the first line opens the document's mapping or list;
+- a key whose line has no value looks at the next line that is not blank or a
+  comment (`_below`): one deeper than the key (or a dash at its column: a list may
+  stand at its key's column) opens its value there, a mapping or a list, which that
+  line then goes on in; any other line, or the end, leaves it null;
+- the first such line of the file opens the document's mapping or list;
 - a dash closes open mappings and lists until the innermost is a list with its dashes
   at the line's column; a key, until it is a mapping with its keys there (a line
   deeper than the innermost, or closing the document, gives up: in YAML that is an
@@ -141,7 +151,7 @@ def _shape(shapes: dict[str, Any], parts: list[Line], scalars: PlainScalars, loo
     """Each line's `Shape` in place of None in `shapes`, from its `parts`; a value
     starting with a character of `looked` needs more than its text."""
     names = scalars.names
-    for text, line in zip(shapes, parts):
+    for text, line in zip(shapes, parts, strict=True):
         indent, dash, key, value, item, rest = line
         if rest:
             raise Unusual
@@ -186,9 +196,10 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
         if width:
             if dash_at != at:
                 if key_at >= at and stack and stack[-1][3] == at:
-                    data, marks, key_at, dash_at = stack.pop()  # the item's mapping ends
+                    open_ = stack.pop()  # the item's mapping ends: the next item
                 else:
-                    data, marks, key_at, dash_at = _close(stack, data, marks, key_at, dash_at, at, 1)
+                    open_ = _close(stack, data, marks, key_at, dash_at, at, width)
+                data, marks, key_at, dash_at = open_
             at += width
             if not key:
                 value, inside = _made(value)
