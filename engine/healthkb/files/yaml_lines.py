@@ -57,6 +57,8 @@ the innermost mapping (`key_at` is the line's column): the short branch. Otherwi
 Places follow the parser's marks: a mapping's value is placed at its key (a `<key>`
 key has no place of its own, as in `Builder`), a list item where it starts (after its
 dash), the document where its first key or dash is.
+
+Its fast paths, and why they give the same answer: docs/performance.md, "Reading YAML line by line".
 """
 
 from __future__ import annotations

@@ -33,6 +33,9 @@ What makes the bytes the same, each shown by tests/content/test_digest_unchanged
   `_FLOATS_AGREE` checks at import time that this orjson writes a set of probes as
   `json.dumps` does, and turns the fast way off if not;
 - dates: `isoformat()`, as pydantic's JSON mode.
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"The digest's canonical JSON written by orjson".
 """
 
 from __future__ import annotations
