@@ -117,17 +117,19 @@ _NOT_PLAIN = "'\"{["  # the first characters of the other values of the grammar
 _NO_VALUE = object()  # a key's value comes on the lines below (or it is null)
 _EMPTY_MAPPING = object()  # `{}`: a new mapping wherever the line is
 _EMPTY_LIST = object()  # `[]`: a new list
-_END: Any = (-1, 0, 0, "", None, ("",) * 6)  # below the last line
+_MARKERS = (_NO_VALUE, _EMPTY_MAPPING, _EMPTY_LIST)
+_END: Any = (-1, 0, 0, "", None, ("",) * 6, False)  # below the last line
 
 
 Line = tuple[str, str, str, str, str, str]
 """A line's parts, as `_LINES` finds them."""
-Shape = tuple[int, int, int, str, Any, Line]
+Shape = tuple[int, int, int, str, Any, Line, bool]
 """What a line says, worked out once for every line of the same text: its column as
 the next key of the innermost mapping (`-1` when it is not a `KEY: VALUE` line with a
 scalar value and a placed key), the 1-based column of its first dash or key, the
 width of its dash (and the spaces after it), its key (interned; "" for none), its
-value's data (or one of the markers above), and its parts."""
+value's data (or one of the markers above), its parts, and whether it is a placed
+key with a scalar value (which goes straight into the innermost mapping)."""
 Open = tuple[Any, Any, int, int]
 """An open mapping or list: its data, its places, the columns of its keys and dashes."""
 
@@ -163,17 +165,16 @@ def _shape(shapes: dict[str, Any], parts: list[Line], scalars: PlainScalars, loo
             if key not in names and key != HIDDEN_KEY:
                 scalars.check_name(key)
         elif not dash:
-            shapes[text] = (-1, at, 0, "", None, line)  # blank, comment, or going on
+            shapes[text] = (-1, at, 0, "", None, line, False)  # blank, comment, going on
             continue
         data: Any = _NO_VALUE
         if value or item:
             data = value or item
             if data[0] in looked:
                 data = _value(data, scalars, at)
-        short = at if key and not dash and data is not _NO_VALUE else -1
-        if key == HIDDEN_KEY or data is _EMPTY_MAPPING or data is _EMPTY_LIST:
-            short = -1
-        shapes[text] = (short, at, len(dash), key, data, line)
+        simple = bool(key) and key != HIDDEN_KEY and data not in _MARKERS
+        short = at if simple and not dash else -1
+        shapes[text] = (short, at, len(dash), key, data, line, simple)
 
 
 def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
@@ -188,7 +189,7 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
     marks: Any = [] if first[2] else {}
     key_at, dash_at = (0, first[1]) if first[2] else (first[1], 0)  # 1-based columns
     root = data, marks
-    for number, (short, at, width, key, value, line) in enumerate(lines, 1):
+    for number, (short, at, width, key, value, line, simple) in enumerate(lines, 1):
         if short == key_at:  # the next `KEY: VALUE` of the innermost mapping
             if key in data:
                 raise Unusual  # a key twice: the general way says where
@@ -200,7 +201,7 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
                 if key_at >= at and stack and stack[-1][3] == at:
                     open_ = stack.pop()  # the item's mapping ends: the next item
                 else:
-                    open_ = _close(stack, data, marks, key_at, dash_at, at, width)
+                    open_ = _close(stack, data, marks, key_at, dash_at, at)
                 data, marks, key_at, dash_at = open_
             at += width
             if not key:
@@ -216,14 +217,25 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
             marks.append((number, at, inner_marks))
             stack.append((data, marks, key_at, dash_at))
             data, marks, key_at, dash_at = inner, inner_marks, at, 0
+            if simple:  # `- KEY: VALUE`, the item's first key
+                inner[key] = value
+                inner_marks[key] = (number, at, None)
+                continue
         elif not key:
             if line[4]:  # a plain scalar going on from the line above
                 _fold(lines, number, at > (key_at or dash_at), data, scalars)
             continue  # blank, or a comment
-        elif key_at != at:
-            data, marks, key_at, dash_at = _close(stack, data, marks, key_at, dash_at, at, 0)
+        else:
+            while key_at != at:  # close mappings and lists down to the key's mapping
+                if (key_at or dash_at) < at or not stack:
+                    raise Unusual  # deeper than the innermost, or out of the document
+                data, marks, key_at, dash_at = stack.pop()
         if key in data:
             raise Unusual  # a key twice: the general way says where
+        if simple:
+            data[key] = value
+            marks[key] = (number, at, None)
+            continue
         line_at = number
         if key == HIDDEN_KEY:
             line_at = at = 0  # no place of its own (as `Builder` places it)
@@ -261,12 +273,10 @@ def _below(lines: list[Shape], index: int) -> int:
     return index
 
 
-def _close(
-    stack: list[Open], data: Any, marks: Any, key_at: int, dash_at: int, at: int, dash: int
-) -> Open:
+def _close(stack: list[Open], data: Any, marks: Any, key_at: int, dash_at: int, at: int) -> Open:
     """The innermost once mappings and lists are closed until it is the list with its
-    dashes at column `at` (for a `dash`), or the mapping with its keys there."""
-    while (dash_at if dash else key_at) != at:
+    dashes at column `at`."""
+    while dash_at != at:
         if (key_at or dash_at) < at or not stack:
             raise Unusual  # deeper than the innermost, or out of the document
         data, marks, key_at, dash_at = stack.pop()
