@@ -277,6 +277,17 @@ def test_the_line_way_refuses_exactly_the_characters_outside_its_grammar() -> No
     assert [c for c in range(0x110000) if (refused.match(chr(c)) is None) != allowed(c)] == []
 
 
+def test_the_line_way_refuses_the_same_characters_in_ascii_text_and_in_any_text() -> None:
+    # ASCII text is checked with `str.isprintable` line by line, other text with
+    # `_OUTSIDE`: the same characters are refused either way, wherever they are.
+    refused = yaml_lines._OUTSIDE
+    for code in [*range(0x3000), 0xFEFF, 0xFFFE, 0xFFFF, 0x10000, 0x10FFFF]:
+        for text in (f"a: x{chr(code)}y\n", f"{chr(code)}\n", f"a: 1\nb: {chr(code)}"):
+            lines = dict.fromkeys(text.split("\n"))
+            expected = refused.search(text) is not None
+            assert yaml_lines.refuses_a_character(text, lines) is expected, hex(code)
+
+
 @pytest.mark.parametrize("path", REPOSITORY_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_yaml_file_of_the_repository_reads_alike(path: Path, loader: str) -> None:
     assert_read_alike(path.read_text(encoding="utf-8"))

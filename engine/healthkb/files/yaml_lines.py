@@ -36,8 +36,9 @@ scalar on its own, deeper than the keys or dashes around it, with no blank or co
 line within): it is read again from all its lines, folded as YAML folds them (one
 space for each line break; `_fold`). Every character of the file must be one YAML
 accepts, other than a tab, U+FEFF and the line breaks other than `\n` (`_OUTSIDE`,
-searched once). A plain scalar is read as the events path reads it (`PlainScalars`:
-resolved once per text, refused where a check refuses it). So there are no anchors,
+searched once; in ASCII text, `str.isprintable` on each different line). A plain
+scalar is read as the events path reads it (`PlainScalars`: resolved once per text,
+refused where a check refuses it). So there are no anchors,
 aliases, tags, flow collections but `{}` and `[]`, block scalars, quoted scalars over
 lines, complex keys, directives or document markers on this path; a key twice, a
 scalar a check refuses, nesting 48 deep, a second document or a line that does not
@@ -74,6 +75,7 @@ Its fast paths, and why they give the same answer: docs/performance.md, "Reading
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from sys import intern
 from typing import Any
 
@@ -87,6 +89,8 @@ from .yaml_places import PlaceTree
 # U+2028, U+2029, and `\r`), or a tab, or U+FEFF: a file with one goes another way.
 # Searched for once over the whole text, so that the line pattern below can use
 # simple classes (`[^ :#]`) that say only which of the allowed characters end a run.
+# (In ASCII text these are the control characters, which `str.isprintable` finds on
+# each different line faster: in ASCII it refuses exactly those.)
 # Every character but `\n`, the printable ASCII, and the code points from U+00A0 on but
 # the line and paragraph separators, surrogates, U+FEFF, U+FFFE and U+FFFF. Spelt as
 # the characters refused, not as a negated class of those allowed: the same set, but
@@ -137,10 +141,12 @@ Open = tuple[Any, Any, int, int]
 def read_block_lines(text: str, scalars: PlainScalars) -> tuple[Any, PlaceTree] | None:
     """The data of `text` and the place of each of its values, or None where the file
     is outside the grammar this module takes (then it must be read another way)."""
-    if scalars.resolved_first is None or _OUTSIDE.search(text):
+    if scalars.resolved_first is None:
         return None  # an implicit tag for any text: every plain text needs a look
     lines = text.split("\n")
     shapes: dict[str, Any] = dict.fromkeys(lines)  # each text once, in order
+    if refuses_a_character(text, shapes):
+        return None
     parts = _LINES.findall("\n".join(shapes))
     if len(parts) != len(shapes):
         return None  # (never: what the pattern does not take on a line is in `rest`)
@@ -149,6 +155,15 @@ def read_block_lines(text: str, scalars: PlainScalars) -> tuple[Any, PlaceTree] 
         return _read(list(map(shapes.__getitem__, lines)), scalars)
     except Unusual:
         return None
+
+
+def refuses_a_character(text: str, lines: Iterable[str]) -> bool:
+    """Whether `text`, whose lines (each different one at least once) are `lines`, has
+    a character this module does not take (`_OUTSIDE`): in ASCII text, a control
+    character, which `str.isprintable` refuses and nothing else (one C call per line)."""
+    if text.isascii():
+        return not all(map(str.isprintable, lines))
+    return _OUTSIDE.search(text) is not None
 
 
 def _shape(shapes: dict[str, Any], parts: list[Line], scalars: PlainScalars, looked: str) -> None:
