@@ -422,6 +422,14 @@ def test_any_dumped_data_reads_alike(data: Any, flow: bool | None, width: int) -
     assert_read_alike(text)
 
 
+@budget(300)
+@given(st.from_regex(r"[-+]?(?:0[bxo]?)?[0-9_a-fA-F]{0,25}(?::[0-9]{1,3})?", fullmatch=True))
+def test_any_number_like_value_reads_alike(text: str) -> None:
+    # Whole numbers are read the short way (`PlainScalars`, `_DECIMAL`): each must be
+    # what PyYAML's constructor and the checks make of it, or refused as they refuse it.
+    assert_read_alike(f"a: {text}\nb:\n- {text}\n")
+
+
 # The line-by-line way (`yaml_lines.py`): texts at the edges of its grammar, each read
 # alike whichever way takes it.
 LINE_EDGES = [
