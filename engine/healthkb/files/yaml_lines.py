@@ -196,13 +196,7 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
     """The loop over the lines (see "How the loop goes" in the module's docstring)."""
     stack: list[Open] = []
     count = len(lines)
-    start = _below(lines, 0)
-    if start == count:
-        raise Unusual  # nothing but comments: the general way reads it
-    first = lines[start]
-    data: Any = [] if first[2] else {}
-    marks: Any = [] if first[2] else {}
-    key_at, dash_at = (0, first[1]) if first[2] else (first[1], 0)  # 1-based columns
+    place, (data, marks, key_at, dash_at) = _document(lines)  # 1-based columns
     root = data, marks
     for number, (short, at, width, key, value, line, simple) in enumerate(lines, 1):
         if short == key_at:  # the next `KEY: VALUE` of the innermost mapping
@@ -251,10 +245,8 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
             data[key] = value
             marks[key] = (number, at, None)
             continue
-        line_at = number
-        if key == HIDDEN_KEY:
-            line_at = at = 0  # no place of its own (as `Builder` places it)
-        if value is not _NO_VALUE:
+        line_at, at = (0, 0) if key == HIDDEN_KEY else (number, at)  # (as `Builder` places it)
+        if value is not _NO_VALUE:  # `{}`, `[]`, or the value of a `<key>`
             value, inside = _made(value)
             data[key] = value
             marks[key] = (line_at, at, inside)
@@ -275,7 +267,18 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
         else:
             data[key] = _null(scalars)
             marks[key] = (line_at, at, None)
-    return root[0], PlaceTree((start + 1, first[1]), root[1])
+    return root[0], PlaceTree(place, root[1])
+
+
+def _document(lines: list[Shape]) -> tuple[tuple[int, int], Open]:
+    """The document's place and its mapping or list, opened by its first line that is
+    not blank or a comment."""
+    start = _below(lines, 0)
+    if start == len(lines):
+        raise Unusual  # nothing but comments: the general way reads it
+    _, at, dash, *_ = lines[start]
+    opened: Open = ([], [], 0, at) if dash else ({}, {}, at, 0)
+    return (start + 1, at), opened
 
 
 def _below(lines: list[Shape], index: int) -> int:
