@@ -17,7 +17,7 @@ import gc as _gc
 # Importing healthkb builds its models and classes: objects that live as long as the
 # process, which Python's cyclic collector would scan again and again while they are
 # made, for nothing (a tenth of `healthkb evaluate`'s start-up; docs/performance.md,
-# "Start-up and loading"). So the collector is paused while the package imports and
+# "Start-up, second pass"). So the collector is paused while the package imports and
 # enabled again at the end of this file, if it was enabled before.
 _collecting = _gc.isenabled()
 _gc.disable()

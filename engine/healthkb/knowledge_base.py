@@ -1,4 +1,7 @@
-"""A loaded knowledge base: validated content plus its compiled durable_rules engine."""
+"""A loaded knowledge base: validated content plus its compiled durable_rules engine.
+
+Its fast paths, and why they give the same answer: docs/performance.md, "Evaluating".
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Start-up: `healthkb evaluate` imports what evaluating needs, and nothing of the other
-commands (docs/performance.md, "Start-up and loading")."""
+commands (docs/performance.md, "Start-up")."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Loading pauses the collector (`content/loading/collector_pause.py`); when it ends, what
 the KB is made of (hundreds of thousands of objects for a large KB) is moved where two
 collections would have put it, rather than being scanned by the first young collection
-and then again by the next middle one (docs/performance.md, "Start-up and loading").
+and then again by the next middle one (docs/performance.md, "The collector when loading ends").
 Nothing is held back from the collector.
 """
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import BaseModel, Field, ValidationError, create_model
@@ -84,3 +84,25 @@ def test_the_profile_model_is_the_one_built_attribute_by_attribute(
         assert made.model_json_schema(mode=mode) == reference.model_json_schema(mode=mode)
     for profile in _values(vocabulary):
         assert _outcome(made, profile) == _outcome(reference, profile)
+
+
+def test_facts_with_the_same_attributes_each_have_a_model_of_their_own(tmp_path: Path) -> None:
+    """The generated KB's measures have the same attributes: their models share a base
+    that holds the fields (made once), but each is a class of its own, named and described
+    as its fact, and one's instance is not taken for another's."""
+    kb = healthkb.load(write_generated_kb(tmp_path / "kb", 300))
+    model = profile_model.build_profile_model(kb.content.vocabulary)
+    first, second = (model.model_fields[name].annotation for name in ("measure_0", "measure_1"))
+    first_model, second_model = (get_args(annotation)[0] for annotation in (first, second))
+    assert first_model is not second_model
+    assert (first_model.__name__, second_model.__name__) == ("Measure0Fact", "Measure1Fact")
+    assert first_model.__base__ is second_model.__base__
+    assert list(first_model.model_fields) == list(second_model.model_fields) == ["level", "flagged"]
+    schema = first_model.model_json_schema()
+    assert (schema["title"], schema["description"]) == ("Measure0Fact", "Synthetic measure 0.")
+    instance = second_model.model_validate({"level": 3})
+    with pytest.raises(ValidationError):
+        model.model_validate({"measure_0": instance})
+    assert model.model_validate({"measure_1": instance}).model_dump(exclude_none=True) == {
+        "measure_1": {"level": 3}
+    }

@@ -8,6 +8,8 @@ cannot be evaluated, `{"id" (when readable), "line": N, "error": {"code", "messa
 "problems"}}`, each sealed with its `answer_digest` (see `answer_digest.py`). The
 same bytes whichever process or machine answers: this is the one function every way
 of running a batch calls.
+
+Its fast paths, and why they give the same answer: docs/performance.md, "Batch and workers".
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ Tasks and their results go through the two pipes as length-prefixed pickles, the
 worker answering them in the order sent: `(task, item)` in, `task(*kbs, item)` (or the
 exception it raised) out. This process never blocks on a full pipe while results wait
 to be read (`_send` reads them meanwhile), so neither side waits on the other.
+
+Its fast paths, and why they give the same answer: docs/performance.md, "Forked workers".
 """
 
 from __future__ import annotations

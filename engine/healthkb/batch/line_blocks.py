@@ -13,6 +13,9 @@ when no newline ends it, and a line longer than `MAX_LINE_BYTES` never held (its
 in the block is an empty line, its number in `too_long`, and it is `Line(n, None)`). A
 read error is raised as `read_lines` raises it, naming the same line, once the whole
 blocks before it are given.
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"What the healthkb process does beside its worker".
 """
 
 from __future__ import annotations

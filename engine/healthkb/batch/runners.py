@@ -5,6 +5,9 @@ A runner runs `task(*kbs, item)` for every item and yields the results in item o
 reading items only as room frees up. `task` is a module-level function (sent to
 workers by name); the KBs are sent to each worker once, as their files and digest
 (`KBShipment`), and each worker loads them and checks the digest before any task.
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"Workers start only when the input pays for them".
 """
 
 from __future__ import annotations

@@ -141,7 +141,7 @@ def console() -> int:
     the process ever held) lives until the process ends, so once the command is done it
     is moved out of the cyclic collector's sight (`gc.freeze`): the interpreter's
     collection at exit does not scan it. A sixth of `healthkb evaluate`'s start-up
-    (docs/performance.md, "Start-up and loading"). Only then: while the command runs
+    (docs/performance.md, "Start-up, third pass"). Only then: while the command runs
     nothing is frozen, so loading a KB moves what it made to the oldest generation
     without first counting frozen objects (`gc.get_freeze_count` walks every one of
     them: the 60,000 importing made, a fiftieth of the start-up). What importing made is

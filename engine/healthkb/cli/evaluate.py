@@ -150,7 +150,7 @@ def _html_pages(
 
     The HTML modules are imported here, when a page is asked for: `healthkb evaluate`,
     whose module this is, and the text and JSON proofs never need them (a fiftieth of
-    the start-up; docs/performance.md, "Start-up and loading")."""
+    the start-up; docs/performance.md, "Start-up, third pass")."""
     from ..render.html import esc, language_switch
     from ..render.html_explain import explanation_page, why_not_page
 

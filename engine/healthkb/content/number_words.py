@@ -5,6 +5,9 @@
 "less than 20" are (lt, 20); "十几" (Chinese for “ten-odd”) is (between, 10, 19); a
 number with no comparative is (eq, n). Used to check that a rule's conditions compare
 with the numbers its quotes and title give (checks/numbers.py).
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"Checking the files: each distinct value once".
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ sees on hover, see editing/schemas.py) and in the hint of a problem about the fi
 (content/diagnostics). It is read from the source when one of those asks for it, not
 when the model is built: pydantic's `use_attribute_docstrings` reads and parses every
 model's source as the model is defined, a tenth of `healthkb evaluate`'s start-up
-(docs/performance.md, "Start-up and loading").
+(docs/performance.md, "Start-up, second pass").
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def empty_list() -> list[Any]:
     pydantic asks each factory's signature whether it takes the validated data. A plain
     function's is at hand; `list`'s is a text that `inspect` reads with `tokenize`, whose
     pattern takes 1.5 ms to compile, paid by every start-up (docs/performance.md,
-    "Start-up and loading")."""
+    "Start-up, third pass")."""
     return []
 
 

@@ -7,6 +7,8 @@ that, and importing cryptography's key modules was a twentieth of its start-up. 
 module of healthkb that uses them reads them here (`from ..files.crypto_on_demand import
 ed25519`, then `ed25519.Ed25519PublicKey`); type checkers see the real modules (see
 `on_demand.py`).
+
+Its fast paths, and why they give the same answer: docs/performance.md, "Start-up, second pass".
 """
 
 from __future__ import annotations

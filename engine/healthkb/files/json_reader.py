@@ -4,6 +4,8 @@ A `.json` file is read by the standard `json` module, as JSON, never as YAML: `0
 `NaN`, `Infinity` and a key given twice are errors, not values YAML 1.1 would make
 something of. The places of values (for located problems) come from composing the same
 text as YAML: strict JSON is YAML's flow style, so the node graph has the JSON's shape.
+
+Its fast paths, and why they give the same answer: docs/performance.md, "Batch and workers".
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ healthkb's own modules import each other at the top of the file (tests/test_arch
 checks it), except a few that evaluating never runs though a module on its path names
 them: the what-if search and the audit log, which go through here too, each loader
 named in that test (`OWN_MODULES_ON_DEMAND`).
+
+Its fast paths, and why they give the same answer: docs/performance.md, "Start-up, first pass".
 """
 
 from __future__ import annotations

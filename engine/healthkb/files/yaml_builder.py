@@ -10,6 +10,9 @@ its key, or as a list item, is taken as PyYAML's constructor takes it (its text)
 only the checks that can refuse it; a plain number, boolean or date is constructed once
 per text in a file. Everything else goes the general way, `build`, with every check.
 Places are kept in the shape of the data (`yaml_places.PlaceTree`).
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"The YAML files at PyYAML's pace".
 """
 
 from __future__ import annotations

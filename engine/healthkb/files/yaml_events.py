@@ -18,6 +18,9 @@ file reads as and what is said about it come from one place. Where it succeeds, 
 gives the values and places the general way gives: tests/files/test_yaml_events.py
 holds the two to each other on every YAML file of the repository, a generated KB,
 mutations of them and hostile texts.
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"Reading YAML from the parser's events".
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ to place) and one list per sequence, nested as the data is. Looking a path up wa
 step by step, only when a place is asked for (a problem to locate, an item's place).
 It reads as the mapping of path to place it replaces: `tree[path]`, `path in tree`,
 and iterating gives every path, in the order the file gives them.
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"The YAML files at PyYAML's pace".
 """
 
 from __future__ import annotations

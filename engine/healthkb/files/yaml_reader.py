@@ -3,6 +3,8 @@
 Only plain YAML is accepted (no Python tags, no custom tags). Size, nesting depth
 and alias expansion are bounded so a hostile file ("billion laughs") fails fast
 with a clear problem instead of exhausting memory.
+
+Its fast paths, and why they give the same answer: docs/performance.md, "Reading YAML".
 """
 
 from __future__ import annotations

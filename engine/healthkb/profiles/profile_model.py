@@ -80,7 +80,7 @@ def _whole_number_bounds(spec: Attribute) -> tuple[int | float, int | float]:
 
 
 class _SchemaOnce:
-    """Marks the annotation of one kind of attribute (`_fact_model`), whose core schema
+    """Marks the annotation of one kind of attribute (`_fields`), whose core schema
     pydantic then makes once, for the first attribute of that kind, and gives each other
     attribute of the kind a copy of: the same schema it would have made for it (the
     `Literal`, the bounds, `_whole_float`), without working it out again from the
@@ -101,7 +101,8 @@ class _SchemaOnce:
         return cast(CoreSchema, {**self._schema})
 
 
-def _fact_model(name: str, fact: FactType, annotations: dict[Any, Any]) -> type[BaseModel]:
+def _fields(fact: FactType, annotations: dict[Any, Any]) -> dict[str, Any]:
+    """A fact model's fields: each attribute's annotation and `Field`."""
     fields: dict[str, Any] = {}
     for attr, spec in fact.attributes.items():
         # One annotation per kind of attribute: building `Literal[...]` and `Annotated[...]`
@@ -111,21 +112,46 @@ def _fact_model(name: str, fact: FactType, annotations: dict[Any, Any]) -> type[
         if annotation is None:
             annotation = annotations[key] = Annotated[_field_type(spec) | None, _SchemaOnce()]
         fields[attr] = (annotation, Field(default=None, description=_describe(spec)))
-    model: type[BaseModel] = create_model(
-        _camel(name), __config__=_FACT_CONFIG, __doc__=fact.description, **fields
+    return fields
+
+
+def _shape(fact: FactType) -> tuple[Any, ...]:
+    """What the models of facts with the same attributes share: each attribute's name,
+    kind and description, in order (their `Field`s and annotations are equal)."""
+    return tuple(
+        (attr, spec.type, tuple(spec.values or ()), spec.min, spec.max, _describe(spec))
+        for attr, spec in fact.attributes.items()
     )
-    return model
+
+
+def _fact_models(vocabulary: Vocabulary) -> dict[str, type[BaseModel]]:
+    """Each input fact's model (`SymptomsFact`), in the order of the vocabulary."""
+    annotations: dict[Any, Any] = {}
+    shapes: dict[tuple[Any, ...], list[str]] = {}
+    for name, fact in vocabulary.input.items():
+        shapes.setdefault(_shape(fact), []).append(name)
+    models: dict[str, type[BaseModel]] = {}
+    for names in shapes.values():
+        first = vocabulary.input[names[0]]
+        fields = _fields(first, annotations)
+        if len(names) == 1:
+            models[names[0]] = create_model(
+                _camel(names[0]), __config__=_FACT_CONFIG, __doc__=first.description, **fields
+            )
+            continue
+        base = create_model("FactShape", __config__=_FACT_CONFIG, **fields)
+        for name in names:
+            models[name] = create_model(
+                _camel(name), __base__=base, __doc__=vocabulary.input[name].description
+            )
+    return {name: models[name] for name in vocabulary.input}
 
 
 def build_profile_model(vocabulary: Vocabulary) -> type[BaseModel]:
     """The pydantic model of an input profile for this vocabulary."""
-    annotations: dict[Any, Any] = {}
     fields: dict[str, Any] = {
-        name: (
-            _fact_model(name, fact, annotations) | None,
-            Field(default=None, description=fact.description),
-        )
-        for name, fact in vocabulary.input.items()
+        name: (model | None, Field(default=None, description=vocabulary.input[name].description))
+        for name, model in _fact_models(vocabulary).items()
     }
     model: type[BaseModel] = create_model(
         "Profile", __config__=_CONFIG, __doc__="A person's profile: input facts.", **fields

@@ -8,6 +8,9 @@ which durable_rules happened to fire rules, and never goes round a cycle.
 A conclusion may be reached by several derivations (two rules, perhaps resting on two
 sources): the others are kept in the same order, each distinct firing once, so that an
 explanation lists every derivation that reached it.
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"Proofs, and what a result builds when read".
 """
 
 from __future__ import annotations

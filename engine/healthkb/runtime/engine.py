@@ -12,6 +12,8 @@ Why retract instead of `delete_state`: durable_rules 2.0.28 crashes the process
 fact of a join present, the other not), which is the normal case here (and, on these
 rulesets, after retraction too). A session emptied by retraction is clean and its id is
 reused, so memory stays flat.
+
+Its fast paths, and why they give the same answer: docs/performance.md, "Evaluating".
 """
 
 from __future__ import annotations

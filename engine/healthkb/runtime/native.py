@@ -14,6 +14,9 @@ definitions takes them over, session ids and all, instead of allocating new ones
 sets are kept idle (`MAX_IDLE`); beyond that the oldest idle set is deleted, which frees
 all but those session states. Reloading the same KB (or going back and forth between a
 few versions) then takes no new native memory at all.
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"Compiling and starting the engine".
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ worker whose parent is gone (killed outright) ends by itself.
 multiprocessing and concurrent.futures' process pool are imported when a pool is first
 started (`files/on_demand.py`): `healthkb.load()` and `healthkb evaluate` import this
 module but start no worker, and importing them was a twentieth of that start-up.
+
+Its fast paths, and why they give the same answer: docs/performance.md, "Two workers on two cores".
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ absence, not on a source), and so on down to the profile, with the background fa
 they test. Every citation met on the way is read for hedges (certainty.py); the
 conclusion's certainty may not exceed the weakest of them. Because every derivation
 must allow the conclusion's certainty, the answer never needs to carry its own.
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"After reading: work done once per KB".
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ stratum depends on).
 
 The usual `when`, an `all:` of comparisons, is read in one loop over its comparisons;
 any other goes through `walk_comparisons` and `to_dnf`, which give the same.
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"Checking the files: one pass over the rules".
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ rules share them (every rule of a group testing `measure_0_state.state eq high`,
 `level gt 10` on attributes of 0 to 100), so a test or outcome found right once is not
 checked again for the next rule. One found wrong is checked, and reported, at every
 rule that has it (`cross_file.check_comparison`, `cross_file.check_then`).
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"Checking the files: each distinct value once".
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ A rule that tests for the absence of a derived fact must run only after every ru
 that could derive that fact has run. Strata order that: a rule's stratum is at least
 that of the facts it tests positively, and above that of the facts it tests negatively.
 A cycle through negation has no such order and is an error.
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"Checking the files: one pass over the rules".
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ region (CLDR's likely subtags: `zh-CN` is written `zh-Hans-CN`, so it finds
 
 langcodes is imported at its first use, not with healthkb: importing it compiles a
 pattern of every registered subtag, 17 ms, a tenth of `healthkb evaluate`'s start-up
-(docs/performance.md, "Start-up and loading"). The tags KBs are written in most often
+(docs/performance.md, "Start-up, third pass"). The tags KBs are written in most often
 are known valid without it (`REGISTERED_TAGS`): the registry never withdraws a subtag
 (RFC 5646 §3.4), so a tag valid once stays valid.
 """

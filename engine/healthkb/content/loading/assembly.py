@@ -1,4 +1,7 @@
-"""Assembling checked models into `KBContent`: the digest, the places, the changes."""
+"""Assembling checked models into `KBContent`: the digest, the places, the changes.
+
+Its fast paths, and why they give the same answer: docs/performance.md, "Assembling and the digest".
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 Every check runs on what could be read, so that all problems come out at once; what
 depends on every rule being read (the normal forms' strata) waits for that.
+
+Its fast paths, and why they give the same answer: docs/performance.md, "Checks across files".
 """
 
 from __future__ import annotations

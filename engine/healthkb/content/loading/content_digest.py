@@ -9,6 +9,9 @@ dicts holding them. The lists and dicts inside a model are not copied (a deep co
 what the digest does): a program that changes one in place (`rule.because.append(...)`)
 before the first read changes the digest it reads; healthkb itself never does (a test
 evaluates, explains and analyses a KB, then compares its content with what was loaded).
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"Versioned items and the digest: made when read".
 """
 
 from __future__ import annotations

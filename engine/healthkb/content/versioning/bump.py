@@ -19,6 +19,9 @@ can break:
   which changes a what-if may propose.
 
 The release needs the largest bump of its changes; `reason` says which change decided.
+
+Its fast paths, and why they give the same answer: docs/performance.md,
+"The digest's canonical JSON written by orjson; the changes since the lock".
 """
 
 from __future__ import annotations
