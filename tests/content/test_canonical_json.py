@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from tests.benchmarks.generated_kb import write_generated_kb
 
 from healthkb.content.fhir_mapping import FhirMapping
@@ -81,6 +81,20 @@ def test_every_float_is_written_as_json_dumps_writes_it_or_the_old_way_is_taken(
     if not math.isnan(number):
         models.append(Comparison(fact="a.b", between=[number, number]))
     for model in models:
+        fast = same_or_old_way({"rules": {"r": model}})
+        assert (fast is not None) == trusted(number), (number, model)
+
+
+@budget(200)
+@given(st.floats(), st.sampled_from([0, 0.0, -0.0, False, None, "", [], {}]))
+def test_a_float_however_deep_in_a_number_field_is_looked_at(number: float, falsy: Any) -> None:
+    # The fields' values that are false (None, 0, empty) are not asked their type: the
+    # float beside them, or inside a list or dict inside a list, still is.
+    nested = {"x": [falsy, [falsy, number]], "y": {"z": [falsy, {"w": number}]}}
+    for model in (
+        Derive(fact="d").model_copy(update={"values": nested}),
+        Comparison(fact="a.b", gt=1).model_copy(update={"lt": 0, "in_": [falsy, [number]]}),
+    ):
         fast = same_or_old_way({"rules": {"r": model}})
         assert (fast is not None) == trusted(number), (number, model)
 
@@ -161,6 +175,21 @@ def test_a_field_s_alias_is_its_key() -> None:
         b'"contains":null,"contains_any":null,"eq":null,"fact":"a.b","ge":null,"gt":null,'
         b'"in":["x"],"le":null,"lt":null,"ne":null,"not_in":null}'
     )
+
+
+class Swapped(BaseModel):
+    """Two fields, each with the other's name as its alias."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+    a: str = Field(alias="b")
+    b: str = Field(alias="a")
+    c: int = Field(alias="in")
+
+
+def test_aliases_that_are_other_fields_names_are_each_field_s_key() -> None:
+    model = Swapped.model_validate({"b": "field a", "a": "field b", "in": 1})
+    assert model.a == "field a"
+    assert same_or_old_way(model) == b'{"a":"field b","b":"field a","in":1}'
 
 
 def test_what_a_model_keeps_in_its_dict_beside_its_fields_is_not_dumped() -> None:

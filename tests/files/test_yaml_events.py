@@ -25,9 +25,11 @@ from tests.benchmarks.generated_kb import write_generated_kb
 
 from healthkb.errors import KBError
 from healthkb.files import yaml_lines, yaml_reader
+from healthkb.files.yaml_events import PlainScalars
 from healthkb.files.yaml_reader import parse_yaml, parse_yaml_generally
 from healthkb.files.yaml_syntax import has_hidden_line_break
 from support.fuzzing import budget
+from support.old_yaml_lines import read_block_lines as read_block_lines_before
 
 ROOT = Path(__file__).resolve().parents[2]
 REPOSITORY_FILES = sorted(
@@ -187,6 +189,24 @@ def short_outcome(read: tuple[Any, Any]) -> tuple[Any, ...]:
     return ("read", repr(read[0]), list(read[1].items()))
 
 
+def containers(data: Any) -> Iterator[Any]:
+    """Every mapping and list in `data`, itself included (each time it is reached)."""
+    if isinstance(data, dict | list):
+        yield data
+        for value in data.values() if isinstance(data, dict) else data:
+            yield from containers(value)
+
+
+def read_by_lines_before(text: str) -> tuple[Any, Any] | None:
+    """`yaml_reader._read_by_lines` with the line reader as it was before each line's
+    shape was worked out once per text (tests/support/old_yaml_lines.py)."""
+    resolving = yaml_reader._quick_loader()("")
+    try:
+        return read_block_lines_before(text, PlainScalars(resolving, "f.yaml"))
+    finally:
+        resolving.dispose()
+
+
 def assert_read_alike(text: str) -> None:
     general = outcome(parse_yaml_generally, text)
     assert outcome(parse_yaml, text) == general
@@ -197,6 +217,17 @@ def assert_read_alike(text: str) -> None:
         read = short(text, "f.yaml")
         if read is not None:
             assert short_outcome(read) == general, short.__name__
+            # A new mapping or list for each `{}`, `[]` and block, however many lines
+            # have the same text: none is reached twice.
+            found = [id(container) for container in containers(read[0])]
+            assert len(found) == len(set(found)), short.__name__
+    # The line way takes exactly the texts it took before each line's shape was
+    # worked out once per text, no fewer (a slower load) and no more.
+    before = read_by_lines_before(text)
+    now = yaml_reader._read_by_lines(text, "f.yaml")
+    assert (now is None) == (before is None)
+    if now is not None and before is not None:
+        assert short_outcome(now) == short_outcome(before)
 
 
 @pytest.fixture(params=sorted(LOADERS))

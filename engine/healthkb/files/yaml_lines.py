@@ -3,11 +3,19 @@
 Most YAML a KB is made of is laid out the way `yaml.safe_dump` lays it out: block
 mappings and lists, one `key: value` or `- value` per line, every scalar on one line.
 In such a file the structure is in the indentation and each line is one of a few
-shapes, so one regular expression (`_LINES`, run once over the whole text) splits every
-line into its parts, and one loop builds the data and its `PlaceTree` from them. There
-is no parser event per value: the events path (`yaml_events.py`) makes a Python object
-and two marks for each of them (475,000 for the generated 10,000-rule KB), which was
-most of its time.
+shapes, so one regular expression (`_LINES`) splits a line into its parts, and one
+loop builds the data and its `PlaceTree` from them. There is no parser event per
+value: the events path (`yaml_events.py`) makes a Python object and two marks for
+each of them (475,000 for the generated 10,000-rule KB), which was most of its time.
+
+Each line once per text. What a line says (its `Shape`: columns, dash, key, value's
+data) depends on its text alone, and a KB's files repeat their lines (`status:
+active`, `  - source: synthetic-benchmark`: the 171,000 lines of the generated
+10,000-rule KB have 23,000 texts). So the text is split at `\n`, each different line
+is kept once (`dict.fromkeys`, in order), the pattern runs once over those joined
+again, and `_shape` works each one out: interns its key, checks it is a name, reads
+its value (`PlainScalars`). The loop then takes each line's shape from that table.
+A `{}` or `[]` is a marker there, made into a new mapping or list at each line.
 
 What is taken. The grammar is strict; a file with anything outside it is handed on
 (`read_block_lines` returns None) to `yaml_events.py` and then to the general way,
@@ -37,16 +45,18 @@ nest as below give up too.
 tests/files/test_yaml_events.py holds what this path gives (where it answers) to what
 the general way gives, on every YAML file of the repository, generated KBs, edits of
 them, hostile texts, texts at the edges of this grammar and generated block texts, with
-both parsers.
+both parsers; and to this module as it was before `_shape` (tests/support/
+old_yaml_lines.py): the same texts taken, the same data and places.
 
 How the loop goes. The innermost open mapping or list is kept in locals: its data, its
 places, and the 1-based column of its keys (`key_at`) or of its dashes (`dash_at`),
 the other being 0; the ones around it are on a stack. Most lines are the next key of
 the innermost mapping (`key_at` is the line's column): the short branch. Otherwise:
-- a key whose line had no value is pending: a line deeper than it (or a dash at its
-  column: a list may stand at its key's column) opens its value, a mapping or a list;
-  any other line leaves it null;
-- the first line opens the document's mapping or list;
+- a key whose line has no value looks at the next line that is not blank or a
+  comment (`_below`): one deeper than the key (or a dash at its column: a list may
+  stand at its key's column) opens its value there, a mapping or a list, which that
+  line then goes on in; any other line, or the end, leaves it null;
+- the first such line of the file opens the document's mapping or list;
 - a dash closes open mappings and lists until the innermost is a list with its dashes
   at the line's column; a key, until it is a mapping with its keys there (a line
   deeper than the innermost, or closing the document, gives up: in YAML that is an
@@ -104,10 +114,20 @@ be nothing. `findall` gives one tuple per line, as `str.split("\\n")` gives line
 _DEEPEST = 48  # mappings and lists open at once at most (MAX_DEPTH is 64)
 _ABSENT = object()
 _NOT_PLAIN = "'\"{["  # the first characters of the other values of the grammar
+_NO_VALUE = object()  # a key's value comes on the lines below (or it is null)
+_EMPTY_MAPPING = object()  # `{}`: a new mapping wherever the line is
+_EMPTY_LIST = object()  # `[]`: a new list
+_END: Any = (-1, 0, 0, "", None, ("",) * 6)  # below the last line
 
 
 Line = tuple[str, str, str, str, str, str]
 """A line's parts, as `_LINES` finds them."""
+Shape = tuple[int, int, int, str, Any, Line]
+"""What a line says, worked out once for every line of the same text: its column as
+the next key of the innermost mapping (`-1` when it is not a `KEY: VALUE` line with a
+scalar value and a placed key), the 1-based column of its first dash or key, the
+width of its dash (and the spaces after it), its key (interned; "" for none), its
+value's data (or one of the markers above), and its parts."""
 Open = tuple[Any, Any, int, int]
 """An open mapping or list: its data, its places, the columns of its keys and dashes."""
 
@@ -117,126 +137,132 @@ def read_block_lines(text: str, scalars: PlainScalars) -> tuple[Any, PlaceTree] 
     is outside the grammar this module takes (then it must be read another way)."""
     if scalars.resolved_first is None or _OUTSIDE.search(text):
         return None  # an implicit tag for any text: every plain text needs a look
-    lines = _LINES.findall(text)
-    if len(lines) != text.count("\n") + 1:
+    lines = text.split("\n")
+    shapes: dict[str, Any] = dict.fromkeys(lines)  # each text once, in order
+    parts = _LINES.findall("\n".join(shapes))
+    if len(parts) != len(shapes):
         return None  # (never: what the pattern does not take on a line is in `rest`)
     try:
-        return _read(lines, scalars, scalars.resolved_first + _NOT_PLAIN)
+        _shape(shapes, parts, scalars, scalars.resolved_first + _NOT_PLAIN)
+        return _read(list(map(shapes.__getitem__, lines)), scalars)
     except Unusual:
         return None
 
 
-def _read(lines: list[Line], scalars: PlainScalars, looked_at: str) -> tuple[Any, PlaceTree]:
-    """The loop over the lines (see "How the loop goes" in the module's docstring); a
-    value starting with a character of `looked_at` needs more than its text."""
-    known = scalars.values
+def _shape(shapes: dict[str, Any], parts: list[Line], scalars: PlainScalars, looked: str) -> None:
+    """Each line's `Shape` in place of None in `shapes`, from its `parts`; a value
+    starting with a character of `looked` needs more than its text."""
     names = scalars.names
-    stack: list[Open] = []
-    data: Any = None
-    marks: Any = None
-    key_at = dash_at = 0  # the 1-based column of the innermost's keys, or dashes
-    root: tuple[Any, Any, tuple[int, int]] | None = None
-    pending: str | None = None
-    pending_place, pending_column = (0, 0), 0
-    for number, (indent, dash, key, value, item, rest) in enumerate(lines, 1):
+    for text, line in zip(shapes, parts, strict=True):
+        indent, dash, key, value, item, rest = line
+        if rest:
+            raise Unusual
         at = len(indent) + 1
-        if not key or dash or at != key_at or rest:
-            if rest:
+        if key:
+            key = intern(key)  # for pydantic (docs/performance.md, "Validating the rules")
+            if key not in names and key != HIDDEN_KEY:
+                scalars.check_name(key)
+        elif not dash:
+            shapes[text] = (-1, at, 0, "", None, line)  # blank, comment, or going on
+            continue
+        data: Any = _NO_VALUE
+        if value or item:
+            data = value or item
+            if data[0] in looked:
+                data = _value(data, scalars, at)
+        short = at if key and not dash and data is not _NO_VALUE else -1
+        if key == HIDDEN_KEY or data is _EMPTY_MAPPING or data is _EMPTY_LIST:
+            short = -1
+        shapes[text] = (short, at, len(dash), key, data, line)
+
+
+def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
+    """The loop over the lines (see "How the loop goes" in the module's docstring)."""
+    stack: list[Open] = []
+    count = len(lines)
+    start = _below(lines, 0)
+    if start == count:
+        raise Unusual  # nothing but comments: the general way reads it
+    first = lines[start]
+    data: Any = [] if first[2] else {}
+    marks: Any = [] if first[2] else {}
+    key_at, dash_at = (0, first[1]) if first[2] else (first[1], 0)  # 1-based columns
+    root = data, marks
+    for number, (short, at, width, key, value, line) in enumerate(lines, 1):
+        if short == key_at:  # the next `KEY: VALUE` of the innermost mapping
+            if key in data:
+                raise Unusual  # a key twice: the general way says where
+            data[key] = value
+            marks[key] = (number, at, None)
+            continue
+        if width:
+            if dash_at != at:
+                if key_at >= at and stack and stack[-1][3] == at:
+                    open_ = stack.pop()  # the item's mapping ends: the next item
+                else:
+                    open_ = _close(stack, data, marks, key_at, dash_at, at, width)
+                data, marks, key_at, dash_at = open_
+            at += width
+            if not key:
+                value, inside = _made(value)
+                data.append(value)
+                marks.append((number, at, inside))
+                continue
+            if len(stack) >= _DEEPEST:
                 raise Unusual
-            if not key and not dash:
-                if item:  # a plain scalar going on from the line above
-                    _fold(lines, number, at > (key_at or dash_at), data, scalars, looked_at)
-                continue  # blank, or a comment
-            if pending is not None:
-                data, marks, key_at, dash_at = _settle(
-                    pending, pending_place, (data, marks, pending_column), stack, at, dash, scalars
-                )
-                pending = None
-            elif root is None:
-                data, marks = ([], []) if dash else ({}, {})
-                root = data, marks, (number, at)
-                key_at, dash_at = (0, at) if dash else (at, 0)
-            if dash:
-                if dash_at != at:
-                    data, marks, key_at, dash_at = _close(
-                        stack, data, marks, key_at, dash_at, at, dash
-                    )
-                at += len(dash)
-                if not key:
-                    inside = None
-                    if item[0] in looked_at:
-                        item, inside = _value(item, scalars, number, at)
-                    data.append(item)
-                    marks.append((number, at, inside))
-                    continue
-                if len(stack) >= _DEEPEST:
-                    raise Unusual
-                inner: Any = {}
-                inner_marks: Any = {}
-                data.append(inner)
-                marks.append((number, at, inner_marks))
-                stack.append((data, marks, key_at, dash_at))
-                data, marks, key_at, dash_at = inner, inner_marks, at, 0
-            elif key_at != at:
-                data, marks, key_at, dash_at = _close(stack, data, marks, key_at, dash_at, at, dash)
-        key = intern(key)  # for pydantic (docs/performance.md, "Validating the rules")
+            inner: Any = {}
+            inner_marks: Any = {}
+            data.append(inner)
+            marks.append((number, at, inner_marks))
+            stack.append((data, marks, key_at, dash_at))
+            data, marks, key_at, dash_at = inner, inner_marks, at, 0
+        elif not key:
+            if line[4]:  # a plain scalar going on from the line above
+                _fold(lines, number, at > (key_at or dash_at), data, scalars)
+            continue  # blank, or a comment
+        elif key_at != at:
+            data, marks, key_at, dash_at = _close(stack, data, marks, key_at, dash_at, at, 0)
         if key in data:
             raise Unusual  # a key twice: the general way says where
         line_at = number
-        if key not in names:
-            if key == HIDDEN_KEY:
-                line_at = at = 0  # no place of its own (as `Builder` places it)
-            else:
-                scalars.check_name(key)
-        if not value:
-            pending, pending_place, pending_column, key_at = key, (line_at, at), key_at, 0
+        if key == HIDDEN_KEY:
+            line_at = at = 0  # no place of its own (as `Builder` places it)
+        if value is not _NO_VALUE:
+            value, inside = _made(value)
+            data[key] = value
+            marks[key] = (line_at, at, inside)
             continue
-        inside = None
-        if value[0] in looked_at:
-            cached = known.get(value, _ABSENT)  # (only plain texts are kept there)
-            if cached is _ABSENT:
-                value, inside = _value(value, scalars, number, at)
-            else:
-                value = cached
-        data[key] = value
-        marks[key] = (line_at, at, inside)
-    if root is None:
-        raise Unusual  # nothing but comments: the general way reads it
-    if pending is not None:
-        data[pending] = _value("", scalars, len(lines), 0)[0]
-        marks[pending] = (*pending_place, None)
-    return root[0], PlaceTree(root[2], root[1])
+        below = lines[number] if number < count else _END  # says what the value is
+        if not below[3] and not below[2]:
+            below = _END if (end := _below(lines, number)) == count else lines[end]
+        if below[1] > key_at or (below[2] and below[1] == key_at):
+            if len(stack) >= _DEEPEST:
+                raise Unusual
+            inner = [] if below[2] else {}
+            inner_marks = [] if below[2] else {}
+            data[key] = inner
+            marks[key] = (line_at, at, inner_marks)
+            stack.append((data, marks, key_at, dash_at))
+            data, marks = inner, inner_marks
+            key_at, dash_at = (0, below[1]) if below[2] else (below[1], 0)
+        else:
+            data[key] = _null(scalars)
+            marks[key] = (line_at, at, None)
+    return root[0], PlaceTree((start + 1, first[1]), root[1])
 
 
-def _settle(
-    pending: str,
-    place: tuple[int, int],
-    mapping: tuple[Any, Any, int],
-    stack: list[Open],
-    at: int,
-    dash: str,
-    scalars: PlainScalars,
-) -> Open:
-    """The innermost open mapping or list once the `pending` key of `mapping` (data,
-    places, column) has its value, from the line at column `at`: what the line opens
-    (pushing `mapping` on the `stack`), or null."""
-    data, marks, column = mapping
-    if at > column or (dash and at == column):
-        if len(stack) >= _DEEPEST:
-            raise Unusual
-        inner: Any = [] if dash else {}
-        inner_marks: Any = [] if dash else {}
-        data[pending] = inner
-        marks[pending] = (*place, inner_marks)
-        stack.append((data, marks, column, 0))
-        return (inner, inner_marks, 0, at) if dash else (inner, inner_marks, at, 0)
-    data[pending] = _value("", scalars, place[0], at)[0]
-    marks[pending] = (*place, None)
-    return data, marks, column, 0
+def _below(lines: list[Shape], index: int) -> int:
+    """The index of the first line from `index` on that is not blank or a comment
+    (`len(lines)` at the end of the document)."""
+    while index < len(lines) and not lines[index][3] and not lines[index][2]:
+        if lines[index][5][4]:
+            break  # a plain scalar going on
+        index += 1
+    return index
 
 
 def _close(
-    stack: list[Open], data: Any, marks: Any, key_at: int, dash_at: int, at: int, dash: str
+    stack: list[Open], data: Any, marks: Any, key_at: int, dash_at: int, at: int, dash: int
 ) -> Open:
     """The innermost once mappings and lists are closed until it is the list with its
     dashes at column `at` (for a `dash`), or the mapping with its keys there."""
@@ -247,46 +273,58 @@ def _close(
     return data, marks, key_at, dash_at
 
 
-def _fold(
-    lines: list[Line], number: int, deeper: bool, data: Any, scalars: PlainScalars, looked: str
-) -> None:
+def _fold(lines: list[Shape], number: int, deeper: bool, data: Any, scalars: PlainScalars) -> None:
     """Line `number` goes on with the plain scalar that starts on a line above: read the
     scalar again from all its lines, folded as YAML folds them (one space for each line
     break). It must start on a key's or a dash's line, with no blank or comment line
     within, and each line going on must be `deeper` than the keys or dashes around it."""
     start = number - 2  # (the index of the line above)
-    while start >= 0 and not lines[start][1] and not lines[start][2] and lines[start][4]:
+    while start >= 0 and not lines[start][5][1] and not lines[start][5][2] and lines[start][5][4]:
         start -= 1  # lines going on above, already taken
     if not deeper or start < 0:
         raise Unusual
-    _, _, key, value, item, _ = lines[start]
+    _, _, key, value, item, _ = lines[start][5]
     first = value if key else item
     if not first or first[0] in _NOT_PLAIN:
         raise Unusual  # blank, comment, `key:`, or a quoted scalar, `{}` or `[]`
-    text = " ".join([first, *(lines[at][4] for at in range(start + 1, number))])
-    if text[0] in looked:
-        read = scalars.values.get(text, _ABSENT)
-        if read is _ABSENT:
-            read = scalars.plain_value(text, yaml.Mark("", 0, start, 0, None, 0))
-        text = read
+    text = " ".join([first, *(lines[at][5][4] for at in range(start + 1, number))])
+    read = scalars.values.get(text, _ABSENT)
+    if read is _ABSENT:
+        read = scalars.plain_value(text, yaml.Mark("", 0, start, 0, None, 0))
     if key:
-        data[key] = text
+        data[lines[start][3]] = read
     else:
-        data[-1] = text
+        data[-1] = read
 
 
-def _value(text: str, scalars: PlainScalars, number: int, at: int) -> tuple[Any, Any]:
-    """A value that is not a plain string as written, and the places inside it."""
-    first = text[:1]
+def _value(text: str, scalars: PlainScalars, at: int) -> Any:
+    """A value that is not a plain string as written (its data, or a marker for `{}`
+    and `[]`); `at` is its line's column (for a refused scalar's mark: unread)."""
+    first = text[0]
     if first == "'":
-        return text[1:-1].replace("''", "'"), None
+        return text[1:-1].replace("''", "'")
     if first == '"':
-        return text[1:-1], None
+        return text[1:-1]
     if first == "{":
-        return {}, {}
+        return _EMPTY_MAPPING
     if first == "[":
-        return [], []
+        return _EMPTY_LIST
     value = scalars.values.get(text, _ABSENT)
     if value is _ABSENT:
-        value = scalars.plain_value(text, yaml.Mark("", 0, number - 1, at, None, 0))
+        value = scalars.plain_value(text, yaml.Mark("", 0, 0, at, None, 0))
+    return value
+
+
+def _made(value: Any) -> tuple[Any, Any]:
+    """A line's value as data, and the places inside it: a new `{}` or `[]` each time."""
+    if value is _EMPTY_MAPPING:
+        return {}, {}
+    if value is _EMPTY_LIST:
+        return [], []
     return value, None
+
+
+def _null(scalars: PlainScalars) -> Any:
+    """A key's value where nothing is written (as the resolver reads ``)."""
+    value = scalars.values.get("", _ABSENT)
+    return scalars.plain_value("", yaml.Mark("", 0, 0, 0, None, 0)) if value is _ABSENT else value
