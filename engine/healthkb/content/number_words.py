@@ -89,6 +89,9 @@ _TEN_ODD = re.compile(r"十几")
 _RANGE_WORDS = re.compile(r"between|–|—|-|to", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _DIGIT_RUN = re.compile(r"(\d+)")  # a group: `split` keeps the runs
+# The same for a text all ASCII, whose only digits are 0-9: a third faster than `\d`,
+# which looks each character up among Unicode's digits (every title is split).
+_ASCII_DIGIT_RUN = re.compile(r"([0-9]+)")
 _BEFORE_WORDS = {relation: re.compile(words) for relation, words in _BEFORE.items()}
 _AFTER_WORDS = {relation: re.compile(words) for relation, words in _AFTER.items()}
 
@@ -217,7 +220,7 @@ class NumberReader:
         return found
 
     def _read(self, text: str) -> list[NumberMention]:
-        parts = _DIGIT_RUN.split(text)  # text, run of digits, text, ..., text
+        parts = _split_runs(text)  # text, run of digits, text, ..., text
         found = self._shape_of(parts) if len(parts) > 1 else None
         if found is None:
             return numbers_in(text)
@@ -235,7 +238,7 @@ class NumberReader:
         return mentions
 
     def _read_stated(self, text: str) -> list[Stated]:
-        parts = _DIGIT_RUN.split(text)
+        parts = _split_runs(text)
         if len(parts) > 1:
             plan = self._plans.get("0".join(parts[::2]))
             if plan is not None:  # each number is a run, whose value `value_of` would read
@@ -264,6 +267,11 @@ class NumberReader:
                     (one.relation, 2 * run + 1) for one, _, run in found if run is not None
                 ]
         return self._shapes[shape]
+
+
+def _split_runs(text: str) -> list[str]:
+    """`_DIGIT_RUN.split(text)`: the text between runs of digits, and the runs."""
+    return (_ASCII_DIGIT_RUN if text.isascii() else _DIGIT_RUN).split(text)
 
 
 def _extra_digits(runs: list[str]) -> list[int]:
