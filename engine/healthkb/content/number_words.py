@@ -216,7 +216,13 @@ class NumberReader:
         problem; a title's values are its runs of digits, so nothing is sliced."""
         found = self._stated.get(text)
         if found is None:
-            found = self._stated[text] = self._read_stated(text)
+            parts = _split_runs(text)
+            plan = self._plans.get("0".join(parts[::2])) if len(parts) > 1 else None
+            if plan is not None:  # each number is a run, whose value `value_of` would read
+                found = [(said, (value := float(parts[run])), value) for said, run in plan]
+            else:
+                found = self._read_stated(text, parts)
+            self._stated[text] = found
         return found
 
     def _read(self, text: str) -> list[NumberMention]:
@@ -237,12 +243,8 @@ class NumberReader:
                 mentions.append(NumberMention(one.relation, value, value, words))
         return mentions
 
-    def _read_stated(self, text: str) -> list[Stated]:
-        parts = _split_runs(text)
-        if len(parts) > 1:
-            plan = self._plans.get("0".join(parts[::2]))
-            if plan is not None:  # each number is a run, whose value `value_of` would read
-                return [(said, (value := float(parts[run])), value) for said, run in plan]
+    def _read_stated(self, text: str, parts: list[str]) -> list[Stated]:
+        """`stated` of a text split into `parts` whose shape has no plan (yet)."""
         found = self._shape_of(parts) if len(parts) > 1 else None
         if found is None:
             return [(m.relation, m.low, m.high) for m in self.numbers_in(text)]

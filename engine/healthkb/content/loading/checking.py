@@ -195,8 +195,9 @@ def _identity_and_citations(read: ReadFiles, checked: Checked, rules: _EachRule)
         checked.citations,
         read.broken_sources,
     )
+    weakest: dict[str, tuple[str, str]] = {}  # each quote's weakest hedge, read once
     for conclusion in read.conclusions:
-        problems += check_certainty(conclusion)
+        problems += check_certainty(conclusion, weakest)
         problems += check_certainty_along_proof(conclusion, rules.derivations)
     return problems
 
