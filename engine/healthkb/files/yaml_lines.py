@@ -67,7 +67,9 @@ the innermost mapping (`key_at` is the line's column): the short branch. Otherwi
 
 Places follow the parser's marks: a mapping's value is placed at its key (a `<key>`
 key has no place of its own, as in `Builder`), a list item where it starts (after its
-dash), the document where its first key or dash is.
+dash), the document where its first key or dash is. A placed key's scalar value (most
+values) is placed by its line number alone: its column is that of the line's key, which
+the `PlaceTree` works out from the line's shape when a place is asked for (`_column`).
 
 Its fast paths, and why they give the same answer: docs/performance.md, "Reading YAML line by line".
 """
@@ -76,6 +78,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import partial
 from sys import intern
 from typing import Any
 
@@ -203,7 +206,7 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
             if key in data:
                 raise Unusual  # a key twice: the general way says where
             data[key] = value
-            marks[key] = (number, at, None)
+            marks[key] = number  # (its column: `_column`)
             continue
         if width:
             if dash_at != at:
@@ -228,7 +231,7 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
             data, marks, key_at, dash_at = inner, inner_marks, at, 0
             if simple:  # `- KEY: VALUE`, the item's first key
                 inner[key] = value
-                inner_marks[key] = (number, at, None)
+                inner_marks[key] = number
                 continue
         elif not key:
             if line[4]:  # a plain scalar going on from the line above
@@ -243,7 +246,7 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
             raise Unusual  # a key twice: the general way says where
         if simple:
             data[key] = value
-            marks[key] = (number, at, None)
+            marks[key] = number
             continue
         line_at, at = (0, 0) if key == HIDDEN_KEY else (number, at)  # (as `Builder` places it)
         if value is not _NO_VALUE:  # `{}`, `[]`, or the value of a `<key>`
@@ -267,7 +270,14 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
         else:
             data[key] = _null(scalars)
             marks[key] = (line_at, at, None)
-    return root[0], PlaceTree(place, root[1])
+    return root[0], PlaceTree(place, root[1], partial(_column, lines))
+
+
+def _column(lines: list[Shape], number: int) -> int:
+    """The column of line `number`'s key or item (after its dash): where a value placed
+    by its line alone is."""
+    _, at, width, *_ = lines[number - 1]
+    return at + width
 
 
 def _document(lines: list[Shape]) -> tuple[tuple[int, int], Open]:
