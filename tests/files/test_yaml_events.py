@@ -277,6 +277,17 @@ def test_the_line_way_refuses_exactly_the_characters_outside_its_grammar() -> No
     assert [c for c in range(0x110000) if (refused.match(chr(c)) is None) != allowed(c)] == []
 
 
+def test_the_line_way_refuses_the_same_characters_in_ascii_text_and_in_any_text() -> None:
+    # ASCII text is checked with `str.isprintable` line by line, other text with
+    # `_OUTSIDE`: the same characters are refused either way, wherever they are.
+    refused = yaml_lines._OUTSIDE
+    for code in [*range(0x3000), 0xFEFF, 0xFFFE, 0xFFFF, 0x10000, 0x10FFFF]:
+        for text in (f"a: x{chr(code)}y\n", f"{chr(code)}\n", f"a: 1\nb: {chr(code)}"):
+            lines = dict.fromkeys(text.split("\n"))
+            expected = refused.search(text) is not None
+            assert yaml_lines.refuses_a_character(text, lines) is expected, hex(code)
+
+
 @pytest.mark.parametrize("path", REPOSITORY_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_yaml_file_of_the_repository_reads_alike(path: Path, loader: str) -> None:
     assert_read_alike(path.read_text(encoding="utf-8"))
@@ -409,6 +420,14 @@ def test_any_dumped_data_reads_alike(data: Any, flow: bool | None, width: int) -
     # scalar (quoted, escaped, folded over lines), flow or block collections.
     text = yaml.safe_dump(data, default_flow_style=flow, width=width, allow_unicode=True)
     assert_read_alike(text)
+
+
+@budget(300)
+@given(st.from_regex(r"[-+]?(?:0[bxo]?)?[0-9_a-fA-F]{0,25}(?::[0-9]{1,3})?", fullmatch=True))
+def test_any_number_like_value_reads_alike(text: str) -> None:
+    # Whole numbers are read the short way (`PlainScalars`, `_DECIMAL`): each must be
+    # what PyYAML's constructor and the checks make of it, or refused as they refuse it.
+    assert_read_alike(f"a: {text}\nb:\n- {text}\n")
 
 
 # The line-by-line way (`yaml_lines.py`): texts at the edges of its grammar, each read

@@ -286,6 +286,29 @@ NAMED: dict[str, list[Edit]] = {
         (S1, "source: synthetic-benchmark", "source: synthetic-benchmarks", 3),
         (S2, QUOTE, "quote: A measure", 2),
     ],
+    # Quotes that resolve, and do not, cited again and again among the rules, in turns
+    # (the rules' citations are kept for the check only while they could be reported).
+    "quotes_cited_again": [
+        (
+            SOURCE,
+            "may call for this advice.",
+            "may call for this advice. A measure above its threshold. A measure above its "
+            "threshold. Another passage.",
+            1,
+        ),
+        (S0, QUOTE, "quote: A measure above its threshold.", 3),
+        (S1, QUOTE, "quote: Another passage.", 2),
+        (S1, QUOTE, "quote: A measure above its threshold.", 2),
+        (S2, QUOTE, "quote: Another  passage.", 1),
+        (S2, QUOTE, "quote: Not there at all.", 2),
+        (S2, "source: synthetic-benchmark", "source: synthetic-benchmarks", 2),
+        (RUNNING, "source: cainiu-2025-running-thigh-fat", "source: synthetic-benchmark", 1),
+    ],
+    "source_unloaded": [
+        (SOURCE, "published: 2026-01-01", "published: [2026", 1),
+        (S0, QUOTE, "quote: Not there at all.", 2),
+        (S1, "source: synthetic-benchmark", "source: synthetic-benchmarks", 2),
+    ],
     "versions": [
         (S0, "a level more than 2'", "a level more than 2 '", 1),
         (
@@ -308,7 +331,15 @@ def write_named(base: Path, out: Path) -> list[Path]:
     return roots
 
 
-_ALONE = ("cycle", "cycle_inactive", "too_complex", "title_numbers_many", "title_ranges_shared")
+_ALONE = (
+    "cycle",
+    "cycle_inactive",
+    "too_complex",
+    "title_numbers_many",
+    "title_ranges_shared",
+    "quotes_cited_again",
+    "source_unloaded",
+)
 
 
 def _variant(base: Path, root: Path, edits: list[Edit], *, strict: bool) -> Path:

@@ -116,7 +116,9 @@ def reference_rule(name: str, conjunction: Conjunction, stratum: int) -> Referen
     places = None
     if len(bound) > 1 and bound != sorted(bound):
         places = tuple(sorted(range(len(bound)), key=bound.__getitem__))
-    return ReferenceRule(name, {"all": patterns}, types, gate, aliases, places)
+    # durable_rules' defaults, written out (compile.py's DEFAULT_SETTINGS).
+    definition = {"count": 1, "pri": 0, "dist": 1, "all": patterns}
+    return ReferenceRule(name, definition, types, gate, aliases, places)
 
 
 def reference_rulesets(

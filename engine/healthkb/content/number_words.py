@@ -89,6 +89,9 @@ _TEN_ODD = re.compile(r"十几")
 _RANGE_WORDS = re.compile(r"between|–|—|-|to", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _DIGIT_RUN = re.compile(r"(\d+)")  # a group: `split` keeps the runs
+# The same for a text all ASCII, whose only digits are 0-9: a third faster than `\d`,
+# which looks each character up among Unicode's digits (every title is split).
+_ASCII_DIGIT_RUN = re.compile(r"([0-9]+)")
 _BEFORE_WORDS = {relation: re.compile(words) for relation, words in _BEFORE.items()}
 _AFTER_WORDS = {relation: re.compile(words) for relation, words in _AFTER.items()}
 
@@ -213,11 +216,17 @@ class NumberReader:
         problem; a title's values are its runs of digits, so nothing is sliced."""
         found = self._stated.get(text)
         if found is None:
-            found = self._stated[text] = self._read_stated(text)
+            parts = _split_runs(text)
+            plan = self._plans.get("0".join(parts[::2])) if len(parts) > 1 else None
+            if plan is not None:  # each number is a run, whose value `value_of` would read
+                found = [(said, (value := float(parts[run])), value) for said, run in plan]
+            else:
+                found = self._read_stated(text, parts)
+            self._stated[text] = found
         return found
 
     def _read(self, text: str) -> list[NumberMention]:
-        parts = _DIGIT_RUN.split(text)  # text, run of digits, text, ..., text
+        parts = _split_runs(text)  # text, run of digits, text, ..., text
         found = self._shape_of(parts) if len(parts) > 1 else None
         if found is None:
             return numbers_in(text)
@@ -234,12 +243,8 @@ class NumberReader:
                 mentions.append(NumberMention(one.relation, value, value, words))
         return mentions
 
-    def _read_stated(self, text: str) -> list[Stated]:
-        parts = _DIGIT_RUN.split(text)
-        if len(parts) > 1:
-            plan = self._plans.get("0".join(parts[::2]))
-            if plan is not None:  # each number is a run, whose value `value_of` would read
-                return [(said, (value := float(parts[run])), value) for said, run in plan]
+    def _read_stated(self, text: str, parts: list[str]) -> list[Stated]:
+        """`stated` of a text split into `parts` whose shape has no plan (yet)."""
         found = self._shape_of(parts) if len(parts) > 1 else None
         if found is None:
             return [(m.relation, m.low, m.high) for m in self.numbers_in(text)]
@@ -264,6 +269,11 @@ class NumberReader:
                     (one.relation, 2 * run + 1) for one, _, run in found if run is not None
                 ]
         return self._shapes[shape]
+
+
+def _split_runs(text: str) -> list[str]:
+    """`_DIGIT_RUN.split(text)`: the text between runs of digits, and the runs."""
+    return (_ASCII_DIGIT_RUN if text.isascii() else _DIGIT_RUN).split(text)
 
 
 def _extra_digits(runs: list[str]) -> list[int]:

@@ -212,6 +212,17 @@ class Builder:
             return self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as error:
             self._problem(node, "yaml-value", shorten(str(error), 200))
+        except (KeyError, IndexError, AttributeError):
+            # An explicit tag PyYAML's constructor does not check the text of:
+            # `!!bool x` (KeyError), `!!int ''` or `!!float ''` (IndexError),
+            # `!!timestamp x` (AttributeError). A located problem, never a traceback.
+            tag = node.tag.removeprefix("tag:yaml.org,2002:")
+            self._problem(
+                node,
+                "yaml-value",
+                f"`{shorten(node.value)}` is not a valid value for the tag `!!{tag}`",
+                "remove the tag, or write a value of its kind",
+            )
         except ValueError as error:
             # PyYAML builds dates with datetime.date, which raises on 2025-02-30, and
             # Python refuses to read an integer of more than 4,300 digits.

@@ -25,6 +25,7 @@ Its fast paths, and why they give the same answer: docs/performance.md,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from sys import intern
 from typing import Any
@@ -47,6 +48,11 @@ from .yaml_numbers import MAY_START_A_NUMBER, number_form_refused
 from .yaml_places import Marks, PlaceTree
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,17})")
+"""A whole number as Python's `int` reads it, which PyYAML reads alike (most of a KB's
+numbers): no leading zero (octal), `_`, `:` (base 60), `0b` or `0x`, nor so many
+digits that Python refuses it."""
 _PLAIN = (True, False)  # the `implicit` of an untagged plain scalar
 _ABSENT = object()
 
@@ -204,10 +210,12 @@ class PlainScalars:
         """A plain scalar's data as `Builder` reads it (`mark` is where it starts),
         remembered by its text; give up where the checks refuse it."""
         tag = self.resolve(ScalarNode, text, _PLAIN)
-        if tag == _STR_TAG:
+        if tag == _INT_TAG and _DECIMAL.fullmatch(text):
+            value: Any = int(text)  # as PyYAML's constructor reads it; no check refuses it
+        elif tag == _STR_TAG:
             if text[:1] in MAY_START_A_NUMBER and number_form_refused(tag, text, text):
                 raise Unusual
-            value: Any = text
+            value = text
         else:
             value = self.builder.scalar(ScalarNode(tag, text, mark, mark, None))
             if self.builder.problems:

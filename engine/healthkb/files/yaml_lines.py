@@ -36,8 +36,9 @@ scalar on its own, deeper than the keys or dashes around it, with no blank or co
 line within): it is read again from all its lines, folded as YAML folds them (one
 space for each line break; `_fold`). Every character of the file must be one YAML
 accepts, other than a tab, U+FEFF and the line breaks other than `\n` (`_OUTSIDE`,
-searched once). A plain scalar is read as the events path reads it (`PlainScalars`:
-resolved once per text, refused where a check refuses it). So there are no anchors,
+searched once; in ASCII text, `str.isprintable` on each different line). A plain
+scalar is read as the events path reads it (`PlainScalars`: resolved once per text,
+refused where a check refuses it). So there are no anchors,
 aliases, tags, flow collections but `{}` and `[]`, block scalars, quoted scalars over
 lines, complex keys, directives or document markers on this path; a key twice, a
 scalar a check refuses, nesting 48 deep, a second document or a line that does not
@@ -66,7 +67,9 @@ the innermost mapping (`key_at` is the line's column): the short branch. Otherwi
 
 Places follow the parser's marks: a mapping's value is placed at its key (a `<key>`
 key has no place of its own, as in `Builder`), a list item where it starts (after its
-dash), the document where its first key or dash is.
+dash), the document where its first key or dash is. A placed key's scalar value (most
+values) is placed by its line number alone: its column is that of the line's key, which
+the `PlaceTree` works out from the line's shape when a place is asked for (`_column`).
 
 Its fast paths, and why they give the same answer: docs/performance.md, "Reading YAML line by line".
 """
@@ -74,6 +77,8 @@ Its fast paths, and why they give the same answer: docs/performance.md, "Reading
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from functools import partial
 from sys import intern
 from typing import Any
 
@@ -87,6 +92,8 @@ from .yaml_places import PlaceTree
 # U+2028, U+2029, and `\r`), or a tab, or U+FEFF: a file with one goes another way.
 # Searched for once over the whole text, so that the line pattern below can use
 # simple classes (`[^ :#]`) that say only which of the allowed characters end a run.
+# (In ASCII text these are the control characters, which `str.isprintable` finds on
+# each different line faster: in ASCII it refuses exactly those.)
 # Every character but `\n`, the printable ASCII, and the code points from U+00A0 on but
 # the line and paragraph separators, surrogates, U+FEFF, U+FFFE and U+FFFF. Spelt as
 # the characters refused, not as a negated class of those allowed: the same set, but
@@ -117,17 +124,19 @@ _NOT_PLAIN = "'\"{["  # the first characters of the other values of the grammar
 _NO_VALUE = object()  # a key's value comes on the lines below (or it is null)
 _EMPTY_MAPPING = object()  # `{}`: a new mapping wherever the line is
 _EMPTY_LIST = object()  # `[]`: a new list
-_END: Any = (-1, 0, 0, "", None, ("",) * 6)  # below the last line
+_MARKERS = (_NO_VALUE, _EMPTY_MAPPING, _EMPTY_LIST)
+_END: Any = (-1, 0, 0, "", None, ("",) * 6, False)  # below the last line
 
 
 Line = tuple[str, str, str, str, str, str]
 """A line's parts, as `_LINES` finds them."""
-Shape = tuple[int, int, int, str, Any, Line]
+Shape = tuple[int, int, int, str, Any, Line, bool]
 """What a line says, worked out once for every line of the same text: its column as
 the next key of the innermost mapping (`-1` when it is not a `KEY: VALUE` line with a
 scalar value and a placed key), the 1-based column of its first dash or key, the
 width of its dash (and the spaces after it), its key (interned; "" for none), its
-value's data (or one of the markers above), and its parts."""
+value's data (or one of the markers above), its parts, and whether it is a placed
+key with a scalar value (which goes straight into the innermost mapping)."""
 Open = tuple[Any, Any, int, int]
 """An open mapping or list: its data, its places, the columns of its keys and dashes."""
 
@@ -135,10 +144,12 @@ Open = tuple[Any, Any, int, int]
 def read_block_lines(text: str, scalars: PlainScalars) -> tuple[Any, PlaceTree] | None:
     """The data of `text` and the place of each of its values, or None where the file
     is outside the grammar this module takes (then it must be read another way)."""
-    if scalars.resolved_first is None or _OUTSIDE.search(text):
+    if scalars.resolved_first is None:
         return None  # an implicit tag for any text: every plain text needs a look
     lines = text.split("\n")
     shapes: dict[str, Any] = dict.fromkeys(lines)  # each text once, in order
+    if refuses_a_character(text, shapes):
+        return None
     parts = _LINES.findall("\n".join(shapes))
     if len(parts) != len(shapes):
         return None  # (never: what the pattern does not take on a line is in `rest`)
@@ -147,6 +158,15 @@ def read_block_lines(text: str, scalars: PlainScalars) -> tuple[Any, PlaceTree] 
         return _read(list(map(shapes.__getitem__, lines)), scalars)
     except Unusual:
         return None
+
+
+def refuses_a_character(text: str, lines: Iterable[str]) -> bool:
+    """Whether `text`, whose lines (each different one at least once) are `lines`, has
+    a character this module does not take (`_OUTSIDE`): in ASCII text, a control
+    character, which `str.isprintable` refuses and nothing else (one C call per line)."""
+    if text.isascii():
+        return not all(map(str.isprintable, lines))
+    return _OUTSIDE.search(text) is not None
 
 
 def _shape(shapes: dict[str, Any], parts: list[Line], scalars: PlainScalars, looked: str) -> None:
@@ -163,44 +183,37 @@ def _shape(shapes: dict[str, Any], parts: list[Line], scalars: PlainScalars, loo
             if key not in names and key != HIDDEN_KEY:
                 scalars.check_name(key)
         elif not dash:
-            shapes[text] = (-1, at, 0, "", None, line)  # blank, comment, or going on
+            shapes[text] = (-1, at, 0, "", None, line, False)  # blank, comment, going on
             continue
         data: Any = _NO_VALUE
         if value or item:
             data = value or item
             if data[0] in looked:
                 data = _value(data, scalars, at)
-        short = at if key and not dash and data is not _NO_VALUE else -1
-        if key == HIDDEN_KEY or data is _EMPTY_MAPPING or data is _EMPTY_LIST:
-            short = -1
-        shapes[text] = (short, at, len(dash), key, data, line)
+        simple = bool(key) and key != HIDDEN_KEY and data not in _MARKERS
+        short = at if simple and not dash else -1
+        shapes[text] = (short, at, len(dash), key, data, line, simple)
 
 
 def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
     """The loop over the lines (see "How the loop goes" in the module's docstring)."""
     stack: list[Open] = []
     count = len(lines)
-    start = _below(lines, 0)
-    if start == count:
-        raise Unusual  # nothing but comments: the general way reads it
-    first = lines[start]
-    data: Any = [] if first[2] else {}
-    marks: Any = [] if first[2] else {}
-    key_at, dash_at = (0, first[1]) if first[2] else (first[1], 0)  # 1-based columns
+    place, (data, marks, key_at, dash_at) = _document(lines)  # 1-based columns
     root = data, marks
-    for number, (short, at, width, key, value, line) in enumerate(lines, 1):
+    for number, (short, at, width, key, value, line, simple) in enumerate(lines, 1):
         if short == key_at:  # the next `KEY: VALUE` of the innermost mapping
             if key in data:
                 raise Unusual  # a key twice: the general way says where
             data[key] = value
-            marks[key] = (number, at, None)
+            marks[key] = number  # (its column: `_column`)
             continue
         if width:
             if dash_at != at:
                 if key_at >= at and stack and stack[-1][3] == at:
                     open_ = stack.pop()  # the item's mapping ends: the next item
                 else:
-                    open_ = _close(stack, data, marks, key_at, dash_at, at, width)
+                    open_ = _close(stack, data, marks, key_at, dash_at, at)
                 data, marks, key_at, dash_at = open_
             at += width
             if not key:
@@ -216,18 +229,27 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
             marks.append((number, at, inner_marks))
             stack.append((data, marks, key_at, dash_at))
             data, marks, key_at, dash_at = inner, inner_marks, at, 0
+            if simple:  # `- KEY: VALUE`, the item's first key
+                inner[key] = value
+                inner_marks[key] = number
+                continue
         elif not key:
             if line[4]:  # a plain scalar going on from the line above
                 _fold(lines, number, at > (key_at or dash_at), data, scalars)
             continue  # blank, or a comment
-        elif key_at != at:
-            data, marks, key_at, dash_at = _close(stack, data, marks, key_at, dash_at, at, 0)
+        else:
+            while key_at != at:  # close mappings and lists down to the key's mapping
+                if (key_at or dash_at) < at or not stack:
+                    raise Unusual  # deeper than the innermost, or out of the document
+                data, marks, key_at, dash_at = stack.pop()
         if key in data:
             raise Unusual  # a key twice: the general way says where
-        line_at = number
-        if key == HIDDEN_KEY:
-            line_at = at = 0  # no place of its own (as `Builder` places it)
-        if value is not _NO_VALUE:
+        if simple:
+            data[key] = value
+            marks[key] = number
+            continue
+        line_at, at = (0, 0) if key == HIDDEN_KEY else (number, at)  # (as `Builder` places it)
+        if value is not _NO_VALUE:  # `{}`, `[]`, or the value of a `<key>`
             value, inside = _made(value)
             data[key] = value
             marks[key] = (line_at, at, inside)
@@ -248,7 +270,25 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
         else:
             data[key] = _null(scalars)
             marks[key] = (line_at, at, None)
-    return root[0], PlaceTree((start + 1, first[1]), root[1])
+    return root[0], PlaceTree(place, root[1], partial(_column, lines))
+
+
+def _column(lines: list[Shape], number: int) -> int:
+    """The column of line `number`'s key or item (after its dash): where a value placed
+    by its line alone is."""
+    _, at, width, *_ = lines[number - 1]
+    return at + width
+
+
+def _document(lines: list[Shape]) -> tuple[tuple[int, int], Open]:
+    """The document's place and its mapping or list, opened by its first line that is
+    not blank or a comment."""
+    start = _below(lines, 0)
+    if start == len(lines):
+        raise Unusual  # nothing but comments: the general way reads it
+    _, at, dash, *_ = lines[start]
+    opened: Open = ([], [], 0, at) if dash else ({}, {}, at, 0)
+    return (start + 1, at), opened
 
 
 def _below(lines: list[Shape], index: int) -> int:
@@ -261,12 +301,10 @@ def _below(lines: list[Shape], index: int) -> int:
     return index
 
 
-def _close(
-    stack: list[Open], data: Any, marks: Any, key_at: int, dash_at: int, at: int, dash: int
-) -> Open:
+def _close(stack: list[Open], data: Any, marks: Any, key_at: int, dash_at: int, at: int) -> Open:
     """The innermost once mappings and lists are closed until it is the list with its
-    dashes at column `at` (for a `dash`), or the mapping with its keys there."""
-    while (dash_at if dash else key_at) != at:
+    dashes at column `at`."""
+    while dash_at != at:
         if (key_at or dash_at) < at or not stack:
             raise Unusual  # deeper than the innermost, or out of the document
         data, marks, key_at, dash_at = stack.pop()

@@ -14,14 +14,15 @@ Its fast paths, and why they give the same answer: docs/performance.md,
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 PathKey = tuple[str | int, ...]
 Place = tuple[int, int]
 
-Entry = tuple[int, int, "Marks"]
+Entry = tuple[int, int, "Marks"] | int
 """A value's line and column (both 0 where it has no place of its own) and the places
-inside it (None for a scalar)."""
+inside it (None for a scalar); or, for a scalar whose line says its column (the tree's
+`columns`), its line alone: `yaml_lines.py` makes no tuple for most of its values."""
 
 Marks = dict[str, Entry] | list[Entry] | None
 """The places of the values inside a mapping (by key) or a sequence (by index)."""
@@ -30,11 +31,15 @@ Marks = dict[str, Entry] | list[Entry] | None
 class PlaceTree(Mapping[PathKey, Place]):
     """Line and column (1-based) of every value of one file, by its path in the data."""
 
-    __slots__ = ("_flat", "_root", "_root_place")
+    __slots__ = ("_columns", "_flat", "_root", "_root_place")
 
-    def __init__(self, root_place: Place, root: Marks) -> None:
+    def __init__(
+        self, root_place: Place, root: Marks, columns: Callable[[int], int] | None = None
+    ) -> None:
         self._root_place = root_place
         self._root = root
+        self._columns = columns or _no_columns
+        """The column of the value placed by its line alone (an `int` entry) on a line."""
         self._flat: dict[PathKey, Place] | None = None
 
     def __getitem__(self, path: PathKey) -> Place:
@@ -60,7 +65,10 @@ class PlaceTree(Mapping[PathKey, Place]):
                 entry = marks[step]
             if entry is None:
                 return None if exact else found
-            line, column, marks = entry
+            if isinstance(entry, int):
+                line, column, marks = entry, self._columns(entry), None
+            else:
+                line, column, marks = entry
             place = (line, column) if line else None
             found = place or found
         return place if exact else found
@@ -68,7 +76,7 @@ class PlaceTree(Mapping[PathKey, Place]):
     def _flattened(self) -> dict[PathKey, Place]:
         if self._flat is None:
             flat: dict[PathKey, Place] = {(): self._root_place}
-            _flatten(self._root, (), flat)
+            _flatten(self._root, (), flat, self._columns)
             self._flat = flat
         return self._flat
 
@@ -79,11 +87,21 @@ class PlaceTree(Mapping[PathKey, Place]):
         return len(self._flattened())
 
 
-def _flatten(marks: Marks, path: PathKey, flat: dict[PathKey, Place]) -> None:
+def _flatten(
+    marks: Marks, path: PathKey, flat: dict[PathKey, Place], columns: Callable[[int], int]
+) -> None:
     items = marks.items() if isinstance(marks, dict) else enumerate(marks or ())
-    for step, (line, column, inner) in items:
+    for step, entry in items:
         here = (*path, step)
+        if isinstance(entry, int):
+            flat[here] = (entry, columns(entry))
+            continue
+        line, column, inner = entry
         if line:
             flat[here] = (line, column)
         if inner is not None:
-            _flatten(inner, here, flat)
+            _flatten(inner, here, flat, columns)
+
+
+def _no_columns(line: int) -> int:
+    raise TypeError(f"no column for a value placed by its line alone ({line})")

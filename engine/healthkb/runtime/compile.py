@@ -37,6 +37,15 @@ GATE_TYPE = "$gate"
 MAX_RULES_PER_RULESET = 256
 
 # Operators as durable_rules names them, as JSON text (as are the other keys below).
+# Each rule's settings, written before its patterns, are durable_rules' own defaults:
+# every match fires (`count` 1, no `cap`), at priority 0 (`pri`), on distinct facts
+# (`dist` 1). Its `create_ruleset` looks for each of the four settings by reading the
+# rule's members in order, reading past the whole array of patterns for a setting that
+# is not there; written first, three are found before it (`cap`, which must stay
+# absent, still reads past it): 8% fewer instructions creating the 10,000-rule KB's
+# rulesets (docs/performance.md, "Compiling and starting the engine").
+DEFAULT_SETTINGS = '"count":1,"pri":0,"dist":1,'
+
 _OPERATOR = {"lt": '"$lt"', "le": '"$lte"', "gt": '"$gt"', "ge": '"$gte"', "ne": '"$neq"'}
 _name_counter = itertools.count(1)
 # A string as JSON text, as `json.dumps(..., ensure_ascii=False)` writes it (the C writer).
@@ -185,8 +194,8 @@ class _Shape(NamedTuple):
     literals' tests, worked out once for the thousands of rules written alike."""
 
     template: str
-    """The rule as a member of its ruleset's JSON object (`"<name>":{"all":[...]}`), with
-    `%s` for its name and for each slot's tests."""
+    """The rule as a member of its ruleset's JSON object (`"<name>":{<settings>,"all":[...]}`,
+    `DEFAULT_SETTINGS`), with `%s` for its name and for each slot's tests."""
     slots: tuple[tuple[int, bool], ...]
     """Each slot's literal (its place in the conjunction) and whether its tests are the
     negation's, in the order of the text."""
@@ -207,7 +216,7 @@ class _Writer:
 
     def durable_rule(self, name: str, conjunction: Conjunction, stratum: int) -> tuple[str, _Shape]:
         """The rule named `name` as a member of its ruleset's JSON object
-        (`"<name>":{"all":[...]}`), and its shape."""
+        (`"<name>":{<settings>,"all":[...]}`), and its shape."""
         # One look at each comparison (a 10,000-rule KB's are spread over megabytes of
         # memory, and reaching one costs more than what is done with it).
         kinds: list[tuple[bool, str, str]] = []
@@ -268,7 +277,7 @@ def _shape(kinds: tuple[tuple[bool, str, str], ...], stratum: int) -> _Shape:
     for number, index in enumerate(unbound):
         patterns.append(_object(f'"n{number}$not"', _pattern_template(kinds[index][1], 1)))
         slots.append((index, False))
-    template = '%s:{"all":' + _array(patterns) + "}"
+    template = "%s:{" + DEFAULT_SETTINGS + '"all":' + _array(patterns) + "}"
     types = tuple(sorted(positive.union(kinds[index][1] for index in unbound)))
     return _Shape(template, tuple(slots), aliases, _places(aliases), types, gate)
 

@@ -93,12 +93,21 @@ def _weakest(found: list[tuple[str, str]]) -> tuple[str, str]:
     return weakest
 
 
-def check_certainty(conclusion: Placed[Conclusion]) -> list[Problem]:
-    """A conclusion is never stated more strongly than the wording of its sources."""
+def check_certainty(
+    conclusion: Placed[Conclusion], weakest: dict[str, tuple[str, str]] | None = None
+) -> list[Problem]:
+    """A conclusion is never stated more strongly than the wording of its sources.
+
+    `weakest` keeps the weakest hedge of each quote already read, for a caller that
+    checks many conclusions: a passage quoted by many is read once."""
     item = conclusion.item
     strongest, word = "established", ""
+    known = {} if weakest is None else weakest
     for citation in item.because:
-        found, level = _weakest(quote_hedges(citation.quote))
+        hedge = known.get(citation.quote)
+        if hedge is None:
+            hedge = known[citation.quote] = _weakest(quote_hedges(citation.quote))
+        found, level = hedge
         if CERTAINTY_RANK[level] < CERTAINTY_RANK[strongest]:
             strongest, word = level, found
     problems = []

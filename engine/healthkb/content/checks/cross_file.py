@@ -121,11 +121,7 @@ def check_citations(
                 )
             )
             continue
-        spans = text.find(citation.quote)
-        original = index.originals.get(citation.source)
-        if not spans and original is not None and original[1].find(citation.quote):
-            # Quoted from the original: resolved there (its anchors are the original's).
-            text, spans = original[1], original[1].find(citation.quote)
+        text, spans, original = _spans(citation, text, index)
         if not spans:
             mismatch = text.closest(citation.quote)
             problems.append(
@@ -155,6 +151,48 @@ def check_citations(
     return problems
 
 
+def _spans(
+    citation: Citation, text: SourceText, index: CitationIndex
+) -> tuple[SourceText, list[tuple[int, int]], tuple[OriginalText, SourceText] | None]:
+    """Where the quote is in its source's text (or, failing that, in the source's original
+    text, whose anchors it then has): that text, the spans, and the original."""
+    spans = text.find(citation.quote)
+    original = index.originals.get(citation.source)
+    if not spans and original is not None and original[1].find(citation.quote):
+        # Quoted from the original: resolved there (its anchors are the original's).
+        text, spans = original[1], original[1].find(citation.quote)
+    return text, spans, original
+
+
+class CitedOnce:
+    """The citations of the rules, a rule at a time (loading's one pass over the rules),
+    as `check_citations` needs them: each whose quote does not resolve to one passage
+    of its source (each is reported, or skipped for a source that failed to load), and
+    the first of each that does. A quote resolved once is skipped by `check_citations`
+    when cited again, so its other citations are not kept: a 10,000-rule KB cites a few
+    dozen passages 10,000 times, and keeping them all was a list of 10,000 triples to
+    build and go over again."""
+
+    def __init__(self, index: CitationIndex) -> None:
+        self.index = index
+        self.cited: list[Cited] = []
+        self._resolved: set[tuple[str, str]] = set()  # kept once, resolving to one passage
+        self._unresolved: set[tuple[str, str]] = set()
+
+    def add(self, placed: Placed[Rule]) -> None:
+        """The citations of the next rule, in the order read."""
+        resolved = self._resolved
+        for i, citation in enumerate(placed.item.because):
+            key = (citation.source, citation.quote)
+            if key in resolved:
+                continue
+            self.cited.append((citation, placed, ("because", i)))
+            if key not in self._unresolved:
+                text = self.index.texts.get(citation.source)
+                one = text is not None and len(_spans(citation, text, self.index)[1]) == 1
+                (resolved if one else self._unresolved).add(key)
+
+
 def with_original(
     resolved: ResolvedCitation,
     original: tuple[OriginalText, SourceText] | None,
@@ -181,8 +219,11 @@ def all_citations(
     conclusions: list[Placed[Conclusion]],
     rules: list[Placed[Rule]],
     silences: Sequence[Placed[Silence]] = (),
+    rules_cited: list[Cited] | None = None,
 ) -> list[Cited]:
-    """Every citation in the KB, including sources' left-out passages."""
+    """Every citation in the KB, including sources' left-out passages. `rules_cited`: in
+    place of the rules' citations, those of them `check_citations` needs, when the
+    caller gathered them (`CitedOnce.cited`; the same problems, in the same order)."""
     found: list[Cited] = []
     for source in sources:
         for i, left_out in enumerate(source.item.left_out):
@@ -192,14 +233,24 @@ def all_citations(
         for name, fact in vocabulary.item.background.items():
             for i, c in enumerate(fact.because):
                 found.append((c, vocabulary, ("background", name, "because", i)))
-    for group in (conclusions, rules, silences):
-        for placed in group:
-            because = placed.item.because
-            if len(because) <= len(_BECAUSE):  # the paths made once, the triples by zip
-                found += zip(because, repeat(placed), _BECAUSE, strict=False)
-            else:
-                found += [(c, placed, ("because", i)) for i, c in enumerate(because)]
+    for conclusion in conclusions:
+        found += _cited_by(conclusion)
+    if rules_cited is None:
+        for rule in rules:
+            found += _cited_by(rule)
+    else:
+        found += rules_cited
+    for silence in silences:
+        found += _cited_by(silence)
     return found
+
+
+def _cited_by(placed: Placed[Conclusion] | Placed[Rule] | Placed[Silence]) -> Iterable[Cited]:
+    """The citations of a conclusion, a rule or a silence, each with its path."""
+    because = placed.item.because
+    if len(because) <= len(_BECAUSE):  # the paths made once, the triples by zip
+        return zip(because, repeat(placed), _BECAUSE, strict=False)
+    return [(c, placed, ("because", i)) for i, c in enumerate(because)]
 
 
 # The paths from an item to its first citations, made once for every item.

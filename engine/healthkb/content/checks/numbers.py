@@ -102,12 +102,18 @@ def check_numbers(
     if walked is None:
         walked = list(walk_comparisons(item.when, ("when",)))
     for comparison, path in walked:
-        kind = type(comparison.value)
+        value = comparison.value
+        kind = type(value)
         if kind is bool or kind is str:  # `eq: true`, `eq: high`: no number, whatever op
             continue
-        numbers = compared_numbers(comparison)
-        if not numbers:
-            continue
+        if kind is int or kind is float:  # one number, as `compared_numbers` gives it
+            if comparison.op not in _NUMERIC_OPERATORS:
+                continue
+            numbers = [value]
+        else:
+            numbers = compared_numbers(comparison)
+            if not numbers:
+                continue
         if declared and departure_key(comparison) in declared:
             used.add(declared[departure_key(comparison)])
             continue

@@ -66,21 +66,22 @@ class RuleConditions:
     def _all_of_comparisons(self, rule_id: str, when: Condition) -> Walked | None:
         """For an `all:` of comparisons: its walk, its one conjunction and the derived
         facts it tests (all positively) kept; None for any other `when`."""
-        if type(when) is not AllCondition or len(when.all) > len(WHEN_ALL_PATHS):
+        if type(when) is not AllCondition:
             return None
-        literals = []
+        children: list[Any] = when.all  # each a comparison, as checked below
+        if len(children) > len(WHEN_ALL_PATHS):
+            return None
+        derived = self.derived
         tested: Tested | None = None
-        for child in when.all:
+        for child in children:
             if type(child) is not Comparison:
                 return None
-            literals.append(Literal(child))
-            if child.fact_type in self.derived:
+            if child.fact_type in derived:
                 if tested is None:
                     tested = (set(), set())
                 tested[0].add(child.fact_type)
-        self._keep(rule_id, [tuple(literals)], tested)
-        comparisons: list[Any] = when.all  # each a comparison, as checked above
-        return list(zip(comparisons, WHEN_ALL_PATHS, strict=False))
+        self._keep(rule_id, [tuple(map(Literal, children))], tested)
+        return list(zip(children, WHEN_ALL_PATHS, strict=False))
 
     def _keep(self, rule_id: str, dnf: list[Conjunction], tested: Tested | None) -> None:
         self.dnf[rule_id] = dnf

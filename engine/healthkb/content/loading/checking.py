@@ -16,12 +16,12 @@ from ...errors import Problem
 from ..checks import cross_file, declarations
 from ..checks.certainty import check_certainty
 from ..checks.certainty_paths import Derivations, check_certainty_along_proof
-from ..checks.cross_file import CitationIndex
+from ..checks.cross_file import CitationIndex, CitedOnce
 from ..checks.numbers import check_numbers
 from ..checks.personal_data_policy import check_personal_data
 from ..checks.rule_conditions import RuleConditions, normalise
 from ..checks.rule_references import RuleReferences
-from ..checks.stratification import stratify_rules
+from ..checks.stratification import Movable, stratify_rules
 from ..checks.vocabulary_places import VocabularyPlaces
 from ..fhir_mapping import check_fhir_mapping
 from ..languages.originals import check_original, original_texts
@@ -73,7 +73,7 @@ def check_files(read: ReadFiles) -> Checked:
         (c.item for c in salvaged.comparisons),
         (o.item for o in salvaged.outcomes),
     )
-    rules = _check_each_rule(read, conclusion_ids, declared)
+    rules = _check_each_rule(read, conclusion_ids, declared, index)
     checked.problems += _identity_and_citations(read, checked, rules)
     translation_problems = _translations(read, rules.by_id)
     # A translation wording what the KB no longer has (or a misspelt id) changes no
@@ -92,7 +92,7 @@ def check_files(read: ReadFiles) -> Checked:
         # so they are reported together with it, all at once.
         if not rule_problems and not read.rules_unread:
             stratification = stratify_rules(
-                rules.active, checked.dnf, read.vocabulary.item, rules.conditions.tested
+                rules.active, checked.dnf, read.vocabulary.item, movable=rules.movable
             )
             checked.strata = stratification.strata
             checked.problems += stratification.problems
@@ -111,6 +111,10 @@ class _EachRule:
 
     conditions: RuleConditions
     derivations: Derivations
+    cited: CitedOnce
+    """The rules' citations that `check_citations` needs."""
+    movable: Movable = field(default_factory=Movable)
+    """What the strata need of the active rules."""
     references: list[Problem] = field(default_factory=list)
     """The problems of the rules' references (none without a vocabulary)."""
     departures: list[Problem] = field(default_factory=list)
@@ -121,7 +125,7 @@ class _EachRule:
 
 
 def _check_each_rule(
-    read: ReadFiles, conclusion_ids: set[str], declared: VocabularyPlaces
+    read: ReadFiles, conclusion_ids: set[str], declared: VocabularyPlaces, index: CitationIndex
 ) -> _EachRule:
     """One pass over the rules: each rule's `when` read, its references checked (when
     the vocabulary was read) and its numbers compared with its quotes; and what other
@@ -136,17 +140,23 @@ def _check_each_rule(
         else None
     )
     reader = NumberReader()
-    found = _EachRule(conditions, Derivations([], vocabulary))
+    found = _EachRule(conditions, Derivations([], vocabulary), CitedOnce(index))
+    derivations, cited, movable = found.derivations, found.cited, found.movable
+    active, by_id, tested = found.active, found.by_id, conditions.tested
     for rule in read.rules:
         item = rule.item
         walked = conditions.add(rule)
         if references is not None:
             found.references += references.check(rule, walked)
         found.departures += check_numbers(rule, reader, walked)
-        found.derivations.add(item)
+        derivations.add(item)
+        rule_id = item.id
         if item.status == "active":
-            found.active.append(rule)
-        found.by_id[item.id] = item
+            active.append(rule)
+            derive = item.then.derive
+            movable.add(rule_id, derive.fact if derive else None, tested.get(rule_id))
+        cited.add(rule)
+        by_id[rule_id] = item
     return found
 
 
@@ -174,14 +184,20 @@ def _identity_and_citations(read: ReadFiles, checked: Checked, rules: _EachRule)
         problems += check_seal(Placed(read.lock[0], read.lock[1], ()), manifest_version)
     problems += cross_file.check_citations(
         cross_file.all_citations(
-            read.sources, read.vocabulary, read.conclusions, read.rules, read.silences
+            read.sources,
+            read.vocabulary,
+            read.conclusions,
+            read.rules,
+            read.silences,
+            rules_cited=rules.cited.cited,
         )
         + [(placed.item, placed, ()) for placed in read.salvaged.citations],
         checked.citations,
         read.broken_sources,
     )
+    weakest: dict[str, tuple[str, str]] = {}  # each quote's weakest hedge, read once
     for conclusion in read.conclusions:
-        problems += check_certainty(conclusion)
+        problems += check_certainty(conclusion, weakest)
         problems += check_certainty_along_proof(conclusion, rules.derivations)
     return problems
 
