@@ -209,12 +209,10 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
             marks[key] = number  # (its column: `_column`)
             continue
         if width:
-            if dash_at != at:
-                if key_at >= at and stack and stack[-1][3] == at:
-                    open_ = stack.pop()  # the item's mapping ends: the next item
-                else:
-                    open_ = _close(stack, data, marks, key_at, dash_at, at)
-                data, marks, key_at, dash_at = open_
+            while dash_at != at:  # close mappings and lists down to the dash's list
+                if (key_at or dash_at) < at or not stack:
+                    raise Unusual  # deeper than the innermost, or out of the document
+                data, marks, key_at, dash_at = stack.pop()
             at += width
             if not key:
                 value, inside = _made(value)
@@ -299,16 +297,6 @@ def _below(lines: list[Shape], index: int) -> int:
             break  # a plain scalar going on
         index += 1
     return index
-
-
-def _close(stack: list[Open], data: Any, marks: Any, key_at: int, dash_at: int, at: int) -> Open:
-    """The innermost once mappings and lists are closed until it is the list with its
-    dashes at column `at`."""
-    while dash_at != at:
-        if (key_at or dash_at) < at or not stack:
-            raise Unusual  # deeper than the innermost, or out of the document
-        data, marks, key_at, dash_at = stack.pop()
-    return data, marks, key_at, dash_at
 
 
 def _fold(lines: list[Shape], number: int, deeper: bool, data: Any, scalars: PlainScalars) -> None:
