@@ -23,7 +23,8 @@ class Placed(Generic[T]):
         # What the frozen dataclass's own `__init__` does, written into the instance's
         # `__dict__` at once rather than through `object.__setattr__` field by field:
         # a load makes one per rule and more for the checks (21,600 for the generated
-        # 10,000-rule KB), and this takes 0.6x the time (docs/performance.md).
+        # 10,000-rule KB), and this takes 0.6x the time (docs/performance.md,
+        # "Validating the rules, again").
         fields = self.__dict__
         fields["item"] = item
         fields["located"] = located

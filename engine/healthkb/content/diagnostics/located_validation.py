@@ -10,6 +10,7 @@ field names, allowed values, patterns and field descriptions).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -58,27 +59,38 @@ def problems_from(
     misspelt = _misspelt_keys(details, model, located.data)
     indented = _over_indented_keys(details, located.data)
     problems = [_over_indented(located, key, owner) for key, owner in indented.items()]
+    # Sets to look paths up in, made once: asked of each group against every other
+    # group, a file with thousands of mistakes took seconds (8,000 rules each with a
+    # quoted number: 17 s), for the same answers (docs/performance.md, "Validating the
+    # rules, again").
+    owners = set(indented.values())
+    beside_owners = {key[:-2] + key[-1:] for key in indented}
+    below_others = _proper_prefixes(groups)
+    misplaced_owners = set(misplaced.values())
     for path, found in groups.items():
-        if any(
-            path[: len(owner)] == owner or path == key[:-2] + key[-1:]
-            for key, owner in indented.items()
-        ):
+        # Under a key indented too far, or where that key belongs: reported as that.
+        if path in beside_owners or any(path[:i] in owners for i in range(len(path) + 1)):
             continue
         wrong_types = [d for d in found if is_type_error(d)]
         # A union branch that matched the value's shape reports deeper: say only that.
-        deeper = any(other[: len(path)] == path and other != path for other in groups)
-        if wrong_types and not deeper and path not in misplaced.values():
+        deeper = path in below_others
+        if wrong_types and not deeper and path not in misplaced_owners:
             problems.append(wrong_type(wrong_types, model, located, path))
         for detail in found:
             if is_type_error(detail):
                 continue
-            if detail["type"] == "missing" and (path in misplaced.values() or path in misspelt):
+            if detail["type"] == "missing" and (path in misplaced_owners or path in misspelt):
                 continue
             if detail["type"] == "extra_forbidden" and path in misplaced:
                 problems.append(_misplaced(located, path, misplaced[path]))
                 continue
             problems.append(other_error(detail, model, located, path))
     return _without_duplicates(problems)
+
+
+def _proper_prefixes(paths: Iterable[PathKey]) -> set[PathKey]:
+    """Every path some other path goes on below: each path's prefixes, itself left out."""
+    return {path[:i] for path in paths for i in range(len(path))}
 
 
 def data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
