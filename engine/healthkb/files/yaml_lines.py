@@ -121,10 +121,18 @@ be nothing. `findall` gives one tuple per line, as `str.split("\\n")` gives line
 _DEEPEST = 48  # mappings and lists open at once at most (MAX_DEPTH is 64)
 _ABSENT = object()
 _NOT_PLAIN = "'\"{["  # the first characters of the other values of the grammar
-_NO_VALUE = object()  # a key's value comes on the lines below (or it is null)
-_EMPTY_MAPPING = object()  # `{}`: a new mapping wherever the line is
-_EMPTY_LIST = object()  # `[]`: a new list
-_MARKERS = (_NO_VALUE, _EMPTY_MAPPING, _EMPTY_LIST)
+
+
+class _Marker:
+    """A line's value that is not data yet (in its `Shape`)."""
+
+
+_NO_VALUE = _Marker()  # a key's value comes on the lines below (or it is null)
+_EMPTY_MAPPING = _Marker()  # `{}`: a new mapping wherever the line is
+_EMPTY_LIST = _Marker()  # `[]`: a new list
+_UNSHOWN = yaml.Mark("", 0, 0, 0, None, 0)
+"""Where a plain scalar is, for `PlainScalars.plain_value`: no problem it could place is
+shown (one gives the file up to the general way, which words it), so one mark does."""
 _END: Any = (-1, 0, 0, "", None, ("",) * 6, False)  # below the last line
 
 
@@ -180,8 +188,8 @@ def _shape(shapes: dict[str, Any], parts: list[Line], scalars: PlainScalars, loo
         at = len(indent) + 1
         if key:
             key = intern(key)  # for pydantic (docs/performance.md, "Validating the rules")
-            if key not in names and key != HIDDEN_KEY:
-                scalars.check_name(key)
+            if key[0] in looked and key not in names and key != HIDDEN_KEY:
+                scalars.check_name(key)  # (a key starting with no other character is a name)
         elif not dash:
             shapes[text] = (-1, at, 0, "", None, line, False)  # blank, comment, going on
             continue
@@ -189,8 +197,8 @@ def _shape(shapes: dict[str, Any], parts: list[Line], scalars: PlainScalars, loo
         if value or item:
             data = value or item
             if data[0] in looked:
-                data = _value(data, scalars, at)
-        simple = bool(key) and key != HIDDEN_KEY and data not in _MARKERS
+                data = _value(data, scalars)
+        simple = bool(key) and key != HIDDEN_KEY and not isinstance(data, _Marker)
         short = at if simple and not dash else -1
         shapes[text] = (short, at, len(dash), key, data, line, simple)
 
@@ -316,16 +324,16 @@ def _fold(lines: list[Shape], number: int, deeper: bool, data: Any, scalars: Pla
     text = " ".join([first, *(lines[at][5][4] for at in range(start + 1, number))])
     read = scalars.values.get(text, _ABSENT)
     if read is _ABSENT:
-        read = scalars.plain_value(text, yaml.Mark("", 0, start, 0, None, 0))
+        read = scalars.plain_value(text, _UNSHOWN)
     if key:
         data[lines[start][3]] = read
     else:
         data[-1] = read
 
 
-def _value(text: str, scalars: PlainScalars, at: int) -> Any:
+def _value(text: str, scalars: PlainScalars) -> Any:
     """A value that is not a plain string as written (its data, or a marker for `{}`
-    and `[]`); `at` is its line's column (for a refused scalar's mark: unread)."""
+    and `[]`)."""
     first = text[0]
     if first == "'":
         return text[1:-1].replace("''", "'")
@@ -337,7 +345,7 @@ def _value(text: str, scalars: PlainScalars, at: int) -> Any:
         return _EMPTY_LIST
     value = scalars.values.get(text, _ABSENT)
     if value is _ABSENT:
-        value = scalars.plain_value(text, yaml.Mark("", 0, 0, at, None, 0))
+        value = scalars.plain_value(text, _UNSHOWN)
     return value
 
 
@@ -353,4 +361,4 @@ def _made(value: Any) -> tuple[Any, Any]:
 def _null(scalars: PlainScalars) -> Any:
     """A key's value where nothing is written (as the resolver reads ``)."""
     value = scalars.values.get("", _ABSENT)
-    return scalars.plain_value("", yaml.Mark("", 0, 0, 0, None, 0)) if value is _ABSENT else value
+    return scalars.plain_value("", _UNSHOWN) if value is _ABSENT else value
