@@ -307,6 +307,49 @@ def test_a_stopped_run_leaves_no_worker_process_behind(tmp_path: Path, stop: int
         assert not lock_of(out).exists()
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize(
+    "workers", [["--workers", "1"], TWO_WORKERS_AFTER_A_CHUNK], ids=["one-worker", "two-workers"]
+)
+def test_ctrl_c_ends_a_run_as_interrupted_without_a_traceback(
+    tmp_path: Path, workers: list[str]
+) -> None:
+    """Ctrl-C (SIGINT to the terminal's process group, the command and its workers)
+    printed Python's KeyboardInterrupt traceback, thirty lines ending in wherever the
+    command happened to be (59e0d10 and earlier too; found by parity's interruption
+    runs). Now it goes out as SIGTERM does: the pool stopped, the lock let go of, the
+    partial file kept with whole answers only, and the process ends as interrupted
+    (exit status 130 in a shell), with nothing more on standard error."""
+    people = population.write(tmp_path / "people.jsonl", 1_500)
+    out = tmp_path / "answers.jsonl"
+    run = subprocess.Popen(
+        [HEALTHKB, "batch", "-", "--out", str(out), "--quiet", *workers],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        assert run.stdin is not None
+        run.stdin.write(b"".join(people.read_bytes().splitlines(keepends=True)[:1_100]))
+        run.stdin.flush()
+        wait_for_answers(run, out)
+        if workers == TWO_WORKERS_AFTER_A_CHUNK:
+            assert started_workers(run.pid, 1)
+        os.killpg(run.pid, signal.SIGINT)
+        _, stderr = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    said = [line for line in stderr.decode().splitlines() if "using the bundled KB" not in line]
+    assert (run.returncode, said) == (-signal.SIGINT, [])
+    assert not lock_of(out).exists()
+    kept = partial_of(out).read_bytes()
+    assert kept.endswith(b"\n")
+    assert all(json.loads(line)["id"] for line in kept.splitlines())
+
+
 def settled_descriptors(worker: int) -> set[str]:
     """What the worker's descriptors refer to, once it has let go of what it inherited
     (it does so first thing, a moment after the fork)."""

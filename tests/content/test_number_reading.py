@@ -71,6 +71,13 @@ def test_a_reader_gives_every_text_the_mentions_it_states_alone(
     for text in others + texts + others:
         said = [(m.relation, m.low, m.high) for m in numbers_in(text)]
         assert stating.stated(text) == said, text
+        # A title is read without being kept: the same, before and after it is kept.
+        assert stating.stated(text, keep=False) == said, text
+    titles = NumberReader()
+    for text in others + texts:
+        assert titles.stated(text, keep=False) == [
+            (m.relation, m.low, m.high) for m in numbers_in(text)
+        ], text
 
 
 def test_titles_of_one_shape_are_read_with_their_own_numbers() -> None:

@@ -120,7 +120,11 @@ def _reaping(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     and multiprocessing's resource tracker lived on for good, its lock left behind. The
     signal is raised as `_Terminated` instead, the pool is shut down and the lock
     released as the exception passes, and the signal is then given again to the
-    handler found, so the process still ends as terminated (exit status 143)."""
+    handler found, so the process still ends as terminated (exit status 143).
+
+    Ctrl-C (SIGINT, KeyboardInterrupt) goes the same way out, and the process then ends
+    as interrupted (exit status 130) by the signal's default action, as Python ends it
+    after an uncaught KeyboardInterrupt, but without printing its traceback."""
 
     @functools.wraps(command)
     def run(args: argparse.Namespace) -> int:
@@ -133,6 +137,13 @@ def _reaping(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
             reap_resource_tracker()
             os.kill(os.getpid(), signal.SIGTERM)
             return 128 + signal.SIGTERM  # a handler found let the process go on
+        except KeyboardInterrupt:
+            reap_resource_tracker()
+            if not on_main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+                raise  # a program that handles SIGINT its own way decides
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+            return 128 + signal.SIGINT  # (not reached: the default action ends the process)
         finally:
             if on_main:
                 signal.signal(signal.SIGTERM, found)

@@ -210,11 +210,16 @@ class NumberReader:
             mentions = self._texts[text] = self._read(text)
         return mentions
 
-    def stated(self, text: str) -> list[Stated]:
+    def stated(self, text: str, *, keep: bool = True) -> list[Stated]:
         """What `numbers_in(text)` gives without the words: each mention's relation, low
         and high. The number check compares with these, and reads the words only for a
-        problem; a title's values are its runs of digits, so nothing is sliced."""
-        found = self._stated.get(text)
+        problem; a title's values are its runs of digits, so nothing is sliced.
+
+        `keep`: keep the answer for the next time `text` is read (a quote, cited by many
+        rules). A rule's title is read with `keep=False`: titles seldom repeat, and
+        keeping 10,000 of them took as long as reading them (a dict growing, and
+        10,000 lists kept alive in fresh memory)."""
+        found = self._stated.get(text) if keep else None
         if found is None:
             parts = _split_runs(text)
             plan = self._plans.get("0".join(parts[::2])) if len(parts) > 1 else None
@@ -222,7 +227,8 @@ class NumberReader:
                 found = [(said, (value := float(parts[run])), value) for said, run in plan]
             else:
                 found = self._read_stated(text, parts)
-            self._stated[text] = found
+            if keep:
+                self._stated[text] = found
         return found
 
     def _read(self, text: str) -> list[NumberMention]:

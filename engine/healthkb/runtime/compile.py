@@ -43,7 +43,7 @@ MAX_RULES_PER_RULESET = 256
 # rule's members in order, reading past the whole array of patterns for a setting that
 # is not there; written first, three are found before it (`cap`, which must stay
 # absent, still reads past it): 8% fewer instructions creating the 10,000-rule KB's
-# rulesets (docs/performance.md, "Compiling and starting the engine").
+# rulesets (docs/performance.md, "Compiling and starting the engine, third pass").
 DEFAULT_SETTINGS = '"count":1,"pri":0,"dist":1,'
 
 _OPERATOR = {"lt": '"$lt"', "le": '"$lte"', "gt": '"$gt"', "ge": '"$gte"', "ne": '"$neq"'}

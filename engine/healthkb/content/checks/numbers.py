@@ -118,7 +118,7 @@ def check_numbers(
             used.add(declared[departure_key(comparison)])
             continue
         if stated is None:  # the title's, then each quote's (a new list: read keeps them)
-            stated = reader.stated(item.title)
+            stated = reader.stated(item.title, keep=False)
             for citation in item.because:
                 quoted = reader.stated(citation.quote)
                 if quoted:
