@@ -71,7 +71,8 @@ dash), the document where its first key or dash is. A placed key's scalar value 
 values) is placed by its line number alone: its column is that of the line's key, which
 the `PlaceTree` works out from the line's shape when a place is asked for (`_column`).
 
-Its fast paths, and why they give the same answer: docs/performance.md, "Reading YAML line by line".
+Its fast paths, and why they give the same answer: docs/performance.md, "Reading YAML line by line"
+(each different line once: docs/performance.md, "Reading YAML line by line, again").
 """
 
 from __future__ import annotations
