@@ -85,6 +85,8 @@ def test_every_float_is_written_as_json_dumps_writes_it_or_the_old_way_is_taken(
         assert (fast is not None) == trusted(number), (number, model)
 
 
+# Lists inside a list of scalars: pydantic warns that it dumps them as they are.
+@pytest.mark.filterwarnings("ignore::UserWarning")
 @budget(200)
 @given(st.floats(), st.sampled_from([0, 0.0, -0.0, False, None, "", [], {}]))
 def test_a_float_however_deep_in_a_number_field_is_looked_at(number: float, falsy: Any) -> None:

@@ -60,8 +60,8 @@ def problems_from(
     indented = _over_indented_keys(details, located.data)
     problems = [_over_indented(located, key, owner) for key, owner in indented.items()]
     # Sets to look paths up in, made once: asked of each group against every other
-    # group, a file with thousands of mistakes took seconds (8,000 rules each with a
-    # quoted number: 17 s), for the same answers (docs/performance.md, "Validating the
+    # group, a file with thousands of mistakes took seconds (20,000 rules that are not
+    # mappings: 90 s), for the same answers (docs/performance.md, "Validating the
     # rules, again").
     owners = set(indented.values())
     beside_owners = {key[:-2] + key[-1:] for key in indented}

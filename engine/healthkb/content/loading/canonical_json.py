@@ -133,7 +133,8 @@ class _Writer:
             # float, or a list or dict that may hold one.
             values = numbers(fields)
             if _holds_a_number(values):
-                _check_numbers(values)
+                for value in filter(None, values):
+                    _check_numbers(value)
         if plan.subclass:
             self.subclassed += 1
         for name, declared in plan.subclass_fields:
@@ -169,7 +170,7 @@ def _check_numbers(value: Any) -> None:
     else:
         return
     if _holds_a_number(items):
-        for item in items:
+        for item in filter(None, items):
             _check_numbers(item)
 
 
@@ -178,7 +179,7 @@ def _holds_a_number(values: Any) -> bool:
     the type only of values that are not None, 0, empty or False (`filter`), since a
     model's number fields are mostly None (a comparison has nine, one of them given). A
     0.0 or -0.0 left out is written alike by both ways; NaN is not false, nor are inf or
-    the floats below 1e-4."""
+    the floats below 1e-4 (the values looked at one by one are filtered the same way)."""
     return not _CONTAINERS_AND_FLOATS.isdisjoint(map(type, filter(None, values)))
 
 
