@@ -171,7 +171,8 @@ class CitedOnce:
     the first of each that does. A quote resolved once is skipped by `check_citations`
     when cited again, so its other citations are not kept: a 10,000-rule KB cites a few
     dozen passages 10,000 times, and keeping them all was a list of 10,000 triples to
-    build and go over again."""
+    build and go over again (docs/performance.md, "Checking the files: less made, less
+    kept")."""
 
     def __init__(self, index: CitationIndex) -> None:
         self.index = index

@@ -35,7 +35,8 @@ class Movable:
     deriving each fact, and for the rules that test a derived fact (only they can move:
     a rule testing none stays in stratum 0) what they test and derive. Gathered a rule
     at a time (`add`), in loading's one pass over the rules, where each rule is at hand:
-    a loop of its own over 10,000 rules took 7 ms, most of it fetching them again."""
+    a loop of its own over 10,000 rules took 7 ms, most of it fetching them again
+    (docs/performance.md, "Checking the files: less made, less kept")."""
 
     ids: list[str] = field(default_factory=list)
     producers: dict[str, list[str]] = field(default_factory=dict)
