@@ -496,6 +496,18 @@ LINE_EDGES = [
     "yes: 1\n",
     "1: a\n",
     "~: a\n",
+    # keys checked as names only where their first character starts an implicit tag
+    "+1: a\n",
+    "Null: a\n",
+    "NULL: a\n",
+    "on: a\n",
+    "True: a\n",
+    "=: a\n",
+    "2025-01-01: a\n",
+    "0x1F: a\n",
+    "y: a\nn: b\nkey: c\nvalue: d\n",
+    "a:\n  yes: 1\n",
+    "- on: 1\n",
     "a:\tb\n",
     "a: b\r\n",
     "a: b\x85c\n",
@@ -538,6 +550,27 @@ LINE_EDGES = [
     "a: b\n  c",
     "a: 2025-01-01\n  x\n",
     "a: x\n  035\n",
+    # the same line in several places: its shape is worked out once per text
+    "a:\n  b: {}\nc:\n  b: {}\n",
+    "- {}\n- {}\n- []\n- []\n",
+    "a:\n- []\nb:\n- []\n",
+    "a: x\n  y\nb: x\n  y\n",
+    "a: x\n  y\n- x\n  y\n",
+    "- x\n  y\n- x\n  y\n",
+    "a:\nb:\na:\n",
+    "- a:\n- a:\n",
+    "- a:\n  - a:\n    - a:\n",
+    "a:\n  a:\n    a:\n  a:\n",
+    "<key>: 1\nx:\n  <key>: 1\n",
+    "<key>:\nx:\n  <key>:\n",
+    "a: 1\nb:\n  a: 1\n  a: 1\n",
+    "- a: 1\n- a: 1\n  a: 1\n",
+    "a: yes\nb:\n  a: yes\n",
+    "y\na: y\n",
+    "a: b\n  c\nc\n",
+    "a: b\n  c\n  c\nd:\n  c\n",
+    "a:\n\n\nb:\n\n  c: 1\n\n",
+    "# c\na:\n# c\n  b: 1\n# c\n",
 ]
 
 
@@ -624,3 +657,16 @@ def block_tree(
 @given(block_tree())
 def test_any_block_tree_reads_alike(lines: list[str]) -> None:
     assert_read_alike("\n".join(lines) + "\n")
+
+
+@budget(150)
+@given(st.lists(block_tree(), min_size=2, max_size=4), st.data())
+def test_block_trees_sharing_their_lines_read_alike(trees: list[list[str]], data: Any) -> None:
+    # The line way works out each different line once per text: the same lines in
+    # several places (another tree's, a copy of one, a line moved elsewhere) must each
+    # read as they would alone, and each `{}` or `[]` be a new mapping or list.
+    lines = [line for tree in trees for line in tree]
+    for _ in range(data.draw(st.integers(0, 3))):
+        lines.insert(data.draw(st.integers(0, len(lines))), data.draw(st.sampled_from(lines)))
+    assert_read_alike("\n".join(lines) + "\n")
+    assert_read_alike("\n".join(trees[0] * 2) + "\n")

@@ -71,7 +71,8 @@ dash), the document where its first key or dash is. A placed key's scalar value 
 values) is placed by its line number alone: its column is that of the line's key, which
 the `PlaceTree` works out from the line's shape when a place is asked for (`_column`).
 
-Its fast paths, and why they give the same answer: docs/performance.md, "Reading YAML line by line".
+Its fast paths, and why they give the same answer: docs/performance.md, "Reading YAML line by line"
+(each different line once: docs/performance.md, "Reading YAML line by line, again").
 """
 
 from __future__ import annotations
@@ -121,10 +122,18 @@ be nothing. `findall` gives one tuple per line, as `str.split("\\n")` gives line
 _DEEPEST = 48  # mappings and lists open at once at most (MAX_DEPTH is 64)
 _ABSENT = object()
 _NOT_PLAIN = "'\"{["  # the first characters of the other values of the grammar
-_NO_VALUE = object()  # a key's value comes on the lines below (or it is null)
-_EMPTY_MAPPING = object()  # `{}`: a new mapping wherever the line is
-_EMPTY_LIST = object()  # `[]`: a new list
-_MARKERS = (_NO_VALUE, _EMPTY_MAPPING, _EMPTY_LIST)
+
+
+class _Marker:
+    """A line's value that is not data yet (in its `Shape`)."""
+
+
+_NO_VALUE = _Marker()  # a key's value comes on the lines below (or it is null)
+_EMPTY_MAPPING = _Marker()  # `{}`: a new mapping wherever the line is
+_EMPTY_LIST = _Marker()  # `[]`: a new list
+_UNSHOWN = yaml.Mark("", 0, 0, 0, None, 0)
+"""Where a plain scalar is, for `PlainScalars.plain_value`: no problem it could place is
+shown (one gives the file up to the general way, which words it), so one mark does."""
 _END: Any = (-1, 0, 0, "", None, ("",) * 6, False)  # below the last line
 
 
@@ -180,8 +189,8 @@ def _shape(shapes: dict[str, Any], parts: list[Line], scalars: PlainScalars, loo
         at = len(indent) + 1
         if key:
             key = intern(key)  # for pydantic (docs/performance.md, "Validating the rules")
-            if key not in names and key != HIDDEN_KEY:
-                scalars.check_name(key)
+            if key[0] in looked and key not in names and key != HIDDEN_KEY:
+                scalars.check_name(key)  # (a key starting with no other character is a name)
         elif not dash:
             shapes[text] = (-1, at, 0, "", None, line, False)  # blank, comment, going on
             continue
@@ -189,8 +198,8 @@ def _shape(shapes: dict[str, Any], parts: list[Line], scalars: PlainScalars, loo
         if value or item:
             data = value or item
             if data[0] in looked:
-                data = _value(data, scalars, at)
-        simple = bool(key) and key != HIDDEN_KEY and data not in _MARKERS
+                data = _value(data, scalars)
+        simple = bool(key) and key != HIDDEN_KEY and not isinstance(data, _Marker)
         short = at if simple and not dash else -1
         shapes[text] = (short, at, len(dash), key, data, line, simple)
 
@@ -209,12 +218,10 @@ def _read(lines: list[Shape], scalars: PlainScalars) -> tuple[Any, PlaceTree]:
             marks[key] = number  # (its column: `_column`)
             continue
         if width:
-            if dash_at != at:
-                if key_at >= at and stack and stack[-1][3] == at:
-                    open_ = stack.pop()  # the item's mapping ends: the next item
-                else:
-                    open_ = _close(stack, data, marks, key_at, dash_at, at)
-                data, marks, key_at, dash_at = open_
+            while dash_at != at:  # close mappings and lists down to the dash's list
+                if (key_at or dash_at) < at or not stack:
+                    raise Unusual  # deeper than the innermost, or out of the document
+                data, marks, key_at, dash_at = stack.pop()
             at += width
             if not key:
                 value, inside = _made(value)
@@ -301,16 +308,6 @@ def _below(lines: list[Shape], index: int) -> int:
     return index
 
 
-def _close(stack: list[Open], data: Any, marks: Any, key_at: int, dash_at: int, at: int) -> Open:
-    """The innermost once mappings and lists are closed until it is the list with its
-    dashes at column `at`."""
-    while dash_at != at:
-        if (key_at or dash_at) < at or not stack:
-            raise Unusual  # deeper than the innermost, or out of the document
-        data, marks, key_at, dash_at = stack.pop()
-    return data, marks, key_at, dash_at
-
-
 def _fold(lines: list[Shape], number: int, deeper: bool, data: Any, scalars: PlainScalars) -> None:
     """Line `number` goes on with the plain scalar that starts on a line above: read the
     scalar again from all its lines, folded as YAML folds them (one space for each line
@@ -328,16 +325,16 @@ def _fold(lines: list[Shape], number: int, deeper: bool, data: Any, scalars: Pla
     text = " ".join([first, *(lines[at][5][4] for at in range(start + 1, number))])
     read = scalars.values.get(text, _ABSENT)
     if read is _ABSENT:
-        read = scalars.plain_value(text, yaml.Mark("", 0, start, 0, None, 0))
+        read = scalars.plain_value(text, _UNSHOWN)
     if key:
         data[lines[start][3]] = read
     else:
         data[-1] = read
 
 
-def _value(text: str, scalars: PlainScalars, at: int) -> Any:
+def _value(text: str, scalars: PlainScalars) -> Any:
     """A value that is not a plain string as written (its data, or a marker for `{}`
-    and `[]`); `at` is its line's column (for a refused scalar's mark: unread)."""
+    and `[]`)."""
     first = text[0]
     if first == "'":
         return text[1:-1].replace("''", "'")
@@ -349,7 +346,7 @@ def _value(text: str, scalars: PlainScalars, at: int) -> Any:
         return _EMPTY_LIST
     value = scalars.values.get(text, _ABSENT)
     if value is _ABSENT:
-        value = scalars.plain_value(text, yaml.Mark("", 0, 0, at, None, 0))
+        value = scalars.plain_value(text, _UNSHOWN)
     return value
 
 
@@ -365,4 +362,4 @@ def _made(value: Any) -> tuple[Any, Any]:
 def _null(scalars: PlainScalars) -> Any:
     """A key's value where nothing is written (as the resolver reads ``)."""
     value = scalars.values.get("", _ABSENT)
-    return scalars.plain_value("", yaml.Mark("", 0, 0, 0, None, 0)) if value is _ABSENT else value
+    return scalars.plain_value("", _UNSHOWN) if value is _ABSENT else value
