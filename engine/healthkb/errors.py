@@ -32,6 +32,7 @@ command line, a service problem document) are plain `Exception`s turned into
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -279,8 +280,25 @@ def _shown_collection(
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice `word` is most likely a misspelling of, if any is close enough."""
-    close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    options = tuple(sorted(set(choices)))
+    if len(word) > _REMEMBERED_WORD:
+        return _closest_match(word, options)
+    return _remembered_match(word, options)
+
+
+# A name misspelt once is often misspelt everywhere it is used (a fact renamed in
+# kb/facts.yaml and not in the 10,000 rules that test it): difflib takes about a
+# millisecond against a few hundred names, so each (word, choices) is matched once.
+# Long words (hostile requests) are not kept: the memory stays small.
+_REMEMBERED_WORD = 200
+
+
+def _closest_match(word: str, options: tuple[str, ...]) -> str | None:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return close[0] if close else None
+
+
+_remembered_match = functools.lru_cache(maxsize=1024)(_closest_match)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
