@@ -393,3 +393,24 @@ def test_forked_workers_hold_none_of_the_commands_files_and_end_with_it(
     assert resumed.returncode == 0, resumed.stderr
     assert batch(people, "--out", tmp_path / "fresh.jsonl", cwd=tmp_path).returncode == 0
     assert out.read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["folder", "pipe"])
+def test_an_output_that_is_a_folder_or_a_pipe_is_refused_before_any_answer(
+    tmp_path: Path, kind: str
+) -> None:
+    # The answers are renamed into the output's place: over a device (`--out /dev/null`
+    # with the rights to write /dev) that replaced the device with a file.
+    people = population.write(tmp_path / "people.jsonl", 50)
+    out = tmp_path / "answers"
+    if kind == "folder":
+        out.mkdir()
+    else:
+        os.mkfifo(out)
+    done = batch(people, "--out", out, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    shown = "a folder" if kind == "folder" else "not a regular file (a device or a pipe)"
+    assert f"healthkb: {out}: is {shown}; batch writes its answers" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers", "people.jsonl"]
+    assert out.is_dir() if kind == "folder" else not out.is_file()

@@ -4,9 +4,12 @@ exit 2, never a traceback."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from tests.benchmarks import population
 
 from conftest import ROOT
 from healthkb.cli import main
@@ -132,3 +135,26 @@ def test_an_empty_out_is_a_usage_error_not_the_current_folder(
 ) -> None:
     code, out, err = run(capsys, *argv)
     assert (code, out, err) == (2, "", "healthkb: --out: give a path (it is empty)\n")
+
+
+@pytest.mark.skipif(not Path("/dev/full").is_char_device(), reason="no /dev/full here")
+@pytest.mark.parametrize("words", [["evaluate", "--format", "json"], ["batch", "--out", "-"]])
+def test_output_on_a_full_disk_is_one_line_exit_2_not_a_traceback(
+    tmp_path: Path, words: list[str]
+) -> None:
+    # /dev/full refuses every write with ENOSPC, as a full disk does.
+    given = str(ROOT / "kb" / "examples" / "meets_conditions.yaml")
+    if words[0] == "batch":
+        given = str(population.write(tmp_path / "people.jsonl", 400))
+    healthkb = str(Path(sys.executable).parent / "healthkb")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [healthkb, words[0], given, *words[1:]],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
+    assert done.returncode == 2, done.stderr
+    assert "No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr

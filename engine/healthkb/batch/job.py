@@ -43,6 +43,7 @@ from .output_place import (
     output_locked,
     output_place,
     refuse_input_as_output,
+    refuse_not_a_file,
 )
 from .resume import Kept, keep_answers
 from .runners import Runner, RunnerFactory, WorkersStopped, local_runners
@@ -118,6 +119,7 @@ def run_batch(
         return job.run(None)
     place = output_place(output)
     refuse_input_as_output(input, place)
+    refuse_not_a_file(place)
     with output_locked(place):
         summary = job.run(place, resume=resume)
         move_into_place(place)

@@ -19,6 +19,7 @@ import errno
 import fcntl
 import os
 import socket
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -90,6 +91,24 @@ def refuse_input_as_output(input: str | Path, place: OutputPlace) -> None:
                 f"{place.name}: is the input ({shown}) itself; answers written there would "
                 "destroy the profiles: give another --out"
             )
+
+
+def refuse_not_a_file(place: OutputPlace) -> None:
+    """BatchOutputError if the output exists and is not a regular file: the answers are
+    renamed into its place at the end, which would put a file where a device, a pipe or
+    a folder was (`--out /dev/null` run with the rights to write /dev replaced the
+    device with the answers). Said before anything is answered, not after the run."""
+    try:
+        mode = os.stat(place.final).st_mode
+    except OSError:
+        return  # no output yet: the usual case
+    if stat.S_ISREG(mode):
+        return
+    kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a device or a pipe)"
+    raise BatchOutputError(
+        f"{place.name}: is {kind}; batch writes its answers to a file beside the output "
+        "and renames it into place: give a file's path, or - for standard output"
+    )
 
 
 def move_into_place(place: OutputPlace) -> None:

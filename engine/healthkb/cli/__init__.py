@@ -200,3 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as error:
+        # The system refused what the command needed to do (a full disk under the
+        # output, a folder it may not write): said in a line, as any other refusal.
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"healthkb: {error.strerror or error}{where}", file=sys.stderr)
+        return EXIT_USAGE
