@@ -5,6 +5,7 @@ copy (its digest checked); without a copy the command says which release it need
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -104,3 +105,23 @@ def test_audit_copy_carries_the_kb_copies(tmp_path: Path, monkeypatch: pytest.Mo
     assert main(["audit", "copy", str(tmp_path / "audit.jsonl"), target]) == 0
     monkeypatch.chdir(tmp_path)
     assert _show(target, record, tmp_path / "page.html") == 0
+
+
+def test_a_log_refused_as_not_a_file_gets_no_kb_copy_beside_it(tmp_path: Path) -> None:
+    # The KB's copy was kept before the log was opened: `--audit-log /dev/null` (refused)
+    # still wrote /dev/null.kbs.
+    log = tmp_path / "audit.jsonl"
+    os.mkfifo(log)
+    with pytest.raises(healthkb.AuditLogError, match="not-a-file"):
+        healthkb.load().evaluate(PROFILE, audit=healthkb.AuditLog(str(log)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.jsonl"]
+
+
+def test_a_pipe_in_the_place_of_the_kb_copies_keeps_no_copy_and_the_record_is_written(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "audit.jsonl"
+    os.mkfifo(tmp_path / "audit.jsonl.kbs")
+    answer = healthkb.load().evaluate(PROFILE, audit=healthkb.AuditLog(str(log)))
+    assert answer.audit_record_id is not None
+    assert answer.audit_record_id in log.read_text()

@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from ..files.regular_file import NotRegularFile, open_regular
 from . import chain as auditchain
 from .chain import GENESIS, AuditLogError, Line, Record, is_sequence, line_hash, parse, read_lines
 from .filters import Filters
@@ -125,11 +126,15 @@ class FileStore:
             yield Stored(line.number, line.data)
 
     def keep_kb(self, digest: str, copy: bytes) -> None:
-        # `LOG.kbs`: one KB copy a line, appended under its own lock.
+        # `LOG.kbs`: one KB copy a line, appended under its own lock. Only beside a log
+        # records can go to: a refused log (/dev/null, a pipe) gets no `.kbs` beside it.
+        self.open()
         path = self.path.with_name(self.path.name + _KBS_SUFFIX)
         created = not os.path.lexists(path)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            fd = open_regular(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
+        except NotRegularFile as refused:
+            raise AuditLogError(f"{path}: cannot keep the KB's copy in {refused.kind}") from None
         except OSError as error:
             raise AuditLogError(f"{path}: cannot keep the KB's copy ({error.strerror})") from None
         try:
@@ -149,10 +154,13 @@ def _kb_line(path: Path, digest: str) -> bytes | None:
     """The line of `LOG.kbs` holding the copy of this KB (each starts with its digest)."""
     start = auditchain.canonical({"digest": digest})[:-1] + b","
     try:
-        with path.open("rb") as handle:
+        # Opened as a regular file or not at all: a pipe planted there would hang the read.
+        with os.fdopen(open_regular(path), "rb") as handle:
             return next((line.rstrip(b"\n") for line in handle if line.startswith(start)), None)
     except FileNotFoundError:
         return None
+    except NotRegularFile as refused:
+        raise AuditLogError(f"{path}: the KB copies are {refused.kind}, not a file") from None
     except OSError as error:
         raise AuditLogError(f"{path}: cannot read the KB copies ({error.strerror})") from None
 
