@@ -289,7 +289,8 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
 # A name misspelt once is often misspelt everywhere it is used (a fact renamed in
 # kb/facts.yaml and not in the 10,000 rules that test it): difflib takes about a
 # millisecond against a few hundred names, so each (word, choices) is matched once.
-# Long words (hostile requests) are not kept: the memory stays small.
+# Long words (hostile requests) are not kept: the memory stays small. (docs/performance.md,
+# "A name misspelt in every rule").
 _REMEMBERED_WORD = 200
 
 
