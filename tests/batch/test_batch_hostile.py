@@ -356,7 +356,14 @@ def settled_descriptors(worker: int) -> set[str]:
     fds = Path(f"/proc/{worker}/fd")
     deadline = time.monotonic() + 60
     while True:
-        held = {os.readlink(fds / fd) for fd in os.listdir(fds)}
+        try:
+            held = {os.readlink(fds / fd) for fd in os.listdir(fds)}
+        except FileNotFoundError:
+            # A descriptor listed was closed before it was read: still letting go.
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+            continue
         if all(name.startswith("pipe:") or name == "/dev/null" for name in held):
             return held
         if time.monotonic() > deadline:
