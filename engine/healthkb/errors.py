@@ -280,7 +280,11 @@ def _shown_collection(
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice `word` is most likely a misspelling of, if any is close enough."""
-    options = tuple(sorted(set(choices)))
+    return _closest_among(word, tuple(sorted(set(choices))))
+
+
+def _closest_among(word: str, options: tuple[str, ...]) -> str | None:
+    """`closest` for choices already sorted and without repeats."""
     if len(word) > _REMEMBERED_WORD:
         return _closest_match(word, options)
     return _remembered_match(word, options)
@@ -304,8 +308,8 @@ _remembered_match = functools.lru_cache(maxsize=1024)(_closest_match)
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A hint naming the closest choice, or listing the choices when none is close."""
-    options = sorted(set(choices))
-    close = closest(word, options)
+    options = tuple(sorted(set(choices)))
+    close = _closest_among(word, options)
     if close is not None:
         return f"did you mean `{close}`?"
     if not options:
